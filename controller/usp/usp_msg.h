@@ -1,0 +1,130 @@
+/*
+ * usp_msg.h — USP Msg decode/encode and builders.
+ *
+ * The in-memory form is protobuf-c's own Usp__Msg, for both directions:
+ *  - decoded messages come from usp_msg_decode() (protobuf-c heap);
+ *  - built messages are heap-built with usp_msg_new() plus the usp_pb_*
+ *    helpers, or with the convenience builders below, or from JSON
+ *    (usp_json.h).
+ * Either way the owner releases it with usp_msg_free(). We chose the
+ * generated structs over a parallel "friendly" struct so that the codec
+ * never copies field by field, the JSON mapping can be generic over
+ * descriptors, and the controller and the simulator share one shape.
+ *
+ * The type of a message is taken from its body, not from the header's
+ * msg_type (the body wins, R-MSG.10).
+ */
+#ifndef USPC_USP_MSG_H
+#define USPC_USP_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "usp-msg.pb-c.h"
+#include "usp_err.h"
+#include "usp_pb.h"
+
+#define USP_MSG_ID_MAX_LEN 128
+
+/* X(TYPE, body: 'q' request / 'r' response / 'e' error, oneof field number, "json name") */
+#define USP_MSG_TYPES(X)                                                   \
+	X(ERROR, 'e', 3, "error")                                          \
+	X(GET, 'q', 1, "get")                                              \
+	X(GET_RESP, 'r', 1, "get_resp")                                    \
+	X(NOTIFY, 'q', 8, "notify")                                        \
+	X(SET, 'q', 4, "set")                                              \
+	X(SET_RESP, 'r', 4, "set_resp")                                    \
+	X(OPERATE, 'q', 7, "operate")                                      \
+	X(OPERATE_RESP, 'r', 7, "operate_resp")                            \
+	X(ADD, 'q', 5, "add")                                              \
+	X(ADD_RESP, 'r', 5, "add_resp")                                    \
+	X(DELETE, 'q', 6, "delete")                                        \
+	X(DELETE_RESP, 'r', 6, "delete_resp")                              \
+	X(GET_SUPPORTED_DM, 'q', 2, "get_supported_dm")                    \
+	X(GET_SUPPORTED_DM_RESP, 'r', 2, "get_supported_dm_resp")          \
+	X(GET_INSTANCES, 'q', 3, "get_instances")                          \
+	X(GET_INSTANCES_RESP, 'r', 3, "get_instances_resp")                \
+	X(NOTIFY_RESP, 'r', 8, "notify_resp")                              \
+	X(GET_SUPPORTED_PROTO, 'q', 9, "get_supported_protocol")           \
+	X(GET_SUPPORTED_PROTO_RESP, 'r', 9, "get_supported_protocol_resp") \
+	X(REGISTER, 'q', 10, "register")                                   \
+	X(REGISTER_RESP, 'r', 10, "register_resp")                         \
+	X(DEREGISTER, 'q', 11, "deregister")                               \
+	X(DEREGISTER_RESP, 'r', 11, "deregister_resp")
+
+#define USP_MSG_TYPE_INVALID ((Usp__Header__MsgType)-1)
+
+/* Ways a Msg can be rejected; distinct negative codes. */
+#define USP_MSG_ERRORS(X)                  \
+	X(UNDECODABLE, "msg_undecodable")  \
+	X(NO_HEADER, "msg_no_header")      \
+	X(NO_MSG_ID, "msg_no_msg_id")      \
+	X(MSG_ID_TOO_LONG, "msg_id_too_long") \
+	X(NO_BODY, "msg_no_body")          \
+	X(EMPTY_BODY, "msg_empty_body")
+
+enum usp_msg_error {
+	USP_MSG_E_BASE_ = -200,
+#define USP_MSG_E_(ident, name) USP_MSG_E_##ident,
+	USP_MSG_ERRORS(USP_MSG_E_)
+#undef USP_MSG_E_
+	USP_MSG_E_END_
+};
+const char *usp_msg_error_name(int code);
+
+/*
+ * Decode and validate a Msg: header with a non-empty msg_id of at most
+ * USP_MSG_ID_MAX_LEN bytes, a body with exactly one of request/response/
+ * error, and the request/response selecting one message.
+ * On success returns 0 and *out owns the message.
+ * On USP_MSG_E_EMPTY_BODY (a malformed oneof, R-ENC.5) *out is STILL set so
+ * the caller can answer Error 7004 with its msg_id; the caller frees it.
+ * On any other error *out is NULL.
+ */
+int usp_msg_decode(const uint8_t *buf, size_t len, Usp__Msg **out, struct uspc_err *err);
+/* Pack; *out is malloc'd (caller frees). */
+int usp_msg_encode(const Usp__Msg *msg, uint8_t **out, size_t *out_len);
+void usp_msg_free(Usp__Msg *msg);
+
+/* Type from the body; USP_MSG_TYPE_INVALID if the body selects nothing. */
+Usp__Header__MsgType usp_msg_type(const Usp__Msg *msg);
+/* "get", "get_resp", ... (the JSON name); "unknown" if out of range. */
+const char *usp_msg_type_name(Usp__Header__MsgType type);
+/* Inverse of usp_msg_type_name; USP_MSG_TYPE_INVALID if unknown. */
+Usp__Header__MsgType usp_msg_type_from_name(const char *name);
+int usp_msg_type_is_request(Usp__Header__MsgType type);
+int usp_msg_type_is_response(Usp__Header__MsgType type);
+
+/* The inner message selected by the body (e.g. the Usp__Get), or NULL. */
+ProtobufCMessage *usp_msg_payload(const Usp__Msg *msg);
+const char *usp_msg_id(const Usp__Msg *msg);
+
+/*
+ * New heap Msg with header (msg_id copied, msg_type set) and the body shell
+ * for type: for GET, msg->body->request->get exists, initialised and empty.
+ * Fill it with the generated fields and the usp_pb_* helpers.
+ */
+Usp__Msg *usp_msg_new(const char *msg_id, Usp__Header__MsgType type);
+
+/* Convenience builders (all copy their arguments). */
+Usp__Msg *usp_msg_new_error(const char *msg_id, uint32_t err_code, const char *err_msg);
+int usp_msg_error_add_param(Usp__Msg *error_msg, const char *path, uint32_t err_code,
+			    const char *err_msg);
+Usp__Msg *usp_msg_new_notify_resp(const char *msg_id, const char *subscription_id);
+Usp__Msg *usp_msg_new_get(const char *msg_id, const char *const *paths, size_t n_paths,
+			  uint32_t max_depth);
+
+/*
+ * Message ID generator: "<prefix>-<counter>" where the prefix encodes the
+ * caller's random 64-bit value and start time, so IDs are not reused after a
+ * restart. Not thread-safe: one generator per owner thread.
+ */
+struct usp_msgid_gen {
+	char prefix[40];
+	uint64_t counter;
+};
+void usp_msgid_init(struct usp_msgid_gen *g, const char *tag, uint64_t random, uint64_t start_time);
+/* Writes the next ID into buf (cap >= 64 is always enough). */
+void usp_msgid_next(struct usp_msgid_gen *g, char *buf, size_t cap);
+
+#endif

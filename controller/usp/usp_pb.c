@@ -1,0 +1,158 @@
+/*
+ * usp_pb.c — generic heap-building helpers over protobuf-c descriptors.
+ * Owns no state; any thread. Allocations use malloc so that
+ * protobuf_c_message_free_unpacked(m, NULL) releases what is built here.
+ */
+#include "usp_pb.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+ProtobufCMessage *usp_pb_new(const ProtobufCMessageDescriptor *d)
+{
+	ProtobufCMessage *m = calloc(1, d->sizeof_message);
+	if (m)
+		protobuf_c_message_init(d, m);
+	return m;
+}
+
+char *usp_pb_strdup(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+int usp_pb_push(void ***arr, size_t *n, void *item)
+{
+	void **grown = realloc(*arr, (*n + 1) * sizeof(void *));
+	if (!grown)
+		return -1;
+	grown[*n] = item;
+	*arr = grown;
+	(*n)++;
+	return 0;
+}
+
+int usp_pb_push_str(char ***arr, size_t *n, const char *s)
+{
+	char *copy = usp_pb_strdup(s);
+	if (!copy || usp_pb_push((void ***)arr, n, copy) < 0) {
+		free(copy);
+		return -1;
+	}
+	return 0;
+}
+
+static void *field_ptr(const ProtobufCMessage *m, unsigned offset)
+{
+	return (char *)m + offset;
+}
+
+int usp_pb_map_put(ProtobufCMessage *parent, unsigned field_number, const char *key,
+		   const char *value)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field(parent->descriptor, field_number);
+	if (!f || f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
+		return -1;
+	const ProtobufCMessageDescriptor *ed = f->descriptor;
+	ProtobufCMessage *entry = usp_pb_new(ed);
+	if (!entry)
+		return -1;
+	/* map entries: key = field 1, value = field 2, both strings */
+	const ProtobufCFieldDescriptor *kf = protobuf_c_message_descriptor_get_field(ed, 1);
+	const ProtobufCFieldDescriptor *vf = protobuf_c_message_descriptor_get_field(ed, 2);
+	char *k = usp_pb_strdup(key), *v = usp_pb_strdup(value);
+	if (!kf || !vf || !k || !v) {
+		free(k);
+		free(v);
+		usp_pb_free(entry);
+		return -1;
+	}
+	*(char **)field_ptr(entry, kf->offset) = k;
+	*(char **)field_ptr(entry, vf->offset) = v;
+	if (usp_pb_push((void ***)field_ptr(parent, f->offset),
+			(size_t *)field_ptr(parent, f->quantifier_offset), entry) < 0) {
+		usp_pb_free(entry);
+		return -1;
+	}
+	return 0;
+}
+
+const char *usp_pb_map_get(const ProtobufCMessage *parent, unsigned field_number,
+			   const char *key)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field(parent->descriptor, field_number);
+	if (!f || f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
+		return NULL;
+	const ProtobufCFieldDescriptor *kf = protobuf_c_message_descriptor_get_field(f->descriptor, 1);
+	const ProtobufCFieldDescriptor *vf = protobuf_c_message_descriptor_get_field(f->descriptor, 2);
+	size_t n = *(size_t *)field_ptr(parent, f->quantifier_offset);
+	ProtobufCMessage **entries = *(ProtobufCMessage ***)field_ptr(parent, f->offset);
+	for (size_t i = 0; i < n; i++) {
+		const char *k = *(char **)field_ptr(entries[i], kf->offset);
+		if (k && strcmp(k, key) == 0)
+			return *(char **)field_ptr(entries[i], vf->offset);
+	}
+	return NULL;
+}
+
+ProtobufCMessage *usp_pb_set_child(ProtobufCMessage *parent, unsigned field_number)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field(parent->descriptor, field_number);
+	if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
+		return NULL;
+	ProtobufCMessage **slot = field_ptr(parent, f->offset);
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+		uint32_t *which = field_ptr(parent, f->quantifier_offset);
+		if (*which == f->id && *slot)
+			return *slot;
+		/* another member may be selected: release it first */
+		if (*which != 0) {
+			const ProtobufCFieldDescriptor *old =
+				protobuf_c_message_descriptor_get_field(parent->descriptor, *which);
+			void **old_slot = field_ptr(parent, old->offset);
+			if (old->type == PROTOBUF_C_TYPE_MESSAGE)
+				usp_pb_free(*old_slot);
+			else if (old->type == PROTOBUF_C_TYPE_STRING)
+				free(*old_slot);
+			*old_slot = NULL;
+		}
+		*which = f->id;
+	} else if (*slot) {
+		return *slot;
+	}
+	*slot = usp_pb_new(f->descriptor);
+	return *slot;
+}
+
+ProtobufCMessage *usp_pb_oneof_child(const ProtobufCMessage *parent, unsigned any_member,
+				     const ProtobufCFieldDescriptor **selected)
+{
+	const ProtobufCFieldDescriptor *f =
+		protobuf_c_message_descriptor_get_field(parent->descriptor, any_member);
+	if (selected)
+		*selected = NULL;
+	if (!f || !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+		return NULL;
+	uint32_t which = *(uint32_t *)field_ptr(parent, f->quantifier_offset);
+	if (which == 0)
+		return NULL;
+	const ProtobufCFieldDescriptor *sel =
+		protobuf_c_message_descriptor_get_field(parent->descriptor, which);
+	if (!sel)
+		return NULL;
+	if (selected)
+		*selected = sel;
+	if (sel->type != PROTOBUF_C_TYPE_MESSAGE)
+		return NULL;
+	return *(ProtobufCMessage **)field_ptr(parent, sel->offset);
+}
+
+void usp_pb_free(ProtobufCMessage *m)
+{
+	if (m)
+		protobuf_c_message_free_unpacked(m, NULL);
+}
