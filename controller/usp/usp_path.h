@@ -1,0 +1,102 @@
+/*
+ * usp_path.h — USP path syntax (TR-369 "Path Names"): parse and validate
+ * parameter, object (partial, '.'-terminated), command ('()'), event ('!')
+ * paths, instance numbers, unique-key / search expressions
+ * ([Key=="x"&&N>3]) with == != < > <= >=, and the wildcard '*'.
+ *
+ * Pure: no I/O, no globals. Input is bounded by USP_PATH_MAX_LEN and
+ * USP_PATH_MAX_SEGS. Parsed paths own their strings (usp_path_fini).
+ */
+#ifndef USPC_USP_PATH_H
+#define USPC_USP_PATH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "usp_err.h"
+
+#define USP_PATH_MAX_LEN 1024
+#define USP_PATH_MAX_SEGS 64
+#define USP_PATH_MAX_CONDS 16
+
+enum usp_path_kind {
+	USP_PATH_OBJECT,   /* ends with '.': object, instance or partial path */
+	USP_PATH_PARAM,    /* last segment is a parameter name */
+	USP_PATH_COMMAND,  /* last segment is "Name()" (stored without "()") */
+	USP_PATH_EVENT,    /* last segment is "Name!" (stored without "!") */
+};
+
+enum usp_seg_kind {
+	USP_SEG_NAME,      /* object/parameter/command/event name */
+	USP_SEG_INSTANCE,  /* instance number (>= 1) */
+	USP_SEG_WILDCARD,  /* '*' */
+	USP_SEG_EXPR,      /* [cond && cond ...] */
+};
+
+enum usp_cmp_op { USP_CMP_EQ, USP_CMP_NE, USP_CMP_LT, USP_CMP_GT, USP_CMP_LE, USP_CMP_GE };
+
+struct usp_path_cond {
+	char *param;       /* relative parameter path, e.g. "Alias" or "Stats.BytesSent" */
+	enum usp_cmp_op op;
+	char *value;       /* unquoted value, escapes resolved */
+};
+
+struct usp_path_seg {
+	enum usp_seg_kind kind;
+	char *name;                   /* USP_SEG_NAME only */
+	uint32_t instance;            /* USP_SEG_INSTANCE only */
+	struct usp_path_cond *conds;  /* USP_SEG_EXPR only */
+	size_t n_conds;
+};
+
+struct usp_path {
+	enum usp_path_kind kind;
+	struct usp_path_seg *segs;    /* segs[0] is always the name "Device" */
+	size_t n_segs;
+	int is_search;                /* contains a wildcard or an expression */
+};
+
+/* One distinct negative code per malformed form. X(IDENT, "message") */
+#define USP_PATH_ERRORS(X)                                                     \
+	X(EMPTY, "path is empty")                                              \
+	X(TOO_LONG, "path exceeds the maximum length")                         \
+	X(TOO_MANY_SEGMENTS, "path has too many segments")                     \
+	X(NOT_DEVICE_ROOT, "path does not start with 'Device.'")               \
+	X(EMPTY_SEGMENT, "path has an empty segment ('..')")                   \
+	X(BAD_NAME, "segment name has an invalid character")                   \
+	X(BAD_INSTANCE, "instance number is zero, too large or malformed")     \
+	X(UNTERMINATED_EXPR, "search expression lacks ']'")                    \
+	X(EMPTY_EXPR, "search expression is empty")                            \
+	X(BAD_EXPR_PARAM, "search expression has an invalid parameter name")   \
+	X(BAD_OPERATOR, "search expression has no valid operator")             \
+	X(BAD_VALUE, "search expression value is malformed")                   \
+	X(TOO_MANY_CONDS, "search expression has too many conditions")         \
+	X(MISPLACED_SELECTOR, "instance selector follows a non-object name")   \
+	X(TRAILING_TEXT, "text follows a command or event name")               \
+	X(BAD_COMMAND, "command or event name is malformed")
+
+enum usp_path_error {
+	USP_PATH_E_BASE_ = -300,
+#define USP_PATH_E_(ident, msg) USP_PATH_E_##ident,
+	USP_PATH_ERRORS(USP_PATH_E_)
+#undef USP_PATH_E_
+	USP_PATH_E_END_
+};
+
+/* Parse text. On success fills *out (caller: usp_path_fini) and returns 0.
+ * On failure returns a USP_PATH_E_* code, *out is left empty, and err says
+ * what and where (byte offset). */
+int usp_path_parse(const char *text, struct usp_path *out, struct uspc_err *err);
+void usp_path_fini(struct usp_path *p);
+const char *usp_path_error_text(int code);
+
+/* Does the actual value satisfy cond? Numeric comparison when both sides
+ * parse as numbers, byte-wise string comparison otherwise. */
+int usp_path_cond_match(const struct usp_path_cond *cond, const char *actual);
+
+/* Write an instantiated path in supported-DM form (instance numbers become
+ * "{i}"): "Device.WiFi.SSID.2.Name" -> "Device.WiFi.SSID.{i}.Name".
+ * Returns 0, or -1 if cap is too small. */
+int usp_path_to_schema(const char *path, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * log.h — level-checked logging for uspc programs. The macros evaluate
+ * nothing when the level is off. Library code (controller/usp) never logs;
+ * mtp, store, core and the programs do, always with a component name.
+ * Output: one line per entry on stderr:
+ *   2026-11-25T10:00:00.123Z INFO  mtp: connected to mqtt://127.0.0.1:1883
+ */
+#ifndef USPC_LOG_H
+#define USPC_LOG_H
+
+enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG, LOG_LVL_TRACE };
+
+extern volatile int log_current_level; /* written only by log_set_level */
+
+void log_set_level(enum log_level level);
+/* "error", "warn", "info", "debug", "trace"; -1 if unknown. */
+int log_level_from_name(const char *name);
+void log_write(enum log_level level, const char *component, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define LOG_AT_(lvl, comp, ...)                                \
+	do {                                                   \
+		if ((lvl) <= log_current_level)                \
+			log_write((lvl), (comp), __VA_ARGS__); \
+	} while (0)
+#define log_error(comp, ...) LOG_AT_(LOG_LVL_ERROR, comp, __VA_ARGS__)
+#define log_warn(comp, ...) LOG_AT_(LOG_LVL_WARN, comp, __VA_ARGS__)
+#define log_info(comp, ...) LOG_AT_(LOG_LVL_INFO, comp, __VA_ARGS__)
+#define log_debug(comp, ...) LOG_AT_(LOG_LVL_DEBUG, comp, __VA_ARGS__)
+#define log_trace(comp, ...) LOG_AT_(LOG_LVL_TRACE, comp, __VA_ARGS__)
+
+/* True when a level is on (to guard expensive argument preparation). */
+#define log_enabled(lvl) ((lvl) <= log_current_level)
+
+#endif
