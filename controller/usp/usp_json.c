@@ -1,0 +1,1 @@
+/* usp_json.c — placeholder until the JSON module lands. */

@@ -1,0 +1,1 @@
+/* usp_path.c — placeholder until the path parser lands. */
