@@ -14,8 +14,8 @@
 
 struct type_row {
 	Usp__Header__MsgType type;
-	char body;           /* 'q' request, 'r' response, 'e' error */
-	unsigned field;      /* oneof field number in Request/Response/Body */
+	char body;	/* 'q' request, 'r' response, 'e' error */
+	unsigned field; /* oneof field number in Request/Response/Body */
 	const char *name;
 };
 
@@ -88,7 +88,8 @@ Usp__Header__MsgType usp_msg_type(const Usp__Msg *msg)
 		field = b->request->req_type_case;
 		break;
 	case USP__BODY__MSG_BODY_RESPONSE:
-		if (!b->response || b->response->resp_type_case == USP__RESPONSE__RESP_TYPE__NOT_SET)
+		if (!b->response ||
+		    b->response->resp_type_case == USP__RESPONSE__RESP_TYPE__NOT_SET)
 			return USP_MSG_TYPE_INVALID;
 		body = 'r';
 		field = b->response->resp_type_case;
@@ -110,7 +111,8 @@ ProtobufCMessage *usp_msg_payload(const Usp__Msg *msg)
 		return NULL;
 	switch (msg->body->msg_body_case) {
 	case USP__BODY__MSG_BODY_REQUEST:
-		return msg->body->request ? usp_pb_oneof_child(&msg->body->request->base, 1, NULL) : NULL;
+		return msg->body->request ? usp_pb_oneof_child(&msg->body->request->base, 1, NULL)
+					  : NULL;
 	case USP__BODY__MSG_BODY_RESPONSE:
 		return msg->body->response ? usp_pb_oneof_child(&msg->body->response->base, 1, NULL)
 					   : NULL;
@@ -131,7 +133,8 @@ int usp_msg_decode(const uint8_t *buf, size_t len, Usp__Msg **out, struct uspc_e
 	*out = NULL;
 	Usp__Msg *msg = usp__msg__unpack(NULL, len, buf);
 	if (!msg)
-		return uspc_err_set(err, USP_MSG_E_UNDECODABLE, "msg could not be decoded (%zu bytes)", len);
+		return uspc_err_set(err, USP_MSG_E_UNDECODABLE,
+				    "msg could not be decoded (%zu bytes)", len);
 	int rc;
 	if (!msg->header) {
 		rc = uspc_err_set(err, USP_MSG_E_NO_HEADER, "msg has no header");
@@ -274,7 +277,8 @@ Usp__Msg *usp_msg_new_get(const char *msg_id, const char *const *paths, size_t n
 void usp_msgid_init(struct usp_msgid_gen *g, const char *tag, uint64_t random, uint64_t start_time)
 {
 	snprintf(g->prefix, sizeof(g->prefix), "%.8s%s%08" PRIx64 "%08" PRIx32, tag ? tag : "",
-		 tag && tag[0] ? "-" : "", start_time & 0xffffffffu, (uint32_t)(random ^ (random >> 32)));
+		 tag && tag[0] ? "-" : "", start_time & 0xffffffffu,
+		 (uint32_t)(random ^ (random >> 32)));
 	g->counter = 0;
 }
 

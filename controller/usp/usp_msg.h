@@ -55,12 +55,12 @@
 #define USP_MSG_TYPE_INVALID ((Usp__Header__MsgType)-1)
 
 /* Ways a Msg can be rejected; distinct negative codes. */
-#define USP_MSG_ERRORS(X)                  \
-	X(UNDECODABLE, "msg_undecodable")  \
-	X(NO_HEADER, "msg_no_header")      \
-	X(NO_MSG_ID, "msg_no_msg_id")      \
+#define USP_MSG_ERRORS(X)                     \
+	X(UNDECODABLE, "msg_undecodable")     \
+	X(NO_HEADER, "msg_no_header")         \
+	X(NO_MSG_ID, "msg_no_msg_id")         \
 	X(MSG_ID_TOO_LONG, "msg_id_too_long") \
-	X(NO_BODY, "msg_no_body")          \
+	X(NO_BODY, "msg_no_body")             \
 	X(EMPTY_BODY, "msg_empty_body")
 
 enum usp_msg_error {
@@ -68,7 +68,7 @@ enum usp_msg_error {
 #define USP_MSG_E_(ident, name) USP_MSG_E_##ident,
 	USP_MSG_ERRORS(USP_MSG_E_)
 #undef USP_MSG_E_
-	USP_MSG_E_END_
+		USP_MSG_E_END_
 };
 const char *usp_msg_error_name(int code);
 

@@ -79,15 +79,16 @@ int usp_pb_map_put(ProtobufCMessage *parent, unsigned field_number, const char *
 	return 0;
 }
 
-const char *usp_pb_map_get(const ProtobufCMessage *parent, unsigned field_number,
-			   const char *key)
+const char *usp_pb_map_get(const ProtobufCMessage *parent, unsigned field_number, const char *key)
 {
 	const ProtobufCFieldDescriptor *f =
 		protobuf_c_message_descriptor_get_field(parent->descriptor, field_number);
 	if (!f || f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
 		return NULL;
-	const ProtobufCFieldDescriptor *kf = protobuf_c_message_descriptor_get_field(f->descriptor, 1);
-	const ProtobufCFieldDescriptor *vf = protobuf_c_message_descriptor_get_field(f->descriptor, 2);
+	const ProtobufCFieldDescriptor *kf =
+		protobuf_c_message_descriptor_get_field(f->descriptor, 1);
+	const ProtobufCFieldDescriptor *vf =
+		protobuf_c_message_descriptor_get_field(f->descriptor, 2);
 	size_t n = *(size_t *)field_ptr(parent, f->quantifier_offset);
 	ProtobufCMessage **entries = *(ProtobufCMessage ***)field_ptr(parent, f->offset);
 	for (size_t i = 0; i < n; i++) {

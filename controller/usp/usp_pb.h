@@ -30,8 +30,7 @@ int usp_pb_map_put(ProtobufCMessage *parent, unsigned field_number, const char *
 		   const char *value);
 
 /* Value of key in a map<string,string> field, or NULL. */
-const char *usp_pb_map_get(const ProtobufCMessage *parent, unsigned field_number,
-			   const char *key);
+const char *usp_pb_map_get(const ProtobufCMessage *parent, unsigned field_number, const char *key);
 
 /*
  * Create the sub-message for field field_number of parent (singular or

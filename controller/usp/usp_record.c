@@ -48,19 +48,20 @@ static int version_ok(const char *v)
 static int validate(const UspRecord__Record *rec, struct uspc_err *err)
 {
 	if (!version_ok(rec->version))
-		return uspc_err_set(err, USP_RECORD_E_BAD_VERSION, "unsupported record version '%.16s'",
+		return uspc_err_set(err, USP_RECORD_E_BAD_VERSION,
+				    "unsupported record version '%.16s'",
 				    rec->version ? rec->version : "");
 	if (!rec->to_id || !rec->to_id[0])
 		return uspc_err_set(err, USP_RECORD_E_NO_TO_ID, "record has no to_id");
 	if (!rec->from_id || !rec->from_id[0])
 		return uspc_err_set(err, USP_RECORD_E_NO_FROM_ID, "record has no from_id");
 	if (strlen(rec->to_id) > USP_EID_MAX_LEN || strlen(rec->from_id) > USP_EID_MAX_LEN)
-		return uspc_err_set(err, USP_RECORD_E_EID_TOO_LONG, "endpoint ID longer than %d bytes",
-				    USP_EID_MAX_LEN);
+		return uspc_err_set(err, USP_RECORD_E_EID_TOO_LONG,
+				    "endpoint ID longer than %d bytes", USP_EID_MAX_LEN);
 	if (rec->payload_security != USP_RECORD__RECORD__PAYLOAD_SECURITY__PLAINTEXT &&
 	    rec->payload_security != USP_RECORD__RECORD__PAYLOAD_SECURITY__TLS12)
-		return uspc_err_set(err, USP_RECORD_E_BAD_PAYLOAD_SECURITY, "unknown payload_security %d",
-				    (int)rec->payload_security);
+		return uspc_err_set(err, USP_RECORD_E_BAD_PAYLOAD_SECURITY,
+				    "unknown payload_security %d", (int)rec->payload_security);
 	switch (rec->record_type_case) {
 	case USP_RECORD__RECORD__RECORD_TYPE_NO_SESSION_CONTEXT:
 		if (!rec->no_session_context || rec->no_session_context->payload.len == 0)
@@ -75,7 +76,8 @@ static int validate(const UspRecord__Record *rec, struct uspc_err *err)
 	case USP_RECORD__RECORD__RECORD_TYPE_UDS_CONNECT:
 		return 0;
 	default:
-		return uspc_err_set(err, USP_RECORD_E_NO_RECORD_TYPE, "record carries no record type");
+		return uspc_err_set(err, USP_RECORD_E_NO_RECORD_TYPE,
+				    "record carries no record type");
 	}
 }
 
@@ -86,12 +88,12 @@ int usp_record_unwrap(const uint8_t *buf, size_t len, const struct usp_record_li
 						       : USP_RECORD_DEFAULT_MAX_SIZE;
 	*out = NULL;
 	if (len > cap)
-		return uspc_err_set(err, USP_RECORD_E_TOO_LARGE, "record of %zu bytes exceeds cap of %zu",
-				    len, cap);
+		return uspc_err_set(err, USP_RECORD_E_TOO_LARGE,
+				    "record of %zu bytes exceeds cap of %zu", len, cap);
 	UspRecord__Record *rec = usp_record__record__unpack(NULL, len, buf);
 	if (!rec)
-		return uspc_err_set(err, USP_RECORD_E_UNDECODABLE, "record could not be decoded (%zu bytes)",
-				    len);
+		return uspc_err_set(err, USP_RECORD_E_UNDECODABLE,
+				    "record could not be decoded (%zu bytes)", len);
 	int rc = validate(rec, err);
 	if (rc < 0) {
 		usp_record__record__free_unpacked(rec, NULL);
@@ -126,8 +128,8 @@ static void record_init(UspRecord__Record *rec, const char *to_id, const char *f
 	rec->payload_security = USP_RECORD__RECORD__PAYLOAD_SECURITY__PLAINTEXT;
 }
 
-int usp_record_wrap_msg(const char *to_id, const char *from_id, const uint8_t *msg,
-			size_t msg_len, uint8_t **out, size_t *out_len)
+int usp_record_wrap_msg(const char *to_id, const char *from_id, const uint8_t *msg, size_t msg_len,
+			uint8_t **out, size_t *out_len)
 {
 	UspRecord__Record rec;
 	UspRecord__NoSessionContextRecord nsc;

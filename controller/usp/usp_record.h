@@ -15,20 +15,20 @@
 #include "usp_err.h"
 
 #define USP_RECORD_DEFAULT_MAX_SIZE (64u * 1024u)
-#define USP_RECORD_VERSION "1.4"     /* stamped in every Record we build */
-#define USP_EID_MAX_LEN 256          /* cap on to_id / from_id we accept */
+#define USP_RECORD_VERSION "1.4" /* stamped in every Record we build */
+#define USP_EID_MAX_LEN 256	 /* cap on to_id / from_id we accept */
 
 /* Every way a Record can be rejected, one distinct negative code each so
  * callers can count them. X(IDENT, "short name") */
-#define USP_RECORD_ERRORS(X)                         \
-	X(TOO_LARGE, "record_too_large")             \
-	X(UNDECODABLE, "record_undecodable")         \
-	X(BAD_VERSION, "record_bad_version")         \
-	X(NO_TO_ID, "record_no_to_id")               \
-	X(NO_FROM_ID, "record_no_from_id")           \
-	X(EID_TOO_LONG, "record_eid_too_long")       \
-	X(NO_RECORD_TYPE, "record_no_record_type")   \
-	X(EMPTY_PAYLOAD, "record_empty_payload")     \
+#define USP_RECORD_ERRORS(X)                       \
+	X(TOO_LARGE, "record_too_large")           \
+	X(UNDECODABLE, "record_undecodable")       \
+	X(BAD_VERSION, "record_bad_version")       \
+	X(NO_TO_ID, "record_no_to_id")             \
+	X(NO_FROM_ID, "record_no_from_id")         \
+	X(EID_TOO_LONG, "record_eid_too_long")     \
+	X(NO_RECORD_TYPE, "record_no_record_type") \
+	X(EMPTY_PAYLOAD, "record_empty_payload")   \
 	X(BAD_PAYLOAD_SECURITY, "record_bad_payload_security")
 
 enum usp_record_error {
@@ -36,7 +36,7 @@ enum usp_record_error {
 #define USP_REC_E_(ident, name) USP_RECORD_E_##ident,
 	USP_RECORD_ERRORS(USP_REC_E_)
 #undef USP_REC_E_
-	USP_RECORD_E_END_
+		USP_RECORD_E_END_
 };
 #define USP_RECORD_ERROR_COUNT (USP_RECORD_E_END_ - USP_RECORD_E_BASE_ - 1)
 
@@ -46,7 +46,7 @@ int usp_record_error_index(int code);
 const char *usp_record_error_name(int code);
 
 struct usp_record_limits {
-	size_t max_record_size;   /* 0 means USP_RECORD_DEFAULT_MAX_SIZE */
+	size_t max_record_size; /* 0 means USP_RECORD_DEFAULT_MAX_SIZE */
 };
 
 /*
@@ -63,8 +63,8 @@ void usp_record_free(UspRecord__Record *rec);
 
 /* Builders: on success *out is malloc'd packed bytes (caller frees) and
  * *out_len their size. Strings are borrowed. */
-int usp_record_wrap_msg(const char *to_id, const char *from_id, const uint8_t *msg,
-			size_t msg_len, uint8_t **out, size_t *out_len);
+int usp_record_wrap_msg(const char *to_id, const char *from_id, const uint8_t *msg, size_t msg_len,
+			uint8_t **out, size_t *out_len);
 int usp_record_build_mqtt_connect(const char *to_id, const char *from_id, int mqtt_v5,
 				  const char *subscribed_topic, uint8_t **out, size_t *out_len);
 int usp_record_build_disconnect(const char *to_id, const char *from_id, const char *reason,

@@ -1,0 +1,831 @@
+/*
+ * uspctl_cmd.c — parses and validates one uspctl input line into a struct
+ * uspctl_cmd: common fields (id, op, targets, options), then per-op fields,
+ * translating the friendly op fields ("paths", "params", "objects", "args")
+ * into the USP request shape of docs/json.md and checking that the request
+ * builds. Every USP path given is checked with usp_path_parse. Pure: no I/O;
+ * any thread; the caller owns the struct.
+ */
+#include "uspctl_cmd.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "usp_json.h"
+#include "usp_msg.h"
+#include "usp_path.h"
+#include "usp_record.h"
+
+struct op_row {
+	const char *name;
+	int usp;
+	const char *usp_type;
+};
+
+static const struct op_row op_rows[] = {
+#define USPCTL_OP_ROW_(op, name, usp, type) { name, usp, type },
+	USPCTL_OPS(USPCTL_OP_ROW_)
+#undef USPCTL_OP_ROW_
+};
+
+static const char *const error_names[] = {
+#define USPCTL_E_NAME_(ident, name) name,
+	USPCTL_ERRORS(USPCTL_E_NAME_)
+#undef USPCTL_E_NAME_
+};
+
+const char *uspctl_error_name(int code)
+{
+	if (code <= USPCTL_E_BASE_ || code >= USPCTL_E_END_)
+		return "internal_error";
+	return error_names[code - USPCTL_E_BASE_ - 1];
+}
+
+const char *uspctl_op_name(enum uspctl_op op)
+{
+	return op < USPCTL_OP_COUNT_ ? op_rows[op].name : "unknown";
+}
+
+int uspctl_op_is_usp(enum uspctl_op op)
+{
+	return op < USPCTL_OP_COUNT_ && op_rows[op].usp;
+}
+
+void uspctl_cmd_init(struct uspctl_cmd *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->targets.online = -1;
+	c->wait = -1;
+	c->timeout_s = -1;
+	c->expires_s = -1;
+	c->wait_complete = -1;
+}
+
+static void free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void uspctl_cmd_fini(struct uspctl_cmd *c)
+{
+	struct uspctl_targets *t = &c->targets;
+	free_strv(t->eids, t->n_eids);
+	free(t->tag);
+	free(t->model);
+	free(t->manufacturer);
+	free(t->software_version);
+	free(t->eid_glob);
+	cJSON_Delete(c->usp_args);
+	free_strv(c->strings, c->n_strings);
+	uspctl_cmd_init(c);
+}
+
+/* ---- small validated readers -------------------------------------------- */
+
+static int field_allowed(const char *key, const char *const *allowed)
+{
+	static const char *const common[] = { "id", "op", "targets", "wait", "timeout", "expires",
+					      NULL };
+	for (const char *const *p = common; *p; p++)
+		if (strcmp(*p, key) == 0)
+			return 1;
+	for (const char *const *p = allowed; p && *p; p++)
+		if (strcmp(*p, key) == 0)
+			return 1;
+	return 0;
+}
+
+static int check_fields(const cJSON *root, const char *const *allowed, const char *op,
+			struct uspc_err *err)
+{
+	for (const cJSON *f = root->child; f; f = f->next)
+		if (!field_allowed(f->string, allowed))
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "op '%s' does not take field '%.64s'",
+					    op, f->string);
+	return 0;
+}
+
+static int check_path(const char *path, int want_kind, struct uspc_err *err)
+{
+	struct usp_path p;
+	struct uspc_err perr;
+	int rc = usp_path_parse(path, &p, &perr);
+	if (rc < 0)
+		return uspc_err_set(err, USPCTL_E_INVALID_PATH, "invalid path '%.200s': %s", path,
+				    perr.msg);
+	int kind = (int)p.kind;
+	usp_path_fini(&p);
+	if (want_kind >= 0 && kind != want_kind)
+		return uspc_err_set(err, USPCTL_E_INVALID_PATH, "path '%.200s' is not a %s path", path,
+				    want_kind == USP_PATH_PARAM	    ? "parameter"
+				    : want_kind == USP_PATH_COMMAND ? "command"
+								    : "object");
+	return 0;
+}
+
+/* A string array (or a single string when allow_single) of valid USP paths. */
+static int read_paths(const cJSON *j, const char *field, int want_kind, cJSON **out,
+		      struct uspc_err *err)
+{
+	*out = NULL;
+	if (cJSON_IsString(j)) {
+		cJSON *arr = cJSON_CreateArray();
+		cJSON_AddItemToArray(arr, cJSON_CreateString(j->valuestring));
+		j = arr;
+		*out = arr;
+	} else if (!cJSON_IsArray(j)) {
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be a path or an array of paths",
+				    field);
+	} else {
+		*out = cJSON_Duplicate(j, 1);
+	}
+	int n = cJSON_GetArraySize(*out);
+	if (n == 0 || n > USPCTL_MAX_PATHS) {
+		cJSON_Delete(*out);
+		*out = NULL;
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' needs 1 to %d paths", field,
+				    USPCTL_MAX_PATHS);
+	}
+	for (const cJSON *p = (*out)->child; p; p = p->next) {
+		int rc = cJSON_IsString(p) ? check_path(p->valuestring, want_kind, err)
+					   : uspc_err_set(err, USPCTL_E_BAD_FIELD,
+							  "'%s' entries must be strings", field);
+		if (rc < 0) {
+			cJSON_Delete(*out);
+			*out = NULL;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static int read_bool(const cJSON *root, const char *key, int *out, struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!j)
+		return 0;
+	if (!cJSON_IsBool(j))
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be true or false", key);
+	*out = cJSON_IsTrue(j);
+	return 1;
+}
+
+static int read_seconds(const cJSON *root, const char *key, double *out, struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!j)
+		return 0;
+	if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) || j->valuedouble <= 0 ||
+	    j->valuedouble > 366.0 * 86400)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'%s' must be a number of seconds between 0 and 31622400", key);
+	*out = j->valuedouble;
+	return 1;
+}
+
+static int read_string(const cJSON *root, const char *key, int required, const char **out,
+		       struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+	*out = NULL;
+	if (!j)
+		return required ? uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field '%s'", key) : 0;
+	if (!cJSON_IsString(j) || (required && !j->valuestring[0]))
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be a non-empty string", key);
+	*out = j->valuestring;
+	return 1;
+}
+
+static int push_str(char ***v, size_t *n, const char *s)
+{
+	char **g = realloc(*v, (*n + 1) * sizeof(char *));
+	if (!g)
+		return -1;
+	*v = g;
+	if (!(g[*n] = strdup(s)))
+		return -1;
+	(*n)++;
+	return 0;
+}
+
+/* A string, or an array of strings, into c->strings. */
+static int read_string_list(const cJSON *root, const char *key, struct uspctl_cmd *c,
+			    struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!j)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field '%s'", key);
+	if (cJSON_IsString(j))
+		return push_str(&c->strings, &c->n_strings, j->valuestring) < 0 ? -1 : 0;
+	if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) == 0)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be a string or a non-empty array",
+				    key);
+	for (const cJSON *e = j->child; e; e = e->next) {
+		char num[32];
+		const char *s = NULL;
+		if (cJSON_IsString(e) && e->valuestring[0]) {
+			s = e->valuestring;
+		} else if (cJSON_IsNumber(e) && e->valuedouble >= 0 && e->valuedouble < 9e15) {
+			snprintf(num, sizeof(num), "%.0f", e->valuedouble);
+			s = num;
+		} else {
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' entries must be non-empty strings",
+					    key);
+		}
+		if (push_str(&c->strings, &c->n_strings, s) < 0)
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- targets ------------------------------------------------------------- */
+
+static int eid_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > USP_EID_MAX_LEN)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x21 || s[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int read_selector(const cJSON *sel, struct uspctl_targets *t, struct uspc_err *err)
+{
+	static const char *const keys[] = { "tag", "model", "manufacturer", "software_version",
+					    "eid" };
+	char **slots[] = { &t->tag, &t->model, &t->manufacturer, &t->software_version,
+			   &t->eid_glob };
+	int any = 0;
+	for (const cJSON *f = sel->child; f; f = f->next) {
+		size_t k;
+		if (strcmp(f->string, "all") == 0) {
+			if (!cJSON_IsTrue(f))
+				return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "'all' must be true");
+			t->all = 1;
+		} else if (strcmp(f->string, "online") == 0) {
+			if (!cJSON_IsBool(f))
+				return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "'online' must be a boolean");
+			t->online = cJSON_IsTrue(f);
+		} else {
+			for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+				if (strcmp(f->string, keys[k]) == 0)
+					break;
+			if (k == sizeof(keys) / sizeof(keys[0]))
+				return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "unknown selector key '%.64s'",
+						    f->string);
+			if (!cJSON_IsString(f) || !f->valuestring[0] || strlen(f->valuestring) > 256)
+				return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
+						    "selector '%s' must be a non-empty string", keys[k]);
+			free(*slots[k]);
+			*slots[k] = strdup(f->valuestring);
+		}
+		any = 1;
+	}
+	if (!any)
+		return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
+				    "empty selector: use {\"all\":true} to target every agent");
+	return 0;
+}
+
+static int read_targets(const cJSON *root, struct uspctl_targets *t, struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, "targets");
+	if (!j)
+		return 0;
+	t->given = 1;
+	if (cJSON_IsString(j)) {
+		if (!eid_ok(j->valuestring))
+			return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "invalid endpoint ID in 'targets'");
+		return push_str(&t->eids, &t->n_eids, j->valuestring) < 0 ? -1 : 0;
+	}
+	if (cJSON_IsObject(j))
+		return read_selector(j, t, err);
+	if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) == 0 ||
+	    cJSON_GetArraySize(j) > USPCTL_MAX_EIDS)
+		return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
+				    "'targets' must be an endpoint ID, a non-empty array of them, or a selector object");
+	for (const cJSON *e = j->child; e; e = e->next) {
+		if (!cJSON_IsString(e) || !eid_ok(e->valuestring))
+			return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "invalid endpoint ID in 'targets'");
+		if (push_str(&t->eids, &t->n_eids, e->valuestring) < 0)
+			return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "out of memory");
+	}
+	return 0;
+}
+
+/* ---- per-op translation into the USP request shape ----------------------- */
+
+static int value_text(const cJSON *v, char *buf, size_t cap, const char **out)
+{
+	if (cJSON_IsString(v)) {
+		*out = v->valuestring;
+	} else if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v) ? "true" : "false";
+	} else if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
+		if (v->valuedouble == floor(v->valuedouble) && fabs(v->valuedouble) < 9e15)
+			snprintf(buf, cap, "%.0f", v->valuedouble);
+		else
+			snprintf(buf, cap, "%.17g", v->valuedouble);
+		*out = buf;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
+/* {"Name": value, ...} → [{"param":Name,"value":"v","required":req}, ...] */
+static int param_settings(const cJSON *params, int required, cJSON *into, struct uspc_err *err)
+{
+	if (!cJSON_IsObject(params) || !params->child)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'params' must be a non-empty object");
+	for (const cJSON *p = params->child; p; p = p->next) {
+		char num[40];
+		const char *val;
+		if (value_text(p, num, sizeof(num), &val) < 0)
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "value of '%.200s' must be a string, number or boolean", p->string);
+		cJSON *s = cJSON_CreateObject();
+		cJSON_AddStringToObject(s, "param", p->string);
+		cJSON_AddStringToObject(s, "value", val);
+		if (required)
+			cJSON_AddBoolToObject(s, "required", 1);
+		cJSON_AddItemToArray(into, s);
+	}
+	return 0;
+}
+
+static cJSON *find_update_obj(cJSON *objs, const char *obj_path, size_t len)
+{
+	for (cJSON *o = objs->child; o; o = o->next) {
+		const char *p = cJSON_GetObjectItemCaseSensitive(o, "obj_path")->valuestring;
+		if (strlen(p) == len && strncmp(p, obj_path, len) == 0)
+			return o;
+	}
+	cJSON *o = cJSON_CreateObject();
+	char *copy = strndup(obj_path, len);
+	cJSON_AddStringToObject(o, "obj_path", copy);
+	free(copy);
+	cJSON_AddItemToObject(o, "param_settings", cJSON_CreateArray());
+	cJSON_AddItemToArray(objs, o);
+	return o;
+}
+
+static int op_set(const cJSON *root, cJSON *args, struct uspc_err *err)
+{
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
+	int required = 1;
+	if (read_bool(root, "required", &required, err) < 0)
+		return -1;
+	if (!cJSON_IsObject(params) || !params->child)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'params' must be an object of full parameter paths to values");
+	cJSON *objs = cJSON_AddArrayToObject(args, "update_objs");
+	for (const cJSON *p = params->child; p; p = p->next) {
+		if (check_path(p->string, USP_PATH_PARAM, err) < 0)
+			return -1;
+		const char *dot = strrchr(p->string, '.');
+		cJSON *o = find_update_obj(objs, p->string, (size_t)(dot - p->string) + 1);
+		cJSON one = *p;           /* a shallow view renamed to the relative name */
+		cJSON wrap = { 0 };
+		one.next = one.prev = NULL;
+		one.string = (char *)dot + 1;
+		wrap.type = cJSON_Object;
+		wrap.child = &one;
+		if (param_settings(&wrap, required,
+				   cJSON_GetObjectItemCaseSensitive(o, "param_settings"), err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int add_one_object(const cJSON *obj, int required, cJSON *into, struct uspc_err *err)
+{
+	const char *path;
+	if (!cJSON_IsObject(obj) || read_string(obj, "path", 1, &path, err) < 0)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "each object needs a 'path' (a table path ending in '.')");
+	if (check_path(path, USP_PATH_OBJECT, err) < 0)
+		return -1;
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToArray(into, o);
+	cJSON_AddStringToObject(o, "obj_path", path);
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(obj, "params");
+	for (const cJSON *f = obj->child; f; f = f->next)
+		if (strcmp(f->string, "path") != 0 && strcmp(f->string, "params") != 0)
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "object field '%.64s' is unknown",
+					    f->string);
+	if (params)
+		return param_settings(params, required, cJSON_AddArrayToObject(o, "param_settings"),
+				      err);
+	return 0;
+}
+
+static int op_add(const cJSON *root, cJSON *args, struct uspc_err *err)
+{
+	int required = 1;
+	if (read_bool(root, "required", &required, err) < 0)
+		return -1;
+	cJSON *objs = cJSON_AddArrayToObject(args, "create_objs");
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "objects");
+	if (list) {
+		if (!cJSON_IsArray(list) || !list->child)
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'objects' must be a non-empty array");
+		for (const cJSON *o = list->child; o; o = o->next)
+			if (add_one_object(o, required, objs, err) < 0)
+				return -1;
+		return 0;
+	}
+	cJSON *single = cJSON_CreateObject();
+	const cJSON *path = cJSON_GetObjectItemCaseSensitive(root, "path");
+	const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
+	if (path)
+		cJSON_AddItemToObject(single, "path", cJSON_Duplicate(path, 1));
+	if (params)
+		cJSON_AddItemToObject(single, "params", cJSON_Duplicate(params, 1));
+	int rc = add_one_object(single, required, objs, err);
+	cJSON_Delete(single);
+	return rc;
+}
+
+static int op_operate(const cJSON *root, cJSON *args, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	const char *command, *key;
+	int send_resp = 1, wait_complete = 0;
+	if (read_string(root, "command", 1, &command, err) < 0 ||
+	    check_path(command, USP_PATH_COMMAND, err) < 0 ||
+	    read_string(root, "command_key", 0, &key, err) < 0 ||
+	    read_bool(root, "send_resp", &send_resp, err) < 0 ||
+	    read_bool(root, "wait_complete", &wait_complete, err) < 0)
+		return -1;
+	cJSON_AddStringToObject(args, "command", command);
+	if (key)
+		cJSON_AddStringToObject(args, "command_key", key);
+	cJSON_AddBoolToObject(args, "send_resp", send_resp);
+	c->wait_complete = wait_complete;
+	const cJSON *in = cJSON_GetObjectItemCaseSensitive(root, "args");
+	if (in) {
+		if (!cJSON_IsObject(in))
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'args' must be an object");
+		cJSON *m = cJSON_AddObjectToObject(args, "input_args");
+		for (const cJSON *a = in->child; a; a = a->next) {
+			char num[40];
+			const char *val;
+			if (value_text(a, num, sizeof(num), &val) < 0)
+				return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+						    "argument '%.64s' must be a string, number or boolean",
+						    a->string);
+			cJSON_AddStringToObject(m, a->string, val);
+		}
+	}
+	return 0;
+}
+
+static int copy_flags(const cJSON *root, cJSON *args, const char *const *flags, struct uspc_err *err)
+{
+	for (const char *const *f = flags; *f; f++) {
+		int v;
+		int rc = read_bool(root, *f, &v, err);
+		if (rc < 0)
+			return -1;
+		if (rc > 0)
+			cJSON_AddBoolToObject(args, *f, v);
+	}
+	return 0;
+}
+
+static int paths_into(const cJSON *root, cJSON *args, const char *usp_field, int kind,
+		      struct uspc_err *err)
+{
+	cJSON *paths;
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, "paths");
+	if (!j)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field 'paths'");
+	if (read_paths(j, "paths", kind, &paths, err) < 0)
+		return -1;
+	cJSON_AddItemToObject(args, usp_field, paths);
+	return 0;
+}
+
+/* Supported-DM paths may use "{i}" for instance numbers. */
+static int gsdm_paths(const cJSON *root, cJSON *args, struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, "paths");
+	if (!j)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field 'paths'");
+	cJSON *list = cJSON_IsString(j) ? cJSON_CreateStringArray((const char *const *)&j->valuestring, 1)
+					: cJSON_Duplicate(j, 1);
+	cJSON_AddItemToObject(args, "obj_paths", list);
+	if (!cJSON_IsArray(list) || !list->child || cJSON_GetArraySize(list) > USPCTL_MAX_PATHS)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'paths' needs 1 to %d paths",
+				    USPCTL_MAX_PATHS);
+	for (const cJSON *p = list->child; p; p = p->next) {
+		if (!cJSON_IsString(p) || strlen(p->valuestring) > USP_PATH_MAX_LEN)
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'paths' entries must be paths");
+		char buf[USP_PATH_MAX_LEN + 1], *w = buf;
+		for (const char *r = p->valuestring; *r; r++) {
+			if (strncmp(r, "{i}", 3) == 0) {
+				*w++ = '1';
+				r += 2;
+			} else {
+				*w++ = *r;
+			}
+		}
+		*w = '\0';
+		if (check_path(buf, -1, err) < 0)
+			return uspc_err_set(err, USPCTL_E_INVALID_PATH, "invalid path '%.200s'",
+					    p->valuestring);
+	}
+	return 0;
+}
+
+static int op_subscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
+{
+	static const char *const types[] = { "ValueChange", "ObjectCreation", "ObjectDeletion",
+					     "OperationComplete", "Event", NULL };
+	const char *sub_id, *type;
+	if (read_string(root, "subscription_id", 1, &sub_id, err) < 0 ||
+	    read_string(root, "notif_type", 1, &type, err) < 0)
+		return -1;
+	const char *const *t;
+	for (t = types; *t && strcmp(*t, type) != 0; t++)
+		;
+	if (!*t)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'notif_type' must be ValueChange, ObjectCreation, ObjectDeletion, OperationComplete or Event");
+	cJSON *refs;
+	const cJSON *rl = cJSON_GetObjectItemCaseSensitive(root, "reference_list");
+	if (!rl)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field 'reference_list'");
+	if (read_paths(rl, "reference_list", -1, &refs, err) < 0)
+		return -1;
+	size_t len = 0;
+	for (cJSON *r = refs->child; r; r = r->next)
+		len += strlen(r->valuestring) + 1;
+	char *joined = calloc(1, len + 1);
+	for (cJSON *r = refs->child; r; r = r->next) {
+		if (joined[0])
+			strcat(joined, ",");
+		strcat(joined, r->valuestring);
+	}
+	cJSON_Delete(refs);
+	int persistent = 1, retry = 1;
+	if (read_bool(root, "persistent", &persistent, err) < 0 ||
+	    read_bool(root, "notif_retry", &retry, err) < 0) {
+		free(joined);
+		return -1;
+	}
+	cJSON *params = cJSON_CreateObject();
+	cJSON_AddStringToObject(params, "Enable", "true");
+	cJSON_AddStringToObject(params, "ID", sub_id);
+	cJSON_AddStringToObject(params, "NotifType", type);
+	cJSON_AddStringToObject(params, "ReferenceList", joined);
+	cJSON_AddStringToObject(params, "Persistent", persistent ? "true" : "false");
+	cJSON_AddStringToObject(params, "NotifRetry", retry ? "true" : "false");
+	free(joined);
+	cJSON *objs = cJSON_AddArrayToObject(args, "create_objs");
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToArray(objs, o);
+	cJSON_AddStringToObject(o, "obj_path", "Device.LocalAgent.Subscription.");
+	int rc = param_settings(params, 1, cJSON_AddArrayToObject(o, "param_settings"), err);
+	cJSON_Delete(params);
+	return rc;
+}
+
+static int op_unsubscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
+{
+	const char *sub_id;
+	if (read_string(root, "subscription_id", 1, &sub_id, err) < 0)
+		return -1;
+	for (const char *p = sub_id; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "'subscription_id' may not contain quotes, backslashes or control characters");
+	char path[512];
+	if (snprintf(path, sizeof(path), "Device.LocalAgent.Subscription.[ID==\"%s\"].", sub_id) >=
+	    (int)sizeof(path))
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'subscription_id' is too long");
+	cJSON_AddTrueToObject(args, "allow_partial");
+	cJSON *arr = cJSON_AddArrayToObject(args, "obj_paths");
+	cJSON_AddItemToArray(arr, cJSON_CreateString(path));
+	return 0;
+}
+
+/* Fields each op takes besides the common ones. */
+static const char *const *op_fields(enum uspctl_op op)
+{
+	static const char *const get[] = { "paths", "max_depth", NULL };
+	static const char *const set[] = { "params", "allow_partial", "required", NULL };
+	static const char *const add[] = { "objects", "path", "params", "allow_partial", "required",
+					   NULL };
+	static const char *const del[] = { "paths", "allow_partial", NULL };
+	static const char *const operate[] = { "command", "command_key", "args", "send_resp",
+					       "wait_complete", NULL };
+	static const char *const gsdm[] = { "paths", "first_level_only", "return_commands",
+					    "return_events", "return_params",
+					    "return_unique_key_sets", NULL };
+	static const char *const gi[] = { "paths", "first_level_only", NULL };
+	static const char *const gsp[] = { "versions", NULL };
+	static const char *const sub[] = { "subscription_id", "notif_type", "reference_list",
+					   "persistent", "notif_retry", NULL };
+	static const char *const unsub[] = { "subscription_id", NULL };
+	static const char *const tags[] = { "tags", NULL };
+	static const char *const snap[] = { "paths", NULL };
+	static const char *const tasks[] = { "tasks", NULL };
+	static const char *const none[] = { NULL };
+	switch (op) {
+	case USPCTL_OP_GET: return get;
+	case USPCTL_OP_SET: return set;
+	case USPCTL_OP_ADD: return add;
+	case USPCTL_OP_DELETE: return del;
+	case USPCTL_OP_OPERATE: return operate;
+	case USPCTL_OP_GET_SUPPORTED_DM: return gsdm;
+	case USPCTL_OP_GET_INSTANCES: return gi;
+	case USPCTL_OP_GET_SUPPORTED_PROTOCOL: return gsp;
+	case USPCTL_OP_SUBSCRIBE: return sub;
+	case USPCTL_OP_UNSUBSCRIBE: return unsub;
+	case USPCTL_OP_TAG:
+	case USPCTL_OP_UNTAG: return tags;
+	case USPCTL_OP_SNAPSHOT: return snap;
+	case USPCTL_OP_TASK_STATUS:
+	case USPCTL_OP_CANCEL: return tasks;
+	default: return none;
+	}
+}
+
+static int build_usp_args(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	static const char *const gsdm_flags[] = { "first_level_only", "return_commands",
+						  "return_events", "return_params",
+						  "return_unique_key_sets", NULL };
+	static const char *const partial[] = { "allow_partial", NULL };
+	static const char *const first_level[] = { "first_level_only", NULL };
+	cJSON *args = cJSON_CreateObject();
+	c->usp_args = args;
+	switch (c->op) {
+	case USPCTL_OP_GET: {
+		const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "max_depth");
+		if (d && (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > 1000 ||
+			  d->valuedouble != floor(d->valuedouble)))
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "'max_depth' must be a whole number from 0 to 1000");
+		if (d)
+			cJSON_AddNumberToObject(args, "max_depth", d->valuedouble);
+		return paths_into(root, args, "param_paths", -1, err);
+	}
+	case USPCTL_OP_SET:
+		return copy_flags(root, args, partial, err) < 0 ? -1 : op_set(root, args, err);
+	case USPCTL_OP_ADD:
+		return copy_flags(root, args, partial, err) < 0 ? -1 : op_add(root, args, err);
+	case USPCTL_OP_DELETE:
+		if (copy_flags(root, args, partial, err) < 0)
+			return -1;
+		return paths_into(root, args, "obj_paths", USP_PATH_OBJECT, err);
+	case USPCTL_OP_OPERATE:
+		return op_operate(root, args, c, err);
+	case USPCTL_OP_GET_SUPPORTED_DM:
+		return copy_flags(root, args, gsdm_flags, err) < 0 ? -1 : gsdm_paths(root, args, err);
+	case USPCTL_OP_GET_INSTANCES:
+		if (copy_flags(root, args, first_level, err) < 0)
+			return -1;
+		return paths_into(root, args, "obj_paths", USP_PATH_OBJECT, err);
+	case USPCTL_OP_GET_SUPPORTED_PROTOCOL: {
+		const char *v;
+		if (read_string(root, "versions", 0, &v, err) < 0)
+			return -1;
+		cJSON_AddStringToObject(args, "controller_supported_protocol_versions",
+					v ? v : "1.0,1.1,1.2,1.3,1.4");
+		return 0;
+	}
+	case USPCTL_OP_SUBSCRIBE:
+		return op_subscribe(root, args, err);
+	case USPCTL_OP_UNSUBSCRIBE:
+		return op_unsubscribe(root, args, err);
+	default:
+		return -1;
+	}
+}
+
+static int read_id(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	const cJSON *id = cJSON_GetObjectItemCaseSensitive(root, "id");
+	if (!id)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field 'id'");
+	if (cJSON_IsNumber(id) && id->valuedouble == floor(id->valuedouble) &&
+	    fabs(id->valuedouble) < 9e15) {
+		snprintf(c->id, sizeof(c->id), "%.0f", id->valuedouble);
+		return 0;
+	}
+	if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) > USPCTL_ID_MAX)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'id' must be a non-empty string of at most %d bytes or an integer",
+				    USPCTL_ID_MAX);
+	snprintf(c->id, sizeof(c->id), "%s", id->valuestring);
+	return 0;
+}
+
+static int read_op(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	const cJSON *op = cJSON_GetObjectItemCaseSensitive(root, "op");
+	if (!cJSON_IsString(op))
+		return uspc_err_set(err, USPCTL_E_UNKNOWN_OP, "missing or non-string field 'op'");
+	for (int i = 0; i < USPCTL_OP_COUNT_; i++) {
+		if (strcmp(op_rows[i].name, op->valuestring) == 0) {
+			c->op = (enum uspctl_op)i;
+			c->usp_type = op_rows[i].usp_type;
+			return 0;
+		}
+	}
+	return uspc_err_set(err, USPCTL_E_UNKNOWN_OP, "unknown op '%.64s'", op->valuestring);
+}
+
+static int needs_targets(enum uspctl_op op)
+{
+	return uspctl_op_is_usp(op) || op == USPCTL_OP_SHOW_AGENT || op == USPCTL_OP_TAG ||
+	       op == USPCTL_OP_UNTAG || op == USPCTL_OP_SNAPSHOT;
+}
+
+static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	if (read_id(root, c, err) < 0 || read_op(root, c, err) < 0 ||
+	    check_fields(root, op_fields(c->op), uspctl_op_name(c->op), err) < 0 ||
+	    read_targets(root, &c->targets, err) < 0 ||
+	    read_bool(root, "wait", &c->wait, err) < 0 ||
+	    read_seconds(root, "timeout", &c->timeout_s, err) < 0 ||
+	    read_seconds(root, "expires", &c->expires_s, err) < 0)
+		return err->code;
+	if (needs_targets(c->op) && !c->targets.given)
+		return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "op '%s' needs 'targets'",
+				    uspctl_op_name(c->op));
+	if (!needs_targets(c->op) && c->op != USPCTL_OP_LIST_AGENTS && c->targets.given)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "op '%s' does not take 'targets'",
+				    uspctl_op_name(c->op));
+	switch (c->op) {
+	case USPCTL_OP_TAG:
+	case USPCTL_OP_UNTAG:
+		return read_string_list(root, "tags", c, err) < 0 ? err->code : 0;
+	case USPCTL_OP_TASK_STATUS:
+	case USPCTL_OP_CANCEL:
+		return read_string_list(root, "tasks", c, err) < 0 ? err->code : 0;
+	case USPCTL_OP_SNAPSHOT:
+		if (cJSON_GetObjectItemCaseSensitive(root, "paths") &&
+		    read_string_list(root, "paths", c, err) < 0)
+			return err->code;
+		return 0;
+	default:
+		break;
+	}
+	if (!uspctl_op_is_usp(c->op))
+		return 0;
+	if (build_usp_args(root, c, err) < 0)
+		return err->code < 0 ? err->code : USPCTL_E_BAD_FIELD;
+	Usp__Msg *msg = NULL;
+	struct uspc_err jerr;
+	if (usp_json_build_request(c->usp_type, c->usp_args, "validate", &msg, &jerr) < 0)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "request does not build: %s", jerr.msg);
+	usp_msg_free(msg);
+	return 0;
+}
+
+int uspctl_cmd_parse(const char *line, size_t len, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	struct uspc_err local;
+	if (!err)
+		err = &local;
+	uspc_err_clear(err);
+	uspctl_cmd_init(c);
+	if (len > USPCTL_LINE_MAX)
+		return uspc_err_set(err, USPCTL_E_LINE_TOO_LONG, "line longer than %d bytes",
+				    USPCTL_LINE_MAX);
+	const char *end = NULL;
+	cJSON *root = cJSON_ParseWithLengthOpts(line, len, &end, 0);
+	if (!root)
+		return uspc_err_set(err, USPCTL_E_MALFORMED_JSON, "malformed JSON near byte %ld",
+				    (long)((end ? end : cJSON_GetErrorPtr()) - line));
+	for (const char *p = end; p && p < line + len; p++) {
+		if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+			cJSON_Delete(root);
+			return uspc_err_set(err, USPCTL_E_MALFORMED_JSON,
+					    "trailing text after the JSON object at byte %ld",
+					    (long)(p - line));
+		}
+	}
+	int rc = 0;
+	if (!cJSON_IsObject(root))
+		rc = uspc_err_set(err, USPCTL_E_MALFORMED_JSON, "a command must be a JSON object");
+	else
+		rc = parse_fields(root, c, err);
+	cJSON_Delete(root);
+	if (rc < 0) {
+		char id[sizeof(c->id)];
+		memcpy(id, c->id, sizeof(id));
+		uspctl_cmd_fini(c);
+		memcpy(c->id, id, sizeof(id));
+	}
+	return rc;
+}

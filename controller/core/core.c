@@ -1,0 +1,523 @@
+/*
+ * core.c — the core loop: one epoll set over the MQTT transport's wake fd,
+ * the task feeder's fd, a 100 ms timerfd and a signalfd. The thread running
+ * core_run() owns the registry, the tracker, the outbox and the timers; the
+ * transport (Paho threads), the store writer and the feeder run their own
+ * threads and talk to us only through their queues.
+ *
+ * Back-pressure: while the outbox (publishes refused with BUSY) is long or
+ * the writer's queue is three-quarters full, the core stops taking MQTT
+ * events and tasks (their fds leave the epoll set) and retries on the tick;
+ * the transport's own bounded in-queue then holds arrivals back in Paho.
+ *
+ * Stop: SIGTERM/SIGINT stop the feeder (unsent claimed tasks go back to
+ * 'queued'), then the loop keeps serving until every tracked request is
+ * answered or drain_timeout_ms passes; then the transport drains its window
+ * and the writer flushes. A second signal cuts the drain short.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core_internal.h"
+#include "log.h"
+#include "store_schema.h"
+
+int64_t core_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int core_block_signals(void)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	return pthread_sigmask(SIG_BLOCK, &set, NULL) == 0 ? 0 : -1;
+}
+
+/* ---- rejections, store submits, pressure -------------------------------- */
+
+/* Copy peer-controlled text for a log line: bounded, printable only. */
+static void safe_text(char *dst, size_t cap, const char *s)
+{
+	size_t i = 0;
+	for (; s && *s && i + 1 < cap; s++)
+		dst[i++] = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
+	dst[i] = '\0';
+}
+
+void core_reject(struct core *c, const char *reason, const char *sender, const char *detail)
+{
+	struct core_reason *r = NULL;
+	for (size_t i = 0; i < c->n_reasons; i++)
+		if (strcmp(c->reasons[i].name, reason) == 0)
+			r = &c->reasons[i];
+	if (!r && c->n_reasons < CORE_MAX_REASONS) {
+		r = &c->reasons[c->n_reasons++];
+		r->name = reason;
+		r->last_log_ms = -1;
+	}
+	c->ctr.rejected++;
+	if (!r)
+		return;
+	r->count++;
+	int64_t now = core_now_ms();
+	if (r->last_log_ms >= 0 && now - r->last_log_ms < (int64_t)c->cfg->reject_log_interval_s * 1000) {
+		r->suppressed++;
+		return;
+	}
+	char who[96], what[160];
+	safe_text(who, sizeof(who), sender ? sender : "?");
+	safe_text(what, sizeof(what), detail ? detail : "");
+	log_warn(CORE_LOG, "rejected (%s) from %s: %s [%llu more since the last such line]", reason,
+		 who, what, (unsigned long long)r->suppressed);
+	r->suppressed = 0;
+	r->last_log_ms = now;
+}
+
+void core_submit_done(struct core *c, const char *what, int rc)
+{
+	if (rc == 0)
+		return;
+	if (rc == STORE_E_FULL)
+		c->ctr.store_lost++;
+	log_error(CORE_LOG, "store %s not queued (%s): %s", what, store_error_name(rc), c->serr.msg);
+}
+
+void core_wait_writer(struct core *c)
+{
+	c->ctr.store_full_waits++;
+	struct timespec ts = { 0, 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+static void refresh_pressure(struct core *c)
+{
+	struct store_writer_stats ws;
+	store_writer_stats(c->writer, &ws);
+	size_t cap = (size_t)c->cfg->db_writer_queue;
+	c->writer_ok = ws.queue_ops < cap - cap / 4 && ws.queue_bytes < (192u << 20);
+}
+
+int core_accepting(struct core *c)
+{
+	return c->writer_ok && c->out_len < CORE_OUTBOX_SOFT_CAP;
+}
+
+static void arm(struct core *c, int fd, int *armed, int want)
+{
+	if (fd < 0 || *armed == want)
+		return;
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+	if (epoll_ctl(c->epfd, want ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, fd, &ev) == 0)
+		*armed = want;
+}
+
+static void update_arming(struct core *c)
+{
+	int acc = core_accepting(c);
+	arm(c, c->wake_fd, &c->wake_armed, acc);
+	arm(c, c->feed_fd, &c->feed_armed, acc && !c->stopping && c->feeder);
+}
+
+/* ---- stats line ---------------------------------------------------------- */
+
+static void stats_line(struct core *c, int64_t now)
+{
+	struct mqtt_mtp_stats ms;
+	struct store_writer_stats ws;
+	struct store_tasks_stats ts = { 0 };
+	mqtt_mtp_get_stats(c->mtp, &ms);
+	store_writer_stats(c->writer, &ws);
+	if (c->feeder)
+		store_tasks_stats(c->feeder, &ts);
+	double secs = (double)(now - c->last_stats_ms) / 1000.0;
+	if (secs <= 0)
+		secs = 1;
+	log_info("stats",
+		 "agents=%zu online=%zu in=%.0f/s out=%.0f/s pending=%zu tasks_held=%d deferred=%zu "
+		 "onboard_queue=%zu outbox=%zu mqtt_in_q=%zu mqtt_out_q=%zu inflight=%zu mqtt=%s "
+		 "store_q=%zu store_lag_ms=%lld store=%s feeder_q=%zu rejected=%llu timeouts=%llu "
+		 "unknown_resp=%llu notifies=%llu tasks_done=%llu tasks_failed=%llu",
+		 core_registry_count(c->reg), core_registry_online(c->reg),
+		 (double)(c->ctr.records_in - c->last_in) / secs,
+		 (double)(c->ctr.records_out - c->last_out) / secs, core_tracker_count(c->trk),
+		 c->tasks_held, c->deferred, c->onb_len, c->out_len, ms.in_queue_depth,
+		 ms.out_queue_depth, ms.inflight, ms.connected ? "up" : "down", ws.queue_ops + ws.batch_ops,
+		 (long long)ws.lag_ms, ws.connected ? "up" : "down", ts.queued,
+		 (unsigned long long)c->ctr.rejected, (unsigned long long)c->ctr.timeouts,
+		 (unsigned long long)c->ctr.unknown_responses, (unsigned long long)c->ctr.notifies,
+		 (unsigned long long)c->ctr.tasks_done, (unsigned long long)c->ctr.tasks_failed);
+	c->last_in = c->ctr.records_in;
+	c->last_out = c->ctr.records_out;
+	c->last_stats_ms = now;
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+static void expire_requests(struct core *c, int64_t now)
+{
+	struct core_req *r;
+	while ((r = core_tracker_pop_expired(c->trk, now))) {
+		struct core_agent *a = r->agent;
+		c->ctr.timeouts++;
+		a->consecutive_timeouts++;
+		log_debug(CORE_LOG, "%s: %s %s timed out", a->eid, usp_msg_type_name(r->type), r->msg_id);
+		if (a->consecutive_timeouts >= c->cfg->offline_after_timeouts) {
+			char why[80];
+			snprintf(why, sizeof(why), "%d consecutive request timeouts",
+				 a->consecutive_timeouts);
+			core_agent_offline(c, a, why);
+		}
+		core_finish_request(c, r, NULL);
+	}
+}
+
+static void on_tick(struct core *c)
+{
+	uint64_t n;
+	if (read(c->tfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn(CORE_LOG, "timerfd read: %s", strerror(errno));
+	int64_t now = core_now_ms();
+	refresh_pressure(c);
+	core_flush_outbox(c);
+	expire_requests(c, now);
+	core_onboard_pump(c);
+	if (c->cfg->stats_interval_s > 0 && now >= c->next_stats_ms) {
+		stats_line(c, now);
+		c->next_stats_ms = now + (int64_t)c->cfg->stats_interval_s * 1000;
+	}
+}
+
+/* ---- signals: reload and stop --------------------------------------------- */
+
+static void reload(struct core *c)
+{
+	struct core_config n;
+	struct core_config_cmd cmd;
+	struct uspc_err err = { 0 };
+	core_config_init(&n);
+	if (core_config_load(&n, &cmd, c->src, &err) != 0) {
+		log_error(CORE_LOG, "SIGHUP: configuration not reloaded: %s", err.msg);
+	} else {
+		int fixed = 0;
+		int changed = core_config_apply_reloadable(c->cfg, &n, &fixed);
+		log_set_level((enum log_level)log_level_from_name(c->cfg->log_level));
+		log_info(CORE_LOG, "SIGHUP: configuration reloaded, %d setting(s) changed%s", changed,
+			 fixed ? "; some changed settings need a restart" : "");
+		c->next_stats_ms = core_now_ms() + (int64_t)c->cfg->stats_interval_s * 1000;
+	}
+	core_config_cmd_fini(&cmd);
+	core_config_fini(&n);
+}
+
+static void begin_stop(struct core *c, int signo)
+{
+	int64_t now = core_now_ms();
+	if (c->stopping) {
+		log_warn(CORE_LOG, "second stop signal: cutting the drain short");
+		c->drain_deadline_ms = now;
+		return;
+	}
+	c->stopping = 1;
+	c->drain_deadline_ms = now + c->cfg->drain_timeout_ms;
+	log_info(CORE_LOG, "signal %d: stopping; draining %zu pending requests (up to %d ms)", signo,
+		 core_tracker_count(c->trk), c->cfg->drain_timeout_ms);
+	arm(c, c->feed_fd, &c->feed_armed, 0);
+	if (c->feeder) {
+		store_tasks_stop(c->feeder);
+		c->feeder = NULL;
+		c->feed_fd = -1;
+	}
+	for (size_t i = 0; i < c->onb_len; i++)
+		c->onb_queue[i]->onboard_queued = 0;
+	c->onb_len = 0;
+}
+
+static void on_signal(struct core *c)
+{
+	struct signalfd_siginfo si;
+	while (read(c->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(c);
+		else
+			begin_stop(c, (int)si.ssi_signo);
+	}
+}
+
+static void on_wake(struct core *c)
+{
+	struct mqtt_mtp_event ev;
+	core_flush_outbox(c);
+	refresh_pressure(c);
+	for (int i = 0; i < 512 && core_accepting(c); i++) {
+		if (mqtt_mtp_next_event(c->mtp, &ev) != 1)
+			break;
+		core_handle_mtp_event(c, &ev);
+		mqtt_mtp_event_fini(&ev);
+		if ((i & 63) == 63)
+			refresh_pressure(c);
+	}
+	core_flush_outbox(c);
+}
+
+static int drained(struct core *c)
+{
+	if (core_now_ms() >= c->drain_deadline_ms)
+		return 1;
+	return core_tracker_count(c->trk) == 0 && c->out_len == 0;
+}
+
+int core_run(struct core *c)
+{
+	struct epoll_event evs[8];
+	c->last_stats_ms = core_now_ms();
+	c->next_stats_ms = c->last_stats_ms + (int64_t)c->cfg->stats_interval_s * 1000;
+	refresh_pressure(c);
+	update_arming(c);
+	log_info(CORE_LOG, "running as %s (node %s), listening on %s, replies on %s",
+		 c->cfg->endpoint_id, c->cfg->node_id, c->cfg->controller_topic, c->cfg->reply_topic);
+	while (!(c->stopping && drained(c))) {
+		int n = epoll_wait(c->epfd, evs, 8, -1);
+		if (n < 0 && errno != EINTR) {
+			log_error(CORE_LOG, "epoll_wait: %s", strerror(errno));
+			c->exit_code = 1;
+			break;
+		}
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == c->tfd)
+				on_tick(c);
+			else if (fd == c->sfd)
+				on_signal(c);
+			else if (fd == c->wake_fd)
+				on_wake(c);
+			else if (fd == c->feed_fd && c->feeder)
+				core_tasks_pump(c);
+		}
+		update_arming(c);
+	}
+	return c->exit_code;
+}
+
+/* ---- start-up and shutdown -------------------------------------------------- */
+
+static void conn_opts(const struct core_config *cfg, struct store_conn_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->conninfo = cfg->db;
+	o->password = cfg->db_password && cfg->db_password[0] ? cfg->db_password : NULL;
+	o->application_name = "uspc";
+}
+
+/* Connect once and apply migrations, retrying while PostgreSQL starts. */
+static int migrate(struct core *c, struct uspc_err *err)
+{
+	struct store_conn_opts o;
+	conn_opts(c->cfg, &o);
+	char redacted[512];
+	store_conn_redact(c->cfg->db, redacted, sizeof(redacted));
+	for (int attempt = 1;; attempt++) {
+		PGconn *pg = NULL;
+		int applied = 0;
+		int rc = store_conn_open(&o, &pg, err);
+		if (rc == 0)
+			rc = store_schema_migrate(pg, &applied, err);
+		if (pg)
+			PQfinish(pg);
+		if (rc == 0) {
+			log_info(CORE_LOG, "database %s ready (schema version %d, %d migration(s) applied)",
+				 redacted, store_schema_latest(), applied);
+			return 0;
+		}
+		if (rc == STORE_E_SCHEMA || attempt >= 30)
+			return -1;
+		log_warn(CORE_LOG, "database %s not ready (%s); retrying", redacted, err->msg);
+		sleep(1);
+	}
+}
+
+static int start_store(struct core *c, struct uspc_err *err)
+{
+	if (migrate(c, err) != 0)
+		return -1;
+	struct store_writer_opts wo = { 0 };
+	conn_opts(c->cfg, &wo.conn);
+	wo.node_id = c->cfg->node_id;
+	wo.queue_max_ops = (size_t)c->cfg->db_writer_queue;
+	wo.batch_max_ops = (size_t)c->cfg->db_writer_batch;
+	if (store_writer_start(&wo, &c->writer, err) != 0)
+		return -1;
+	struct store_tasks_opts to = { 0 };
+	conn_opts(c->cfg, &to.conn);
+	to.node_id = c->cfg->node_id;
+	to.max_in_flight = c->cfg->max_pending;
+	to.poll_ms = c->cfg->task_poll_ms;
+	to.lease_ms = c->cfg->task_lease_s * 1000;
+	to.heartbeat_ms = to.lease_ms / 3 > 0 ? to.lease_ms / 3 : 1000;
+	to.require_onboarded = 1;
+	if (store_tasks_start(&to, &c->feeder, err) != 0)
+		return -1;
+	c->feed_fd = store_tasks_fd(c->feeder);
+	return 0;
+}
+
+static int start_mtp(struct core *c, struct uspc_err *err)
+{
+	struct mqtt_mtp_config m;
+	char shared[700];
+	const char *subs[1];
+	const struct core_config *cfg = c->cfg;
+	mqtt_mtp_config_init(&m);
+	m.broker_url = cfg->mqtt_url;
+	m.client_id = cfg->mqtt_client_id;
+	m.endpoint_id = cfg->endpoint_id;
+	m.username = cfg->mqtt_username[0] ? cfg->mqtt_username : NULL;
+	m.password = cfg->mqtt_password && cfg->mqtt_password[0] ? cfg->mqtt_password : NULL;
+	m.keepalive_s = cfg->mqtt_keepalive_s;
+	m.clean_start = cfg->mqtt_clean_start;
+	m.ca_file = cfg->mqtt_ca_file[0] ? cfg->mqtt_ca_file : NULL;
+	m.cert_file = cfg->mqtt_cert_file[0] ? cfg->mqtt_cert_file : NULL;
+	m.key_file = cfg->mqtt_key_file[0] ? cfg->mqtt_key_file : NULL;
+	m.tls_insecure = !cfg->mqtt_tls_verify;
+	if (cfg->shared_group[0]) {
+		snprintf(shared, sizeof(shared), "$share/%s/%s", cfg->shared_group,
+			 cfg->controller_topic);
+		subs[0] = shared;
+	} else {
+		subs[0] = cfg->controller_topic;
+	}
+	m.sub_topics = subs;
+	m.n_sub_topics = 1;
+	m.response_topic = cfg->reply_topic;
+	m.max_inflight = cfg->mqtt_max_inflight;
+	m.out_queue_cap = (size_t)cfg->mqtt_out_queue;
+	m.in_queue_cap = (size_t)cfg->mqtt_in_queue;
+	m.max_payload = (size_t)cfg->max_record_size;
+	m.reconnect_min_ms = cfg->mqtt_reconnect_min_ms;
+	m.reconnect_max_ms = cfg->mqtt_reconnect_max_ms;
+	c->mtp = mqtt_mtp_new(&m, err);
+	if (!c->mtp)
+		return -1;
+	c->wake_fd = mqtt_mtp_wake_fd(c->mtp);
+	if (mqtt_mtp_start(c->mtp) != 0)
+		return uspc_err_set(err, -1, "MQTT transport did not start (see log)");
+	return 0;
+}
+
+static int start_loop_fds(struct core *c, struct uspc_err *err)
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	c->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (c->epfd < 0 || c->tfd < 0 || c->sfd < 0)
+		return uspc_err_set(err, -1, "epoll/timerfd/signalfd: %s", strerror(errno));
+	struct itimerspec its = { { 0, CORE_TICK_MS * 1000000L }, { 0, CORE_TICK_MS * 1000000L } };
+	timerfd_settime(c->tfd, 0, &its, NULL);
+	int fds[2] = { c->tfd, c->sfd };
+	for (int i = 0; i < 2; i++) {
+		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fds[i], &ev) != 0)
+			return uspc_err_set(err, -1, "epoll_ctl: %s", strerror(errno));
+	}
+	return 0;
+}
+
+struct core *core_new(struct core_config *cfg, const struct core_config_sources *src,
+		      struct uspc_err *err)
+{
+	struct core *c = calloc(1, sizeof(*c));
+	if (!c) {
+		uspc_err_set(err, -1, "out of memory");
+		return NULL;
+	}
+	c->cfg = cfg;
+	c->src = src;
+	c->epfd = c->tfd = c->sfd = c->wake_fd = c->feed_fd = -1;
+	c->rec_limits.max_record_size = (size_t)cfg->max_record_size;
+	uint64_t rnd = 0;
+	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		rnd = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+	usp_msgid_init(&c->idgen, "uspc", rnd, (uint64_t)time(NULL));
+	c->reg = core_registry_new((size_t)cfg->max_agents);
+	c->trk = core_tracker_new((size_t)cfg->max_pending * 4 + 1024);
+	if (!c->reg || !c->trk) {
+		uspc_err_set(err, -1, "out of memory");
+		goto fail;
+	}
+	if (start_loop_fds(c, err) != 0 || start_store(c, err) != 0 || start_mtp(c, err) != 0)
+		goto fail;
+	return c;
+fail:
+	core_free(c);
+	return NULL;
+}
+
+static void free_agent_tasks(struct core_agent *a, void *arg)
+{
+	core_tasks_free_deferred(arg, a);
+}
+
+void core_free(struct core *c)
+{
+	if (!c)
+		return;
+	size_t left = 0;
+	struct core_req *r;
+	while (c->trk && (r = core_tracker_pop_any(c->trk))) {
+		if (r->kind == CORE_REQ_TASK) {
+			store_task_free(r->ctx);
+			c->tasks_held--;
+			left++;
+		}
+		core_req_free(r);
+	}
+	size_t deferred = c->deferred;
+	if (c->reg)
+		core_registry_foreach(c->reg, free_agent_tasks, c);
+	if (left || deferred)
+		log_warn(CORE_LOG, "%zu task(s) unanswered at exit stay 'sent'; they are re-queued "
+			 "when this node restarts or its lease expires", left + deferred);
+	if (c->feeder)
+		store_tasks_stop(c->feeder);
+	if (c->mtp) {
+		core_flush_outbox(c);
+		mqtt_mtp_stop(c->mtp, 2000);
+		mqtt_mtp_free(c->mtp);
+	}
+	core_outbox_free(c);
+	if (c->writer) {
+		size_t unwritten = store_writer_stop(c->writer, c->cfg->drain_timeout_ms + 5000);
+		if (unwritten)
+			log_error(CORE_LOG, "%zu store op(s) could not be written before exit", unwritten);
+	}
+	core_tracker_free(c->trk);
+	core_registry_free(c->reg);
+	free(c->onb_queue);
+	if (c->epfd >= 0)
+		close(c->epfd);
+	if (c->tfd >= 0)
+		close(c->tfd);
+	if (c->sfd >= 0)
+		close(c->sfd);
+	free(c);
+}

@@ -1,0 +1,221 @@
+/*
+ * core_inbound.c — what arrives from the MQTT transport: connection events,
+ * and Records, validated (usp_record_unwrap: size cap, version 1.x, ids,
+ * one record type; then to_id is ours) and routed by record type:
+ *   mqtt_connect       → agent online with its reply topic and MQTT version,
+ *                        onboarding (re)started;
+ *   disconnect         → agent offline;
+ *   session_context    → DisconnectRecord 7106 (this controller does not do
+ *                        E2E sessions, digest §3.2/§7.7, as obuspa does);
+ *   no_session_context → Msg decode; responses/errors to the tracker, Notify
+ *                        to core_notify.c, other requests get Error 7001.
+ * Every rejection is counted per reason and logged with the sender.
+ *
+ * Core thread only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core_internal.h"
+#include "log.h"
+
+void core_agent_alive(struct core *c, struct core_agent *a)
+{
+	a->last_seen_ms = core_now_ms();
+	a->consecutive_timeouts = 0;
+	if (a->online)
+		return;
+	core_registry_set_online(c->reg, a, 1);
+	struct store_agent_state st = { .eid = a->eid, .online = 1, .reply_topic = a->reply_topic,
+					.mqtt_version = a->mqtt_v5 ? 5 : 4 };
+	CORE_SUBMIT(c, "agent_state", store_writer_agent_state(c->writer, &st, &c->serr));
+	log_debug(CORE_LOG, "%s online", a->eid);
+}
+
+void core_agent_offline(struct core *c, struct core_agent *a, const char *why)
+{
+	if (!a->online)
+		return;
+	core_registry_set_online(c->reg, a, 0);
+	if (a->onboard == CORE_ONB_RUNNING)
+		a->onboard = CORE_ONB_NONE;
+	a->onboard_gen++; /* answers to an old onboarding are ignored */
+	struct store_agent_state st = { .eid = a->eid, .online = 0 };
+	CORE_SUBMIT(c, "agent_state", store_writer_agent_state(c->writer, &st, &c->serr));
+	log_info(CORE_LOG, "%s offline: %s", a->eid, why);
+}
+
+void core_finish_request(struct core *c, struct core_req *req, const Usp__Msg *msg)
+{
+	struct core_agent *a = req->agent;
+	switch (req->kind) {
+	case CORE_REQ_TASK:
+		core_task_response(c, req, msg);
+		break;
+	case CORE_REQ_ONBOARD_GET:
+	case CORE_REQ_ONBOARD_ADD:
+		core_onboard_response(c, req, msg);
+		break;
+	}
+	core_req_free(req);
+	core_tasks_agent_slot(c, a);
+	core_onboard_pump(c);
+}
+
+static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecord__Record *rec,
+			    const struct mqtt_mtp_event *ev)
+{
+	const UspRecord__MQTTConnectRecord *mc = rec->mqtt_connect;
+	const char *topic = mc->subscribed_topic && mc->subscribed_topic[0] ? mc->subscribed_topic
+									     : ev->response_topic;
+	if (!topic || core_agent_set_topic(a, topic) != 0) {
+		core_reject(c, "connect_without_topic", a->eid, "MQTTConnectRecord without a usable topic");
+		return;
+	}
+	a->mqtt_v5 = mc->version == USP_RECORD__MQTTCONNECT_RECORD__MQTTVERSION__V5;
+	/* Always re-announce: the topic or version may have changed. */
+	core_registry_set_online(c->reg, a, 0);
+	core_agent_alive(c, a);
+	log_debug(CORE_LOG, "%s connected (MQTT %s, topic %s)", a->eid, a->mqtt_v5 ? "5" : "3.1.1",
+		  a->reply_topic);
+	core_onboard_start(c, a);
+}
+
+static void answer_session_context(struct core *c, struct core_agent *a)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (!a->reply_topic)
+		return;
+	if (usp_record_build_disconnect(a->eid, c->cfg->endpoint_id,
+					"session context not supported by this controller",
+					USP_ERR_SESSION_CONTEXT_NOT_ALLOWED, &buf, &len) == 0)
+		(void)core_publish(c, a->reply_topic, a->mqtt_v5 ? 0 : MQTT_MTP_PUB_V311, buf, len);
+}
+
+/* Error back to a request we do not serve (R-MTP.5 conditions hold: valid
+ * from_id, our to_id, a Request with a msg_id, a return topic). */
+static void answer_error(struct core *c, struct core_agent *a, const char *topic, int v311,
+			 const char *msg_id, uint32_t code, const char *text)
+{
+	Usp__Msg *err = usp_msg_new_error(msg_id, code, text);
+	if (!err)
+		return;
+	(void)core_send_msg(c, a, topic, v311, err);
+	usp_msg_free(err);
+}
+
+static void on_msg(struct core *c, struct core_agent *a, const UspRecord__Record *rec,
+		   const struct mqtt_mtp_event *ev)
+{
+	struct uspc_err err;
+	Usp__Msg *msg = NULL;
+	const ProtobufCBinaryData *p = &rec->no_session_context->payload;
+	const char *topic = ev->response_topic ? ev->response_topic : a->reply_topic;
+	int v311 = ev->response_topic ? ev->reply_via_suffix : !a->mqtt_v5;
+	int rc = usp_msg_decode(p->data, p->len, &msg, &err);
+	if (rc != 0) {
+		core_reject(c, usp_msg_error_name(rc), a->eid, err.msg);
+		if (msg && msg->body && msg->body->msg_body_case == USP__BODY__MSG_BODY_REQUEST)
+			answer_error(c, a, topic, v311, usp_msg_id(msg), USP_ERR_INVALID_ARGUMENTS,
+				     "request selects no message");
+		goto out;
+	}
+	c->ctr.msgs_in++;
+	Usp__Header__MsgType type = usp_msg_type(msg);
+	if (c->cfg->protocol_trace)
+		log_debug("trace", "in %s %s msg_id=%s", usp_msg_type_name(type), a->eid,
+			  usp_msg_id(msg));
+	if (type == USP__HEADER__MSG_TYPE__NOTIFY) {
+		core_handle_notify(c, a, msg, topic, v311);
+	} else if (type == USP__HEADER__MSG_TYPE__ERROR || usp_msg_type_is_response(type)) {
+		struct core_req *req = core_tracker_take(c->trk, a, usp_msg_id(msg));
+		if (!req) {
+			c->ctr.unknown_responses++;
+			core_reject(c, "unknown_response", a->eid, usp_msg_id(msg));
+			goto out;
+		}
+		c->ctr.responses++;
+		core_finish_request(c, req, msg);
+	} else {
+		core_reject(c, "unsupported_request", a->eid, usp_msg_type_name(type));
+		answer_error(c, a, topic, v311, usp_msg_id(msg), USP_ERR_MESSAGE_NOT_SUPPORTED,
+			     "this controller does not serve this request");
+	}
+out:
+	if (msg)
+		usp_msg_free(msg);
+}
+
+static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
+{
+	struct uspc_err err;
+	UspRecord__Record *rec = NULL;
+	const char *sender = ev->endpoint_id ? ev->endpoint_id : ev->topic;
+	c->ctr.records_in++;
+	int rc = usp_record_unwrap(ev->payload, ev->len, &c->rec_limits, &rec, &err);
+	if (rc != 0) {
+		core_reject(c, usp_record_error_name(rc), sender, err.msg);
+		return;
+	}
+	if (strcmp(rec->to_id, c->cfg->endpoint_id) != 0) {
+		core_reject(c, "record_wrong_to_id", rec->from_id, rec->to_id);
+		goto out;
+	}
+	int created = 0;
+	struct core_agent *a = core_registry_get(c->reg, rec->from_id, &created);
+	if (!a) {
+		core_reject(c, "registry_full", rec->from_id, "max_agents reached");
+		goto out;
+	}
+	/* Any publish tells us where the agent listens (digest §5.5). */
+	if (ev->response_topic && (!a->reply_topic || !a->online)) {
+		(void)core_agent_set_topic(a, ev->response_topic);
+		a->mqtt_v5 = !ev->reply_via_suffix;
+	}
+	switch (rec->record_type_case) {
+	case USP_RECORD__RECORD__RECORD_TYPE_MQTT_CONNECT:
+		on_mqtt_connect(c, a, rec, ev);
+		break;
+	case USP_RECORD__RECORD__RECORD_TYPE_DISCONNECT:
+		a->last_seen_ms = core_now_ms();
+		core_agent_offline(c, a, rec->disconnect->reason && rec->disconnect->reason[0]
+						 ? rec->disconnect->reason : "DisconnectRecord");
+		break;
+	case USP_RECORD__RECORD__RECORD_TYPE_NO_SESSION_CONTEXT:
+		if (a->reply_topic)
+			core_agent_alive(c, a);
+		on_msg(c, a, rec, ev);
+		break;
+	case USP_RECORD__RECORD__RECORD_TYPE_SESSION_CONTEXT:
+		core_reject(c, "record_session_context", a->eid, "answered with Disconnect 7106");
+		answer_session_context(c, a);
+		break;
+	default:
+		core_reject(c, "record_unsupported_type", a->eid, "not an MQTT record type");
+		break;
+	}
+out:
+	usp_record_free(rec);
+}
+
+void core_handle_mtp_event(struct core *c, const struct mqtt_mtp_event *ev)
+{
+	switch (ev->kind) {
+	case MQTT_MTP_EV_MESSAGE:
+		on_record(c, ev);
+		break;
+	case MQTT_MTP_EV_CONNECTED:
+		log_info(CORE_LOG, "MQTT connected (session present %d, window %d)",
+			 ev->session_present, ev->window);
+		break;
+	case MQTT_MTP_EV_DISCONNECTED:
+		log_warn(CORE_LOG, "MQTT connection lost: %s", ev->reason);
+		break;
+	case MQTT_MTP_EV_PUBLISH_FAILED:
+		c->ctr.publish_failed_events++;
+		log_warn(CORE_LOG, "publish to %s given up: %s (code %d)",
+			 ev->topic ? ev->topic : "?", ev->reason, ev->reason_code);
+		break;
+	}
+}

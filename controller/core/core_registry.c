@@ -1,0 +1,187 @@
+/*
+ * core_registry.c — the endpoint registry as a chained hash table keyed by
+ * EID, grown by doubling when the load passes 1. Agents are never removed
+ * while the daemon runs (an offline agent keeps its entry, so its reply
+ * topic survives a reconnect); max_agents bounds the memory.
+ *
+ * Core thread only. Invariant: r->online equals the number of agents with
+ * online != 0 (maintained by core_registry_set_online).
+ */
+#include "core_registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct core_registry {
+	struct core_agent **buckets;
+	size_t n_buckets;    /* power of two */
+	size_t count;
+	size_t online;
+	size_t max_agents;
+};
+
+static const char *const onb_names[] = { "none", "running", "done", "failed" };
+
+const char *core_onboard_state_name(enum core_onboard_state s)
+{
+	return (unsigned)s < sizeof(onb_names) / sizeof(onb_names[0]) ? onb_names[s] : "?";
+}
+
+uint64_t core_hash_str(const char *s, uint64_t h)
+{
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+struct core_registry *core_registry_new(size_t max_agents)
+{
+	struct core_registry *r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->n_buckets = 1024;
+	r->buckets = calloc(r->n_buckets, sizeof(*r->buckets));
+	if (!r->buckets) {
+		free(r);
+		return NULL;
+	}
+	r->max_agents = max_agents ? max_agents : 1;
+	return r;
+}
+
+static void agent_free(struct core_agent *a)
+{
+	free(a->eid);
+	free(a->reply_topic);
+	free(a);
+}
+
+void core_registry_free(struct core_registry *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_buckets; i++) {
+		struct core_agent *a = r->buckets[i];
+		while (a) {
+			struct core_agent *next = a->hnext;
+			agent_free(a);
+			a = next;
+		}
+	}
+	free(r->buckets);
+	free(r);
+}
+
+struct core_agent *core_registry_find(struct core_registry *r, const char *eid)
+{
+	size_t b = core_hash_str(eid, CORE_HASH_SEED) & (r->n_buckets - 1);
+	for (struct core_agent *a = r->buckets[b]; a; a = a->hnext)
+		if (strcmp(a->eid, eid) == 0)
+			return a;
+	return NULL;
+}
+
+static void grow(struct core_registry *r)
+{
+	size_t n = r->n_buckets * 2;
+	struct core_agent **nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return; /* keep the old table: longer chains, still correct */
+	for (size_t i = 0; i < r->n_buckets; i++) {
+		struct core_agent *a = r->buckets[i];
+		while (a) {
+			struct core_agent *next = a->hnext;
+			size_t b = core_hash_str(a->eid, CORE_HASH_SEED) & (n - 1);
+			a->hnext = nb[b];
+			nb[b] = a;
+			a = next;
+		}
+	}
+	free(r->buckets);
+	r->buckets = nb;
+	r->n_buckets = n;
+}
+
+struct core_agent *core_registry_get(struct core_registry *r, const char *eid, int *created)
+{
+	if (created)
+		*created = 0;
+	struct core_agent *a = core_registry_find(r, eid);
+	if (a || r->count >= r->max_agents)
+		return a;
+	a = calloc(1, sizeof(*a));
+	if (!a || !(a->eid = strdup(eid))) {
+		free(a);
+		return NULL;
+	}
+	a->mqtt_v5 = 1;
+	if (r->count + 1 > r->n_buckets)
+		grow(r);
+	size_t b = core_hash_str(eid, CORE_HASH_SEED) & (r->n_buckets - 1);
+	a->hnext = r->buckets[b];
+	r->buckets[b] = a;
+	r->count++;
+	if (created)
+		*created = 1;
+	return a;
+}
+
+int core_agent_set_topic(struct core_agent *a, const char *topic)
+{
+	if (!topic || !topic[0] || strlen(topic) > CORE_TOPIC_MAX)
+		return -1;
+	if (a->reply_topic && strcmp(a->reply_topic, topic) == 0)
+		return 0;
+	char *dup = strdup(topic);
+	if (!dup)
+		return -1;
+	free(a->reply_topic);
+	a->reply_topic = dup;
+	return 0;
+}
+
+size_t core_registry_count(const struct core_registry *r)
+{
+	return r->count;
+}
+
+size_t core_registry_online(const struct core_registry *r)
+{
+	return r->online;
+}
+
+void core_registry_set_online(struct core_registry *r, struct core_agent *a, int online)
+{
+	online = online ? 1 : 0;
+	if (a->online == online)
+		return;
+	a->online = online;
+	if (online)
+		r->online++;
+	else
+		r->online--;
+}
+
+int core_agent_notify_seen(struct core_agent *a, const char *msg_id)
+{
+	/* 0 marks an empty slot, so map a (vanishingly unlikely) 0 hash to 1. */
+	uint64_t h = core_hash_str(msg_id, CORE_HASH_SEED ^ 0x9e3779b97f4a7c15ull);
+	if (h == 0)
+		h = 1;
+	for (unsigned i = 0; i < CORE_NOTIFY_DEDUP; i++)
+		if (a->notify_ids[i] == h)
+			return 1;
+	a->notify_ids[a->notify_next] = h;
+	a->notify_next = (a->notify_next + 1) % CORE_NOTIFY_DEDUP;
+	return 0;
+}
+
+void core_registry_foreach(struct core_registry *r, void (*fn)(struct core_agent *, void *),
+			   void *arg)
+{
+	for (size_t i = 0; i < r->n_buckets; i++)
+		for (struct core_agent *a = r->buckets[i]; a; a = a->hnext)
+			fn(a, arg);
+}

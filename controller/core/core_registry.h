@@ -1,0 +1,76 @@
+/*
+ * core_registry.h — the endpoint registry: what the core knows about each
+ * agent it has heard from (EID → reply topic, MQTT version, online state,
+ * consecutive request timeouts, onboarding state, requests outstanding, and
+ * a small cache of recent Notify msg_ids for duplicate detection).
+ *
+ * Owned by the core thread; not thread-safe. Bounded by max_agents.
+ */
+#ifndef USPC_CORE_REGISTRY_H
+#define USPC_CORE_REGISTRY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CORE_NOTIFY_DEDUP 8     /* recent Notify msg_ids remembered per agent */
+#define CORE_TOPIC_MAX 512      /* longest reply topic we store */
+
+enum core_onboard_state {
+	CORE_ONB_NONE,          /* not started (or onboarding disabled) */
+	CORE_ONB_RUNNING,       /* Get / Add outstanding */
+	CORE_ONB_DONE,          /* subscriptions verified */
+	CORE_ONB_FAILED,        /* gave up until the next contact */
+};
+const char *core_onboard_state_name(enum core_onboard_state s);
+
+struct core_agent {
+	char *eid;
+	char *reply_topic;        /* where requests go; NULL until known */
+	int mqtt_v5;              /* 1: MQTT 5, 0: 3.1.1 */
+	int online;
+	int consecutive_timeouts;
+	int pending;              /* requests outstanding (tracker entries) */
+	enum core_onboard_state onboard;
+	uint32_t onboard_gen;     /* bumped at each (re)start; stale answers are ignored */
+	int onboard_queued;       /* waiting in the core's onboarding queue */
+	int64_t last_seen_ms;
+	uint64_t notify_ids[CORE_NOTIFY_DEDUP]; /* hashes of recent Notify msg_ids */
+	unsigned notify_next;
+	void *deferred;           /* core: tasks waiting for onboarding (opaque here) */
+	struct core_agent *hnext;
+};
+
+struct core_registry;
+
+struct core_registry *core_registry_new(size_t max_agents);
+/* Frees every agent; deferred lists must have been emptied by the owner. */
+void core_registry_free(struct core_registry *r);
+
+struct core_agent *core_registry_find(struct core_registry *r, const char *eid);
+/* Find or add. Returns NULL when the registry is full (max_agents) or on
+ * allocation failure; *created tells which. */
+struct core_agent *core_registry_get(struct core_registry *r, const char *eid, int *created);
+/* Replace the reply topic (copied; capped at CORE_TOPIC_MAX). 0 or -1. */
+int core_agent_set_topic(struct core_agent *a, const char *topic);
+
+size_t core_registry_count(const struct core_registry *r);
+size_t core_registry_online(const struct core_registry *r);
+/* Keep the online counter in step: use this instead of writing a->online. */
+void core_registry_set_online(struct core_registry *r, struct core_agent *a, int online);
+
+/*
+ * Notify duplicate cache. Returns 1 if msg_id was seen recently for this
+ * agent (a retry: answer again, do not process again), else records it and
+ * returns 0. Keeps 64-bit hashes of the last CORE_NOTIFY_DEDUP ids.
+ */
+int core_agent_notify_seen(struct core_agent *a, const char *msg_id);
+
+/* Visit every agent (no insertions or removals during the walk). */
+void core_registry_foreach(struct core_registry *r, void (*fn)(struct core_agent *, void *),
+			   void *arg);
+
+/* FNV-1a 64, shared with the tracker. */
+uint64_t core_hash_str(const char *s, uint64_t h);
+#define CORE_HASH_SEED 1469598103934665603ull
+
+#endif

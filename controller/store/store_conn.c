@@ -1,0 +1,261 @@
+/*
+ * store_conn.c — opening PostgreSQL connections and running statements.
+ *
+ * Owns: the store's error names, reading the database password (argument,
+ * environment or file; never logged, wiped after use), PQexecParams error
+ * mapping. Holds no state: any thread, on connections it owns.
+ */
+#include "store_conn.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const error_names[] = {
+	"db", "conn", "full", "arg", "nomem", "schema", "notfound", "stopped", "timeout",
+};
+
+const char *store_error_name(int code)
+{
+	if (code <= STORE_E_BASE_ || code >= STORE_E_END_)
+		return "unknown";
+	return error_names[code - STORE_E_BASE_ - 1];
+}
+
+/* Wipe a secret so it does not linger in freed memory. */
+static void wipe(char *s, size_t n)
+{
+	volatile char *p = s;
+	while (n--)
+		*p++ = 0;
+}
+
+/* First line of a password file into buf. */
+static int read_password_file(const char *path, char *buf, size_t len, struct uspc_err *err)
+{
+	int rc = 0;
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return uspc_err_set(err, STORE_E_ARG, "database password file %s: %s", path,
+				    strerror(errno));
+	size_t n = fread(buf, 1, len - 1, f);
+	if (ferror(f)) {
+		rc = uspc_err_set(err, STORE_E_ARG, "database password file %s: read error", path);
+		goto out;
+	}
+	if (n == len - 1 && fgetc(f) != EOF) {
+		rc = uspc_err_set(err, STORE_E_ARG, "database password file %s: longer than %zu bytes",
+				  path, len - 1);
+		goto out;
+	}
+	buf[n] = '\0';
+	buf[strcspn(buf, "\r\n")] = '\0';
+out:
+	fclose(f);
+	return rc;
+}
+
+/* Resolve the password per store_conn_opts; buf[0] == 0 means "let libpq decide". */
+static int resolve_password(const struct store_conn_opts *o, char *buf, size_t len,
+			    struct uspc_err *err)
+{
+	buf[0] = '\0';
+	const char *pw = o->password ? o->password : getenv("USPC_DB_PASSWORD");
+	if (pw) {
+		if (strlen(pw) >= len)
+			return uspc_err_set(err, STORE_E_ARG, "database password longer than %zu bytes",
+					    len - 1);
+		memcpy(buf, pw, strlen(pw) + 1);
+		return 0;
+	}
+	const char *file = getenv("USPC_DB_PASSWORD_FILE");
+	if (!file || !*file)
+		file = o->password_file;
+	if (file && *file)
+		return read_password_file(file, buf, len, err);
+	return 0;
+}
+
+int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_err *err)
+{
+	static const struct store_conn_opts none;
+	char pw[STORE_PASSWORD_MAX + 1];
+	char timeout[16];
+	PGconn *c = NULL;
+	int rc;
+
+	*out = NULL;
+	if (!o)
+		o = &none;
+	rc = resolve_password(o, pw, sizeof(pw), err);
+	if (rc < 0)
+		return rc;
+	const char *conninfo = o->conninfo ? o->conninfo : getenv("USPC_DB");
+	snprintf(timeout, sizeof(timeout), "%d", o->connect_timeout_s > 0 ? o->connect_timeout_s : 10);
+	const char *keys[6], *vals[6];
+	int k = 0;
+	keys[k] = "dbname", vals[k++] = conninfo && *conninfo ? conninfo : NULL;
+	if (!vals[0])
+		k = 0; /* libpq defaults (PG* environment) */
+	keys[k] = "application_name", vals[k++] = o->application_name ? o->application_name : "uspc";
+	keys[k] = "connect_timeout", vals[k++] = timeout;
+	if (pw[0])
+		keys[k] = "password", vals[k++] = pw;
+	keys[k] = NULL, vals[k] = NULL;
+
+	c = PQconnectdbParams(keys, vals, 1);
+	wipe(pw, sizeof(pw));
+	if (!c) {
+		rc = uspc_err_set(err, STORE_E_NOMEM, "out of memory opening a database connection");
+		goto out;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		char where[256];
+		store_conn_redact(conninfo ? conninfo : "(libpq defaults)", where, sizeof(where));
+		const char *m = PQerrorMessage(c);
+		rc = uspc_err_set(err, STORE_E_CONN, "database %s: %.*s", where,
+				  (int)strcspn(m, "\n"), m);
+		goto out;
+	}
+	rc = store_exec(c, "SET TIME ZONE 'UTC'", 0, NULL, NULL, err);
+	if (rc < 0)
+		goto out;
+	*out = c;
+	c = NULL;
+out:
+	if (c)
+		PQfinish(c);
+	return rc;
+}
+
+/* Remove "password=..." from key=value conninfo or ":secret@" from a URI. */
+void store_conn_redact(const char *conninfo, char *buf, size_t len)
+{
+	if (!len)
+		return;
+	snprintf(buf, len, "%s", conninfo ? conninfo : "");
+	char *scheme = strstr(buf, "://");
+	if (scheme) {
+		char *auth = scheme + 3;
+		char *at = strchr(auth, '@');
+		char *slash = strchr(auth, '/');
+		char *colon = strchr(auth, ':');
+		if (at && (!slash || at < slash) && colon && colon < at)
+			memmove(colon, at, strlen(at) + 1);
+		char *q = strstr(buf, "password=");
+		if (q && (q[-1] == '?' || q[-1] == '&')) {
+			char *end = strchr(q, '&');
+			memmove(q, end ? end + 1 : q + strlen(q), strlen(end ? end + 1 : q + strlen(q)) + 1);
+		}
+		return;
+	}
+	char *p = buf;
+	while ((p = strstr(p, "password")) != NULL) {
+		if (p != buf && !isspace((unsigned char)p[-1])) {
+			p++;
+			continue;
+		}
+		char *e = p + strlen("password");
+		while (isspace((unsigned char)*e))
+			e++;
+		if (*e != '=') {
+			p++;
+			continue;
+		}
+		e++;
+		while (isspace((unsigned char)*e))
+			e++;
+		if (*e == '\'') {
+			for (e++; *e && *e != '\''; e++)
+				if (*e == '\\' && e[1])
+					e++;
+			if (*e)
+				e++;
+		} else {
+			while (*e && !isspace((unsigned char)*e))
+				e++;
+		}
+		memmove(p, e, strlen(e) + 1);
+	}
+}
+
+int store_exec(PGconn *c, const char *sql, int n, const char *const *params, PGresult **res,
+	       struct uspc_err *err)
+{
+	if (res)
+		*res = NULL;
+	if (!c)
+		return uspc_err_set(err, STORE_E_CONN, "no database connection");
+	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+		if (res)
+			*res = r;
+		else
+			PQclear(r);
+		return 0;
+	}
+	int rc;
+	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	if (!m)
+		m = PQerrorMessage(c);
+	int mlen = (int)strcspn(m, "\n");
+	if (PQstatus(c) != CONNECTION_OK)
+		rc = uspc_err_set(err, STORE_E_CONN, "%s: connection lost: %.*s",
+				  state ? state : "08006", mlen, m);
+	else
+		rc = uspc_err_set(err, STORE_E_DB, "%s: %.*s", state ? state : "XX000", mlen, m);
+	PQclear(r);
+	return rc;
+}
+
+const char *store_err_sqlstate(const struct uspc_err *err)
+{
+	static const char none[] = "";
+	if (!err || (err->code != STORE_E_DB && err->code != STORE_E_CONN))
+		return none;
+	for (int i = 0; i < 5; i++)
+		if (!isalnum((unsigned char)err->msg[i]))
+			return none;
+	return err->msg[5] == ':' ? err->msg : none;
+}
+
+int store_err_is_transient(const struct uspc_err *err)
+{
+	if (!err)
+		return 0;
+	if (err->code == STORE_E_CONN)
+		return 1;
+	if (err->code != STORE_E_DB)
+		return 0;
+	const char *s = store_err_sqlstate(err);
+	if (!*s)
+		return 0;
+	return !strncmp(s, "40", 2) || !strncmp(s, "57P", 3) || !strncmp(s, "08", 2) ||
+	       !strncmp(s, "53", 2) || !strncmp(s, "55P03", 5);
+}
+
+int64_t store_now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void store_fmt_time(int64_t us, char *buf, size_t len)
+{
+	time_t s = (time_t)(us / 1000000);
+	long frac = (long)(us % 1000000);
+	if (frac < 0) {
+		frac += 1000000;
+		s--;
+	}
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%06ld+00", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+}

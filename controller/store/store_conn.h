@@ -1,0 +1,94 @@
+/*
+ * store_conn.h — PostgreSQL connections for uspc: open from a conninfo/URI
+ * (default $USPC_DB), password from the caller, the environment or a file
+ * (never argv, never logged), the store's error codes, and PQexecParams
+ * helpers that put PostgreSQL's error text into a caller's struct uspc_err.
+ *
+ * Any thread may call these functions on a connection it owns; a PGconn is
+ * never shared between threads.
+ */
+#ifndef USPC_STORE_CONN_H
+#define USPC_STORE_CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+
+#include "usp_err.h"
+
+/* Store error codes (negative; struct uspc_err.code carries them). */
+enum store_error {
+	STORE_E_BASE_ = -600,
+	STORE_E_DB,       /* PostgreSQL rejected a statement (SQLSTATE in msg) */
+	STORE_E_CONN,     /* could not connect, or the connection was lost */
+	STORE_E_FULL,     /* bounded queue full: keep the op, retry later (back-pressure) */
+	STORE_E_ARG,      /* invalid argument (NULL, too long, bad JSON, ...) */
+	STORE_E_NOMEM,    /* allocation failed */
+	STORE_E_SCHEMA,   /* database schema is newer than this build, or broken */
+	STORE_E_NOTFOUND, /* no such agent / task */
+	STORE_E_STOPPED,  /* the writer / feeder is stopping */
+	STORE_E_TIMEOUT,  /* a wait timed out */
+	STORE_E_END_
+};
+
+/* "db", "conn", "full", ... for counters and logs; "unknown" otherwise. */
+const char *store_error_name(int code);
+
+/* Hard caps on what the store accepts (documented in docs/schema.md). */
+#define STORE_EID_MAX 256           /* endpoint ID bytes */
+#define STORE_PATH_MAX 4096         /* data-model path bytes */
+#define STORE_VALUE_MAX (64 * 1024) /* one parameter value */
+#define STORE_JSON_MAX (16 * 1024 * 1024) /* one JSON document (request/result/payload) */
+#define STORE_NAME_MAX 256          /* tags, ids, topics' short fields */
+#define STORE_TOPIC_MAX 1024        /* MQTT reply topic */
+#define STORE_PASSWORD_MAX 1024     /* password file contents */
+
+struct store_conn_opts {
+	/* conninfo "host=... dbname=..." or "postgresql://..." URI; NULL → $USPC_DB
+	 * (and when that is unset too, libpq's own PG* environment defaults). */
+	const char *conninfo;
+	/* Password (borrowed, never logged). NULL → $USPC_DB_PASSWORD, else the
+	 * first line of the file named by $USPC_DB_PASSWORD_FILE or password_file,
+	 * else whatever conninfo / PGPASSWORD / ~/.pgpass give libpq. */
+	const char *password;
+	const char *password_file;
+	const char *application_name; /* shown in pg_stat_activity; NULL → "uspc" */
+	int connect_timeout_s;        /* 0 → 10 */
+};
+
+/*
+ * Open a connection (blocking). Sets the session time zone to UTC.
+ * On success *out is the caller's (PQfinish). On failure returns
+ * STORE_E_CONN / STORE_E_ARG, *out is NULL and err says why (without the
+ * password).
+ */
+int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_err *err);
+
+/* Copy conninfo into buf with any password removed, for log lines. */
+void store_conn_redact(const char *conninfo, char *buf, size_t len);
+
+/*
+ * PQexecParams(sql, n text params) and check the result: TUPLES_OK or
+ * COMMAND_OK is success (*res, if res is non-NULL, is the caller's:
+ * PQclear; with res NULL it is cleared here). On failure returns
+ * STORE_E_CONN when the connection is gone (PQstatus bad), else STORE_E_DB
+ * with "SQLSTATE: message" in err; *res is NULL.
+ */
+int store_exec(PGconn *c, const char *sql, int n, const char *const *params, PGresult **res,
+	       struct uspc_err *err);
+
+/* SQLSTATE of the last failure recorded by store_exec in err ("" if none). */
+const char *store_err_sqlstate(const struct uspc_err *err);
+
+/* True for failures worth retrying on the same or a new connection:
+ * STORE_E_CONN, SQLSTATE class 40 (serialization, deadlock), 57P0x (admin
+ * shutdown, crash), 08xxx (connection), 53xxx (insufficient resources). */
+int store_err_is_transient(const struct uspc_err *err);
+
+/* Microseconds since the Unix epoch (CLOCK_REALTIME). */
+int64_t store_now_us(void);
+/* Format a Unix-epoch microsecond time as "2026-11-25 10:00:00.123456+00";
+ * buf needs 40 bytes. */
+void store_fmt_time(int64_t us, char *buf, size_t len);
+
+#endif

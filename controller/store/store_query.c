@@ -1,0 +1,2 @@
+/* store_query.c — being written. */
+#include "store_query.h"

@@ -1,0 +1,641 @@
+/*
+ * store_tasks.c — the task feeder thread (see store_tasks.h).
+ *
+ * Owns: the feeder thread and its PostgreSQL connection (LISTEN
+ * uspc_task_new), this node's heartbeat row, the hand-off ring of claimed
+ * tasks (under `mu`) and two eventfds: `efd` (tasks ready, read by the
+ * core) and `wake_fd` (kick / stop / room freed, read by the feeder).
+ * Threads: next/set_in_flight/kick/stats/fd from the core thread; all SQL
+ * on the feeder thread.
+ * Invariants: a task is claimed by one statement (SKIP LOCKED), pushed
+ * into the ring once, and taken by the core once; ring length + reported
+ * in-flight never exceeds max_in_flight after a claim; efd is readable
+ * whenever the ring is non-empty.
+ */
+#include "store_tasks.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store_sql.h"
+
+#define LOG_COMP "store"
+
+struct store_tasks {
+	/* set at start */
+	struct store_conn_opts conn_opts;
+	char *conninfo, *password, *password_file, *node_id;
+	int max_in_flight, claim_batch, poll_ms, heartbeat_ms, lease_ms, max_attempts;
+	int require_onboarded, retry_max_ms;
+	int efd, wake_fd;
+	pthread_t thread;
+
+	pthread_mutex_t mu; /* guards ring and st */
+	struct store_task **ring;
+	size_t cap, head, len;
+	struct store_tasks_stats st;
+
+	atomic_int in_flight;
+	atomic_int starved;  /* last claim round stopped for lack of room */
+	atomic_int stopping;
+
+	/* feeder thread only */
+	PGconn *db;
+	int recovered_own;   /* own 'sent' tasks re-queued after start */
+	int ever_connected;
+	int64_t claim_seq_base;
+	int64_t claim_count;
+	int64_t recover_seq; /* claim whose reply was lost with the connection, or 0 */
+	int backoff_ms;
+	unsigned rand_seed;
+};
+
+static const char sql_heartbeat[] =
+	"INSERT INTO daemons (node_id, started_at, heartbeat_at) VALUES ($1, now(), now())"
+	" ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = now(),"
+	"  started_at = CASE WHEN $2::bool THEN now() ELSE daemons.started_at END";
+
+#define TASK_COLS "t.id, t.eid, t.op, t.request::text, t.batch_id, t.attempts," \
+	" (extract(epoch FROM t.expires_at) * 1000000)::bigint AS exp_us"
+
+static const char sql_claim[] =
+	"WITH c AS (SELECT t.id FROM tasks t JOIN agents a ON a.eid = t.eid"
+	"  WHERE t.state = 'queued' AND t.not_before <= now()"
+	"   AND (t.expires_at IS NULL OR t.expires_at > now()) AND a.online"
+	"   AND (NOT $3::bool OR a.onboarded_at >= coalesce(a.online_since, '-infinity'))"
+	"  ORDER BY t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED),"
+	" u AS (UPDATE tasks t SET state = 'sent', claimed_by = $1, claim_seq = $4,"
+	"  claimed_at = now(), sent_at = now(), attempts = t.attempts + 1"
+	"  FROM c WHERE t.id = c.id RETURNING " TASK_COLS ")"
+	" SELECT * FROM u ORDER BY id";
+
+static const char sql_recover[] =
+	"SELECT " TASK_COLS " FROM tasks t WHERE t.state = 'sent' AND t.claimed_by = $1"
+	" AND t.claim_seq = $2 ORDER BY t.id";
+
+/* Put lost 'sent' tasks back (or fail them after max_attempts = $1). */
+#define SQL_REQUEUE(cond, why)                                                               \
+	"WITH r AS (UPDATE tasks t SET"                                                      \
+	"  state = CASE WHEN t.attempts >= $1 THEN 'failed' ELSE 'queued' END,"              \
+	"  finished_at = CASE WHEN t.attempts >= $1 THEN now() END,"                         \
+	"  error_code = CASE WHEN t.attempts >= $1 THEN 7003 END,"                           \
+	"  error_message = CASE WHEN t.attempts >= $1 THEN format('daemon %s " why           \
+	" while holding the task (attempt %s of %s)', t.claimed_by, t.attempts, $1) END,"    \
+	"  claimed_by = NULL, claim_seq = NULL, claimed_at = NULL, sent_at = NULL"           \
+	"  WHERE t.state = 'sent' AND " cond " RETURNING t.id, t.state),"                    \
+	" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"          \
+	"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM r WHERE state = 'failed') x" \
+	"  GROUP BY grp),"                                                                   \
+	" k AS (SELECT pg_notify('uspc_task_new', '') WHERE EXISTS"                          \
+	"  (SELECT 1 FROM r WHERE state = 'queued'))"                                        \
+	" SELECT (SELECT count(*) FROM r WHERE state = 'queued'),"                           \
+	"  (SELECT count(*) FROM r WHERE state = 'failed'), (SELECT count(*) FROM n),"       \
+	"  (SELECT count(*) FROM k)"
+
+static const char sql_requeue_own[] = SQL_REQUEUE("t.claimed_by = $2", "restarted");
+static const char sql_requeue_stale[] = SQL_REQUEUE(
+	"NOT EXISTS (SELECT 1 FROM daemons d WHERE d.node_id = t.claimed_by"
+	" AND d.heartbeat_at > now() - $2::bigint * interval '1 millisecond')",
+	"stopped heartbeating");
+
+static const char sql_expire[] =
+	"WITH e AS (UPDATE tasks SET state = 'expired', finished_at = now(),"
+	"  error_message = 'expired before it could be sent (agent offline or not onboarded)'"
+	"  WHERE state = 'queued' AND expires_at <= now() RETURNING id),"
+	" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"
+	"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM e) x GROUP BY grp)"
+	" SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM n)";
+
+static const char sql_release[] =
+	"UPDATE tasks SET state = 'queued', claimed_by = NULL, claim_seq = NULL,"
+	" claimed_at = NULL, sent_at = NULL, attempts = greatest(attempts - 1, 0)"
+	" WHERE id = ANY($1::bigint[]) AND state = 'sent' AND claimed_by = $2";
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void fd_signal(int fd)
+{
+	uint64_t one = 1;
+	ssize_t n = write(fd, &one, sizeof(one));
+	(void)n; /* EAGAIN: the counter is already non-zero, the reader wakes anyway */
+}
+
+static void fd_drain(int fd)
+{
+	uint64_t v;
+	ssize_t n = read(fd, &v, sizeof(v));
+	(void)n;
+}
+
+void store_task_free(struct store_task *t)
+{
+	if (!t)
+		return;
+	free(t->eid);
+	free(t->op);
+	free(t->request_json);
+	free(t->batch_id);
+	free(t);
+}
+
+/* ---- core-thread API ---------------------------------------------------- */
+
+int store_tasks_fd(const struct store_tasks *f)
+{
+	return f->efd;
+}
+
+int store_tasks_next(struct store_tasks *f, struct store_task **out)
+{
+	*out = NULL;
+	pthread_mutex_lock(&f->mu);
+	if (f->len == 0) {
+		fd_drain(f->efd);
+		pthread_mutex_unlock(&f->mu);
+		return STORE_E_NOTFOUND;
+	}
+	*out = f->ring[f->head];
+	f->ring[f->head] = NULL;
+	f->head = (f->head + 1) % f->cap;
+	f->len--;
+	f->st.queued = f->len;
+	pthread_mutex_unlock(&f->mu);
+	return 0;
+}
+
+void store_tasks_set_in_flight(struct store_tasks *f, int n)
+{
+	int old = atomic_exchange(&f->in_flight, n < 0 ? 0 : n);
+	if (n < old && atomic_load(&f->starved))
+		fd_signal(f->wake_fd);
+}
+
+void store_tasks_kick(struct store_tasks *f)
+{
+	fd_signal(f->wake_fd);
+}
+
+void store_tasks_stats(struct store_tasks *f, struct store_tasks_stats *out)
+{
+	pthread_mutex_lock(&f->mu);
+	*out = f->st;
+	out->queued = f->len;
+	pthread_mutex_unlock(&f->mu);
+}
+
+/* ---- feeder thread ------------------------------------------------------ */
+
+static char *dup_val(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
+}
+
+/* Rows of TASK_COLS → ring. Returns rows pushed. */
+static size_t push_rows(struct store_tasks *f, PGresult *r)
+{
+	int n = PQntuples(r);
+	size_t pushed = 0;
+	pthread_mutex_lock(&f->mu);
+	for (int i = 0; i < n; i++) {
+		struct store_task *t = calloc(1, sizeof(*t));
+		if (t) {
+			t->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+			t->eid = dup_val(r, i, 1);
+			t->op = dup_val(r, i, 2);
+			t->request_json = dup_val(r, i, 3);
+			t->batch_id = dup_val(r, i, 4);
+			t->attempts = atoi(PQgetvalue(r, i, 5));
+			t->expires_at_us = PQgetisnull(r, i, 6) ? 0 : strtoll(PQgetvalue(r, i, 6), NULL, 10);
+		}
+		if (!t || !t->eid || !t->op || !t->request_json || f->len == f->cap) {
+			/* Left in 'sent': the lease (or our restart) gives it back. */
+			log_error(LOG_COMP, "feeder: cannot hand over task %s (%s); it will be re-queued "
+				  "by the lease", PQgetvalue(r, i, 0), t ? "hand-off queue full" : "out of memory");
+			store_task_free(t);
+			continue;
+		}
+		f->ring[(f->head + f->len) % f->cap] = t;
+		f->len++;
+		pushed++;
+	}
+	f->st.queued = f->len;
+	f->st.claimed += pushed;
+	if (pushed)
+		f->st.claims++;
+	if (f->len)
+		fd_signal(f->efd);
+	pthread_mutex_unlock(&f->mu);
+	return pushed;
+}
+
+static int room(struct store_tasks *f)
+{
+	pthread_mutex_lock(&f->mu);
+	int r = f->max_in_flight - atomic_load(&f->in_flight) - (int)f->len;
+	pthread_mutex_unlock(&f->mu);
+	return r;
+}
+
+/* Claim until there is no room or nothing left to claim. */
+static int claim_all(struct store_tasks *f, struct uspc_err *err)
+{
+	for (;;) {
+		int space = room(f);
+		atomic_store(&f->starved, space <= 0);
+		if (space <= 0)
+			return 0;
+		int want = space < f->claim_batch ? space : f->claim_batch;
+		char node_lim[16], onb[2] = { f->require_onboarded ? 't' : 'f', 0 }, seq[24];
+		int64_t this_seq = f->claim_seq_base + ++f->claim_count;
+		snprintf(node_lim, sizeof(node_lim), "%d", want);
+		snprintf(seq, sizeof(seq), "%" PRId64, this_seq);
+		const char *p[4] = { f->node_id, node_lim, onb, seq };
+		PGresult *r = NULL;
+		int rc = store_exec(f->db, sql_claim, 4, p, &r, err);
+		if (rc < 0) {
+			if (rc == STORE_E_CONN)
+				f->recover_seq = this_seq; /* it may have committed */
+			return rc;
+		}
+		int got = PQntuples(r);
+		push_rows(f, r);
+		PQclear(r);
+		if (got)
+			log_debug(LOG_COMP, "feeder: claimed %d tasks", got);
+		if (got < want)
+			return 0;
+	}
+}
+
+/* After a reconnect: hand over the tasks of a claim whose reply was lost. */
+static int recover_claim(struct store_tasks *f, struct uspc_err *err)
+{
+	if (!f->recover_seq)
+		return 0;
+	char seq[24];
+	snprintf(seq, sizeof(seq), "%" PRId64, f->recover_seq);
+	const char *p[2] = { f->node_id, seq };
+	PGresult *r = NULL;
+	int rc = store_exec(f->db, sql_recover, 2, p, &r, err);
+	if (rc < 0)
+		return rc;
+	size_t n = push_rows(f, r);
+	PQclear(r);
+	if (n)
+		log_info(LOG_COMP, "feeder: recovered %zu tasks claimed just before the connection "
+			 "dropped", n);
+	f->recover_seq = 0;
+	return 0;
+}
+
+static int requeue(struct store_tasks *f, const char *sql, const char *arg2, const char *what,
+		   struct uspc_err *err)
+{
+	char attempts[16];
+	snprintf(attempts, sizeof(attempts), "%d", f->max_attempts);
+	const char *p[2] = { attempts, arg2 };
+	PGresult *r = NULL;
+	int rc = store_exec(f->db, sql, 2, p, &r, err);
+	if (rc < 0)
+		return rc;
+	long long q = atoll(PQgetvalue(r, 0, 0)), failed = atoll(PQgetvalue(r, 0, 1));
+	PQclear(r);
+	if (q || failed)
+		log_warn(LOG_COMP, "feeder: %s: %lld tasks re-queued, %lld failed after %d attempts",
+			 what, q, failed, f->max_attempts);
+	pthread_mutex_lock(&f->mu);
+	f->st.requeued += (uint64_t)q;
+	f->st.lost_failed += (uint64_t)failed;
+	pthread_mutex_unlock(&f->mu);
+	return 0;
+}
+
+/* Expire old queued tasks and free the tasks of dead daemons. */
+static int maintain(struct store_tasks *f, struct uspc_err *err)
+{
+	PGresult *r = NULL;
+	int rc = store_exec(f->db, sql_expire, 0, NULL, &r, err);
+	if (rc < 0)
+		return rc;
+	long long n = atoll(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (n) {
+		log_info(LOG_COMP, "feeder: %lld queued tasks expired", n);
+		pthread_mutex_lock(&f->mu);
+		f->st.expired += (uint64_t)n;
+		pthread_mutex_unlock(&f->mu);
+	}
+	char lease[16];
+	snprintf(lease, sizeof(lease), "%d", f->lease_ms);
+	return requeue(f, sql_requeue_stale, lease, "daemons without heartbeat", err);
+}
+
+static int heartbeat(struct store_tasks *f, int starting, struct uspc_err *err)
+{
+	const char *p[2] = { f->node_id, starting ? "t" : "f" };
+	return store_exec(f->db, sql_heartbeat, 2, p, NULL, err);
+}
+
+static void set_connected(struct store_tasks *f, int up)
+{
+	pthread_mutex_lock(&f->mu);
+	f->st.connected = up;
+	if (up && f->ever_connected)
+		f->st.reconnects++;
+	pthread_mutex_unlock(&f->mu);
+	if (up)
+		f->ever_connected = 1;
+}
+
+/* Connect, LISTEN, heartbeat; on the first connection re-queue our own
+ * leftovers from a previous run. */
+static int connect_feeder(struct store_tasks *f, struct uspc_err *err)
+{
+	int rc = store_conn_open(&f->conn_opts, &f->db, err);
+	if (rc == 0)
+		rc = store_exec(f->db, "LISTEN uspc_task_new", 0, NULL, NULL, err);
+	if (rc == 0)
+		rc = heartbeat(f, !f->recovered_own, err);
+	if (rc == 0 && !f->recovered_own) {
+		rc = requeue(f, sql_requeue_own, f->node_id, "tasks left by this node's last run",
+			     err);
+		if (rc == 0)
+			f->recovered_own = 1;
+	}
+	if (rc == 0)
+		rc = recover_claim(f, err);
+	if (rc < 0) {
+		PQfinish(f->db);
+		f->db = NULL;
+		return rc;
+	}
+	if (f->ever_connected)
+		log_info(LOG_COMP, "feeder: database connection restored");
+	set_connected(f, 1);
+	return 0;
+}
+
+/* Wait for the socket, a wake-up or the timeout. Returns 1 if there is a
+ * reason to claim (notification or kick). */
+static int wait_events(struct store_tasks *f, int timeout_ms)
+{
+	struct pollfd p[2] = { { .fd = f->wake_fd, .events = POLLIN },
+			       { .fd = f->db ? PQsocket(f->db) : -1, .events = POLLIN } };
+	int want = 0;
+	if (poll(p, f->db ? 2 : 1, timeout_ms < 0 ? 0 : timeout_ms) <= 0)
+		return 0;
+	if (p[0].revents & POLLIN) {
+		fd_drain(f->wake_fd);
+		want = 1;
+	}
+	if (f->db && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+		PQconsumeInput(f->db);
+	return want;
+}
+
+static int drain_notifies(struct store_tasks *f)
+{
+	int n = 0;
+	PGnotify *nt;
+	while (f->db && (nt = PQnotifies(f->db)) != NULL) {
+		n++;
+		PQfreemem(nt);
+	}
+	if (n) {
+		pthread_mutex_lock(&f->mu);
+		f->st.notifies += (uint64_t)n;
+		pthread_mutex_unlock(&f->mu);
+	}
+	return n;
+}
+
+/* One round while connected: heartbeat, maintenance, claims. */
+static int feeder_round(struct store_tasks *f, int64_t *next_hb, int64_t *next_maint,
+			int *want, struct uspc_err *err)
+{
+	int64_t now = mono_ms();
+	int rc = 0;
+	if (now >= *next_hb) {
+		rc = heartbeat(f, 0, err);
+		*next_hb = now + f->heartbeat_ms;
+	}
+	if (rc == 0 && now >= *next_maint) {
+		rc = maintain(f, err);
+		*next_maint = now + f->poll_ms;
+		*want = 1;
+	}
+	if (rc == 0 && *want) {
+		rc = claim_all(f, err);
+		if (rc == 0)
+			*want = 0;
+	}
+	return rc;
+}
+
+static void feeder_failed(struct store_tasks *f, const struct uspc_err *err, int *warned)
+{
+	if (!(*warned)++)
+		log_warn(LOG_COMP, "feeder: %s", err->msg);
+	if (f->db && PQstatus(f->db) != CONNECTION_OK) {
+		PQfinish(f->db);
+		f->db = NULL;
+		set_connected(f, 0);
+	}
+	int ms = f->backoff_ms / 2 + (int)(rand_r(&f->rand_seed) % (unsigned)(f->backoff_ms / 2 + 1));
+	f->backoff_ms = f->backoff_ms * 2 > f->retry_max_ms ? f->retry_max_ms : f->backoff_ms * 2;
+	wait_events(f, ms);
+}
+
+/* Give back tasks claimed but never taken by the core (at stop). */
+static void release_ring(struct store_tasks *f)
+{
+	struct store_buf ids;
+	store_buf_init(&ids, (size_t)f->cap * 24 + 16);
+	store_arr_begin(&ids);
+	pthread_mutex_lock(&f->mu);
+	size_t n = f->len;
+	for (; f->len; f->len--, f->head = (f->head + 1) % f->cap) {
+		store_arr_add_i64(&ids, f->ring[f->head]->id);
+		store_task_free(f->ring[f->head]);
+		f->ring[f->head] = NULL;
+	}
+	pthread_mutex_unlock(&f->mu);
+	store_arr_end(&ids);
+	if (n && f->db) {
+		struct uspc_err err = { 0 };
+		const char *p[2] = { store_buf_str(&ids), f->node_id };
+		if (p[0] && store_exec(f->db, sql_release, 2, p, NULL, &err) == 0)
+			log_info(LOG_COMP, "feeder: released %zu unstarted tasks", n);
+		else
+			log_warn(LOG_COMP, "feeder: could not release %zu unstarted tasks (%s); the "
+				 "lease will re-queue them", n, err.msg);
+	}
+	store_buf_fini(&ids);
+}
+
+static void *feeder_main(void *arg)
+{
+	struct store_tasks *f = arg;
+	int64_t next_hb = 0, next_maint = 0;
+	int want = 1, warned = 0;
+	while (!atomic_load(&f->stopping)) {
+		struct uspc_err err = { 0 };
+		if (!f->db) {
+			if (connect_feeder(f, &err) < 0) {
+				feeder_failed(f, &err, &warned);
+				continue;
+			}
+			next_hb = mono_ms() + f->heartbeat_ms;
+			next_maint = 0;
+			want = 1;
+		}
+		if (feeder_round(f, &next_hb, &next_maint, &want, &err) < 0) {
+			feeder_failed(f, &err, &warned);
+			continue;
+		}
+		warned = 0;
+		f->backoff_ms = 100;
+		if (drain_notifies(f))
+			want = 1;
+		if (want)
+			continue;
+		int64_t now = mono_ms();
+		int64_t until = next_hb < next_maint ? next_hb : next_maint;
+		if (wait_events(f, (int)(until - now)))
+			want = 1;
+		if (f->db && PQstatus(f->db) != CONNECTION_OK) {
+			err.code = STORE_E_CONN;
+			snprintf(err.msg, sizeof(err.msg), "connection lost");
+			feeder_failed(f, &err, &warned);
+		}
+		if (drain_notifies(f))
+			want = 1;
+	}
+	release_ring(f);
+	if (f->db) {
+		PQfinish(f->db);
+		f->db = NULL;
+	}
+	return NULL;
+}
+
+/* ---- start / stop ------------------------------------------------------- */
+
+static void tasks_free(struct store_tasks *f)
+{
+	if (!f)
+		return;
+	if (f->ring)
+		for (size_t i = 0; i < f->cap; i++)
+			store_task_free(f->ring[i]);
+	free(f->ring);
+	if (f->efd >= 0)
+		close(f->efd);
+	if (f->wake_fd >= 0)
+		close(f->wake_fd);
+	free(f->conninfo);
+	if (f->password) {
+		memset(f->password, 0, strlen(f->password));
+		free(f->password);
+	}
+	free(f->password_file);
+	free(f->node_id);
+	pthread_mutex_destroy(&f->mu);
+	free(f);
+}
+
+static int opt(int v, int def)
+{
+	return v > 0 ? v : def;
+}
+
+static int tasks_init(struct store_tasks *f, const struct store_tasks_opts *o)
+{
+	f->max_in_flight = opt(o->max_in_flight, 1000);
+	f->claim_batch = opt(o->claim_batch, 200);
+	f->poll_ms = opt(o->poll_ms, 2000);
+	f->heartbeat_ms = opt(o->heartbeat_ms, 5000);
+	f->lease_ms = opt(o->lease_ms, 15000);
+	f->max_attempts = opt(o->max_attempts, 3);
+	f->retry_max_ms = opt(o->retry_max_ms, 5000);
+	f->require_onboarded = o->require_onboarded ? 1 : 0;
+	f->backoff_ms = 100;
+	f->rand_seed = (unsigned)mono_ms() ^ (unsigned)(uintptr_t)f;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	f->claim_seq_base = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	f->conninfo = o->conn.conninfo ? strdup(o->conn.conninfo) : NULL;
+	f->password = o->conn.password ? strdup(o->conn.password) : NULL;
+	f->password_file = o->conn.password_file ? strdup(o->conn.password_file) : NULL;
+	f->node_id = strdup(o->node_id);
+	f->conn_opts = o->conn;
+	f->conn_opts.conninfo = f->conninfo;
+	f->conn_opts.password = f->password;
+	f->conn_opts.password_file = f->password_file;
+	f->conn_opts.application_name = "uspc-feeder";
+	f->cap = (size_t)f->max_in_flight;
+	f->ring = calloc(f->cap, sizeof(*f->ring));
+	f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	f->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (!f->ring || !f->node_id || f->efd < 0 || f->wake_fd < 0 ||
+	    (o->conn.conninfo && !f->conninfo) || (o->conn.password && !f->password) ||
+	    (o->conn.password_file && !f->password_file))
+		return -1;
+	return 0;
+}
+
+int store_tasks_start(const struct store_tasks_opts *o, struct store_tasks **out,
+		      struct uspc_err *err)
+{
+	*out = NULL;
+	if (!o || !o->node_id || !*o->node_id || strlen(o->node_id) > STORE_NAME_MAX)
+		return uspc_err_set(err, STORE_E_ARG, "task feeder: node_id is required (1..%d bytes)",
+				    STORE_NAME_MAX);
+	if (o->max_in_flight > 1000000)
+		return uspc_err_set(err, STORE_E_ARG, "task feeder: max_in_flight %d above 1000000",
+				    o->max_in_flight);
+	struct store_tasks *f = calloc(1, sizeof(*f));
+	if (!f)
+		return uspc_err_set(err, STORE_E_NOMEM, "task feeder: out of memory");
+	f->efd = f->wake_fd = -1;
+	pthread_mutex_init(&f->mu, NULL);
+	if (tasks_init(f, o) < 0) {
+		int e = errno;
+		tasks_free(f);
+		return uspc_err_set(err, STORE_E_NOMEM, "task feeder: cannot allocate: %s",
+				    strerror(e));
+	}
+	int e = pthread_create(&f->thread, NULL, feeder_main, f);
+	if (e) {
+		tasks_free(f);
+		return uspc_err_set(err, STORE_E_NOMEM, "task feeder: cannot start thread: %s",
+				    strerror(e));
+	}
+	*out = f;
+	return 0;
+}
+
+void store_tasks_stop(struct store_tasks *f)
+{
+	if (!f)
+		return;
+	atomic_store(&f->stopping, 1);
+	fd_signal(f->wake_fd);
+	pthread_join(f->thread, NULL);
+	tasks_free(f);
+}

@@ -1,0 +1,109 @@
+/*
+ * store_tasks.h — the task feeder: one thread with its own PostgreSQL
+ * connection that claims queued tasks for this daemon and hands them to the
+ * core thread through a bounded queue and an eventfd.
+ *
+ * The thread LISTENs on uspc_task_new and also polls every poll_ms (safety
+ * net). A claim is one statement: tasks in state 'queued' whose not_before
+ * has passed, not expired, for agents that are online (and, with
+ * require_onboarded, onboarded since they last came online), oldest first,
+ * locked with FOR UPDATE SKIP LOCKED so several daemons never claim the same
+ * row; they become state='sent', claimed_by=node_id, attempts+1.
+ *
+ * Leases: the thread upserts this node's heartbeat in `daemons` every
+ * heartbeat_ms. Any feeder re-queues 'sent' tasks whose daemon's heartbeat
+ * is older than lease_ms (or that has no row); at start a feeder re-queues
+ * the 'sent' tasks of its own node_id (it crashed before finishing them).
+ * A re-queued task that has already been attempted max_attempts times ends
+ * 'failed' instead. Queued tasks past expires_at end 'expired'. Both
+ * NOTIFY uspc_task_done. A re-queued task may have reached the agent once
+ * already: delivery to agents is at-least-once, the task's end state is
+ * written exactly once (see store_writer_task_result).
+ *
+ * Throttle: the feeder claims only while (tasks the core holds, as reported
+ * by store_tasks_set_in_flight) + (tasks waiting in the hand-off queue) <
+ * max_in_flight.
+ *
+ * Threads: store_tasks_fd/next/set_in_flight/kick/stats may be called from
+ * the core thread (next() from one thread only); start/stop from the owner.
+ */
+#ifndef USPC_STORE_TASKS_H
+#define USPC_STORE_TASKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store_conn.h"
+
+struct store_tasks;
+
+/* A claimed task, owned by the caller of store_tasks_next (store_task_free). */
+struct store_task {
+	int64_t id;
+	char *eid;
+	char *op;           /* USP request type name: "get", "set", "operate", ... */
+	char *request_json; /* the request's fields object (docs/json.md) */
+	char *batch_id;     /* NULL when the task has none */
+	int attempts;       /* including this one */
+	int64_t expires_at_us; /* 0 when the task never expires */
+	/* The agent's reply topic and MQTT version from the inventory (agents
+	 * row) at claim time, so a daemon that never saw the agent's connect
+	 * record (shared subscription) can still reach it. NULL / 0 if unknown.
+	 * (Added for the core.) */
+	char *reply_topic;
+	int mqtt_version;   /* 5, 4 (3.1.1) or 0 */
+};
+void store_task_free(struct store_task *t);
+
+struct store_tasks_opts {
+	struct store_conn_opts conn; /* copied at start */
+	const char *node_id;         /* required; same as the writer's */
+	int max_in_flight;           /* 0 → 1000 tasks held by the core + queued */
+	int claim_batch;             /* 0 → 200 tasks per claim statement */
+	int poll_ms;                 /* 0 → 2000: claim/expire/lease poll */
+	int heartbeat_ms;            /* 0 → 5000 */
+	int lease_ms;                /* 0 → 15000: heartbeat age that frees a daemon's tasks */
+	int max_attempts;            /* 0 → 3: claims before a lost task fails */
+	int require_onboarded;       /* 1: claim only for agents onboarded since online */
+	int retry_max_ms;            /* 0 → 5000: reconnect back-off cap */
+};
+
+/* Start the thread (it connects itself; start succeeds while the database
+ * is down). */
+int store_tasks_start(const struct store_tasks_opts *o, struct store_tasks **out,
+		      struct uspc_err *err);
+
+/* Stop and join; tasks still in the hand-off queue are released back to
+ * 'queued' (best effort, one statement; the lease covers a failure) and
+ * freed. NULL is a no-op. */
+void store_tasks_stop(struct store_tasks *f);
+
+/* eventfd, readable when tasks are waiting (poll/epoll for EPOLLIN). */
+int store_tasks_fd(const struct store_tasks *f);
+
+/* Take the next claimed task: 0 and *out (the caller's), or STORE_E_NOTFOUND
+ * when the queue is empty (the eventfd is then reset). */
+int store_tasks_next(struct store_tasks *f, struct store_task **out);
+
+/* The core reports how many claimed tasks it still holds (not yet given to
+ * the writer as results). */
+void store_tasks_set_in_flight(struct store_tasks *f, int n);
+
+/* Claim now instead of at the next poll (e.g. an agent just finished
+ * onboarding). Cheap; any thread. */
+void store_tasks_kick(struct store_tasks *f);
+
+struct store_tasks_stats {
+	size_t queued;          /* claimed, waiting for the core */
+	uint64_t claimed;       /* tasks claimed by this feeder */
+	uint64_t claims;        /* claim statements that returned rows */
+	uint64_t requeued;      /* lost tasks put back to 'queued' (any daemon's) */
+	uint64_t lost_failed;   /* lost tasks failed after max_attempts */
+	uint64_t expired;       /* queued tasks marked 'expired' */
+	uint64_t notifies;      /* uspc_task_new notifications received */
+	uint64_t reconnects;
+	int connected;
+};
+void store_tasks_stats(struct store_tasks *f, struct store_tasks_stats *out);
+
+#endif

@@ -1,0 +1,1035 @@
+/*
+ * store_writer.c — the batched writer thread (see store_writer.h).
+ *
+ * Owns: the op queue (a FIFO list under `mu`, capped in ops and bytes), the
+ * writer thread and its PostgreSQL connection, the column buffers used to
+ * build array parameters, and the stats.
+ * Threads: submit/stats/flush from any thread; everything that touches the
+ * connection runs on the writer thread only.
+ * Invariants: an op is in exactly one place — the queue, the batch being
+ * written, or freed after it was committed / rejected (logged) /
+ * abandoned at stop (logged). `finished` only grows, and finished <=
+ * submitted. Every statement of a batch runs inside one transaction.
+ */
+#include "store_writer.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store_sql.h"
+
+#define LOG_COMP "store"
+
+enum wop_kind { WOP_AGENT, WOP_DEVINFO, WOP_SUB, WOP_SNAPSHOT, WOP_SNAPDEL, WOP_NOTIF, WOP_OPER,
+		WOP_TASK, WOP_KIND_COUNT };
+
+static const char *const kind_names[WOP_KIND_COUNT] = {
+	"agent_state", "device_info", "subscription", "snapshot", "snapshot_delete",
+	"notification", "oper_result", "task_result",
+};
+
+#define DEV_FIELDS 7
+
+struct wop {
+	struct wop *next;
+	enum wop_kind kind;
+	int64_t enq_ns; /* CLOCK_MONOTONIC at submit */
+	int64_t at_us;
+	size_t bytes;
+	const char *eid;
+	union {
+		struct { int online, mqtt; const char *topic, *usp; } agent;
+		struct { const char *f[DEV_FIELDS]; int onboarded; } dev;
+		struct { size_t n; const char **path, **value; } snap;
+		struct { const char *pattern; } del;
+		struct { const char *msg_id, *sub_id, *kind, *path, *payload; } notif;
+		struct { int64_t id; int failed; uint32_t code; const char *msg_id, *result, *msg; } task;
+		struct { const char *key, *obj, *cmd, *state, *output, *msg; uint32_t code; } oper;
+		struct { const char *sub_id, *type, *refs, *inst; int enabled, removed; } sub;
+	} u;
+};
+
+#define MAX_COLS 10
+
+struct store_writer {
+	/* set at start, read-only afterwards */
+	struct store_conn_opts conn_opts;
+	char *conninfo, *password, *password_file, *node_id;
+	size_t max_ops, max_bytes, batch_max;
+	int retry_min_ms, retry_max_ms;
+	pthread_t thread;
+
+	pthread_mutex_t mu;        /* guards everything below */
+	pthread_cond_t wake;       /* queue non-empty, or stop */
+	pthread_cond_t done;       /* `finished` advanced */
+	struct wop *head, *tail;
+	size_t q_ops, q_bytes;
+	size_t batch_ops;
+	int64_t batch_oldest_ns;
+	int stopping;
+	int64_t drain_deadline_ns;
+	uint64_t submitted, finished, abandoned;
+	struct store_writer_stats st;
+
+	/* writer thread only */
+	PGconn *db;
+	int64_t down_since_ns;     /* 0 while connected */
+	int ever_connected;
+	int backoff_ms;
+	unsigned rand_seed;
+	struct wop **batch;        /* batch_max */
+	struct wop **by_kind[WOP_KIND_COUNT];
+	size_t n_kind[WOP_KIND_COUNT];
+	struct store_buf col[MAX_COLS];
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- op construction (caller's thread) ---------------------------------- */
+
+static size_t slen(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+/* Copy s into the op's string area at *cur (UTF-8 repaired). */
+static const char *pk(char **cur, const char *s)
+{
+	if (!s)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	char *d = *cur;
+	memcpy(d, s, n);
+	store_utf8_repair(d, n - 1);
+	*cur += n;
+	return d;
+}
+
+/* One allocation: the op, `ptrs` pointer slots, then `strbytes` of strings. */
+static struct wop *wop_new(enum wop_kind kind, size_t ptrs, size_t strbytes, char **cur)
+{
+	size_t size = sizeof(struct wop) + ptrs * sizeof(char *) + strbytes;
+	struct wop *op = calloc(1, size);
+	if (!op)
+		return NULL;
+	op->kind = kind;
+	op->bytes = size;
+	*cur = (char *)(op + 1) + ptrs * sizeof(char *);
+	return op;
+}
+
+static int check_len(const char *what, const char *s, size_t max, int required,
+		     struct uspc_err *err)
+{
+	if (!s)
+		return required ? uspc_err_set(err, STORE_E_ARG, "%s is required", what) : 0;
+	if (required && !*s)
+		return uspc_err_set(err, STORE_E_ARG, "%s is empty", what);
+	size_t n = strlen(s);
+	if (n > max)
+		return uspc_err_set(err, STORE_E_ARG, "%s is %zu bytes, limit %zu", what, n, max);
+	return 0;
+}
+
+static int64_t at_or_now(int64_t at_us)
+{
+	return at_us ? at_us : store_now_us();
+}
+
+/* Queue op or free it; see store_writer.h for the codes. */
+static int enqueue(struct store_writer *w, struct wop *op, struct uspc_err *err)
+{
+	int rc = 0;
+	op->enq_ns = mono_ns();
+	pthread_mutex_lock(&w->mu);
+	if (w->stopping) {
+		rc = uspc_err_set(err, STORE_E_STOPPED, "store writer is stopping");
+	} else if (op->bytes > w->max_bytes) {
+		rc = uspc_err_set(err, STORE_E_ARG, "%s op of %zu bytes exceeds the queue size %zu",
+				  kind_names[op->kind], op->bytes, w->max_bytes);
+	} else if (w->q_ops + 1 > w->max_ops || w->q_bytes + op->bytes > w->max_bytes) {
+		w->st.full++;
+		rc = uspc_err_set(err, STORE_E_FULL, "store writer queue full (%zu ops, %zu bytes)",
+				  w->q_ops, w->q_bytes);
+	} else {
+		if (w->tail)
+			w->tail->next = op;
+		else
+			w->head = op;
+		w->tail = op;
+		w->q_ops++;
+		w->q_bytes += op->bytes;
+		w->submitted++;
+		w->st.ops_submitted++;
+		pthread_cond_signal(&w->wake);
+		op = NULL;
+	}
+	pthread_mutex_unlock(&w->mu);
+	free(op);
+	return rc;
+}
+
+#define NOMEM(err) uspc_err_set(err, STORE_E_NOMEM, "out of memory queueing a store op")
+
+int store_writer_agent_state(struct store_writer *w, const struct store_agent_state *a,
+			     struct uspc_err *err)
+{
+	int rc;
+	if ((rc = check_len("eid", a->eid, STORE_EID_MAX, 1, err)) < 0 ||
+	    (rc = check_len("reply_topic", a->reply_topic, STORE_TOPIC_MAX, 0, err)) < 0 ||
+	    (rc = check_len("usp_versions", a->usp_versions, STORE_NAME_MAX, 0, err)) < 0)
+		return rc;
+	char *cur;
+	struct wop *op = wop_new(WOP_AGENT, 0,
+				 slen(a->eid) + slen(a->reply_topic) + slen(a->usp_versions), &cur);
+	if (!op)
+		return NOMEM(err);
+	op->eid = pk(&cur, a->eid);
+	op->at_us = at_or_now(a->at_us);
+	op->u.agent.online = a->online ? 1 : 0;
+	op->u.agent.mqtt = a->mqtt_version;
+	op->u.agent.topic = pk(&cur, a->reply_topic);
+	op->u.agent.usp = pk(&cur, a->usp_versions);
+	return enqueue(w, op, err);
+}
+
+int store_writer_device_info(struct store_writer *w, const struct store_device_info *d,
+			     struct uspc_err *err)
+{
+	const char *f[DEV_FIELDS] = { d->manufacturer, d->model_name, d->serial_number,
+				      d->software_version, d->hardware_version, d->oui,
+				      d->product_class };
+	int rc = check_len("eid", d->eid, STORE_EID_MAX, 1, err);
+	size_t bytes = slen(d->eid);
+	for (int i = 0; rc == 0 && i < DEV_FIELDS; i++) {
+		rc = check_len("DeviceInfo field", f[i], STORE_NAME_MAX, 0, err);
+		bytes += slen(f[i]);
+	}
+	if (rc < 0)
+		return rc;
+	char *cur;
+	struct wop *op = wop_new(WOP_DEVINFO, 0, bytes, &cur);
+	if (!op)
+		return NOMEM(err);
+	op->eid = pk(&cur, d->eid);
+	op->at_us = at_or_now(d->at_us);
+	for (int i = 0; i < DEV_FIELDS; i++)
+		op->u.dev.f[i] = pk(&cur, f[i]);
+	op->u.dev.onboarded = d->onboarded ? 1 : 0;
+	return enqueue(w, op, err);
+}
+
+int store_writer_snapshot(struct store_writer *w, const char *eid,
+			  const struct store_snapshot_row *rows, size_t n, int64_t at_us,
+			  struct uspc_err *err)
+{
+	int rc = check_len("eid", eid, STORE_EID_MAX, 1, err);
+	if (rc < 0)
+		return rc;
+	if (n == 0)
+		return 0;
+	if (!rows || n > STORE_SNAPSHOT_MAX_ROWS)
+		return uspc_err_set(err, STORE_E_ARG, "snapshot of %zu rows (limit %d)", n,
+				    STORE_SNAPSHOT_MAX_ROWS);
+	size_t bytes = slen(eid);
+	for (size_t i = 0; i < n; i++) {
+		if ((rc = check_len("snapshot path", rows[i].path, STORE_PATH_MAX, 1, err)) < 0 ||
+		    (rc = check_len("snapshot value", rows[i].value, STORE_VALUE_MAX, 0, err)) < 0)
+			return rc;
+		bytes += slen(rows[i].path) + slen(rows[i].value);
+	}
+	char *cur;
+	struct wop *op = wop_new(WOP_SNAPSHOT, 2 * n, bytes, &cur);
+	if (!op)
+		return NOMEM(err);
+	op->u.snap.path = (const char **)(op + 1);
+	op->u.snap.value = op->u.snap.path + n;
+	op->u.snap.n = n;
+	op->eid = pk(&cur, eid);
+	op->at_us = at_or_now(at_us);
+	for (size_t i = 0; i < n; i++) {
+		op->u.snap.path[i] = pk(&cur, rows[i].path);
+		op->u.snap.value[i] = pk(&cur, rows[i].value);
+	}
+	return enqueue(w, op, err);
+}
+
+int store_writer_snapshot_delete_prefix(struct store_writer *w, const char *eid,
+					const char *prefix, struct uspc_err *err)
+{
+	char pattern[2 * STORE_PATH_MAX + 2];
+	int rc;
+	if ((rc = check_len("eid", eid, STORE_EID_MAX, 1, err)) < 0 ||
+	    (rc = check_len("prefix", prefix, STORE_PATH_MAX, 1, err)) < 0)
+		return rc;
+	if (prefix[strlen(prefix) - 1] != '.')
+		return uspc_err_set(err, STORE_E_ARG, "snapshot delete prefix must end with '.': %s",
+				    prefix);
+	if (store_prefix_to_like(prefix, pattern, sizeof(pattern)) < 0)
+		return uspc_err_set(err, STORE_E_ARG, "snapshot delete prefix too long");
+	char *cur;
+	struct wop *op = wop_new(WOP_SNAPDEL, 0, slen(eid) + slen(pattern), &cur);
+	if (!op)
+		return NOMEM(err);
+	op->eid = pk(&cur, eid);
+	op->at_us = store_now_us();
+	op->u.del.pattern = pk(&cur, pattern);
+	return enqueue(w, op, err);
+}
+
+static int notif_kind_valid(const char *k)
+{
+	static const char *const kinds[] = { "event", "value_change", "obj_creation",
+					     "obj_deletion", "oper_complete", "on_board_req" };
+	for (size_t i = 0; k && i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (!strcmp(k, kinds[i]))
+			return 1;
+	return 0;
+}
+
+int store_writer_notification(struct store_writer *w, const struct store_notification *n,
+			      struct uspc_err *err)
+{
+	int rc;
+	if ((rc = check_len("eid", n->eid, STORE_EID_MAX, 1, err)) < 0 ||
+	    (rc = check_len("msg_id", n->msg_id, STORE_NAME_MAX, 1, err)) < 0 ||
+	    (rc = check_len("subscription_id", n->subscription_id, STORE_NAME_MAX, 0, err)) < 0 ||
+	    (rc = check_len("path", n->path, STORE_PATH_MAX, 0, err)) < 0 ||
+	    (rc = check_len("payload", n->payload_json, STORE_JSON_MAX, 0, err)) < 0)
+		return rc;
+	if (!notif_kind_valid(n->kind))
+		return uspc_err_set(err, STORE_E_ARG, "unknown notification kind '%s'",
+				    n->kind ? n->kind : "(null)");
+	char *cur;
+	struct wop *op = wop_new(WOP_NOTIF, 0,
+				 slen(n->eid) + slen(n->msg_id) + slen(n->subscription_id) +
+					 slen(n->kind) + slen(n->path) + slen(n->payload_json),
+				 &cur);
+	if (!op)
+		return NOMEM(err);
+	op->eid = pk(&cur, n->eid);
+	op->at_us = at_or_now(n->received_at_us);
+	op->u.notif.msg_id = pk(&cur, n->msg_id);
+	op->u.notif.sub_id = pk(&cur, n->subscription_id);
+	op->u.notif.kind = pk(&cur, n->kind);
+	op->u.notif.path = pk(&cur, n->path);
+	op->u.notif.payload = pk(&cur, n->payload_json);
+	return enqueue(w, op, err);
+}
+
+int store_writer_task_result(struct store_writer *w, const struct store_task_result *r,
+			     struct uspc_err *err)
+{
+	int rc;
+	if (r->task_id <= 0)
+		return uspc_err_set(err, STORE_E_ARG, "task id %" PRId64 " is invalid", r->task_id);
+	if ((rc = check_len("msg_id", r->msg_id, STORE_NAME_MAX, 0, err)) < 0 ||
+	    (rc = check_len("result", r->result_json, STORE_JSON_MAX, 0, err)) < 0 ||
+	    (rc = check_len("error_message", r->error_message, STORE_VALUE_MAX, 0, err)) < 0)
+		return rc;
+	char *cur;
+	struct wop *op = wop_new(WOP_TASK, 0,
+				 slen(r->msg_id) + slen(r->result_json) + slen(r->error_message),
+				 &cur);
+	if (!op)
+		return NOMEM(err);
+	op->at_us = at_or_now(r->at_us);
+	op->u.task.id = r->task_id;
+	op->u.task.failed = r->failed ? 1 : 0;
+	op->u.task.code = r->error_code;
+	op->u.task.msg_id = pk(&cur, r->msg_id);
+	op->u.task.result = pk(&cur, r->result_json);
+	op->u.task.msg = pk(&cur, r->error_message);
+	return enqueue(w, op, err);
+}
+
+int store_writer_oper_result(struct store_writer *w, const struct store_oper_result *r,
+			     struct uspc_err *err)
+{
+	int rc;
+	if ((rc = check_len("eid", r->eid, STORE_EID_MAX, 1, err)) < 0 ||
+	    (rc = check_len("command_key", r->command_key, STORE_NAME_MAX, 0, err)) < 0 ||
+	    (rc = check_len("obj_path", r->obj_path, STORE_PATH_MAX, 1, err)) < 0 ||
+	    (rc = check_len("command_name", r->command_name, STORE_NAME_MAX, 1, err)) < 0 ||
+	    (rc = check_len("output", r->output_json, STORE_JSON_MAX, 0, err)) < 0 ||
+	    (rc = check_len("err_msg", r->err_msg, STORE_VALUE_MAX, 0, err)) < 0)
+		return rc;
+	if (!r->command_key)
+		return uspc_err_set(err, STORE_E_ARG, "command_key is required");
+	if (!r->state || (strcmp(r->state, "requested") && strcmp(r->state, "complete") &&
+			  strcmp(r->state, "failed")))
+		return uspc_err_set(err, STORE_E_ARG, "operation state must be requested, complete "
+				    "or failed");
+	char *cur;
+	struct wop *op = wop_new(WOP_OPER, 0,
+				 slen(r->eid) + slen(r->command_key) + slen(r->obj_path) +
+					 slen(r->command_name) + slen(r->state) +
+					 slen(r->output_json) + slen(r->err_msg),
+				 &cur);
+	if (!op)
+		return NOMEM(err);
+	op->eid = pk(&cur, r->eid);
+	op->at_us = at_or_now(r->at_us);
+	op->u.oper.key = pk(&cur, r->command_key);
+	op->u.oper.obj = pk(&cur, r->obj_path);
+	op->u.oper.cmd = pk(&cur, r->command_name);
+	op->u.oper.state = pk(&cur, r->state);
+	op->u.oper.output = pk(&cur, r->output_json);
+	op->u.oper.msg = pk(&cur, r->err_msg);
+	op->u.oper.code = r->err_code;
+	return enqueue(w, op, err);
+}
+
+int store_writer_subscription(struct store_writer *w, const struct store_subscription *s,
+			      struct uspc_err *err)
+{
+	int rc;
+	if ((rc = check_len("eid", s->eid, STORE_EID_MAX, 1, err)) < 0 ||
+	    (rc = check_len("sub_id", s->sub_id, STORE_NAME_MAX, 1, err)) < 0 ||
+	    (rc = check_len("notif_type", s->notif_type, STORE_NAME_MAX, 0, err)) < 0 ||
+	    (rc = check_len("reference_list", s->reference_list, STORE_VALUE_MAX, 0, err)) < 0 ||
+	    (rc = check_len("instance_path", s->instance_path, STORE_PATH_MAX, 0, err)) < 0)
+		return rc;
+	char *cur;
+	struct wop *op = wop_new(WOP_SUB, 0,
+				 slen(s->eid) + slen(s->sub_id) + slen(s->notif_type) +
+					 slen(s->reference_list) + slen(s->instance_path),
+				 &cur);
+	if (!op)
+		return NOMEM(err);
+	op->eid = pk(&cur, s->eid);
+	op->at_us = store_now_us();
+	op->u.sub.sub_id = pk(&cur, s->sub_id);
+	op->u.sub.type = pk(&cur, s->notif_type);
+	op->u.sub.refs = pk(&cur, s->reference_list);
+	op->u.sub.inst = pk(&cur, s->instance_path);
+	op->u.sub.enabled = s->enabled ? 1 : 0;
+	op->u.sub.removed = s->removed ? 1 : 0;
+	return enqueue(w, op, err);
+}
+
+/* ---- SQL (writer thread) -------------------------------------------------- */
+
+/* µs since the epoch → timestamptz, exactly. */
+#define EP(x) "('epoch'::timestamptz + (" x ") * interval '1 microsecond')"
+/* Newest non-NULL value of column c among the grouped ops. */
+#define LAST_NN(c) "(array_agg(" c " ORDER BY ord DESC) FILTER (WHERE " c " IS NOT NULL))[1]"
+
+static const char sql_agent[] =
+	"WITH u AS (SELECT * FROM unnest($1::text[], $2::bool[], $3::text[], $4::smallint[],"
+	"  $5::text[], $6::bigint[]) WITH ORDINALITY AS u(eid, online, topic, mqtt, usp, us, ord)),"
+	" g AS (SELECT eid, (array_agg(online ORDER BY ord DESC))[1] AS online,"
+	"  " LAST_NN("topic") " AS topic, " LAST_NN("mqtt") " AS mqtt, " LAST_NN("usp") " AS usp,"
+	"  (array_agg(us ORDER BY ord DESC))[1] AS at, min(us) AS first, max(us) AS last"
+	"  FROM u GROUP BY eid)"
+	" INSERT INTO agents AS a (eid, online, online_since, state_at, last_seen, first_seen,"
+	"  reply_topic, mqtt_version, usp_versions)"
+	" SELECT eid, online, CASE WHEN online THEN " EP("at") " END, " EP("at") ", " EP("last")
+	", " EP("first") ", topic, mqtt, usp FROM g ORDER BY eid"
+	" ON CONFLICT (eid) DO UPDATE SET online = excluded.online,"
+	"  online_since = CASE WHEN excluded.online AND NOT a.online THEN excluded.state_at"
+	"   WHEN excluded.online THEN coalesce(a.online_since, excluded.state_at)"
+	"   ELSE a.online_since END,"
+	"  state_at = excluded.state_at,"
+	"  last_seen = greatest(a.last_seen, excluded.last_seen),"
+	"  reply_topic = coalesce(excluded.reply_topic, a.reply_topic),"
+	"  mqtt_version = coalesce(excluded.mqtt_version, a.mqtt_version),"
+	"  usp_versions = coalesce(excluded.usp_versions, a.usp_versions), updated_at = now()"
+	" WHERE a.state_at IS NULL OR a.state_at <= excluded.state_at";
+
+static const char sql_devinfo[] =
+	"WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+	"  $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::bigint[])"
+	"  WITH ORDINALITY AS u(eid, f1, f2, f3, f4, f5, f6, f7, onboarded, us, ord)),"
+	" g AS (SELECT eid, " LAST_NN("f1") " AS f1, " LAST_NN("f2") " AS f2, " LAST_NN("f3")
+	" AS f3, " LAST_NN("f4") " AS f4, " LAST_NN("f5") " AS f5, " LAST_NN("f6") " AS f6, "
+	LAST_NN("f7") " AS f7, max(us) FILTER (WHERE onboarded) AS ob, min(us) AS first"
+	"  FROM u GROUP BY eid)"
+	" INSERT INTO agents AS a (eid, first_seen, manufacturer, model_name, serial_number,"
+	"  software_version, hardware_version, oui, product_class, onboarded_at)"
+	" SELECT eid, " EP("first") ", f1, f2, f3, f4, f5, f6, f7, " EP("ob") " FROM g ORDER BY eid"
+	" ON CONFLICT (eid) DO UPDATE SET"
+	"  manufacturer = coalesce(excluded.manufacturer, a.manufacturer),"
+	"  model_name = coalesce(excluded.model_name, a.model_name),"
+	"  serial_number = coalesce(excluded.serial_number, a.serial_number),"
+	"  software_version = coalesce(excluded.software_version, a.software_version),"
+	"  hardware_version = coalesce(excluded.hardware_version, a.hardware_version),"
+	"  oui = coalesce(excluded.oui, a.oui),"
+	"  product_class = coalesce(excluded.product_class, a.product_class),"
+	"  onboarded_at = greatest(a.onboarded_at, excluded.onboarded_at), updated_at = now()";
+
+static const char sql_sub[] =
+	"WITH u AS (SELECT DISTINCT ON (eid, sub_id) * FROM unnest($1::text[], $2::text[],"
+	"  $3::text[], $4::text[], $5::text[], $6::bool[], $7::bool[])"
+	"  WITH ORDINALITY AS u(eid, sub_id, typ, refs, inst, enabled, removed, ord)"
+	"  ORDER BY eid, sub_id, ord DESC),"
+	" d AS (DELETE FROM agent_subscriptions s USING u"
+	"  WHERE u.removed AND s.eid = u.eid AND s.sub_id = u.sub_id)"
+	" INSERT INTO agent_subscriptions AS s (eid, sub_id, notif_type, reference_list,"
+	"  instance_path, enabled)"
+	" SELECT eid, sub_id, typ, refs, inst, enabled FROM u WHERE NOT removed"
+	" ON CONFLICT (eid, sub_id) DO UPDATE SET"
+	"  notif_type = coalesce(excluded.notif_type, s.notif_type),"
+	"  reference_list = coalesce(excluded.reference_list, s.reference_list),"
+	"  instance_path = coalesce(excluded.instance_path, s.instance_path),"
+	"  enabled = excluded.enabled, updated_at = now()";
+
+static const char sql_snapshot[] =
+	"WITH u AS (SELECT DISTINCT ON (eid, path) eid, path, value, us FROM unnest($1::text[],"
+	"  $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS u(eid, path, value, us, ord)"
+	"  ORDER BY eid, path, ord DESC),"
+	" d AS (DELETE FROM snapshot s USING u WHERE u.value IS NULL AND s.eid = u.eid"
+	"  AND s.path = u.path AND s.updated_at <= " EP("u.us") ")"
+	" INSERT INTO snapshot AS s (eid, path, value, updated_at)"
+	" SELECT eid, path, value, " EP("us") " FROM u WHERE value IS NOT NULL"
+	" ON CONFLICT (eid, path) DO UPDATE SET value = excluded.value,"
+	"  updated_at = excluded.updated_at WHERE s.updated_at <= excluded.updated_at";
+
+static const char sql_snapdel[] =
+	"DELETE FROM snapshot WHERE eid = $1 AND path LIKE $2 AND updated_at <= " EP("$3::bigint");
+
+static const char sql_notif[] =
+	"INSERT INTO notifications (eid, msg_id, subscription_id, kind, path, payload, received_at)"
+	" SELECT eid, msg_id, sub, kind, path, payload, " EP("us") " FROM unnest($1::text[],"
+	"  $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::bigint[])"
+	"  AS u(eid, msg_id, sub, kind, path, payload, us)"
+	" ON CONFLICT (eid, msg_id) DO NOTHING";
+
+static const char sql_oper[] =
+	"WITH u AS (SELECT DISTINCT ON (eid, key, obj, cmd) * FROM unnest($1::text[], $2::text[],"
+	"  $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::bigint[], $8::text[], $9::bigint[])"
+	"  WITH ORDINALITY AS u(eid, key, obj, cmd, state, output, code, msg, us, ord)"
+	"  ORDER BY eid, key, obj, cmd, ord DESC)"
+	" INSERT INTO operation_results AS o (eid, command_key, obj_path, command_name, state,"
+	"  output, err_code, err_msg, updated_at)"
+	" SELECT eid, key, obj, cmd, state, output, code, msg, " EP("us") " FROM u"
+	" ON CONFLICT (eid, command_key, obj_path, command_name) DO UPDATE SET"
+	"  state = excluded.state, output = excluded.output, err_code = excluded.err_code,"
+	"  err_msg = excluded.err_msg, updated_at = excluded.updated_at"
+	" WHERE o.updated_at <= excluded.updated_at"
+	"  AND NOT (excluded.state = 'requested' AND o.state <> 'requested')";
+
+/* Task results land only on tasks this node holds in 'sent'; finished ids
+ * are announced in groups of 300 (well under NOTIFY's 8000-byte payload). */
+static const char sql_task[] =
+	"WITH u AS (SELECT DISTINCT ON (id) * FROM unnest($1::bigint[], $2::bool[], $3::text[],"
+	"  $4::jsonb[], $5::bigint[], $6::text[], $7::bigint[])"
+	"  WITH ORDINALITY AS u(id, failed, msg_id, result, code, msg, us, ord) ORDER BY id, ord),"
+	" t AS (UPDATE tasks t SET state = CASE WHEN u.failed THEN 'failed' ELSE 'done' END,"
+	"  msg_id = coalesce(u.msg_id, t.msg_id), result = u.result, error_code = u.code,"
+	"  error_message = u.msg, finished_at = " EP("u.us")
+	"  FROM u WHERE t.id = u.id AND t.state = 'sent' AND t.claimed_by = $8 RETURNING t.id),"
+	" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"
+	"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM t) x GROUP BY grp)"
+	" SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM t), (SELECT count(*) FROM n)";
+
+static void col_bool(struct store_buf *b, int v)
+{
+	store_arr_add(b, v ? "t" : "f");
+}
+
+static void col_code(struct store_buf *b, uint32_t code)
+{
+	if (code)
+		store_arr_add_i64(b, (int64_t)code);
+	else
+		store_arr_add(b, NULL);
+}
+
+/* Append op's row(s) to the column buffers; returns rows added. */
+static size_t fill_row(struct store_buf *c, const struct wop *op)
+{
+	switch (op->kind) {
+	case WOP_AGENT:
+		store_arr_add(&c[0], op->eid);
+		col_bool(&c[1], op->u.agent.online);
+		store_arr_add(&c[2], op->u.agent.topic);
+		if (op->u.agent.mqtt > 0)
+			store_arr_add_i64(&c[3], op->u.agent.mqtt);
+		else
+			store_arr_add(&c[3], NULL);
+		store_arr_add(&c[4], op->u.agent.usp);
+		store_arr_add_i64(&c[5], op->at_us);
+		return 1;
+	case WOP_DEVINFO:
+		store_arr_add(&c[0], op->eid);
+		for (int i = 0; i < DEV_FIELDS; i++)
+			store_arr_add(&c[1 + i], op->u.dev.f[i]);
+		col_bool(&c[8], op->u.dev.onboarded);
+		store_arr_add_i64(&c[9], op->at_us);
+		return 1;
+	case WOP_SUB:
+		store_arr_add(&c[0], op->eid);
+		store_arr_add(&c[1], op->u.sub.sub_id);
+		store_arr_add(&c[2], op->u.sub.type);
+		store_arr_add(&c[3], op->u.sub.refs);
+		store_arr_add(&c[4], op->u.sub.inst);
+		col_bool(&c[5], op->u.sub.enabled);
+		col_bool(&c[6], op->u.sub.removed);
+		return 1;
+	case WOP_SNAPSHOT:
+		for (size_t i = 0; i < op->u.snap.n; i++) {
+			store_arr_add(&c[0], op->eid);
+			store_arr_add(&c[1], op->u.snap.path[i]);
+			store_arr_add(&c[2], op->u.snap.value[i]);
+			store_arr_add_i64(&c[3], op->at_us);
+		}
+		return op->u.snap.n;
+	case WOP_NOTIF:
+		store_arr_add(&c[0], op->eid);
+		store_arr_add(&c[1], op->u.notif.msg_id);
+		store_arr_add(&c[2], op->u.notif.sub_id);
+		store_arr_add(&c[3], op->u.notif.kind);
+		store_arr_add(&c[4], op->u.notif.path);
+		store_arr_add(&c[5], op->u.notif.payload ? op->u.notif.payload : "{}");
+		store_arr_add_i64(&c[6], op->at_us);
+		return 1;
+	case WOP_OPER:
+		store_arr_add(&c[0], op->eid);
+		store_arr_add(&c[1], op->u.oper.key);
+		store_arr_add(&c[2], op->u.oper.obj);
+		store_arr_add(&c[3], op->u.oper.cmd);
+		store_arr_add(&c[4], op->u.oper.state);
+		store_arr_add(&c[5], op->u.oper.output);
+		col_code(&c[6], op->u.oper.code);
+		store_arr_add(&c[7], op->u.oper.msg);
+		store_arr_add_i64(&c[8], op->at_us);
+		return 1;
+	case WOP_TASK:
+		store_arr_add_i64(&c[0], op->u.task.id);
+		col_bool(&c[1], op->u.task.failed);
+		store_arr_add(&c[2], op->u.task.msg_id);
+		store_arr_add(&c[3], op->u.task.result);
+		col_code(&c[4], op->u.task.code);
+		store_arr_add(&c[5], op->u.task.msg);
+		store_arr_add_i64(&c[6], op->at_us);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+struct kind_sql {
+	const char *sql;
+	int cols;
+};
+static const struct kind_sql kind_sql[WOP_KIND_COUNT] = {
+	[WOP_AGENT] = { sql_agent, 6 },	 [WOP_DEVINFO] = { sql_devinfo, 10 },
+	[WOP_SUB] = { sql_sub, 7 },	 [WOP_SNAPSHOT] = { sql_snapshot, 4 },
+	[WOP_SNAPDEL] = { sql_snapdel, 0 }, [WOP_NOTIF] = { sql_notif, 7 },
+	[WOP_OPER] = { sql_oper, 9 },	 [WOP_TASK] = { sql_task, 7 },
+};
+
+/* ---- writing one batch (writer thread) ---------------------------------- */
+
+static int exec_snapdel(struct store_writer *w, struct wop **ops, size_t n, struct uspc_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		char us[24];
+		snprintf(us, sizeof(us), "%" PRId64, ops[i]->at_us);
+		const char *p[3] = { ops[i]->eid, ops[i]->u.del.pattern, us };
+		int rc = store_exec(w->db, sql_snapdel, 3, p, NULL, err);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* One set-based statement for all ops of one kind. */
+static int exec_kind(struct store_writer *w, enum wop_kind k, size_t *rows,
+		     uint64_t *stale, struct uspc_err *err)
+{
+	struct wop **ops = w->by_kind[k];
+	size_t n = w->n_kind[k];
+	if (k == WOP_SNAPDEL)
+		return exec_snapdel(w, ops, n, err);
+	int ncols = kind_sql[k].cols;
+	const char *params[MAX_COLS + 1];
+	for (int c = 0; c < ncols; c++) {
+		store_buf_reset(&w->col[c]);
+		store_arr_begin(&w->col[c]);
+	}
+	for (size_t i = 0; i < n; i++)
+		*rows += fill_row(w->col, ops[i]);
+	for (int c = 0; c < ncols; c++) {
+		store_arr_end(&w->col[c]);
+		params[c] = store_buf_str(&w->col[c]);
+		if (!params[c])
+			return uspc_err_set(err, STORE_E_NOMEM, "%s batch of %zu ops too large",
+					    kind_names[k], n);
+	}
+	int np = ncols;
+	if (k == WOP_TASK)
+		params[np++] = w->node_id;
+	PGresult *r = NULL;
+	int rc = store_exec(w->db, kind_sql[k].sql, np, params, &r, err);
+	if (rc == 0 && k == WOP_TASK && PQntuples(r) == 1)
+		*stale += (uint64_t)(atoll(PQgetvalue(r, 0, 0)) - atoll(PQgetvalue(r, 0, 1)));
+	PQclear(r);
+	return rc;
+}
+
+static void rollback(struct store_writer *w)
+{
+	if (w->db && PQstatus(w->db) == CONNECTION_OK) {
+		PGresult *r = PQexec(w->db, "ROLLBACK");
+		PQclear(r);
+	}
+}
+
+/* Write ops[0..n) in one transaction. On success adds to *rows / *stale. */
+static int write_ops(struct store_writer *w, struct wop **ops, size_t n, size_t *rows,
+		     uint64_t *stale, struct uspc_err *err)
+{
+	size_t r = 0;
+	uint64_t s = 0;
+	memset(w->n_kind, 0, sizeof(w->n_kind));
+	for (size_t i = 0; i < n; i++) {
+		enum wop_kind k = ops[i]->kind;
+		w->by_kind[k][w->n_kind[k]++] = ops[i];
+	}
+	int rc = store_exec(w->db, "BEGIN", 0, NULL, NULL, err);
+	for (int k = 0; rc == 0 && k < WOP_KIND_COUNT; k++)
+		if (w->n_kind[k])
+			rc = exec_kind(w, (enum wop_kind)k, &r, &s, err);
+	if (rc == 0)
+		rc = store_exec(w->db, "COMMIT", 0, NULL, NULL, err);
+	if (rc < 0) {
+		rollback(w);
+		return rc;
+	}
+	*rows += r;
+	*stale += s;
+	return 0;
+}
+
+static void account(struct store_writer *w, size_t written, size_t rejected, size_t rows,
+		    uint64_t stale, int batch)
+{
+	pthread_mutex_lock(&w->mu);
+	w->st.ops_written += written;
+	w->st.ops_rejected += rejected;
+	w->st.rows_written += rows;
+	w->st.task_results_stale += stale;
+	w->st.batches += (uint64_t)batch;
+	pthread_mutex_unlock(&w->mu);
+}
+
+/* Sleep up to ms on the wake condition; returns early when stopping. */
+static void nap(struct store_writer *w, int ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_mutex_lock(&w->mu);
+	if (!w->stopping)
+		pthread_cond_timedwait(&w->wake, &w->mu, &ts);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int giving_up(struct store_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	int r = w->stopping && mono_ns() >= w->drain_deadline_ns;
+	pthread_mutex_unlock(&w->mu);
+	return r;
+}
+
+/* Exponential back-off with jitter (50..100% of the current step). */
+static void backoff(struct store_writer *w)
+{
+	int ms = w->backoff_ms / 2 + (int)(rand_r(&w->rand_seed) % (unsigned)(w->backoff_ms / 2 + 1));
+	nap(w, ms);
+	w->backoff_ms = w->backoff_ms * 2 > w->retry_max_ms ? w->retry_max_ms : w->backoff_ms * 2;
+}
+
+static void set_connected(struct store_writer *w, int up)
+{
+	pthread_mutex_lock(&w->mu);
+	w->st.connected = up;
+	if (up && w->ever_connected)
+		w->st.reconnects++;
+	if (up)
+		w->ever_connected = 1;
+	pthread_mutex_unlock(&w->mu);
+}
+
+static int ensure_conn(struct store_writer *w)
+{
+	if (w->db && PQstatus(w->db) == CONNECTION_OK)
+		return 0;
+	if (w->db) {
+		PQfinish(w->db);
+		w->db = NULL;
+		set_connected(w, 0);
+	}
+	if (!w->down_since_ns)
+		w->down_since_ns = mono_ns();
+	struct uspc_err err = { 0 };
+	if (store_conn_open(&w->conn_opts, &w->db, &err) < 0) {
+		log_debug(LOG_COMP, "writer: connect failed: %s", err.msg);
+		return -1;
+	}
+	set_connected(w, 1);
+	int64_t down_ms = (mono_ns() - w->down_since_ns) / 1000000;
+	if (w->st.reconnects)
+		log_info(LOG_COMP, "writer: database connection restored after %" PRId64 " ms",
+			 down_ms);
+	w->down_since_ns = 0;
+	w->backoff_ms = w->retry_min_ms;
+	return 0;
+}
+
+/*
+ * Write a batch until it is committed, rejected op by op, or abandoned at
+ * stop after the drain deadline. Returns the number of ops abandoned.
+ */
+static size_t write_batch(struct store_writer *w, struct wop **ops, size_t n)
+{
+	int warned = 0;
+	for (;;) {
+		struct uspc_err err = { 0 };
+		size_t rows = 0;
+		uint64_t stale = 0;
+		if (ensure_conn(w) == 0 && write_ops(w, ops, n, &rows, &stale, &err) == 0) {
+			account(w, n, 0, rows, stale, 1);
+			return 0;
+		}
+		if (err.code == 0 || store_err_is_transient(&err)) {
+			if (!warned++)
+				log_warn(LOG_COMP, "writer: %zu ops waiting for the database: %s", n,
+					 err.code ? err.msg : "cannot connect");
+			if (w->db && PQstatus(w->db) != CONNECTION_OK)
+				ensure_conn(w); /* drops the dead connection */
+			pthread_mutex_lock(&w->mu);
+			w->st.retries++;
+			pthread_mutex_unlock(&w->mu);
+			if (giving_up(w))
+				return n;
+			backoff(w);
+			continue;
+		}
+		if (n == 1) {
+			log_error(LOG_COMP, "writer: %s op for %s rejected: %s", kind_names[ops[0]->kind],
+				  ops[0]->eid ? ops[0]->eid : "(task)", err.msg);
+			account(w, 0, 1, 0, 0, 0);
+			return 0;
+		}
+		log_warn(LOG_COMP, "writer: batch of %zu ops rejected (%s); writing them one by one",
+			 n, err.msg);
+		size_t abandoned = 0;
+		for (size_t i = 0; i < n; i++)
+			abandoned += write_batch(w, &ops[i], 1);
+		return abandoned;
+	}
+}
+
+/* ---- thread, start, stop ------------------------------------------------ */
+
+/* Move up to batch_max ops from the queue into w->batch; 0 when stopping
+ * with an empty queue. Called with mu held. */
+static size_t take_batch(struct store_writer *w)
+{
+	size_t n = 0;
+	while (n < w->batch_max && w->head) {
+		struct wop *op = w->head;
+		w->head = op->next;
+		if (!w->head)
+			w->tail = NULL;
+		op->next = NULL;
+		w->q_ops--;
+		w->q_bytes -= op->bytes;
+		w->batch[n++] = op;
+	}
+	w->batch_ops = n;
+	w->batch_oldest_ns = n ? w->batch[0]->enq_ns : 0;
+	return n;
+}
+
+static void *writer_main(void *arg)
+{
+	struct store_writer *w = arg;
+	size_t abandoned = 0;
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->head && !w->stopping)
+			pthread_cond_wait(&w->wake, &w->mu);
+		size_t n = take_batch(w);
+		pthread_mutex_unlock(&w->mu);
+		if (n == 0)
+			break;
+		size_t lost = abandoned ? n : write_batch(w, w->batch, n);
+		abandoned += lost;
+		pthread_mutex_lock(&w->mu);
+		w->finished += n;
+		w->abandoned += lost;
+		w->batch_ops = 0;
+		w->batch_oldest_ns = 0;
+		pthread_cond_broadcast(&w->done);
+		pthread_mutex_unlock(&w->mu);
+		for (size_t i = 0; i < n; i++)
+			free(w->batch[i]);
+	}
+	if (w->db) {
+		PQfinish(w->db);
+		w->db = NULL;
+	}
+	return NULL;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static void writer_free(struct store_writer *w)
+{
+	if (!w)
+		return;
+	for (int c = 0; c < MAX_COLS; c++)
+		store_buf_fini(&w->col[c]);
+	for (int k = 0; k < WOP_KIND_COUNT; k++)
+		free(w->by_kind[k]);
+	free(w->batch);
+	free(w->conninfo);
+	if (w->password) {
+		memset(w->password, 0, strlen(w->password));
+		free(w->password);
+	}
+	free(w->password_file);
+	free(w->node_id);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->wake);
+	pthread_cond_destroy(&w->done);
+	free(w);
+}
+
+static int writer_alloc(struct store_writer *w, const struct store_writer_opts *o)
+{
+	w->conninfo = dup_or_null(o->conn.conninfo);
+	w->password = dup_or_null(o->conn.password);
+	w->password_file = dup_or_null(o->conn.password_file);
+	w->node_id = strdup(o->node_id);
+	w->conn_opts = o->conn;
+	w->conn_opts.conninfo = w->conninfo;
+	w->conn_opts.password = w->password;
+	w->conn_opts.password_file = w->password_file;
+	w->conn_opts.application_name = "uspc-writer";
+	w->batch = calloc(w->batch_max, sizeof(*w->batch));
+	int ok = w->node_id && w->batch && (w->conninfo || !o->conn.conninfo) &&
+		 (w->password || !o->conn.password) && (w->password_file || !o->conn.password_file);
+	for (int k = 0; k < WOP_KIND_COUNT; k++) {
+		w->by_kind[k] = calloc(w->batch_max, sizeof(*w->by_kind[k]));
+		ok = ok && w->by_kind[k];
+	}
+	/* Escaping can at most double the data, plus quotes and separators. */
+	for (int c = 0; c < MAX_COLS; c++)
+		store_buf_init(&w->col[c], 2 * w->max_bytes + 64 * w->batch_max + 4096);
+	return ok ? 0 : -1;
+}
+
+int store_writer_start(const struct store_writer_opts *o, struct store_writer **out,
+		       struct uspc_err *err)
+{
+	*out = NULL;
+	if (!o || !o->node_id || !*o->node_id || strlen(o->node_id) > STORE_NAME_MAX)
+		return uspc_err_set(err, STORE_E_ARG, "store writer: node_id is required (1..%d bytes)",
+				    STORE_NAME_MAX);
+	struct store_writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return uspc_err_set(err, STORE_E_NOMEM, "store writer: out of memory");
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &ca);
+	pthread_cond_init(&w->done, &ca);
+	pthread_condattr_destroy(&ca);
+	w->max_ops = o->queue_max_ops ? o->queue_max_ops : 65536;
+	w->max_bytes = o->queue_max_bytes ? o->queue_max_bytes : (size_t)256 << 20;
+	w->batch_max = o->batch_max_ops ? o->batch_max_ops : 1000;
+	w->retry_min_ms = o->retry_min_ms > 0 ? o->retry_min_ms : 100;
+	w->retry_max_ms = o->retry_max_ms > 0 ? o->retry_max_ms : 5000;
+	if (w->retry_max_ms < w->retry_min_ms)
+		w->retry_max_ms = w->retry_min_ms;
+	w->backoff_ms = w->retry_min_ms;
+	w->rand_seed = (unsigned)mono_ns() ^ (unsigned)(uintptr_t)w;
+	if (writer_alloc(w, o) < 0) {
+		writer_free(w);
+		return uspc_err_set(err, STORE_E_NOMEM, "store writer: out of memory");
+	}
+	int e = pthread_create(&w->thread, NULL, writer_main, w);
+	if (e) {
+		writer_free(w);
+		return uspc_err_set(err, STORE_E_NOMEM, "store writer: cannot start thread: %s",
+				    strerror(e));
+	}
+	*out = w;
+	return 0;
+}
+
+size_t store_writer_stop(struct store_writer *w, int drain_ms)
+{
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	w->drain_deadline_ns = mono_ns() + (int64_t)(drain_ms > 0 ? drain_ms : 0) * 1000000;
+	pthread_cond_broadcast(&w->wake);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	size_t lost = (size_t)w->abandoned;
+	if (lost)
+		log_error(LOG_COMP, "writer: stopped with %zu ops NOT written (database unreachable "
+			  "for the %d ms drain)", lost, drain_ms);
+	writer_free(w);
+	return lost;
+}
+
+int store_writer_flush(struct store_writer *w, int timeout_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += timeout_ms / 1000;
+	ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	int rc = 0;
+	pthread_mutex_lock(&w->mu);
+	uint64_t target = w->submitted;
+	while (w->finished < target && rc == 0)
+		if (pthread_cond_timedwait(&w->done, &w->mu, &ts) == ETIMEDOUT)
+			rc = w->finished < target ? STORE_E_TIMEOUT : 0;
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+void store_writer_stats(struct store_writer *w, struct store_writer_stats *out)
+{
+	pthread_mutex_lock(&w->mu);
+	*out = w->st;
+	out->queue_ops = w->q_ops;
+	out->queue_bytes = w->q_bytes;
+	out->batch_ops = w->batch_ops;
+	int64_t oldest = w->batch_oldest_ns ? w->batch_oldest_ns : (w->head ? w->head->enq_ns : 0);
+	pthread_mutex_unlock(&w->mu);
+	out->lag_ms = oldest ? (mono_ns() - oldest) / 1000000 : 0;
+}

@@ -1,0 +1,7 @@
+# usp_json (JSON mapping of USP messages): round trips for every message
+# type, strict-input errors, limits, and the examples in docs/json.md.
+uspc_unit_test(test_usp_json
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_usp_json.c
+  LIBS uspc_codec)
+target_compile_definitions(test_usp_json PRIVATE
+  USPC_JSON_DOC="${CMAKE_CURRENT_LIST_DIR}/../../docs/json.md")
