@@ -117,6 +117,7 @@ struct sim_agent {
 	uint8_t dirty;                   /* persistent state changed */
 	uint8_t flaps;                   /* chosen for churn */
 	uint8_t factory_pending;         /* reboot is a factory reset */
+	uint8_t timer_kind;              /* what a->timer does (sim_agent.c) */
 	/* What the next Boot! says (persisted). */
 	char *boot_cause;
 	char *boot_key;

@@ -49,7 +49,7 @@ int sim_dm_init(struct sim_dm *dm, const struct sim_model *m)
 static void free_vals(struct dm_inst *inst)
 {
 	for (size_t i = 0; i < inst->n_vals; i++)
-		if (!inst->vals[i].shared)
+		if (!(inst->vals[i].flags & DMV_BORROWED))
 			free(inst->vals[i].v);
 	free(inst->vals);
 	inst->vals = NULL;
@@ -194,20 +194,20 @@ const char *sim_dm_get(const struct sim_dm_env *env, const struct dm_inst *inst,
 	case SM_DYN_NONE:
 		break;
 	}
-	if (v && !v->shared)
+	if (v && !(v->flags & DMV_TEMPLATE))
 		return v->v;
 	expand(env, inst, p, v ? v->v : sp->def, buf, cap);
 	return buf;
 }
 
-static int set_val(struct dm_inst *inst, uint16_t p, char *v, int shared)
+static int set_val(struct dm_inst *inst, uint16_t p, char *v, unsigned flags)
 {
 	for (size_t i = 0; i < inst->n_vals; i++)
 		if (inst->vals[i].param == p) {
-			if (!inst->vals[i].shared)
+			if (!(inst->vals[i].flags & DMV_BORROWED))
 				free(inst->vals[i].v);
 			inst->vals[i].v = v;
-			inst->vals[i].shared = (uint8_t)shared;
+			inst->vals[i].flags = (uint8_t)flags;
 			return 0;
 		}
 	if (inst->n_vals == inst->cap_vals) {
@@ -221,7 +221,7 @@ static int set_val(struct dm_inst *inst, uint16_t p, char *v, int shared)
 		inst->cap_vals = nc;
 	}
 	inst->vals[inst->n_vals].param = p;
-	inst->vals[inst->n_vals].shared = (uint8_t)shared;
+	inst->vals[inst->n_vals].flags = (uint8_t)flags;
 	inst->vals[inst->n_vals++].v = v;
 	return 0;
 }
@@ -230,6 +230,16 @@ int sim_dm_set(struct dm_inst *inst, uint16_t p, const char *value)
 {
 	char *v = strdup(value);
 	if (!v || set_val(inst, p, v, 0) < 0) {
+		free(v);
+		return -1;
+	}
+	return 0;
+}
+
+int sim_dm_set_template(struct dm_inst *inst, uint16_t p, const char *tmpl)
+{
+	char *v = strdup(tmpl);
+	if (!v || set_val(inst, p, v, DMV_TEMPLATE) < 0) {
 		free(v);
 		return -1;
 	}
@@ -246,7 +256,7 @@ void sim_dm_drop_volatile(const struct sim_model *m, struct dm_inst *inst)
 	size_t o = 0;
 	for (size_t i = 0; i < inst->n_vals; i++) {
 		if (!m->params[inst->vals[i].param].persist) {
-			if (!inst->vals[i].shared)
+			if (!(inst->vals[i].flags & DMV_BORROWED))
 				free(inst->vals[i].v);
 			continue;
 		}
@@ -290,8 +300,23 @@ static int add_counted(struct sim_dm *dm, const struct sim_model *m, struct dm_i
 	return 0;
 }
 
+static struct dm_inst *add_inst(struct sim_dm *dm, const struct sim_model *m,
+				struct dm_inst *parent, uint16_t table, uint32_t num, int factory);
+
 struct dm_inst *sim_dm_add(struct sim_dm *dm, const struct sim_model *m, struct dm_inst *parent,
 			   uint16_t table, uint32_t num)
+{
+	return add_inst(dm, m, parent, table, num, 1);
+}
+
+struct dm_inst *sim_dm_add_bare(struct sim_dm *dm, const struct sim_model *m,
+				struct dm_inst *parent, uint16_t table, uint32_t num)
+{
+	return add_inst(dm, m, parent, table, num, 0);
+}
+
+static struct dm_inst *add_inst(struct sim_dm *dm, const struct sim_model *m,
+				struct dm_inst *parent, uint16_t table, uint32_t num, int factory)
 {
 	const struct sm_obj *t = &m->objs[table];
 	if (!t->is_table || sim_dm_count(parent, table) >= t->max_instances)
@@ -318,11 +343,20 @@ struct dm_inst *sim_dm_add(struct sim_dm *dm, const struct sim_model *m, struct 
 	n->next = *pp;
 	*pp = n;
 	dm->n_insts++;
-	if (add_counted(dm, m, n, table) < 0) {
+	if (factory && add_counted(dm, m, n, table) < 0) {
 		sim_dm_delete(dm, n);
 		return NULL;
 	}
 	return n;
+}
+
+int sim_dm_refill(struct sim_dm *dm, const struct sim_model *m, struct dm_inst *parent,
+		  uint16_t table)
+{
+	for (uint32_t k = 0; k < m->objs[table].count; k++)
+		if (!sim_dm_add(dm, m, parent, table, k + 1))
+			return -1;
+	return 0;
 }
 
 void sim_dm_delete(struct sim_dm *dm, struct dm_inst *inst)
@@ -434,7 +468,8 @@ int sim_dm_factory(struct sim_dm *dm, const struct sim_dm_env *env)
 		if (!inst && !(inst = sim_dm_add(dm, m, pi, fi->obj, num)))
 			return -1;
 		for (size_t k = 0; k < fi->n_vals; k++)
-			if (set_val(inst, fi->vals[k].param, fi->vals[k].value, 1) < 0)
+			if (set_val(inst, fi->vals[k].param, fi->vals[k].value,
+				    DMV_TEMPLATE | DMV_BORROWED) < 0)
 				return -1;
 	}
 	return 0;

@@ -21,9 +21,12 @@
 #define SIM_VALUE_MAX 4096      /* bytes of one parameter value we accept/store */
 #define SIM_PATH_MAX 1024
 
+#define DMV_TEMPLATE 1u  /* v is a template, expanded on read */
+#define DMV_BORROWED 2u  /* v points into the model: never freed */
+
 struct dm_val {
 	uint16_t param;
-	uint8_t shared;  /* v points into the model (a template): never freed */
+	uint8_t flags;   /* DMV_* */
 	char *v;
 };
 
@@ -86,6 +89,10 @@ const char *sim_dm_get(const struct sim_dm_env *env, const struct dm_inst *inst,
 		       char *buf, size_t cap);
 /* Store a value (copied). Returns 0 or -1 (no memory). */
 int sim_dm_set(struct dm_inst *inst, uint16_t p, const char *value);
+/* Store a template (copied), expanded on every read. 0 or -1. */
+int sim_dm_set_template(struct dm_inst *inst, uint16_t p, const char *tmpl);
+/* The stored entries of inst (for persistence). */
+static inline size_t sim_dm_n_vals(const struct dm_inst *inst) { return inst->n_vals; }
 /* Is a value stored for p (i.e. not derived)? */
 int sim_dm_is_stored(const struct dm_inst *inst, uint16_t p);
 /* Forget every stored value of inst whose param has persist=0. */
@@ -96,7 +103,14 @@ void sim_dm_drop_volatile(const struct sim_model *m, struct dm_inst *inst);
  * full or memory runs out. */
 struct dm_inst *sim_dm_add(struct sim_dm *dm, const struct sim_model *m, struct dm_inst *parent,
 			   uint16_t table, uint32_t num);
+/* Same without the factory sub-instances (restoring saved state). */
+struct dm_inst *sim_dm_add_bare(struct sim_dm *dm, const struct sim_model *m,
+				struct dm_inst *parent, uint16_t table, uint32_t num);
 void sim_dm_delete(struct sim_dm *dm, struct dm_inst *inst);
+/* Re-create the factory instances of table under parent (after a reboot
+ * emptied a volatile table). */
+int sim_dm_refill(struct sim_dm *dm, const struct sim_model *m, struct dm_inst *parent,
+		  uint16_t table);
 struct dm_inst *sim_dm_child(const struct dm_inst *parent, uint16_t table, uint32_t num);
 size_t sim_dm_count(const struct dm_inst *parent, uint16_t table);
 

@@ -60,7 +60,11 @@ enum uspctl_op {
 	X(EXPIRED, "expired")                                   \
 	X(CANCELED, "canceled")                                 \
 	X(USP_ERROR, "usp_error")                               \
-	X(DATABASE, "database_error")
+	X(DATABASE, "database_error")                           \
+	X(TASK_FAILED, "task_failed")                           \
+	X(UNKNOWN_TASK, "unknown_task")                         \
+	X(NOT_CANCELABLE, "not_cancelable")                     \
+	X(INTERNAL, "internal_error")
 
 enum uspctl_error {
 	USPCTL_E_BASE_ = -400,

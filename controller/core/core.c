@@ -159,7 +159,8 @@ static void stats_line(struct core *c, int64_t now)
 		 c->tasks_held, c->deferred, c->onb_len, c->out_len, ms.in_queue_depth,
 		 ms.out_queue_depth, ms.inflight, ms.connected ? "up" : "down", ws.queue_ops + ws.batch_ops,
 		 (long long)ws.lag_ms, ws.connected ? "up" : "down", ts.queued,
-		 (unsigned long long)c->ctr.rejected, (unsigned long long)c->ctr.timeouts,
+		 (unsigned long long)(c->ctr.rejected + ms.in_dropped_too_big),
+		 (unsigned long long)c->ctr.timeouts,
 		 (unsigned long long)c->ctr.unknown_responses, (unsigned long long)c->ctr.notifies,
 		 (unsigned long long)c->ctr.tasks_done, (unsigned long long)c->ctr.tasks_failed);
 	c->last_in = c->ctr.records_in;
@@ -217,8 +218,9 @@ static void reload(struct core *c)
 		int fixed = 0;
 		int changed = core_config_apply_reloadable(c->cfg, &n, &fixed);
 		log_set_level((enum log_level)log_level_from_name(c->cfg->log_level));
-		log_info(CORE_LOG, "SIGHUP: configuration reloaded, %d setting(s) changed%s", changed,
-			 fixed ? "; some changed settings need a restart" : "");
+		/* Written whatever the (new) level: the operator asked for it. */
+		log_write(LOG_LVL_INFO, CORE_LOG, "SIGHUP: configuration reloaded, %d setting(s) "
+			  "changed%s", changed, fixed ? "; some changed settings need a restart" : "");
 		c->next_stats_ms = core_now_ms() + (int64_t)c->cfg->stats_interval_s * 1000;
 	}
 	core_config_cmd_fini(&cmd);
@@ -407,7 +409,10 @@ static int start_mtp(struct core *c, struct uspc_err *err)
 	m.max_inflight = cfg->mqtt_max_inflight;
 	m.out_queue_cap = (size_t)cfg->mqtt_out_queue;
 	m.in_queue_cap = (size_t)cfg->mqtt_in_queue;
-	m.max_payload = (size_t)cfg->max_record_size;
+	/* Twice the record cap: records up to that size reach the core and are
+	 * counted as record_too_large; larger ones are dropped by the transport
+	 * (counted in its in_dropped_too_big, included in the stats line). */
+	m.max_payload = (size_t)cfg->max_record_size * 2;
 	m.reconnect_min_ms = cfg->mqtt_reconnect_min_ms;
 	m.reconnect_max_ms = cfg->mqtt_reconnect_max_ms;
 	c->mtp = mqtt_mtp_new(&m, err);

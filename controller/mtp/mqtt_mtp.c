@@ -20,11 +20,17 @@
  * in_bytes count MESSAGE items only (control events are few and uncapped).
  *
  * Back-pressure on arrival: Paho acknowledges a QoS 1 PUBLISH before it
- * calls messageArrived, so nothing we do can slow the broker down. When the
- * in-queue is full, the callback returns 0: Paho keeps the message at the
- * head of its own queue and offers it again on its next network cycle
- * (documented MQTTAsync_messageArrived semantics). Nothing is lost, intake
- * slows to Paho's cycle rate, and every refusal is counted (in_deferred).
+ * calls messageArrived, and the documented alternative to accepting —
+ * returning 0 so that Paho "re-invokes messageArrived later" — re-offers the
+ * message only when its receive thread next sees network activity (idle
+ * cycles skip delivery), one message per cycle: measured here, a refused
+ * burst then waits for keep-alive traffic. So when the in-queue is full the
+ * callback waits for space (a condvar, no I/O) for as long as the core keeps
+ * taking events. While it waits Paho reads nothing more from the socket, so
+ * TCP flow control pushes back to the broker, which queues for us (its
+ * max_queued_messages applies). Only if the core takes nothing for
+ * IN_STALL_MS does the callback return 0 (counted in in_deferred), so that
+ * Paho's thread keeps the connection alive; during stop() it never waits.
  */
 #include "mqtt_mtp.h"
 
@@ -46,6 +52,7 @@
 #define CONTENT_TYPE_USP "usp.msg"
 #define UP_ENDPOINT_ID "usp-endpoint-id"
 #define REPLY_TO_TAG "reply-to="
+#define IN_STALL_MS 5000 /* core took nothing for this long: stop waiting */
 
 #define MTP_STATES(X)                   \
 	X(IDLE, "idle")                 \
@@ -112,6 +119,7 @@ struct mqtt_mtp {
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	pthread_cond_t space_cond;  /* in-queue space freed (next_event) */
 	pthread_t conn_thread;
 	int thread_started;
 
@@ -131,6 +139,7 @@ struct mqtt_mtp {
 	struct in_item *in_head, *in_tail;
 	size_t in_count, in_bytes;
 	int in_blocked;
+	uint64_t in_pops;           /* events taken by the core, ever */
 	struct out_msg *out_head, *out_tail;
 	size_t out_count;
 	struct live_send *live;
@@ -216,15 +225,15 @@ static void move_state(struct mqtt_mtp *m, enum mtp_state to, const char *event)
 
 /* Under lock: append a control event (CONNECTED, DISCONNECTED,
  * PUBLISH_FAILED). A copy of topic (may be NULL) lives in the item. */
-static void push_control(struct mqtt_mtp *m, enum mqtt_mtp_event_kind kind, const char *topic,
-			 int reason_code, const char *reason)
+static struct in_item *push_control(struct mqtt_mtp *m, enum mqtt_mtp_event_kind kind,
+				     const char *topic, int reason_code, const char *reason)
 {
 	size_t tl = topic ? strlen(topic) + 1 : 0;
 	struct in_item *it = calloc(1, sizeof(*it) + tl);
 
 	if (!it) {
 		log_error(COMP, "out of memory queueing a %d event", (int)kind);
-		return;
+		return NULL;
 	}
 	it->ev.kind = kind;
 	if (topic) {
@@ -241,6 +250,7 @@ static void push_control(struct mqtt_mtp *m, enum mqtt_mtp_event_kind kind, cons
 		m->in_head = it;
 	m->in_tail = it;
 	wake_core(m);
+	return it;
 }
 
 /* Under lock. */
@@ -468,6 +478,58 @@ static int log_this_one(uint64_t count)
 	return (count & (count - 1)) == 0;
 }
 
+static int in_full(struct mqtt_mtp *m, size_t plen)
+{
+	return m->in_count > 0 && (m->in_count >= m->cfg.in_queue_cap ||
+				   m->in_bytes + plen > m->cfg.in_queue_max_bytes);
+}
+
+/* Paho's receive thread: wait while the in-queue is full and the core keeps
+ * taking events (see the top of this file). 0 when there is room, -1 when
+ * the core stalled for IN_STALL_MS or we are stopping. */
+static int wait_for_space(struct mqtt_mtp *m, size_t plen)
+{
+	struct timespec progress;
+	uint64_t pops;
+	int rc = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (!in_full(m, plen))
+		goto out;
+	m->st.in_waits++;
+	if (!m->in_blocked)
+		log_info(COMP, "in-queue full (%zu messages, %zu bytes): holding the broker back",
+			 m->in_count, m->in_bytes);
+	m->in_blocked = 1;
+	pops = m->in_pops;
+	now_mono(&progress);
+	while (in_full(m, plen)) {
+		struct timespec ts;
+
+		if (m->stopping || m->state == ST_STOPPED) {
+			rc = -1;
+			break;
+		}
+		if (m->in_pops != pops) {
+			pops = m->in_pops;
+			now_mono(&progress);
+		} else if (-ms_until(&progress) >= IN_STALL_MS) {
+			uint64_t n = ++m->st.in_deferred;
+
+			log_warn(COMP, "core took no event for %d ms with the in-queue full: message left "
+				 "with Paho (%" PRIu64 " so far)", IN_STALL_MS, n);
+			rc = -1;
+			break;
+		}
+		now_mono(&ts);
+		ts_add_ms(&ts, 50);
+		pthread_cond_timedwait(&m->space_cond, &m->lock, &ts);
+	}
+out:
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+}
+
 static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *pm)
 {
 	struct mqtt_mtp *m = ctx;
@@ -499,18 +561,8 @@ static int on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *
 	if (mqtt_mtp_parse_reply_to(topic, reply, sizeof(reply)) == 1)
 		suffix = reply;
 
-	pthread_mutex_lock(&m->lock);
-	if (m->in_count > 0 &&
-	    (m->in_count >= m->cfg.in_queue_cap || m->in_bytes + plen > m->cfg.in_queue_max_bytes)) {
-		n = ++m->st.in_deferred;
-		if (!m->in_blocked)
-			log_warn(COMP, "in-queue full (%zu messages, %zu bytes): Paho holds further arrivals "
-				 "(%" PRIu64 " refusals so far)", m->in_count, m->in_bytes, n);
-		m->in_blocked = 1;
-		pthread_mutex_unlock(&m->lock);
+	if (wait_for_space(m, plen) < 0)
 		return 0; /* Paho keeps the message and offers it again */
-	}
-	pthread_mutex_unlock(&m->lock);
 
 	it = build_message(topic, tlen, pm, suffix);
 	if (!it)
@@ -597,8 +649,10 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData5 *r)
 	}
 	if (sp && !m->cfg.clean_start) {
 		move_state(m, ST_CONNECTED, "connack_session_present");
-		push_control(m, MQTT_MTP_EV_CONNECTED, NULL, 0, "session present");
-		m->in_tail->ev.session_present = 1;
+		struct in_item *it = push_control(m, MQTT_MTP_EV_CONNECTED, NULL, 0, "session present");
+
+		if (it)
+			it->ev.session_present = 1;
 	} else {
 		move_state(m, ST_SUBSCRIBING, "connack");
 		m->need_subscribe = 1;
@@ -1106,6 +1160,7 @@ struct mqtt_mtp *mqtt_mtp_new(const struct mqtt_mtp_config *cfg, struct uspc_err
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&m->cond, &ca);
+	pthread_cond_init(&m->space_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	m->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)(uintptr_t)m ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ull;
 	if (m->wake_fd < 0) {
@@ -1173,6 +1228,9 @@ int mqtt_mtp_next_event(struct mqtt_mtp *m, struct mqtt_mtp_event *ev)
 	m->in_head = it->next;
 	if (!m->in_head)
 		m->in_tail = NULL;
+	m->in_pops++;
+	if (m->in_blocked)
+		pthread_cond_signal(&m->space_cond);
 	if (it->ev.kind == MQTT_MTP_EV_MESSAGE) {
 		m->in_count--;
 		m->in_bytes -= it->ev.len;
@@ -1408,6 +1466,7 @@ int mqtt_mtp_stop(struct mqtt_mtp *m, int drain_timeout_ms)
 		return 0;
 	}
 	m->stopping = 1;
+	pthread_cond_broadcast(&m->space_cond);
 	was_started = m->thread_started;
 	pthread_mutex_unlock(&m->lock);
 
@@ -1475,6 +1534,7 @@ void mqtt_mtp_free(struct mqtt_mtp *m)
 	if (m->wake_fd >= 0)
 		close(m->wake_fd);
 	pthread_cond_destroy(&m->cond);
+	pthread_cond_destroy(&m->space_cond);
 	pthread_mutex_destroy(&m->lock);
 	if (m->password) {
 		explicit_bzero(m->password, strlen(m->password));

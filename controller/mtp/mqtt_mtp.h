@@ -13,6 +13,10 @@
  * next_event() clears the fd when it finds the queue empty, so a wake-up is
  * never lost: every later enqueue or window opening makes it readable again.
  *
+ * Arrival back-pressure: when the in-queue is full, Paho's receive thread
+ * waits (without I/O) for as long as the core keeps taking events, so the
+ * broker is held back through TCP flow control; see mqtt_mtp.c.
+ *
  * Publishing: QoS 1, Content Type "usp.msg", Response Topic = own reply
  * topic. At most `window` QoS 1 publishes are unacknowledged; the rest wait
  * in a bounded out-queue (kept across reconnects). When that queue is full,
@@ -115,7 +119,8 @@ struct mqtt_mtp_event {
 	/* MESSAGE: topic as received (3.1.1 senders: including the suffix).
 	 * PUBLISH_FAILED: the destination topic. */
 	const char *topic;
-	const uint8_t *payload;     /* MESSAGE: the bytes (a USP Record) */
+	const uint8_t *payload;     /* MESSAGE: the bytes (a USP Record), followed
+	                               by a NUL byte that len does not count */
 	size_t len;
 	/* MESSAGE: where to answer. The MQTT 5 Response Topic, or for a 3.1.1
 	 * sender the text after "/reply-to=" with %2F decoded; NULL if none. */
@@ -142,8 +147,10 @@ struct mqtt_mtp_stats {
 	uint64_t publish_failures;         /* given up → PUBLISH_FAILED events */
 	uint64_t busy_returns;             /* publish() returned E_BUSY */
 	uint64_t paho_buffer_full;         /* Paho said MAX_BUFFERED_MESSAGES */
-	uint64_t in_deferred;              /* arrivals refused while the in-queue was
-	                                      full (Paho keeps and re-offers them) */
+	uint64_t in_waits;                 /* arrivals that waited for in-queue space
+	                                      (back-pressure towards the broker) */
+	uint64_t in_deferred;              /* arrivals left with Paho because the core
+	                                      took nothing for 5 s (re-offered later) */
 	uint64_t in_dropped_too_big;       /* arrivals above max_payload, dropped */
 	uint64_t in_dropped_bad_topic;     /* topic too long or with a NUL, dropped */
 	uint64_t connects, reconnects, connect_failures, disconnects;

@@ -14,6 +14,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "log.h"
+
+/* Server NOTICEs go to the debug log, never straight to stderr. */
+static void notice_to_log(void *arg, const char *message)
+{
+	(void)arg;
+	log_debug("store", "server notice: %.*s", (int)strcspn(message, "\n"), message);
+}
+
 static const char *const error_names[] = {
 	"db", "conn", "full", "arg", "nomem", "schema", "notfound", "stopped", "timeout",
 };
@@ -120,6 +129,7 @@ int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_e
 				  (int)strcspn(m, "\n"), m);
 		goto out;
 	}
+	PQsetNoticeProcessor(c, notice_to_log, NULL);
 	rc = store_exec(c, "SET TIME ZONE 'UTC'", 0, NULL, NULL, err);
 	if (rc < 0)
 		goto out;

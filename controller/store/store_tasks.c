@@ -66,7 +66,9 @@ static const char sql_heartbeat[] =
 	"  started_at = CASE WHEN $2::bool THEN now() ELSE daemons.started_at END";
 
 #define TASK_COLS "t.id, t.eid, t.op, t.request::text, t.batch_id, t.attempts," \
-	" (extract(epoch FROM t.expires_at) * 1000000)::bigint AS exp_us"
+	" (extract(epoch FROM t.expires_at) * 1000000)::bigint AS exp_us," \
+	" (SELECT a.reply_topic FROM agents a WHERE a.eid = t.eid) AS reply_topic," \
+	" (SELECT a.mqtt_version FROM agents a WHERE a.eid = t.eid) AS mqtt_version"
 
 static const char sql_claim[] =
 	"WITH c AS (SELECT t.id FROM tasks t JOIN agents a ON a.eid = t.eid"
@@ -150,6 +152,7 @@ void store_task_free(struct store_task *t)
 	free(t->op);
 	free(t->request_json);
 	free(t->batch_id);
+	free(t->reply_topic);
 	free(t);
 }
 
@@ -174,6 +177,7 @@ int store_tasks_next(struct store_tasks *f, struct store_task **out)
 	f->head = (f->head + 1) % f->cap;
 	f->len--;
 	f->st.queued = f->len;
+	atomic_fetch_add(&f->in_flight, 1); /* held by the core until it reports otherwise */
 	pthread_mutex_unlock(&f->mu);
 	return 0;
 }
@@ -221,6 +225,8 @@ static size_t push_rows(struct store_tasks *f, PGresult *r)
 			t->batch_id = dup_val(r, i, 4);
 			t->attempts = atoi(PQgetvalue(r, i, 5));
 			t->expires_at_us = PQgetisnull(r, i, 6) ? 0 : strtoll(PQgetvalue(r, i, 6), NULL, 10);
+			t->reply_topic = dup_val(r, i, 7);
+			t->mqtt_version = PQgetisnull(r, i, 8) ? 0 : atoi(PQgetvalue(r, i, 8));
 		}
 		if (!t || !t->eid || !t->op || !t->request_json || f->len == f->cap) {
 			/* Left in 'sent': the lease (or our restart) gives it back. */

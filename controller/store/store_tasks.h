@@ -82,11 +82,13 @@ void store_tasks_stop(struct store_tasks *f);
 int store_tasks_fd(const struct store_tasks *f);
 
 /* Take the next claimed task: 0 and *out (the caller's), or STORE_E_NOTFOUND
- * when the queue is empty (the eventfd is then reset). */
+ * when the queue is empty (the eventfd is then reset). A task taken counts
+ * as in flight at once (no over-claim between next() and the core's next
+ * store_tasks_set_in_flight()). */
 int store_tasks_next(struct store_tasks *f, struct store_task **out);
 
 /* The core reports how many claimed tasks it still holds (not yet given to
- * the writer as results). */
+ * the writer as results); this replaces the count next() keeps. */
 void store_tasks_set_in_flight(struct store_tasks *f, int n);
 
 /* Claim now instead of at the next poll (e.g. an agent just finished

@@ -510,7 +510,7 @@ static const char sql_oper[] =
 	"WITH u AS (SELECT DISTINCT ON (eid, key, obj, cmd) * FROM unnest($1::text[], $2::text[],"
 	"  $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::bigint[], $8::text[], $9::bigint[])"
 	"  WITH ORDINALITY AS u(eid, key, obj, cmd, state, output, code, msg, us, ord)"
-	"  ORDER BY eid, key, obj, cmd, ord DESC)"
+	"  ORDER BY eid, key, obj, cmd, (state <> 'requested') DESC, ord DESC)"
 	" INSERT INTO operation_results AS o (eid, command_key, obj_path, command_name, state,"
 	"  output, err_code, err_msg, updated_at)"
 	" SELECT eid, key, obj, cmd, state, output, code, msg, " EP("us") " FROM u"
@@ -675,7 +675,7 @@ static int exec_kind(struct store_writer *w, enum wop_kind k, size_t *rows,
 	PGresult *r = NULL;
 	int rc = store_exec(w->db, kind_sql[k].sql, np, params, &r, err);
 	if (rc == 0 && k == WOP_TASK && PQntuples(r) == 1)
-		*stale += (uint64_t)(atoll(PQgetvalue(r, 0, 0)) - atoll(PQgetvalue(r, 0, 1)));
+		*stale += (uint64_t)n - (uint64_t)atoll(PQgetvalue(r, 0, 1));
 	PQclear(r);
 	return rc;
 }

@@ -259,7 +259,8 @@ static cJSON *value_to_json(const ProtobufCFieldDescriptor *f, const void *p, in
 		return cJSON_CreateBool(*(const protobuf_c_boolean *)p);
 	case PROTOBUF_C_TYPE_ENUM: {
 		int v = *(const int *)p;
-		const ProtobufCEnumValue *ev = protobuf_c_enum_descriptor_get_value(f->descriptor, v);
+		const ProtobufCEnumValue *ev =
+			protobuf_c_enum_descriptor_get_value(f->descriptor, v);
 		return ev ? cJSON_CreateString(ev->name) : cJSON_CreateNumber(v);
 	}
 	case PROTOBUF_C_TYPE_STRING:
@@ -299,7 +300,8 @@ static int field_present(const ProtobufCMessage *m, const ProtobufCFieldDescript
 	case PROTOBUF_C_TYPE_DOUBLE:
 		return *(const double *)p != 0;
 	default:
-		return elem_size(f->type) == 8 ? *(const uint64_t *)p != 0 : *(const uint32_t *)p != 0;
+		return elem_size(f->type) == 8 ? *(const uint64_t *)p != 0
+					       : *(const uint32_t *)p != 0;
 	}
 }
 
@@ -428,7 +430,8 @@ static void path_pop(struct jin *c, size_t saved)
 	c->path[saved] = '\0';
 }
 
-static int jfail(struct jin *c, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int jfail(struct jin *c, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 static int jfail(struct jin *c, int code, const char *fmt, ...)
 {
 	char detail[160];
@@ -448,8 +451,8 @@ static int check_string(struct jin *c, const char *s, size_t max, size_t *len)
 {
 	*len = strlen(s);
 	if (*len > max)
-		return jfail(c, USP_JSON_E_LIMIT, "string of %zu bytes exceeds the limit of %zu", *len,
-			     max);
+		return jfail(c, USP_JSON_E_LIMIT, "string of %zu bytes exceeds the limit of %zu",
+			     *len, max);
 	if (!utf8_valid(s, *len))
 		return jfail(c, USP_JSON_E_BAD_STRING, "string is not valid UTF-8");
 	return 0;
@@ -459,11 +462,13 @@ static int check_string(struct jin *c, const char *s, size_t max, size_t *len)
 static int get_integral(struct jin *c, const cJSON *v, double *out)
 {
 	double d = v->valuedouble;
-	if (!isfinite(d) || d != floor(d))
+	if (!isfinite(d))
 		return jfail(c, USP_JSON_E_WRONG_TYPE, "expected integer");
-	if (fabs(d) > TWO_POW_53)
+	if (d > TWO_POW_53 || d < -TWO_POW_53)
 		return jfail(c, USP_JSON_E_RANGE,
 			     "integer beyond 2^53 must be written as a decimal string");
+	if (d != (double)(int64_t)d) /* no libm: the cast is exact within 2^53 */
+		return jfail(c, USP_JSON_E_WRONG_TYPE, "expected integer");
 	*out = d;
 	return 0;
 }
@@ -477,13 +482,15 @@ static int get_int64(struct jin *c, const cJSON *v, int is_signed, int64_t *sv, 
 		if (rc < 0)
 			return rc;
 		if (!is_signed && d < 0)
-			return jfail(c, USP_JSON_E_RANGE, "%.0f is out of range for an unsigned field", d);
+			return jfail(c, USP_JSON_E_RANGE,
+				     "%.0f is out of range for an unsigned field", d);
 		*sv = (int64_t)d;
 		*uv = (uint64_t)*sv;
 		return 0;
 	}
 	if (!cJSON_IsString(v))
-		return jfail(c, USP_JSON_E_WRONG_TYPE, "expected integer (number or decimal string)");
+		return jfail(c, USP_JSON_E_WRONG_TYPE,
+			     "expected integer (number or decimal string)");
 	const char *s = v->valuestring, *digits = s + (is_signed && s[0] == '-');
 	size_t nd = strspn(digits, "0123456789");
 	if (nd == 0 || nd > 20 || digits[nd] != '\0' || (digits[0] == '0' && nd > 1))
@@ -505,7 +512,8 @@ static int get_int32(struct jin *c, const cJSON *v, double lo, double hi, double
 		return jfail(c, USP_JSON_E_WRONG_TYPE, "expected integer");
 	int rc = get_integral(c, v, out);
 	if (rc == 0 && (*out < lo || *out > hi))
-		return jfail(c, USP_JSON_E_RANGE, "%.0f is out of range [%.0f, %.0f]", *out, lo, hi);
+		return jfail(c, USP_JSON_E_RANGE, "%.0f is out of range [%.0f, %.0f]", *out, lo,
+			     hi);
 	return rc;
 }
 
@@ -523,7 +531,7 @@ static int get_real(struct jin *c, const cJSON *v, double max, double *out)
 	}
 	if (!cJSON_IsNumber(v))
 		return jfail(c, USP_JSON_E_WRONG_TYPE, "expected number");
-	if (fabs(v->valuedouble) > max)
+	if (v->valuedouble > max || v->valuedouble < -max)
 		return jfail(c, USP_JSON_E_RANGE, "%g is out of range", v->valuedouble);
 	*out = v->valuedouble;
 	return 0;
@@ -557,14 +565,16 @@ static int get_bytes(struct jin *c, const cJSON *v, ProtobufCBinaryData *out)
 	const char *s = v->valuestring;
 	size_t n = strlen(s), pad = 0;
 	if (n > USP_JSON_MAX_BYTES_B64)
-		return jfail(c, USP_JSON_E_LIMIT, "base64 text of %zu bytes exceeds the limit of %d",
-			     n, USP_JSON_MAX_BYTES_B64);
+		return jfail(c, USP_JSON_E_LIMIT,
+			     "base64 text of %zu bytes exceeds the limit of %d", n,
+			     USP_JSON_MAX_BYTES_B64);
 	while (pad < 2 && pad < n && s[n - 1 - pad] == '=')
 		pad++;
 	static const char alphabet[] =
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	if (n % 4 != 0 || strspn(s, alphabet) != n - pad)
-		return jfail(c, USP_JSON_E_BAD_BASE64, "invalid base64 (standard alphabet, padded)");
+		return jfail(c, USP_JSON_E_BAD_BASE64,
+			     "invalid base64 (standard alphabet, padded)");
 	out->len = 0;
 	out->data = NULL;
 	if (n == 0)
@@ -772,7 +782,8 @@ static int parse_field(struct jin *c, const ProtobufCFieldDescriptor *f, const c
 		if (*which != 0) {
 			const ProtobufCFieldDescriptor *other =
 				protobuf_c_message_descriptor_get_field(d, *which);
-			return jfail(c, USP_JSON_E_ONEOF, "conflicts with \"%s\": a oneof takes one member",
+			return jfail(c, USP_JSON_E_ONEOF,
+				     "conflicts with \"%s\": a oneof takes one member",
 				     other ? other->name : "?");
 		}
 		if ((rc = parse_value(c, f, v, member(m, f->offset))) == 0)
@@ -795,8 +806,7 @@ static int is_skipped(const char *key, const char *const *skip)
 	return 0;
 }
 
-static int parse_object(struct jin *c, const cJSON *j, ProtobufCMessage *m,
-			const char *const *skip)
+static int parse_object(struct jin *c, const cJSON *j, ProtobufCMessage *m, const char *const *skip)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	if (!cJSON_IsObject(j))
@@ -813,7 +823,8 @@ static int parse_object(struct jin *c, const cJSON *j, ProtobufCMessage *m,
 			const ProtobufCFieldDescriptor *f =
 				protobuf_c_message_descriptor_get_field_by_name(d, e->string);
 			if (!f)
-				return jfail(c, USP_JSON_E_UNKNOWN_KEY, "unknown field of %s", d->name);
+				return jfail(c, USP_JSON_E_UNKNOWN_KEY, "unknown field of %s",
+					     d->name);
 			if (!cJSON_IsNull(e) && (rc = parse_field(c, f, e, m)) < 0)
 				return rc;
 		}
@@ -823,8 +834,8 @@ static int parse_object(struct jin *c, const cJSON *j, ProtobufCMessage *m,
 	return 0;
 }
 
-int usp_json_to_message(const ProtobufCMessageDescriptor *d, const cJSON *j,
-			ProtobufCMessage **out, struct uspc_err *err)
+int usp_json_to_message(const ProtobufCMessageDescriptor *d, const cJSON *j, ProtobufCMessage **out,
+			struct uspc_err *err)
 {
 	struct jin c = { .err = err };
 	*out = NULL;
@@ -872,7 +883,8 @@ int usp_json_build_request(const char *type_name, const cJSON *args, const char 
 	Usp__Header__MsgType type = usp_msg_type_from_name(type_name);
 	*out = NULL;
 	if (type == USP_MSG_TYPE_INVALID)
-		return uspc_err_set(err, USP_JSON_E_BAD_TYPE_NAME, "type: unknown message type \"%.40s\"",
+		return uspc_err_set(err, USP_JSON_E_BAD_TYPE_NAME,
+				    "type: unknown message type \"%.40s\"",
 				    type_name ? type_name : "(null)");
 	if (!usp_msg_type_is_request(type))
 		return uspc_err_set(err, USP_JSON_E_BAD_TYPE_NAME,
@@ -892,8 +904,8 @@ int usp_json_to_msg_payload(const cJSON *j, Usp__Msg **out, struct uspc_err *err
 		return uspc_err_set(err, USP_JSON_E_BAD_TYPE_NAME, "type: expected string");
 	Usp__Header__MsgType type = usp_msg_type_from_name(t->valuestring);
 	if (type == USP_MSG_TYPE_INVALID)
-		return uspc_err_set(err, USP_JSON_E_BAD_TYPE_NAME, "type: unknown message type \"%.40s\"",
-				    t->valuestring);
+		return uspc_err_set(err, USP_JSON_E_BAD_TYPE_NAME,
+				    "type: unknown message type \"%.40s\"", t->valuestring);
 	if (!cJSON_IsString(id))
 		return uspc_err_set(err, USP_JSON_E_BAD_MSG_ID, "msg_id: expected string");
 	return build_msg(type, id->valuestring, j, reserved, out, err);

@@ -37,24 +37,24 @@
 #include "usp_msg.h"
 
 /* Limits on JSON input (untrusted: operator lines, stored rows). */
-#define USP_JSON_MAX_DEPTH 32            /* nested objects + arrays */
-#define USP_JSON_MAX_ITEMS 100000        /* elements of one array / entries of one map */
-#define USP_JSON_MAX_STRING 65536        /* bytes of one string or map key */
+#define USP_JSON_MAX_DEPTH 32		 /* nested objects + arrays */
+#define USP_JSON_MAX_ITEMS 100000	 /* elements of one array / entries of one map */
+#define USP_JSON_MAX_STRING 65536	 /* bytes of one string or map key */
 #define USP_JSON_MAX_BYTES_B64 (1 << 20) /* base64 characters of one bytes field */
 
 /* Ways JSON input can be rejected; distinct negative codes. */
-#define USP_JSON_ERRORS(X)                    \
-	X(NOMEM, "json_nomem")                \
-	X(BAD_TYPE_NAME, "json_bad_type_name")  \
-	X(BAD_MSG_ID, "json_bad_msg_id")      \
-	X(UNKNOWN_KEY, "json_unknown_key")    \
+#define USP_JSON_ERRORS(X)                     \
+	X(NOMEM, "json_nomem")                 \
+	X(BAD_TYPE_NAME, "json_bad_type_name") \
+	X(BAD_MSG_ID, "json_bad_msg_id")       \
+	X(UNKNOWN_KEY, "json_unknown_key")     \
 	X(DUPLICATE_KEY, "json_duplicate_key") \
-	X(WRONG_TYPE, "json_wrong_type")      \
-	X(RANGE, "json_out_of_range")         \
-	X(BAD_ENUM, "json_bad_enum")          \
-	X(ONEOF, "json_oneof_conflict")       \
-	X(BAD_STRING, "json_bad_string")      \
-	X(BAD_BASE64, "json_bad_base64")      \
+	X(WRONG_TYPE, "json_wrong_type")       \
+	X(RANGE, "json_out_of_range")          \
+	X(BAD_ENUM, "json_bad_enum")           \
+	X(ONEOF, "json_oneof_conflict")        \
+	X(BAD_STRING, "json_bad_string")       \
+	X(BAD_BASE64, "json_bad_base64")       \
 	X(LIMIT, "json_limit_exceeded")
 
 enum usp_json_error {
@@ -62,7 +62,7 @@ enum usp_json_error {
 #define USP_JSON_E_(ident, name) USP_JSON_E_##ident,
 	USP_JSON_ERRORS(USP_JSON_E_)
 #undef USP_JSON_E_
-	USP_JSON_E_END_
+		USP_JSON_E_END_
 };
 /* Short name of a USP_JSON_E_* code ("json_wrong_type"), "unknown" otherwise. */
 const char *usp_json_error_name(int code);
@@ -87,8 +87,8 @@ cJSON *usp_json_from_msg_payload(const Usp__Msg *msg);
  * a new heap message (caller: protobuf_c_message_free_unpacked(*out, NULL));
  * on failure *out is NULL, nothing leaks, and err names the JSON path.
  */
-int usp_json_to_message(const ProtobufCMessageDescriptor *d, const cJSON *j,
-			ProtobufCMessage **out, struct uspc_err *err);
+int usp_json_to_message(const ProtobufCMessageDescriptor *d, const cJSON *j, ProtobufCMessage **out,
+			struct uspc_err *err);
 
 /*
  * Build a full request Msg (header with msg_id and msg_type, body) of the

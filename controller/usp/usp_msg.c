@@ -136,6 +136,10 @@ int usp_msg_decode(const uint8_t *buf, size_t len, Usp__Msg **out, struct uspc_e
 		return uspc_err_set(err, USP_MSG_E_UNDECODABLE,
 				    "msg could not be decoded (%zu bytes)", len);
 	int rc;
+	if (usp_pb_check_unknown(&msg->base) < 0) {
+		rc = uspc_err_set(err, USP_MSG_E_UNDECODABLE, "msg carries field number 0");
+		goto fail;
+	}
 	if (!msg->header) {
 		rc = uspc_err_set(err, USP_MSG_E_NO_HEADER, "msg has no header");
 		goto fail;

@@ -152,6 +152,34 @@ ProtobufCMessage *usp_pb_oneof_child(const ProtobufCMessage *parent, unsigned an
 	return *(ProtobufCMessage **)field_ptr(parent, sel->offset);
 }
 
+int usp_pb_check_unknown(const ProtobufCMessage *m)
+{
+	for (unsigned i = 0; i < m->n_unknown_fields; i++)
+		if (m->unknown_fields[i].tag == 0)
+			return -1;
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)field_ptr(m, f->quantifier_offset) != f->id)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)field_ptr(m, f->quantifier_offset);
+			ProtobufCMessage **arr = *(ProtobufCMessage ***)field_ptr(m, f->offset);
+			for (size_t k = 0; k < n; k++)
+				if (usp_pb_check_unknown(arr[k]) < 0)
+					return -1;
+		} else {
+			const ProtobufCMessage *c = *(ProtobufCMessage **)field_ptr(m, f->offset);
+			if (c && usp_pb_check_unknown(c) < 0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 void usp_pb_free(ProtobufCMessage *m)
 {
 	if (m)

@@ -44,6 +44,14 @@ ProtobufCMessage *usp_pb_set_child(ProtobufCMessage *parent, unsigned field_numb
 ProtobufCMessage *usp_pb_oneof_child(const ProtobufCMessage *parent, unsigned any_member,
 				     const ProtobufCFieldDescriptor **selected);
 
+/*
+ * 0 if no unknown field anywhere in m (recursively) has field number 0,
+ * else -1. Field number 0 is invalid protobuf, but protobuf-c accepts it when
+ * the tag is an over-long varint (80 00) and would re-encode it as 00 00,
+ * which no decoder accepts; decoders call this to refuse such input.
+ */
+int usp_pb_check_unknown(const ProtobufCMessage *m);
+
 void usp_pb_free(ProtobufCMessage *m);
 
 #endif

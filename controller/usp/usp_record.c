@@ -5,6 +5,7 @@
  * a Msg), MQTTConnect and Disconnect. Pure: no I/O, no globals, any thread.
  */
 #include "usp_record.h"
+#include "usp_pb.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,80 @@ static int version_ok(const char *v)
 		if (*p < '0' || *p > '9' || p - v > 8)
 			return 0;
 	return 1;
+}
+
+/* Printable ASCII without space: a superset of the TR-369 endpoint ID syntax. */
+static int eid_chars_ok(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x21 || (unsigned char)*s > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
+{
+	uint64_t r = 0;
+	for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
+		uint8_t b = *(*p)++;
+		r |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = r;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Wire length of the last occurrence (the one protobuf-c keeps) of the
+ * top-level length-delimited field `field`, or -1. protobuf-c stores strings
+ * NUL-terminated without their length, so this bounded walk over the raw
+ * bytes is how an embedded NUL, which would silently shorten an ID, is seen.
+ */
+static long raw_field_len(const uint8_t *p, size_t len, uint32_t field)
+{
+	const uint8_t *end = p + len;
+	long found = -1;
+	while (p < end) {
+		uint64_t tag, n;
+		if (get_varint(&p, end, &tag) < 0)
+			return -1;
+		switch (tag & 7) {
+		case 0:
+			if (get_varint(&p, end, &n) < 0)
+				return -1;
+			break;
+		case 1:
+		case 5:
+			n = (tag & 7) == 1 ? 8 : 4;
+			if (n > (uint64_t)(end - p))
+				return -1;
+			p += n;
+			break;
+		case 2:
+			if (get_varint(&p, end, &n) < 0 || n > (uint64_t)(end - p))
+				return -1;
+			if (tag >> 3 == field)
+				found = (long)n;
+			p += n;
+			break;
+		default:
+			return -1;
+		}
+	}
+	return found;
+}
+
+static int check_eid(const char *what, const char *eid, uint32_t field, const uint8_t *buf,
+		     size_t len, struct uspc_err *err)
+{
+	if (!eid_chars_ok(eid))
+		return uspc_err_set(err, USP_RECORD_E_BAD_EID,
+				    "%s contains a byte outside printable ASCII", what);
+	if (raw_field_len(buf, len, field) != (long)strlen(eid))
+		return uspc_err_set(err, USP_RECORD_E_BAD_EID, "%s contains a NUL byte", what);
+	return 0;
 }
 
 static int validate(const UspRecord__Record *rec, struct uspc_err *err)
@@ -94,7 +169,14 @@ int usp_record_unwrap(const uint8_t *buf, size_t len, const struct usp_record_li
 	if (!rec)
 		return uspc_err_set(err, USP_RECORD_E_UNDECODABLE,
 				    "record could not be decoded (%zu bytes)", len);
-	int rc = validate(rec, err);
+	int rc = usp_pb_check_unknown(&rec->base) < 0
+			 ? uspc_err_set(err, USP_RECORD_E_UNDECODABLE,
+					"record carries field number 0")
+			 : validate(rec, err);
+	if (rc == 0)
+		rc = check_eid("to_id", rec->to_id, 2, buf, len, err);
+	if (rc == 0)
+		rc = check_eid("from_id", rec->from_id, 3, buf, len, err);
 	if (rc < 0) {
 		usp_record__record__free_unpacked(rec, NULL);
 		return rc;

@@ -20,16 +20,17 @@
 
 /* Every way a Record can be rejected, one distinct negative code each so
  * callers can count them. X(IDENT, "short name") */
-#define USP_RECORD_ERRORS(X)                       \
-	X(TOO_LARGE, "record_too_large")           \
-	X(UNDECODABLE, "record_undecodable")       \
-	X(BAD_VERSION, "record_bad_version")       \
-	X(NO_TO_ID, "record_no_to_id")             \
-	X(NO_FROM_ID, "record_no_from_id")         \
-	X(EID_TOO_LONG, "record_eid_too_long")     \
-	X(NO_RECORD_TYPE, "record_no_record_type") \
-	X(EMPTY_PAYLOAD, "record_empty_payload")   \
-	X(BAD_PAYLOAD_SECURITY, "record_bad_payload_security")
+#define USP_RECORD_ERRORS(X)                                   \
+	X(TOO_LARGE, "record_too_large")                       \
+	X(UNDECODABLE, "record_undecodable")                   \
+	X(BAD_VERSION, "record_bad_version")                   \
+	X(NO_TO_ID, "record_no_to_id")                         \
+	X(NO_FROM_ID, "record_no_from_id")                     \
+	X(EID_TOO_LONG, "record_eid_too_long")                 \
+	X(NO_RECORD_TYPE, "record_no_record_type")             \
+	X(EMPTY_PAYLOAD, "record_empty_payload")               \
+	X(BAD_PAYLOAD_SECURITY, "record_bad_payload_security") \
+	X(BAD_EID, "record_bad_eid")
 
 enum usp_record_error {
 	USP_RECORD_E_BASE_ = -100,
@@ -51,8 +52,9 @@ struct usp_record_limits {
 
 /*
  * Decode and validate one record: size cap, protobuf decode, version "1.x",
- * non-empty to_id/from_id (each at most USP_EID_MAX_LEN), exactly one record
- * type, non-empty payload for no_session_context, known payload_security.
+ * non-empty to_id/from_id (each at most USP_EID_MAX_LEN bytes of printable
+ * ASCII without space, and no embedded NUL), exactly one record type,
+ * non-empty payload for no_session_context, known payload_security.
  * On success *out is a new record (caller: usp_record_free). On failure
  * returns one of enum usp_record_error, *out is NULL, err says why.
  * limits may be NULL (defaults).

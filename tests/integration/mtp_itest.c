@@ -183,6 +183,7 @@ static void peer_on_message(struct mosquitto *mosq, void *obj, const struct mosq
 	r.topic = strdup(msg->topic);
 	r.payload = malloc((size_t)msg->payloadlen + 1);
 	memcpy(r.payload, msg->payload, (size_t)msg->payloadlen);
+	r.payload[msg->payloadlen] = 0;
 	r.len = msg->payloadlen;
 	r.response_topic = dup_prop_string(props, MQTT_PROP_RESPONSE_TOPIC);
 	r.content_type = dup_prop_string(props, MQTT_PROP_CONTENT_TYPE);

@@ -23,8 +23,13 @@
 static unsigned fill_counter;
 
 static const char *const sample_strings[] = {
-	"Device.DeviceInfo.", "quote\" back\\ nl\n tab\t ctl\x01", "\xc3\xbcn\xc3\xaf" "c\xc3\xb8" "de \xe2\x9c\x93 \xf0\x9f\x98\x80",
-	"x", "Device.IP.Interface.1.Stats.BytesSent",
+	"Device.DeviceInfo.",
+	"quote\" back\\ nl\n tab\t ctl\x01",
+	"\xc3\xbcn\xc3\xaf"
+	"c\xc3\xb8"
+	"de \xe2\x9c\x93 \xf0\x9f\x98\x80",
+	"x",
+	"Device.IP.Interface.1.Stats.BytesSent",
 };
 
 static void fill_message(ProtobufCMessage *m, unsigned variant);
@@ -37,7 +42,8 @@ static void oneof_pos(const ProtobufCMessageDescriptor *d, const ProtobufCFieldD
 	*idx = *n = 0;
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *g = &d->fields[i];
-		if ((g->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) && g->quantifier_offset == f->quantifier_offset) {
+		if ((g->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    g->quantifier_offset == f->quantifier_offset) {
 			if (g == f)
 				*idx = *n;
 			(*n)++;
@@ -84,7 +90,8 @@ static void fill_value(const ProtobufCFieldDescriptor *f, void *p, unsigned vari
 		break;
 	}
 	case PROTOBUF_C_TYPE_STRING:
-		*(char **)p = strdup(sample_strings[k % (sizeof(sample_strings) / sizeof(*sample_strings))]);
+		*(char **)p = strdup(
+			sample_strings[k % (sizeof(sample_strings) / sizeof(*sample_strings))]);
 		break;
 	case PROTOBUF_C_TYPE_BYTES: {
 		ProtobufCBinaryData *b = p;
@@ -107,15 +114,17 @@ static void fill_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, u
 {
 	char *base = (char *)m;
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-		size_t es = f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING
-				    ? sizeof(void *)
-			    : f->type == PROTOBUF_C_TYPE_BYTES ? sizeof(ProtobufCBinaryData)
-			    : f->type == PROTOBUF_C_TYPE_BOOL ? sizeof(protobuf_c_boolean)
-			    : (f->type == PROTOBUF_C_TYPE_INT64 || f->type == PROTOBUF_C_TYPE_UINT64 ||
-			       f->type == PROTOBUF_C_TYPE_SINT64 || f->type == PROTOBUF_C_TYPE_FIXED64 ||
-			       f->type == PROTOBUF_C_TYPE_SFIXED64 || f->type == PROTOBUF_C_TYPE_DOUBLE)
-				    ? 8
-				    : 4;
+		size_t es =
+			f->type == PROTOBUF_C_TYPE_MESSAGE || f->type == PROTOBUF_C_TYPE_STRING
+				? sizeof(void *)
+			: f->type == PROTOBUF_C_TYPE_BYTES ? sizeof(ProtobufCBinaryData)
+			: f->type == PROTOBUF_C_TYPE_BOOL  ? sizeof(protobuf_c_boolean)
+			: (f->type == PROTOBUF_C_TYPE_INT64 || f->type == PROTOBUF_C_TYPE_UINT64 ||
+			   f->type == PROTOBUF_C_TYPE_SINT64 ||
+			   f->type == PROTOBUF_C_TYPE_FIXED64 ||
+			   f->type == PROTOBUF_C_TYPE_SFIXED64 || f->type == PROTOBUF_C_TYPE_DOUBLE)
+				? 8
+				: 4;
 		char *arr = calloc(2, es);
 		for (int i = 0; i < 2; i++)
 			fill_value(f, arr + i * es, variant + (unsigned)i);
@@ -205,8 +214,8 @@ static void test_round_trip_full_msg_every_type(void **state)
 			struct uspc_err err = { 0 };
 			int rc = usp_json_to_message(&usp__msg__descriptor, j, &back, &err);
 			if (rc != 0)
-				fail_msg("%s variant %u: %s", usp_msg_type_name(all_types[t]), variant,
-					 err.msg);
+				fail_msg("%s variant %u: %s", usp_msg_type_name(all_types[t]),
+					 variant, err.msg);
 			assert_same_bytes(&msg->base, back);
 			usp_pb_free(back);
 			cJSON_Delete(j);
@@ -247,7 +256,8 @@ static void test_round_trip_requests_via_build_request(void **state)
 		cJSON *args = through_text(usp_json_from_message(usp_msg_payload(msg)));
 		Usp__Msg *built = NULL;
 		struct uspc_err err = { 0 };
-		int rc = usp_json_build_request(usp_msg_type_name(all_types[t]), args, "rt-1", &built, &err);
+		int rc = usp_json_build_request(usp_msg_type_name(all_types[t]), args, "rt-1",
+						&built, &err);
 		if (rc != 0)
 			fail_msg("%s: %s", usp_msg_type_name(all_types[t]), err.msg);
 		assert_int_equal(built->header->msg_type, all_types[t]);
@@ -315,10 +325,11 @@ static void test_output_omits_defaults(void **state)
 	/* err_code 0 and empty err_msg are omitted like any default */
 	msg = usp_msg_new("r-1", USP__HEADER__MSG_TYPE__GET_RESP);
 	Usp__GetResp *gr = msg->body->response->get_resp;
-	Usp__GetResp__RequestedPathResult *rp =
-		(Usp__GetResp__RequestedPathResult *)usp_pb_new(&usp__get_resp__requested_path_result__descriptor);
+	Usp__GetResp__RequestedPathResult *rp = (Usp__GetResp__RequestedPathResult *)usp_pb_new(
+		&usp__get_resp__requested_path_result__descriptor);
 	rp->requested_path = strdup("Device.");
-	assert_int_equal(usp_pb_push((void ***)&gr->req_path_results, &gr->n_req_path_results, rp), 0);
+	assert_int_equal(usp_pb_push((void ***)&gr->req_path_results, &gr->n_req_path_results, rp),
+			 0);
 	j = usp_json_from_msg_payload(msg);
 	cJSON *r0 = cJSON_GetArrayItem(cJSON_GetObjectItem(j, "req_path_results"), 0);
 	assert_int_equal(cJSON_GetArraySize(r0), 1);
@@ -341,8 +352,9 @@ static void test_output_enum_names_and_maps(void **state)
 	assert_int_equal(usp_pb_push((void ***)&r->req_obj_results, &r->n_req_obj_results, ro), 0);
 	cJSON *j = usp_json_from_msg_payload(msg);
 	cJSON *jso = cJSON_GetArrayItem(
-		cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "req_obj_results"), 0),
-				    "supported_objs"),
+		cJSON_GetObjectItem(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(j, "req_obj_results"), 0),
+			"supported_objs"),
 		0);
 	assert_string_equal(cJSON_GetObjectItem(jso, "access")->valuestring, "OBJ_ADD_DELETE");
 	cJSON_Delete(j);
@@ -351,8 +363,9 @@ static void test_output_enum_names_and_maps(void **state)
 	/* header enum in the full form */
 	msg = usp_msg_new("r-3", USP__HEADER__MSG_TYPE__NOTIFY_RESP);
 	j = usp_json_from_message(&msg->base);
-	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "header"), "msg_type")->valuestring,
-			    "NOTIFY_RESP");
+	assert_string_equal(
+		cJSON_GetObjectItem(cJSON_GetObjectItem(j, "header"), "msg_type")->valuestring,
+		"NOTIFY_RESP");
 	assert_non_null(cJSON_GetObjectItem(
 		cJSON_GetObjectItem(cJSON_GetObjectItem(j, "body"), "response"), "notify_resp"));
 	cJSON_Delete(j);
@@ -383,12 +396,14 @@ static void test_output_oneof_presence_and_empty_message(void **state)
 		(void *)usp_pb_new(&usp__operate_resp__operation_result__descriptor);
 	res->operation_resp_case = USP__OPERATE_RESP__OPERATION_RESULT__OPERATION_RESP_REQ_OBJ_PATH;
 	res->req_obj_path = strdup("");
-	assert_int_equal(usp_pb_push((void ***)&r->operation_results, &r->n_operation_results, res), 0);
+	assert_int_equal(usp_pb_push((void ***)&r->operation_results, &r->n_operation_results, res),
+			 0);
 	/* and a present but empty sub-message is written as {} */
 	Usp__OperateResp__OperationResult *res2 =
 		(void *)usp_pb_new(&usp__operate_resp__operation_result__descriptor);
 	assert_non_null(usp_pb_set_child(&res2->base, 3));
-	assert_int_equal(usp_pb_push((void ***)&r->operation_results, &r->n_operation_results, res2), 0);
+	assert_int_equal(
+		usp_pb_push((void ***)&r->operation_results, &r->n_operation_results, res2), 0);
 	cJSON *j = usp_json_from_msg_payload(msg);
 	cJSON *arr = cJSON_GetObjectItem(j, "operation_results");
 	cJSON *p = cJSON_GetObjectItem(cJSON_GetArrayItem(arr, 0), "req_obj_path");
@@ -470,7 +485,8 @@ static void expect_request_error(const char *type, const char *text, int code, c
 static void test_error_unknown_and_duplicate_keys(void **state)
 {
 	expect_request_error("add", "{\"create_objs\":[{\"obj_path\":\"Device.X.\",\"bogus\":1}]}",
-			     USP_JSON_E_UNKNOWN_KEY, "create_objs[0].bogus: unknown field of usp.Add.CreateObject");
+			     USP_JSON_E_UNKNOWN_KEY,
+			     "create_objs[0].bogus: unknown field of usp.Add.CreateObject");
 	expect_request_error("get", "{\"param_paths\":[],\"nope\":null}", USP_JSON_E_UNKNOWN_KEY,
 			     "nope: unknown field of usp.Get");
 	expect_request_error("get", "{\"max_depth\":1,\"max_depth\":2}", USP_JSON_E_DUPLICATE_KEY,
@@ -479,10 +495,11 @@ static void test_error_unknown_and_duplicate_keys(void **state)
 
 static void test_error_wrong_types(void **state)
 {
-	expect_request_error("add",
-			     "{\"create_objs\":[{\"obj_path\":\"Device.A.\"},{\"obj_path\":\"Device.B.\","
-			     "\"param_settings\":[{\"param\":\"P\",\"value\":5}]}]}",
-			     USP_JSON_E_WRONG_TYPE, "create_objs[1].param_settings[0].value: expected string");
+	expect_request_error(
+		"add",
+		"{\"create_objs\":[{\"obj_path\":\"Device.A.\"},{\"obj_path\":\"Device.B.\","
+		"\"param_settings\":[{\"param\":\"P\",\"value\":5}]}]}",
+		USP_JSON_E_WRONG_TYPE, "create_objs[1].param_settings[0].value: expected string");
 	expect_request_error("get", "{\"param_paths\":\"Device.\"}", USP_JSON_E_WRONG_TYPE,
 			     "param_paths: expected array");
 	expect_request_error("get", "{\"param_paths\":[\"a\",null]}", USP_JSON_E_WRONG_TYPE,
@@ -499,7 +516,8 @@ static void test_error_wrong_types(void **state)
 			     "input_args[\"Host\"]: expected string");
 	expect_request_error("notify", "{\"event\":[]}", USP_JSON_E_WRONG_TYPE,
 			     "event: expected object (usp.Notify.Event)");
-	expect_request_error("get", "[]", USP_JSON_E_WRONG_TYPE, "<root>: expected object (usp.Get)");
+	expect_request_error("get", "[]", USP_JSON_E_WRONG_TYPE,
+			     "<root>: expected object (usp.Get)");
 }
 
 static void test_error_ranges(void **state)
@@ -512,10 +530,13 @@ static void test_error_ranges(void **state)
 			     "max_depth: integer beyond 2^53 must be written as a decimal string");
 
 	/* 64-bit fields: numbers up to 2^53, decimal strings for the rest */
-	const char *ok = "{\"session_id\":\"18446744073709551615\",\"sequence_id\":9007199254740992}";
+	const char *ok =
+		"{\"session_id\":\"18446744073709551615\",\"sequence_id\":9007199254740992}";
 	cJSON *j = parse(ok);
 	ProtobufCMessage *m = NULL;
-	assert_int_equal(usp_json_to_message(&usp_record__session_context_record__descriptor, j, &m, NULL), 0);
+	assert_int_equal(
+		usp_json_to_message(&usp_record__session_context_record__descriptor, j, &m, NULL),
+		0);
 	UspRecord__SessionContextRecord *s = (void *)m;
 	assert_true(s->session_id == UINT64_MAX);
 	assert_true(s->sequence_id == (1ull << 53));
@@ -527,7 +548,8 @@ static void test_error_ranges(void **state)
 		int code;
 	} bad[] = {
 		{ "{\"session_id\":\"18446744073709551616\"}",
-		  "session_id: 18446744073709551616 is out of range for a 64-bit field", USP_JSON_E_RANGE },
+		  "session_id: 18446744073709551616 is out of range for a 64-bit field",
+		  USP_JSON_E_RANGE },
 		{ "{\"session_id\":\"-1\"}", "session_id: expected a decimal integer string",
 		  USP_JSON_E_WRONG_TYPE },
 		{ "{\"session_id\":-1}", "session_id: -1 is out of range for an unsigned field",
@@ -536,14 +558,16 @@ static void test_error_ranges(void **state)
 		  USP_JSON_E_WRONG_TYPE },
 		{ "{\"session_id\":\" 12\"}", "session_id: expected a decimal integer string",
 		  USP_JSON_E_WRONG_TYPE },
-		{ "{\"session_id\":true}", "session_id: expected integer (number or decimal string)",
+		{ "{\"session_id\":true}",
+		  "session_id: expected integer (number or decimal string)",
 		  USP_JSON_E_WRONG_TYPE },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		struct uspc_err err = { 0 };
 		j = parse(bad[i].text);
 		m = (ProtobufCMessage *)1;
-		int rc = usp_json_to_message(&usp_record__session_context_record__descriptor, j, &m, &err);
+		int rc = usp_json_to_message(&usp_record__session_context_record__descriptor, j, &m,
+					     &err);
 		assert_int_equal(rc, bad[i].code);
 		assert_string_equal(err.msg, bad[i].msg);
 		assert_null(m);
@@ -553,7 +577,8 @@ static void test_error_ranges(void **state)
 
 static void test_enums_by_name_or_number(void **state)
 {
-	const ProtobufCMessageDescriptor *d = &usp__get_supported_dmresp__supported_param_result__descriptor;
+	const ProtobufCMessageDescriptor *d =
+		&usp__get_supported_dmresp__supported_param_result__descriptor;
 	struct uspc_err err = { 0 };
 	ProtobufCMessage *m = NULL;
 	cJSON *j = parse("{\"access\":\"PARAM_READ_WRITE\",\"value_type\":6}");
@@ -573,8 +598,10 @@ static void test_enums_by_name_or_number(void **state)
 	cJSON_Delete(j);
 
 	j = parse("{\"header\":{\"msg_id\":\"a\",\"msg_type\":\"FOO\"}}");
-	assert_int_equal(usp_json_to_message(&usp__msg__descriptor, j, &m, &err), USP_JSON_E_BAD_ENUM);
-	assert_string_equal(err.msg, "header.msg_type: unknown value \"FOO\" for enum usp.Header.MsgType");
+	assert_int_equal(usp_json_to_message(&usp__msg__descriptor, j, &m, &err),
+			 USP_JSON_E_BAD_ENUM);
+	assert_string_equal(err.msg,
+			    "header.msg_type: unknown value \"FOO\" for enum usp.Header.MsgType");
 	cJSON_Delete(j);
 
 	j = parse("{\"access\":2.5}");
@@ -588,7 +615,8 @@ static void test_error_oneof_conflict(void **state)
 	expect_request_error("notify",
 			     "{\"subscription_id\":\"s\",\"event\":{\"obj_path\":\"Device.\"},"
 			     "\"value_change\":{\"param_path\":\"Device.X\"}}",
-			     USP_JSON_E_ONEOF, "value_change: conflicts with \"event\": a oneof takes one member");
+			     USP_JSON_E_ONEOF,
+			     "value_change: conflicts with \"event\": a oneof takes one member");
 	/* null does not select a member */
 	cJSON *j = parse("{\"event\":null,\"value_change\":{\"param_path\":\"Device.X\"}}");
 	Usp__Msg *m = NULL;
@@ -602,8 +630,9 @@ static void test_error_oneof_conflict(void **state)
 		  "{\"req_obj_path\":\"Device.LocalAgent.Request.1.\",\"cmd_failure\":{}}]}");
 	struct uspc_err err = { 0 };
 	assert_int_equal(usp_json_to_msg_payload(j, &m, &err), USP_JSON_E_ONEOF);
-	assert_string_equal(err.msg, "operation_results[1].cmd_failure: conflicts with \"req_obj_path\": "
-				     "a oneof takes one member");
+	assert_string_equal(err.msg,
+			    "operation_results[1].cmd_failure: conflicts with \"req_obj_path\": "
+			    "a oneof takes one member");
 	assert_null(m);
 	cJSON_Delete(j);
 }
@@ -611,9 +640,10 @@ static void test_error_oneof_conflict(void **state)
 static void test_error_strings_and_base64(void **state)
 {
 	/* cJSON passes raw bytes through: invalid UTF-8 must be refused */
-	expect_request_error("get", "{\"param_paths\":[\"ok\",\"bad\xc0\xaf\"]}", USP_JSON_E_BAD_STRING,
-			     "param_paths[1]: string is not valid UTF-8");
-	expect_request_error("operate", "{\"input_args\":{\"k\xed\xa0\x80\":\"v\"}}", USP_JSON_E_BAD_STRING,
+	expect_request_error("get", "{\"param_paths\":[\"ok\",\"bad\xc0\xaf\"]}",
+			     USP_JSON_E_BAD_STRING, "param_paths[1]: string is not valid UTF-8");
+	expect_request_error("operate", "{\"input_args\":{\"k\xed\xa0\x80\":\"v\"}}",
+			     USP_JSON_E_BAD_STRING,
 			     "input_args[\"k\xed\xa0\x80\"]: string is not valid UTF-8");
 
 	const char *bad[] = { "{\"payload\":\"aGVsbG8\"}", "{\"payload\":\"aGV=sbG8\"}",
@@ -623,22 +653,26 @@ static void test_error_strings_and_base64(void **state)
 		cJSON *j = parse(bad[i]);
 		ProtobufCMessage *m = (ProtobufCMessage *)1;
 		struct uspc_err err = { 0 };
-		assert_int_equal(usp_json_to_message(&usp_record__no_session_context_record__descriptor, j,
-						     &m, &err),
-				 USP_JSON_E_BAD_BASE64);
+		assert_int_equal(
+			usp_json_to_message(&usp_record__no_session_context_record__descriptor, j,
+					    &m, &err),
+			USP_JSON_E_BAD_BASE64);
 		assert_string_equal(err.msg, "payload: invalid base64 (standard alphabet, padded)");
 		assert_null(m);
 		cJSON_Delete(j);
 	}
-	const char *good[][2] = { { "", "" }, { "aA==", "h" }, { "aGk=", "hi" }, { "aGVsbG8=", "hello" } };
+	const char *good[][2] = {
+		{ "", "" }, { "aA==", "h" }, { "aGk=", "hi" }, { "aGVsbG8=", "hello" }
+	};
 	for (size_t i = 0; i < 4; i++) {
 		char text[64];
 		snprintf(text, sizeof(text), "{\"payload\":\"%s\"}", good[i][0]);
 		cJSON *j = parse(text);
 		ProtobufCMessage *m = NULL;
-		assert_int_equal(usp_json_to_message(&usp_record__no_session_context_record__descriptor, j, &m,
-						     NULL),
-				 0);
+		assert_int_equal(
+			usp_json_to_message(&usp_record__no_session_context_record__descriptor, j,
+					    &m, NULL),
+			0);
 		UspRecord__NoSessionContextRecord *r = (void *)m;
 		assert_int_equal(r->payload.len, strlen(good[i][1]));
 		if (r->payload.len)
@@ -663,26 +697,32 @@ static void test_build_request_arguments(void **state)
 	usp_msg_free(m);
 
 	m = (Usp__Msg *)1;
-	assert_int_equal(usp_json_build_request("get_resp", j, "id-1", &m, &err), USP_JSON_E_BAD_TYPE_NAME);
+	assert_int_equal(usp_json_build_request("get_resp", j, "id-1", &m, &err),
+			 USP_JSON_E_BAD_TYPE_NAME);
 	assert_string_equal(err.msg, "type: \"get_resp\" is not a request type");
 	assert_null(m);
-	assert_int_equal(usp_json_build_request("error", j, "id-1", &m, &err), USP_JSON_E_BAD_TYPE_NAME);
-	assert_int_equal(usp_json_build_request("fetch", j, "id-1", &m, &err), USP_JSON_E_BAD_TYPE_NAME);
+	assert_int_equal(usp_json_build_request("error", j, "id-1", &m, &err),
+			 USP_JSON_E_BAD_TYPE_NAME);
+	assert_int_equal(usp_json_build_request("fetch", j, "id-1", &m, &err),
+			 USP_JSON_E_BAD_TYPE_NAME);
 	assert_string_equal(err.msg, "type: unknown message type \"fetch\"");
-	assert_int_equal(usp_json_build_request(NULL, j, "id-1", &m, &err), USP_JSON_E_BAD_TYPE_NAME);
+	assert_int_equal(usp_json_build_request(NULL, j, "id-1", &m, &err),
+			 USP_JSON_E_BAD_TYPE_NAME);
 	assert_int_equal(usp_json_build_request("get", j, "", &m, &err), USP_JSON_E_BAD_MSG_ID);
 	assert_int_equal(usp_json_build_request("get", j, NULL, &m, &err), USP_JSON_E_BAD_MSG_ID);
 	char long_id[USP_MSG_ID_MAX_LEN + 2];
 	memset(long_id, 'a', sizeof(long_id) - 1);
 	long_id[sizeof(long_id) - 1] = '\0';
-	assert_int_equal(usp_json_build_request("get", j, long_id, &m, &err), USP_JSON_E_BAD_MSG_ID);
+	assert_int_equal(usp_json_build_request("get", j, long_id, &m, &err),
+			 USP_JSON_E_BAD_MSG_ID);
 	long_id[USP_MSG_ID_MAX_LEN] = '\0';
 	assert_int_equal(usp_json_build_request("get", j, long_id, &m, &err), 0);
 	usp_msg_free(m);
 	cJSON_Delete(j);
 
 	/* args NULL: every field default */
-	assert_int_equal(usp_json_build_request("get_supported_protocol", NULL, "id-2", &m, &err), 0);
+	assert_int_equal(usp_json_build_request("get_supported_protocol", NULL, "id-2", &m, &err),
+			 0);
 	assert_int_equal(usp_msg_type(m), USP__HEADER__MSG_TYPE__GET_SUPPORTED_PROTO);
 	usp_msg_free(m);
 
@@ -692,7 +732,8 @@ static void test_build_request_arguments(void **state)
 		{ "{\"type\":\"gett\",\"msg_id\":\"1\"}", "type: unknown message type \"gett\"" },
 		{ "{\"type\":\"get\"}", "msg_id: expected string" },
 		{ "{\"type\":\"get\",\"msg_id\":\"\"}", "msg_id: must be 1..128 bytes of UTF-8" },
-		{ "{\"type\":\"get\",\"type\":\"get\",\"msg_id\":\"1\"}", "type: key appears twice" },
+		{ "{\"type\":\"get\",\"type\":\"get\",\"msg_id\":\"1\"}",
+		  "type: key appears twice" },
 		{ "[1]", "<root>: expected object" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -732,15 +773,17 @@ static void test_limits(void **state)
 	big[USP_JSON_MAX_STRING] = '\0';
 	args = cJSON_CreateObject();
 	cJSON *s = cJSON_AddStringToObject(args, "controller_supported_protocol_versions", big);
-	assert_int_equal(usp_json_build_request("get_supported_protocol", args, "l-2", &m, &err), 0);
+	assert_int_equal(usp_json_build_request("get_supported_protocol", args, "l-2", &m, &err),
+			 0);
 	usp_msg_free(m);
 	big[USP_JSON_MAX_STRING] = 'x';
 	big[USP_JSON_MAX_STRING + 1] = '\0';
 	cJSON_SetValuestring(s, big);
 	assert_int_equal(usp_json_build_request("get_supported_protocol", args, "l-2", &m, &err),
 			 USP_JSON_E_LIMIT);
-	assert_string_equal(err.msg, "controller_supported_protocol_versions: string of 65537 bytes "
-				     "exceeds the limit of 65536");
+	assert_string_equal(err.msg,
+			    "controller_supported_protocol_versions: string of 65537 bytes "
+			    "exceeds the limit of 65536");
 	cJSON_Delete(args);
 	free(big);
 
@@ -750,7 +793,8 @@ static void test_limits(void **state)
 	big[USP_JSON_MAX_STRING + 1] = '\0';
 	args = cJSON_CreateObject();
 	cJSON_AddStringToObject(cJSON_AddObjectToObject(args, "input_args"), big, "v");
-	assert_int_equal(usp_json_build_request("operate", args, "l-3", &m, &err), USP_JSON_E_LIMIT);
+	assert_int_equal(usp_json_build_request("operate", args, "l-3", &m, &err),
+			 USP_JSON_E_LIMIT);
 	assert_non_null(strstr(err.msg, "string of 65537 bytes exceeds the limit of 65536"));
 	cJSON_Delete(args);
 	free(big);
@@ -763,7 +807,8 @@ static void test_limits(void **state)
 	cJSON *rec = cJSON_CreateObject();
 	cJSON_AddStringToObject(rec, "payload", big);
 	ProtobufCMessage *pm = (ProtobufCMessage *)1;
-	assert_int_equal(usp_json_to_message(&usp_record__no_session_context_record__descriptor, rec, &pm, &err),
+	assert_int_equal(usp_json_to_message(&usp_record__no_session_context_record__descriptor,
+					     rec, &pm, &err),
 			 USP_JSON_E_LIMIT);
 	assert_null(pm);
 	cJSON_Delete(rec);
@@ -783,10 +828,146 @@ static void test_limits(void **state)
 	deep[off++] = '}';
 	deep[off] = '\0';
 	args = parse(deep);
-	assert_int_equal(usp_json_build_request("get", args, "l-4", &m, &err), USP_JSON_E_WRONG_TYPE);
+	assert_int_equal(usp_json_build_request("get", args, "l-4", &m, &err),
+			 USP_JSON_E_WRONG_TYPE);
 	assert_string_equal(err.msg, "param_paths[0]: expected string");
 	cJSON_Delete(args);
 	free(deep);
+}
+
+/* ---- allocation failures ------------------------------------------------
+ * The test is linked with -Wl,--wrap for malloc, calloc, realloc and strdup
+ * (the codec's own allocations) and routes cJSON's allocations through the
+ * same hook: each operation is run with its 1st, 2nd, ... allocation
+ * failing until it needs none to fail. Every run must fail cleanly (and
+ * leak nothing: ASan's leak checker watches the whole test). */
+
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t n, size_t size);
+void *__real_realloc(void *p, size_t n);
+char *__real_strdup(const char *s);
+void *__wrap_malloc(size_t n);
+void *__wrap_calloc(size_t n, size_t size);
+void *__wrap_realloc(void *p, size_t n);
+char *__wrap_strdup(const char *s);
+
+static long alloc_countdown = -1; /* fail when it reaches 0; -1: never */
+static int alloc_failed;
+
+static int alloc_should_fail(void)
+{
+	if (alloc_countdown < 0)
+		return 0;
+	if (alloc_countdown-- == 0) {
+		alloc_failed = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void *__wrap_malloc(size_t n)
+{
+	return alloc_should_fail() ? NULL : __real_malloc(n);
+}
+
+void *__wrap_calloc(size_t n, size_t size)
+{
+	return alloc_should_fail() ? NULL : __real_calloc(n, size);
+}
+
+void *__wrap_realloc(void *p, size_t n)
+{
+	return alloc_should_fail() ? NULL : __real_realloc(p, n);
+}
+
+char *__wrap_strdup(const char *s)
+{
+	return alloc_should_fail() ? NULL : __real_strdup(s);
+}
+
+static void hook_free(void *p)
+{
+	free(p);
+}
+
+static cJSON *alloc_fixture_args;   /* add request arguments */
+static cJSON *alloc_fixture_resp;   /* a filled set_resp, compact form */
+static Usp__Msg *alloc_fixture_msg; /* a filled notify */
+
+static int op_build_request(void)
+{
+	Usp__Msg *m = (Usp__Msg *)1;
+	int rc = usp_json_build_request("add", alloc_fixture_args, "a-1", &m, NULL);
+	assert_true(rc == 0 ? m != NULL : m == NULL);
+	usp_msg_free(m);
+	return rc;
+}
+
+static int op_to_msg_payload(void)
+{
+	Usp__Msg *m = (Usp__Msg *)1;
+	int rc = usp_json_to_msg_payload(alloc_fixture_resp, &m, NULL);
+	assert_true(rc == 0 ? m != NULL : m == NULL);
+	usp_msg_free(m);
+	return rc;
+}
+
+static int op_from_msg_payload(void)
+{
+	cJSON *j = usp_json_from_msg_payload(alloc_fixture_msg);
+	cJSON_Delete(j);
+	return j ? 0 : -1;
+}
+
+static int op_from_message(void)
+{
+	cJSON *j = usp_json_from_message(&alloc_fixture_msg->base);
+	cJSON_Delete(j);
+	return j ? 0 : -1;
+}
+
+static void run_failing(int (*op)(void), const char *name)
+{
+	long k;
+	for (k = 0; k < 100000; k++) {
+		alloc_failed = 0;
+		alloc_countdown = k;
+		int rc = op();
+		alloc_countdown = -1;
+		if (!alloc_failed) {
+			assert_int_equal(rc, 0);
+			break;
+		}
+		if (rc == 0)
+			fail_msg("%s: allocation %ld failed but the call succeeded", name, k + 1);
+	}
+	assert_true(k > 3); /* the operation did allocate */
+}
+
+static void test_allocation_failures(void **state)
+{
+	cJSON_Hooks hooks = { __wrap_malloc, hook_free };
+	cJSON_InitHooks(&hooks);
+	alloc_fixture_args = parse(
+		"{\"allow_partial\":true,\"create_objs\":[{\"obj_path\":\"Device.A.\",\"param_settings\":"
+		"[{\"param\":\"X\",\"value\":\"1\",\"required\":true},{\"param\":\"Y\",\"value\":\"\xc3\xa9\"}]},"
+		"{\"obj_path\":\"Device.B.\"}]}");
+	Usp__Msg *resp = filled_msg(USP__HEADER__MSG_TYPE__SET_RESP, 1);
+	alloc_fixture_resp = usp_json_from_msg_payload(resp);
+	usp_msg_free(resp);
+	alloc_fixture_msg = filled_msg(USP__HEADER__MSG_TYPE__NOTIFY, 2);
+	run_failing(op_build_request, "build_request");
+	run_failing(op_to_msg_payload, "to_msg_payload");
+	run_failing(op_from_msg_payload, "from_msg_payload");
+	run_failing(op_from_message, "from_message");
+	/* the U+FFFD path allocates too */
+	usp_msg_free(alloc_fixture_msg);
+	alloc_fixture_msg = usp_msg_new_error("e-\xff", 7003, "bad \xfe");
+	run_failing(op_from_msg_payload, "from_msg_payload (sanitized)");
+	usp_msg_free(alloc_fixture_msg);
+	cJSON_Delete(alloc_fixture_resp);
+	cJSON_Delete(alloc_fixture_args);
+	cJSON_InitHooks(NULL);
 }
 
 /* ---- docs/json.md ------------------------------------------------------- */
@@ -808,7 +989,7 @@ static char *read_file(const char *path)
 
 struct doc_cover {
 	int type_seen[N_ALL_TYPES];
-	int notify_kind_seen[9];  /* by Notify.notification case */
+	int notify_kind_seen[9]; /* by Notify.notification case */
 	int blocks;
 };
 
@@ -827,7 +1008,8 @@ static void assert_canonical(const cJSON *example, cJSON *printed, int line)
 {
 	if (!cJSON_Compare(example, printed, 1)) {
 		char *a = cJSON_PrintUnformatted(example), *b = cJSON_PrintUnformatted(printed);
-		fail_msg("docs/json.md:%d: example is not in canonical form:\n  doc: %s\n  out: %s", line, a, b);
+		fail_msg("docs/json.md:%d: example is not in canonical form:\n  doc: %s\n  out: %s",
+			 line, a, b);
 	}
 	cJSON_Delete(printed);
 }
@@ -861,9 +1043,9 @@ static void check_block(struct doc_cover *cov, const char *tag, const char *text
 		usp_msg_free(m);
 	} else if (strcmp(kind, "message") == 0) {
 		const ProtobufCMessageDescriptor *d =
-			strcmp(arg, "usp.Msg") == 0		  ? &usp__msg__descriptor
+			strcmp(arg, "usp.Msg") == 0		? &usp__msg__descriptor
 			: strcmp(arg, "usp_record.Record") == 0 ? &usp_record__record__descriptor
-								  : NULL;
+								: NULL;
 		if (!d)
 			fail_msg("docs/json.md:%d: unknown message %s", line, arg);
 		ProtobufCMessage *pm = NULL;
@@ -912,10 +1094,12 @@ static void test_docs_examples(void **state)
 	}
 	for (size_t i = 0; i < N_ALL_TYPES; i++)
 		if (!cov.type_seen[i])
-			fail_msg("docs/json.md has no example of %s", usp_msg_type_name(all_types[i]));
+			fail_msg("docs/json.md has no example of %s",
+				 usp_msg_type_name(all_types[i]));
 	for (int k = 3; k <= 8; k++)
 		if (!cov.notify_kind_seen[k])
-			fail_msg("docs/json.md has no Notify example with notification field %d", k);
+			fail_msg("docs/json.md has no Notify example with notification field %d",
+				 k);
 	assert_true(cov.blocks >= 23 + 5);
 	free(doc);
 }
@@ -941,6 +1125,7 @@ int main(void)
 		cmocka_unit_test(test_error_strings_and_base64),
 		cmocka_unit_test(test_build_request_arguments),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_allocation_failures),
 		cmocka_unit_test(test_docs_examples),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,6 +19,8 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
+static void expect_error(const uint8_t *buf, size_t len, int code);
+
 static void encode_ok(const Usp__Msg *m, uint8_t **buf, size_t *len)
 {
 	assert_int_equal(usp_msg_encode(m, buf, len), 0);
@@ -235,6 +237,40 @@ static void test_unknown_field_is_skipped(void **state)
 	free(longer);
 	usp_msg_free(m);
 	usp_msg_free(back);
+}
+
+/*
+ * Field number 0 written as an over-long varint tag (80 00) is accepted by
+ * protobuf-c as an unknown field and would be re-encoded as 00 00, which no
+ * decoder accepts (found by fuzz_record_msg). It must be refused, at the top
+ * level and nested.
+ */
+static void test_field_number_zero_rejected(void **state)
+{
+	(void)state;
+	Usp__Msg *m = codec_msg_samples[1].build();
+	uint8_t *buf;
+	size_t len;
+	encode_ok(m, &buf, &len);
+	uint8_t *longer = malloc(len + 3);
+	assert_non_null(longer);
+	memcpy(longer, buf, len);
+	memcpy(longer + len, "\x80\x00\x00", 3);
+	expect_error(longer, len + 3, USP_MSG_E_UNDECODABLE);
+	/* same in the header: Msg{header{msg_id "abc", <80 00 00>}, body{request{get{}}}} */
+	static const uint8_t nested[] = { 0x0a, 0x08, 0x0a, 0x03, 'a',	'b',  'c',  0x80,
+					  0x00, 0x00, 0x12, 0x04, 0x0a, 0x02, 0x0a, 0x00 };
+	expect_error(nested, sizeof(nested), USP_MSG_E_UNDECODABLE);
+	/* without the bad tag the same message is fine */
+	static const uint8_t fine[] = { 0x0a, 0x05, 0x0a, 0x03, 'a',  'b', 'c',
+					0x12, 0x04, 0x0a, 0x02, 0x0a, 0x00 };
+	Usp__Msg *out = NULL;
+	decode_expect(fine, sizeof(fine), 0, &out);
+	assert_int_equal(usp_msg_type(out), USP__HEADER__MSG_TYPE__GET);
+	usp_msg_free(out);
+	free(longer);
+	free(buf);
+	usp_msg_free(m);
 }
 
 /* Every prefix of every sample decodes to success or a documented error. */
@@ -490,6 +526,7 @@ int main(void)
 		cmocka_unit_test(test_compare_detects_differences),
 		cmocka_unit_test(test_body_wins_over_header),
 		cmocka_unit_test(test_unknown_field_is_skipped),
+		cmocka_unit_test(test_field_number_zero_rejected),
 		cmocka_unit_test(test_every_prefix_is_handled),
 		cmocka_unit_test(test_msg_errors),
 		cmocka_unit_test(test_empty_body_keeps_msg),

@@ -77,7 +77,8 @@ static void test_samples_cover_every_field(void **state)
 		pb_cover_add(&cov, &r->base);
 		usp_record_free(r);
 	}
-	size_t missing = pb_cover_missing(&cov, &usp_record__record__descriptor, report_missing, NULL);
+	size_t missing =
+		pb_cover_missing(&cov, &usp_record__record__descriptor, report_missing, NULL);
 	pb_cover_fini(&cov);
 	assert_int_equal(missing, 0);
 }
@@ -100,7 +101,8 @@ static void test_builders(void **state)
 	static const uint8_t msg[] = { 0x0a, 0x03, 'a', 'b', 'c' };
 	uint8_t *buf;
 	size_t len;
-	assert_int_equal(usp_record_wrap_msg("os::agent-1", "self::ctl", msg, sizeof(msg), &buf, &len), 0);
+	assert_int_equal(
+		usp_record_wrap_msg("os::agent-1", "self::ctl", msg, sizeof(msg), &buf, &len), 0);
 	UspRecord__Record *r = unwrap_ok(buf, len, NULL);
 	check_header(r);
 	assert_int_equal(r->record_type_case, USP_RECORD__RECORD__RECORD_TYPE_NO_SESSION_CONTEXT);
@@ -124,7 +126,9 @@ static void test_builders(void **state)
 		free(buf);
 	}
 
-	assert_int_equal(usp_record_build_disconnect("os::agent-1", "self::ctl", "bye", 7105, &buf, &len), 0);
+	assert_int_equal(
+		usp_record_build_disconnect("os::agent-1", "self::ctl", "bye", 7105, &buf, &len),
+		0);
 	r = unwrap_ok(buf, len, NULL);
 	check_header(r);
 	assert_int_equal(r->record_type_case, USP_RECORD__RECORD__RECORD_TYPE_DISCONNECT);
@@ -133,7 +137,8 @@ static void test_builders(void **state)
 	usp_record_free(r);
 	free(buf);
 
-	assert_int_equal(usp_record_build_disconnect("os::agent-1", "self::ctl", NULL, 7100, &buf, &len), 0);
+	assert_int_equal(
+		usp_record_build_disconnect("os::agent-1", "self::ctl", NULL, 7100, &buf, &len), 0);
 	r = unwrap_ok(buf, len, NULL);
 	assert_string_equal(r->disconnect->reason, "");
 	assert_int_equal(r->disconnect->reason_code, 7100);
@@ -235,8 +240,8 @@ static void test_size_caps(void **state)
 static void test_undecodable(void **state)
 {
 	(void)state;
-	static const uint8_t trunc[] = { 0x0a, 0x10, '1', '.' };    /* length past end */
-	static const uint8_t badwire[] = { 0x0e, 0x00 };           /* wire type 6 */
+	static const uint8_t trunc[] = { 0x0a, 0x10, '1', '.' }; /* length past end */
+	static const uint8_t badwire[] = { 0x0e, 0x00 };	 /* wire type 6 */
 	static const uint8_t badvarint[] = { 0x20, 0xff, 0xff, 0xff, 0xff, 0xff,
 					     0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
 	expect_error(trunc, sizeof(trunc), NULL, USP_RECORD_E_UNDECODABLE);
@@ -255,8 +260,8 @@ static void test_undecodable(void **state)
 static void test_versions(void **state)
 {
 	(void)state;
-	static const char *const bad[] = { "2.0", "", "1.", "1.x", "1", "0.9", "1.4.1",
-					   "10.1", " 1.3", "1.3 ", "1.123456789" };
+	static const char *const bad[] = { "2.0",   "",	    "1.",   "1.x",  "1",	  "0.9",
+					   "1.4.1", "10.1", " 1.3", "1.3 ", "1.123456789" };
 	static const char *const good[] = { "1.0", "1.3", "1.4", "1.15" };
 	struct rec_parts p;
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -296,6 +301,47 @@ static void test_endpoint_ids(void **state)
 	p.rec.to_id = longest;
 	p.rec.from_id = longest;
 	expect_rec(&p, 0);
+}
+
+/* Endpoint IDs: printable ASCII, and no NUL hiding a longer wire value. */
+static void test_endpoint_id_bytes(void **state)
+{
+	(void)state;
+	static const char *const bad[] = { "os::agent 1", "os::agent\x01", "os::agent\xff",
+					   "\xc3\xa9t\xc3\xa9", "os::agent\x7f" };
+	struct rec_parts p;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rec_init(&p);
+		p.rec.to_id = (char *)bad[i];
+		expect_rec(&p, USP_RECORD_E_BAD_EID);
+		rec_init(&p);
+		p.rec.from_id = (char *)bad[i];
+		expect_rec(&p, USP_RECORD_E_BAD_EID);
+	}
+	rec_init(&p);
+	p.rec.to_id = "proto::a-b_c.d~e%2F:f";
+	expect_rec(&p, 0);
+
+	/* "self::ctl\0evil" on the wire: protobuf-c would hand us "self::ctl" */
+	for (int field = 2; field <= 3; field++) {
+		rec_init(&p);
+		uint8_t *buf;
+		size_t len;
+		assert_int_equal(usp_pack(&p.rec.base, &buf, &len), 0);
+		static const char id[] = "self::ctl\0evil";
+		uint8_t *bigger = malloc(len + sizeof(id) + 1);
+		assert_non_null(bigger);
+		memcpy(bigger, buf, len);
+		bigger[len] = (uint8_t)(field << 3 | 2); /* a later occurrence wins */
+		bigger[len + 1] = sizeof(id) - 1;
+		memcpy(bigger + len + 2, id, sizeof(id) - 1);
+		expect_error(bigger, len + 2 + sizeof(id) - 1, NULL, USP_RECORD_E_BAD_EID);
+		/* the same ID without the NUL tail is fine */
+		bigger[len + 1] = 9;
+		usp_record_free(unwrap_ok(bigger, len + 2 + 9, NULL));
+		free(bigger);
+		free(buf);
+	}
 }
 
 static void test_record_type_and_payload(void **state)
@@ -355,6 +401,24 @@ static void test_unknown_field_is_skipped(void **state)
 	free(buf);
 }
 
+/* Field number 0 as an over-long tag (80 00): see test_usp_msg. */
+static void test_field_number_zero_rejected(void **state)
+{
+	(void)state;
+	struct rec_parts p;
+	rec_init(&p);
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(usp_pack(&p.rec.base, &buf, &len), 0);
+	uint8_t *longer = malloc(len + 3);
+	assert_non_null(longer);
+	memcpy(longer, buf, len);
+	memcpy(longer + len, "\x80\x00\x00", 3);
+	expect_error(longer, len + 3, NULL, USP_RECORD_E_UNDECODABLE);
+	free(longer);
+	free(buf);
+}
+
 /* Runs last: every code of enum usp_record_error was produced above. */
 static void test_every_error_code_produced(void **state)
 {
@@ -396,9 +460,11 @@ int main(void)
 		cmocka_unit_test(test_undecodable),
 		cmocka_unit_test(test_versions),
 		cmocka_unit_test(test_endpoint_ids),
+		cmocka_unit_test(test_endpoint_id_bytes),
 		cmocka_unit_test(test_record_type_and_payload),
 		cmocka_unit_test(test_payload_security),
 		cmocka_unit_test(test_unknown_field_is_skipped),
+		cmocka_unit_test(test_field_number_zero_rejected),
 		cmocka_unit_test(test_every_error_code_produced),
 		cmocka_unit_test(test_error_names),
 	};

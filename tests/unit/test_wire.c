@@ -50,7 +50,8 @@ static void vector_path(char *out, size_t cap, const char *name, const char *ext
 static char *decode_raw(const uint8_t *buf, size_t len)
 {
 	if (strstr(USPC_PROTOC, "NOTFOUND") || access(USPC_PROTOC, X_OK) != 0)
-		fail_msg("protoc not found (install Debian protobuf-compiler); wire_check needs it");
+		fail_msg(
+			"protoc not found (install Debian protobuf-compiler); wire_check needs it");
 	char in[] = "/tmp/uspc-wire-XXXXXX";
 	int fd = mkstemp(in);
 	assert_true(fd >= 0);
@@ -94,9 +95,10 @@ static void check_encoding(const char *name, const uint8_t *buf, size_t len)
 	if (pb_hex_read(path, &golden, &golden_len) < 0)
 		fail_msg("cannot read %s", path);
 	if (golden_len != len || memcmp(golden, buf, len) != 0)
-		fail_msg("%s: encoder output (%zu bytes) differs from %s (%zu bytes); if the "
-			 "change is intended, regenerate with gen_vectors and update the .decode_raw",
-			 name, len, path, golden_len);
+		fail_msg(
+			"%s: encoder output (%zu bytes) differs from %s (%zu bytes); if the "
+			"change is intended, regenerate with gen_vectors and update the .decode_raw",
+			name, len, path, golden_len);
 	free(golden);
 
 	vector_path(path, sizeof(path), name, "decode_raw");
@@ -173,7 +175,8 @@ static void test_record_vector(void **state)
 	if (s->type == USP_RECORD__RECORD__RECORD_TYPE_NO_SESSION_CONTEXT) {
 		Usp__Msg *inner = NULL;
 		assert_int_equal(usp_msg_decode(back->no_session_context->payload.data,
-						back->no_session_context->payload.len, &inner, NULL),
+						back->no_session_context->payload.len, &inner,
+						NULL),
 				 0);
 		assert_int_equal(usp_msg_type(inner), USP__HEADER__MSG_TYPE__GET);
 		assert_string_equal(usp_msg_id(inner), "v-get");
@@ -227,11 +230,12 @@ int main(void)
 	assert_non_null(tests);
 	for (size_t i = 0; i < codec_msg_sample_count; i++)
 		tests[k++] = (struct CMUnitTest){ codec_msg_samples[i].name, test_msg_vector, NULL,
-						   NULL, (void *)&codec_msg_samples[i] };
+						  NULL, (void *)&codec_msg_samples[i] };
 	for (size_t i = 0; i < codec_record_sample_count; i++)
 		tests[k++] = (struct CMUnitTest){ codec_record_samples[i].name, test_record_vector,
-						   NULL, NULL, (void *)&codec_record_samples[i] };
-	tests[k++] = (struct CMUnitTest){ "no_stale_vectors", test_no_stale_vectors, NULL, NULL, NULL };
+						  NULL, NULL, (void *)&codec_record_samples[i] };
+	tests[k++] =
+		(struct CMUnitTest){ "no_stale_vectors", test_no_stale_vectors, NULL, NULL, NULL };
 	int rc = _cmocka_run_group_tests("wire_check", tests, k, NULL, NULL);
 	free(tests);
 	return rc;

@@ -28,15 +28,15 @@ static char *xs(const char *s)
 	return p;
 }
 
-#define PUSH(arr, n, item)                                        \
-	do {                                                      \
+#define PUSH(arr, n, item)                                           \
+	do {                                                         \
 		if (usp_pb_push((void ***)&(arr), &(n), (item)) < 0) \
-			abort();                                  \
+			abort();                                     \
 	} while (0)
-#define PUSH_S(arr, n, s)                                  \
-	do {                                               \
+#define PUSH_S(arr, n, s)                                   \
+	do {                                                \
 		if (usp_pb_push_str(&(arr), &(n), (s)) < 0) \
-			abort();                           \
+			abort();                            \
 	} while (0)
 
 static void xmap(void *parent, unsigned field, const char *k, const char *v)
@@ -299,15 +299,18 @@ static Usp__Msg *s_get_resp(void)
 {
 	Usp__Msg *m = xmsg("v-get", USP__HEADER__MSG_TYPE__GET_RESP);
 	Usp__GetResp *g = m->body->response->get_resp;
-	Usp__GetResp__RequestedPathResult *ok = xnew(&usp__get_resp__requested_path_result__descriptor);
+	Usp__GetResp__RequestedPathResult *ok =
+		xnew(&usp__get_resp__requested_path_result__descriptor);
 	ok->requested_path = xs("Device.DeviceInfo.");
-	Usp__GetResp__ResolvedPathResult *rp = xnew(&usp__get_resp__resolved_path_result__descriptor);
+	Usp__GetResp__ResolvedPathResult *rp =
+		xnew(&usp__get_resp__resolved_path_result__descriptor);
 	rp->resolved_path = xs("Device.DeviceInfo.");
 	xmap(rp, 2, "Manufacturer", "ACME");
 	xmap(rp, 2, "SoftwareVersion", "1.0.2");
 	PUSH(ok->resolved_path_results, ok->n_resolved_path_results, rp);
 	PUSH(g->req_path_results, g->n_req_path_results, ok);
-	Usp__GetResp__RequestedPathResult *bad = xnew(&usp__get_resp__requested_path_result__descriptor);
+	Usp__GetResp__RequestedPathResult *bad =
+		xnew(&usp__get_resp__requested_path_result__descriptor);
 	bad->requested_path = xs("Device.Nope.");
 	bad->err_code = 7026;
 	bad->err_msg = xs("Not in supported DM");
@@ -328,26 +331,31 @@ static Usp__Msg *s_set_resp(void)
 {
 	Usp__Msg *m = xmsg("v-set", USP__HEADER__MSG_TYPE__SET_RESP);
 	Usp__SetResp *s = m->body->response->set_resp;
-	Usp__SetResp__UpdatedObjectResult *ok = xnew(&usp__set_resp__updated_object_result__descriptor);
+	Usp__SetResp__UpdatedObjectResult *ok =
+		xnew(&usp__set_resp__updated_object_result__descriptor);
 	ok->requested_path = xs("Device.WiFi.SSID.1.");
 	Usp__SetResp__UpdatedObjectResult__OperationStatus *st = xchild(ok, 2);
 	Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationSuccess *succ = xchild(st, 2);
-	Usp__SetResp__UpdatedInstanceResult *ir = xnew(&usp__set_resp__updated_instance_result__descriptor);
+	Usp__SetResp__UpdatedInstanceResult *ir =
+		xnew(&usp__set_resp__updated_instance_result__descriptor);
 	ir->affected_path = xs("Device.WiFi.SSID.1.");
 	PUSH(ir->param_errs, ir->n_param_errs, set_param_err("Enable", 7012, "Invalid value"));
 	xmap(ir, 3, "SSID", "guest");
 	PUSH(succ->updated_inst_results, succ->n_updated_inst_results, ir);
 	PUSH(s->updated_obj_results, s->n_updated_obj_results, ok);
 
-	Usp__SetResp__UpdatedObjectResult *bad = xnew(&usp__set_resp__updated_object_result__descriptor);
+	Usp__SetResp__UpdatedObjectResult *bad =
+		xnew(&usp__set_resp__updated_object_result__descriptor);
 	bad->requested_path = xs("Device.WiFi.SSID.9.");
 	st = xchild(bad, 2);
 	Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationFailure *fail = xchild(st, 1);
 	fail->err_code = 7020;
 	fail->err_msg = xs("Object could not be updated");
-	Usp__SetResp__UpdatedInstanceFailure *inf = xnew(&usp__set_resp__updated_instance_failure__descriptor);
+	Usp__SetResp__UpdatedInstanceFailure *inf =
+		xnew(&usp__set_resp__updated_instance_failure__descriptor);
 	inf->affected_path = xs("Device.WiFi.SSID.9.");
-	PUSH(inf->param_errs, inf->n_param_errs, set_param_err("SSID", 7021, "Required parameter failed"));
+	PUSH(inf->param_errs, inf->n_param_errs,
+	     set_param_err("SSID", 7021, "Required parameter failed"));
 	PUSH(fail->updated_inst_failures, fail->n_updated_inst_failures, inf);
 	PUSH(s->updated_obj_results, s->n_updated_obj_results, bad);
 	return m;
@@ -357,19 +365,23 @@ static Usp__Msg *s_operate_resp(void)
 {
 	Usp__Msg *m = xmsg("v-operate", USP__HEADER__MSG_TYPE__OPERATE_RESP);
 	Usp__OperateResp *o = m->body->response->operate_resp;
-	Usp__OperateResp__OperationResult *async = xnew(&usp__operate_resp__operation_result__descriptor);
+	Usp__OperateResp__OperationResult *async =
+		xnew(&usp__operate_resp__operation_result__descriptor);
 	async->executed_command = xs("Device.IP.Diagnostics.IPPing()");
-	async->operation_resp_case = USP__OPERATE_RESP__OPERATION_RESULT__OPERATION_RESP_REQ_OBJ_PATH;
+	async->operation_resp_case =
+		USP__OPERATE_RESP__OPERATION_RESULT__OPERATION_RESP_REQ_OBJ_PATH;
 	async->req_obj_path = xs("Device.LocalAgent.Request.7.");
 	PUSH(o->operation_results, o->n_operation_results, async);
 
-	Usp__OperateResp__OperationResult *sync = xnew(&usp__operate_resp__operation_result__descriptor);
+	Usp__OperateResp__OperationResult *sync =
+		xnew(&usp__operate_resp__operation_result__descriptor);
 	sync->executed_command = xs("Device.DeviceInfo.FirmwareImage.1.Activate()");
 	Usp__OperateResp__OperationResult__OutputArgs *out = xchild(sync, 3);
 	xmap(out, 1, "Status", "Complete");
 	PUSH(o->operation_results, o->n_operation_results, sync);
 
-	Usp__OperateResp__OperationResult *fail = xnew(&usp__operate_resp__operation_result__descriptor);
+	Usp__OperateResp__OperationResult *fail =
+		xnew(&usp__operate_resp__operation_result__descriptor);
 	fail->executed_command = xs("Device.Reboot()");
 	Usp__OperateResp__OperationResult__CommandFailure *cf = xchild(fail, 4);
 	cf->err_code = 7022;
@@ -382,7 +394,8 @@ static Usp__Msg *s_add_resp(void)
 {
 	Usp__Msg *m = xmsg("v-add", USP__HEADER__MSG_TYPE__ADD_RESP);
 	Usp__AddResp *a = m->body->response->add_resp;
-	Usp__AddResp__CreatedObjectResult *ok = xnew(&usp__add_resp__created_object_result__descriptor);
+	Usp__AddResp__CreatedObjectResult *ok =
+		xnew(&usp__add_resp__created_object_result__descriptor);
 	ok->requested_path = xs("Device.LocalAgent.Subscription.");
 	Usp__AddResp__CreatedObjectResult__OperationStatus *st = xchild(ok, 2);
 	Usp__AddResp__CreatedObjectResult__OperationStatus__OperationSuccess *succ = xchild(st, 2);
@@ -396,7 +409,8 @@ static Usp__Msg *s_add_resp(void)
 	xmap(succ, 3, "Alias", "cpe-4");
 	PUSH(a->created_obj_results, a->n_created_obj_results, ok);
 
-	Usp__AddResp__CreatedObjectResult *bad = xnew(&usp__add_resp__created_object_result__descriptor);
+	Usp__AddResp__CreatedObjectResult *bad =
+		xnew(&usp__add_resp__created_object_result__descriptor);
 	bad->requested_path = xs("Device.NAT.PortMapping.");
 	st = xchild(bad, 2);
 	Usp__AddResp__CreatedObjectResult__OperationStatus__OperationFailure *fail = xchild(st, 1);
@@ -410,22 +424,27 @@ static Usp__Msg *s_delete_resp(void)
 {
 	Usp__Msg *m = xmsg("v-delete", USP__HEADER__MSG_TYPE__DELETE_RESP);
 	Usp__DeleteResp *d = m->body->response->delete_resp;
-	Usp__DeleteResp__DeletedObjectResult *ok = xnew(&usp__delete_resp__deleted_object_result__descriptor);
+	Usp__DeleteResp__DeletedObjectResult *ok =
+		xnew(&usp__delete_resp__deleted_object_result__descriptor);
 	ok->requested_path = xs("Device.LocalAgent.Subscription.4.");
 	Usp__DeleteResp__DeletedObjectResult__OperationStatus *st = xchild(ok, 2);
-	Usp__DeleteResp__DeletedObjectResult__OperationStatus__OperationSuccess *succ = xchild(st, 2);
+	Usp__DeleteResp__DeletedObjectResult__OperationStatus__OperationSuccess *succ =
+		xchild(st, 2);
 	PUSH_S(succ->affected_paths, succ->n_affected_paths, "Device.LocalAgent.Subscription.4.");
-	Usp__DeleteResp__UnaffectedPathError *ue = xnew(&usp__delete_resp__unaffected_path_error__descriptor);
+	Usp__DeleteResp__UnaffectedPathError *ue =
+		xnew(&usp__delete_resp__unaffected_path_error__descriptor);
 	ue->unaffected_path = xs("Device.LocalAgent.Subscription.5.");
 	ue->err_code = 7024;
 	ue->err_msg = xs("Delete failure");
 	PUSH(succ->unaffected_path_errs, succ->n_unaffected_path_errs, ue);
 	PUSH(d->deleted_obj_results, d->n_deleted_obj_results, ok);
 
-	Usp__DeleteResp__DeletedObjectResult *bad = xnew(&usp__delete_resp__deleted_object_result__descriptor);
+	Usp__DeleteResp__DeletedObjectResult *bad =
+		xnew(&usp__delete_resp__deleted_object_result__descriptor);
 	bad->requested_path = xs("Device.NAT.PortMapping.1.");
 	st = xchild(bad, 2);
-	Usp__DeleteResp__DeletedObjectResult__OperationStatus__OperationFailure *fail = xchild(st, 1);
+	Usp__DeleteResp__DeletedObjectResult__OperationStatus__OperationFailure *fail =
+		xchild(st, 1);
 	fail->err_code = 7016;
 	fail->err_msg = xs("Object does not exist");
 	PUSH(d->deleted_obj_results, d->n_deleted_obj_results, bad);
@@ -493,7 +512,8 @@ static Usp__Msg *s_get_instances_resp(void)
 	Usp__GetInstancesResp__RequestedPathResult *ok =
 		xnew(&usp__get_instances_resp__requested_path_result__descriptor);
 	ok->requested_path = xs("Device.IP.Interface.");
-	Usp__GetInstancesResp__CurrInstance *ci = xnew(&usp__get_instances_resp__curr_instance__descriptor);
+	Usp__GetInstancesResp__CurrInstance *ci =
+		xnew(&usp__get_instances_resp__curr_instance__descriptor);
 	ci->instantiated_obj_path = xs("Device.IP.Interface.1.");
 	xmap(ci, 2, "Name", "eth0");
 	xmap(ci, 2, "Alias", "cpe-1");
@@ -532,14 +552,16 @@ static Usp__Msg *s_register_resp(void)
 		xnew(&usp__register_resp__registered_path_result__descriptor);
 	ok->requested_path = xs("Device.Services.VoiceService.");
 	Usp__RegisterResp__RegisteredPathResult__OperationStatus *st = xchild(ok, 2);
-	Usp__RegisterResp__RegisteredPathResult__OperationStatus__OperationSuccess *succ = xchild(st, 2);
+	Usp__RegisterResp__RegisteredPathResult__OperationStatus__OperationSuccess *succ =
+		xchild(st, 2);
 	succ->registered_path = xs("Device.Services.VoiceService.");
 	PUSH(r->registered_path_results, r->n_registered_path_results, ok);
 	Usp__RegisterResp__RegisteredPathResult *bad =
 		xnew(&usp__register_resp__registered_path_result__descriptor);
 	bad->requested_path = xs("Device.DeviceInfo.");
 	st = xchild(bad, 2);
-	Usp__RegisterResp__RegisteredPathResult__OperationStatus__OperationFailure *fail = xchild(st, 1);
+	Usp__RegisterResp__RegisteredPathResult__OperationStatus__OperationFailure *fail =
+		xchild(st, 1);
 	fail->err_code = 7029;
 	fail->err_msg = xs("Path already registered");
 	PUSH(r->registered_path_results, r->n_registered_path_results, bad);
@@ -554,14 +576,16 @@ static Usp__Msg *s_deregister_resp(void)
 		xnew(&usp__deregister_resp__deregistered_path_result__descriptor);
 	ok->requested_path = xs("Device.Services.VoiceService.");
 	Usp__DeregisterResp__DeregisteredPathResult__OperationStatus *st = xchild(ok, 2);
-	Usp__DeregisterResp__DeregisteredPathResult__OperationStatus__OperationSuccess *succ = xchild(st, 2);
+	Usp__DeregisterResp__DeregisteredPathResult__OperationStatus__OperationSuccess *succ =
+		xchild(st, 2);
 	PUSH_S(succ->deregistered_path, succ->n_deregistered_path, "Device.Services.VoiceService.");
 	PUSH(d->deregistered_path_results, d->n_deregistered_path_results, ok);
 	Usp__DeregisterResp__DeregisteredPathResult *bad =
 		xnew(&usp__deregister_resp__deregistered_path_result__descriptor);
 	bad->requested_path = xs("Device.DeviceInfo.");
 	st = xchild(bad, 2);
-	Usp__DeregisterResp__DeregisteredPathResult__OperationStatus__OperationFailure *fail = xchild(st, 1);
+	Usp__DeregisterResp__DeregisteredPathResult__OperationStatus__OperationFailure *fail =
+		xchild(st, 1);
 	fail->err_code = 7031;
 	fail->err_msg = xs("Path registered by other");
 	PUSH(d->deregistered_path_results, d->n_deregistered_path_results, bad);
@@ -665,7 +689,8 @@ const struct msg_sample codec_msg_samples[] = {
 	{ "msg_notify_obj_creation", T(NOTIFY), "v-notify-oc", s_notify_obj_creation },
 	{ "msg_notify_obj_deletion", T(NOTIFY), "v-notify-od", s_notify_obj_deletion },
 	{ "msg_notify_oper_complete_ok", T(NOTIFY), "v-notify-ok", s_notify_oper_complete_ok },
-	{ "msg_notify_oper_complete_fail", T(NOTIFY), "v-notify-fail", s_notify_oper_complete_fail },
+	{ "msg_notify_oper_complete_fail", T(NOTIFY), "v-notify-fail",
+	  s_notify_oper_complete_fail },
 	{ "msg_notify_on_board_req", T(NOTIFY), "v-notify-obr", s_notify_on_board_req },
 	{ "msg_set", T(SET), "v-set", s_set },
 	{ "msg_set_resp", T(SET_RESP), "v-set", s_set_resp },
@@ -676,7 +701,8 @@ const struct msg_sample codec_msg_samples[] = {
 	{ "msg_delete", T(DELETE), "v-delete", s_delete },
 	{ "msg_delete_resp", T(DELETE_RESP), "v-delete", s_delete_resp },
 	{ "msg_get_supported_dm", T(GET_SUPPORTED_DM), "v-gsdm", s_get_supported_dm },
-	{ "msg_get_supported_dm_resp", T(GET_SUPPORTED_DM_RESP), "v-gsdm", s_get_supported_dm_resp },
+	{ "msg_get_supported_dm_resp", T(GET_SUPPORTED_DM_RESP), "v-gsdm",
+	  s_get_supported_dm_resp },
 	{ "msg_get_instances", T(GET_INSTANCES), "v-getinst", s_get_instances },
 	{ "msg_get_instances_resp", T(GET_INSTANCES_RESP), "v-getinst", s_get_instances_resp },
 	{ "msg_notify_resp", T(NOTIFY_RESP), "v-notify-event", s_notify_resp },

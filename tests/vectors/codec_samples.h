@@ -17,16 +17,16 @@
 #include "usp_record.h"
 
 struct msg_sample {
-	const char *name;            /* vector file stem, e.g. "msg_get" */
-	Usp__Header__MsgType type;   /* what usp_msg_type() must report */
-	const char *msg_id;          /* what the header carries */
-	Usp__Msg *(*build)(void);    /* caller frees with usp_msg_free() */
+	const char *name;	   /* vector file stem, e.g. "msg_get" */
+	Usp__Header__MsgType type; /* what usp_msg_type() must report */
+	const char *msg_id;	   /* what the header carries */
+	Usp__Msg *(*build)(void);  /* caller frees with usp_msg_free() */
 };
 
 struct record_sample {
-	const char *name;            /* e.g. "record_mqtt_connect" */
+	const char *name; /* e.g. "record_mqtt_connect" */
 	UspRecord__Record__RecordTypeCase type;
-	UspRecord__Record *(*build)(void);  /* caller frees with usp_record_free() */
+	UspRecord__Record *(*build)(void); /* caller frees with usp_record_free() */
 };
 
 extern const struct msg_sample codec_msg_samples[];

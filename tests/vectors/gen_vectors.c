@@ -49,7 +49,8 @@ int main(int argc, char **argv)
 		uint8_t *buf;
 		size_t len;
 		if (usp_msg_encode(m, &buf, &len) < 0) {
-			fprintf(stderr, "gen_vectors: cannot encode %s\n", codec_msg_samples[i].name);
+			fprintf(stderr, "gen_vectors: cannot encode %s\n",
+				codec_msg_samples[i].name);
 			failed = 1;
 		} else {
 			failed |= emit(dir, codec_msg_samples[i].name, raw, buf, len) < 0;
@@ -62,7 +63,8 @@ int main(int argc, char **argv)
 		uint8_t *buf;
 		size_t len;
 		if (usp_pack(&r->base, &buf, &len) < 0) {
-			fprintf(stderr, "gen_vectors: cannot pack %s\n", codec_record_samples[i].name);
+			fprintf(stderr, "gen_vectors: cannot pack %s\n",
+				codec_record_samples[i].name);
 			failed = 1;
 		} else {
 			failed |= emit(dir, codec_record_samples[i].name, raw, buf, len) < 0;

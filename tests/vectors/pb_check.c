@@ -60,7 +60,8 @@ static int value_equal(const ProtobufCFieldDescriptor *f, const void *pa, const 
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
-		return strcmp(str_or_empty(*(char *const *)pa), str_or_empty(*(char *const *)pb)) == 0;
+		return strcmp(str_or_empty(*(char *const *)pa), str_or_empty(*(char *const *)pb)) ==
+		       0;
 	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *a = pa, *b = pb;
 		return a->len == b->len && (a->len == 0 || memcmp(a->data, b->data, a->len) == 0);
@@ -208,8 +209,8 @@ struct walk {
 };
 
 static size_t missing_in(const struct pb_cover *c, const ProtobufCMessageDescriptor *d,
-			 struct walk *w,
-			 void (*report)(const char *, const char *, void *), void *ud)
+			 struct walk *w, void (*report)(const char *, const char *, void *),
+			 void *ud)
 {
 	for (size_t i = 0; i < w->n_seen; i++)
 		if (w->seen[i] == d)

@@ -25,7 +25,7 @@ struct pb_cover {
 	struct pb_cover_item {
 		const ProtobufCMessageDescriptor *desc;
 		unsigned field_index;
-	} *items;
+	} * items;
 	size_t n, cap;
 };
 

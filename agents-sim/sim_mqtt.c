@@ -1,0 +1,320 @@
+/*
+ * sim_mqtt.c — libmosquitto on the worker's epoll loop, and the agent's
+ * connection state machine (IDLE → CONNECTING → SUBSCRIBING → ONLINE, with
+ * BACKOFF after failures and REBOOTING/OFFLINE/STOPPED when the agent
+ * leaves on purpose). Owns each agent's struct mosquitto and its epoll
+ * registration. Invariants: a->fd is the registered socket or -1; every
+ * state change goes through sim_agent_move(), which logs it; the client is
+ * created with the agent as obj, so callbacks always get their own agent.
+ * Loop thread only.
+ */
+#include "sim_mqtt.h"
+
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "log.h"
+
+#define BACKOFF_MIN_MS 2000u
+#define BACKOFF_MAX_MS 60000u
+
+static const char *const state_names[] = {"idle",    "connecting", "subscribing", "online",
+					  "backoff", "rebooting",  "offline",     "stopped"};
+
+const char *sim_agent_state_name(enum sim_agent_state s)
+{
+	return (unsigned)s < sizeof(state_names) / sizeof(state_names[0]) ? state_names[s] : "?";
+}
+
+static void count_state(struct sim_agent *a, enum sim_agent_state s, int d)
+{
+	if (s == SIM_A_ONLINE)
+		a->w->stats->online += (uint64_t)d;
+	else if (s == SIM_A_CONNECTING || s == SIM_A_SUBSCRIBING)
+		a->w->stats->connecting += (uint64_t)d;
+}
+
+void sim_agent_move(struct sim_agent *a, enum sim_agent_state to, const char *event)
+{
+	if (a->state == to)
+		return;
+	log_debug("sim", "%s: %s --%s--> %s", a->eid, sim_agent_state_name(a->state), event,
+		  sim_agent_state_name(to));
+	count_state(a, a->state, -1);
+	count_state(a, to, 1);
+	a->state = (uint8_t)to;
+}
+
+int sim_mqtt_lib_init(void)
+{
+	return mosquitto_lib_init() == MOSQ_ERR_SUCCESS ? 0 : -1;
+}
+
+void sim_mqtt_lib_cleanup(void)
+{
+	mosquitto_lib_cleanup();
+}
+
+static void unregister_fd(struct sim_agent *a)
+{
+	if (a->fd >= 0)
+		sim_loop_del(a->w->loop, a->fd); /* may already be closed: ignored */
+	a->fd = -1;
+	a->epoll_out = 0;
+}
+
+static void register_fd(struct sim_agent *a)
+{
+	int fd = mosquitto_socket(a->mosq);
+	if (fd < 0 || fd == a->fd)
+		return;
+	unregister_fd(a);
+	a->fd = fd;
+	a->epoll_out = 1; /* connect completion shows as writable */
+	if (sim_loop_add(a->w->loop, fd, EPOLLIN | EPOLLOUT, a) < 0)
+		log_warn("sim", "%s: epoll add failed for fd %d", a->eid, fd);
+}
+
+void sim_mqtt_want_write(struct sim_agent *a)
+{
+	if (a->fd < 0)
+		return;
+	int want = mosquitto_want_write(a->mosq) ? 1 : 0;
+	if (want == a->epoll_out)
+		return;
+	a->epoll_out = (uint8_t)want;
+	sim_loop_mod(a->w->loop, a->fd, EPOLLIN | (want ? EPOLLOUT : 0), a);
+}
+
+static void backoff(struct sim_agent *a, const char *why)
+{
+	uint64_t d = BACKOFF_MIN_MS;
+	for (uint32_t i = 0; i < a->failures && d < BACKOFF_MAX_MS; i++)
+		d *= 2;
+	if (d > BACKOFF_MAX_MS)
+		d = BACKOFF_MAX_MS;
+	d = d / 2 + (uint64_t)(sim_worker_rand(a->w) * (double)(d / 2));
+	a->failures++;
+	sim_agent_move(a, SIM_A_BACKOFF, why);
+	sim_timer_arm(a->w->loop, &a->timer, d);
+}
+
+static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
+		       const mosquitto_property *props)
+{
+	struct sim_agent *a = obj;
+	(void)flags;
+	(void)props;
+	if (rc != 0) {
+		log_info("sim", "%s: broker refused the connection: %s", a->eid,
+			 mosquitto_reason_string(rc));
+		a->w->stats->connect_fail++;
+		return; /* the broker closes; on_disconnect backs off */
+	}
+	sim_agent_move(a, SIM_A_SUBSCRIBING, "connack");
+	if (mosquitto_subscribe_v5(m, NULL, a->topic, a->w->cfg->qos, 0, NULL) != MOSQ_ERR_SUCCESS)
+		mosquitto_disconnect(m);
+}
+
+static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const int *granted,
+			 const mosquitto_property *props)
+{
+	struct sim_agent *a = obj;
+	(void)mid;
+	(void)props;
+	if (n < 1 || granted[0] >= 0x80) {
+		log_warn("sim", "%s: subscription to %s refused", a->eid, a->topic);
+		mosquitto_disconnect(m); /* R-MQTT.17: no subscription, no publishing */
+		return;
+	}
+	a->failures = 0;
+	sim_agent_move(a, SIM_A_ONLINE, "suback");
+	sim_agent_on_online(a);
+}
+
+static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitto_property *props)
+{
+	struct sim_agent *a = obj;
+	(void)m;
+	(void)props;
+	unregister_fd(a);
+	a->w->stats->disconnects++;
+	switch ((enum sim_agent_state)a->state) {
+	case SIM_A_REBOOTING:
+	case SIM_A_OFFLINE:
+	case SIM_A_STOPPED:
+		return; /* left on purpose; the agent's timer brings it back */
+	default:
+		log_debug("sim", "%s: connection lost (%s)", a->eid, mosquitto_strerror(rc));
+		backoff(a, "disconnect");
+	}
+}
+
+static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg,
+		       const mosquitto_property *props)
+{
+	struct sim_agent *a = obj;
+	char *resp_topic = NULL;
+	(void)m;
+	mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &resp_topic, false);
+	a->w->stats->rx++;
+	a->w->stats->rx_bytes += (uint64_t)msg->payloadlen;
+	sim_agent_on_message(a, msg->payload, (size_t)msg->payloadlen, resp_topic);
+	free(resp_topic);
+}
+
+int sim_mqtt_agent_init(struct sim_agent *a)
+{
+	const struct sim_config *cfg = a->w->cfg;
+	a->fd = -1;
+	a->mosq = mosquitto_new(a->eid, true, a);
+	if (!a->mosq)
+		return -1;
+	mosquitto_int_option(a->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	mosquitto_int_option(a->mosq, MOSQ_OPT_TCP_NODELAY, 1);
+	if (cfg->tls) {
+		if (mosquitto_tls_set(a->mosq, cfg->cafile, NULL, cfg->certfile, cfg->keyfile, NULL) !=
+		    MOSQ_ERR_SUCCESS)
+			return -1;
+		if (cfg->tls_insecure)
+			mosquitto_tls_insecure_set(a->mosq, true);
+	}
+	mosquitto_connect_with_flags_callback_set(a->mosq, NULL);
+	mosquitto_connect_v5_callback_set(a->mosq, on_connect);
+	mosquitto_subscribe_v5_callback_set(a->mosq, on_subscribe);
+	mosquitto_disconnect_v5_callback_set(a->mosq, on_disconnect);
+	mosquitto_message_v5_callback_set(a->mosq, on_message);
+	return 0;
+}
+
+void sim_mqtt_agent_fini(struct sim_agent *a)
+{
+	unregister_fd(a);
+	if (a->mosq)
+		mosquitto_destroy(a->mosq);
+	a->mosq = NULL;
+}
+
+void sim_mqtt_queue_connect(struct sim_agent *a)
+{
+	struct sim_worker *w = a->w;
+	sim_agent_move(a, SIM_A_IDLE, "queue");
+	if (a->queued)
+		return;
+	a->queued = 1;
+	a->next_connect = NULL;
+	if (w->cq_tail)
+		w->cq_tail->next_connect = a;
+	else
+		w->cq_head = a;
+	w->cq_tail = a;
+	if (!sim_timer_armed(&w->pace))
+		sim_timer_arm(w->loop, &w->pace, 0);
+}
+
+static void start_connect(struct sim_agent *a)
+{
+	const struct sim_config *cfg = a->w->cfg;
+	sim_agent_move(a, SIM_A_CONNECTING, "connect");
+	int rc = mosquitto_connect_async(a->mosq, cfg->host, cfg->port, cfg->keepalive);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		log_debug("sim", "%s: connect failed: %s", a->eid, mosquitto_strerror(rc));
+		a->w->stats->connect_fail++;
+		backoff(a, "connect-failed");
+		return;
+	}
+	register_fd(a);
+}
+
+void sim_mqtt_pace(struct sim_worker *w)
+{
+	uint64_t now = sim_loop_now(w->loop);
+	double burst = w->connect_rate / 10.0 + 1.0;
+	w->connect_tokens += (double)(now - w->last_refill_ms) * w->connect_rate / 1000.0;
+	w->last_refill_ms = now;
+	if (w->connect_tokens > burst)
+		w->connect_tokens = burst;
+	while (w->cq_head && w->connect_tokens >= 1.0) {
+		struct sim_agent *a = w->cq_head;
+		w->cq_head = a->next_connect;
+		if (!w->cq_head)
+			w->cq_tail = NULL;
+		a->queued = 0;
+		if (a->state != SIM_A_IDLE)
+			continue;
+		w->connect_tokens -= 1.0;
+		start_connect(a);
+	}
+	if (w->cq_head)
+		sim_timer_arm(w->loop, &w->pace, 10);
+}
+
+void sim_mqtt_io(void *ptr, uint32_t events)
+{
+	struct sim_agent *a = ptr;
+	if (!a->mosq || a->fd < 0)
+		return;
+	if (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))
+		mosquitto_loop_write(a->mosq, 1);
+	if (a->fd >= 0 && (events & (EPOLLIN | EPOLLERR | EPOLLHUP)))
+		mosquitto_loop_read(a->mosq, 1);
+	/* a failed read/write closed the socket; a reconnect may have opened a new one */
+	if (a->fd >= 0 && mosquitto_socket(a->mosq) != a->fd) {
+		unregister_fd(a);
+		if (mosquitto_socket(a->mosq) >= 0)
+			register_fd(a);
+	}
+	sim_mqtt_want_write(a);
+}
+
+void sim_mqtt_misc(struct sim_worker *w)
+{
+	for (uint32_t i = 0; i < w->n_agents; i++) {
+		struct sim_agent *a = &w->agents[i];
+		if (a->fd < 0)
+			continue;
+		mosquitto_loop_misc(a->mosq);
+		sim_mqtt_want_write(a);
+	}
+}
+
+void sim_mqtt_leave(struct sim_agent *a, enum sim_agent_state next, const char *why)
+{
+	enum sim_agent_state prev = (enum sim_agent_state)a->state;
+	sim_agent_move(a, next, why);
+	if (prev == SIM_A_CONNECTING || prev == SIM_A_SUBSCRIBING || prev == SIM_A_ONLINE) {
+		if (mosquitto_disconnect(a->mosq) == MOSQ_ERR_SUCCESS) {
+			mosquitto_loop_write(a->mosq, 1); /* DISCONNECT now, socket closes */
+			sim_mqtt_want_write(a);
+		}
+	}
+	if (mosquitto_socket(a->mosq) < 0)
+		unregister_fd(a);
+}
+
+int sim_mqtt_publish(struct sim_agent *a, const char *topic, const void *payload, size_t len)
+{
+	mosquitto_property *props = NULL;
+	if (a->state != SIM_A_ONLINE)
+		return -1;
+	if (mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE, "usp.msg") ||
+	    mosquitto_property_add_string(&props, MQTT_PROP_RESPONSE_TOPIC, a->topic)) {
+		mosquitto_property_free_all(&props);
+		return -1;
+	}
+	int rc = mosquitto_publish_v5(a->mosq, NULL, topic, (int)len, payload, a->w->cfg->qos, false,
+				      props);
+	mosquitto_property_free_all(&props);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		log_debug("sim", "%s: publish to %s failed: %s", a->eid, topic, mosquitto_strerror(rc));
+		return -1;
+	}
+	a->w->stats->tx++;
+	a->w->stats->tx_bytes += len;
+	sim_mqtt_want_write(a);
+	return 0;
+}

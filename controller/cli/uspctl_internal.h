@@ -1,0 +1,62 @@
+/*
+ * uspctl_internal.h — state shared by uspctl's engine (uspctl_run.c) and
+ * its fleet ops (uspctl_fleet.c). Not a public interface.
+ */
+#ifndef USPC_USPCTL_INTERNAL_H
+#define USPC_USPCTL_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+
+#include "uspctl_cmd.h"
+#include "uspctl_out.h"
+#include "uspctl_run.h"
+#include "uspctl_track.h"
+
+/* One USP command fanned out to its agents. */
+struct uspctl_job {
+	struct uspctl_job *next;  /* insert queue */
+	char id[USPCTL_ID_MAX + 1];
+	long line;
+	char batch[96];           /* tasks.batch_id of its tasks */
+	const char *usp_type;     /* static */
+	char *request_json;
+	char **eids;              /* resolved, sorted, unique (owned) */
+	size_t n_eids, next_eid;  /* next_eid: first not yet inserted */
+	size_t open;              /* results not yet written */
+	int wait, wait_complete;
+	char *command_key;        /* operate + wait_complete */
+	int64_t timeout_ms, expires_ms;
+};
+
+struct uspctl_run {
+	const struct uspctl_opts *o;
+	struct uspctl_out out;
+	PGconn *db;
+	char run_id[48];
+	struct uspctl_track track;
+	struct uspctl_job *q_head, *q_tail;
+	int in_done;              /* end of input reached */
+	int fatal;                /* database lost for good */
+	char fatal_msg[256];
+};
+
+/* A database call failed with err: reconnect when the connection is gone
+ * (sets fatal when that fails). Returns 0 when the caller may retry. */
+int uspctl_db_recover(struct uspctl_run *r, const struct uspc_err *err);
+
+/*
+ * Resolve a command's targets to EIDs (sorted, unique; *eids is the
+ * caller's, store_strv_free). Explicit EIDs missing from the inventory get
+ * an unknown_agent line each. Returns 0 (possibly with *n == 0), or -1 after
+ * printing a line error.
+ */
+int uspctl_resolve(struct uspctl_run *r, const struct uspctl_cmd *c, long line, char ***eids,
+		   size_t *n);
+
+/* Fleet ops (list_agents, show_agent, tag, untag, snapshot, task_status,
+ * cancel): answered from the database, results printed. */
+void uspctl_fleet(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
+
+#endif

@@ -1,0 +1,138 @@
+# lib.sh — helpers for the uspc daemon's integration tests (sourced).
+# Each test gets: its own database on the shared PostgreSQL (or its own
+# private stack), its own controller endpoint id and topic, its own agent
+# endpoint ids, a work dir for logs, and a trap that stops everything it
+# started (by pid) and drops its database.
+#
+# Needs: USPC_BIN_DIR, USPC_SOURCE_DIR, USPC_TEST_WORK_DIR, USPC_LOCAL_STACK,
+# and USPC_MQTT / USPC_DB (exported by with-stack.sh).
+set -euo pipefail
+
+: "${USPC_BIN_DIR:?}" "${USPC_SOURCE_DIR:?}" "${USPC_TEST_WORK_DIR:?}" "${USPC_LOCAL_STACK:?}"
+W=$USPC_TEST_WORK_DIR
+mkdir -p "$W"
+T=$(basename "$0" .sh)             # test name, used in ids
+T=${T#test_}
+CTL_EID="proto::uspc-${T//_/-}"
+CTL_TOPIC="usp/controller/$CTL_EID"
+AGENT_PREFIX="proto::${T//_/-}-"
+PIDS=()
+DBS=()
+PRIVATE_STACKS=()
+SIM_BIN=$USPC_BIN_DIR/usp-agent-sim
+USPC=$USPC_BIN_DIR/uspc
+
+log() { echo "[$(date +%H:%M:%S)] $T: $*" >&2; }
+fail() {
+  log "FAIL: $*"
+  for f in "$W"/*.log; do
+    [ -f "$f" ] || continue
+    echo "----- tail of $f" >&2
+    tail -n 25 "$f" >&2
+  done
+  exit 1
+}
+
+cleanup() {
+  local rc=$?
+  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do
+    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null || true
+    wait "$p" 2>/dev/null || true
+  done
+  for d in "${DBS[@]}"; do
+    psql -XAtq "$USPC_DB" -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" >/dev/null 2>&1 || true
+  done
+  for s in "${PRIVATE_STACKS[@]}"; do "$USPC_LOCAL_STACK" stop --dir "$s" >/dev/null 2>&1 || true; done
+  exit $rc
+}
+trap cleanup EXIT
+
+# new_db NAME [BASE_URL] — create a database, set DB_URL to it.
+new_db() {
+  local name=$1 base=${2:-$USPC_DB}
+  psql -XAtq "$base" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null
+  psql -XAtq "$base" -c "CREATE DATABASE \"$name\"" >/dev/null
+  [ "$base" = "$USPC_DB" ] && DBS+=("$name")
+  DB_URL="${base%/*}/$name"
+}
+
+# private_stack DIR — start a private mosquitto + PostgreSQL, source its env.
+private_stack() {
+  local dir=$1
+  PRIVATE_STACKS+=("$dir")
+  "$USPC_LOCAL_STACK" start --dir "$dir" >/dev/null
+  # shellcheck disable=SC1091
+  . "$dir/env"
+}
+
+q() { psql -XAtq "$DB_URL" -c "$1"; }
+
+# wait_sql SQL EXPECTED TIMEOUT_S — poll until the query prints EXPECTED.
+wait_sql() {
+  local sql=$1 want=$2 t=$3 got="" end=$((SECONDS + $3))
+  while [ $SECONDS -lt $end ]; do
+    got=$(q "$sql" 2>/dev/null || true)
+    [ "$got" = "$want" ] && return 0
+    sleep 0.3
+  done
+  fail "after ${t}s: '$sql' gave '$got', wanted '$want'"
+}
+
+# wait_log FILE REGEX TIMEOUT_S
+wait_log() {
+  local end=$((SECONDS + $3))
+  while [ $SECONDS -lt $end ]; do
+    grep -Eq "$2" "$1" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  fail "after $3s: no line matching '$2' in $1"
+}
+
+# start_uspc NAME [flags...] — start a daemon for this test's endpoint id;
+# sets PID_<NAME>. Logs to $W/NAME.log.
+start_uspc() {
+  local name=$1; shift
+  "$USPC" --db "$DB_URL" --endpoint-id "$CTL_EID" --node-id "$T-$name" \
+    --stats-interval 2 --request-timeout-ms 5000 --task-poll-ms 300 "$@" \
+    >>"$W/$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  printf -v "PID_$name" '%s' "$pid"
+  wait_log "$W/$name.log" "MQTT connected" 20
+}
+
+# stop_pid PID — SIGTERM and wait; returns its exit status.
+stop_pid() {
+  local rc=0
+  kill -TERM "$1"
+  wait "$1" || rc=$?
+  return $rc
+}
+
+# start_sim NAME N [flags...] — N agents "${AGENT_PREFIX}NNNN"; sets PID_<NAME>.
+start_sim() {
+  local name=$1 n=$2; shift 2
+  "$SIM_BIN" --agents "$n" --controller-id "$CTL_EID" --controller-topic "$CTL_TOPIC" \
+    --eid-pattern "${AGENT_PREFIX}%04d" --state-dir "$W/sim-$name" "$@" \
+    >>"$W/sim-$name.log" 2>&1 &
+  local pid=$!
+  PIDS+=("$pid")
+  printf -v "PID_sim_$name" '%s' "$pid"
+}
+
+agent() { printf '%s%04d' "$AGENT_PREFIX" "$1"; }
+
+# add_tasks OP JSON FIRST LAST [EXTRA_COLS EXTRA_VALS] — one task per agent.
+add_tasks() {
+  local op=$1 json=$2 first=$3 last=$4
+  q "INSERT INTO tasks (eid, op, request)
+     SELECT format('%s%s', '$AGENT_PREFIX', lpad(i::text, 4, '0')), '$op', '$json'::jsonb
+     FROM generate_series($first, $last) i; NOTIFY uspc_task_new;" >/dev/null
+}
+
+# stat_field LOGFILE FIELD — last value of FIELD=... in the daemon's stats lines.
+stat_field() {
+  grep ' stats: ' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The broker restarts: uspc reconnects, resubscribes and carries on — agents
+# that reconnect are onboarded again and tasks sent after the restart are
+# answered.
+. "$(dirname "$0")/lib.sh"
+
+AGENTS=5
+private_stack "$W/stack"
+new_db "core_broker_restart"
+start_uspc d1 --mqtt-reconnect-min-ms 200 --mqtt-reconnect-max-ms 1000
+start_sim s1 $AGENTS
+wait_sql "SELECT count(*) FROM agents WHERE onboarded_at IS NOT NULL" $AGENTS 40
+add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 0 $((AGENTS - 1))
+wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $AGENTS 20
+
+T0=$(q "SELECT now()")
+log "restarting the broker"
+"$USPC_LOCAL_STACK" restart-broker --dir "$W/stack" >/dev/null
+wait_log "$W/d1.log" "MQTT connection lost" 20
+end=$((SECONDS + 30))
+until [ "$(grep -c 'MQTT connected' "$W/d1.log")" -ge 2 ]; do
+  [ $SECONDS -lt $end ] || fail "uspc did not reconnect"
+  sleep 0.2
+done
+# Agents come back (their own reconnect) and are onboarded again through us.
+wait_sql "SELECT count(*) FROM agents WHERE online AND onboarded_at > '$T0'" $AGENTS 60
+add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 0 $((AGENTS - 1))
+wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $((AGENTS * 2)) 30
+kill -0 "$PID_d1" || fail "daemon died"
+stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
+log "ok"

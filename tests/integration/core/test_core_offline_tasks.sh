@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Tasks queued for agents that are offline wait, and run once the agents
+# come online (and are onboarded); a task whose expiry passes while its agent
+# is away ends 'expired' and is never sent.
+. "$(dirname "$0")/lib.sh"
+
+new_db "core_offline_tasks"
+start_uspc d1
+GET='{"param_paths":["Device.DeviceInfo.SoftwareVersion"]}'
+# Three agents that are not connected yet (the simulator's first three).
+q "INSERT INTO tasks (eid, op, request) SELECT format('%s%s', '$AGENT_PREFIX', lpad(i::text, 4, '0')),
+   'get', '$GET' FROM generate_series(0, 2) i;
+   INSERT INTO tasks (eid, op, request, expires_at) VALUES ('${AGENT_PREFIX}9999', 'get', '$GET', now() + interval '2 s');
+   NOTIFY uspc_task_new" >/dev/null
+sleep 3
+[ "$(q "SELECT count(*) FROM tasks WHERE state = 'queued'")" = 3 ] || fail "tasks for offline agents did not wait"
+wait_sql "SELECT state FROM tasks WHERE eid = '${AGENT_PREFIX}9999'" expired 10
+[ "$(q "SELECT count(*) FROM tasks WHERE eid = '${AGENT_PREFIX}9999' AND sent_at IS NOT NULL")" = 0 ] \
+  || fail "expired task was sent"
+
+start_sim s1 3
+wait_sql "SELECT count(*) FROM tasks WHERE state = 'done' AND result->>'type' = 'get_resp'" 3 40
+# They ran after onboarding.
+[ "$(q "SELECT count(*) FROM tasks t JOIN agents a USING (eid) WHERE t.state = 'done'
+  AND t.sent_at >= a.onboarded_at")" = 3 ] || fail "a task ran before its agent was onboarded"
+[ "$(q "SELECT state FROM tasks WHERE eid = '${AGENT_PREFIX}9999'")" = expired ] || fail "expired task changed"
+stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
+log "ok"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# TLS with client certificates: a private mosquitto with a TLS listener that
+# requires a client certificate signed by the test CA (made by
+# make-test-certs.sh with the openssl command). uspc connects with its
+# certificate, agents with theirs; onboarding and a task work end to end.
+# Without a client certificate the daemon cannot connect.
+. "$(dirname "$0")/lib.sh"
+
+AGENTS=2
+new_db "core_tls"
+CERTS=$W/certs
+USPC_TEST_CONTROLLER_EID=$CTL_EID "$USPC_SOURCE_DIR/tests/integration/make-test-certs.sh" "$CERTS" \
+  "$(agent 0)" "$(agent 1)" >/dev/null
+free_port() {
+  local p
+  for _ in $(seq 50); do
+    p=$((20000 + RANDOM % 30000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+  fail "no free port"
+}
+PORT=$(free_port)
+USER_LINE="# not root"
+if [ "$(id -u)" = 0 ]; then
+  USER_LINE="user mosquitto"
+  chown -R mosquitto "$CERTS"
+  chmod 755 "$CERTS"
+fi
+cat >"$W/mosquitto-tls.conf" <<CONF
+per_listener_settings false
+listener $PORT 127.0.0.1
+cafile $CERTS/ca.crt
+certfile $CERTS/broker.crt
+keyfile $CERTS/broker.key
+require_certificate true
+use_identity_as_username true
+allow_anonymous false
+persistence false
+log_dest stderr
+$USER_LINE
+CONF
+mosquitto -c "$W/mosquitto-tls.conf" >"$W/mosquitto.log" 2>&1 &
+PIDS+=("$!")
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
+URL="mqtts://127.0.0.1:$PORT"
+
+# Without a client certificate: refused, the daemon keeps retrying.
+"$USPC" --db "$DB_URL" --endpoint-id "$CTL_EID" --node-id "$T-nocert" --mqtt "$URL" \
+  --mqtt-ca-file "$CERTS/ca.crt" >"$W/nocert.log" 2>&1 &
+NOCERT=$!
+PIDS+=("$NOCERT")
+sleep 3
+grep -q 'MQTT connected' "$W/nocert.log" && fail "connected without a client certificate"
+stop_pid "$NOCERT" || true
+
+start_uspc d1 --mqtt "$URL" --mqtt-ca-file "$CERTS/ca.crt" \
+  --mqtt-cert-file "$CERTS/controller.crt" --mqtt-key-file "$CERTS/controller.key"
+start_sim s1 $AGENTS --broker "$URL" --cafile "$CERTS/ca.crt" \
+  --certfile "$CERTS/agent1.crt" --keyfile "$CERTS/agent1.key"
+wait_sql "SELECT count(*) FROM agents WHERE onboarded_at IS NOT NULL AND manufacturer <> ''" $AGENTS 40
+add_tasks get '{"param_paths":["Device.DeviceInfo.SerialNumber"]}' 0 $((AGENTS - 1))
+wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $AGENTS 20
+stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
+log "ok"

@@ -1,0 +1,254 @@
+/*
+ * test_mtp_broker.c — the MQTT transport against brokers this test starts
+ * itself (private mosquitto on free 127.0.0.1 ports, in USPC_TEST_WORK_DIR):
+ * the CONNECT packet carries the usp-endpoint-id user property (checked on
+ * the wire), a broker restart is survived (reconnect, resubscribe, queued
+ * publishes delivered), and TLS with client certificates works — and is
+ * refused without a client certificate or with the wrong CA.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "mtp_itest.h"
+
+static char g_work[512];
+static char g_src[512];
+
+static struct mqtt_mtp *new_mtp(const char *url, const char *reply, const char *const *subs,
+				size_t n_subs, const char *ca, const char *cert, const char *key)
+{
+	struct mqtt_mtp_config c;
+	struct uspc_err err = { 0 };
+	struct mqtt_mtp *m;
+
+	mqtt_mtp_config_init(&c);
+	c.broker_url = url;
+	c.endpoint_id = "self::mtp-broker-test";
+	c.response_topic = reply;
+	c.sub_topics = subs;
+	c.n_sub_topics = n_subs;
+	c.ca_file = ca;
+	c.cert_file = cert;
+	c.key_file = key;
+	c.reconnect_min_ms = 100;
+	c.reconnect_max_ms = 1000;
+	c.connect_timeout_s = 3;
+	m = mqtt_mtp_new(&c, &err);
+	if (!m)
+		fail_msg("mqtt_mtp_new: %s", err.msg);
+	assert_int_equal(mqtt_mtp_start(m), 0);
+	return m;
+}
+
+/* A fake broker reads the CONNECT packet: MQTT 5 with the user property. */
+static void test_connect_user_property(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), cfd;
+	char url[64];
+	uint8_t buf[4096];
+	size_t got = 0;
+	struct pollfd pfd;
+	struct mqtt_mtp *m;
+	static const char want_prop[] = "\x00\x0f" "usp-endpoint-id" "\x00\x15" "self::mtp-broker-test";
+
+	assert_true(lfd >= 0);
+	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&a, &al), 0);
+	assert_int_equal(listen(lfd, 4), 0);
+	snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", ntohs(a.sin_port));
+	m = new_mtp(url, "t/reply", NULL, 0, NULL, NULL, NULL);
+	pfd = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	assert_int_equal(poll(&pfd, 1, 5000), 1);
+	cfd = accept(lfd, NULL, NULL);
+	assert_true(cfd >= 0);
+	while (got < sizeof(buf)) {
+		ssize_t n;
+
+		pfd = (struct pollfd){ .fd = cfd, .events = POLLIN };
+		if (poll(&pfd, 1, 1000) != 1)
+			break;
+		n = read(cfd, buf + got, sizeof(buf) - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got > 2 && got >= 2u + buf[1] && buf[1] < 128)
+			break;
+	}
+	assert_true(got > 12);
+	assert_int_equal(buf[0], 0x10);             /* CONNECT */
+	assert_memory_equal(buf + 4, "MQTT", 4);    /* short remaining length */
+	assert_int_equal(buf[8], 5);                /* protocol level 5 */
+	assert_int_equal(buf[9] & 0x02, 0x02);      /* clean start */
+	assert_non_null(memmem(buf, got, "\x26", 1));
+	assert_non_null(memmem(buf, got, want_prop, sizeof(want_prop) - 1));
+	close(cfd);
+	close(lfd);
+	mqtt_mtp_free(m);
+}
+
+static void test_broker_restart(void **state)
+{
+	enum { QUEUED = 50 };
+	struct itest_broker b = { 0 };
+	struct itest_peer peer = { 0 };
+	const char *subs[1] = { "rs/controller" };
+	const char *peer_subs[1] = { "rs/agent" };
+	struct mqtt_mtp_event ev;
+	struct mqtt_mtp_stats st;
+	struct mqtt_mtp *m;
+	char dir[600], url[64];
+	int seen[QUEUED] = { 0 }, skipped = 0;
+
+	snprintf(dir, sizeof(dir), "%s/restart", g_work);
+	mkdir(dir, 0755);
+	assert_int_equal(itest_broker_start(&b, dir, "listener @PORT@ 127.0.0.1\nallow_anonymous true", 1), 0);
+	snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", b.port);
+	/* 3.1.1 peer with a persistent session: it survives the restart. */
+	assert_int_equal(itest_peer_start(&peer, b.port, "mtp-rs-peer", 0, 0, peer_subs, 1), 0);
+	m = new_mtp(url, "rs/reply", subs, 1, NULL, NULL, NULL);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, NULL), 1);
+	mqtt_mtp_event_fini(&ev);
+
+	itest_broker_stop(&b);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_DISCONNECTED, 10000, &ev, NULL), 1);
+	assert_false(mqtt_mtp_is_connected(m));
+	mqtt_mtp_event_fini(&ev);
+	for (int i = 0; i < QUEUED; i++) {
+		char p[16];
+		int l = snprintf(p, sizeof(p), "%d", i);
+
+		assert_int_equal(mqtt_mtp_publish(m, "rs/agent", p, (size_t)l, 0), 0);
+	}
+	mqtt_mtp_get_stats(m, &st);
+	assert_int_equal(st.out_queue_depth, QUEUED);
+
+	usleep(300000); /* a few failed reconnects */
+	assert_int_equal(itest_broker_start(&b, b.dir, b.listener, 1), 0);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, &skipped), 1);
+	mqtt_mtp_event_fini(&ev);
+	mqtt_mtp_get_stats(m, &st);
+	assert_true(st.reconnects >= 1);
+	assert_true(st.connect_failures >= 1);
+
+	/* Queued publishes flow (the core pumps after CONNECTED), each once. */
+	for (int64_t end = itest_now_ms() + 15000; itest_now_ms() < end;) {
+		mqtt_mtp_pump(m);
+		if (itest_peer_wait(&peer, QUEUED, 100) >= QUEUED)
+			break;
+	}
+	assert_int_equal(itest_peer_wait(&peer, QUEUED, 0), QUEUED);
+	for (int i = 0; i < QUEUED; i++)
+		seen[atoi((const char *)peer.msgs[i].payload)]++;
+	for (int i = 0; i < QUEUED; i++)
+		assert_int_equal(seen[i], 1);
+	/* Resubscribed: a message to the controller topic arrives. */
+	assert_int_equal(itest_peer_wait_subscribed(&peer, 2, 10000), 0);
+	assert_int_equal(itest_peer_publish(&peer, "rs/controller", "after", 5, NULL, NULL, NULL), 0);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_MESSAGE, 5000, &ev, NULL), 1);
+	assert_int_equal(ev.len, 5);
+	assert_memory_equal(ev.payload, "after", 5);
+	mqtt_mtp_event_fini(&ev);
+	mqtt_mtp_free(m);
+	itest_peer_stop(&peer);
+	itest_broker_stop(&b);
+}
+
+static void make_certs(const char *dir)
+{
+	char cmd[1400];
+
+	snprintf(cmd, sizeof(cmd), "'%s/tests/integration/make-test-certs.sh' '%s' >/dev/null", g_src, dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void test_tls_client_cert(void **state)
+{
+	struct itest_broker b = { 0 };
+	char dir[600], wrong[600], listener[2048], url[64];
+	char ca[700], cert[700], key[700], bad_ca[700];
+	const char *subs[1] = { "tls/controller" };
+	struct mqtt_mtp_event ev;
+	struct mqtt_mtp_stats st;
+	struct mqtt_mtp *m;
+
+	snprintf(dir, sizeof(dir), "%s/tls", g_work);
+	snprintf(wrong, sizeof(wrong), "%s/tls-other-ca", g_work);
+	make_certs(dir);
+	make_certs(wrong);
+	snprintf(listener, sizeof(listener),
+		 "listener @PORT@ 127.0.0.1\ncafile %s/ca.crt\ncertfile %s/broker.crt\nkeyfile %s/broker.key\n"
+		 "require_certificate true\nuse_identity_as_username true\nallow_anonymous false",
+		 dir, dir, dir);
+	assert_int_equal(itest_broker_start(&b, dir, listener, 0), 0);
+	snprintf(url, sizeof(url), "mqtts://127.0.0.1:%d", b.port);
+	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
+	snprintf(cert, sizeof(cert), "%s/controller.crt", dir);
+	snprintf(key, sizeof(key), "%s/controller.key", dir);
+	snprintf(bad_ca, sizeof(bad_ca), "%s/ca.crt", wrong);
+
+	/* mTLS: connects, subscribes, a publish to itself comes back. */
+	m = new_mtp(url, "tls/reply", subs, 1, ca, cert, key);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, NULL), 1);
+	mqtt_mtp_event_fini(&ev);
+	assert_int_equal(mqtt_mtp_publish(m, "tls/controller", "sealed", 6, 0), 0);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_MESSAGE, 5000, &ev, NULL), 1);
+	assert_memory_equal(ev.payload, "sealed", 6);
+	assert_string_equal(ev.content_type, "usp.msg");
+	assert_string_equal(ev.response_topic, "tls/reply");
+	mqtt_mtp_event_fini(&ev);
+	mqtt_mtp_free(m);
+
+	/* No client certificate: the broker refuses the handshake. */
+	m = new_mtp(url, "tls/reply", subs, 1, ca, NULL, NULL);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 3000, &ev, NULL), 0);
+	mqtt_mtp_get_stats(m, &st);
+	assert_true(st.connect_failures >= 1);
+	assert_int_equal(st.connects, 0);
+	mqtt_mtp_free(m);
+
+	/* The broker's certificate does not verify against another CA. */
+	m = new_mtp(url, "tls/reply", subs, 1, bad_ca, cert, key);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 3000, &ev, NULL), 0);
+	mqtt_mtp_get_stats(m, &st);
+	assert_true(st.connect_failures >= 1);
+	assert_int_equal(st.connects, 0);
+	mqtt_mtp_free(m);
+	itest_broker_stop(&b);
+}
+
+int main(void)
+{
+	const char *work = getenv("USPC_TEST_WORK_DIR");
+	const char *src = getenv("USPC_SOURCE_DIR");
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_connect_user_property),
+		cmocka_unit_test(test_broker_restart),
+		cmocka_unit_test(test_tls_client_cert),
+	};
+
+	if (!work || !*work || !src || !*src) {
+		fprintf(stderr, "test_mtp_broker: needs USPC_TEST_WORK_DIR and USPC_SOURCE_DIR\n");
+		return 1;
+	}
+	snprintf(g_work, sizeof(g_work), "%s", work);
+	snprintf(g_src, sizeof(g_src), "%s", src);
+	mkdir(g_work, 0755);
+	log_set_level(getenv("USPC_TEST_VERBOSE") ? LOG_LVL_DEBUG : LOG_LVL_ERROR);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,148 @@
+/*
+ * test_store_schema.c — migrations against a real PostgreSQL: applied once,
+ * idempotent, safe when several connections migrate at once, refused on a
+ * newer schema; connection errors are reported without the password.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store_conn.h"
+#include "store_schema.h"
+#include "test_store_common.h"
+
+static void migrate_twice_is_idempotent(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	int applied = -1, version = -1;
+	tdb_create(&t, "schema1"); /* applies everything once */
+	assert_int_equal(store_schema_version(t.c, &version, &err), 0);
+	assert_int_equal(version, store_schema_latest());
+	assert_int_equal(store_schema_migrate(t.c, &applied, &err), 0);
+	assert_int_equal(applied, 0);
+	assert_int_equal(store_schema_migrate(t.c, &applied, &err), 0);
+	assert_int_equal(applied, 0);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM schema_migrations"), store_schema_latest());
+	/* The tables the store needs exist. */
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM pg_tables WHERE tablename IN ('agents',"
+				 "'agent_subscriptions','snapshot','notifications','tasks',"
+				 "'operation_results','daemons')"), 7);
+	tdb_drop(&t);
+}
+
+static void fresh_database_reports_version_zero(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	int version = -1, applied = -1;
+	tdb_create(&t, "schema0");
+	tdb_exec(t.c, "DROP TABLE schema_migrations");
+	assert_int_equal(store_schema_version(t.c, &version, &err), 0);
+	assert_int_equal(version, 0);
+	/* With the record gone, migration 1 would run again and fail on the
+	 * existing tables: the transaction rolls back and reports it. */
+	assert_true(store_schema_migrate(t.c, &applied, &err) < 0);
+	assert_int_equal(err.code, STORE_E_DB);
+	assert_non_null(strstr(err.msg, "already exists"));
+	/* ... and its CREATE TABLE schema_migrations was rolled back too. */
+	assert_int_equal(tdb_int(t.c, "SELECT (to_regclass('schema_migrations') IS NULL)::int"), 1);
+	tdb_drop(&t);
+}
+
+static void newer_schema_is_refused(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	tdb_create(&t, "schema2");
+	tdb_exec(t.c, "INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')");
+	assert_int_equal(store_schema_migrate(t.c, NULL, &err), STORE_E_SCHEMA);
+	assert_non_null(strstr(err.msg, "9999"));
+	/* Nothing was changed and the connection is usable (no open transaction). */
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM schema_migrations"),
+			 store_schema_latest() + 1);
+	tdb_drop(&t);
+}
+
+struct racer {
+	const char *conninfo;
+	int rc, applied;
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+	struct uspc_err err = { 0 };
+	PGconn *c = NULL;
+	struct store_conn_opts o = { .conninfo = r->conninfo };
+	r->rc = store_conn_open(&o, &c, &err);
+	if (r->rc == 0)
+		r->rc = store_schema_migrate(c, &r->applied, &err);
+	PQfinish(c);
+	return NULL;
+}
+
+static void concurrent_migrations_serialise(void **state)
+{
+	struct tdb t;
+	tdb_create(&t, "schema3");
+	/* Start from an empty database again, then let 4 connections race. */
+	tdb_exec(t.c, "DROP SCHEMA public CASCADE");
+	tdb_exec(t.c, "CREATE SCHEMA public");
+	pthread_t th[4];
+	struct racer r[4];
+	for (int i = 0; i < 4; i++) {
+		r[i] = (struct racer){ .conninfo = t.conninfo, .rc = -1, .applied = -1 };
+		pthread_create(&th[i], NULL, race, &r[i]);
+	}
+	int total = 0;
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(r[i].rc, 0);
+		total += r[i].applied;
+	}
+	assert_int_equal(total, store_schema_latest()); /* each migration applied once */
+	tdb_drop(&t);
+}
+
+static void bad_password_file_is_reported(void **state)
+{
+	struct uspc_err err = { 0 };
+	PGconn *c = NULL;
+	struct store_conn_opts o = { .conninfo = getenv("USPC_DB"),
+				     .password_file = "/nonexistent/uspc-pw" };
+	unsetenv("USPC_DB_PASSWORD");
+	unsetenv("USPC_DB_PASSWORD_FILE");
+	assert_int_equal(store_conn_open(&o, &c, &err), STORE_E_ARG);
+	assert_null(c);
+	assert_non_null(strstr(err.msg, "/nonexistent/uspc-pw"));
+}
+
+static void wrong_password_fails_without_leaking_it(void **state)
+{
+	struct uspc_err err = { 0 };
+	PGconn *c = NULL;
+	struct store_conn_opts o = { .conninfo = getenv("USPC_DB"),
+				     .password = "sekrit-Zq9-not-the-password" };
+	assert_int_equal(store_conn_open(&o, &c, &err), STORE_E_CONN);
+	assert_null(c);
+	assert_null(strstr(err.msg, "sekrit-Zq9"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(migrate_twice_is_idempotent),
+		cmocka_unit_test(fresh_database_reports_version_zero),
+		cmocka_unit_test(newer_schema_is_refused),
+		cmocka_unit_test(concurrent_migrations_serialise),
+		cmocka_unit_test(bad_password_file_is_reported),
+		cmocka_unit_test(wrong_password_fails_without_leaking_it),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

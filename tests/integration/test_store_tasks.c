@@ -1,0 +1,377 @@
+/*
+ * test_store_tasks.c — the task feeder against a real PostgreSQL: two
+ * feeders never hand out the same task, only online (and onboarded) agents
+ * get tasks, lost tasks are re-queued by the lease or by a restart and fail
+ * after max_attempts, queued tasks expire, cancel, and results written by a
+ * daemon that lost its lease are ignored.
+ */
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store_query.h"
+#include "store_tasks.h"
+#include "store_writer.h"
+#include "test_store_common.h"
+
+/* n agents "ag::0".."ag::n-1", online and onboarded. */
+static void make_agents(PGconn *c, int n, int online, int onboarded)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO agents (eid, online, online_since, onboarded_at)"
+		 " SELECT 'ag::' || i, %s, now() - interval '1 minute', %s"
+		 " FROM generate_series(0, %d) i",
+		 online ? "true" : "false", onboarded ? "now()" : "NULL", n - 1);
+	tdb_exec(c, sql);
+}
+
+static void insert_tasks(PGconn *c, int agents, int per_agent, int64_t expires_ms, int64_t *ids)
+{
+	struct uspc_err err = { 0 };
+	char **eids = calloc((size_t)(agents * per_agent), sizeof(char *));
+	for (int i = 0; i < agents * per_agent; i++) {
+		eids[i] = malloc(32);
+		snprintf(eids[i], 32, "ag::%d", i % agents);
+	}
+	struct store_task_spec spec = { .op = "get", .batch_id = "b1", .expires_in_ms = expires_ms,
+					.request_json = "{\"param_paths\":[\"Device.DeviceInfo.\"]}" };
+	int rc = store_query_insert_tasks(c, (const char *const *)eids, (size_t)(agents * per_agent),
+					  &spec, ids, &err);
+	if (rc < 0)
+		fprintf(stderr, "insert: %s\n", err.msg);
+	assert_int_equal(rc, 0);
+	store_strv_free(eids, (size_t)(agents * per_agent));
+}
+
+static struct store_tasks *feeder(const struct tdb *t, const char *node, int lease_ms)
+{
+	struct uspc_err err = { 0 };
+	struct store_tasks *f = NULL;
+	struct store_tasks_opts o = { .conn = tdb_opts(t), .node_id = node, .poll_ms = 200,
+				      .heartbeat_ms = 200, .lease_ms = lease_ms, .claim_batch = 50,
+				      .max_in_flight = 100, .require_onboarded = 1 };
+	assert_int_equal(store_tasks_start(&o, &f, &err), 0);
+	return f;
+}
+
+/* Take up to max tasks within timeout_ms (as a core thread would). */
+static int take(struct store_tasks *f, struct store_task **out, int max, int timeout_ms)
+{
+	int n = 0;
+	for (int waited = 0; n < max && waited < timeout_ms; waited += 20) {
+		struct pollfd p = { .fd = store_tasks_fd(f), .events = POLLIN };
+		poll(&p, 1, 20);
+		struct store_task *t;
+		while (n < max && store_tasks_next(f, &t) == 0)
+			out[n++] = t;
+	}
+	return n;
+}
+
+/* ---- two feeders, 1,000 tasks -------------------------------------------- */
+
+#define NTASKS 1000
+
+struct consumer {
+	const struct tdb *t;
+	const char *node;
+	int *seen;           /* per task id, shared */
+	pthread_mutex_t *mu;
+	int got;
+};
+
+static void *consume(void *arg)
+{
+	struct consumer *c = arg;
+	struct uspc_err err = { 0 };
+	struct store_tasks *f = feeder(c->t, c->node, 15000);
+	struct store_writer *w = NULL;
+	struct store_writer_opts wo = { .conn = tdb_opts(c->t), .node_id = c->node };
+	store_writer_start(&wo, &w, &err);
+	int idle = 0;
+	while (idle < 1500) {
+		struct pollfd p = { .fd = store_tasks_fd(f), .events = POLLIN };
+		if (poll(&p, 1, 50) <= 0) {
+			idle += 50;
+			continue;
+		}
+		struct store_task *t;
+		while (store_tasks_next(f, &t) == 0) {
+			idle = 0;
+			pthread_mutex_lock(c->mu);
+			c->seen[t->id]++;
+			pthread_mutex_unlock(c->mu);
+			c->got++;
+			struct store_task_result r = { .task_id = t->id, .msg_id = "m",
+						       .result_json = "{}" };
+			while (store_writer_task_result(w, &r, &err) == STORE_E_FULL)
+				tdb_sleep_ms(1);
+			store_task_free(t);
+		}
+		store_tasks_set_in_flight(f, 0);
+	}
+	store_writer_stop(w, 10000);
+	store_tasks_stop(f);
+	return NULL;
+}
+
+static void two_feeders_never_share_a_task(void **state)
+{
+	struct tdb t;
+	tdb_create(&t, "tk2");
+	make_agents(t.c, 100, 1, 1);
+	int64_t *ids = calloc(NTASKS, sizeof(*ids));
+	insert_tasks(t.c, 100, NTASKS / 100, 0, ids);
+	int64_t max_id = ids[NTASKS - 1];
+	int *seen = calloc((size_t)max_id + 1, sizeof(int));
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct consumer a = { &t, "node-a", seen, &mu, 0 }, b = { &t, "node-b", seen, &mu, 0 };
+	pthread_t ta, tb;
+	pthread_create(&ta, NULL, consume, &a);
+	pthread_create(&tb, NULL, consume, &b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	for (int i = 0; i < NTASKS; i++)
+		assert_int_equal(seen[ids[i]], 1);
+	assert_int_equal(a.got + b.got, NTASKS);
+	assert_true(a.got > 0 && b.got > 0); /* the work was shared */
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'done'"
+				 " AND attempts = 1"), NTASKS);
+	fprintf(stderr, "feeder a took %d, feeder b took %d\n", a.got, b.got);
+	free(seen);
+	free(ids);
+	tdb_drop(&t);
+}
+
+/* ---- who gets tasks ------------------------------------------------------ */
+
+static void only_online_onboarded_agents_get_tasks(void **state)
+{
+	struct tdb t;
+	struct store_task *got[16];
+	tdb_create(&t, "tkon");
+	make_agents(t.c, 1, 0, 0); /* ag::0 offline */
+	insert_tasks(t.c, 1, 3, 0, NULL);
+	struct store_tasks *f = feeder(&t, "node-o", 15000);
+	assert_int_equal(take(f, got, 16, 600), 0);
+	/* Online but not onboarded since it came online: still nothing. */
+	tdb_exec(t.c, "UPDATE agents SET online = true, online_since = now(),"
+		 " onboarded_at = now() - interval '1 hour'");
+	store_tasks_kick(f);
+	assert_int_equal(take(f, got, 16, 600), 0);
+	tdb_exec(t.c, "UPDATE agents SET onboarded_at = now()");
+	store_tasks_kick(f);
+	int n = take(f, got, 3, 3000);
+	assert_int_equal(n, 3);
+	int64_t prev = 0;
+	for (int i = 0; i < n; i++) {
+		assert_string_equal(got[i]->eid, "ag::0");
+		assert_string_equal(got[i]->op, "get");
+		assert_non_null(strstr(got[i]->request_json, "Device.DeviceInfo."));
+		assert_string_equal(got[i]->batch_id, "b1");
+		assert_int_equal(got[i]->attempts, 1);
+		assert_true(got[i]->id > prev); /* oldest first */
+		prev = got[i]->id;
+		store_task_free(got[i]);
+	}
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'"
+				 " AND claimed_by = 'node-o' AND sent_at IS NOT NULL"), 3);
+	store_tasks_stop(f);
+	tdb_drop(&t);
+}
+
+static void in_flight_limit_throttles_claims(void **state)
+{
+	struct tdb t;
+	struct store_task *got[64];
+	tdb_create(&t, "tkfl");
+	make_agents(t.c, 10, 1, 1);
+	insert_tasks(t.c, 10, 5, 0, NULL);
+	struct uspc_err err = { 0 };
+	struct store_tasks *f = NULL;
+	struct store_tasks_opts o = { .conn = tdb_opts(&t), .node_id = "node-t", .poll_ms = 100,
+				      .max_in_flight = 8, .claim_batch = 3, .require_onboarded = 1 };
+	assert_int_equal(store_tasks_start(&o, &f, &err), 0);
+	int n = take(f, got, 64, 800);
+	assert_int_equal(n, 8);
+	store_tasks_set_in_flight(f, 8); /* the core holds them all */
+	assert_int_equal(take(f, got + n, 64 - n, 500), 0);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'"), 8);
+	store_tasks_set_in_flight(f, 3); /* five finished */
+	int more = take(f, got + n, 64 - n, 1000);
+	assert_int_equal(more, 5);
+	for (int i = 0; i < n + more; i++)
+		store_task_free(got[i]);
+	store_tasks_stop(f);
+	tdb_drop(&t);
+}
+
+/* ---- leases -------------------------------------------------------------- */
+
+static void dead_daemon_tasks_are_requeued_once(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	struct store_task *got[16];
+	tdb_create(&t, "tkls");
+	make_agents(t.c, 1, 1, 1);
+	insert_tasks(t.c, 1, 4, 0, NULL);
+	/* Daemon A claims the tasks, its core takes them, then A dies
+	 * (heartbeat stops) without results. */
+	struct store_tasks *a = feeder(&t, "node-a", 1000);
+	assert_int_equal(take(a, got, 4, 2000), 4);
+	int64_t lost_id = got[0]->id;
+	for (int i = 0; i < 4; i++)
+		store_task_free(got[i]);
+	store_tasks_stop(a);
+	/* Daemon B frees them after A's lease (1 s) and claims them again. */
+	struct store_tasks *b = feeder(&t, "node-b", 1000);
+	int n = take(b, got, 4, 5000);
+	assert_int_equal(n, 4);
+	for (int i = 0; i < n; i++) {
+		assert_int_equal(got[i]->attempts, 2);
+		store_task_free(got[i]);
+	}
+	struct store_tasks_stats st;
+	store_tasks_stats(b, &st);
+	assert_int_equal(st.requeued, 4);
+	/* A late result from A (it was only partitioned) is ignored; B's lands. */
+	struct store_writer *wa = NULL, *wb = NULL;
+	struct store_writer_opts oa = { .conn = tdb_opts(&t), .node_id = "node-a" };
+	struct store_writer_opts ob = { .conn = tdb_opts(&t), .node_id = "node-b" };
+	assert_int_equal(store_writer_start(&oa, &wa, &err), 0);
+	assert_int_equal(store_writer_start(&ob, &wb, &err), 0);
+	struct store_task_result ra = { .task_id = lost_id, .failed = 1, .error_message = "from A" };
+	struct store_task_result rb = { .task_id = lost_id, .result_json = "{\"from\":\"B\"}" };
+	assert_int_equal(store_writer_task_result(wa, &ra, &err), 0);
+	assert_int_equal(store_writer_flush(wa, 5000), 0);
+	assert_int_equal(store_writer_task_result(wb, &rb, &err), 0);
+	assert_int_equal(store_writer_flush(wb, 5000), 0);
+	char sql[256];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM tasks WHERE id = %lld AND state = 'done'"
+		 " AND result->>'from' = 'B'", (long long)lost_id);
+	assert_int_equal(tdb_int(t.c, sql), 1);
+	store_writer_stop(wa, 1000);
+	store_writer_stop(wb, 1000);
+	store_tasks_stop(b);
+	tdb_drop(&t);
+}
+
+static void restarted_daemon_requeues_its_own_tasks(void **state)
+{
+	struct tdb t;
+	struct store_task *got[16];
+	tdb_create(&t, "tkrs");
+	make_agents(t.c, 1, 1, 1);
+	insert_tasks(t.c, 1, 2, 0, NULL);
+	struct store_tasks *a = feeder(&t, "node-r", 60000);
+	assert_int_equal(take(a, got, 2, 2000), 2);
+	store_task_free(got[0]);
+	store_task_free(got[1]);
+	store_tasks_stop(a); /* "kill -9": the core's two tasks stay 'sent' */
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'"), 2);
+	/* Same node id again: no need to wait for the 60 s lease. */
+	a = feeder(&t, "node-r", 60000);
+	assert_int_equal(take(a, got, 2, 3000), 2);
+	assert_int_equal(got[0]->attempts, 2);
+	store_task_free(got[0]);
+	store_task_free(got[1]);
+	store_tasks_stop(a);
+	/* Third run with max_attempts 2: the tasks fail instead of looping forever. */
+	struct uspc_err err = { 0 };
+	struct store_tasks_opts o = { .conn = tdb_opts(&t), .node_id = "node-r", .poll_ms = 200,
+				      .max_attempts = 2, .require_onboarded = 1 };
+	assert_int_equal(store_tasks_start(&o, &a, &err), 0);
+	assert_int_equal(take(a, got, 16, 800), 0);
+	store_tasks_stop(a);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'failed'"
+				 " AND error_code = 7003 AND error_message LIKE 'daemon node-r restarted%'"
+				 " AND finished_at IS NOT NULL"), 2);
+	tdb_drop(&t);
+}
+
+static void unstarted_tasks_are_released_at_stop(void **state)
+{
+	struct tdb t;
+	tdb_create(&t, "tkrl");
+	make_agents(t.c, 1, 1, 1);
+	insert_tasks(t.c, 1, 3, 0, NULL);
+	struct store_tasks *a = feeder(&t, "node-s", 60000);
+	/* Wait until the feeder has claimed them, but never take them. */
+	assert_int_equal(tdb_wait_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'", 3,
+				      3000), 3);
+	store_tasks_stop(a);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'queued'"
+				 " AND attempts = 0 AND claimed_by IS NULL"), 3);
+	tdb_drop(&t);
+}
+
+/* ---- expiry and cancel ----------------------------------------------------- */
+
+static void queued_tasks_expire_and_notify(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	int64_t ids[2];
+	tdb_create(&t, "tkex");
+	make_agents(t.c, 1, 0, 0); /* offline: the tasks wait */
+	PGconn *l = NULL;
+	struct store_conn_opts o = tdb_opts(&t);
+	assert_int_equal(store_conn_open(&o, &l, &err), 0);
+	assert_int_equal(store_query_listen_done(l, &err), 0);
+	insert_tasks(t.c, 1, 1, 300, &ids[0]);
+	insert_tasks(t.c, 1, 1, 0, &ids[1]); /* never expires */
+	struct store_tasks *f = feeder(&t, "node-e", 15000);
+	int64_t done[8];
+	size_t n = 0;
+	for (int i = 0; i < 40 && n == 0; i++)
+		assert_int_equal(store_query_wait_done(l, 100, done, 8, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(done[0], ids[0]);
+	cJSON *j = NULL;
+	assert_int_equal(store_query_task_status(t.c, ids, 2, &j, &err), 0);
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 0), "state")->valuestring,
+			    "expired");
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(j, 1), "state")->valuestring,
+			    "queued");
+	cJSON_Delete(j);
+	struct store_tasks_stats st;
+	store_tasks_stats(f, &st);
+	assert_int_equal(st.expired, 1);
+	/* Cancel the other one: canceled, announced; a second cancel changes nothing. */
+	size_t canceled = 0;
+	assert_int_equal(store_query_cancel(t.c, &ids[1], 1, NULL, &canceled, &err), 0);
+	assert_int_equal(canceled, 1);
+	assert_int_equal(store_query_cancel(t.c, NULL, 0, "b1", &canceled, &err), 0);
+	assert_int_equal(canceled, 0);
+	n = 0;
+	for (int i = 0; i < 20 && n == 0; i++)
+		assert_int_equal(store_query_wait_done(l, 100, done, 8, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(done[0], ids[1]);
+	PQfinish(l);
+	store_tasks_stop(f);
+	tdb_drop(&t);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(two_feeders_never_share_a_task),
+		cmocka_unit_test(only_online_onboarded_agents_get_tasks),
+		cmocka_unit_test(in_flight_limit_throttles_claims),
+		cmocka_unit_test(dead_daemon_tasks_are_requeued_once),
+		cmocka_unit_test(restarted_daemon_requeues_its_own_tasks),
+		cmocka_unit_test(unstarted_tasks_are_released_at_stop),
+		cmocka_unit_test(queued_tasks_expire_and_notify),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

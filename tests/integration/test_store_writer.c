@@ -1,0 +1,351 @@
+/*
+ * test_store_writer.c — the writer thread against a real PostgreSQL: each op
+ * kind lands in its table, ops are batched, duplicates and stale results are
+ * ignored, a bad op is rejected alone, a full queue refuses with
+ * STORE_E_FULL and recovers.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "store_writer.h"
+#include "test_store_common.h"
+
+struct fx {
+	struct tdb t;
+	struct store_writer *w;
+};
+
+static int setup(void **state)
+{
+	static int n;
+	char tag[16];
+	struct fx *f = calloc(1, sizeof(*f));
+	struct uspc_err err = { 0 };
+	snprintf(tag, sizeof(tag), "w%d", n++);
+	tdb_create(&f->t, tag);
+	struct store_writer_opts o = { .conn = tdb_opts(&f->t), .node_id = "node-a" };
+	if (store_writer_start(&o, &f->w, &err) < 0) {
+		fprintf(stderr, "writer start: %s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	store_writer_stop(f->w, 5000);
+	tdb_drop(&f->t);
+	free(f);
+	return 0;
+}
+
+static void flush(struct fx *f)
+{
+	assert_int_equal(store_writer_flush(f->w, 10000), 0);
+}
+
+static void agent_state_and_device_info(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	struct store_agent_state on = { .eid = "os::1", .online = 1, .reply_topic = "usp/agent/1",
+					 .mqtt_version = 5, .usp_versions = "1.3,1.4",
+					 .at_us = 1700000000000000 };
+	assert_int_equal(store_writer_agent_state(f->w, &on, &err), 0);
+	/* A later online event without a topic keeps the topic (same batch or not). */
+	struct store_agent_state again = { .eid = "os::1", .online = 1, .at_us = 1700000001000000 };
+	assert_int_equal(store_writer_agent_state(f->w, &again, &err), 0);
+	struct store_device_info d = { .eid = "os::1", .manufacturer = "Acme", .model_name = "X1",
+				       .software_version = "1.0" };
+	assert_int_equal(store_writer_device_info(f->w, &d, &err), 0);
+	struct store_device_info d2 = { .eid = "os::1", .software_version = "1.1", .onboarded = 1 };
+	assert_int_equal(store_writer_device_info(f->w, &d2, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'os::1' AND online"
+				 " AND reply_topic = 'usp/agent/1' AND mqtt_version = 5"
+				 " AND usp_versions = '1.3,1.4' AND manufacturer = 'Acme'"
+				 " AND model_name = 'X1' AND software_version = '1.1'"
+				 " AND onboarded_at IS NOT NULL"
+				 " AND last_seen = to_timestamp(1700000001)"), 1);
+	/* Offline, then an OLDER online event arrives late: stays offline. */
+	struct store_agent_state off = { .eid = "os::1", .online = 0, .at_us = 1700000005000000 };
+	assert_int_equal(store_writer_agent_state(f->w, &off, &err), 0);
+	flush(f);
+	struct store_agent_state late = { .eid = "os::1", .online = 1, .at_us = 1700000004000000 };
+	assert_int_equal(store_writer_agent_state(f->w, &late, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT online::int FROM agents WHERE eid = 'os::1'"), 0);
+}
+
+static void snapshot_upsert_delete_prefix(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	struct store_snapshot_row rows[] = {
+		{ "Device.DeviceInfo.SoftwareVersion", "1.0" },
+		{ "Device.IP.Interface.1.Enable", "true" },
+		{ "Device.IP.Interface.1.Name", "wan" },
+		{ "Device.IP.Interface.10.Name", "lan" },
+		{ "Device.X_quote\"back\\slash", "va\"l\\ue,{}" },
+	};
+	assert_int_equal(store_writer_snapshot(f->w, "sn::1", rows, 5, 0, &err), 0);
+	struct store_snapshot_row upd[] = { { "Device.DeviceInfo.SoftwareVersion", "2.0" },
+					    { "Device.IP.Interface.10.Name", NULL } };
+	assert_int_equal(store_writer_snapshot(f->w, "sn::1", upd, 2, 0, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'sn::1'"), 4);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE value = '2.0'"
+				 " AND path = 'Device.DeviceInfo.SoftwareVersion'"), 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE"
+				 " path = 'Device.X_quote\"back\\slash' AND value = 'va\"l\\ue,{}'"), 1);
+	/* Prefix delete removes Interface.1. but not Interface.10. (already gone) or others. */
+	assert_int_equal(store_writer_snapshot_delete_prefix(f->w, "sn::1", "Device.IP.Interface.1.",
+							     &err), 0);
+	assert_int_equal(store_writer_snapshot_delete_prefix(f->w, "sn::1", "Device.IP", &err),
+			 STORE_E_ARG);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'sn::1'"), 2);
+	/* Invalid UTF-8 from an agent is repaired, not refused. */
+	struct store_snapshot_row bad[] = { { "Device.Bad", "a\xff\xfe" "b" } };
+	assert_int_equal(store_writer_snapshot(f->w, "sn::1", bad, 1, 0, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE value = 'a??b'"), 1);
+}
+
+static void notifications_stored_once(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	struct store_notification n = { .eid = "nt::1", .msg_id = "m-1", .subscription_id = "uspc-boot",
+					.kind = "event", .path = "Device.Boot!",
+					.payload_json = "{\"event\":{\"event_name\":\"Boot!\"}}" };
+	for (int i = 0; i < 3; i++) /* retried Notify: same msg_id */
+		assert_int_equal(store_writer_notification(f->w, &n, &err), 0);
+	flush(f);
+	n.msg_id = "m-2";
+	n.kind = "value_change";
+	n.path = "Device.DeviceInfo.SoftwareVersion";
+	n.payload_json = NULL;
+	assert_int_equal(store_writer_notification(f->w, &n, &err), 0);
+	n.msg_id = "m-1"; /* retried again in a later batch */
+	assert_int_equal(store_writer_notification(f->w, &n, &err), 0);
+	n.kind = "bogus";
+	assert_int_equal(store_writer_notification(f->w, &n, &err), STORE_E_ARG);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid = 'nt::1'"), 2);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE msg_id = 'm-1'"
+				 " AND kind = 'event' AND payload->'event'->>'event_name' = 'Boot!'"), 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE msg_id = 'm-2'"
+				 " AND payload = '{}'::jsonb"), 1);
+}
+
+static void task_results_land_once_and_notify(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	tdb_exec(f->t.c, "INSERT INTO tasks (id, eid, op, request, state, claimed_by) VALUES"
+		 " (1, 'tk::1', 'get', '{}', 'sent', 'node-a'),"
+		 " (2, 'tk::1', 'get', '{}', 'sent', 'node-b'),"   /* another daemon's */
+		 " (3, 'tk::1', 'get', '{}', 'queued', NULL)");      /* re-queued meanwhile */
+	tdb_exec(f->t.c, "LISTEN uspc_task_done");
+	struct store_task_result r = { .task_id = 1, .msg_id = "req-1",
+				       .result_json = "{\"type\":\"get_resp\"}" };
+	assert_int_equal(store_writer_task_result(f->w, &r, &err), 0);
+	struct store_task_result again = { .task_id = 1, .failed = 1, .error_code = 7003,
+					   .error_message = "late duplicate" };
+	assert_int_equal(store_writer_task_result(f->w, &again, &err), 0);
+	r.task_id = 2;
+	assert_int_equal(store_writer_task_result(f->w, &r, &err), 0);
+	r.task_id = 3;
+	assert_int_equal(store_writer_task_result(f->w, &r, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM tasks WHERE id = 1 AND state = 'done'"
+				 " AND msg_id = 'req-1' AND result->>'type' = 'get_resp'"
+				 " AND finished_at IS NOT NULL AND error_code IS NULL"), 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM tasks WHERE id = 2 AND state = 'sent'"), 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM tasks WHERE id = 3 AND state = 'queued'"), 1);
+	struct store_writer_stats st;
+	store_writer_stats(f->w, &st);
+	assert_int_equal(st.task_results_stale, 3); /* duplicate of 1, and 2, and 3 */
+	/* NOTIFY uspc_task_done carried exactly task 1. */
+	PQconsumeInput(f->t.c);
+	PGnotify *nt = PQnotifies(f->t.c);
+	assert_non_null(nt);
+	assert_string_equal(nt->relname, "uspc_task_done");
+	assert_string_equal(nt->extra, "1");
+	PQfreemem(nt);
+	assert_null(PQnotifies(f->t.c));
+}
+
+static void oper_results_and_subscriptions(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	struct store_oper_result o = { .eid = "op::1", .command_key = "k1",
+				       .obj_path = "Device.IP.Diagnostics.", .command_name = "IPPing()",
+				       .state = "complete", .output_json = "{\"AverageResponseTime\":\"3\"}",
+				       .at_us = 1700000002000000 };
+	assert_int_equal(store_writer_oper_result(f->w, &o, &err), 0);
+	/* OperateResp processed after the completion: must not regress the state. */
+	o.state = "requested";
+	o.output_json = NULL;
+	o.at_us = 1700000003000000;
+	assert_int_equal(store_writer_oper_result(f->w, &o, &err), 0);
+	o.state = "weird";
+	assert_int_equal(store_writer_oper_result(f->w, &o, &err), STORE_E_ARG);
+	struct store_subscription s = { .eid = "op::1", .sub_id = "uspc-boot", .notif_type = "Event",
+					.reference_list = "Device.Boot!",
+					.instance_path = "Device.LocalAgent.Subscription.1.",
+					.enabled = 1 };
+	assert_int_equal(store_writer_subscription(f->w, &s, &err), 0);
+	s.sub_id = "uspc-vc";
+	assert_int_equal(store_writer_subscription(f->w, &s, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM operation_results WHERE eid = 'op::1'"
+				 " AND state = 'complete' AND output->>'AverageResponseTime' = '3'"), 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agent_subscriptions WHERE eid = 'op::1'"), 2);
+	s.removed = 1;
+	assert_int_equal(store_writer_subscription(f->w, &s, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agent_subscriptions WHERE eid = 'op::1'"
+				 " AND sub_id = 'uspc-boot' AND reference_list = 'Device.Boot!'"), 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agent_subscriptions WHERE eid = 'op::1'"), 1);
+}
+
+static void ops_are_batched(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	const int n = 20000;
+	char path[64], val[16];
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "Device.Bench.%d", i);
+		snprintf(val, sizeof(val), "%d", i);
+		struct store_snapshot_row row = { path, val };
+		int rc;
+		while ((rc = store_writer_snapshot(f->w, "bt::1", &row, 1, 0, &err)) == STORE_E_FULL)
+			tdb_sleep_ms(1);
+		assert_int_equal(rc, 0);
+	}
+	flush(f);
+	struct store_writer_stats st;
+	store_writer_stats(f->w, &st);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'bt::1'"), n);
+	assert_true(st.ops_written >= (uint64_t)n);
+	assert_true(st.batches < (uint64_t)n / 10); /* batching happened */
+	assert_int_equal(st.queue_ops, 0);
+	assert_int_equal(st.lag_ms, 0);
+}
+
+static void bad_op_is_rejected_alone(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	/* Hold the notifications table so the following ops share one batch. */
+	PGconn *blocker = PQconnectdb(f->t.conninfo);
+	assert_int_equal(PQstatus(blocker), CONNECTION_OK);
+	tdb_exec(blocker, "BEGIN");
+	tdb_exec(blocker, "LOCK TABLE notifications IN ACCESS EXCLUSIVE MODE");
+	struct store_notification ok = { .eid = "bd::1", .msg_id = "ok-0", .kind = "event",
+					 .payload_json = "{}" };
+	assert_int_equal(store_writer_notification(f->w, &ok, &err), 0); /* batch 1, blocks */
+	tdb_sleep_ms(200);
+	char id[16];
+	for (int i = 1; i <= 5; i++) {
+		snprintf(id, sizeof(id), "ok-%d", i);
+		ok.msg_id = id;
+		ok.payload_json = i == 3 ? "{not json" : "{}";
+		assert_int_equal(store_writer_notification(f->w, &ok, &err), 0);
+	}
+	tdb_exec(blocker, "COMMIT");
+	PQfinish(blocker);
+	flush(f);
+	struct store_writer_stats st;
+	store_writer_stats(f->w, &st);
+	assert_int_equal(st.ops_rejected, 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid = 'bd::1'"), 5);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE msg_id = 'ok-3'"), 0);
+}
+
+static void full_queue_pushes_back_then_recovers(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	struct store_writer *w = NULL;
+	tdb_create(&t, "wfull");
+	struct store_writer_opts o = { .conn = tdb_opts(&t), .node_id = "n", .queue_max_ops = 4,
+				       .batch_max_ops = 2 };
+	assert_int_equal(store_writer_start(&o, &w, &err), 0);
+	PGconn *blocker = PQconnectdb(t.conninfo);
+	tdb_exec(blocker, "BEGIN");
+	tdb_exec(blocker, "LOCK TABLE snapshot IN ACCESS EXCLUSIVE MODE");
+	struct store_snapshot_row row = { "Device.X", "1" };
+	/* The first batch (2 ops) blocks on the lock, then 4 more fill the queue. */
+	int accepted = 0, rc = 0;
+	char eid[16];
+	for (int i = 0; i < 50 && rc != STORE_E_FULL; i++) {
+		snprintf(eid, sizeof(eid), "f::%d", i);
+		rc = store_writer_snapshot(w, eid, &row, 1, 0, &err);
+		if (rc == 0)
+			accepted++;
+		tdb_sleep_ms(20);
+	}
+	assert_int_equal(rc, STORE_E_FULL);
+	assert_true(accepted >= 4 && accepted <= 6);
+	struct store_writer_stats st;
+	store_writer_stats(w, &st);
+	tdb_sleep_ms(150);
+	store_writer_stats(w, &st);
+	assert_int_equal(st.full, 1);
+	assert_int_equal(st.queue_ops, 4);
+	assert_true(st.lag_ms >= 100);
+	tdb_exec(blocker, "COMMIT");
+	PQfinish(blocker);
+	/* The refused op is retried by its owner and lands. */
+	assert_int_equal(store_writer_flush(w, 10000), 0);
+	assert_int_equal(store_writer_snapshot(w, eid, &row, 1, 0, &err), 0);
+	assert_int_equal(store_writer_stop(w, 5000), 0);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM snapshot"), accepted + 1);
+	tdb_drop(&t);
+}
+
+static void limits_are_enforced(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	char *big = malloc(STORE_VALUE_MAX + 2);
+	memset(big, 'v', STORE_VALUE_MAX + 1);
+	big[STORE_VALUE_MAX + 1] = '\0';
+	struct store_snapshot_row row = { "Device.Big", big };
+	assert_int_equal(store_writer_snapshot(f->w, "lm::1", &row, 1, 0, &err), STORE_E_ARG);
+	assert_non_null(strstr(err.msg, "snapshot value"));
+	free(big);
+	struct store_agent_state a = { .eid = "" };
+	assert_int_equal(store_writer_agent_state(f->w, &a, &err), STORE_E_ARG);
+	struct store_task_result r = { .task_id = 0 };
+	assert_int_equal(store_writer_task_result(f->w, &r, &err), STORE_E_ARG);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(agent_state_and_device_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(snapshot_upsert_delete_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(notifications_stored_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(task_results_land_once_and_notify, setup, teardown),
+		cmocka_unit_test_setup_teardown(oper_results_and_subscriptions, setup, teardown),
+		cmocka_unit_test_setup_teardown(ops_are_batched, setup, teardown),
+		cmocka_unit_test_setup_teardown(bad_op_is_rejected_alone, setup, teardown),
+		cmocka_unit_test(full_queue_pushes_back_then_recovers),
+		cmocka_unit_test_setup_teardown(limits_are_enforced, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
