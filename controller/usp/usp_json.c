@@ -477,7 +477,7 @@ static int get_integral(struct jin *c, const cJSON *v, double *out)
 static int get_int64(struct jin *c, const cJSON *v, int is_signed, int64_t *sv, uint64_t *uv)
 {
 	if (cJSON_IsNumber(v)) {
-		double d;
+		double d = 0;
 		int rc = get_integral(c, v, &d);
 		if (rc < 0)
 			return rc;
@@ -551,7 +551,7 @@ static int get_enum(struct jin *c, const ProtobufCFieldDescriptor *f, const cJSO
 	}
 	if (!cJSON_IsNumber(v))
 		return jfail(c, USP_JSON_E_WRONG_TYPE, "expected enum name (string) or number");
-	double d;
+	double d = 0;
 	int rc = get_int32(c, v, INT32_MIN, INT32_MAX, &d);
 	if (rc == 0)
 		*out = (int)d;

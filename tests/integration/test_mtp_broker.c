@@ -27,6 +27,16 @@
 
 static char g_work[512];
 static char g_src[512];
+/* The test's private broker: stopped by teardown even when an assertion
+ * fails, so a failing run leaves no mosquitto behind. */
+static struct itest_broker g_broker;
+
+static int stop_broker(void **state)
+{
+	itest_broker_stop(&g_broker);
+	memset(&g_broker, 0, sizeof(g_broker));
+	return 0;
+}
 
 static struct mqtt_mtp *new_mtp(const char *url, const char *reply, const char *const *subs,
 				size_t n_subs, const char *ca, const char *cert, const char *key)
@@ -105,7 +115,7 @@ static void test_connect_user_property(void **state)
 static void test_broker_restart(void **state)
 {
 	enum { QUEUED = 50 };
-	struct itest_broker b = { 0 };
+	struct itest_broker *bp = &g_broker;
 	struct itest_peer peer = { 0 };
 	const char *subs[1] = { "rs/controller" };
 	const char *peer_subs[1] = { "rs/agent" };
@@ -117,15 +127,15 @@ static void test_broker_restart(void **state)
 
 	snprintf(dir, sizeof(dir), "%s/restart", g_work);
 	mkdir(dir, 0755);
-	assert_int_equal(itest_broker_start(&b, dir, "listener @PORT@ 127.0.0.1\nallow_anonymous true", 1), 0);
-	snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", b.port);
+	assert_int_equal(itest_broker_start(bp, dir, "listener @PORT@ 127.0.0.1\nallow_anonymous true", 1), 0);
+	snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", bp->port);
 	/* 3.1.1 peer with a persistent session: it survives the restart. */
-	assert_int_equal(itest_peer_start(&peer, b.port, "mtp-rs-peer", 0, 0, peer_subs, 1), 0);
+	assert_int_equal(itest_peer_start(&peer, bp->port, "mtp-rs-peer", 0, 0, peer_subs, 1), 0);
 	m = new_mtp(url, "rs/reply", subs, 1, NULL, NULL, NULL);
 	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, NULL), 1);
 	mqtt_mtp_event_fini(&ev);
 
-	itest_broker_stop(&b);
+	itest_broker_stop(bp);
 	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_DISCONNECTED, 10000, &ev, NULL), 1);
 	assert_false(mqtt_mtp_is_connected(m));
 	mqtt_mtp_event_fini(&ev);
@@ -139,7 +149,7 @@ static void test_broker_restart(void **state)
 	assert_int_equal(st.out_queue_depth, QUEUED);
 
 	usleep(300000); /* a few failed reconnects */
-	assert_int_equal(itest_broker_start(&b, b.dir, b.listener, 1), 0);
+	assert_int_equal(itest_broker_start(bp, bp->dir, bp->listener, 1), 0);
 	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, &skipped), 1);
 	mqtt_mtp_event_fini(&ev);
 	mqtt_mtp_get_stats(m, &st);
@@ -166,7 +176,7 @@ static void test_broker_restart(void **state)
 	mqtt_mtp_event_fini(&ev);
 	mqtt_mtp_free(m);
 	itest_peer_stop(&peer);
-	itest_broker_stop(&b);
+	itest_broker_stop(bp);
 }
 
 static void make_certs(const char *dir)
@@ -179,7 +189,7 @@ static void make_certs(const char *dir)
 
 static void test_tls_client_cert(void **state)
 {
-	struct itest_broker b = { 0 };
+	struct itest_broker *bp = &g_broker;
 	char dir[600], wrong[600], listener[2048], url[64];
 	char ca[700], cert[700], key[700], bad_ca[700];
 	const char *subs[1] = { "tls/controller" };
@@ -195,8 +205,8 @@ static void test_tls_client_cert(void **state)
 		 "listener @PORT@ 127.0.0.1\ncafile %s/ca.crt\ncertfile %s/broker.crt\nkeyfile %s/broker.key\n"
 		 "require_certificate true\nuse_identity_as_username true\nallow_anonymous false",
 		 dir, dir, dir);
-	assert_int_equal(itest_broker_start(&b, dir, listener, 0), 0);
-	snprintf(url, sizeof(url), "mqtts://127.0.0.1:%d", b.port);
+	assert_int_equal(itest_broker_start(bp, dir, listener, 0), 0);
+	snprintf(url, sizeof(url), "mqtts://127.0.0.1:%d", bp->port);
 	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
 	snprintf(cert, sizeof(cert), "%s/controller.crt", dir);
 	snprintf(key, sizeof(key), "%s/controller.key", dir);
@@ -229,7 +239,7 @@ static void test_tls_client_cert(void **state)
 	assert_true(st.connect_failures >= 1);
 	assert_int_equal(st.connects, 0);
 	mqtt_mtp_free(m);
-	itest_broker_stop(&b);
+	itest_broker_stop(bp);
 }
 
 int main(void)
@@ -238,8 +248,8 @@ int main(void)
 	const char *src = getenv("USPC_SOURCE_DIR");
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_connect_user_property),
-		cmocka_unit_test(test_broker_restart),
-		cmocka_unit_test(test_tls_client_cert),
+		cmocka_unit_test_teardown(test_broker_restart, stop_broker),
+		cmocka_unit_test_teardown(test_tls_client_cert, stop_broker),
 	};
 
 	if (!work || !*work || !src || !*src) {

@@ -10,7 +10,7 @@ new_db "core_broker_restart"
 start_uspc d1 --mqtt-reconnect-min-ms 200 --mqtt-reconnect-max-ms 1000
 start_sim s1 $AGENTS
 wait_sql "SELECT count(*) FROM agents WHERE onboarded_at IS NOT NULL" $AGENTS 40
-add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 0 $((AGENTS - 1))
+add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 1 $AGENTS
 wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $AGENTS 20
 
 T0=$(q "SELECT now()")
@@ -24,7 +24,7 @@ until [ "$(grep -c 'MQTT connected' "$W/d1.log")" -ge 2 ]; do
 done
 # Agents come back (their own reconnect) and are onboarded again through us.
 wait_sql "SELECT count(*) FROM agents WHERE online AND onboarded_at > '$T0'" $AGENTS 60
-add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 0 $((AGENTS - 1))
+add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 1 $AGENTS
 wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $((AGENTS * 2)) 30
 kill -0 "$PID_d1" || fail "daemon died"
 stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"

@@ -9,7 +9,7 @@ start_uspc d1
 GET='{"param_paths":["Device.DeviceInfo.SoftwareVersion"]}'
 # Three agents that are not connected yet (the simulator's first three).
 q "INSERT INTO tasks (eid, op, request) SELECT format('%s%s', '$AGENT_PREFIX', lpad(i::text, 4, '0')),
-   'get', '$GET' FROM generate_series(0, 2) i;
+   'get', '$GET' FROM generate_series(1, 3) i;
    INSERT INTO tasks (eid, op, request, expires_at) VALUES ('${AGENT_PREFIX}9999', 'get', '$GET', now() + interval '2 s');
    NOTIFY uspc_task_new" >/dev/null
 sleep 3

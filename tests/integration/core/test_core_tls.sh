@@ -10,7 +10,7 @@ AGENTS=2
 new_db "core_tls"
 CERTS=$W/certs
 USPC_TEST_CONTROLLER_EID=$CTL_EID "$USPC_SOURCE_DIR/tests/integration/make-test-certs.sh" "$CERTS" \
-  "$(agent 0)" "$(agent 1)" >/dev/null
+  "$(agent 1)" "$(agent 2)" >/dev/null
 free_port() {
   local p
   for _ in $(seq 50); do
@@ -56,9 +56,9 @@ stop_pid "$NOCERT" || true
 start_uspc d1 --mqtt "$URL" --mqtt-ca-file "$CERTS/ca.crt" \
   --mqtt-cert-file "$CERTS/controller.crt" --mqtt-key-file "$CERTS/controller.key"
 start_sim s1 $AGENTS --broker "$URL" --cafile "$CERTS/ca.crt" \
-  --certfile "$CERTS/agent1.crt" --keyfile "$CERTS/agent1.key"
+  --cert "$CERTS/agent1.crt" --key "$CERTS/agent1.key"
 wait_sql "SELECT count(*) FROM agents WHERE onboarded_at IS NOT NULL AND manufacturer <> ''" $AGENTS 40
-add_tasks get '{"param_paths":["Device.DeviceInfo.SerialNumber"]}' 0 $((AGENTS - 1))
+add_tasks get '{"param_paths":["Device.DeviceInfo.SerialNumber"]}' 1 $AGENTS
 wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $AGENTS 20
 stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
 log "ok"
