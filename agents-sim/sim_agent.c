@@ -23,6 +23,7 @@
 #include "sim_ops.h"
 #include "sim_state.h"
 #include "sim_subs.h"
+#include "sim_vcload.h"
 #include "usp_json.h"
 #include "usp_record.h"
 
@@ -530,6 +531,33 @@ static void pace_timer(struct sim_timer *t)
 	sim_mqtt_pace(sim_container_of(t, struct sim_worker, pace));
 }
 
+/* Expand the EID pattern: "%%" and one "%[0][width]d|u" (validated by the CLI). */
+static void format_eid(const char *pat, uint32_t index, char *buf, size_t cap)
+{
+	size_t o = 0;
+	for (const char *s = pat; *s && o + 1 < cap; s++) {
+		if (*s != '%') {
+			buf[o++] = *s;
+			continue;
+		}
+		if (s[1] == '%') {
+			buf[o++] = '%';
+			s++;
+			continue;
+		}
+		int zero = s[1] == '0';
+		int width = (int)strtol(s + 1, (char **)&s, 10);
+		char num[16];
+		int l = snprintf(num, sizeof(num), "%" PRIu32, index);
+		for (int k = l; k < width && o + 1 < cap; k++)
+			buf[o++] = zero ? '0' : ' ';
+		for (int k = 0; k < l && o + 1 < cap; k++)
+			buf[o++] = num[k];
+		/* s now points at the conversion letter */
+	}
+	buf[o] = '\0';
+}
+
 static int agent_init(struct sim_worker *w, struct sim_agent *a, uint32_t index)
 {
 	const struct sim_config *cfg = w->cfg;
@@ -538,7 +566,7 @@ static int agent_init(struct sim_worker *w, struct sim_agent *a, uint32_t index)
 	a->w = w;
 	a->index = index;
 	a->fd = -1;
-	snprintf(eid, sizeof(eid), cfg->eid_pattern, (int)index);
+	format_eid(cfg->eid_pattern, index, eid, sizeof(eid));
 	const char *pct = strstr(cfg->topic_pattern, "%s");
 	if (pct)
 		snprintf(topic, sizeof(topic), "%.*s%s%s", (int)(pct - cfg->topic_pattern),
@@ -609,6 +637,8 @@ int sim_worker_init(struct sim_worker *w, const struct sim_config *cfg,
 	for (uint32_t i = 0; i < count; i++)
 		sim_mqtt_queue_connect(&w->agents[i]);
 	sim_timer_arm(w->loop, &w->tick, 1000);
+	if (sim_vcload_start(w) < 0)
+		return -1;
 	return 0;
 }
 
@@ -660,6 +690,7 @@ void sim_worker_fini(struct sim_worker *w)
 		free(a->activate_key);
 		free(a->activate_originator);
 	}
+	sim_vcload_stop(w);
 	free(w->agents);
 	sim_loop_free(w->loop);
 	memset(w, 0, sizeof(*w));

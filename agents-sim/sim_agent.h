@@ -49,6 +49,8 @@ struct sim_config {
 	int churn_reboot;              /* a flap is a power cycle (Boot!) */
 	double host_churn_s;           /* mean seconds between host join/leave; 0 off */
 	double value_rate;
+	double vc_rate;                /* bench load (sim_vcload.c): ValueChanges/s, all agents */
+	const char *vc_rate_file;      /* if set: file holding vc_rate, re-read every second */
 	int status_interval;
 	int trace;                     /* log every record in/out (decoded) */
 };
@@ -59,6 +61,7 @@ struct sim_stats {
 	uint64_t rx, tx, rx_bytes, tx_bytes;
 	uint64_t dropped, errors_sent, notifs, notif_retries, connect_fail, disconnects;
 	uint64_t boots;
+	uint64_t notif_acked;          /* NotifyResp received for a pending notification */
 	uint64_t alive;                /* heartbeat: last loop time, seconds */
 };
 
@@ -91,6 +94,7 @@ enum sim_agent_state {
 struct sim_notif;
 struct sim_op;
 struct sim_worker;
+struct sim_vcload;
 
 struct sim_agent {
 	struct sim_worker *w;
@@ -142,6 +146,7 @@ struct sim_worker {
 	uint64_t last_refill_ms;
 	struct sim_timer tick;                 /* 1 s: keep-alive, housekeeping */
 	struct sim_timer pace;                 /* connect pacing */
+	struct sim_vcload *vcload;             /* --vc-rate generator, NULL if off */
 	struct usp_msgid_gen msgid;
 	uint64_t rng;
 	volatile int stopping;

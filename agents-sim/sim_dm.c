@@ -118,7 +118,7 @@ static void expand_var(const struct sim_dm_env *env, const struct dm_inst *inst,
 		snprintf(out, cap, "%s", env->controller_topic);
 	else if (!strcmp(var, "serial"))
 		snprintf(out, cap, "SIM%010" PRIX64,
-			 sim_dm_hash(env->seed, env->index, 0x5e71a1, 0) & 0xFFFFFFFFFFull);
+			 (uint64_t)(sim_dm_hash(env->seed, env->index, 0x5e71a1, 0) & 0xFFFFFFFFFFull));
 	else if (!strcmp(var, "mac"))
 		snprintf(out, cap, "02:%02X:%02X:%02X:%02X:%02X", (unsigned)(h >> 8) & 0xFF,
 			 (unsigned)(h >> 16) & 0xFF, (unsigned)(h >> 24) & 0xFF,
@@ -131,7 +131,7 @@ static void expand_var(const struct sim_dm_env *env, const struct dm_inst *inst,
 		snprintf(out, cap, "%lld", lo + (long long)(h % (uint64_t)(hi - lo + 1)));
 	else if (sscanf(var, "hex:%u", &nd) == 1 && nd >= 1 && nd <= 16)
 		snprintf(out, cap, "%0*" PRIX64, (int)nd,
-			 nd == 16 ? h : (h & ((1ull << (4 * nd)) - 1)));
+			 (uint64_t)(nd == 16 ? h : (h & ((1ull << (4 * nd)) - 1))));
 	else
 		snprintf(out, cap, "${%s}", var); /* unknown: left visible */
 }

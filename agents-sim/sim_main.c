@@ -48,6 +48,10 @@ static void usage(FILE *f)
 		"  --churn-reboot         a flap is a power cycle (Boot!) instead of a network drop\n"
 		"  --host-churn S         mean seconds between a host joining/leaving, 0 = off (default 600)\n"
 		"  --value-rate F         multiplier of counter growth (default 1)\n"
+		"  --vc-rate R            bench load: change Device.DeviceInfo.SoftwareVersion on\n"
+		"                         online agents R times per second in total, firing\n"
+		"                         ValueChange notifications (default 0 = off)\n"
+		"  --vc-rate-file F       read that total rate from file F, re-read every second\n"
 		"  --status-interval S    status line period on stderr, 0 = off (default 5)\n"
 		"  --run-for S            stop after S seconds (default: run until SIGINT/SIGTERM)\n"
 		"  --log-level L          error|warn|info|debug|trace (default info)\n"
@@ -136,7 +140,7 @@ enum {
 	O_AGENTS = 256, O_FIRST, O_BROKER, O_CTRL_ID, O_CTRL_TOPIC, O_EID, O_TOPIC, O_MODEL, O_SEED,
 	O_RATE, O_STATE, O_WORKERS, O_KEEPALIVE, O_QOS, O_MAXREC, O_CA, O_CERT, O_KEY, O_INSECURE,
 	O_FWTIME, O_FWFRAC, O_FWURL, O_REBOOT, O_CHFRAC, O_CHINT, O_CHOFF, O_CHREBOOT, O_HOSTS,
-	O_VRATE, O_STATUS, O_RUNFOR, O_LOG, O_TRACE, O_CHECK, O_HELP
+	O_VRATE, O_VCRATE, O_VCFILE, O_STATUS, O_RUNFOR, O_LOG, O_TRACE, O_CHECK, O_HELP
 };
 
 static const struct option opts[] = {
@@ -154,7 +158,8 @@ static const struct option opts[] = {
 	{"reboot-time", 1, 0, O_REBOOT},     {"churn-fraction", 1, 0, O_CHFRAC},
 	{"churn-interval", 1, 0, O_CHINT},   {"churn-offline", 1, 0, O_CHOFF},
 	{"churn-reboot", 0, 0, O_CHREBOOT},  {"host-churn", 1, 0, O_HOSTS},
-	{"value-rate", 1, 0, O_VRATE},       {"status-interval", 1, 0, O_STATUS},
+	{"value-rate", 1, 0, O_VRATE},       {"vc-rate", 1, 0, O_VCRATE},
+	{"vc-rate-file", 1, 0, O_VCFILE},       {"status-interval", 1, 0, O_STATUS},
 	{"run-for", 1, 0, O_RUNFOR},         {"log-level", 1, 0, O_LOG},
 	{"trace", 0, 0, O_TRACE},            {"check-model", 0, 0, O_CHECK},
 	{"help", 0, 0, O_HELP},              {0, 0, 0, 0},
@@ -237,6 +242,8 @@ static int apply_opt(struct cli *c, int o, const char *v)
 	case O_CHREBOOT: cfg->churn_reboot = 1; return 0;
 	case O_HOSTS: return parse_double(v, 0, 1e7, &cfg->host_churn_s) < 0 ? bad("host-churn", v, "0..1e7") : 0;
 	case O_VRATE: return parse_double(v, 0, 1e9, &d) < 0 ? bad("value-rate", v, ">= 0") : (cfg->value_rate = d, 0);
+	case O_VCRATE: return parse_double(v, 0, 1e6, &cfg->vc_rate) < 0 ? bad("vc-rate", v, "0..1e6") : 0;
+	case O_VCFILE: cfg->vc_rate_file = v; return 0;
 	case O_STATUS:
 		if (parse_ulong(v, 0, 86400, &u) < 0)
 			return bad("status-interval", v, "0..86400");

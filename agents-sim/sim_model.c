@@ -24,9 +24,16 @@ struct parse_ctx {
 };
 
 static int perr(struct parse_ctx *c, const char *fmt, const char *arg)
+	__attribute__((format(printf, 2, 0)));
+static int perr(struct parse_ctx *c, const char *fmt, const char *arg)
 {
 	char what[200];
-	snprintf(what, sizeof(what), fmt, arg ? arg : "");
+	/* fmt is always one of this file's literals with at most one %s */
+	const char *pct = strstr(fmt, "%s");
+	if (pct)
+		snprintf(what, sizeof(what), "%.*s%.80s%s", (int)(pct - fmt), fmt, arg ? arg : "", pct + 2);
+	else
+		snprintf(what, sizeof(what), "%s", fmt);
 	return uspc_err_set(c->err, -1, "%s:%d: %s", c->name, c->line, what);
 }
 
@@ -263,7 +270,7 @@ static int add_object(struct parse_ctx *c, const char *path, int is_table, uint1
 {
 	struct sim_model *m = c->m;
 	size_t len = strlen(path);
-	char parent[SM_MAX_LINE];
+	char parent[SM_MAX_LINE], name_buf[128];
 	const char *name;
 	size_t name_len;
 	if (sim_model_find_obj(m, path) != SM_NONE)
@@ -286,8 +293,11 @@ static int add_object(struct parse_ctx *c, const char *path, int is_table, uint1
 		const char *dot = strrchr(parent, '.');
 		if (!dot)
 			return perr(c, "bad object path '%s'", path);
-		name = dot + 1;
-		name_len = strlen(name);
+		name_len = strlen(dot + 1);
+		if (name_len >= sizeof(name_buf))
+			return perr(c, "object name too long in '%s'", path);
+		memcpy(name_buf, dot + 1, name_len + 1);
+		name = name_buf;
 		parent[dot - parent + 1] = '\0';
 	}
 	if (!valid_name(name, name_len))

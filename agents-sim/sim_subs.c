@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sim_handlers.h"
 #include "usp_record.h"
 
 struct sim_notif {
@@ -430,6 +431,7 @@ void sim_subs_notify_resp(struct sim_agent *a, const char *msg_id)
 {
 	for (struct sim_notif *n = a->notifs; n; n = n->next)
 		if (!strcmp(n->msg_id, msg_id)) {
+			a->w->stats->notif_acked++;
 			notif_unlink(n);
 			notif_free(n);
 			return;

@@ -109,6 +109,7 @@ static void print_status(const struct sim_config *cfg, const struct sim_stats *s
 		t.errors_sent += st[i].errors_sent;
 		t.notifs += st[i].notifs;
 		t.notif_retries += st[i].notif_retries;
+		t.notif_acked += st[i].notif_acked;
 		t.connect_fail += st[i].connect_fail;
 		t.disconnects += st[i].disconnects;
 		t.boots += st[i].boots;
@@ -117,13 +118,13 @@ static void print_status(const struct sim_config *cfg, const struct sim_stats *s
 	double tx_rate = dt > 0 ? (double)(t.tx - prev->tx) / dt : 0;
 	fprintf(stderr,
 		"usp-agent-sim: agents %llu/%u online %llu connecting %llu | in %llu (%.0f/s) out %llu "
-		"(%.0f/s) | dropped %llu errors-sent %llu | notify %llu retries %llu | boots %llu "
+		"(%.0f/s) | dropped %llu errors-sent %llu | notify %llu acked %llu retries %llu | boots %llu "
 		"conn-fail %llu disc %llu\n",
 		(unsigned long long)t.agents, cfg->n_agents, (unsigned long long)t.online,
 		(unsigned long long)t.connecting, (unsigned long long)t.rx, rx_rate,
 		(unsigned long long)t.tx, tx_rate, (unsigned long long)t.dropped,
 		(unsigned long long)t.errors_sent, (unsigned long long)t.notifs,
-		(unsigned long long)t.notif_retries, (unsigned long long)t.boots,
+		(unsigned long long)t.notif_acked, (unsigned long long)t.notif_retries, (unsigned long long)t.boots,
 		(unsigned long long)t.connect_fail, (unsigned long long)t.disconnects);
 	*prev = t;
 }

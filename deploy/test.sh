@@ -27,6 +27,7 @@ step() { printf '\n==== %s (%ds)\n' "$*" $(($(date +%s) - START)); }
 
 cleanup() {
 	local rc=$?
+	trap - EXIT INT TERM
 	if [ -d "$STACK_DIR" ]; then
 		"$REPO/deploy/local-stack.sh" stop --dir "$STACK_DIR" >/dev/null 2>&1 ||
 			echo "test.sh: warning: could not stop the ctest stack in $STACK_DIR" >&2

@@ -61,6 +61,7 @@ void uspctl_cmd_init(struct uspctl_cmd *c)
 	c->timeout_s = -1;
 	c->expires_s = -1;
 	c->wait_complete = -1;
+	c->max_inflight = -1;
 }
 
 static void free_strv(char **v, size_t n)
@@ -89,7 +90,7 @@ void uspctl_cmd_fini(struct uspctl_cmd *c)
 static int field_allowed(const char *key, const char *const *allowed)
 {
 	static const char *const common[] = { "id", "op", "targets", "wait", "timeout", "expires",
-					      NULL };
+					      "max_inflight", NULL };
 	for (const char *const *p = common; *p; p++)
 		if (strcmp(*p, key) == 0)
 			return 1;
@@ -184,6 +185,19 @@ static int read_seconds(const cJSON *root, const char *key, double *out, struct 
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
 				    "'%s' must be a number of seconds between 0 and 31622400", key);
 	*out = j->valuedouble;
+	return 1;
+}
+
+static int read_max_inflight(const cJSON *root, long *out, struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, "max_inflight");
+	if (!j)
+		return 0;
+	if (!cJSON_IsNumber(j) || j->valuedouble < 1 || j->valuedouble > 1000000 ||
+	    j->valuedouble != floor(j->valuedouble))
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'max_inflight' must be a whole number from 1 to 1000000");
+	*out = (long)j->valuedouble;
 	return 1;
 }
 
@@ -757,7 +771,8 @@ static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err
 	    read_targets(root, &c->targets, err) < 0 ||
 	    read_bool(root, "wait", &c->wait, err) < 0 ||
 	    read_seconds(root, "timeout", &c->timeout_s, err) < 0 ||
-	    read_seconds(root, "expires", &c->expires_s, err) < 0)
+	    read_seconds(root, "expires", &c->expires_s, err) < 0 ||
+	    read_max_inflight(root, &c->max_inflight, err) < 0)
 		return err->code;
 	if (needs_targets(c->op) && !c->targets.given)
 		return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "op '%s' needs 'targets'",

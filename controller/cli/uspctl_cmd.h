@@ -97,6 +97,7 @@ struct uspctl_cmd {
 	double timeout_s;
 	double expires_s;
 	int wait_complete;        /* operate: wait for OperationComplete */
+	long max_inflight;        /* this command's tasks in flight at once */
 	/* fleet ops */
 	char **strings;           /* tag/untag: tags; snapshot: path prefixes; task_status/cancel: task ids as text */
 	size_t n_strings;

@@ -25,6 +25,7 @@ struct uspctl_job {
 	char **eids;              /* resolved, sorted, unique (owned) */
 	size_t n_eids, next_eid;  /* next_eid: first not yet inserted */
 	size_t open;              /* results not yet written */
+	size_t inflight, max_inflight; /* tasks inserted and tracked; its cap */
 	int wait, wait_complete;
 	char *command_key;        /* operate + wait_complete */
 	int64_t timeout_ms, expires_ms;
@@ -39,7 +40,7 @@ struct uspctl_run {
 	struct uspctl_job *q_head, *q_tail;
 	int in_done;              /* end of input reached */
 	int fatal;                /* database lost for good */
-	char fatal_msg[256];
+	char fatal_msg[384];
 };
 
 /* A database call failed with err: reconnect when the connection is gone

@@ -144,6 +144,9 @@ static struct uspctl_job *job_new(struct uspctl_run *r, struct uspctl_cmd *c, lo
 	j->wait = c->wait >= 0 ? c->wait : r->o->wait;
 	j->wait_complete = c->op == USPCTL_OP_OPERATE && c->wait_complete > 0 && j->wait;
 	j->timeout_ms = effective_ms(c->timeout_s, r->o->timeout_s);
+	j->max_inflight = c->max_inflight > 0 && c->max_inflight < r->o->max_inflight
+				  ? (size_t)c->max_inflight
+				  : (size_t)r->o->max_inflight;
 	if (c->expires_s > 0 || r->o->expires_s > 0)
 		j->expires_ms = effective_ms(c->expires_s, r->o->expires_s);
 	else
@@ -331,7 +334,9 @@ static void started(struct uspctl_run *r, struct uspctl_job *j, const char *eid,
 		uspctl_out_fail(&r->out, j->id, eid, id, USPCTL_E_INTERNAL,
 				"task table full (internal error)", 0, NULL, NULL);
 		job_result_done(j);
+		return;
 	}
+	j->inflight++;
 }
 
 /* After a lost connection: did the INSERT commit? (It is one statement, so
@@ -385,6 +390,8 @@ static void insert_pending(struct uspctl_run *r)
 		struct uspctl_job *j = r->q_head;
 		size_t room = (size_t)r->o->max_inflight - uspctl_track_count(&r->track);
 		size_t k = j->n_eids - j->next_eid;
+		if (j->max_inflight - j->inflight < room)
+			room = j->max_inflight - j->inflight;
 		if (room == 0)
 			return;
 		if (k > room)
@@ -428,12 +435,25 @@ static void finish(struct uspctl_run *r, struct uspctl_pend *p)
 {
 	struct uspctl_job *j = p->job;
 	uspctl_track_remove(&r->track, p->task);
+	j->inflight--;
 	job_result_done(j);
 }
 
 static const char *col(PGresult *res, int row, int c)
 {
 	return PQgetisnull(res, row, c) ? NULL : PQgetvalue(res, row, c);
+}
+
+/* jsonb text ("a": 1, spaces) as compact JSON; NULL → "null". The caller
+ * frees with cJSON_free. Falls back to a copy of the text. */
+static char *compact(const char *text)
+{
+	if (!text)
+		return strdup("null");
+	cJSON *j = cJSON_Parse(text);
+	char *out = j ? cJSON_PrintUnformatted(j) : NULL;
+	cJSON_Delete(j);
+	return out ? out : strdup(text);
 }
 
 /* A task row in a final state (or, with at_deadline, in any state). */
@@ -444,7 +464,7 @@ static void handle_task_row(struct uspctl_run *r, PGresult *res, int row, int at
 	if (!p || p->phase != USPCTL_PHASE_TASK)
 		return;
 	const char *state = PQgetvalue(res, row, USPCTL_DB_T_STATE);
-	const char *result = col(res, row, USPCTL_DB_T_RESULT);
+	char *result = compact(col(res, row, USPCTL_DB_T_RESULT));
 	const char *msg = col(res, row, USPCTL_DB_T_ERROR_MESSAGE);
 	const char *code_s = col(res, row, USPCTL_DB_T_ERROR_CODE);
 	uint32_t code = code_s ? (uint32_t)strtoul(code_s, NULL, 10) : 0;
@@ -452,7 +472,8 @@ static void handle_task_row(struct uspctl_run *r, PGresult *res, int row, int at
 	char why[256];
 	if (!strcmp(state, "done")) {
 		int n = j->wait_complete ? async_count(result) : 0;
-		if (n > 0 && !at_deadline && (p->result = strdup(result))) {
+		if (n > 0 && !at_deadline && result) {
+			p->result = result; /* the table owns it now */
 			p->phase = USPCTL_PHASE_COMPLETE;
 			p->expect = n;
 			return;
@@ -462,6 +483,8 @@ static void handle_task_row(struct uspctl_run *r, PGresult *res, int row, int at
 					"no OperationComplete before the timeout", 0, "result", result);
 		else
 			uspctl_out_ok(&r->out, j->id, p->eid, id, result ? result : "null", NULL, NULL);
+		free(result);
+		result = NULL;
 	} else if (!strcmp(state, "failed")) {
 		uspctl_out_fail(&r->out, j->id, p->eid, id, code ? USPCTL_E_USP_ERROR : USPCTL_E_TASK_FAILED,
 				msg, code, NULL, NULL);
@@ -482,8 +505,10 @@ static void handle_task_row(struct uspctl_run *r, PGresult *res, int row, int at
 				 (double)j->timeout_ms / 1000, state);
 		uspctl_out_fail(&r->out, j->id, p->eid, id, USPCTL_E_TIMEOUT, why, 0, NULL, NULL);
 	} else {
+		free(result);
 		return;
 	}
+	free(result);
 	finish(r, p);
 }
 

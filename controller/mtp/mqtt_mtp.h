@@ -25,6 +25,10 @@
  * silently: a message the broker rejects (PUBACK reason >= 0x80) or that
  * fails MQTT_MTP_MAX_ATTEMPTS times comes back as a PUBLISH_FAILED event.
  *
+ * Subscriptions (R-MQTT.15), after every connect without a present
+ * session: the configured filters, every CONNACK User Property
+ * "subscribe-topic" value, and the reply topic.
+ *
  * Errors: functions return 0 (or a count) on success and a negative
  * MQTT_MTP_E_* code on failure; mqtt_mtp_new() fills a caller's uspc_err.
  */
@@ -83,7 +87,10 @@ struct mqtt_mtp_config {
 	const char *const *sub_topics;
 	size_t n_sub_topics;
 	/* This daemon's reply topic: Response Topic of every publish, and
-	 * subscribed. Required. */
+	 * subscribed. NULL or "": use the Response Information the broker
+	 * returns in CONNACK (requested in every CONNECT, R-MQTT.12/21); the
+	 * connection is refused (and retried) while the broker gives none.
+	 * When set, it wins over the broker's Response Information. */
 	const char *response_topic;
 	/* Subscribe "<response_topic>/#" instead of the exact topic, so MQTT
 	 * 3.1.1 agents answering with a /reply-to= suffix reach us too (the
@@ -102,6 +109,11 @@ struct mqtt_mtp_config {
 	 * (uniform in [d/2, d]). Defaults 500 and 30000. */
 	int reconnect_min_ms;
 	int reconnect_max_ms;
+
+	/* Set TCP_NODELAY on Paho's socket after every connect (Paho has no
+	 * option for it; Nagle adds ~40 ms per message at small windows, see
+	 * docs/mqtt-clients.md). Default 1. */
+	int tcp_nodelay;
 };
 
 /* Fill cfg with the defaults above (all strings NULL). */
@@ -155,6 +167,8 @@ struct mqtt_mtp_stats {
 	uint64_t in_dropped_bad_topic;     /* topic too long or with a NUL, dropped */
 	uint64_t connects, reconnects, connect_failures, disconnects;
 	uint64_t subscribe_failures;
+	uint64_t tcp_nodelay_applied;      /* sockets TCP_NODELAY was set on */
+	uint64_t tcp_nodelay_missed;       /* connects where it could not be set */
 	size_t in_queue_depth, in_queue_bytes;
 	size_t out_queue_depth;
 	size_t inflight;
@@ -180,7 +194,8 @@ void mqtt_mtp_event_fini(struct mqtt_mtp_event *ev);
                                   reply topic (%2F-encoded) to the topic */
 /* Queue one QoS 1 publish; copies topic and payload. 0 when queued (sent as
  * the window allows, across reconnects), MQTT_MTP_E_BUSY when the out-queue
- * is full (nothing copied), E_TOOBIG, E_INVAL, E_STATE (stopping). */
+ * is full (nothing copied), E_TOOBIG, E_INVAL, E_STATE (stopping; or V311 before the
+ * reply topic is known). */
 int mqtt_mtp_publish(struct mqtt_mtp *m, const char *topic, const void *payload, size_t len,
 		     unsigned flags);
 /* Move queued publishes into Paho while the window has room. Returns the
@@ -190,7 +205,8 @@ int mqtt_mtp_pump(struct mqtt_mtp *m);
 /* Any thread. */
 void mqtt_mtp_get_stats(struct mqtt_mtp *m, struct mqtt_mtp_stats *st);
 int mqtt_mtp_is_connected(struct mqtt_mtp *m);
-/* Own reply topic as configured (never NULL). */
+/* Own reply topic: as configured, or the broker's Response Information
+ * once a CONNACK brought it ("" before that). Never NULL. Any thread. */
 const char *mqtt_mtp_response_topic(const struct mqtt_mtp *m);
 /* Name of the current connection state ("connected", "backoff", ...). */
 const char *mqtt_mtp_state_name(struct mqtt_mtp *m);

@@ -188,6 +188,8 @@ void store_conn_redact(const char *conninfo, char *buf, size_t len)
 			while (*e && !isspace((unsigned char)*e))
 				e++;
 		}
+		while (isspace((unsigned char)*e))
+			e++;
 		memmove(p, e, strlen(e) + 1);
 	}
 }

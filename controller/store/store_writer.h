@@ -25,6 +25,9 @@
  *    the rest of its batch is written.
  *  - Finished task ids are announced with NOTIFY uspc_task_done (payload:
  *    comma-separated ids, chunked under 8000 bytes) in the same transaction.
+ *    A batch that marks an agent onboarded or online also sends NOTIFY
+ *    uspc_task_new, so every feeder claims that agent's queued tasks as soon
+ *    as the mark is committed (no need to wait for the next poll).
  *  - Task results only land on tasks in state 'sent' claimed by this
  *    node_id, so a task ends exactly once; a result that finds the task
  *    re-queued or finished elsewhere is counted in task_results_stale.

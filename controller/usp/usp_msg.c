@@ -14,7 +14,7 @@
 
 struct type_row {
 	Usp__Header__MsgType type;
-	char body;	/* 'q' request, 'r' response, 'e' error */
+	char body;      /* 'q' request, 'r' response, 'e' error */
 	unsigned field; /* oneof field number in Request/Response/Body */
 	const char *name;
 };

@@ -16,7 +16,7 @@
 
 #define USP_RECORD_DEFAULT_MAX_SIZE (64u * 1024u)
 #define USP_RECORD_VERSION "1.4" /* stamped in every Record we build */
-#define USP_EID_MAX_LEN 256	 /* cap on to_id / from_id we accept */
+#define USP_EID_MAX_LEN 256      /* cap on to_id / from_id we accept */
 
 /* Every way a Record can be rejected, one distinct negative code each so
  * callers can count them. X(IDENT, "short name") */

@@ -6,7 +6,7 @@
  * Prints round trips per second and p50/p99 latency per in-flight window.
  *
  *   bench_mtp_echo [--broker mqtt://127.0.0.1:PORT] [--count N] [--payload B]
- *                  [--windows 100,1000]
+ *                  [--windows 100,1000] [--tcp-nodelay 0|1]
  * Without --broker it starts a private mosquitto (loopback, free port,
  * max_inflight_messages 0, max_queued_messages 100000) and stops it after.
  */
@@ -37,7 +37,7 @@ static int cmp_i64(const void *a, const void *b)
 
 struct run {
 	const char *url;
-	int window, count, payload;
+	int window, count, payload, tcp_nodelay;
 	const char *req_topic, *reply_topic;
 };
 
@@ -71,6 +71,7 @@ static int run_window(const struct run *r)
 	struct mqtt_mtp_config c;
 	struct uspc_err err = { 0 };
 	struct mqtt_mtp_event ev;
+	struct mqtt_mtp_stats st;
 	struct mqtt_mtp *m;
 	int skip = r->count / 20, got = 0, sent = 0, outstanding = 0, eff_window;
 	int64_t *lat = calloc((size_t)(r->count - skip), sizeof(*lat)), t0, t1, stall_at;
@@ -84,6 +85,7 @@ static int run_window(const struct run *r)
 	c.max_inflight = r->window;
 	c.out_queue_cap = (size_t)r->window;
 	c.in_queue_cap = 100000;
+	c.tcp_nodelay = r->tcp_nodelay;
 	m = mqtt_mtp_new(&c, &err);
 	if (!m || !lat || !buf || mqtt_mtp_start(m) != 0 ||
 	    itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, NULL) != 1) {
@@ -123,10 +125,12 @@ static int run_window(const struct run *r)
 		double secs = (double)(t1 - t0) / 1e9;
 
 		qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
+		mqtt_mtp_get_stats(m, &st);
 		printf("window %5d (effective %5d): %6d round trips in %.2f s = %8.0f RT/s, "
-		       "p50 %.2f ms, p99 %.2f ms (payload %d B)\n",
+		       "p50 %.2f ms, p99 %.2f ms (payload %d B, TCP_NODELAY %s)\n",
 		       r->window, eff_window, r->count, secs, r->count / secs,
-		       (double)lat[n / 2] / 1e6, (double)lat[(size_t)n * 99 / 100] / 1e6, r->payload);
+		       (double)lat[n / 2] / 1e6, (double)lat[(size_t)n * 99 / 100] / 1e6, r->payload,
+		       st.tcp_nodelay_applied ? "set" : "off");
 	}
 	mqtt_mtp_stop(m, 5000);
 	mqtt_mtp_free(m);
@@ -142,7 +146,7 @@ int main(int argc, char **argv)
 	char req[128], reply[128], host[64];
 	struct itest_broker b = { 0 };
 	struct itest_peer echo = { 0 };
-	struct run r = { .count = 20000, .payload = 200 };
+	struct run r = { .count = 20000, .payload = 200, .tcp_nodelay = 1 };
 	const char *subs[1] = { req };
 	int port, rc = 0;
 
@@ -153,10 +157,13 @@ int main(int argc, char **argv)
 			r.count = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--payload") == 0)
 			r.payload = atoi(argv[i + 1]);
+		else if (strcmp(argv[i], "--tcp-nodelay") == 0)
+			r.tcp_nodelay = atoi(argv[i + 1]) != 0;
 		else if (strcmp(argv[i], "--windows") == 0)
 			snprintf(windows, sizeof(windows), "%s", argv[i + 1]);
 		else {
-			fprintf(stderr, "usage: %s [--broker URL] [--count N] [--payload B] [--windows W,W]\n",
+			fprintf(stderr, "usage: %s [--broker URL] [--count N] [--payload B] [--windows W,W] "
+				"[--tcp-nodelay 0|1]\n",
 				argv[0]);
 			return 2;
 		}

@@ -2,6 +2,7 @@
 # shared stack (each test creates and drops its own database).
 add_library(test_store_common STATIC test_store_common.c)
 target_link_libraries(test_store_common PUBLIC uspc_store PRIVATE uspc_warnings)
+target_include_directories(test_store_common PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
 
 foreach(t schema writer tasks query restart)
   add_executable(test_store_${t} test_store_${t}.c)

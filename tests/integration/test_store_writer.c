@@ -66,9 +66,18 @@ static void agent_state_and_device_info(void **state)
 	struct store_device_info d = { .eid = "os::1", .manufacturer = "Acme", .model_name = "X1",
 				       .software_version = "1.0" };
 	assert_int_equal(store_writer_device_info(f->w, &d, &err), 0);
+	flush(f); /* earlier online events have sent their wake-up already */
+	tdb_exec(f->t.c, "LISTEN uspc_task_new");
 	struct store_device_info d2 = { .eid = "os::1", .software_version = "1.1", .onboarded = 1 };
 	assert_int_equal(store_writer_device_info(f->w, &d2, &err), 0);
 	flush(f);
+	/* Onboarded (and online) agents wake the task feeders after the commit. */
+	PQconsumeInput(f->t.c);
+	PGnotify *nt = PQnotifies(f->t.c);
+	assert_non_null(nt);
+	assert_string_equal(nt->relname, "uspc_task_new");
+	PQfreemem(nt);
+	tdb_exec(f->t.c, "UNLISTEN *");
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'os::1' AND online"
 				 " AND reply_topic = 'usp/agent/1' AND mqtt_version = 5"
 				 " AND usp_versions = '1.3,1.4' AND manufacturer = 'Acme'"

@@ -103,11 +103,43 @@ static void test_config_checks(void **state)
 	assert_int_equal(mqtt_mtp_publish(m, "usp/agent/x", "p", c.max_payload + 1, 0), MQTT_MTP_E_TOOBIG);
 	mqtt_mtp_free(m);
 
+	/* IPv6 literal and a default port are valid URLs. */
+	base_config(&c);
+	c.broker_url = "mqtt://[::1]:1883";
+	m = mqtt_mtp_new(&c, &err);
+	assert_non_null(m);
+	mqtt_mtp_free(m);
+	c.broker_url = "mqtts://broker.example";
+	m = mqtt_mtp_new(&c, &err);
+	assert_non_null(m);
+	mqtt_mtp_free(m);
+
+	/* No reply topic configured: taken from CONNACK Response Information
+	 * later; until then "" and a 3.1.1 publish (which must carry it in
+	 * the topic) is refused while a 5.0 one is queued. */
+	base_config(&c);
+	c.response_topic = NULL;
+	m = mqtt_mtp_new(&c, &err);
+	assert_non_null(m);
+	assert_string_equal(mqtt_mtp_response_topic(m), "");
+	assert_int_equal(mqtt_mtp_publish(m, "usp/agent/x", "p", 1, MQTT_MTP_PUB_V311), MQTT_MTP_E_STATE);
+	assert_int_equal(mqtt_mtp_publish(m, "usp/agent/x", "p", 1, 0), 0);
+	mqtt_mtp_free(m);
+
 	base_config(&c);
 	c.broker_url = "http://127.0.0.1:1883";
 	expect_rejected(&c, "scheme");
 	base_config(&c);
 	c.broker_url = "mqtt://127.0.0.1:1883/path";
+	expect_rejected(&c, "bad broker URL");
+	base_config(&c);
+	c.broker_url = "mqtt://127.0.0.1:65536";
+	expect_rejected(&c, "bad broker URL");
+	base_config(&c);
+	c.broker_url = "mqtt://127.0.0.1:x";
+	expect_rejected(&c, "bad broker URL");
+	base_config(&c);
+	c.broker_url = "mqtt://[::1:1883";
 	expect_rejected(&c, "bad broker URL");
 	base_config(&c);
 	c.endpoint_id = "";

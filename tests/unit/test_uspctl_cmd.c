@@ -176,6 +176,25 @@ static void test_errors(void **state)
 	uspctl_cmd_fini(&c);
 }
 
+/* Per-command fan-out cap (added for uspctl's engine). */
+static void test_max_inflight(void **state)
+{
+	struct uspctl_cmd c;
+	struct uspc_err err;
+	assert_int_equal(parse("{\"id\":\"m\",\"op\":\"get\",\"targets\":{\"all\":true},"
+			       "\"paths\":\"Device.\",\"max_inflight\":50}", &c, &err), 0);
+	assert_int_equal(c.max_inflight, 50);
+	uspctl_cmd_fini(&c);
+	assert_int_equal(parse("{\"id\":\"m\",\"op\":\"get\",\"targets\":\"x\",\"paths\":\"Device.\"}",
+			       &c, &err), 0);
+	assert_int_equal(c.max_inflight, -1);
+	uspctl_cmd_fini(&c);
+	expect_error("{\"id\":\"n\",\"op\":\"get\",\"targets\":\"x\",\"paths\":\"Device.\",\"max_inflight\":0}",
+		     USPCTL_E_BAD_FIELD, "n");
+	expect_error("{\"id\":\"o\",\"op\":\"get\",\"targets\":\"x\",\"paths\":\"Device.\",\"max_inflight\":2.5}",
+		     USPCTL_E_BAD_FIELD, "o");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_subscribe),
 		cmocka_unit_test(test_selectors_and_fleet_ops),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_max_inflight),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,6 +114,7 @@ stop_pid() {
 # start_sim NAME N [flags...] — N agents "${AGENT_PREFIX}NNNN"; sets PID_<NAME>.
 start_sim() {
   local name=$1 n=$2; shift 2
+  mkdir -p "$W/sim-$name"
   "$SIM_BIN" --agents "$n" --controller-id "$CTL_EID" --controller-topic "$CTL_TOPIC" \
     --eid-pattern "${AGENT_PREFIX}%04d" --state-dir "$W/sim-$name" "$@" \
     >>"$W/sim-$name.log" 2>&1 &

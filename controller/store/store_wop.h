@@ -1,0 +1,55 @@
+/*
+ * store_wop.h — internal to the store writer: one queued write operation
+ * ("wop") and, per kind, the set-based SQL statement that writes any number
+ * of them at once. Not part of the store's public API.
+ */
+#ifndef USPC_STORE_WOP_H
+#define USPC_STORE_WOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store_sql.h"
+
+enum wop_kind { WOP_AGENT, WOP_DEVINFO, WOP_SUB, WOP_SNAPSHOT, WOP_SNAPDEL, WOP_NOTIF, WOP_OPER,
+		WOP_TASK, WOP_KIND_COUNT };
+
+extern const char *const wop_kind_names[WOP_KIND_COUNT];
+
+#define WOP_DEV_FIELDS 7
+
+struct wop {
+	struct wop *next;
+	enum wop_kind kind;
+	int64_t enq_ns; /* CLOCK_MONOTONIC at submit */
+	int64_t at_us;
+	size_t bytes;
+	const char *eid;
+	union {
+		struct { int online, mqtt; const char *topic, *usp; } agent;
+		struct { const char *f[WOP_DEV_FIELDS]; int onboarded; } dev;
+		struct { size_t n; const char **path, **value; } snap;
+		struct { const char *pattern; } del;
+		struct { const char *msg_id, *sub_id, *kind, *path, *payload; } notif;
+		struct { int64_t id; int failed; uint32_t code; const char *msg_id, *result, *msg; } task;
+		struct { const char *key, *obj, *cmd, *state, *output, *msg; uint32_t code; } oper;
+		struct { const char *sub_id, *type, *refs, *inst; int enabled, removed; } sub;
+	} u;
+};
+
+/* Column buffers a statement may need. */
+#define WOP_MAX_COLS 10
+
+struct wop_sql {
+	const char *sql; /* parameters $1..$cols are text arrays, one element per row */
+	int cols;        /* 0: the kind runs one statement per op (wop_snapdel_sql) */
+};
+extern const struct wop_sql wop_sql[WOP_KIND_COUNT];
+
+/* DELETE for one snapshot prefix op: $1 eid, $2 LIKE pattern, $3 µs. */
+extern const char wop_snapdel_sql[];
+
+/* Append op's row(s) to the column buffers c[0..cols); returns rows added. */
+size_t wop_fill_row(struct store_buf *c, const struct wop *op);
+
+#endif

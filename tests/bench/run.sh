@@ -1,0 +1,671 @@
+#!/usr/bin/env bash
+# tests/bench/run.sh — the whole-stack benchmark of uspc (issue 6).
+#
+#   tests/bench/run.sh [--quick] [options]
+#
+# Builds uspc, usp-agent-sim, uspctl and the ceiling probe in Release mode
+# (build-bench/), starts a private local stack (mosquitto + PostgreSQL via
+# deploy/local-stack.sh) in its own directory, runs the scenarios, stops
+# everything it started (trap on exit) and prints ONE JSON line per
+# scenario on stdout:
+#   ceiling           the broker alone: bench_ceiling round trips/s, p50/p99
+#   onboarding_storm  N agents start at once against a fresh database:
+#                     seconds until every one is in the inventory with its
+#                     DeviceInfo fields and its 5 standard subscriptions
+#   memory            uspc RSS per connected agent, simulator PSS per agent
+#   fanout_get        uspctl get Device.DeviceInfo. to 1,000 (and N) agents:
+#                     Gets/s end to end with results persisted, p50/p99
+#   notify_ingest     ValueChange notifications with send_resp at a rising
+#                     total rate: highest rate sustained with zero loss
+# Progress goes to stderr; logs stay in the work directory (printed at the
+# end). tests/bench/README.md explains every figure. Not part of ctest.
+#
+# Options:
+#   --quick            1,000 agents, short steps (about 3 minutes)
+#   --agents N         agents in the fleet (default 10000, --quick 1000)
+#   --only LIST        comma list of scenarios to run (others: skipped)
+#   --build-dir DIR    Release build directory (default <repo>/build-bench)
+#   --no-build         use the binaries already in the build directory
+#   --work-dir DIR     logs, stack and scratch files (default: a new
+#                      /tmp/uspc-bench.XXXXXX)
+#   --keep             leave the stack's data directory behind
+#   --perf             record `perf record -g` of uspc during fanout_get and
+#                      notify_ingest (files in the work directory)
+set -uo pipefail
+
+SELF=tests/bench/run.sh
+REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
+STACK_SH="$REPO/deploy/local-stack.sh"
+
+QUICK=0
+AGENTS=""
+ONLY=""
+BUILD_DIR="$REPO/build-bench"
+NO_BUILD=0
+WORK=""
+KEEP=0
+PERF=0
+
+die() {
+	echo "$SELF: error: $*" >&2
+	exit 2
+}
+say() { echo "$SELF: $(date -u +%H:%M:%S) $*" >&2; }
+
+usage() { sed -n '2,/^set -uo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--quick) QUICK=1 ;;
+	--agents) AGENTS=${2:?--agents needs a number}; shift ;;
+	--only) ONLY=${2:?--only needs a list}; shift ;;
+	--build-dir) BUILD_DIR=${2:?--build-dir needs a directory}; shift ;;
+	--no-build) NO_BUILD=1 ;;
+	--work-dir) WORK=${2:?--work-dir needs a directory}; shift ;;
+	--keep) KEEP=1 ;;
+	--perf) PERF=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) die "unknown argument '$1' (try --help)" ;;
+	esac
+	shift
+done
+
+# ---------------------------------------------------------------- sizes
+if [ "$QUICK" = 1 ]; then
+	MODE=quick
+	: "${AGENTS:=1000}"
+	CEIL_SECONDS=4
+	FANOUT_SIZES="1000"
+	NOTIFY_STEP_S=5
+	NOTIFY_SETTLE_S=8
+	NOTIFY_RATES="250 500 1000 2000 4000 8000"
+	ONBOARD_TIMEOUT=60
+else
+	MODE=full
+	: "${AGENTS:=10000}"
+	CEIL_SECONDS=10
+	FANOUT_SIZES="1000 $AGENTS"
+	NOTIFY_STEP_S=30
+	NOTIFY_SETTLE_S=20
+	NOTIFY_RATES="500 1000 2000 4000 8000 12000 16000 24000"
+	ONBOARD_TIMEOUT=240
+fi
+[[ $AGENTS =~ ^[0-9]+$ ]] && [ "$AGENTS" -ge 10 ] && [ "$AGENTS" -le 20000 ] ||
+	die "--agents must be 10..20000 (the broker needs one descriptor per agent under a 20,000 limit)"
+FANOUT_SIZES=$(for s in $FANOUT_SIZES; do [ "$s" -le "$AGENTS" ] && echo "$s"; done | sort -nu | tr '\n' ' ')
+CEIL_WINDOWS=100,1000
+CONNECT_RATE=${USPC_BENCH_CONNECT_RATE:-2000}
+CTRL_EID=self::bench
+EID_PATTERN='os::00D09E-BENCH%06d'
+SUBS="'uspc-boot','uspc-transfer','uspc-fw-complete','uspc-diag-complete','uspc-swversion'"
+N_SUBS=5
+
+want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+
+# ---------------------------------------------------------------- work dir
+if [ -z "$WORK" ]; then
+	WORK=$(mktemp -d /tmp/uspc-bench.XXXXXX) || die "cannot create a work directory"
+else
+	mkdir -p "$WORK" || die "cannot create $WORK"
+	WORK=$(cd "$WORK" && pwd -P)
+fi
+chmod 755 "$WORK" # PostgreSQL runs as 'postgres' when we are root
+STACK="$WORK/stack"
+LOGS="$WORK/logs"
+mkdir -p "$LOGS"
+UPID=""
+SPID=""
+STACK_UP=0
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	stop_sim
+	stop_uspc
+	if [ "$STACK_UP" = 1 ]; then
+		if [ "$KEEP" = 1 ]; then
+			"$STACK_SH" stop --dir "$STACK" >>"$LOGS/stack.log" 2>&1
+		else
+			"$STACK_SH" destroy --dir "$STACK" >>"$LOGS/stack.log" 2>&1
+		fi
+	fi
+	say "logs in $LOGS"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------- helpers
+now() { date +%s.%N; }
+fsub() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+fdiv() { awk -v a="$1" -v b="$2" -v p="${3:-3}" 'BEGIN { if (b + 0 == 0) print "null"; else printf "%.*f", p, a / b }'; }
+json_str() { printf '"%s"' "$(printf '%s' "$1" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' | tr -d '\n')"; }
+
+COMMIT=$(git -C "$REPO" rev-parse HEAD 2>/dev/null || echo unknown)
+DIRTY=false
+git -C "$REPO" diff-index --quiet HEAD -- 2>/dev/null || DIRTY=true
+[ "$COMMIT" = unknown ] && DIRTY=null
+CLK_TCK=$(getconf CLK_TCK)
+NCPU=$(nproc)
+
+# Common JSON fields of every line.
+common() {
+	printf '"mode":"%s","commit":"%s","tree_dirty":%s,"agents":%s,"cpus":%s' \
+		"$MODE" "$COMMIT" "$DIRTY" "$AGENTS" "$NCPU"
+}
+
+emit() { # scenario, json fields (without braces)
+	printf '{"scenario":"%s",%s,%s}\n' "$1" "$(common)" "$2"
+}
+
+skip() { # scenario, reason
+	say "$1: skipped: $2"
+	emit "$1" "\"skipped\":true,\"reason\":$(json_str "$2")"
+}
+
+# CPU ticks of a process and its children: utime+stime of each, plus the
+# cutime+cstime the process collected from children that already exited
+# (PostgreSQL backends come and go; their time lands in the postmaster).
+proc_ticks() { # pid
+	local s
+	s=$(cat "/proc/$1/stat" 2>/dev/null) || {
+		echo 0
+		return
+	}
+	s=${s##*) }
+	# shellcheck disable=SC2086
+	set -- $s
+	echo $((${12} + ${13} + ${14} + ${15}))
+}
+
+tree_ticks() { # pid...
+	local total=0 p c
+	for p in "$@"; do
+		[ -n "$p" ] || continue
+		total=$((total + $(proc_ticks "$p")))
+		for c in $(cat /proc/"$p"/task/*/children 2>/dev/null); do
+			total=$((total + $(proc_ticks "$c")))
+		done
+	done
+	echo "$total"
+}
+
+broker_pid() { cat "$STACK/mosquitto/mosquitto.pid" 2>/dev/null; }
+pg_pid() { head -n 1 "$STACK/pg/postmaster.pid" 2>/dev/null; }
+
+declare -A CPU0
+cpu_mark() {
+	CPU0[uspc]=$(tree_ticks "$UPID")
+	CPU0[broker]=$(tree_ticks "$(broker_pid)")
+	CPU0[postgres]=$(tree_ticks "$(pg_pid)")
+	CPU0[sim]=$(tree_ticks "$SPID")
+	CPU0[t]=$(now)
+}
+
+cpu_json() { # extra "name:pid" pairs are measured from their own start
+	local u b p s
+	u=$(tree_ticks "$UPID")
+	b=$(tree_ticks "$(broker_pid)")
+	p=$(tree_ticks "$(pg_pid)")
+	s=$(tree_ticks "$SPID")
+	printf '"wall_seconds":%s,"cpu_seconds":{"uspc":%s,"broker":%s,"postgres":%s,"sim":%s}' \
+		"$(fsub "$(now)" "${CPU0[t]}")" \
+		"$(fdiv $((u - CPU0[uspc])) "$CLK_TCK" 2)" "$(fdiv $((b - CPU0[broker])) "$CLK_TCK" 2)" \
+		"$(fdiv $((p - CPU0[postgres])) "$CLK_TCK" 2)" "$(fdiv $((s - CPU0[sim])) "$CLK_TCK" 2)"
+}
+
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
+pss_kb() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
+tree_pss_kb() { # pid: the process and its children, proportional set size
+	local total c
+	total=$(pss_kb "$1")
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+		total=$((total + $(pss_kb "$c")))
+	done
+	echo "$total"
+}
+
+psql_q() { # sql -> unaligned rows
+	PGCONNECT_TIMEOUT=5 psql "$USPC_DB" -X -q -At -v ON_ERROR_STOP=1 -c "$1" 2>>"$LOGS/psql.log"
+}
+
+alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
+
+# ---------------------------------------------------------------- processes
+start_uspc() {
+	"$BUILD_DIR/bin/uspc" --endpoint-id "$CTRL_EID" --node-id bench --stats-interval "$USPC_STATS_S" \
+		>>"$LOGS/uspc.log" 2>&1 &
+	UPID=$!
+	local i
+	for i in $(seq 1 100); do
+		alive "$UPID" || {
+			UPID=""
+			return 1
+		}
+		grep -q 'MQTT connected' "$LOGS/uspc.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+stop_pid() { # pid, seconds
+	local pid=$1 i
+	alive "$pid" || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for i in $(seq 1 $(($2 * 10))); do
+		alive "$pid" || break
+		sleep 0.1
+	done
+	if alive "$pid"; then
+		say "pid $pid did not stop within $2 s; killing it"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+stop_uspc() {
+	[ -n "$UPID" ] && stop_pid "$UPID" 20
+	UPID=""
+}
+
+start_sim() { # extra args...
+	"$BUILD_DIR/bin/usp-agent-sim" --agents "$AGENTS" --controller-id "$CTRL_EID" \
+		--eid-pattern "$EID_PATTERN" --connect-rate "$CONNECT_RATE" --status-interval 1 \
+		--host-churn 0 --vc-rate 0 --vc-rate-file "$WORK/vc-rate" "$@" \
+		>>"$LOGS/sim.log" 2>&1 &
+	SPID=$!
+}
+
+stop_sim() {
+	[ -n "$SPID" ] && stop_pid "$SPID" 20
+	SPID=""
+}
+
+# Latest status line of the simulator, one field: online|notify|acked|retries|dropped
+sim_stat() {
+	local line
+	line=$(grep '^usp-agent-sim: agents' "$LOGS/sim.log" | tail -n 1)
+	case $1 in
+	online) sed -n 's/.* online \([0-9]*\) .*/\1/p' <<<"$line" ;;
+	notify) sed -n 's/.*| notify \([0-9]*\) .*/\1/p' <<<"$line" ;;
+	acked) sed -n 's/.* acked \([0-9]*\) .*/\1/p' <<<"$line" ;;
+	retries) sed -n 's/.* retries \([0-9]*\) .*/\1/p' <<<"$line" ;;
+	dropped) sed -n 's/.* dropped \([0-9]*\) .*/\1/p' <<<"$line" ;;
+	esac
+}
+
+# ---------------------------------------------------------------- build
+MISSING=""
+build() {
+	[ "$NO_BUILD" = 1 ] && return 0
+	say "building (Release) in $BUILD_DIR"
+	cmake -S "$REPO" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DUSPC_WERROR=OFF \
+		-DUSPC_TESTS=ON >"$LOGS/build.log" 2>&1 || {
+		MISSING="uspc usp-agent-sim uspctl bench_ceiling"
+		say "cmake configure failed (see $LOGS/build.log)"
+		return 0
+	}
+	local t
+	for t in bench_ceiling uspc usp-agent-sim uspctl; do
+		if ! cmake --build "$BUILD_DIR" -j2 --target "$t" >>"$LOGS/build.log" 2>&1; then
+			say "build of $t failed (see $LOGS/build.log)"
+			MISSING="$MISSING $t"
+		fi
+	done
+}
+
+have() { [[ " $MISSING " != *" $1 "* ]] && [ -x "$BUILD_DIR/bin/$1" ]; }
+
+# ---------------------------------------------------------------- scenarios
+CEIL_RT=""
+CEIL_P50=""
+scenario_ceiling() {
+	have bench_ceiling || {
+		skip ceiling "bench_ceiling did not build"
+		return
+	}
+	say "ceiling: broker alone, windows $CEIL_WINDOWS, ${CEIL_SECONDS}s each"
+	cpu_mark
+	local out
+	out=$("$BUILD_DIR/bin/bench_ceiling" --broker "$USPC_MQTT" --window "$CEIL_WINDOWS" \
+		--seconds "$CEIL_SECONDS" 2>>"$LOGS/ceiling.log")
+	local rc=$?
+	printf '%s\n' "$out" >>"$LOGS/ceiling.log"
+	if [ $rc -ne 0 ] || [ -z "$out" ]; then
+		skip ceiling "bench_ceiling failed (see $LOGS/ceiling.log)"
+		return
+	fi
+	# The ceiling is the best window: the largest figure, so the ratios are
+	# never flattered by a small one.
+	CEIL_RT=$(sed -n 's/.*"rt_per_sec":\([0-9.]*\).*/\1/p' <<<"$out" | sort -n | tail -n 1)
+	CEIL_P50=$(head -n 1 <<<"$out" | sed -n 's/.*"p50_ms":\([0-9.]*\).*/\1/p')
+	local windows
+	windows=$(paste -sd, <<<"$out")
+	emit ceiling "\"rt_per_sec\":$CEIL_RT,\"p50_ms_window100\":$CEIL_P50,\"payload_bytes\":200,\"qos\":1,\"client\":\"libmosquitto\",\"windows\":[$windows],$(cpu_json)"
+}
+
+ceiling_fields() {
+	if [ -n "$CEIL_RT" ]; then
+		printf '"ceiling_rt_per_sec":%s' "$CEIL_RT"
+	else
+		printf '"ceiling_rt_per_sec":null'
+	fi
+}
+
+ONBOARD_OK=0
+ONBOARDED=0
+USPC_BASE_RSS=0
+USPC_STATS_S=2
+onboarded_count() {
+	psql_q "SELECT count(*) FROM agents a WHERE a.onboarded_at IS NOT NULL
+	  AND a.manufacturer IS NOT NULL AND a.model_name IS NOT NULL
+	  AND a.serial_number IS NOT NULL AND a.software_version IS NOT NULL
+	  AND (SELECT count(*) FROM agent_subscriptions s
+	       WHERE s.eid = a.eid AND s.sub_id IN ($SUBS)) = $N_SUBS"
+}
+
+scenario_onboarding() {
+	local missing=""
+	for b in uspc usp-agent-sim; do have "$b" || missing="$missing $b"; done
+	if [ -n "$missing" ]; then
+		skip onboarding_storm "not built:$missing"
+		return
+	fi
+	say "onboarding_storm: $AGENTS agents at once (connect rate $CONNECT_RATE/s), fresh database"
+	start_uspc || {
+		skip onboarding_storm "uspc did not start (see $LOGS/uspc.log)"
+		return
+	}
+	sleep 1
+	USPC_BASE_RSS=$(rss_kb "$UPID")
+	echo 0 >"$WORK/vc-rate"
+	cpu_mark
+	local t0 t_conn="" t_done="" n=0 on=0 last_n=-1 last_change
+	t0=$(now)
+	start_sim
+	last_change=$t0
+	while :; do
+		sleep 0.5
+		alive "$SPID" || break
+		alive "$UPID" || break
+		on=$(sim_stat online)
+		[ -z "$t_conn" ] && [ "${on:-0}" -ge "$AGENTS" ] && t_conn=$(now)
+		n=$(onboarded_count)
+		n=${n:-0}
+		if [ "$n" -ge "$AGENTS" ]; then
+			t_done=$(now)
+			break
+		fi
+		[ "$n" != "$last_n" ] && last_n=$n && last_change=$(now)
+		[ "$(fsub "$(now)" "$t0" | cut -d. -f1)" -ge "$ONBOARD_TIMEOUT" ] && break
+	done
+	local cpu secs conn ok=false reason=""
+	cpu=$(cpu_json)
+	conn=null
+	[ -n "$t_conn" ] && conn=$(fsub "$t_conn" "$t0")
+	if [ -n "$t_done" ]; then
+		secs=$(fsub "$t_done" "$t0")
+		ok=true
+		ONBOARD_OK=1
+	else
+		secs=$(fsub "$(now)" "$t0")
+		alive "$SPID" || reason="the simulator exited (see $LOGS/sim.log)"
+		alive "$UPID" || reason="uspc exited (see $LOGS/uspc.log)"
+		[ -z "$reason" ] && reason="only $n of $AGENTS onboarded within ${ONBOARD_TIMEOUT}s (last progress at +$(fsub "$last_change" "$t0")s)"
+		say "onboarding_storm: $reason"
+	fi
+	ONBOARDED=$n
+	local agents_rows subs_rows
+	agents_rows=$(psql_q "SELECT count(*) FROM agents")
+	subs_rows=$(psql_q "SELECT count(*) FROM agent_subscriptions")
+	emit onboarding_storm "\"ok\":$ok,\"seconds\":$secs,\"onboarded\":$n,\"all_connected_seconds\":$conn,\"connect_rate\":$CONNECT_RATE,\"agent_rows\":${agents_rows:-null},\"subscription_rows\":${subs_rows:-null},\"goal_seconds\":30$( [ -n "$reason" ] && printf ',"reason":%s' "$(json_str "$reason")"),$cpu"
+}
+
+# Latest stats line of uspc, one key (agents, online, ...).
+uspc_stat() {
+	grep ' stats: ' "$LOGS/uspc.log" | tail -n 1 | sed -n "s/.* $1=\([0-9]*\).*/\1/p"
+}
+
+# Scenarios after onboarding need uspc and the simulator running and at
+# least one agent onboarded; prints the reason when not.
+agents_unusable() {
+	if ! alive "$UPID" || ! alive "$SPID"; then
+		echo "uspc and the simulator are not running (onboarding_storm failed)"
+	elif [ "$ONBOARDED" -lt 1 ]; then
+		echo "no agent was onboarded by uspc (onboarding_storm: 0 of $AGENTS)"
+	fi
+}
+
+scenario_memory() {
+	local why
+	why=$(agents_unusable)
+	if [ -n "$why" ]; then
+		skip memory "$why"
+		return
+	fi
+	sleep "$((USPC_STATS_S + 1))" # a fresh stats line
+	local on
+	on=$(uspc_stat online)
+	on=${on:-0}
+	if [ "$on" -lt 1 ]; then
+		skip memory "uspc reports no online agent"
+		return
+	fi
+	local rss hwm sim_pss per per_total sim_per
+	rss=$(rss_kb "$UPID")
+	hwm=$(hwm_kb "$UPID")
+	sim_pss=$(tree_pss_kb "$SPID")
+	per=$(fdiv $(((rss - USPC_BASE_RSS) * 1024)) "$on" 0)
+	per_total=$(fdiv $((rss * 1024)) "$on" 0)
+	local sim_on
+	sim_on=$(sim_stat online)
+	sim_per=$(fdiv $((sim_pss * 1024)) "${sim_on:-0}" 0)
+	say "memory: uspc ${rss} KiB with $on agents (baseline ${USPC_BASE_RSS} KiB), simulator ${sim_pss} KiB PSS"
+	emit memory "\"connected\":$on,\"uspc_rss_bytes_per_agent\":$per,\"uspc_rss_total_bytes_per_agent\":$per_total,\"uspc_rss_bytes\":$((rss * 1024)),\"uspc_rss_baseline_bytes\":$((USPC_BASE_RSS * 1024)),\"uspc_hwm_bytes\":$((hwm * 1024)),\"sim_online\":${sim_on:-null},\"sim_pss_bytes_per_agent\":$sim_per,\"sim_pss_bytes\":$((sim_pss * 1024)),\"goal_uspc_bytes_per_agent\":2048,\"onboarded_all\":$([ "$ONBOARD_OK" = 1 ] && echo true || echo false)"
+}
+
+perf_start() { # name
+	PERF_PID=""
+	[ "$PERF" = 1 ] && command -v perf >/dev/null && alive "$UPID" || return 0
+	perf record -g -o "$WORK/perf-$1.data" -p "$UPID" >>"$LOGS/perf.log" 2>&1 &
+	PERF_PID=$!
+}
+perf_stop() {
+	[ -n "${PERF_PID:-}" ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null
+	wait "$PERF_PID" 2>/dev/null
+	PERF_PID=""
+}
+
+eid_of() { printf "$EID_PATTERN" "$1"; }
+
+fanout_once() { # size
+	local size=$1 targets id="fanout-$1" in="$WORK/fanout-$1.jsonl" out="$WORK/fanout-$1.out"
+	if [ "$size" -ge "$AGENTS" ]; then
+		targets='{"all":true}'
+	else
+		targets="[$(for i in $(seq 1 "$size"); do printf '"%s"\n' "$(eid_of "$i")"; done | paste -sd,)]"
+	fi
+	printf '{"id":"%s","op":"get","targets":%s,"paths":["Device.DeviceInfo."]}\n' "$id" "$targets" >"$in"
+	local max_id
+	max_id=$(psql_q "SELECT coalesce(max(id), 0) FROM tasks")
+	say "fanout_get: get Device.DeviceInfo. to $size agents through uspctl"
+	cpu_mark
+	perf_start "fanout-$size"
+	local t0 t1 rc
+	t0=$(now)
+	timeout 600 "$BUILD_DIR/bin/uspctl" --quiet --timeout 300 -f "$in" >"$out" 2>>"$LOGS/uspctl.log"
+	rc=$?
+	t1=$(now)
+	perf_stop
+	local cpu secs ok_n fail_n lines rate ratio lat
+	cpu=$(cpu_json)
+	secs=$(fsub "$t1" "$t0")
+	lines=$(wc -l <"$out")
+	ok_n=$(grep -c '"ok":true' "$out")
+	fail_n=$(grep -c '"ok":false' "$out")
+	rate=$(fdiv "$ok_n" "$secs" 0)
+	ratio=null
+	[ -n "$CEIL_RT" ] && ratio=$(fdiv "$rate" "$CEIL_RT" 3)
+	# Per request: claimed by the daemon (sent_at) to the response received
+	# (finished_at), and queued (created_at) to finished, from the task rows.
+	lat=$(psql_q "SELECT
+	    round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - sent_at))::numeric * 1000, 1),
+	    round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - sent_at))::numeric * 1000, 1),
+	    round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at))::numeric * 1000, 1),
+	    round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM finished_at - created_at))::numeric * 1000, 1),
+	    count(*) FILTER (WHERE state = 'done'),
+	    (SELECT count(DISTINCT eid) FROM snapshot WHERE path LIKE 'Device.DeviceInfo.%')
+	  FROM tasks WHERE id > $max_id")
+	local p50 p99 e50 e99 done_rows snap_agents
+	IFS='|' read -r p50 p99 e50 e99 done_rows snap_agents <<<"$lat"
+	say "fanout_get $size: $ok_n ok, $fail_n failed in ${secs}s = $rate Gets/s (ratio $ratio)"
+	emit fanout_get "\"targets\":$size,\"ok\":$ok_n,\"failed\":$fail_n,\"result_lines\":$lines,\"uspctl_exit\":$rc,\"gets_per_sec\":$rate,\"ratio_to_ceiling\":$ratio,$(ceiling_fields),\"goal_ratio\":0.6,\"p50_ms\":${p50:-null},\"p99_ms\":${p99:-null},\"queued_to_done_p50_ms\":${e50:-null},\"queued_to_done_p99_ms\":${e99:-null},\"tasks_done_rows\":${done_rows:-null},\"agents_with_deviceinfo_in_snapshot\":${snap_agents:-null},$cpu"
+}
+
+scenario_fanout() {
+	if ! have uspctl; then
+		skip fanout_get "uspctl did not build"
+		return
+	fi
+	local why
+	why=$(agents_unusable)
+	if [ -n "$why" ]; then
+		skip fanout_get "$why"
+		return
+	fi
+	local s
+	for s in $FANOUT_SIZES; do
+		fanout_once "$s"
+	done
+}
+
+# One step of notify_ingest at a total rate. Sets STEP_* results.
+notify_step() { # rate
+	local rate=$1 n0 a0 r0 rows0 t0 t1 n1 a1 rows1 i
+	n0=$(sim_stat notify)
+	a0=$(sim_stat acked)
+	r0=$(sim_stat retries)
+	rows0=$(psql_q "SELECT count(*) FROM notifications")
+	echo "$rate" >"$WORK/vc-rate"
+	t0=$(now)
+	sleep "$NOTIFY_STEP_S"
+	echo 0 >"$WORK/vc-rate"
+	t1=$(now)
+	sleep 1.2 # the workers re-read the rate file once a second
+	# Backlog at the end of the generation: a step whose backlog keeps
+	# growing is not sustained, even if it drains afterwards.
+	n1=$(sim_stat notify)
+	a1=$(sim_stat acked)
+	rows1=$(psql_q "SELECT count(*) FROM notifications")
+	STEP_SENT=$((n1 - n0))
+	STEP_BACKLOG_ROWS=$((STEP_SENT - (rows1 - rows0)))
+	STEP_BACKLOG_ACKS=$((STEP_SENT - (a1 - a0)))
+	STEP_RATE=$(fdiv "$STEP_SENT" "$(fsub "$t1" "$t0")" 0)
+	# Settle: everything sent must be persisted and answered.
+	for i in $(seq 1 "$NOTIFY_SETTLE_S"); do
+		n1=$(sim_stat notify)
+		a1=$(sim_stat acked)
+		rows1=$(psql_q "SELECT count(*) FROM notifications")
+		[ $((n1 - n0)) -eq $((rows1 - rows0)) ] && [ $((n1 - n0)) -eq $((a1 - a0)) ] && break
+		sleep 1
+	done
+	STEP_SENT=$((n1 - n0))
+	STEP_PERSISTED=$((rows1 - rows0))
+	STEP_ACKED=$((a1 - a0))
+	STEP_RETRIES=$(($(sim_stat retries) - r0))
+	STEP_T0=$t0
+	STEP_T1=$t1
+}
+
+scenario_notify() {
+	local why
+	why=$(agents_unusable)
+	if [ -n "$why" ]; then
+		skip notify_ingest "$why"
+		return
+	fi
+	if [ -z "$(sim_stat acked)" ]; then
+		skip notify_ingest "the simulator has no --vc-rate load knob / acked counter"
+		return
+	fi
+	local subscribed
+	subscribed=$(psql_q "SELECT count(*) FROM agent_subscriptions WHERE sub_id = 'uspc-swversion'")
+	say "notify_ingest: $subscribed agents subscribed to ValueChange on SoftwareVersion; steps of ${NOTIFY_STEP_S}s at $NOTIFY_RATES /s"
+	cpu_mark
+	perf_start notify
+	local rate best=0 best_target=0 steps="" stop_reason="all steps passed" p_lat=""
+	for rate in $NOTIFY_RATES; do
+		notify_step "$rate"
+		local pass=true why=""
+		if [ "$STEP_SENT" -lt 1 ]; then
+			pass=false why="nothing sent"
+		elif [ "$STEP_PERSISTED" -ne "$STEP_SENT" ]; then
+			pass=false why="lost: $((STEP_SENT - STEP_PERSISTED)) of $STEP_SENT not persisted after ${NOTIFY_SETTLE_S}s"
+		elif [ "$STEP_ACKED" -ne "$STEP_SENT" ]; then
+			pass=false why="unanswered: $((STEP_SENT - STEP_ACKED)) of $STEP_SENT without NotifyResp after ${NOTIFY_SETTLE_S}s"
+		elif [ "$(awk -v a="$STEP_RATE" -v b="$rate" 'BEGIN { print (a < 0.9 * b) }')" = 1 ]; then
+			pass=false why="the simulator produced only $STEP_RATE/s of $rate/s"
+		elif [ "$STEP_BACKLOG_ROWS" -gt "$rate" ] || [ "$STEP_BACKLOG_ACKS" -gt "$rate" ]; then
+			pass=false why="falling behind: backlog at the end of the step $STEP_BACKLOG_ROWS unpersisted, $STEP_BACKLOG_ACKS unanswered (more than 1 s of load)"
+		fi
+		say "notify_ingest: target $rate/s: sent $STEP_SENT ($STEP_RATE/s) persisted $STEP_PERSISTED acked $STEP_ACKED backlog $STEP_BACKLOG_ROWS/$STEP_BACKLOG_ACKS -> $pass $why"
+		steps="$steps${steps:+,}{\"target_per_sec\":$rate,\"sent\":$STEP_SENT,\"sent_per_sec\":$STEP_RATE,\"persisted\":$STEP_PERSISTED,\"answered\":$STEP_ACKED,\"retries\":$STEP_RETRIES,\"backlog_rows_at_end\":$STEP_BACKLOG_ROWS,\"backlog_unanswered_at_end\":$STEP_BACKLOG_ACKS,\"pass\":$pass$([ -n "$why" ] && printf ',"why":%s' "$(json_str "$why")")}"
+		if [ "$pass" = true ]; then
+			best=$STEP_RATE
+			best_target=$rate
+			p_lat=$(psql_q "SELECT
+			    round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - received_at))::numeric * 1000, 1),
+			    round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - received_at))::numeric * 1000, 1)
+			  FROM notifications WHERE received_at >= to_timestamp($STEP_T0) AND kind = 'value_change'")
+		else
+			stop_reason="target $rate/s failed: $why"
+			break
+		fi
+		alive "$UPID" && alive "$SPID" || {
+			stop_reason="a process exited"
+			break
+		}
+	done
+	perf_stop
+	local cpu ratio p50 p99
+	cpu=$(cpu_json)
+	ratio=null
+	[ -n "$CEIL_RT" ] && [ "$best" != 0 ] && ratio=$(fdiv "$best" "$CEIL_RT" 3)
+	[ -n "$CEIL_RT" ] && [ "$best" = 0 ] && ratio=0
+	IFS='|' read -r p50 p99 <<<"$p_lat"
+	emit notify_ingest "\"sustained_per_sec\":$best,\"sustained_target_per_sec\":$best_target,\"ratio_to_ceiling\":$ratio,$(ceiling_fields),\"goal_ratio\":0.6,\"step_seconds\":$NOTIFY_STEP_S,\"settle_seconds\":$NOTIFY_SETTLE_S,\"subscribed_agents\":${subscribed:-null},\"persist_lag_p50_ms\":${p50:-null},\"persist_lag_p99_ms\":${p99:-null},\"stopped_because\":$(json_str "$stop_reason"),\"steps\":[$steps],$cpu"
+}
+
+# ---------------------------------------------------------------- main
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+say "mode $MODE: $AGENTS agents, work dir $WORK"
+build
+for b in bench_ceiling uspc usp-agent-sim uspctl; do
+	have "$b" || MISSING="$MISSING $b"
+done
+MISSING=$(tr ' ' '\n' <<<"$MISSING" | sort -u | tr '\n' ' ')
+
+say "starting the local stack in $STACK"
+if ! "$STACK_SH" start --dir "$STACK" >"$WORK/stack.env" 2>>"$LOGS/stack.log"; then
+	for s in ceiling onboarding_storm memory fanout_get notify_ingest; do
+		skip "$s" "deploy/local-stack.sh could not start the stack (see $LOGS/stack.log)"
+	done
+	exit 1
+fi
+STACK_UP=1
+# shellcheck disable=SC1091
+. "$STACK/env"
+
+if want ceiling; then scenario_ceiling; else skip ceiling "not selected (--only)"; fi
+if want onboarding_storm || want memory || want fanout_get || want notify_ingest; then
+	scenario_onboarding
+else
+	skip onboarding_storm "not selected (--only)"
+fi
+if want memory; then scenario_memory; else skip memory "not selected (--only)"; fi
+if want fanout_get; then scenario_fanout; else skip fanout_get "not selected (--only)"; fi
+if want notify_ingest; then scenario_notify; else skip notify_ingest "not selected (--only)"; fi
+exit 0

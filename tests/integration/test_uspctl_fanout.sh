@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# test_uspctl_fanout.sh — a Get fanned out to 1,000 simulated agents returns
+# exactly one result per agent, all ok; then the same with --max-inflight
+# 100, so tasks are inserted as earlier ones finish. Prints the times.
+# shellcheck disable=SC1091
+. "$(dirname "$0")/test_uspctl_lib.sh"
+N=${USPCTL_FANOUT_AGENTS:-1000}
+
+new_db
+start_uspc
+start_sim "$N" --connect-rate 1000
+t0=$SECONDS
+wait_onboarded "$N" 240
+log "$N agents online and onboarded in $((SECONDS - t0)) s"
+
+for a in $(seq "$N"); do agent "$a"; echo; done | sort >"$W/expected.txt"
+echo '{"id":"fw","op":"get","targets":{"all":true},"paths":["Device.DeviceInfo.SoftwareVersion"]}' >"$W/get.jsonl"
+
+run() {
+  local tag=$1
+  shift
+  local rc=0 t1 t2
+  t1=$(date +%s.%N)
+  uctl --timeout 120 "$@" <"$W/get.jsonl" >"$W/$tag.out" 2>"$W/$tag.err" || rc=$?
+  t2=$(date +%s.%N)
+  expect_status 0 $rc "fan-out $tag"
+  [ "$(wc -l <"$W/$tag.out")" -eq "$N" ] || fail "$tag: $(wc -l <"$W/$tag.out") lines for $N agents"
+  jq -r .agent "$W/$tag.out" | sort >"$W/$tag.agents"
+  cmp -s "$W/$tag.agents" "$W/expected.txt" || fail "$tag: the agents answering are not exactly the $N agents"
+  check "$tag: every line ok with the SoftwareVersion" \
+    'all(.ok and .result.req_path_results[0].resolved_path_results[0].result_params.SoftwareVersion == "1.0.0")' "$W/$tag.out"
+  check "$tag: one task per agent" '[.[].task] | unique | length == '"$N" "$W/$tag.out"
+  log "$tag: Get to $N agents: $(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", b - a }') s ($(cat "$W/$tag.err"))"
+}
+run all
+run inflight100 --max-inflight 100
+log PASS

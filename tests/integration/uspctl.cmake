@@ -1,0 +1,11 @@
+# uspctl end to end: the real broker and PostgreSQL of the shared stack, the
+# uspc daemon and usp-agent-sim; each test uses its own database, controller
+# endpoint ID and agent endpoint IDs (tests/integration/test_uspctl_lib.sh).
+# Needs jq.
+foreach(t ops:240 errors:240 fanout:420)
+  string(REPLACE ":" ";" _p ${t})
+  list(GET _p 0 _name)
+  list(GET _p 1 _timeout)
+  uspc_integration_test(uspctl_${_name}
+    COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_uspctl_${_name}.sh TIMEOUT ${_timeout})
+endforeach()
