@@ -138,7 +138,7 @@ static void send_connect_records(struct sim_agent *a)
 		    strcmp(sim_dm_get(&env, c, ids->ctrl_enable, en, sizeof(en)), "true") &&
 		    strcmp(en, "1"))
 			continue;
-		snprintf(eid, sizeof(eid), "%s", sim_dm_get(&env, c, ids->ctrl_eid, eid, sizeof(eid)));
+		sim_dm_get_copy(&env, c, ids->ctrl_eid, eid, sizeof(eid));
 		if (!eid[0] || !sim_agent_controller_topic(a, c, topic, sizeof(topic)))
 			continue;
 		uint8_t *rec = NULL;

@@ -200,6 +200,14 @@ const char *sim_dm_get(const struct sim_dm_env *env, const struct dm_inst *inst,
 	return buf;
 }
 
+void sim_dm_get_copy(const struct sim_dm_env *env, const struct dm_inst *inst, uint16_t p,
+		     char *buf, size_t cap)
+{
+	const char *v = sim_dm_get(env, inst, p, buf, cap);
+	if (v != buf)
+		snprintf(buf, cap, "%s", v);
+}
+
 static int set_val(struct dm_inst *inst, uint16_t p, char *v, unsigned flags)
 {
 	for (size_t i = 0; i < inst->n_vals; i++)

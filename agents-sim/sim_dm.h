@@ -87,6 +87,9 @@ void sim_dm_fini(struct sim_dm *dm);
  * expanded default. Returns a pointer to the stored string or to buf. */
 const char *sim_dm_get(const struct sim_dm_env *env, const struct dm_inst *inst, uint16_t p,
 		       char *buf, size_t cap);
+/* Same, always leaving the value in buf (truncated to cap). */
+void sim_dm_get_copy(const struct sim_dm_env *env, const struct dm_inst *inst, uint16_t p,
+		     char *buf, size_t cap);
 /* Store a value (copied). Returns 0 or -1 (no memory). */
 int sim_dm_set(struct dm_inst *inst, uint16_t p, const char *value);
 /* Store a template (copied), expanded on every read. 0 or -1. */

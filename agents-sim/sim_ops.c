@@ -143,7 +143,7 @@ static void activate(struct sim_agent *a, const char *obj_path, const char *key)
 	struct dm_inst *img = sim_dm_find(&a->dm, m, obj_path, &obj);
 	if (!img || ids->fw_version == SM_NONE)
 		return;
-	snprintf(ver, sizeof(ver), "%s", sim_dm_get(&env, img, ids->fw_version, ver, sizeof(ver)));
+	sim_dm_get_copy(&env, img, ids->fw_version, ver, sizeof(ver));
 	for (struct dm_inst *c = img->parent->child; c; c = c->next) {
 		char st[64];
 		if (c->obj == ids->fw && ids->fw_status != SM_NONE &&

@@ -139,6 +139,14 @@ static const char *val(struct sim_agent *a, const struct dm_inst *inst, uint16_t
 	return sim_dm_get(&env, inst, p, buf, cap);
 }
 
+static void val_copy(struct sim_agent *a, const struct dm_inst *inst, uint16_t p, char *buf,
+		     size_t cap)
+{
+	const char *v = val(a, inst, p, buf, cap);
+	if (v != buf)
+		snprintf(buf, cap, "%s", v);
+}
+
 static void notif_free(struct sim_notif *n)
 {
 	free(n->to_id);
@@ -239,16 +247,16 @@ static void send_notify(struct sim_agent *a, struct dm_inst *sub, enum notif_kin
 	const struct sim_ids *ids = &a->w->ids;
 	char recip[SIM_PATH_MAX], sid[256], eid[SIM_VALUE_MAX], topic[SIM_VALUE_MAX], tmp[16];
 	char msg_id[64];
-	snprintf(recip, sizeof(recip), "%s", val(a, sub, ids->sub_recipient, recip, sizeof(recip)));
+	val_copy(a, sub, ids->sub_recipient, recip, sizeof(recip));
 	struct dm_inst *ctrl = sim_dm_find(&a->dm, a->w->model, recip, NULL);
 	if (!ctrl || ctrl->obj != ids->ctrl)
 		return;
 	if (ids->ctrl_enable != SM_NONE && !is_true(val(a, ctrl, ids->ctrl_enable, tmp, sizeof(tmp))))
 		return;
-	snprintf(eid, sizeof(eid), "%s", val(a, ctrl, ids->ctrl_eid, eid, sizeof(eid)));
+	val_copy(a, ctrl, ids->ctrl_eid, eid, sizeof(eid));
 	if (!sim_agent_controller_topic(a, ctrl, topic, sizeof(topic)) || !eid[0])
 		return;
-	snprintf(sid, sizeof(sid), "%s", val(a, sub, ids->sub_id, sid, sizeof(sid)));
+	val_copy(a, sub, ids->sub_id, sid, sizeof(sid));
 	int retry = is_true(val(a, sub, ids->sub_retry, tmp, sizeof(tmp)));
 	usp_msgid_next(&a->w->msgid, msg_id, sizeof(msg_id));
 	Usp__Msg *msg = usp_msg_new(msg_id, USP__HEADER__MSG_TYPE__NOTIFY);

@@ -239,7 +239,10 @@ mq_start_on() { # port
 	echo "== $(date -u +%FT%TZ) $SELF: starting mosquitto on 127.0.0.1:$port" >>"$MQ_LOG"
 	(
 		ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-		exec mosquitto -c "$MQ_CONF" </dev/null >>"$MQ_LOG" 2>&1 9>&-
+		# Own session: a Ctrl-C meant for the caller (deploy/run.sh, ctest)
+		# must not reach the broker. (This shell has no job control, so
+		# setsid execs in place and $! stays the broker's pid.)
+		exec setsid mosquitto -c "$MQ_CONF" </dev/null >>"$MQ_LOG" 2>&1 9>&-
 	) &
 	pid=$!
 	echo "$pid" >"$MQ_PID"
@@ -390,7 +393,9 @@ pg_start_on() { # port
 	local port=$1 first out
 	pg_write_conf "$port"
 	first=$(($(log_lines "$PG_LOG") + 1))
-	if ! out=$(as_pg "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$START_TIMEOUT" 2>&1); then
+	# setsid: the postmaster gets its own session, out of reach of a Ctrl-C
+	# meant for the caller (SIGINT would be a fast shutdown).
+	if ! out=$(as_pg setsid "$PG_BIN/pg_ctl" start -D "$PG_DATA" -l "$PG_LOG" -w -t "$START_TIMEOUT" 2>&1); then
 		[ -z "$out" ] || printf '%s\n' "$out" | sed "s/^/$SELF: pg_ctl: /" >&2
 		if pg_running; then
 			note "PostgreSQL did not become ready within ${START_TIMEOUT}s"
@@ -476,9 +481,9 @@ lock_dir() {
 start_cleanup() {
 	local rc=$?
 	[ $rc -eq 0 ] && return 0
-	note "start failed; stopping what was started in $DIR"
-	mq_stop || true
-	pg_stop || true
+	note "start failed; stopping what this start started in $DIR"
+	[ "$MQ_WAS_RUNNING" = 1 ] || mq_stop || true
+	[ "$PG_WAS_RUNNING" = 1 ] || pg_stop || true
 	exit $rc
 }
 
@@ -504,6 +509,10 @@ cmd_start() {
 			die "user '$PG_USER' (which runs PostgreSQL when started as root) cannot reach $DIR: every parent directory must be searchable by it (o+x); choose another --dir"
 	fi
 	# From here on, a failed start stops what this invocation started.
+	MQ_WAS_RUNNING=0
+	PG_WAS_RUNNING=0
+	if mq_pid >/dev/null; then MQ_WAS_RUNNING=1; fi
+	if pg_running; then PG_WAS_RUNNING=1; fi
 	trap start_cleanup EXIT
 	mkdir -p "$MQ_DIR" "$LOG_DIR"
 	touch "$MQ_LOG" "$PG_LOG"

@@ -209,8 +209,11 @@ static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 		} else if (-mtp_ms_until(&progress) >= IN_STALL_MS) {
 			uint64_t n = ++m->st.in_deferred;
 
-			log_warn(COMP, "core took no event for %d ms with the in-queue full: message left "
-				 "with Paho (%" PRIu64 " so far)", IN_STALL_MS, n);
+			log_warn(
+				COMP,
+				"core took no event for %d ms with the in-queue full: message left "
+				"with Paho (%" PRIu64 " so far)",
+				IN_STALL_MS, n);
 			rc = -1;
 			break;
 		}
@@ -238,7 +241,9 @@ int mtp_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *pm)
 		n = ++m->st.in_dropped_bad_topic;
 		pthread_mutex_unlock(&m->lock);
 		if (log_this_one(n))
-			log_warn(COMP, "dropped a message with a bad topic (%zu bytes; %" PRIu64 " so far)",
+			log_warn(COMP,
+				 "dropped a message with a bad topic (%zu bytes; %" PRIu64
+				 " so far)",
 				 tlen, n);
 		goto consumed;
 	}
@@ -247,8 +252,11 @@ int mtp_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *pm)
 		n = ++m->st.in_dropped_too_big;
 		pthread_mutex_unlock(&m->lock);
 		if (log_this_one(n))
-			log_warn(COMP, "dropped a %zu-byte message on %.*s: above max_payload %zu (%" PRIu64
-				 " so far)", plen, (int)tlen, topic, m->cfg.max_payload, n);
+			log_warn(
+				COMP,
+				"dropped a %zu-byte message on %.*s: above max_payload %zu (%" PRIu64
+				" so far)",
+				plen, (int)tlen, topic, m->cfg.max_payload, n);
 		goto consumed;
 	}
 	if (mqtt_mtp_parse_reply_to(topic, reply, sizeof(reply)) == 1)
@@ -295,11 +303,14 @@ static void settle_send(struct live_send *ls, int ok, int code, const char *why)
 			m->st.msgs_out++;
 			m->st.bytes_out += om->len;
 			free(om);
-		} else if (code == MQTTASYNC_OPERATION_INCOMPLETE || code == MQTTASYNC_DISCONNECTED) {
+		} else if (code == MQTTASYNC_OPERATION_INCOMPLETE ||
+			   code == MQTTASYNC_DISCONNECTED) {
 			out_push_head(m, om); /* connection went away: send again later */
 			m->st.publish_retries++;
-		} else if ((code >= 0x80 && code != MQTTREASONCODE_QUOTA_EXCEEDED) ||
-			   ++om->attempts >= MQTT_MTP_MAX_ATTEMPTS) {
+		} else if (++om->attempts >= MQTT_MTP_MAX_ATTEMPTS ||
+			   (code >= 0x80 && code != MQTTREASONCODE_QUOTA_EXCEEDED)) {
+			/* A PUBACK reason >= 0x80 (e.g. 0x87 Not authorized) is
+			 * final: sending it again would get the same answer. */
 			fail_msg(m, om, code, why);
 		} else {
 			out_push_head(m, om);
@@ -325,7 +336,9 @@ static void on_publish_fail(void *ctx, MQTTAsync_failureData5 *r)
 {
 	int code = r ? (r->reasonCode >= 0x80 ? (int)r->reasonCode : r->code) : MQTTASYNC_FAILURE;
 	const char *why = r && r->message ? r->message
-		: (r && r->reasonCode >= 0x80 ? MQTTReasonCode_toString(r->reasonCode) : "send failed");
+					  : (r && r->reasonCode >= 0x80
+						     ? MQTTReasonCode_toString(r->reasonCode)
+						     : "send failed");
 
 	settle_send(ctx, 0, code, why);
 }
@@ -628,7 +641,8 @@ int mqtt_mtp_stop(struct mqtt_mtp *m, int drain_timeout_ms)
 	left = m->out_count + m->inflight;
 	pthread_mutex_unlock(&m->lock);
 	if (left) {
-		log_error(COMP, "stopped with %zu publish(es) not acknowledged by the broker", left);
+		log_error(COMP, "stopped with %zu publish(es) not acknowledged by the broker",
+			  left);
 		return MQTT_MTP_E_TIMEOUT;
 	}
 	return 0;

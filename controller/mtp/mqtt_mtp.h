@@ -42,7 +42,7 @@
 
 enum mqtt_mtp_rc {
 	MQTT_MTP_OK = 0,
-	MQTT_MTP_E_INVAL = -1,   /* bad argument or configuration */
+	MQTT_MTP_E_INVAL = -1, /* bad argument or configuration */
 	MQTT_MTP_E_NOMEM = -2,
 	MQTT_MTP_E_BUSY = -3,    /* out-queue full: keep the message, retry after wake */
 	MQTT_MTP_E_STATE = -4,   /* not started, or stopping/stopped */
@@ -52,9 +52,9 @@ enum mqtt_mtp_rc {
 	MQTT_MTP_E_SYS = -8,     /* eventfd/thread creation failed */
 };
 
-#define MQTT_MTP_MAX_TOPIC 1024    /* bytes, including a /reply-to= suffix */
-#define MQTT_MTP_MAX_SUBS 16       /* configured subscription filters */
-#define MQTT_MTP_MAX_ATTEMPTS 5    /* sends of one message before PUBLISH_FAILED */
+#define MQTT_MTP_MAX_TOPIC 1024 /* bytes, including a /reply-to= suffix */
+#define MQTT_MTP_MAX_SUBS 16    /* configured subscription filters */
+#define MQTT_MTP_MAX_ATTEMPTS 5 /* sends of one message before PUBLISH_FAILED */
 
 struct mqtt_mtp_config {
 	/* Broker: "mqtt://host:port" or "mqtts://host:port" (tcp:// and ssl://
@@ -65,14 +65,14 @@ struct mqtt_mtp_config {
 	const char *client_id;
 	/* Own USP endpoint id, sent as CONNECT user property usp-endpoint-id. */
 	const char *endpoint_id;
-	const char *username;       /* optional */
-	const char *password;       /* optional; borrowed, never logged */
-	int keepalive_s;            /* default 60 */
-	int clean_start;            /* default 1 */
+	const char *username; /* optional */
+	const char *password; /* optional; borrowed, never logged */
+	int keepalive_s;      /* default 60 */
+	int clean_start;      /* default 1 */
 	/* MQTT 5 Session Expiry Interval; only meaningful with clean_start=0
 	 * (with 0 the broker drops the session on disconnect). Default 0. */
 	uint32_t session_expiry_s;
-	int connect_timeout_s;      /* default 10 */
+	int connect_timeout_s; /* default 10 */
 
 	/* TLS (mqtts:// only). CA file verifies the broker; cert+key for mTLS. */
 	const char *ca_file;
@@ -98,12 +98,12 @@ struct mqtt_mtp_config {
 	int response_topic_wildcard;
 
 	/* Flow control. */
-	int max_inflight;           /* window of unacked QoS 1 publishes; default 100;
+	int max_inflight;          /* window of unacked QoS 1 publishes; default 100;
 	                               clamped below the broker's Receive Maximum */
-	size_t out_queue_cap;       /* publishes waiting for the window; default 10000 */
-	size_t in_queue_cap;        /* arrived messages not yet taken; default 10000 */
-	size_t in_queue_max_bytes;  /* payload bytes in the in-queue; default 64 MiB */
-	size_t max_payload;         /* per message, both ways; default 1 MiB */
+	size_t out_queue_cap;      /* publishes waiting for the window; default 10000 */
+	size_t in_queue_cap;       /* arrived messages not yet taken; default 10000 */
+	size_t in_queue_max_bytes; /* payload bytes in the in-queue; default 64 MiB */
+	size_t max_payload;        /* per message, both ways; default 1 MiB */
 
 	/* Reconnect back-off: min * 2^n capped at max, "equal jitter"
 	 * (uniform in [d/2, d]). Defaults 500 and 30000. */
@@ -131,48 +131,48 @@ struct mqtt_mtp_event {
 	/* MESSAGE: topic as received (3.1.1 senders: including the suffix).
 	 * PUBLISH_FAILED: the destination topic. */
 	const char *topic;
-	const uint8_t *payload;     /* MESSAGE: the bytes (a USP Record), followed
+	const uint8_t *payload; /* MESSAGE: the bytes (a USP Record), followed
 	                               by a NUL byte that len does not count */
 	size_t len;
 	/* MESSAGE: where to answer. The MQTT 5 Response Topic, or for a 3.1.1
 	 * sender the text after "/reply-to=" with %2F decoded; NULL if none. */
 	const char *response_topic;
-	int reply_via_suffix;       /* 1: from a /reply-to= suffix → peer speaks
+	int reply_via_suffix;     /* 1: from a /reply-to= suffix → peer speaks
 	                               3.1.1, answer with MQTT_MTP_PUB_V311 */
-	const char *content_type;   /* MESSAGE: NULL if absent */
-	const char *endpoint_id;    /* MESSAGE: user property usp-endpoint-id, or NULL */
-	int dup;                    /* MESSAGE: MQTT DUP flag */
+	const char *content_type; /* MESSAGE: NULL if absent */
+	const char *endpoint_id;  /* MESSAGE: user property usp-endpoint-id, or NULL */
+	int dup;                  /* MESSAGE: MQTT DUP flag */
 	/* CONNECTED */
 	int session_present;
-	int window;                 /* effective in-flight window */
+	int window; /* effective in-flight window */
 	/* DISCONNECTED / PUBLISH_FAILED: human-readable reason; reason_code is
 	 * the MQTT reason code when there is one, else a Paho code (<0) or 0. */
 	char reason[128];
 	int reason_code;
-	void *priv_;                /* owned storage; freed by mqtt_mtp_event_fini */
+	void *priv_; /* owned storage; freed by mqtt_mtp_event_fini */
 };
 
 struct mqtt_mtp_stats {
-	uint64_t msgs_in, bytes_in;        /* handed to the core */
-	uint64_t msgs_out, bytes_out;      /* acknowledged by the broker (PUBACK) */
-	uint64_t publish_retries;          /* re-sent after failure or reconnect */
-	uint64_t publish_failures;         /* given up → PUBLISH_FAILED events */
-	uint64_t busy_returns;             /* publish() returned E_BUSY */
-	uint64_t paho_buffer_full;         /* Paho said MAX_BUFFERED_MESSAGES */
-	uint64_t in_waits;                 /* arrivals that waited for in-queue space
+	uint64_t msgs_in, bytes_in;    /* handed to the core */
+	uint64_t msgs_out, bytes_out;  /* acknowledged by the broker (PUBACK) */
+	uint64_t publish_retries;      /* re-sent after failure or reconnect */
+	uint64_t publish_failures;     /* given up → PUBLISH_FAILED events */
+	uint64_t busy_returns;         /* publish() returned E_BUSY */
+	uint64_t paho_buffer_full;     /* Paho said MAX_BUFFERED_MESSAGES */
+	uint64_t in_waits;             /* arrivals that waited for in-queue space
 	                                      (back-pressure towards the broker) */
-	uint64_t in_deferred;              /* arrivals left with Paho because the core
+	uint64_t in_deferred;          /* arrivals left with Paho because the core
 	                                      took nothing for 5 s (re-offered later) */
-	uint64_t in_dropped_too_big;       /* arrivals above max_payload, dropped */
-	uint64_t in_dropped_bad_topic;     /* topic too long or with a NUL, dropped */
+	uint64_t in_dropped_too_big;   /* arrivals above max_payload, dropped */
+	uint64_t in_dropped_bad_topic; /* topic too long or with a NUL, dropped */
 	uint64_t connects, reconnects, connect_failures, disconnects;
 	uint64_t subscribe_failures;
-	uint64_t tcp_nodelay_applied;      /* sockets TCP_NODELAY was set on */
-	uint64_t tcp_nodelay_missed;       /* connects where it could not be set */
+	uint64_t tcp_nodelay_applied; /* sockets TCP_NODELAY was set on */
+	uint64_t tcp_nodelay_missed;  /* connects where it could not be set */
 	size_t in_queue_depth, in_queue_bytes;
 	size_t out_queue_depth;
 	size_t inflight;
-	int window;                        /* effective window (0 before connect) */
+	int window; /* effective window (0 before connect) */
 	int connected;
 };
 
@@ -190,7 +190,8 @@ int mqtt_mtp_next_event(struct mqtt_mtp *m, struct mqtt_mtp_event *ev);
 void mqtt_mtp_event_fini(struct mqtt_mtp_event *ev);
 
 /* Publish flags. */
-#define MQTT_MTP_PUB_V311 0x1u /* peer speaks 3.1.1: append "/reply-to=" + own
+#define MQTT_MTP_PUB_V311 \
+	0x1u /* peer speaks 3.1.1: append "/reply-to=" + own
                                   reply topic (%2F-encoded) to the topic */
 /* Queue one QoS 1 publish; copies topic and payload. 0 when queued (sent as
  * the window allows, across reconnects), MQTT_MTP_E_BUSY when the out-queue

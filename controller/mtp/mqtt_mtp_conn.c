@@ -48,7 +48,8 @@ static uint64_t rng_next(struct mqtt_mtp *m)
 void mtp_move_state(struct mqtt_mtp *m, enum mtp_state to, const char *event)
 {
 	if (m->state == to) {
-		log_debug(COMP, "%s --%s--> %s", mtp_state_names[m->state], event, mtp_state_names[to]);
+		log_debug(COMP, "%s --%s--> %s", mtp_state_names[m->state], event,
+			  mtp_state_names[to]);
 		return;
 	}
 	log_info(COMP, "%s --%s--> %s", mtp_state_names[m->state], event, mtp_state_names[to]);
@@ -99,14 +100,21 @@ static int settle_reply(struct mqtt_mtp *m, const char *ri)
 	char *copy;
 
 	if (cur) {
-		if (ri && strcmp(ri, cur) != 0)
-			log_warn(COMP, "broker offers Response Information %s; keeping reply topic %s (%s)",
-				 ri, cur, m->cfg_reply ? "configured" : "adopted earlier");
+		if (ri && strcmp(ri, cur) != 0 && m->cfg_reply)
+			log_info(COMP,
+				 "broker offers Response Information %s; using the configured "
+				 "reply topic %s",
+				 ri, cur);
+		else if (ri && strcmp(ri, cur) != 0)
+			log_warn(COMP,
+				 "broker now offers Response Information %s; keeping reply topic "
+				 "%s adopted earlier",
+				 ri, cur);
 		return 0;
 	}
 	if (!ri) {
 		log_error(COMP, "no reply topic: none configured and the broker sent no Response "
-			  "Information in CONNACK; not publishing");
+				"Information in CONNACK; not publishing");
 		return -1;
 	}
 	copy = strdup(ri);
@@ -138,8 +146,8 @@ static void connack_limits(struct mqtt_mtp *m, MQTTProperties *props, int sp)
 		m->window = recv_max - 1;
 	if (m->window < 1)
 		m->window = 1;
-	log_info(COMP, "CONNACK from %s: session_present=%d receive_maximum=%d window=%d", m->url, sp,
-		 recv_max, m->window);
+	log_info(COMP, "CONNACK from %s: session_present=%d receive_maximum=%d window=%d", m->url,
+		 sp, recv_max, m->window);
 	m->attempt = 0;
 	m->st.connects++;
 	if (m->ever_connected)
@@ -158,15 +166,17 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData5 *r)
 	connack_limits(m, &r->properties, sp);
 	if (ci_rc < 0)
 		log_error(COMP, "out of memory reading CONNACK properties; broker subscribe-topic "
-			  "values and Response Information ignored");
+				"values and Response Information ignored");
 	if (ci.sub_topics_ignored)
-		log_warn(COMP, "ignored %d subscribe-topic value(s) from the broker (empty, too long or "
-			 "beyond %d)", ci.sub_topics_ignored, MTP_MAX_BROKER_SUBS);
+		log_warn(COMP,
+			 "ignored %d subscribe-topic value(s) from the broker (empty, too long or "
+			 "beyond %d)",
+			 ci.sub_topics_ignored, MTP_MAX_BROKER_SUBS);
 	for (int i = 0; i < ci.n_sub_topics; i++)
-		log_info(COMP, "broker asks us to subscribe to %s (subscribe-topic)", ci.sub_topics[i]);
+		log_info(COMP, "broker asks us to subscribe to %s (subscribe-topic)",
+			 ci.sub_topics[i]);
 	mtp_connack_info_fini(&m->connack);
 	m->connack = ci;
-	m->need_nodelay = m->cfg.tcp_nodelay;
 	if (!sp)
 		mtp_requeue_live(m);
 	if (m->state != ST_CONNECTING) {
@@ -176,9 +186,15 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData5 *r)
 	if (settle_reply(m, ci.response_info) < 0) {
 		m->need_disconnect = 1;
 		schedule_retry(m, "no_reply_topic");
-	} else if (sp && !m->cfg.clean_start) {
+		pthread_mutex_unlock(&m->lock);
+		return;
+	}
+	/* mtp-conn sets it before it subscribes (a new socket every time). */
+	m->need_nodelay = m->cfg.tcp_nodelay;
+	if (sp && !m->cfg.clean_start) {
 		mtp_move_state(m, ST_CONNECTED, "connack_session_present");
-		struct in_item *it = mtp_push_control(m, MQTT_MTP_EV_CONNECTED, NULL, 0, "session present");
+		struct in_item *it =
+			mtp_push_control(m, MQTT_MTP_EV_CONNECTED, NULL, 0, "session present");
 
 		if (it)
 			it->ev.session_present = 1;
@@ -214,8 +230,7 @@ static void on_connect_fail(void *ctx, MQTTAsync_failureData5 *r)
 	m->st.connect_failures++;
 	log_warn(COMP, "connect to %s failed: %s (code %d, reason 0x%02x %s)", m->url,
 		 r && r->message ? r->message : "no detail", r ? r->code : 0,
-		 r ? (unsigned)r->reasonCode : 0u,
-		 r ? MQTTReasonCode_toString(r->reasonCode) : "");
+		 r ? (unsigned)r->reasonCode : 0u, r ? MQTTReasonCode_toString(r->reasonCode) : "");
 	if (m->state == ST_CONNECTING)
 		schedule_retry(m, "connect_failed");
 	pthread_mutex_unlock(&m->lock);
@@ -234,7 +249,8 @@ static void on_subscribe_ok(void *ctx, MQTTAsync_successData5 *r)
 			failed++;
 			reply_failed |= (i == m->n_subs - 1);
 			log_error(COMP, "broker refused subscription %s: 0x%02x %s", m->sub_list[i],
-				  (unsigned)code, MQTTReasonCode_toString((enum MQTTReasonCodes)code));
+				  (unsigned)code,
+				  MQTTReasonCode_toString((enum MQTTReasonCodes)code));
 		} else if (code < 1) {
 			log_warn(COMP, "subscription %s granted with QoS 0 only", m->sub_list[i]);
 		}
@@ -396,8 +412,10 @@ static void apply_nodelay(struct mqtt_mtp *m)
 			 m->broker_host, m->broker_port);
 	} else {
 		m->st.tcp_nodelay_missed++;
-		log_warn(COMP, "TCP_NODELAY not set on the connection to %s:%d: %s (latency may rise "
-			 "by ~40 ms per message at small windows)", m->broker_host, m->broker_port,
+		log_warn(COMP,
+			 "TCP_NODELAY not set on the connection to %s:%d: %s (latency may rise "
+			 "by ~40 ms per message at small windows)",
+			 m->broker_host, m->broker_port,
 			 n < 0 ? why : "no socket without it found");
 	}
 	pthread_mutex_unlock(&m->lock);
@@ -457,4 +475,3 @@ void *mtp_conn_main(void *arg)
 	pthread_mutex_unlock(&m->lock);
 	return NULL;
 }
-

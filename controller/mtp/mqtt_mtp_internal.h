@@ -41,12 +41,12 @@
 /* Configured filters, broker-given filters, own reply topic. */
 #define MTP_MAX_ALL_SUBS (MQTT_MTP_MAX_SUBS + MTP_MAX_BROKER_SUBS + 1)
 
-#define MTP_STATES(X)                   \
-	X(IDLE, "idle")                 \
-	X(CONNECTING, "connecting")     \
-	X(SUBSCRIBING, "subscribing")   \
-	X(CONNECTED, "connected")       \
-	X(BACKOFF, "backoff")           \
+#define MTP_STATES(X)                 \
+	X(IDLE, "idle")               \
+	X(CONNECTING, "connecting")   \
+	X(SUBSCRIBING, "subscribing") \
+	X(CONNECTED, "connected")     \
+	X(BACKOFF, "backoff")         \
 	X(STOPPED, "stopped")
 
 enum mtp_state {
@@ -86,10 +86,10 @@ struct in_item {
 /* What a CONNACK told us beyond the numbers (mqtt_mtp_props.c). Strings
  * are owned; release with mtp_connack_info_fini(). */
 struct mtp_connack_info {
-	char *response_info;                     /* Response Information, or NULL */
-	char *sub_topics[MTP_MAX_BROKER_SUBS];   /* User Property subscribe-topic values */
+	char *response_info;                   /* Response Information, or NULL */
+	char *sub_topics[MTP_MAX_BROKER_SUBS]; /* User Property subscribe-topic values */
 	int n_sub_topics;
-	int sub_topics_ignored;                  /* invalid or beyond the cap */
+	int sub_topics_ignored; /* invalid or beyond the cap */
 };
 
 struct mqtt_mtp {
@@ -97,11 +97,11 @@ struct mqtt_mtp {
 	struct mqtt_mtp_config cfg;
 	char *url, *client_id, *endpoint_id, *username, *password;
 	char *ca_file, *cert_file, *key_file;
-	char *cfg_reply;            /* configured response topic, or NULL */
+	char *cfg_reply; /* configured response topic, or NULL */
 	char *sub_cfg[MQTT_MTP_MAX_SUBS];
 	int n_sub_cfg;
 	int tls;
-	char *broker_host;          /* host and port of the URL (TCP_NODELAY) */
+	char *broker_host; /* host and port of the URL (TCP_NODELAY) */
 	int broker_port;
 
 	/* Own reply topic: the configured one, or the broker's Response
@@ -126,7 +126,7 @@ struct mqtt_mtp {
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	pthread_cond_t space_cond;  /* in-queue space freed (next_event) */
+	pthread_cond_t space_cond; /* in-queue space freed (next_event) */
 	pthread_t conn_thread;
 	int thread_started;
 
@@ -135,8 +135,8 @@ struct mqtt_mtp {
 	int need_connect, need_subscribe, need_disconnect, need_nodelay;
 	int quit, stopping;
 	int wake_pending;
-	int attempt;                /* failed connects since the last success */
-	struct timespec retry_at;   /* CLOCK_MONOTONIC, in BACKOFF */
+	int attempt;              /* failed connects since the last success */
+	struct timespec retry_at; /* CLOCK_MONOTONIC, in BACKOFF */
 	int window;
 	uint32_t broker_max_packet; /* 0: none announced */
 	int ever_connected;
@@ -147,7 +147,7 @@ struct mqtt_mtp {
 	struct in_item *in_head, *in_tail;
 	size_t in_count, in_bytes;
 	int in_blocked;
-	uint64_t in_pops;           /* events taken by the core, ever */
+	uint64_t in_pops; /* events taken by the core, ever */
 	struct out_msg *out_head, *out_tail;
 	size_t out_count;
 	struct live_send *live;
@@ -217,8 +217,8 @@ int mtp_on_ssl_error(const char *str, size_t len, void *u);
 /* Add a property: a string pair (name and value), a string (value), or a
  * number (num) according to the property's type. 0, MQTT_MTP_E_INVAL
  * (a string missing) or MQTT_MTP_E_NOMEM. */
-int mtp_add_prop(MQTTProperties *p, enum MQTTPropertyCodes id, const char *name,
-		 const char *value, int num);
+int mtp_add_prop(MQTTProperties *p, enum MQTTPropertyCodes id, const char *name, const char *value,
+		 int num);
 /* Content type + response topic for every publish. 0 or E_NOMEM. */
 int mtp_build_pub_props(MQTTProperties *p, const char *reply);
 /* A MESSAGE in-queue item holding copies of everything it points to; the

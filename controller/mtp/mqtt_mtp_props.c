@@ -79,8 +79,8 @@ int mqtt_mtp_build_reply_to(const char *dest, const char *reply, char *out, size
 
 /* ---- building ------------------------------------------------------------ */
 
-int mtp_add_prop(MQTTProperties *p, enum MQTTPropertyCodes id, const char *name,
-		 const char *value, int num)
+int mtp_add_prop(MQTTProperties *p, enum MQTTPropertyCodes id, const char *name, const char *value,
+		 int num)
 {
 	MQTTProperty pr;
 
@@ -147,7 +147,8 @@ static const char *user_prop(MQTTProperties *p, const char *name, size_t *len)
 
 		if (pr->identifier != MQTTPROPERTY_CODE_USER_PROPERTY)
 			continue;
-		if ((size_t)pr->value.data.len == nl && memcmp(pr->value.data.data, name, nl) == 0) {
+		if ((size_t)pr->value.data.len == nl &&
+		    memcmp(pr->value.data.data, name, nl) == 0) {
 			*len = (size_t)pr->value.value.len;
 			return pr->value.value.data;
 		}
@@ -236,10 +237,12 @@ int mtp_connack_info_read(MQTTProperties *props, struct mtp_connack_info *ci)
 		char *t;
 
 		if (pr->identifier != MQTTPROPERTY_CODE_USER_PROPERTY ||
-		    (size_t)pr->value.data.len != nl || memcmp(pr->value.data.data, UP_SUBSCRIBE_TOPIC, nl))
+		    (size_t)pr->value.data.len != nl ||
+		    memcmp(pr->value.data.data, UP_SUBSCRIBE_TOPIC, nl))
 			continue;
 		t = ci->n_sub_topics < MTP_MAX_BROKER_SUBS
-			? dup_topic(pr->value.value.data, pr->value.value.len, 1, &nomem) : NULL;
+			    ? dup_topic(pr->value.value.data, pr->value.value.len, 1, &nomem)
+			    : NULL;
 		if (t)
 			ci->sub_topics[ci->n_sub_topics++] = t;
 		else if (!nomem)

@@ -24,7 +24,6 @@ static char *dup_opt(const char *s)
 	return (s && *s) ? strdup(s) : NULL;
 }
 
-
 /* ---- construction ------------------------------------------------------- */
 
 void mqtt_mtp_config_init(struct mqtt_mtp_config *cfg)
@@ -47,8 +46,8 @@ void mqtt_mtp_config_init(struct mqtt_mtp_config *cfg)
 static int check_file(const char *what, const char *path, struct uspc_err *err)
 {
 	if (path && *path && access(path, R_OK) != 0)
-		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: cannot read %s %s: %s", what, path,
-				    strerror(errno));
+		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: cannot read %s %s: %s", what,
+				    path, strerror(errno));
 	return 0;
 }
 
@@ -66,34 +65,42 @@ static int check_config(const struct mqtt_mtp_config *c, struct uspc_err *err)
 				    "mqtt: response topic must be a topic without wildcards");
 	rl = c->response_topic ? strlen(c->response_topic) : 0;
 	if (rl * 3 + 64 > MQTT_MTP_MAX_TOPIC)
-		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: response topic too long (%zu bytes)", rl);
+		return uspc_err_set(err, MQTT_MTP_E_INVAL,
+				    "mqtt: response topic too long (%zu bytes)", rl);
 	if (c->n_sub_topics > MQTT_MTP_MAX_SUBS || (c->n_sub_topics && !c->sub_topics))
 		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: at most %d subscription topics",
 				    MQTT_MTP_MAX_SUBS);
 	for (size_t i = 0; i < c->n_sub_topics; i++)
 		if (!c->sub_topics[i] || !*c->sub_topics[i] ||
 		    strlen(c->sub_topics[i]) > MQTT_MTP_MAX_TOPIC)
-			return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: subscription topic %zu is empty "
-					    "or too long", i);
+			return uspc_err_set(err, MQTT_MTP_E_INVAL,
+					    "mqtt: subscription topic %zu is empty "
+					    "or too long",
+					    i);
 	if (c->keepalive_s < 0 || c->keepalive_s > 65535 || c->connect_timeout_s < 1)
-		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: keepalive must be 0..65535 s and the "
+		return uspc_err_set(err, MQTT_MTP_E_INVAL,
+				    "mqtt: keepalive must be 0..65535 s and the "
 				    "connect timeout at least 1 s");
 	if (c->max_inflight < 1 || c->max_inflight > 65535)
 		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: max_inflight must be 1..65535");
 	if (c->out_queue_cap < 1 || c->in_queue_cap < 1)
-		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: queue capacities must be at least 1");
+		return uspc_err_set(err, MQTT_MTP_E_INVAL,
+				    "mqtt: queue capacities must be at least 1");
 	if (c->max_payload < 1 || c->max_payload > (256u << 20) ||
 	    c->in_queue_max_bytes < c->max_payload)
-		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: max_payload must be 1 B..256 MiB and "
+		return uspc_err_set(err, MQTT_MTP_E_INVAL,
+				    "mqtt: max_payload must be 1 B..256 MiB and "
 				    "not above in_queue_max_bytes");
 	if (c->reconnect_min_ms < 10 || c->reconnect_max_ms < c->reconnect_min_ms)
-		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: reconnect_min_ms must be >= 10 and "
+		return uspc_err_set(err, MQTT_MTP_E_INVAL,
+				    "mqtt: reconnect_min_ms must be >= 10 and "
 				    "<= reconnect_max_ms");
 	if (!c->cert_file != !c->key_file)
-		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: a client certificate needs both "
+		return uspc_err_set(err, MQTT_MTP_E_INVAL,
+				    "mqtt: a client certificate needs both "
 				    "cert_file and key_file");
-	if (check_file("CA file", c->ca_file, err) || check_file("certificate", c->cert_file, err) ||
-	    check_file("key", c->key_file, err))
+	if (check_file("CA file", c->ca_file, err) ||
+	    check_file("certificate", c->cert_file, err) || check_file("key", c->key_file, err))
 		return MQTT_MTP_E_INVAL;
 	return 0;
 }
@@ -134,9 +141,14 @@ static int split_host_port(struct mqtt_mtp *m, const char *hp, int tls)
 /* "mqtt://h:p" → "tcp://h:p", "mqtts://h:p" → "ssl://h:p". */
 static int convert_url(struct mqtt_mtp *m, const char *url, struct uspc_err *err)
 {
-	static const struct { const char *in, *out; int tls; } schemes[] = {
-		{ "mqtt://", "tcp://", 0 }, { "tcp://", "tcp://", 0 },
-		{ "mqtts://", "ssl://", 1 }, { "ssl://", "ssl://", 1 },
+	static const struct {
+		const char *in, *out;
+		int tls;
+	} schemes[] = {
+		{ "mqtt://", "tcp://", 0 },
+		{ "tcp://", "tcp://", 0 },
+		{ "mqtts://", "ssl://", 1 },
+		{ "ssl://", "ssl://", 1 },
 	};
 
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
@@ -146,15 +158,19 @@ static int convert_url(struct mqtt_mtp *m, const char *url, struct uspc_err *err
 		if (strncmp(url, schemes[i].in, l) != 0)
 			continue;
 		if (!*rest || strchr(rest, '/') || split_host_port(m, rest, schemes[i].tls) < 0)
-			return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: bad broker URL %s (want "
-					    "mqtt://host:port or mqtts://host:port)", url);
+			return uspc_err_set(err, MQTT_MTP_E_INVAL,
+					    "mqtt: bad broker URL %s (want "
+					    "mqtt://host:port or mqtts://host:port)",
+					    url);
 		if (asprintf(&m->url, "%s%s", schemes[i].out, rest) < 0)
 			return uspc_err_set(err, MQTT_MTP_E_NOMEM, "out of memory");
 		m->tls = schemes[i].tls;
 		return 0;
 	}
-	return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: unsupported broker URL scheme in %s "
-			    "(want mqtt:// or mqtts://)", url);
+	return uspc_err_set(err, MQTT_MTP_E_INVAL,
+			    "mqtt: unsupported broker URL scheme in %s "
+			    "(want mqtt:// or mqtts://)",
+			    url);
 }
 
 static int copy_config(struct mqtt_mtp *m, const struct mqtt_mtp_config *c, struct uspc_err *err)
@@ -186,8 +202,7 @@ static int copy_config(struct mqtt_mtp *m, const struct mqtt_mtp_config *c, stru
 	for (int i = 0; i < MTP_MAX_ALL_SUBS; i++)
 		m->qos_list[i] = 1;
 	if (!m->endpoint_id || (c->response_topic && *c->response_topic && !m->cfg_reply) ||
-	    !m->client_id ||
-	    (c->username && *c->username && !m->username) ||
+	    !m->client_id || (c->username && *c->username && !m->username) ||
 	    (c->password && *c->password && !m->password) ||
 	    (c->ca_file && *c->ca_file && !m->ca_file) || (c->cert_file && !m->cert_file) ||
 	    (c->key_file && !m->key_file))
@@ -210,8 +225,9 @@ static int setup_paho(struct mqtt_mtp *m, struct uspc_err *err)
 					 NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
 		m->cli = NULL;
-		return uspc_err_set(err, MQTT_MTP_E_PAHO, "mqtt: cannot create client for %s: %s (%d)",
-				    m->url, MQTTAsync_strerror(rc), rc);
+		return uspc_err_set(err, MQTT_MTP_E_PAHO,
+				    "mqtt: cannot create client for %s: %s (%d)", m->url,
+				    MQTTAsync_strerror(rc), rc);
 	}
 	if (MQTTAsync_setCallbacks(m->cli, m, mtp_on_connection_lost, mtp_on_message, NULL) != 0 ||
 	    MQTTAsync_setDisconnected(m->cli, m, mtp_on_server_disconnect) != 0)
@@ -219,15 +235,19 @@ static int setup_paho(struct mqtt_mtp *m, struct uspc_err *err)
 	/* Without a configured reply topic the publish properties are built
 	 * when the broker's Response Information arrives (mqtt_mtp_conn.c). */
 	if ((m->cfg_reply && mtp_build_pub_props(&m->pub_props, m->cfg_reply) < 0) ||
-	    mtp_add_prop(&m->conn_props, MQTTPROPERTY_CODE_USER_PROPERTY, UP_ENDPOINT_ID, m->endpoint_id, 0) ||
+	    mtp_add_prop(&m->conn_props, MQTTPROPERTY_CODE_USER_PROPERTY, UP_ENDPOINT_ID,
+			 m->endpoint_id, 0) ||
 	    /* R-MQTT.12: ask for Response Information (used when no reply
 	     * topic is configured, R-MQTT.21). */
-	    mtp_add_prop(&m->conn_props, MQTTPROPERTY_CODE_REQUEST_RESPONSE_INFORMATION, NULL, NULL, 1) ||
-	    mtp_add_prop(&m->conn_props, MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE, NULL, NULL, (int)max_packet) ||
+	    mtp_add_prop(&m->conn_props, MQTTPROPERTY_CODE_REQUEST_RESPONSE_INFORMATION, NULL, NULL,
+			 1) ||
+	    mtp_add_prop(&m->conn_props, MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE, NULL, NULL,
+			 (int)max_packet) ||
 	    (m->cfg.session_expiry_s &&
 	     mtp_add_prop(&m->conn_props, MQTTPROPERTY_CODE_SESSION_EXPIRY_INTERVAL, NULL, NULL,
-		      (int)m->cfg.session_expiry_s)) ||
-	    mtp_add_prop(&m->sub_props, MQTTPROPERTY_CODE_USER_PROPERTY, UP_ENDPOINT_ID, m->endpoint_id, 0))
+			  (int)m->cfg.session_expiry_s)) ||
+	    mtp_add_prop(&m->sub_props, MQTTPROPERTY_CODE_USER_PROPERTY, UP_ENDPOINT_ID,
+			 m->endpoint_id, 0))
 		return uspc_err_set(err, MQTT_MTP_E_NOMEM, "out of memory");
 	if (m->tls) {
 		MQTTAsync_SSLOptions so = MQTTAsync_SSLOptions_initializer;
@@ -243,7 +263,8 @@ static int setup_paho(struct mqtt_mtp *m, struct uspc_err *err)
 		if (m->cfg.tls_insecure)
 			log_warn(COMP, "TLS verification of the broker is OFF (tls_insecure)");
 	} else if (m->ca_file || m->cert_file) {
-		return uspc_err_set(err, MQTT_MTP_E_INVAL, "mqtt: TLS files given but the broker URL "
+		return uspc_err_set(err, MQTT_MTP_E_INVAL,
+				    "mqtt: TLS files given but the broker URL "
 				    "is not mqtts://");
 	}
 	return 0;
@@ -272,7 +293,8 @@ struct mqtt_mtp *mqtt_mtp_new(const struct mqtt_mtp_config *cfg, struct uspc_err
 	pthread_cond_init(&m->cond, &ca);
 	pthread_cond_init(&m->space_cond, &ca);
 	pthread_condattr_destroy(&ca);
-	m->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)(uintptr_t)m ^ (uint64_t)getpid() ^ 0x9e3779b97f4a7c15ull;
+	m->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)(uintptr_t)m ^ (uint64_t)getpid() ^
+		 0x9e3779b97f4a7c15ull;
 	if (m->wake_fd < 0) {
 		uspc_err_set(err, MQTT_MTP_E_SYS, "mqtt: eventfd: %s", strerror(errno));
 		goto fail;
@@ -280,7 +302,8 @@ struct mqtt_mtp *mqtt_mtp_new(const struct mqtt_mtp_config *cfg, struct uspc_err
 	if (convert_url(m, cfg->broker_url, err) < 0 || copy_config(m, cfg, err) < 0 ||
 	    setup_paho(m, err) < 0)
 		goto fail;
-	log_info(COMP, "client %s for %s (endpoint %s, reply topic %s, %d subscription(s), window %d)",
+	log_info(COMP,
+		 "client %s for %s (endpoint %s, reply topic %s, %d subscription(s), window %d)",
 		 m->client_id, m->url, m->endpoint_id,
 		 m->cfg_reply ? m->cfg_reply : "(broker's Response Information)", m->n_sub_cfg + 1,
 		 m->cfg.max_inflight);

@@ -166,7 +166,8 @@ int mtp_sock_nodelay(const char *host, int port, int *already, char *why, size_t
 		int on = 0;
 		socklen_t ol = sizeof(on);
 
-		if (*end || end == de->d_name || fd < 0 || fd == dirfd(d) || !is_broker_tcp((int)fd, &ba))
+		if (*end || end == de->d_name || fd < 0 || fd == dirfd(d) ||
+		    !is_broker_tcp((int)fd, &ba))
 			continue;
 		if (getsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &on, &ol) != 0)
 			continue;

@@ -58,8 +58,10 @@ static int drain_events(struct mqtt_mtp *m, int64_t *lat, int *got, int skip, in
 			(*got)++;
 			(*outstanding)--;
 			n++;
-		} else if (ev.kind == MQTT_MTP_EV_DISCONNECTED || ev.kind == MQTT_MTP_EV_PUBLISH_FAILED) {
-			fprintf(stderr, "bench: unexpected event %d: %s\n", (int)ev.kind, ev.reason);
+		} else if (ev.kind == MQTT_MTP_EV_DISCONNECTED ||
+			   ev.kind == MQTT_MTP_EV_PUBLISH_FAILED) {
+			fprintf(stderr, "bench: unexpected event %d: %s\n", (int)ev.kind,
+				ev.reason);
 		}
 		mqtt_mtp_event_fini(&ev);
 	}
@@ -114,8 +116,8 @@ static int run_window(const struct run *r)
 			itest_wait_wake(m, 100);
 		mqtt_mtp_pump(m);
 		if (itest_now_ms() > stall_at) {
-			fprintf(stderr, "bench: window %d stalled at %d/%d round trips\n", r->window, got,
-				r->count);
+			fprintf(stderr, "bench: window %d stalled at %d/%d round trips\n",
+				r->window, got, r->count);
 			break;
 		}
 	}
@@ -129,8 +131,8 @@ static int run_window(const struct run *r)
 		printf("window %5d (effective %5d): %6d round trips in %.2f s = %8.0f RT/s, "
 		       "p50 %.2f ms, p99 %.2f ms (payload %d B, TCP_NODELAY %s)\n",
 		       r->window, eff_window, r->count, secs, r->count / secs,
-		       (double)lat[n / 2] / 1e6, (double)lat[(size_t)n * 99 / 100] / 1e6, r->payload,
-		       st.tcp_nodelay_applied ? "set" : "off");
+		       (double)lat[n / 2] / 1e6, (double)lat[(size_t)n * 99 / 100] / 1e6,
+		       r->payload, st.tcp_nodelay_applied ? "set" : "off");
 	}
 	mqtt_mtp_stop(m, 5000);
 	mqtt_mtp_free(m);
@@ -162,7 +164,8 @@ int main(int argc, char **argv)
 		else if (strcmp(argv[i], "--windows") == 0)
 			snprintf(windows, sizeof(windows), "%s", argv[i + 1]);
 		else {
-			fprintf(stderr, "usage: %s [--broker URL] [--count N] [--payload B] [--windows W,W] "
+			fprintf(stderr,
+				"usage: %s [--broker URL] [--count N] [--payload B] [--windows W,W] "
 				"[--tcp-nodelay 0|1]\n",
 				argv[0]);
 			return 2;
@@ -175,7 +178,8 @@ int main(int argc, char **argv)
 	log_set_level(LOG_LVL_WARN);
 	if (!url) {
 		if (!mkdtemp(dir) ||
-		    itest_broker_start(&b, dir, "listener @PORT@ 127.0.0.1\nallow_anonymous true", 0) != 0) {
+		    itest_broker_start(&b, dir, "listener @PORT@ 127.0.0.1\nallow_anonymous true",
+				       0) != 0) {
 			fprintf(stderr, "bench: cannot start mosquitto\n");
 			return 1;
 		}
@@ -198,7 +202,8 @@ int main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	printf("mqtt_mtp (Paho %s) echo round trips via %s, echo peer libmosquitto\n", "MQTTAsync", url);
+	printf("mqtt_mtp (Paho %s) echo round trips via %s, echo peer libmosquitto\n", "MQTTAsync",
+	       url);
 	for (char *w = strtok(windows, ","); w; w = strtok(NULL, ",")) {
 		r.window = atoi(w);
 		if (r.window < 1 || run_window(&r) != 0)

@@ -61,7 +61,8 @@ int itest_free_port(void)
 
 static int port_open(int port)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 				 .sin_port = htons((uint16_t)port) };
 	int fd = socket(AF_INET, SOCK_STREAM, 0), ok;
 
@@ -91,10 +92,13 @@ int itest_broker_start(struct itest_broker *b, const char *dir, const char *list
 		return -1;
 	if (geteuid() == 0)
 		fprintf(f, "user root\n");
-	fprintf(f, "log_dest file %s\nlog_type all\nmax_inflight_messages 0\n"
-		"max_queued_messages 100000\n", log);
+	fprintf(f,
+		"log_dest file %s\nlog_type all\nmax_inflight_messages 0\n"
+		"max_queued_messages 100000\n",
+		log);
 	if (persistence)
-		fprintf(f, "persistence true\npersistence_location %s/\nautosave_interval 0\n", b->dir);
+		fprintf(f, "persistence true\npersistence_location %s/\nautosave_interval 0\n",
+			b->dir);
 	for (const char *c = b->listener; *c; c++) {
 		if (strncmp(c, "@PORT@", 6) == 0) {
 			fprintf(f, "%d", b->port);
@@ -161,7 +165,8 @@ static char *dup_user_prop(const mosquitto_property *props, const char *name)
 	char *k = NULL, *v = NULL;
 	int first = 1;
 
-	while ((p = mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &k, &v, !first))) {
+	while ((p = mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &k, &v,
+							!first))) {
 		first = 0;
 		if (strcmp(k, name) == 0) {
 			free(k);
@@ -189,7 +194,8 @@ static void peer_on_message(struct mosquitto *mosq, void *obj, const struct mosq
 	r.content_type = dup_prop_string(props, MQTT_PROP_CONTENT_TYPE);
 	r.endpoint_id = dup_user_prop(props, "usp-endpoint-id");
 	if (p->echo && r.response_topic)
-		mosquitto_publish_v5(mosq, NULL, r.response_topic, r.len, r.payload, 1, false, NULL);
+		mosquitto_publish_v5(mosq, NULL, r.response_topic, r.len, r.payload, 1, false,
+				     NULL);
 	pthread_mutex_lock(&p->lock);
 	if (p->n_msgs == p->cap_msgs) {
 		p->cap_msgs = p->cap_msgs ? p->cap_msgs * 2 : 256;
@@ -310,8 +316,8 @@ int itest_peer_publish(struct itest_peer *p, const char *topic, const void *payl
 	if (content_type)
 		mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE, content_type);
 	if (endpoint_id)
-		mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY, "usp-endpoint-id",
-						   endpoint_id);
+		mosquitto_property_add_string_pair(&props, MQTT_PROP_USER_PROPERTY,
+						   "usp-endpoint-id", endpoint_id);
 	rc = mosquitto_publish_v5(p->mosq, NULL, topic, len, payload, 1, false, props);
 	mosquitto_property_free_all(&props);
 	return rc == 0 ? 0 : -1;

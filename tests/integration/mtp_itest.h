@@ -47,11 +47,11 @@ struct itest_peer {
 	pthread_cond_t cond;
 	const char *const *subs;
 	int n_subs;
-	int subscribed;   /* SUBACKs received since the last connect */
+	int subscribed; /* SUBACKs received since the last connect */
 	int connects;
 	struct itest_msg *msgs;
 	size_t n_msgs, cap_msgs;
-	int echo;         /* 1: republish every message to its response topic */
+	int echo; /* 1: republish every message to its response topic */
 };
 
 /* Connect (MQTT 5 if v5, else 3.1.1) to 127.0.0.1:port and subscribe to

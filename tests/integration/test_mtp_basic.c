@@ -89,7 +89,8 @@ static void test_roundtrip_properties(void **state)
 
 	/* Agent → controller: properties surface in the event. */
 	assert_int_equal(itest_peer_publish(&peer, ctl, rec, sizeof(rec), agent_reply, "usp.msg",
-					    "proto::agent-rt"), 0);
+					    "proto::agent-rt"),
+			 0);
 	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_MESSAGE, 5000, &ev, NULL), 1);
 	assert_string_equal(ev.topic, ctl);
 	assert_int_equal(ev.len, sizeof(rec));
@@ -346,7 +347,8 @@ int main(void)
 
 	if (!url || itest_parse_url(url, host, sizeof(host), &g_port) < 0 ||
 	    strcmp(host, "127.0.0.1") != 0) {
-		fprintf(stderr, "test_mtp_basic: USPC_MQTT must be mqtt://127.0.0.1:PORT (got %s)\n",
+		fprintf(stderr,
+			"test_mtp_basic: USPC_MQTT must be mqtt://127.0.0.1:PORT (got %s)\n",
 			url ? url : "nothing");
 		return 1;
 	}

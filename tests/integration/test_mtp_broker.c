@@ -3,8 +3,10 @@
  * itself (private mosquitto on free 127.0.0.1 ports, in USPC_TEST_WORK_DIR):
  * the CONNECT packet carries the usp-endpoint-id user property (checked on
  * the wire), a broker restart is survived (reconnect, resubscribe, queued
- * publishes delivered), and TLS with client certificates works — and is
- * refused without a client certificate or with the wrong CA.
+ * publishes delivered), TLS with client certificates works — and is
+ * refused without a client certificate or with the wrong CA — and a
+ * publish the broker's ACL refuses (PUBACK 0x87) comes back as a
+ * PUBLISH_FAILED event while the others flow.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -75,7 +77,10 @@ static void test_connect_user_property(void **state)
 	size_t got = 0;
 	struct pollfd pfd;
 	struct mqtt_mtp *m;
-	static const char want_prop[] = "\x00\x0f" "usp-endpoint-id" "\x00\x15" "self::mtp-broker-test";
+	static const char want_prop[] = "\x00\x0f"
+					"usp-endpoint-id"
+					"\x00\x15"
+					"self::mtp-broker-test";
 
 	assert_true(lfd >= 0);
 	assert_int_equal(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
@@ -101,10 +106,10 @@ static void test_connect_user_property(void **state)
 			break;
 	}
 	assert_true(got > 12);
-	assert_int_equal(buf[0], 0x10);             /* CONNECT */
-	assert_memory_equal(buf + 4, "MQTT", 4);    /* short remaining length */
-	assert_int_equal(buf[8], 5);                /* protocol level 5 */
-	assert_int_equal(buf[9] & 0x02, 0x02);      /* clean start */
+	assert_int_equal(buf[0], 0x10);          /* CONNECT */
+	assert_memory_equal(buf + 4, "MQTT", 4); /* short remaining length */
+	assert_int_equal(buf[8], 5);             /* protocol level 5 */
+	assert_int_equal(buf[9] & 0x02, 0x02);   /* clean start */
 	assert_non_null(memmem(buf, got, "\x26", 1));
 	assert_non_null(memmem(buf, got, want_prop, sizeof(want_prop) - 1));
 	close(cfd);
@@ -127,7 +132,9 @@ static void test_broker_restart(void **state)
 
 	snprintf(dir, sizeof(dir), "%s/restart", g_work);
 	mkdir(dir, 0755);
-	assert_int_equal(itest_broker_start(bp, dir, "listener @PORT@ 127.0.0.1\nallow_anonymous true", 1), 0);
+	assert_int_equal(
+		itest_broker_start(bp, dir, "listener @PORT@ 127.0.0.1\nallow_anonymous true", 1),
+		0);
 	snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", bp->port);
 	/* 3.1.1 peer with a persistent session: it survives the restart. */
 	assert_int_equal(itest_peer_start(&peer, bp->port, "mtp-rs-peer", 0, 0, peer_subs, 1), 0);
@@ -169,7 +176,8 @@ static void test_broker_restart(void **state)
 		assert_int_equal(seen[i], 1);
 	/* Resubscribed: a message to the controller topic arrives. */
 	assert_int_equal(itest_peer_wait_subscribed(&peer, 2, 10000), 0);
-	assert_int_equal(itest_peer_publish(&peer, "rs/controller", "after", 5, NULL, NULL, NULL), 0);
+	assert_int_equal(itest_peer_publish(&peer, "rs/controller", "after", 5, NULL, NULL, NULL),
+			 0);
 	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_MESSAGE, 5000, &ev, NULL), 1);
 	assert_int_equal(ev.len, 5);
 	assert_memory_equal(ev.payload, "after", 5);
@@ -183,7 +191,8 @@ static void make_certs(const char *dir)
 {
 	char cmd[1400];
 
-	snprintf(cmd, sizeof(cmd), "'%s/tests/integration/make-test-certs.sh' '%s' >/dev/null", g_src, dir);
+	snprintf(cmd, sizeof(cmd), "'%s/tests/integration/make-test-certs.sh' '%s' >/dev/null",
+		 g_src, dir);
 	assert_int_equal(system(cmd), 0);
 }
 
@@ -201,10 +210,11 @@ static void test_tls_client_cert(void **state)
 	snprintf(wrong, sizeof(wrong), "%s/tls-other-ca", g_work);
 	make_certs(dir);
 	make_certs(wrong);
-	snprintf(listener, sizeof(listener),
-		 "listener @PORT@ 127.0.0.1\ncafile %s/ca.crt\ncertfile %s/broker.crt\nkeyfile %s/broker.key\n"
-		 "require_certificate true\nuse_identity_as_username true\nallow_anonymous false",
-		 dir, dir, dir);
+	snprintf(
+		listener, sizeof(listener),
+		"listener @PORT@ 127.0.0.1\ncafile %s/ca.crt\ncertfile %s/broker.crt\nkeyfile %s/broker.key\n"
+		"require_certificate true\nuse_identity_as_username true\nallow_anonymous false",
+		dir, dir, dir);
 	assert_int_equal(itest_broker_start(bp, dir, listener, 0), 0);
 	snprintf(url, sizeof(url), "mqtts://127.0.0.1:%d", bp->port);
 	snprintf(ca, sizeof(ca), "%s/ca.crt", dir);
@@ -242,6 +252,75 @@ static void test_tls_client_cert(void **state)
 	itest_broker_stop(bp);
 }
 
+/* mosquitto with an ACL: anonymous clients may use acl/# only. A publish
+ * elsewhere is answered (MQTT 5) with PUBACK reason 0x87 Not authorized:
+ * the transport gives that message up at once (no retry) as
+ * PUBLISH_FAILED with the topic and reason, and goes on with the rest. */
+static void test_publish_failed_acl(void **state)
+{
+	struct itest_broker *bp = &g_broker;
+	const char *subs[1] = { "acl/controller" };
+	char dir[600], acl[700], listener[1024], url[64];
+	struct mqtt_mtp_event ev;
+	struct mqtt_mtp_stats st;
+	struct mqtt_mtp *m;
+	int got_ok = 0, got_fail = 0;
+	FILE *f;
+
+	snprintf(dir, sizeof(dir), "%s/acl", g_work);
+	mkdir(dir, 0755);
+	snprintf(acl, sizeof(acl), "%s/acl", dir);
+	f = fopen(acl, "w");
+	assert_non_null(f);
+	fprintf(f, "topic readwrite acl/#\n");
+	fclose(f);
+	snprintf(listener, sizeof(listener),
+		 "listener @PORT@ 127.0.0.1\nallow_anonymous true\n"
+		 "acl_file %s",
+		 acl);
+	assert_int_equal(itest_broker_start(bp, dir, listener, 0), 0);
+	snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", bp->port);
+	m = new_mtp(url, "acl/reply", subs, 1, NULL, NULL, NULL);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, NULL), 1);
+	mqtt_mtp_event_fini(&ev);
+
+	assert_int_equal(mqtt_mtp_publish(m, "denied/agent", "no", 2, 0), 0);
+	assert_int_equal(mqtt_mtp_publish(m, "acl/controller", "yes", 3, 0), 0);
+	/* Until both events came and the accepted publish's PUBACK (which
+	 * mosquitto sends after forwarding it back to us) was counted. */
+	for (int64_t end = itest_now_ms() + 10000; itest_now_ms() < end;) {
+		mqtt_mtp_get_stats(m, &st);
+		if (got_ok && got_fail && st.msgs_out >= 1)
+			break;
+		if (itest_next_event(m, 0, 200, &ev, NULL) != 1)
+			continue;
+		if (ev.kind == MQTT_MTP_EV_PUBLISH_FAILED) {
+			assert_string_equal(ev.topic, "denied/agent");
+			assert_int_equal(ev.reason_code, 0x87);
+			got_fail++;
+		} else if (ev.kind == MQTT_MTP_EV_MESSAGE) {
+			assert_int_equal(ev.len, 3);
+			assert_memory_equal(ev.payload, "yes", 3);
+			got_ok++;
+		} else {
+			fail_msg("unexpected event %d (%s)", (int)ev.kind, ev.reason);
+		}
+		mqtt_mtp_event_fini(&ev);
+	}
+	assert_int_equal(got_fail, 1);
+	assert_int_equal(got_ok, 1);
+	mqtt_mtp_get_stats(m, &st);
+	assert_int_equal(st.publish_failures, 1);
+	assert_int_equal(st.publish_retries, 0);
+	assert_int_equal(st.msgs_out, 1);
+	assert_int_equal(st.inflight, 0);
+	assert_int_equal(st.out_queue_depth, 0);
+	assert_true(mqtt_mtp_is_connected(m));
+	assert_int_equal(mqtt_mtp_stop(m, 2000), 0);
+	mqtt_mtp_free(m);
+	itest_broker_stop(bp);
+}
+
 int main(void)
 {
 	const char *work = getenv("USPC_TEST_WORK_DIR");
@@ -250,6 +329,7 @@ int main(void)
 		cmocka_unit_test(test_connect_user_property),
 		cmocka_unit_test_teardown(test_broker_restart, stop_broker),
 		cmocka_unit_test_teardown(test_tls_client_cert, stop_broker),
+		cmocka_unit_test_teardown(test_publish_failed_acl, stop_broker),
 	};
 
 	if (!work || !*work || !src || !*src) {

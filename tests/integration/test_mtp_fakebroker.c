@@ -226,10 +226,11 @@ static int client_sockets(int port, int *with_nodelay)
 		struct stat st;
 		int fd = atoi(de->d_name), on = 0;
 
-		if (de->d_name[0] == '.' || fd == dirfd(d) || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+		if (de->d_name[0] == '.' || fd == dirfd(d) || fstat(fd, &st) != 0 ||
+		    !S_ISSOCK(st.st_mode))
 			continue;
-		if (getpeername(fd, (struct sockaddr *)&peer, &pl) != 0 || peer.sin_family != AF_INET ||
-		    ntohs(peer.sin_port) != port)
+		if (getpeername(fd, (struct sockaddr *)&peer, &pl) != 0 ||
+		    peer.sin_family != AF_INET || ntohs(peer.sin_port) != port)
 			continue;
 		n++;
 		ol = sizeof(on);
@@ -273,7 +274,8 @@ static void test_response_information_and_nodelay(void **state)
 	const char *extra[1] = { "fake/extra/#" };
 	const char *want1[3] = { "fake/ctl", "fake/extra/#", "fake/ri/reply/#" };
 	const char *want2[2] = { "fake/ctl", "fake/ri/reply/#" };
-	static const char rt_prop[] = "\x08\x00\x0d" "fake/ri/reply";
+	static const char rt_prop[] = "\x08\x00\x0d"
+				      "fake/ri/reply";
 	static const char rri_prop[] = "\x19\x01";
 	struct mqtt_mtp_event ev;
 	struct mqtt_mtp_stats st;
@@ -391,9 +393,12 @@ static void test_nodelay_disabled(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_response_information_and_nodelay, fake_listen, fake_close),
-		cmocka_unit_test_setup_teardown(test_configured_reply_wins, fake_listen, fake_close),
-		cmocka_unit_test_setup_teardown(test_no_reply_topic_refused, fake_listen, fake_close),
+		cmocka_unit_test_setup_teardown(test_response_information_and_nodelay, fake_listen,
+						fake_close),
+		cmocka_unit_test_setup_teardown(test_configured_reply_wins, fake_listen,
+						fake_close),
+		cmocka_unit_test_setup_teardown(test_no_reply_topic_refused, fake_listen,
+						fake_close),
 		cmocka_unit_test_setup_teardown(test_nodelay_disabled, fake_listen, fake_close),
 	};
 

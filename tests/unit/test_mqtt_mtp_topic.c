@@ -18,7 +18,9 @@ static void test_parse_reply_to(void **state)
 {
 	char out[64];
 
-	assert_int_equal(mqtt_mtp_parse_reply_to("usp/agents/A/reply-to=usp%2Fctl%2FC", out, sizeof(out)), 1);
+	assert_int_equal(
+		mqtt_mtp_parse_reply_to("usp/agents/A/reply-to=usp%2Fctl%2FC", out, sizeof(out)),
+		1);
 	assert_string_equal(out, "usp/ctl/C");
 	assert_int_equal(mqtt_mtp_parse_reply_to("a/reply-to=x%2fy", out, sizeof(out)), 1);
 	assert_string_equal(out, "x/y");
@@ -37,13 +39,17 @@ static void test_parse_reply_to_rejects(void **state)
 {
 	char out[8];
 
-	assert_int_equal(mqtt_mtp_parse_reply_to("a/reply-to=", out, sizeof(out)), MQTT_MTP_E_INVAL);
-	assert_int_equal(mqtt_mtp_parse_reply_to("a/reply-to=x%2F+", out, sizeof(out)), MQTT_MTP_E_INVAL);
-	assert_int_equal(mqtt_mtp_parse_reply_to("a/reply-to=x%2F#", out, sizeof(out)), MQTT_MTP_E_INVAL);
+	assert_int_equal(mqtt_mtp_parse_reply_to("a/reply-to=", out, sizeof(out)),
+			 MQTT_MTP_E_INVAL);
+	assert_int_equal(mqtt_mtp_parse_reply_to("a/reply-to=x%2F+", out, sizeof(out)),
+			 MQTT_MTP_E_INVAL);
+	assert_int_equal(mqtt_mtp_parse_reply_to("a/reply-to=x%2F#", out, sizeof(out)),
+			 MQTT_MTP_E_INVAL);
 	/* 7 chars + NUL fit in 8, 8 do not. */
 	assert_int_equal(mqtt_mtp_parse_reply_to("a/reply-to=abc%2Fdef", out, sizeof(out)), 1);
 	assert_string_equal(out, "abc/def");
-	assert_int_equal(mqtt_mtp_parse_reply_to("a/reply-to=abcd%2Fdef", out, sizeof(out)), MQTT_MTP_E_INVAL);
+	assert_int_equal(mqtt_mtp_parse_reply_to("a/reply-to=abcd%2Fdef", out, sizeof(out)),
+			 MQTT_MTP_E_INVAL);
 	assert_int_equal(mqtt_mtp_parse_reply_to(NULL, out, sizeof(out)), MQTT_MTP_E_INVAL);
 }
 
@@ -56,7 +62,8 @@ static void test_build_reply_to(void **state)
 	assert_int_equal(mqtt_mtp_parse_reply_to(out, back, sizeof(back)), 1);
 	assert_string_equal(back, "usp/ctl/C");
 	/* Exactly full and one byte short. */
-	assert_int_equal(mqtt_mtp_build_reply_to("d", "a/b", out, strlen("d/reply-to=a%2Fb") + 1), 0);
+	assert_int_equal(mqtt_mtp_build_reply_to("d", "a/b", out, strlen("d/reply-to=a%2Fb") + 1),
+			 0);
 	assert_int_equal(mqtt_mtp_build_reply_to("d", "a/b", out, strlen("d/reply-to=a%2Fb")),
 			 MQTT_MTP_E_TOOBIG);
 	assert_int_equal(mqtt_mtp_build_reply_to("", "a", out, sizeof(out)), MQTT_MTP_E_INVAL);
@@ -100,7 +107,8 @@ static void test_config_checks(void **state)
 	/* Queued before start; too big and wildcard topics refused. */
 	assert_int_equal(mqtt_mtp_publish(m, "usp/agent/x", "p", 1, 0), 0);
 	assert_int_equal(mqtt_mtp_publish(m, "usp/agent/+", "p", 1, 0), MQTT_MTP_E_INVAL);
-	assert_int_equal(mqtt_mtp_publish(m, "usp/agent/x", "p", c.max_payload + 1, 0), MQTT_MTP_E_TOOBIG);
+	assert_int_equal(mqtt_mtp_publish(m, "usp/agent/x", "p", c.max_payload + 1, 0),
+			 MQTT_MTP_E_TOOBIG);
 	mqtt_mtp_free(m);
 
 	/* IPv6 literal and a default port are valid URLs. */
@@ -122,7 +130,8 @@ static void test_config_checks(void **state)
 	m = mqtt_mtp_new(&c, &err);
 	assert_non_null(m);
 	assert_string_equal(mqtt_mtp_response_topic(m), "");
-	assert_int_equal(mqtt_mtp_publish(m, "usp/agent/x", "p", 1, MQTT_MTP_PUB_V311), MQTT_MTP_E_STATE);
+	assert_int_equal(mqtt_mtp_publish(m, "usp/agent/x", "p", 1, MQTT_MTP_PUB_V311),
+			 MQTT_MTP_E_STATE);
 	assert_int_equal(mqtt_mtp_publish(m, "usp/agent/x", "p", 1, 0), 0);
 	mqtt_mtp_free(m);
 
