@@ -95,10 +95,10 @@ static uint32_t inst_num_at(const struct dm_inst *inst, int up)
 
 /* Expand one ${name} or ${name:a:b} into out. */
 static void expand_var(const struct sim_dm_env *env, const struct dm_inst *inst, uint16_t p,
-		       const char *var, char *out, size_t cap)
+		       const char *var, unsigned occ, char *out, size_t cap)
 {
 	uint64_t salt = inst_salt(inst, p);
-	uint64_t h = sim_dm_hash(env->seed, env->index, salt, 0);
+	uint64_t h = sim_dm_hash(env->seed, env->index, salt, occ);
 	long long lo, hi;
 	unsigned nd;
 	out[0] = '\0';
@@ -141,6 +141,7 @@ static void expand(const struct sim_dm_env *env, const struct dm_inst *inst, uin
 {
 	size_t o = 0;
 	char var[64], val[256];
+	unsigned occ = 0;
 	if (!cap)
 		return;
 	for (const char *s = tmpl; *s && o + 1 < cap;) {
@@ -149,7 +150,7 @@ static void expand(const struct sim_dm_env *env, const struct dm_inst *inst, uin
 		    (size_t)(close - s - 2) < sizeof(var)) {
 			memcpy(var, s + 2, (size_t)(close - s - 2));
 			var[close - s - 2] = '\0';
-			expand_var(env, inst, p, var, val, sizeof(val));
+			expand_var(env, inst, p, var, occ++, val, sizeof(val));
 			size_t l = strlen(val);
 			if (o + l >= cap)
 				l = cap - 1 - o;
@@ -610,9 +611,9 @@ static int step(struct sim_dm *dm, const struct sim_dm_env *env, const struct us
 				return USP_ERR_INTERNAL_ERROR;
 		if (s->kind == USP_SEG_INSTANCE && next->n == before && !p->is_search) {
 			char path[SIM_PATH_MAX];
-			sim_dm_obj_path(m, c->inst, c->obj, path, sizeof(path));
-			snprintf(msg, cap, "instance %" PRIu32 " of %s does not exist", s->instance,
-				 path);
+			int l = sim_dm_obj_path(m, c->inst, m->objs[c->obj].parent, path, sizeof(path));
+			snprintf(msg, cap, "%.*s%s.%" PRIu32 ". does not exist", l > 0 ? l : 0, path,
+				 m->objs[c->obj].name, s->instance);
 			return USP_ERR_OBJECT_DOES_NOT_EXIST;
 		}
 	}

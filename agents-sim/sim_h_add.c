@@ -52,9 +52,14 @@ static const char *key_value(struct sim_req *r, const Usp__Add__CreateObject *co
 			buf[l - 1] = '\0';
 		return buf;
 	}
-	if (!strcmp(m->params[p].name, "Alias"))
+	if (!strcmp(m->params[p].name, "Alias")) {
 		snprintf(buf, cap, "cpe-%" PRIu32, t->num);
-	else
+		return buf;
+	}
+	/* the model's default for the new instance, if it has one */
+	struct dm_inst probe = {.parent = t->parent, .num = t->num, .obj = t->table};
+	sim_dm_get_copy(&r->env, &probe, p, buf, cap);
+	if (!buf[0])
 		snprintf(buf, cap, "%" PRIu32 "-%08" PRIx64, t->num,
 			 sim_dm_hash(r->env.seed, r->env.index, t->num, p) & 0xFFFFFFFFu);
 	return buf;

@@ -37,6 +37,12 @@ struct probe {
 	int answered;
 	int raw_written;
 	struct mosquitto *mosq;
+	/* fan-out mode: one request to many agents */
+	const char *fan_pattern;
+	uint32_t fan_first, fan_count, fan_window;
+	uint32_t fan_sent, fan_done, fan_errors;
+	double *fan_t0;            /* send time per agent, <0 once answered */
+	double *fan_lat;           /* latencies of answered requests (ms) */
 };
 
 static double now_s(void)
@@ -88,9 +94,27 @@ static void write_file(const char *path, const void *buf, size_t len)
 		fclose(f);
 }
 
+static void on_fan_answer(struct probe *p, const Usp__Msg *msg)
+{
+	const char *id = usp_msg_id(msg);
+	if (strncmp(id, "fan-", 4))
+		return;
+	unsigned long i = strtoul(id + 4, NULL, 10);
+	if (i >= p->fan_count || p->fan_t0[i] < 0)
+		return;
+	p->fan_lat[p->fan_done++] = (now_s() - p->fan_t0[i]) * 1000.0;
+	p->fan_t0[i] = -1;
+	if (usp_msg_type(msg) == USP__HEADER__MSG_TYPE__ERROR)
+		p->fan_errors++;
+}
+
 static void on_usp_msg(struct probe *p, const UspRecord__Record *rec, const Usp__Msg *msg,
 		       const char *resp_topic)
 {
+	if (p->fan_pattern) {
+		on_fan_answer(p, msg);
+		return;
+	}
 	cJSON *j = usp_json_from_msg_payload(msg);
 	if (j) {
 		cJSON_AddStringToObject(j, "from_id", rec->from_id);
@@ -302,6 +326,81 @@ static int send_hex(struct probe *p, const char *hex)
 	return rc;
 }
 
+/* "%[0][width]d|u" → number; other text copied ("%%" → '%'). */
+static void format_eid(const char *pat, uint32_t index, char *buf, size_t cap)
+{
+	size_t o = 0;
+	for (const char *s = pat; *s && o + 1 < cap; s++) {
+		if (*s != '%' || s[1] == '%') {
+			buf[o++] = *s;
+			s += (*s == '%');
+			continue;
+		}
+		int zero = s[1] == '0';
+		char *end;
+		long width = strtol(s + 1, &end, 10);
+		s = end;
+		char num[16];
+		int l = snprintf(num, sizeof(num), "%u", index);
+		for (long k = l; k < width && o + 1 < cap; k++)
+			buf[o++] = zero ? '0' : ' ';
+		for (int k = 0; k < l && o + 1 < cap; k++)
+			buf[o++] = num[k];
+	}
+	buf[o] = '\0';
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Send the request to fan_count agents, at most fan_window unanswered. */
+static int run_fanout(struct probe *p, const char *req_json)
+{
+	p->fan_t0 = calloc(p->fan_count, sizeof(double));
+	p->fan_lat = calloc(p->fan_count, sizeof(double));
+	if (!p->fan_t0 || !p->fan_lat)
+		return -1;
+	double start = now_s(), deadline = start + p->timeout;
+	while (p->fan_done < p->fan_count && now_s() < deadline) {
+		while (p->fan_sent < p->fan_count && p->fan_sent - p->fan_done < p->fan_window) {
+			char eid[128], topic[300], id[32];
+			int special;
+			uint32_t i = p->fan_sent++;
+			format_eid(p->fan_pattern, p->fan_first + i, eid, sizeof(eid));
+			snprintf(topic, sizeof(topic), "usp/agent/%s", eid);
+			snprintf(id, sizeof(id), "fan-%u", i);
+			Usp__Msg *msg = build(req_json, id, &special);
+			if (!msg)
+				return -1;
+			p->to_id = eid;
+			p->fan_t0[i] = now_s();
+			int rc = send_msg(p, msg, topic);
+			usp_msg_free(msg);
+			p->to_id = NULL;
+			if (rc < 0)
+				return -1;
+		}
+		int rc = mosquitto_loop(p->mosq, 20, 64);
+		if (rc != MOSQ_ERR_SUCCESS) {
+			fprintf(stderr, "usp-probe: connection lost: %s\n", mosquitto_strerror(rc));
+			return -1;
+		}
+	}
+	double secs = now_s() - start;
+	qsort(p->fan_lat, p->fan_done, sizeof(double), cmp_double);
+	double p50 = p->fan_done ? p->fan_lat[p->fan_done / 2] : 0;
+	double p99 = p->fan_done ? p->fan_lat[(size_t)((p->fan_done - 1) * 0.99)] : 0;
+	printf("{\"fanout\":{\"agents\":%u,\"sent\":%u,\"answered\":%u,\"errors\":%u,"
+	       "\"seconds\":%.3f,\"answers_per_s\":%.0f,\"p50_ms\":%.1f,\"p99_ms\":%.1f}}\n",
+	       p->fan_count, p->fan_sent, p->fan_done, p->fan_errors, secs,
+	       secs > 0 ? p->fan_done / secs : 0, p50, p99);
+	fflush(stdout);
+	return p->fan_done == p->fan_count && p->fan_errors == 0 ? 0 : -1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -322,6 +421,9 @@ static void usage(FILE *f)
 		"  --session-context     send a session_context record (agent answers Disconnect)\n"
 		"  --raw-out F           save the first received no_session_context record to F\n"
 		"  --msg-out F           ... and its Msg payload to F\n"
+		"  --fanout-pattern P    send the (one) request to many agents: EID printf pattern\n"
+		"  --fanout-first N --fanout-count N --window W   (defaults 1, 1, 200); prints a\n"
+		"                        summary; --timeout is then the whole run's limit\n"
 		"REQUEST-JSON: {\"type\":\"get\",\"param_paths\":[\"Device.DeviceInfo.\"]} (any request\n"
 		"type of docs/json.md; \"empty_request\" sends a Request that selects nothing).\n");
 }
@@ -348,8 +450,11 @@ int main(int argc, char **argv)
 		{"timeout", 1, 0, 'w'},      {"wait-connect", 0, 0, 'c'},  {"expect-notify", 1, 0, 'n'},
 		{"listen", 1, 0, 'l'},       {"no-notify-resp", 0, 0, 'R'}, {"send-hex", 1, 0, 'x'},
 		{"session-context", 0, 0, 's'}, {"raw-out", 1, 0, 'o'},    {"msg-out", 1, 0, 'm'},
-		{"expect-none", 1, 0, 'N'},  {"help", 0, 0, 'h'},          {0, 0, 0, 0}};
-	struct probe p = {.id = "self::uspc", .timeout = 10, .notify_resp = 1};
+		{"expect-none", 1, 0, 'N'},  {"help", 0, 0, 'h'},          {"fanout-pattern", 1, 0, 'P'},
+		{"fanout-first", 1, 0, 'F'}, {"fanout-count", 1, 0, 'C'},  {"window", 1, 0, 'W'},
+		{0, 0, 0, 0}};
+	struct probe p = {.id = "self::uspc", .timeout = 10, .notify_resp = 1, .fan_first = 1,
+			  .fan_count = 1, .fan_window = 200};
 	const char *broker = getenv("USPC_MQTT"), *hex = NULL;
 	char agent_topic[512], topic[512];
 	int o, session = 0, rc = 1;
@@ -371,6 +476,10 @@ int main(int argc, char **argv)
 		case 'o': p.raw_out = optarg; break;
 		case 'm': p.msg_out = optarg; break;
 		case 'N': p.expect_none = atoi(optarg); break;
+		case 'P': p.fan_pattern = optarg; break;
+		case 'F': p.fan_first = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'C': p.fan_count = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'W': p.fan_window = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -379,7 +488,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usp-probe: --broker mqtt://host:port required (or $USPC_MQTT)\n");
 		return 2;
 	}
-	if (!p.agent && (optind < argc || hex || session)) {
+	if (p.fan_pattern && (optind + 1 != argc || !p.fan_count || !p.fan_window)) {
+		fprintf(stderr, "usp-probe: fan-out takes exactly one request and counts >= 1\n");
+		return 2;
+	}
+	if (!p.agent && !p.fan_pattern && (optind < argc || hex || session)) {
 		fprintf(stderr, "usp-probe: --agent required to send\n");
 		return 2;
 	}
@@ -413,6 +526,10 @@ int main(int argc, char **argv)
 	if (p.wait_connect && pump(&p, p.timeout, c_connect) < 0) {
 		fprintf(stderr, "usp-probe: no MQTTConnect record from %s within %.0f s\n", p.agent, p.timeout);
 		goto out;
+	}
+	if (p.fan_pattern) {
+		rc = run_fanout(&p, argv[optind]) == 0 ? 0 : 1;
+		goto out_rc;
 	}
 	if (hex && send_hex(&p, hex) < 0)
 		goto out;
@@ -455,7 +572,12 @@ int main(int argc, char **argv)
 	if (p.listen > 0)
 		pump(&p, p.listen, NULL);
 	rc = 0;
+	goto out_rc;
 out:
+	rc = 1;
+out_rc:
+	free(p.fan_t0);
+	free(p.fan_lat);
 	if (p.mosq) {
 		mosquitto_disconnect(p.mosq);
 		mosquitto_loop(p.mosq, 50, 1);
