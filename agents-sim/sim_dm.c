@@ -324,13 +324,36 @@ struct dm_inst *sim_dm_add_bare(struct sim_dm *dm, const struct sim_model *m,
 	return add_inst(dm, m, parent, table, num, 0);
 }
 
+uint32_t sim_dm_next_num(const struct sim_dm *dm, const struct sim_model *m,
+			 const struct dm_inst *parent, uint16_t table)
+{
+	const struct sm_obj *t = &m->objs[table];
+	uint32_t num = 0;
+	if (m->objs[t->parent].table != SM_NONE) {
+		for (struct dm_inst *c = parent->child; c; c = c->next)
+			if (c->obj == table && c->num > num)
+				num = c->num;
+		return num + 1;
+	}
+	num = dm->next_num[t->tidx];
+	while (sim_dm_child(parent, table, num))
+		num++;
+	return num;
+}
+
 static struct dm_inst *add_inst(struct sim_dm *dm, const struct sim_model *m,
 				struct dm_inst *parent, uint16_t table, uint32_t num, int factory)
 {
 	const struct sm_obj *t = &m->objs[table];
 	if (!t->is_table || sim_dm_count(parent, table) >= t->max_instances)
 		return NULL;
-	if (num == 0) {
+	if (num == 0 && m->objs[t->parent].table != SM_NONE) {
+		/* nested table: numbered per parent instance, like a real agent */
+		for (struct dm_inst *c = parent->child; c; c = c->next)
+			if (c->obj == table && c->num > num)
+				num = c->num;
+		num++;
+	} else if (num == 0) {
 		num = dm->next_num[t->tidx];
 		while (sim_dm_child(parent, table, num))
 			num++;

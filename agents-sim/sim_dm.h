@@ -106,6 +106,9 @@ void sim_dm_drop_volatile(const struct sim_model *m, struct dm_inst *inst);
  * full or memory runs out. */
 struct dm_inst *sim_dm_add(struct sim_dm *dm, const struct sim_model *m, struct dm_inst *parent,
 			   uint16_t table, uint32_t num);
+/* The number sim_dm_add(num = 0) would give the next instance. */
+uint32_t sim_dm_next_num(const struct sim_dm *dm, const struct sim_model *m,
+			 const struct dm_inst *parent, uint16_t table);
 /* Same without the factory sub-instances (restoring saved state). */
 struct dm_inst *sim_dm_add_bare(struct sim_dm *dm, const struct sim_model *m,
 				struct dm_inst *parent, uint16_t table, uint32_t num);

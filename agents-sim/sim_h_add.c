@@ -102,9 +102,7 @@ static void check_target(struct sim_req *r, const Usp__Add__CreateObject *co, st
 		snprintf(t->msg, sizeof(t->msg), "table is full (%" PRIu32 " instances)", o->max_instances);
 		return;
 	}
-	t->num = r->a->dm.next_num[o->tidx];
-	while (sim_dm_child(t->parent, t->table, t->num))
-		t->num++;
+	t->num = sim_dm_next_num(&r->a->dm, r->env.m, t->parent, t->table);
 	for (size_t i = 0; i < co->n_param_settings; i++) {
 		const Usp__Add__CreateParamSetting *ps = co->param_settings[i];
 		uint16_t p = sim_model_rel_param(m, t->table, ps->param, NULL);
@@ -327,6 +325,12 @@ Usp__Msg *sim_handle_add(struct sim_req *r)
 		}
 		for (size_t k = 0; k < plans[i].n; k++) {
 			struct add_target *t = &plans[i].t[k];
+			if (!t->code) {
+				/* earlier creates of this request may have taken the
+				 * planned number or keys: settle both now */
+				t->num = sim_dm_next_num(&r->a->dm, r->env.m, t->parent, t->table);
+				check_keys(r, co, t);
+			}
 			if (add_result(ar, co->obj_path, t->code, t->msg, &ok) < 0)
 				goto oom;
 			if (!t->code && create(r, co, t, ok) < 0)

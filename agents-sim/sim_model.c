@@ -667,6 +667,7 @@ static int parse_instance_line(struct parse_ctx *c, char **tok, int n)
 
 struct pending_keys {
 	uint16_t obj;
+	int line;
 	char *spec;
 };
 
@@ -691,6 +692,7 @@ static int parse_line(struct parse_ctx *c, char *line, struct pending_keys **pk,
 			return perr(c, "out of memory", NULL);
 		*pk = np;
 		np[*npk].obj = (uint16_t)(c->m->n_objs - 1);
+		np[*npk].line = c->line;
 		if (!(np[*npk].spec = strdup(k)))
 			return perr(c, "out of memory", NULL);
 		(*npk)++;
@@ -742,7 +744,7 @@ int sim_model_parse(const char *text, const char *name, struct sim_model **out,
 		goto out;
 	}
 	for (size_t i = 0; i < npk; i++) {
-		c.line = 0;
+		c.line = pk[i].line;
 		if (resolve_keys(&c, pk[i].obj, pk[i].spec) < 0)
 			goto out;
 	}

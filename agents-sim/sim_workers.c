@@ -193,7 +193,9 @@ int sim_workers_run(const struct sim_config *cfg, const struct sim_model *model,
 		}
 		if (pid == 0) {
 			free(pids);
-			_exit(worker_main(cfg, model, first, count, i, &stats[i]));
+			/* exit(), not _exit(): stdio was flushed before fork, and the
+			 * sanitizers report the worker at exit */
+			exit(worker_main(cfg, model, first, count, i, &stats[i]));
 		}
 		pids[i] = pid;
 		first += count;

@@ -23,12 +23,12 @@
 #include "usp_record.h"
 
 struct probe {
-	const char *agent, *agent_topic, *id, *topic, *to_id, *raw_out, *msg_out;
+	const char *agent, *agent_topic, *id, *topic, *to_id, *raw_out, *msg_out, *connect_out;
 	char host[256];
 	int port;
 	double timeout;
 	double listen;
-	int expect_notify, notify_resp, wait_connect, expect_none;
+	int expect_notify, notify_resp, wait_connect, expect_none, no_answer;
 	int subscribed;
 	int got_connect;
 	int notifies;
@@ -165,6 +165,8 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	cJSON *j = NULL;
 	switch (rec->record_type_case) {
 	case USP_RECORD__RECORD__RECORD_TYPE_MQTT_CONNECT:
+		if (p->connect_out && !p->got_connect)
+			write_file(p->connect_out, mm->payload, (size_t)mm->payloadlen);
 		j = cJSON_CreateObject();
 		cJSON_AddStringToObject(j, "record", "mqtt_connect");
 		cJSON_AddStringToObject(j, "from_id", rec->from_id);
@@ -416,11 +418,13 @@ static void usage(FILE *f)
 		"  --expect-notify N     after the requests, wait for N Notify messages\n"
 		"  --expect-none S       after the requests, fail if any message arrives within S s\n"
 		"  --listen S            after the requests, print whatever arrives for S s\n"
+		"  --no-answer           send the requests without waiting for answers\n"
 		"  --no-notify-resp      do not answer Notify send_resp=true\n"
 		"  --send-hex HEX        publish raw bytes to the agent (no answer expected)\n"
 		"  --session-context     send a session_context record (agent answers Disconnect)\n"
 		"  --raw-out F           save the first received no_session_context record to F\n"
 		"  --msg-out F           ... and its Msg payload to F\n"
+		"  --connect-out F       save the first MQTTConnect record to F\n"
 		"  --fanout-pattern P    send the (one) request to many agents: EID printf pattern\n"
 		"  --fanout-first N --fanout-count N --window W   (defaults 1, 1, 200); prints a\n"
 		"                        summary; --timeout is then the whole run's limit\n"
@@ -451,7 +455,7 @@ int main(int argc, char **argv)
 		{"listen", 1, 0, 'l'},       {"no-notify-resp", 0, 0, 'R'}, {"send-hex", 1, 0, 'x'},
 		{"session-context", 0, 0, 's'}, {"raw-out", 1, 0, 'o'},    {"msg-out", 1, 0, 'm'},
 		{"expect-none", 1, 0, 'N'},  {"help", 0, 0, 'h'},          {"fanout-pattern", 1, 0, 'P'},
-		{"fanout-first", 1, 0, 'F'}, {"fanout-count", 1, 0, 'C'},  {"window", 1, 0, 'W'},
+		{"no-answer", 0, 0, 'Q'},    {"connect-out", 1, 0, 'K'},    {"fanout-first", 1, 0, 'F'}, {"fanout-count", 1, 0, 'C'},  {"window", 1, 0, 'W'},
 		{0, 0, 0, 0}};
 	struct probe p = {.id = "self::uspc", .timeout = 10, .notify_resp = 1, .fan_first = 1,
 			  .fan_count = 1, .fan_window = 200};
@@ -476,6 +480,8 @@ int main(int argc, char **argv)
 		case 'o': p.raw_out = optarg; break;
 		case 'm': p.msg_out = optarg; break;
 		case 'N': p.expect_none = atoi(optarg); break;
+		case 'Q': p.no_answer = 1; break;
+		case 'K': p.connect_out = optarg; break;
 		case 'P': p.fan_pattern = optarg; break;
 		case 'F': p.fan_first = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'C': p.fan_count = (uint32_t)strtoul(optarg, NULL, 10); break;
@@ -531,6 +537,7 @@ int main(int argc, char **argv)
 		rc = run_fanout(&p, argv[optind]) == 0 ? 0 : 1;
 		goto out_rc;
 	}
+	int baseline = p.received; /* --expect-none counts from here when nothing is awaited */
 	if (hex && send_hex(&p, hex) < 0)
 		goto out;
 	if (session && send_session_context(&p) < 0)
@@ -549,7 +556,16 @@ int main(int argc, char **argv)
 		int sent = send_msg(&p, msg, p.agent_topic);
 		usp_msg_free(msg);
 		(void)special;
-		if (sent < 0 || pump(&p, p.timeout, c_answered) < 0) {
+		if (sent < 0) {
+			fprintf(stderr, "usp-probe: publish failed\n");
+			goto out;
+		}
+		if (p.no_answer) {
+			p.waiting_for = NULL;
+			pump(&p, 0.2, NULL); /* flush the publish */
+			continue;
+		}
+		if (pump(&p, p.timeout, c_answered) < 0) {
 			fprintf(stderr, "usp-probe: no answer to %s within %.0f s\n", id_copy, p.timeout);
 			printf("{\"timeout\":\"%s\"}\n", id_copy);
 			goto out;
@@ -561,7 +577,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (p.expect_none) {
-		int before = p.received;
+		int before = p.no_answer || hex || session ? baseline : p.received;
 		pump(&p, p.expect_none, NULL);
 		if (p.received != before) {
 			fprintf(stderr, "usp-probe: expected no answer, got %d message(s)\n",

@@ -55,15 +55,25 @@ static int seconds(const char *flag, const char *s, double *out)
 	errno = 0;
 	double v = strtod(s, &end);
 	if (errno || end == s || *end || !isfinite(v) || v <= 0 || v > 366.0 * 86400) {
-		fprintf(stderr, "uspctl: %s wants seconds between 0 and 31622400, got '%s'\n", flag, s);
+		fprintf(stderr, "uspctl: %s wants seconds between 0 and 31622400, got '%s'\n", flag,
+			s);
 		return -1;
 	}
 	*out = v;
 	return 0;
 }
 
-enum { OPT_DB = 256, OPT_NO_WAIT, OPT_TIMEOUT, OPT_EXPIRES, OPT_MAX_INFLIGHT, OPT_POLL,
-       OPT_PROGRESS, OPT_NO_PROGRESS, OPT_LOG_LEVEL };
+enum {
+	OPT_DB = 256,
+	OPT_NO_WAIT,
+	OPT_TIMEOUT,
+	OPT_EXPIRES,
+	OPT_MAX_INFLIGHT,
+	OPT_POLL,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
+	OPT_LOG_LEVEL
+};
 
 static const struct option long_opts[] = {
 	{ "file", required_argument, NULL, 'f' },
@@ -90,9 +100,15 @@ static int parse_args(int argc, char **argv, struct uspctl_opts *o, const char *
 	char *end;
 	while ((c = getopt_long(argc, argv, "f:qhV", long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'f': *file = optarg; break;
-		case OPT_DB: o->db = optarg; break;
-		case OPT_NO_WAIT: o->wait = 0; break;
+		case 'f':
+			*file = optarg;
+			break;
+		case OPT_DB:
+			o->db = optarg;
+			break;
+		case OPT_NO_WAIT:
+			o->wait = 0;
+			break;
 		case OPT_TIMEOUT:
 			if (seconds("--timeout", optarg, &o->timeout_s) < 0)
 				return -1;
@@ -110,15 +126,22 @@ static int parse_args(int argc, char **argv, struct uspctl_opts *o, const char *
 			break;
 		case OPT_MAX_INFLIGHT:
 			o->max_inflight = strtol(optarg, &end, 10);
-			if (*end || o->max_inflight < 1 || o->max_inflight > USPCTL_MAX_INFLIGHT_LIMIT) {
+			if (*end || o->max_inflight < 1 ||
+			    o->max_inflight > USPCTL_MAX_INFLIGHT_LIMIT) {
 				fprintf(stderr, "uspctl: --max-inflight wants 1 to %d\n",
 					USPCTL_MAX_INFLIGHT_LIMIT);
 				return -1;
 			}
 			break;
-		case 'q': o->quiet = 1; break;
-		case OPT_PROGRESS: o->progress = 1; break;
-		case OPT_NO_PROGRESS: o->progress = 0; break;
+		case 'q':
+			o->quiet = 1;
+			break;
+		case OPT_PROGRESS:
+			o->progress = 1;
+			break;
+		case OPT_NO_PROGRESS:
+			o->progress = 0;
+			break;
 		case OPT_LOG_LEVEL:
 			if (log_level_from_name(optarg) < 0) {
 				fprintf(stderr, "uspctl: unknown log level '%s'\n", optarg);
@@ -126,13 +149,20 @@ static int parse_args(int argc, char **argv, struct uspctl_opts *o, const char *
 			}
 			log_set_level((enum log_level)log_level_from_name(optarg));
 			break;
-		case 'h': usage(stdout); return 1;
-		case 'V': printf("uspctl %s\n", USPC_VERSION); return 1;
-		default: usage(stderr); return -1;
+		case 'h':
+			usage(stdout);
+			return 1;
+		case 'V':
+			printf("uspctl %s\n", USPC_VERSION);
+			return 1;
+		default:
+			usage(stderr);
+			return -1;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "uspctl: unexpected argument '%s' (commands are read from stdin or -f FILE)\n",
+		fprintf(stderr,
+			"uspctl: unexpected argument '%s' (commands are read from stdin or -f FILE)\n",
 			argv[optind]);
 		return -1;
 	}

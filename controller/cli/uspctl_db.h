@@ -41,10 +41,10 @@ enum uspctl_db_comp_col {
 	USPCTL_DB_C_TASK,
 	USPCTL_DB_C_OBJ_PATH,
 	USPCTL_DB_C_COMMAND_NAME,
-	USPCTL_DB_C_STATE,       /* complete | failed */
-	USPCTL_DB_C_OUTPUT,      /* jsonb text or NULL */
-	USPCTL_DB_C_ERR_CODE,    /* or NULL */
-	USPCTL_DB_C_ERR_MSG,     /* or NULL */
+	USPCTL_DB_C_STATE,    /* complete | failed */
+	USPCTL_DB_C_OUTPUT,   /* jsonb text or NULL */
+	USPCTL_DB_C_ERR_CODE, /* or NULL */
+	USPCTL_DB_C_ERR_MSG,  /* or NULL */
 };
 
 /* Finished OperationComplete rows (not TransferComplete!) of each (task,

@@ -17,13 +17,13 @@
 #include "uspctl_internal.h"
 
 /* Run call (which sets rc and err) again once after a reconnect. */
-#define DB_RETRY(r, rc, err, call)                                        \
-	do {                                                              \
-		for (int attempt_ = 0; attempt_ < 2; attempt_++) {        \
-			(rc) = (call);                                    \
+#define DB_RETRY(r, rc, err, call)                                           \
+	do {                                                                 \
+		for (int attempt_ = 0; attempt_ < 2; attempt_++) {           \
+			(rc) = (call);                                       \
 			if ((rc) == 0 || uspctl_db_recover((r), &(err)) < 0) \
-				break;                                    \
-		}                                                         \
+				break;                                       \
+		}                                                            \
 	} while (0)
 
 static int cmp_str(const void *a, const void *b)
@@ -71,8 +71,8 @@ static void report_unknown(struct uspctl_run *r, const char *id, const char *con
 			continue;
 		uspctl_out_expect(&r->out, 1);
 		uspctl_out_fail(&r->out, id, given[i], -1, USPCTL_E_UNKNOWN_AGENT,
-				"agent not in the inventory (it never connected to a uspc daemon)", 0,
-				NULL, NULL);
+				"agent not in the inventory (it never connected to a uspc daemon)",
+				0, NULL, NULL);
 	}
 }
 
@@ -97,7 +97,8 @@ int uspctl_resolve(struct uspctl_run *r, const struct uspctl_cmd *c, long line, 
 	selector_from(&c->targets, &sel);
 	if (c->targets.n_eids) {
 		if (!(given = sorted_unique(c->targets.eids, c->targets.n_eids, &n_given))) {
-			uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_INTERNAL, "out of memory");
+			uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_INTERNAL,
+					      "out of memory");
 			return -1;
 		}
 		sel.all = 0;
@@ -175,8 +176,8 @@ out:
 }
 
 /* Resolve; on zero agents from a selector print no_targets. 0 with agents. */
-static int resolve_some(struct uspctl_run *r, const struct uspctl_cmd *c, long line,
-			char ***eids, size_t *n)
+static int resolve_some(struct uspctl_run *r, const struct uspctl_cmd *c, long line, char ***eids,
+			size_t *n)
 {
 	if (uspctl_resolve(r, c, line, eids, n) < 0)
 		return -1;
@@ -205,7 +206,8 @@ static void show_agent(struct uspctl_run *r, const struct uspctl_cmd *c, long li
 		DB_RETRY(r, rc, err, store_query_agent_show(r->db, eids[i], &a, &err));
 		if (rc < 0) {
 			uspctl_out_fail(&r->out, c->id, eids[i], -1,
-					rc == STORE_E_NOTFOUND ? USPCTL_E_UNKNOWN_AGENT : USPCTL_E_DATABASE,
+					rc == STORE_E_NOTFOUND ? USPCTL_E_UNKNOWN_AGENT
+							       : USPCTL_E_DATABASE,
 					err.msg, 0, NULL, NULL);
 			continue;
 		}
@@ -229,8 +231,9 @@ static void tag(struct uspctl_run *r, const struct uspctl_cmd *c, long line, int
 	int rc = 0;
 	for (size_t i = 0; i < c->n_strings; i++)
 		if (!store_tag_valid(c->strings[i])) {
-			uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_BAD_FIELD,
-					      "a tag is 1 to 256 characters of A-Z a-z 0-9 _ . : -");
+			uspctl_out_line_error(
+				&r->out, c->id, line, USPCTL_E_BAD_FIELD,
+				"a tag is 1 to 256 characters of A-Z a-z 0-9 _ . : -");
 			return;
 		}
 	if (resolve_some(r, c, line, &eids, &n) < 0)
@@ -243,7 +246,8 @@ static void tag(struct uspctl_run *r, const struct uspctl_cmd *c, long line, int
 	if (rc == 0)
 		DB_RETRY(r, rc, err, store_query_agents(r->db, &sel, 0, &arr, &err));
 	for (size_t i = 0; rc < 0 && i < n; i++)
-		uspctl_out_fail(&r->out, c->id, eids[i], -1, USPCTL_E_DATABASE, err.msg, 0, NULL, NULL);
+		uspctl_out_fail(&r->out, c->id, eids[i], -1, USPCTL_E_DATABASE, err.msg, 0, NULL,
+				NULL);
 	for (const cJSON *a = arr ? arr->child : NULL; a; a = a->next) {
 		const cJSON *eid = cJSON_GetObjectItemCaseSensitive(a, "eid");
 		const cJSON *tags = cJSON_GetObjectItemCaseSensitive(a, "tags");
@@ -306,7 +310,8 @@ static void snapshot(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 		cJSON *snap;
 		if (snapshot_one(r, c, eids[i], &snap, &err) < 0) {
 			uspctl_out_fail(&r->out, c->id, eids[i], -1,
-					err.code == STORE_E_ARG ? USPCTL_E_BAD_FIELD : USPCTL_E_DATABASE,
+					err.code == STORE_E_ARG ? USPCTL_E_BAD_FIELD
+								: USPCTL_E_DATABASE,
 					err.msg, 0, NULL, NULL);
 			continue;
 		}
@@ -414,9 +419,10 @@ static void print_tasks(struct uspctl_run *r, const struct uspctl_cmd *c, long l
 		if (cancel && strcmp(st, "canceled") != 0) {
 			char msg[160];
 			snprintf(msg, sizeof(msg),
-				 "task %lld is %s: only queued tasks can be canceled", (long long)ids[i], st);
-			uspctl_out_fail(&r->out, c->id, agent, ids[i], USPCTL_E_NOT_CANCELABLE, msg, 0,
-					NULL, NULL);
+				 "task %lld is %s: only queued tasks can be canceled",
+				 (long long)ids[i], st);
+			uspctl_out_fail(&r->out, c->id, agent, ids[i], USPCTL_E_NOT_CANCELABLE, msg,
+					0, NULL, NULL);
 			continue;
 		}
 		char *text = cJSON_PrintUnformatted(t);
@@ -435,7 +441,8 @@ static void tasks_op(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 	if (task_ids(r, c, line, &ids) < 0)
 		return;
 	if (cancel)
-		DB_RETRY(r, rc, err, store_query_cancel(r->db, ids, c->n_strings, NULL, NULL, &err));
+		DB_RETRY(r, rc, err,
+			 store_query_cancel(r->db, ids, c->n_strings, NULL, NULL, &err));
 	if (rc == 0)
 		DB_RETRY(r, rc, err, store_query_task_status(r->db, ids, c->n_strings, &arr, &err));
 	if (rc < 0)
@@ -449,14 +456,29 @@ static void tasks_op(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 void uspctl_fleet(struct uspctl_run *r, const struct uspctl_cmd *c, long line)
 {
 	switch (c->op) {
-	case USPCTL_OP_LIST_AGENTS: list_agents(r, c, line); break;
-	case USPCTL_OP_SHOW_AGENT: show_agent(r, c, line); break;
-	case USPCTL_OP_TAG: tag(r, c, line, 1); break;
-	case USPCTL_OP_UNTAG: tag(r, c, line, 0); break;
-	case USPCTL_OP_SNAPSHOT: snapshot(r, c, line); break;
-	case USPCTL_OP_TASK_STATUS: tasks_op(r, c, line, 0); break;
-	case USPCTL_OP_CANCEL: tasks_op(r, c, line, 1); break;
+	case USPCTL_OP_LIST_AGENTS:
+		list_agents(r, c, line);
+		break;
+	case USPCTL_OP_SHOW_AGENT:
+		show_agent(r, c, line);
+		break;
+	case USPCTL_OP_TAG:
+		tag(r, c, line, 1);
+		break;
+	case USPCTL_OP_UNTAG:
+		tag(r, c, line, 0);
+		break;
+	case USPCTL_OP_SNAPSHOT:
+		snapshot(r, c, line);
+		break;
+	case USPCTL_OP_TASK_STATUS:
+		tasks_op(r, c, line, 0);
+		break;
+	case USPCTL_OP_CANCEL:
+		tasks_op(r, c, line, 1);
+		break;
 	default:
-		uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_UNKNOWN_OP, "op is not a fleet op");
+		uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_UNKNOWN_OP,
+				      "op is not a fleet op");
 	}
 }

@@ -16,18 +16,18 @@
 
 /* One USP command fanned out to its agents. */
 struct uspctl_job {
-	struct uspctl_job *next;  /* insert queue */
+	struct uspctl_job *next; /* insert queue */
 	char id[USPCTL_ID_MAX + 1];
 	long line;
-	char batch[96];           /* tasks.batch_id of its tasks */
-	const char *usp_type;     /* static */
+	char batch[96];       /* tasks.batch_id of its tasks */
+	const char *usp_type; /* static */
 	char *request_json;
-	char **eids;              /* resolved, sorted, unique (owned) */
-	size_t n_eids, next_eid;  /* next_eid: first not yet inserted */
-	size_t open;              /* results not yet written */
+	char **eids;                   /* resolved, sorted, unique (owned) */
+	size_t n_eids, next_eid;       /* next_eid: first not yet inserted */
+	size_t open;                   /* results not yet written */
 	size_t inflight, max_inflight; /* tasks inserted and tracked; its cap */
 	int wait, wait_complete;
-	char *command_key;        /* operate + wait_complete */
+	char *command_key; /* operate + wait_complete */
 	int64_t timeout_ms, expires_ms;
 };
 
@@ -38,8 +38,11 @@ struct uspctl_run {
 	char run_id[48];
 	struct uspctl_track track;
 	struct uspctl_job *q_head, *q_tail;
-	int in_done;              /* end of input reached */
-	int fatal;                /* database lost for good */
+	int in_done; /* end of input reached */
+	int64_t next_completion_poll;
+	int64_t *woke;       /* scratch: task ids from notifications */
+	int64_t *insert_ids; /* scratch: ids of one INSERT chunk */
+	int fatal;           /* database lost for good */
 	char fatal_msg[384];
 };
 

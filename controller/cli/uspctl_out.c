@@ -15,6 +15,8 @@
 
 #include "uspctl_cmd.h"
 
+#define PROGRESS_MIN_RESULTS 50
+
 int64_t uspctl_now_ms(void)
 {
 	struct timespec ts;
@@ -80,11 +82,21 @@ void uspctl_out_json_string(FILE *f, const char *str)
 		}
 		unsigned char c = *s++;
 		switch (c) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
 		default:
 			if (c < 0x20 || c == 0x7f)
 				fprintf(f, "\\u%04x", c);
@@ -164,8 +176,8 @@ static void error_obj(struct uspctl_out *o, int code, const char *message, uint3
 }
 
 void uspctl_out_fail(struct uspctl_out *o, const char *id, const char *agent, int64_t task,
-		     int code, const char *message, uint32_t usp_err_code,
-		     const char *extra_key, const char *extra_json)
+		     int code, const char *message, uint32_t usp_err_code, const char *extra_key,
+		     const char *extra_json)
 {
 	line_begin(o, id);
 	fputs(",\"agent\":", o->out);
@@ -201,6 +213,9 @@ void uspctl_out_progress(struct uspctl_out *o, int force)
 		return;
 	int64_t now = uspctl_now_ms();
 	if (!force && now - o->last_draw_ms < 250)
+		return;
+	/* small, quick batches: no line to flicker */
+	if (!force && o->expected < PROGRESS_MIN_RESULTS && now - o->start_ms < 1000)
 		return;
 	o->last_draw_ms = now;
 	double secs = (double)(now - o->start_ms) / 1000.0;

@@ -19,16 +19,16 @@
 
 struct uspctl_out {
 	FILE *out, *err;
-	int quiet;            /* no summary, no progress */
-	int progress;         /* draw the progress line (stderr is a terminal) */
-	int out_is_tty;       /* stdout is a terminal too: clear the line first */
+	int quiet;      /* no summary, no progress */
+	int progress;   /* draw the progress line (stderr is a terminal) */
+	int out_is_tty; /* stdout is a terminal too: clear the line first */
 	int progress_shown;
 	int64_t start_ms, last_draw_ms;
 	uint64_t expected;    /* results announced (agents targeted + line errors) */
 	uint64_t ok, failed;  /* result lines written */
 	uint64_t line_errors; /* of which: lines that could not run */
 	uint64_t commands;
-	int write_error;      /* stdout failed (EPIPE, disk full) */
+	int write_error; /* stdout failed (EPIPE, disk full) */
 };
 
 /* progress: 1 on, 0 off, -1 auto (stderr is a terminal and not quiet). */
@@ -42,8 +42,8 @@ void uspctl_out_ok(struct uspctl_out *o, const char *id, const char *agent, int6
 
 /* A failed agent result. code: a USPCTL_E_* value; usp_err_code 0: none. */
 void uspctl_out_fail(struct uspctl_out *o, const char *id, const char *agent, int64_t task,
-		     int code, const char *message, uint32_t usp_err_code,
-		     const char *extra_key, const char *extra_json);
+		     int code, const char *message, uint32_t usp_err_code, const char *extra_key,
+		     const char *extra_json);
 
 /* A line that could not run at all (no agent). id NULL or "" → null. */
 void uspctl_out_line_error(struct uspctl_out *o, const char *id, long line, int code,

@@ -30,10 +30,11 @@
 #include "uspctl_db.h"
 #include "uspctl_internal.h"
 
-#define INSERT_CHUNK 1000     /* tasks per INSERT statement */
-#define QUERY_CHUNK 10000     /* task ids per status query */
-#define WAKE_IDS 16384        /* task ids taken from notifications per wait */
-#define TICK_MS 250           /* deadline / expiry checks */
+#define INSERT_CHUNK 1000      /* tasks per INSERT statement */
+#define QUERY_CHUNK 10000      /* task ids per status query */
+#define WAKE_IDS 16384         /* task ids taken from notifications per wait */
+#define TICK_MS 250            /* deadline / expiry checks */
+#define COMPLETION_POLL_MS 500 /* operation_results while completions are awaited */
 #define RECONNECT_FOR_MS 30000
 
 void uspctl_opts_init(struct uspctl_opts *o)
@@ -150,8 +151,8 @@ static struct uspctl_job *job_new(struct uspctl_run *r, struct uspctl_cmd *c, lo
 	if (c->expires_s > 0 || r->o->expires_s > 0)
 		j->expires_ms = effective_ms(c->expires_s, r->o->expires_s);
 	else
-		j->expires_ms = j->wait ? j->timeout_ms
-					: (int64_t)(USPCTL_DEFAULT_NOWAIT_EXPIRES_S * 1000);
+		j->expires_ms =
+			j->wait ? j->timeout_ms : (int64_t)(USPCTL_DEFAULT_NOWAIT_EXPIRES_S * 1000);
 	if ((j->wait_complete && job_command_key(r, j, c->usp_args) < 0) ||
 	    !(j->request_json = cJSON_PrintUnformatted(c->usp_args))) {
 		job_free(j);
@@ -193,10 +194,10 @@ static void handle_usp(struct uspctl_run *r, struct uspctl_cmd *c, long line)
 
 struct reader {
 	int fd;
-	char *buf;            /* the line being assembled, USPCTL_LINE_MAX + 1 bytes */
+	char *buf; /* the line being assembled, USPCTL_LINE_MAX + 1 bytes */
 	size_t len;
 	int too_long;
-	char chunk[65536];    /* bytes read from fd, not yet consumed */
+	char chunk[65536]; /* bytes read from fd, not yet consumed */
 	size_t c_off, c_len;
 	long line;
 	int eof;
@@ -327,7 +328,9 @@ static void started(struct uspctl_run *r, struct uspctl_job *j, const char *eid,
 		job_result_done(j);
 		return;
 	}
-	struct uspctl_pend p = { .task = id, .job = j, .eid = eid,
+	struct uspctl_pend p = { .task = id,
+				 .job = j,
+				 .eid = eid,
 				 .deadline_ms = now + j->timeout_ms,
 				 .expires_ms = j->expires_ms ? now + j->expires_ms : 0 };
 	if (uspctl_track_add(&r->track, &p) < 0) {
@@ -363,8 +366,10 @@ static int adopt_chunk(struct uspctl_run *r, struct uspctl_job *j, size_t k, int
 
 static int insert_chunk(struct uspctl_run *r, struct uspctl_job *j, size_t k, int64_t *ids)
 {
-	struct store_task_spec spec = { .op = j->usp_type, .request_json = j->request_json,
-					.batch_id = j->batch, .expires_in_ms = j->expires_ms };
+	struct store_task_spec spec = { .op = j->usp_type,
+					.request_json = j->request_json,
+					.batch_id = j->batch,
+					.expires_in_ms = j->expires_ms };
 	const char *const *eids = (const char *const *)j->eids + j->next_eid;
 	struct uspc_err err = { 0 };
 	for (int attempt = 0; attempt < 3; attempt++) {
@@ -385,7 +390,7 @@ static int insert_chunk(struct uspctl_run *r, struct uspctl_job *j, size_t k, in
 
 static void insert_pending(struct uspctl_run *r)
 {
-	static int64_t ids[INSERT_CHUNK];
+	int64_t *ids = r->insert_ids;
 	while (r->q_head && !r->fatal) {
 		struct uspctl_job *j = r->q_head;
 		size_t room = (size_t)r->o->max_inflight - uspctl_track_count(&r->track);
@@ -480,14 +485,19 @@ static void handle_task_row(struct uspctl_run *r, PGresult *res, int row, int at
 		}
 		if (n > 0)
 			uspctl_out_fail(&r->out, j->id, p->eid, id, USPCTL_E_TIMEOUT,
-					"no OperationComplete before the timeout", 0, "result", result);
+					"no OperationComplete before the timeout", 0, "result",
+					result);
 		else
-			uspctl_out_ok(&r->out, j->id, p->eid, id, result ? result : "null", NULL, NULL);
+			uspctl_out_ok(&r->out, j->id, p->eid, id, result ? result : "null", NULL,
+				      NULL);
 		free(result);
 		result = NULL;
 	} else if (!strcmp(state, "failed")) {
-		uspctl_out_fail(&r->out, j->id, p->eid, id, code ? USPCTL_E_USP_ERROR : USPCTL_E_TASK_FAILED,
-				msg, code, NULL, NULL);
+		/* a USP Error's param_errs say which parameter failed and why */
+		int has = result && strcmp(result, "null") != 0;
+		uspctl_out_fail(&r->out, j->id, p->eid, id,
+				code ? USPCTL_E_USP_ERROR : USPCTL_E_TASK_FAILED, msg, code,
+				has ? "result" : NULL, has ? result : NULL);
 	} else if (!strcmp(state, "expired")) {
 		uspctl_out_fail(&r->out, j->id, p->eid, id, USPCTL_E_EXPIRED, msg, 0, NULL, NULL);
 	} else if (!strcmp(state, "canceled")) {
@@ -496,9 +506,10 @@ static void handle_task_row(struct uspctl_run *r, PGresult *res, int row, int at
 	} else if (at_deadline) {
 		const char *exp = col(res, row, USPCTL_DB_T_EXPIRES_AT);
 		if (!strcmp(state, "queued"))
-			snprintf(why, sizeof(why),
-				 "no result within %.1f s: task still queued (agent offline or no daemon running); it expires at %s",
-				 (double)j->timeout_ms / 1000, exp ? exp : "never");
+			snprintf(
+				why, sizeof(why),
+				"no result within %.1f s: task still queued (agent offline or no daemon running); it expires at %s",
+				(double)j->timeout_ms / 1000, exp ? exp : "never");
 		else
 			snprintf(why, sizeof(why),
 				 "no result within %.1f s: task %s to the agent, answer not in yet",
@@ -555,8 +566,8 @@ static cJSON *completion_json(PGresult *res, int i)
 }
 
 /* Rows [from, to) are the completions of task p: print once all are in. */
-static void handle_completions(struct uspctl_run *r, struct uspctl_pend *p, PGresult *res,
-			       int from, int to)
+static void handle_completions(struct uspctl_run *r, struct uspctl_pend *p, PGresult *res, int from,
+			       int to)
 {
 	if (to - from < p->expect)
 		return;
@@ -661,13 +672,15 @@ static void sweep_deadlines(struct uspctl_run *r, int64_t now)
 				continue;
 			struct uspctl_job *j = p->job;
 			if (p->phase == USPCTL_PHASE_COMPLETE)
-				uspctl_out_fail(&r->out, j->id, p->eid, p->task, USPCTL_E_TIMEOUT,
-						"the agent accepted the command; no OperationComplete before the timeout",
-						0, "result", p->result);
+				uspctl_out_fail(
+					&r->out, j->id, p->eid, p->task, USPCTL_E_TIMEOUT,
+					"the agent accepted the command; no OperationComplete before the timeout",
+					0, "result", p->result);
 			else
-				uspctl_out_fail(&r->out, j->id, p->eid, p->task, USPCTL_E_TIMEOUT,
-						"no result before the timeout (task state unreadable)", 0,
-						NULL, NULL);
+				uspctl_out_fail(
+					&r->out, j->id, p->eid, p->task, USPCTL_E_TIMEOUT,
+					"no result before the timeout (task state unreadable)", 0,
+					NULL, NULL);
 			finish(r, p);
 		}
 	}
@@ -703,14 +716,28 @@ static void poll_all(struct uspctl_run *r)
 	if (n)
 		query_tasks(r, ids, n, 0);
 	free(ids);
-	poll_completions(r);
 }
 
 /* ---- waiting ------------------------------------------------------------------------ */
 
+/* OperationComplete results come without a NOTIFY: look for them more
+ * often than the safety-net poll, while any are awaited. */
+static void maybe_poll_completions(struct uspctl_run *r, int64_t now)
+{
+	if (now < r->next_completion_poll)
+		return;
+	r->next_completion_poll =
+		now + (r->o->poll_ms < COMPLETION_POLL_MS ? r->o->poll_ms : COMPLETION_POLL_MS);
+	for (size_t i = 0; i < uspctl_track_count(&r->track); i++)
+		if (r->track.v[i].phase == USPCTL_PHASE_COMPLETE) {
+			poll_completions(r);
+			return;
+		}
+}
+
 static void wait_round(struct uspctl_run *r, int64_t *next_poll)
 {
-	static int64_t woke[WAKE_IDS];
+	int64_t *woke = r->woke;
 	size_t n = 0;
 	struct uspc_err err = { 0 };
 	fflush(r->out.out);
@@ -733,6 +760,7 @@ static void wait_round(struct uspctl_run *r, int64_t *next_poll)
 		poll_all(r);
 		*next_poll = now + r->o->poll_ms;
 	}
+	maybe_poll_completions(r, now);
 	sweep_expired(r, now);
 	sweep_deadlines(r, now);
 }
@@ -750,7 +778,10 @@ static int run_start(struct uspctl_run *r, const struct uspctl_opts *o, FILE *ou
 	snprintf(r->run_id, sizeof(r->run_id), "uspctl-%llx-%x",
 		 (unsigned long long)ts.tv_sec * 1000 + (unsigned long long)ts.tv_nsec / 1000000,
 		 (unsigned)getpid());
-	if (uspctl_track_init(&r->track, (size_t)o->max_inflight) < 0) {
+	r->woke = malloc(WAKE_IDS * sizeof(*r->woke));
+	r->insert_ids = malloc(INSERT_CHUNK * sizeof(*r->insert_ids));
+	if (!r->woke || !r->insert_ids ||
+	    uspctl_track_init(&r->track, (size_t)o->max_inflight) < 0) {
 		fprintf(errf, "uspctl: out of memory for %ld tasks in flight\n", o->max_inflight);
 		return -1;
 	}
@@ -793,19 +824,20 @@ static void fail_all(struct uspctl_run *r)
 int uspctl_run(const struct uspctl_opts *o, int in_fd, FILE *out, FILE *errf)
 {
 	struct uspctl_run r;
-	static struct reader rd;
-	memset(&rd, 0, sizeof(rd));
-	rd.fd = in_fd;
+	struct reader *rd = calloc(1, sizeof(*rd));
 	int status = USPCTL_EXIT_USAGE;
-	if (!(rd.buf = malloc(USPCTL_LINE_MAX + 1))) {
+	if (!rd || !(rd->buf = malloc(USPCTL_LINE_MAX + 1))) {
 		fprintf(errf, "uspctl: out of memory\n");
+		if (rd)
+			free(rd);
 		return status;
 	}
+	rd->fd = in_fd;
 	if (run_start(&r, o, out, errf) < 0)
 		goto out;
 	int64_t next_poll = uspctl_now_ms() + o->poll_ms;
 	while (!r.fatal && !r.out.write_error) {
-		fill(&r, &rd);
+		fill(&r, rd);
 		insert_pending(&r);
 		if (r.in_done && !r.q_head && uspctl_track_count(&r.track) == 0)
 			break;
@@ -820,13 +852,16 @@ int uspctl_run(const struct uspctl_opts *o, int in_fd, FILE *out, FILE *errf)
 	if (r.out.write_error)
 		fprintf(errf, "uspctl: writing results failed\n");
 	status = r.fatal || r.out.write_error ? USPCTL_EXIT_USAGE
-		 : r.out.failed		      ? USPCTL_EXIT_FAILED
+		 : r.out.failed               ? USPCTL_EXIT_FAILED
 					      : USPCTL_EXIT_OK;
 out:
 	fail_all(&r);
 	uspctl_track_fini(&r.track);
 	if (r.db)
 		PQfinish(r.db);
-	free(rd.buf);
+	free(r.woke);
+	free(r.insert_ids);
+	free(rd->buf);
+	free(rd);
 	return status;
 }

@@ -22,14 +22,14 @@
 #define USPCTL_DEFAULT_NOWAIT_EXPIRES_S 3600.0
 
 struct uspctl_opts {
-	const char *db;     /* conninfo / URI; NULL → $USPC_DB */
-	int wait;           /* 1: wait for results (default); 0: --no-wait */
-	double timeout_s;   /* how long to wait for each task's result */
-	double expires_s;   /* <= 0: the timeout when waiting, else 1 h */
-	long max_inflight;  /* tasks inserted and not yet answered */
-	int quiet;          /* no summary, no progress, errors only on stderr */
-	int progress;       /* -1 auto (stderr is a terminal), 0 off, 1 on */
-	int poll_ms;        /* safety-net poll of the task table */
+	const char *db;    /* conninfo / URI; NULL → $USPC_DB */
+	int wait;          /* 1: wait for results (default); 0: --no-wait */
+	double timeout_s;  /* how long to wait for each task's result */
+	double expires_s;  /* <= 0: the timeout when waiting, else 1 h */
+	long max_inflight; /* tasks inserted and not yet answered */
+	int quiet;         /* no summary, no progress, errors only on stderr */
+	int progress;      /* -1 auto (stderr is a terminal), 0 off, 1 on */
+	int poll_ms;       /* safety-net poll of the task table */
 };
 
 void uspctl_opts_init(struct uspctl_opts *o);

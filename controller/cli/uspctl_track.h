@@ -20,21 +20,21 @@ enum uspctl_phase {
 };
 
 struct uspctl_pend {
-	int64_t task;             /* task id (key) */
-	struct uspctl_job *job;   /* the command it belongs to (borrowed) */
-	const char *eid;          /* borrowed from the job */
-	int64_t deadline_ms;      /* monotonic: give up waiting at this time */
-	int64_t expires_ms;       /* monotonic: the task's expiry, 0 = none */
+	int64_t task;           /* task id (key) */
+	struct uspctl_job *job; /* the command it belongs to (borrowed) */
+	const char *eid;        /* borrowed from the job */
+	int64_t deadline_ms;    /* monotonic: give up waiting at this time */
+	int64_t expires_ms;     /* monotonic: the task's expiry, 0 = none */
 	enum uspctl_phase phase;
-	char *result;             /* PHASE_COMPLETE: the OperateResp JSON (owned) */
-	int expect;               /* PHASE_COMPLETE: completions to wait for */
+	char *result; /* PHASE_COMPLETE: the OperateResp JSON (owned) */
+	int expect;   /* PHASE_COMPLETE: completions to wait for */
 };
 
 struct uspctl_track {
-	struct uspctl_pend *v;    /* dense, n entries */
+	struct uspctl_pend *v; /* dense, n entries */
 	size_t n, cap;
-	uint32_t *slots;          /* open addressing: index+1 into v, 0 = empty */
-	size_t n_slots;           /* power of two, >= 2 * cap */
+	uint32_t *slots; /* open addressing: index+1 into v, 0 = empty */
+	size_t n_slots;  /* power of two, >= 2 * cap */
 };
 
 /* cap: most entries ever held at once (>= 1). 0, or -1 out of memory. */

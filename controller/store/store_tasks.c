@@ -105,8 +105,11 @@ static const char sql_recover[] =
 	"  (SELECT count(*) FROM k)"
 
 static const char sql_requeue_own[] = SQL_REQUEUE("t.claimed_by = $2", "restarted");
+/* $3: this node. A running feeder never takes its own node's tasks back:
+ * it is alive by definition, even when a stall (CPU, slow database) made
+ * its own heartbeat row look older than the lease. */
 static const char sql_requeue_stale[] = SQL_REQUEUE(
-	"NOT EXISTS (SELECT 1 FROM daemons d WHERE d.node_id = t.claimed_by"
+	"t.claimed_by <> $3 AND NOT EXISTS (SELECT 1 FROM daemons d WHERE d.node_id = t.claimed_by"
 	" AND d.heartbeat_at > now() - $2::bigint * interval '1 millisecond')",
 	"stopped heartbeating");
 
@@ -309,14 +312,16 @@ static int recover_claim(struct store_tasks *f, struct uspc_err *err)
 	return 0;
 }
 
-static int requeue(struct store_tasks *f, const char *sql, const char *arg2, const char *what,
-		   struct uspc_err *err)
+/* Run a SQL_REQUEUE statement: $1 max_attempts, $2 arg2, and $3 node_id
+ * when with_node. */
+static int requeue(struct store_tasks *f, const char *sql, const char *arg2, int with_node,
+		   const char *what, struct uspc_err *err)
 {
 	char attempts[16];
 	snprintf(attempts, sizeof(attempts), "%d", f->max_attempts);
-	const char *p[2] = { attempts, arg2 };
+	const char *p[3] = { attempts, arg2, f->node_id };
 	PGresult *r = NULL;
-	int rc = store_exec(f->db, sql, 2, p, &r, err);
+	int rc = store_exec(f->db, sql, with_node ? 3 : 2, p, &r, err);
 	if (rc < 0)
 		return rc;
 	long long q = atoll(PQgetvalue(r, 0, 0)), failed = atoll(PQgetvalue(r, 0, 1));
@@ -348,7 +353,7 @@ static int maintain(struct store_tasks *f, struct uspc_err *err)
 	}
 	char lease[16];
 	snprintf(lease, sizeof(lease), "%d", f->lease_ms);
-	return requeue(f, sql_requeue_stale, lease, "daemons without heartbeat", err);
+	return requeue(f, sql_requeue_stale, lease, 1, "daemons without heartbeat", err);
 }
 
 static int heartbeat(struct store_tasks *f, int starting, struct uspc_err *err)
@@ -378,8 +383,8 @@ static int connect_feeder(struct store_tasks *f, struct uspc_err *err)
 	if (rc == 0)
 		rc = heartbeat(f, !f->recovered_own, err);
 	if (rc == 0 && !f->recovered_own) {
-		rc = requeue(f, sql_requeue_own, f->node_id, "tasks left by this node's last run",
-			     err);
+		rc = requeue(f, sql_requeue_own, f->node_id, 0,
+			     "tasks left by this node's last run", err);
 		if (rc == 0)
 			f->recovered_own = 1;
 	}

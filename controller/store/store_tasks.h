@@ -12,8 +12,11 @@
  *
  * Leases: the thread upserts this node's heartbeat in `daemons` every
  * heartbeat_ms. Any feeder re-queues 'sent' tasks whose daemon's heartbeat
- * is older than lease_ms (or that has no row); at start a feeder re-queues
- * the 'sent' tasks of its own node_id (it crashed before finishing them).
+ * is older than lease_ms (or that has no row) — never its own node's, since
+ * it is alive — and at start a feeder re-queues the 'sent' tasks of its own
+ * node_id (it crashed before finishing them). Consequence: a task stays
+ * with its daemon only while that daemon's feeder heartbeats; a result
+ * arriving after the task was re-queued is ignored as stale.
  * A re-queued task that has already been attempted max_attempts times ends
  * 'failed' instead. Queued tasks past expires_at end 'expired'. Both
  * NOTIFY uspc_task_done. A re-queued task may have reached the agent once

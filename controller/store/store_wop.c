@@ -20,27 +20,43 @@ const char *const wop_kind_names[WOP_KIND_COUNT] = {
 /* Newest non-NULL value of column c among the grouped ops. */
 #define LAST_NN(c) "(array_agg(" c " ORDER BY ord DESC) FILTER (WHERE " c " IS NOT NULL))[1]"
 
+/*
+ * Agent state in two statements (see wop_agent_insert_sql): the rows exist
+ * once the INSERT has run, so this UPDATE can use everything computed per
+ * agent from the batch, which ON CONFLICT's `excluded` row could not carry.
+ * The batch's ops of one agent are applied in submission order (ord): the
+ * final state wins, and online_since becomes the start of the final online
+ * run when the agent was offline before it — stored offline, or an offline
+ * op earlier in this batch (offline and back online within one batch is a
+ * new session that must be onboarded again).
+ */
 static const char sql_agent[] =
-	"WITH u AS (SELECT * FROM unnest($1::text[], $2::bool[], $3::text[], $4::smallint[],"
-	"  $5::text[], $6::bigint[]) WITH ORDINALITY AS u(eid, online, topic, mqtt, usp, us, ord)),"
+	"WITH u AS (SELECT *, max(ord) FILTER (WHERE NOT online) OVER (PARTITION BY eid) AS off_ord"
+	"  FROM unnest($1::text[], $2::bool[], $3::text[], $4::smallint[], $5::text[],"
+	"  $6::bigint[]) WITH ORDINALITY AS u(eid, online, topic, mqtt, usp, us, ord)),"
 	" g AS (SELECT eid, (array_agg(online ORDER BY ord DESC))[1] AS online,"
 	"  " LAST_NN("topic") " AS topic, " LAST_NN("mqtt") " AS mqtt, " LAST_NN("usp") " AS usp,"
-	"  (array_agg(us ORDER BY ord DESC))[1] AS at, min(us) AS first, max(us) AS last"
+	"  (array_agg(us ORDER BY ord DESC))[1] AS at, max(us) AS last,"
+	"  bool_or(NOT online) AS went_off,"
+	"  min(us) FILTER (WHERE online AND ord > coalesce(off_ord, 0)) AS run_start"
 	"  FROM u GROUP BY eid)"
-	" INSERT INTO agents AS a (eid, online, online_since, state_at, last_seen, first_seen,"
-	"  reply_topic, mqtt_version, usp_versions)"
-	" SELECT eid, online, CASE WHEN online THEN " EP("at") " END, " EP("at") ", " EP("last")
-	", " EP("first") ", topic, mqtt, usp FROM g ORDER BY eid"
-	" ON CONFLICT (eid) DO UPDATE SET online = excluded.online,"
-	"  online_since = CASE WHEN excluded.online AND NOT a.online THEN excluded.state_at"
-	"   WHEN excluded.online THEN coalesce(a.online_since, excluded.state_at)"
+	" UPDATE agents AS a SET online = g.online,"
+	"  online_since = CASE WHEN g.online AND (NOT a.online OR g.went_off) THEN " EP("g.run_start")
+	"   WHEN g.online THEN coalesce(a.online_since, " EP("g.run_start") ")"
 	"   ELSE a.online_since END,"
-	"  state_at = excluded.state_at,"
-	"  last_seen = greatest(a.last_seen, excluded.last_seen),"
-	"  reply_topic = coalesce(excluded.reply_topic, a.reply_topic),"
-	"  mqtt_version = coalesce(excluded.mqtt_version, a.mqtt_version),"
-	"  usp_versions = coalesce(excluded.usp_versions, a.usp_versions), updated_at = now()"
-	" WHERE a.state_at IS NULL OR a.state_at <= excluded.state_at";
+	"  state_at = " EP("g.at") ","
+	"  last_seen = greatest(a.last_seen, " EP("g.last") "),"
+	"  reply_topic = coalesce(g.topic, a.reply_topic),"
+	"  mqtt_version = coalesce(g.mqtt, a.mqtt_version),"
+	"  usp_versions = coalesce(g.usp, a.usp_versions), updated_at = now()"
+	" FROM g WHERE a.eid = g.eid AND (a.state_at IS NULL OR a.state_at <= " EP("g.at") ")";
+
+/* Runs first, as its own statement so that the UPDATE's snapshot sees rows
+ * another daemon inserted concurrently (ON CONFLICT waits for them). */
+const char wop_agent_insert_sql[] =
+	"INSERT INTO agents (eid, first_seen)"
+	" SELECT eid, " EP("min(us)") " FROM unnest($1::text[], $2::bigint[]) AS u(eid, us)"
+	" GROUP BY eid ORDER BY eid ON CONFLICT (eid) DO NOTHING";
 
 static const char sql_devinfo[] =
 	"WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"

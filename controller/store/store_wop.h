@@ -46,6 +46,10 @@ struct wop_sql {
 };
 extern const struct wop_sql wop_sql[WOP_KIND_COUNT];
 
+/* Before wop_sql[WOP_AGENT]: insert the agents not yet known. $1 and $2 are
+ * that statement's $1 (eids) and $6 (µs) arrays. */
+extern const char wop_agent_insert_sql[];
+
 /* DELETE for one snapshot prefix op: $1 eid, $2 LIKE pattern, $3 µs. */
 extern const char wop_snapdel_sql[];
 

@@ -433,6 +433,12 @@ static int exec_kind(struct store_writer *w, enum wop_kind k, size_t *rows,
 	if (k == WOP_TASK)
 		params[np++] = w->node_id;
 	PGresult *r = NULL;
+	if (k == WOP_AGENT) {
+		const char *ins[2] = { params[0], params[5] };
+		int rc = store_exec(w->db, wop_agent_insert_sql, 2, ins, NULL, err);
+		if (rc < 0)
+			return rc;
+	}
 	int rc = store_exec(w->db, wop_sql[k].sql, np, params, &r, err);
 	if (rc == 0 && k == WOP_TASK && PQntuples(r) == 1)
 		*stale += (uint64_t)n - (uint64_t)atoll(PQgetvalue(r, 0, 1));

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -73,6 +74,16 @@ static int64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* CPU seconds (user + system) used by this process so far. */
+static double cpu_now(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -253,7 +264,7 @@ static void drain(struct run *r, int64_t deadline)
 	pthread_mutex_unlock(&r->mu);
 }
 
-static void report(const struct opts *o, int window, struct run *r, double secs)
+static void report(const struct opts *o, int window, struct run *r, double secs, double cpu)
 {
 	double p50 = 0, p99 = 0;
 
@@ -265,10 +276,10 @@ static void report(const struct opts *o, int window, struct run *r, double secs)
 	printf("{\"probe\":\"ceiling\",\"client\":\"libmosquitto\",\"window\":%d,\"topics\":%d,"
 	       "\"payload_bytes\":%d,\"qos\":1,\"round_trips\":%llu,\"seconds\":%.3f,"
 	       "\"rt_per_sec\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"unanswered\":%llu,"
-	       "\"errors\":%llu}\n",
+	       "\"errors\":%llu,\"probe_cpu_seconds\":%.2f}\n",
 	       window, o->topics, o->payload, (unsigned long long)r->measured, secs,
 	       secs > 0 ? (double)r->measured / secs : 0.0, p50, p99,
-	       (unsigned long long)r->outstanding, (unsigned long long)r->errors);
+	       (unsigned long long)r->outstanding, (unsigned long long)r->errors, cpu);
 	fflush(stdout);
 }
 
@@ -303,6 +314,7 @@ static int run_window(const struct opts *o, int window, const char *tag)
 	mosquitto_message_v5_callback_set(r.req, on_reply);
 
 	int64_t t0 = now_ns();
+	double cpu0 = cpu_now();
 	pthread_mutex_lock(&r.mu);
 	r.t_measure = t0 + (int64_t)(o->warmup * 1e9);
 	r.t_stop = r.t_measure + (int64_t)(o->seconds * 1e9);
@@ -314,7 +326,7 @@ static int run_window(const struct opts *o, int window, const char *tag)
 		usleep(50000);
 	drain(&r, r.t_stop + 30 * 1000000000LL);
 	pthread_mutex_lock(&r.mu);
-	report(o, window, &r, (double)(r.t_stop - r.t_measure) / 1e9);
+	report(o, window, &r, (double)(r.t_stop - r.t_measure) / 1e9, cpu_now() - cpu0);
 	rc = r.outstanding == 0 && r.errors == 0 && r.measured > 0 ? 0 : 1;
 	if (r.outstanding)
 		fprintf(stderr, "bench_ceiling: window %d: %llu requests never answered\n", window,

@@ -3,6 +3,7 @@
  */
 #include "test_store_common.h"
 
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -126,4 +127,23 @@ long long tdb_wait_int(PGconn *c, const char *sql, long long want, int timeout_m
 		tdb_sleep_ms(50);
 	}
 	return v;
+}
+
+PGnotify *tdb_wait_notify(PGconn *c, int timeout_ms)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t end = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000 + timeout_ms;
+	for (;;) {
+		PQconsumeInput(c);
+		PGnotify *n = PQnotifies(c);
+		if (n)
+			return n;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		int64_t left = end - ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+		if (left <= 0)
+			return NULL;
+		struct pollfd p = { .fd = PQsocket(c), .events = POLLIN };
+		poll(&p, 1, left > 100 ? 100 : (int)left);
+	}
 }

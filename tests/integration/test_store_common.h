@@ -36,4 +36,9 @@ void tdb_sleep_ms(int ms);
 /* Poll until `sql` returns want (or timeout_ms passes); returns the last value. */
 long long tdb_wait_int(PGconn *c, const char *sql, long long want, int timeout_ms);
 
+/* Wait (up to timeout_ms) for the next NOTIFY on c, which LISTENs; the
+ * caller PQfreemem()s it. NULL on timeout. Notifications reach a listener
+ * asynchronously after the sender's commit, so never expect one at once. */
+PGnotify *tdb_wait_notify(PGconn *c, int timeout_ms);
+
 #endif

@@ -194,8 +194,7 @@ static void tasks_insert_in_order_and_status(void **state)
 					.expires_in_ms = 60000 };
 	tdb_exec(t.c, "LISTEN uspc_task_new");
 	assert_int_equal(store_query_insert_tasks(t.c, eids, 3, &spec, ids, &err), 0);
-	PQconsumeInput(t.c);
-	PGnotify *nt = PQnotifies(t.c);
+	PGnotify *nt = tdb_wait_notify(t.c, 60000);
 	assert_non_null(nt);
 	assert_string_equal(nt->relname, "uspc_task_new");
 	PQfreemem(nt);

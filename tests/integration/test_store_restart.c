@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -56,7 +57,7 @@ static void load_env(void)
 
 struct producer {
 	struct store_writer *w;
-	int submitted, full;
+	int submitted, full, failed_rc; /* asserted on the test's thread */
 };
 
 static void *produce(void *arg)
@@ -75,7 +76,10 @@ static void *produce(void *arg)
 			p->full++;
 			tdb_sleep_ms(2); /* back-pressure: keep the op, retry */
 		}
-		assert_int_equal(rc, 0);
+		if (rc < 0) {
+			p->failed_rc = rc;
+			return NULL;
+		}
 		p->submitted++;
 		if (i % 1000 == 999)
 			tdb_sleep_ms(100); /* spread the writes over the restart */
@@ -83,78 +87,160 @@ static void *produce(void *arg)
 	return NULL;
 }
 
-static void db_restart_loses_nothing(void **state)
+/* Everything the test starts, released by teardown even when an assertion
+ * failed (cmocka runs teardown after a failure), so LeakSanitizer only
+ * reports real leaks. */
+struct fx {
+	struct tdb t;
+	int have_db;
+	struct store_writer *w;
+	struct store_tasks *f;
+	struct producer p;
+	pthread_t th;
+	int th_running;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bounded waits: generous limits, because CI shares two cores with builds. */
+#define WAIT_MS 60000
+
+static int feeder_connected(struct store_tasks *f)
+{
+	struct store_tasks_stats st;
+	store_tasks_stats(f, &st);
+	return st.connected;
+}
+
+static int writer_busy(struct store_writer *w)
+{
+	struct store_writer_stats st;
+	store_writer_stats(w, &st);
+	return st.connected && st.ops_written > 0;
+}
+
+static int setup(void **state)
 {
 	const char *work = getenv("USPC_TEST_WORK_DIR");
 	const char *script = getenv("USPC_LOCAL_STACK");
-	assert_non_null(work);
-	assert_non_null(script);
+	if (!work || !script) {
+		fprintf(stderr, "USPC_TEST_WORK_DIR / USPC_LOCAL_STACK not set (run through ctest)\n");
+		return -1;
+	}
 	snprintf(stack_dir, sizeof(stack_dir), "%s/stack", work);
 	snprintf(stack_script, sizeof(stack_script), "%s", script);
-	atexit(stop_stack);
-	assert_int_equal(stack("start"), 0);
+	atexit(stop_stack); /* also when the program dies half-way */
+	if (stack("start") != 0)
+		return -1;
 	load_env();
+	struct fx *x = calloc(1, sizeof(*x));
+	if (!x)
+		return -1;
+	tdb_create_on(&x->t, "restart", getenv("USPC_DB"));
+	x->have_db = 1;
+	*state = x;
+	return 0;
+}
 
-	struct tdb t;
+static int teardown(void **state)
+{
+	struct fx *x = *state;
+	if (!x)
+		return 0;
+	if (x->th_running)
+		pthread_join(x->th, NULL);
+	store_tasks_stop(x->f);
+	store_writer_stop(x->w, 5000);
+	if (x->have_db)
+		tdb_drop(&x->t);
+	free(x);
+	stop_stack();
+	return 0;
+}
+
+static void db_restart_loses_nothing(void **state)
+{
+	struct fx *x = *state;
+	struct tdb *t = &x->t;
 	struct uspc_err err = { 0 };
-	tdb_create_on(&t, "restart", getenv("USPC_DB"));
-	tdb_exec(t.c, "INSERT INTO tasks (id, eid, op, request, state, claimed_by)"
-		 " VALUES (7, 'rs::1', 'get', '{}', 'sent', 'node-r')");
-	/* node-r is alive (its lease is fresh), so the feeder leaves task 7 alone. */
-	tdb_exec(t.c, "INSERT INTO daemons (node_id) VALUES ('node-r')");
-	struct store_writer *w = NULL;
-	struct store_writer_opts wo = { .conn = tdb_opts(&t), .node_id = "node-r",
-					.queue_max_ops = 4096, .retry_max_ms = 500 };
-	assert_int_equal(store_writer_start(&wo, &w, &err), 0);
-	struct store_tasks *f = NULL;
-	struct store_tasks_opts fo = { .conn = tdb_opts(&t), .node_id = "node-f", .poll_ms = 200,
+	/* One daemon, node-r: its feeder and writer share the node id, as in
+	 * uspc. The feeder connects first (its start-up re-queue of node-r's
+	 * leftovers is done once it reports connected)... */
+	struct store_tasks_opts fo = { .conn = tdb_opts(t), .node_id = "node-r", .poll_ms = 200,
 				       .heartbeat_ms = 200, .lease_ms = 60000, .retry_max_ms = 500 };
-	assert_int_equal(store_tasks_start(&fo, &f, &err), 0);
+	assert_int_equal(store_tasks_start(&fo, &x->f, &err), 0);
+	for (int64_t end = now_ms() + WAIT_MS; !feeder_connected(x->f) && now_ms() < end;)
+		tdb_sleep_ms(20);
+	assert_true(feeder_connected(x->f));
+	/* ... then its core holds task 7 (sent, claimed by node-r) across the
+	 * restart. node-r's feeder keeps heartbeating, so nobody re-queues it. */
+	tdb_exec(t->c, "INSERT INTO tasks (id, eid, op, request, state, claimed_by, attempts)"
+		 " VALUES (7, 'rs::1', 'get', '{}', 'sent', 'node-r', 1)");
+	struct store_writer_opts wo = { .conn = tdb_opts(t), .node_id = "node-r",
+					.queue_max_ops = 4096, .retry_max_ms = 500 };
+	assert_int_equal(store_writer_start(&wo, &x->w, &err), 0);
 
-	struct producer p = { .w = w };
-	pthread_t th;
-	pthread_create(&th, NULL, produce, &p);
-	tdb_sleep_ms(700);
-	PQfinish(t.c);
-	t.c = NULL;
+	x->p.w = x->w;
+	assert_int_equal(pthread_create(&x->th, NULL, produce, &x->p), 0);
+	x->th_running = 1;
+	/* Restart while the writer is connected and busy (not after a fixed
+	 * delay: on a loaded machine it may not have connected yet). */
+	for (int64_t end = now_ms() + WAIT_MS; !writer_busy(x->w) && now_ms() < end;)
+		tdb_sleep_ms(20);
+	assert_true(writer_busy(x->w));
+	PQfinish(t->c);
+	t->c = NULL;
 	assert_int_equal(stack("restart-db"), 0);
-	/* A task result submitted right after the restart. */
+	/* The task result, submitted right after the restart. */
 	struct store_task_result r = { .task_id = 7, .result_json = "{\"ok\":true}" };
 	int rc;
-	while ((rc = store_writer_task_result(w, &r, &err)) == STORE_E_FULL)
+	while ((rc = store_writer_task_result(x->w, &r, &err)) == STORE_E_FULL)
 		tdb_sleep_ms(2);
 	assert_int_equal(rc, 0);
-	pthread_join(th, NULL);
-	assert_int_equal(store_writer_flush(w, 60000), 0);
+	pthread_join(x->th, NULL);
+	x->th_running = 0;
+	assert_int_equal(x->p.failed_rc, 0);
+	assert_int_equal(x->p.submitted, N_NOTIF);
+	assert_int_equal(store_writer_flush(x->w, WAIT_MS), 0);
 
 	struct store_writer_stats ws;
-	store_writer_stats(w, &ws);
+	store_writer_stats(x->w, &ws);
 	fprintf(stderr, "writer: %llu ops, %llu batches, %llu reconnects, %llu retries, %d full\n",
 		(unsigned long long)ws.ops_written, (unsigned long long)ws.batches,
-		(unsigned long long)ws.reconnects, (unsigned long long)ws.retries, p.full);
+		(unsigned long long)ws.reconnects, (unsigned long long)ws.retries, x->p.full);
 	assert_true(ws.reconnects >= 1);
 	assert_int_equal(ws.ops_rejected, 0);
-	struct store_conn_opts o = tdb_opts(&t);
-	assert_int_equal(store_conn_open(&o, &t.c, &err), 0);
-	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM notifications WHERE eid = 'rs::1'"),
+	assert_int_equal(ws.task_results_stale, 0);
+	struct store_conn_opts o = tdb_opts(t);
+	assert_int_equal(store_conn_open(&o, &t->c, &err), 0);
+	assert_int_equal(tdb_int(t->c, "SELECT count(*) FROM notifications WHERE eid = 'rs::1'"),
 			 N_NOTIF);
-	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE id = 7 AND state = 'done'"), 1);
-	/* The feeder came back too: its heartbeat moves again. */
-	assert_int_equal(tdb_wait_int(t.c, "SELECT count(*) FROM daemons WHERE node_id = 'node-f'"
-				      " AND heartbeat_at > now() - interval '1 second'", 1, 5000), 1);
+	assert_int_equal(tdb_int(t->c, "SELECT count(*) FROM tasks WHERE id = 7 AND state = 'done'"
+				 " AND attempts = 1 AND result->>'ok' = 'true'"), 1);
+	/* The feeder came back too: it heartbeats on the new server. */
+	assert_int_equal(tdb_wait_int(t->c, "SELECT count(*) FROM daemons WHERE node_id = 'node-r'"
+				      " AND heartbeat_at > pg_postmaster_start_time()", 1, WAIT_MS), 1);
 	struct store_tasks_stats fs;
-	store_tasks_stats(f, &fs);
+	store_tasks_stats(x->f, &fs);
 	assert_true(fs.reconnects >= 1);
 	assert_true(fs.connected);
-	store_tasks_stop(f);
-	assert_int_equal(store_writer_stop(w, 5000), 0);
-	tdb_drop(&t);
+	assert_int_equal(fs.requeued, 0);
+	assert_int_equal(fs.lost_failed, 0);
+	store_tasks_stop(x->f);
+	x->f = NULL;
+	assert_int_equal(store_writer_stop(x->w, 5000), 0);
+	x->w = NULL;
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(db_restart_loses_nothing),
+		cmocka_unit_test_setup_teardown(db_restart_loses_nothing, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

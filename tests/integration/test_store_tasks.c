@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -62,11 +63,23 @@ static struct store_tasks *feeder(const struct tdb *t, const char *node, int lea
 	return f;
 }
 
-/* Take up to max tasks within timeout_ms (as a core thread would). */
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Generous bound for things that must happen: CI shares two cores with
+ * builds. Waits return as soon as the condition holds. */
+#define WAIT_MS 60000
+
+/* Take up to max tasks within timeout_ms (as a core thread would); returns
+ * as soon as max were taken. */
 static int take(struct store_tasks *f, struct store_task **out, int max, int timeout_ms)
 {
 	int n = 0;
-	for (int waited = 0; n < max && waited < timeout_ms; waited += 20) {
+	for (int64_t end = now_ms() + timeout_ms; n < max && now_ms() < end;) {
 		struct pollfd p = { .fd = store_tasks_fd(f), .events = POLLIN };
 		poll(&p, 1, 20);
 		struct store_task *t;
@@ -76,14 +89,29 @@ static int take(struct store_tasks *f, struct store_task **out, int max, int tim
 	return n;
 }
 
+/* Wait until the feeder has connected (and, on its first connection, done
+ * its start-up re-queue), so that "nothing was claimed" means something. */
+static void wait_connected(struct store_tasks *f)
+{
+	struct store_tasks_stats st;
+	for (int64_t end = now_ms() + WAIT_MS; now_ms() < end; tdb_sleep_ms(10)) {
+		store_tasks_stats(f, &st);
+		if (st.connected)
+			return;
+	}
+	fail_msg("task feeder did not connect within %d ms", WAIT_MS);
+}
+
 /* ---- two feeders, 1,000 tasks -------------------------------------------- */
 
 #define NTASKS 1000
 
 struct consumer {
+	struct store_tasks *f;
 	const struct tdb *t;
 	const char *node;
 	int *seen;           /* per task id, shared */
+	int *total;          /* tasks taken by both consumers, shared */
 	pthread_mutex_t *mu;
 	int got;
 };
@@ -92,22 +120,27 @@ static void *consume(void *arg)
 {
 	struct consumer *c = arg;
 	struct uspc_err err = { 0 };
-	struct store_tasks *f = feeder(c->t, c->node, 15000);
+	struct store_tasks *f = c->f;
 	struct store_writer *w = NULL;
 	struct store_writer_opts wo = { .conn = tdb_opts(c->t), .node_id = c->node };
-	store_writer_start(&wo, &w, &err);
-	int idle = 0;
-	while (idle < 1500) {
+	if (store_writer_start(&wo, &w, &err) < 0)
+		return NULL; /* the main thread sees the missing tasks */
+	/* Until every task was taken (by either consumer), bounded. A task
+	 * handed out twice would show in `seen`, whenever it happens. */
+	for (int64_t end = now_ms() + 3 * WAIT_MS; now_ms() < end;) {
+		pthread_mutex_lock(c->mu);
+		int all = *c->total >= NTASKS;
+		pthread_mutex_unlock(c->mu);
+		if (all)
+			break;
 		struct pollfd p = { .fd = store_tasks_fd(f), .events = POLLIN };
-		if (poll(&p, 1, 50) <= 0) {
-			idle += 50;
+		if (poll(&p, 1, 50) <= 0)
 			continue;
-		}
 		struct store_task *t;
 		while (store_tasks_next(f, &t) == 0) {
-			idle = 0;
 			pthread_mutex_lock(c->mu);
 			c->seen[t->id]++;
+			(*c->total)++;
 			pthread_mutex_unlock(c->mu);
 			c->got++;
 			struct store_task_result r = { .task_id = t->id, .msg_id = "m",
@@ -118,8 +151,7 @@ static void *consume(void *arg)
 		}
 		store_tasks_set_in_flight(f, 0);
 	}
-	store_writer_stop(w, 10000);
-	store_tasks_stop(f);
+	store_writer_stop(w, WAIT_MS);
 	return NULL;
 }
 
@@ -128,17 +160,25 @@ static void two_feeders_never_share_a_task(void **state)
 	struct tdb t;
 	tdb_create(&t, "tk2");
 	make_agents(t.c, 100, 1, 1);
+	/* Both feeders are up before the tasks exist, so both compete for them. */
+	struct store_tasks *fa = feeder(&t, "node-a", 15000), *fb = feeder(&t, "node-b", 15000);
+	wait_connected(fa);
+	wait_connected(fb);
 	int64_t *ids = calloc(NTASKS, sizeof(*ids));
 	insert_tasks(t.c, 100, NTASKS / 100, 0, ids);
 	int64_t max_id = ids[NTASKS - 1];
 	int *seen = calloc((size_t)max_id + 1, sizeof(int));
+	int total = 0;
 	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	struct consumer a = { &t, "node-a", seen, &mu, 0 }, b = { &t, "node-b", seen, &mu, 0 };
+	struct consumer a = { fa, &t, "node-a", seen, &total, &mu, 0 },
+			b = { fb, &t, "node-b", seen, &total, &mu, 0 };
 	pthread_t ta, tb;
 	pthread_create(&ta, NULL, consume, &a);
 	pthread_create(&tb, NULL, consume, &b);
 	pthread_join(ta, NULL);
 	pthread_join(tb, NULL);
+	store_tasks_stop(fa);
+	store_tasks_stop(fb);
 	for (int i = 0; i < NTASKS; i++)
 		assert_int_equal(seen[ids[i]], 1);
 	assert_int_equal(a.got + b.got, NTASKS);
@@ -161,6 +201,9 @@ static void only_online_onboarded_agents_get_tasks(void **state)
 	make_agents(t.c, 1, 0, 0); /* ag::0 offline */
 	insert_tasks(t.c, 1, 3, 0, NULL);
 	struct store_tasks *f = feeder(&t, "node-o", 15000);
+	wait_connected(f);
+	/* Negative checks: a wrong claim would show up within this time on any
+	 * machine (the feeder claims right after connecting and on kick). */
 	assert_int_equal(take(f, got, 16, 600), 0);
 	/* Online but not onboarded since it came online: still nothing. */
 	tdb_exec(t.c, "UPDATE agents SET online = true, online_since = now(),"
@@ -169,7 +212,7 @@ static void only_online_onboarded_agents_get_tasks(void **state)
 	assert_int_equal(take(f, got, 16, 600), 0);
 	tdb_exec(t.c, "UPDATE agents SET onboarded_at = now()");
 	store_tasks_kick(f);
-	int n = take(f, got, 3, 3000);
+	int n = take(f, got, 3, WAIT_MS);
 	assert_int_equal(n, 3);
 	int64_t prev = 0;
 	for (int i = 0; i < n; i++) {
@@ -200,14 +243,17 @@ static void in_flight_limit_throttles_claims(void **state)
 	struct store_tasks_opts o = { .conn = tdb_opts(&t), .node_id = "node-t", .poll_ms = 100,
 				      .max_in_flight = 8, .claim_batch = 3, .require_onboarded = 1 };
 	assert_int_equal(store_tasks_start(&o, &f, &err), 0);
-	int n = take(f, got, 64, 800);
+	int n = take(f, got, 8, WAIT_MS);
 	assert_int_equal(n, 8);
 	store_tasks_set_in_flight(f, 8); /* the core holds them all */
+	/* No ninth claim, after several poll rounds. */
 	assert_int_equal(take(f, got + n, 64 - n, 500), 0);
 	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'"), 8);
 	store_tasks_set_in_flight(f, 3); /* five finished */
-	int more = take(f, got + n, 64 - n, 1000);
+	int more = take(f, got + n, 5, WAIT_MS);
 	assert_int_equal(more, 5);
+	assert_int_equal(take(f, got + n + more, 64 - n - more, 500), 0);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'"), 13);
 	for (int i = 0; i < n + more; i++)
 		store_task_free(got[i]);
 	store_tasks_stop(f);
@@ -227,14 +273,14 @@ static void dead_daemon_tasks_are_requeued_once(void **state)
 	/* Daemon A claims the tasks, its core takes them, then A dies
 	 * (heartbeat stops) without results. */
 	struct store_tasks *a = feeder(&t, "node-a", 1000);
-	assert_int_equal(take(a, got, 4, 2000), 4);
+	assert_int_equal(take(a, got, 4, WAIT_MS), 4);
 	int64_t lost_id = got[0]->id;
 	for (int i = 0; i < 4; i++)
 		store_task_free(got[i]);
 	store_tasks_stop(a);
 	/* Daemon B frees them after A's lease (1 s) and claims them again. */
 	struct store_tasks *b = feeder(&t, "node-b", 1000);
-	int n = take(b, got, 4, 5000);
+	int n = take(b, got, 4, WAIT_MS);
 	assert_int_equal(n, 4);
 	for (int i = 0; i < n; i++) {
 		assert_int_equal(got[i]->attempts, 2);
@@ -252,9 +298,9 @@ static void dead_daemon_tasks_are_requeued_once(void **state)
 	struct store_task_result ra = { .task_id = lost_id, .failed = 1, .error_message = "from A" };
 	struct store_task_result rb = { .task_id = lost_id, .result_json = "{\"from\":\"B\"}" };
 	assert_int_equal(store_writer_task_result(wa, &ra, &err), 0);
-	assert_int_equal(store_writer_flush(wa, 5000), 0);
+	assert_int_equal(store_writer_flush(wa, WAIT_MS), 0);
 	assert_int_equal(store_writer_task_result(wb, &rb, &err), 0);
-	assert_int_equal(store_writer_flush(wb, 5000), 0);
+	assert_int_equal(store_writer_flush(wb, WAIT_MS), 0);
 	char sql[256];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM tasks WHERE id = %lld AND state = 'done'"
 		 " AND result->>'from' = 'B'", (long long)lost_id);
@@ -262,6 +308,60 @@ static void dead_daemon_tasks_are_requeued_once(void **state)
 	store_writer_stop(wa, 1000);
 	store_writer_stop(wb, 1000);
 	store_tasks_stop(b);
+	tdb_drop(&t);
+}
+
+/* Wait until the feeder has run `rounds` more maintenance rounds (each one
+ * expires a task we queue for an unknown agent, then checks the leases). */
+static void wait_maintenance(PGconn *c, struct store_tasks *f, int rounds)
+{
+	struct store_tasks_stats st;
+	store_tasks_stats(f, &st);
+	uint64_t want = st.expired;
+	for (int i = 0; i < rounds; i++) {
+		tdb_exec(c, "INSERT INTO tasks (eid, op, request, expires_at)"
+			 " VALUES ('nobody::1', 'get', '{}', now() - interval '1 second')");
+		want++;
+		for (int64_t end = now_ms() + WAIT_MS; now_ms() < end; tdb_sleep_ms(10)) {
+			store_tasks_stats(f, &st);
+			if (st.expired >= want)
+				break;
+		}
+		assert_true(st.expired >= want);
+	}
+}
+
+static void live_feeder_keeps_its_own_tasks(void **state)
+{
+	struct tdb t;
+	struct store_task *got[4];
+	tdb_create(&t, "tkown");
+	make_agents(t.c, 1, 1, 1);
+	insert_tasks(t.c, 1, 2, 0, NULL);
+	/* Heartbeats far apart: between two of them its own row looks older
+	 * than the 500 ms lease (as after a long stall of a loaded daemon). */
+	struct uspc_err err = { 0 };
+	struct store_tasks *f = NULL;
+	struct store_tasks_opts o = { .conn = tdb_opts(&t), .node_id = "node-k", .poll_ms = 100,
+				      .heartbeat_ms = 600000, .lease_ms = 500 };
+	assert_int_equal(store_tasks_start(&o, &f, &err), 0);
+	assert_int_equal(take(f, got, 2, WAIT_MS), 2);
+	tdb_exec(t.c, "UPDATE daemons SET heartbeat_at = now() - interval '1 hour'"
+		 " WHERE node_id = 'node-k'");
+	wait_maintenance(t.c, f, 2);
+	struct store_tasks_stats st;
+	store_tasks_stats(f, &st);
+	assert_int_equal(st.requeued, 0);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'"
+				 " AND claimed_by = 'node-k' AND attempts = 1"), 2);
+	/* Another daemon does take them back: node-k's lease has run out. */
+	struct store_tasks *g = feeder(&t, "node-g", 500);
+	assert_int_equal(tdb_wait_int(t.c, "SELECT count(*) FROM tasks WHERE claimed_by = 'node-k'",
+				      0, WAIT_MS), 0);
+	store_task_free(got[0]);
+	store_task_free(got[1]);
+	store_tasks_stop(g);
+	store_tasks_stop(f);
 	tdb_drop(&t);
 }
 
@@ -273,14 +373,14 @@ static void restarted_daemon_requeues_its_own_tasks(void **state)
 	make_agents(t.c, 1, 1, 1);
 	insert_tasks(t.c, 1, 2, 0, NULL);
 	struct store_tasks *a = feeder(&t, "node-r", 60000);
-	assert_int_equal(take(a, got, 2, 2000), 2);
+	assert_int_equal(take(a, got, 2, WAIT_MS), 2);
 	store_task_free(got[0]);
 	store_task_free(got[1]);
 	store_tasks_stop(a); /* "kill -9": the core's two tasks stay 'sent' */
 	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'"), 2);
 	/* Same node id again: no need to wait for the 60 s lease. */
 	a = feeder(&t, "node-r", 60000);
-	assert_int_equal(take(a, got, 2, 3000), 2);
+	assert_int_equal(take(a, got, 2, WAIT_MS), 2);
 	assert_int_equal(got[0]->attempts, 2);
 	store_task_free(got[0]);
 	store_task_free(got[1]);
@@ -290,11 +390,12 @@ static void restarted_daemon_requeues_its_own_tasks(void **state)
 	struct store_tasks_opts o = { .conn = tdb_opts(&t), .node_id = "node-r", .poll_ms = 200,
 				      .max_attempts = 2, .require_onboarded = 1 };
 	assert_int_equal(store_tasks_start(&o, &a, &err), 0);
-	assert_int_equal(take(a, got, 16, 800), 0);
-	store_tasks_stop(a);
+	wait_connected(a); /* its start-up re-queue has run */
 	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'failed'"
 				 " AND error_code = 7003 AND error_message LIKE 'daemon node-r restarted%'"
 				 " AND finished_at IS NOT NULL"), 2);
+	assert_int_equal(take(a, got, 16, 600), 0);
+	store_tasks_stop(a);
 	tdb_drop(&t);
 }
 
@@ -307,7 +408,7 @@ static void unstarted_tasks_are_released_at_stop(void **state)
 	struct store_tasks *a = feeder(&t, "node-s", 60000);
 	/* Wait until the feeder has claimed them, but never take them. */
 	assert_int_equal(tdb_wait_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'", 3,
-				      3000), 3);
+				      WAIT_MS), 3);
 	store_tasks_stop(a);
 	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'queued'"
 				 " AND attempts = 0 AND claimed_by IS NULL"), 3);
@@ -332,7 +433,7 @@ static void queued_tasks_expire_and_notify(void **state)
 	struct store_tasks *f = feeder(&t, "node-e", 15000);
 	int64_t done[8];
 	size_t n = 0;
-	for (int i = 0; i < 40 && n == 0; i++)
+	for (int64_t end = now_ms() + WAIT_MS; n == 0 && now_ms() < end;)
 		assert_int_equal(store_query_wait_done(l, 100, done, 8, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(done[0], ids[0]);
@@ -353,7 +454,7 @@ static void queued_tasks_expire_and_notify(void **state)
 	assert_int_equal(store_query_cancel(t.c, NULL, 0, "b1", &canceled, &err), 0);
 	assert_int_equal(canceled, 0);
 	n = 0;
-	for (int i = 0; i < 20 && n == 0; i++)
+	for (int64_t end = now_ms() + WAIT_MS; n == 0 && now_ms() < end;)
 		assert_int_equal(store_query_wait_done(l, 100, done, 8, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(done[0], ids[1]);
@@ -369,6 +470,7 @@ int main(void)
 		cmocka_unit_test(only_online_onboarded_agents_get_tasks),
 		cmocka_unit_test(in_flight_limit_throttles_claims),
 		cmocka_unit_test(dead_daemon_tasks_are_requeued_once),
+		cmocka_unit_test(live_feeder_keeps_its_own_tasks),
 		cmocka_unit_test(restarted_daemon_requeues_its_own_tasks),
 		cmocka_unit_test(unstarted_tasks_are_released_at_stop),
 		cmocka_unit_test(queued_tasks_expire_and_notify),

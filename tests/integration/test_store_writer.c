@@ -72,8 +72,7 @@ static void agent_state_and_device_info(void **state)
 	assert_int_equal(store_writer_device_info(f->w, &d2, &err), 0);
 	flush(f);
 	/* Onboarded (and online) agents wake the task feeders after the commit. */
-	PQconsumeInput(f->t.c);
-	PGnotify *nt = PQnotifies(f->t.c);
+	PGnotify *nt = tdb_wait_notify(f->t.c, 60000);
 	assert_non_null(nt);
 	assert_string_equal(nt->relname, "uspc_task_new");
 	PQfreemem(nt);
@@ -92,6 +91,94 @@ static void agent_state_and_device_info(void **state)
 	assert_int_equal(store_writer_agent_state(f->w, &late, &err), 0);
 	flush(f);
 	assert_int_equal(tdb_int(f->t.c, "SELECT online::int FROM agents WHERE eid = 'os::1'"), 0);
+}
+
+/* Wait (bounded) until the writer has taken every queued op into the batch
+ * it is writing: ops submitted afterwards share the next batch. */
+static void wait_batch_taken(struct store_writer *w, size_t batch_ops)
+{
+	struct store_writer_stats st;
+	for (int i = 0; i < 6000; i++) { /* 60 s: CI shares two cores */
+		store_writer_stats(w, &st);
+		if (st.batch_ops == batch_ops && st.queue_ops == 0)
+			return;
+		tdb_sleep_ms(10);
+	}
+	fail_msg("writer did not take its batch (batch %zu, queued %zu)", st.batch_ops,
+		 st.queue_ops);
+}
+
+static void agent_state(struct fx *f, const char *eid, int online, int64_t at_us)
+{
+	struct uspc_err err = { 0 };
+	struct store_agent_state a = { .eid = eid, .online = online, .at_us = at_us };
+	assert_int_equal(store_writer_agent_state(f->w, &a, &err), 0);
+}
+
+/* Offline and back online inside ONE batch is a new session: online_since
+ * moves to the new online event, so an earlier onboarding no longer counts
+ * (the feeder must wait for the agent to be onboarded again). */
+static void offline_online_in_one_batch_resets_online_since(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	const int64_t t0 = 1700000000000000;
+	agent_state(f, "fl::1", 1, t0);
+	agent_state(f, "fl::2", 1, t0);
+	agent_state(f, "blk::1", 1, t0);
+	flush(f);
+	struct store_device_info d = { .eid = "fl::1", .onboarded = 1, .at_us = t0 + 1000000 };
+	assert_int_equal(store_writer_device_info(f->w, &d, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::1' AND"
+				 " online AND onboarded_at >= online_since"), 1);
+	/* Hold blk::1's row: the writer's next batch (blk::1 alone) waits on it,
+	 * and everything submitted meanwhile is written together afterwards. */
+	struct store_writer_stats before, after;
+	store_writer_stats(f->w, &before);
+	PGconn *blocker = PQconnectdb(f->t.conninfo);
+	assert_int_equal(PQstatus(blocker), CONNECTION_OK);
+	tdb_exec(blocker, "BEGIN");
+	tdb_exec(blocker, "SELECT 1 FROM agents WHERE eid = 'blk::1' FOR UPDATE");
+	agent_state(f, "blk::1", 1, t0 + 1);
+	wait_batch_taken(f->w, 1);
+	agent_state(f, "fl::1", 0, t0 + 2000000);  /* offline ... */
+	agent_state(f, "fl::1", 1, t0 + 3000000);  /* ... and back: new session */
+	agent_state(f, "fl::1", 1, t0 + 4000000);  /* a later record, same session */
+	agent_state(f, "fl::2", 1, t0 + 3000000);  /* still online: session kept */
+	agent_state(f, "fl::3", 1, t0 + 5000000);  /* new agent, first event */
+	agent_state(f, "fl::3", 1, t0 + 6000000);
+	agent_state(f, "fl::4", 1, t0 + 5000000);  /* online then offline */
+	agent_state(f, "fl::4", 0, t0 + 6000000);
+	store_writer_stats(f->w, &after);
+	assert_int_equal(after.queue_ops, 8);
+	tdb_exec(blocker, "COMMIT");
+	PQfinish(blocker);
+	flush(f);
+	store_writer_stats(f->w, &after);
+	assert_int_equal(after.batches, before.batches + 2); /* the 8 ops were one batch */
+	assert_int_equal(after.ops_rejected, 0);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::1' AND online"
+				 " AND online_since = to_timestamp(1700000003)"
+				 " AND state_at = to_timestamp(1700000004)"
+				 " AND onboarded_at = to_timestamp(1700000001)"), 1);
+	/* The feeder's claim condition no longer holds for fl::1. */
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::1'"
+				 " AND onboarded_at >= coalesce(online_since, '-infinity')"), 0);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::2' AND online"
+				 " AND online_since = to_timestamp(1700000000)"), 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::3' AND online"
+				 " AND online_since = to_timestamp(1700000005)"
+				 " AND first_seen = to_timestamp(1700000005)"
+				 " AND last_seen = to_timestamp(1700000006)"), 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::4'"
+				 " AND NOT online AND state_at = to_timestamp(1700000006)"), 1);
+	/* Onboarded again after the new session started: tasks may run. */
+	d.at_us = t0 + 7000000;
+	assert_int_equal(store_writer_device_info(f->w, &d, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::1'"
+				 " AND onboarded_at >= online_since"), 1);
 }
 
 static void snapshot_upsert_delete_prefix(void **state)
@@ -185,8 +272,7 @@ static void task_results_land_once_and_notify(void **state)
 	store_writer_stats(f->w, &st);
 	assert_int_equal(st.task_results_stale, 3); /* duplicate of 1, and 2, and 3 */
 	/* NOTIFY uspc_task_done carried exactly task 1. */
-	PQconsumeInput(f->t.c);
-	PGnotify *nt = PQnotifies(f->t.c);
+	PGnotify *nt = tdb_wait_notify(f->t.c, 60000);
 	assert_non_null(nt);
 	assert_string_equal(nt->relname, "uspc_task_done");
 	assert_string_equal(nt->extra, "1");
@@ -266,7 +352,7 @@ static void bad_op_is_rejected_alone(void **state)
 	struct store_notification ok = { .eid = "bd::1", .msg_id = "ok-0", .kind = "event",
 					 .payload_json = "{}" };
 	assert_int_equal(store_writer_notification(f->w, &ok, &err), 0); /* batch 1, blocks */
-	tdb_sleep_ms(200);
+	wait_batch_taken(f->w, 1);
 	char id[16];
 	for (int i = 1; i <= 5; i++) {
 		snprintf(id, sizeof(id), "ok-%d", i);
@@ -347,6 +433,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(agent_state_and_device_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(offline_online_in_one_batch_resets_online_since, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(snapshot_upsert_delete_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(notifications_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(task_results_land_once_and_notify, setup, teardown),

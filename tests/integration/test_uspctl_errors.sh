@@ -76,7 +76,7 @@ check "timeout: error line with the task id" \
 
 # ---- an offline agent: the task expires ------------------------------------
 stop_sim
-wait_offline "$A1" 30
+offline "$A1" 5
 echo '{"id":"offline","op":"get","targets":"'"$A1"'","paths":"Device.DeviceInfo."}' >"$W/off.jsonl"
 rc=0
 start=$SECONDS

@@ -50,10 +50,12 @@ static void test_ok_line(void **state)
 {
 	struct cap c;
 	cap_open(&c);
-	uspctl_out_ok(&c.o, "q1", "os::00D09E-SIM000001", 42, "{\"type\":\"get_resp\"}", NULL, NULL);
-	assert_string_equal(cap_text(&c),
-			    "{\"id\":\"q1\",\"agent\":\"os::00D09E-SIM000001\",\"ok\":true,\"task\":42,"
-			    "\"result\":{\"type\":\"get_resp\"}}\n");
+	uspctl_out_ok(&c.o, "q1", "os::00D09E-SIM000001", 42, "{\"type\":\"get_resp\"}", NULL,
+		      NULL);
+	assert_string_equal(
+		cap_text(&c),
+		"{\"id\":\"q1\",\"agent\":\"os::00D09E-SIM000001\",\"ok\":true,\"task\":42,"
+		"\"result\":{\"type\":\"get_resp\"}}\n");
 	assert_int_equal(c.o.ok, 1);
 	assert_int_equal(c.o.failed, 0);
 	cap_close(&c);
@@ -63,13 +65,15 @@ static void test_fail_line(void **state)
 {
 	struct cap c;
 	cap_open(&c);
-	uspctl_out_fail(&c.o, "s", "proto::a", 7, USPCTL_E_USP_ERROR, "Invalid path", 7026, NULL, NULL);
+	uspctl_out_fail(&c.o, "s", "proto::a", 7, USPCTL_E_USP_ERROR, "Invalid path", 7026, NULL,
+			NULL);
 	uspctl_out_fail(&c.o, "s", "proto::b", -1, USPCTL_E_UNKNOWN_AGENT, "", 0, NULL, NULL);
-	assert_string_equal(cap_text(&c),
-			    "{\"id\":\"s\",\"agent\":\"proto::a\",\"ok\":false,\"task\":7,\"error\":"
-			    "{\"code\":\"usp_error\",\"message\":\"Invalid path\",\"usp_err_code\":7026}}\n"
-			    "{\"id\":\"s\",\"agent\":\"proto::b\",\"ok\":false,\"error\":"
-			    "{\"code\":\"unknown_agent\",\"message\":\"unknown_agent\"}}\n");
+	assert_string_equal(
+		cap_text(&c),
+		"{\"id\":\"s\",\"agent\":\"proto::a\",\"ok\":false,\"task\":7,\"error\":"
+		"{\"code\":\"usp_error\",\"message\":\"Invalid path\",\"usp_err_code\":7026}}\n"
+		"{\"id\":\"s\",\"agent\":\"proto::b\",\"ok\":false,\"error\":"
+		"{\"code\":\"unknown_agent\",\"message\":\"unknown_agent\"}}\n");
 	assert_int_equal(c.o.failed, 2);
 	assert_int_equal(c.o.line_errors, 0);
 	cap_close(&c);
@@ -81,11 +85,12 @@ static void test_line_error(void **state)
 	cap_open(&c);
 	uspctl_out_line_error(&c.o, "", 3, USPCTL_E_MALFORMED_JSON, "malformed JSON near byte 5");
 	uspctl_out_line_error(&c.o, "x", 4, USPCTL_E_UNKNOWN_OP, "unknown op 'frob'");
-	assert_string_equal(cap_text(&c),
-			    "{\"id\":null,\"line\":3,\"ok\":false,\"error\":{\"code\":\"malformed_json\","
-			    "\"message\":\"malformed JSON near byte 5\"}}\n"
-			    "{\"id\":\"x\",\"line\":4,\"ok\":false,\"error\":{\"code\":\"unknown_op\","
-			    "\"message\":\"unknown op 'frob'\"}}\n");
+	assert_string_equal(
+		cap_text(&c),
+		"{\"id\":null,\"line\":3,\"ok\":false,\"error\":{\"code\":\"malformed_json\","
+		"\"message\":\"malformed JSON near byte 5\"}}\n"
+		"{\"id\":\"x\",\"line\":4,\"ok\":false,\"error\":{\"code\":\"unknown_op\","
+		"\"message\":\"unknown op 'frob'\"}}\n");
 	assert_int_equal(c.o.line_errors, 2);
 	assert_int_equal(c.o.failed, 2);
 	assert_int_equal(c.o.expected, 2);
@@ -110,7 +115,8 @@ static void test_escaping(void **state)
 	/* quote, backslash, newline, tab, DEL, a valid 2-byte and 4-byte
 	 * sequence, a lone continuation byte, a truncated sequence, an
 	 * overlong encoding and a surrogate */
-	const char *nasty = "a\"b\\c\nd\te\x7f \xc3\xa9 \xf0\x9f\x98\x80 \x80 \xe2\x82 \xc0\xaf \xed\xa0\x80";
+	const char *nasty =
+		"a\"b\\c\nd\te\x7f \xc3\xa9 \xf0\x9f\x98\x80 \x80 \xe2\x82 \xc0\xaf \xed\xa0\x80";
 	uspctl_out_json_string(c.f, nasty);
 	assert_string_equal(cap_text(&c),
 			    "\"a\\\"b\\\\c\\nd\\te\\u007f \xc3\xa9 \xf0\x9f\x98\x80 \\ufffd "
@@ -160,12 +166,9 @@ static void test_summary(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ok_line),
-		cmocka_unit_test(test_fail_line),
-		cmocka_unit_test(test_line_error),
-		cmocka_unit_test(test_extra_key),
-		cmocka_unit_test(test_escaping),
-		cmocka_unit_test(test_lines_parse_as_json),
+		cmocka_unit_test(test_ok_line),    cmocka_unit_test(test_fail_line),
+		cmocka_unit_test(test_line_error), cmocka_unit_test(test_extra_key),
+		cmocka_unit_test(test_escaping),   cmocka_unit_test(test_lines_parse_as_json),
 		cmocka_unit_test(test_summary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

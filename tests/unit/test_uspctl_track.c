@@ -116,10 +116,8 @@ static void test_bad_capacity(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_add_find_remove),
-		cmocka_unit_test(test_result_owned),
-		cmocka_unit_test(test_churn_dense),
-		cmocka_unit_test(test_churn_colliding),
+		cmocka_unit_test(test_add_find_remove), cmocka_unit_test(test_result_owned),
+		cmocka_unit_test(test_churn_dense),     cmocka_unit_test(test_churn_colliding),
 		cmocka_unit_test(test_bad_capacity),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

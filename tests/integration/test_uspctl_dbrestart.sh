@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# test_uspctl_dbrestart.sh — PostgreSQL restarts in the middle of a batch:
+# uspctl reconnects, re-reads the task table and still prints exactly one
+# result per agent (an insert whose commit fate is unknown is looked up by
+# its batch id, never duplicated). Uses a private stack, since it restarts
+# the database server.
+# shellcheck disable=SC1091
+. "$(dirname "$0")/test_uspctl_lib.sh"
+: "${USPC_LOCAL_STACK:?}"
+N=200
+STACK=$W/stack
+"$USPC_LOCAL_STACK" start --dir "$STACK" >/dev/null
+stop_stack() { "$USPC_LOCAL_STACK" stop --dir "$STACK" >/dev/null 2>&1 || true; }
+trap 'rc=$?; cleanup_private; exit $rc' EXIT
+cleanup_private() {
+  for p in "${PIDS[@]}"; do stop_pid "$p"; done
+  stop_stack
+  if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$W"/*.log "$W"/*.err 2>/dev/null; then
+    log "FAIL: sanitizer report in the files above"
+    rc=1
+  fi
+}
+# shellcheck disable=SC1091
+. "$STACK/env"
+DB_URL=$USPC_DB
+
+start_uspc
+start_sim $N --connect-rate 1000
+wait_onboarded $N 120
+
+for a in $(seq $N); do agent "$a"; echo; done | sort >"$W/expected.txt"
+echo '{"id":"g","op":"get","targets":{"all":true},"paths":"Device.DeviceInfo.SerialNumber"}' >"$W/get.jsonl"
+# 10 tasks in flight: the batch is still inserting when the database goes away.
+uctl --timeout 90 --max-inflight 10 <"$W/get.jsonl" >"$W/get.out" 2>"$W/get.err" &
+UCTL=$!
+PIDS+=("$UCTL")
+sleep 0.3
+"$USPC_LOCAL_STACK" restart-db --dir "$STACK" >/dev/null
+log "database restarted"
+rc=0
+wait "$UCTL" || rc=$?
+expect_status 0 $rc "batch across a database restart"
+grep -q "re-established" "$W/get.err" || fail "uspctl did not see the restart (it finished too early?): $(cat "$W/get.err")"
+[ "$(wc -l <"$W/get.out")" -eq $N ] || fail "$(wc -l <"$W/get.out") lines for $N agents"
+jq -r .agent "$W/get.out" | sort | cmp -s - "$W/expected.txt" || fail "not exactly one line per agent"
+check "all ok, one task each" 'all(.ok) and ([.[].task] | unique | length) == '$N "$W/get.out"
+[ "$(psql -XAtq "$DB_URL" -c "SELECT count(*) FROM tasks WHERE batch_id LIKE 'uspctl-%'")" = $N ] ||
+  fail "tasks were duplicated by the reconnect"
+log PASS
