@@ -28,7 +28,9 @@ struct probe {
 	int port;
 	double timeout;
 	double listen;
-	int expect_notify, notify_resp, wait_connect, expect_none, no_answer;
+	int expect_notify, notify_resp, wait_connect, expect_none, no_answer, session;
+	const char *hex;
+	char agent_topic_buf[512], topic_buf[512];
 	int subscribed;
 	int got_connect;
 	int notifies;
@@ -126,7 +128,8 @@ static void on_usp_msg(struct probe *p, const UspRecord__Record *rec, const Usp_
 		p->answered = 1;
 	if (usp_msg_type(msg) != USP__HEADER__MSG_TYPE__NOTIFY)
 		return;
-	p->notifies++;
+	if (!p->agent || !strcmp(rec->from_id, p->agent))
+		p->notifies++; /* --expect-notify counts the --agent's only */
 	const Usp__Notify *n = msg->body->request->notify;
 	if (n->send_resp && p->notify_resp) {
 		Usp__Msg *r = usp_msg_new_notify_resp(usp_msg_id(msg), n->subscription_id);
@@ -249,20 +252,18 @@ static int c_notifies(struct probe *p) { return p->notifies >= p->expect_notify;
 static int c_connect(struct probe *p) { return p->got_connect > 0; }
 
 /* Build a request from {"type":..., fields...}. */
-static Usp__Msg *build(const char *text, const char *msg_id, int *special)
+static Usp__Msg *build(const char *text, const char *msg_id)
 {
 	struct uspc_err err = {0};
 	Usp__Msg *msg = NULL;
 	cJSON *j = cJSON_Parse(text);
 	cJSON *type = j ? cJSON_DetachItemFromObjectCaseSensitive(j, "type") : NULL;
 	cJSON *id = j ? cJSON_DetachItemFromObjectCaseSensitive(j, "msg_id") : NULL;
-	*special = 0;
 	if (!j || !cJSON_IsString(type)) {
 		fprintf(stderr, "usp-probe: request must be a JSON object with \"type\": %s\n", text);
 		goto out;
 	}
 	if (!strcmp(type->valuestring, "empty_request")) { /* a Request selecting nothing */
-		*special = 1;
 		msg = usp_msg_new(cJSON_IsString(id) ? id->valuestring : msg_id, USP__HEADER__MSG_TYPE__GET);
 		if (msg) {
 			usp_pb_free(&msg->body->request->get->base);
@@ -369,12 +370,11 @@ static int run_fanout(struct probe *p, const char *req_json)
 	while (p->fan_done < p->fan_count && now_s() < deadline) {
 		while (p->fan_sent < p->fan_count && p->fan_sent - p->fan_done < p->fan_window) {
 			char eid[128], topic[300], id[32];
-			int special;
 			uint32_t i = p->fan_sent++;
 			format_eid(p->fan_pattern, p->fan_first + i, eid, sizeof(eid));
 			snprintf(topic, sizeof(topic), "usp/agent/%s", eid);
 			snprintf(id, sizeof(id), "fan-%u", i);
-			Usp__Msg *msg = build(req_json, id, &special);
+			Usp__Msg *msg = build(req_json, id);
 			if (!msg)
 				return -1;
 			p->to_id = eid;
@@ -415,7 +415,7 @@ static void usage(FILE *f)
 		"  --to-id EID           put this to_id in requests instead of the agent's\n"
 		"  --timeout S           per-request answer timeout (default 10)\n"
 		"  --wait-connect        first wait for the agent's MQTTConnect record\n"
-		"  --expect-notify N     after the requests, wait for N Notify messages\n"
+		"  --expect-notify N     after the requests, wait for N Notify messages from --agent\n"
 		"  --expect-none S       after the requests, fail if any message arrives within S s\n"
 		"  --listen S            after the requests, print whatever arrives for S s\n"
 		"  --no-answer           send the requests without waiting for answers\n"
@@ -446,152 +446,178 @@ static int parse_broker(struct probe *p, const char *url)
 	return p->port > 0 ? 0 : -1;
 }
 
-int main(int argc, char **argv)
+static const struct option opts[] = {
+	{"broker", 1, 0, 'b'},          {"agent", 1, 0, 'a'},          {"agent-topic", 1, 0, 'A'},
+	{"id", 1, 0, 'i'},              {"topic", 1, 0, 't'},          {"to-id", 1, 0, 'T'},
+	{"timeout", 1, 0, 'w'},         {"wait-connect", 0, 0, 'c'},   {"expect-notify", 1, 0, 'n'},
+	{"listen", 1, 0, 'l'},          {"no-notify-resp", 0, 0, 'R'}, {"send-hex", 1, 0, 'x'},
+	{"session-context", 0, 0, 's'}, {"raw-out", 1, 0, 'o'},        {"msg-out", 1, 0, 'm'},
+	{"expect-none", 1, 0, 'N'},     {"help", 0, 0, 'h'},           {"fanout-pattern", 1, 0, 'P'},
+	{"no-answer", 0, 0, 'Q'},       {"connect-out", 1, 0, 'K'},    {"fanout-first", 1, 0, 'F'},
+	{"fanout-count", 1, 0, 'C'},    {"window", 1, 0, 'W'},         {0, 0, 0, 0}};
+
+/* Fill p from argv; -1 usage error, 1 help printed, 0 ok. */
+static int parse_args(struct probe *p, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"broker", 1, 0, 'b'},       {"agent", 1, 0, 'a'},         {"agent-topic", 1, 0, 'A'},
-		{"id", 1, 0, 'i'},           {"topic", 1, 0, 't'},         {"to-id", 1, 0, 'T'},
-		{"timeout", 1, 0, 'w'},      {"wait-connect", 0, 0, 'c'},  {"expect-notify", 1, 0, 'n'},
-		{"listen", 1, 0, 'l'},       {"no-notify-resp", 0, 0, 'R'}, {"send-hex", 1, 0, 'x'},
-		{"session-context", 0, 0, 's'}, {"raw-out", 1, 0, 'o'},    {"msg-out", 1, 0, 'm'},
-		{"expect-none", 1, 0, 'N'},  {"help", 0, 0, 'h'},          {"fanout-pattern", 1, 0, 'P'},
-		{"no-answer", 0, 0, 'Q'},    {"connect-out", 1, 0, 'K'},    {"fanout-first", 1, 0, 'F'}, {"fanout-count", 1, 0, 'C'},  {"window", 1, 0, 'W'},
-		{0, 0, 0, 0}};
-	struct probe p = {.id = "self::uspc", .timeout = 10, .notify_resp = 1, .fan_first = 1,
-			  .fan_count = 1, .fan_window = 200};
-	const char *broker = getenv("USPC_MQTT"), *hex = NULL;
-	char agent_topic[512], topic[512];
-	int o, session = 0, rc = 1;
+	const char *broker = getenv("USPC_MQTT");
+	int o;
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'b': broker = optarg; break;
-		case 'a': p.agent = optarg; break;
-		case 'A': p.agent_topic = optarg; break;
-		case 'i': p.id = optarg; break;
-		case 't': p.topic = optarg; break;
-		case 'T': p.to_id = optarg; break;
-		case 'w': p.timeout = atof(optarg); break;
-		case 'c': p.wait_connect = 1; break;
-		case 'n': p.expect_notify = atoi(optarg); break;
-		case 'l': p.listen = atof(optarg); break;
-		case 'R': p.notify_resp = 0; break;
-		case 'x': hex = optarg; break;
-		case 's': session = 1; break;
-		case 'o': p.raw_out = optarg; break;
-		case 'm': p.msg_out = optarg; break;
-		case 'N': p.expect_none = atoi(optarg); break;
-		case 'Q': p.no_answer = 1; break;
-		case 'K': p.connect_out = optarg; break;
-		case 'P': p.fan_pattern = optarg; break;
-		case 'F': p.fan_first = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'C': p.fan_count = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'W': p.fan_window = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'a': p->agent = optarg; break;
+		case 'A': p->agent_topic = optarg; break;
+		case 'i': p->id = optarg; break;
+		case 't': p->topic = optarg; break;
+		case 'T': p->to_id = optarg; break;
+		case 'w': p->timeout = atof(optarg); break;
+		case 'c': p->wait_connect = 1; break;
+		case 'n': p->expect_notify = atoi(optarg); break;
+		case 'l': p->listen = atof(optarg); break;
+		case 'R': p->notify_resp = 0; break;
+		case 'x': p->hex = optarg; break;
+		case 's': p->session = 1; break;
+		case 'o': p->raw_out = optarg; break;
+		case 'm': p->msg_out = optarg; break;
+		case 'N': p->expect_none = atoi(optarg); break;
+		case 'Q': p->no_answer = 1; break;
+		case 'K': p->connect_out = optarg; break;
+		case 'P': p->fan_pattern = optarg; break;
+		case 'F': p->fan_first = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'C': p->fan_count = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'W': p->fan_window = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'h': usage(stdout); return 1;
+		default: usage(stderr); return -1;
 		}
 	}
-	if (!broker || parse_broker(&p, broker) < 0) {
+	if (!broker || parse_broker(p, broker) < 0) {
 		fprintf(stderr, "usp-probe: --broker mqtt://host:port required (or $USPC_MQTT)\n");
-		return 2;
+		return -1;
 	}
-	if (p.fan_pattern && (optind + 1 != argc || !p.fan_count || !p.fan_window)) {
+	if (p->fan_pattern && (optind + 1 != argc || !p->fan_count || !p->fan_window)) {
 		fprintf(stderr, "usp-probe: fan-out takes exactly one request and counts >= 1\n");
-		return 2;
+		return -1;
 	}
-	if (!p.agent && !p.fan_pattern && (optind < argc || hex || session)) {
+	if (!p->agent && !p->fan_pattern && (optind < argc || p->hex || p->session)) {
 		fprintf(stderr, "usp-probe: --agent required to send\n");
-		return 2;
+		return -1;
 	}
-	if (!p.agent_topic && p.agent) {
-		snprintf(agent_topic, sizeof(agent_topic), "usp/agent/%s", p.agent);
-		p.agent_topic = agent_topic;
+	if (!p->agent_topic && p->agent) {
+		snprintf(p->agent_topic_buf, sizeof(p->agent_topic_buf), "usp/agent/%s", p->agent);
+		p->agent_topic = p->agent_topic_buf;
 	}
-	if (!p.topic) {
-		snprintf(topic, sizeof(topic), "usp/controller/%s", p.id);
-		p.topic = topic;
+	if (!p->topic) {
+		snprintf(p->topic_buf, sizeof(p->topic_buf), "usp/controller/%s", p->id);
+		p->topic = p->topic_buf;
 	}
-	mosquitto_lib_init();
+	return 0;
+}
+
+static int connect_and_subscribe(struct probe *p)
+{
 	char cid[64];
 	snprintf(cid, sizeof(cid), "usp-probe-%d-%ld", (int)getpid(), (long)time(NULL));
-	p.mosq = mosquitto_new(cid, true, &p);
-	if (!p.mosq)
-		goto out;
-	mosquitto_int_option(p.mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
-	mosquitto_int_option(p.mosq, MOSQ_OPT_TCP_NODELAY, 1);
-	mosquitto_connect_v5_callback_set(p.mosq, on_connect);
-	mosquitto_subscribe_v5_callback_set(p.mosq, on_subscribe);
-	mosquitto_message_v5_callback_set(p.mosq, on_message);
-	if (mosquitto_connect_bind_v5(p.mosq, p.host, p.port, 30, NULL, NULL) != MOSQ_ERR_SUCCESS) {
-		fprintf(stderr, "usp-probe: cannot connect to %s:%d: %s\n", p.host, p.port, strerror(errno));
-		goto out;
+	p->mosq = mosquitto_new(cid, true, p);
+	if (!p->mosq)
+		return -1;
+	mosquitto_int_option(p->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	mosquitto_int_option(p->mosq, MOSQ_OPT_TCP_NODELAY, 1);
+	mosquitto_connect_v5_callback_set(p->mosq, on_connect);
+	mosquitto_subscribe_v5_callback_set(p->mosq, on_subscribe);
+	mosquitto_message_v5_callback_set(p->mosq, on_message);
+	if (mosquitto_connect_bind_v5(p->mosq, p->host, p->port, 30, NULL, NULL) != MOSQ_ERR_SUCCESS) {
+		fprintf(stderr, "usp-probe: cannot connect to %s:%d: %s\n", p->host, p->port,
+			strerror(errno));
+		return -1;
 	}
-	if (pump(&p, 10, c_subscribed) < 0 || p.subscribed < 0) {
-		fprintf(stderr, "usp-probe: could not subscribe to %s\n", p.topic);
-		goto out;
+	if (pump(p, 10, c_subscribed) < 0 || p->subscribed < 0) {
+		fprintf(stderr, "usp-probe: could not subscribe to %s\n", p->topic);
+		return -1;
 	}
-	if (p.wait_connect && pump(&p, p.timeout, c_connect) < 0) {
-		fprintf(stderr, "usp-probe: no MQTTConnect record from %s within %.0f s\n", p.agent, p.timeout);
-		goto out;
+	if (p->wait_connect && pump(p, p->timeout, c_connect) < 0) {
+		fprintf(stderr, "usp-probe: no MQTTConnect record from %s within %.0f s\n", p->agent,
+			p->timeout);
+		return -1;
 	}
-	if (p.fan_pattern) {
-		rc = run_fanout(&p, argv[optind]) == 0 ? 0 : 1;
-		goto out_rc;
-	}
-	int baseline = p.received; /* --expect-none counts from here when nothing is awaited */
-	if (hex && send_hex(&p, hex) < 0)
-		goto out;
-	if (session && send_session_context(&p) < 0)
-		goto out;
-	for (int i = optind; i < argc; i++) {
-		char msg_id[64];
-		int special;
+	return 0;
+}
+
+/* Send each request in turn; wait for its answer unless --no-answer. */
+static int send_requests(struct probe *p, int first, int argc, char **argv)
+{
+	for (int i = first; i < argc; i++) {
+		char msg_id[64], id_copy[USP_MSG_ID_MAX_LEN + 1];
 		snprintf(msg_id, sizeof(msg_id), "probe-%d-%d", (int)getpid(), i);
-		Usp__Msg *msg = build(argv[i], msg_id, &special);
+		Usp__Msg *msg = build(argv[i], msg_id);
 		if (!msg)
-			goto out;
-		char id_copy[USP_MSG_ID_MAX_LEN + 1];
+			return -1;
 		snprintf(id_copy, sizeof(id_copy), "%s", usp_msg_id(msg));
-		p.waiting_for = id_copy;
-		p.answered = 0;
-		int sent = send_msg(&p, msg, p.agent_topic);
+		p->waiting_for = id_copy;
+		p->answered = 0;
+		int sent = send_msg(p, msg, p->agent_topic);
 		usp_msg_free(msg);
-		(void)special;
 		if (sent < 0) {
 			fprintf(stderr, "usp-probe: publish failed\n");
-			goto out;
+			return -1;
 		}
-		if (p.no_answer) {
-			p.waiting_for = NULL;
-			pump(&p, 0.2, NULL); /* flush the publish */
+		if (p->no_answer) {
+			p->waiting_for = NULL;
+			pump(p, 0.2, NULL); /* flush the publish */
 			continue;
 		}
-		if (pump(&p, p.timeout, c_answered) < 0) {
-			fprintf(stderr, "usp-probe: no answer to %s within %.0f s\n", id_copy, p.timeout);
+		if (pump(p, p->timeout, c_answered) < 0) {
+			fprintf(stderr, "usp-probe: no answer to %s within %.0f s\n", id_copy, p->timeout);
 			printf("{\"timeout\":\"%s\"}\n", id_copy);
-			goto out;
+			return -1;
 		}
-		p.waiting_for = NULL;
+		p->waiting_for = NULL;
 	}
-	if (p.expect_notify && pump(&p, p.timeout, c_notifies) < 0) {
-		fprintf(stderr, "usp-probe: got %d of %d notifications\n", p.notifies, p.expect_notify);
+	return 0;
+}
+
+/* --expect-notify, --expect-none (counted from baseline when nothing was
+ * awaited), --listen. */
+static int expectations(struct probe *p, int baseline)
+{
+	if (p->expect_notify && pump(p, p->timeout, c_notifies) < 0) {
+		fprintf(stderr, "usp-probe: got %d of %d notifications\n", p->notifies, p->expect_notify);
+		return -1;
+	}
+	if (p->expect_none) {
+		int before = p->no_answer || p->hex || p->session ? baseline : p->received;
+		pump(p, p->expect_none, NULL);
+		if (p->received != before) {
+			fprintf(stderr, "usp-probe: expected no answer, got %d message(s)\n",
+				p->received - before);
+			return -1;
+		}
+	}
+	if (p->listen > 0)
+		pump(p, p->listen, NULL);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct probe p = {.id = "self::uspc", .timeout = 10, .notify_resp = 1, .fan_first = 1,
+			  .fan_count = 1, .fan_window = 200};
+	int rc = parse_args(&p, argc, argv);
+	if (rc)
+		return rc > 0 ? 0 : 2;
+	mosquitto_lib_init();
+	rc = 1;
+	if (connect_and_subscribe(&p) < 0)
+		goto out;
+	if (p.fan_pattern) {
+		rc = run_fanout(&p, argv[optind]) == 0 ? 0 : 1;
 		goto out;
 	}
-	if (p.expect_none) {
-		int before = p.no_answer || hex || session ? baseline : p.received;
-		pump(&p, p.expect_none, NULL);
-		if (p.received != before) {
-			fprintf(stderr, "usp-probe: expected no answer, got %d message(s)\n",
-				p.received - before);
-			goto out;
-		}
-	}
-	if (p.listen > 0)
-		pump(&p, p.listen, NULL);
+	int baseline = p.received;
+	if ((p.hex && send_hex(&p, p.hex) < 0) || (p.session && send_session_context(&p) < 0))
+		goto out;
+	if (send_requests(&p, optind, argc, argv) < 0 || expectations(&p, baseline) < 0)
+		goto out;
 	rc = 0;
-	goto out_rc;
 out:
-	rc = 1;
-out_rc:
 	free(p.fan_t0);
 	free(p.fan_lat);
 	if (p.mosq) {

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,30 @@ static int parse_args(int argc, char **argv, struct uspctl_opts *o, const char *
 	return 0;
 }
 
+/* First SIGINT/SIGTERM: stop the batch gracefully (queued tasks are
+ * canceled); a second one: the default action. */
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+	if (signals_seen++) {
+		signal(sig, SIG_DFL);
+		raise(sig);
+		return;
+	}
+	uspctl_run_interrupt();
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal; /* no SA_RESTART: a blocked read returns */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct uspctl_opts o;
@@ -185,6 +210,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "uspctl: cannot open %s: %s\n", file, strerror(errno));
 		return USPCTL_EXIT_USAGE;
 	}
+	catch_signals();
 	rc = uspctl_run(&o, fd, stdout, stderr);
 	if (fd != STDIN_FILENO)
 		close(fd);

@@ -38,7 +38,8 @@ struct uspctl_run {
 	char run_id[48];
 	struct uspctl_track track;
 	struct uspctl_job *q_head, *q_tail;
-	int in_done; /* end of input reached */
+	int in_done;         /* end of input reached */
+	int was_interrupted; /* interrupt_run() has run */
 	int64_t next_completion_poll;
 	int64_t *woke;       /* scratch: task ids from notifications */
 	int64_t *insert_ids; /* scratch: ids of one INSERT chunk */

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,12 +31,21 @@
 #include "uspctl_db.h"
 #include "uspctl_internal.h"
 
-#define INSERT_CHUNK 1000      /* tasks per INSERT statement */
-#define QUERY_CHUNK 10000      /* task ids per status query */
-#define WAKE_IDS 16384         /* task ids taken from notifications per wait */
-#define TICK_MS 250            /* deadline / expiry checks */
-#define COMPLETION_POLL_MS 500 /* operation_results while completions are awaited */
+#define INSERT_CHUNK 1000       /* tasks per INSERT statement */
+#define QUERY_CHUNK 10000       /* task ids per status query */
+#define WAKE_IDS 16384          /* task ids taken from notifications per wait */
+#define TICK_MS 250             /* deadline / expiry checks */
+#define INTERRUPT_GRACE_MS 2000 /* after SIGINT: for answers on their way */
+#define COMPLETION_POLL_MS 500  /* operation_results while completions are awaited */
 #define RECONNECT_FOR_MS 30000
+
+/* The only process-wide state: set from a signal handler, read by the loop. */
+static volatile sig_atomic_t interrupted;
+
+void uspctl_run_interrupt(void)
+{
+	interrupted = 1;
+}
 
 void uspctl_opts_init(struct uspctl_opts *o)
 {
@@ -250,6 +260,8 @@ static long read_line(struct reader *rd, int block)
 				return LINE_NOT_YET;
 		}
 		ssize_t n = read(rd->fd, rd->chunk, sizeof(rd->chunk));
+		if (n < 0 && errno == EINTR && interrupted)
+			return LINE_EOF;
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -765,6 +777,52 @@ static void wait_round(struct uspctl_run *r, int64_t *next_poll)
 	sweep_deadlines(r, now);
 }
 
+/* ---- interruption ------------------------------------------------------------------- */
+
+/* Commands whose tasks are not all created: the rest are not created. */
+static void drop_queue(struct uspctl_run *r, int code, const char *why)
+{
+	while (r->q_head) {
+		struct uspctl_job *j = r->q_head;
+		r->q_head = j->next;
+		size_t first = j->next_eid;
+		j->next_eid = j->n_eids;
+		j->open++;
+		for (size_t i = first; i < j->n_eids; i++) {
+			uspctl_out_fail(&r->out, j->id, j->eids[i], -1, code, why, 0, NULL, NULL);
+			j->open--;
+		}
+		job_result_done(j);
+	}
+	r->q_tail = NULL;
+}
+
+/* First SIGINT/SIGTERM: stop reading, cancel what was not sent, and give
+ * answers already on their way a short grace period. */
+static void interrupt_run(struct uspctl_run *r)
+{
+	int64_t *ids;
+	int64_t now = uspctl_now_ms();
+	r->in_done = 1;
+	r->was_interrupted = 1;
+	log_warn("uspctl",
+		 "interrupted: canceling tasks not sent yet (interrupt again to quit at once)");
+	drop_queue(r, USPCTL_E_CANCELED, "interrupted before its task was created");
+	size_t n = collect(r, SWEEP_ALL, now, &ids);
+	for (size_t off = 0; off < n && !r->fatal;) {
+		size_t k = n - off < QUERY_CHUNK ? n - off : QUERY_CHUNK;
+		struct uspc_err err = { 0 };
+		if (store_query_cancel(r->db, ids + off, k, NULL, NULL, &err) < 0 &&
+		    uspctl_db_recover(r, &err) == 0)
+			continue;
+		off += k;
+	}
+	free(ids);
+	for (size_t i = 0; i < uspctl_track_count(&r->track); i++)
+		if (r->track.v[i].deadline_ms > now + INTERRUPT_GRACE_MS)
+			r->track.v[i].deadline_ms = now + INTERRUPT_GRACE_MS;
+}
+
 /* ---- the run ------------------------------------------------------------------------ */
 
 static int run_start(struct uspctl_run *r, const struct uspctl_opts *o, FILE *out, FILE *errf)
@@ -805,20 +863,7 @@ static void fail_all(struct uspctl_run *r)
 				r->fatal_msg, 0, NULL, NULL);
 		finish(r, p);
 	}
-	while (r->q_head) {
-		struct uspctl_job *j = r->q_head;
-		r->q_head = j->next;
-		size_t first = j->next_eid;
-		j->next_eid = j->n_eids;
-		j->open++;
-		for (size_t i = first; i < j->n_eids; i++) {
-			uspctl_out_fail(&r->out, j->id, j->eids[i], -1, USPCTL_E_DATABASE,
-					r->fatal_msg, 0, NULL, NULL);
-			j->open--;
-		}
-		job_result_done(j);
-	}
-	r->q_tail = NULL;
+	drop_queue(r, USPCTL_E_DATABASE, r->fatal_msg);
 }
 
 int uspctl_run(const struct uspctl_opts *o, int in_fd, FILE *out, FILE *errf)
@@ -837,6 +882,8 @@ int uspctl_run(const struct uspctl_opts *o, int in_fd, FILE *out, FILE *errf)
 		goto out;
 	int64_t next_poll = uspctl_now_ms() + o->poll_ms;
 	while (!r.fatal && !r.out.write_error) {
+		if (interrupted && !r.was_interrupted)
+			interrupt_run(&r);
 		fill(&r, rd);
 		insert_pending(&r);
 		if (r.in_done && !r.q_head && uspctl_track_count(&r.track) == 0)

@@ -34,6 +34,11 @@ struct uspctl_opts {
 
 void uspctl_opts_init(struct uspctl_opts *o);
 
+/* Ask the running batch to stop (async-signal-safe; for a SIGINT/SIGTERM
+ * handler): no more input is read, tasks not yet sent are canceled, and
+ * results already on their way get 2 more seconds. */
+void uspctl_run_interrupt(void);
+
 /* Run one batch read from in_fd; results to out, progress/summary/
  * diagnostics to errf. Returns USPCTL_EXIT_*. */
 int uspctl_run(const struct uspctl_opts *o, int in_fd, FILE *out, FILE *errf);

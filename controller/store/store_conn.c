@@ -56,8 +56,9 @@ static int read_password_file(const char *path, char *buf, size_t len, struct us
 		goto out;
 	}
 	if (n == len - 1 && fgetc(f) != EOF) {
-		rc = uspc_err_set(err, STORE_E_ARG, "database password file %s: longer than %zu bytes",
-				  path, len - 1);
+		rc = uspc_err_set(err, STORE_E_ARG,
+				  "database password file %s: longer than %zu bytes", path,
+				  len - 1);
 		goto out;
 	}
 	buf[n] = '\0';
@@ -75,8 +76,8 @@ static int resolve_password(const struct store_conn_opts *o, char *buf, size_t l
 	const char *pw = o->password ? o->password : getenv("USPC_DB_PASSWORD");
 	if (pw) {
 		if (strlen(pw) >= len)
-			return uspc_err_set(err, STORE_E_ARG, "database password longer than %zu bytes",
-					    len - 1);
+			return uspc_err_set(err, STORE_E_ARG,
+					    "database password longer than %zu bytes", len - 1);
 		memcpy(buf, pw, strlen(pw) + 1);
 		return 0;
 	}
@@ -103,13 +104,15 @@ int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_e
 	if (rc < 0)
 		return rc;
 	const char *conninfo = o->conninfo ? o->conninfo : getenv("USPC_DB");
-	snprintf(timeout, sizeof(timeout), "%d", o->connect_timeout_s > 0 ? o->connect_timeout_s : 10);
+	snprintf(timeout, sizeof(timeout), "%d",
+		 o->connect_timeout_s > 0 ? o->connect_timeout_s : 10);
 	const char *keys[6], *vals[6];
 	int k = 0;
 	keys[k] = "dbname", vals[k++] = conninfo && *conninfo ? conninfo : NULL;
 	if (!vals[0])
 		k = 0; /* libpq defaults (PG* environment) */
-	keys[k] = "application_name", vals[k++] = o->application_name ? o->application_name : "uspc";
+	keys[k] = "application_name",
+	vals[k++] = o->application_name ? o->application_name : "uspc";
 	keys[k] = "connect_timeout", vals[k++] = timeout;
 	if (pw[0])
 		keys[k] = "password", vals[k++] = pw;
@@ -118,7 +121,8 @@ int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_e
 	c = PQconnectdbParams(keys, vals, 1);
 	wipe(pw, sizeof(pw));
 	if (!c) {
-		rc = uspc_err_set(err, STORE_E_NOMEM, "out of memory opening a database connection");
+		rc = uspc_err_set(err, STORE_E_NOMEM,
+				  "out of memory opening a database connection");
 		goto out;
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
@@ -158,7 +162,8 @@ void store_conn_redact(const char *conninfo, char *buf, size_t len)
 		char *q = strstr(buf, "password=");
 		if (q && (q[-1] == '?' || q[-1] == '&')) {
 			char *end = strchr(q, '&');
-			memmove(q, end ? end + 1 : q + strlen(q), strlen(end ? end + 1 : q + strlen(q)) + 1);
+			memmove(q, end ? end + 1 : q + strlen(q),
+				strlen(end ? end + 1 : q + strlen(q)) + 1);
 		}
 		return;
 	}

@@ -35,13 +35,13 @@ enum store_error {
 const char *store_error_name(int code);
 
 /* Hard caps on what the store accepts (documented in docs/schema.md). */
-#define STORE_EID_MAX 256           /* endpoint ID bytes */
-#define STORE_PATH_MAX 4096         /* data-model path bytes */
-#define STORE_VALUE_MAX (64 * 1024) /* one parameter value */
+#define STORE_EID_MAX 256                 /* endpoint ID bytes */
+#define STORE_PATH_MAX 4096               /* data-model path bytes */
+#define STORE_VALUE_MAX (64 * 1024)       /* one parameter value */
 #define STORE_JSON_MAX (16 * 1024 * 1024) /* one JSON document (request/result/payload) */
-#define STORE_NAME_MAX 256          /* tags, ids, topics' short fields */
-#define STORE_TOPIC_MAX 1024        /* MQTT reply topic */
-#define STORE_PASSWORD_MAX 1024     /* password file contents */
+#define STORE_NAME_MAX 256                /* tags, ids, topics' short fields */
+#define STORE_TOPIC_MAX 1024              /* MQTT reply topic */
+#define STORE_PASSWORD_MAX 1024           /* password file contents */
 
 struct store_conn_opts {
 	/* conninfo "host=... dbname=..." or "postgresql://..." URI; NULL → $USPC_DB

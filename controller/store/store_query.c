@@ -63,13 +63,13 @@ void store_strv_free(char **v, size_t n)
 /* ---- selectors ---------------------------------------------------------- */
 
 /* $1..$7; queries append their own parameters from $8. */
-#define SEL_WHERE                                                        \
-	" ($1::text[] IS NULL OR a.eid = ANY($1::text[]))"               \
-	" AND ($2::text IS NULL OR a.tags @> ARRAY[$2::text])"           \
-	" AND ($3::text IS NULL OR a.model_name = $3)"                   \
-	" AND ($4::text IS NULL OR a.manufacturer = $4)"                 \
-	" AND ($5::text IS NULL OR a.software_version = $5)"             \
-	" AND ($6::text IS NULL OR a.eid LIKE $6)"                       \
+#define SEL_WHERE                                              \
+	" ($1::text[] IS NULL OR a.eid = ANY($1::text[]))"     \
+	" AND ($2::text IS NULL OR a.tags @> ARRAY[$2::text])" \
+	" AND ($3::text IS NULL OR a.model_name = $3)"         \
+	" AND ($4::text IS NULL OR a.manufacturer = $4)"       \
+	" AND ($5::text IS NULL OR a.software_version = $5)"   \
+	" AND ($6::text IS NULL OR a.eid LIKE $6)"             \
 	" AND ($7::bool IS NULL OR a.online = $7)"
 #define SEL_NPARAMS 7
 
@@ -114,7 +114,8 @@ static int sel_prepare(const struct store_selector *s, struct sel_params *sp, st
 	}
 	if (s->eid_glob) {
 		if (store_glob_to_like(s->eid_glob, sp->like, sizeof(sp->like)) < 0)
-			return uspc_err_set(err, STORE_E_ARG, "bad EID glob (too long or ends in \\)");
+			return uspc_err_set(err, STORE_E_ARG,
+					    "bad EID glob (too long or ends in \\)");
 		sp->p[5] = sp->like;
 	}
 	sp->p[1] = s->tag;
@@ -130,8 +131,8 @@ static void sel_fini(struct sel_params *sp)
 	store_buf_fini(&sp->eids);
 }
 
-int store_query_resolve(PGconn *c, const struct store_selector *sel, size_t max,
-			char ***eids_out, size_t *n_out, struct uspc_err *err)
+int store_query_resolve(PGconn *c, const struct store_selector *sel, size_t max, char ***eids_out,
+			size_t *n_out, struct uspc_err *err)
 {
 	struct sel_params sp;
 	PGresult *r = NULL;
@@ -219,7 +220,8 @@ static int task_spec_check(const struct store_task_spec *spec, struct uspc_err *
 	if (!obj)
 		return uspc_err_set(err, STORE_E_ARG, "task request must be a JSON object");
 	if (spec->batch_id && strlen(spec->batch_id) > STORE_NAME_MAX)
-		return uspc_err_set(err, STORE_E_ARG, "batch_id longer than %d bytes", STORE_NAME_MAX);
+		return uspc_err_set(err, STORE_E_ARG, "batch_id longer than %d bytes",
+				    STORE_NAME_MAX);
 	if (spec->expires_in_ms < 0 || spec->not_before_in_ms < 0)
 		return uspc_err_set(err, STORE_E_ARG, "negative expiry or delay");
 	return 0;
@@ -262,8 +264,8 @@ int store_query_insert_tasks(PGconn *c, const char *const *eids, size_t n,
 	store_arr_end(&arr);
 	snprintf(exp, sizeof(exp), "%" PRId64, spec->expires_in_ms);
 	snprintf(nb, sizeof(nb), "%" PRId64, spec->not_before_in_ms);
-	const char *p[6] = { store_buf_str(&arr), spec->op, spec->request_json, spec->batch_id,
-			     exp, nb };
+	const char *p[6] = { store_buf_str(&arr), spec->op, spec->request_json,
+			     spec->batch_id,      exp,      nb };
 	if (!p[0]) {
 		rc = uspc_err_set(err, STORE_E_NOMEM, "EID list too large");
 		goto out;
@@ -284,18 +286,19 @@ out:
 	return rc;
 }
 
-#define TASK_JSON                                                                          \
-	"json_strip_nulls(json_build_object('id', t.id, 'eid', t.eid, 'op', t.op,"         \
-	" 'state', t.state, 'attempts', t.attempts, 'batch_id', t.batch_id,"               \
-	" 'request', t.request, 'created_at', t.created_at, 'not_before', t.not_before,"   \
-	" 'expires_at', t.expires_at, 'claimed_by', t.claimed_by, 'sent_at', t.sent_at,"   \
-	" 'finished_at', t.finished_at, 'msg_id', t.msg_id, 'result', t.result,"           \
+#define TASK_JSON                                                                        \
+	"json_strip_nulls(json_build_object('id', t.id, 'eid', t.eid, 'op', t.op,"       \
+	" 'state', t.state, 'attempts', t.attempts, 'batch_id', t.batch_id,"             \
+	" 'request', t.request, 'created_at', t.created_at, 'not_before', t.not_before," \
+	" 'expires_at', t.expires_at, 'claimed_by', t.claimed_by, 'sent_at', t.sent_at," \
+	" 'finished_at', t.finished_at, 'msg_id', t.msg_id, 'result', t.result,"         \
 	" 'error_code', t.error_code, 'error_message', t.error_message))"
 
 static int ids_param(struct store_buf *b, const int64_t *ids, size_t n, struct uspc_err *err)
 {
 	if (n > STORE_QUERY_MAX_IDS)
-		return uspc_err_set(err, STORE_E_ARG, "%zu task ids, limit %d", n, STORE_QUERY_MAX_IDS);
+		return uspc_err_set(err, STORE_E_ARG, "%zu task ids, limit %d", n,
+				    STORE_QUERY_MAX_IDS);
 	b->max = n * 24 + 16;
 	store_arr_begin(b);
 	for (size_t i = 0; i < n; i++)
@@ -314,7 +317,8 @@ int store_query_task_status(PGconn *c, const int64_t *ids, size_t n, cJSON **out
 	if (rc == 0) {
 		const char *p[1] = { store_buf_str(&b) };
 		rc = query_json(c,
-				"SELECT coalesce(json_agg(" TASK_JSON " ORDER BY u.ord), '[]')::text"
+				"SELECT coalesce(json_agg(" TASK_JSON
+				" ORDER BY u.ord), '[]')::text"
 				" FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord)"
 				" JOIN tasks t ON t.id = u.id",
 				1, p, out, err);
@@ -368,14 +372,14 @@ int store_query_cancel(PGconn *c, const int64_t *ids, size_t n, const char *batc
 
 /* ---- inventory ------------------------------------------------------------ */
 
-#define AGENT_JSON                                                                          \
-	"json_strip_nulls(json_build_object('eid', a.eid, 'online', a.online,"              \
-	" 'online_since', a.online_since, 'last_seen', a.last_seen,"                        \
-	" 'first_seen', a.first_seen, 'reply_topic', a.reply_topic,"                        \
-	" 'mqtt_version', a.mqtt_version, 'usp_versions', a.usp_versions,"                  \
-	" 'manufacturer', a.manufacturer, 'model_name', a.model_name,"                      \
-	" 'serial_number', a.serial_number, 'software_version', a.software_version,"        \
-	" 'hardware_version', a.hardware_version, 'oui', a.oui,"                            \
+#define AGENT_JSON                                                                   \
+	"json_strip_nulls(json_build_object('eid', a.eid, 'online', a.online,"       \
+	" 'online_since', a.online_since, 'last_seen', a.last_seen,"                 \
+	" 'first_seen', a.first_seen, 'reply_topic', a.reply_topic,"                 \
+	" 'mqtt_version', a.mqtt_version, 'usp_versions', a.usp_versions,"           \
+	" 'manufacturer', a.manufacturer, 'model_name', a.model_name,"               \
+	" 'serial_number', a.serial_number, 'software_version', a.software_version," \
+	" 'hardware_version', a.hardware_version, 'oui', a.oui,"                     \
 	" 'product_class', a.product_class, 'tags', a.tags, 'onboarded_at', a.onboarded_at))"
 
 int store_query_agents(PGconn *c, const struct store_selector *sel, size_t max, cJSON **out,
@@ -391,7 +395,8 @@ int store_query_agents(PGconn *c, const struct store_selector *sel, size_t max, 
 		snprintf(lim, sizeof(lim), "%zu", max + 1);
 		sp.p[SEL_NPARAMS] = lim;
 		rc = query_json(c,
-				"SELECT coalesce(json_agg(" AGENT_JSON " ORDER BY a.eid), '[]')::text"
+				"SELECT coalesce(json_agg(" AGENT_JSON
+				" ORDER BY a.eid), '[]')::text"
 				" FROM (SELECT * FROM agents a WHERE" SEL_WHERE
 				" ORDER BY a.eid LIMIT $8) a",
 				SEL_NPARAMS + 1, sp.p, out, err);
@@ -458,8 +463,8 @@ int store_query_tag(PGconn *c, const struct store_selector *sel, const char *tag
 	return rc;
 }
 
-int store_query_snapshot(PGconn *c, const char *eid, const char *prefix, size_t max,
-			 cJSON **out, struct uspc_err *err)
+int store_query_snapshot(PGconn *c, const char *eid, const char *prefix, size_t max, cJSON **out,
+			 struct uspc_err *err)
 {
 	char like[2 * STORE_PATH_MAX + 2], lim[24];
 	*out = NULL;
@@ -471,12 +476,13 @@ int store_query_snapshot(PGconn *c, const char *eid, const char *prefix, size_t 
 		max = 100000;
 	snprintf(lim, sizeof(lim), "%zu", max + 1);
 	const char *p[3] = { eid, like, lim };
-	int rc = query_json(c,
-			    "SELECT coalesce(json_object_agg(s.path, json_build_object('value', s.value,"
-			    " 'updated_at', s.updated_at) ORDER BY s.path), '{}')::text"
-			    " FROM (SELECT * FROM snapshot WHERE eid = $1 AND path LIKE $2"
-			    " ORDER BY path LIMIT $3::bigint) s",
-			    3, p, out, err);
+	int rc = query_json(
+		c,
+		"SELECT coalesce(json_object_agg(s.path, json_build_object('value', s.value,"
+		" 'updated_at', s.updated_at) ORDER BY s.path), '{}')::text"
+		" FROM (SELECT * FROM snapshot WHERE eid = $1 AND path LIKE $2"
+		" ORDER BY path LIMIT $3::bigint) s",
+		3, p, out, err);
 	if (rc == 0 && (size_t)cJSON_GetArraySize(*out) > max) {
 		cJSON_Delete(*out);
 		*out = NULL;
@@ -533,7 +539,7 @@ int store_query_wait_done(PGconn *c, int timeout_ms, int64_t *ids, size_t cap, s
 		goto lost;
 	collect(c, ids, cap, n);
 	return 0;
-lost: {
+lost : {
 	const char *m = PQerrorMessage(c);
 	return uspc_err_set(err, STORE_E_CONN, "database connection lost: %.*s",
 			    (int)strcspn(m, "\n"), m);

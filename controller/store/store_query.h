@@ -21,18 +21,18 @@
 #define STORE_QUERY_MAX_IDS 100000   /* task ids in one status/cancel call */
 
 /* Task states, in one list so names and values stay in step. */
-#define STORE_TASK_STATES(X) \
-	X(QUEUED, "queued")     \
-	X(SENT, "sent")         \
-	X(DONE, "done")         \
-	X(FAILED, "failed")     \
-	X(EXPIRED, "expired")   \
+#define STORE_TASK_STATES(X)  \
+	X(QUEUED, "queued")   \
+	X(SENT, "sent")       \
+	X(DONE, "done")       \
+	X(FAILED, "failed")   \
+	X(EXPIRED, "expired") \
 	X(CANCELED, "canceled")
 enum store_task_state {
 #define STORE_TS_ENUM_(ident, name) STORE_TASK_##ident,
 	STORE_TASK_STATES(STORE_TS_ENUM_)
 #undef STORE_TS_ENUM_
-	STORE_TASK_STATE_COUNT_
+		STORE_TASK_STATE_COUNT_
 };
 const char *store_task_state_name(enum store_task_state s);
 /* -1 for an unknown name. */
@@ -50,20 +50,20 @@ struct store_selector {
 	int all;
 	const char *const *eids;
 	size_t n_eids;
-	const char *tag;              /* agents carrying this tag */
-	const char *model;            /* model_name equal */
+	const char *tag;   /* agents carrying this tag */
+	const char *model; /* model_name equal */
 	const char *manufacturer;
 	const char *software_version;
-	const char *eid_glob;         /* shell glob on the EID: * ? and \ escapes */
-	int online;                   /* -1 any, 0 offline, 1 online */
+	const char *eid_glob; /* shell glob on the EID: * ? and \ escapes */
+	int online;           /* -1 any, 0 offline, 1 online */
 };
 void store_selector_init(struct store_selector *s); /* all 0 / NULL, online -1 */
 
 /* Resolve to EIDs (sorted). *eids_out is a new array of new strings
  * (store_strv_free). More than max (0 → STORE_QUERY_MAX_EIDS) matches is
  * STORE_E_ARG with the count in err. */
-int store_query_resolve(PGconn *c, const struct store_selector *sel, size_t max,
-			char ***eids_out, size_t *n_out, struct uspc_err *err);
+int store_query_resolve(PGconn *c, const struct store_selector *sel, size_t max, char ***eids_out,
+			size_t *n_out, struct uspc_err *err);
 void store_strv_free(char **v, size_t n);
 
 /* A task to insert, one per agent. */
@@ -104,8 +104,8 @@ int store_query_tag(PGconn *c, const struct store_selector *sel, const char *tag
 /* Snapshot rows of eid whose path starts with prefix (NULL or "" → all) as a
  * JSON object {"path": {"value": v, "updated_at": t}, ...}, at most max rows
  * (0 → 100000; more is STORE_E_ARG). */
-int store_query_snapshot(PGconn *c, const char *eid, const char *prefix, size_t max,
-			 cJSON **out, struct uspc_err *err);
+int store_query_snapshot(PGconn *c, const char *eid, const char *prefix, size_t max, cJSON **out,
+			 struct uspc_err *err);
 
 /* Tasks by id as a JSON array of objects (id, eid, op, state, attempts,
  * batch_id, created_at, claimed_by, sent_at, finished_at, msg_id, result,
@@ -114,8 +114,7 @@ int store_query_task_status(PGconn *c, const int64_t *ids, size_t n, cJSON **out
 			    struct uspc_err *err);
 
 /* Every task of a batch, ordered by id, in the same shape. */
-int store_query_batch_status(PGconn *c, const char *batch_id, cJSON **out,
-			     struct uspc_err *err);
+int store_query_batch_status(PGconn *c, const char *batch_id, cJSON **out, struct uspc_err *err);
 
 /* Cancel queued tasks (by ids, or all of batch_id when ids is NULL):
  * queued → canceled, NOTIFY uspc_task_done. Tasks in any other state are

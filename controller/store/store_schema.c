@@ -20,11 +20,10 @@
 /* pg_advisory_xact_lock key: "uspc" in ASCII plus a schema tag. */
 #define MIGRATE_LOCK_KEY "7571706301"
 
-static const char sql_create_table[] =
-	"CREATE TABLE IF NOT EXISTS schema_migrations ("
-	" version integer PRIMARY KEY,"
-	" name text NOT NULL,"
-	" applied_at timestamptz NOT NULL DEFAULT now())";
+static const char sql_create_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+				       " version integer PRIMARY KEY,"
+				       " name text NOT NULL,"
+				       " applied_at timestamptz NOT NULL DEFAULT now())";
 
 int store_schema_latest(void)
 {
@@ -73,8 +72,8 @@ static int apply_pending(PGconn *c, int from, int *applied, struct uspc_err *err
 		char ver[16];
 		snprintf(ver, sizeof(ver), "%d", m->version);
 		const char *p[2] = { ver, m->name };
-		rc = store_exec(c, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", 2,
-				p, NULL, err);
+		rc = store_exec(c, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
+				2, p, NULL, err);
 		if (rc < 0)
 			return rc;
 		(*applied)++;
@@ -92,7 +91,8 @@ int store_schema_migrate(PGconn *c, int *applied_out, struct uspc_err *err)
 	if (rc < 0)
 		goto out;
 	in_tx = 1;
-	rc = store_exec(c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, NULL, err);
+	rc = store_exec(c, "SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, NULL,
+			err);
 	if (rc < 0)
 		goto out;
 	/* Quiet the NOTICE "relation already exists, skipping". */

@@ -13,10 +13,10 @@
 /* A growable text buffer with a hard cap. Once an append would pass max (or
  * allocation fails) the buffer is marked failed and stays so. */
 struct store_buf {
-	char *p;      /* NUL-terminated while len > 0 */
+	char *p; /* NUL-terminated while len > 0 */
 	size_t len;
 	size_t cap;
-	size_t max;   /* hard cap on len */
+	size_t max; /* hard cap on len */
 	int failed;
 };
 void store_buf_init(struct store_buf *b, size_t max);

@@ -46,12 +46,12 @@ struct store_tasks {
 	struct store_tasks_stats st;
 
 	atomic_int in_flight;
-	atomic_int starved;  /* last claim round stopped for lack of room */
+	atomic_int starved; /* last claim round stopped for lack of room */
 	atomic_int stopping;
 
 	/* feeder thread only */
 	PGconn *db;
-	int recovered_own;   /* own 'sent' tasks re-queued after start */
+	int recovered_own; /* own 'sent' tasks re-queued after start */
 	int ever_connected;
 	int64_t claim_seq_base;
 	int64_t claim_count;
@@ -65,8 +65,9 @@ static const char sql_heartbeat[] =
 	" ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = now(),"
 	"  started_at = CASE WHEN $2::bool THEN now() ELSE daemons.started_at END";
 
-#define TASK_COLS "t.id, t.eid, t.op, t.request::text, t.batch_id, t.attempts," \
-	" (extract(epoch FROM t.expires_at) * 1000000)::bigint AS exp_us," \
+#define TASK_COLS                                                                   \
+	"t.id, t.eid, t.op, t.request::text, t.batch_id, t.attempts,"               \
+	" (extract(epoch FROM t.expires_at) * 1000000)::bigint AS exp_us,"          \
 	" (SELECT a.reply_topic FROM agents a WHERE a.eid = t.eid) AS reply_topic," \
 	" (SELECT a.mqtt_version FROM agents a WHERE a.eid = t.eid) AS mqtt_version"
 
@@ -227,14 +228,17 @@ static size_t push_rows(struct store_tasks *f, PGresult *r)
 			t->request_json = dup_val(r, i, 3);
 			t->batch_id = dup_val(r, i, 4);
 			t->attempts = atoi(PQgetvalue(r, i, 5));
-			t->expires_at_us = PQgetisnull(r, i, 6) ? 0 : strtoll(PQgetvalue(r, i, 6), NULL, 10);
+			t->expires_at_us =
+				PQgetisnull(r, i, 6) ? 0 : strtoll(PQgetvalue(r, i, 6), NULL, 10);
 			t->reply_topic = dup_val(r, i, 7);
 			t->mqtt_version = PQgetisnull(r, i, 8) ? 0 : atoi(PQgetvalue(r, i, 8));
 		}
 		if (!t || !t->eid || !t->op || !t->request_json || f->len == f->cap) {
 			/* Left in 'sent': the lease (or our restart) gives it back. */
-			log_error(LOG_COMP, "feeder: cannot hand over task %s (%s); it will be re-queued "
-				  "by the lease", PQgetvalue(r, i, 0), t ? "hand-off queue full" : "out of memory");
+			log_error(LOG_COMP,
+				  "feeder: cannot hand over task %s (%s); it will be re-queued "
+				  "by the lease",
+				  PQgetvalue(r, i, 0), t ? "hand-off queue full" : "out of memory");
 			store_task_free(t);
 			continue;
 		}
@@ -306,8 +310,10 @@ static int recover_claim(struct store_tasks *f, struct uspc_err *err)
 	size_t n = push_rows(f, r);
 	PQclear(r);
 	if (n)
-		log_info(LOG_COMP, "feeder: recovered %zu tasks claimed just before the connection "
-			 "dropped", n);
+		log_info(LOG_COMP,
+			 "feeder: recovered %zu tasks claimed just before the connection "
+			 "dropped",
+			 n);
 	f->recover_seq = 0;
 	return 0;
 }
@@ -327,8 +333,9 @@ static int requeue(struct store_tasks *f, const char *sql, const char *arg2, int
 	long long q = atoll(PQgetvalue(r, 0, 0)), failed = atoll(PQgetvalue(r, 0, 1));
 	PQclear(r);
 	if (q || failed)
-		log_warn(LOG_COMP, "feeder: %s: %lld tasks re-queued, %lld failed after %d attempts",
-			 what, q, failed, f->max_attempts);
+		log_warn(LOG_COMP,
+			 "feeder: %s: %lld tasks re-queued, %lld failed after %d attempts", what, q,
+			 failed, f->max_attempts);
 	pthread_mutex_lock(&f->mu);
 	f->st.requeued += (uint64_t)q;
 	f->st.lost_failed += (uint64_t)failed;
@@ -436,8 +443,8 @@ static int drain_notifies(struct store_tasks *f)
 }
 
 /* One round while connected: heartbeat, maintenance, claims. */
-static int feeder_round(struct store_tasks *f, int64_t *next_hb, int64_t *next_maint,
-			int *want, struct uspc_err *err)
+static int feeder_round(struct store_tasks *f, int64_t *next_hb, int64_t *next_maint, int *want,
+			struct uspc_err *err)
 {
 	int64_t now = mono_ms();
 	int rc = 0;
@@ -467,7 +474,8 @@ static void feeder_failed(struct store_tasks *f, const struct uspc_err *err, int
 		f->db = NULL;
 		set_connected(f, 0);
 	}
-	int ms = f->backoff_ms / 2 + (int)(rand_r(&f->rand_seed) % (unsigned)(f->backoff_ms / 2 + 1));
+	int ms = f->backoff_ms / 2 +
+		 (int)(rand_r(&f->rand_seed) % (unsigned)(f->backoff_ms / 2 + 1));
 	f->backoff_ms = f->backoff_ms * 2 > f->retry_max_ms ? f->retry_max_ms : f->backoff_ms * 2;
 	wait_events(f, ms);
 }
@@ -493,8 +501,10 @@ static void release_ring(struct store_tasks *f)
 		if (p[0] && store_exec(f->db, sql_release, 2, p, NULL, &err) == 0)
 			log_info(LOG_COMP, "feeder: released %zu unstarted tasks", n);
 		else
-			log_warn(LOG_COMP, "feeder: could not release %zu unstarted tasks (%s); the "
-				 "lease will re-queue them", n, err.msg);
+			log_warn(LOG_COMP,
+				 "feeder: could not release %zu unstarted tasks (%s); the "
+				 "lease will re-queue them",
+				 n, err.msg);
 	}
 	store_buf_fini(&ids);
 }
@@ -615,7 +625,8 @@ int store_tasks_start(const struct store_tasks_opts *o, struct store_tasks **out
 {
 	*out = NULL;
 	if (!o || !o->node_id || !*o->node_id || strlen(o->node_id) > STORE_NAME_MAX)
-		return uspc_err_set(err, STORE_E_ARG, "task feeder: node_id is required (1..%d bytes)",
+		return uspc_err_set(err, STORE_E_ARG,
+				    "task feeder: node_id is required (1..%d bytes)",
 				    STORE_NAME_MAX);
 	if (o->max_in_flight > 1000000)
 		return uspc_err_set(err, STORE_E_ARG, "task feeder: max_in_flight %d above 1000000",

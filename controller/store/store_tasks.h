@@ -44,17 +44,17 @@ struct store_tasks;
 struct store_task {
 	int64_t id;
 	char *eid;
-	char *op;           /* USP request type name: "get", "set", "operate", ... */
-	char *request_json; /* the request's fields object (docs/json.md) */
-	char *batch_id;     /* NULL when the task has none */
-	int attempts;       /* including this one */
+	char *op;              /* USP request type name: "get", "set", "operate", ... */
+	char *request_json;    /* the request's fields object (docs/json.md) */
+	char *batch_id;        /* NULL when the task has none */
+	int attempts;          /* including this one */
 	int64_t expires_at_us; /* 0 when the task never expires */
 	/* The agent's reply topic and MQTT version from the inventory (agents
 	 * row) at claim time, so a daemon that never saw the agent's connect
 	 * record (shared subscription) can still reach it. NULL / 0 if unknown.
 	 * (Added for the core.) */
 	char *reply_topic;
-	int mqtt_version;   /* 5, 4 (3.1.1) or 0 */
+	int mqtt_version; /* 5, 4 (3.1.1) or 0 */
 };
 void store_task_free(struct store_task *t);
 
@@ -99,13 +99,13 @@ void store_tasks_set_in_flight(struct store_tasks *f, int n);
 void store_tasks_kick(struct store_tasks *f);
 
 struct store_tasks_stats {
-	size_t queued;          /* claimed, waiting for the core */
-	uint64_t claimed;       /* tasks claimed by this feeder */
-	uint64_t claims;        /* claim statements that returned rows */
-	uint64_t requeued;      /* lost tasks put back to 'queued' (any daemon's) */
-	uint64_t lost_failed;   /* lost tasks failed after max_attempts */
-	uint64_t expired;       /* queued tasks marked 'expired' */
-	uint64_t notifies;      /* uspc_task_new notifications received */
+	size_t queued;        /* claimed, waiting for the core */
+	uint64_t claimed;     /* tasks claimed by this feeder */
+	uint64_t claims;      /* claim statements that returned rows */
+	uint64_t requeued;    /* lost tasks put back to 'queued' (any daemon's) */
+	uint64_t lost_failed; /* lost tasks failed after max_attempts */
+	uint64_t expired;     /* queued tasks marked 'expired' */
+	uint64_t notifies;    /* uspc_task_new notifications received */
 	uint64_t reconnects;
 	int connected;
 };

@@ -11,8 +11,8 @@
 #include <stdio.h>
 
 const char *const wop_kind_names[WOP_KIND_COUNT] = {
-	"agent_state", "device_info", "subscription", "snapshot", "snapshot_delete",
-	"notification", "oper_result", "task_result",
+	"agent_state",     "device_info",  "subscription", "snapshot",
+	"snapshot_delete", "notification", "oper_result",  "task_result",
 };
 
 /* µs since the epoch → timestamptz, exactly. */
@@ -35,49 +35,53 @@ static const char sql_agent[] =
 	"  FROM unnest($1::text[], $2::bool[], $3::text[], $4::smallint[], $5::text[],"
 	"  $6::bigint[]) WITH ORDINALITY AS u(eid, online, topic, mqtt, usp, us, ord)),"
 	" g AS (SELECT eid, (array_agg(online ORDER BY ord DESC))[1] AS online,"
-	"  " LAST_NN("topic") " AS topic, " LAST_NN("mqtt") " AS mqtt, " LAST_NN("usp") " AS usp,"
-	"  (array_agg(us ORDER BY ord DESC))[1] AS at, max(us) AS last,"
-	"  bool_or(NOT online) AS went_off,"
-	"  min(us) FILTER (WHERE online AND ord > coalesce(off_ord, 0)) AS run_start"
-	"  FROM u GROUP BY eid)"
-	" UPDATE agents AS a SET online = g.online,"
-	"  online_since = CASE WHEN g.online AND (NOT a.online OR g.went_off) THEN " EP("g.run_start")
-	"   WHEN g.online THEN coalesce(a.online_since, " EP("g.run_start") ")"
-	"   ELSE a.online_since END,"
-	"  state_at = " EP("g.at") ","
-	"  last_seen = greatest(a.last_seen, " EP("g.last") "),"
-	"  reply_topic = coalesce(g.topic, a.reply_topic),"
-	"  mqtt_version = coalesce(g.mqtt, a.mqtt_version),"
-	"  usp_versions = coalesce(g.usp, a.usp_versions), updated_at = now()"
-	" FROM g WHERE a.eid = g.eid AND (a.state_at IS NULL OR a.state_at <= " EP("g.at") ")";
+	"  " LAST_NN("topic") " AS topic, " LAST_NN("mqtt") " AS mqtt, " LAST_NN(
+		"usp") " AS usp,"
+		       "  (array_agg(us ORDER BY ord DESC))[1] AS at, max(us) AS last,"
+		       "  bool_or(NOT online) AS went_off,"
+		       "  min(us) FILTER (WHERE online AND ord > coalesce(off_ord, 0)) AS run_start"
+		       "  FROM u GROUP BY eid)"
+		       " UPDATE agents AS a SET online = g.online,"
+		       "  online_since = CASE WHEN g.online AND (NOT a.online OR g.went_off) THEN " EP("g.run_start") "   WHEN g.online THEN coalesce(a.online_since, " EP(
+			       "g.run_start") ")"
+					      "   ELSE a.online_since END,"
+					      "  state_at = " EP(
+						      "g.at") ","
+							      "  last_seen = greatest(a.last_seen, " EP(
+								      "g.last") "),"
+										"  reply_topic = coalesce(g.topic, a.reply_topic),"
+										"  mqtt_version = coalesce(g.mqtt, a.mqtt_version),"
+										"  usp_versions = coalesce(g.usp, a.usp_versions), updated_at = now()"
+										" FROM g WHERE a.eid = g.eid AND (a.state_at IS NULL OR a.state_at <= " EP(
+											"g.at") ")";
 
 /* Runs first, as its own statement so that the UPDATE's snapshot sees rows
  * another daemon inserted concurrently (ON CONFLICT waits for them). */
 const char wop_agent_insert_sql[] =
 	"INSERT INTO agents (eid, first_seen)"
 	" SELECT eid, " EP("min(us)") " FROM unnest($1::text[], $2::bigint[]) AS u(eid, us)"
-	" GROUP BY eid ORDER BY eid ON CONFLICT (eid) DO NOTHING";
+				      " GROUP BY eid ORDER BY eid ON CONFLICT (eid) DO NOTHING";
 
 static const char sql_devinfo[] =
 	"WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
 	"  $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[], $10::bigint[])"
 	"  WITH ORDINALITY AS u(eid, f1, f2, f3, f4, f5, f6, f7, onboarded, us, ord)),"
-	" g AS (SELECT eid, " LAST_NN("f1") " AS f1, " LAST_NN("f2") " AS f2, " LAST_NN("f3")
-	" AS f3, " LAST_NN("f4") " AS f4, " LAST_NN("f5") " AS f5, " LAST_NN("f6") " AS f6, "
-	LAST_NN("f7") " AS f7, max(us) FILTER (WHERE onboarded) AS ob, min(us) AS first"
-	"  FROM u GROUP BY eid)"
-	" INSERT INTO agents AS a (eid, first_seen, manufacturer, model_name, serial_number,"
-	"  software_version, hardware_version, oui, product_class, onboarded_at)"
-	" SELECT eid, " EP("first") ", f1, f2, f3, f4, f5, f6, f7, " EP("ob") " FROM g ORDER BY eid"
-	" ON CONFLICT (eid) DO UPDATE SET"
-	"  manufacturer = coalesce(excluded.manufacturer, a.manufacturer),"
-	"  model_name = coalesce(excluded.model_name, a.model_name),"
-	"  serial_number = coalesce(excluded.serial_number, a.serial_number),"
-	"  software_version = coalesce(excluded.software_version, a.software_version),"
-	"  hardware_version = coalesce(excluded.hardware_version, a.hardware_version),"
-	"  oui = coalesce(excluded.oui, a.oui),"
-	"  product_class = coalesce(excluded.product_class, a.product_class),"
-	"  onboarded_at = greatest(a.onboarded_at, excluded.onboarded_at), updated_at = now()";
+	" g AS (SELECT eid, " LAST_NN("f1") " AS f1, " LAST_NN("f2") " AS f2, " LAST_NN("f3") " AS f3, " LAST_NN("f4") " AS f4, " LAST_NN("f5") " AS f5, " LAST_NN(
+		"f6") " AS f6, " LAST_NN("f7") " AS f7, max(us) FILTER (WHERE onboarded) AS ob, min(us) AS first"
+					       "  FROM u GROUP BY eid)"
+					       " INSERT INTO agents AS a (eid, first_seen, manufacturer, model_name, serial_number,"
+					       "  software_version, hardware_version, oui, product_class, onboarded_at)"
+					       " SELECT eid, " EP("first") ", f1, f2, f3, f4, f5, f6, f7, " EP(
+						       "ob") " FROM g ORDER BY eid"
+							     " ON CONFLICT (eid) DO UPDATE SET"
+							     "  manufacturer = coalesce(excluded.manufacturer, a.manufacturer),"
+							     "  model_name = coalesce(excluded.model_name, a.model_name),"
+							     "  serial_number = coalesce(excluded.serial_number, a.serial_number),"
+							     "  software_version = coalesce(excluded.software_version, a.software_version),"
+							     "  hardware_version = coalesce(excluded.hardware_version, a.hardware_version),"
+							     "  oui = coalesce(excluded.oui, a.oui),"
+							     "  product_class = coalesce(excluded.product_class, a.product_class),"
+							     "  onboarded_at = greatest(a.onboarded_at, excluded.onboarded_at), updated_at = now()";
 
 static const char sql_sub[] =
 	"WITH u AS (SELECT DISTINCT ON (eid, sub_id) * FROM unnest($1::text[], $2::text[],"
@@ -100,21 +104,24 @@ static const char sql_snapshot[] =
 	"  $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS u(eid, path, value, us, ord)"
 	"  ORDER BY eid, path, ord DESC),"
 	" d AS (DELETE FROM snapshot s USING u WHERE u.value IS NULL AND s.eid = u.eid"
-	"  AND s.path = u.path AND s.updated_at <= " EP("u.us") ")"
-	" INSERT INTO snapshot AS s (eid, path, value, updated_at)"
-	" SELECT eid, path, value, " EP("us") " FROM u WHERE value IS NOT NULL"
-	" ON CONFLICT (eid, path) DO UPDATE SET value = excluded.value,"
-	"  updated_at = excluded.updated_at WHERE s.updated_at <= excluded.updated_at";
+	"  AND s.path = u.path AND s.updated_at <= " EP(
+		"u.us") ")"
+			" INSERT INTO snapshot AS s (eid, path, value, updated_at)"
+			" SELECT eid, path, value, " EP(
+				"us") " FROM u WHERE value IS NOT NULL"
+				      " ON CONFLICT (eid, path) DO UPDATE SET value = excluded.value,"
+				      "  updated_at = excluded.updated_at WHERE s.updated_at <= excluded.updated_at";
 
 const char wop_snapdel_sql[] =
 	"DELETE FROM snapshot WHERE eid = $1 AND path LIKE $2 AND updated_at <= " EP("$3::bigint");
 
 static const char sql_notif[] =
 	"INSERT INTO notifications (eid, msg_id, subscription_id, kind, path, payload, received_at)"
-	" SELECT eid, msg_id, sub, kind, path, payload, " EP("us") " FROM unnest($1::text[],"
-	"  $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::bigint[])"
-	"  AS u(eid, msg_id, sub, kind, path, payload, us)"
-	" ON CONFLICT (eid, msg_id) DO NOTHING";
+	" SELECT eid, msg_id, sub, kind, path, payload, " EP(
+		"us") " FROM unnest($1::text[],"
+		      "  $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::bigint[])"
+		      "  AS u(eid, msg_id, sub, kind, path, payload, us)"
+		      " ON CONFLICT (eid, msg_id) DO NOTHING";
 
 static const char sql_oper[] =
 	"WITH u AS (SELECT DISTINCT ON (eid, key, obj, cmd) * FROM unnest($1::text[], $2::text[],"
@@ -123,12 +130,13 @@ static const char sql_oper[] =
 	"  ORDER BY eid, key, obj, cmd, (state <> 'requested') DESC, ord DESC)"
 	" INSERT INTO operation_results AS o (eid, command_key, obj_path, command_name, state,"
 	"  output, err_code, err_msg, updated_at)"
-	" SELECT eid, key, obj, cmd, state, output, code, msg, " EP("us") " FROM u"
-	" ON CONFLICT (eid, command_key, obj_path, command_name) DO UPDATE SET"
-	"  state = excluded.state, output = excluded.output, err_code = excluded.err_code,"
-	"  err_msg = excluded.err_msg, updated_at = excluded.updated_at"
-	" WHERE o.updated_at <= excluded.updated_at"
-	"  AND NOT (excluded.state = 'requested' AND o.state <> 'requested')";
+	" SELECT eid, key, obj, cmd, state, output, code, msg, " EP(
+		"us") " FROM u"
+		      " ON CONFLICT (eid, command_key, obj_path, command_name) DO UPDATE SET"
+		      "  state = excluded.state, output = excluded.output, err_code = excluded.err_code,"
+		      "  err_msg = excluded.err_msg, updated_at = excluded.updated_at"
+		      " WHERE o.updated_at <= excluded.updated_at"
+		      "  AND NOT (excluded.state = 'requested' AND o.state <> 'requested')";
 
 /* Task results land only on tasks this node holds in 'sent'; finished ids
  * are announced in groups of 300 (well under NOTIFY's 8000-byte payload). */
@@ -138,11 +146,11 @@ static const char sql_task[] =
 	"  WITH ORDINALITY AS u(id, failed, msg_id, result, code, msg, us, ord) ORDER BY id, ord),"
 	" t AS (UPDATE tasks t SET state = CASE WHEN u.failed THEN 'failed' ELSE 'done' END,"
 	"  msg_id = coalesce(u.msg_id, t.msg_id), result = u.result, error_code = u.code,"
-	"  error_message = u.msg, finished_at = " EP("u.us")
-	"  FROM u WHERE t.id = u.id AND t.state = 'sent' AND t.claimed_by = $8 RETURNING t.id),"
-	" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"
-	"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM t) x GROUP BY grp)"
-	" SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM t), (SELECT count(*) FROM n)";
+	"  error_message = u.msg, finished_at = " EP(
+		"u.us") "  FROM u WHERE t.id = u.id AND t.state = 'sent' AND t.claimed_by = $8 RETURNING t.id),"
+			" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"
+			"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM t) x GROUP BY grp)"
+			" SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM t), (SELECT count(*) FROM n)";
 
 static void col_bool(struct store_buf *b, int v)
 {
@@ -231,9 +239,12 @@ size_t wop_fill_row(struct store_buf *c, const struct wop *op)
 }
 
 const struct wop_sql wop_sql[WOP_KIND_COUNT] = {
-	[WOP_AGENT] = { sql_agent, 6 },	 [WOP_DEVINFO] = { sql_devinfo, 10 },
-	[WOP_SUB] = { sql_sub, 7 },	 [WOP_SNAPSHOT] = { sql_snapshot, 4 },
-	[WOP_SNAPDEL] = { wop_snapdel_sql, 0 }, [WOP_NOTIF] = { sql_notif, 7 },
-	[WOP_OPER] = { sql_oper, 9 },	 [WOP_TASK] = { sql_task, 7 },
+	[WOP_AGENT] = { sql_agent, 6 },
+	[WOP_DEVINFO] = { sql_devinfo, 10 },
+	[WOP_SUB] = { sql_sub, 7 },
+	[WOP_SNAPSHOT] = { sql_snapshot, 4 },
+	[WOP_SNAPDEL] = { wop_snapdel_sql, 0 },
+	[WOP_NOTIF] = { sql_notif, 7 },
+	[WOP_OPER] = { sql_oper, 9 },
+	[WOP_TASK] = { sql_task, 7 },
 };
-

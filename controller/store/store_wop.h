@@ -11,8 +11,17 @@
 
 #include "store_sql.h"
 
-enum wop_kind { WOP_AGENT, WOP_DEVINFO, WOP_SUB, WOP_SNAPSHOT, WOP_SNAPDEL, WOP_NOTIF, WOP_OPER,
-		WOP_TASK, WOP_KIND_COUNT };
+enum wop_kind {
+	WOP_AGENT,
+	WOP_DEVINFO,
+	WOP_SUB,
+	WOP_SNAPSHOT,
+	WOP_SNAPDEL,
+	WOP_NOTIF,
+	WOP_OPER,
+	WOP_TASK,
+	WOP_KIND_COUNT
+};
 
 extern const char *const wop_kind_names[WOP_KIND_COUNT];
 
@@ -26,14 +35,38 @@ struct wop {
 	size_t bytes;
 	const char *eid;
 	union {
-		struct { int online, mqtt; const char *topic, *usp; } agent;
-		struct { const char *f[WOP_DEV_FIELDS]; int onboarded; } dev;
-		struct { size_t n; const char **path, **value; } snap;
-		struct { const char *pattern; } del;
-		struct { const char *msg_id, *sub_id, *kind, *path, *payload; } notif;
-		struct { int64_t id; int failed; uint32_t code; const char *msg_id, *result, *msg; } task;
-		struct { const char *key, *obj, *cmd, *state, *output, *msg; uint32_t code; } oper;
-		struct { const char *sub_id, *type, *refs, *inst; int enabled, removed; } sub;
+		struct {
+			int online, mqtt;
+			const char *topic, *usp;
+		} agent;
+		struct {
+			const char *f[WOP_DEV_FIELDS];
+			int onboarded;
+		} dev;
+		struct {
+			size_t n;
+			const char **path, **value;
+		} snap;
+		struct {
+			const char *pattern;
+		} del;
+		struct {
+			const char *msg_id, *sub_id, *kind, *path, *payload;
+		} notif;
+		struct {
+			int64_t id;
+			int failed;
+			uint32_t code;
+			const char *msg_id, *result, *msg;
+		} task;
+		struct {
+			const char *key, *obj, *cmd, *state, *output, *msg;
+			uint32_t code;
+		} oper;
+		struct {
+			const char *sub_id, *type, *refs, *inst;
+			int enabled, removed;
+		} sub;
 	} u;
 };
 

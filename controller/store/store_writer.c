@@ -37,9 +37,9 @@ struct store_writer {
 	int retry_min_ms, retry_max_ms;
 	pthread_t thread;
 
-	pthread_mutex_t mu;        /* guards everything below */
-	pthread_cond_t wake;       /* queue non-empty, or stop */
-	pthread_cond_t done;       /* `finished` advanced */
+	pthread_mutex_t mu;  /* guards everything below */
+	pthread_cond_t wake; /* queue non-empty, or stop */
+	pthread_cond_t done; /* `finished` advanced */
 	struct wop *head, *tail;
 	size_t q_ops, q_bytes;
 	size_t batch_ops;
@@ -51,11 +51,11 @@ struct store_writer {
 
 	/* writer thread only */
 	PGconn *db;
-	int64_t down_since_ns;     /* 0 while connected */
+	int64_t down_since_ns; /* 0 while connected */
 	int ever_connected;
 	int backoff_ms;
 	unsigned rand_seed;
-	struct wop **batch;        /* batch_max */
+	struct wop **batch; /* batch_max */
 	struct wop **by_kind[WOP_KIND_COUNT];
 	size_t n_kind[WOP_KIND_COUNT];
 	struct store_buf col[MAX_COLS];
@@ -179,9 +179,10 @@ int store_writer_agent_state(struct store_writer *w, const struct store_agent_st
 int store_writer_device_info(struct store_writer *w, const struct store_device_info *d,
 			     struct uspc_err *err)
 {
-	const char *f[WOP_DEV_FIELDS] = { d->manufacturer, d->model_name, d->serial_number,
-				      d->software_version, d->hardware_version, d->oui,
-				      d->product_class };
+	const char *f[WOP_DEV_FIELDS] = { d->manufacturer,     d->model_name,
+					  d->serial_number,    d->software_version,
+					  d->hardware_version, d->oui,
+					  d->product_class };
 	int rc = check_len("eid", d->eid, STORE_EID_MAX, 1, err);
 	size_t bytes = slen(d->eid);
 	for (int i = 0; rc == 0 && i < WOP_DEV_FIELDS; i++) {
@@ -237,8 +238,8 @@ int store_writer_snapshot(struct store_writer *w, const char *eid,
 	return enqueue(w, op, err);
 }
 
-int store_writer_snapshot_delete_prefix(struct store_writer *w, const char *eid,
-					const char *prefix, struct uspc_err *err)
+int store_writer_snapshot_delete_prefix(struct store_writer *w, const char *eid, const char *prefix,
+					struct uspc_err *err)
 {
 	char pattern[2 * STORE_PATH_MAX + 2];
 	int rc;
@@ -246,8 +247,8 @@ int store_writer_snapshot_delete_prefix(struct store_writer *w, const char *eid,
 	    (rc = check_len("prefix", prefix, STORE_PATH_MAX, 1, err)) < 0)
 		return rc;
 	if (prefix[strlen(prefix) - 1] != '.')
-		return uspc_err_set(err, STORE_E_ARG, "snapshot delete prefix must end with '.': %s",
-				    prefix);
+		return uspc_err_set(err, STORE_E_ARG,
+				    "snapshot delete prefix must end with '.': %s", prefix);
 	if (store_prefix_to_like(prefix, pattern, sizeof(pattern)) < 0)
 		return uspc_err_set(err, STORE_E_ARG, "snapshot delete prefix too long");
 	char *cur;
@@ -262,7 +263,7 @@ int store_writer_snapshot_delete_prefix(struct store_writer *w, const char *eid,
 
 static int notif_kind_valid(const char *k)
 {
-	static const char *const kinds[] = { "event", "value_change", "obj_creation",
+	static const char *const kinds[] = { "event",        "value_change",  "obj_creation",
 					     "obj_deletion", "oper_complete", "on_board_req" };
 	for (size_t i = 0; k && i < sizeof(kinds) / sizeof(kinds[0]); i++)
 		if (!strcmp(k, kinds[i]))
@@ -311,9 +312,8 @@ int store_writer_task_result(struct store_writer *w, const struct store_task_res
 	    (rc = check_len("error_message", r->error_message, STORE_VALUE_MAX, 0, err)) < 0)
 		return rc;
 	char *cur;
-	struct wop *op = wop_new(WOP_TASK, 0,
-				 slen(r->msg_id) + slen(r->result_json) + slen(r->error_message),
-				 &cur);
+	struct wop *op = wop_new(
+		WOP_TASK, 0, slen(r->msg_id) + slen(r->result_json) + slen(r->error_message), &cur);
 	if (!op)
 		return NOMEM(err);
 	op->at_us = at_or_now(r->at_us);
@@ -341,7 +341,8 @@ int store_writer_oper_result(struct store_writer *w, const struct store_oper_res
 		return uspc_err_set(err, STORE_E_ARG, "command_key is required");
 	if (!r->state || (strcmp(r->state, "requested") && strcmp(r->state, "complete") &&
 			  strcmp(r->state, "failed")))
-		return uspc_err_set(err, STORE_E_ARG, "operation state must be requested, complete "
+		return uspc_err_set(err, STORE_E_ARG,
+				    "operation state must be requested, complete "
 				    "or failed");
 	char *cur;
 	struct wop *op = wop_new(WOP_OPER, 0,
@@ -407,8 +408,8 @@ static int exec_snapdel(struct store_writer *w, struct wop **ops, size_t n, stru
 }
 
 /* One set-based statement for all ops of one kind. */
-static int exec_kind(struct store_writer *w, enum wop_kind k, size_t *rows,
-		     uint64_t *stale, struct uspc_err *err)
+static int exec_kind(struct store_writer *w, enum wop_kind k, size_t *rows, uint64_t *stale,
+		     struct uspc_err *err)
 {
 	struct wop **ops = w->by_kind[k];
 	size_t n = w->n_kind[k];
@@ -535,7 +536,8 @@ static int giving_up(struct store_writer *w)
 /* Exponential back-off with jitter (50..100% of the current step). */
 static void backoff(struct store_writer *w)
 {
-	int ms = w->backoff_ms / 2 + (int)(rand_r(&w->rand_seed) % (unsigned)(w->backoff_ms / 2 + 1));
+	int ms = w->backoff_ms / 2 +
+		 (int)(rand_r(&w->rand_seed) % (unsigned)(w->backoff_ms / 2 + 1));
 	nap(w, ms);
 	w->backoff_ms = w->backoff_ms * 2 > w->retry_max_ms ? w->retry_max_ms : w->backoff_ms * 2;
 }
@@ -594,8 +596,8 @@ static size_t write_batch(struct store_writer *w, struct wop **ops, size_t n)
 		}
 		if (err.code == 0 || store_err_is_transient(&err)) {
 			if (!warned++)
-				log_warn(LOG_COMP, "writer: %zu ops waiting for the database: %s", n,
-					 err.code ? err.msg : "cannot connect");
+				log_warn(LOG_COMP, "writer: %zu ops waiting for the database: %s",
+					 n, err.code ? err.msg : "cannot connect");
 			if (w->db && PQstatus(w->db) != CONNECTION_OK)
 				ensure_conn(w); /* drops the dead connection */
 			pthread_mutex_lock(&w->mu);
@@ -607,13 +609,15 @@ static size_t write_batch(struct store_writer *w, struct wop **ops, size_t n)
 			continue;
 		}
 		if (n == 1) {
-			log_error(LOG_COMP, "writer: %s op for %s rejected: %s", wop_kind_names[ops[0]->kind],
+			log_error(LOG_COMP, "writer: %s op for %s rejected: %s",
+				  wop_kind_names[ops[0]->kind],
 				  ops[0]->eid ? ops[0]->eid : "(task)", err.msg);
 			account(w, 0, 1, 0, 0, 0);
 			return 0;
 		}
-		log_warn(LOG_COMP, "writer: batch of %zu ops rejected (%s); writing them one by one",
-			 n, err.msg);
+		log_warn(LOG_COMP,
+			 "writer: batch of %zu ops rejected (%s); writing them one by one", n,
+			 err.msg);
 		size_t abandoned = 0;
 		for (size_t i = 0; i < n; i++)
 			abandoned += write_batch(w, &ops[i], 1);
@@ -730,7 +734,8 @@ int store_writer_start(const struct store_writer_opts *o, struct store_writer **
 {
 	*out = NULL;
 	if (!o || !o->node_id || !*o->node_id || strlen(o->node_id) > STORE_NAME_MAX)
-		return uspc_err_set(err, STORE_E_ARG, "store writer: node_id is required (1..%d bytes)",
+		return uspc_err_set(err, STORE_E_ARG,
+				    "store writer: node_id is required (1..%d bytes)",
 				    STORE_NAME_MAX);
 	struct store_writer *w = calloc(1, sizeof(*w));
 	if (!w)
@@ -777,8 +782,10 @@ size_t store_writer_stop(struct store_writer *w, int drain_ms)
 	pthread_join(w->thread, NULL);
 	size_t lost = (size_t)w->abandoned;
 	if (lost)
-		log_error(LOG_COMP, "writer: stopped with %zu ops NOT written (database unreachable "
-			  "for the %d ms drain)", lost, drain_ms);
+		log_error(LOG_COMP,
+			  "writer: stopped with %zu ops NOT written (database unreachable "
+			  "for the %d ms drain)",
+			  lost, drain_ms);
 	writer_free(w);
 	return lost;
 }

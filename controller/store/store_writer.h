@@ -47,13 +47,13 @@
 struct store_writer;
 
 struct store_writer_opts {
-	struct store_conn_opts conn;  /* copied at start */
-	const char *node_id;          /* required: this daemon's task-lease name */
-	size_t queue_max_ops;         /* 0 → 65536 queued ops */
-	size_t queue_max_bytes;       /* 0 → 256 MiB of queued op data */
-	size_t batch_max_ops;         /* 0 → 1000 ops per transaction */
-	int retry_min_ms;             /* 0 → 100: first reconnect delay */
-	int retry_max_ms;             /* 0 → 5000: back-off cap */
+	struct store_conn_opts conn; /* copied at start */
+	const char *node_id;         /* required: this daemon's task-lease name */
+	size_t queue_max_ops;        /* 0 → 65536 queued ops */
+	size_t queue_max_bytes;      /* 0 → 256 MiB of queued op data */
+	size_t batch_max_ops;        /* 0 → 1000 ops per transaction */
+	int retry_min_ms;            /* 0 → 100: first reconnect delay */
+	int retry_max_ms;            /* 0 → 5000: back-off cap */
 };
 
 /*
@@ -102,8 +102,8 @@ struct store_device_info {
 	const char *hardware_version;
 	const char *oui;
 	const char *product_class;
-	int onboarded;   /* 1: set onboarded_at to at_us (tasks may now be claimed) */
-	int64_t at_us;   /* 0 → now */
+	int onboarded; /* 1: set onboarded_at to at_us (tasks may now be claimed) */
+	int64_t at_us; /* 0 → now */
 };
 int store_writer_device_info(struct store_writer *w, const struct store_device_info *d,
 			     struct uspc_err *err);
@@ -120,8 +120,8 @@ int store_writer_snapshot(struct store_writer *w, const char *eid,
 			  struct uspc_err *err);
 /* Delete every snapshot row of eid under an object path (ObjectDeletion,
  * Delete results). prefix must end with '.'. */
-int store_writer_snapshot_delete_prefix(struct store_writer *w, const char *eid,
-					const char *prefix, struct uspc_err *err);
+int store_writer_snapshot_delete_prefix(struct store_writer *w, const char *eid, const char *prefix,
+					struct uspc_err *err);
 
 /* Notification log (append-only). Stored once per (eid, msg_id): a retried
  * Notify with the same msg_id is ignored. */
@@ -143,13 +143,13 @@ int store_writer_notification(struct store_writer *w, const struct store_notific
 
 /* Final state of a task this node claimed. */
 struct store_task_result {
-	int64_t task_id;          /* required */
-	int failed;               /* 0 → state 'done', 1 → 'failed' */
-	const char *msg_id;       /* msg_id used on the wire (NULL if never sent) */
-	const char *result_json;  /* response as JSON text; NULL → NULL */
-	uint32_t error_code;      /* USP error code (7xxx) or 0 */
+	int64_t task_id;         /* required */
+	int failed;              /* 0 → state 'done', 1 → 'failed' */
+	const char *msg_id;      /* msg_id used on the wire (NULL if never sent) */
+	const char *result_json; /* response as JSON text; NULL → NULL */
+	uint32_t error_code;     /* USP error code (7xxx) or 0 */
 	const char *error_message;
-	int64_t at_us;            /* 0 → now */
+	int64_t at_us; /* 0 → now */
 };
 int store_writer_task_result(struct store_writer *w, const struct store_task_result *r,
 			     struct uspc_err *err);
@@ -166,7 +166,7 @@ struct store_oper_result {
 	const char *output_json;  /* output args object; NULL → NULL */
 	uint32_t err_code;
 	const char *err_msg;
-	int64_t at_us;            /* 0 → now */
+	int64_t at_us; /* 0 → now */
 };
 int store_writer_oper_result(struct store_writer *w, const struct store_oper_result *r,
 			     struct uspc_err *err);
@@ -188,20 +188,20 @@ int store_writer_subscription(struct store_writer *w, const struct store_subscri
 /* ---- stats -------------------------------------------------------------- */
 
 struct store_writer_stats {
-	size_t queue_ops;          /* ops waiting (not yet taken into a batch) */
+	size_t queue_ops; /* ops waiting (not yet taken into a batch) */
 	size_t queue_bytes;
-	size_t batch_ops;          /* ops in the batch being written */
+	size_t batch_ops; /* ops in the batch being written */
 	uint64_t ops_submitted;
-	uint64_t ops_written;      /* committed */
-	uint64_t ops_rejected;     /* refused by PostgreSQL on their own (logged) */
-	uint64_t rows_written;     /* snapshot/notification/... rows in committed ops */
-	uint64_t batches;          /* committed transactions */
-	uint64_t full;             /* submits refused with STORE_E_FULL */
-	uint64_t reconnects;       /* successful reconnects after a loss */
-	uint64_t retries;          /* batches written again after a transient failure */
+	uint64_t ops_written;        /* committed */
+	uint64_t ops_rejected;       /* refused by PostgreSQL on their own (logged) */
+	uint64_t rows_written;       /* snapshot/notification/... rows in committed ops */
+	uint64_t batches;            /* committed transactions */
+	uint64_t full;               /* submits refused with STORE_E_FULL */
+	uint64_t reconnects;         /* successful reconnects after a loss */
+	uint64_t retries;            /* batches written again after a transient failure */
 	uint64_t task_results_stale; /* task results that found the task not ours/sent */
-	int64_t lag_ms;            /* age of the oldest op not yet committed; 0 if none */
-	int connected;             /* 1 while the writer holds a working connection */
+	int64_t lag_ms;              /* age of the oldest op not yet committed; 0 if none */
+	int connected;               /* 1 while the writer holds a working connection */
 };
 void store_writer_stats(struct store_writer *w, struct store_writer_stats *out);
 

@@ -44,6 +44,7 @@ trap cleanup EXIT
 . "$WORK/stack/env"
 CTRL=self::bench-$$
 now() { date +%s.%N; }
+calc() { awk "BEGIN { print $1 }"; } # floating point without bc
 
 t0=$(now)
 # shellcheck disable=SC2086
@@ -57,13 +58,13 @@ while [ "$online" -lt "$AGENTS" ]; do
 	kill -0 "$SIM_PID" 2>/dev/null || { tail "$WORK/sim.log" >&2; echo "bench_sim_10k: simulator died" >&2; exit 1; }
 	online=$(grep -o 'online [0-9]*' "$WORK/sim.log" | tail -1 | awk '{print $2}' || true)
 	online=${online:-0}
-	if [ "$(echo "$(now) - $t0 > 300" | bc)" -eq 1 ]; then
+	if [ "$(calc "($(now) - $t0) > 300")" -eq 1 ]; then
 		echo "bench_sim_10k: only $online of $AGENTS online after 300 s" >&2
 		exit 1
 	fi
 done
 t1=$(now)
-connect_s=$(echo "$t1 - $t0" | bc)
+connect_s=$(calc "$t1 - $t0")
 sleep 2 # let Boot!/connect records drain before measuring
 
 rss_kb=0
@@ -79,8 +80,8 @@ fan=$("$BIN/usp-probe" --id "$CTRL" --topic "usp/controller/bench-$$/fan" \
 	'{"type":"get","param_paths":["Device.DeviceInfo."]}') || true
 
 echo "usp-agent-sim bench: $AGENTS agents, $workers worker process(es), connect rate limit $RATE/s"
-printf 'connect time (start until all online): %.1f s (%.0f agents/s)\n' "$connect_s" "$(echo "$AGENTS / $connect_s" | bc -l)"
+printf 'connect time (start until all online): %.1f s (%.0f agents/s)\n' "$connect_s" "$(calc "$AGENTS / $connect_s")"
 printf 'simulator RSS: %d MiB total, %.1f KiB per agent (broker RSS %s KiB)\n' \
-	"$((rss_kb / 1024))" "$(echo "$rss_kb / $AGENTS" | bc -l)" "$broker_kb"
+	"$((rss_kb / 1024))" "$(calc "$rss_kb / $AGENTS")" "$broker_kb"
 echo "Get Device.DeviceInfo. to every agent (window $WINDOW): $fan"
 echo "$fan" | grep -q "\"answered\":$AGENTS," || { echo "bench_sim_10k: not every agent answered" >&2; exit 1; }

@@ -54,7 +54,7 @@ static void bench_snapshot_batched(const struct tdb *t, long ops, int per_op, co
 {
 	struct store_writer *w = writer(t);
 	struct store_snapshot_row *rows = calloc((size_t)per_op, sizeof(*rows));
-	char (*paths)[48] = calloc((size_t)per_op, 48);
+	char(*paths)[48] = calloc((size_t)per_op, 48);
 	char eid[32], val[32];
 	struct uspc_err err = { 0 };
 	for (int i = 0; i < per_op; i++) {
@@ -66,7 +66,8 @@ static void bench_snapshot_batched(const struct tdb *t, long ops, int per_op, co
 	for (long i = 0; i < ops; i++) {
 		snprintf(eid, sizeof(eid), "bench::%ld", i % 1000);
 		snprintf(val, sizeof(val), "%ld", i);
-		while (store_writer_snapshot(w, eid, rows, (size_t)per_op, 0, &err) == STORE_E_FULL) {
+		while (store_writer_snapshot(w, eid, rows, (size_t)per_op, 0, &err) ==
+		       STORE_E_FULL) {
 			struct timespec ts = { 0, 1000000 };
 			nanosleep(&ts, NULL);
 		}
@@ -87,11 +88,14 @@ static void bench_notif_batched(const struct tdb *t, long n)
 	for (long i = 0; i < n; i++) {
 		snprintf(eid, sizeof(eid), "bench::%ld", i % 1000);
 		snprintf(msg_id, sizeof(msg_id), "b-%ld", i);
-		struct store_notification nt = { .eid = eid, .msg_id = msg_id, .kind = "value_change",
+		struct store_notification nt = { .eid = eid,
+						 .msg_id = msg_id,
+						 .kind = "value_change",
 						 .path = "Device.DeviceInfo.UpTime",
-						 .payload_json = "{\"value_change\":{\"param_path\":"
-								 "\"Device.DeviceInfo.UpTime\","
-								 "\"param_value\":\"42\"}}" };
+						 .payload_json =
+							 "{\"value_change\":{\"param_path\":"
+							 "\"Device.DeviceInfo.UpTime\","
+							 "\"param_value\":\"42\"}}" };
 		while (store_writer_notification(w, &nt, &err) == STORE_E_FULL) {
 			struct timespec ts = { 0, 1000000 };
 			nanosleep(&ts, NULL);

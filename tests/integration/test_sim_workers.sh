@@ -22,7 +22,7 @@ N=60
 start=$(date +%s.%N)
 sim_start --agents $N --workers 3 --connect-rate 60 --status-interval 1
 sim_wait_up $N
-up=$(echo "$(date +%s.%N) - $start" | bc)
+up=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.3f", b - a}')
 check "$up >= 0.6" "true" "connect pacing: $N agents took ${up}s at 60/s"
 [ "$(pgrep -c -P "$SIM_PID")" -eq 3 ] || fail "expected 3 worker processes"
 echo "ok - 3 worker processes"

@@ -25,8 +25,9 @@ static void with_dbname(const char *base, const char *db, char *out, size_t len)
 		const char *host = strstr(base, "://") + 3;
 		const char *slash = strchr(host, '/');
 		const char *query = strchr(host, '?');
-		size_t hostlen = slash ? (size_t)(slash - base)
-				       : query ? (size_t)(query - base) : strlen(base);
+		size_t hostlen = slash   ? (size_t)(slash - base)
+				 : query ? (size_t)(query - base)
+					 : strlen(base);
 		snprintf(out, len, "%.*s/%s%s", (int)hostlen, base, db, query ? query : "");
 	} else {
 		snprintf(out, len, "%s dbname=%s", base, db);

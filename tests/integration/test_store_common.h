@@ -12,10 +12,10 @@
 #include "store_conn.h"
 
 struct tdb {
-	char name[64];      /* database name */
+	char name[64];       /* database name */
 	char conninfo[1024]; /* conninfo of the test database */
 	char admin[1024];    /* conninfo of the server's main database */
-	PGconn *c;          /* a connection to the test database */
+	PGconn *c;           /* a connection to the test database */
 };
 
 /* Create and migrate a fresh database named after tag; aborts the test

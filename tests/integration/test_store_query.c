@@ -20,20 +20,21 @@ static struct tdb t;
 static int setup(void **state)
 {
 	tdb_create(&t, "query");
-	tdb_exec(t.c,
-		 "INSERT INTO agents (eid, online, model_name, manufacturer, software_version, tags)"
-		 " VALUES ('os::acme-1', true, 'X1', 'Acme', '1.0', '{lab}'),"
-		 " ('os::acme-2', false, 'X1', 'Acme', '2.0', '{lab,eu}'),"
-		 " ('os::acme-3', true, 'X2', 'Acme', '2.0', '{}'),"
-		 " ('proto::other_1', true, 'Z', 'Other', '2.0', '{eu}'),"
-		 " ('proto::other%1', false, 'Z', 'Other', '1.0', '{}')");
+	tdb_exec(
+		t.c,
+		"INSERT INTO agents (eid, online, model_name, manufacturer, software_version, tags)"
+		" VALUES ('os::acme-1', true, 'X1', 'Acme', '1.0', '{lab}'),"
+		" ('os::acme-2', false, 'X1', 'Acme', '2.0', '{lab,eu}'),"
+		" ('os::acme-3', true, 'X2', 'Acme', '2.0', '{}'),"
+		" ('proto::other_1', true, 'Z', 'Other', '2.0', '{eu}'),"
+		" ('proto::other%1', false, 'Z', 'Other', '1.0', '{}')");
 	tdb_exec(t.c, "INSERT INTO snapshot (eid, path, value, updated_at) VALUES"
-		 " ('os::acme-1', 'Device.DeviceInfo.ModelName', 'X1', now()),"
-		 " ('os::acme-1', 'Device.DeviceInfo.SoftwareVersion', '1.0', now()),"
-		 " ('os::acme-1', 'Device.IP.Interface.1.Name', 'wan', now()),"
-		 " ('os::acme-1', 'Device.IP.Interface_x', 'no', now())");
+		      " ('os::acme-1', 'Device.DeviceInfo.ModelName', 'X1', now()),"
+		      " ('os::acme-1', 'Device.DeviceInfo.SoftwareVersion', '1.0', now()),"
+		      " ('os::acme-1', 'Device.IP.Interface.1.Name', 'wan', now()),"
+		      " ('os::acme-1', 'Device.IP.Interface_x', 'no', now())");
 	tdb_exec(t.c, "INSERT INTO agent_subscriptions (eid, sub_id, notif_type, reference_list)"
-		 " VALUES ('os::acme-1', 'uspc-boot', 'Event', 'Device.Boot!')");
+		      " VALUES ('os::acme-1', 'uspc-boot', 'Event', 'Device.Boot!')");
 	return 0;
 }
 
@@ -168,14 +169,16 @@ static void snapshot_reads_by_prefix(void **state)
 {
 	struct uspc_err err = { 0 };
 	cJSON *j = NULL;
-	assert_int_equal(store_query_snapshot(t.c, "os::acme-1", "Device.DeviceInfo.", 0, &j, &err), 0);
+	assert_int_equal(store_query_snapshot(t.c, "os::acme-1", "Device.DeviceInfo.", 0, &j, &err),
+			 0);
 	assert_int_equal(cJSON_GetArraySize(j), 2);
 	cJSON *v = cJSON_GetObjectItem(j, "Device.DeviceInfo.SoftwareVersion");
 	assert_string_equal(cJSON_GetObjectItem(v, "value")->valuestring, "1.0");
 	assert_non_null(cJSON_GetObjectItem(v, "updated_at"));
 	cJSON_Delete(j);
 	/* '_' in a prefix is literal: Interface_x is not under "Device.IP.Interface." */
-	assert_int_equal(store_query_snapshot(t.c, "os::acme-1", "Device.IP.Interface.", 0, &j, &err), 0);
+	assert_int_equal(
+		store_query_snapshot(t.c, "os::acme-1", "Device.IP.Interface.", 0, &j, &err), 0);
 	assert_int_equal(cJSON_GetArraySize(j), 1);
 	cJSON_Delete(j);
 	assert_int_equal(store_query_snapshot(t.c, "os::acme-1", NULL, 3, &j, &err), STORE_E_ARG);
@@ -189,7 +192,8 @@ static void tasks_insert_in_order_and_status(void **state)
 	struct uspc_err err = { 0 };
 	const char *eids[] = { "os::acme-3", "os::acme-1", "never::seen" };
 	int64_t ids[3] = { 0 };
-	struct store_task_spec spec = { .op = "get", .batch_id = "qb",
+	struct store_task_spec spec = { .op = "get",
+					.batch_id = "qb",
 					.request_json = "{\"param_paths\":[\"Device.\"]}",
 					.expires_in_ms = 60000 };
 	tdb_exec(t.c, "LISTEN uspc_task_new");
@@ -207,8 +211,12 @@ static void tasks_insert_in_order_and_status(void **state)
 		assert_string_equal(cJSON_GetObjectItem(o, "eid")->valuestring, eids[i]);
 		assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "queued");
 		assert_non_null(cJSON_GetObjectItem(o, "expires_at"));
-		assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o,
-				    "request"), "param_paths"), 0)->valuestring, "Device.");
+		assert_string_equal(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "request"),
+							       "param_paths"),
+					   0)
+				->valuestring,
+			"Device.");
 	}
 	cJSON_Delete(j);
 	assert_int_equal(store_query_batch_status(t.c, "qb", &j, &err), 0);

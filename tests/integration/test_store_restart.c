@@ -68,8 +68,10 @@ static void *produce(void *arg)
 	for (int i = 0; i < N_NOTIF; i++) {
 		snprintf(msg_id, sizeof(msg_id), "n-%d", i);
 		snprintf(path, sizeof(path), "Device.Counter.%d", i % 100);
-		struct store_notification n = { .eid = "rs::1", .msg_id = msg_id,
-						.kind = "value_change", .path = path,
+		struct store_notification n = { .eid = "rs::1",
+						.msg_id = msg_id,
+						.kind = "value_change",
+						.path = path,
 						.payload_json = "{\"value_change\":{}}" };
 		int rc;
 		while ((rc = store_writer_notification(p->w, &n, &err)) == STORE_E_FULL) {
@@ -129,7 +131,8 @@ static int setup(void **state)
 	const char *work = getenv("USPC_TEST_WORK_DIR");
 	const char *script = getenv("USPC_LOCAL_STACK");
 	if (!work || !script) {
-		fprintf(stderr, "USPC_TEST_WORK_DIR / USPC_LOCAL_STACK not set (run through ctest)\n");
+		fprintf(stderr,
+			"USPC_TEST_WORK_DIR / USPC_LOCAL_STACK not set (run through ctest)\n");
 		return -1;
 	}
 	snprintf(stack_dir, sizeof(stack_dir), "%s/stack", work);
@@ -171,8 +174,12 @@ static void db_restart_loses_nothing(void **state)
 	/* One daemon, node-r: its feeder and writer share the node id, as in
 	 * uspc. The feeder connects first (its start-up re-queue of node-r's
 	 * leftovers is done once it reports connected)... */
-	struct store_tasks_opts fo = { .conn = tdb_opts(t), .node_id = "node-r", .poll_ms = 200,
-				       .heartbeat_ms = 200, .lease_ms = 60000, .retry_max_ms = 500 };
+	struct store_tasks_opts fo = { .conn = tdb_opts(t),
+				       .node_id = "node-r",
+				       .poll_ms = 200,
+				       .heartbeat_ms = 200,
+				       .lease_ms = 60000,
+				       .retry_max_ms = 500 };
 	assert_int_equal(store_tasks_start(&fo, &x->f, &err), 0);
 	for (int64_t end = now_ms() + WAIT_MS; !feeder_connected(x->f) && now_ms() < end;)
 		tdb_sleep_ms(20);
@@ -180,9 +187,10 @@ static void db_restart_loses_nothing(void **state)
 	/* ... then its core holds task 7 (sent, claimed by node-r) across the
 	 * restart. node-r's feeder keeps heartbeating, so nobody re-queues it. */
 	tdb_exec(t->c, "INSERT INTO tasks (id, eid, op, request, state, claimed_by, attempts)"
-		 " VALUES (7, 'rs::1', 'get', '{}', 'sent', 'node-r', 1)");
-	struct store_writer_opts wo = { .conn = tdb_opts(t), .node_id = "node-r",
-					.queue_max_ops = 4096, .retry_max_ms = 500 };
+		       " VALUES (7, 'rs::1', 'get', '{}', 'sent', 'node-r', 1)");
+	struct store_writer_opts wo = {
+		.conn = tdb_opts(t), .node_id = "node-r", .queue_max_ops = 4096, .retry_max_ms = 500
+	};
 	assert_int_equal(store_writer_start(&wo, &x->w, &err), 0);
 
 	x->p.w = x->w;
@@ -221,10 +229,14 @@ static void db_restart_loses_nothing(void **state)
 	assert_int_equal(tdb_int(t->c, "SELECT count(*) FROM notifications WHERE eid = 'rs::1'"),
 			 N_NOTIF);
 	assert_int_equal(tdb_int(t->c, "SELECT count(*) FROM tasks WHERE id = 7 AND state = 'done'"
-				 " AND attempts = 1 AND result->>'ok' = 'true'"), 1);
+				       " AND attempts = 1 AND result->>'ok' = 'true'"),
+			 1);
 	/* The feeder came back too: it heartbeats on the new server. */
-	assert_int_equal(tdb_wait_int(t->c, "SELECT count(*) FROM daemons WHERE node_id = 'node-r'"
-				      " AND heartbeat_at > pg_postmaster_start_time()", 1, WAIT_MS), 1);
+	assert_int_equal(tdb_wait_int(t->c,
+				      "SELECT count(*) FROM daemons WHERE node_id = 'node-r'"
+				      " AND heartbeat_at > pg_postmaster_start_time()",
+				      1, WAIT_MS),
+			 1);
 	struct store_tasks_stats fs;
 	store_tasks_stats(x->f, &fs);
 	assert_true(fs.reconnects >= 1);

@@ -28,11 +28,13 @@ static void migrate_twice_is_idempotent(void **state)
 	assert_int_equal(applied, 0);
 	assert_int_equal(store_schema_migrate(t.c, &applied, &err), 0);
 	assert_int_equal(applied, 0);
-	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM schema_migrations"), store_schema_latest());
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM schema_migrations"),
+			 store_schema_latest());
 	/* The tables the store needs exist. */
 	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM pg_tables WHERE tablename IN ('agents',"
-				 "'agent_subscriptions','snapshot','notifications','tasks',"
-				 "'operation_results','daemons')"), 7);
+				      "'agent_subscriptions','snapshot','notifications','tasks',"
+				      "'operation_results','daemons')"),
+			 7);
 	tdb_drop(&t);
 }
 

@@ -56,14 +56,19 @@ static void agent_state_and_device_info(void **state)
 {
 	struct fx *f = *state;
 	struct uspc_err err = { 0 };
-	struct store_agent_state on = { .eid = "os::1", .online = 1, .reply_topic = "usp/agent/1",
-					 .mqtt_version = 5, .usp_versions = "1.3,1.4",
-					 .at_us = 1700000000000000 };
+	struct store_agent_state on = { .eid = "os::1",
+					.online = 1,
+					.reply_topic = "usp/agent/1",
+					.mqtt_version = 5,
+					.usp_versions = "1.3,1.4",
+					.at_us = 1700000000000000 };
 	assert_int_equal(store_writer_agent_state(f->w, &on, &err), 0);
 	/* A later online event without a topic keeps the topic (same batch or not). */
 	struct store_agent_state again = { .eid = "os::1", .online = 1, .at_us = 1700000001000000 };
 	assert_int_equal(store_writer_agent_state(f->w, &again, &err), 0);
-	struct store_device_info d = { .eid = "os::1", .manufacturer = "Acme", .model_name = "X1",
+	struct store_device_info d = { .eid = "os::1",
+				       .manufacturer = "Acme",
+				       .model_name = "X1",
 				       .software_version = "1.0" };
 	assert_int_equal(store_writer_device_info(f->w, &d, &err), 0);
 	flush(f); /* earlier online events have sent their wake-up already */
@@ -77,12 +82,14 @@ static void agent_state_and_device_info(void **state)
 	assert_string_equal(nt->relname, "uspc_task_new");
 	PQfreemem(nt);
 	tdb_exec(f->t.c, "UNLISTEN *");
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'os::1' AND online"
+	assert_int_equal(tdb_int(f->t.c,
+				 "SELECT count(*) FROM agents WHERE eid = 'os::1' AND online"
 				 " AND reply_topic = 'usp/agent/1' AND mqtt_version = 5"
 				 " AND usp_versions = '1.3,1.4' AND manufacturer = 'Acme'"
 				 " AND model_name = 'X1' AND software_version = '1.1'"
 				 " AND onboarded_at IS NOT NULL"
-				 " AND last_seen = to_timestamp(1700000001)"), 1);
+				 " AND last_seen = to_timestamp(1700000001)"),
+			 1);
 	/* Offline, then an OLDER online event arrives late: stays offline. */
 	struct store_agent_state off = { .eid = "os::1", .online = 0, .at_us = 1700000005000000 };
 	assert_int_equal(store_writer_agent_state(f->w, &off, &err), 0);
@@ -131,7 +138,8 @@ static void offline_online_in_one_batch_resets_online_since(void **state)
 	assert_int_equal(store_writer_device_info(f->w, &d, &err), 0);
 	flush(f);
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::1' AND"
-				 " online AND onboarded_at >= online_since"), 1);
+					 " online AND onboarded_at >= online_since"),
+			 1);
 	/* Hold blk::1's row: the writer's next batch (blk::1 alone) waits on it,
 	 * and everything submitted meanwhile is written together afterwards. */
 	struct store_writer_stats before, after;
@@ -142,13 +150,13 @@ static void offline_online_in_one_batch_resets_online_since(void **state)
 	tdb_exec(blocker, "SELECT 1 FROM agents WHERE eid = 'blk::1' FOR UPDATE");
 	agent_state(f, "blk::1", 1, t0 + 1);
 	wait_batch_taken(f->w, 1);
-	agent_state(f, "fl::1", 0, t0 + 2000000);  /* offline ... */
-	agent_state(f, "fl::1", 1, t0 + 3000000);  /* ... and back: new session */
-	agent_state(f, "fl::1", 1, t0 + 4000000);  /* a later record, same session */
-	agent_state(f, "fl::2", 1, t0 + 3000000);  /* still online: session kept */
-	agent_state(f, "fl::3", 1, t0 + 5000000);  /* new agent, first event */
+	agent_state(f, "fl::1", 0, t0 + 2000000); /* offline ... */
+	agent_state(f, "fl::1", 1, t0 + 3000000); /* ... and back: new session */
+	agent_state(f, "fl::1", 1, t0 + 4000000); /* a later record, same session */
+	agent_state(f, "fl::2", 1, t0 + 3000000); /* still online: session kept */
+	agent_state(f, "fl::3", 1, t0 + 5000000); /* new agent, first event */
 	agent_state(f, "fl::3", 1, t0 + 6000000);
-	agent_state(f, "fl::4", 1, t0 + 5000000);  /* online then offline */
+	agent_state(f, "fl::4", 1, t0 + 5000000); /* online then offline */
 	agent_state(f, "fl::4", 0, t0 + 6000000);
 	store_writer_stats(f->w, &after);
 	assert_int_equal(after.queue_ops, 8);
@@ -158,27 +166,37 @@ static void offline_online_in_one_batch_resets_online_since(void **state)
 	store_writer_stats(f->w, &after);
 	assert_int_equal(after.batches, before.batches + 2); /* the 8 ops were one batch */
 	assert_int_equal(after.ops_rejected, 0);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::1' AND online"
+	assert_int_equal(tdb_int(f->t.c,
+				 "SELECT count(*) FROM agents WHERE eid = 'fl::1' AND online"
 				 " AND online_since = to_timestamp(1700000003)"
 				 " AND state_at = to_timestamp(1700000004)"
-				 " AND onboarded_at = to_timestamp(1700000001)"), 1);
+				 " AND onboarded_at = to_timestamp(1700000001)"),
+			 1);
 	/* The feeder's claim condition no longer holds for fl::1. */
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::1'"
-				 " AND onboarded_at >= coalesce(online_since, '-infinity')"), 0);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::2' AND online"
-				 " AND online_since = to_timestamp(1700000000)"), 1);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::3' AND online"
+	assert_int_equal(tdb_int(f->t.c,
+				 "SELECT count(*) FROM agents WHERE eid = 'fl::1'"
+				 " AND onboarded_at >= coalesce(online_since, '-infinity')"),
+			 0);
+	assert_int_equal(tdb_int(f->t.c,
+				 "SELECT count(*) FROM agents WHERE eid = 'fl::2' AND online"
+				 " AND online_since = to_timestamp(1700000000)"),
+			 1);
+	assert_int_equal(tdb_int(f->t.c,
+				 "SELECT count(*) FROM agents WHERE eid = 'fl::3' AND online"
 				 " AND online_since = to_timestamp(1700000005)"
 				 " AND first_seen = to_timestamp(1700000005)"
-				 " AND last_seen = to_timestamp(1700000006)"), 1);
+				 " AND last_seen = to_timestamp(1700000006)"),
+			 1);
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::4'"
-				 " AND NOT online AND state_at = to_timestamp(1700000006)"), 1);
+					 " AND NOT online AND state_at = to_timestamp(1700000006)"),
+			 1);
 	/* Onboarded again after the new session started: tasks may run. */
 	d.at_us = t0 + 7000000;
 	assert_int_equal(store_writer_device_info(f->w, &d, &err), 0);
 	flush(f);
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agents WHERE eid = 'fl::1'"
-				 " AND onboarded_at >= online_since"), 1);
+					 " AND onboarded_at >= online_since"),
+			 1);
 }
 
 static void snapshot_upsert_delete_prefix(void **state)
@@ -199,18 +217,23 @@ static void snapshot_upsert_delete_prefix(void **state)
 	flush(f);
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'sn::1'"), 4);
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE value = '2.0'"
-				 " AND path = 'Device.DeviceInfo.SoftwareVersion'"), 1);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE"
-				 " path = 'Device.X_quote\"back\\slash' AND value = 'va\"l\\ue,{}'"), 1);
+					 " AND path = 'Device.DeviceInfo.SoftwareVersion'"),
+			 1);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE"
+				" path = 'Device.X_quote\"back\\slash' AND value = 'va\"l\\ue,{}'"),
+		1);
 	/* Prefix delete removes Interface.1. but not Interface.10. (already gone) or others. */
-	assert_int_equal(store_writer_snapshot_delete_prefix(f->w, "sn::1", "Device.IP.Interface.1.",
-							     &err), 0);
+	assert_int_equal(
+		store_writer_snapshot_delete_prefix(f->w, "sn::1", "Device.IP.Interface.1.", &err),
+		0);
 	assert_int_equal(store_writer_snapshot_delete_prefix(f->w, "sn::1", "Device.IP", &err),
 			 STORE_E_ARG);
 	flush(f);
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'sn::1'"), 2);
 	/* Invalid UTF-8 from an agent is repaired, not refused. */
-	struct store_snapshot_row bad[] = { { "Device.Bad", "a\xff\xfe" "b" } };
+	struct store_snapshot_row bad[] = { { "Device.Bad", "a\xff\xfe"
+							    "b" } };
 	assert_int_equal(store_writer_snapshot(f->w, "sn::1", bad, 1, 0, &err), 0);
 	flush(f);
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE value = 'a??b'"), 1);
@@ -220,8 +243,11 @@ static void notifications_stored_once(void **state)
 {
 	struct fx *f = *state;
 	struct uspc_err err = { 0 };
-	struct store_notification n = { .eid = "nt::1", .msg_id = "m-1", .subscription_id = "uspc-boot",
-					.kind = "event", .path = "Device.Boot!",
+	struct store_notification n = { .eid = "nt::1",
+					.msg_id = "m-1",
+					.subscription_id = "uspc-boot",
+					.kind = "event",
+					.path = "Device.Boot!",
 					.payload_json = "{\"event\":{\"event_name\":\"Boot!\"}}" };
 	for (int i = 0; i < 3; i++) /* retried Notify: same msg_id */
 		assert_int_equal(store_writer_notification(f->w, &n, &err), 0);
@@ -236,11 +262,16 @@ static void notifications_stored_once(void **state)
 	n.kind = "bogus";
 	assert_int_equal(store_writer_notification(f->w, &n, &err), STORE_E_ARG);
 	flush(f);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid = 'nt::1'"), 2);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE msg_id = 'm-1'"
-				 " AND kind = 'event' AND payload->'event'->>'event_name' = 'Boot!'"), 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid = 'nt::1'"),
+			 2);
+	assert_int_equal(
+		tdb_int(f->t.c,
+			"SELECT count(*) FROM notifications WHERE msg_id = 'm-1'"
+			" AND kind = 'event' AND payload->'event'->>'event_name' = 'Boot!'"),
+		1);
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE msg_id = 'm-2'"
-				 " AND payload = '{}'::jsonb"), 1);
+					 " AND payload = '{}'::jsonb"),
+			 1);
 }
 
 static void task_results_land_once_and_notify(void **state)
@@ -248,26 +279,32 @@ static void task_results_land_once_and_notify(void **state)
 	struct fx *f = *state;
 	struct uspc_err err = { 0 };
 	tdb_exec(f->t.c, "INSERT INTO tasks (id, eid, op, request, state, claimed_by) VALUES"
-		 " (1, 'tk::1', 'get', '{}', 'sent', 'node-a'),"
-		 " (2, 'tk::1', 'get', '{}', 'sent', 'node-b'),"   /* another daemon's */
-		 " (3, 'tk::1', 'get', '{}', 'queued', NULL)");      /* re-queued meanwhile */
+			 " (1, 'tk::1', 'get', '{}', 'sent', 'node-a'),"
+			 " (2, 'tk::1', 'get', '{}', 'sent', 'node-b')," /* another daemon's */
+			 " (3, 'tk::1', 'get', '{}', 'queued', NULL)");  /* re-queued meanwhile */
 	tdb_exec(f->t.c, "LISTEN uspc_task_done");
-	struct store_task_result r = { .task_id = 1, .msg_id = "req-1",
+	struct store_task_result r = { .task_id = 1,
+				       .msg_id = "req-1",
 				       .result_json = "{\"type\":\"get_resp\"}" };
 	assert_int_equal(store_writer_task_result(f->w, &r, &err), 0);
-	struct store_task_result again = { .task_id = 1, .failed = 1, .error_code = 7003,
-					   .error_message = "late duplicate" };
+	struct store_task_result again = {
+		.task_id = 1, .failed = 1, .error_code = 7003, .error_message = "late duplicate"
+	};
 	assert_int_equal(store_writer_task_result(f->w, &again, &err), 0);
 	r.task_id = 2;
 	assert_int_equal(store_writer_task_result(f->w, &r, &err), 0);
 	r.task_id = 3;
 	assert_int_equal(store_writer_task_result(f->w, &r, &err), 0);
 	flush(f);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM tasks WHERE id = 1 AND state = 'done'"
+	assert_int_equal(tdb_int(f->t.c,
+				 "SELECT count(*) FROM tasks WHERE id = 1 AND state = 'done'"
 				 " AND msg_id = 'req-1' AND result->>'type' = 'get_resp'"
-				 " AND finished_at IS NOT NULL AND error_code IS NULL"), 1);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM tasks WHERE id = 2 AND state = 'sent'"), 1);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM tasks WHERE id = 3 AND state = 'queued'"), 1);
+				 " AND finished_at IS NOT NULL AND error_code IS NULL"),
+			 1);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM tasks WHERE id = 2 AND state = 'sent'"), 1);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM tasks WHERE id = 3 AND state = 'queued'"), 1);
 	struct store_writer_stats st;
 	store_writer_stats(f->w, &st);
 	assert_int_equal(st.task_results_stale, 3); /* duplicate of 1, and 2, and 3 */
@@ -284,9 +321,12 @@ static void oper_results_and_subscriptions(void **state)
 {
 	struct fx *f = *state;
 	struct uspc_err err = { 0 };
-	struct store_oper_result o = { .eid = "op::1", .command_key = "k1",
-				       .obj_path = "Device.IP.Diagnostics.", .command_name = "IPPing()",
-				       .state = "complete", .output_json = "{\"AverageResponseTime\":\"3\"}",
+	struct store_oper_result o = { .eid = "op::1",
+				       .command_key = "k1",
+				       .obj_path = "Device.IP.Diagnostics.",
+				       .command_name = "IPPing()",
+				       .state = "complete",
+				       .output_json = "{\"AverageResponseTime\":\"3\"}",
 				       .at_us = 1700000002000000 };
 	assert_int_equal(store_writer_oper_result(f->w, &o, &err), 0);
 	/* OperateResp processed after the completion: must not regress the state. */
@@ -296,7 +336,9 @@ static void oper_results_and_subscriptions(void **state)
 	assert_int_equal(store_writer_oper_result(f->w, &o, &err), 0);
 	o.state = "weird";
 	assert_int_equal(store_writer_oper_result(f->w, &o, &err), STORE_E_ARG);
-	struct store_subscription s = { .eid = "op::1", .sub_id = "uspc-boot", .notif_type = "Event",
+	struct store_subscription s = { .eid = "op::1",
+					.sub_id = "uspc-boot",
+					.notif_type = "Event",
 					.reference_list = "Device.Boot!",
 					.instance_path = "Device.LocalAgent.Subscription.1.",
 					.enabled = 1 };
@@ -304,15 +346,21 @@ static void oper_results_and_subscriptions(void **state)
 	s.sub_id = "uspc-vc";
 	assert_int_equal(store_writer_subscription(f->w, &s, &err), 0);
 	flush(f);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM operation_results WHERE eid = 'op::1'"
-				 " AND state = 'complete' AND output->>'AverageResponseTime' = '3'"), 1);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agent_subscriptions WHERE eid = 'op::1'"), 2);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM operation_results WHERE eid = 'op::1'"
+				" AND state = 'complete' AND output->>'AverageResponseTime' = '3'"),
+		1);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM agent_subscriptions WHERE eid = 'op::1'"), 2);
 	s.removed = 1;
 	assert_int_equal(store_writer_subscription(f->w, &s, &err), 0);
 	flush(f);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agent_subscriptions WHERE eid = 'op::1'"
-				 " AND sub_id = 'uspc-boot' AND reference_list = 'Device.Boot!'"), 1);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM agent_subscriptions WHERE eid = 'op::1'"), 1);
+	assert_int_equal(tdb_int(f->t.c,
+				 "SELECT count(*) FROM agent_subscriptions WHERE eid = 'op::1'"
+				 " AND sub_id = 'uspc-boot' AND reference_list = 'Device.Boot!'"),
+			 1);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM agent_subscriptions WHERE eid = 'op::1'"), 1);
 }
 
 static void ops_are_batched(void **state)
@@ -326,7 +374,8 @@ static void ops_are_batched(void **state)
 		snprintf(val, sizeof(val), "%d", i);
 		struct store_snapshot_row row = { path, val };
 		int rc;
-		while ((rc = store_writer_snapshot(f->w, "bt::1", &row, 1, 0, &err)) == STORE_E_FULL)
+		while ((rc = store_writer_snapshot(f->w, "bt::1", &row, 1, 0, &err)) ==
+		       STORE_E_FULL)
 			tdb_sleep_ms(1);
 		assert_int_equal(rc, 0);
 	}
@@ -349,8 +398,9 @@ static void bad_op_is_rejected_alone(void **state)
 	assert_int_equal(PQstatus(blocker), CONNECTION_OK);
 	tdb_exec(blocker, "BEGIN");
 	tdb_exec(blocker, "LOCK TABLE notifications IN ACCESS EXCLUSIVE MODE");
-	struct store_notification ok = { .eid = "bd::1", .msg_id = "ok-0", .kind = "event",
-					 .payload_json = "{}" };
+	struct store_notification ok = {
+		.eid = "bd::1", .msg_id = "ok-0", .kind = "event", .payload_json = "{}"
+	};
 	assert_int_equal(store_writer_notification(f->w, &ok, &err), 0); /* batch 1, blocks */
 	wait_batch_taken(f->w, 1);
 	char id[16];
@@ -366,8 +416,10 @@ static void bad_op_is_rejected_alone(void **state)
 	struct store_writer_stats st;
 	store_writer_stats(f->w, &st);
 	assert_int_equal(st.ops_rejected, 1);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid = 'bd::1'"), 5);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE msg_id = 'ok-3'"), 0);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid = 'bd::1'"),
+			 5);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE msg_id = 'ok-3'"), 0);
 }
 
 static void full_queue_pushes_back_then_recovers(void **state)
@@ -376,8 +428,9 @@ static void full_queue_pushes_back_then_recovers(void **state)
 	struct uspc_err err = { 0 };
 	struct store_writer *w = NULL;
 	tdb_create(&t, "wfull");
-	struct store_writer_opts o = { .conn = tdb_opts(&t), .node_id = "n", .queue_max_ops = 4,
-				       .batch_max_ops = 2 };
+	struct store_writer_opts o = {
+		.conn = tdb_opts(&t), .node_id = "n", .queue_max_ops = 4, .batch_max_ops = 2
+	};
 	assert_int_equal(store_writer_start(&o, &w, &err), 0);
 	PGconn *blocker = PQconnectdb(t.conninfo);
 	tdb_exec(blocker, "BEGIN");
@@ -433,8 +486,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(agent_state_and_device_info, setup, teardown),
-		cmocka_unit_test_setup_teardown(offline_online_in_one_batch_resets_online_since, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(offline_online_in_one_batch_resets_online_since,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_upsert_delete_prefix, setup, teardown),
 		cmocka_unit_test_setup_teardown(notifications_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(task_results_land_once_and_notify, setup, teardown),

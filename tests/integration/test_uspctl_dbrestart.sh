@@ -30,13 +30,21 @@ wait_onboarded $N 120
 
 for a in $(seq $N); do agent "$a"; echo; done | sort >"$W/expected.txt"
 echo '{"id":"g","op":"get","targets":{"all":true},"paths":"Device.DeviceInfo.SerialNumber"}' >"$W/get.jsonl"
-# 10 tasks in flight: the batch is still inserting when the database goes away.
+# With the daemon stopped and 10 tasks in flight at most, uspctl is
+# certainly in the middle of the batch (10 queued, 190 not inserted yet)
+# when the database restarts; then the daemon comes back and it all runs.
+stop_uspc
 uctl --timeout 90 --max-inflight 10 <"$W/get.jsonl" >"$W/get.out" 2>"$W/get.err" &
 UCTL=$!
 PIDS+=("$UCTL")
-sleep 0.3
+end=$((SECONDS + 20))
+until [ "$(psql -XAtq "$DB_URL" -c "SELECT count(*) FROM tasks WHERE state = 'queued'" 2>/dev/null)" = 10 ]; do
+  [ $SECONDS -lt $end ] || fail "uspctl did not queue its first 10 tasks"
+  sleep 0.2
+done
 "$USPC_LOCAL_STACK" restart-db --dir "$STACK" >/dev/null
 log "database restarted"
+start_uspc
 rc=0
 wait "$UCTL" || rc=$?
 expect_status 0 $rc "batch across a database restart"

@@ -88,6 +88,26 @@ check "offline agent: the task expired" '.[0] | .id == "offline" and .error.code
 [ "$(q "SELECT state FROM tasks WHERE id = $(jq .task "$W/off.out")")" = expired ] ||
   fail "the task row is not 'expired'"
 
+# ---- Ctrl-C while waiting: the queued task is canceled ---------------------
+echo '{"id":"intr","op":"get","targets":"'"$A1"'","paths":"Device.DeviceInfo."}' >"$W/intr.jsonl"
+# not through uctl(): $! must be uspctl itself, not a subshell
+"$USPC_BIN_DIR/uspctl" --db "$DB_URL" --no-progress --timeout 60 --expires 600 \
+  <"$W/intr.jsonl" >"$W/intr.out" 2>"$W/intr.err" &
+UCTL=$!
+PIDS+=("$UCTL")
+end=$((SECONDS + 10))
+until [ "$(q "SELECT count(*) FROM tasks WHERE state = 'queued'")" = 1 ]; do
+  [ $SECONDS -lt $end ] || fail "the task for the offline agent was not queued"
+  sleep 0.2
+done
+kill -INT "$UCTL"
+rc=0
+wait "$UCTL" || rc=$?
+expect_status 1 $rc "interrupted batch"
+check "interrupt: the queued task is reported canceled" '.[0] | .id == "intr" and .error.code == "canceled" and .task > 0' "$W/intr.out"
+[ "$(q "SELECT state FROM tasks WHERE id = $(jq .task "$W/intr.out")")" = canceled ] ||
+  fail "the interrupted task is not 'canceled' in the table"
+
 # ---- no-wait, then cancel and task_status ---------------------------------
 echo '{"id":"later","op":"set","targets":"'"$A1"'","params":{"Device.Time.NTPServer2":"ntp.example"}}' >"$W/later.jsonl"
 rc=0

@@ -77,7 +77,10 @@ static void utf8_repair(void **state)
 {
 	char ok[] = "h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80";
 	assert_int_equal(store_utf8_repair(ok, strlen(ok)), 0);
-	char bad[] = "a\xff" "b\xc3" "c\xe0\x80\x80" "d\xed\xa0\x80";
+	char bad[] = "a\xff"
+		     "b\xc3"
+		     "c\xe0\x80\x80"
+		     "d\xed\xa0\x80";
 	assert_int_equal(store_utf8_repair(bad, strlen(bad)), 8);
 	assert_string_equal(bad, "a?b?c???d???");
 	char overlong[] = "\xc0\xaf";

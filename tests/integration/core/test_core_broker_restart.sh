@@ -8,12 +8,11 @@ AGENTS=5
 private_stack "$W/stack"
 new_db "core_broker_restart"
 start_uspc d1 --mqtt-reconnect-min-ms 200 --mqtt-reconnect-max-ms 1000
-start_sim s1 $AGENTS
+start_sim s1 $AGENTS --status-interval 1
 wait_sql "SELECT count(*) FROM agents WHERE onboarded_at IS NOT NULL" $AGENTS 40
 add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 1 $AGENTS
 wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $AGENTS 20
 
-T0=$(q "SELECT now()")
 log "restarting the broker"
 "$USPC_LOCAL_STACK" restart-broker --dir "$W/stack" >/dev/null
 wait_log "$W/d1.log" "MQTT connection lost" 20
@@ -22,8 +21,14 @@ until [ "$(grep -c 'MQTT connected' "$W/d1.log")" -ge 2 ]; do
   [ $SECONDS -lt $end ] || fail "uspc did not reconnect"
   sleep 0.2
 done
-# Agents come back (their own reconnect) and are onboarded again through us.
-wait_sql "SELECT count(*) FROM agents WHERE online AND onboarded_at > '$T0'" $AGENTS 60
+# Agents come back on their own; a connect record an agent publishes before
+# we have resubscribed is lost with the broker's state (no persistence), so
+# only wait for the agents to be connected again (the simulator says so).
+end=$((SECONDS + 30))
+until tail -n 1 "$W/sim-s1.log" | grep -Eq "online $AGENTS connecting 0 .* disc [1-9]"; do
+  [ $SECONDS -lt $end ] || fail "agents did not reconnect"
+  sleep 0.3
+done
 add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 1 $AGENTS
 wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $((AGENTS * 2)) 30
 kill -0 "$PID_d1" || fail "daemon died"

@@ -66,7 +66,7 @@ wait_sql "SELECT state FROM operation_results WHERE eid = '$A' AND command_key =
 # Boot!: reboot the agent; it reconnects and sends Boot! to our subscription.
 id_rb=$(task operate '{"command":"Device.Reboot()","command_key":"rt-reboot","send_resp":true}')
 done_ok "$id_rb" operate
-wait_sql "SELECT count(*) FROM notifications WHERE eid = '$A' AND kind = 'event' AND path = 'Device.Boot!'
+wait_sql "SELECT count(*) FROM notifications WHERE eid = '$A' AND kind = 'event' AND path = 'Device.Boot!' AND subscription_id = 'uspc-boot'
   AND payload::text LIKE '%rt-reboot%'" 1 40
 id_del=$(task delete '{"allow_partial":false,"obj_paths":["Device.LocalAgent.Subscription.[ID==\"rt-vc\"]."]}')
 done_ok "$id_del" delete
@@ -75,7 +75,7 @@ done_ok "$id_del" delete
 # was published to the agent's topic.
 sleep 1
 for kind in value_change event; do
-  mid=$(q "SELECT msg_id FROM notifications WHERE eid = '$A' AND kind = '$kind' ORDER BY id DESC LIMIT 1")
+  mid=$(q "SELECT msg_id FROM notifications WHERE eid = '$A' AND kind = '$kind' AND subscription_id IN ('rt-vc', 'uspc-boot') ORDER BY id DESC LIMIT 1")
   hex=$(printf '%s' "$mid" | xxd -p | tr -d '\n')
   grep -q "$hex" "$W/agent-topic.hex" || fail "no NotifyResp for $kind notification $mid"
 done
