@@ -30,6 +30,7 @@ PACKAGES=(
 	procps               # ps, pgrep, pkill by pid checks in tests
 	iproute2             # ss: free-port search and listener checks
 	util-linux           # runuser, flock (local stack)
+	jq                   # JSON checks in the integration test scripts
 )
 
 SELF=$(basename "$0")

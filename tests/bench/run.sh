@@ -29,8 +29,9 @@
 #   --work-dir DIR     logs, stack and scratch files (default: a new
 #                      /tmp/uspc-bench.XXXXXX)
 #   --keep             leave the stack's data directory behind
-#   --perf             record `perf record -g` of uspc during fanout_get and
-#                      notify_ingest (files in the work directory)
+#   --perf             record `perf record -g` of uspc (perf-uspc-*.data) and
+#                      of the whole machine (perf-all-*.data) during
+#                      fanout_get and notify_ingest, in the work directory
 set -uo pipefail
 
 SELF=tests/bench/run.sh
@@ -148,10 +149,14 @@ git -C "$REPO" diff-index --quiet HEAD -- 2>/dev/null || DIRTY=true
 CLK_TCK=$(getconf CLK_TCK)
 NCPU=$(nproc)
 
+# uspc settings changed from their defaults through the environment
+# (USPC_<KEY>; the stack's USPC_MQTT/USPC_DB and the short forms excluded).
+USPC_OVERRIDES=$(env | grep -E '^USPC_[A-Z0-9_]+=' | grep -vE '^USPC_(MQTT|DB|TOPIC|STACK_DIR|MQTT_PORT|PG_PORT|PG_BIN|BENCH_[A-Z_]+)=' | sort | paste -sd' ')
+
 # Common JSON fields of every line.
 common() {
-	printf '"mode":"%s","commit":"%s","tree_dirty":%s,"agents":%s,"cpus":%s' \
-		"$MODE" "$COMMIT" "$DIRTY" "$AGENTS" "$NCPU"
+	printf '"mode":"%s","commit":"%s","tree_dirty":%s,"agents":%s,"cpus":%s,"uspc_overrides":%s' \
+		"$MODE" "$COMMIT" "$DIRTY" "$AGENTS" "$NCPU" "$(json_str "$USPC_OVERRIDES")"
 }
 
 emit() { # scenario, json fields (without braces)
@@ -468,17 +473,21 @@ scenario_memory() {
 	emit memory "\"connected\":$on,\"uspc_rss_bytes_per_agent\":$per,\"uspc_rss_total_bytes_per_agent\":$per_total,\"uspc_rss_bytes\":$((rss * 1024)),\"uspc_rss_baseline_bytes\":$((USPC_BASE_RSS * 1024)),\"uspc_hwm_bytes\":$((hwm * 1024)),\"sim_online\":${sim_on:-null},\"sim_pss_bytes_per_agent\":$sim_per,\"sim_pss_bytes\":$((sim_pss * 1024)),\"goal_uspc_bytes_per_agent\":2048,\"onboarded_all\":$([ "$ONBOARD_OK" = 1 ] && echo true || echo false)"
 }
 
-perf_start() { # name
-	PERF_PID=""
+perf_start() { # name: uspc alone (-p) and the whole machine (-a)
+	PERF_PIDS=""
 	[ "$PERF" = 1 ] && command -v perf >/dev/null && alive "$UPID" || return 0
-	perf record -g -o "$WORK/perf-$1.data" -p "$UPID" >>"$LOGS/perf.log" 2>&1 &
-	PERF_PID=$!
+	perf record -F 999 -g -o "$WORK/perf-uspc-$1.data" -p "$UPID" >>"$LOGS/perf.log" 2>&1 &
+	PERF_PIDS=$!
+	perf record -F 499 -g -a -o "$WORK/perf-all-$1.data" >>"$LOGS/perf.log" 2>&1 &
+	PERF_PIDS="$PERF_PIDS $!"
 }
 perf_stop() {
-	[ -n "${PERF_PID:-}" ] || return 0
-	kill -INT "$PERF_PID" 2>/dev/null
-	wait "$PERF_PID" 2>/dev/null
-	PERF_PID=""
+	local p
+	for p in ${PERF_PIDS:-}; do
+		kill -INT "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	PERF_PIDS=""
 }
 
 eid_of() { printf "$EID_PATTERN" "$1"; }
@@ -542,8 +551,20 @@ fanout_size() { # size, repeats
 	  FROM tasks WHERE id > $max_id")
 	local p50 p99 e50 e99 done_rows snap_agents
 	IFS='|' read -r p50 p99 e50 e99 done_rows snap_agents <<<"$lat"
+	# Where the time went in the last run, from its task rows: inserting
+	# (uspctl), first claim, claims spread, last answer; and snapshot rows
+	# a Get of Device.DeviceInfo. writes per agent.
+	local tl
+	tl=$(psql_q "WITH t AS (SELECT * FROM tasks WHERE id > $max_id AND id > (SELECT max(id) FROM tasks) - $size)
+	  SELECT json_build_object(
+	    'insert_s', round(extract(epoch FROM max(created_at) - min(created_at))::numeric, 3),
+	    'first_claim_after_s', round(extract(epoch FROM min(sent_at) - min(created_at))::numeric, 3),
+	    'claims_span_s', round(extract(epoch FROM max(sent_at) - min(sent_at))::numeric, 3),
+	    'last_answer_after_s', round(extract(epoch FROM max(finished_at) - min(created_at))::numeric, 3),
+	    'snapshot_rows_per_agent', (SELECT count(*) FROM snapshot s WHERE s.eid = min(t.eid)))
+	  FROM t")
 	say "fanout_get $size: median $rate Gets/s (ratio $ratio), p50 ${p50} ms p99 ${p99} ms"
-	emit fanout_get "\"targets\":$size,\"runs_count\":$reps,\"gets_per_sec\":$rate,\"ratio_to_ceiling\":$ratio,$(ceiling_fields),\"goal_ratio\":0.6,\"p50_ms\":${p50:-null},\"p99_ms\":${p99:-null},\"queued_to_done_p50_ms\":${e50:-null},\"queued_to_done_p99_ms\":${e99:-null},\"ok\":$ok_all,\"failed\":$fail_all,\"result_lines\":$lines_all,\"uspctl_exit\":$rc_all,\"tasks_done_rows\":${done_rows:-null},\"agents_with_deviceinfo_in_snapshot\":${snap_agents:-null},\"runs\":[$runs],$cpu"
+	emit fanout_get "\"targets\":$size,\"runs_count\":$reps,\"gets_per_sec\":$rate,\"ratio_to_ceiling\":$ratio,$(ceiling_fields),\"goal_ratio\":0.6,\"p50_ms\":${p50:-null},\"p99_ms\":${p99:-null},\"queued_to_done_p50_ms\":${e50:-null},\"queued_to_done_p99_ms\":${e99:-null},\"ok\":$ok_all,\"failed\":$fail_all,\"result_lines\":$lines_all,\"uspctl_exit\":$rc_all,\"tasks_done_rows\":${done_rows:-null},\"agents_with_deviceinfo_in_snapshot\":${snap_agents:-null},\"last_run_timeline\":${tl:-null},\"runs\":[$runs],$cpu"
 }
 
 scenario_fanout() {
@@ -618,6 +639,11 @@ scenario_notify() {
 		skip notify_ingest "$why"
 		return
 	fi
+	local i
+	for i in $(seq 1 30); do # the first status line comes 1 s after the start
+		[ -n "$(sim_stat acked)" ] && break
+		sleep 0.2
+	done
 	if [ -z "$(sim_stat acked)" ]; then
 		skip notify_ingest "the simulator has no --vc-rate load knob / acked counter"
 		return

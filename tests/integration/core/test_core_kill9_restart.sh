@@ -2,6 +2,8 @@
 # kill -9 of uspc in the middle of a 1,000-task batch, then restart with the
 # same node_id: every task ends exactly once (1,000 rows 'done', none left
 # queued/sent/failed), the tasks that were in flight ran again (attempts 2).
+# Then SIGTERM during a second batch drains cleanly (exit 0, nothing left
+# 'sent', nothing run twice).
 . "$(dirname "$0")/lib.sh"
 
 AGENTS=50
@@ -35,5 +37,24 @@ wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $TASKS 90
 [ "$(q "SELECT count(*) FROM tasks WHERE result->>'type' <> 'get_resp'")" = 0 ] || fail "wrong results"
 [ "$(q "SELECT max(attempts) FROM tasks")" -le 2 ] || fail "a task ran more than twice"
 log "re-run after the crash: $(q "SELECT count(*) FROM tasks WHERE attempts = 2") task(s)"
+
+# SIGTERM in the middle of a second batch: the daemon stops claiming, answers
+# what it holds, exits 0 and leaves nothing 'sent'; a new daemon finishes.
+q "INSERT INTO tasks (eid, op, request, batch_id)
+   SELECT a.eid, 'get', '{\"param_paths\":[\"Device.DeviceInfo.UpTime\"]}', 'term'
+   FROM agents a, generate_series(1, 10); NOTIFY uspc_task_new" >/dev/null
+end=$((SECONDS + 30))
+while [ "$(q "SELECT count(*) FROM tasks WHERE batch_id = 'term' AND state = 'done'")" -lt 50 ]; do
+  [ $SECONDS -lt $end ] || fail "second batch did not start"
+  sleep 0.05
+done
 stop_pid "$PID_d2" || fail "daemon exit status $? after SIGTERM"
+grep -q 'stopping; draining' "$W/d2.log" || fail "no drain logged"
+[ "$(q "SELECT count(*) FROM tasks WHERE state = 'sent'")" = 0 ] || fail "tasks left 'sent' after a clean stop"
+log "stopped with $(q "SELECT count(*) FROM tasks WHERE batch_id = 'term' AND state = 'done'") of 500 done"
+start_uspc d3 --node-id core-kill9
+wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $((TASKS + 500)) 60
+[ "$(q "SELECT count(*) FROM tasks WHERE batch_id = 'term' AND attempts <> 1")" = 0 ] \
+  || fail "a task of the drained batch ran twice"
+stop_pid "$PID_d3" || fail "daemon exit status $? after SIGTERM"
 log "ok"
