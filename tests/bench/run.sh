@@ -79,7 +79,7 @@ if [ "$QUICK" = 1 ]; then
 	FANOUT_SIZES="1000"
 	NOTIFY_STEP_S=5
 	NOTIFY_SETTLE_S=8
-	NOTIFY_RATES="500 1000 2000 3000 4000 5000 6000 8000"
+	NOTIFY_RATES="500 1000 2000 4000 6000 8000 10000 12000"
 	ONBOARD_TIMEOUT=60
 else
 	MODE=full
@@ -88,12 +88,13 @@ else
 	FANOUT_SIZES="1000 $AGENTS"
 	NOTIFY_STEP_S=30
 	NOTIFY_SETTLE_S=20
-	NOTIFY_RATES="1000 2000 3000 4000 5000 6000 8000 10000 12000 16000"
+	NOTIFY_RATES="1000 2000 4000 6000 8000 10000 12000 16000 20000"
 	ONBOARD_TIMEOUT=240
 fi
 [[ $AGENTS =~ ^[0-9]+$ ]] && [ "$AGENTS" -ge 10 ] && [ "$AGENTS" -le 20000 ] ||
 	die "--agents must be 10..20000 (the broker needs one descriptor per agent under a 20,000 limit)"
 FANOUT_SIZES=$(for s in $FANOUT_SIZES; do [ "$s" -le "$AGENTS" ] && echo "$s"; done | sort -nu | tr '\n' ' ')
+NOTIFY_RATES=${USPC_BENCH_NOTIFY_RATES:-$NOTIFY_RATES}
 CEIL_WINDOWS=100,1000
 CONNECT_RATE=${USPC_BENCH_CONNECT_RATE:-2000}
 CTRL_EID=self::bench
@@ -584,9 +585,25 @@ scenario_fanout() {
 	done
 }
 
+# Wait (up to 15 s) until the simulator's notify counter and the
+# notifications table stop moving, so a step starts from a true baseline.
+wait_quiet() {
+	local i a b ra rb
+	for i in $(seq 1 15); do
+		a=$(sim_stat notify)
+		ra=$(psql_q "SELECT count(*) FROM notifications")
+		sleep 1.1
+		b=$(sim_stat notify)
+		rb=$(psql_q "SELECT count(*) FROM notifications")
+		[ "$a" = "$b" ] && [ "$ra" = "$rb" ] && return 0
+	done
+	return 1
+}
+
 # One step of notify_ingest at a total rate. Sets STEP_* results.
 notify_step() { # rate
 	local rate=$1 n0 a0 r0 rows0 t0 t1 n1 a1 rows1 i
+	wait_quiet || say "notify_ingest: counters still moving before the $rate/s step"
 	n0=$(sim_stat notify)
 	a0=$(sim_stat acked)
 	r0=$(sim_stat retries)

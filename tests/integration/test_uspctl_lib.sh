@@ -68,16 +68,22 @@ q() { psql -XAtq "$DB_URL" -c "$1"; }
 # start_uspc — the daemon on this test's database and endpoint; returns
 # once it is subscribed to its topics (agents that boot earlier would have
 # their Boot! and connect records dropped by the broker).
+connects() { # times uspc.log says the daemon got its broker connection
+  local n
+  n=$(grep -c "MQTT connected" "$W/uspc.log" 2>/dev/null || true)
+  echo "${n:-0}"
+}
+
 start_uspc() {
   local before end
-  before=$(grep -c "MQTT connected" "$W/uspc.log" 2>/dev/null || true)
+  before=$(connects)
   "$USPC_BIN_DIR/uspc" --db "$DB_URL" --endpoint-id "$CTL_EID" --node-id "$NODE" \
     --mqtt "$USPC_MQTT" --task-poll-ms 300 --stats-interval 0 --log-level info \
     "$@" >>"$W/uspc.log" 2>&1 &
   USPC_PID=$!
   PIDS+=("$USPC_PID")
   end=$((SECONDS + 30))
-  while [ "$(grep -c "MQTT connected" "$W/uspc.log" 2>/dev/null || true)" -le "${before:-0}" ]; do
+  while [ "$(connects)" -le "$before" ]; do
     kill -0 "$USPC_PID" 2>/dev/null || fail "uspc exited at start"
     [ $SECONDS -lt $end ] || fail "uspc did not connect to the broker within 30 s"
     sleep 0.1

@@ -22,6 +22,10 @@ rc=0; err=$("$USPC" --check-config --db 'postgresql://u:hunter2@127.0.0.1/x' 2>&
 grep -q hunter2 <<<"$err" && fail "password echoed"
 
 "$USPC" --help | grep -q -- '--check-config' || fail "--help"
+# The example config lists every non-secret key the daemon knows.
+keys=$("$USPC" --check-config | sed -n 's/^\([a-z_]*\) = .*/\1/p' | grep -v '_password$' | sort)
+ex=$(sed -n 's/^#\{0,1\}\([a-z_]*\) =.*/\1/p' "$USPC_SOURCE_DIR/deploy/uspc.conf.example" | sort -u)
+[ "$keys" = "$ex" ] || fail "deploy/uspc.conf.example keys differ: $(diff <(echo "$keys") <(echo "$ex") | tr '\n' ' ')"
 "$USPC" --config "$USPC_SOURCE_DIR/deploy/uspc.conf.example" --check-config >/dev/null \
   || fail "deploy/uspc.conf.example does not pass --check-config"
 
