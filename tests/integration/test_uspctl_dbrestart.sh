@@ -4,7 +4,7 @@
 # result per agent (an insert whose commit fate is unknown is looked up by
 # its batch id, never duplicated). Uses a private stack, since it restarts
 # the database server.
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2119
 . "$(dirname "$0")/test_uspctl_lib.sh"
 : "${USPC_LOCAL_STACK:?}"
 N=200
@@ -20,7 +20,7 @@ cleanup_private() {
     rc=1
   fi
 }
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2119
 . "$STACK/env"
 DB_URL=$USPC_DB
 

@@ -5,7 +5,7 @@
 # still run; a batch survives a daemon restart; an agent that does not
 # answer times out; a task for an offline agent expires; a queued task can
 # be canceled and its status read.
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2119
 . "$(dirname "$0")/test_uspctl_lib.sh"
 
 new_db

@@ -2,7 +2,7 @@
 # test_uspctl_fanout.sh — a Get fanned out to 1,000 simulated agents returns
 # exactly one result per agent, all ok; then the same with --max-inflight
 # 100, so tasks are inserted as earlier ones finish. Prints the times.
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2119
 . "$(dirname "$0")/test_uspctl_lib.sh"
 N=${USPCTL_FANOUT_AGENTS:-1000}
 

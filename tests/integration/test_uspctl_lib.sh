@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2119
 # test_uspctl_lib.sh — helpers for uspctl's integration tests (sourced, not
 # a test itself). Each test gets its own database on the shared PostgreSQL,
 # its own controller endpoint ID / topic / node id, its own agent endpoint
@@ -111,6 +112,7 @@ stop_sim() {
   SIM_PID=""
 }
 
+# shellcheck disable=SC2059 # the pattern is a printf format on purpose
 agent() { printf "$AGENT_PATTERN" "$1"; }
 
 # uctl [flags] — uspctl on this test's database; commands on stdin.

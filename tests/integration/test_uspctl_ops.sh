@@ -5,7 +5,7 @@
 # get_supported_protocol, subscribe, unsubscribe) and the fleet ops
 # (list_agents, show_agent, tag, untag, snapshot, task_status, cancel), each
 # checked on the result lines uspctl prints.
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091,SC2119
 . "$(dirname "$0")/test_uspctl_lib.sh"
 
 new_db
