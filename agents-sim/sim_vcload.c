@@ -24,10 +24,10 @@
 struct sim_vcload {
 	struct sim_timer t;
 	struct sim_worker *w;
-	double rate;          /* this worker's changes per second */
+	double rate; /* this worker's changes per second */
 	double tokens;
 	uint64_t last_ms, last_read_ms;
-	uint32_t next;        /* next agent index to try */
+	uint32_t next; /* next agent index to try */
 	uint64_t seq;
 };
 
@@ -105,7 +105,8 @@ int sim_vcload_start(struct sim_worker *w)
 	if ((cfg->vc_rate <= 0 && !cfg->vc_rate_file) || w->n_agents == 0)
 		return 0;
 	if (w->ids.sw_version == SM_NONE) {
-		log_warn("sim", "--vc-rate: the model has no Device.DeviceInfo.SoftwareVersion; off");
+		log_warn("sim",
+			 "--vc-rate: the model has no Device.DeviceInfo.SoftwareVersion; off");
 		return 0;
 	}
 	struct sim_vcload *v = calloc(1, sizeof(*v));

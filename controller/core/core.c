@@ -150,14 +150,15 @@ static void stats_line(struct core *c, int64_t now)
 		secs = 1;
 	log_info("stats",
 		 "agents=%zu online=%zu in=%.0f/s out=%.0f/s pending=%zu tasks_held=%d deferred=%zu "
-		 "onboard_queue=%zu outbox=%zu mqtt_in_q=%zu mqtt_out_q=%zu inflight=%zu mqtt=%s "
+		 "onboard_queue=%zu outbox=%zu mqtt_in_q=%zu mqtt_out_q=%zu inflight=%zu mqtt_busy=%llu mqtt=%s "
 		 "store_q=%zu store_lag_ms=%lld store=%s feeder_q=%zu rejected=%llu timeouts=%llu "
 		 "unknown_resp=%llu notifies=%llu tasks_done=%llu tasks_failed=%llu",
 		 core_registry_count(c->reg), core_registry_online(c->reg),
 		 (double)(c->ctr.records_in - c->last_in) / secs,
 		 (double)(c->ctr.records_out - c->last_out) / secs, core_tracker_count(c->trk),
 		 c->tasks_held, c->deferred, c->onb_len, c->out_len, ms.in_queue_depth,
-		 ms.out_queue_depth, ms.inflight, ms.connected ? "up" : "down", ws.queue_ops + ws.batch_ops,
+		 ms.out_queue_depth, ms.inflight, (unsigned long long)ms.busy_returns,
+		 ms.connected ? "up" : "down", ws.queue_ops + ws.batch_ops,
 		 (long long)ws.lag_ms, ws.connected ? "up" : "down", ts.queued,
 		 (unsigned long long)(c->ctr.rejected + ms.in_dropped_too_big),
 		 (unsigned long long)c->ctr.timeouts,
@@ -166,6 +167,14 @@ static void stats_line(struct core *c, int64_t now)
 	c->last_in = c->ctr.records_in;
 	c->last_out = c->ctr.records_out;
 	c->last_stats_ms = now;
+	if (c->n_reasons == 0)
+		return;
+	char buf[900];
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_reasons && n < sizeof(buf) - 64; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu", c->reasons[i].name,
+				      (unsigned long long)c->reasons[i].count);
+	log_info("stats", "rejected by reason:%s", buf);
 }
 
 /* ---- timers -------------------------------------------------------------- */

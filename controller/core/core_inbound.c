@@ -19,17 +19,18 @@
 #include "core_internal.h"
 #include "log.h"
 
-void core_agent_alive(struct core *c, struct core_agent *a)
+int core_agent_alive(struct core *c, struct core_agent *a)
 {
 	a->last_seen_ms = core_now_ms();
 	a->consecutive_timeouts = 0;
 	if (a->online)
-		return;
+		return 0;
 	core_registry_set_online(c->reg, a, 1);
 	struct store_agent_state st = { .eid = a->eid, .online = 1, .reply_topic = a->reply_topic,
 					.mqtt_version = a->mqtt_v5 ? 5 : 4 };
 	CORE_SUBMIT(c, "agent_state", store_writer_agent_state(c->writer, &st, &c->serr));
 	log_debug(CORE_LOG, "%s online", a->eid);
+	return 1;
 }
 
 void core_agent_offline(struct core *c, struct core_agent *a, const char *why)
@@ -183,8 +184,11 @@ static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
 						 ? rec->disconnect->reason : "DisconnectRecord");
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_NO_SESSION_CONTEXT:
-		if (a->reply_topic)
-			core_agent_alive(c, a);
+		/* Back from offline without a connect record (it had stopped
+		 * answering, or we never saw it): onboard it again, which also
+		 * lets the feeder claim its tasks. */
+		if (a->reply_topic && core_agent_alive(c, a))
+			core_onboard_start(c, a);
 		on_msg(c, a, rec, ev);
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_SESSION_CONTEXT:

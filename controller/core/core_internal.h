@@ -134,8 +134,9 @@ void core_next_msg_id(struct core *c, char *buf, size_t cap);
 
 /* --- core_inbound.c --- */
 void core_handle_mtp_event(struct core *c, const struct mqtt_mtp_event *ev);
-/* An agent answered, or a record came in: online again. */
-void core_agent_alive(struct core *c, struct core_agent *a);
+/* An agent answered, or a record came in: online again. Returns 1 when it
+ * was offline (or unknown) before. */
+int core_agent_alive(struct core *c, struct core_agent *a);
 void core_agent_offline(struct core *c, struct core_agent *a, const char *why);
 /* Request finished (response, error or timeout: msg NULL). Takes req. */
 void core_finish_request(struct core *c, struct core_req *req, const Usp__Msg *msg);

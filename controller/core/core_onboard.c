@@ -330,6 +330,14 @@ static void on_add(struct core *c, struct core_agent *a, const Usp__AddResp *ar,
 			c->ctr.subs_added++;
 			continue;
 		}
+		if (os && os->oper_status_case ==
+			  USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_FAILURE &&
+		    os->oper_failure->err_code == USP_ERR_UNIQUE_KEY_CONFLICT) {
+			/* Created meanwhile (another daemon onboarding the same
+			 * agent through a shared subscription): it exists. */
+			log_debug(CORE_LOG, "%s: subscription %s already exists", a->eid, std_subs[i].id);
+			continue;
+		}
 		failed++;
 		if (os && os->oper_status_case ==
 			  USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_FAILURE)

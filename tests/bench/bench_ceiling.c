@@ -61,8 +61,8 @@ struct run {
 	char prefix[96];           /* bench/<id>/agent/a */
 	uint8_t *buf;              /* payload being built (under mu) */
 	int payload, topics;
-	int64_t t_measure;         /* ns: samples taken after this */
-	int64_t t_stop;            /* ns: no new requests after this */
+	int64_t t_measure; /* ns: samples taken after this */
+	int64_t t_stop;    /* ns: no new requests after this */
 	uint64_t seq, sent, done, measured, outstanding, errors;
 	int64_t *lat;
 	size_t n_lat;
@@ -171,7 +171,8 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 	(void)props;
 	(void)obj;
 	if (rc != 0)
-		fprintf(stderr, "bench_ceiling: CONNACK refused: %s\n", mosquitto_reason_string(rc));
+		fprintf(stderr, "bench_ceiling: CONNACK refused: %s\n",
+			mosquitto_reason_string(rc));
 }
 
 static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const int *granted)
@@ -421,17 +422,21 @@ static int parse_args(struct opts *o, int argc, char **argv)
 		fprintf(stderr, "bench_ceiling: --broker mqtt://HOST:PORT needed (or USPC_MQTT)\n");
 		return -1;
 	}
-	if (o->seconds <= 0 || o->seconds > CEIL_MAX_SECONDS || o->warmup < 0 ||
-	    o->warmup > 60 || o->topics < 1 || o->topics > CEIL_MAX_TOPICS ||
-	    o->payload < CEIL_HDR || o->payload > 65536)
+	if (o->seconds <= 0 || o->seconds > CEIL_MAX_SECONDS || o->warmup < 0 || o->warmup > 60 ||
+	    o->topics < 1 || o->topics > CEIL_MAX_TOPICS || o->payload < CEIL_HDR ||
+	    o->payload > 65536)
 		return -1;
 	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .windows = { 100 }, .n_windows = 1, .seconds = 10, .warmup = 1,
-			  .topics = 1000, .payload = 200 };
+	struct opts o = { .windows = { 100 },
+			  .n_windows = 1,
+			  .seconds = 10,
+			  .warmup = 1,
+			  .topics = 1000,
+			  .payload = 200 };
 	int rc = 0;
 
 	if (parse_args(&o, argc, argv) != 0) {

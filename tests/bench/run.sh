@@ -79,7 +79,7 @@ if [ "$QUICK" = 1 ]; then
 	FANOUT_SIZES="1000"
 	NOTIFY_STEP_S=5
 	NOTIFY_SETTLE_S=8
-	NOTIFY_RATES="500 1000 2000 4000 6000 8000 10000 12000"
+	NOTIFY_RATES="1000 2000 3000 4000 5000 6000 8000 10000 12000"
 	ONBOARD_TIMEOUT=60
 else
 	MODE=full
@@ -88,7 +88,7 @@ else
 	FANOUT_SIZES="1000 $AGENTS"
 	NOTIFY_STEP_S=30
 	NOTIFY_SETTLE_S=20
-	NOTIFY_RATES="1000 2000 4000 6000 8000 10000 12000 16000 20000"
+	NOTIFY_RATES="1000 2000 3000 4000 5000 6000 7000 8000 10000 12000 16000 20000"
 	ONBOARD_TIMEOUT=240
 fi
 [[ $AGENTS =~ ^[0-9]+$ ]] && [ "$AGENTS" -ge 10 ] && [ "$AGENTS" -le 20000 ] ||
@@ -272,7 +272,7 @@ stop_pid() { # pid, seconds
 }
 
 stop_uspc() {
-	[ -n "$UPID" ] && stop_pid "$UPID" 20
+	[ -n "$UPID" ] && stop_pid "$UPID" 15
 	UPID=""
 }
 
@@ -411,8 +411,12 @@ scenario_onboarding() {
 	done
 	local cpu secs conn ok=false reason=""
 	cpu=$(cpu_json)
-	conn=null
-	[ -n "$t_conn" ] && conn=$(fsub "$t_conn" "$t0")
+	# When the last agent's first record reached the database (the connect
+	# ramp, paced by the connect rate); the simulator's own status line is
+	# the fallback.
+	conn=$(psql_q "SELECT round((extract(epoch FROM max(first_seen)) - $t0)::numeric, 3) FROM agents")
+	[ -z "$conn" ] && [ -n "$t_conn" ] && conn=$(fsub "$t_conn" "$t0")
+	[ -z "$conn" ] && conn=null
 	if [ -n "$t_done" ]; then
 		secs=$(fsub "$t_done" "$t0")
 		ok=true
@@ -428,7 +432,7 @@ scenario_onboarding() {
 	local agents_rows subs_rows
 	agents_rows=$(psql_q "SELECT count(*) FROM agents")
 	subs_rows=$(psql_q "SELECT count(*) FROM agent_subscriptions")
-	emit onboarding_storm "\"ok\":$ok,\"seconds\":$secs,\"onboarded\":$n,\"all_connected_seconds\":$conn,\"connect_rate\":$CONNECT_RATE,\"agent_rows\":${agents_rows:-null},\"subscription_rows\":${subs_rows:-null},\"goal_seconds\":30$( [ -n "$reason" ] && printf ',"reason":%s' "$(json_str "$reason")"),$cpu"
+	emit onboarding_storm "\"ok\":$ok,\"seconds\":$secs,\"onboarded\":$n,\"last_agent_seen_seconds\":$conn,\"connect_rate\":$CONNECT_RATE,\"agent_rows\":${agents_rows:-null},\"subscription_rows\":${subs_rows:-null},\"goal_seconds\":30$( [ -n "$reason" ] && printf ',"reason":%s' "$(json_str "$reason")"),$cpu"
 }
 
 # Latest stats line of uspc, one key (agents, online, ...).
@@ -682,8 +686,8 @@ scenario_notify() {
 			pass=false why="unanswered: $((STEP_SENT - STEP_ACKED)) of $STEP_SENT without NotifyResp after ${NOTIFY_SETTLE_S}s"
 		elif [ "$(awk -v a="$STEP_RATE" -v b="$rate" 'BEGIN { print (a < 0.9 * b) }')" = 1 ]; then
 			pass=false why="the simulator produced only $STEP_RATE/s of $rate/s"
-		elif [ "$STEP_BACKLOG_ROWS" -gt "$rate" ] || [ "$STEP_BACKLOG_ACKS" -gt "$rate" ]; then
-			pass=false why="falling behind: backlog at the end of the step $STEP_BACKLOG_ROWS unpersisted, $STEP_BACKLOG_ACKS unanswered (more than 1 s of load)"
+		elif [ "$STEP_BACKLOG_ROWS" -gt $((rate / 2)) ] || [ "$STEP_BACKLOG_ACKS" -gt $((rate / 2)) ]; then
+			pass=false why="falling behind: backlog at the end of the load $STEP_BACKLOG_ROWS unpersisted, $STEP_BACKLOG_ACKS unanswered (more than 0.5 s of load)"
 		fi
 		say "notify_ingest: target $rate/s: sent $STEP_SENT ($STEP_RATE/s) persisted $STEP_PERSISTED acked $STEP_ACKED backlog $STEP_BACKLOG_ROWS/$STEP_BACKLOG_ACKS -> $pass $why"
 		steps="$steps${steps:+,}{\"target_per_sec\":$rate,\"sent\":$STEP_SENT,\"sent_per_sec\":$STEP_RATE,\"persisted\":$STEP_PERSISTED,\"answered\":$STEP_ACKED,\"retries\":$STEP_RETRIES,\"backlog_rows_at_end\":$STEP_BACKLOG_ROWS,\"backlog_unanswered_at_end\":$STEP_BACKLOG_ACKS,\"pass\":$pass$([ -n "$why" ] && printf ',"why":%s' "$(json_str "$why")")}"
@@ -695,7 +699,10 @@ scenario_notify() {
 			    round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - received_at))::numeric * 1000, 1)
 			  FROM notifications WHERE received_at >= to_timestamp($STEP_T0) AND kind = 'value_change'")
 		else
-			stop_reason="target $rate/s failed: $why"
+			# What uspc was doing: its last stats line, shortened.
+			local st
+			st=$(grep ' stats: ' "$LOGS/uspc.log" | tail -n 1 | grep -oE ' (in|out|outbox|mqtt_in_q|mqtt_out_q|inflight|store_q|store_lag_ms)=[0-9/s]*' | tr -d '\n')
+			stop_reason="target $rate/s failed: $why; uspc at the end:$st"
 			break
 		fi
 		alive "$UPID" && alive "$SPID" || {

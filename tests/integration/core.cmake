@@ -13,6 +13,8 @@ foreach(t
     pg_restart:120
     broker_restart:90
     two_daemons:150
+    timeouts:60
+    backpressure:120
     tls:90)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)

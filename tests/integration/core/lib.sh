@@ -35,7 +35,7 @@ fail() {
 
 cleanup() {
   local rc=$?
-  for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
@@ -135,5 +135,9 @@ add_tasks() {
 
 # stat_field LOGFILE FIELD — last value of FIELD=... in the daemon's stats lines.
 stat_field() {
-  grep ' stats: ' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+  grep ' stats: agents=' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
+
+# Hex helpers (coreutils only): tohex < bytes, fromhex < hex text.
+tohex() { od -An -tx1 -v | tr -d ' \n'; }
+fromhex() { local h; h=$(tr -d ' \n'); printf '%b' "$(printf '%s' "$h" | sed 's/../\\x&/g')"; }

@@ -34,7 +34,7 @@ wait_log "$W/d1.log" 'rejected \(record_wrong_to_id\) from '"$A1"': proto::someo
 wait_log "$W/d1.log" 'rejected \(record_too_large\)' 10
 wait_log "$W/d1.log" 'rejected \(record_session_context\) from '"$A1" 10
 wait "$SUB" || fail "no answer to the session-context record"
-xxd -r -p "$W/sub.hex" | protoc -I"$USPC_SOURCE_DIR/proto" --decode=usp_record.Record \
+fromhex <"$W/sub.hex" | protoc -I"$USPC_SOURCE_DIR/proto" --decode=usp_record.Record \
   "$USPC_SOURCE_DIR/proto/usp-record.proto" >"$W/disconnect.txt"
 grep -q 'reason_code: 7106' "$W/disconnect.txt" || fail "expected Disconnect 7106, got: $(cat "$W/disconnect.txt")"
 grep -q "to_id: \"$A1\"" "$W/disconnect.txt" || fail "Disconnect not addressed to $A1"
@@ -50,6 +50,10 @@ wait_sql "SELECT online::text || ' ' || reply_topic || ' ' || mqtt_version FROM 
 # The stats line counts all four rejections.
 sleep 2.5
 [ "$(stat_field "$W/d1.log" rejected)" = 4 ] || fail "stats: rejected=$(stat_field "$W/d1.log" rejected), want 4"
+by=$(grep 'rejected by reason:' "$W/d1.log" | tail -n 1)
+for r in record_undecodable=1 record_wrong_to_id=1 record_too_large=1 record_session_context=1; do
+  grep -q " $r" <<<"$by" || fail "per-reason count $r missing: $by"
+done
 kill -0 "$PID_d1" || fail "daemon died"
 stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
 log "ok"

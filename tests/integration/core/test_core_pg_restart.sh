@@ -38,7 +38,7 @@ sleep 4
 stop_pid "$PID_sim_s1" || true
 sleep 1
 kill -TERM "$SUB"; wait "$SUB" 2>/dev/null || true
-hex=$(printf 'Periodic!' | xxd -p)
+hex=$(printf 'Periodic!' | tohex)
 sent=$(grep "$hex" "$W/ctl-topic.hex" | sort -u | wc -l)
 log "agents sent $sent distinct Periodic! notifications"
 [ "$sent" -ge $((AGENTS * 5)) ] || fail "too few notifications sent ($sent) to test anything"

@@ -76,7 +76,7 @@ done_ok "$id_del" delete
 sleep 1
 for kind in value_change event; do
   mid=$(q "SELECT msg_id FROM notifications WHERE eid = '$A' AND kind = '$kind' AND subscription_id IN ('rt-vc', 'uspc-boot') ORDER BY id DESC LIMIT 1")
-  hex=$(printf '%s' "$mid" | xxd -p | tr -d '\n')
+  hex=$(printf '%s' "$mid" | tohex)
   grep -q "$hex" "$W/agent-topic.hex" || fail "no NotifyResp for $kind notification $mid"
 done
 [ "$(q "SELECT count(*) FROM tasks WHERE state = 'done'")" = 9 ] || fail "not all tasks done"
