@@ -125,11 +125,17 @@ int sim_agent_send_msg(struct sim_agent *a, const char *to_id, const char *topic
 
 /* ---- online: MQTTConnect record, Boot! ---- */
 
-static void send_connect_records(struct sim_agent *a)
+/* Each enabled controller with an EndpointID and an MQTT topic, in table
+ * order: fn(a, eid, topic, arg); stops early when fn returns nonzero. */
+static int each_controller(struct sim_agent *a,
+			   int (*fn)(struct sim_agent *a, const char *eid, const char *topic, void *arg),
+			   void *arg)
 {
 	const struct sim_ids *ids = &a->w->ids;
 	struct sim_dm_env env;
 	char eid[SIM_VALUE_MAX], topic[SIM_VALUE_MAX], en[16];
+	if (ids->ctrl == SM_NONE || ids->ctrl_eid == SM_NONE)
+		return 0;
 	sim_agent_env(a, &env);
 	for (struct dm_inst *c = a->dm.root.child; c; c = c->next) {
 		if (c->obj != ids->ctrl)
@@ -141,12 +147,66 @@ static void send_connect_records(struct sim_agent *a)
 		sim_dm_get_copy(&env, c, ids->ctrl_eid, eid, sizeof(eid));
 		if (!eid[0] || !sim_agent_controller_topic(a, c, topic, sizeof(topic)))
 			continue;
-		uint8_t *rec = NULL;
-		size_t len = 0;
-		if (usp_record_build_mqtt_connect(eid, a->eid, 1, a->topic, &rec, &len) == 0)
-			sim_mqtt_publish(a, topic, rec, len);
-		free(rec);
+		int rc = fn(a, eid, topic, arg);
+		if (rc)
+			return rc;
 	}
+	return 0;
+}
+
+static int send_connect_to(struct sim_agent *a, const char *eid, const char *topic, void *arg)
+{
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	(void)arg;
+	if (usp_record_build_mqtt_connect(eid, a->eid, 1, a->topic, &rec, &len) == 0)
+		sim_mqtt_publish(a, topic, rec, len);
+	free(rec);
+	return 0;
+}
+
+static void send_connect_records(struct sim_agent *a)
+{
+	each_controller(a, send_connect_to, NULL);
+}
+
+static int send_disconnect_to(struct sim_agent *a, const char *eid, const char *topic, void *arg)
+{
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	if (usp_record_build_disconnect(eid, a->eid, arg, 0, &rec, &len) == 0)
+		sim_mqtt_publish(a, topic, rec, len);
+	free(rec);
+	return 0;
+}
+
+void sim_agent_send_disconnect(struct sim_agent *a, const char *reason)
+{
+	if (a->state == SIM_A_ONLINE)
+		each_controller(a, send_disconnect_to, (void *)reason);
+}
+
+struct will_arg {
+	char *topic;
+	size_t cap;
+	uint8_t **rec;
+	size_t *len;
+};
+
+static int will_to(struct sim_agent *a, const char *eid, const char *topic, void *arg)
+{
+	struct will_arg *wa = arg;
+	snprintf(wa->topic, wa->cap, "%s", topic);
+	return usp_record_build_disconnect(eid, a->eid, "connection lost", 0, wa->rec, wa->len) == 0
+		       ? 1
+		       : -1;
+}
+
+int sim_agent_will(struct sim_agent *a, char *topic, size_t cap, uint8_t **rec, size_t *len)
+{
+	struct will_arg wa = {topic, cap, rec, len};
+	int rc = each_controller(a, will_to, &wa);
+	return rc > 0 ? 0 : rc < 0 ? -1 : 1;
 }
 
 static void schedule_churn(struct sim_agent *a)
@@ -324,6 +384,7 @@ void sim_agent_reboot(struct sim_agent *a, const char *cause, const char *key, i
 	replace(&a->boot_key, key);
 	a->boot_fw_updated = (uint8_t)fw_updated;
 	a->factory_pending = (uint8_t)factory;
+	a->abrupt = 0;
 	sim_agent_mark_dirty(a);
 	log_info("sim", "%s: %s (%s)", a->eid, factory ? "factory reset" : "reboot", cause);
 	a->timer_kind = TK_SHUTDOWN;
@@ -399,7 +460,8 @@ static void agent_timer(struct sim_timer *t)
 	a->timer_kind = TK_NONE;
 	switch (k) {
 	case TK_SHUTDOWN:
-		sim_mqtt_leave(a, SIM_A_REBOOTING, "reboot");
+		sim_mqtt_leave(a, SIM_A_REBOOTING, a->abrupt ? "power-cut" : "reboot", a->abrupt);
+		a->abrupt = 0;
 		a->timer_kind = TK_BOOT;
 		sim_timer_arm(a->w->loop, &a->timer, (uint64_t)(cfg->reboot_s * 1000.0));
 		break;
@@ -409,9 +471,10 @@ static void agent_timer(struct sim_timer *t)
 	case TK_CHURN_OFF:
 		if (cfg->churn_reboot) {
 			sim_agent_reboot(a, "LocalReboot", "", 0, 0);
+			a->abrupt = 1; /* a power cycle: the broker publishes the Will */
 			break;
 		}
-		sim_mqtt_leave(a, SIM_A_OFFLINE, "churn");
+		sim_mqtt_leave(a, SIM_A_OFFLINE, "churn", 1); /* a dropped line: the Will */
 		a->timer_kind = TK_CHURN_ON;
 		sim_timer_arm(a->w->loop, &a->timer,
 			      (uint64_t)(cfg->churn_offline_s * (0.5 + sim_worker_rand(a->w)) * 1000.0) + 1);
@@ -438,8 +501,8 @@ static void host_timer(struct sim_timer *t)
 			if (c->obj == host && i++ == pick) {
 				char path[SIM_PATH_MAX];
 				sim_dm_obj_path(w->model, c, host, path, sizeof(path));
+				sim_subs_obj_deletion(a, path); /* before: reads the instance */
 				sim_dm_delete(&a->dm, c);
-				sim_subs_obj_deletion(a, path);
 				break;
 			}
 	} else {
@@ -654,7 +717,7 @@ int sim_worker_run(struct sim_worker *w, volatile int *stop)
 	/* clean shutdown: DISCONNECT everyone, flush for up to 2 s */
 	w->stopping = 1;
 	for (uint32_t i = 0; i < w->n_agents; i++)
-		sim_mqtt_leave(&w->agents[i], SIM_A_STOPPED, "stop");
+		sim_mqtt_leave(&w->agents[i], SIM_A_STOPPED, "shutdown", 0);
 	uint64_t until = sim_loop_now(w->loop) + 2000;
 	while (sim_loop_now(w->loop) < until) {
 		int busy = 0;

@@ -53,6 +53,7 @@ struct sim_config {
 	const char *vc_rate_file;      /* if set: file holding vc_rate, re-read every second */
 	int status_interval;
 	int trace;                     /* log every record in/out (decoded) */
+	int will;                      /* MQTT Will = DisconnectRecord to Controller.1 (default on) */
 };
 
 /* Counters a worker shares with the supervisor (in shared memory). */
@@ -93,6 +94,7 @@ enum sim_agent_state {
 
 struct sim_notif;
 struct sim_op;
+struct sim_inmsg;
 struct sim_worker;
 struct sim_vcload;
 
@@ -107,12 +109,14 @@ struct sim_agent {
 	struct sim_timer host_timer;     /* host churn */
 	struct sim_notif *notifs;        /* awaiting NotifyResp */
 	struct sim_op *ops;              /* running async commands */
+	struct sim_inmsg *in_head, *in_tail; /* PUBLISHes received in a callback, not yet handled */
 	time_t boot_time;
 	time_t next_periodic;
 	uint32_t index;
 	uint32_t boot_gen;
 	uint32_t failures;               /* consecutive connect failures */
 	uint32_t n_notifs;
+	uint16_t n_in;                   /* length of the in_ list */
 	int fd;
 	uint8_t state;                   /* enum sim_agent_state */
 	uint8_t epoll_out;               /* EPOLLOUT currently requested */
@@ -122,6 +126,8 @@ struct sim_agent {
 	uint8_t flaps;                   /* chosen for churn */
 	uint8_t factory_pending;         /* reboot is a factory reset */
 	uint8_t timer_kind;              /* what a->timer does (sim_agent.c) */
+	uint8_t mq_events;               /* libmosquitto callbacks seen, not yet acted on (sim_mqtt.c) */
+	uint8_t abrupt;                  /* the next shutdown is a power cut: no DisconnectRecord, Will */
 	/* What the next Boot! says (persisted). */
 	char *boot_cause;
 	char *boot_key;
@@ -177,6 +183,15 @@ int sim_agent_send_packed(struct sim_agent *a, const char *to_id, const char *to
  * reported in the next Boot!. factory: reset to the factory model. */
 void sim_agent_reboot(struct sim_agent *a, const char *cause, const char *key, int fw_updated,
 		      int factory);
+
+/* Publish a DisconnectRecord (reason text, no reason code: none of
+ * 7100-7106 describes a deliberate leave) to every enabled controller that
+ * has an MQTT topic (R-MTP.7). Only while ONLINE. */
+void sim_agent_send_disconnect(struct sim_agent *a, const char *reason);
+/* The Will for the next CONNECT: a DisconnectRecord to the first enabled
+ * controller with an MQTT topic. 0 with *rec (caller frees) and topic set,
+ * 1 if there is no such controller, -1 without memory. */
+int sim_agent_will(struct sim_agent *a, char *topic, size_t cap, uint8_t **rec, size_t *len);
 
 /* Controller row (Device.LocalAgent.Controller.{i}) whose EndpointID is eid. */
 struct dm_inst *sim_agent_controller(struct sim_agent *a, const char *eid);

@@ -577,7 +577,7 @@ static int check_schema(const struct sim_model *m, const struct usp_path *p, cha
 	return 0;
 }
 
-static int inst_matches(const struct sim_dm_env *env, const struct dm_inst *c,
+int sim_dm_inst_matches(const struct sim_dm_env *env, const struct dm_inst *c,
 			const struct usp_path_seg *s)
 {
 	char buf[SIM_VALUE_MAX];
@@ -629,7 +629,7 @@ static int step(struct sim_dm *dm, const struct sim_dm_env *env, const struct us
 		}
 		size_t before = next->n;
 		for (struct dm_inst *ch = c->inst->child; ch; ch = ch->next)
-			if (ch->obj == c->obj && inst_matches(env, ch, s) &&
+			if (ch->obj == c->obj && sim_dm_inst_matches(env, ch, s) &&
 			    push_match(next, ch, c->obj, 0, DM_M_OBJ) < 0)
 				return USP_ERR_INTERNAL_ERROR;
 		if (s->kind == USP_SEG_INSTANCE && next->n == before && !p->is_search) {

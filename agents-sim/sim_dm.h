@@ -139,6 +139,10 @@ struct dm_inst *sim_dm_find(struct sim_dm *dm, const struct sim_model *m, const 
 int sim_dm_resolve(struct sim_dm *dm, const struct sim_dm_env *env, const struct usp_path *p,
 		   struct dm_matches *out, char *msg, size_t cap);
 void sim_dm_matches_fini(struct dm_matches *ms);
+/* Does instance c satisfy selector s (instance number, '*', or a search
+ * expression evaluated on c's current values)? 1 or 0. */
+int sim_dm_inst_matches(const struct sim_dm_env *env, const struct dm_inst *c,
+			const struct usp_path_seg *s);
 
 /* Deterministic 64-bit hash of a seed and three values (splitmix64 mix). */
 uint64_t sim_dm_hash(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);

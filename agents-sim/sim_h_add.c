@@ -471,8 +471,8 @@ static int delete_result(struct sim_req *r, Usp__DeleteResp *dr, const char *req
 			return -1;
 		if (!inst)
 			continue; /* already gone with an ancestor in this request */
+		sim_subs_obj_deletion(r->a, pl->paths[i]); /* before: reads the instance */
 		sim_dm_delete(&r->a->dm, inst);
-		sim_subs_obj_deletion(r->a, pl->paths[i]);
 		sim_agent_mark_dirty(r->a);
 	}
 	sim_subs_changed(r->a);

@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,8 @@ static void usage(FILE *f)
 		"  --status-interval S    status line period on stderr, 0 = off (default 5)\n"
 		"  --run-for S            stop after S seconds (default: run until SIGINT/SIGTERM)\n"
 		"  --log-level L          error|warn|info|debug|trace (default info)\n"
+		"  --no-will              no MQTT Will (default: a DisconnectRecord to Controller.1\n"
+		"                         that the broker publishes if the connection drops)\n"
 		"  --trace                log every USP message in and out as JSON\n"
 		"  --check-model          load the model, print a summary and exit\n",
 		USPC_SIM_DEFAULT_MODEL);
@@ -136,35 +140,6 @@ static int parse_ulong(const char *s, unsigned long lo, unsigned long hi, unsign
 	return 0;
 }
 
-enum {
-	O_AGENTS = 256, O_FIRST, O_BROKER, O_CTRL_ID, O_CTRL_TOPIC, O_EID, O_TOPIC, O_MODEL, O_SEED,
-	O_RATE, O_STATE, O_WORKERS, O_KEEPALIVE, O_QOS, O_MAXREC, O_CA, O_CERT, O_KEY, O_INSECURE,
-	O_FWTIME, O_FWFRAC, O_FWURL, O_REBOOT, O_CHFRAC, O_CHINT, O_CHOFF, O_CHREBOOT, O_HOSTS,
-	O_VRATE, O_VCRATE, O_VCFILE, O_STATUS, O_RUNFOR, O_LOG, O_TRACE, O_CHECK, O_HELP
-};
-
-static const struct option opts[] = {
-	{"agents", 1, 0, O_AGENTS},          {"first-index", 1, 0, O_FIRST},
-	{"broker", 1, 0, O_BROKER},          {"controller-id", 1, 0, O_CTRL_ID},
-	{"controller-topic", 1, 0, O_CTRL_TOPIC}, {"eid-pattern", 1, 0, O_EID},
-	{"topic-pattern", 1, 0, O_TOPIC},    {"model", 1, 0, O_MODEL},
-	{"seed", 1, 0, O_SEED},              {"connect-rate", 1, 0, O_RATE},
-	{"state-dir", 1, 0, O_STATE},        {"workers", 1, 0, O_WORKERS},
-	{"keepalive", 1, 0, O_KEEPALIVE},    {"qos", 1, 0, O_QOS},
-	{"max-record", 1, 0, O_MAXREC},      {"cafile", 1, 0, O_CA},
-	{"cert", 1, 0, O_CERT},              {"key", 1, 0, O_KEY},
-	{"tls-insecure", 0, 0, O_INSECURE},  {"fw-download-time", 1, 0, O_FWTIME},
-	{"fw-fail-fraction", 1, 0, O_FWFRAC}, {"fw-fail-url", 1, 0, O_FWURL},
-	{"reboot-time", 1, 0, O_REBOOT},     {"churn-fraction", 1, 0, O_CHFRAC},
-	{"churn-interval", 1, 0, O_CHINT},   {"churn-offline", 1, 0, O_CHOFF},
-	{"churn-reboot", 0, 0, O_CHREBOOT},  {"host-churn", 1, 0, O_HOSTS},
-	{"value-rate", 1, 0, O_VRATE},       {"vc-rate", 1, 0, O_VCRATE},
-	{"vc-rate-file", 1, 0, O_VCFILE},       {"status-interval", 1, 0, O_STATUS},
-	{"run-for", 1, 0, O_RUNFOR},         {"log-level", 1, 0, O_LOG},
-	{"trace", 0, 0, O_TRACE},            {"check-model", 0, 0, O_CHECK},
-	{"help", 0, 0, O_HELP},              {0, 0, 0, 0},
-};
-
 struct cli {
 	struct sim_config cfg;
 	const char *broker;
@@ -173,97 +148,133 @@ struct cli {
 	char ctrl_topic[512];
 };
 
+/* How an option's value lands in struct cli. */
+enum opt_kind {
+	K_STR,    /* const char * = the argument */
+	K_SET,    /* int = 1 (no argument) */
+	K_CLEAR,  /* int = 0 (no argument) */
+	K_U32,    /* uint32_t in [ulo, uhi] */
+	K_INT,    /* int in [ulo, uhi] */
+	K_U64,    /* uint64_t in [ulo, uhi] */
+	K_SIZE,   /* size_t in [ulo, uhi] */
+	K_ULONG,  /* unsigned long in [ulo, uhi] */
+	K_DOUBLE, /* double in [dlo, dhi] */
+	K_FN,     /* fn(c, arg) */
+	K_HELP,
+};
+
+struct opt_def {
+	const char *name;
+	enum opt_kind kind;
+	size_t off;                /* offsetof(struct cli, ...) */
+	unsigned long ulo, uhi;
+	double dlo, dhi;
+	const char *want;          /* for the error message */
+	int (*fn)(struct cli *c, const char *v);
+};
+
+static int opt_eid_pattern(struct cli *c, const char *v)
+{
+	c->cfg.eid_pattern = v;
+	return valid_pattern(v) ? 0 : -1;
+}
+
+static int opt_log_level(struct cli *c, const char *v)
+{
+	int l = log_level_from_name(v);
+	if (l < 0)
+		return -1;
+	log_set_level((enum log_level)l);
+	return 0;
+}
+
+#define CFG(f) offsetof(struct cli, cfg.f)
+#define STR(n, f) {.name = n, .kind = K_STR, .off = f}
+#define SET(n, f) {.name = n, .kind = K_SET, .off = f}
+#define UINT(n, k, f, lo, hi, w) {.name = n, .kind = k, .off = f, .ulo = lo, .uhi = hi, .want = w}
+#define DBL(n, f, lo, hi, w) {.name = n, .kind = K_DOUBLE, .off = f, .dlo = lo, .dhi = hi, .want = w}
+
+static const struct opt_def opt_defs[] = {
+	UINT("agents", K_U32, CFG(n_agents), 1, 1000000, "1..1000000"),
+	UINT("first-index", K_U32, CFG(first_index), 0, 100000000, "0..100000000"),
+	STR("broker", offsetof(struct cli, broker)),
+	STR("controller-id", CFG(controller_id)),
+	STR("controller-topic", CFG(controller_topic)),
+	{.name = "eid-pattern", .kind = K_FN, .fn = opt_eid_pattern, .want = "one %d"},
+	STR("topic-pattern", CFG(topic_pattern)),
+	STR("model", CFG(model_file)),
+	UINT("seed", K_U64, CFG(seed), 0, ~0ul, "an unsigned integer"),
+	DBL("connect-rate", CFG(connect_rate), 1, 1e6, "1..1e6"),
+	STR("state-dir", CFG(state_dir)),
+	UINT("workers", K_U32, CFG(workers), 1, 256, "1..256"),
+	UINT("keepalive", K_INT, CFG(keepalive), 5, 65535, "5..65535"),
+	UINT("qos", K_INT, CFG(qos), 0, 1, "0 or 1"),
+	UINT("max-record", K_SIZE, CFG(max_record), 512, 16u << 20, "512..16777216"),
+	STR("cafile", CFG(cafile)),
+	STR("cert", CFG(certfile)),
+	STR("key", CFG(keyfile)),
+	SET("tls-insecure", CFG(tls_insecure)),
+	SET("will", CFG(will)),
+	{.name = "no-will", .kind = K_CLEAR, .off = CFG(will)},
+	DBL("fw-download-time", CFG(fw_download_s), 0, 86400, "0..86400"),
+	DBL("fw-fail-fraction", CFG(fw_fail_fraction), 0, 1, "0..1"),
+	STR("fw-fail-url", CFG(fw_fail_url)),
+	DBL("reboot-time", CFG(reboot_s), 0, 86400, "0..86400"),
+	DBL("churn-fraction", CFG(churn_fraction), 0, 1, "0..1"),
+	DBL("churn-interval", CFG(churn_interval_s), 0.1, 1e7, "0.1..1e7"),
+	DBL("churn-offline", CFG(churn_offline_s), 0, 1e7, "0..1e7"),
+	SET("churn-reboot", CFG(churn_reboot)),
+	DBL("host-churn", CFG(host_churn_s), 0, 1e7, "0..1e7"),
+	DBL("value-rate", CFG(value_rate), 0, 1e9, ">= 0"),
+	DBL("vc-rate", CFG(vc_rate), 0, 1e6, "0..1e6"),
+	STR("vc-rate-file", CFG(vc_rate_file)),
+	UINT("status-interval", K_INT, CFG(status_interval), 0, 86400, "0..86400"),
+	UINT("run-for", K_ULONG, offsetof(struct cli, run_for), 0, 100000000, "seconds"),
+	{.name = "log-level", .kind = K_FN, .fn = opt_log_level, .want = "error|warn|info|debug|trace"},
+	SET("trace", CFG(trace)),
+	SET("check-model", offsetof(struct cli, check)),
+	{.name = "help", .kind = K_HELP},
+};
+#define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+
 static int bad(const char *opt, const char *val, const char *want)
 {
 	fprintf(stderr, "usp-agent-sim: --%s %s: expected %s\n", opt, val, want);
 	return -1;
 }
 
-static int apply_opt(struct cli *c, int o, const char *v)
+/* Store v for option d. 0, or -1 after printing why. */
+static int apply_opt(struct cli *c, const struct opt_def *d, const char *v)
 {
-	struct sim_config *cfg = &c->cfg;
-	unsigned long u;
-	double d;
-	switch (o) {
-	case O_AGENTS:
-		if (parse_ulong(v, 1, 1000000, &u) < 0)
-			return bad("agents", v, "1..1000000");
-		cfg->n_agents = (uint32_t)u;
+	char *field = (char *)c + d->off;
+	unsigned long u = 0;
+	double x;
+	switch (d->kind) {
+	case K_STR: *(const char **)(void *)field = v; return 0;
+	case K_SET: *(int *)(void *)field = 1; return 0;
+	case K_CLEAR: *(int *)(void *)field = 0; return 0;
+	case K_FN: return d->fn(c, v) < 0 ? bad(d->name, v, d->want) : 0;
+	case K_DOUBLE:
+		if (parse_double(v, d->dlo, d->dhi, &x) < 0)
+			return bad(d->name, v, d->want);
+		*(double *)(void *)field = x;
 		return 0;
-	case O_FIRST:
-		if (parse_ulong(v, 0, 100000000, &u) < 0)
-			return bad("first-index", v, "0..100000000");
-		cfg->first_index = (uint32_t)u;
-		return 0;
-	case O_BROKER: c->broker = v; return 0;
-	case O_CTRL_ID: cfg->controller_id = v; return 0;
-	case O_CTRL_TOPIC: cfg->controller_topic = v; return 0;
-	case O_EID: cfg->eid_pattern = v; return valid_pattern(v) ? 0 : bad("eid-pattern", v, "one %d");
-	case O_TOPIC: cfg->topic_pattern = v; return 0;
-	case O_MODEL: cfg->model_file = v; return 0;
-	case O_SEED:
-		if (parse_ulong(v, 0, ~0ul, &u) < 0)
-			return bad("seed", v, "an unsigned integer");
-		cfg->seed = u;
-		return 0;
-	case O_RATE: return parse_double(v, 1, 1e6, &cfg->connect_rate) < 0 ? bad("connect-rate", v, "1..1e6") : 0;
-	case O_STATE: cfg->state_dir = v; return 0;
-	case O_WORKERS:
-		if (parse_ulong(v, 1, 256, &u) < 0)
-			return bad("workers", v, "1..256");
-		cfg->workers = (uint32_t)u;
-		return 0;
-	case O_KEEPALIVE:
-		if (parse_ulong(v, 5, 65535, &u) < 0)
-			return bad("keepalive", v, "5..65535");
-		cfg->keepalive = (int)u;
-		return 0;
-	case O_QOS:
-		if (parse_ulong(v, 0, 1, &u) < 0)
-			return bad("qos", v, "0 or 1");
-		cfg->qos = (int)u;
-		return 0;
-	case O_MAXREC:
-		if (parse_ulong(v, 512, 16u << 20, &u) < 0)
-			return bad("max-record", v, "512..16777216");
-		cfg->max_record = u;
-		return 0;
-	case O_CA: cfg->cafile = v; return 0;
-	case O_CERT: cfg->certfile = v; return 0;
-	case O_KEY: cfg->keyfile = v; return 0;
-	case O_INSECURE: cfg->tls_insecure = 1; return 0;
-	case O_FWTIME: return parse_double(v, 0, 86400, &cfg->fw_download_s) < 0 ? bad("fw-download-time", v, "0..86400") : 0;
-	case O_FWFRAC: return parse_double(v, 0, 1, &cfg->fw_fail_fraction) < 0 ? bad("fw-fail-fraction", v, "0..1") : 0;
-	case O_FWURL: cfg->fw_fail_url = v; return 0;
-	case O_REBOOT: return parse_double(v, 0, 86400, &cfg->reboot_s) < 0 ? bad("reboot-time", v, "0..86400") : 0;
-	case O_CHFRAC: return parse_double(v, 0, 1, &cfg->churn_fraction) < 0 ? bad("churn-fraction", v, "0..1") : 0;
-	case O_CHINT: return parse_double(v, 0.1, 1e7, &cfg->churn_interval_s) < 0 ? bad("churn-interval", v, "0.1..1e7") : 0;
-	case O_CHOFF: return parse_double(v, 0, 1e7, &cfg->churn_offline_s) < 0 ? bad("churn-offline", v, "0..1e7") : 0;
-	case O_CHREBOOT: cfg->churn_reboot = 1; return 0;
-	case O_HOSTS: return parse_double(v, 0, 1e7, &cfg->host_churn_s) < 0 ? bad("host-churn", v, "0..1e7") : 0;
-	case O_VRATE: return parse_double(v, 0, 1e9, &d) < 0 ? bad("value-rate", v, ">= 0") : (cfg->value_rate = d, 0);
-	case O_VCRATE: return parse_double(v, 0, 1e6, &cfg->vc_rate) < 0 ? bad("vc-rate", v, "0..1e6") : 0;
-	case O_VCFILE: cfg->vc_rate_file = v; return 0;
-	case O_STATUS:
-		if (parse_ulong(v, 0, 86400, &u) < 0)
-			return bad("status-interval", v, "0..86400");
-		cfg->status_interval = (int)u;
-		return 0;
-	case O_RUNFOR:
-		if (parse_ulong(v, 0, 100000000, &c->run_for) < 0)
-			return bad("run-for", v, "seconds");
-		return 0;
-	case O_LOG: {
-		int l = log_level_from_name(v);
-		if (l < 0)
-			return bad("log-level", v, "error|warn|info|debug|trace");
-		log_set_level((enum log_level)l);
-		return 0;
+	case K_HELP: return -1;
+	default: break;
 	}
-	case O_TRACE: cfg->trace = 1; return 0;
-	case O_CHECK: c->check = 1; return 0;
-	default: return -1;
-	}
+	if (parse_ulong(v, d->ulo, d->uhi, &u) < 0)
+		return bad(d->name, v, d->want);
+	if (d->kind == K_U32)
+		*(uint32_t *)(void *)field = (uint32_t)u;
+	else if (d->kind == K_INT)
+		*(int *)(void *)field = (int)u;
+	else if (d->kind == K_U64)
+		*(uint64_t *)(void *)field = u;
+	else if (d->kind == K_SIZE)
+		*(size_t *)(void *)field = u;
+	else
+		*(unsigned long *)(void *)field = u;
+	return 0;
 }
 
 static void defaults(struct cli *c)
@@ -288,6 +299,7 @@ static void defaults(struct cli *c)
 	cfg->host_churn_s = 600;
 	cfg->value_rate = 1;
 	cfg->status_interval = 5;
+	cfg->will = 1;
 	c->broker = getenv("USPC_MQTT");
 	if (!c->broker || !*c->broker)
 		c->broker = "mqtt://127.0.0.1:1883";
@@ -301,71 +313,101 @@ static int check_model(const struct sim_model *m)
 	return 0;
 }
 
+/* Options into c: 0 ok, 1 help printed, -1 usage error (printed). */
+static int parse_cli(struct cli *c, int argc, char **argv)
+{
+	struct option lopts[N_OPTS + 1];
+	int o;
+	memset(lopts, 0, sizeof(lopts));
+	for (size_t i = 0; i < N_OPTS; i++) {
+		enum opt_kind k = opt_defs[i].kind;
+		lopts[i].name = opt_defs[i].name;
+		lopts[i].has_arg = k == K_SET || k == K_CLEAR || k == K_HELP ? no_argument : required_argument;
+		lopts[i].val = 256 + (int)i;
+	}
+	while ((o = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		const struct opt_def *d = o >= 256 && o < 256 + (int)N_OPTS ? &opt_defs[o - 256] : NULL;
+		if (o == 'h' || (d && d->kind == K_HELP)) {
+			usage(stdout);
+			return 1;
+		}
+		if (!d || apply_opt(c, d, optarg) < 0) {
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "usp-agent-sim: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Checks across options, derived defaults. 0 or -1 (printed). */
+static int check_cli(struct cli *c)
+{
+	if (parse_broker(&c->cfg, c->broker) < 0) {
+		fprintf(stderr, "usp-agent-sim: --broker %s: expected mqtt://host:port or mqtts://host:port\n",
+			c->broker);
+		return -1;
+	}
+	if (c->cfg.tls && !c->cfg.cafile) {
+		fprintf(stderr, "usp-agent-sim: mqtts:// needs --cafile (the broker's CA)\n");
+		return -1;
+	}
+	if (!!c->cfg.certfile != !!c->cfg.keyfile) {
+		fprintf(stderr, "usp-agent-sim: --cert and --key go together\n");
+		return -1;
+	}
+	if (!c->cfg.controller_topic) {
+		snprintf(c->ctrl_topic, sizeof(c->ctrl_topic), "usp/controller/%s", c->cfg.controller_id);
+		c->cfg.controller_topic = c->ctrl_topic;
+	}
+	return 0;
+}
+
+static int check_state_dir(const char *dir)
+{
+	FILE *probe;
+	char p[1024];
+	snprintf(p, sizeof(p), "%s/.write-test", dir);
+	if (!(probe = fopen(p, "w"))) {
+		fprintf(stderr, "usp-agent-sim: --state-dir %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	fclose(probe);
+	remove(p);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
 	struct uspc_err err = {0};
 	struct sim_model *model = NULL;
-	int o;
+	int rc = 2;
 	defaults(&c);
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		if (o == 'h' || o == O_HELP) {
-			usage(stdout);
-			return 0;
-		}
-		if (o == '?' || apply_opt(&c, o, optarg) < 0) {
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "usp-agent-sim: unexpected argument '%s'\n", argv[optind]);
+	int prc = parse_cli(&c, argc, argv);
+	if (prc)
+		return prc > 0 ? 0 : 2;
+	if (check_cli(&c) < 0)
 		return 2;
-	}
-	if (parse_broker(&c.cfg, c.broker) < 0) {
-		fprintf(stderr, "usp-agent-sim: --broker %s: expected mqtt://host:port or mqtts://host:port\n",
-			c.broker);
-		return 2;
-	}
-	if (c.cfg.tls && !c.cfg.cafile) {
-		fprintf(stderr, "usp-agent-sim: mqtts:// needs --cafile (the broker's CA)\n");
-		return 2;
-	}
-	if (!!c.cfg.certfile != !!c.cfg.keyfile) {
-		fprintf(stderr, "usp-agent-sim: --cert and --key go together\n");
-		return 2;
-	}
-	if (!c.cfg.controller_topic) {
-		snprintf(c.ctrl_topic, sizeof(c.ctrl_topic), "usp/controller/%s", c.cfg.controller_id);
-		c.cfg.controller_topic = c.ctrl_topic;
-	}
 	if (sim_model_load(c.cfg.model_file, &model, &err) < 0) {
 		fprintf(stderr, "usp-agent-sim: %s\n", err.msg);
 		return 2;
 	}
 	if (c.check) {
-		check_model(model);
-		sim_model_free(model);
-		return 0;
+		rc = check_model(model);
+		goto out;
 	}
-	if (c.cfg.state_dir) {
-		FILE *probe;
-		char p[1024];
-		snprintf(p, sizeof(p), "%s/.write-test", c.cfg.state_dir);
-		if (!(probe = fopen(p, "w"))) {
-			fprintf(stderr, "usp-agent-sim: --state-dir %s: %s\n", c.cfg.state_dir, strerror(errno));
-			sim_model_free(model);
-			return 2;
-		}
-		fclose(probe);
-		remove(p);
-	}
+	if (c.cfg.state_dir && check_state_dir(c.cfg.state_dir) < 0)
+		goto out;
 	if (sim_workers_plan(&c.cfg, &err) < 0) {
 		fprintf(stderr, "usp-agent-sim: %s\n", err.msg);
-		sim_model_free(model);
-		return 2;
+		goto out;
 	}
-	int rc = sim_workers_run(&c.cfg, model, (int)c.run_for);
+	rc = sim_workers_run(&c.cfg, model, (int)c.run_for);
+out:
 	sim_model_free(model);
 	return rc;
 }

@@ -103,10 +103,40 @@ static void backoff(struct sim_agent *a, const char *why)
 	sim_timer_arm(a->w->loop, &a->timer, d);
 }
 
+/* What the callbacks saw; acted on by process_events() after the loop call. */
+enum { EV_CONNACK = 1, EV_SUBACK_OK = 2, EV_SUBACK_REFUSED = 4 };
+
+struct sim_inmsg {
+	struct sim_inmsg *next;
+	char *resp_topic; /* NULL if the PUBLISH had none */
+	size_t len;
+	uint8_t payload[];
+};
+
+static void inbox_free(struct sim_inmsg *m)
+{
+	while (m) {
+		struct sim_inmsg *next = m->next;
+		free(m->resp_topic);
+		free(m);
+		m = next;
+	}
+}
+
+/* Forget unhandled PUBLISHes (the connection is gone): counted as dropped. */
+static void inbox_drop(struct sim_agent *a)
+{
+	a->w->stats->dropped += a->n_in;
+	inbox_free(a->in_head);
+	a->in_head = a->in_tail = NULL;
+	a->n_in = 0;
+}
+
 static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 		       const mosquitto_property *props)
 {
 	struct sim_agent *a = obj;
+	(void)m;
 	(void)flags;
 	(void)props;
 	if (rc != 0) {
@@ -115,25 +145,17 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
 		a->w->stats->connect_fail++;
 		return; /* the broker closes; on_disconnect backs off */
 	}
-	sim_agent_move(a, SIM_A_SUBSCRIBING, "connack");
-	if (mosquitto_subscribe_v5(m, NULL, a->topic, a->w->cfg->qos, 0, NULL) != MOSQ_ERR_SUCCESS)
-		mosquitto_disconnect(m);
+	a->mq_events |= EV_CONNACK;
 }
 
 static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const int *granted,
 			 const mosquitto_property *props)
 {
 	struct sim_agent *a = obj;
+	(void)m;
 	(void)mid;
 	(void)props;
-	if (n < 1 || granted[0] >= 0x80) {
-		log_warn("sim", "%s: subscription to %s refused", a->eid, a->topic);
-		mosquitto_disconnect(m); /* R-MQTT.17: no subscription, no publishing */
-		return;
-	}
-	a->failures = 0;
-	sim_agent_move(a, SIM_A_ONLINE, "suback");
-	sim_agent_on_online(a);
+	a->mq_events |= (n < 1 || granted[0] >= 0x80) ? EV_SUBACK_REFUSED : EV_SUBACK_OK;
 }
 
 static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitto_property *props)
@@ -142,6 +164,8 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitt
 	(void)m;
 	(void)props;
 	unregister_fd(a);
+	a->mq_events = 0;
+	inbox_drop(a);
 	a->w->stats->disconnects++;
 	switch ((enum sim_agent_state)a->state) {
 	case SIM_A_REBOOTING:
@@ -154,17 +178,85 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitt
 	}
 }
 
+/* Copy the PUBLISH into the agent's inbox; handled after the callback. */
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *msg,
 		       const mosquitto_property *props)
 {
 	struct sim_agent *a = obj;
-	char *resp_topic = NULL;
+	size_t len = msg->payloadlen > 0 ? (size_t)msg->payloadlen : 0;
 	(void)m;
-	mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &resp_topic, false);
 	a->w->stats->rx++;
-	a->w->stats->rx_bytes += (uint64_t)msg->payloadlen;
-	sim_agent_on_message(a, msg->payload, (size_t)msg->payloadlen, resp_topic);
-	free(resp_topic);
+	a->w->stats->rx_bytes += (uint64_t)len;
+	/* over the record cap: unwrap would refuse it anyway, so do not copy it */
+	if (len > a->w->cfg->max_record || a->n_in >= SIM_MQTT_INBOX_MAX) {
+		log_debug("sim", "%s: dropped a %zu-byte PUBLISH (%s)", a->eid, len,
+			  a->n_in >= SIM_MQTT_INBOX_MAX ? "inbox full" : "over --max-record");
+		a->w->stats->dropped++;
+		return;
+	}
+	struct sim_inmsg *im = malloc(sizeof(*im) + len);
+	if (!im) {
+		a->w->stats->dropped++;
+		return;
+	}
+	im->next = NULL;
+	im->resp_topic = NULL;
+	im->len = len;
+	if (len)
+		memcpy(im->payload, msg->payload, len);
+	mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &im->resp_topic, false);
+	if (a->in_tail)
+		a->in_tail->next = im;
+	else
+		a->in_head = im;
+	a->in_tail = im;
+	a->n_in++;
+}
+
+static void after_connack(struct sim_agent *a)
+{
+	if (a->state != SIM_A_CONNECTING)
+		return;
+	sim_agent_move(a, SIM_A_SUBSCRIBING, "connack");
+	if (mosquitto_subscribe_v5(a->mosq, NULL, a->topic, a->w->cfg->qos, 0, NULL) !=
+	    MOSQ_ERR_SUCCESS)
+		mosquitto_disconnect(a->mosq);
+}
+
+static void after_suback(struct sim_agent *a, int ok)
+{
+	if (a->state != SIM_A_SUBSCRIBING)
+		return;
+	if (!ok) {
+		log_warn("sim", "%s: subscription to %s refused", a->eid, a->topic);
+		mosquitto_disconnect(a->mosq); /* R-MQTT.17: no subscription, no publishing */
+		return;
+	}
+	a->failures = 0;
+	sim_agent_move(a, SIM_A_ONLINE, "suback");
+	sim_agent_on_online(a);
+}
+
+/* Act on what the callbacks recorded, outside libmosquitto's callbacks. */
+static void process_events(struct sim_agent *a)
+{
+	uint8_t ev = a->mq_events;
+	a->mq_events = 0;
+	if (ev & EV_CONNACK)
+		after_connack(a);
+	if (ev & (EV_SUBACK_OK | EV_SUBACK_REFUSED))
+		after_suback(a, !(ev & EV_SUBACK_REFUSED));
+	/* detach first: handling a message may disconnect, which drops a->in_* */
+	struct sim_inmsg *list = a->in_head;
+	a->in_head = a->in_tail = NULL;
+	a->n_in = 0;
+	for (struct sim_inmsg *im = list; im; im = im->next) {
+		if (a->state == SIM_A_ONLINE)
+			sim_agent_on_message(a, im->payload, im->len, im->resp_topic);
+		else
+			a->w->stats->dropped++;
+	}
+	inbox_free(list);
 }
 
 int sim_mqtt_agent_init(struct sim_agent *a)
@@ -194,6 +286,9 @@ int sim_mqtt_agent_init(struct sim_agent *a)
 void sim_mqtt_agent_fini(struct sim_agent *a)
 {
 	unregister_fd(a);
+	inbox_free(a->in_head);
+	a->in_head = a->in_tail = NULL;
+	a->n_in = 0;
 	if (a->mosq)
 		mosquitto_destroy(a->mosq);
 	a->mosq = NULL;
@@ -216,10 +311,36 @@ void sim_mqtt_queue_connect(struct sim_agent *a)
 		sim_timer_arm(w->loop, &w->pace, 0);
 }
 
+/* (Re)compute the Will from the current Controller table before CONNECT. */
+static void set_will(struct sim_agent *a)
+{
+	char topic[SIM_VALUE_MAX];
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	mosquitto_property *props = NULL;
+	int rc = sim_agent_will(a, topic, sizeof(topic), &rec, &len);
+	if (rc != 0) {
+		mosquitto_will_clear(a->mosq);
+		goto out;
+	}
+	if (mosquitto_property_add_string(&props, MQTT_PROP_CONTENT_TYPE, "usp.msg") ||
+	    mosquitto_property_add_string(&props, MQTT_PROP_RESPONSE_TOPIC, a->topic) ||
+	    mosquitto_will_set_v5(a->mosq, topic, (int)len, rec, a->w->cfg->qos, false, props) !=
+		    MOSQ_ERR_SUCCESS) {
+		log_warn("sim", "%s: cannot set the MQTT Will (topic %s)", a->eid, topic);
+		mosquitto_property_free_all(&props); /* ownership passes on success only */
+		mosquitto_will_clear(a->mosq);
+	}
+out:
+	free(rec);
+}
+
 static void start_connect(struct sim_agent *a)
 {
 	const struct sim_config *cfg = a->w->cfg;
 	sim_agent_move(a, SIM_A_CONNECTING, "connect");
+	if (cfg->will)
+		set_will(a);
 	int rc = mosquitto_connect_async(a->mosq, cfg->host, cfg->port, cfg->keepalive);
 	if (rc != MOSQ_ERR_SUCCESS) {
 		log_debug("sim", "%s: connect failed: %s", a->eid, mosquitto_strerror(rc));
@@ -268,6 +389,7 @@ void sim_mqtt_io(void *ptr, uint32_t events)
 		if (mosquitto_socket(a->mosq) >= 0)
 			register_fd(a);
 	}
+	process_events(a);
 	sim_mqtt_want_write(a);
 }
 
@@ -278,16 +400,23 @@ void sim_mqtt_misc(struct sim_worker *w)
 		if (a->fd < 0)
 			continue;
 		mosquitto_loop_misc(a->mosq);
+		process_events(a);
 		sim_mqtt_want_write(a);
 	}
 }
 
-void sim_mqtt_leave(struct sim_agent *a, enum sim_agent_state next, const char *why)
+void sim_mqtt_leave(struct sim_agent *a, enum sim_agent_state next, const char *why, int abrupt)
 {
 	enum sim_agent_state prev = (enum sim_agent_state)a->state;
+	if (prev == SIM_A_ONLINE && !abrupt)
+		sim_agent_send_disconnect(a, why); /* while still ONLINE: R-MTP.7 */
 	sim_agent_move(a, next, why);
+	a->mq_events = 0;
+	inbox_drop(a);
 	if (prev == SIM_A_CONNECTING || prev == SIM_A_SUBSCRIBING || prev == SIM_A_ONLINE) {
-		if (mosquitto_disconnect(a->mosq) == MOSQ_ERR_SUCCESS) {
+		int rc = abrupt ? mosquitto_disconnect_v5(a->mosq, MQTT_RC_DISCONNECT_WITH_WILL_MSG, NULL)
+				: mosquitto_disconnect(a->mosq);
+		if (rc == MOSQ_ERR_SUCCESS) {
 			mosquitto_loop_write(a->mosq, 1); /* DISCONNECT now, socket closes */
 			sim_mqtt_want_write(a);
 		}

@@ -62,8 +62,8 @@ static void remove_request_row(struct sim_agent *a, uint32_t num)
 		return;
 	char path[SIM_PATH_MAX];
 	sim_dm_obj_path(a->w->model, row, ids->req, path, sizeof(path));
+	sim_subs_obj_deletion(a, path); /* before: reads the instance */
 	sim_dm_delete(&a->dm, row);
-	sim_subs_obj_deletion(a, path);
 }
 
 /* Finish op: OperationComplete (err 0 = success with kv outputs), row gone. */

@@ -51,20 +51,39 @@ static const char *kind_name(enum notif_kind k)
 	return "";
 }
 
-/* Segment-wise match; '*', '{i}' and '[...]' stand for any instance number
- * ('[...]' is not evaluated). A ref ending in '.' also covers everything
- * below it. */
-int sim_subs_ref_match(const char *ref, const char *path)
+/* End of the "[...]" starting at r (just past ']'), quotes honoured; NULL if
+ * unterminated. */
+static const char *expr_end(const char *r)
+{
+	int quoted = 0;
+	for (const char *s = r + 1; *s; s++) {
+		if (quoted && *s == '\\' && s[1])
+			s++;
+		else if (*s == '"')
+			quoted = !quoted;
+		else if (!quoted && *s == ']')
+			return s + 1;
+	}
+	return NULL;
+}
+
+static int all_digits(const char *p, size_t n)
+{
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isdigit((unsigned char)p[i]))
+			return 0;
+	return 1;
+}
+
+int sim_subs_ref_match(const char *ref, const char *path, sim_subs_expr_fn expr, void *ctx)
 {
 	const char *r = ref, *p = path;
 	while (*r) {
-		const char *re = r;
-		if (*r == '[') {
-			re = strchr(r, ']');
-			if (!re)
-				return 0;
-			re++;
-		}
+		const char *re = r, *xe = NULL;
+		if (*r == '[' && !(re = xe = expr_end(r)))
+			return 0;
 		while (*re && *re != '.')
 			re++;
 		const char *pe = p;
@@ -73,12 +92,12 @@ int sim_subs_ref_match(const char *ref, const char *path)
 		size_t rl = (size_t)(re - r), pl = (size_t)(pe - p);
 		if (!*p && !pl)
 			return 0;
-		if ((rl == 1 && *r == '*') || (rl == 3 && !strncmp(r, "{i}", 3)) || *r == '[') {
-			if (!pl)
+		if ((rl == 1 && *r == '*') || (rl == 3 && !strncmp(r, "{i}", 3)) || xe) {
+			if (!all_digits(p, pl))
 				return 0;
-			for (size_t i = 0; i < pl; i++)
-				if (!isdigit((unsigned char)p[i]))
-					return 0;
+			if (xe && expr && !expr(ctx, path, (size_t)(pe - path) + (*pe == '.'), r,
+						(size_t)(xe - r)))
+				return 0;
 		} else if (rl != pl || strncmp(r, p, rl)) {
 			return 0;
 		}
@@ -98,7 +117,35 @@ int sim_subs_ref_match(const char *ref, const char *path)
 	return !*p;
 }
 
-static int refs_match(const char *list, const char *path)
+/* sim_subs_expr_fn on the agent's live data model (ctx is the agent). */
+static int eval_expr(void *ctx, const char *inst_path, size_t inst_len, const char *expr,
+		     size_t expr_len)
+{
+	struct sim_agent *a = ctx;
+	char ipath[SIM_PATH_MAX], text[SIM_PATH_MAX];
+	struct usp_path up;
+	struct sim_dm_env env;
+	int ok = 0;
+	if (inst_len >= sizeof(ipath) || expr_len + 16 >= sizeof(text))
+		return 0;
+	memcpy(ipath, inst_path, inst_len);
+	ipath[inst_len] = '\0';
+	struct dm_inst *inst = sim_dm_find(&a->dm, a->w->model, ipath, NULL);
+	if (!inst)
+		return 0;
+	/* parse the selector alone, behind a dummy table name */
+	snprintf(text, sizeof(text), "Device.T.%.*s.", (int)expr_len, expr);
+	if (usp_path_parse(text, &up, NULL) < 0)
+		return 0;
+	if (up.n_segs == 3 && up.segs[2].kind == USP_SEG_EXPR) {
+		sim_agent_env(a, &env);
+		ok = sim_dm_inst_matches(&env, inst, &up.segs[2]);
+	}
+	usp_path_fini(&up);
+	return ok;
+}
+
+static int refs_match(struct sim_agent *a, const char *list, const char *path)
 {
 	char ref[SIM_PATH_MAX];
 	for (const char *s = list; *s;) {
@@ -116,7 +163,7 @@ static int refs_match(const char *list, const char *path)
 		if (l && l < sizeof(ref)) {
 			memcpy(ref, s, l);
 			ref[l] = '\0';
-			if (sim_subs_ref_match(ref, path))
+			if (sim_subs_ref_match(ref, path, a ? eval_expr : NULL, a))
 				return 1;
 		}
 		s = e;
@@ -295,7 +342,7 @@ static void dispatch(struct sim_agent *a, enum notif_kind kind, const char *path
 	for (struct dm_inst *s = a->dm.root.child; s; s = s->next) {
 		if (s->obj != ids->sub || !is_true(val(a, s, ids->sub_enable, buf, sizeof(buf))) ||
 		    strcmp(val(a, s, ids->sub_type, buf, sizeof(buf)), kind_name(kind)) ||
-		    !refs_match(val(a, s, ids->sub_refs, buf, sizeof(buf)), path))
+		    !refs_match(a, val(a, s, ids->sub_refs, buf, sizeof(buf)), path))
 			continue;
 		send_notify(a, s, kind, fill, arg);
 	}
@@ -474,7 +521,8 @@ void sim_subs_changed(struct sim_agent *a)
 	for (struct dm_inst *s = a->dm.root.child; s; s = s->next) {
 		if (s->obj != ids->sub || !is_true(val(a, s, ids->sub_enable, buf, sizeof(buf))) ||
 		    strcmp(val(a, s, ids->sub_type, buf, sizeof(buf)), "Event") ||
-		    !refs_match(val(a, s, ids->sub_refs, buf, sizeof(buf)), "Device.LocalAgent.Periodic!"))
+		    !refs_match(NULL, val(a, s, ids->sub_refs, buf, sizeof(buf)),
+				"Device.LocalAgent.Periodic!"))
 			continue;
 		struct dm_inst *ctrl =
 			sim_dm_find(&a->dm, a->w->model, val(a, s, ids->sub_recipient, buf, sizeof(buf)), NULL);
@@ -518,8 +566,8 @@ void sim_subs_tick(struct sim_agent *a)
 		char path[SIM_PATH_MAX];
 		sim_dm_obj_path(a->w->model, s, s->obj, path, sizeof(path));
 		log_debug("sim", "%s: %s expired (TimeToLive %lu s)", a->eid, path, ttl);
+		sim_subs_obj_deletion(a, path); /* first: it may read the instance */
 		sim_dm_delete(&a->dm, s);
-		sim_subs_obj_deletion(a, path);
 		sim_agent_mark_dirty(a);
 	}
 }

@@ -20,6 +20,8 @@
 void sim_subs_value_change(struct sim_agent *a, const struct dm_inst *inst, uint16_t param,
 			   const char *value);
 void sim_subs_obj_creation(struct sim_agent *a, struct dm_inst *inst);
+/* Call before the instance is deleted: search expressions in reference
+ * lists are evaluated on its values. */
 void sim_subs_obj_deletion(struct sim_agent *a, const char *inst_path);
 void sim_subs_event(struct sim_agent *a, const char *obj_path, const char *event_name,
 		    const char *const *kv, size_t n);
@@ -35,7 +37,14 @@ void sim_subs_clear(struct sim_agent *a);
 void sim_subs_tick(struct sim_agent *a);
 /* Subscriptions or controllers changed: recompute the periodic schedule. */
 void sim_subs_changed(struct sim_agent *a);
-/* Does reference list entry ref cover the concrete path? (exported for tests) */
-int sim_subs_ref_match(const char *ref, const char *path);
+/* Evaluate search expression expr ("[...]", expr_len bytes) on the
+ * instance whose path is the first inst_len bytes of inst_path: 1 or 0. */
+typedef int (*sim_subs_expr_fn)(void *ctx, const char *inst_path, size_t inst_len,
+				const char *expr, size_t expr_len);
+/* Does reference list entry ref cover the concrete path? Segment-wise;
+ * '*' and '{i}' match any instance number, '[...]' an instance for which
+ * expr says 1 (expr NULL: any instance). A ref ending in '.' also covers
+ * everything below it. Pure (exported for tests). */
+int sim_subs_ref_match(const char *ref, const char *path, sim_subs_expr_fn expr, void *ctx);
 
 #endif

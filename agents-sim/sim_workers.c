@@ -2,7 +2,10 @@
  * sim_workers.c — the supervisor: resource planning, fork of the worker
  * processes, status line, signal forwarding and reaping. Owns the shared
  * counters mapping (MAP_SHARED, one struct sim_stats per worker; a worker
- * writes only its own slot, the supervisor only reads). Main thread.
+ * writes only its own slot, the supervisor only reads). Workers never
+ * outlive the supervisor: each asks for SIGTERM when its parent dies
+ * (PR_SET_PDEATHSIG) and exits at once if the parent is already gone.
+ * Main thread.
  */
 #include "sim_workers.h"
 
@@ -12,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -181,6 +185,7 @@ int sim_workers_run(const struct sim_config *cfg, const struct sim_model *model,
 	memset(stats, 0, n * sizeof(*stats));
 	install_signals();
 	uint32_t base = cfg->n_agents / n, extra = cfg->n_agents % n, first = cfg->first_index;
+	pid_t parent = getpid();
 	for (uint32_t i = 0; i < n; i++) {
 		uint32_t count = base + (i < extra ? 1 : 0);
 		fflush(stderr);
@@ -193,6 +198,12 @@ int sim_workers_run(const struct sim_config *cfg, const struct sim_model *model,
 		}
 		if (pid == 0) {
 			free(pids);
+			/* SIGTERM (a clean stop) when the supervisor dies, even by SIGKILL;
+			 * the check closes the race of a parent dying before prctl */
+			if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent) {
+				log_error("sim", "worker %u: supervisor gone at start; exiting", i);
+				exit(1);
+			}
 			/* exit(), not _exit(): stdio was flushed before fork, and the
 			 * sanitizers report the worker at exit */
 			exit(worker_main(cfg, model, first, count, i, &stats[i]));

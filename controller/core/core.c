@@ -10,8 +10,9 @@
  * events and tasks (their fds leave the epoll set) and retries on the tick;
  * the transport's own bounded in-queue then holds arrivals back in Paho.
  *
- * Stop: SIGTERM/SIGINT stop the feeder (unsent claimed tasks go back to
- * 'queued'), then the loop keeps serving until every tracked request is
+ * Stop: SIGTERM/SIGINT give every claimed task not yet sent (waiting in
+ * the feeder's hand-off queue or for a per-agent slot) back to 'queued' and
+ * stop the feeder, then the loop keeps serving until every tracked request is
  * answered or drain_timeout_ms passes; then the transport drains its window
  * and the writer flushes. A second signal cuts the drain short.
  */
@@ -215,6 +216,22 @@ static void on_tick(struct core *c)
 
 /* ---- signals: reload and stop --------------------------------------------- */
 
+/* max_pending after a reload: tasks and onboarding may each hold that many
+ * tracker entries, so it is capped at half the tracker's fixed size. */
+static void apply_max_pending(struct core *c)
+{
+	int lim = (int)(c->trk_cap / 2);
+	if (c->cfg->max_pending > lim) {
+		log_warn(CORE_LOG, "SIGHUP: max_pending %d needs a restart (the request tracker was "
+			 "sized at start); using %d", c->cfg->max_pending, lim);
+		c->cfg->max_pending = lim;
+	}
+	if (c->cfg->max_pending_per_agent > c->cfg->max_pending)
+		c->cfg->max_pending_per_agent = c->cfg->max_pending;
+	if (c->feeder && store_tasks_set_max_in_flight(c->feeder, c->cfg->max_pending) != 0)
+		log_warn(CORE_LOG, "SIGHUP: the task feeder keeps its old claim limit (out of memory)");
+}
+
 static void reload(struct core *c)
 {
 	struct core_config n;
@@ -227,6 +244,7 @@ static void reload(struct core *c)
 		int fixed = 0;
 		int changed = core_config_apply_reloadable(c->cfg, &n, &fixed);
 		log_set_level((enum log_level)log_level_from_name(c->cfg->log_level));
+		apply_max_pending(c);
 		/* Written whatever the (new) level: the operator asked for it. */
 		log_write(LOG_LVL_INFO, CORE_LOG, "SIGHUP: configuration reloaded, %d setting(s) "
 			  "changed%s", changed, fixed ? "; some changed settings need a restart" : "");
@@ -249,6 +267,10 @@ static void begin_stop(struct core *c, int signo)
 	log_info(CORE_LOG, "signal %d: stopping; draining %zu pending requests (up to %d ms)", signo,
 		 core_tracker_count(c->trk), c->cfg->drain_timeout_ms);
 	arm(c, c->feed_fd, &c->feed_armed, 0);
+	size_t released = core_tasks_release_deferred(c);
+	if (released)
+		log_info(CORE_LOG, "stop: %zu claimed task(s) still waiting for an agent slot given "
+			 "back to 'queued'", released);
 	if (c->feeder) {
 		store_tasks_stop(c->feeder);
 		c->feeder = NULL;
@@ -401,6 +423,8 @@ static int start_mtp(struct core *c, struct uspc_err *err)
 	m.password = cfg->mqtt_password && cfg->mqtt_password[0] ? cfg->mqtt_password : NULL;
 	m.keepalive_s = cfg->mqtt_keepalive_s;
 	m.clean_start = cfg->mqtt_clean_start;
+	m.session_expiry_s = (uint32_t)cfg->mqtt_session_expiry_s;
+	m.tcp_nodelay = cfg->mqtt_tcp_nodelay;
 	m.ca_file = cfg->mqtt_ca_file[0] ? cfg->mqtt_ca_file : NULL;
 	m.cert_file = cfg->mqtt_cert_file[0] ? cfg->mqtt_cert_file : NULL;
 	m.key_file = cfg->mqtt_key_file[0] ? cfg->mqtt_key_file : NULL;
@@ -428,6 +452,13 @@ static int start_mtp(struct core *c, struct uspc_err *err)
 	if (!c->mtp)
 		return -1;
 	c->wake_fd = mqtt_mtp_wake_fd(c->mtp);
+	if (cfg->mqtt_session_expiry_s > 0 && !cfg->mqtt_clean_start)
+		log_info(CORE_LOG, "MQTT session of client id %s is kept by the broker for %d s "
+			 "while this daemon is away", cfg->mqtt_client_id, cfg->mqtt_session_expiry_s);
+	else
+		log_warn(CORE_LOG, "MQTT session not kept (mqtt_clean_start=%s, mqtt_session_expiry=%d):"
+			 " what agents publish while this daemon is away is lost",
+			 cfg->mqtt_clean_start ? "true" : "false", cfg->mqtt_session_expiry_s);
 	if (mqtt_mtp_start(c->mtp) != 0)
 		return uspc_err_set(err, -1, "MQTT transport did not start (see log)");
 	return 0;
@@ -473,7 +504,8 @@ struct core *core_new(struct core_config *cfg, const struct core_config_sources 
 		rnd = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
 	usp_msgid_init(&c->idgen, "uspc", rnd, (uint64_t)time(NULL));
 	c->reg = core_registry_new((size_t)cfg->max_agents);
-	c->trk = core_tracker_new((size_t)cfg->max_pending * 4 + 1024);
+	c->trk_cap = (size_t)cfg->max_pending * 4 + 1024;
+	c->trk = core_tracker_new(c->trk_cap);
 	if (!c->reg || !c->trk) {
 		uspc_err_set(err, -1, "out of memory");
 		goto fail;

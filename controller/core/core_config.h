@@ -36,6 +36,8 @@ struct core_config {
 	char *mqtt_password_file;
 	int mqtt_keepalive_s;
 	int mqtt_clean_start;
+	int mqtt_session_expiry_s; /* MQTT 5 Session Expiry Interval */
+	int mqtt_tcp_nodelay;
 	char *mqtt_ca_file;
 	char *mqtt_cert_file;
 	char *mqtt_key_file;

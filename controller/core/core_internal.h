@@ -79,6 +79,7 @@ struct core {
 	size_t onb_len, onb_cap;
 	/* tasks */
 	int tasks_held;              /* claimed, result not yet handed to the writer */
+	size_t trk_cap;              /* the tracker's hard cap (fixed at start) */
 	size_t deferred;             /* tasks waiting for a per-agent slot */
 	/* stop / drain */
 	int stopping;
@@ -162,5 +163,9 @@ void core_tasks_agent_slot(struct core *c, struct core_agent *a);
 void core_task_fail(struct core *c, struct store_task *t, const char *msg_id, uint32_t code,
 		    const char *why);
 void core_tasks_free_deferred(struct core *c, struct core_agent *a);
+/* Stop: every claimed task still waiting for a per-agent slot goes back to
+ * 'queued' through the feeder (store_tasks_release) and is freed. Returns
+ * how many were handed to the feeder. */
+size_t core_tasks_release_deferred(struct core *c);
 
 #endif

@@ -138,6 +138,39 @@ void core_tasks_free_deferred(struct core *c, struct core_agent *a)
 	}
 }
 
+struct release_walk {
+	struct core *c;
+	int64_t *ids;
+	size_t n, cap;
+};
+
+static void collect_deferred(struct core_agent *a, void *arg)
+{
+	struct release_walk *w = arg;
+	for (struct core_deferred *d = a->deferred; d; d = d->next)
+		if (w->ids && w->n < w->cap)
+			w->ids[w->n++] = d->task->id;
+	core_tasks_free_deferred(w->c, a);
+}
+
+size_t core_tasks_release_deferred(struct core *c)
+{
+	size_t total = c->deferred;
+	if (total == 0)
+		return 0;
+	struct release_walk w = { .c = c, .ids = calloc(total, sizeof(int64_t)), .cap = total };
+	core_registry_foreach(c->reg, collect_deferred, &w);
+	int rc = w.ids && c->feeder ? store_tasks_release(c->feeder, w.ids, w.n) : STORE_E_NOMEM;
+	if (rc != 0)
+		log_warn(CORE_LOG, "%zu claimed task(s) never sent could not be given back (%s); "
+			 "they are re-queued when this node restarts or its lease expires", total,
+			 store_error_name(rc));
+	if (c->feeder)
+		store_tasks_set_in_flight(c->feeder, c->tasks_held);
+	free(w.ids);
+	return rc == 0 ? w.n : 0;
+}
+
 void core_tasks_pump(struct core *c)
 {
 	if (!c->feeder)

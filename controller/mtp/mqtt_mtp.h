@@ -25,8 +25,9 @@
  * silently: a message the broker rejects (PUBACK reason >= 0x80) or that
  * fails MQTT_MTP_MAX_ATTEMPTS times comes back as a PUBLISH_FAILED event.
  *
- * Subscriptions (R-MQTT.15), after every connect without a present
- * session: the configured filters, every CONNACK User Property
+ * Subscriptions (R-MQTT.15), after every connect (also when the broker
+ * kept the session: re-subscribing replaces a filter without losing queued
+ * messages): the configured filters, every CONNACK User Property
  * "subscribe-topic" value, and the reply topic.
  *
  * Errors: functions return 0 (or a count) on success and a negative

@@ -191,17 +191,13 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData5 *r)
 	}
 	/* mtp-conn sets it before it subscribes (a new socket every time). */
 	m->need_nodelay = m->cfg.tcp_nodelay;
-	if (sp && !m->cfg.clean_start) {
-		mtp_move_state(m, ST_CONNECTED, "connack_session_present");
-		struct in_item *it =
-			mtp_push_control(m, MQTT_MTP_EV_CONNECTED, NULL, 0, "session present");
-
-		if (it)
-			it->ev.session_present = 1;
-	} else {
-		mtp_move_state(m, ST_SUBSCRIBING, "connack");
-		m->need_subscribe = 1;
-	}
+	/* Subscribe even when the broker kept our session: an identical filter
+	 * is replaced without losing queued messages (MQTT 5 §3.8.4), and a
+	 * filter added to the configuration since the session began takes
+	 * effect. */
+	m->session_present = sp && !m->cfg.clean_start;
+	mtp_move_state(m, ST_SUBSCRIBING, m->session_present ? "connack_session_present" : "connack");
+	m->need_subscribe = 1;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -267,7 +263,10 @@ static void on_subscribe_ok(void *ctx, MQTTAsync_successData5 *r)
 	} else {
 		log_info(COMP, "subscribed to %d topic filter(s)", m->n_subs - failed);
 		mtp_move_state(m, ST_CONNECTED, "suback");
-		mtp_push_control(m, MQTT_MTP_EV_CONNECTED, NULL, 0, "subscribed");
+		struct in_item *it = mtp_push_control(m, MQTT_MTP_EV_CONNECTED, NULL, 0, "subscribed");
+
+		if (it)
+			it->ev.session_present = m->session_present;
 	}
 	pthread_mutex_unlock(&m->lock);
 }

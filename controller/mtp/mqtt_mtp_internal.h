@@ -133,6 +133,7 @@ struct mqtt_mtp {
 	/* Everything below: under lock. */
 	enum mtp_state state;
 	int need_connect, need_subscribe, need_disconnect, need_nodelay;
+	int session_present; /* of the last CONNACK; reported with EV_CONNECTED */
 	int quit, stopping;
 	int wake_pending;
 	int attempt;              /* failed connects since the last success */

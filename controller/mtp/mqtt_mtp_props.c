@@ -214,9 +214,14 @@ static char *dup_topic(const char *s, int len, int filter_ok, int *nomem)
 		return NULL;
 	if (!filter_ok && (memchr(s, '+', (size_t)len) || memchr(s, '#', (size_t)len)))
 		return NULL;
-	d = strndup(s, (size_t)len);
-	if (!d)
+	/* not strndup: Paho's property data is not NUL-terminated */
+	d = malloc((size_t)len + 1);
+	if (!d) {
 		*nomem = 1;
+		return NULL;
+	}
+	memcpy(d, s, (size_t)len);
+	d[len] = '\0';
 	return d;
 }
 

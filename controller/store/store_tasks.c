@@ -40,10 +40,13 @@ struct store_tasks {
 	int efd, wake_fd;
 	pthread_t thread;
 
-	pthread_mutex_t mu; /* guards ring and st */
+	pthread_mutex_t mu; /* guards ring, max_in_flight, rel and st */
 	struct store_task **ring;
 	size_t cap, head, len;
 	struct store_tasks_stats st;
+	/* ids given back by store_tasks_release, not yet written */
+	int64_t *rel;
+	size_t rel_len, rel_cap;
 
 	atomic_int in_flight;
 	atomic_int starved; /* last claim round stopped for lack of room */
@@ -196,6 +199,67 @@ void store_tasks_set_in_flight(struct store_tasks *f, int n)
 void store_tasks_kick(struct store_tasks *f)
 {
 	fd_signal(f->wake_fd);
+}
+
+/* Under mu: make the ring hold at least want tasks, keeping their order. */
+static int ring_grow(struct store_tasks *f, size_t want)
+{
+	if (want <= f->cap)
+		return 0;
+	struct store_task **nr = calloc(want, sizeof(*nr));
+	if (!nr)
+		return -1;
+	for (size_t i = 0; i < f->len; i++)
+		nr[i] = f->ring[(f->head + i) % f->cap];
+	free(f->ring);
+	f->ring = nr;
+	f->cap = want;
+	f->head = 0;
+	return 0;
+}
+
+int store_tasks_set_max_in_flight(struct store_tasks *f, int n)
+{
+	if (n < 1 || n > STORE_TASKS_MAX_IN_FLIGHT)
+		return STORE_E_ARG;
+	pthread_mutex_lock(&f->mu);
+	int rc = ring_grow(f, (size_t)n) == 0 ? 0 : STORE_E_NOMEM;
+	int more = rc == 0 && n > f->max_in_flight;
+	if (rc == 0)
+		f->max_in_flight = n;
+	pthread_mutex_unlock(&f->mu);
+	if (more)
+		fd_signal(f->wake_fd);
+	return rc;
+}
+
+int store_tasks_release(struct store_tasks *f, const int64_t *ids, size_t n)
+{
+	if (n == 0)
+		return 0;
+	if (!ids || n > STORE_TASKS_MAX_IN_FLIGHT)
+		return STORE_E_ARG;
+	pthread_mutex_lock(&f->mu);
+	int rc = 0;
+	if (f->rel_len + n > f->rel_cap) {
+		size_t cap = (f->rel_len + n) * 2;
+		int64_t *nr = cap <= 4 * (size_t)STORE_TASKS_MAX_IN_FLIGHT
+				      ? realloc(f->rel, cap * sizeof(*nr)) : NULL;
+		if (nr) {
+			f->rel = nr;
+			f->rel_cap = cap;
+		} else {
+			rc = STORE_E_NOMEM;
+		}
+	}
+	if (rc == 0) {
+		memcpy(f->rel + f->rel_len, ids, n * sizeof(*ids));
+		f->rel_len += n;
+	}
+	pthread_mutex_unlock(&f->mu);
+	if (rc == 0)
+		fd_signal(f->wake_fd);
+	return rc;
 }
 
 void store_tasks_stats(struct store_tasks *f, struct store_tasks_stats *out)
@@ -448,6 +512,7 @@ static int feeder_round(struct store_tasks *f, int64_t *next_hb, int64_t *next_m
 {
 	int64_t now = mono_ms();
 	int rc = 0;
+	(void)release_claimed(f, 0); /* logged; a lost connection shows below */
 	if (now >= *next_hb) {
 		rc = heartbeat(f, 0, err);
 		*next_hb = now + f->heartbeat_ms;
@@ -480,33 +545,65 @@ static void feeder_failed(struct store_tasks *f, const struct uspc_err *err, int
 	wait_events(f, ms);
 }
 
-/* Give back tasks claimed but never taken by the core (at stop). */
-static void release_ring(struct store_tasks *f)
+/* Under mu: move the ids of store_tasks_release() into an array literal
+ * (and, with ring, the tasks still in the hand-off ring, which are freed).
+ * Returns the number of ids added. */
+static size_t take_releases(struct store_tasks *f, struct store_buf *ids, int ring)
 {
-	struct store_buf ids;
-	store_buf_init(&ids, (size_t)f->cap * 24 + 16);
-	store_arr_begin(&ids);
-	pthread_mutex_lock(&f->mu);
-	size_t n = f->len;
-	for (; f->len; f->len--, f->head = (f->head + 1) % f->cap) {
-		store_arr_add_i64(&ids, f->ring[f->head]->id);
+	size_t n = f->rel_len;
+	for (size_t i = 0; i < f->rel_len; i++)
+		store_arr_add_i64(ids, f->rel[i]);
+	f->rel_len = 0;
+	for (; ring && f->len; f->len--, f->head = (f->head + 1) % f->cap, n++) {
+		store_arr_add_i64(ids, f->ring[f->head]->id);
 		store_task_free(f->ring[f->head]);
 		f->ring[f->head] = NULL;
 	}
+	f->st.queued = f->len;
+	return n;
+}
+
+/* Put claimed tasks that were never sent back to 'queued': the ids given
+ * to store_tasks_release() and, at stop (ring = 1), the hand-off ring. A
+ * failure is logged; the lease (or our restart) re-queues them instead. */
+static int release_claimed(struct store_tasks *f, int ring)
+{
+	struct store_buf ids;
+	struct uspc_err err = { 0 };
+	int rc = 0;
+	pthread_mutex_lock(&f->mu);
+	if (f->rel_len == 0 && (!ring || f->len == 0)) {
+		pthread_mutex_unlock(&f->mu);
+		return 0;
+	}
+	store_buf_init(&ids, (f->rel_len + (ring ? f->len : 0)) * 24 + 16);
+	store_arr_begin(&ids);
+	size_t n = take_releases(f, &ids, ring);
 	pthread_mutex_unlock(&f->mu);
 	store_arr_end(&ids);
-	if (n && f->db) {
-		struct uspc_err err = { 0 };
-		const char *p[2] = { store_buf_str(&ids), f->node_id };
-		if (p[0] && store_exec(f->db, sql_release, 2, p, NULL, &err) == 0)
-			log_info(LOG_COMP, "feeder: released %zu unstarted tasks", n);
-		else
-			log_warn(LOG_COMP,
-				 "feeder: could not release %zu unstarted tasks (%s); the "
-				 "lease will re-queue them",
-				 n, err.msg);
+	const char *p[2] = { store_buf_str(&ids), f->node_id };
+	PGresult *r = NULL;
+	if (!f->db)
+		rc = uspc_err_set(&err, STORE_E_CONN, "not connected");
+	else if (!p[0])
+		rc = uspc_err_set(&err, STORE_E_NOMEM, "out of memory");
+	else
+		rc = store_exec(f->db, sql_release, 2, p, &r, &err);
+	if (rc == 0) {
+		log_info(LOG_COMP, "feeder: released %s of %zu claimed unsent task(s) to 'queued'",
+			 PQcmdTuples(r), n);
+		pthread_mutex_lock(&f->mu);
+		f->st.released += (uint64_t)atoll(PQcmdTuples(r));
+		pthread_mutex_unlock(&f->mu);
+	} else {
+		log_warn(LOG_COMP,
+			 "feeder: could not release %zu claimed unsent task(s) (%s); the "
+			 "lease will re-queue them",
+			 n, err.msg);
 	}
+	PQclear(r);
 	store_buf_fini(&ids);
+	return rc;
 }
 
 static void *feeder_main(void *arg)
@@ -547,7 +644,7 @@ static void *feeder_main(void *arg)
 		if (drain_notifies(f))
 			want = 1;
 	}
-	release_ring(f);
+	release_claimed(f, 1);
 	if (f->db) {
 		PQfinish(f->db);
 		f->db = NULL;
@@ -565,6 +662,7 @@ static void tasks_free(struct store_tasks *f)
 		for (size_t i = 0; i < f->cap; i++)
 			store_task_free(f->ring[i]);
 	free(f->ring);
+	free(f->rel);
 	if (f->efd >= 0)
 		close(f->efd);
 	if (f->wake_fd >= 0)
@@ -628,9 +726,9 @@ int store_tasks_start(const struct store_tasks_opts *o, struct store_tasks **out
 		return uspc_err_set(err, STORE_E_ARG,
 				    "task feeder: node_id is required (1..%d bytes)",
 				    STORE_NAME_MAX);
-	if (o->max_in_flight > 1000000)
-		return uspc_err_set(err, STORE_E_ARG, "task feeder: max_in_flight %d above 1000000",
-				    o->max_in_flight);
+	if (o->max_in_flight > STORE_TASKS_MAX_IN_FLIGHT)
+		return uspc_err_set(err, STORE_E_ARG, "task feeder: max_in_flight %d above %d",
+				    o->max_in_flight, STORE_TASKS_MAX_IN_FLIGHT);
 	struct store_tasks *f = calloc(1, sizeof(*f));
 	if (!f)
 		return uspc_err_set(err, STORE_E_NOMEM, "task feeder: out of memory");

@@ -40,6 +40,8 @@
 
 struct store_tasks;
 
+#define STORE_TASKS_MAX_IN_FLIGHT 1000000 /* largest max_in_flight accepted */
+
 /* A claimed task, owned by the caller of store_tasks_next (store_task_free). */
 struct store_task {
 	int64_t id;
@@ -76,9 +78,9 @@ struct store_tasks_opts {
 int store_tasks_start(const struct store_tasks_opts *o, struct store_tasks **out,
 		      struct uspc_err *err);
 
-/* Stop and join; tasks still in the hand-off queue are released back to
- * 'queued' (best effort, one statement; the lease covers a failure) and
- * freed. NULL is a no-op. */
+/* Stop and join; tasks still in the hand-off queue and ids passed to
+ * store_tasks_release() are released back to 'queued' (best effort, one
+ * statement; the lease covers a failure) and freed. NULL is a no-op. */
 void store_tasks_stop(struct store_tasks *f);
 
 /* eventfd, readable when tasks are waiting (poll/epoll for EPOLLIN). */
@@ -94,6 +96,23 @@ int store_tasks_next(struct store_tasks *f, struct store_task **out);
  * the writer as results); this replaces the count next() keeps. */
 void store_tasks_set_in_flight(struct store_tasks *f, int n);
 
+/* Change max_in_flight while running (e.g. on SIGHUP); n in
+ * 1..STORE_TASKS_MAX_IN_FLIGHT. Lowering it only stops further claims.
+ * 0, STORE_E_ARG, or STORE_E_NOMEM (the old limit stays). Core thread. (Added
+ * for the core.) */
+int store_tasks_set_max_in_flight(struct store_tasks *f, int n);
+
+/* Give back tasks taken with store_tasks_next() that were never sent to
+ * their agent (e.g. still waiting for a per-agent slot at stop): the feeder
+ * thread puts them back to 'queued' (claimed_by NULL, attempts - 1) in one
+ * statement, soon or at the latest in store_tasks_stop(). Only tasks still
+ * 'sent' by this node are touched. The ids are copied; the caller still
+ * frees its store_task structs and lowers its in-flight count. 0,
+ * STORE_E_ARG, or STORE_E_NOMEM (then the lease re-queues them). A failed
+ * statement is logged and left to the lease. Any thread. (Added for the
+ * core.) */
+int store_tasks_release(struct store_tasks *f, const int64_t *ids, size_t n);
+
 /* Claim now instead of at the next poll (e.g. an agent just finished
  * onboarding). Cheap; any thread. */
 void store_tasks_kick(struct store_tasks *f);
@@ -103,6 +122,7 @@ struct store_tasks_stats {
 	uint64_t claimed;     /* tasks claimed by this feeder */
 	uint64_t claims;      /* claim statements that returned rows */
 	uint64_t requeued;    /* lost tasks put back to 'queued' (any daemon's) */
+	uint64_t released;    /* unsent tasks given back (store_tasks_release, stop) */
 	uint64_t lost_failed; /* lost tasks failed after max_attempts */
 	uint64_t expired;     /* queued tasks marked 'expired' */
 	uint64_t notifies;    /* uspc_task_new notifications received */

@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-volatile int log_current_level = LOG_LVL_INFO;
+int log_current_level = LOG_LVL_INFO;
 
 static const char *const level_names[] = { "error", "warn", "info", "debug", "trace" };
 static const char *const level_tags[] = { "ERROR", "WARN ", "INFO ", "DEBUG", "TRACE" };

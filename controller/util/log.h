@@ -10,7 +10,11 @@
 
 enum log_level { LOG_LVL_ERROR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG, LOG_LVL_TRACE };
 
-extern volatile int log_current_level; /* written only by log_set_level */
+/* Written only by log_set_level (any thread, e.g. on SIGHUP) and read by
+ * every macro, both as relaxed atomics (GCC/clang builtins on a plain int,
+ * so includers need no <stdatomic.h>). Not for direct use. */
+extern int log_current_level;
+#define LOG_LEVEL_NOW_() __atomic_load_n(&log_current_level, __ATOMIC_RELAXED)
 
 void log_set_level(enum log_level level);
 /* "error", "warn", "info", "debug", "trace"; -1 if unknown. */
@@ -20,7 +24,7 @@ void log_write(enum log_level level, const char *component, const char *fmt, ...
 
 #define LOG_AT_(lvl, comp, ...)                                \
 	do {                                                   \
-		if ((lvl) <= log_current_level)                \
+		if ((lvl) <= LOG_LEVEL_NOW_())                 \
 			log_write((lvl), (comp), __VA_ARGS__); \
 	} while (0)
 #define log_error(comp, ...) LOG_AT_(LOG_LVL_ERROR, comp, __VA_ARGS__)
@@ -30,6 +34,6 @@ void log_write(enum log_level level, const char *component, const char *fmt, ...
 #define log_trace(comp, ...) LOG_AT_(LOG_LVL_TRACE, comp, __VA_ARGS__)
 
 /* True when a level is on (to guard expensive argument preparation). */
-#define log_enabled(lvl) ((lvl) <= log_current_level)
+#define log_enabled(lvl) ((lvl) <= LOG_LEVEL_NOW_())
 
 #endif

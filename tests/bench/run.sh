@@ -132,7 +132,7 @@ cleanup() {
 		fi
 	fi
 	say "logs in $LOGS"
-	exit $rc
+	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -200,24 +200,25 @@ broker_pid() { cat "$STACK/mosquitto/mosquitto.pid" 2>/dev/null; }
 pg_pid() { head -n 1 "$STACK/pg/postmaster.pid" 2>/dev/null; }
 
 declare -A CPU0
-cpu_mark() {
-	CPU0[uspc]=$(tree_ticks "$UPID")
-	CPU0[broker]=$(tree_ticks "$(broker_pid)")
-	CPU0[postgres]=$(tree_ticks "$(pg_pid)")
-	CPU0[sim]=$(tree_ticks "$SPID")
-	CPU0[t]=$(now)
+cpu_mark() { # [tag]: start a measurement (default tag: the scenario's)
+	local k=${1:-s}
+	CPU0[$k.uspc]=$(tree_ticks "$UPID")
+	CPU0[$k.broker]=$(tree_ticks "$(broker_pid)")
+	CPU0[$k.postgres]=$(tree_ticks "$(pg_pid)")
+	CPU0[$k.sim]=$(tree_ticks "$SPID")
+	CPU0[$k.t]=$(now)
 }
 
-cpu_json() { # extra "name:pid" pairs are measured from their own start
-	local u b p s
+cpu_json() { # [tag]: wall and CPU seconds since cpu_mark [tag]
+	local k=${1:-s} u b p s
 	u=$(tree_ticks "$UPID")
 	b=$(tree_ticks "$(broker_pid)")
 	p=$(tree_ticks "$(pg_pid)")
 	s=$(tree_ticks "$SPID")
 	printf '"wall_seconds":%s,"cpu_seconds":{"uspc":%s,"broker":%s,"postgres":%s,"sim":%s}' \
-		"$(fsub "$(now)" "${CPU0[t]}")" \
-		"$(fdiv $((u - CPU0[uspc])) "$CLK_TCK" 2)" "$(fdiv $((b - CPU0[broker])) "$CLK_TCK" 2)" \
-		"$(fdiv $((p - CPU0[postgres])) "$CLK_TCK" 2)" "$(fdiv $((s - CPU0[sim])) "$CLK_TCK" 2)"
+		"$(fsub "$(now)" "${CPU0[$k.t]}")" \
+		"$(fdiv $((u - CPU0[$k.uspc])) "$CLK_TCK" 2)" "$(fdiv $((b - CPU0[$k.broker])) "$CLK_TCK" 2)" \
+		"$(fdiv $((p - CPU0[$k.postgres])) "$CLK_TCK" 2)" "$(fdiv $((s - CPU0[$k.sim])) "$CLK_TCK" 2)"
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
@@ -276,10 +277,10 @@ stop_uspc() {
 	UPID=""
 }
 
-start_sim() { # extra args...
+start_sim() {
 	"$BUILD_DIR/bin/usp-agent-sim" --agents "$AGENTS" --controller-id "$CTRL_EID" \
 		--eid-pattern "$EID_PATTERN" --connect-rate "$CONNECT_RATE" --status-interval 1 \
-		--host-churn 0 --vc-rate 0 --vc-rate-file "$WORK/vc-rate" "$@" \
+		--host-churn 0 --vc-rate 0 --vc-rate-file "$WORK/vc-rate" \
 		>>"$LOGS/sim.log" 2>&1 &
 	SPID=$!
 }
@@ -613,10 +614,12 @@ notify_step() { # rate
 	r0=$(sim_stat retries)
 	rows0=$(psql_q "SELECT count(*) FROM notifications")
 	echo "$rate" >"$WORK/vc-rate"
+	cpu_mark step
 	t0=$(now)
 	sleep "$NOTIFY_STEP_S"
 	echo 0 >"$WORK/vc-rate"
 	t1=$(now)
+	STEP_CPU=$(cpu_json step)
 	sleep 1.2 # the workers re-read the rate file once a second
 	# Backlog at the end of the generation: a step whose backlog keeps
 	# growing is not sustained, even if it drains afterwards.
@@ -650,7 +653,6 @@ notify_step() { # rate
 	STEP_ACKED=$((a1 - a0))
 	STEP_RETRIES=$(($(sim_stat retries) - r0))
 	STEP_T0=$t0
-	STEP_T1=$t1
 }
 
 scenario_notify() {
@@ -690,7 +692,7 @@ scenario_notify() {
 			pass=false why="falling behind: backlog at the end of the load $STEP_BACKLOG_ROWS unpersisted, $STEP_BACKLOG_ACKS unanswered (more than 0.5 s of load)"
 		fi
 		say "notify_ingest: target $rate/s: sent $STEP_SENT ($STEP_RATE/s) persisted $STEP_PERSISTED acked $STEP_ACKED backlog $STEP_BACKLOG_ROWS/$STEP_BACKLOG_ACKS -> $pass $why"
-		steps="$steps${steps:+,}{\"target_per_sec\":$rate,\"sent\":$STEP_SENT,\"sent_per_sec\":$STEP_RATE,\"persisted\":$STEP_PERSISTED,\"answered\":$STEP_ACKED,\"retries\":$STEP_RETRIES,\"backlog_rows_at_end\":$STEP_BACKLOG_ROWS,\"backlog_unanswered_at_end\":$STEP_BACKLOG_ACKS,\"pass\":$pass$([ -n "$why" ] && printf ',"why":%s' "$(json_str "$why")")}"
+		steps="$steps${steps:+,}{\"target_per_sec\":$rate,\"sent\":$STEP_SENT,\"sent_per_sec\":$STEP_RATE,\"persisted\":$STEP_PERSISTED,\"answered\":$STEP_ACKED,\"retries\":$STEP_RETRIES,\"backlog_rows_at_end\":$STEP_BACKLOG_ROWS,\"backlog_unanswered_at_end\":$STEP_BACKLOG_ACKS,\"load\":{$STEP_CPU},\"pass\":$pass$([ -n "$why" ] && printf ',"why":%s' "$(json_str "$why")")}"
 		if [ "$pass" = true ]; then
 			best=$STEP_RATE
 			best_target=$rate
