@@ -89,8 +89,8 @@ void uspctl_cmd_fini(struct uspctl_cmd *c)
 
 static int field_allowed(const char *key, const char *const *allowed)
 {
-	static const char *const common[] = { "id", "op", "targets", "wait", "timeout", "expires",
-					      "max_inflight", NULL };
+	static const char *const common[] = { "id",      "op",      "targets",      "wait",
+					      "timeout", "expires", "max_inflight", NULL };
 	for (const char *const *p = common; *p; p++)
 		if (strcmp(*p, key) == 0)
 			return 1;
@@ -105,8 +105,8 @@ static int check_fields(const cJSON *root, const char *const *allowed, const cha
 {
 	for (const cJSON *f = root->child; f; f = f->next)
 		if (!field_allowed(f->string, allowed))
-			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "op '%s' does not take field '%.64s'",
-					    op, f->string);
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "op '%s' does not take field '%.64s'", op, f->string);
 	return 0;
 }
 
@@ -121,8 +121,9 @@ static int check_path(const char *path, int want_kind, struct uspc_err *err)
 	int kind = (int)p.kind;
 	usp_path_fini(&p);
 	if (want_kind >= 0 && kind != want_kind)
-		return uspc_err_set(err, USPCTL_E_INVALID_PATH, "path '%.200s' is not a %s path", path,
-				    want_kind == USP_PATH_PARAM	    ? "parameter"
+		return uspc_err_set(err, USPCTL_E_INVALID_PATH, "path '%.200s' is not a %s path",
+				    path,
+				    want_kind == USP_PATH_PARAM     ? "parameter"
 				    : want_kind == USP_PATH_COMMAND ? "command"
 								    : "object");
 	return 0;
@@ -139,8 +140,8 @@ static int read_paths(const cJSON *j, const char *field, int want_kind, cJSON **
 		j = arr;
 		*out = arr;
 	} else if (!cJSON_IsArray(j)) {
-		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be a path or an array of paths",
-				    field);
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'%s' must be a path or an array of paths", field);
 	} else {
 		*out = cJSON_Duplicate(j, 1);
 	}
@@ -207,9 +208,11 @@ static int read_string(const cJSON *root, const char *key, int required, const c
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
 	*out = NULL;
 	if (!j)
-		return required ? uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field '%s'", key) : 0;
+		return required ? uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field '%s'", key)
+				: 0;
 	if (!cJSON_IsString(j) || (required && !j->valuestring[0]))
-		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be a non-empty string", key);
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be a non-empty string",
+				    key);
 	*out = j->valuestring;
 	return 1;
 }
@@ -236,8 +239,8 @@ static int read_string_list(const cJSON *root, const char *key, struct uspctl_cm
 	if (cJSON_IsString(j))
 		return push_str(&c->strings, &c->n_strings, j->valuestring) < 0 ? -1 : 0;
 	if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) == 0)
-		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be a string or a non-empty array",
-				    key);
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'%s' must be a string or a non-empty array", key);
 	for (const cJSON *e = j->child; e; e = e->next) {
 		char num[32];
 		const char *s = NULL;
@@ -247,8 +250,8 @@ static int read_string_list(const cJSON *root, const char *key, struct uspctl_cm
 			snprintf(num, sizeof(num), "%.0f", e->valuedouble);
 			s = num;
 		} else {
-			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' entries must be non-empty strings",
-					    key);
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "'%s' entries must be non-empty strings", key);
 		}
 		if (push_str(&c->strings, &c->n_strings, s) < 0)
 			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "out of memory");
@@ -280,22 +283,26 @@ static int read_selector(const cJSON *sel, struct uspctl_targets *t, struct uspc
 		size_t k;
 		if (strcmp(f->string, "all") == 0) {
 			if (!cJSON_IsTrue(f))
-				return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "'all' must be true");
+				return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
+						    "'all' must be true");
 			t->all = 1;
 		} else if (strcmp(f->string, "online") == 0) {
 			if (!cJSON_IsBool(f))
-				return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "'online' must be a boolean");
+				return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
+						    "'online' must be a boolean");
 			t->online = cJSON_IsTrue(f);
 		} else {
 			for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
 				if (strcmp(f->string, keys[k]) == 0)
 					break;
 			if (k == sizeof(keys) / sizeof(keys[0]))
-				return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "unknown selector key '%.64s'",
-						    f->string);
-			if (!cJSON_IsString(f) || !f->valuestring[0] || strlen(f->valuestring) > 256)
 				return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
-						    "selector '%s' must be a non-empty string", keys[k]);
+						    "unknown selector key '%.64s'", f->string);
+			if (!cJSON_IsString(f) || !f->valuestring[0] ||
+			    strlen(f->valuestring) > 256)
+				return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
+						    "selector '%s' must be a non-empty string",
+						    keys[k]);
 			free(*slots[k]);
 			*slots[k] = strdup(f->valuestring);
 		}
@@ -315,18 +322,21 @@ static int read_targets(const cJSON *root, struct uspctl_targets *t, struct uspc
 	t->given = 1;
 	if (cJSON_IsString(j)) {
 		if (!eid_ok(j->valuestring))
-			return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "invalid endpoint ID in 'targets'");
+			return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
+					    "invalid endpoint ID in 'targets'");
 		return push_str(&t->eids, &t->n_eids, j->valuestring) < 0 ? -1 : 0;
 	}
 	if (cJSON_IsObject(j))
 		return read_selector(j, t, err);
 	if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) == 0 ||
 	    cJSON_GetArraySize(j) > USPCTL_MAX_EIDS)
-		return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
-				    "'targets' must be an endpoint ID, a non-empty array of them, or a selector object");
+		return uspc_err_set(
+			err, USPCTL_E_BAD_TARGETS,
+			"'targets' must be an endpoint ID, a non-empty array of them, or a selector object");
 	for (const cJSON *e = j->child; e; e = e->next) {
 		if (!cJSON_IsString(e) || !eid_ok(e->valuestring))
-			return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "invalid endpoint ID in 'targets'");
+			return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
+					    "invalid endpoint ID in 'targets'");
 		if (push_str(&t->eids, &t->n_eids, e->valuestring) < 0)
 			return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "out of memory");
 	}
@@ -363,7 +373,8 @@ static int param_settings(const cJSON *params, int required, cJSON *into, struct
 		const char *val;
 		if (value_text(p, num, sizeof(num), &val) < 0)
 			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
-					    "value of '%.200s' must be a string, number or boolean", p->string);
+					    "value of '%.200s' must be a string, number or boolean",
+					    p->string);
 		cJSON *s = cJSON_CreateObject();
 		cJSON_AddStringToObject(s, "param", p->string);
 		cJSON_AddStringToObject(s, "value", val);
@@ -405,7 +416,7 @@ static int op_set(const cJSON *root, cJSON *args, struct uspc_err *err)
 			return -1;
 		const char *dot = strrchr(p->string, '.');
 		cJSON *o = find_update_obj(objs, p->string, (size_t)(dot - p->string) + 1);
-		cJSON one = *p;           /* a shallow view renamed to the relative name */
+		cJSON one = *p; /* a shallow view renamed to the relative name */
 		cJSON wrap = { 0 };
 		one.next = one.prev = NULL;
 		one.string = (char *)dot + 1;
@@ -432,8 +443,8 @@ static int add_one_object(const cJSON *obj, int required, cJSON *into, struct us
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(obj, "params");
 	for (const cJSON *f = obj->child; f; f = f->next)
 		if (strcmp(f->string, "path") != 0 && strcmp(f->string, "params") != 0)
-			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "object field '%.64s' is unknown",
-					    f->string);
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "object field '%.64s' is unknown", f->string);
 	if (params)
 		return param_settings(params, required, cJSON_AddArrayToObject(o, "param_settings"),
 				      err);
@@ -449,7 +460,8 @@ static int op_add(const cJSON *root, cJSON *args, struct uspc_err *err)
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "objects");
 	if (list) {
 		if (!cJSON_IsArray(list) || !list->child)
-			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'objects' must be a non-empty array");
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "'objects' must be a non-empty array");
 		for (const cJSON *o = list->child; o; o = o->next)
 			if (add_one_object(o, required, objs, err) < 0)
 				return -1;
@@ -491,16 +503,18 @@ static int op_operate(const cJSON *root, cJSON *args, struct uspctl_cmd *c, stru
 			char num[40];
 			const char *val;
 			if (value_text(a, num, sizeof(num), &val) < 0)
-				return uspc_err_set(err, USPCTL_E_BAD_FIELD,
-						    "argument '%.64s' must be a string, number or boolean",
-						    a->string);
+				return uspc_err_set(
+					err, USPCTL_E_BAD_FIELD,
+					"argument '%.64s' must be a string, number or boolean",
+					a->string);
 			cJSON_AddStringToObject(m, a->string, val);
 		}
 	}
 	return 0;
 }
 
-static int copy_flags(const cJSON *root, cJSON *args, const char *const *flags, struct uspc_err *err)
+static int copy_flags(const cJSON *root, cJSON *args, const char *const *flags,
+		      struct uspc_err *err)
 {
 	for (const char *const *f = flags; *f; f++) {
 		int v;
@@ -532,15 +546,17 @@ static int gsdm_paths(const cJSON *root, cJSON *args, struct uspc_err *err)
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, "paths");
 	if (!j)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field 'paths'");
-	cJSON *list = cJSON_IsString(j) ? cJSON_CreateStringArray((const char *const *)&j->valuestring, 1)
-					: cJSON_Duplicate(j, 1);
+	cJSON *list = cJSON_IsString(j)
+			      ? cJSON_CreateStringArray((const char *const *)&j->valuestring, 1)
+			      : cJSON_Duplicate(j, 1);
 	cJSON_AddItemToObject(args, "obj_paths", list);
 	if (!cJSON_IsArray(list) || !list->child || cJSON_GetArraySize(list) > USPCTL_MAX_PATHS)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'paths' needs 1 to %d paths",
 				    USPCTL_MAX_PATHS);
 	for (const cJSON *p = list->child; p; p = p->next) {
 		if (!cJSON_IsString(p) || strlen(p->valuestring) > USP_PATH_MAX_LEN)
-			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'paths' entries must be paths");
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "'paths' entries must be paths");
 		char buf[USP_PATH_MAX_LEN + 1], *w = buf;
 		for (const char *r = p->valuestring; *r; r++) {
 			if (strncmp(r, "{i}", 3) == 0) {
@@ -560,8 +576,9 @@ static int gsdm_paths(const cJSON *root, cJSON *args, struct uspc_err *err)
 
 static int op_subscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 {
-	static const char *const types[] = { "ValueChange", "ObjectCreation", "ObjectDeletion",
-					     "OperationComplete", "Event", NULL };
+	static const char *const types[] = { "ValueChange",    "ObjectCreation",
+					     "ObjectDeletion", "OperationComplete",
+					     "Event",          NULL };
 	const char *sub_id, *type;
 	if (read_string(root, "subscription_id", 1, &sub_id, err) < 0 ||
 	    read_string(root, "notif_type", 1, &type, err) < 0)
@@ -570,8 +587,9 @@ static int op_subscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 	for (t = types; *t && strcmp(*t, type) != 0; t++)
 		;
 	if (!*t)
-		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
-				    "'notif_type' must be ValueChange, ObjectCreation, ObjectDeletion, OperationComplete or Event");
+		return uspc_err_set(
+			err, USPCTL_E_BAD_FIELD,
+			"'notif_type' must be ValueChange, ObjectCreation, ObjectDeletion, OperationComplete or Event");
 	cJSON *refs;
 	const cJSON *rl = cJSON_GetObjectItemCaseSensitive(root, "reference_list");
 	if (!rl)
@@ -618,8 +636,9 @@ static int op_unsubscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 		return -1;
 	for (const char *p = sub_id; *p; p++)
 		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
-			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
-					    "'subscription_id' may not contain quotes, backslashes or control characters");
+			return uspc_err_set(
+				err, USPCTL_E_BAD_FIELD,
+				"'subscription_id' may not contain quotes, backslashes or control characters");
 	char path[512];
 	if (snprintf(path, sizeof(path), "Device.LocalAgent.Subscription.[ID==\"%s\"].", sub_id) >=
 	    (int)sizeof(path))
@@ -635,47 +654,65 @@ static const char *const *op_fields(enum uspctl_op op)
 {
 	static const char *const get[] = { "paths", "max_depth", NULL };
 	static const char *const set[] = { "params", "allow_partial", "required", NULL };
-	static const char *const add[] = { "objects", "path", "params", "allow_partial", "required",
-					   NULL };
+	static const char *const add[] = { "objects",       "path",     "params",
+					   "allow_partial", "required", NULL };
 	static const char *const del[] = { "paths", "allow_partial", NULL };
-	static const char *const operate[] = { "command", "command_key", "args", "send_resp",
-					       "wait_complete", NULL };
-	static const char *const gsdm[] = { "paths", "first_level_only", "return_commands",
-					    "return_events", "return_params",
-					    "return_unique_key_sets", NULL };
+	static const char *const operate[] = { "command",   "command_key",   "args",
+					       "send_resp", "wait_complete", NULL };
+	static const char *const gsdm[] = { "paths",
+					    "first_level_only",
+					    "return_commands",
+					    "return_events",
+					    "return_params",
+					    "return_unique_key_sets",
+					    NULL };
 	static const char *const gi[] = { "paths", "first_level_only", NULL };
 	static const char *const gsp[] = { "versions", NULL };
-	static const char *const sub[] = { "subscription_id", "notif_type", "reference_list",
-					   "persistent", "notif_retry", NULL };
+	static const char *const sub[] = { "subscription_id", "notif_type",  "reference_list",
+					   "persistent",      "notif_retry", NULL };
 	static const char *const unsub[] = { "subscription_id", NULL };
 	static const char *const tags[] = { "tags", NULL };
 	static const char *const snap[] = { "paths", NULL };
 	static const char *const tasks[] = { "tasks", NULL };
 	static const char *const none[] = { NULL };
 	switch (op) {
-	case USPCTL_OP_GET: return get;
-	case USPCTL_OP_SET: return set;
-	case USPCTL_OP_ADD: return add;
-	case USPCTL_OP_DELETE: return del;
-	case USPCTL_OP_OPERATE: return operate;
-	case USPCTL_OP_GET_SUPPORTED_DM: return gsdm;
-	case USPCTL_OP_GET_INSTANCES: return gi;
-	case USPCTL_OP_GET_SUPPORTED_PROTOCOL: return gsp;
-	case USPCTL_OP_SUBSCRIBE: return sub;
-	case USPCTL_OP_UNSUBSCRIBE: return unsub;
+	case USPCTL_OP_GET:
+		return get;
+	case USPCTL_OP_SET:
+		return set;
+	case USPCTL_OP_ADD:
+		return add;
+	case USPCTL_OP_DELETE:
+		return del;
+	case USPCTL_OP_OPERATE:
+		return operate;
+	case USPCTL_OP_GET_SUPPORTED_DM:
+		return gsdm;
+	case USPCTL_OP_GET_INSTANCES:
+		return gi;
+	case USPCTL_OP_GET_SUPPORTED_PROTOCOL:
+		return gsp;
+	case USPCTL_OP_SUBSCRIBE:
+		return sub;
+	case USPCTL_OP_UNSUBSCRIBE:
+		return unsub;
 	case USPCTL_OP_TAG:
-	case USPCTL_OP_UNTAG: return tags;
-	case USPCTL_OP_SNAPSHOT: return snap;
+	case USPCTL_OP_UNTAG:
+		return tags;
+	case USPCTL_OP_SNAPSHOT:
+		return snap;
 	case USPCTL_OP_TASK_STATUS:
-	case USPCTL_OP_CANCEL: return tasks;
-	default: return none;
+	case USPCTL_OP_CANCEL:
+		return tasks;
+	default:
+		return none;
 	}
 }
 
 static int build_usp_args(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
 {
-	static const char *const gsdm_flags[] = { "first_level_only", "return_commands",
-						  "return_events", "return_params",
+	static const char *const gsdm_flags[] = { "first_level_only",       "return_commands",
+						  "return_events",          "return_params",
 						  "return_unique_key_sets", NULL };
 	static const char *const partial[] = { "allow_partial", NULL };
 	static const char *const first_level[] = { "first_level_only", NULL };
@@ -703,7 +740,8 @@ static int build_usp_args(const cJSON *root, struct uspctl_cmd *c, struct uspc_e
 	case USPCTL_OP_OPERATE:
 		return op_operate(root, args, c, err);
 	case USPCTL_OP_GET_SUPPORTED_DM:
-		return copy_flags(root, args, gsdm_flags, err) < 0 ? -1 : gsdm_paths(root, args, err);
+		return copy_flags(root, args, gsdm_flags, err) < 0 ? -1
+								   : gsdm_paths(root, args, err);
 	case USPCTL_OP_GET_INSTANCES:
 		if (copy_flags(root, args, first_level, err) < 0)
 			return -1;
@@ -736,9 +774,10 @@ static int read_id(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err
 		return 0;
 	}
 	if (!cJSON_IsString(id) || !id->valuestring[0] || strlen(id->valuestring) > USPCTL_ID_MAX)
-		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
-				    "'id' must be a non-empty string of at most %d bytes or an integer",
-				    USPCTL_ID_MAX);
+		return uspc_err_set(
+			err, USPCTL_E_BAD_FIELD,
+			"'id' must be a non-empty string of at most %d bytes or an integer",
+			USPCTL_ID_MAX);
 	snprintf(c->id, sizeof(c->id), "%s", id->valuestring);
 	return 0;
 }
@@ -802,7 +841,8 @@ static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err
 	Usp__Msg *msg = NULL;
 	struct uspc_err jerr;
 	if (usp_json_build_request(c->usp_type, c->usp_args, "validate", &msg, &jerr) < 0)
-		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "request does not build: %s", jerr.msg);
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "request does not build: %s",
+				    jerr.msg);
 	usp_msg_free(msg);
 	return 0;
 }

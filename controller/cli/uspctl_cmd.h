@@ -14,56 +14,56 @@
 
 #include "usp_err.h"
 
-#define USPCTL_LINE_MAX (1024 * 1024)   /* bytes per input line */
+#define USPCTL_LINE_MAX (1024 * 1024) /* bytes per input line */
 #define USPCTL_ID_MAX 128
-#define USPCTL_MAX_EIDS 100000          /* explicit EIDs in one command */
+#define USPCTL_MAX_EIDS 100000 /* explicit EIDs in one command */
 #define USPCTL_MAX_PATHS 1024
 
 /* X(op, "name", is a USP request, USP message type name or NULL) */
-#define USPCTL_OPS(X)                                                        \
-	X(GET, "get", 1, "get")                                              \
-	X(SET, "set", 1, "set")                                              \
-	X(ADD, "add", 1, "add")                                              \
-	X(DELETE, "delete", 1, "delete")                                     \
-	X(OPERATE, "operate", 1, "operate")                                  \
-	X(GET_SUPPORTED_DM, "get_supported_dm", 1, "get_supported_dm")       \
-	X(GET_INSTANCES, "get_instances", 1, "get_instances")                \
+#define USPCTL_OPS(X)                                                                    \
+	X(GET, "get", 1, "get")                                                          \
+	X(SET, "set", 1, "set")                                                          \
+	X(ADD, "add", 1, "add")                                                          \
+	X(DELETE, "delete", 1, "delete")                                                 \
+	X(OPERATE, "operate", 1, "operate")                                              \
+	X(GET_SUPPORTED_DM, "get_supported_dm", 1, "get_supported_dm")                   \
+	X(GET_INSTANCES, "get_instances", 1, "get_instances")                            \
 	X(GET_SUPPORTED_PROTOCOL, "get_supported_protocol", 1, "get_supported_protocol") \
-	X(LIST_AGENTS, "list_agents", 0, NULL)                               \
-	X(SHOW_AGENT, "show_agent", 0, NULL)                                 \
-	X(TAG, "tag", 0, NULL)                                               \
-	X(UNTAG, "untag", 0, NULL)                                           \
-	X(SUBSCRIBE, "subscribe", 1, "add")                                  \
-	X(UNSUBSCRIBE, "unsubscribe", 1, "delete")                           \
-	X(SNAPSHOT, "snapshot", 0, NULL)                                     \
-	X(TASK_STATUS, "task_status", 0, NULL)                               \
+	X(LIST_AGENTS, "list_agents", 0, NULL)                                           \
+	X(SHOW_AGENT, "show_agent", 0, NULL)                                             \
+	X(TAG, "tag", 0, NULL)                                                           \
+	X(UNTAG, "untag", 0, NULL)                                                       \
+	X(SUBSCRIBE, "subscribe", 1, "add")                                              \
+	X(UNSUBSCRIBE, "unsubscribe", 1, "delete")                                       \
+	X(SNAPSHOT, "snapshot", 0, NULL)                                                 \
+	X(TASK_STATUS, "task_status", 0, NULL)                                           \
 	X(CANCEL, "cancel", 0, NULL)
 
 enum uspctl_op {
 #define USPCTL_OP_ENUM_(op, name, usp, type) USPCTL_OP_##op,
 	USPCTL_OPS(USPCTL_OP_ENUM_)
 #undef USPCTL_OP_ENUM_
-	USPCTL_OP_COUNT_
+		USPCTL_OP_COUNT_
 };
 
 /* Error identifiers reported in result lines as error.code. */
-#define USPCTL_ERRORS(X)                                        \
-	X(MALFORMED_JSON, "malformed_json")                     \
-	X(LINE_TOO_LONG, "line_too_long")                       \
-	X(BAD_FIELD, "bad_field")                               \
-	X(UNKNOWN_OP, "unknown_op")                             \
-	X(INVALID_PATH, "invalid_path")                         \
-	X(BAD_TARGETS, "bad_targets")                           \
-	X(UNKNOWN_AGENT, "unknown_agent")                       \
-	X(NO_TARGETS, "no_targets")                             \
-	X(TIMEOUT, "timeout")                                   \
-	X(EXPIRED, "expired")                                   \
-	X(CANCELED, "canceled")                                 \
-	X(USP_ERROR, "usp_error")                               \
-	X(DATABASE, "database_error")                           \
-	X(TASK_FAILED, "task_failed")                           \
-	X(UNKNOWN_TASK, "unknown_task")                         \
-	X(NOT_CANCELABLE, "not_cancelable")                     \
+#define USPCTL_ERRORS(X)                    \
+	X(MALFORMED_JSON, "malformed_json") \
+	X(LINE_TOO_LONG, "line_too_long")   \
+	X(BAD_FIELD, "bad_field")           \
+	X(UNKNOWN_OP, "unknown_op")         \
+	X(INVALID_PATH, "invalid_path")     \
+	X(BAD_TARGETS, "bad_targets")       \
+	X(UNKNOWN_AGENT, "unknown_agent")   \
+	X(NO_TARGETS, "no_targets")         \
+	X(TIMEOUT, "timeout")               \
+	X(EXPIRED, "expired")               \
+	X(CANCELED, "canceled")             \
+	X(USP_ERROR, "usp_error")           \
+	X(DATABASE, "database_error")       \
+	X(TASK_FAILED, "task_failed")       \
+	X(UNKNOWN_TASK, "unknown_task")     \
+	X(NOT_CANCELABLE, "not_cancelable") \
 	X(INTERNAL, "internal_error")
 
 enum uspctl_error {
@@ -71,18 +71,18 @@ enum uspctl_error {
 #define USPCTL_E_(ident, name) USPCTL_E_##ident,
 	USPCTL_ERRORS(USPCTL_E_)
 #undef USPCTL_E_
-	USPCTL_E_END_
+		USPCTL_E_END_
 };
 const char *uspctl_error_name(int code);
 
 /* Target selection: explicit EIDs, or a selector over the inventory. */
 struct uspctl_targets {
-	char **eids;              /* explicit endpoint IDs (owned) */
+	char **eids; /* explicit endpoint IDs (owned) */
 	size_t n_eids;
-	int all;                  /* {"all": true} */
+	int all; /* {"all": true} */
 	char *tag, *model, *manufacturer, *software_version, *eid_glob;
-	int online;               /* -1 any, 0 offline, 1 online */
-	int given;                /* "targets" was present */
+	int online; /* -1 any, 0 offline, 1 online */
+	int given;  /* "targets" was present */
 };
 
 struct uspctl_cmd {
@@ -91,15 +91,15 @@ struct uspctl_cmd {
 	struct uspctl_targets targets;
 	/* USP ops: the request in docs/json.md shape for usp_type, validated */
 	const char *usp_type;
-	cJSON *usp_args;          /* owned */
+	cJSON *usp_args; /* owned */
 	/* options (negative = not given, use the global default) */
-	int wait;                 /* -1, 0, 1 */
+	int wait; /* -1, 0, 1 */
 	double timeout_s;
 	double expires_s;
-	int wait_complete;        /* operate: wait for OperationComplete */
-	long max_inflight;        /* this command's tasks in flight at once */
+	int wait_complete; /* operate: wait for OperationComplete */
+	long max_inflight; /* this command's tasks in flight at once */
 	/* fleet ops */
-	char **strings;           /* tag/untag: tags; snapshot: path prefixes; task_status/cancel: task ids as text */
+	char **strings; /* tag/untag: tags; snapshot: path prefixes; task_status/cancel: task ids as text */
 	size_t n_strings;
 };
 

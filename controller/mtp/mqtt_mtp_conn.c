@@ -196,7 +196,8 @@ static void on_connect_ok(void *ctx, MQTTAsync_successData5 *r)
 	 * filter added to the configuration since the session began takes
 	 * effect. */
 	m->session_present = sp && !m->cfg.clean_start;
-	mtp_move_state(m, ST_SUBSCRIBING, m->session_present ? "connack_session_present" : "connack");
+	mtp_move_state(m, ST_SUBSCRIBING,
+		       m->session_present ? "connack_session_present" : "connack");
 	m->need_subscribe = 1;
 	pthread_mutex_unlock(&m->lock);
 }
@@ -263,7 +264,8 @@ static void on_subscribe_ok(void *ctx, MQTTAsync_successData5 *r)
 	} else {
 		log_info(COMP, "subscribed to %d topic filter(s)", m->n_subs - failed);
 		mtp_move_state(m, ST_CONNECTED, "suback");
-		struct in_item *it = mtp_push_control(m, MQTT_MTP_EV_CONNECTED, NULL, 0, "subscribed");
+		struct in_item *it =
+			mtp_push_control(m, MQTT_MTP_EV_CONNECTED, NULL, 0, "subscribed");
 
 		if (it)
 			it->ev.session_present = m->session_present;

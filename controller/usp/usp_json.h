@@ -37,9 +37,9 @@
 #include "usp_msg.h"
 
 /* Limits on JSON input (untrusted: operator lines, stored rows). */
-#define USP_JSON_MAX_DEPTH 32		 /* nested objects + arrays */
-#define USP_JSON_MAX_ITEMS 100000	 /* elements of one array / entries of one map */
-#define USP_JSON_MAX_STRING 65536	 /* bytes of one string or map key */
+#define USP_JSON_MAX_DEPTH 32            /* nested objects + arrays */
+#define USP_JSON_MAX_ITEMS 100000        /* elements of one array / entries of one map */
+#define USP_JSON_MAX_STRING 65536        /* bytes of one string or map key */
 #define USP_JSON_MAX_BYTES_B64 (1 << 20) /* base64 characters of one bytes field */
 
 /* Ways JSON input can be rejected; distinct negative codes. */

@@ -51,16 +51,16 @@
 
 enum usp_path_kind {
 	USP_PATH_OBJECT,  /* ends with '.': object, instance or partial path */
-	USP_PATH_PARAM,	  /* last segment is a parameter name */
+	USP_PATH_PARAM,   /* last segment is a parameter name */
 	USP_PATH_COMMAND, /* last segment is "Name()" (stored without "()") */
-	USP_PATH_EVENT,	  /* last segment is "Name!" (stored without "!") */
+	USP_PATH_EVENT,   /* last segment is "Name!" (stored without "!") */
 };
 
 enum usp_seg_kind {
-	USP_SEG_NAME,	  /* object/parameter/command/event name */
+	USP_SEG_NAME,     /* object/parameter/command/event name */
 	USP_SEG_INSTANCE, /* instance number (>= 1) */
 	USP_SEG_WILDCARD, /* '*' */
-	USP_SEG_EXPR,	  /* [cond && cond ...] */
+	USP_SEG_EXPR,     /* [cond && cond ...] */
 };
 
 enum usp_cmp_op { USP_CMP_EQ, USP_CMP_NE, USP_CMP_LT, USP_CMP_GT, USP_CMP_LE, USP_CMP_GE };
@@ -73,8 +73,8 @@ struct usp_path_cond {
 
 struct usp_path_seg {
 	enum usp_seg_kind kind;
-	char *name;		     /* USP_SEG_NAME only */
-	uint32_t instance;	     /* USP_SEG_INSTANCE only */
+	char *name;                  /* USP_SEG_NAME only */
+	uint32_t instance;           /* USP_SEG_INSTANCE only */
 	struct usp_path_cond *conds; /* USP_SEG_EXPR only */
 	size_t n_conds;
 };

@@ -14,12 +14,12 @@
 #include "usp_record.h"
 
 static const char *const types[] = {
-	"get",		 "set",
-	"add",		 "delete",
-	"operate",	 "get_supported_dm",
+	"get",           "set",
+	"add",           "delete",
+	"operate",       "get_supported_dm",
 	"get_instances", "get_supported_protocol",
-	"notify",	 "register",
-	"deregister",	 "get_resp",
+	"notify",        "register",
+	"deregister",    "get_resp",
 	"nope",
 };
 #define N_TYPES (sizeof(types) / sizeof(types[0]))

@@ -63,7 +63,7 @@ static void test_ranges_and_unknown(void **state)
 	(void)state;
 	static const uint32_t dm[] = { 7200, 7250, 7299 };
 	static const uint32_t vendor[] = { 7800, 7900, 7999 };
-	static const uint32_t unknown[] = { 0,	  1,	6999, 7032, 7099,      7107,
+	static const uint32_t unknown[] = { 0,    1,    6999, 7032, 7099,      7107,
 					    7199, 7300, 7799, 8000, UINT32_MAX };
 	for (size_t i = 0; i < 3; i++) {
 		assert_string_equal(usp_err_text(dm[i]), "Data-model defined error");

@@ -1043,7 +1043,7 @@ static void check_block(struct doc_cover *cov, const char *tag, const char *text
 		usp_msg_free(m);
 	} else if (strcmp(kind, "message") == 0) {
 		const ProtobufCMessageDescriptor *d =
-			strcmp(arg, "usp.Msg") == 0		? &usp__msg__descriptor
+			strcmp(arg, "usp.Msg") == 0             ? &usp__msg__descriptor
 			: strcmp(arg, "usp_record.Record") == 0 ? &usp_record__record__descriptor
 								: NULL;
 		if (!d)

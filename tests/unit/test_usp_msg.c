@@ -258,7 +258,7 @@ static void test_field_number_zero_rejected(void **state)
 	memcpy(longer + len, "\x80\x00\x00", 3);
 	expect_error(longer, len + 3, USP_MSG_E_UNDECODABLE);
 	/* same in the header: Msg{header{msg_id "abc", <80 00 00>}, body{request{get{}}}} */
-	static const uint8_t nested[] = { 0x0a, 0x08, 0x0a, 0x03, 'a',	'b',  'c',  0x80,
+	static const uint8_t nested[] = { 0x0a, 0x08, 0x0a, 0x03, 'a',  'b',  'c',  0x80,
 					  0x00, 0x00, 0x12, 0x04, 0x0a, 0x02, 0x0a, 0x00 };
 	expect_error(nested, sizeof(nested), USP_MSG_E_UNDECODABLE);
 	/* without the bad tag the same message is fine */

@@ -241,7 +241,7 @@ static void test_undecodable(void **state)
 {
 	(void)state;
 	static const uint8_t trunc[] = { 0x0a, 0x10, '1', '.' }; /* length past end */
-	static const uint8_t badwire[] = { 0x0e, 0x00 };	 /* wire type 6 */
+	static const uint8_t badwire[] = { 0x0e, 0x00 };         /* wire type 6 */
 	static const uint8_t badvarint[] = { 0x20, 0xff, 0xff, 0xff, 0xff, 0xff,
 					     0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
 	expect_error(trunc, sizeof(trunc), NULL, USP_RECORD_E_UNDECODABLE);
@@ -260,7 +260,7 @@ static void test_undecodable(void **state)
 static void test_versions(void **state)
 {
 	(void)state;
-	static const char *const bad[] = { "2.0",   "",	    "1.",   "1.x",  "1",	  "0.9",
+	static const char *const bad[] = { "2.0",   "",     "1.",   "1.x",  "1",          "0.9",
 					   "1.4.1", "10.1", " 1.3", "1.3 ", "1.123456789" };
 	static const char *const good[] = { "1.0", "1.3", "1.4", "1.15" };
 	struct rec_parts p;

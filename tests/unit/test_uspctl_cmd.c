@@ -50,11 +50,12 @@ static void expect_error(const char *line, int code, const char *id)
 
 static void test_get(void **state)
 {
-	expect_args("{\"id\":\"a\",\"op\":\"get\",\"targets\":\"os::X\",\"paths\":[\"Device.DeviceInfo.\"],\"max_depth\":2}",
-		    "get", "{\"max_depth\":2,\"param_paths\":[\"Device.DeviceInfo.\"]}");
+	expect_args(
+		"{\"id\":\"a\",\"op\":\"get\",\"targets\":\"os::X\",\"paths\":[\"Device.DeviceInfo.\"],\"max_depth\":2}",
+		"get", "{\"max_depth\":2,\"param_paths\":[\"Device.DeviceInfo.\"]}");
 	/* a single path string is accepted */
-	expect_args("{\"id\":1,\"op\":\"get\",\"targets\":\"os::X\",\"paths\":\"Device.Time.\"}", "get",
-		    "{\"param_paths\":[\"Device.Time.\"]}");
+	expect_args("{\"id\":1,\"op\":\"get\",\"targets\":\"os::X\",\"paths\":\"Device.Time.\"}",
+		    "get", "{\"param_paths\":[\"Device.Time.\"]}");
 }
 
 static void test_set_groups_by_object(void **state)
@@ -72,47 +73,57 @@ static void test_set_groups_by_object(void **state)
 
 static void test_add_delete_operate(void **state)
 {
-	expect_args("{\"id\":\"x\",\"op\":\"add\",\"targets\":\"e\",\"path\":\"Device.IP.Interface.\","
-		    "\"params\":{\"Alias\":\"wan2\"},\"required\":false,\"allow_partial\":true}",
-		    "add",
-		    "{\"allow_partial\":true,\"create_objs\":[{\"obj_path\":\"Device.IP.Interface.\","
-		    "\"param_settings\":[{\"param\":\"Alias\",\"value\":\"wan2\"}]}]}");
-	expect_args("{\"id\":\"d\",\"op\":\"delete\",\"targets\":\"e\",\"paths\":[\"Device.Hosts.Host.3.\"]}",
-		    "delete", "{\"obj_paths\":[\"Device.Hosts.Host.3.\"]}");
-	expect_args("{\"id\":\"o\",\"op\":\"operate\",\"targets\":\"e\",\"command\":\"Device.IP.Diagnostics.IPPing()\","
-		    "\"command_key\":\"k1\",\"args\":{\"Host\":\"10.0.0.1\",\"NumberOfRepetitions\":3}}",
-		    "operate",
-		    "{\"command\":\"Device.IP.Diagnostics.IPPing()\",\"command_key\":\"k1\",\"send_resp\":true,"
-		    "\"input_args\":{\"Host\":\"10.0.0.1\",\"NumberOfRepetitions\":\"3\"}}");
+	expect_args(
+		"{\"id\":\"x\",\"op\":\"add\",\"targets\":\"e\",\"path\":\"Device.IP.Interface.\","
+		"\"params\":{\"Alias\":\"wan2\"},\"required\":false,\"allow_partial\":true}",
+		"add",
+		"{\"allow_partial\":true,\"create_objs\":[{\"obj_path\":\"Device.IP.Interface.\","
+		"\"param_settings\":[{\"param\":\"Alias\",\"value\":\"wan2\"}]}]}");
+	expect_args(
+		"{\"id\":\"d\",\"op\":\"delete\",\"targets\":\"e\",\"paths\":[\"Device.Hosts.Host.3.\"]}",
+		"delete", "{\"obj_paths\":[\"Device.Hosts.Host.3.\"]}");
+	expect_args(
+		"{\"id\":\"o\",\"op\":\"operate\",\"targets\":\"e\",\"command\":\"Device.IP.Diagnostics.IPPing()\","
+		"\"command_key\":\"k1\",\"args\":{\"Host\":\"10.0.0.1\",\"NumberOfRepetitions\":3}}",
+		"operate",
+		"{\"command\":\"Device.IP.Diagnostics.IPPing()\",\"command_key\":\"k1\",\"send_resp\":true,"
+		"\"input_args\":{\"Host\":\"10.0.0.1\",\"NumberOfRepetitions\":\"3\"}}");
 }
 
 static void test_discovery_ops(void **state)
 {
-	expect_args("{\"id\":\"g\",\"op\":\"get_supported_dm\",\"targets\":\"e\",\"paths\":[\"Device.WiFi.SSID.{i}.\"],"
-		    "\"return_params\":true}",
-		    "get_supported_dm", "{\"return_params\":true,\"obj_paths\":[\"Device.WiFi.SSID.{i}.\"]}");
-	expect_args("{\"id\":\"i\",\"op\":\"get_instances\",\"targets\":\"e\",\"paths\":[\"Device.WiFi.\"],"
-		    "\"first_level_only\":false}",
-		    "get_instances", "{\"first_level_only\":false,\"obj_paths\":[\"Device.WiFi.\"]}");
-	expect_args("{\"id\":\"p\",\"op\":\"get_supported_protocol\",\"targets\":\"e\"}", "get_supported_protocol",
+	expect_args(
+		"{\"id\":\"g\",\"op\":\"get_supported_dm\",\"targets\":\"e\",\"paths\":[\"Device.WiFi.SSID.{i}.\"],"
+		"\"return_params\":true}",
+		"get_supported_dm",
+		"{\"return_params\":true,\"obj_paths\":[\"Device.WiFi.SSID.{i}.\"]}");
+	expect_args(
+		"{\"id\":\"i\",\"op\":\"get_instances\",\"targets\":\"e\",\"paths\":[\"Device.WiFi.\"],"
+		"\"first_level_only\":false}",
+		"get_instances", "{\"first_level_only\":false,\"obj_paths\":[\"Device.WiFi.\"]}");
+	expect_args("{\"id\":\"p\",\"op\":\"get_supported_protocol\",\"targets\":\"e\"}",
+		    "get_supported_protocol",
 		    "{\"controller_supported_protocol_versions\":\"1.0,1.1,1.2,1.3,1.4\"}");
 }
 
 static void test_subscribe(void **state)
 {
-	expect_args("{\"id\":\"s\",\"op\":\"unsubscribe\",\"targets\":\"e\",\"subscription_id\":\"vc-1\"}",
-		    "delete",
-		    "{\"allow_partial\":true,\"obj_paths\":[\"Device.LocalAgent.Subscription.[ID==\\\"vc-1\\\"].\"]}");
+	expect_args(
+		"{\"id\":\"s\",\"op\":\"unsubscribe\",\"targets\":\"e\",\"subscription_id\":\"vc-1\"}",
+		"delete",
+		"{\"allow_partial\":true,\"obj_paths\":[\"Device.LocalAgent.Subscription.[ID==\\\"vc-1\\\"].\"]}");
 	struct uspctl_cmd c;
 	struct uspc_err err;
 	assert_int_equal(parse("{\"id\":\"s\",\"op\":\"subscribe\",\"targets\":{\"tag\":\"beta\"},"
 			       "\"subscription_id\":\"vc-1\",\"notif_type\":\"ValueChange\","
 			       "\"reference_list\":[\"Device.WiFi.SSID.1.SSID\",\"Device.Time.\"]}",
-			       &c, &err), 0);
+			       &c, &err),
+			 0);
 	assert_string_equal(c.usp_type, "add");
 	assert_string_equal(c.targets.tag, "beta");
 	char *got = args_text(&c);
-	assert_non_null(strstr(got, "\"ReferenceList\",\"value\":\"Device.WiFi.SSID.1.SSID,Device.Time.\""));
+	assert_non_null(strstr(
+		got, "\"ReferenceList\",\"value\":\"Device.WiFi.SSID.1.SSID,Device.Time.\""));
 	assert_non_null(strstr(got, "\"NotifType\",\"value\":\"ValueChange\""));
 	cJSON_free(got);
 	uspctl_cmd_fini(&c);
@@ -122,22 +133,29 @@ static void test_selectors_and_fleet_ops(void **state)
 {
 	struct uspctl_cmd c;
 	struct uspc_err err;
-	assert_int_equal(parse("{\"id\":\"l\",\"op\":\"list_agents\",\"targets\":{\"model\":\"HGW\",\"online\":true,"
-			       "\"eid\":\"os::*\",\"software_version\":\"1.0\",\"manufacturer\":\"M\"}}",
-			       &c, &err), 0);
+	assert_int_equal(
+		parse("{\"id\":\"l\",\"op\":\"list_agents\",\"targets\":{\"model\":\"HGW\",\"online\":true,"
+		      "\"eid\":\"os::*\",\"software_version\":\"1.0\",\"manufacturer\":\"M\"}}",
+		      &c, &err),
+		0);
 	assert_int_equal(c.op, USPCTL_OP_LIST_AGENTS);
 	assert_string_equal(c.targets.model, "HGW");
 	assert_string_equal(c.targets.eid_glob, "os::*");
 	assert_int_equal(c.targets.online, 1);
 	assert_null(c.usp_args);
 	uspctl_cmd_fini(&c);
-	assert_int_equal(parse("{\"id\":\"t\",\"op\":\"tag\",\"targets\":{\"all\":true},\"tags\":[\"beta\",\"eu\"]}",
-			       &c, &err), 0);
+	assert_int_equal(
+		parse("{\"id\":\"t\",\"op\":\"tag\",\"targets\":{\"all\":true},\"tags\":[\"beta\",\"eu\"]}",
+		      &c, &err),
+		0);
 	assert_int_equal(c.targets.all, 1);
 	assert_int_equal(c.n_strings, 2);
 	assert_string_equal(c.strings[1], "eu");
 	uspctl_cmd_fini(&c);
-	assert_int_equal(parse("{\"id\":\"q\",\"op\":\"task_status\",\"tasks\":[12,\"13\"],\"wait\":false}", &c, &err), 0);
+	assert_int_equal(
+		parse("{\"id\":\"q\",\"op\":\"task_status\",\"tasks\":[12,\"13\"],\"wait\":false}",
+		      &c, &err),
+		0);
 	assert_int_equal(c.n_strings, 2);
 	assert_string_equal(c.strings[0], "12");
 	assert_int_equal(c.wait, 0);
@@ -152,22 +170,32 @@ static void test_errors(void **state)
 	expect_error("{\"id\":\"a\",\"op\":\"reboot_all\"}", USPCTL_E_UNKNOWN_OP, "a");
 	expect_error("{\"id\":\"b\",\"op\":\"get\",\"targets\":\"e\",\"paths\":[\"Device..X\"]}",
 		     USPCTL_E_INVALID_PATH, "b");
-	expect_error("{\"id\":\"c\",\"op\":\"get\",\"paths\":[\"Device.X\"]}", USPCTL_E_BAD_TARGETS, "c");
-	expect_error("{\"id\":\"d\",\"op\":\"get\",\"targets\":{},\"paths\":[\"Device.X\"]}", USPCTL_E_BAD_TARGETS, "d");
-	expect_error("{\"id\":\"e\",\"op\":\"get\",\"targets\":{\"colour\":\"red\"},\"paths\":[\"Device.X\"]}",
-		     USPCTL_E_BAD_TARGETS, "e");
-	expect_error("{\"id\":\"f\",\"op\":\"get\",\"targets\":\"x\",\"paths\":[\"Device.X\"],\"bogus\":1}",
-		     USPCTL_E_BAD_FIELD, "f");
-	expect_error("{\"id\":\"g\",\"op\":\"set\",\"targets\":\"x\",\"params\":{\"Device.WiFi.\":\"v\"}}",
-		     USPCTL_E_INVALID_PATH, "g");
-	expect_error("{\"id\":\"h\",\"op\":\"operate\",\"targets\":\"x\",\"command\":\"Device.Reboot\"}",
-		     USPCTL_E_INVALID_PATH, "h");
-	expect_error("{\"id\":\"i\",\"op\":\"get\",\"targets\":\"x\",\"paths\":[\"Device.X\"],\"timeout\":-1}",
-		     USPCTL_E_BAD_FIELD, "i");
+	expect_error("{\"id\":\"c\",\"op\":\"get\",\"paths\":[\"Device.X\"]}", USPCTL_E_BAD_TARGETS,
+		     "c");
+	expect_error("{\"id\":\"d\",\"op\":\"get\",\"targets\":{},\"paths\":[\"Device.X\"]}",
+		     USPCTL_E_BAD_TARGETS, "d");
+	expect_error(
+		"{\"id\":\"e\",\"op\":\"get\",\"targets\":{\"colour\":\"red\"},\"paths\":[\"Device.X\"]}",
+		USPCTL_E_BAD_TARGETS, "e");
+	expect_error(
+		"{\"id\":\"f\",\"op\":\"get\",\"targets\":\"x\",\"paths\":[\"Device.X\"],\"bogus\":1}",
+		USPCTL_E_BAD_FIELD, "f");
+	expect_error(
+		"{\"id\":\"g\",\"op\":\"set\",\"targets\":\"x\",\"params\":{\"Device.WiFi.\":\"v\"}}",
+		USPCTL_E_INVALID_PATH, "g");
+	expect_error(
+		"{\"id\":\"h\",\"op\":\"operate\",\"targets\":\"x\",\"command\":\"Device.Reboot\"}",
+		USPCTL_E_INVALID_PATH, "h");
+	expect_error(
+		"{\"id\":\"i\",\"op\":\"get\",\"targets\":\"x\",\"paths\":[\"Device.X\"],\"timeout\":-1}",
+		USPCTL_E_BAD_FIELD, "i");
 	expect_error("{\"op\":\"get\"}", USPCTL_E_BAD_FIELD, "");
-	expect_error("{\"id\":\"j\",\"op\":\"task_status\",\"targets\":\"x\",\"tasks\":[1]}", USPCTL_E_BAD_FIELD, "j");
-	expect_error("{\"id\":\"k\",\"op\":\"subscribe\",\"targets\":\"x\",\"subscription_id\":\"s\","
-		     "\"notif_type\":\"Sometimes\",\"reference_list\":\"Device.\"}", USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"j\",\"op\":\"task_status\",\"targets\":\"x\",\"tasks\":[1]}",
+		     USPCTL_E_BAD_FIELD, "j");
+	expect_error(
+		"{\"id\":\"k\",\"op\":\"subscribe\",\"targets\":\"x\",\"subscription_id\":\"s\","
+		"\"notif_type\":\"Sometimes\",\"reference_list\":\"Device.\"}",
+		USPCTL_E_BAD_FIELD, "k");
 	struct uspctl_cmd c;
 	struct uspc_err err;
 	static char big[USPCTL_LINE_MAX + 2];
@@ -182,17 +210,23 @@ static void test_max_inflight(void **state)
 	struct uspctl_cmd c;
 	struct uspc_err err;
 	assert_int_equal(parse("{\"id\":\"m\",\"op\":\"get\",\"targets\":{\"all\":true},"
-			       "\"paths\":\"Device.\",\"max_inflight\":50}", &c, &err), 0);
+			       "\"paths\":\"Device.\",\"max_inflight\":50}",
+			       &c, &err),
+			 0);
 	assert_int_equal(c.max_inflight, 50);
 	uspctl_cmd_fini(&c);
-	assert_int_equal(parse("{\"id\":\"m\",\"op\":\"get\",\"targets\":\"x\",\"paths\":\"Device.\"}",
-			       &c, &err), 0);
+	assert_int_equal(
+		parse("{\"id\":\"m\",\"op\":\"get\",\"targets\":\"x\",\"paths\":\"Device.\"}", &c,
+		      &err),
+		0);
 	assert_int_equal(c.max_inflight, -1);
 	uspctl_cmd_fini(&c);
-	expect_error("{\"id\":\"n\",\"op\":\"get\",\"targets\":\"x\",\"paths\":\"Device.\",\"max_inflight\":0}",
-		     USPCTL_E_BAD_FIELD, "n");
-	expect_error("{\"id\":\"o\",\"op\":\"get\",\"targets\":\"x\",\"paths\":\"Device.\",\"max_inflight\":2.5}",
-		     USPCTL_E_BAD_FIELD, "o");
+	expect_error(
+		"{\"id\":\"n\",\"op\":\"get\",\"targets\":\"x\",\"paths\":\"Device.\",\"max_inflight\":0}",
+		USPCTL_E_BAD_FIELD, "n");
+	expect_error(
+		"{\"id\":\"o\",\"op\":\"get\",\"targets\":\"x\",\"paths\":\"Device.\",\"max_inflight\":2.5}",
+		USPCTL_E_BAD_FIELD, "o");
 }
 
 int main(void)

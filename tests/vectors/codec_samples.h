@@ -17,9 +17,9 @@
 #include "usp_record.h"
 
 struct msg_sample {
-	const char *name;	   /* vector file stem, e.g. "msg_get" */
+	const char *name;          /* vector file stem, e.g. "msg_get" */
 	Usp__Header__MsgType type; /* what usp_msg_type() must report */
-	const char *msg_id;	   /* what the header carries */
+	const char *msg_id;        /* what the header carries */
 	Usp__Msg *(*build)(void);  /* caller frees with usp_msg_free() */
 };
 
