@@ -225,14 +225,14 @@ void sim_agent_on_online(struct sim_agent *a)
 	if (a->boot_pending) {
 		char fw[8];
 		snprintf(fw, sizeof(fw), "%s", a->boot_fw_updated ? "true" : "false");
+		/* ParameterMap is added per recipient (its BootParameter table) */
 		const char *kv[] = {"CommandKey",      a->boot_key ? a->boot_key : "",
 				    "Cause",           a->boot_cause ? a->boot_cause : "LocalReboot",
 				    "Reason",          "",
-				    "FirmwareUpdated", fw,
-				    "ParameterMap",    "{}"};
+				    "FirmwareUpdated", fw};
 		a->boot_pending = 0;
 		a->w->stats->boots++;
-		sim_subs_event(a, "Device.", "Boot!", kv, sizeof(kv) / sizeof(kv[0]) / 2);
+		sim_subs_boot(a, kv, sizeof(kv) / sizeof(kv[0]) / 2);
 		sim_ops_after_boot(a);
 		if (a->boot_key || a->boot_fw_updated || strcmp(a->boot_cause ? a->boot_cause : "", "LocalReboot"))
 			sim_agent_mark_dirty(a);
@@ -542,6 +542,9 @@ static void find_ids(const struct sim_model *m, struct sim_ids *ids)
 	ids->ctrl_retry_mult = param_of(m, ids->ctrl, "USPNotifRetryIntervalMultiplier");
 	ids->ctrl_mtp = sim_model_find_obj(m, "Device.LocalAgent.Controller.{i}.MTP.{i}.");
 	ids->ctrl_mtp_topic = param_of(m, ids->ctrl_mtp, "MQTT.Topic");
+	ids->bootp = sim_model_find_obj(m, "Device.LocalAgent.Controller.{i}.BootParameter.{i}.");
+	ids->bootp_enable = param_of(m, ids->bootp, "Enable");
+	ids->bootp_name = param_of(m, ids->bootp, "ParameterName");
 	ids->sub = root_table(m, "Device.LocalAgent.Subscription.{i}.");
 	ids->sub_enable = param_of(m, ids->sub, "Enable");
 	ids->sub_id = param_of(m, ids->sub, "ID");

@@ -71,6 +71,7 @@ struct sim_stats {
 struct sim_ids {
 	uint16_t ctrl, ctrl_eid, ctrl_enable, ctrl_mtp, ctrl_mtp_topic, ctrl_periodic,
 		ctrl_retry_min, ctrl_retry_mult;
+	uint16_t bootp, bootp_enable, bootp_name;  /* Controller.{i}.BootParameter.{i} */
 	uint16_t sub, sub_enable, sub_id, sub_type, sub_refs, sub_recipient, sub_retry,
 		sub_expiration, sub_persistent, sub_ttl, sub_created;
 	uint16_t req, req_originator, req_command, req_key, req_status;

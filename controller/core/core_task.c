@@ -2,8 +2,10 @@
  * core_task.c — tasks claimed by the store's feeder: the stored JSON request
  * becomes a USP Msg (usp_json_build_request) with a fresh msg_id, is sent to
  * the agent and tracked; the answer (or Error, or timeout) becomes the task's
- * result through the writer, with the Get values also written to the
- * snapshot and asynchronous Operate requests recorded as operation results.
+ * result through the writer. The snapshot follows what the agent reports:
+ * Get values, Set's updated parameters, Add's new instance (unique keys and
+ * the parameters the request set), Delete's removed instances; an
+ * asynchronous Operate is recorded as an operation result.
  *
  * Budget: the feeder claims at most max_pending tasks for this daemon (we
  * report tasks_held); per agent at most max_pending_per_agent requests are
@@ -184,40 +186,160 @@ void core_tasks_pump(struct core *c)
 	store_tasks_set_in_flight(c->feeder, c->tasks_held);
 }
 
+/* Snapshot rows built from a response: full path (owned) → value (borrowed
+ * from the response or request, which outlive the submit). */
+struct snap_rows {
+	struct store_snapshot_row *rows;
+	char **paths;
+	size_t n, cap;
+};
+
+static void snap_add(struct snap_rows *s, const char *obj, const char *rel, const char *value)
+{
+	if (!obj || !rel || !value || s->n >= STORE_SNAPSHOT_MAX_ROWS)
+		return;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		struct store_snapshot_row *r = realloc(s->rows, cap * sizeof(*r));
+		if (r)
+			s->rows = r;
+		char **p = r ? realloc(s->paths, cap * sizeof(*p)) : NULL;
+		if (!p)
+			return;
+		s->paths = p;
+		s->cap = cap;
+	}
+	size_t len = strlen(obj) + strlen(rel) + 1;
+	char *path = malloc(len);
+	if (!path)
+		return;
+	snprintf(path, len, "%s%s", obj, rel);
+	s->paths[s->n] = path;
+	s->rows[s->n].path = path;
+	s->rows[s->n].value = value;
+	s->n++;
+}
+
+static void snap_submit(struct core *c, struct core_agent *a, struct snap_rows *s)
+{
+	if (s->n)
+		CORE_SUBMIT(c, "snapshot",
+			    store_writer_snapshot(c->writer, a->eid, s->rows, s->n, 0, &c->serr));
+	for (size_t i = 0; i < s->n; i++)
+		free(s->paths[i]);
+	free(s->paths);
+	free(s->rows);
+}
+
 /* Get values into the snapshot: resolved_path + relative name → value. */
 static void get_to_snapshot(struct core *c, struct core_agent *a, const Usp__GetResp *gr)
 {
-	size_t n = 0, k = 0;
-	for (size_t i = 0; i < gr->n_req_path_results; i++)
-		for (size_t j = 0; j < gr->req_path_results[i]->n_resolved_path_results; j++)
-			n += gr->req_path_results[i]->resolved_path_results[j]->n_result_params;
-	if (n == 0 || n > STORE_SNAPSHOT_MAX_ROWS)
-		return;
-	struct store_snapshot_row *rows = calloc(n, sizeof(*rows));
-	char **paths = calloc(n, sizeof(*paths));
-	for (size_t i = 0; rows && paths && i < gr->n_req_path_results; i++) {
+	struct snap_rows s = { 0 };
+	for (size_t i = 0; i < gr->n_req_path_results; i++) {
 		const Usp__GetResp__RequestedPathResult *rpr = gr->req_path_results[i];
 		for (size_t j = 0; rpr->err_code == 0 && j < rpr->n_resolved_path_results; j++) {
 			const Usp__GetResp__ResolvedPathResult *res = rpr->resolved_path_results[j];
 			for (size_t p = 0; p < res->n_result_params; p++) {
 				const struct map_entry *e = (const struct map_entry *)res->result_params[p];
-				size_t len = strlen(res->resolved_path) + strlen(e->key) + 1;
-				if (!(paths[k] = malloc(len)))
-					goto out;
-				snprintf(paths[k], len, "%s%s", res->resolved_path, e->key);
-				rows[k].path = paths[k];
-				rows[k].value = e->value;
-				k++;
+				snap_add(&s, res->resolved_path, e->key, e->value);
 			}
 		}
 	}
-out:
-	if (k)
-		CORE_SUBMIT(c, "snapshot", store_writer_snapshot(c->writer, a->eid, rows, k, 0, &c->serr));
-	for (size_t i = 0; paths && i < k; i++)
-		free(paths[i]);
-	free(paths);
-	free(rows);
+	snap_submit(c, a, &s);
+}
+
+/* Set succeeded: every updated parameter, affected_path + name → value. */
+static void set_to_snapshot(struct core *c, struct core_agent *a, const Usp__SetResp *sr)
+{
+	struct snap_rows s = { 0 };
+	for (size_t i = 0; i < sr->n_updated_obj_results; i++) {
+		const Usp__SetResp__UpdatedObjectResult__OperationStatus *st =
+			sr->updated_obj_results[i]->oper_status;
+		if (!st || st->oper_status_case !=
+				   USP__SET_RESP__UPDATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS)
+			continue;
+		for (size_t j = 0; j < st->oper_success->n_updated_inst_results; j++) {
+			const Usp__SetResp__UpdatedInstanceResult *ir =
+				st->oper_success->updated_inst_results[j];
+			for (size_t p = 0; p < ir->n_updated_params; p++)
+				snap_add(&s, ir->affected_path, ir->updated_params[p]->key,
+					 ir->updated_params[p]->value);
+		}
+	}
+	snap_submit(c, a, &s);
+}
+
+/* Delete succeeded: drop the snapshot rows under every deleted instance. */
+static void delete_to_snapshot(struct core *c, struct core_agent *a, const Usp__DeleteResp *dr)
+{
+	for (size_t i = 0; i < dr->n_deleted_obj_results; i++) {
+		const Usp__DeleteResp__DeletedObjectResult__OperationStatus *st =
+			dr->deleted_obj_results[i]->oper_status;
+		if (!st || st->oper_status_case !=
+				   USP__DELETE_RESP__DELETED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS)
+			continue;
+		for (size_t j = 0; j < st->oper_success->n_affected_paths; j++) {
+			const char *p = st->oper_success->affected_paths[j];
+			size_t len = p ? strlen(p) : 0;
+			if (len < 2 || p[len - 1] != '.')
+				continue;
+			CORE_SUBMIT(c, "snapshot_delete", store_writer_snapshot_delete_prefix(
+							       c->writer, a->eid, p, &c->serr));
+		}
+	}
+}
+
+/* True when param is named in the Add's param_errs (it was not set). */
+static int add_param_failed(const Usp__AddResp__CreatedObjectResult__OperationStatus__OperationSuccess *ok,
+			    const char *param)
+{
+	for (size_t i = 0; i < ok->n_param_errs; i++)
+		if (ok->param_errs[i]->param && strcmp(ok->param_errs[i]->param, param) == 0)
+			return 1;
+	return 0;
+}
+
+/* The request's create_objs entry for result i (same index and obj_path). */
+static const cJSON *add_request_obj(const cJSON *objs, size_t i, const char *requested)
+{
+	const cJSON *o = cJSON_GetArrayItem(objs, (int)i);
+	const cJSON *path = o ? cJSON_GetObjectItemCaseSensitive(o, "obj_path") : NULL;
+	if (cJSON_IsString(path) && requested && strcmp(path->valuestring, requested) == 0)
+		return o;
+	return NULL;
+}
+
+/* Add succeeded: the new instance's unique keys (from the response) and the
+ * parameters the request set on it, under instantiated_path. */
+static void add_to_snapshot(struct core *c, struct core_agent *a, const struct store_task *t,
+			    const Usp__AddResp *ar)
+{
+	struct snap_rows s = { 0 };
+	cJSON *req = cJSON_Parse(t->request_json ? t->request_json : "{}");
+	const cJSON *objs = req ? cJSON_GetObjectItemCaseSensitive(req, "create_objs") : NULL;
+	for (size_t i = 0; i < ar->n_created_obj_results; i++) {
+		const Usp__AddResp__CreatedObjectResult *res = ar->created_obj_results[i];
+		if (!res->oper_status || res->oper_status->oper_status_case !=
+				USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS)
+			continue;
+		const Usp__AddResp__CreatedObjectResult__OperationStatus__OperationSuccess *ok =
+			res->oper_status->oper_success;
+		const char *inst = ok->instantiated_path;
+		for (size_t k = 0; k < ok->n_unique_keys; k++)
+			snap_add(&s, inst, ok->unique_keys[k]->key, ok->unique_keys[k]->value);
+		const cJSON *o = add_request_obj(objs, i, res->requested_path);
+		const cJSON *ps = o ? cJSON_GetObjectItemCaseSensitive(o, "param_settings") : NULL;
+		const cJSON *p;
+		cJSON_ArrayForEach(p, ps) {
+			const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "param");
+			const cJSON *val = cJSON_GetObjectItemCaseSensitive(p, "value");
+			if (cJSON_IsString(name) && cJSON_IsString(val) &&
+			    !add_param_failed(ok, name->valuestring))
+				snap_add(&s, inst, name->valuestring, val->valuestring);
+		}
+	}
+	snap_submit(c, a, &s);
+	cJSON_Delete(req);
 }
 
 /* Async Operate accepted: remember it as "requested" until OperationComplete. */
@@ -264,6 +386,12 @@ void core_task_response(struct core *c, struct core_req *req, const Usp__Msg *ms
 		r.error_message = msg->body->error->err_msg;
 	} else if (type == USP__HEADER__MSG_TYPE__GET_RESP) {
 		get_to_snapshot(c, req->agent, msg->body->response->get_resp);
+	} else if (type == USP__HEADER__MSG_TYPE__SET_RESP) {
+		set_to_snapshot(c, req->agent, msg->body->response->set_resp);
+	} else if (type == USP__HEADER__MSG_TYPE__ADD_RESP) {
+		add_to_snapshot(c, req->agent, t, msg->body->response->add_resp);
+	} else if (type == USP__HEADER__MSG_TYPE__DELETE_RESP) {
+		delete_to_snapshot(c, req->agent, msg->body->response->delete_resp);
 	} else if (type == USP__HEADER__MSG_TYPE__OPERATE_RESP) {
 		operate_requested(c, req->agent, t, msg->body->response->operate_resp);
 	}

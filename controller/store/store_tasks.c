@@ -506,7 +506,9 @@ static int drain_notifies(struct store_tasks *f)
 	return n;
 }
 
-/* One round while connected: heartbeat, maintenance, claims. */
+static int release_claimed(struct store_tasks *f, int ring);
+
+/* One round while connected: releases, heartbeat, maintenance, claims. */
 static int feeder_round(struct store_tasks *f, int64_t *next_hb, int64_t *next_maint, int *want,
 			struct uspc_err *err)
 {

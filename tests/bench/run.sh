@@ -364,6 +364,7 @@ ceiling_fields() {
 }
 
 ONBOARD_OK=0
+ONBOARD_SKIPPED=""
 ONBOARDED=0
 USPC_BASE_RSS=0
 USPC_STATS_S=2
@@ -379,12 +380,14 @@ scenario_onboarding() {
 	local missing=""
 	for b in uspc usp-agent-sim; do have "$b" || missing="$missing $b"; done
 	if [ -n "$missing" ]; then
-		skip onboarding_storm "not built:$missing"
+		ONBOARD_SKIPPED="not built:$missing"
+		skip onboarding_storm "$ONBOARD_SKIPPED"
 		return
 	fi
 	say "onboarding_storm: $AGENTS agents at once (connect rate $CONNECT_RATE/s), fresh database"
 	start_uspc || {
-		skip onboarding_storm "uspc did not start (see $LOGS/uspc.log)"
+		ONBOARD_SKIPPED="uspc did not start (see $LOGS/uspc.log)"
+		skip onboarding_storm "$ONBOARD_SKIPPED"
 		return
 	}
 	sleep 1
@@ -444,7 +447,9 @@ uspc_stat() {
 # Scenarios after onboarding need uspc and the simulator running and at
 # least one agent onboarded; prints the reason when not.
 agents_unusable() {
-	if ! alive "$UPID" || ! alive "$SPID"; then
+	if [ -n "$ONBOARD_SKIPPED" ]; then
+		echo "no fleet: onboarding_storm could not run ($ONBOARD_SKIPPED)"
+	elif ! alive "$UPID" || ! alive "$SPID"; then
 		echo "uspc and the simulator are not running (onboarding_storm failed)"
 	elif [ "$ONBOARDED" -lt 1 ]; then
 		echo "no agent was onboarded by uspc (onboarding_storm: 0 of $AGENTS)"

@@ -231,21 +231,114 @@ static void test_add_delete_numbering(void **state)
 	assert_int_equal(f->dm.n_insts, before - 3);
 }
 
+#define REF(r, p) sim_subs_ref_match(r, p, NULL, NULL)
+
 static void test_ref_match(void **state)
 {
 	(void)state;
-	assert_true(sim_subs_ref_match("Device.Boot!", "Device.Boot!"));
-	assert_false(sim_subs_ref_match("Device.Boot!", "Device.Booted!"));
-	assert_true(sim_subs_ref_match("Device.LocalAgent.", "Device.LocalAgent.Periodic!"));
-	assert_true(sim_subs_ref_match("Device.WiFi.SSID.*.SSID", "Device.WiFi.SSID.12.SSID"));
-	assert_false(sim_subs_ref_match("Device.WiFi.SSID.*.SSID", "Device.WiFi.SSID.12.Name"));
-	assert_false(sim_subs_ref_match("Device.WiFi.SSID.*.SSID", "Device.WiFi.SSID.x.SSID"));
-	assert_true(sim_subs_ref_match("Device.WiFi.SSID.{i}.", "Device.WiFi.SSID.3."));
-	assert_true(sim_subs_ref_match("Device.Hosts.Host.", "Device.Hosts.Host.3."));
-	assert_false(sim_subs_ref_match("Device.Hosts.Host.3.", "Device.Hosts.Host.31."));
-	assert_false(sim_subs_ref_match("Device.WiFi.SSID.1.SSID", "Device.WiFi.SSID.1.SSIDx"));
-	assert_false(sim_subs_ref_match("Device.WiFi.SSID.1.SSID", "Device.WiFi.SSID.1."));
-	assert_false(sim_subs_ref_match("Device.IP.", "Device.IPX.Foo"));
+	assert_true(REF("Device.Boot!", "Device.Boot!"));
+	assert_false(REF("Device.Boot!", "Device.Booted!"));
+	assert_true(REF("Device.LocalAgent.", "Device.LocalAgent.Periodic!"));
+	assert_true(REF("Device.WiFi.SSID.*.SSID", "Device.WiFi.SSID.12.SSID"));
+	assert_false(REF("Device.WiFi.SSID.*.SSID", "Device.WiFi.SSID.12.Name"));
+	assert_false(REF("Device.WiFi.SSID.*.SSID", "Device.WiFi.SSID.x.SSID"));
+	assert_true(REF("Device.WiFi.SSID.{i}.", "Device.WiFi.SSID.3."));
+	assert_true(REF("Device.Hosts.Host.", "Device.Hosts.Host.3."));
+	assert_false(REF("Device.Hosts.Host.3.", "Device.Hosts.Host.31."));
+	assert_false(REF("Device.WiFi.SSID.1.SSID", "Device.WiFi.SSID.1.SSIDx"));
+	assert_false(REF("Device.WiFi.SSID.1.SSID", "Device.WiFi.SSID.1."));
+	assert_false(REF("Device.IP.", "Device.IPX.Foo"));
+	/* without an evaluator a search expression is any instance number */
+	assert_true(REF("Device.WiFi.SSID.[Enable==true].SSID", "Device.WiFi.SSID.4.SSID"));
+	assert_false(REF("Device.WiFi.SSID.[Enable==true].SSID", "Device.WiFi.SSID.x.SSID"));
+	assert_false(REF("Device.WiFi.SSID.[Enable==true.SSID", "Device.WiFi.SSID.4.SSID"));
+}
+
+/* Records every call; says yes for the instance paths listed in yes. */
+struct expr_rec {
+	int calls;
+	char inst[4][64];
+	char expr[4][64];
+	const char *yes[4];
+};
+
+static int fake_expr(void *ctx, const char *inst_path, size_t inst_len, const char *expr,
+		     size_t expr_len)
+{
+	struct expr_rec *r = ctx;
+	if (r->calls < 4) {
+		snprintf(r->inst[r->calls], sizeof(r->inst[0]), "%.*s", (int)inst_len, inst_path);
+		snprintf(r->expr[r->calls], sizeof(r->expr[0]), "%.*s", (int)expr_len, expr);
+	}
+	const char *got = r->inst[r->calls < 4 ? r->calls : 3];
+	r->calls++;
+	for (int i = 0; i < 4 && r->yes[i]; i++)
+		if (!strcmp(r->yes[i], got))
+			return 1;
+	return 0;
+}
+
+static void test_ref_match_expr(void **state)
+{
+	struct expr_rec r;
+	(void)state;
+	/* the evaluator gets the concrete instance path and the bracket text,
+	 * a ']' inside a quoted value included */
+	memset(&r, 0, sizeof(r));
+	r.yes[0] = "Device.WiFi.SSID.2.";
+	assert_true(sim_subs_ref_match("Device.WiFi.SSID.[Name==\"a]b\"].SSID",
+				       "Device.WiFi.SSID.2.SSID", fake_expr, &r));
+	assert_int_equal(r.calls, 1);
+	assert_string_equal(r.inst[0], "Device.WiFi.SSID.2.");
+	assert_string_equal(r.expr[0], "[Name==\"a]b\"]");
+	/* the evaluator says no: no match */
+	memset(&r, 0, sizeof(r));
+	r.yes[0] = "Device.WiFi.SSID.2.";
+	assert_false(sim_subs_ref_match("Device.WiFi.SSID.[Name==\"x\"].SSID",
+					"Device.WiFi.SSID.3.SSID", fake_expr, &r));
+	assert_int_equal(r.calls, 1);
+	/* nested selectors: evaluated outer first, each on its own instance */
+	memset(&r, 0, sizeof(r));
+	r.yes[0] = "Device.T.4.";
+	r.yes[1] = "Device.T.4.U.7.";
+	assert_true(sim_subs_ref_match("Device.T.[A==1].U.[B==2].", "Device.T.4.U.7.Name", fake_expr,
+				       &r));
+	assert_int_equal(r.calls, 2);
+	assert_string_equal(r.inst[0], "Device.T.4.");
+	assert_string_equal(r.inst[1], "Device.T.4.U.7.");
+	assert_string_equal(r.expr[1], "[B==2]");
+	/* an object path ending in the instance itself (ObjectDeletion) */
+	memset(&r, 0, sizeof(r));
+	r.yes[0] = "Device.Hosts.Host.5.";
+	assert_true(sim_subs_ref_match("Device.Hosts.Host.[Active==true].", "Device.Hosts.Host.5.",
+				       fake_expr, &r));
+	assert_false(sim_subs_ref_match("Device.Hosts.Host.[Active==true].", "Device.Hosts.Host.6.",
+					fake_expr, &r));
+	/* a non-numeric segment never reaches the evaluator */
+	memset(&r, 0, sizeof(r));
+	assert_false(sim_subs_ref_match("Device.T.[A==1].", "Device.T.x.", fake_expr, &r));
+	assert_int_equal(r.calls, 0);
+}
+
+/* The evaluator behind the agent's matcher: a parsed selector on an instance's values. */
+static void test_inst_matches(void **state)
+{
+	struct fx *f = *state;
+	struct usp_path p;
+	struct dm_inst *t1 = sim_dm_find(&f->dm, f->m, "Device.T.1.", NULL);
+	struct dm_inst *t2 = sim_dm_find(&f->dm, f->m, "Device.T.2.", NULL);
+	assert_non_null(t1);
+	assert_non_null(t2);
+	assert_int_equal(usp_path_parse("Device.T.[Alias==\"cpe-2\"&&Stats.Errors>=2].", &p, NULL), 0);
+	assert_true(sim_dm_inst_matches(&f->env, t2, &p.segs[2]));
+	assert_false(sim_dm_inst_matches(&f->env, t1, &p.segs[2]));
+	usp_path_fini(&p);
+	/* values are read live: change Alias and the answer follows */
+	assert_int_equal(sim_dm_set(t1, sim_model_rel_param(f->m, t1->obj, "Alias", NULL), "cpe-2"), 0);
+	assert_int_equal(usp_path_parse("Device.T.[Alias==\"cpe-2\"].", &p, NULL), 0);
+	assert_true(sim_dm_inst_matches(&f->env, t1, &p.segs[2]));
+	usp_path_fini(&p);
+	assert_int_equal(sim_dm_set(t1, sim_model_rel_param(f->m, t1->obj, "Alias", NULL), "cpe-1"), 0);
 }
 
 int main(void)
@@ -254,8 +347,10 @@ int main(void)
 		cmocka_unit_test(test_factory_and_templates),
 		cmocka_unit_test(test_moving_values_and_store),
 		cmocka_unit_test(test_resolve),
+		cmocka_unit_test(test_inst_matches),
 		cmocka_unit_test(test_add_delete_numbering),
 		cmocka_unit_test(test_ref_match),
+		cmocka_unit_test(test_ref_match_expr),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
