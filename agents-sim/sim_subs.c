@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "sim_boot.h"
 #include "sim_handlers.h"
 #include "usp_record.h"
 
@@ -285,7 +286,8 @@ static void keep_for_retry(struct sim_agent *a, struct dm_inst *sub, struct dm_i
 	a->n_notifs++;
 }
 
-typedef int (*fill_fn)(ProtobufCMessage *child, const void *arg);
+/* Fill the Notify's member child; ctrl is the recipient's Controller row. */
+typedef int (*fill_fn)(ProtobufCMessage *child, const void *arg, struct dm_inst *ctrl);
 
 /* Send one Notify for subscription sub (already matched). */
 static void send_notify(struct sim_agent *a, struct dm_inst *sub, enum notif_kind kind,
@@ -315,7 +317,7 @@ static void send_notify(struct sim_agent *a, struct dm_inst *sub, enum notif_kin
 	n->subscription_id = usp_pb_strdup(sid);
 	n->send_resp = retry;
 	ProtobufCMessage *child = usp_pb_set_child(&n->base, kind);
-	if (!n->subscription_id || !child || fill(child, arg) < 0 ||
+	if (!n->subscription_id || !child || fill(child, arg, ctrl) < 0 ||
 	    usp_msg_encode(msg, &buf, &len) < 0) {
 		usp_msg_free(msg);
 		return;
@@ -352,8 +354,9 @@ struct vc_arg {
 	const char *path, *value;
 };
 
-static int fill_vc(ProtobufCMessage *child, const void *arg)
+static int fill_vc(ProtobufCMessage *child, const void *arg, struct dm_inst *ctrl)
 {
+	(void)ctrl;
 	const struct vc_arg *v = arg;
 	Usp__Notify__ValueChange *vc = (Usp__Notify__ValueChange *)child;
 	vc->param_path = usp_pb_strdup(v->path);
@@ -378,8 +381,9 @@ struct oc_arg {
 	const char *path;
 };
 
-static int fill_creation(ProtobufCMessage *child, const void *arg)
+static int fill_creation(ProtobufCMessage *child, const void *arg, struct dm_inst *ctrl)
 {
+	(void)ctrl;
 	const struct oc_arg *o = arg;
 	Usp__Notify__ObjectCreation *oc = (Usp__Notify__ObjectCreation *)child;
 	struct sim_req r = {.a = o->a};
@@ -397,8 +401,9 @@ void sim_subs_obj_creation(struct sim_agent *a, struct dm_inst *inst)
 	dispatch(a, NK_CREATION, path, fill_creation, &o);
 }
 
-static int fill_deletion(ProtobufCMessage *child, const void *arg)
+static int fill_deletion(ProtobufCMessage *child, const void *arg, struct dm_inst *ctrl)
 {
+	(void)ctrl;
 	Usp__Notify__ObjectDeletion *od = (Usp__Notify__ObjectDeletion *)child;
 	od->obj_path = usp_pb_strdup(arg);
 	return od->obj_path ? 0 : -1;
@@ -410,12 +415,13 @@ void sim_subs_obj_deletion(struct sim_agent *a, const char *inst_path)
 }
 
 struct ev_arg {
+	struct sim_agent *a;       /* non-NULL: Boot!, add the recipient's ParameterMap */
 	const char *obj_path, *name;
 	const char *const *kv;
 	size_t n;
 };
 
-static int fill_event(ProtobufCMessage *child, const void *arg)
+static int fill_event(ProtobufCMessage *child, const void *arg, struct dm_inst *ctrl)
 {
 	const struct ev_arg *e = arg;
 	Usp__Notify__Event *ev = (Usp__Notify__Event *)child;
@@ -426,7 +432,12 @@ static int fill_event(ProtobufCMessage *child, const void *arg)
 	for (size_t i = 0; i < e->n; i++)
 		if (usp_pb_map_put(child, 3, e->kv[2 * i], e->kv[2 * i + 1]) < 0)
 			return -1;
-	return 0;
+	if (!e->a)
+		return 0;
+	char *map = sim_boot_parameter_map(e->a, ctrl);
+	int rc = map ? usp_pb_map_put(child, 3, "ParameterMap", map) : -1;
+	free(map);
+	return rc < 0 ? -1 : 0;
 }
 
 void sim_subs_event(struct sim_agent *a, const char *obj_path, const char *event_name,
@@ -434,8 +445,14 @@ void sim_subs_event(struct sim_agent *a, const char *obj_path, const char *event
 {
 	char path[SIM_PATH_MAX];
 	snprintf(path, sizeof(path), "%s%s", obj_path, event_name);
-	struct ev_arg e = {obj_path, event_name, kv, n};
+	struct ev_arg e = {NULL, obj_path, event_name, kv, n};
 	dispatch(a, NK_EVENT, path, fill_event, &e);
+}
+
+void sim_subs_boot(struct sim_agent *a, const char *const *kv, size_t n)
+{
+	struct ev_arg e = {a, "Device.", "Boot!", kv, n};
+	dispatch(a, NK_EVENT, "Device.Boot!", fill_event, &e);
 }
 
 struct op_arg {
@@ -446,8 +463,9 @@ struct op_arg {
 	const char *err_msg;
 };
 
-static int fill_oper(ProtobufCMessage *child, const void *arg)
+static int fill_oper(ProtobufCMessage *child, const void *arg, struct dm_inst *ctrl)
 {
+	(void)ctrl;
 	const struct op_arg *o = arg;
 	Usp__Notify__OperationComplete *oc = (Usp__Notify__OperationComplete *)child;
 	oc->obj_path = usp_pb_strdup(o->obj_path);

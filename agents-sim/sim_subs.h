@@ -25,6 +25,9 @@ void sim_subs_obj_creation(struct sim_agent *a, struct dm_inst *inst);
 void sim_subs_obj_deletion(struct sim_agent *a, const char *inst_path);
 void sim_subs_event(struct sim_agent *a, const char *obj_path, const char *event_name,
 		    const char *const *kv, size_t n);
+/* Device.Boot! with args kv plus, per recipient, ParameterMap built from
+ * that controller's BootParameter table (sim_boot.h). */
+void sim_subs_boot(struct sim_agent *a, const char *const *kv, size_t n);
 /* err_code 0: success with outputs kv; else cmd_failure. */
 void sim_subs_oper_complete(struct sim_agent *a, const char *obj_path, const char *cmd_name,
 			    const char *key, const char *const *kv, size_t n, uint32_t err_code,

@@ -5,11 +5,15 @@
  * to one agent with the Response Topic set, and prints every USP message
  * it receives as one JSON line (usp_json_from_msg_payload, plus "from_id"),
  * answering Notify send_resp=true with NotifyResp. Single-threaded
- * (mosquitto_loop in this thread). Exit 0 when every request got its
- * answer and every expectation was met, 1 otherwise, 2 on usage errors.
+ * (mosquitto_loop in this thread). libmosquitto callbacks only record:
+ * the SUBSCRIBE after CONNACK and the NotifyResp answers are sent by
+ * after_loop() once mosquitto_loop has returned, never from inside a
+ * callback. Exit 0 when every request got its answer and every
+ * expectation was met, 1 otherwise, 2 on usage errors.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 #include <stdio.h>
@@ -22,7 +26,16 @@
 #include "usp_msg.h"
 #include "usp_record.h"
 
+#define MAX_PENDING_OUT 256 /* NotifyResps waiting for the end of a loop pass */
+
+struct pending_out {
+	char *topic;
+	uint8_t *rec;
+	size_t len;
+};
+
 struct probe {
+	const char *broker;
 	const char *agent, *agent_topic, *id, *topic, *to_id, *raw_out, *msg_out, *connect_out;
 	char host[256];
 	int port;
@@ -32,6 +45,9 @@ struct probe {
 	const char *hex;
 	char agent_topic_buf[512], topic_buf[512];
 	int subscribed;
+	int connacked;             /* CONNACK ok seen, SUBSCRIBE not yet sent */
+	struct pending_out out[MAX_PENDING_OUT];
+	size_t n_out;
 	int got_connect;
 	int notifies;
 	int received;              /* USP messages seen */
@@ -110,6 +126,29 @@ static void on_fan_answer(struct probe *p, const Usp__Msg *msg)
 		p->fan_errors++;
 }
 
+/* Build the NotifyResp now, publish it in after_loop(). */
+static void queue_notify_resp(struct probe *p, const UspRecord__Record *rec, const Usp__Msg *msg,
+			      const char *resp_topic)
+{
+	const Usp__Notify *n = msg->body->request->notify;
+	Usp__Msg *r = usp_msg_new_notify_resp(usp_msg_id(msg), n->subscription_id);
+	uint8_t *mb = NULL, *rb = NULL;
+	size_t ml = 0, rl = 0;
+	char *topic = strdup(resp_topic ? resp_topic : p->agent_topic ? p->agent_topic : "");
+	if (p->n_out < MAX_PENDING_OUT && topic && topic[0] && r && usp_msg_encode(r, &mb, &ml) == 0 &&
+	    usp_record_wrap_msg(rec->from_id, p->id, mb, ml, &rb, &rl) == 0) {
+		p->out[p->n_out++] = (struct pending_out){topic, rb, rl};
+		topic = NULL;
+		rb = NULL;
+	} else {
+		fprintf(stderr, "usp-probe: cannot answer Notify %s\n", usp_msg_id(msg));
+	}
+	free(topic);
+	free(mb);
+	free(rb);
+	usp_msg_free(r);
+}
+
 static void on_usp_msg(struct probe *p, const UspRecord__Record *rec, const Usp__Msg *msg,
 		       const char *resp_topic)
 {
@@ -131,17 +170,8 @@ static void on_usp_msg(struct probe *p, const UspRecord__Record *rec, const Usp_
 	if (!p->agent || !strcmp(rec->from_id, p->agent))
 		p->notifies++; /* --expect-notify counts the --agent's only */
 	const Usp__Notify *n = msg->body->request->notify;
-	if (n->send_resp && p->notify_resp) {
-		Usp__Msg *r = usp_msg_new_notify_resp(usp_msg_id(msg), n->subscription_id);
-		uint8_t *mb = NULL, *rb = NULL;
-		size_t ml = 0, rl = 0;
-		if (r && usp_msg_encode(r, &mb, &ml) == 0 &&
-		    usp_record_wrap_msg(rec->from_id, p->id, mb, ml, &rb, &rl) == 0)
-			publish(p, resp_topic ? resp_topic : p->agent_topic, rb, rl);
-		free(mb);
-		free(rb);
-		usp_msg_free(r);
-	}
+	if (n->send_resp && p->notify_resp)
+		queue_notify_resp(p, rec, msg, resp_topic);
 }
 
 static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_message *mm,
@@ -222,12 +252,29 @@ static void on_connect(struct mosquitto *m, void *obj, int rc, int flags, const 
 	struct probe *p = obj;
 	(void)flags;
 	(void)props;
+	(void)m;
 	if (rc) {
 		fprintf(stderr, "usp-probe: broker refused: %s\n", mosquitto_reason_string(rc));
 		p->subscribed = -1;
 		return;
 	}
-	mosquitto_subscribe_v5(m, NULL, p->topic, 1, 0, NULL);
+	p->connacked = 1; /* subscribed from after_loop() */
+}
+
+/* What the callbacks asked for, done outside them. */
+static void after_loop(struct probe *p)
+{
+	if (p->connacked) {
+		p->connacked = 0;
+		if (mosquitto_subscribe_v5(p->mosq, NULL, p->topic, 1, 0, NULL) != MOSQ_ERR_SUCCESS)
+			p->subscribed = -1;
+	}
+	for (size_t i = 0; i < p->n_out; i++) {
+		publish(p, p->out[i].topic, p->out[i].rec, p->out[i].len);
+		free(p->out[i].topic);
+		free(p->out[i].rec);
+	}
+	p->n_out = 0;
 }
 
 /* Run the client until cond() or the deadline; 0 if cond met. */
@@ -238,6 +285,7 @@ static int pump(struct probe *p, double seconds, int (*cond)(struct probe *))
 		if (cond && cond(p))
 			return 0;
 		int rc = mosquitto_loop(p->mosq, 50, 1);
+		after_loop(p);
 		if (rc != MOSQ_ERR_SUCCESS && rc != MOSQ_ERR_NO_CONN) {
 			fprintf(stderr, "usp-probe: connection lost: %s\n", mosquitto_strerror(rc));
 			return -1;
@@ -386,6 +434,7 @@ static int run_fanout(struct probe *p, const char *req_json)
 				return -1;
 		}
 		int rc = mosquitto_loop(p->mosq, 20, 64);
+		after_loop(p);
 		if (rc != MOSQ_ERR_SUCCESS) {
 			fprintf(stderr, "usp-probe: connection lost: %s\n", mosquitto_strerror(rc));
 			return -1;
@@ -446,50 +495,68 @@ static int parse_broker(struct probe *p, const char *url)
 	return p->port > 0 ? 0 : -1;
 }
 
-static const struct option opts[] = {
-	{"broker", 1, 0, 'b'},          {"agent", 1, 0, 'a'},          {"agent-topic", 1, 0, 'A'},
-	{"id", 1, 0, 'i'},              {"topic", 1, 0, 't'},          {"to-id", 1, 0, 'T'},
-	{"timeout", 1, 0, 'w'},         {"wait-connect", 0, 0, 'c'},   {"expect-notify", 1, 0, 'n'},
-	{"listen", 1, 0, 'l'},          {"no-notify-resp", 0, 0, 'R'}, {"send-hex", 1, 0, 'x'},
-	{"session-context", 0, 0, 's'}, {"raw-out", 1, 0, 'o'},        {"msg-out", 1, 0, 'm'},
-	{"expect-none", 1, 0, 'N'},     {"help", 0, 0, 'h'},           {"fanout-pattern", 1, 0, 'P'},
-	{"no-answer", 0, 0, 'Q'},       {"connect-out", 1, 0, 'K'},    {"fanout-first", 1, 0, 'F'},
-	{"fanout-count", 1, 0, 'C'},    {"window", 1, 0, 'W'},         {0, 0, 0, 0}};
+/* How an option's value lands in struct probe. */
+enum popt_kind { P_STR, P_SET, P_CLEAR, P_DOUBLE, P_INT, P_U32, P_HELP };
 
-/* Fill p from argv; -1 usage error, 1 help printed, 0 ok. */
-static int parse_args(struct probe *p, int argc, char **argv)
+struct popt {
+	const char *name;
+	enum popt_kind kind;
+	size_t off;               /* offsetof(struct probe, ...) */
+};
+
+#define PO(n, k, f) {n, k, offsetof(struct probe, f)}
+static const struct popt popts[] = {
+	PO("broker", P_STR, broker),           PO("agent", P_STR, agent),
+	PO("agent-topic", P_STR, agent_topic), PO("id", P_STR, id),
+	PO("topic", P_STR, topic),             PO("to-id", P_STR, to_id),
+	PO("timeout", P_DOUBLE, timeout),      PO("wait-connect", P_SET, wait_connect),
+	PO("expect-notify", P_INT, expect_notify), PO("listen", P_DOUBLE, listen),
+	PO("no-notify-resp", P_CLEAR, notify_resp), PO("send-hex", P_STR, hex),
+	PO("session-context", P_SET, session), PO("raw-out", P_STR, raw_out),
+	PO("msg-out", P_STR, msg_out),         PO("expect-none", P_INT, expect_none),
+	PO("fanout-pattern", P_STR, fan_pattern), PO("no-answer", P_SET, no_answer),
+	PO("connect-out", P_STR, connect_out), PO("fanout-first", P_U32, fan_first),
+	PO("fanout-count", P_U32, fan_count),  PO("window", P_U32, fan_window),
+	{"help", P_HELP, 0},
+};
+#define N_POPTS (sizeof(popts) / sizeof(popts[0]))
+
+/* Store v for option d: 0, or -1 after printing why. */
+static int apply_popt(struct probe *p, const struct popt *d, const char *v)
 {
-	const char *broker = getenv("USPC_MQTT");
-	int o;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'b': broker = optarg; break;
-		case 'a': p->agent = optarg; break;
-		case 'A': p->agent_topic = optarg; break;
-		case 'i': p->id = optarg; break;
-		case 't': p->topic = optarg; break;
-		case 'T': p->to_id = optarg; break;
-		case 'w': p->timeout = atof(optarg); break;
-		case 'c': p->wait_connect = 1; break;
-		case 'n': p->expect_notify = atoi(optarg); break;
-		case 'l': p->listen = atof(optarg); break;
-		case 'R': p->notify_resp = 0; break;
-		case 'x': p->hex = optarg; break;
-		case 's': p->session = 1; break;
-		case 'o': p->raw_out = optarg; break;
-		case 'm': p->msg_out = optarg; break;
-		case 'N': p->expect_none = atoi(optarg); break;
-		case 'Q': p->no_answer = 1; break;
-		case 'K': p->connect_out = optarg; break;
-		case 'P': p->fan_pattern = optarg; break;
-		case 'F': p->fan_first = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'C': p->fan_count = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'W': p->fan_window = (uint32_t)strtoul(optarg, NULL, 10); break;
-		case 'h': usage(stdout); return 1;
-		default: usage(stderr); return -1;
-		}
+	char *field = (char *)p + d->off, *end = NULL;
+	double x = 0;
+	if (d->kind == P_STR) {
+		*(const char **)(void *)field = v;
+		return 0;
 	}
-	if (!broker || parse_broker(p, broker) < 0) {
+	if (d->kind == P_SET || d->kind == P_CLEAR) {
+		*(int *)(void *)field = d->kind == P_SET;
+		return 0;
+	}
+	errno = 0;
+	x = strtod(v, &end);
+	if (errno || end == v || *end || x < 0 || x > 4294967295.0 ||
+	    (d->kind != P_DOUBLE && x != (double)(uint32_t)x)) {
+		fprintf(stderr, "usp-probe: --%s %s: expected a %s\n", d->name, v,
+			d->kind == P_DOUBLE ? "number of seconds" : "non-negative integer");
+		return -1;
+	}
+	if (d->kind == P_DOUBLE)
+		*(double *)(void *)field = x;
+	else if (d->kind == P_INT && x <= 2147483647.0)
+		*(int *)(void *)field = (int)x;
+	else if (d->kind == P_U32)
+		*(uint32_t *)(void *)field = (uint32_t)x;
+	else
+		return -1;
+	return 0;
+}
+
+/* Cross-option checks and derived defaults: 0 or -1 (printed). */
+static int finish_args(struct probe *p, int argc)
+{
+	if (!p->broker || parse_broker(p, p->broker) < 0) {
 		fprintf(stderr, "usp-probe: --broker mqtt://host:port required (or $USPC_MQTT)\n");
 		return -1;
 	}
@@ -510,6 +577,33 @@ static int parse_args(struct probe *p, int argc, char **argv)
 		p->topic = p->topic_buf;
 	}
 	return 0;
+}
+
+/* Fill p from argv; -1 usage error, 1 help printed, 0 ok. */
+static int parse_args(struct probe *p, int argc, char **argv)
+{
+	struct option lopts[N_POPTS + 1];
+	int o;
+	memset(lopts, 0, sizeof(lopts));
+	for (size_t i = 0; i < N_POPTS; i++) {
+		enum popt_kind k = popts[i].kind;
+		lopts[i].name = popts[i].name;
+		lopts[i].has_arg = k == P_SET || k == P_CLEAR || k == P_HELP ? no_argument : required_argument;
+		lopts[i].val = 256 + (int)i;
+	}
+	p->broker = getenv("USPC_MQTT");
+	while ((o = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
+		const struct popt *d = o >= 256 && o < 256 + (int)N_POPTS ? &popts[o - 256] : NULL;
+		if (o == 'h' || (d && d->kind == P_HELP)) {
+			usage(stdout);
+			return 1;
+		}
+		if (!d || apply_popt(p, d, optarg) < 0) {
+			usage(stderr);
+			return -1;
+		}
+	}
+	return finish_args(p, argc);
 }
 
 static int connect_and_subscribe(struct probe *p)
@@ -624,6 +718,10 @@ out:
 		mosquitto_disconnect(p.mosq);
 		mosquitto_loop(p.mosq, 50, 1);
 		mosquitto_destroy(p.mosq);
+	}
+	for (size_t i = 0; i < p.n_out; i++) { /* answers the disconnect overtook */
+		free(p.out[i].topic);
+		free(p.out[i].rec);
 	}
 	mosquitto_lib_cleanup();
 	return rc;

@@ -13,6 +13,8 @@ foreach(t
     pg_restart:120
     broker_restart:90
     two_daemons:150
+    durable_session:120
+    reload:90
     timeouts:60
     backpressure:120
     tls:90)

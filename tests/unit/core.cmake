@@ -2,3 +2,7 @@
 uspc_unit_test(test_core_config SOURCES core/test_core_config.c LIBS uspc_core_pure)
 uspc_unit_test(test_core_registry SOURCES core/test_core_registry.c LIBS uspc_core_pure)
 uspc_unit_test(test_core_tracker SOURCES core/test_core_tracker.c LIBS uspc_core_pure)
+# log.h's level check as the daemon uses it (SIGHUP changes the level while
+# the core, mtp and store threads log); run it under TSan too.
+find_package(Threads REQUIRED)
+uspc_unit_test(test_core_log SOURCES core/test_core_log.c LIBS uspc_util Threads::Threads)

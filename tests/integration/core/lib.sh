@@ -18,6 +18,7 @@ CTL_TOPIC="usp/controller/$CTL_EID"
 AGENT_PREFIX="proto::${T//_/-}-"
 PIDS=()
 DBS=()
+MQTT_SESSIONS=()                   # "url client_id" of every daemon started
 PRIVATE_STACKS=()
 SIM_BIN=$USPC_BIN_DIR/usp-agent-sim
 USPC=$USPC_BIN_DIR/uspc
@@ -35,11 +36,22 @@ fail() {
 
 cleanup() {
   local rc=$?
-  for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null || true; kill -TERM "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do
+    # shellcheck disable=SC2046
+    kill -CONT "$p" $(pgrep -P "$p" 2>/dev/null) 2>/dev/null || true   # thaw frozen simulators
+    kill -TERM "$p" 2>/dev/null || true
+  done
   for p in "${PIDS[@]}"; do
     for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null || true
     wait "$p" 2>/dev/null || true
+  done
+  # The daemons keep durable MQTT sessions (mqtt_session_expiry); end them so
+  # a later test on the same broker finds no stale session or queued
+  # messages: a clean-start connect with the same client id discards it.
+  for sess in "${MQTT_SESSIONS[@]}"; do
+    timeout 5 mosquitto_sub -L "${sess% *}/uspc-test-end-session" -V mqttv5 -i "${sess#* }" -E \
+      >/dev/null 2>&1 || true
   done
   for d in "${DBS[@]}"; do
     psql -XAtq "$USPC_DB" -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" >/dev/null 2>&1 || true
@@ -94,6 +106,12 @@ wait_log() {
 # sets PID_<NAME>. Logs to $W/NAME.log.
 start_uspc() {
   local name=$1; shift
+  local node="$T-$name" url=$USPC_MQTT a prev=""
+  for a in "$@"; do
+    case $prev in --node-id) node=$a ;; --mqtt) url=$a ;; esac
+    prev=$a
+  done
+  case " ${MQTT_SESSIONS[*]:-} " in *" uspc-$node "*) ;; *) MQTT_SESSIONS+=("$url uspc-$node") ;; esac
   "$USPC" --db "$DB_URL" --endpoint-id "$CTL_EID" --node-id "$T-$name" \
     --stats-interval 2 --request-timeout-ms 5000 --task-poll-ms 300 "$@" \
     >>"$W/$name.log" 2>&1 &
@@ -121,6 +139,17 @@ start_sim() {
   local pid=$!
   PIDS+=("$pid")
   printf -v "PID_sim_$name" '%s' "$pid"
+}
+
+# freeze_sim PID / thaw_sim PID — stop / continue a simulator and its worker
+# processes (its agents then neither send nor answer; their connections stay).
+freeze_sim() {
+  # shellcheck disable=SC2046
+  kill -STOP $(pgrep -P "$1") "$1"
+}
+thaw_sim() {
+  # shellcheck disable=SC2046
+  kill -CONT "$1" $(pgrep -P "$1")
 }
 
 agent() { printf '%s%04d' "$AGENT_PREFIX" "$1"; }

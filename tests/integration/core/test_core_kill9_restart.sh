@@ -3,7 +3,8 @@
 # same node_id: every task ends exactly once (1,000 rows 'done', none left
 # queued/sent/failed), the tasks that were in flight ran again (attempts 2).
 # Then SIGTERM during a second batch drains cleanly (exit 0, nothing left
-# 'sent', nothing run twice).
+# 'sent', nothing run twice), and SIGTERM with tasks waiting for a per-agent
+# slot gives those back to 'queued' at once.
 . "$(dirname "$0")/lib.sh"
 
 AGENTS=50
@@ -52,9 +53,38 @@ stop_pid "$PID_d2" || fail "daemon exit status $? after SIGTERM"
 grep -q 'stopping; draining' "$W/d2.log" || fail "no drain logged"
 [ "$(q "SELECT count(*) FROM tasks WHERE state = 'sent'")" = 0 ] || fail "tasks left 'sent' after a clean stop"
 log "stopped with $(q "SELECT count(*) FROM tasks WHERE batch_id = 'term' AND state = 'done'") of 500 done"
-start_uspc d3 --node-id core-kill9
+start_uspc d3 --node-id core-kill9 --request-timeout-ms 60000 --drain-timeout-ms 1500
 wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $((TASKS + 500)) 60
 [ "$(q "SELECT count(*) FROM tasks WHERE batch_id = 'term' AND attempts <> 1")" = 0 ] \
   || fail "a task of the drained batch ran twice"
+
+# SIGTERM while claimed tasks wait for a per-agent slot: with the agents
+# frozen, d3 claims 10 tasks per agent, sends 8 (max_pending_per_agent) and
+# holds 2 back. At stop those 100 never-sent tasks go back to 'queued' at
+# once (not after the lease); the 400 sent ones stay 'sent' (they may have
+# reached the agent) until this node restarts.
+freeze_sim "$PID_sim_s1"
+q "INSERT INTO tasks (eid, op, request, batch_id)
+   SELECT a.eid, 'get', '{\"param_paths\":[\"Device.DeviceInfo.UpTime\"]}', 'slot'
+   FROM agents a, generate_series(1, 10) g ORDER BY a.eid, g; NOTIFY uspc_task_new" >/dev/null
+end=$((SECONDS + 30))
+until [ "$(stat_field "$W/d3.log" deferred)" = $((AGENTS * 2)) ]; do
+  [ $SECONDS -lt $end ] || fail "no tasks waiting for a slot (deferred=$(stat_field "$W/d3.log" deferred))"
+  sleep 0.2
+done
 stop_pid "$PID_d3" || fail "daemon exit status $? after SIGTERM"
+grep -q "stop: $((AGENTS * 2)) claimed task(s) still waiting for an agent slot given back" "$W/d3.log" \
+  || fail "deferred tasks not given back at stop"
+[ "$(q "SELECT count(*) FROM tasks WHERE batch_id = 'slot' AND state = 'queued'
+  AND claimed_by IS NULL AND attempts = 0")" = $((AGENTS * 2)) ] || fail "unsent tasks not back to queued"
+[ "$(q "SELECT count(*) FROM tasks WHERE batch_id = 'slot' AND state = 'sent'")" = $((AGENTS * 8)) ] \
+  || fail "sent tasks: $(q "SELECT count(*) FROM tasks WHERE batch_id = 'slot' AND state = 'sent'")"
+[ "$(q "SELECT max(n) FROM (SELECT count(*) n FROM tasks WHERE state = 'sent' GROUP BY eid) x")" = 8 ] \
+  || fail "an agent has more tasks 'sent' than were sent to it"
+thaw_sim "$PID_sim_s1"
+start_uspc d4 --node-id core-kill9
+wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $((TASKS + 1000)) 60
+[ "$(q "SELECT count(*) FROM tasks WHERE batch_id = 'slot' AND attempts = 1")" = $((AGENTS * 2)) ] \
+  || fail "released tasks did not run exactly once"
+stop_pid "$PID_d4" || fail "daemon exit status $?"
 log "ok"

@@ -5,7 +5,7 @@
 # 7004. Boot! and ValueChange notifications are persisted and answered
 # (a NotifyResp carrying the Notify's msg_id reaches the agent's topic);
 # Get results land in the snapshot and OperationComplete in
-# operation_results.
+# operation_results; Add, Set and Delete results update the snapshot.
 . "$(dirname "$0")/lib.sh"
 
 new_db "core_tasks_roundtrip"
@@ -79,6 +79,32 @@ for kind in value_change event; do
   hex=$(printf '%s' "$mid" | tohex)
   grep -q "$hex" "$W/agent-topic.hex" || fail "no NotifyResp for $kind notification $mid"
 done
-[ "$(q "SELECT count(*) FROM tasks WHERE state = 'done'")" = 9 ] || fail "not all tasks done"
+# Successful writes update the snapshot: Add stores the new instance's
+# unique keys and the parameters it set, Set its updated parameters, Delete
+# removes every row under the deleted instance.
+snap() { q "SELECT value FROM snapshot WHERE eid = '$A' AND path = '$1'"; }
+id_add2=$(task add '{"allow_partial":false,"create_objs":[{"obj_path":"Device.WiFi.SSID.",
+  "param_settings":[{"param":"Alias","value":"rt-ssid","required":true},{"param":"SSID","value":"rt-net-1"}]}]}')
+done_ok "$id_add2" add
+inst=$(q "SELECT result->'created_obj_results'->0->'oper_status'->'oper_success'->>'instantiated_path'
+  FROM tasks WHERE id = $id_add2")
+[[ "$inst" =~ ^Device\.WiFi\.SSID\.[0-9]+\.$ ]] || fail "Add result has no instantiated_path: '$inst'"
+[ "$(snap "${inst}Alias")" = rt-ssid ] || fail "snapshot lacks the Add's unique key Alias"
+[ "$(snap "${inst}SSID")" = rt-net-1 ] || fail "snapshot lacks the parameter the Add set"
+key_name=$(q "SELECT result->'created_obj_results'->0->'oper_status'->'oper_success'->'unique_keys'->>'Name'
+  FROM tasks WHERE id = $id_add2")
+[ -n "$key_name" ] && [ "$(snap "${inst}Name")" = "$key_name" ] || fail "snapshot lacks the unique key Name"
+id_set2=$(task set '{"allow_partial":false,"update_objs":[{"obj_path":"'"$inst"'",
+  "param_settings":[{"param":"SSID","value":"rt-net-2","required":true}]}]}')
+done_ok "$id_set2" set
+[ "$(snap "${inst}SSID")" = rt-net-2 ] || fail "snapshot not updated by the Set: '$(snap "${inst}SSID")'"
+id_del2=$(task delete '{"allow_partial":false,"obj_paths":["'"$inst"'"]}')
+done_ok "$id_del2" delete
+[ "$(q "SELECT count(*) FROM snapshot WHERE eid = '$A' AND path LIKE '${inst}%'")" = 0 ] \
+  || fail "snapshot rows under the deleted $inst remain"
+[ "$(q "SELECT count(*) FROM snapshot WHERE eid = '$A' AND path = 'Device.WiFi.SSID.1.SSID'")" = 1 ] \
+  || fail "the Delete removed rows outside the deleted instance"
+
+[ "$(q "SELECT count(*) FROM tasks WHERE state = 'done'")" = 12 ] || fail "not all tasks done"
 stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
 log "ok"

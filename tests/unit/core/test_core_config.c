@@ -62,7 +62,28 @@ static void test_defaults_and_derived(void **state)
 	assert_string_equal(x->c.reply_topic, "usp/controller/self::uspc/reply/n1");
 	assert_string_equal(x->c.mqtt_client_id, "uspc-n1");
 	assert_int_equal(x->c.request_timeout_ms, 30000);
+	/* Durable session by default: the broker keeps our subscriptions and
+	 * queues QoS 1 messages for a day while the daemon is away. */
+	assert_int_equal(x->c.mqtt_clean_start, 0);
+	assert_int_equal(x->c.mqtt_session_expiry_s, 86400);
+	assert_int_equal(x->c.mqtt_tcp_nodelay, 1);
+}
+
+static void test_mqtt_session_settings(void **state)
+{
+	struct ctx *x = *state;
+	char *argv[] = { "uspc", "--node-id", "n1", "--mqtt-session-expiry", "0",
+			 "--mqtt-tcp-nodelay", "false", NULL };
+	char *envp[] = { "USPC_MQTT_CLEAN_START=true", NULL };
+	assert_int_equal(load(x, 7, argv, envp), 0);
+	assert_int_equal(x->c.mqtt_session_expiry_s, 0);
+	assert_int_equal(x->c.mqtt_tcp_nodelay, 0);
 	assert_int_equal(x->c.mqtt_clean_start, 1);
+	assert_int_not_equal(core_config_set(&x->c, "mqtt_session_expiry", "-1", &x->err), 0);
+	assert_non_null(strstr(x->err.msg, "mqtt_session_expiry"));
+	assert_int_equal(core_config_set(&x->c, "mqtt_session_expiry", "4294967295", &x->err) != 0, 1);
+	assert_int_equal(core_config_set(&x->c, "mqtt_session_expiry", "2147483647", &x->err), 0);
+	assert_int_equal(x->c.mqtt_session_expiry_s, 2147483647);
 }
 
 static void test_file_parse(void **state)
@@ -280,6 +301,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_defaults_and_derived, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_mqtt_session_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_parse, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_file_errors_name_line, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secret_not_in_file, setup, teardown),

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# usp-agent-sim: how agents leave. A clean stop (SIGTERM) sends a
+# DisconnectRecord from every agent before DISCONNECT (R-MTP.7); a dropped
+# connection (churn, a killed worker) makes the broker publish the agent's
+# MQTT Will, a DisconnectRecord "connection lost", unless --no-will; and
+# workers never outlive the supervisor (SIGKILL of the supervisor → the
+# workers stop cleanly within seconds).
+set -euo pipefail
+TAG=lfc
+. "$USPC_SOURCE_DIR/agents-sim/tools/sim-test-lib.sh"
+
+# disconnect records seen by listener NAME, as a JSON array
+discs() { jq -sc '[.[]|select(.record=="disconnect")]' "$WORK/$1.out"; }
+# a process that exists and is not a zombie
+alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+
+# 1. clean stop: one DisconnectRecord per agent, reason text, no reason code
+listen_bg stop 1 --listen 8 --timeout 20
+sim_start --agents 3
+sim_wait_up 3
+sim_stop
+wait_bg stop
+check "length==3 and (map(.from_id)|sort)==[\"$(eid 1)\",\"$(eid 2)\",\"$(eid 3)\"] and all(.reason==\"shutdown\" and .reason_code==0)" \
+	"$(discs stop)" "SIGTERM: every agent sends a DisconnectRecord before leaving"
+
+# 2. a network drop (churn): the broker publishes the Will
+listen_bg will 1 --listen 6 --timeout 20
+sim_start --agents 1 --churn-fraction 1 --churn-interval 0.3 --churn-offline 60 --status-interval 1
+wait_bg will
+check "length==1 and .[0].from_id==\"$(eid 1)\" and .[0].reason==\"connection lost\" and .[0].reason_code==0" \
+	"$(discs will)" "a dropped connection delivers the Will (DisconnectRecord 'connection lost')"
+sim_stop
+
+# 3. --no-will: the same drop is silent
+listen_bg nowill 1 --listen 6 --timeout 20
+: >"$WORK/sim.log"
+sim_start --agents 1 --churn-fraction 1 --churn-interval 0.3 --churn-offline 60 --status-interval 1 --no-will
+wait_bg nowill
+grep -q "disc [1-9]" "$WORK/sim.log" || fail "the churned agent never dropped its connection"
+check "length==0" "$(discs nowill)" "--no-will: no DisconnectRecord when the connection drops"
+sim_stop
+
+# 4. a worker killed with SIGKILL: its connections drop, the Wills arrive
+listen_bg killw 1 --listen 5 --timeout 20
+sim_start --agents 2 --workers 1
+sim_wait_up 2
+worker=$(pgrep -P "$SIM_PID")
+kill -KILL "$worker"
+wait_bg killw
+check "length==2 and all(.reason==\"connection lost\")" "$(discs killw)" "SIGKILL of a worker: every agent's Will is published"
+rc=0; wait "$SIM_PID" || rc=$?; SIM_PID=""
+[ "$rc" -eq 1 ] || fail "supervisor exit status $rc after losing a worker (want 1)"
+echo "ok - the supervisor notices the dead worker and exits 1"
+
+# 5. SIGKILL of the supervisor: the workers stop (cleanly) within seconds
+listen_bg orphan 1 --listen 6 --timeout 20
+sim_start --agents 4 --workers 2
+sim_wait_up 4
+mapfile -t workers < <(pgrep -P "$SIM_PID")
+[ "${#workers[@]}" -eq 2 ] || fail "expected 2 workers, found ${#workers[@]}"
+kill -KILL "$SIM_PID"
+wait "$SIM_PID" 2>/dev/null || true
+SIM_PID=""
+left=2
+for _ in $(seq 1 50); do
+	left=0
+	for w in "${workers[@]}"; do alive "$w" && left=$((left + 1)); done
+	[ "$left" -eq 0 ] && break
+	sleep 0.1
+done
+if [ "$left" -ne 0 ]; then
+	for w in "${workers[@]}"; do kill -KILL "$w" 2>/dev/null || true; done
+	fail "$left worker(s) still running 5 s after the supervisor was killed"
+fi
+echo "ok - workers exit within 5 s of the supervisor's SIGKILL"
+wait_bg orphan
+check "length==4 and all(.reason==\"shutdown\")" "$(discs orphan)" "orphaned workers stop cleanly (DisconnectRecord from every agent)"
+
+echo "PASS: $CHECKS checks"
