@@ -40,12 +40,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# sim_start [usp-agent-sim options...]: start the simulator, wait until agent 1 answers.
-sim_start() {
+# sim_launch [usp-agent-sim options...]: start the simulator in the background.
+sim_launch() {
 	"$SIM" --eid-pattern "$EID_PATTERN" --controller-id "$CTRL_ID" \
 		--controller-topic "$CTRL_TOPIC" --status-interval 0 --host-churn 0 "$@" \
 		>>"$WORK/sim.log" 2>&1 &
 	SIM_PID=$!
+}
+
+# sim_start [usp-agent-sim options...]: start the simulator, wait until agent 1 answers.
+sim_start() {
+	sim_launch "$@"
 	sim_wait_up 1
 }
 

@@ -114,7 +114,19 @@ static void refresh_pressure(struct core *c)
 	c->writer_ok = ws.queue_ops < cap - cap / 4 && ws.queue_bytes < (192u << 20);
 }
 
+/*
+ * Inbound MQTT is held back only by the store: the outbox drains on PUBACKs,
+ * which Paho processes on the same receive thread that hands us arrivals, so
+ * gating arrivals on the outbox would let a full in-queue block that thread
+ * and the outbox would never drain (a deadlock seen under notify load).
+ */
 int core_accepting(struct core *c)
+{
+	return c->writer_ok;
+}
+
+/* New work (claimed tasks, onboarding) also waits while the outbox is long. */
+int core_accepting_work(struct core *c)
 {
 	return c->writer_ok && c->out_len < CORE_OUTBOX_SOFT_CAP;
 }
@@ -132,7 +144,8 @@ static void update_arming(struct core *c)
 {
 	int acc = core_accepting(c);
 	arm(c, c->wake_fd, &c->wake_armed, acc);
-	arm(c, c->feed_fd, &c->feed_armed, acc && !c->stopping && c->feeder);
+	arm(c, c->feed_fd, &c->feed_armed,
+	    core_accepting_work(c) && !c->stopping && c->feeder);
 }
 
 /* ---- stats line ---------------------------------------------------------- */
@@ -267,6 +280,8 @@ static void begin_stop(struct core *c, int signo)
 	log_info(CORE_LOG, "signal %d: stopping; draining %zu pending requests (up to %d ms)", signo,
 		 core_tracker_count(c->trk), c->cfg->drain_timeout_ms);
 	arm(c, c->feed_fd, &c->feed_armed, 0);
+	if (c->feeder)
+		store_tasks_pause(c->feeder);
 	size_t released = core_tasks_release_deferred(c);
 	if (released)
 		log_info(CORE_LOG, "stop: %zu claimed task(s) still waiting for an agent slot given "

@@ -63,7 +63,7 @@ static const struct cfg_key keys[] = {
 	{ "mqtt_cert_file", S(mqtt_cert_file), "", 0, PATH_MAX, NULL, NULL, 0, "client certificate (mTLS)" },
 	{ "mqtt_key_file", S(mqtt_key_file), "", 0, PATH_MAX, NULL, NULL, 0, "client private key (mTLS)" },
 	{ "mqtt_tls_verify", B(mqtt_tls_verify), "true", 0, 1, NULL, NULL, 0, "verify the broker certificate and host name" },
-	{ "mqtt_max_inflight", I(mqtt_max_inflight), "64", 1, 65535, NULL, NULL, 0, "unacknowledged QoS 1 publishes" },
+	{ "mqtt_max_inflight", I(mqtt_max_inflight), "1000", 1, 65535, NULL, NULL, 0, "unacknowledged QoS 1 publishes" },
 	{ "mqtt_out_queue", I(mqtt_out_queue), "10000", 16, 10000000, NULL, NULL, 0, "publishes waiting for the window" },
 	{ "mqtt_in_queue", I(mqtt_in_queue), "10000", 16, 10000000, NULL, NULL, 0, "arrived messages waiting for the core" },
 	{ "mqtt_reconnect_min_ms", I(mqtt_reconnect_min_ms), "500", 10, 600000, NULL, NULL, 0, "first reconnect delay" },

@@ -99,6 +99,7 @@ int64_t core_now_ms(void);
 /* --- core.c --- */
 /* True while new input (MQTT events, tasks) may be taken. */
 int core_accepting(struct core *c);
+int core_accepting_work(struct core *c);
 /* Count a rejection and log it, rate-limited per reason. */
 void core_reject(struct core *c, const char *reason, const char *sender, const char *detail);
 /* Check the result of a store_writer_* submit; STORE_E_FULL has already

@@ -178,7 +178,7 @@ void core_tasks_pump(struct core *c)
 	if (!c->feeder)
 		return;
 	struct store_task *t;
-	while (core_accepting(c) && !c->stopping && store_tasks_next(c->feeder, &t) == 0) {
+	while (core_accepting_work(c) && !c->stopping && store_tasks_next(c->feeder, &t) == 0) {
 		c->tasks_held++;
 		c->ctr.tasks_claimed++;
 		start_task(c, t);

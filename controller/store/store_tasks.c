@@ -51,6 +51,7 @@ struct store_tasks {
 	atomic_int in_flight;
 	atomic_int starved; /* last claim round stopped for lack of room */
 	atomic_int stopping;
+	atomic_int paused; /* store_tasks_pause: claim nothing more */
 
 	/* feeder thread only */
 	PGconn *db;
@@ -233,6 +234,11 @@ int store_tasks_set_max_in_flight(struct store_tasks *f, int n)
 	return rc;
 }
 
+void store_tasks_pause(struct store_tasks *f)
+{
+	atomic_store(&f->paused, 1);
+}
+
 int store_tasks_release(struct store_tasks *f, const int64_t *ids, size_t n)
 {
 	if (n == 0)
@@ -323,7 +329,8 @@ static size_t push_rows(struct store_tasks *f, PGresult *r)
 static int room(struct store_tasks *f)
 {
 	pthread_mutex_lock(&f->mu);
-	int r = f->max_in_flight - atomic_load(&f->in_flight) - (int)f->len;
+	int r = atomic_load(&f->paused) ? 0
+					 : f->max_in_flight - atomic_load(&f->in_flight) - (int)f->len;
 	pthread_mutex_unlock(&f->mu);
 	return r;
 }

@@ -102,10 +102,16 @@ void store_tasks_set_in_flight(struct store_tasks *f, int n);
  * for the core.) */
 int store_tasks_set_max_in_flight(struct store_tasks *f, int n);
 
+/* Claim nothing more from now on (a claim statement already running still
+ * hands its tasks over); for a stop that first gives tasks back, so they
+ * are not claimed again in between. Any thread. (Added for the core.) */
+void store_tasks_pause(struct store_tasks *f);
+
 /* Give back tasks taken with store_tasks_next() that were never sent to
  * their agent (e.g. still waiting for a per-agent slot at stop): the feeder
  * thread puts them back to 'queued' (claimed_by NULL, attempts - 1) in one
- * statement, soon or at the latest in store_tasks_stop(). Only tasks still
+ * statement, soon or at the latest in store_tasks_stop(); unless the feeder
+ * is paused, they may then be claimed again. Only tasks still
  * 'sent' by this node are touched. The ids are copied; the caller still
  * frees its store_task structs and lowers its in-flight count. 0,
  * STORE_E_ARG, or STORE_E_NOMEM (then the lease re-queues them). A failed

@@ -25,7 +25,7 @@ check "length==3 and (map(.from_id)|sort)==[\"$(eid 1)\",\"$(eid 2)\",\"$(eid 3)
 
 # 2. a network drop (churn): the broker publishes the Will
 listen_bg will 1 --listen 6 --timeout 20
-sim_start --agents 1 --churn-fraction 1 --churn-interval 0.3 --churn-offline 60 --status-interval 1
+sim_launch --agents 1 --churn-fraction 1 --churn-interval 0.3 --churn-offline 60 --status-interval 1
 wait_bg will
 check "length==1 and .[0].from_id==\"$(eid 1)\" and .[0].reason==\"connection lost\" and .[0].reason_code==0" \
 	"$(discs will)" "a dropped connection delivers the Will (DisconnectRecord 'connection lost')"
@@ -34,7 +34,7 @@ sim_stop
 # 3. --no-will: the same drop is silent
 listen_bg nowill 1 --listen 6 --timeout 20
 : >"$WORK/sim.log"
-sim_start --agents 1 --churn-fraction 1 --churn-interval 0.3 --churn-offline 60 --status-interval 1 --no-will
+sim_launch --agents 1 --churn-fraction 1 --churn-interval 0.3 --churn-offline 60 --status-interval 1 --no-will
 wait_bg nowill
 grep -q "disc [1-9]" "$WORK/sim.log" || fail "the churned agent never dropped its connection"
 check "length==0" "$(discs nowill)" "--no-will: no DisconnectRecord when the connection drops"
