@@ -145,7 +145,9 @@ static int reap_all(pid_t *pids, uint32_t n, double grace_s)
 {
 	int rc = 0;
 	double until = mono_s() + grace_s;
-	uint32_t left = n;
+	uint32_t left = 0;
+	for (uint32_t i = 0; i < n; i++)
+		left += pids[i] > 0; /* a slot is 0 once reaped (e.g. a worker that died early) */
 	while (left) {
 		for (uint32_t i = 0; i < n; i++) {
 			int status;
