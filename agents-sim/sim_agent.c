@@ -66,7 +66,8 @@ struct dm_inst *sim_agent_controller(struct sim_agent *a, const char *eid)
 		return NULL;
 	sim_agent_env(a, &env);
 	for (struct dm_inst *c = a->dm.root.child; c; c = c->next)
-		if (c->obj == ids->ctrl && !strcmp(sim_dm_get(&env, c, ids->ctrl_eid, buf, sizeof(buf)), eid))
+		if (c->obj == ids->ctrl &&
+		    !strcmp(sim_dm_get(&env, c, ids->ctrl_eid, buf, sizeof(buf)), eid))
 			return c;
 	return NULL;
 }
@@ -128,7 +129,8 @@ int sim_agent_send_msg(struct sim_agent *a, const char *to_id, const char *topic
 /* Each enabled controller with an EndpointID and an MQTT topic, in table
  * order: fn(a, eid, topic, arg); stops early when fn returns nonzero. */
 static int each_controller(struct sim_agent *a,
-			   int (*fn)(struct sim_agent *a, const char *eid, const char *topic, void *arg),
+			   int (*fn)(struct sim_agent *a, const char *eid, const char *topic,
+				     void *arg),
 			   void *arg)
 {
 	const struct sim_ids *ids = &a->w->ids;
@@ -204,7 +206,7 @@ static int will_to(struct sim_agent *a, const char *eid, const char *topic, void
 
 int sim_agent_will(struct sim_agent *a, char *topic, size_t cap, uint8_t **rec, size_t *len)
 {
-	struct will_arg wa = {topic, cap, rec, len};
+	struct will_arg wa = { topic, cap, rec, len };
 	int rc = each_controller(a, will_to, &wa);
 	return rc > 0 ? 0 : rc < 0 ? -1 : 1;
 }
@@ -226,15 +228,18 @@ void sim_agent_on_online(struct sim_agent *a)
 		char fw[8];
 		snprintf(fw, sizeof(fw), "%s", a->boot_fw_updated ? "true" : "false");
 		/* ParameterMap is added per recipient (its BootParameter table) */
-		const char *kv[] = {"CommandKey",      a->boot_key ? a->boot_key : "",
-				    "Cause",           a->boot_cause ? a->boot_cause : "LocalReboot",
-				    "Reason",          "",
-				    "FirmwareUpdated", fw};
+		const char *kv[] = {
+			"CommandKey",      a->boot_key ? a->boot_key : "",
+			"Cause",           a->boot_cause ? a->boot_cause : "LocalReboot",
+			"Reason",          "",
+			"FirmwareUpdated", fw
+		};
 		a->boot_pending = 0;
 		a->w->stats->boots++;
 		sim_subs_boot(a, kv, sizeof(kv) / sizeof(kv[0]) / 2);
 		sim_ops_after_boot(a);
-		if (a->boot_key || a->boot_fw_updated || strcmp(a->boot_cause ? a->boot_cause : "", "LocalReboot"))
+		if (a->boot_key || a->boot_fw_updated ||
+		    strcmp(a->boot_cause ? a->boot_cause : "", "LocalReboot"))
 			sim_agent_mark_dirty(a);
 		free(a->boot_cause);
 		free(a->boot_key);
@@ -281,16 +286,17 @@ static void handle_msg(struct sim_agent *a, const UspRecord__Record *rec, struct
 		       const char *topic)
 {
 	const ProtobufCBinaryData *pl = &rec->no_session_context->payload;
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	Usp__Msg *msg = NULL;
 	Usp__Msg *resp = NULL;
 	int rc = usp_msg_decode(pl->data, pl->len, &msg, &err);
-	struct sim_req r = {.a = a, .msg = msg, .from = rec->from_id, .ctrl = ctrl};
+	struct sim_req r = { .a = a, .msg = msg, .from = rec->from_id, .ctrl = ctrl };
 	sim_agent_env(a, &r.env);
 	if (rc == USP_MSG_E_EMPTY_BODY) {
 		/* R-ENC.5: a Request with no message selected gets 7004 */
 		if (msg->body->msg_body_case == USP__BODY__MSG_BODY_REQUEST)
-			resp = sim_error_msg(&r, USP_ERR_INVALID_ARGUMENTS, "request selects no message");
+			resp = sim_error_msg(&r, USP_ERR_INVALID_ARGUMENTS,
+					     "request selects no message");
 		else
 			a->w->stats->dropped++;
 	} else if (rc < 0) {
@@ -319,8 +325,8 @@ void sim_agent_on_message(struct sim_agent *a, const void *payload, size_t len,
 			  const char *response_topic)
 {
 	const struct sim_config *cfg = a->w->cfg;
-	struct usp_record_limits lim = {.max_record_size = cfg->max_record};
-	struct uspc_err err = {0};
+	struct usp_record_limits lim = { .max_record_size = cfg->max_record };
+	struct uspc_err err = { 0 };
 	UspRecord__Record *rec = NULL;
 	char topic_buf[SIM_VALUE_MAX];
 	if (usp_record_unwrap(payload, len, &lim, &rec, &err) < 0) {
@@ -335,7 +341,8 @@ void sim_agent_on_message(struct sim_agent *a, const void *payload, size_t len,
 		goto drop;
 	}
 	if (!(ctrl = sim_agent_controller(a, rec->from_id))) {
-		log_debug("sim", "%s: dropped a record from unknown controller %s", a->eid, rec->from_id);
+		log_debug("sim", "%s: dropped a record from unknown controller %s", a->eid,
+			  rec->from_id);
 		goto drop;
 	}
 	if (!topic || !topic[0])
@@ -349,8 +356,9 @@ void sim_agent_on_message(struct sim_agent *a, const void *payload, size_t len,
 	case USP_RECORD__RECORD__RECORD_TYPE_SESSION_CONTEXT: {
 		uint8_t *out = NULL;
 		size_t olen = 0;
-		if (usp_record_build_disconnect(rec->from_id, a->eid, "session context not supported",
-						USP_ERR_SESSION_CONTEXT_NOT_ALLOWED, &out, &olen) == 0)
+		if (usp_record_build_disconnect(
+			    rec->from_id, a->eid, "session context not supported",
+			    USP_ERR_SESSION_CONTEXT_NOT_ALLOWED, &out, &olen) == 0)
 			sim_mqtt_publish(a, topic, out, olen);
 		free(out);
 		send_connect_records(a); /* R-MTP.8 */
@@ -409,7 +417,8 @@ static void remove_volatile(struct sim_agent *a)
 			sim_dm_delete(&a->dm, c);
 	}
 	for (size_t t = 0; t < m->n_objs; t++)
-		if (m->objs[t].is_table && !m->objs[t].persist && m->objs[m->objs[t].parent].table == SM_NONE &&
+		if (m->objs[t].is_table && !m->objs[t].persist &&
+		    m->objs[m->objs[t].parent].table == SM_NONE &&
 		    sim_dm_count(&a->dm.root, (uint16_t)t) == 0)
 			sim_dm_refill(&a->dm, m, &a->dm.root, (uint16_t)t);
 	sim_dm_drop_volatile(m, &a->dm.root);
@@ -476,8 +485,10 @@ static void agent_timer(struct sim_timer *t)
 		}
 		sim_mqtt_leave(a, SIM_A_OFFLINE, "churn", 1); /* a dropped line: the Will */
 		a->timer_kind = TK_CHURN_ON;
-		sim_timer_arm(a->w->loop, &a->timer,
-			      (uint64_t)(cfg->churn_offline_s * (0.5 + sim_worker_rand(a->w)) * 1000.0) + 1);
+		sim_timer_arm(
+			a->w->loop, &a->timer,
+			(uint64_t)(cfg->churn_offline_s * (0.5 + sim_worker_rand(a->w)) * 1000.0) +
+				1);
 		break;
 	case TK_CHURN_ON:
 		sim_mqtt_queue_connect(a);
@@ -692,8 +703,8 @@ int sim_worker_init(struct sim_worker *w, const struct sim_config *cfg,
 	sim_timer_init(&w->pace, pace_timer);
 	for (uint32_t i = 0; i < count; i++) {
 		if (agent_init(w, &w->agents[i], first + i) < 0) {
-			log_error("sim", "worker %u: cannot create agent %u (out of memory?)", worker_no,
-				  first + i);
+			log_error("sim", "worker %u: cannot create agent %u (out of memory?)",
+				  worker_no, first + i);
 			w->n_agents = i + 1;
 			return -1;
 		}

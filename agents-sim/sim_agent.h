@@ -21,39 +21,39 @@ struct mosquitto;
 struct sim_config {
 	uint32_t n_agents;
 	uint32_t first_index;
-	const char *broker;            /* as given */
+	const char *broker; /* as given */
 	char host[256];
 	int port;
 	int tls;
 	const char *cafile, *certfile, *keyfile;
 	int tls_insecure;
-	const char *eid_pattern;       /* printf pattern with one %d */
-	const char *topic_pattern;     /* "%s" is replaced by the EID */
+	const char *eid_pattern;   /* printf pattern with one %d */
+	const char *topic_pattern; /* "%s" is replaced by the EID */
 	const char *controller_id;
 	const char *controller_topic;
 	const char *model_file;
-	const char *state_dir;         /* NULL: no persistence */
+	const char *state_dir; /* NULL: no persistence */
 	uint64_t seed;
-	double connect_rate;           /* connects per second, whole process */
+	double connect_rate; /* connects per second, whole process */
 	uint32_t workers;
 	int keepalive;
 	int qos;
 	size_t max_record;
 	double fw_download_s;
 	double fw_fail_fraction;
-	const char *fw_fail_url;       /* substring; NULL: none */
+	const char *fw_fail_url; /* substring; NULL: none */
 	double reboot_s;
-	double churn_fraction;         /* fraction of agents that flap */
-	double churn_interval_s;       /* mean time online between drops */
-	double churn_offline_s;        /* time offline */
-	int churn_reboot;              /* a flap is a power cycle (Boot!) */
-	double host_churn_s;           /* mean seconds between host join/leave; 0 off */
+	double churn_fraction;   /* fraction of agents that flap */
+	double churn_interval_s; /* mean time online between drops */
+	double churn_offline_s;  /* time offline */
+	int churn_reboot;        /* a flap is a power cycle (Boot!) */
+	double host_churn_s;     /* mean seconds between host join/leave; 0 off */
 	double value_rate;
-	double vc_rate;                /* bench load (sim_vcload.c): ValueChanges/s, all agents */
-	const char *vc_rate_file;      /* if set: file holding vc_rate, re-read every second */
+	double vc_rate;           /* bench load (sim_vcload.c): ValueChanges/s, all agents */
+	const char *vc_rate_file; /* if set: file holding vc_rate, re-read every second */
 	int status_interval;
-	int trace;                     /* log every record in/out (decoded) */
-	int will;                      /* MQTT Will = DisconnectRecord to Controller.1 (default on) */
+	int trace; /* log every record in/out (decoded) */
+	int will;  /* MQTT Will = DisconnectRecord to Controller.1 (default on) */
 };
 
 /* Counters a worker shares with the supervisor (in shared memory). */
@@ -62,8 +62,8 @@ struct sim_stats {
 	uint64_t rx, tx, rx_bytes, tx_bytes;
 	uint64_t dropped, errors_sent, notifs, notif_retries, connect_fail, disconnects;
 	uint64_t boots;
-	uint64_t notif_acked;          /* NotifyResp received for a pending notification */
-	uint64_t alive;                /* heartbeat: last loop time, seconds */
+	uint64_t notif_acked; /* NotifyResp received for a pending notification */
+	uint64_t alive;       /* heartbeat: last loop time, seconds */
 };
 
 /* Param/object ids the simulator's behaviour depends on (SM_NONE if the
@@ -71,7 +71,7 @@ struct sim_stats {
 struct sim_ids {
 	uint16_t ctrl, ctrl_eid, ctrl_enable, ctrl_mtp, ctrl_mtp_topic, ctrl_periodic,
 		ctrl_retry_min, ctrl_retry_mult;
-	uint16_t bootp, bootp_enable, bootp_name;  /* Controller.{i}.BootParameter.{i} */
+	uint16_t bootp, bootp_enable, bootp_name; /* Controller.{i}.BootParameter.{i} */
 	uint16_t sub, sub_enable, sub_id, sub_type, sub_refs, sub_recipient, sub_retry,
 		sub_expiration, sub_persistent, sub_ttl, sub_created;
 	uint16_t req, req_originator, req_command, req_key, req_status;
@@ -83,13 +83,13 @@ struct sim_ids {
 };
 
 enum sim_agent_state {
-	SIM_A_IDLE,         /* queued for a connect slot */
-	SIM_A_CONNECTING,   /* TCP connect / MQTT CONNECT in flight */
-	SIM_A_SUBSCRIBING,  /* CONNACK ok, SUBSCRIBE in flight */
+	SIM_A_IDLE,        /* queued for a connect slot */
+	SIM_A_CONNECTING,  /* TCP connect / MQTT CONNECT in flight */
+	SIM_A_SUBSCRIBING, /* CONNACK ok, SUBSCRIBE in flight */
 	SIM_A_ONLINE,
-	SIM_A_BACKOFF,      /* waiting to retry after a failure */
-	SIM_A_REBOOTING,    /* disconnected on purpose, booting after a delay */
-	SIM_A_OFFLINE,      /* churn: off the network for a while */
+	SIM_A_BACKOFF,   /* waiting to retry after a failure */
+	SIM_A_REBOOTING, /* disconnected on purpose, booting after a delay */
+	SIM_A_OFFLINE,   /* churn: off the network for a while */
 	SIM_A_STOPPED,
 };
 
@@ -102,38 +102,38 @@ struct sim_vcload;
 struct sim_agent {
 	struct sim_worker *w;
 	struct mosquitto *mosq;
-	struct sim_agent *next_connect;  /* connect queue link */
+	struct sim_agent *next_connect; /* connect queue link */
 	char *eid;
-	char *topic;                     /* our reply topic */
+	char *topic; /* our reply topic */
 	struct sim_dm dm;
-	struct sim_timer timer;          /* state machine: backoff/reboot/churn */
-	struct sim_timer host_timer;     /* host churn */
-	struct sim_notif *notifs;        /* awaiting NotifyResp */
-	struct sim_op *ops;              /* running async commands */
+	struct sim_timer timer;              /* state machine: backoff/reboot/churn */
+	struct sim_timer host_timer;         /* host churn */
+	struct sim_notif *notifs;            /* awaiting NotifyResp */
+	struct sim_op *ops;                  /* running async commands */
 	struct sim_inmsg *in_head, *in_tail; /* PUBLISHes received in a callback, not yet handled */
 	time_t boot_time;
 	time_t next_periodic;
 	uint32_t index;
 	uint32_t boot_gen;
-	uint32_t failures;               /* consecutive connect failures */
+	uint32_t failures; /* consecutive connect failures */
 	uint32_t n_notifs;
-	uint16_t n_in;                   /* length of the in_ list */
+	uint16_t n_in; /* length of the in_ list */
 	int fd;
-	uint8_t state;                   /* enum sim_agent_state */
-	uint8_t epoll_out;               /* EPOLLOUT currently requested */
-	uint8_t queued;                  /* on the connect queue */
-	uint8_t boot_pending;            /* send Boot! once online */
-	uint8_t dirty;                   /* persistent state changed */
-	uint8_t flaps;                   /* chosen for churn */
-	uint8_t factory_pending;         /* reboot is a factory reset */
-	uint8_t timer_kind;              /* what a->timer does (sim_agent.c) */
-	uint8_t mq_events;               /* libmosquitto callbacks seen, not yet acted on (sim_mqtt.c) */
-	uint8_t abrupt;                  /* the next shutdown is a power cut: no DisconnectRecord, Will */
+	uint8_t state;           /* enum sim_agent_state */
+	uint8_t epoll_out;       /* EPOLLOUT currently requested */
+	uint8_t queued;          /* on the connect queue */
+	uint8_t boot_pending;    /* send Boot! once online */
+	uint8_t dirty;           /* persistent state changed */
+	uint8_t flaps;           /* chosen for churn */
+	uint8_t factory_pending; /* reboot is a factory reset */
+	uint8_t timer_kind;      /* what a->timer does (sim_agent.c) */
+	uint8_t mq_events;       /* libmosquitto callbacks seen, not yet acted on (sim_mqtt.c) */
+	uint8_t abrupt;          /* the next shutdown is a power cut: no DisconnectRecord, Will */
 	/* What the next Boot! says (persisted). */
 	char *boot_cause;
 	char *boot_key;
 	uint8_t boot_fw_updated;
-	char *activate_path;             /* Activate() to complete after boot */
+	char *activate_path; /* Activate() to complete after boot */
 	char *activate_key;
 	char *activate_originator;
 };
@@ -147,17 +147,17 @@ struct sim_worker {
 	struct sim_agent *agents;
 	uint32_t n_agents;
 	uint32_t worker_no;
-	struct sim_agent *cq_head, *cq_tail;   /* connect queue */
+	struct sim_agent *cq_head, *cq_tail; /* connect queue */
 	double connect_tokens;
-	double connect_rate;                   /* this worker's share */
+	double connect_rate; /* this worker's share */
 	uint64_t last_refill_ms;
-	struct sim_timer tick;                 /* 1 s: keep-alive, housekeeping */
-	struct sim_timer pace;                 /* connect pacing */
-	struct sim_vcload *vcload;             /* --vc-rate generator, NULL if off */
+	struct sim_timer tick;     /* 1 s: keep-alive, housekeeping */
+	struct sim_timer pace;     /* connect pacing */
+	struct sim_vcload *vcload; /* --vc-rate generator, NULL if off */
 	struct usp_msgid_gen msgid;
 	uint64_t rng;
 	volatile int stopping;
-	time_t now;                            /* wall clock, per iteration */
+	time_t now; /* wall clock, per iteration */
 };
 
 /* Fill env for template expansion of agent a. */

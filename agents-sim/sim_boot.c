@@ -18,7 +18,7 @@ struct map_ctx {
 	struct sim_dm_env env;
 	cJSON *obj;
 	size_t n;
-	int full;                  /* cap reached: stop walking */
+	int full; /* cap reached: stop walking */
 };
 
 static int is_true(const char *v)
@@ -85,7 +85,7 @@ static void put_match(struct map_ctx *c, const struct dm_match *mt)
 static void put_name(struct map_ctx *c, const char *name)
 {
 	struct usp_path p;
-	struct dm_matches ms = {0};
+	struct dm_matches ms = { 0 };
 	char msg[256];
 	if (usp_path_parse(name, &p, NULL) < 0) {
 		log_debug("sim", "%s: BootParameter %s is not a valid path", c->a->eid, name);
@@ -103,7 +103,7 @@ static void put_name(struct map_ctx *c, const char *name)
 char *sim_boot_parameter_map(struct sim_agent *a, struct dm_inst *ctrl)
 {
 	const struct sim_ids *ids = &a->w->ids;
-	struct map_ctx c = {.a = a};
+	struct map_ctx c = { .a = a };
 	char en[16], name[SIM_VALUE_MAX];
 	char *out = NULL;
 	sim_agent_env(a, &c.env);

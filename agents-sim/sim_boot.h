@@ -10,7 +10,7 @@
 
 #include "sim_agent.h"
 
-#define SIM_BOOTMAP_MAX_PARAMS 512    /* parameters in one ParameterMap; the rest are left out */
+#define SIM_BOOTMAP_MAX_PARAMS 512 /* parameters in one ParameterMap; the rest are left out */
 
 /*
  * ParameterMap for controller row ctrl. Each enabled BootParameter row's

@@ -18,7 +18,7 @@
 uint64_t sim_dm_hash(uint64_t seed, uint64_t a, uint64_t b, uint64_t c)
 {
 	uint64_t x = seed ^ 0x9E3779B97F4A7C15ull;
-	uint64_t in[3] = {a, b, c};
+	uint64_t in[3] = { a, b, c };
 	for (int i = 0; i < 3; i++) {
 		x += in[i] + 0x9E3779B97F4A7C15ull;
 		x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -118,7 +118,8 @@ static void expand_var(const struct sim_dm_env *env, const struct dm_inst *inst,
 		snprintf(out, cap, "%s", env->controller_topic);
 	else if (!strcmp(var, "serial"))
 		snprintf(out, cap, "SIM%010" PRIX64,
-			 (uint64_t)(sim_dm_hash(env->seed, env->index, 0x5e71a1, 0) & 0xFFFFFFFFFFull));
+			 (uint64_t)(sim_dm_hash(env->seed, env->index, 0x5e71a1, 0) &
+				    0xFFFFFFFFFFull));
 	else if (!strcmp(var, "mac"))
 		snprintf(out, cap, "02:%02X:%02X:%02X:%02X:%02X", (unsigned)(h >> 8) & 0xFF,
 			 (unsigned)(h >> 16) & 0xFF, (unsigned)(h >> 24) & 0xFF,
@@ -403,8 +404,8 @@ void sim_dm_delete(struct sim_dm *dm, struct dm_inst *inst)
 	dm->n_insts--;
 }
 
-int sim_dm_obj_path(const struct sim_model *m, const struct dm_inst *inst, uint16_t obj,
-		    char *buf, size_t cap)
+int sim_dm_obj_path(const struct sim_model *m, const struct dm_inst *inst, uint16_t obj, char *buf,
+		    size_t cap)
 {
 	uint16_t chain[64];
 	size_t n = 0;
@@ -418,7 +419,8 @@ int sim_dm_obj_path(const struct sim_model *m, const struct dm_inst *inst, uint1
 			const struct dm_inst *i = inst;
 			while (i && i->obj != chain[k])
 				i = i->parent;
-			w = snprintf(buf + len, cap - len, "%s.%" PRIu32 ".", o->name, i ? i->num : 0);
+			w = snprintf(buf + len, cap - len, "%s.%" PRIu32 ".", o->name,
+				     i ? i->num : 0);
 		} else {
 			w = snprintf(buf + len, cap - len, "%s.", o->name);
 		}
@@ -525,7 +527,7 @@ static int push_match(struct dm_matches *ms, struct dm_inst *inst, uint16_t obj,
 		ms->v = nv;
 		ms->cap = nc;
 	}
-	ms->v[ms->n++] = (struct dm_match){.inst = inst, .obj = obj, .id = id, .kind = kind};
+	ms->v[ms->n++] = (struct dm_match){ .inst = inst, .obj = obj, .id = id, .kind = kind };
 	return 0;
 }
 
@@ -540,12 +542,14 @@ static int check_schema(const struct sim_model *m, const struct usp_path *p, cha
 		int last = (i + 1 == p->n_segs);
 		if (s->kind != USP_SEG_NAME) {
 			if (!at_table) {
-				snprintf(msg, cap, "segment %zu selects an instance of a non-table", i);
+				snprintf(msg, cap, "segment %zu selects an instance of a non-table",
+					 i);
 				return USP_ERR_INVALID_PATH;
 			}
 			at_table = 0;
 			for (size_t c = 0; s->kind == USP_SEG_EXPR && c < s->n_conds; c++)
-				if (sim_model_rel_param(m, obj, s->conds[c].param, NULL) == SM_NONE) {
+				if (sim_model_rel_param(m, obj, s->conds[c].param, NULL) ==
+				    SM_NONE) {
 					snprintf(msg, cap, "search parameter '%s' does not exist",
 						 s->conds[c].param);
 					return USP_ERR_INVALID_PATH;
@@ -597,8 +601,8 @@ int sim_dm_inst_matches(const struct sim_dm_env *env, const struct dm_inst *c,
 }
 
 /* One step of the instance walk: cur → next for segment s. */
-static int step(struct sim_dm *dm, const struct sim_dm_env *env, const struct usp_path *p,
-		size_t i, struct dm_matches *cur, struct dm_matches *next, char *msg, size_t cap)
+static int step(struct sim_dm *dm, const struct sim_dm_env *env, const struct usp_path *p, size_t i,
+		struct dm_matches *cur, struct dm_matches *next, char *msg, size_t cap)
 {
 	const struct sim_model *m = env->m;
 	const struct usp_path_seg *s = &p->segs[i];
@@ -610,11 +614,11 @@ static int step(struct sim_dm *dm, const struct sim_dm_env *env, const struct us
 			uint16_t id;
 			int rc;
 			if (last && p->kind == USP_PATH_PARAM)
-				rc = push_match(next, c->inst, c->obj, sim_model_param(m, c->obj, s->name),
-						DM_M_PARAM);
+				rc = push_match(next, c->inst, c->obj,
+						sim_model_param(m, c->obj, s->name), DM_M_PARAM);
 			else if (last && p->kind == USP_PATH_COMMAND)
-				rc = push_match(next, c->inst, c->obj, sim_model_cmd(m, c->obj, s->name),
-						DM_M_CMD);
+				rc = push_match(next, c->inst, c->obj,
+						sim_model_cmd(m, c->obj, s->name), DM_M_CMD);
 			else if (last && p->kind == USP_PATH_EVENT)
 				rc = push_match(next, c->inst, c->obj,
 						sim_model_event(m, c->obj, s->name), DM_M_EVENT);
@@ -634,9 +638,10 @@ static int step(struct sim_dm *dm, const struct sim_dm_env *env, const struct us
 				return USP_ERR_INTERNAL_ERROR;
 		if (s->kind == USP_SEG_INSTANCE && next->n == before && !p->is_search) {
 			char path[SIM_PATH_MAX];
-			int l = sim_dm_obj_path(m, c->inst, m->objs[c->obj].parent, path, sizeof(path));
-			snprintf(msg, cap, "%.*s%s.%" PRIu32 ". does not exist", l > 0 ? l : 0, path,
-				 m->objs[c->obj].name, s->instance);
+			int l = sim_dm_obj_path(m, c->inst, m->objs[c->obj].parent, path,
+						sizeof(path));
+			snprintf(msg, cap, "%.*s%s.%" PRIu32 ". does not exist", l > 0 ? l : 0,
+				 path, m->objs[c->obj].name, s->instance);
 			return USP_ERR_OBJECT_DOES_NOT_EXIST;
 		}
 	}
@@ -646,7 +651,7 @@ static int step(struct sim_dm *dm, const struct sim_dm_env *env, const struct us
 int sim_dm_resolve(struct sim_dm *dm, const struct sim_dm_env *env, const struct usp_path *p,
 		   struct dm_matches *out, char *msg, size_t cap)
 {
-	struct dm_matches a = {0}, b = {0};
+	struct dm_matches a = { 0 }, b = { 0 };
 	int rc = check_schema(env->m, p, msg, cap);
 	if (rc)
 		return rc;

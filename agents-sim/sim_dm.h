@@ -18,15 +18,15 @@
 #include "sim_model.h"
 #include "usp_path.h"
 
-#define SIM_VALUE_MAX 4096      /* bytes of one parameter value we accept/store */
+#define SIM_VALUE_MAX 4096 /* bytes of one parameter value we accept/store */
 #define SIM_PATH_MAX 1024
 
-#define DMV_TEMPLATE 1u  /* v is a template, expanded on read */
-#define DMV_BORROWED 2u  /* v points into the model: never freed */
+#define DMV_TEMPLATE 1u /* v is a template, expanded on read */
+#define DMV_BORROWED 2u /* v points into the model: never freed */
 
 struct dm_val {
 	uint16_t param;
-	uint8_t flags;   /* DMV_* */
+	uint8_t flags; /* DMV_* */
 	char *v;
 };
 
@@ -44,7 +44,7 @@ struct dm_inst {
 
 struct sim_dm {
 	struct dm_inst root;
-	uint32_t *next_num;   /* per table (sm_obj.tidx): next instance number */
+	uint32_t *next_num; /* per table (sm_obj.tidx): next instance number */
 	size_t n_insts;
 };
 
@@ -52,14 +52,14 @@ struct sim_dm {
 struct sim_dm_env {
 	const struct sim_model *m;
 	uint64_t seed;
-	uint32_t index;            /* agent index (1-based by default) */
+	uint32_t index; /* agent index (1-based by default) */
 	const char *eid;
 	const char *agent_topic;
 	const char *controller_id;
 	const char *controller_topic;
 	time_t boot_time;
 	time_t now;
-	double value_rate;         /* multiplier for counter rates */
+	double value_rate; /* multiplier for counter rates */
 };
 
 enum dm_match_kind { DM_M_OBJ, DM_M_TABLE, DM_M_PARAM, DM_M_CMD, DM_M_EVENT };
@@ -69,8 +69,8 @@ enum dm_match_kind { DM_M_OBJ, DM_M_TABLE, DM_M_PARAM, DM_M_CMD, DM_M_EVENT };
 struct dm_match {
 	struct dm_inst *inst;
 	uint16_t obj;
-	uint16_t id;          /* param / cmd / event id */
-	uint8_t kind;         /* enum dm_match_kind */
+	uint16_t id;  /* param / cmd / event id */
+	uint8_t kind; /* enum dm_match_kind */
 };
 
 struct dm_matches {
@@ -95,7 +95,10 @@ int sim_dm_set(struct dm_inst *inst, uint16_t p, const char *value);
 /* Store a template (copied), expanded on every read. 0 or -1. */
 int sim_dm_set_template(struct dm_inst *inst, uint16_t p, const char *tmpl);
 /* The stored entries of inst (for persistence). */
-static inline size_t sim_dm_n_vals(const struct dm_inst *inst) { return inst->n_vals; }
+static inline size_t sim_dm_n_vals(const struct dm_inst *inst)
+{
+	return inst->n_vals;
+}
 /* Is a value stored for p (i.e. not derived)? */
 int sim_dm_is_stored(const struct dm_inst *inst, uint16_t p);
 /* Forget every stored value of inst whose param has persist=0. */
@@ -122,8 +125,8 @@ size_t sim_dm_count(const struct dm_inst *parent, uint16_t table);
 
 /* Path of object obj as instantiated under inst, with the trailing '.'.
  * Returns the length, or -1 if it does not fit. */
-int sim_dm_obj_path(const struct sim_model *m, const struct dm_inst *inst, uint16_t obj,
-		    char *buf, size_t cap);
+int sim_dm_obj_path(const struct sim_model *m, const struct dm_inst *inst, uint16_t obj, char *buf,
+		    size_t cap);
 /* Instance (and object) named by a plain instantiated object path such as
  * "Device.LocalAgent.Controller.1." (no search, trailing '.' optional).
  * NULL if it does not exist. */

@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct add_target {            /* one table an obj_path resolved to */
+struct add_target { /* one table an obj_path resolved to */
 	struct dm_inst *parent;
 	uint16_t table;
-	uint32_t code;         /* creation fails with this (0 = ok) */
+	uint32_t code; /* creation fails with this (0 = ok) */
 	char msg[200];
-	uint32_t *codes;       /* per param setting */
+	uint32_t *codes; /* per param setting */
 	uint16_t *params;
-	uint32_t num;          /* instance number it will get */
+	uint32_t num; /* instance number it will get */
 };
 
 struct add_plan {
@@ -57,7 +57,7 @@ static const char *key_value(struct sim_req *r, const Usp__Add__CreateObject *co
 		return buf;
 	}
 	/* the model's default for the new instance, if it has one */
-	struct dm_inst probe = {.parent = t->parent, .num = t->num, .obj = t->table};
+	struct dm_inst probe = { .parent = t->parent, .num = t->num, .obj = t->table };
 	sim_dm_get_copy(&r->env, &probe, p, buf, cap);
 	if (!buf[0])
 		snprintf(buf, cap, "%" PRIu32 "-%08" PRIx64, t->num,
@@ -75,14 +75,16 @@ static void check_keys(struct sim_req *r, const Usp__Add__CreateObject *co, stru
 			if (sib->obj != t->table)
 				continue;
 			int same = 1;
-			for (size_t k = 0; same && k < SM_MAX_KEYS && o->keysets[s][k] != SM_NONE; k++) {
+			for (size_t k = 0; same && k < SM_MAX_KEYS && o->keysets[s][k] != SM_NONE;
+			     k++) {
 				uint16_t kp = o->keysets[s][k];
 				same = !strcmp(key_value(r, co, t, kp, a, sizeof(a)),
 					       sim_dm_get(&r->env, sib, kp, b, sizeof(b)));
 			}
 			if (same) {
 				t->code = USP_ERR_UNIQUE_KEY_CONFLICT;
-				snprintf(t->msg, sizeof(t->msg), "an instance with the same unique key exists");
+				snprintf(t->msg, sizeof(t->msg),
+					 "an instance with the same unique key exists");
 				return;
 			}
 		}
@@ -99,7 +101,8 @@ static void check_target(struct sim_req *r, const Usp__Add__CreateObject *co, st
 	}
 	if (sim_dm_count(t->parent, t->table) >= o->max_instances) {
 		t->code = USP_ERR_CREATION_FAILURE;
-		snprintf(t->msg, sizeof(t->msg), "table is full (%" PRIu32 " instances)", o->max_instances);
+		snprintf(t->msg, sizeof(t->msg), "table is full (%" PRIu32 " instances)",
+			 o->max_instances);
 		return;
 	}
 	t->num = sim_dm_next_num(&r->a->dm, r->env.m, t->parent, t->table);
@@ -117,10 +120,11 @@ static void check_target(struct sim_req *r, const Usp__Add__CreateObject *co, st
 		else
 			code = (uint32_t)sim_model_check_value(&m->params[p], ps->value);
 		t->codes[i] = code;
-		if (code && (ps->required || (p != SM_NONE && sim_model_is_key(m, p))) && !t->code) {
+		if (code && (ps->required || (p != SM_NONE && sim_model_is_key(m, p))) &&
+		    !t->code) {
 			t->code = USP_ERR_REQUIRED_PARAM_FAILED;
-			snprintf(t->msg, sizeof(t->msg), "required parameter '%s' failed: %s", ps->param,
-				 usp_err_text(code));
+			snprintf(t->msg, sizeof(t->msg), "required parameter '%s' failed: %s",
+				 ps->param, usp_err_text(code));
 		}
 	}
 	if (!t->code)
@@ -130,7 +134,7 @@ static void check_target(struct sim_req *r, const Usp__Add__CreateObject *co, st
 static int plan_add(struct sim_req *r, const Usp__Add__CreateObject *co, struct add_plan *pl)
 {
 	struct usp_path p;
-	struct dm_matches ms = {0};
+	struct dm_matches ms = { 0 };
 	int rc = 0;
 	pl->code = (uint32_t)sim_parse_path(co->obj_path, &p, pl->msg, sizeof(pl->msg));
 	if (!pl->code && p.kind != USP_PATH_OBJECT) {
@@ -209,8 +213,9 @@ static int create(struct sim_req *r, const Usp__Add__CreateObject *co, struct ad
 	for (size_t i = 0; i < co->n_param_settings; i++) {
 		const Usp__Add__CreateParamSetting *ps = co->param_settings[i];
 		if (t->codes[i]) {
-			Usp__AddResp__ParameterError *pe = (Usp__AddResp__ParameterError *)usp_pb_new(
-				&usp__add_resp__parameter_error__descriptor);
+			Usp__AddResp__ParameterError *pe =
+				(Usp__AddResp__ParameterError *)usp_pb_new(
+					&usp__add_resp__parameter_error__descriptor);
 			if (!pe)
 				return -1;
 			pe->param = usp_pb_strdup(ps->param);
@@ -259,7 +264,8 @@ static Usp__Msg *add_error(struct sim_req *r, struct add_plan *plans, size_t n)
 					char full[SIM_PATH_MAX + 256];
 					snprintf(full, sizeof(full), "%s%s", co->obj_path,
 						 co->param_settings[s]->param);
-					usp_msg_error_add_param(e, full, plans[i].t[k].codes[s], NULL);
+					usp_msg_error_add_param(e, full, plans[i].t[k].codes[s],
+								NULL);
 				}
 	}
 	return e;
@@ -358,8 +364,8 @@ out:
 struct del_plan {
 	uint32_t code;
 	char msg[300];
-	char **paths;          /* instances to delete */
-	uint32_t *codes;       /* per instance: 0 or 7024 */
+	char **paths;    /* instances to delete */
+	uint32_t *codes; /* per instance: 0 or 7024 */
 	size_t n;
 };
 
@@ -367,7 +373,7 @@ static int plan_delete(struct sim_req *r, const char *text, struct del_plan *pl)
 {
 	const struct sim_model *m = r->env.m;
 	struct usp_path p;
-	struct dm_matches ms = {0};
+	struct dm_matches ms = { 0 };
 	int rc = 0;
 	pl->code = (uint32_t)sim_parse_path(text, &p, pl->msg, sizeof(pl->msg));
 	if (!pl->code && p.kind != USP_PATH_OBJECT) {
@@ -381,7 +387,8 @@ static int plan_delete(struct sim_req *r, const char *text, struct del_plan *pl)
 		const struct dm_match *mt = &ms.v[i];
 		if (!m->objs[mt->obj].is_table) {
 			pl->code = USP_ERR_NOT_A_TABLE;
-			snprintf(pl->msg, sizeof(pl->msg), "%s is not a table", m->objs[mt->obj].path);
+			snprintf(pl->msg, sizeof(pl->msg), "%s is not a table",
+				 m->objs[mt->obj].path);
 		} else if (mt->kind != DM_M_OBJ) {
 			pl->code = USP_ERR_INVALID_PATH;
 			snprintf(pl->msg, sizeof(pl->msg), "not an instance path");
@@ -421,8 +428,9 @@ out:
 static int delete_result(struct sim_req *r, Usp__DeleteResp *dr, const char *req,
 			 struct del_plan *pl)
 {
-	Usp__DeleteResp__DeletedObjectResult *res = (Usp__DeleteResp__DeletedObjectResult *)usp_pb_new(
-		&usp__delete_resp__deleted_object_result__descriptor);
+	Usp__DeleteResp__DeletedObjectResult *res =
+		(Usp__DeleteResp__DeletedObjectResult *)usp_pb_new(
+			&usp__delete_resp__deleted_object_result__descriptor);
 	if (!res)
 		return -1;
 	res->requested_path = usp_pb_strdup(req);
@@ -458,8 +466,8 @@ static int delete_result(struct sim_req *r, Usp__DeleteResp *dr, const char *req
 			ue->err_code = pl->codes[i];
 			ue->err_msg = usp_pb_strdup("object does not allow Delete");
 			if (!ue->unaffected_path || !ue->err_msg ||
-			    usp_pb_push((void ***)&ok->unaffected_path_errs, &ok->n_unaffected_path_errs,
-					ue) < 0) {
+			    usp_pb_push((void ***)&ok->unaffected_path_errs,
+					&ok->n_unaffected_path_errs, ue) < 0) {
 				usp_pb_free(&ue->base);
 				return -1;
 			}
@@ -502,7 +510,8 @@ Usp__Msg *sim_handle_delete(struct sim_req *r)
 			for (size_t k = 0; !resp && k < plans[i].n; k++)
 				if (plans[i].codes[k])
 					resp = sim_error_msg(r, plans[i].codes[k],
-							     "%s does not allow Delete", plans[i].paths[k]);
+							     "%s does not allow Delete",
+							     plans[i].paths[k]);
 		}
 		for (size_t i = 0; resp && i < del->n_obj_paths; i++) {
 			if (plans[i].code)
@@ -519,7 +528,8 @@ Usp__Msg *sim_handle_delete(struct sim_req *r)
 	if (!resp)
 		goto oom;
 	for (size_t i = 0; i < del->n_obj_paths; i++)
-		if (delete_result(r, resp->body->response->delete_resp, del->obj_paths[i], &plans[i]) < 0)
+		if (delete_result(r, resp->body->response->delete_resp, del->obj_paths[i],
+				  &plans[i]) < 0)
 			goto oom;
 	goto out;
 oom:

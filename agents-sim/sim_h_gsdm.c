@@ -25,13 +25,16 @@ static int add_param(const struct sim_model *m, Usp__GetSupportedDMResp__Support
 	if (!pr)
 		return -1;
 	pr->param_name = usp_pb_strdup(sp->name);
-	pr->access = sp->access == SM_RO   ? USP__GET_SUPPORTED_DMRESP__PARAM_ACCESS_TYPE__PARAM_READ_ONLY
-		     : sp->access == SM_WO ? USP__GET_SUPPORTED_DMRESP__PARAM_ACCESS_TYPE__PARAM_WRITE_ONLY
-					   : USP__GET_SUPPORTED_DMRESP__PARAM_ACCESS_TYPE__PARAM_READ_WRITE;
+	pr->access = sp->access == SM_RO
+			     ? USP__GET_SUPPORTED_DMRESP__PARAM_ACCESS_TYPE__PARAM_READ_ONLY
+		     : sp->access == SM_WO
+			     ? USP__GET_SUPPORTED_DMRESP__PARAM_ACCESS_TYPE__PARAM_WRITE_ONLY
+			     : USP__GET_SUPPORTED_DMRESP__PARAM_ACCESS_TYPE__PARAM_READ_WRITE;
 	pr->value_type = (Usp__GetSupportedDMResp__ParamValueType)sp->type;
-	pr->value_change = sp->vc_ignore
-				   ? USP__GET_SUPPORTED_DMRESP__VALUE_CHANGE_TYPE__VALUE_CHANGE_WILL_IGNORE
-				   : USP__GET_SUPPORTED_DMRESP__VALUE_CHANGE_TYPE__VALUE_CHANGE_ALLOWED;
+	pr->value_change =
+		sp->vc_ignore
+			? USP__GET_SUPPORTED_DMRESP__VALUE_CHANGE_TYPE__VALUE_CHANGE_WILL_IGNORE
+			: USP__GET_SUPPORTED_DMRESP__VALUE_CHANGE_TYPE__VALUE_CHANGE_ALLOWED;
 	if (!pr->param_name ||
 	    usp_pb_push((void ***)&so->supported_params, &so->n_supported_params, pr) < 0) {
 		usp_pb_free(&pr->base);
@@ -84,7 +87,8 @@ static int add_event(const struct sim_model *m, Usp__GetSupportedDMResp__Support
 		return -1;
 	snprintf(name, sizeof(name), "%s!", se->name);
 	er->event_name = usp_pb_strdup(name);
-	if (!er->event_name || push_names(&er->arg_names, &er->n_arg_names, se->args, se->n_args) < 0 ||
+	if (!er->event_name ||
+	    push_names(&er->arg_names, &er->n_arg_names, se->args, se->n_args) < 0 ||
 	    usp_pb_push((void ***)&so->supported_events, &so->n_supported_events, er) < 0) {
 		usp_pb_free(&er->base);
 		return -1;
@@ -105,7 +109,8 @@ static int add_keysets(const struct sim_model *m,
 		for (size_t k = 0; k < SM_MAX_KEYS && o->keysets[s][k] != SM_NONE; k++)
 			bad |= usp_pb_push_str(&ks->key_names, &ks->n_key_names,
 					       m->params[o->keysets[s][k]].name) < 0;
-		if (bad || usp_pb_push((void ***)&so->unique_key_sets, &so->n_unique_key_sets, ks) < 0) {
+		if (bad ||
+		    usp_pb_push((void ***)&so->unique_key_sets, &so->n_unique_key_sets, ks) < 0) {
 			usp_pb_free(&ks->base);
 			return -1;
 		}
@@ -227,7 +232,7 @@ static int gsdm_one(struct sim_req *r, Usp__GetSupportedDMResp__RequestedObjectR
 		if (obj != SM_NONE && strcmp(m->objs[obj].path, parent))
 			obj = SM_NONE;
 		if (obj != SM_NONE)
-			id = kind == 'c' ? sim_model_cmd(m, obj, dot + 1)
+			id = kind == 'c'   ? sim_model_cmd(m, obj, dot + 1)
 			     : kind == 'e' ? sim_model_event(m, obj, dot + 1)
 					   : sim_model_param(m, obj, dot + 1);
 		if (id == SM_NONE)
@@ -255,7 +260,8 @@ out:
 Usp__Msg *sim_handle_get_supported_dm(struct sim_req *r)
 {
 	const Usp__GetSupportedDM *q = gsdm_of(r);
-	Usp__Msg *resp = usp_msg_new(usp_msg_id(r->msg), USP__HEADER__MSG_TYPE__GET_SUPPORTED_DM_RESP);
+	Usp__Msg *resp =
+		usp_msg_new(usp_msg_id(r->msg), USP__HEADER__MSG_TYPE__GET_SUPPORTED_DM_RESP);
 	if (!resp)
 		return NULL;
 	Usp__GetSupportedDMResp *gr = resp->body->response->get_supported_dm_resp;

@@ -14,7 +14,7 @@ Usp__Msg *sim_handle_operate(struct sim_req *r)
 	const Usp__Operate *op = r->msg->body->request->operate;
 	const struct sim_model *m = r->env.m;
 	struct usp_path p;
-	struct dm_matches ms = {0};
+	struct dm_matches ms = { 0 };
 	char msg[400] = "";
 	Usp__Msg *resp = NULL;
 	int code = sim_parse_path(op->command, &p, msg, sizeof(msg));
@@ -38,13 +38,14 @@ Usp__Msg *sim_handle_operate(struct sim_req *r)
 		if (l < 0 || (size_t)l + strlen(m->cmds[ms.v[i].id].name) + 3 > sizeof(path))
 			continue;
 		snprintf(path + l, sizeof(path) - (size_t)l, "%s()", m->cmds[ms.v[i].id].name);
-		Usp__OperateResp__OperationResult *res = (Usp__OperateResp__OperationResult *)usp_pb_new(
-			&usp__operate_resp__operation_result__descriptor);
+		Usp__OperateResp__OperationResult *res =
+			(Usp__OperateResp__OperationResult *)usp_pb_new(
+				&usp__operate_resp__operation_result__descriptor);
 		if (!res)
 			goto oom;
 		res->executed_command = usp_pb_strdup(path);
-		if (!res->executed_command ||
-		    usp_pb_push((void ***)&orsp->operation_results, &orsp->n_operation_results, res) < 0) {
+		if (!res->executed_command || usp_pb_push((void ***)&orsp->operation_results,
+							  &orsp->n_operation_results, res) < 0) {
 			usp_pb_free(&res->base);
 			goto oom;
 		}

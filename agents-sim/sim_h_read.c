@@ -22,7 +22,7 @@ Usp__Msg *sim_error_msg(struct sim_req *r, uint32_t code, const char *fmt, ...)
 
 int sim_parse_path(const char *text, struct usp_path *p, char *msg, size_t cap)
 {
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	memset(p, 0, sizeof(*p));
 	if (usp_path_parse(text, p, &err) < 0) {
 		snprintf(msg, cap, "invalid path syntax: %s", err.msg);
@@ -73,9 +73,8 @@ static Usp__GetResp__ResolvedPathResult *new_resolved(struct get_ctx *g, const c
 	if (!res)
 		return NULL;
 	res->resolved_path = usp_pb_strdup(path);
-	if (!res->resolved_path ||
-	    usp_pb_push((void ***)&g->rpr->resolved_path_results, &g->rpr->n_resolved_path_results,
-			res) < 0) {
+	if (!res->resolved_path || usp_pb_push((void ***)&g->rpr->resolved_path_results,
+					       &g->rpr->n_resolved_path_results, res) < 0) {
 		usp_pb_free(&res->base);
 		return NULL;
 	}
@@ -87,7 +86,8 @@ static int put_param(struct get_ctx *g, Usp__GetResp__ResolvedPathResult *res,
 {
 	char buf[SIM_VALUE_MAX];
 	const struct sm_param *sp = &g->r->env.m->params[p];
-	const char *v = sp->access == SM_WO ? "" : sim_dm_get(&g->r->env, inst, p, buf, sizeof(buf));
+	const char *v =
+		sp->access == SM_WO ? "" : sim_dm_get(&g->r->env, inst, p, buf, sizeof(buf));
 	return usp_pb_map_put(&res->base, 2, sp->name, v);
 }
 
@@ -150,7 +150,7 @@ static int emit_match(struct get_ctx *g, const struct dm_match *mt)
 static int get_one(struct get_ctx *g, const char *text)
 {
 	struct usp_path p;
-	struct dm_matches ms = {0};
+	struct dm_matches ms = { 0 };
 	char msg[400] = "";
 	int code = sim_parse_path(text, &p, msg, sizeof(msg));
 	if (!code && (p.kind == USP_PATH_COMMAND || p.kind == USP_PATH_EVENT)) {
@@ -183,15 +183,15 @@ Usp__Msg *sim_handle_get(struct sim_req *r)
 	if (!resp)
 		return NULL;
 	Usp__GetResp *gr = resp->body->response->get_resp;
-	struct get_ctx g = {.r = r, .max_depth = get->max_depth};
+	struct get_ctx g = { .r = r, .max_depth = get->max_depth };
 	for (size_t i = 0; i < get->n_param_paths; i++) {
 		g.rpr = (Usp__GetResp__RequestedPathResult *)usp_pb_new(
 			&usp__get_resp__requested_path_result__descriptor);
 		if (!g.rpr)
 			goto oom;
 		g.rpr->requested_path = usp_pb_strdup(get->param_paths[i]);
-		if (!g.rpr->requested_path ||
-		    usp_pb_push((void ***)&gr->req_path_results, &gr->n_req_path_results, g.rpr) < 0) {
+		if (!g.rpr->requested_path || usp_pb_push((void ***)&gr->req_path_results,
+							  &gr->n_req_path_results, g.rpr) < 0) {
 			usp_pb_free(&g.rpr->base);
 			goto oom;
 		}
@@ -234,7 +234,7 @@ static int get_instances_one(struct sim_req *r, Usp__GetInstancesResp__Requested
 			     const char *text, int first_level_only)
 {
 	struct usp_path p;
-	struct dm_matches ms = {0};
+	struct dm_matches ms = { 0 };
 	char msg[400] = "";
 	int rc = 0;
 	int code = sim_parse_path(text, &p, msg, sizeof(msg));
@@ -246,10 +246,11 @@ static int get_instances_one(struct sim_req *r, Usp__GetInstancesResp__Requested
 		code = sim_dm_resolve(&r->a->dm, &r->env, &p, &ms, msg, sizeof(msg));
 	for (size_t i = 0; !code && i < ms.n; i++) {
 		const struct dm_match *mt = &ms.v[i];
-		if (mt->kind == DM_M_OBJ && !(r->env.m->objs[mt->obj].is_table &&
-					      mt->inst->obj == mt->obj)) {
+		if (mt->kind == DM_M_OBJ &&
+		    !(r->env.m->objs[mt->obj].is_table && mt->inst->obj == mt->obj)) {
 			code = USP_ERR_NOT_A_TABLE;
-			snprintf(msg, sizeof(msg), "%s is not a table", r->env.m->objs[mt->obj].path);
+			snprintf(msg, sizeof(msg), "%s is not a table",
+				 r->env.m->objs[mt->obj].path);
 		}
 	}
 	if (code) {
@@ -288,8 +289,8 @@ Usp__Msg *sim_handle_get_instances(struct sim_req *r)
 		if (!rpr)
 			goto oom;
 		rpr->requested_path = usp_pb_strdup(gi->obj_paths[i]);
-		if (!rpr->requested_path ||
-		    usp_pb_push((void ***)&gr->req_path_results, &gr->n_req_path_results, rpr) < 0) {
+		if (!rpr->requested_path || usp_pb_push((void ***)&gr->req_path_results,
+							&gr->n_req_path_results, rpr) < 0) {
 			usp_pb_free(&rpr->base);
 			goto oom;
 		}

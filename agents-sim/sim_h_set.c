@@ -12,25 +12,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct set_item {              /* one param setting on one instance */
+struct set_item { /* one param setting on one instance */
 	struct dm_inst *inst;
 	uint16_t param;
-	const char *rel;       /* borrowed from the request */
+	const char *rel; /* borrowed from the request */
 	const char *value;
-	uint32_t code;         /* 0 = ok */
+	uint32_t code; /* 0 = ok */
 	int required;
 	char msg[160];
 };
 
-struct set_obj {               /* one matched object of an obj_path */
+struct set_obj { /* one matched object of an obj_path */
 	struct dm_inst *inst;
 	uint16_t obj;
-	size_t first, n;       /* items */
-	int failed;            /* a required setting failed */
+	size_t first, n; /* items */
+	int failed;      /* a required setting failed */
 };
 
-struct set_plan {              /* one obj_path */
-	uint32_t code;         /* path-level failure */
+struct set_plan {      /* one obj_path */
+	uint32_t code; /* path-level failure */
 	char msg[300];
 	struct set_obj *objs;
 	size_t n_objs;
@@ -78,13 +78,15 @@ static int key_conflict(struct set_ctx *c, struct dm_inst *inst, uint16_t p, con
 			if (sib == inst || sib->obj != inst->obj)
 				continue;
 			int same = 1;
-			for (size_t k = 0; same && k < SM_MAX_KEYS && o->keysets[s][k] != SM_NONE; k++) {
+			for (size_t k = 0; same && k < SM_MAX_KEYS && o->keysets[s][k] != SM_NONE;
+			     k++) {
 				uint16_t kp = o->keysets[s][k];
 				const char *mine = NULL;
 				if (kp == p)
 					mine = value;
 				for (size_t i = 0; !mine && i < uo->n_param_settings; i++)
-					if (!strcmp(uo->param_settings[i]->param, m->params[kp].name))
+					if (!strcmp(uo->param_settings[i]->param,
+						    m->params[kp].name))
 						mine = uo->param_settings[i]->value;
 				if (!mine)
 					mine = sim_dm_get(&c->r->env, inst, kp, a, sizeof(a));
@@ -123,7 +125,8 @@ static void check_item(struct set_ctx *c, struct set_item *it, uint16_t obj,
 	if (rc) {
 		it->code = (uint32_t)rc;
 		snprintf(it->msg, sizeof(it->msg), "'%s' is not a valid %s%s", it->value,
-			 sim_model_type_name((enum sm_type)sp->type), sp->enums ? " of the enumeration" : "");
+			 sim_model_type_name((enum sm_type)sp->type),
+			 sp->enums ? " of the enumeration" : "");
 		return;
 	}
 	if (key_conflict(c, it->inst, it->param, it->value, uo)) {
@@ -135,7 +138,7 @@ static void check_item(struct set_ctx *c, struct set_item *it, uint16_t obj,
 static int plan_path(struct set_ctx *c, const Usp__Set__UpdateObject *uo, struct set_plan *pl)
 {
 	struct usp_path p;
-	struct dm_matches ms = {0};
+	struct dm_matches ms = { 0 };
 	int rc = 0;
 	pl->code = (uint32_t)sim_parse_path(uo->obj_path, &p, pl->msg, sizeof(pl->msg));
 	if (!pl->code && p.kind != USP_PATH_OBJECT) {
@@ -191,8 +194,8 @@ static int put_param_err(ProtobufCMessage *parent_list_owner, void ***arr, size_
 			 const char *param, uint32_t code, const char *msg)
 {
 	(void)parent_list_owner;
-	Usp__SetResp__ParameterError *pe =
-		(Usp__SetResp__ParameterError *)usp_pb_new(&usp__set_resp__parameter_error__descriptor);
+	Usp__SetResp__ParameterError *pe = (Usp__SetResp__ParameterError *)usp_pb_new(
+		&usp__set_resp__parameter_error__descriptor);
 	if (!pe)
 		return -1;
 	pe->param = usp_pb_strdup(param);
@@ -206,7 +209,8 @@ static int put_param_err(ProtobufCMessage *parent_list_owner, void ***arr, size_
 }
 
 /* Apply one successful matched object; fill its UpdatedInstanceResult. */
-static int apply_obj(struct set_ctx *c, struct set_obj *so, Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationSuccess *ok)
+static int apply_obj(struct set_ctx *c, struct set_obj *so,
+		     Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationSuccess *ok)
 {
 	struct sim_agent *a = c->r->a;
 	const struct sim_model *m = c->r->env.m;
@@ -225,8 +229,8 @@ static int apply_obj(struct set_ctx *c, struct set_obj *so, Usp__SetResp__Update
 	for (size_t k = so->first; k < so->first + so->n; k++) {
 		struct set_item *it = &c->items[k];
 		if (it->code) {
-			if (put_param_err(NULL, (void ***)&ir->param_errs, &ir->n_param_errs, it->rel,
-					  it->code, it->msg) < 0)
+			if (put_param_err(NULL, (void ***)&ir->param_errs, &ir->n_param_errs,
+					  it->rel, it->code, it->msg) < 0)
 				return -1;
 			continue;
 		}
@@ -248,7 +252,8 @@ static int add_failure(struct set_ctx *c, Usp__SetResp__UpdatedObjectResult *res
 		       struct set_plan *pl)
 {
 	Usp__SetResp__UpdatedObjectResult__OperationStatus *st =
-		(Usp__SetResp__UpdatedObjectResult__OperationStatus *)usp_pb_set_child(&res->base, 2);
+		(Usp__SetResp__UpdatedObjectResult__OperationStatus *)usp_pb_set_child(&res->base,
+										       2);
 	Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationFailure *f =
 		st ? (void *)usp_pb_set_child(&st->base, 1) : NULL;
 	if (!f)
@@ -269,8 +274,8 @@ static int add_failure(struct set_ctx *c, Usp__SetResp__UpdatedObjectResult *res
 			return -1;
 		sim_dm_obj_path(c->r->env.m, so->inst, so->obj, path, sizeof(path));
 		uf->affected_path = usp_pb_strdup(path);
-		if (!uf->affected_path ||
-		    usp_pb_push((void ***)&f->updated_inst_failures, &f->n_updated_inst_failures, uf) < 0) {
+		if (!uf->affected_path || usp_pb_push((void ***)&f->updated_inst_failures,
+						      &f->n_updated_inst_failures, uf) < 0) {
 			usp_pb_free(&uf->base);
 			return -1;
 		}
@@ -319,9 +324,10 @@ static Usp__Msg *atomic_error(struct set_ctx *c, struct set_plan *plans, size_t 
 Usp__Msg *sim_handle_set(struct sim_req *r)
 {
 	const Usp__Set *set = r->msg->body->request->set;
-	struct set_ctx c = {.r = r};
+	struct set_ctx c = { .r = r };
 	Usp__Msg *resp = NULL;
-	struct set_plan *plans = calloc(set->n_update_objs ? set->n_update_objs : 1, sizeof(*plans));
+	struct set_plan *plans =
+		calloc(set->n_update_objs ? set->n_update_objs : 1, sizeof(*plans));
 	int any_failed = 0;
 	if (!plans)
 		goto oom;
@@ -339,13 +345,14 @@ Usp__Msg *sim_handle_set(struct sim_req *r)
 		goto oom;
 	Usp__SetResp *sr = resp->body->response->set_resp;
 	for (size_t i = 0; i < set->n_update_objs; i++) {
-		Usp__SetResp__UpdatedObjectResult *res = (Usp__SetResp__UpdatedObjectResult *)usp_pb_new(
-			&usp__set_resp__updated_object_result__descriptor);
+		Usp__SetResp__UpdatedObjectResult *res =
+			(Usp__SetResp__UpdatedObjectResult *)usp_pb_new(
+				&usp__set_resp__updated_object_result__descriptor);
 		if (!res)
 			goto oom;
 		res->requested_path = usp_pb_strdup(set->update_objs[i]->obj_path);
-		if (!res->requested_path ||
-		    usp_pb_push((void ***)&sr->updated_obj_results, &sr->n_updated_obj_results, res) < 0) {
+		if (!res->requested_path || usp_pb_push((void ***)&sr->updated_obj_results,
+							&sr->n_updated_obj_results, res) < 0) {
 			usp_pb_free(&res->base);
 			goto oom;
 		}

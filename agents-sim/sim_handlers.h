@@ -18,8 +18,8 @@
 struct sim_req {
 	struct sim_agent *a;
 	const Usp__Msg *msg;
-	const char *from;        /* requesting controller's EID */
-	struct dm_inst *ctrl;    /* its Device.LocalAgent.Controller.{i} row */
+	const char *from;     /* requesting controller's EID */
+	struct dm_inst *ctrl; /* its Device.LocalAgent.Controller.{i} row */
 	struct sim_dm_env env;
 };
 

@@ -65,7 +65,7 @@ void sim_loop_update_now(struct sim_loop *l)
 
 static int ctl(struct sim_loop *l, int op, int fd, uint32_t events, void *ptr)
 {
-	struct epoll_event ev = {.events = events, .data.ptr = ptr};
+	struct epoll_event ev = { .events = events, .data.ptr = ptr };
 	return epoll_ctl(l->epfd, op, fd, &ev);
 }
 

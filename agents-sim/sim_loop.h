@@ -14,7 +14,7 @@ struct sim_loop;
 /* Embedded in its owner; the owner finds itself back with container_of. */
 struct sim_timer {
 	uint64_t when_ms;
-	size_t heap_idx;                    /* SIZE_MAX while not armed */
+	size_t heap_idx; /* SIZE_MAX while not armed */
 	void (*cb)(struct sim_timer *t);
 };
 
@@ -42,6 +42,6 @@ int sim_timer_armed(const struct sim_timer *t);
  * then fire due timers. Returns 0, or -1 if epoll_wait failed (not EINTR). */
 int sim_loop_run_once(struct sim_loop *l, int max_wait_ms);
 
-#define sim_container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define sim_container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

@@ -166,10 +166,10 @@ enum opt_kind {
 struct opt_def {
 	const char *name;
 	enum opt_kind kind;
-	size_t off;                /* offsetof(struct cli, ...) */
+	size_t off; /* offsetof(struct cli, ...) */
 	unsigned long ulo, uhi;
 	double dlo, dhi;
-	const char *want;          /* for the error message */
+	const char *want; /* for the error message */
 	int (*fn)(struct cli *c, const char *v);
 };
 
@@ -189,10 +189,22 @@ static int opt_log_level(struct cli *c, const char *v)
 }
 
 #define CFG(f) offsetof(struct cli, cfg.f)
-#define STR(n, f) {.name = n, .kind = K_STR, .off = f}
-#define SET(n, f) {.name = n, .kind = K_SET, .off = f}
-#define UINT(n, k, f, lo, hi, w) {.name = n, .kind = k, .off = f, .ulo = lo, .uhi = hi, .want = w}
-#define DBL(n, f, lo, hi, w) {.name = n, .kind = K_DOUBLE, .off = f, .dlo = lo, .dhi = hi, .want = w}
+#define STR(n, f)                                  \
+	{                                          \
+		.name = n, .kind = K_STR, .off = f \
+	}
+#define SET(n, f)                                  \
+	{                                          \
+		.name = n, .kind = K_SET, .off = f \
+	}
+#define UINT(n, k, f, lo, hi, w)                                                \
+	{                                                                       \
+		.name = n, .kind = k, .off = f, .ulo = lo, .uhi = hi, .want = w \
+	}
+#define DBL(n, f, lo, hi, w)                                                           \
+	{                                                                              \
+		.name = n, .kind = K_DOUBLE, .off = f, .dlo = lo, .dhi = hi, .want = w \
+	}
 
 static const struct opt_def opt_defs[] = {
 	UINT("agents", K_U32, CFG(n_agents), 1, 1000000, "1..1000000"),
@@ -200,7 +212,7 @@ static const struct opt_def opt_defs[] = {
 	STR("broker", offsetof(struct cli, broker)),
 	STR("controller-id", CFG(controller_id)),
 	STR("controller-topic", CFG(controller_topic)),
-	{.name = "eid-pattern", .kind = K_FN, .fn = opt_eid_pattern, .want = "one %d"},
+	{ .name = "eid-pattern", .kind = K_FN, .fn = opt_eid_pattern, .want = "one %d" },
 	STR("topic-pattern", CFG(topic_pattern)),
 	STR("model", CFG(model_file)),
 	UINT("seed", K_U64, CFG(seed), 0, ~0ul, "an unsigned integer"),
@@ -215,7 +227,7 @@ static const struct opt_def opt_defs[] = {
 	STR("key", CFG(keyfile)),
 	SET("tls-insecure", CFG(tls_insecure)),
 	SET("will", CFG(will)),
-	{.name = "no-will", .kind = K_CLEAR, .off = CFG(will)},
+	{ .name = "no-will", .kind = K_CLEAR, .off = CFG(will) },
 	DBL("fw-download-time", CFG(fw_download_s), 0, 86400, "0..86400"),
 	DBL("fw-fail-fraction", CFG(fw_fail_fraction), 0, 1, "0..1"),
 	STR("fw-fail-url", CFG(fw_fail_url)),
@@ -230,10 +242,13 @@ static const struct opt_def opt_defs[] = {
 	STR("vc-rate-file", CFG(vc_rate_file)),
 	UINT("status-interval", K_INT, CFG(status_interval), 0, 86400, "0..86400"),
 	UINT("run-for", K_ULONG, offsetof(struct cli, run_for), 0, 100000000, "seconds"),
-	{.name = "log-level", .kind = K_FN, .fn = opt_log_level, .want = "error|warn|info|debug|trace"},
+	{ .name = "log-level",
+	  .kind = K_FN,
+	  .fn = opt_log_level,
+	  .want = "error|warn|info|debug|trace" },
 	SET("trace", CFG(trace)),
 	SET("check-model", offsetof(struct cli, check)),
-	{.name = "help", .kind = K_HELP},
+	{ .name = "help", .kind = K_HELP },
 };
 #define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
 
@@ -250,17 +265,26 @@ static int apply_opt(struct cli *c, const struct opt_def *d, const char *v)
 	unsigned long u = 0;
 	double x;
 	switch (d->kind) {
-	case K_STR: *(const char **)(void *)field = v; return 0;
-	case K_SET: *(int *)(void *)field = 1; return 0;
-	case K_CLEAR: *(int *)(void *)field = 0; return 0;
-	case K_FN: return d->fn(c, v) < 0 ? bad(d->name, v, d->want) : 0;
+	case K_STR:
+		*(const char **)(void *)field = v;
+		return 0;
+	case K_SET:
+		*(int *)(void *)field = 1;
+		return 0;
+	case K_CLEAR:
+		*(int *)(void *)field = 0;
+		return 0;
+	case K_FN:
+		return d->fn(c, v) < 0 ? bad(d->name, v, d->want) : 0;
 	case K_DOUBLE:
 		if (parse_double(v, d->dlo, d->dhi, &x) < 0)
 			return bad(d->name, v, d->want);
 		*(double *)(void *)field = x;
 		return 0;
-	case K_HELP: return -1;
-	default: break;
+	case K_HELP:
+		return -1;
+	default:
+		break;
 	}
 	if (parse_ulong(v, d->ulo, d->uhi, &u) < 0)
 		return bad(d->name, v, d->want);
@@ -322,11 +346,13 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 	for (size_t i = 0; i < N_OPTS; i++) {
 		enum opt_kind k = opt_defs[i].kind;
 		lopts[i].name = opt_defs[i].name;
-		lopts[i].has_arg = k == K_SET || k == K_CLEAR || k == K_HELP ? no_argument : required_argument;
+		lopts[i].has_arg =
+			k == K_SET || k == K_CLEAR || k == K_HELP ? no_argument : required_argument;
 		lopts[i].val = 256 + (int)i;
 	}
 	while ((o = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
-		const struct opt_def *d = o >= 256 && o < 256 + (int)N_OPTS ? &opt_defs[o - 256] : NULL;
+		const struct opt_def *d =
+			o >= 256 && o < 256 + (int)N_OPTS ? &opt_defs[o - 256] : NULL;
 		if (o == 'h' || (d && d->kind == K_HELP)) {
 			usage(stdout);
 			return 1;
@@ -347,7 +373,8 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 static int check_cli(struct cli *c)
 {
 	if (parse_broker(&c->cfg, c->broker) < 0) {
-		fprintf(stderr, "usp-agent-sim: --broker %s: expected mqtt://host:port or mqtts://host:port\n",
+		fprintf(stderr,
+			"usp-agent-sim: --broker %s: expected mqtt://host:port or mqtts://host:port\n",
 			c->broker);
 		return -1;
 	}
@@ -360,7 +387,8 @@ static int check_cli(struct cli *c)
 		return -1;
 	}
 	if (!c->cfg.controller_topic) {
-		snprintf(c->ctrl_topic, sizeof(c->ctrl_topic), "usp/controller/%s", c->cfg.controller_id);
+		snprintf(c->ctrl_topic, sizeof(c->ctrl_topic), "usp/controller/%s",
+			 c->cfg.controller_id);
 		c->cfg.controller_topic = c->ctrl_topic;
 	}
 	return 0;
@@ -383,7 +411,7 @@ static int check_state_dir(const char *dir)
 int main(int argc, char **argv)
 {
 	struct cli c;
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	struct sim_model *model = NULL;
 	int rc = 2;
 	defaults(&c);

@@ -31,7 +31,8 @@ static int perr(struct parse_ctx *c, const char *fmt, const char *arg)
 	/* fmt is always one of this file's literals with at most one %s */
 	const char *pct = strstr(fmt, "%s");
 	if (pct)
-		snprintf(what, sizeof(what), "%.*s%.80s%s", (int)(pct - fmt), fmt, arg ? arg : "", pct + 2);
+		snprintf(what, sizeof(what), "%.*s%.80s%s", (int)(pct - fmt), fmt, arg ? arg : "",
+			 pct + 2);
 	else
 		snprintf(what, sizeof(what), "%s", fmt);
 	return uspc_err_set(c->err, -1, "%s:%d: %s", c->name, c->line, what);
@@ -229,10 +230,10 @@ static const struct {
 	const char *name;
 	enum sm_type type;
 } type_names[] = {
-	{"string", SM_T_STRING},     {"boolean", SM_T_BOOL},         {"int", SM_T_INT},
-	{"unsignedInt", SM_T_UINT},  {"long", SM_T_LONG},            {"unsignedLong", SM_T_ULONG},
-	{"dateTime", SM_T_DATETIME}, {"base64", SM_T_BASE64},        {"hexBinary", SM_T_HEX},
-	{"decimal", SM_T_DECIMAL},
+	{ "string", SM_T_STRING },     { "boolean", SM_T_BOOL },  { "int", SM_T_INT },
+	{ "unsignedInt", SM_T_UINT },  { "long", SM_T_LONG },     { "unsignedLong", SM_T_ULONG },
+	{ "dateTime", SM_T_DATETIME }, { "base64", SM_T_BASE64 }, { "hexBinary", SM_T_HEX },
+	{ "decimal", SM_T_DECIMAL },
 };
 
 const char *sim_model_type_name(enum sm_type t)
@@ -285,8 +286,9 @@ static int add_object(struct parse_ctx *c, const char *path, int is_table, uint1
 		const char *suffix = is_table ? ".{i}." : ".";
 		size_t sl = strlen(suffix);
 		if (len <= sl || strcmp(path + len - sl, suffix) || len >= sizeof(parent))
-			return perr(c, is_table ? "table path '%s' must end in '.{i}.'"
-						: "object path '%s' must end in '.'",
+			return perr(c,
+				    is_table ? "table path '%s' must end in '.{i}.'"
+					     : "object path '%s' must end in '.'",
 				    path);
 		memcpy(parent, path, len - sl);
 		parent[len - sl] = '\0';
@@ -306,7 +308,8 @@ static int add_object(struct parse_ctx *c, const char *path, int is_table, uint1
 	if (parent[0]) {
 		pid = sim_model_find_obj(m, parent);
 		if (pid == SM_NONE)
-			return perr(c, "parent of '%s' is not declared (declare parents first)", path);
+			return perr(c, "parent of '%s' is not declared (declare parents first)",
+				    path);
 	}
 	if (grow((void **)&m->objs, &m->cap_objs, m->n_objs, sizeof(*m->objs)) < 0)
 		return perr(c, "too many objects", NULL);
@@ -338,8 +341,10 @@ static int add_object(struct parse_ctx *c, const char *path, int is_table, uint1
 
 static int parse_object_line(struct parse_ctx *c, char **tok, int n, int is_table)
 {
-	static const char *const obj_attrs[] = {NULL};
-	static const char *const tab_attrs[] = {"access", "keys", "count", "max", "persist", NULL};
+	static const char *const obj_attrs[] = { NULL };
+	static const char *const tab_attrs[] = {
+		"access", "keys", "count", "max", "persist", NULL
+	};
 	uint16_t id;
 	if (n < 2)
 		return perr(c, "missing path", NULL);
@@ -386,10 +391,12 @@ static int resolve_keys(struct parse_ctx *c, uint16_t obj, const char *spec)
 			return perr(c, "too many key sets", NULL);
 		size_t k = 0;
 		char *save2 = NULL;
-		for (char *key = strtok_r(set, ",", &save2); key; key = strtok_r(NULL, ",", &save2)) {
+		for (char *key = strtok_r(set, ",", &save2); key;
+		     key = strtok_r(NULL, ",", &save2)) {
 			uint16_t p = sim_model_param(c->m, obj, key);
 			if (p == SM_NONE)
-				return perr(c, "unique key '%s' is not a parameter of the table", key);
+				return perr(c, "unique key '%s' is not a parameter of the table",
+					    key);
 			if (k == SM_MAX_KEYS)
 				return perr(c, "too many keys in a set", NULL);
 			o->keysets[o->n_keysets][k++] = p;
@@ -411,7 +418,7 @@ static int parse_type(const char *s, uint8_t *out)
 
 static int parse_access(const char *s, uint8_t *out)
 {
-	static const char *const names[] = {"ro", "rw", "wo", "wonce"};
+	static const char *const names[] = { "ro", "rw", "wo", "wonce" };
 	for (uint8_t i = 0; i < 4; i++)
 		if (!strcmp(names[i], s)) {
 			*out = i;
@@ -422,8 +429,8 @@ static int parse_access(const char *s, uint8_t *out)
 
 static int parse_param_line(struct parse_ctx *c, char **tok, int n)
 {
-	static const char *const known[] = {"default", "enum", "dyn", "rate", "vc", "persist",
-					    "maxlen", NULL};
+	static const char *const known[] = { "default", "enum",    "dyn",    "rate",
+					     "vc",      "persist", "maxlen", NULL };
 	struct sim_model *m = c->m;
 	char parent[SM_MAX_LINE];
 	const char *name;
@@ -526,8 +533,9 @@ static int parse_list(struct parse_ctx *c, const char *spec, char ***names, uint
 
 static int parse_handler(const char *s, uint8_t *out)
 {
-	static const char *const names[] = {"generic", "reboot", "factory_reset", "fw_download",
-					    "fw_activate", "ipping", "request_cancel"};
+	static const char *const names[] = { "generic",       "reboot",      "factory_reset",
+					     "fw_download",   "fw_activate", "ipping",
+					     "request_cancel" };
 	for (uint8_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(names[i], s)) {
 			*out = i;
@@ -538,19 +546,21 @@ static int parse_handler(const char *s, uint8_t *out)
 
 static int parse_command_line(struct parse_ctx *c, char **tok, int n)
 {
-	static const char *const known[] = {"in", "out", "handler", "duration", NULL};
+	static const char *const known[] = { "in", "out", "handler", "duration", NULL };
 	struct sim_model *m = c->m;
 	char parent[SM_MAX_LINE];
 	const char *name;
 	if (n < 3 || (strcmp(tok[2], "sync") && strcmp(tok[2], "async")))
-		return perr(c, "usage: command PATH() sync|async [in=..] [out=..] [handler=..]", NULL);
+		return perr(c, "usage: command PATH() sync|async [in=..] [out=..] [handler=..]",
+			    NULL);
 	if (check_attrs(c, tok, n, 3, known) < 0)
 		return -1;
 	size_t len = strlen(tok[1]);
 	if (len < 3 || strcmp(tok[1] + len - 2, "()"))
 		return perr(c, "command path '%s' must end in '()'", tok[1]);
 	tok[1][len - 2] = '\0';
-	if (split_last(tok[1], parent, sizeof(parent), &name) < 0 || !valid_name(name, strlen(name)))
+	if (split_last(tok[1], parent, sizeof(parent), &name) < 0 ||
+	    !valid_name(name, strlen(name)))
 		return perr(c, "bad command path '%s'", tok[1]);
 	uint16_t obj = sim_model_find_obj(m, parent);
 	if (obj == SM_NONE || strcmp(m->objs[obj].path, parent))
@@ -580,7 +590,7 @@ static int parse_command_line(struct parse_ctx *c, char **tok, int n)
 
 static int parse_event_line(struct parse_ctx *c, char **tok, int n)
 {
-	static const char *const known[] = {"args", NULL};
+	static const char *const known[] = { "args", NULL };
 	struct sim_model *m = c->m;
 	char parent[SM_MAX_LINE];
 	const char *name;
@@ -592,7 +602,8 @@ static int parse_event_line(struct parse_ctx *c, char **tok, int n)
 	if (len < 2 || tok[1][len - 1] != '!')
 		return perr(c, "event path '%s' must end in '!'", tok[1]);
 	tok[1][len - 1] = '\0';
-	if (split_last(tok[1], parent, sizeof(parent), &name) < 0 || !valid_name(name, strlen(name)))
+	if (split_last(tok[1], parent, sizeof(parent), &name) < 0 ||
+	    !valid_name(name, strlen(name)))
 		return perr(c, "bad event path '%s'", tok[1]);
 	uint16_t obj = sim_model_find_obj(m, parent);
 	if (obj == SM_NONE || strcmp(m->objs[obj].path, parent))
@@ -607,7 +618,8 @@ static int parse_event_line(struct parse_ctx *c, char **tok, int n)
 	e->obj = obj;
 	if (parse_list(c, attr(tok, n, 2, "args"), &e->args, NULL, &e->n_args) < 0)
 		return -1;
-	return push_id(&m->objs[obj].events, &m->objs[obj].n_events, (uint16_t)(m->n_events - 1)) < 0
+	return push_id(&m->objs[obj].events, &m->objs[obj].n_events, (uint16_t)(m->n_events - 1)) <
+			       0
 		       ? perr(c, "out of memory", NULL)
 		       : 0;
 }
@@ -715,7 +727,7 @@ int sim_model_parse(const char *text, const char *name, struct sim_model **out,
 {
 	*out = NULL;
 	struct sim_model *m = calloc(1, sizeof(*m));
-	struct parse_ctx c = {.m = m, .name = name, .line = 0, .err = err};
+	struct parse_ctx c = { .m = m, .name = name, .line = 0, .err = err };
 	struct pending_keys *pk = NULL;
 	size_t npk = 0;
 	int rc = -1;
@@ -740,7 +752,8 @@ int sim_model_parse(const char *text, const char *name, struct sim_model **out,
 	}
 	c.line = 0;
 	if (m->n_objs == 0) {
-		uspc_err_set(err, -1, "%s: no objects (the first line must be 'object Device.')", name);
+		uspc_err_set(err, -1, "%s: no objects (the first line must be 'object Device.')",
+			     name);
 		goto out;
 	}
 	for (size_t i = 0; i < npk; i++) {
@@ -831,7 +844,8 @@ void sim_model_free(struct sim_model *m)
 	free(m);
 }
 
-static int check_number(const char *v, int is_signed, int is_decimal, long double lo, long double hi)
+static int check_number(const char *v, int is_signed, int is_decimal, long double lo,
+			long double hi)
 {
 	const char *s = v;
 	if (*s == '-') {
@@ -878,8 +892,9 @@ static int check_datetime(const char *v)
 	}
 	if (*s == 'Z')
 		return s[1] ? -1 : 0;
-	if ((*s == '+' || *s == '-') && isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
-	    s[3] == ':' && isdigit((unsigned char)s[4]) && isdigit((unsigned char)s[5]) && !s[6])
+	if ((*s == '+' || *s == '-') && isdigit((unsigned char)s[1]) &&
+	    isdigit((unsigned char)s[2]) && s[3] == ':' && isdigit((unsigned char)s[4]) &&
+	    isdigit((unsigned char)s[5]) && !s[6])
 		return 0;
 	return *s ? -1 : 0;
 }

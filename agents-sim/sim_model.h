@@ -15,12 +15,12 @@
 
 #include "usp_err.h"
 
-#define SM_MAX_LINE 4096         /* bytes of one model-file line */
-#define SM_MAX_FILE (4u << 20)   /* bytes of one model file */
-#define SM_MAX_ITEMS 60000       /* objects, params, commands, events each */
-#define SM_MAX_ARGS 64           /* command arguments / event arguments */
+#define SM_MAX_LINE 4096       /* bytes of one model-file line */
+#define SM_MAX_FILE (4u << 20) /* bytes of one model file */
+#define SM_MAX_ITEMS 60000     /* objects, params, commands, events each */
+#define SM_MAX_ARGS 64         /* command arguments / event arguments */
 #define SM_MAX_KEYSETS 4
-#define SM_MAX_KEYS 4            /* params per unique-key set */
+#define SM_MAX_KEYS 4 /* params per unique-key set */
 #define SM_NONE 0xFFFFu
 
 /* Base types; values equal the wire enum ParamValueType. */
@@ -39,19 +39,24 @@ enum sm_type {
 
 enum sm_access { SM_RO, SM_RW, SM_WO, SM_WONCE };
 /* Values equal the wire enum ObjAccessType. */
-enum sm_obj_access { SM_OBJ_RO = 0, SM_OBJ_ADD_DELETE = 1, SM_OBJ_ADD_ONLY = 2, SM_OBJ_DELETE_ONLY = 3 };
+enum sm_obj_access {
+	SM_OBJ_RO = 0,
+	SM_OBJ_ADD_DELETE = 1,
+	SM_OBJ_ADD_ONLY = 2,
+	SM_OBJ_DELETE_ONLY = 3
+};
 
 /* How a parameter's value moves over time (computed on read, never stored). */
 enum sm_dyn {
 	SM_DYN_NONE,
-	SM_DYN_UPTIME,   /* seconds since the agent's last boot */
-	SM_DYN_COUNTER,  /* seeded base + rate * seconds since boot */
-	SM_DYN_NOW,      /* current time, dateTime */
+	SM_DYN_UPTIME,  /* seconds since the agent's last boot */
+	SM_DYN_COUNTER, /* seeded base + rate * seconds since boot */
+	SM_DYN_NOW,     /* current time, dateTime */
 };
 
 /* Built-in behaviour of a command (sim_ops.c). */
 enum sm_handler {
-	SM_H_GENERIC,        /* sync: outputs are empty; async: completes after a delay */
+	SM_H_GENERIC, /* sync: outputs are empty; async: completes after a delay */
 	SM_H_REBOOT,
 	SM_H_FACTORY_RESET,
 	SM_H_FW_DOWNLOAD,
@@ -63,47 +68,47 @@ enum sm_handler {
 struct sm_param {
 	char *name;
 	uint16_t obj;
-	uint8_t type;         /* enum sm_type */
-	uint8_t access;       /* enum sm_access */
-	uint8_t dyn;          /* enum sm_dyn */
-	uint8_t vc_ignore;    /* ValueChange not honoured (VALUE_CHANGE_WILL_IGNORE) */
-	uint8_t persist;      /* value survives reboot (default 1) */
-	double rate;          /* SM_DYN_COUNTER units per second */
-	char *def;            /* default value template (sim_dm.c expands it) */
-	char *enums;          /* allowed values "a|b|c" or NULL */
-	uint32_t max_len;     /* 0 = no limit beyond the simulator's cap */
+	uint8_t type;      /* enum sm_type */
+	uint8_t access;    /* enum sm_access */
+	uint8_t dyn;       /* enum sm_dyn */
+	uint8_t vc_ignore; /* ValueChange not honoured (VALUE_CHANGE_WILL_IGNORE) */
+	uint8_t persist;   /* value survives reboot (default 1) */
+	double rate;       /* SM_DYN_COUNTER units per second */
+	char *def;         /* default value template (sim_dm.c expands it) */
+	char *enums;       /* allowed values "a|b|c" or NULL */
+	uint32_t max_len;  /* 0 = no limit beyond the simulator's cap */
 };
 
 struct sm_cmd {
-	char *name;           /* without "()" */
+	char *name; /* without "()" */
 	uint16_t obj;
 	uint8_t async;
 	uint8_t handler;      /* enum sm_handler */
 	uint32_t duration_ms; /* async completion delay for generic/ipping */
 	size_t n_in, n_out;
-	char **in;            /* input argument names */
+	char **in; /* input argument names */
 	uint8_t *in_mandatory;
 	char **out;
 };
 
 struct sm_event {
-	char *name;           /* without "!" */
+	char *name; /* without "!" */
 	uint16_t obj;
 	size_t n_args;
 	char **args;
 };
 
 struct sm_obj {
-	char *path;           /* supported-DM form: "Device.WiFi.SSID.{i}." */
-	char *name;           /* "SSID"; "Device" for the root */
-	uint16_t parent;      /* SM_NONE for the root */
-	uint16_t table;       /* nearest table ancestor-or-self, SM_NONE if none */
+	char *path;      /* supported-DM form: "Device.WiFi.SSID.{i}." */
+	char *name;      /* "SSID"; "Device" for the root */
+	uint16_t parent; /* SM_NONE for the root */
+	uint16_t table;  /* nearest table ancestor-or-self, SM_NONE if none */
 	uint8_t is_table;
-	uint8_t access;       /* enum sm_obj_access, tables only */
-	uint8_t persist;      /* tables: instances survive restart/reboot */
-	uint8_t depth;        /* number of name segments, Device = 1 */
-	uint16_t tidx;        /* tables: 0..n_tables-1 (per-agent counters) */
-	uint32_t count;       /* factory instances per parent instance */
+	uint8_t access;  /* enum sm_obj_access, tables only */
+	uint8_t persist; /* tables: instances survive restart/reboot */
+	uint8_t depth;   /* number of name segments, Device = 1 */
+	uint16_t tidx;   /* tables: 0..n_tables-1 (per-agent counters) */
+	uint32_t count;  /* factory instances per parent instance */
 	uint32_t max_instances;
 	size_t n_children, n_params, n_cmds, n_events;
 	uint16_t *children, *params, *cmds, *events;
@@ -114,10 +119,10 @@ struct sm_obj {
 /* An explicit factory instance ("instance" line) and its values. */
 struct sm_factory_val {
 	uint16_t param;
-	char *value;          /* template, expanded on read */
+	char *value; /* template, expanded on read */
 };
 struct sm_factory_inst {
-	char *path;           /* instantiated path, "Device.LocalAgent.Controller.1." */
+	char *path; /* instantiated path, "Device.LocalAgent.Controller.1." */
 	uint16_t obj;
 	size_t n_vals;
 	struct sm_factory_val *vals; /* params of the instance or of its

@@ -22,8 +22,8 @@
 #define BACKOFF_MIN_MS 2000u
 #define BACKOFF_MAX_MS 60000u
 
-static const char *const state_names[] = {"idle",    "connecting", "subscribing", "online",
-					  "backoff", "rebooting",  "offline",     "stopped"};
+static const char *const state_names[] = { "idle",    "connecting", "subscribing", "online",
+					   "backoff", "rebooting",  "offline",     "stopped" };
 
 const char *sim_agent_state_name(enum sim_agent_state s)
 {
@@ -269,8 +269,8 @@ int sim_mqtt_agent_init(struct sim_agent *a)
 	mosquitto_int_option(a->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
 	mosquitto_int_option(a->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	if (cfg->tls) {
-		if (mosquitto_tls_set(a->mosq, cfg->cafile, NULL, cfg->certfile, cfg->keyfile, NULL) !=
-		    MOSQ_ERR_SUCCESS)
+		if (mosquitto_tls_set(a->mosq, cfg->cafile, NULL, cfg->certfile, cfg->keyfile,
+				      NULL) != MOSQ_ERR_SUCCESS)
 			return -1;
 		if (cfg->tls_insecure)
 			mosquitto_tls_insecure_set(a->mosq, true);
@@ -414,7 +414,8 @@ void sim_mqtt_leave(struct sim_agent *a, enum sim_agent_state next, const char *
 	a->mq_events = 0;
 	inbox_drop(a);
 	if (prev == SIM_A_CONNECTING || prev == SIM_A_SUBSCRIBING || prev == SIM_A_ONLINE) {
-		int rc = abrupt ? mosquitto_disconnect_v5(a->mosq, MQTT_RC_DISCONNECT_WITH_WILL_MSG, NULL)
+		int rc = abrupt ? mosquitto_disconnect_v5(a->mosq, MQTT_RC_DISCONNECT_WITH_WILL_MSG,
+							  NULL)
 				: mosquitto_disconnect(a->mosq);
 		if (rc == MOSQ_ERR_SUCCESS) {
 			mosquitto_loop_write(a->mosq, 1); /* DISCONNECT now, socket closes */
@@ -435,11 +436,12 @@ int sim_mqtt_publish(struct sim_agent *a, const char *topic, const void *payload
 		mosquitto_property_free_all(&props);
 		return -1;
 	}
-	int rc = mosquitto_publish_v5(a->mosq, NULL, topic, (int)len, payload, a->w->cfg->qos, false,
-				      props);
+	int rc = mosquitto_publish_v5(a->mosq, NULL, topic, (int)len, payload, a->w->cfg->qos,
+				      false, props);
 	mosquitto_property_free_all(&props);
 	if (rc != MOSQ_ERR_SUCCESS) {
-		log_debug("sim", "%s: publish to %s failed: %s", a->eid, topic, mosquitto_strerror(rc));
+		log_debug("sim", "%s: publish to %s failed: %s", a->eid, topic,
+			  mosquitto_strerror(rc));
 		return -1;
 	}
 	a->w->stats->tx++;

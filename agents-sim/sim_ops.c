@@ -21,8 +21,8 @@ struct sim_op {
 	uint16_t cmd;
 	uint32_t req_num;
 	int auto_activate;
-	char *cmd_path;        /* "Device.DeviceInfo.FirmwareImage.2.Download()" */
-	char *obj_path;        /* "Device.DeviceInfo.FirmwareImage.2." */
+	char *cmd_path; /* "Device.DeviceInfo.FirmwareImage.2.Download()" */
+	char *obj_path; /* "Device.DeviceInfo.FirmwareImage.2." */
 	char *key;
 	char *originator;
 	char *url;
@@ -94,8 +94,7 @@ static const char *input(const Usp__Operate *op, const char *name)
 	return usp_pb_map_get(&op->base, 4, name);
 }
 
-static int set_param(struct sim_agent *a, const char *obj_path, const char *name,
-		     const char *value)
+static int set_param(struct sim_agent *a, const char *obj_path, const char *name, const char *value)
 {
 	uint16_t obj;
 	struct dm_inst *inst = sim_dm_find(&a->dm, a->w->model, obj_path, &obj);
@@ -122,11 +121,11 @@ static void fire_transfer_complete(struct sim_op *op, uint32_t fault, const char
 	sim_dm_format_time(op->start, start, sizeof(start));
 	sim_dm_format_time(op->a->w->now, done, sizeof(done));
 	snprintf(code, sizeof(code), "%" PRIu32, fault);
-	const char *kv[] = {"Command",      op->cmd_path, "CommandKey",   op->key,
-			    "Requestor",    op->originator, "TransferType", "Download",
-			    "Affected",     op->obj_path, "TransferURL",  op->url ? op->url : "",
-			    "StartTime",    start,        "CompleteTime", done,
-			    "FaultCode",    code,         "FaultString",  fault_str};
+	const char *kv[] = { "Command",   op->cmd_path,   "CommandKey",   op->key,
+			     "Requestor", op->originator, "TransferType", "Download",
+			     "Affected",  op->obj_path,   "TransferURL",  op->url ? op->url : "",
+			     "StartTime", start,          "CompleteTime", done,
+			     "FaultCode", code,           "FaultString",  fault_str };
 	sim_subs_event(op->a, "Device.LocalAgent.", "TransferComplete!", kv,
 		       sizeof(kv) / sizeof(kv[0]) / 2);
 }
@@ -219,15 +218,30 @@ static void ipping_done(struct sim_op *op)
 	snprintf(s_mind, sizeof(s_mind), "%u", (avg > 1 ? avg - 1 : 0) * 1000 + 57);
 	snprintf(s_maxd, sizeof(s_maxd), "%u", (avg + 3) * 1000 + 311);
 	if (!op->host || !*op->host) {
-		const char *kv[] = {"Status", "Error_CannotResolveHostName"};
+		const char *kv[] = { "Status", "Error_CannotResolveHostName" };
 		op_complete(op, kv, 1, 0, NULL);
 		return;
 	}
-	const char *kv[] = {"Status", "Complete", "IPAddressUsed", "192.0.2.10",
-			    "SuccessCount", s_ok, "FailureCount", "0",
-			    "AverageResponseTime", s_avg, "MinimumResponseTime", s_min,
-			    "MaximumResponseTime", s_max, "AverageResponseTimeDetailed", s_avgd,
-			    "MinimumResponseTimeDetailed", s_mind, "MaximumResponseTimeDetailed", s_maxd};
+	const char *kv[] = { "Status",
+			     "Complete",
+			     "IPAddressUsed",
+			     "192.0.2.10",
+			     "SuccessCount",
+			     s_ok,
+			     "FailureCount",
+			     "0",
+			     "AverageResponseTime",
+			     s_avg,
+			     "MinimumResponseTime",
+			     s_min,
+			     "MaximumResponseTime",
+			     s_max,
+			     "AverageResponseTimeDetailed",
+			     s_avgd,
+			     "MinimumResponseTimeDetailed",
+			     s_mind,
+			     "MaximumResponseTimeDetailed",
+			     s_maxd };
 	op_complete(op, kv, sizeof(kv) / sizeof(kv[0]) / 2, 0, NULL);
 }
 
@@ -288,7 +302,8 @@ void sim_ops_after_boot(struct sim_agent *a)
 
 static int set_failure(Usp__OperateResp__OperationResult *res, uint32_t code, const char *msg)
 {
-	Usp__OperateResp__OperationResult__CommandFailure *f = (void *)usp_pb_set_child(&res->base, 4);
+	Usp__OperateResp__OperationResult__CommandFailure *f =
+		(void *)usp_pb_set_child(&res->base, 4);
 	if (!f)
 		return -1;
 	f->err_code = code;
@@ -331,7 +346,8 @@ static int start_async(struct sim_req *r, struct dm_inst *inst, uint16_t obj, ui
 	if (sc->handler == SM_H_FW_ACTIVATE) {
 		delay = 200; /* let the OperateResp leave first */
 		uint16_t sp = a->w->ids.fw_status;
-		const char *status = sp != SM_NONE ? sim_dm_get(&r->env, inst, sp, st, sizeof(st)) : "";
+		const char *status =
+			sp != SM_NONE ? sim_dm_get(&r->env, inst, sp, st, sizeof(st)) : "";
 		if (strcmp(status, "Available") && strcmp(status, "Active"))
 			return set_failure(res, USP_ERR_COMMAND_FAILURE,
 					   "no valid image in this bank (Status is not Available)");
@@ -386,7 +402,8 @@ static int run_sync(struct sim_req *r, struct dm_inst *inst, uint16_t cmd, const
 {
 	const struct sm_cmd *sc = &r->env.m->cmds[cmd];
 	struct sim_agent *a = r->a;
-	Usp__OperateResp__OperationResult__OutputArgs *out = (void *)usp_pb_set_child(&res->base, 3);
+	Usp__OperateResp__OperationResult__OutputArgs *out =
+		(void *)usp_pb_set_child(&res->base, 3);
 	if (!out)
 		return -1;
 	const char *cause = input(uop, "Cause");
@@ -400,7 +417,8 @@ static int run_sync(struct sim_req *r, struct dm_inst *inst, uint16_t cmd, const
 	case SM_H_REQUEST_CANCEL:
 		for (struct sim_op *op = a->ops; op; op = op->next)
 			if (op->req_num == inst->num) {
-				op_complete(op, NULL, 0, USP_ERR_COMMAND_CANCELLED, "canceled by request");
+				op_complete(op, NULL, 0, USP_ERR_COMMAND_CANCELLED,
+					    "canceled by request");
 				return 0;
 			}
 		return set_failure(res, USP_ERR_COMMAND_FAILURE, "no running command to cancel");
@@ -420,13 +438,16 @@ int sim_ops_invoke(struct sim_req *r, struct dm_inst *inst, uint16_t obj, uint16
 	for (size_t i = 0; i < sc->n_in; i++)
 		if (sc->in_mandatory[i] && !input(op, sc->in[i])) {
 			char msg[200];
-			snprintf(msg, sizeof(msg), "missing mandatory input argument '%s'", sc->in[i]);
+			snprintf(msg, sizeof(msg), "missing mandatory input argument '%s'",
+				 sc->in[i]);
 			return set_failure(res, USP_ERR_INVALID_CMD_ARGS, msg);
 		}
 	if (sc->handler == SM_H_FW_DOWNLOAD) {
 		const char *aa = input(op, "AutoActivate");
-		if (aa && strcmp(aa, "true") && strcmp(aa, "false") && strcmp(aa, "1") && strcmp(aa, "0"))
-			return set_failure(res, USP_ERR_INVALID_CMD_ARGS, "AutoActivate is not a boolean");
+		if (aa && strcmp(aa, "true") && strcmp(aa, "false") && strcmp(aa, "1") &&
+		    strcmp(aa, "0"))
+			return set_failure(res, USP_ERR_INVALID_CMD_ARGS,
+					   "AutoActivate is not a boolean");
 	}
 	log_debug("sim", "%s: %s %s key=%s", r->a->eid, sc->async ? "async" : "sync", cmd_path,
 		  op->command_key);

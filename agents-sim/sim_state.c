@@ -29,7 +29,9 @@ void sim_state_path(const struct sim_agent *a, char *buf, size_t cap)
 	char name[256];
 	size_t o = 0;
 	for (const char *s = a->eid; *s && o + 1 < sizeof(name); s++)
-		name[o++] = (isalnum((unsigned char)*s) || *s == '-' || *s == '.' || *s == '_') ? *s : '_';
+		name[o++] = (isalnum((unsigned char)*s) || *s == '-' || *s == '.' || *s == '_')
+				    ? *s
+				    : '_';
 	name[o] = '\0';
 	snprintf(buf, cap, "%s/%s.state", a->w->cfg->state_dir, name);
 }
@@ -54,7 +56,7 @@ static char *dec(char *s)
 	char *o = s, *r = s + 1;
 	while (*r) {
 		if (r[0] == '%' && isxdigit((unsigned char)r[1]) && isxdigit((unsigned char)r[2])) {
-			char hex[3] = {r[1], r[2], 0};
+			char hex[3] = { r[1], r[2], 0 };
 			*o++ = (char)strtoul(hex, NULL, 16);
 			r += 3;
 		} else {
@@ -93,7 +95,8 @@ static void save_inst(struct sim_agent *a, FILE *f, const struct dm_inst *inst)
 	}
 	for (size_t i = 0; i < inst->n_vals; i++) {
 		const struct dm_val *v = &inst->vals[i];
-		if (!m->params[v->param].persist || sim_param_path(m, inst, v->param, path, sizeof(path)) < 0)
+		if (!m->params[v->param].persist ||
+		    sim_param_path(m, inst, v->param, path, sizeof(path)) < 0)
 			continue;
 		fprintf(f, "%s %s ", (v->flags & DMV_TEMPLATE) ? "tval" : "val", path);
 		put_enc(f, v->v);
@@ -133,7 +136,8 @@ int sim_state_save(struct sim_agent *a)
 	}
 	for (size_t t = 0; t < m->n_objs; t++)
 		if (m->objs[t].is_table)
-			fprintf(f, "next %s %" PRIu32 "\n", m->objs[t].path, a->dm.next_num[m->objs[t].tidx]);
+			fprintf(f, "next %s %" PRIu32 "\n", m->objs[t].path,
+				a->dm.next_num[m->objs[t].tidx]);
 	save_inst(a, f, &a->dm.root);
 	int bad = ferror(f);
 	if (fclose(f) != 0 || bad || rename(tmp, path) != 0) {
@@ -276,8 +280,8 @@ int sim_state_load(struct sim_agent *a)
 		lineno++;
 		total += (long)strlen(line);
 		if (total > (long)SIM_STATE_MAX_FILE) {
-			log_warn("sim", "%s: %s is larger than %u bytes; rest ignored", a->eid, path,
-				 SIM_STATE_MAX_FILE);
+			log_warn("sim", "%s: %s is larger than %u bytes; rest ignored", a->eid,
+				 path, SIM_STATE_MAX_FILE);
 			break;
 		}
 		line[strcspn(line, "\r\n")] = '\0';
@@ -290,8 +294,8 @@ int sim_state_load(struct sim_agent *a)
 			continue;
 		}
 		if (load_line(a, line) < 0)
-			log_warn("sim", "%s: %s:%d: ignored (does not match the model)", a->eid, path,
-				 lineno);
+			log_warn("sim", "%s: %s:%d: ignored (does not match the model)", a->eid,
+				 path, lineno);
 	}
 	free(line);
 	fclose(f);

@@ -29,11 +29,17 @@ struct sim_notif {
 	uint8_t *msg;
 	size_t len;
 	unsigned attempt;
-	uint32_t m, k;             /* retry minimum wait (s), multiplier (per mille) */
-	time_t expire;             /* 0: never */
+	uint32_t m, k; /* retry minimum wait (s), multiplier (per mille) */
+	time_t expire; /* 0: never */
 };
 
-enum notif_kind { NK_EVENT = 3, NK_VALUE_CHANGE = 4, NK_CREATION = 5, NK_DELETION = 6, NK_OPER = 7 };
+enum notif_kind {
+	NK_EVENT = 3,
+	NK_VALUE_CHANGE = 4,
+	NK_CREATION = 5,
+	NK_DELETION = 6,
+	NK_OPER = 7
+};
 
 static const char *kind_name(enum notif_kind k)
 {
@@ -96,8 +102,9 @@ int sim_subs_ref_match(const char *ref, const char *path, sim_subs_expr_fn expr,
 		if ((rl == 1 && *r == '*') || (rl == 3 && !strncmp(r, "{i}", 3)) || xe) {
 			if (!all_digits(p, pl))
 				return 0;
-			if (xe && expr && !expr(ctx, path, (size_t)(pe - path) + (*pe == '.'), r,
-						(size_t)(xe - r)))
+			if (xe && expr &&
+			    !expr(ctx, path, (size_t)(pe - path) + (*pe == '.'), r,
+				  (size_t)(xe - r)))
 				return 0;
 		} else if (rl != pl || strncmp(r, p, rl)) {
 			return 0;
@@ -300,7 +307,8 @@ static void send_notify(struct sim_agent *a, struct dm_inst *sub, enum notif_kin
 	struct dm_inst *ctrl = sim_dm_find(&a->dm, a->w->model, recip, NULL);
 	if (!ctrl || ctrl->obj != ids->ctrl)
 		return;
-	if (ids->ctrl_enable != SM_NONE && !is_true(val(a, ctrl, ids->ctrl_enable, tmp, sizeof(tmp))))
+	if (ids->ctrl_enable != SM_NONE &&
+	    !is_true(val(a, ctrl, ids->ctrl_enable, tmp, sizeof(tmp))))
 		return;
 	val_copy(a, ctrl, ids->ctrl_eid, eid, sizeof(eid));
 	if (!sim_agent_controller_topic(a, ctrl, topic, sizeof(topic)) || !eid[0])
@@ -371,7 +379,7 @@ void sim_subs_value_change(struct sim_agent *a, const struct dm_inst *inst, uint
 	if (a->w->model->params[param].vc_ignore ||
 	    sim_param_path(a->w->model, inst, param, path, sizeof(path)) < 0)
 		return;
-	struct vc_arg v = {path, value};
+	struct vc_arg v = { path, value };
 	dispatch(a, NK_VALUE_CHANGE, path, fill_vc, &v);
 }
 
@@ -386,7 +394,7 @@ static int fill_creation(ProtobufCMessage *child, const void *arg, struct dm_ins
 	(void)ctrl;
 	const struct oc_arg *o = arg;
 	Usp__Notify__ObjectCreation *oc = (Usp__Notify__ObjectCreation *)child;
-	struct sim_req r = {.a = o->a};
+	struct sim_req r = { .a = o->a };
 	sim_agent_env(o->a, &r.env);
 	oc->obj_path = usp_pb_strdup(o->path);
 	return oc->obj_path ? sim_put_unique_keys(&r, o->inst, child, 2) : -1;
@@ -397,7 +405,7 @@ void sim_subs_obj_creation(struct sim_agent *a, struct dm_inst *inst)
 	char path[SIM_PATH_MAX];
 	if (sim_dm_obj_path(a->w->model, inst, inst->obj, path, sizeof(path)) < 0)
 		return;
-	struct oc_arg o = {a, inst, path};
+	struct oc_arg o = { a, inst, path };
 	dispatch(a, NK_CREATION, path, fill_creation, &o);
 }
 
@@ -415,7 +423,7 @@ void sim_subs_obj_deletion(struct sim_agent *a, const char *inst_path)
 }
 
 struct ev_arg {
-	struct sim_agent *a;       /* non-NULL: Boot!, add the recipient's ParameterMap */
+	struct sim_agent *a; /* non-NULL: Boot!, add the recipient's ParameterMap */
 	const char *obj_path, *name;
 	const char *const *kv;
 	size_t n;
@@ -445,13 +453,13 @@ void sim_subs_event(struct sim_agent *a, const char *obj_path, const char *event
 {
 	char path[SIM_PATH_MAX];
 	snprintf(path, sizeof(path), "%s%s", obj_path, event_name);
-	struct ev_arg e = {NULL, obj_path, event_name, kv, n};
+	struct ev_arg e = { NULL, obj_path, event_name, kv, n };
 	dispatch(a, NK_EVENT, path, fill_event, &e);
 }
 
 void sim_subs_boot(struct sim_agent *a, const char *const *kv, size_t n)
 {
-	struct ev_arg e = {a, "Device.", "Boot!", kv, n};
+	struct ev_arg e = { a, "Device.", "Boot!", kv, n };
 	dispatch(a, NK_EVENT, "Device.Boot!", fill_event, &e);
 }
 
@@ -474,7 +482,8 @@ static int fill_oper(ProtobufCMessage *child, const void *arg, struct dm_inst *c
 	if (!oc->obj_path || !oc->command_name || !oc->command_key)
 		return -1;
 	if (o->err) {
-		Usp__Notify__OperationComplete__CommandFailure *f = (void *)usp_pb_set_child(child, 5);
+		Usp__Notify__OperationComplete__CommandFailure *f =
+			(void *)usp_pb_set_child(child, 5);
 		if (!f)
 			return -1;
 		f->err_code = o->err;
@@ -496,7 +505,7 @@ void sim_subs_oper_complete(struct sim_agent *a, const char *obj_path, const cha
 {
 	char path[SIM_PATH_MAX];
 	snprintf(path, sizeof(path), "%s%s", obj_path, cmd_name);
-	struct op_arg o = {obj_path, cmd_name, key, kv, n, err_code, err_msg};
+	struct op_arg o = { obj_path, cmd_name, key, kv, n, err_code, err_msg };
 	dispatch(a, NK_OPER, path, fill_oper, &o);
 }
 
@@ -542,11 +551,12 @@ void sim_subs_changed(struct sim_agent *a)
 		    !refs_match(NULL, val(a, s, ids->sub_refs, buf, sizeof(buf)),
 				"Device.LocalAgent.Periodic!"))
 			continue;
-		struct dm_inst *ctrl =
-			sim_dm_find(&a->dm, a->w->model, val(a, s, ids->sub_recipient, buf, sizeof(buf)), NULL);
+		struct dm_inst *ctrl = sim_dm_find(
+			&a->dm, a->w->model, val(a, s, ids->sub_recipient, buf, sizeof(buf)), NULL);
 		if (!ctrl)
 			continue;
-		unsigned long iv = strtoul(val(a, ctrl, ids->ctrl_periodic, buf, sizeof(buf)), NULL, 10);
+		unsigned long iv =
+			strtoul(val(a, ctrl, ids->ctrl_periodic, buf, sizeof(buf)), NULL, 10);
 		if (iv == 0)
 			continue;
 		if (!best || (time_t)iv < best)

@@ -14,7 +14,7 @@
 
 #include "sim_agent.h"
 
-#define SIM_MAX_PENDING_NOTIFS 64  /* per agent; the oldest is dropped beyond */
+#define SIM_MAX_PENDING_NOTIFS 64 /* per agent; the oldest is dropped beyond */
 
 /* kv: n pairs as key0, value0, key1, value1, ... (borrowed). */
 void sim_subs_value_change(struct sim_agent *a, const struct dm_inst *inst, uint16_t param,
@@ -42,8 +42,8 @@ void sim_subs_tick(struct sim_agent *a);
 void sim_subs_changed(struct sim_agent *a);
 /* Evaluate search expression expr ("[...]", expr_len bytes) on the
  * instance whose path is the first inst_len bytes of inst_path: 1 or 0. */
-typedef int (*sim_subs_expr_fn)(void *ctx, const char *inst_path, size_t inst_len,
-				const char *expr, size_t expr_len);
+typedef int (*sim_subs_expr_fn)(void *ctx, const char *inst_path, size_t inst_len, const char *expr,
+				size_t expr_len);
 /* Does reference list entry ref cover the concrete path? Segment-wise;
  * '*' and '{i}' match any instance number, '[...]' an instance for which
  * expr says 1 (expr NULL: any instance). A ref ending in '.' also covers

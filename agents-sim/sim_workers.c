@@ -24,8 +24,8 @@
 #include "log.h"
 #include "sim_mqtt.h"
 
-static volatile sig_atomic_t g_stop;   /* set by SIGINT/SIGTERM */
-static volatile int g_worker_stop;     /* the worker loop's flag */
+static volatile sig_atomic_t g_stop; /* set by SIGINT/SIGTERM */
+static volatile int g_worker_stop;   /* the worker loop's flag */
 
 static void on_signal(int sig)
 {
@@ -57,7 +57,8 @@ int sim_workers_plan(struct sim_config *cfg, struct uspc_err *err)
 					    (unsigned long long)rl.rlim_max, strerror(errno));
 	}
 	uint64_t limit = rl.rlim_cur;
-	uint64_t per = limit > SIM_FDS_RESERVED ? (limit - SIM_FDS_RESERVED) / SIM_FDS_PER_AGENT : 0;
+	uint64_t per =
+		limit > SIM_FDS_RESERVED ? (limit - SIM_FDS_RESERVED) / SIM_FDS_PER_AGENT : 0;
 	if (per > SIM_MAX_AGENTS_PER_WORKER)
 		per = SIM_MAX_AGENTS_PER_WORKER;
 	if (per == 0)
@@ -72,17 +73,18 @@ int sim_workers_plan(struct sim_config *cfg, struct uspc_err *err)
 	if (cfg->workers > cfg->n_agents)
 		cfg->workers = cfg->n_agents;
 	if (cfg->workers < need)
-		return uspc_err_set(err, -1,
-				    "%u agents do not fit in %u worker(s): each agent holds %d file "
-				    "descriptors and a process may open %llu, so at most %llu agents per "
-				    "worker; use --workers %u or more",
-				    cfg->n_agents, cfg->workers, SIM_FDS_PER_AGENT,
-				    (unsigned long long)limit, (unsigned long long)per, need);
+		return uspc_err_set(
+			err, -1,
+			"%u agents do not fit in %u worker(s): each agent holds %d file "
+			"descriptors and a process may open %llu, so at most %llu agents per "
+			"worker; use --workers %u or more",
+			cfg->n_agents, cfg->workers, SIM_FDS_PER_AGENT, (unsigned long long)limit,
+			(unsigned long long)per, need);
 	return 0;
 }
 
-static int worker_main(const struct sim_config *cfg, const struct sim_model *model,
-		       uint32_t first, uint32_t count, uint32_t no, struct sim_stats *stats)
+static int worker_main(const struct sim_config *cfg, const struct sim_model *model, uint32_t first,
+		       uint32_t count, uint32_t no, struct sim_stats *stats)
 {
 	struct sim_worker w;
 	int rc = 1;
@@ -102,7 +104,7 @@ static int worker_main(const struct sim_config *cfg, const struct sim_model *mod
 static void print_status(const struct sim_config *cfg, const struct sim_stats *st, uint32_t n,
 			 struct sim_stats *prev, double dt)
 {
-	struct sim_stats t = {0};
+	struct sim_stats t = { 0 };
 	for (uint32_t i = 0; i < n; i++) {
 		t.agents += st[i].agents;
 		t.online += st[i].online;
@@ -128,8 +130,9 @@ static void print_status(const struct sim_config *cfg, const struct sim_stats *s
 		(unsigned long long)t.connecting, (unsigned long long)t.rx, rx_rate,
 		(unsigned long long)t.tx, tx_rate, (unsigned long long)t.dropped,
 		(unsigned long long)t.errors_sent, (unsigned long long)t.notifs,
-		(unsigned long long)t.notif_acked, (unsigned long long)t.notif_retries, (unsigned long long)t.boots,
-		(unsigned long long)t.connect_fail, (unsigned long long)t.disconnects);
+		(unsigned long long)t.notif_acked, (unsigned long long)t.notif_retries,
+		(unsigned long long)t.boots, (unsigned long long)t.connect_fail,
+		(unsigned long long)t.disconnects);
 	*prev = t;
 }
 
@@ -216,16 +219,18 @@ int sim_workers_run(const struct sim_config *cfg, const struct sim_model *model,
 	log_info("sim", "%u agents in %u worker process(es), broker %s:%d", cfg->n_agents, n,
 		 cfg->host, cfg->port);
 	double start = mono_s(), last = start;
-	struct sim_stats prev = {0};
+	struct sim_stats prev = { 0 };
 	while (!g_stop) {
 		usleep(100000);
 		double now = mono_s();
 		for (uint32_t i = 0; i < n; i++) {
 			int status;
 			if (pids[i] > 0 && waitpid(pids[i], &status, WNOHANG) == pids[i]) {
-				log_error("sim", "worker %u (pid %d) exited unexpectedly (%s %d); stopping", i,
-					  (int)pids[i], WIFEXITED(status) ? "status" : "signal",
-					  WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+				log_error(
+					"sim",
+					"worker %u (pid %d) exited unexpectedly (%s %d); stopping",
+					i, (int)pids[i], WIFEXITED(status) ? "status" : "signal",
+					WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
 				pids[i] = 0;
 				g_stop = 1;
 				rc = 1;

@@ -45,13 +45,13 @@ struct probe {
 	const char *hex;
 	char agent_topic_buf[512], topic_buf[512];
 	int subscribed;
-	int connacked;             /* CONNACK ok seen, SUBSCRIBE not yet sent */
+	int connacked; /* CONNACK ok seen, SUBSCRIBE not yet sent */
 	struct pending_out out[MAX_PENDING_OUT];
 	size_t n_out;
 	int got_connect;
 	int notifies;
-	int received;              /* USP messages seen */
-	const char *waiting_for;   /* msg_id of the request in flight */
+	int received;            /* USP messages seen */
+	const char *waiting_for; /* msg_id of the request in flight */
 	int answered;
 	int raw_written;
 	struct mosquitto *mosq;
@@ -59,8 +59,8 @@ struct probe {
 	const char *fan_pattern;
 	uint32_t fan_first, fan_count, fan_window;
 	uint32_t fan_sent, fan_done, fan_errors;
-	double *fan_t0;            /* send time per agent, <0 once answered */
-	double *fan_lat;           /* latencies of answered requests (ms) */
+	double *fan_t0;  /* send time per agent, <0 once answered */
+	double *fan_lat; /* latencies of answered requests (ms) */
 };
 
 static double now_s(void)
@@ -135,9 +135,10 @@ static void queue_notify_resp(struct probe *p, const UspRecord__Record *rec, con
 	uint8_t *mb = NULL, *rb = NULL;
 	size_t ml = 0, rl = 0;
 	char *topic = strdup(resp_topic ? resp_topic : p->agent_topic ? p->agent_topic : "");
-	if (p->n_out < MAX_PENDING_OUT && topic && topic[0] && r && usp_msg_encode(r, &mb, &ml) == 0 &&
+	if (p->n_out < MAX_PENDING_OUT && topic && topic[0] && r &&
+	    usp_msg_encode(r, &mb, &ml) == 0 &&
 	    usp_record_wrap_msg(rec->from_id, p->id, mb, ml, &rb, &rl) == 0) {
-		p->out[p->n_out++] = (struct pending_out){topic, rb, rl};
+		p->out[p->n_out++] = (struct pending_out){ topic, rb, rl };
 		topic = NULL;
 		rb = NULL;
 	} else {
@@ -180,7 +181,7 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 	struct probe *p = obj;
 	char *resp_topic = NULL;
 	UspRecord__Record *rec = NULL;
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	(void)m;
 	mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &resp_topic, false);
 	if (usp_record_unwrap(mm->payload, (size_t)mm->payloadlen, NULL, &rec, &err) < 0) {
@@ -224,7 +225,8 @@ static void on_message(struct mosquitto *m, void *obj, const struct mosquitto_me
 		if (usp_msg_decode(pl->data, pl->len, &msg, &err) == 0)
 			on_usp_msg(p, rec, msg, resp_topic);
 		else
-			fprintf(stderr, "usp-probe: undecodable msg from %s: %s\n", rec->from_id, err.msg);
+			fprintf(stderr, "usp-probe: undecodable msg from %s: %s\n", rec->from_id,
+				err.msg);
 		usp_msg_free(msg);
 		break;
 	}
@@ -247,7 +249,8 @@ static void on_subscribe(struct mosquitto *m, void *obj, int mid, int n, const i
 	p->subscribed = n > 0 && granted[0] < 0x80 ? 1 : -1;
 }
 
-static void on_connect(struct mosquitto *m, void *obj, int rc, int flags, const mosquitto_property *props)
+static void on_connect(struct mosquitto *m, void *obj, int rc, int flags,
+		       const mosquitto_property *props)
 {
 	struct probe *p = obj;
 	(void)flags;
@@ -294,25 +297,39 @@ static int pump(struct probe *p, double seconds, int (*cond)(struct probe *))
 	return cond && cond(p) ? 0 : -1;
 }
 
-static int c_subscribed(struct probe *p) { return p->subscribed != 0; }
-static int c_answered(struct probe *p) { return p->answered; }
-static int c_notifies(struct probe *p) { return p->notifies >= p->expect_notify; }
-static int c_connect(struct probe *p) { return p->got_connect > 0; }
+static int c_subscribed(struct probe *p)
+{
+	return p->subscribed != 0;
+}
+static int c_answered(struct probe *p)
+{
+	return p->answered;
+}
+static int c_notifies(struct probe *p)
+{
+	return p->notifies >= p->expect_notify;
+}
+static int c_connect(struct probe *p)
+{
+	return p->got_connect > 0;
+}
 
 /* Build a request from {"type":..., fields...}. */
 static Usp__Msg *build(const char *text, const char *msg_id)
 {
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	Usp__Msg *msg = NULL;
 	cJSON *j = cJSON_Parse(text);
 	cJSON *type = j ? cJSON_DetachItemFromObjectCaseSensitive(j, "type") : NULL;
 	cJSON *id = j ? cJSON_DetachItemFromObjectCaseSensitive(j, "msg_id") : NULL;
 	if (!j || !cJSON_IsString(type)) {
-		fprintf(stderr, "usp-probe: request must be a JSON object with \"type\": %s\n", text);
+		fprintf(stderr, "usp-probe: request must be a JSON object with \"type\": %s\n",
+			text);
 		goto out;
 	}
 	if (!strcmp(type->valuestring, "empty_request")) { /* a Request selecting nothing */
-		msg = usp_msg_new(cJSON_IsString(id) ? id->valuestring : msg_id, USP__HEADER__MSG_TYPE__GET);
+		msg = usp_msg_new(cJSON_IsString(id) ? id->valuestring : msg_id,
+				  USP__HEADER__MSG_TYPE__GET);
 		if (msg) {
 			usp_pb_free(&msg->body->request->get->base);
 			msg->body->request->get = NULL;
@@ -320,8 +337,8 @@ static Usp__Msg *build(const char *text, const char *msg_id)
 		}
 		goto out;
 	}
-	if (usp_json_build_request(type->valuestring, j, cJSON_IsString(id) ? id->valuestring : msg_id,
-				   &msg, &err) < 0)
+	if (usp_json_build_request(type->valuestring, j,
+				   cJSON_IsString(id) ? id->valuestring : msg_id, &msg, &err) < 0)
 		fprintf(stderr, "usp-probe: bad request %s: %s\n", text, err.msg);
 out:
 	cJSON_Delete(type);
@@ -334,8 +351,8 @@ static int send_session_context(struct probe *p)
 {
 	UspRecord__Record rec = USP_RECORD__RECORD__INIT;
 	UspRecord__SessionContextRecord sc = USP_RECORD__SESSION_CONTEXT_RECORD__INIT;
-	uint8_t payload[] = {0x0a, 0x00};
-	ProtobufCBinaryData pl = {sizeof(payload), payload};
+	uint8_t payload[] = { 0x0a, 0x00 };
+	ProtobufCBinaryData pl = { sizeof(payload), payload };
 	rec.version = (char *)"1.3";
 	rec.to_id = (char *)(p->to_id ? p->to_id : p->agent);
 	rec.from_id = (char *)p->id;
@@ -355,7 +372,10 @@ static int send_session_context(struct probe *p)
 
 static int hexval(int c)
 {
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+	return c >= '0' && c <= '9'   ? c - '0'
+	       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+				      : -1;
 }
 
 static int send_hex(struct probe *p, const char *hex)
@@ -501,23 +521,37 @@ enum popt_kind { P_STR, P_SET, P_CLEAR, P_DOUBLE, P_INT, P_U32, P_HELP };
 struct popt {
 	const char *name;
 	enum popt_kind kind;
-	size_t off;               /* offsetof(struct probe, ...) */
+	size_t off; /* offsetof(struct probe, ...) */
 };
 
-#define PO(n, k, f) {n, k, offsetof(struct probe, f)}
+#define PO(n, k, f)                             \
+	{                                       \
+		n, k, offsetof(struct probe, f) \
+	}
 static const struct popt popts[] = {
-	PO("broker", P_STR, broker),           PO("agent", P_STR, agent),
-	PO("agent-topic", P_STR, agent_topic), PO("id", P_STR, id),
-	PO("topic", P_STR, topic),             PO("to-id", P_STR, to_id),
-	PO("timeout", P_DOUBLE, timeout),      PO("wait-connect", P_SET, wait_connect),
-	PO("expect-notify", P_INT, expect_notify), PO("listen", P_DOUBLE, listen),
-	PO("no-notify-resp", P_CLEAR, notify_resp), PO("send-hex", P_STR, hex),
-	PO("session-context", P_SET, session), PO("raw-out", P_STR, raw_out),
-	PO("msg-out", P_STR, msg_out),         PO("expect-none", P_INT, expect_none),
-	PO("fanout-pattern", P_STR, fan_pattern), PO("no-answer", P_SET, no_answer),
-	PO("connect-out", P_STR, connect_out), PO("fanout-first", P_U32, fan_first),
-	PO("fanout-count", P_U32, fan_count),  PO("window", P_U32, fan_window),
-	{"help", P_HELP, 0},
+	PO("broker", P_STR, broker),
+	PO("agent", P_STR, agent),
+	PO("agent-topic", P_STR, agent_topic),
+	PO("id", P_STR, id),
+	PO("topic", P_STR, topic),
+	PO("to-id", P_STR, to_id),
+	PO("timeout", P_DOUBLE, timeout),
+	PO("wait-connect", P_SET, wait_connect),
+	PO("expect-notify", P_INT, expect_notify),
+	PO("listen", P_DOUBLE, listen),
+	PO("no-notify-resp", P_CLEAR, notify_resp),
+	PO("send-hex", P_STR, hex),
+	PO("session-context", P_SET, session),
+	PO("raw-out", P_STR, raw_out),
+	PO("msg-out", P_STR, msg_out),
+	PO("expect-none", P_INT, expect_none),
+	PO("fanout-pattern", P_STR, fan_pattern),
+	PO("no-answer", P_SET, no_answer),
+	PO("connect-out", P_STR, connect_out),
+	PO("fanout-first", P_U32, fan_first),
+	PO("fanout-count", P_U32, fan_count),
+	PO("window", P_U32, fan_window),
+	{ "help", P_HELP, 0 },
 };
 #define N_POPTS (sizeof(popts) / sizeof(popts[0]))
 
@@ -588,7 +622,8 @@ static int parse_args(struct probe *p, int argc, char **argv)
 	for (size_t i = 0; i < N_POPTS; i++) {
 		enum popt_kind k = popts[i].kind;
 		lopts[i].name = popts[i].name;
-		lopts[i].has_arg = k == P_SET || k == P_CLEAR || k == P_HELP ? no_argument : required_argument;
+		lopts[i].has_arg =
+			k == P_SET || k == P_CLEAR || k == P_HELP ? no_argument : required_argument;
 		lopts[i].val = 256 + (int)i;
 	}
 	p->broker = getenv("USPC_MQTT");
@@ -618,7 +653,8 @@ static int connect_and_subscribe(struct probe *p)
 	mosquitto_connect_v5_callback_set(p->mosq, on_connect);
 	mosquitto_subscribe_v5_callback_set(p->mosq, on_subscribe);
 	mosquitto_message_v5_callback_set(p->mosq, on_message);
-	if (mosquitto_connect_bind_v5(p->mosq, p->host, p->port, 30, NULL, NULL) != MOSQ_ERR_SUCCESS) {
+	if (mosquitto_connect_bind_v5(p->mosq, p->host, p->port, 30, NULL, NULL) !=
+	    MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, "usp-probe: cannot connect to %s:%d: %s\n", p->host, p->port,
 			strerror(errno));
 		return -1;
@@ -628,8 +664,8 @@ static int connect_and_subscribe(struct probe *p)
 		return -1;
 	}
 	if (p->wait_connect && pump(p, p->timeout, c_connect) < 0) {
-		fprintf(stderr, "usp-probe: no MQTTConnect record from %s within %.0f s\n", p->agent,
-			p->timeout);
+		fprintf(stderr, "usp-probe: no MQTTConnect record from %s within %.0f s\n",
+			p->agent, p->timeout);
 		return -1;
 	}
 	return 0;
@@ -659,7 +695,8 @@ static int send_requests(struct probe *p, int first, int argc, char **argv)
 			continue;
 		}
 		if (pump(p, p->timeout, c_answered) < 0) {
-			fprintf(stderr, "usp-probe: no answer to %s within %.0f s\n", id_copy, p->timeout);
+			fprintf(stderr, "usp-probe: no answer to %s within %.0f s\n", id_copy,
+				p->timeout);
 			printf("{\"timeout\":\"%s\"}\n", id_copy);
 			return -1;
 		}
@@ -673,7 +710,8 @@ static int send_requests(struct probe *p, int first, int argc, char **argv)
 static int expectations(struct probe *p, int baseline)
 {
 	if (p->expect_notify && pump(p, p->timeout, c_notifies) < 0) {
-		fprintf(stderr, "usp-probe: got %d of %d notifications\n", p->notifies, p->expect_notify);
+		fprintf(stderr, "usp-probe: got %d of %d notifications\n", p->notifies,
+			p->expect_notify);
 		return -1;
 	}
 	if (p->expect_none) {
@@ -692,8 +730,12 @@ static int expectations(struct probe *p, int baseline)
 
 int main(int argc, char **argv)
 {
-	struct probe p = {.id = "self::uspc", .timeout = 10, .notify_resp = 1, .fan_first = 1,
-			  .fan_count = 1, .fan_window = 200};
+	struct probe p = { .id = "self::uspc",
+			   .timeout = 10,
+			   .notify_resp = 1,
+			   .fan_first = 1,
+			   .fan_count = 1,
+			   .fan_window = 200 };
 	int rc = parse_args(&p, argc, argv);
 	if (rc)
 		return rc > 0 ? 0 : 2;

@@ -77,7 +77,8 @@ void core_reject(struct core *c, const char *reason, const char *sender, const c
 		return;
 	r->count++;
 	int64_t now = core_now_ms();
-	if (r->last_log_ms >= 0 && now - r->last_log_ms < (int64_t)c->cfg->reject_log_interval_s * 1000) {
+	if (r->last_log_ms >= 0 &&
+	    now - r->last_log_ms < (int64_t)c->cfg->reject_log_interval_s * 1000) {
 		r->suppressed++;
 		return;
 	}
@@ -96,7 +97,8 @@ void core_submit_done(struct core *c, const char *what, int rc)
 		return;
 	if (rc == STORE_E_FULL)
 		c->ctr.store_lost++;
-	log_error(CORE_LOG, "store %s not queued (%s): %s", what, store_error_name(rc), c->serr.msg);
+	log_error(CORE_LOG, "store %s not queued (%s): %s", what, store_error_name(rc),
+		  c->serr.msg);
 }
 
 void core_wait_writer(struct core *c)
@@ -144,8 +146,7 @@ static void update_arming(struct core *c)
 {
 	int acc = core_accepting(c);
 	arm(c, c->wake_fd, &c->wake_armed, acc);
-	arm(c, c->feed_fd, &c->feed_armed,
-	    core_accepting_work(c) && !c->stopping && c->feeder);
+	arm(c, c->feed_fd, &c->feed_armed, core_accepting_work(c) && !c->stopping && c->feeder);
 }
 
 /* ---- stats line ---------------------------------------------------------- */
@@ -162,22 +163,23 @@ static void stats_line(struct core *c, int64_t now)
 	double secs = (double)(now - c->last_stats_ms) / 1000.0;
 	if (secs <= 0)
 		secs = 1;
-	log_info("stats",
-		 "agents=%zu online=%zu in=%.0f/s out=%.0f/s pending=%zu tasks_held=%d deferred=%zu "
-		 "onboard_queue=%zu outbox=%zu mqtt_in_q=%zu mqtt_out_q=%zu inflight=%zu mqtt_busy=%llu mqtt=%s "
-		 "store_q=%zu store_lag_ms=%lld store=%s feeder_q=%zu rejected=%llu timeouts=%llu "
-		 "unknown_resp=%llu notifies=%llu tasks_done=%llu tasks_failed=%llu",
-		 core_registry_count(c->reg), core_registry_online(c->reg),
-		 (double)(c->ctr.records_in - c->last_in) / secs,
-		 (double)(c->ctr.records_out - c->last_out) / secs, core_tracker_count(c->trk),
-		 c->tasks_held, c->deferred, c->onb_len, c->out_len, ms.in_queue_depth,
-		 ms.out_queue_depth, ms.inflight, (unsigned long long)ms.busy_returns,
-		 ms.connected ? "up" : "down", ws.queue_ops + ws.batch_ops,
-		 (long long)ws.lag_ms, ws.connected ? "up" : "down", ts.queued,
-		 (unsigned long long)(c->ctr.rejected + ms.in_dropped_too_big),
-		 (unsigned long long)c->ctr.timeouts,
-		 (unsigned long long)c->ctr.unknown_responses, (unsigned long long)c->ctr.notifies,
-		 (unsigned long long)c->ctr.tasks_done, (unsigned long long)c->ctr.tasks_failed);
+	log_info(
+		"stats",
+		"agents=%zu online=%zu in=%.0f/s out=%.0f/s pending=%zu tasks_held=%d deferred=%zu "
+		"onboard_queue=%zu outbox=%zu mqtt_in_q=%zu mqtt_out_q=%zu inflight=%zu mqtt_busy=%llu mqtt=%s "
+		"store_q=%zu store_lag_ms=%lld store=%s feeder_q=%zu rejected=%llu timeouts=%llu "
+		"unknown_resp=%llu notifies=%llu tasks_done=%llu tasks_failed=%llu",
+		core_registry_count(c->reg), core_registry_online(c->reg),
+		(double)(c->ctr.records_in - c->last_in) / secs,
+		(double)(c->ctr.records_out - c->last_out) / secs, core_tracker_count(c->trk),
+		c->tasks_held, c->deferred, c->onb_len, c->out_len, ms.in_queue_depth,
+		ms.out_queue_depth, ms.inflight, (unsigned long long)ms.busy_returns,
+		ms.connected ? "up" : "down", ws.queue_ops + ws.batch_ops, (long long)ws.lag_ms,
+		ws.connected ? "up" : "down", ts.queued,
+		(unsigned long long)(c->ctr.rejected + ms.in_dropped_too_big),
+		(unsigned long long)c->ctr.timeouts, (unsigned long long)c->ctr.unknown_responses,
+		(unsigned long long)c->ctr.notifies, (unsigned long long)c->ctr.tasks_done,
+		(unsigned long long)c->ctr.tasks_failed);
 	c->last_in = c->ctr.records_in;
 	c->last_out = c->ctr.records_out;
 	c->last_stats_ms = now;
@@ -200,7 +202,8 @@ static void expire_requests(struct core *c, int64_t now)
 		struct core_agent *a = r->agent;
 		c->ctr.timeouts++;
 		a->consecutive_timeouts++;
-		log_debug(CORE_LOG, "%s: %s %s timed out", a->eid, usp_msg_type_name(r->type), r->msg_id);
+		log_debug(CORE_LOG, "%s: %s %s timed out", a->eid, usp_msg_type_name(r->type),
+			  r->msg_id);
 		if (a->consecutive_timeouts >= c->cfg->offline_after_timeouts) {
 			char why[80];
 			snprintf(why, sizeof(why), "%d consecutive request timeouts",
@@ -235,14 +238,17 @@ static void apply_max_pending(struct core *c)
 {
 	int lim = (int)(c->trk_cap / 2);
 	if (c->cfg->max_pending > lim) {
-		log_warn(CORE_LOG, "SIGHUP: max_pending %d needs a restart (the request tracker was "
-			 "sized at start); using %d", c->cfg->max_pending, lim);
+		log_warn(CORE_LOG,
+			 "SIGHUP: max_pending %d needs a restart (the request tracker was "
+			 "sized at start); using %d",
+			 c->cfg->max_pending, lim);
 		c->cfg->max_pending = lim;
 	}
 	if (c->cfg->max_pending_per_agent > c->cfg->max_pending)
 		c->cfg->max_pending_per_agent = c->cfg->max_pending;
 	if (c->feeder && store_tasks_set_max_in_flight(c->feeder, c->cfg->max_pending) != 0)
-		log_warn(CORE_LOG, "SIGHUP: the task feeder keeps its old claim limit (out of memory)");
+		log_warn(CORE_LOG,
+			 "SIGHUP: the task feeder keeps its old claim limit (out of memory)");
 }
 
 static void reload(struct core *c)
@@ -259,8 +265,10 @@ static void reload(struct core *c)
 		log_set_level((enum log_level)log_level_from_name(c->cfg->log_level));
 		apply_max_pending(c);
 		/* Written whatever the (new) level: the operator asked for it. */
-		log_write(LOG_LVL_INFO, CORE_LOG, "SIGHUP: configuration reloaded, %d setting(s) "
-			  "changed%s", changed, fixed ? "; some changed settings need a restart" : "");
+		log_write(LOG_LVL_INFO, CORE_LOG,
+			  "SIGHUP: configuration reloaded, %d setting(s) "
+			  "changed%s",
+			  changed, fixed ? "; some changed settings need a restart" : "");
 		c->next_stats_ms = core_now_ms() + (int64_t)c->cfg->stats_interval_s * 1000;
 	}
 	core_config_cmd_fini(&cmd);
@@ -277,15 +285,17 @@ static void begin_stop(struct core *c, int signo)
 	}
 	c->stopping = 1;
 	c->drain_deadline_ms = now + c->cfg->drain_timeout_ms;
-	log_info(CORE_LOG, "signal %d: stopping; draining %zu pending requests (up to %d ms)", signo,
-		 core_tracker_count(c->trk), c->cfg->drain_timeout_ms);
+	log_info(CORE_LOG, "signal %d: stopping; draining %zu pending requests (up to %d ms)",
+		 signo, core_tracker_count(c->trk), c->cfg->drain_timeout_ms);
 	arm(c, c->feed_fd, &c->feed_armed, 0);
 	if (c->feeder)
 		store_tasks_pause(c->feeder);
 	size_t released = core_tasks_release_deferred(c);
 	if (released)
-		log_info(CORE_LOG, "stop: %zu claimed task(s) still waiting for an agent slot given "
-			 "back to 'queued'", released);
+		log_info(CORE_LOG,
+			 "stop: %zu claimed task(s) still waiting for an agent slot given "
+			 "back to 'queued'",
+			 released);
 	if (c->feeder) {
 		store_tasks_stop(c->feeder);
 		c->feeder = NULL;
@@ -338,7 +348,8 @@ int core_run(struct core *c)
 	refresh_pressure(c);
 	update_arming(c);
 	log_info(CORE_LOG, "running as %s (node %s), listening on %s, replies on %s",
-		 c->cfg->endpoint_id, c->cfg->node_id, c->cfg->controller_topic, c->cfg->reply_topic);
+		 c->cfg->endpoint_id, c->cfg->node_id, c->cfg->controller_topic,
+		 c->cfg->reply_topic);
 	while (!(c->stopping && drained(c))) {
 		int n = epoll_wait(c->epfd, evs, 8, -1);
 		if (n < 0 && errno != EINTR) {
@@ -388,7 +399,8 @@ static int migrate(struct core *c, struct uspc_err *err)
 		if (pg)
 			PQfinish(pg);
 		if (rc == 0) {
-			log_info(CORE_LOG, "database %s ready (schema version %d, %d migration(s) applied)",
+			log_info(CORE_LOG,
+				 "database %s ready (schema version %d, %d migration(s) applied)",
 				 redacted, store_schema_latest(), applied);
 			return 0;
 		}
@@ -468,10 +480,13 @@ static int start_mtp(struct core *c, struct uspc_err *err)
 		return -1;
 	c->wake_fd = mqtt_mtp_wake_fd(c->mtp);
 	if (cfg->mqtt_session_expiry_s > 0 && !cfg->mqtt_clean_start)
-		log_info(CORE_LOG, "MQTT session of client id %s is kept by the broker for %d s "
-			 "while this daemon is away", cfg->mqtt_client_id, cfg->mqtt_session_expiry_s);
+		log_info(CORE_LOG,
+			 "MQTT session of client id %s is kept by the broker for %d s "
+			 "while this daemon is away",
+			 cfg->mqtt_client_id, cfg->mqtt_session_expiry_s);
 	else
-		log_warn(CORE_LOG, "MQTT session not kept (mqtt_clean_start=%s, mqtt_session_expiry=%d):"
+		log_warn(CORE_LOG,
+			 "MQTT session not kept (mqtt_clean_start=%s, mqtt_session_expiry=%d):"
 			 " what agents publish while this daemon is away is lost",
 			 cfg->mqtt_clean_start ? "true" : "false", cfg->mqtt_session_expiry_s);
 	if (mqtt_mtp_start(c->mtp) != 0)
@@ -556,8 +571,10 @@ void core_free(struct core *c)
 	if (c->reg)
 		core_registry_foreach(c->reg, free_agent_tasks, c);
 	if (left || deferred)
-		log_warn(CORE_LOG, "%zu task(s) unanswered at exit stay 'sent'; they are re-queued "
-			 "when this node restarts or its lease expires", left + deferred);
+		log_warn(CORE_LOG,
+			 "%zu task(s) unanswered at exit stay 'sent'; they are re-queued "
+			 "when this node restarts or its lease expires",
+			 left + deferred);
 	if (c->feeder)
 		store_tasks_stop(c->feeder);
 	if (c->mtp) {
@@ -569,7 +586,8 @@ void core_free(struct core *c)
 	if (c->writer) {
 		size_t unwritten = store_writer_stop(c->writer, c->cfg->drain_timeout_ms + 5000);
 		if (unwritten)
-			log_error(CORE_LOG, "%zu store op(s) could not be written before exit", unwritten);
+			log_error(CORE_LOG, "%zu store op(s) could not be written before exit",
+				  unwritten);
 	}
 	core_tracker_free(c->trk);
 	core_registry_free(c->reg);

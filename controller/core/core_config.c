@@ -24,9 +24,9 @@
 
 enum cfg_type { CFG_STR, CFG_INT, CFG_BOOL };
 
-#define CFG_RELOAD 1u  /* applied on SIGHUP */
-#define CFG_SECRET 2u  /* env or file only; never printed */
-#define CFG_NOFLAG 4u  /* no --flag form */
+#define CFG_RELOAD 1u /* applied on SIGHUP */
+#define CFG_SECRET 2u /* env or file only; never printed */
+#define CFG_NOFLAG 4u /* no --flag form */
 
 struct cfg_key {
 	const char *name;
@@ -34,8 +34,8 @@ struct cfg_key {
 	size_t off;
 	const char *def;
 	long min, max;
-	const char *env;   /* NULL → USPC_<NAME upper-cased> */
-	const char *flag;  /* NULL → --<name with '-' for '_'> */
+	const char *env;  /* NULL → USPC_<NAME upper-cased> */
+	const char *flag; /* NULL → --<name with '-' for '_'> */
 	unsigned flags;
 	const char *help;
 };
@@ -45,48 +45,89 @@ struct cfg_key {
 #define B(f) CFG_BOOL, offsetof(struct core_config, f)
 
 static const struct cfg_key keys[] = {
-	{ "endpoint_id", S(endpoint_id), "self::uspc", 1, 256, NULL, NULL, 0, "USP endpoint ID of this controller" },
-	{ "node_id", S(node_id), "", 0, 64, NULL, NULL, 0, "name of this daemon (default: host name)" },
-	{ "controller_topic", S(controller_topic), "", 0, 512, "USPC_TOPIC", "--topic", 0, "topic agents publish to (default usp/controller/<endpoint_id>)" },
-	{ "reply_topic", S(reply_topic), "", 0, 512, NULL, NULL, 0, "this daemon's response topic (default <controller_topic>/reply/<node_id>)" },
-	{ "shared_group", S(shared_group), "", 0, 64, NULL, NULL, 0, "if set, subscribe $share/<group>/<controller_topic>" },
-	{ "mqtt_url", S(mqtt_url), "mqtt://127.0.0.1:1883", 1, 512, "USPC_MQTT", "--mqtt", 0, "broker, mqtt://host:port or mqtts://host:port" },
-	{ "mqtt_client_id", S(mqtt_client_id), "", 0, 128, NULL, NULL, 0, "MQTT client id (default uspc-<node_id>)" },
+	{ "endpoint_id", S(endpoint_id), "self::uspc", 1, 256, NULL, NULL, 0,
+	  "USP endpoint ID of this controller" },
+	{ "node_id", S(node_id), "", 0, 64, NULL, NULL, 0,
+	  "name of this daemon (default: host name)" },
+	{ "controller_topic", S(controller_topic), "", 0, 512, "USPC_TOPIC", "--topic", 0,
+	  "topic agents publish to (default usp/controller/<endpoint_id>)" },
+	{ "reply_topic", S(reply_topic), "", 0, 512, NULL, NULL, 0,
+	  "this daemon's response topic (default <controller_topic>/reply/<node_id>)" },
+	{ "shared_group", S(shared_group), "", 0, 64, NULL, NULL, 0,
+	  "if set, subscribe $share/<group>/<controller_topic>" },
+	{ "mqtt_url", S(mqtt_url), "mqtt://127.0.0.1:1883", 1, 512, "USPC_MQTT", "--mqtt", 0,
+	  "broker, mqtt://host:port or mqtts://host:port" },
+	{ "mqtt_client_id", S(mqtt_client_id), "", 0, 128, NULL, NULL, 0,
+	  "MQTT client id (default uspc-<node_id>)" },
 	{ "mqtt_username", S(mqtt_username), "", 0, 256, NULL, NULL, 0, "MQTT user name" },
-	{ "mqtt_password", S(mqtt_password), "", 0, CORE_CONFIG_SECRET_MAX, "USPC_MQTT_PASSWORD", NULL, CFG_SECRET | CFG_NOFLAG, "MQTT password (environment only)" },
-	{ "mqtt_password_file", S(mqtt_password_file), "", 0, PATH_MAX, NULL, NULL, 0, "file holding the MQTT password" },
-	{ "mqtt_keepalive", I(mqtt_keepalive_s), "60", 5, 3600, NULL, NULL, 0, "MQTT keep-alive, seconds" },
-	{ "mqtt_clean_start", B(mqtt_clean_start), "false", 0, 1, NULL, NULL, 0, "MQTT 5 clean start: true discards the broker's session of this client id" },
-	{ "mqtt_session_expiry", I(mqtt_session_expiry_s), "86400", 0, INT_MAX, NULL, NULL, 0, "seconds the broker keeps our session (subscriptions, queued messages) while we are away; 0 = ends at disconnect" },
-	{ "mqtt_tcp_nodelay", B(mqtt_tcp_nodelay), "true", 0, 1, NULL, NULL, 0, "set TCP_NODELAY on the broker connection (Nagle adds ~40 ms per message)" },
-	{ "mqtt_ca_file", S(mqtt_ca_file), "", 0, PATH_MAX, NULL, NULL, 0, "CA bundle to verify the broker (mqtts)" },
-	{ "mqtt_cert_file", S(mqtt_cert_file), "", 0, PATH_MAX, NULL, NULL, 0, "client certificate (mTLS)" },
-	{ "mqtt_key_file", S(mqtt_key_file), "", 0, PATH_MAX, NULL, NULL, 0, "client private key (mTLS)" },
-	{ "mqtt_tls_verify", B(mqtt_tls_verify), "true", 0, 1, NULL, NULL, 0, "verify the broker certificate and host name" },
-	{ "mqtt_max_inflight", I(mqtt_max_inflight), "1000", 1, 65535, NULL, NULL, 0, "unacknowledged QoS 1 publishes" },
-	{ "mqtt_out_queue", I(mqtt_out_queue), "10000", 16, 10000000, NULL, NULL, 0, "publishes waiting for the window" },
-	{ "mqtt_in_queue", I(mqtt_in_queue), "10000", 16, 10000000, NULL, NULL, 0, "arrived messages waiting for the core" },
-	{ "mqtt_reconnect_min_ms", I(mqtt_reconnect_min_ms), "500", 10, 600000, NULL, NULL, 0, "first reconnect delay" },
-	{ "mqtt_reconnect_max_ms", I(mqtt_reconnect_max_ms), "30000", 10, 3600000, NULL, NULL, 0, "longest reconnect delay" },
-	{ "db", S(db), "postgresql://127.0.0.1/uspc", 1, 1024, "USPC_DB", "--db", 0, "PostgreSQL conninfo or URI" },
-	{ "db_password", S(db_password), "", 0, CORE_CONFIG_SECRET_MAX, "USPC_DB_PASSWORD", NULL, CFG_SECRET | CFG_NOFLAG, "database password (environment only)" },
-	{ "db_password_file", S(db_password_file), "", 0, PATH_MAX, NULL, NULL, 0, "file holding the database password" },
-	{ "db_writer_queue", I(db_writer_queue), "100000", 64, 100000000, NULL, NULL, 0, "store writer queue (ops)" },
-	{ "db_writer_batch", I(db_writer_batch), "1000", 1, 100000, NULL, NULL, 0, "ops per write transaction" },
-	{ "task_poll_ms", I(task_poll_ms), "2000", 50, 600000, NULL, NULL, 0, "task poll safety net" },
-	{ "task_lease_s", I(task_lease_s), "30", 2, 86400, NULL, NULL, 0, "a dead daemon's sent tasks are re-queued after this" },
-	{ "log_level", S(log_level), "info", 1, 16, NULL, NULL, CFG_RELOAD, "error, warn, info, debug, trace" },
-	{ "stats_interval", I(stats_interval_s), "10", 0, 86400, NULL, NULL, CFG_RELOAD, "seconds between stats lines, 0 = off" },
-	{ "request_timeout_ms", I(request_timeout_ms), "30000", 100, 3600000, NULL, NULL, CFG_RELOAD, "time an agent has to answer a request" },
-	{ "offline_after_timeouts", I(offline_after_timeouts), "3", 1, 1000, NULL, NULL, CFG_RELOAD, "consecutive timeouts that mark an agent offline" },
-	{ "max_pending", I(max_pending), "2000", 1, 1000000, NULL, NULL, CFG_RELOAD, "outstanding requests, all agents" },
-	{ "max_pending_per_agent", I(max_pending_per_agent), "8", 1, 10000, NULL, NULL, CFG_RELOAD, "outstanding requests per agent" },
-	{ "max_record_size", I(max_record_size), "65536", 256, 64 << 20, NULL, NULL, 0, "largest USP record accepted, bytes" },
-	{ "max_agents", I(max_agents), "1000000", 1, 100000000, NULL, NULL, 0, "agents held in memory" },
-	{ "onboard", B(onboard), "true", 0, 1, NULL, NULL, CFG_RELOAD, "read DeviceInfo and create subscriptions on contact" },
-	{ "reject_log_interval", I(reject_log_interval_s), "10", 0, 86400, NULL, NULL, CFG_RELOAD, "seconds between log lines per rejection reason" },
-	{ "drain_timeout_ms", I(drain_timeout_ms), "10000", 0, 600000, NULL, NULL, CFG_RELOAD, "SIGTERM: wait for in-flight requests" },
-	{ "protocol_trace", B(protocol_trace), "false", 0, 1, NULL, NULL, CFG_RELOAD, "log every record in and out (debug level)" },
+	{ "mqtt_password", S(mqtt_password), "", 0, CORE_CONFIG_SECRET_MAX, "USPC_MQTT_PASSWORD",
+	  NULL, CFG_SECRET | CFG_NOFLAG, "MQTT password (environment only)" },
+	{ "mqtt_password_file", S(mqtt_password_file), "", 0, PATH_MAX, NULL, NULL, 0,
+	  "file holding the MQTT password" },
+	{ "mqtt_keepalive", I(mqtt_keepalive_s), "60", 5, 3600, NULL, NULL, 0,
+	  "MQTT keep-alive, seconds" },
+	{ "mqtt_clean_start", B(mqtt_clean_start), "false", 0, 1, NULL, NULL, 0,
+	  "MQTT 5 clean start: true discards the broker's session of this client id" },
+	{ "mqtt_session_expiry", I(mqtt_session_expiry_s), "86400", 0, INT_MAX, NULL, NULL, 0,
+	  "seconds the broker keeps our session (subscriptions, queued messages) while we are away; 0 = ends at disconnect" },
+	{ "mqtt_tcp_nodelay", B(mqtt_tcp_nodelay), "true", 0, 1, NULL, NULL, 0,
+	  "set TCP_NODELAY on the broker connection (Nagle adds ~40 ms per message)" },
+	{ "mqtt_ca_file", S(mqtt_ca_file), "", 0, PATH_MAX, NULL, NULL, 0,
+	  "CA bundle to verify the broker (mqtts)" },
+	{ "mqtt_cert_file", S(mqtt_cert_file), "", 0, PATH_MAX, NULL, NULL, 0,
+	  "client certificate (mTLS)" },
+	{ "mqtt_key_file", S(mqtt_key_file), "", 0, PATH_MAX, NULL, NULL, 0,
+	  "client private key (mTLS)" },
+	{ "mqtt_tls_verify", B(mqtt_tls_verify), "true", 0, 1, NULL, NULL, 0,
+	  "verify the broker certificate and host name" },
+	{ "mqtt_max_inflight", I(mqtt_max_inflight), "1000", 1, 65535, NULL, NULL, 0,
+	  "unacknowledged QoS 1 publishes" },
+	{ "mqtt_out_queue", I(mqtt_out_queue), "10000", 16, 10000000, NULL, NULL, 0,
+	  "publishes waiting for the window" },
+	{ "mqtt_in_queue", I(mqtt_in_queue), "10000", 16, 10000000, NULL, NULL, 0,
+	  "arrived messages waiting for the core" },
+	{ "mqtt_reconnect_min_ms", I(mqtt_reconnect_min_ms), "500", 10, 600000, NULL, NULL, 0,
+	  "first reconnect delay" },
+	{ "mqtt_reconnect_max_ms", I(mqtt_reconnect_max_ms), "30000", 10, 3600000, NULL, NULL, 0,
+	  "longest reconnect delay" },
+	{ "db", S(db), "postgresql://127.0.0.1/uspc", 1, 1024, "USPC_DB", "--db", 0,
+	  "PostgreSQL conninfo or URI" },
+	{ "db_password", S(db_password), "", 0, CORE_CONFIG_SECRET_MAX, "USPC_DB_PASSWORD", NULL,
+	  CFG_SECRET | CFG_NOFLAG, "database password (environment only)" },
+	{ "db_password_file", S(db_password_file), "", 0, PATH_MAX, NULL, NULL, 0,
+	  "file holding the database password" },
+	{ "db_writer_queue", I(db_writer_queue), "100000", 64, 100000000, NULL, NULL, 0,
+	  "store writer queue (ops)" },
+	{ "db_writer_batch", I(db_writer_batch), "1000", 1, 100000, NULL, NULL, 0,
+	  "ops per write transaction" },
+	{ "task_poll_ms", I(task_poll_ms), "2000", 50, 600000, NULL, NULL, 0,
+	  "task poll safety net" },
+	{ "task_lease_s", I(task_lease_s), "30", 2, 86400, NULL, NULL, 0,
+	  "a dead daemon's sent tasks are re-queued after this" },
+	{ "log_level", S(log_level), "info", 1, 16, NULL, NULL, CFG_RELOAD,
+	  "error, warn, info, debug, trace" },
+	{ "stats_interval", I(stats_interval_s), "10", 0, 86400, NULL, NULL, CFG_RELOAD,
+	  "seconds between stats lines, 0 = off" },
+	{ "request_timeout_ms", I(request_timeout_ms), "30000", 100, 3600000, NULL, NULL,
+	  CFG_RELOAD, "time an agent has to answer a request" },
+	{ "offline_after_timeouts", I(offline_after_timeouts), "3", 1, 1000, NULL, NULL, CFG_RELOAD,
+	  "consecutive timeouts that mark an agent offline" },
+	{ "max_pending", I(max_pending), "2000", 1, 1000000, NULL, NULL, CFG_RELOAD,
+	  "outstanding requests, all agents" },
+	{ "max_pending_per_agent", I(max_pending_per_agent), "8", 1, 10000, NULL, NULL, CFG_RELOAD,
+	  "outstanding requests per agent" },
+	{ "max_record_size", I(max_record_size), "65536", 256, 64 << 20, NULL, NULL, 0,
+	  "largest USP record accepted, bytes" },
+	{ "max_agents", I(max_agents), "1000000", 1, 100000000, NULL, NULL, 0,
+	  "agents held in memory" },
+	{ "onboard", B(onboard), "true", 0, 1, NULL, NULL, CFG_RELOAD,
+	  "read DeviceInfo and create subscriptions on contact" },
+	{ "reject_log_interval", I(reject_log_interval_s), "10", 0, 86400, NULL, NULL, CFG_RELOAD,
+	  "seconds between log lines per rejection reason" },
+	{ "drain_timeout_ms", I(drain_timeout_ms), "10000", 0, 600000, NULL, NULL, CFG_RELOAD,
+	  "SIGTERM: wait for in-flight requests" },
+	{ "protocol_trace", B(protocol_trace), "false", 0, 1, NULL, NULL, CFG_RELOAD,
+	  "log every record in and out (debug level)" },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -147,7 +188,8 @@ static int set_key(struct core_config *c, const struct cfg_key *k, const char *v
 {
 	if (k->type == CFG_STR) {
 		if (strlen(value) > (size_t)k->max)
-			return uspc_err_set(err, -1, "%s: value longer than %ld bytes", k->name, k->max);
+			return uspc_err_set(err, -1, "%s: value longer than %ld bytes", k->name,
+					    k->max);
 		char *dup = strdup(value);
 		if (!dup)
 			return uspc_err_set(err, -1, "%s: out of memory", k->name);
@@ -167,7 +209,8 @@ static int set_key(struct core_config *c, const struct cfg_key *k, const char *v
 	errno = 0;
 	long v = strtol(value, &end, 10);
 	if (errno || end == value || *end != '\0')
-		return uspc_err_set(err, -1, "%s: expected an integer, got \"%.40s\"", k->name, value);
+		return uspc_err_set(err, -1, "%s: expected an integer, got \"%.40s\"", k->name,
+				    value);
 	if (v < k->min || v > k->max)
 		return uspc_err_set(err, -1, "%s: %ld is outside %ld..%ld", k->name, v, k->min,
 				    k->max);
@@ -175,8 +218,7 @@ static int set_key(struct core_config *c, const struct cfg_key *k, const char *v
 	return 0;
 }
 
-int core_config_set(struct core_config *c, const char *key, const char *value,
-		    struct uspc_err *err)
+int core_config_set(struct core_config *c, const char *key, const char *value, struct uspc_err *err)
 {
 	const struct cfg_key *k = key_find(key);
 	if (!k)
@@ -240,16 +282,18 @@ static int parse_line(struct core_config *c, char *line, const char *name, int l
 	if (!k)
 		return uspc_err_set(err, -1, "%s:%d: unknown setting \"%.64s\"", name, lineno, key);
 	if (k->flags & CFG_SECRET)
-		return uspc_err_set(err, -1, "%s:%d: %s is not accepted in a config file; use %s_file "
-				    "or the environment", name, lineno, k->name, k->name);
+		return uspc_err_set(err, -1,
+				    "%s:%d: %s is not accepted in a config file; use %s_file "
+				    "or the environment",
+				    name, lineno, k->name, k->name);
 	struct uspc_err e;
 	if (set_key(c, k, val, &e) != 0)
 		return uspc_err_set(err, -1, "%s:%d: %s", name, lineno, e.msg);
 	return 0;
 }
 
-int core_config_parse_text(struct core_config *c, const char *text, size_t len,
-			   const char *name, struct uspc_err *err)
+int core_config_parse_text(struct core_config *c, const char *text, size_t len, const char *name,
+			   struct uspc_err *err)
 {
 	char line[CORE_CONFIG_LINE_MAX];
 	size_t pos = 0;
@@ -259,8 +303,8 @@ int core_config_parse_text(struct core_config *c, const char *text, size_t len,
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		if (n >= sizeof(line))
-			return uspc_err_set(err, -1, "%s:%d: line longer than %d bytes", name, lineno,
-					    CORE_CONFIG_LINE_MAX - 1);
+			return uspc_err_set(err, -1, "%s:%d: line longer than %d bytes", name,
+					    lineno, CORE_CONFIG_LINE_MAX - 1);
 		memcpy(line, text + pos, n);
 		line[n] = '\0';
 		pos += n + (nl ? 1 : 0);
@@ -387,8 +431,8 @@ static int scan_flags(struct core_config *c, struct core_config_cmd *cmd, int ar
 		} else {
 			snprintf(name, sizeof(name), "%s", a);
 		}
-		if (!strcmp(name, "--check-config") || !strcmp(name, "--help") || !strcmp(name, "-h") ||
-		    !strcmp(name, "--version")) {
+		if (!strcmp(name, "--check-config") || !strcmp(name, "--help") ||
+		    !strcmp(name, "-h") || !strcmp(name, "--version")) {
 			if (!apply) {
 				cmd->check_config |= !strcmp(name, "--check-config");
 				cmd->help |= !strcmp(name, "--help") || !strcmp(name, "-h");
@@ -415,9 +459,12 @@ static int scan_flags(struct core_config *c, struct core_config_cmd *cmd, int ar
 		if (!apply)
 			continue;
 		if ((k->off == offsetof(struct core_config, db) ||
-		     k->off == offsetof(struct core_config, mqtt_url)) && has_password(val))
-			return uspc_err_set(err, -1, "%s must not carry a password on the command line; "
-					    "use the environment or a password file", name);
+		     k->off == offsetof(struct core_config, mqtt_url)) &&
+		    has_password(val))
+			return uspc_err_set(err, -1,
+					    "%s must not carry a password on the command line; "
+					    "use the environment or a password file",
+					    name);
 		struct uspc_err e;
 		if (set_key(c, k, val, &e) != 0)
 			return uspc_err_set(err, -1, "option %s", e.msg);
@@ -462,7 +509,8 @@ int core_config_load(struct core_config *c, struct core_config_cmd *cmd,
 		if (rc != 0)
 			return -1;
 	}
-	if (apply_env(c, src->envp, err) != 0 || scan_flags(c, cmd, src->argc, src->argv, 1, err) != 0)
+	if (apply_env(c, src->envp, err) != 0 ||
+	    scan_flags(c, cmd, src->argc, src->argv, 1, err) != 0)
 		return -1;
 	if (load_secret(&c->mqtt_password, c->mqtt_password_file, "mqtt_password_file", err) != 0 ||
 	    load_secret(&c->db_password, c->db_password_file, "db_password_file", err) != 0)
@@ -505,16 +553,21 @@ int core_config_finish(struct core_config *c, struct uspc_err *err)
 		return uspc_err_set(err, -1, "out of memory");
 	for (const char *p = c->node_id; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-._", *p))
-			return uspc_err_set(err, -1, "node_id \"%.64s\": only letters, digits, '-', '.', '_'",
-					    c->node_id);
+			return uspc_err_set(
+				err, -1, "node_id \"%.64s\": only letters, digits, '-', '.', '_'",
+				c->node_id);
 	if (!topic_ok(c->controller_topic))
-		return uspc_err_set(err, -1, "controller_topic must be a non-empty topic without + or #");
+		return uspc_err_set(err, -1,
+				    "controller_topic must be a non-empty topic without + or #");
 	if (!topic_ok(c->reply_topic) || !strcmp(c->reply_topic, c->controller_topic))
-		return uspc_err_set(err, -1, "reply_topic must be a topic without + or #, "
+		return uspc_err_set(err, -1,
+				    "reply_topic must be a topic without + or #, "
 				    "different from controller_topic");
 	if (log_level_from_name(c->log_level) < 0)
-		return uspc_err_set(err, -1, "log_level \"%.16s\": expected error, warn, info, debug "
-				    "or trace", c->log_level);
+		return uspc_err_set(err, -1,
+				    "log_level \"%.16s\": expected error, warn, info, debug "
+				    "or trace",
+				    c->log_level);
 	if (strncmp(c->mqtt_url, "mqtt://", 7) != 0 && strncmp(c->mqtt_url, "mqtts://", 8) != 0 &&
 	    strncmp(c->mqtt_url, "tcp://", 6) != 0 && strncmp(c->mqtt_url, "ssl://", 6) != 0)
 		return uspc_err_set(err, -1, "mqtt_url must start with mqtt:// or mqtts://");
@@ -619,7 +672,8 @@ void core_config_usage(FILE *out, const char *prog)
 		"  USP controller daemon. Settings come from defaults, the config file\n"
 		"  (--config or USPC_CONFIG), the environment, then flags (later wins).\n"
 		"  --check-config  validate the settings, print them (secrets hidden), exit\n"
-		"  --help, --version\n\nsettings (flag / environment / default):\n", prog);
+		"  --help, --version\n\nsettings (flag / environment / default):\n",
+		prog);
 	for (size_t i = 0; i < N_KEYS; i++) {
 		const struct cfg_key *k = &keys[i];
 		fprintf(out, "  %-22s %-24s %-26s %s%s\n    %s\n", k->name,

@@ -16,23 +16,23 @@
 
 #include "usp_err.h"
 
-#define CORE_CONFIG_LINE_MAX 4096     /* longest config line accepted */
+#define CORE_CONFIG_LINE_MAX 4096      /* longest config line accepted */
 #define CORE_CONFIG_FILE_MAX (1 << 20) /* largest config file accepted */
-#define CORE_CONFIG_SECRET_MAX 1024   /* largest secret file accepted */
-#define CORE_CONFIG_NAME_MAX 64       /* longest key name */
+#define CORE_CONFIG_SECRET_MAX 1024    /* largest secret file accepted */
+#define CORE_CONFIG_NAME_MAX 64        /* longest key name */
 
 struct core_config {
 	/* identity and topics */
-	char *endpoint_id;        /* our USP EID (to_id we accept, from_id we send) */
-	char *node_id;            /* this daemon's name: reply topic, task leases */
-	char *controller_topic;   /* agents publish here (notifications, connect records) */
-	char *reply_topic;        /* responses to this daemon's requests */
-	char *shared_group;       /* non-empty: subscribe $share/<group>/<controller_topic> */
+	char *endpoint_id;      /* our USP EID (to_id we accept, from_id we send) */
+	char *node_id;          /* this daemon's name: reply topic, task leases */
+	char *controller_topic; /* agents publish here (notifications, connect records) */
+	char *reply_topic;      /* responses to this daemon's requests */
+	char *shared_group;     /* non-empty: subscribe $share/<group>/<controller_topic> */
 	/* MQTT */
 	char *mqtt_url;
 	char *mqtt_client_id;
 	char *mqtt_username;
-	char *mqtt_password;      /* secret: USPC_MQTT_PASSWORD or mqtt_password_file */
+	char *mqtt_password; /* secret: USPC_MQTT_PASSWORD or mqtt_password_file */
 	char *mqtt_password_file;
 	int mqtt_keepalive_s;
 	int mqtt_clean_start;
@@ -48,26 +48,26 @@ struct core_config {
 	int mqtt_reconnect_min_ms;
 	int mqtt_reconnect_max_ms;
 	/* PostgreSQL */
-	char *db;                 /* conninfo or postgresql:// URI */
-	char *db_password;        /* secret: USPC_DB_PASSWORD or db_password_file */
+	char *db;          /* conninfo or postgresql:// URI */
+	char *db_password; /* secret: USPC_DB_PASSWORD or db_password_file */
 	char *db_password_file;
 	int db_writer_queue;
 	int db_writer_batch;
 	int task_poll_ms;
 	int task_lease_s;
 	/* core behaviour (the ones marked R are reloaded on SIGHUP) */
-	char *log_level;          /* R */
-	int stats_interval_s;     /* R; 0 = no stats line */
-	int request_timeout_ms;   /* R */
+	char *log_level;            /* R */
+	int stats_interval_s;       /* R; 0 = no stats line */
+	int request_timeout_ms;     /* R */
 	int offline_after_timeouts; /* R; consecutive timeouts that mark an agent offline */
-	int max_pending;          /* R; outstanding requests, all agents */
-	int max_pending_per_agent; /* R */
+	int max_pending;            /* R; outstanding requests, all agents */
+	int max_pending_per_agent;  /* R */
 	int max_record_size;
 	int max_agents;
-	int onboard;              /* R; run onboarding (DeviceInfo + subscriptions) */
+	int onboard;               /* R; run onboarding (DeviceInfo + subscriptions) */
 	int reject_log_interval_s; /* R; rate limit for rejection log lines */
-	int drain_timeout_ms;     /* R; SIGTERM: wait this long for in-flight requests */
-	int protocol_trace;       /* R; log every record in and out at debug level */
+	int drain_timeout_ms;      /* R; SIGTERM: wait this long for in-flight requests */
+	int protocol_trace;        /* R; log every record in and out at debug level */
 };
 
 /* Where the settings come from (all borrowed). argv excludes program name
@@ -75,15 +75,15 @@ struct core_config {
 struct core_config_sources {
 	int argc;
 	char **argv;
-	char **envp;              /* NULL-terminated "K=V" list, e.g. environ */
+	char **envp; /* NULL-terminated "K=V" list, e.g. environ */
 };
 
 /* Flags that are not settings. */
 struct core_config_cmd {
-	int check_config;         /* --check-config: validate, print, exit */
+	int check_config; /* --check-config: validate, print, exit */
 	int help;
 	int version;
-	char *config_path;        /* --config or USPC_CONFIG (owned) */
+	char *config_path; /* --config or USPC_CONFIG (owned) */
 };
 
 void core_config_init(struct core_config *c); /* defaults */
@@ -100,8 +100,8 @@ int core_config_load(struct core_config *c, struct core_config_cmd *cmd,
 		     const struct core_config_sources *src, struct uspc_err *err);
 
 /* Parse config text (the file format) into c; name is used in messages. */
-int core_config_parse_text(struct core_config *c, const char *text, size_t len,
-			   const char *name, struct uspc_err *err);
+int core_config_parse_text(struct core_config *c, const char *text, size_t len, const char *name,
+			   struct uspc_err *err);
 /* Set one key from its text value (file/env/flag share this). */
 int core_config_set(struct core_config *c, const char *key, const char *value,
 		    struct uspc_err *err);

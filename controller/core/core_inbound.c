@@ -26,7 +26,9 @@ int core_agent_alive(struct core *c, struct core_agent *a)
 	if (a->online)
 		return 0;
 	core_registry_set_online(c->reg, a, 1);
-	struct store_agent_state st = { .eid = a->eid, .online = 1, .reply_topic = a->reply_topic,
+	struct store_agent_state st = { .eid = a->eid,
+					.online = 1,
+					.reply_topic = a->reply_topic,
 					.mqtt_version = a->mqtt_v5 ? 5 : 4 };
 	CORE_SUBMIT(c, "agent_state", store_writer_agent_state(c->writer, &st, &c->serr));
 	log_debug(CORE_LOG, "%s online", a->eid);
@@ -68,9 +70,10 @@ static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecor
 {
 	const UspRecord__MQTTConnectRecord *mc = rec->mqtt_connect;
 	const char *topic = mc->subscribed_topic && mc->subscribed_topic[0] ? mc->subscribed_topic
-									     : ev->response_topic;
+									    : ev->response_topic;
 	if (!topic || core_agent_set_topic(a, topic) != 0) {
-		core_reject(c, "connect_without_topic", a->eid, "MQTTConnectRecord without a usable topic");
+		core_reject(c, "connect_without_topic", a->eid,
+			    "MQTTConnectRecord without a usable topic");
 		return;
 	}
 	a->mqtt_v5 = mc->version == USP_RECORD__MQTTCONNECT_RECORD__MQTTVERSION__V5;
@@ -180,8 +183,10 @@ static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_DISCONNECT:
 		a->last_seen_ms = core_now_ms();
-		core_agent_offline(c, a, rec->disconnect->reason && rec->disconnect->reason[0]
-						 ? rec->disconnect->reason : "DisconnectRecord");
+		core_agent_offline(c, a,
+				   rec->disconnect->reason && rec->disconnect->reason[0]
+					   ? rec->disconnect->reason
+					   : "DisconnectRecord");
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_NO_SESSION_CONTEXT:
 		/* Back from offline without a connect record (it had stopped

@@ -20,9 +20,9 @@
 #include "usp_record.h"
 
 #define CORE_LOG "core"
-#define CORE_MAX_REASONS 48          /* distinct rejection reasons counted */
-#define CORE_OUTBOX_SOFT_CAP 4096    /* past this, stop taking new input */
-#define CORE_TICK_MS 100             /* timer resolution */
+#define CORE_MAX_REASONS 48       /* distinct rejection reasons counted */
+#define CORE_OUTBOX_SOFT_CAP 4096 /* past this, stop taking new input */
+#define CORE_TICK_MS 100          /* timer resolution */
 
 /* A publish that the transport refused with BUSY, kept until it fits. */
 struct core_out {
@@ -40,16 +40,16 @@ struct core_deferred {
 };
 
 struct core_reason {
-	const char *name;            /* static string */
+	const char *name; /* static string */
 	uint64_t count;
-	uint64_t suppressed;         /* since the last log line */
+	uint64_t suppressed; /* since the last log line */
 	int64_t last_log_ms;
 };
 
 struct core_counters {
 	uint64_t records_in, records_out;
-	uint64_t msgs_in;            /* decoded Msgs */
-	uint64_t rejected;           /* all reasons */
+	uint64_t msgs_in;  /* decoded Msgs */
+	uint64_t rejected; /* all reasons */
 	uint64_t responses, unknown_responses, timeouts;
 	uint64_t notifies, notify_dups, notify_resps;
 	uint64_t tasks_claimed, tasks_done, tasks_failed;
@@ -69,8 +69,8 @@ struct core {
 	struct usp_msgid_gen idgen;
 	struct usp_record_limits rec_limits;
 	int epfd, tfd, sfd, wake_fd, feed_fd;
-	int wake_armed, feed_armed;  /* fds currently in the epoll set */
-	int writer_ok;               /* writer queue below 3/4 (refresh_pressure) */
+	int wake_armed, feed_armed; /* fds currently in the epoll set */
+	int writer_ok;              /* writer queue below 3/4 (refresh_pressure) */
 	/* outbox of publishes refused with BUSY */
 	struct core_out *out_head, *out_tail;
 	size_t out_len;
@@ -78,9 +78,9 @@ struct core {
 	struct core_agent **onb_queue;
 	size_t onb_len, onb_cap;
 	/* tasks */
-	int tasks_held;              /* claimed, result not yet handed to the writer */
-	size_t trk_cap;              /* the tracker's hard cap (fixed at start) */
-	size_t deferred;             /* tasks waiting for a per-agent slot */
+	int tasks_held;  /* claimed, result not yet handed to the writer */
+	size_t trk_cap;  /* the tracker's hard cap (fixed at start) */
+	size_t deferred; /* tasks waiting for a per-agent slot */
 	/* stop / drain */
 	int stopping;
 	int64_t drain_deadline_ms;
@@ -91,7 +91,7 @@ struct core {
 	size_t n_reasons;
 	int64_t next_stats_ms, last_stats_ms;
 	uint64_t last_in, last_out;
-	struct uspc_err serr;        /* scratch for store submits */
+	struct uspc_err serr; /* scratch for store submits */
 };
 
 int64_t core_now_ms(void);

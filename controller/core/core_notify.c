@@ -72,9 +72,13 @@ static void on_event(struct core *c, struct core_agent *a, const Usp__Notify__Ev
 	char *out = map_to_json(p, ev->n_params);
 	const char *key = map_find(p, ev->n_params, "CommandKey");
 	struct store_oper_result r = {
-		.eid = a->eid, .command_key = key ? key : "", .obj_path = ev->obj_path,
-		.command_name = "TransferComplete!", .state = code ? "failed" : "complete",
-		.output_json = out, .err_code = (uint32_t)(code > 0 ? code : 0),
+		.eid = a->eid,
+		.command_key = key ? key : "",
+		.obj_path = ev->obj_path,
+		.command_name = "TransferComplete!",
+		.state = code ? "failed" : "complete",
+		.output_json = out,
+		.err_code = (uint32_t)(code > 0 ? code : 0),
 		.err_msg = map_find(p, ev->n_params, "FaultString"),
 	};
 	CORE_SUBMIT(c, "oper_result", store_writer_oper_result(c->writer, &r, &c->serr));
@@ -86,10 +90,14 @@ static void on_oper_complete(struct core *c, struct core_agent *a,
 {
 	char *out = NULL;
 	struct store_oper_result r = {
-		.eid = a->eid, .command_key = oc->command_key, .obj_path = oc->obj_path,
-		.command_name = oc->command_name, .state = "complete",
+		.eid = a->eid,
+		.command_key = oc->command_key,
+		.obj_path = oc->obj_path,
+		.command_name = oc->command_name,
+		.state = "complete",
 	};
-	if (oc->operation_resp_case == USP__NOTIFY__OPERATION_COMPLETE__OPERATION_RESP_CMD_FAILURE) {
+	if (oc->operation_resp_case ==
+	    USP__NOTIFY__OPERATION_COMPLETE__OPERATION_RESP_CMD_FAILURE) {
 		r.state = "failed";
 		r.err_code = oc->cmd_failure->err_code;
 		r.err_msg = oc->cmd_failure->err_msg;
@@ -141,13 +149,16 @@ static void on_value_change(struct core *c, struct core_agent *a,
 static void on_board_request(struct core *c, struct core_agent *a,
 			     const Usp__Notify__OnBoardRequest *ob)
 {
-	struct store_device_info d = { .eid = a->eid, .oui = ob->oui,
+	struct store_device_info d = { .eid = a->eid,
+				       .oui = ob->oui,
 				       .product_class = ob->product_class,
 				       .serial_number = ob->serial_number };
 	CORE_SUBMIT(c, "device_info", store_writer_device_info(c->writer, &d, &c->serr));
 	if (ob->agent_supported_protocol_versions && ob->agent_supported_protocol_versions[0]) {
-		struct store_agent_state st = { .eid = a->eid, .online = a->online,
-						.usp_versions = ob->agent_supported_protocol_versions };
+		struct store_agent_state st = { .eid = a->eid,
+						.online = a->online,
+						.usp_versions =
+							ob->agent_supported_protocol_versions };
 		CORE_SUBMIT(c, "agent_state", store_writer_agent_state(c->writer, &st, &c->serr));
 	}
 	if (a->onboard != CORE_ONB_RUNNING && !a->onboard_queued)
@@ -155,8 +166,7 @@ static void on_board_request(struct core *c, struct core_agent *a,
 }
 
 /* Notification log row: kind and path per notification type. */
-static void persist(struct core *c, struct core_agent *a, const Usp__Msg *msg,
-		    const Usp__Notify *n)
+static void persist(struct core *c, struct core_agent *a, const Usp__Msg *msg, const Usp__Notify *n)
 {
 	char path[1100] = "";
 	const char *kind = "unknown";
@@ -191,15 +201,17 @@ static void persist(struct core *c, struct core_agent *a, const Usp__Msg *msg,
 	cJSON *j = usp_json_from_msg_payload(msg);
 	char *payload = j ? cJSON_PrintUnformatted(j) : NULL;
 	cJSON_Delete(j);
-	struct store_notification row = { .eid = a->eid, .msg_id = usp_msg_id(msg),
-					  .subscription_id = n->subscription_id, .kind = kind,
-					  .path = path, .payload_json = payload };
+	struct store_notification row = { .eid = a->eid,
+					  .msg_id = usp_msg_id(msg),
+					  .subscription_id = n->subscription_id,
+					  .kind = kind,
+					  .path = path,
+					  .payload_json = payload };
 	CORE_SUBMIT(c, "notification", store_writer_notification(c->writer, &row, &c->serr));
 	free(payload);
 }
 
-static void process(struct core *c, struct core_agent *a, const Usp__Msg *msg,
-		    const Usp__Notify *n)
+static void process(struct core *c, struct core_agent *a, const Usp__Msg *msg, const Usp__Notify *n)
 {
 	if (n->notification_case == USP__NOTIFY__NOTIFICATION__NOT_SET) {
 		core_reject(c, "notify_empty", a->eid, usp_msg_id(msg));
@@ -221,7 +233,8 @@ static void process(struct core *c, struct core_agent *a, const Usp__Msg *msg,
 		size_t len = strlen(p);
 		if (len && p[len - 1] == '.')
 			CORE_SUBMIT(c, "snapshot_delete",
-				    store_writer_snapshot_delete_prefix(c->writer, a->eid, p, &c->serr));
+				    store_writer_snapshot_delete_prefix(c->writer, a->eid, p,
+									&c->serr));
 		break;
 	}
 	case USP__NOTIFY__NOTIFICATION_OPER_COMPLETE:

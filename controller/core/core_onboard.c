@@ -40,9 +40,9 @@ static const struct std_sub std_subs[] = {
 #define N_STD (sizeof(std_subs) / sizeof(std_subs[0]))
 
 static const char *const get_paths[] = {
-	"Device.DeviceInfo.Manufacturer",   "Device.DeviceInfo.ManufacturerOUI",
-	"Device.DeviceInfo.ModelName",      "Device.DeviceInfo.ProductClass",
-	"Device.DeviceInfo.SerialNumber",   "Device.DeviceInfo.SoftwareVersion",
+	"Device.DeviceInfo.Manufacturer",    "Device.DeviceInfo.ManufacturerOUI",
+	"Device.DeviceInfo.ModelName",       "Device.DeviceInfo.ProductClass",
+	"Device.DeviceInfo.SerialNumber",    "Device.DeviceInfo.SoftwareVersion",
 	"Device.DeviceInfo.HardwareVersion", "Device.LocalAgent.Controller.*.EndpointID",
 	"Device.LocalAgent.Subscription.",
 };
@@ -149,7 +149,7 @@ struct seen_sub {
 
 struct get_view {
 	struct store_device_info di;
-	char ctrl[256];                 /* our Controller row, "" if not found */
+	char ctrl[256]; /* our Controller row, "" if not found */
 	struct seen_sub subs[MAX_SEEN_SUBS];
 	size_t n_subs;
 };
@@ -164,15 +164,18 @@ static const char *param(const Usp__GetResp__ResolvedPathResult *res, const char
 	return NULL;
 }
 
-static void view_one(struct core *c, struct get_view *v, const Usp__GetResp__ResolvedPathResult *res)
+static void view_one(struct core *c, struct get_view *v,
+		     const Usp__GetResp__ResolvedPathResult *res)
 {
 	const char *rp = res->resolved_path;
 	if (strcmp(rp, "Device.DeviceInfo.") == 0) {
-		const char **dst[] = { &v->di.manufacturer, &v->di.oui, &v->di.model_name,
-				       &v->di.product_class, &v->di.serial_number,
-				       &v->di.software_version, &v->di.hardware_version };
-		const char *names[] = { "Manufacturer", "ManufacturerOUI", "ModelName", "ProductClass",
-					"SerialNumber", "SoftwareVersion", "HardwareVersion" };
+		const char **dst[] = { &v->di.manufacturer,    &v->di.oui,
+				       &v->di.model_name,      &v->di.product_class,
+				       &v->di.serial_number,   &v->di.software_version,
+				       &v->di.hardware_version };
+		const char *names[] = { "Manufacturer",   "ManufacturerOUI", "ModelName",
+					"ProductClass",   "SerialNumber",    "SoftwareVersion",
+					"HardwareVersion" };
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			const char *val = param(res, names[i]);
 			if (val)
@@ -220,23 +223,26 @@ static const struct seen_sub *find_sub(const struct get_view *v, const struct st
 static void record_sub(struct core *c, struct core_agent *a, const struct std_sub *s,
 		       const char *instance)
 {
-	struct store_subscription row = { .eid = a->eid, .sub_id = s->id, .notif_type = s->type,
-					  .reference_list = s->ref, .instance_path = instance,
+	struct store_subscription row = { .eid = a->eid,
+					  .sub_id = s->id,
+					  .notif_type = s->type,
+					  .reference_list = s->ref,
+					  .instance_path = instance,
 					  .enabled = 1 };
 	CORE_SUBMIT(c, "subscription", store_writer_subscription(c->writer, &row, &c->serr));
 }
 
 static int add_param(Usp__Add__CreateObject *co, const char *name, const char *value, int req)
 {
-	Usp__Add__CreateParamSetting *p =
-		(Usp__Add__CreateParamSetting *)usp_pb_new(&usp__add__create_param_setting__descriptor);
+	Usp__Add__CreateParamSetting *p = (Usp__Add__CreateParamSetting *)usp_pb_new(
+		&usp__add__create_param_setting__descriptor);
 	if (!p)
 		return -1;
 	p->param = usp_pb_strdup(name);
 	p->value = usp_pb_strdup(value);
 	p->required = req;
-	if (!p->param || !p->value || usp_pb_push((void ***)&co->param_settings,
-						  &co->n_param_settings, p) != 0) {
+	if (!p->param || !p->value ||
+	    usp_pb_push((void ***)&co->param_settings, &co->n_param_settings, p) != 0) {
 		usp_pb_free(&p->base);
 		return -1;
 	}
@@ -260,11 +266,13 @@ static Usp__Msg *build_add(struct core *c, unsigned missing)
 		if (!co)
 			goto fail;
 		co->obj_path = usp_pb_strdup(SUB_PREFIX);
-		if (!co->obj_path || usp_pb_push((void ***)&add->create_objs, &add->n_create_objs, co)) {
+		if (!co->obj_path ||
+		    usp_pb_push((void ***)&add->create_objs, &add->n_create_objs, co)) {
 			usp_pb_free(&co->base);
 			goto fail;
 		}
-		if (add_param(co, "ID", std_subs[i].id, 1) || add_param(co, "NotifType", std_subs[i].type, 1) ||
+		if (add_param(co, "ID", std_subs[i].id, 1) ||
+		    add_param(co, "NotifType", std_subs[i].type, 1) ||
 		    add_param(co, "ReferenceList", std_subs[i].ref, 1) ||
 		    add_param(co, "Enable", "true", 1) || add_param(co, "Persistent", "true", 0) ||
 		    add_param(co, "NotifRetry", "true", 0))
@@ -323,28 +331,35 @@ static void on_add(struct core *c, struct core_agent *a, const Usp__AddResp *ar,
 		const Usp__AddResp__CreatedObjectResult *res =
 			k < ar->n_created_obj_results ? ar->created_obj_results[k] : NULL;
 		k++;
-		const Usp__AddResp__CreatedObjectResult__OperationStatus *os = res ? res->oper_status : NULL;
-		if (os && os->oper_status_case ==
-			  USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS) {
+		const Usp__AddResp__CreatedObjectResult__OperationStatus *os =
+			res ? res->oper_status : NULL;
+		if (os &&
+		    os->oper_status_case ==
+			    USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS) {
 			record_sub(c, a, &std_subs[i], os->oper_success->instantiated_path);
 			c->ctr.subs_added++;
 			continue;
 		}
-		if (os && os->oper_status_case ==
-			  USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_FAILURE &&
+		if (os &&
+		    os->oper_status_case ==
+			    USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_FAILURE &&
 		    os->oper_failure->err_code == USP_ERR_UNIQUE_KEY_CONFLICT) {
 			/* Created meanwhile (another daemon onboarding the same
 			 * agent through a shared subscription): it exists. */
-			log_debug(CORE_LOG, "%s: subscription %s already exists", a->eid, std_subs[i].id);
+			log_debug(CORE_LOG, "%s: subscription %s already exists", a->eid,
+				  std_subs[i].id);
 			continue;
 		}
 		failed++;
-		if (os && os->oper_status_case ==
-			  USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_FAILURE)
-			log_warn(CORE_LOG, "%s refused subscription %s: %u %s", a->eid, std_subs[i].id,
-				 os->oper_failure->err_code, os->oper_failure->err_msg);
+		if (os &&
+		    os->oper_status_case ==
+			    USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_FAILURE)
+			log_warn(CORE_LOG, "%s refused subscription %s: %u %s", a->eid,
+				 std_subs[i].id, os->oper_failure->err_code,
+				 os->oper_failure->err_msg);
 		else
-			log_warn(CORE_LOG, "%s: no result for subscription %s", a->eid, std_subs[i].id);
+			log_warn(CORE_LOG, "%s: no result for subscription %s", a->eid,
+				 std_subs[i].id);
 	}
 	finish(c, a, failed ? CORE_ONB_FAILED : CORE_ONB_DONE,
 	       failed ? "some subscriptions could not be created" : NULL);

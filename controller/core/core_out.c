@@ -126,7 +126,8 @@ int core_send_msg(struct core *c, struct core_agent *a, const char *topic, int v
 	}
 	if (c->cfg->protocol_trace)
 		log_debug("trace", "out %s %s msg_id=%s to %s (%zu bytes)",
-			  usp_msg_type_name(usp_msg_type(msg)), a->eid, usp_msg_id(msg), topic, rlen);
+			  usp_msg_type_name(usp_msg_type(msg)), a->eid, usp_msg_id(msg), topic,
+			  rlen);
 	rc = core_publish(c, topic, v311 ? MQTT_MTP_PUB_V311 : 0, rbuf, rlen);
 	rbuf = NULL;
 out:

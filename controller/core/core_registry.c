@@ -14,7 +14,7 @@
 
 struct core_registry {
 	struct core_agent **buckets;
-	size_t n_buckets;    /* power of two */
+	size_t n_buckets; /* power of two */
 	size_t count;
 	size_t online;
 	size_t max_agents;

@@ -12,31 +12,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CORE_NOTIFY_DEDUP 8     /* recent Notify msg_ids remembered per agent */
-#define CORE_TOPIC_MAX 512      /* longest reply topic we store */
+#define CORE_NOTIFY_DEDUP 8 /* recent Notify msg_ids remembered per agent */
+#define CORE_TOPIC_MAX 512  /* longest reply topic we store */
 
 enum core_onboard_state {
-	CORE_ONB_NONE,          /* not started (or onboarding disabled) */
-	CORE_ONB_RUNNING,       /* Get / Add outstanding */
-	CORE_ONB_DONE,          /* subscriptions verified */
-	CORE_ONB_FAILED,        /* gave up until the next contact */
+	CORE_ONB_NONE,    /* not started (or onboarding disabled) */
+	CORE_ONB_RUNNING, /* Get / Add outstanding */
+	CORE_ONB_DONE,    /* subscriptions verified */
+	CORE_ONB_FAILED,  /* gave up until the next contact */
 };
 const char *core_onboard_state_name(enum core_onboard_state s);
 
 struct core_agent {
 	char *eid;
-	char *reply_topic;        /* where requests go; NULL until known */
-	int mqtt_v5;              /* 1: MQTT 5, 0: 3.1.1 */
+	char *reply_topic; /* where requests go; NULL until known */
+	int mqtt_v5;       /* 1: MQTT 5, 0: 3.1.1 */
 	int online;
 	int consecutive_timeouts;
-	int pending;              /* requests outstanding (tracker entries) */
+	int pending; /* requests outstanding (tracker entries) */
 	enum core_onboard_state onboard;
-	uint32_t onboard_gen;     /* bumped at each (re)start; stale answers are ignored */
-	int onboard_queued;       /* waiting in the core's onboarding queue */
+	uint32_t onboard_gen; /* bumped at each (re)start; stale answers are ignored */
+	int onboard_queued;   /* waiting in the core's onboarding queue */
 	int64_t last_seen_ms;
 	uint64_t notify_ids[CORE_NOTIFY_DEDUP]; /* hashes of recent Notify msg_ids */
 	unsigned notify_next;
-	void *deferred;           /* core: tasks waiting for onboarding (opaque here) */
+	void *deferred; /* core: tasks waiting for onboarding (opaque here) */
 	struct core_agent *hnext;
 };
 

@@ -41,8 +41,11 @@ static void task_done(struct core *c, struct store_task *t)
 void core_task_fail(struct core *c, struct store_task *t, const char *msg_id, uint32_t code,
 		    const char *why)
 {
-	struct store_task_result r = { .task_id = t->id, .failed = 1, .msg_id = msg_id,
-				       .error_code = code, .error_message = why };
+	struct store_task_result r = { .task_id = t->id,
+				       .failed = 1,
+				       .msg_id = msg_id,
+				       .error_code = code,
+				       .error_message = why };
 	CORE_SUBMIT(c, "task_result", store_writer_task_result(c->writer, &r, &c->serr));
 	c->ctr.tasks_failed++;
 	log_debug(CORE_LOG, "task %lld for %s failed: %s", (long long)t->id, t->eid, why);
@@ -58,7 +61,8 @@ static void send_task(struct core *c, struct core_agent *a, struct store_task *t
 	if (t->request_json && t->request_json[0]) {
 		args = cJSON_ParseWithLength(t->request_json, strlen(t->request_json));
 		if (!args) {
-			core_task_fail(c, t, NULL, USP_ERR_INVALID_ARGUMENTS, "request is not valid JSON");
+			core_task_fail(c, t, NULL, USP_ERR_INVALID_ARGUMENTS,
+				       "request is not valid JSON");
 			return;
 		}
 	}
@@ -164,9 +168,10 @@ size_t core_tasks_release_deferred(struct core *c)
 	core_registry_foreach(c->reg, collect_deferred, &w);
 	int rc = w.ids && c->feeder ? store_tasks_release(c->feeder, w.ids, w.n) : STORE_E_NOMEM;
 	if (rc != 0)
-		log_warn(CORE_LOG, "%zu claimed task(s) never sent could not be given back (%s); "
-			 "they are re-queued when this node restarts or its lease expires", total,
-			 store_error_name(rc));
+		log_warn(CORE_LOG,
+			 "%zu claimed task(s) never sent could not be given back (%s); "
+			 "they are re-queued when this node restarts or its lease expires",
+			 total, store_error_name(rc));
 	if (c->feeder)
 		store_tasks_set_in_flight(c->feeder, c->tasks_held);
 	free(w.ids);
@@ -240,7 +245,8 @@ static void get_to_snapshot(struct core *c, struct core_agent *a, const Usp__Get
 		for (size_t j = 0; rpr->err_code == 0 && j < rpr->n_resolved_path_results; j++) {
 			const Usp__GetResp__ResolvedPathResult *res = rpr->resolved_path_results[j];
 			for (size_t p = 0; p < res->n_result_params; p++) {
-				const struct map_entry *e = (const struct map_entry *)res->result_params[p];
+				const struct map_entry *e =
+					(const struct map_entry *)res->result_params[p];
 				snap_add(&s, res->resolved_path, e->key, e->value);
 			}
 		}
@@ -255,8 +261,9 @@ static void set_to_snapshot(struct core *c, struct core_agent *a, const Usp__Set
 	for (size_t i = 0; i < sr->n_updated_obj_results; i++) {
 		const Usp__SetResp__UpdatedObjectResult__OperationStatus *st =
 			sr->updated_obj_results[i]->oper_status;
-		if (!st || st->oper_status_case !=
-				   USP__SET_RESP__UPDATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS)
+		if (!st ||
+		    st->oper_status_case !=
+			    USP__SET_RESP__UPDATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS)
 			continue;
 		for (size_t j = 0; j < st->oper_success->n_updated_inst_results; j++) {
 			const Usp__SetResp__UpdatedInstanceResult *ir =
@@ -275,23 +282,26 @@ static void delete_to_snapshot(struct core *c, struct core_agent *a, const Usp__
 	for (size_t i = 0; i < dr->n_deleted_obj_results; i++) {
 		const Usp__DeleteResp__DeletedObjectResult__OperationStatus *st =
 			dr->deleted_obj_results[i]->oper_status;
-		if (!st || st->oper_status_case !=
-				   USP__DELETE_RESP__DELETED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS)
+		if (!st ||
+		    st->oper_status_case !=
+			    USP__DELETE_RESP__DELETED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS)
 			continue;
 		for (size_t j = 0; j < st->oper_success->n_affected_paths; j++) {
 			const char *p = st->oper_success->affected_paths[j];
 			size_t len = p ? strlen(p) : 0;
 			if (len < 2 || p[len - 1] != '.')
 				continue;
-			CORE_SUBMIT(c, "snapshot_delete", store_writer_snapshot_delete_prefix(
-							       c->writer, a->eid, p, &c->serr));
+			CORE_SUBMIT(c, "snapshot_delete",
+				    store_writer_snapshot_delete_prefix(c->writer, a->eid, p,
+									&c->serr));
 		}
 	}
 }
 
 /* True when param is named in the Add's param_errs (it was not set). */
-static int add_param_failed(const Usp__AddResp__CreatedObjectResult__OperationStatus__OperationSuccess *ok,
-			    const char *param)
+static int
+add_param_failed(const Usp__AddResp__CreatedObjectResult__OperationStatus__OperationSuccess *ok,
+		 const char *param)
 {
 	for (size_t i = 0; i < ok->n_param_errs; i++)
 		if (ok->param_errs[i]->param && strcmp(ok->param_errs[i]->param, param) == 0)
@@ -319,8 +329,9 @@ static void add_to_snapshot(struct core *c, struct core_agent *a, const struct s
 	const cJSON *objs = req ? cJSON_GetObjectItemCaseSensitive(req, "create_objs") : NULL;
 	for (size_t i = 0; i < ar->n_created_obj_results; i++) {
 		const Usp__AddResp__CreatedObjectResult *res = ar->created_obj_results[i];
-		if (!res->oper_status || res->oper_status->oper_status_case !=
-				USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS)
+		if (!res->oper_status ||
+		    res->oper_status->oper_status_case !=
+			    USP__ADD_RESP__CREATED_OBJECT_RESULT__OPERATION_STATUS__OPER_STATUS_OPER_SUCCESS)
 			continue;
 		const Usp__AddResp__CreatedObjectResult__OperationStatus__OperationSuccess *ok =
 			res->oper_status->oper_success;
@@ -330,7 +341,8 @@ static void add_to_snapshot(struct core *c, struct core_agent *a, const struct s
 		const cJSON *o = add_request_obj(objs, i, res->requested_path);
 		const cJSON *ps = o ? cJSON_GetObjectItemCaseSensitive(o, "param_settings") : NULL;
 		const cJSON *p;
-		cJSON_ArrayForEach(p, ps) {
+		cJSON_ArrayForEach(p, ps)
+		{
 			const cJSON *name = cJSON_GetObjectItemCaseSensitive(p, "param");
 			const cJSON *val = cJSON_GetObjectItemCaseSensitive(p, "value");
 			if (cJSON_IsString(name) && cJSON_IsString(val) &&
@@ -351,7 +363,8 @@ static void operate_requested(struct core *c, struct core_agent *a, const struct
 	const char *key = cJSON_IsString(ck) ? ck->valuestring : "";
 	for (size_t i = 0; i < orp->n_operation_results; i++) {
 		const Usp__OperateResp__OperationResult *r = orp->operation_results[i];
-		if (r->operation_resp_case != USP__OPERATE_RESP__OPERATION_RESULT__OPERATION_RESP_REQ_OBJ_PATH)
+		if (r->operation_resp_case !=
+		    USP__OPERATE_RESP__OPERATION_RESULT__OPERATION_RESP_REQ_OBJ_PATH)
 			continue;
 		const char *dot = strrchr(r->executed_command, '.');
 		if (!dot)
@@ -359,8 +372,11 @@ static void operate_requested(struct core *c, struct core_agent *a, const struct
 		char obj[1024];
 		snprintf(obj, sizeof(obj), "%.*s", (int)(dot - r->executed_command + 1),
 			 r->executed_command);
-		struct store_oper_result o = { .eid = a->eid, .command_key = key, .obj_path = obj,
-					       .command_name = dot + 1, .state = "requested" };
+		struct store_oper_result o = { .eid = a->eid,
+					       .command_key = key,
+					       .obj_path = obj,
+					       .command_name = dot + 1,
+					       .state = "requested" };
 		CORE_SUBMIT(c, "oper_result", store_writer_oper_result(c->writer, &o, &c->serr));
 	}
 	cJSON_Delete(req);
@@ -371,7 +387,8 @@ void core_task_response(struct core *c, struct core_req *req, const Usp__Msg *ms
 	struct store_task *t = req->ctx;
 	if (!msg) {
 		char why[96];
-		snprintf(why, sizeof(why), "timeout: no answer within %d ms", c->cfg->request_timeout_ms);
+		snprintf(why, sizeof(why), "timeout: no answer within %d ms",
+			 c->cfg->request_timeout_ms);
 		core_task_fail(c, t, req->msg_id, 0, why);
 		return;
 	}
@@ -379,7 +396,9 @@ void core_task_response(struct core *c, struct core_req *req, const Usp__Msg *ms
 	cJSON *j = usp_json_from_msg_payload(msg);
 	char *json = j ? cJSON_PrintUnformatted(j) : NULL;
 	cJSON_Delete(j);
-	struct store_task_result r = { .task_id = t->id, .msg_id = req->msg_id, .result_json = json };
+	struct store_task_result r = { .task_id = t->id,
+				       .msg_id = req->msg_id,
+				       .result_json = json };
 	if (type == USP__HEADER__MSG_TYPE__ERROR) {
 		r.failed = 1;
 		r.error_code = msg->body->error->err_code;

@@ -17,20 +17,20 @@
 #include "usp_msg.h"
 
 enum core_req_kind {
-	CORE_REQ_TASK,          /* a claimed task; task_id set */
-	CORE_REQ_ONBOARD_GET,   /* onboarding: DeviceInfo + subscriptions read */
-	CORE_REQ_ONBOARD_ADD,   /* onboarding: Add of missing subscriptions */
+	CORE_REQ_TASK,        /* a claimed task; task_id set */
+	CORE_REQ_ONBOARD_GET, /* onboarding: DeviceInfo + subscriptions read */
+	CORE_REQ_ONBOARD_ADD, /* onboarding: Add of missing subscriptions */
 };
 
 struct core_req {
-	struct core_agent *agent;       /* borrowed: registry entries live as long as the tracker */
+	struct core_agent *agent; /* borrowed: registry entries live as long as the tracker */
 	char msg_id[USP_MSG_ID_MAX_LEN + 1];
 	enum core_req_kind kind;
-	Usp__Header__MsgType type;      /* request type sent */
+	Usp__Header__MsgType type; /* request type sent */
 	int64_t task_id;
 	int64_t sent_ms;
 	int64_t deadline_ms;
-	void *ctx;                      /* owner's data; the tracker never frees it */
+	void *ctx; /* owner's data; the tracker never frees it */
 	/* private */
 	size_t heap_idx;
 	struct core_req *hnext;

@@ -250,7 +250,8 @@ int store_tasks_release(struct store_tasks *f, const int64_t *ids, size_t n)
 	if (f->rel_len + n > f->rel_cap) {
 		size_t cap = (f->rel_len + n) * 2;
 		int64_t *nr = cap <= 4 * (size_t)STORE_TASKS_MAX_IN_FLIGHT
-				      ? realloc(f->rel, cap * sizeof(*nr)) : NULL;
+				      ? realloc(f->rel, cap * sizeof(*nr))
+				      : NULL;
 		if (nr) {
 			f->rel = nr;
 			f->rel_cap = cap;
@@ -329,8 +330,9 @@ static size_t push_rows(struct store_tasks *f, PGresult *r)
 static int room(struct store_tasks *f)
 {
 	pthread_mutex_lock(&f->mu);
-	int r = atomic_load(&f->paused) ? 0
-					 : f->max_in_flight - atomic_load(&f->in_flight) - (int)f->len;
+	int r = atomic_load(&f->paused)
+			? 0
+			: f->max_in_flight - atomic_load(&f->in_flight) - (int)f->len;
 	pthread_mutex_unlock(&f->mu);
 	return r;
 }

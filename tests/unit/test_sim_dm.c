@@ -62,7 +62,7 @@ static void env_for(struct fx *f, uint32_t index)
 static int setup(void **state)
 {
 	static struct fx f;
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	memset(&f, 0, sizeof(f));
 	if (sim_model_parse(model_text, "dm.model", &f.m, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
@@ -144,7 +144,7 @@ static void test_moving_values_and_store(void **state)
 static int resolve(struct fx *f, const char *text, struct dm_matches *ms)
 {
 	struct usp_path p;
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	char msg[256];
 	memset(ms, 0, sizeof(*ms));
 	assert_int_equal(usp_path_parse(text, &p, &err), 0);
@@ -188,7 +188,8 @@ static void test_resolve(void **state)
 	sim_dm_matches_fini(&ms);
 	assert_int_equal(resolve(f, "Device.Nope.", &ms), USP_ERR_INVALID_PATH);
 	sim_dm_matches_fini(&ms);
-	assert_int_equal(resolve(f, "Device.T.Alias", &ms), USP_ERR_INVALID_PATH); /* table needs an instance */
+	assert_int_equal(resolve(f, "Device.T.Alias", &ms),
+			 USP_ERR_INVALID_PATH); /* table needs an instance */
 	sim_dm_matches_fini(&ms);
 	assert_int_equal(resolve(f, "Device.T.[Color==\"red\"].", &ms), USP_ERR_INVALID_PATH);
 	sim_dm_matches_fini(&ms);
@@ -301,8 +302,8 @@ static void test_ref_match_expr(void **state)
 	memset(&r, 0, sizeof(r));
 	r.yes[0] = "Device.T.4.";
 	r.yes[1] = "Device.T.4.U.7.";
-	assert_true(sim_subs_ref_match("Device.T.[A==1].U.[B==2].", "Device.T.4.U.7.Name", fake_expr,
-				       &r));
+	assert_true(sim_subs_ref_match("Device.T.[A==1].U.[B==2].", "Device.T.4.U.7.Name",
+				       fake_expr, &r));
 	assert_int_equal(r.calls, 2);
 	assert_string_equal(r.inst[0], "Device.T.4.");
 	assert_string_equal(r.inst[1], "Device.T.4.U.7.");
@@ -329,16 +330,19 @@ static void test_inst_matches(void **state)
 	struct dm_inst *t2 = sim_dm_find(&f->dm, f->m, "Device.T.2.", NULL);
 	assert_non_null(t1);
 	assert_non_null(t2);
-	assert_int_equal(usp_path_parse("Device.T.[Alias==\"cpe-2\"&&Stats.Errors>=2].", &p, NULL), 0);
+	assert_int_equal(usp_path_parse("Device.T.[Alias==\"cpe-2\"&&Stats.Errors>=2].", &p, NULL),
+			 0);
 	assert_true(sim_dm_inst_matches(&f->env, t2, &p.segs[2]));
 	assert_false(sim_dm_inst_matches(&f->env, t1, &p.segs[2]));
 	usp_path_fini(&p);
 	/* values are read live: change Alias and the answer follows */
-	assert_int_equal(sim_dm_set(t1, sim_model_rel_param(f->m, t1->obj, "Alias", NULL), "cpe-2"), 0);
+	assert_int_equal(sim_dm_set(t1, sim_model_rel_param(f->m, t1->obj, "Alias", NULL), "cpe-2"),
+			 0);
 	assert_int_equal(usp_path_parse("Device.T.[Alias==\"cpe-2\"].", &p, NULL), 0);
 	assert_true(sim_dm_inst_matches(&f->env, t1, &p.segs[2]));
 	usp_path_fini(&p);
-	assert_int_equal(sim_dm_set(t1, sim_model_rel_param(f->m, t1->obj, "Alias", NULL), "cpe-1"), 0);
+	assert_int_equal(sim_dm_set(t1, sim_model_rel_param(f->m, t1->obj, "Alias", NULL), "cpe-1"),
+			 0);
 }
 
 int main(void)

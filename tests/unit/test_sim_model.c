@@ -21,7 +21,7 @@ static void test_default_model_loads(void **state)
 {
 	(void)state;
 	struct sim_model *m = NULL;
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	assert_int_equal(sim_model_load(DEFAULT_MODEL, &m, &err), 0);
 	assert_non_null(m);
 	assert_string_equal(m->objs[0].path, "Device.");
@@ -35,7 +35,8 @@ static void test_default_model_loads(void **state)
 	uint16_t id = sim_model_param(m, sub, "ID");
 	assert_true(sim_model_is_key(m, id));
 	assert_false(sim_model_is_key(m, sim_model_param(m, sub, "Enable")));
-	uint16_t dl = sim_model_cmd(m, sim_model_find_obj(m, "Device.DeviceInfo.FirmwareImage.{i}."), "Download");
+	uint16_t dl = sim_model_cmd(
+		m, sim_model_find_obj(m, "Device.DeviceInfo.FirmwareImage.{i}."), "Download");
 	assert_int_not_equal(dl, SM_NONE);
 	assert_true(m->cmds[dl].async);
 	assert_int_equal(m->cmds[dl].handler, SM_H_FW_DOWNLOAD);
@@ -43,8 +44,9 @@ static void test_default_model_loads(void **state)
 	assert_true(m->cmds[dl].in_mandatory[0]);
 	assert_int_not_equal(sim_model_event(m, 0, "Boot"), SM_NONE);
 	uint16_t owner = SM_NONE;
-	uint16_t topic = sim_model_rel_param(m, sim_model_find_obj(m, "Device.LocalAgent.Controller.{i}.MTP.{i}."),
-					     "MQTT.Topic", &owner);
+	uint16_t topic = sim_model_rel_param(
+		m, sim_model_find_obj(m, "Device.LocalAgent.Controller.{i}.MTP.{i}."), "MQTT.Topic",
+		&owner);
 	assert_int_not_equal(topic, SM_NONE);
 	assert_string_equal(m->objs[owner].path, "Device.LocalAgent.Controller.{i}.MTP.{i}.MQTT.");
 	/* relative paths never enter a table */
@@ -60,7 +62,7 @@ static void expect_error(const char *body, int line, const char *what)
 {
 	char prefix[32];
 	struct sim_model *m = NULL;
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	size_t n = strlen(base) + strlen(body) + 1;
 	char *text = malloc(n);
 	assert_non_null(text);
@@ -95,7 +97,8 @@ static void test_file_errors(void **state)
 	expect_error("event Device.Boom\n", 2, "must end in '!'");
 	expect_error("table Device.T.{i}. count=two\n", 2, "bad count");
 	expect_error("table Device.T.{i}. access=sometimes\n", 2, "bad table access");
-	expect_error("object Device.A.\ninstance Device.A.1.\n", 3, "not an instance of a declared table");
+	expect_error("object Device.A.\ninstance Device.A.1.\n", 3,
+		     "not an instance of a declared table");
 	expect_error("table Device.T.{i}.\ninstance Device.T.1. Nope=1\n", 3, "not a parameter");
 	expect_error("table Device.T.{i}. keys=Name\n", 2, "unique key 'Name'");
 	expect_error("object Device.9bad.\n", 2, "bad object name");
@@ -105,7 +108,7 @@ static void test_file_errors(void **state)
 	longline[sizeof(longline) - 1] = '\0';
 	expect_error(longline, 2, "longer than");
 	struct sim_model *m = NULL;
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	assert_int_not_equal(sim_model_parse("# nothing\n", "e.model", &m, &err), 0);
 	assert_non_null(strstr(err.msg, "no objects"));
 	assert_int_not_equal(sim_model_load("/nonexistent/x.model", &m, &err), 0);
@@ -115,16 +118,17 @@ static void test_file_errors(void **state)
 static void test_quoting_and_attrs(void **state)
 {
 	(void)state;
-	const char *text = "object Device.\n"
-			   "# comment line\n"
-			   "param Device.A string rw default=\"two words\" # trailing comment\n"
-			   "param Device.B string ro default=\"say \\\"hi\\\"\" maxlen=12\n"
-			   "param Device.C unsignedLong ro dyn=counter rate=2.5\n"
-			   "table Device.T.{i}. access=add_only count=3 max=5 persist=no keys=Name;Alias\n"
-			   "param Device.T.{i}.Name string rw\n"
-			   "param Device.T.{i}.Alias string rw\n";
+	const char *text =
+		"object Device.\n"
+		"# comment line\n"
+		"param Device.A string rw default=\"two words\" # trailing comment\n"
+		"param Device.B string ro default=\"say \\\"hi\\\"\" maxlen=12\n"
+		"param Device.C unsignedLong ro dyn=counter rate=2.5\n"
+		"table Device.T.{i}. access=add_only count=3 max=5 persist=no keys=Name;Alias\n"
+		"param Device.T.{i}.Name string rw\n"
+		"param Device.T.{i}.Alias string rw\n";
 	struct sim_model *m = NULL;
-	struct uspc_err err = {0};
+	struct uspc_err err = { 0 };
 	assert_int_equal(sim_model_parse(text, "q.model", &m, &err), 0);
 	assert_string_equal(m->params[sim_model_param(m, 0, "A")].def, "two words");
 	const struct sm_param *b = &m->params[sim_model_param(m, 0, "B")];
@@ -146,7 +150,7 @@ static void test_quoting_and_attrs(void **state)
 static void test_check_value(void **state)
 {
 	(void)state;
-	struct sm_param p = {.type = SM_T_BOOL};
+	struct sm_param p = { .type = SM_T_BOOL };
 	assert_int_equal(sim_model_check_value(&p, "true"), 0);
 	assert_int_equal(sim_model_check_value(&p, "0"), 0);
 	assert_int_equal(sim_model_check_value(&p, "yes"), USP_ERR_INVALID_TYPE);

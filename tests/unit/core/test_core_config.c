@@ -72,8 +72,8 @@ static void test_defaults_and_derived(void **state)
 static void test_mqtt_session_settings(void **state)
 {
 	struct ctx *x = *state;
-	char *argv[] = { "uspc", "--node-id", "n1", "--mqtt-session-expiry", "0",
-			 "--mqtt-tcp-nodelay", "false", NULL };
+	char *argv[] = { "uspc", "--node-id",          "n1",    "--mqtt-session-expiry",
+			 "0",    "--mqtt-tcp-nodelay", "false", NULL };
 	char *envp[] = { "USPC_MQTT_CLEAN_START=true", NULL };
 	assert_int_equal(load(x, 7, argv, envp), 0);
 	assert_int_equal(x->c.mqtt_session_expiry_s, 0);
@@ -81,7 +81,8 @@ static void test_mqtt_session_settings(void **state)
 	assert_int_equal(x->c.mqtt_clean_start, 1);
 	assert_int_not_equal(core_config_set(&x->c, "mqtt_session_expiry", "-1", &x->err), 0);
 	assert_non_null(strstr(x->err.msg, "mqtt_session_expiry"));
-	assert_int_equal(core_config_set(&x->c, "mqtt_session_expiry", "4294967295", &x->err) != 0, 1);
+	assert_int_equal(core_config_set(&x->c, "mqtt_session_expiry", "4294967295", &x->err) != 0,
+			 1);
 	assert_int_equal(core_config_set(&x->c, "mqtt_session_expiry", "2147483647", &x->err), 0);
 	assert_int_equal(x->c.mqtt_session_expiry_s, 2147483647);
 }
@@ -150,9 +151,9 @@ static void test_layering_file_env_flags(void **state)
 	char *envp[] = { "USPC_MQTT=mqtt://env:2", "USPC_DB=postgresql://env/db",
 			 "USPC_STATS_INTERVAL=5", "PATH=/bin", NULL };
 	assert_int_equal(load(x, 6, argv, envp), 0);
-	assert_string_equal(x->c.mqtt_url, "mqtt://flag:3");      /* flag beats env */
-	assert_string_equal(x->c.db, "postgresql://env/db");      /* env beats file */
-	assert_string_equal(x->c.endpoint_id, "proto::file");     /* file beats default */
+	assert_string_equal(x->c.mqtt_url, "mqtt://flag:3");  /* flag beats env */
+	assert_string_equal(x->c.db, "postgresql://env/db");  /* env beats file */
+	assert_string_equal(x->c.endpoint_id, "proto::file"); /* file beats default */
 	assert_int_equal(x->c.stats_interval_s, 5);
 	assert_string_equal(x->cmd.config_path, path);
 	unlink(path);
@@ -239,8 +240,8 @@ static void test_secrets_env_and_file_never_printed(void **state)
 	struct ctx *x = *state;
 	char *pw = write_tmp("filepass\n");
 	char *argv[] = { "uspc", "--db-password-file", pw, NULL };
-	char *envp[] = { "USPC_MQTT_PASSWORD=envpass",
-			 "USPC_DB=postgresql://u:urlpass@h:5/db", NULL };
+	char *envp[] = { "USPC_MQTT_PASSWORD=envpass", "USPC_DB=postgresql://u:urlpass@h:5/db",
+			 NULL };
 	assert_int_equal(load(x, 3, argv, envp), 0);
 	assert_string_equal(x->c.mqtt_password, "envpass");
 	assert_string_equal(x->c.db_password, "filepass");
@@ -311,7 +312,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_flags_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_secrets_env_and_file_never_printed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_secrets_env_and_file_never_printed, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_secret_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mask_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reloadable, setup, teardown),

@@ -114,9 +114,9 @@ static void test_notify_dedup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get_find),   cmocka_unit_test(test_growth_keeps_entries),
-		cmocka_unit_test(test_cap),        cmocka_unit_test(test_online_count),
-		cmocka_unit_test(test_topic),      cmocka_unit_test(test_notify_dedup),
+		cmocka_unit_test(test_get_find), cmocka_unit_test(test_growth_keeps_entries),
+		cmocka_unit_test(test_cap),      cmocka_unit_test(test_online_count),
+		cmocka_unit_test(test_topic),    cmocka_unit_test(test_notify_dedup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -22,13 +22,13 @@ static void test_match_and_unknown(void **state)
 	r->task_id = 42;
 	assert_int_equal(a->pending, 1);
 	assert_null(core_tracker_add(t, a, "m1", CORE_REQ_TASK, 1000)); /* duplicate key */
-	assert_null(core_tracker_take(t, b, "m1"));                      /* other agent */
-	assert_null(core_tracker_take(t, a, "m2"));                      /* unknown id */
+	assert_null(core_tracker_take(t, b, "m1"));                     /* other agent */
+	assert_null(core_tracker_take(t, a, "m2"));                     /* unknown id */
 	struct core_req *got = core_tracker_take(t, a, "m1");
 	assert_ptr_equal(got, r);
 	assert_int_equal(got->task_id, 42);
 	assert_int_equal(a->pending, 0);
-	assert_null(core_tracker_take(t, a, "m1"));                      /* late duplicate */
+	assert_null(core_tracker_take(t, a, "m1")); /* late duplicate */
 	core_req_free(got);
 	core_tracker_free(t);
 	core_registry_free(reg);
