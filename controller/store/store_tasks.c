@@ -75,11 +75,20 @@ static const char sql_heartbeat[] =
 	" (SELECT a.reply_topic FROM agents a WHERE a.eid = t.eid) AS reply_topic," \
 	" (SELECT a.mqtt_version FROM agents a WHERE a.eid = t.eid) AS mqtt_version"
 
+/*
+ * The agent test is a correlated subquery on purpose: written as a join, the
+ * planner reads every queued task, joins and sorts them all before the
+ * LIMIT, so each claim cost O(queued) and a batch of N tasks O(N^2 / batch)
+ * (measured: 15 ms per claim of 200 with 1,000 queued). As a filter on the
+ * tasks_queued index walk (id order) it stops after $2 claimable rows.
+ */
 static const char sql_claim[] =
-	"WITH c AS (SELECT t.id FROM tasks t JOIN agents a ON a.eid = t.eid"
+	"WITH c AS (SELECT t.id FROM tasks t"
 	"  WHERE t.state = 'queued' AND t.not_before <= now()"
-	"   AND (t.expires_at IS NULL OR t.expires_at > now()) AND a.online"
-	"   AND (NOT $3::bool OR a.onboarded_at >= coalesce(a.online_since, '-infinity'))"
+	"   AND (t.expires_at IS NULL OR t.expires_at > now())"
+	"   AND coalesce((SELECT a.online AND (NOT $3::bool OR"
+	"    a.onboarded_at >= coalesce(a.online_since, '-infinity'))"
+	"    FROM agents a WHERE a.eid = t.eid), false)"
 	"  ORDER BY t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED),"
 	" u AS (UPDATE tasks t SET state = 'sent', claimed_by = $1, claim_seq = $4,"
 	"  claimed_at = now(), sent_at = now(), attempts = t.attempts + 1"
