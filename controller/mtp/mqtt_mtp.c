@@ -319,7 +319,11 @@ static void settle_send(struct live_send *ls, int ok, int code, const char *why)
 		if (m->out_head)
 			mtp_wake_core(m);
 	}
-	pthread_cond_broadcast(&m->cond); /* a draining stop() waits on this */
+	/* A draining stop() waits on m->cond; so does the mtp-conn thread, which
+	 * must not be woken by every PUBACK (measured: one futex wake-up and a
+	 * context switch per message). */
+	if (m->stopping)
+		pthread_cond_broadcast(&m->cond);
 	pthread_mutex_unlock(&m->lock);
 	free(ls);
 }
@@ -350,32 +354,53 @@ int mqtt_mtp_wake_fd(const struct mqtt_mtp *m)
 	return m ? m->wake_fd : -1;
 }
 
+/* Under lock: move up to TAKE_BATCH events from the shared in-queue to the
+ * core's private list, settling the in-queue's accounting as if each had
+ * been taken. Returns how many moved. */
+static size_t take_events(struct mqtt_mtp *m)
+{
+	struct in_item *first = m->in_head, *last = NULL, *it;
+	size_t n = 0;
+
+	for (it = first; it && n < TAKE_BATCH; it = it->next, n++) {
+		last = it;
+		if (it->ev.kind == MQTT_MTP_EV_MESSAGE) {
+			m->in_count--;
+			m->in_bytes -= it->ev.len;
+			m->st.msgs_in++;
+			m->st.bytes_in += it->ev.len;
+		}
+	}
+	if (!n)
+		return 0;
+	m->in_head = last->next;
+	if (!m->in_head)
+		m->in_tail = NULL;
+	last->next = NULL;
+	m->taken = first;
+	m->in_pops += n;
+	if (m->in_blocked)
+		pthread_cond_signal(&m->space_cond);
+	return n;
+}
+
 int mqtt_mtp_next_event(struct mqtt_mtp *m, struct mqtt_mtp_event *ev)
 {
 	struct in_item *it;
 	uint64_t v;
 
-	pthread_mutex_lock(&m->lock);
-	it = m->in_head;
-	if (!it) {
-		if (m->wake_pending && read(m->wake_fd, &v, sizeof(v)) >= 0)
-			m->wake_pending = 0;
+	if (!m->taken) {
+		pthread_mutex_lock(&m->lock);
+		if (!take_events(m)) {
+			if (m->wake_pending && read(m->wake_fd, &v, sizeof(v)) >= 0)
+				m->wake_pending = 0;
+			pthread_mutex_unlock(&m->lock);
+			return 0;
+		}
 		pthread_mutex_unlock(&m->lock);
-		return 0;
 	}
-	m->in_head = it->next;
-	if (!m->in_head)
-		m->in_tail = NULL;
-	m->in_pops++;
-	if (m->in_blocked)
-		pthread_cond_signal(&m->space_cond);
-	if (it->ev.kind == MQTT_MTP_EV_MESSAGE) {
-		m->in_count--;
-		m->in_bytes -= it->ev.len;
-		m->st.msgs_in++;
-		m->st.bytes_in += it->ev.len;
-	}
-	pthread_mutex_unlock(&m->lock);
+	it = m->taken;
+	m->taken = it->next;
 	*ev = it->ev;
 	ev->priv_ = it;
 	return 1;
@@ -413,21 +438,8 @@ int mqtt_mtp_publish(struct mqtt_mtp *m, const char *topic, const void *payload,
 	tl = strlen(t);
 	if (tl > MQTT_MTP_MAX_TOPIC || len > m->cfg.max_payload)
 		return MQTT_MTP_E_TOOBIG;
-	pthread_mutex_lock(&m->lock);
-	if (m->stopping || m->state == ST_STOPPED)
-		rc = MQTT_MTP_E_STATE;
-	else if (m->broker_max_packet && len + tl + 128 > m->broker_max_packet)
-		rc = MQTT_MTP_E_TOOBIG;
-	else if (m->out_count >= m->cfg.out_queue_cap)
-		rc = MQTT_MTP_E_BUSY;
-	else
-		rc = 0;
-	if (rc == MQTT_MTP_E_BUSY)
-		m->st.busy_returns++;
-	pthread_mutex_unlock(&m->lock);
-	if (rc < 0)
-		return rc;
-
+	/* Built before the lock so the checks and the enqueue take it once; a
+	 * refused message is freed (E_BUSY copies nothing the caller keeps). */
 	om = malloc(sizeof(*om) + tl + 1 + len);
 	if (!om)
 		return MQTT_MTP_E_NOMEM;
@@ -440,8 +452,22 @@ int mqtt_mtp_publish(struct mqtt_mtp *m, const char *topic, const void *payload,
 	if (len)
 		memcpy(om->payload, payload, len);
 	pthread_mutex_lock(&m->lock);
-	out_push_tail(m, om);
+	if (m->stopping || m->state == ST_STOPPED) {
+		rc = MQTT_MTP_E_STATE;
+	} else if (m->broker_max_packet && len + tl + 128 > m->broker_max_packet) {
+		rc = MQTT_MTP_E_TOOBIG;
+	} else if (m->out_count >= m->cfg.out_queue_cap) {
+		rc = MQTT_MTP_E_BUSY;
+		m->st.busy_returns++;
+	} else {
+		rc = 0;
+		out_push_tail(m, om);
+	}
 	pthread_mutex_unlock(&m->lock);
+	if (rc < 0) {
+		free(om);
+		return rc;
+	}
 	mqtt_mtp_pump(m);
 	return 0;
 }
@@ -487,44 +513,72 @@ static void send_refused(struct mqtt_mtp *m, struct live_send *ls, int rc)
 	}
 }
 
+/*
+ * Moves up to PUMP_BATCH messages from the out-queue into live sends under
+ * one lock, then hands them to Paho without it. When Paho refuses one, that
+ * one is settled by send_refused() and the rest of the batch, never shown to
+ * Paho, goes back to the head of the out-queue in its order.
+ */
 int mqtt_mtp_pump(struct mqtt_mtp *m)
 {
+	struct live_send *batch[PUMP_BATCH];
+	struct out_msg *msgs[PUMP_BATCH];
 	int sent = 0;
 
 	if (!m)
 		return MQTT_MTP_E_INVAL;
 	for (;;) {
-		struct live_send *ls;
-		struct out_msg *om;
-		int rc;
+		int n = 0, i, rc = MQTTASYNC_SUCCESS;
 
 		pthread_mutex_lock(&m->lock);
-		if (m->state != ST_CONNECTED || !m->out_head || m->inflight >= (size_t)m->window) {
-			pthread_mutex_unlock(&m->lock);
-			break;
+		while (n < PUMP_BATCH && m->state == ST_CONNECTED && m->out_head &&
+		       m->inflight < (size_t)m->window) {
+			struct live_send *ls = calloc(1, sizeof(*ls));
+
+			if (!ls)
+				break;
+			ls->m = m;
+			ls->msg = out_pop(m);
+			ls->next = m->live;
+			if (m->live)
+				m->live->prev = ls;
+			m->live = ls;
+			m->inflight++;
+			msgs[n] = ls->msg;
+			batch[n++] = ls;
 		}
-		ls = calloc(1, sizeof(*ls));
-		if (!ls) {
-			pthread_mutex_unlock(&m->lock);
-			break;
-		}
-		om = out_pop(m);
-		ls->m = m;
-		ls->msg = om;
-		ls->next = m->live;
-		if (m->live)
-			m->live->prev = ls;
-		m->live = ls;
-		m->inflight++;
 		pthread_mutex_unlock(&m->lock);
+		if (!n)
+			break;
 
-		rc = send_one(m, ls, om);
-		if (rc == MQTTASYNC_SUCCESS) {
+		for (i = 0; i < n; i++) {
+			/* msgs[i], not batch[i]->msg: a reconnect may move the
+			 * message back to the out-queue meanwhile (then it is sent
+			 * twice, which QoS 1 allows). It cannot be freed before
+			 * this returns: only this thread sends from the out-queue,
+			 * and a PUBACK for this send can only free it via ls->msg. */
+			rc = send_one(m, batch[i], msgs[i]);
+			if (rc != MQTTASYNC_SUCCESS)
+				break;
 			sent++;
-			continue;
 		}
+		if (i == n)
+			continue;
+
 		pthread_mutex_lock(&m->lock);
-		send_refused(m, ls, rc);
+		send_refused(m, batch[i], rc);
+		/* Never offered to Paho: back to the head, newest first so the
+		 * oldest ends up in front. */
+		for (int k = n - 1; k > i; k--) {
+			struct live_send *ls = batch[k];
+
+			live_unlink(m, ls);
+			if (ls->msg) {
+				m->inflight--;
+				out_push_head(m, ls->msg);
+			}
+			free(ls);
+		}
 		pthread_mutex_unlock(&m->lock);
 		break;
 	}
@@ -661,6 +715,12 @@ void mqtt_mtp_free(struct mqtt_mtp *m)
 		MQTTAsync_destroy(&m->cli);
 	}
 	/* No Paho callback can run any more. */
+	while (m->taken) {
+		struct in_item *it = m->taken;
+
+		m->taken = it->next;
+		free(it);
+	}
 	while (m->in_head) {
 		struct in_item *it = m->in_head;
 

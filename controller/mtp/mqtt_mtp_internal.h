@@ -36,6 +36,10 @@
 #define UP_SUBSCRIBE_TOPIC "subscribe-topic"
 #define REPLY_TO_TAG "reply-to="
 #define IN_STALL_MS 5000 /* core took nothing for this long: stop waiting */
+/* Events the core takes from the in-queue per lock (mqtt_mtp_next_event). */
+#define TAKE_BATCH 256
+/* Publishes moved into Paho per lock (mqtt_mtp_pump). */
+#define PUMP_BATCH 64
 /* Topic filters a broker may add through CONNACK subscribe-topic. */
 #define MTP_MAX_BROKER_SUBS MQTT_MTP_MAX_SUBS
 /* Configured filters, broker-given filters, own reply topic. */
@@ -144,6 +148,10 @@ struct mqtt_mtp {
 	int last_disc_code;
 	uint64_t rng;
 	struct mtp_connack_info connack; /* of the current connection */
+
+	/* Core thread only, no lock: events already taken from the in-queue
+	 * (counted as taken) and not yet handed out by next_event(). */
+	struct in_item *taken;
 
 	struct in_item *in_head, *in_tail;
 	size_t in_count, in_bytes;
