@@ -18,6 +18,7 @@
 
 #include "core_internal.h"
 #include "log.h"
+#include "usp_pb.h"
 
 int core_agent_alive(struct core *c, struct core_agent *a)
 {
@@ -40,6 +41,7 @@ void core_agent_offline(struct core *c, struct core_agent *a, const char *why)
 	if (!a->online)
 		return;
 	core_registry_set_online(c->reg, a, 0);
+	a->offline_at_ms = core_now_ms();
 	if (a->onboard == CORE_ONB_RUNNING)
 		a->onboard = CORE_ONB_NONE;
 	a->onboard_gen++; /* answers to an old onboarding are ignored */
@@ -58,6 +60,10 @@ void core_finish_request(struct core *c, struct core_req *req, const Usp__Msg *m
 	case CORE_REQ_ONBOARD_GET:
 	case CORE_REQ_ONBOARD_ADD:
 		core_onboard_response(c, req, msg);
+		break;
+	case CORE_REQ_PROBE:
+		/* The answer's record already brought the agent back online
+		 * (on_record); a timeout leaves it offline. */
 		break;
 	}
 	core_req_free(req);
@@ -208,6 +214,55 @@ out:
 	usp_record_free(rec);
 }
 
+/*
+ * After a broker restart (we reconnect and the broker kept no session), the
+ * agents that went offline shortly before we lost the connection were most
+ * likely cut off by the same restart (their Will, a DisconnectRecord, reached
+ * us as the broker went down). They reconnect on their own, but a connect
+ * record they publish before we have subscribed again is lost with the
+ * broker's state, and they would stay offline here, their tasks never run.
+ * Each gets a GetSupportedProtocol: its answer (any record) brings it back
+ * online and onboards it again; an agent really gone just times out.
+ */
+struct probe_walk {
+	struct core *c;
+	int64_t since_ms;
+	size_t sent, skipped;
+};
+
+static void probe_one(struct core_agent *a, void *arg)
+{
+	struct probe_walk *w = arg;
+	struct core *c = w->c;
+	char id[72];
+
+	if (a->online || !a->reply_topic || a->offline_at_ms < w->since_ms)
+		return;
+	core_next_msg_id(c, id, sizeof(id));
+	Usp__Msg *m = usp_msg_new(id, USP__HEADER__MSG_TYPE__GET_SUPPORTED_PROTO);
+	if (m) {
+		Usp__GetSupportedProtocol *g = m->body->request->get_supported_protocol;
+		g->controller_supported_protocol_versions = usp_pb_strdup(CORE_USP_VERSIONS);
+	}
+	if (m && core_send_request(c, a, m, CORE_REQ_PROBE))
+		w->sent++;
+	else
+		w->skipped++;
+	usp_msg_free(m);
+}
+
+static void probe_after_broker_restart(struct core *c)
+{
+	struct probe_walk w = { .c = c, .since_ms = c->mqtt_lost_at_ms - CORE_PROBE_WINDOW_MS };
+
+	core_registry_foreach(c->reg, probe_one, &w);
+	if (w.sent || w.skipped)
+		log_info(CORE_LOG,
+			 "broker kept no session: probing %zu agent(s) that went offline up to "
+			 "%d s before the connection was lost (%zu could not be sent)",
+			 w.sent, CORE_PROBE_WINDOW_MS / 1000, w.skipped);
+}
+
 void core_handle_mtp_event(struct core *c, const struct mqtt_mtp_event *ev)
 {
 	switch (ev->kind) {
@@ -217,9 +272,12 @@ void core_handle_mtp_event(struct core *c, const struct mqtt_mtp_event *ev)
 	case MQTT_MTP_EV_CONNECTED:
 		log_info(CORE_LOG, "MQTT connected (session present %d, window %d)",
 			 ev->session_present, ev->window);
+		if (!ev->session_present && c->mqtt_lost_at_ms)
+			probe_after_broker_restart(c);
 		break;
 	case MQTT_MTP_EV_DISCONNECTED:
 		log_warn(CORE_LOG, "MQTT connection lost: %s", ev->reason);
+		c->mqtt_lost_at_ms = core_now_ms();
 		break;
 	case MQTT_MTP_EV_PUBLISH_FAILED:
 		c->ctr.publish_failed_events++;

@@ -58,6 +58,12 @@ struct core_counters {
 	uint64_t publish_errors, publish_failed_events;
 };
 
+/* USP versions this controller speaks (GetSupportedProtocol). */
+#define CORE_USP_VERSIONS "1.3,1.4"
+/* Agents that went offline up to this long before our own MQTT connection
+ * was lost are probed after a reconnect without a session (core_inbound.c). */
+#define CORE_PROBE_WINDOW_MS 10000
+
 struct core {
 	struct core_config *cfg;
 	const struct core_config_sources *src;
@@ -81,6 +87,8 @@ struct core {
 	int tasks_held;  /* claimed, result not yet handed to the writer */
 	size_t trk_cap;  /* the tracker's hard cap (fixed at start) */
 	size_t deferred; /* tasks waiting for a per-agent slot */
+	/* our own MQTT connection: when it was last lost (0: never) */
+	int64_t mqtt_lost_at_ms;
 	/* stop / drain */
 	int stopping;
 	int64_t drain_deadline_ms;

@@ -34,6 +34,7 @@ struct core_agent {
 	uint32_t onboard_gen; /* bumped at each (re)start; stale answers are ignored */
 	int onboard_queued;   /* waiting in the core's onboarding queue */
 	int64_t last_seen_ms;
+	int64_t offline_at_ms;                  /* when it last went offline (core_now_ms) */
 	uint64_t notify_ids[CORE_NOTIFY_DEDUP]; /* hashes of recent Notify msg_ids */
 	unsigned notify_next;
 	void *deferred; /* core: tasks waiting for onboarding (opaque here) */

@@ -20,6 +20,7 @@ enum core_req_kind {
 	CORE_REQ_TASK,        /* a claimed task; task_id set */
 	CORE_REQ_ONBOARD_GET, /* onboarding: DeviceInfo + subscriptions read */
 	CORE_REQ_ONBOARD_ADD, /* onboarding: Add of missing subscriptions */
+	CORE_REQ_PROBE,       /* GetSupportedProtocol after a broker restart */
 };
 
 struct core_req {
