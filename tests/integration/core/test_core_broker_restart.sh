@@ -22,13 +22,17 @@ until [ "$(grep -c 'MQTT connected' "$W/d1.log")" -ge 2 ]; do
   sleep 0.2
 done
 # Agents come back on their own; a connect record an agent publishes before
-# we have resubscribed is lost with the broker's state (no persistence), so
-# only wait for the agents to be connected again (the simulator says so).
+# we have resubscribed is lost with the broker's state (no persistence). The
+# agents whose Will marked them offline as the broker went down are probed
+# by uspc after its reconnect, so every agent must be online again and
+# answer the second round of tasks (this failed about half the time before
+# the probe existed).
 end=$((SECONDS + 30))
 until tail -n 1 "$W/sim-s1.log" | grep -Eq "online $AGENTS connecting 0 .* disc [1-9]"; do
   [ $SECONDS -lt $end ] || fail "agents did not reconnect"
   sleep 0.3
 done
+wait_sql "SELECT count(*) FROM agents WHERE online" $AGENTS 30
 add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 1 $AGENTS
 wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $((AGENTS * 2)) 30
 kill -0 "$PID_d1" || fail "daemon died"
