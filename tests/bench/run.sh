@@ -9,6 +9,9 @@
 # everything it started (trap on exit) and prints ONE JSON line per
 # scenario on stdout:
 #   ceiling           the broker alone: bench_ceiling round trips/s, p50/p99
+#   transport         uspc's own MQTT layer (mqtt_mtp on Paho) alone against
+#                     the same broker: bench_mtp_echo, as a ratio to the
+#                     ceiling (the most any uspc scenario could reach)
 #   onboarding_storm  N agents start at once against a fresh database:
 #                     seconds until every one is in the inventory with its
 #                     DeviceInfo fields and its 5 standard subscriptions
@@ -76,6 +79,7 @@ if [ "$QUICK" = 1 ]; then
 	MODE=quick
 	: "${AGENTS:=1000}"
 	CEIL_SECONDS=4
+	TRANSPORT_COUNT=20000
 	FANOUT_SIZES="1000"
 	NOTIFY_STEP_S=5
 	NOTIFY_SETTLE_S=8
@@ -85,6 +89,7 @@ else
 	MODE=full
 	: "${AGENTS:=10000}"
 	CEIL_SECONDS=10
+	TRANSPORT_COUNT=60000
 	FANOUT_SIZES="1000 $AGENTS"
 	NOTIFY_STEP_S=30
 	NOTIFY_SETTLE_S=20
@@ -312,12 +317,12 @@ build() {
 	# graphs are readable (neither changes what is measured).
 	cmake -S "$REPO" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DUSPC_WERROR=OFF \
 		-DUSPC_TESTS=ON -DCMAKE_C_FLAGS="-g -fno-omit-frame-pointer" >"$LOGS/build.log" 2>&1 || {
-		MISSING="uspc usp-agent-sim uspctl bench_ceiling"
+		MISSING="uspc usp-agent-sim uspctl bench_ceiling bench_mtp_echo"
 		say "cmake configure failed (see $LOGS/build.log)"
 		return 0
 	}
 	local t
-	for t in bench_ceiling uspc usp-agent-sim uspctl; do
+	for t in bench_ceiling bench_mtp_echo uspc usp-agent-sim uspctl; do
 		if ! cmake --build "$BUILD_DIR" -j2 --target "$t" >>"$LOGS/build.log" 2>&1; then
 			say "build of $t failed (see $LOGS/build.log)"
 			MISSING="$MISSING $t"
@@ -353,6 +358,33 @@ scenario_ceiling() {
 	local windows
 	windows=$(paste -sd, <<<"$out")
 	emit ceiling "\"rt_per_sec\":$CEIL_RT,\"p50_ms_window100\":$CEIL_P50,\"payload_bytes\":200,\"qos\":1,\"client\":\"libmosquitto\",\"windows\":[$windows],$(cpu_json)"
+}
+
+# uspc's transport alone: one mqtt_mtp (Paho) connection doing echo round
+# trips with a libmosquitto peer through the same broker, per window.
+scenario_transport() {
+	have bench_mtp_echo || {
+		skip transport "bench_mtp_echo did not build"
+		return
+	}
+	say "transport: uspc's MQTT layer (Paho) alone, windows 100 and 1000, $TRANSPORT_COUNT round trips each"
+	cpu_mark
+	local out rc
+	out=$("$BUILD_DIR/bin/bench_mtp_echo" --broker "$USPC_MQTT" --windows 100,1000 \
+		--count "$TRANSPORT_COUNT" 2>>"$LOGS/transport.log")
+	rc=$?
+	printf '%s\n' "$out" >>"$LOGS/transport.log"
+	# "window   100 (effective   100):  20000 round trips in 2.48 s =  8080 RT/s, p50 11.70 ms, p99 20.36 ms ..."
+	local windows best
+	windows=$(sed -n 's/^window *\([0-9]*\) (effective *\([0-9]*\)): *\([0-9]*\) round trips in \([0-9.]*\) s = *\([0-9]*\) RT\/s, p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms.*/{"window":\1,"effective_window":\2,"round_trips":\3,"seconds":\4,"rt_per_sec":\5,"p50_ms":\6,"p99_ms":\7}/p' <<<"$out" | paste -sd,)
+	if [ $rc -ne 0 ] || [ -z "$windows" ]; then
+		skip transport "bench_mtp_echo failed (see $LOGS/transport.log)"
+		return
+	fi
+	best=$(grep -o '"rt_per_sec":[0-9]*' <<<"$windows" | cut -d: -f2 | sort -n | tail -n 1)
+	local ratio=null
+	[ -n "$CEIL_RT" ] && ratio=$(fdiv "$best" "$CEIL_RT" 3)
+	emit transport "\"rt_per_sec\":$best,\"ratio_to_ceiling\":$ratio,$(ceiling_fields),\"client\":\"paho-mqttasync (uspc mqtt_mtp)\",\"windows\":[$windows],$(cpu_json)"
 }
 
 ceiling_fields() {
@@ -731,14 +763,14 @@ scenario_notify() {
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "mode $MODE: $AGENTS agents, work dir $WORK"
 build
-for b in bench_ceiling uspc usp-agent-sim uspctl; do
+for b in bench_ceiling bench_mtp_echo uspc usp-agent-sim uspctl; do
 	have "$b" || MISSING="$MISSING $b"
 done
 MISSING=$(tr ' ' '\n' <<<"$MISSING" | sort -u | tr '\n' ' ')
 
 say "starting the local stack in $STACK"
 if ! "$STACK_SH" start --dir "$STACK" >"$WORK/stack.env" 2>>"$LOGS/stack.log"; then
-	for s in ceiling onboarding_storm memory fanout_get notify_ingest; do
+	for s in ceiling transport onboarding_storm memory fanout_get notify_ingest; do
 		skip "$s" "deploy/local-stack.sh could not start the stack (see $LOGS/stack.log)"
 	done
 	exit 1
@@ -748,6 +780,7 @@ STACK_UP=1
 . "$STACK/env"
 
 if want ceiling; then scenario_ceiling; else skip ceiling "not selected (--only)"; fi
+if want transport; then scenario_transport; else skip transport "not selected (--only)"; fi
 if want onboarding_storm || want memory || want fanout_get || want notify_ingest; then
 	scenario_onboarding
 else
