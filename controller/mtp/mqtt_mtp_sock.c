@@ -8,7 +8,12 @@
  * with p50 44 ms, and 17k/s with p50 4.9 ms once NODELAY was forced
  * (docs/mqtt-clients.md).
  *
- * How: after each CONNACK, scan /proc/self/fd for sockets that are TCP
+ * How: after each CONNACK, list this process's sockets (/proc/self/fd
+ * links "socket:[inode]", read without touching the descriptors) and keep
+ * those that /proc/self/net/tcp and tcp6 show connected to the broker's
+ * port: other threads' sockets (libpq's, being opened or closed right now)
+ * are never fstat'ed or getsockopt'ed. Each candidate is then checked for
+ * being TCP
  * (SO_TYPE stream, SO_PROTOCOL tcp, an AF_INET/AF_INET6 local address),
  * whose peer is one of the broker's addresses at the broker's port, and
  * that do not have TCP_NODELAY yet; set it on those. TLS runs on the same
@@ -35,8 +40,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define MAX_ADDRS 16
+#define MAX_OWN_SOCKETS 256 /* sockets of this process looked at, at most */
 
 struct broker_addrs {
 	struct sockaddr_storage a[MAX_ADDRS];
@@ -140,12 +147,80 @@ static int is_broker_tcp(int fd, const struct broker_addrs *ba)
 	return peer_is_broker(&peer, ba);
 }
 
+struct own_socket {
+	int fd;
+	unsigned long inode;
+	int to_broker_port; /* /proc/self/net/tcp{,6} says so */
+};
+
+/* This process's sockets: descriptor and inode, from the /proc/self/fd
+ * links alone. Returns how many (at most cap), or -1. */
+static int list_own_sockets(struct own_socket *out, int cap)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (n < cap && (de = readdir(d)) != NULL) {
+		char path[64], link[64];
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		unsigned long ino;
+		ssize_t len;
+
+		if (*end || end == de->d_name || fd < 0 || fd == dirfd(d))
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/fd/%ld", fd);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len <= 0)
+			continue;
+		link[len] = '\0';
+		if (sscanf(link, "socket:[%lu]", &ino) != 1)
+			continue;
+		out[n].fd = (int)fd;
+		out[n].inode = ino;
+		out[n].to_broker_port = 0;
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/* Mark the sockets that table (/proc/self/net/tcp or tcp6) shows
+ * established to a remote port `port`. Lines: "sl local rem st ... inode". */
+static void mark_broker_port(const char *table, int port, struct own_socket *own, int n)
+{
+	char line[512];
+	FILE *f = fopen(table, "r");
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char rem[80];
+		unsigned st, rport;
+		unsigned long ino;
+		const char *colon;
+
+		if (sscanf(line, " %*s %*s %79s %x %*s %*s %*s %*s %*s %lu", rem, &st, &ino) != 3)
+			continue;
+		colon = strrchr(rem, ':');
+		if (!colon || sscanf(colon + 1, "%x", &rport) != 1 || (int)rport != port ||
+		    st != 1 /* TCP_ESTABLISHED */)
+			continue;
+		for (int i = 0; i < n; i++)
+			if (own[i].inode == ino)
+				own[i].to_broker_port = 1;
+	}
+	fclose(f);
+}
+
 int mtp_sock_nodelay(const char *host, int port, int *already, char *why, size_t why_size)
 {
 	struct broker_addrs ba;
-	struct dirent *de;
-	DIR *d;
-	int n = 0, rc;
+	struct own_socket own[MAX_OWN_SOCKETS];
+	int n = 0, nown, rc;
 
 	*already = 0;
 	if (!host || port < 1) {
@@ -155,31 +230,29 @@ int mtp_sock_nodelay(const char *host, int port, int *already, char *why, size_t
 	rc = resolve(host, port, &ba, why, why_size);
 	if (rc < 0)
 		return rc;
-	d = opendir("/proc/self/fd");
-	if (!d) {
+	nown = list_own_sockets(own, MAX_OWN_SOCKETS);
+	if (nown < 0) {
 		snprintf(why, why_size, "cannot list /proc/self/fd: %s", strerror(errno));
 		return MQTT_MTP_E_SYS;
 	}
-	while ((de = readdir(d)) != NULL) {
-		char *end;
-		long fd = strtol(de->d_name, &end, 10);
-		int on = 0;
+	mark_broker_port("/proc/self/net/tcp", port, own, nown);
+	mark_broker_port("/proc/self/net/tcp6", port, own, nown);
+	for (int i = 0; i < nown; i++) {
+		int fd = own[i].fd, on = 0;
 		socklen_t ol = sizeof(on);
 
-		if (*end || end == de->d_name || fd < 0 || fd == dirfd(d) ||
-		    !is_broker_tcp((int)fd, &ba))
+		if (!own[i].to_broker_port || !is_broker_tcp(fd, &ba))
 			continue;
-		if (getsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &on, &ol) != 0)
+		if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, &ol) != 0)
 			continue;
 		if (on) {
 			(*already)++;
 			continue;
 		}
 		on = 1;
-		if (is_broker_tcp((int)fd, &ba) &&
-		    setsockopt((int)fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0)
+		if (is_broker_tcp(fd, &ba) &&
+		    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == 0)
 			n++;
 	}
-	closedir(d);
 	return n;
 }
