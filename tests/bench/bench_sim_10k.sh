@@ -58,7 +58,8 @@ while [ "$online" -lt "$AGENTS" ]; do
 	kill -0 "$SIM_PID" 2>/dev/null || { tail "$WORK/sim.log" >&2; echo "bench_sim_10k: simulator died" >&2; exit 1; }
 	online=$(grep -o 'online [0-9]*' "$WORK/sim.log" | tail -1 | awk '{print $2}' || true)
 	online=${online:-0}
-	if [ "$(calc "($(now) - $t0) > 300")" -eq 1 ]; then
+	# (parenthesised: a bare `print x > 300` in awk writes to a file "300")
+	if [ "$(calc "(($(now) - $t0) > 300)")" -eq 1 ]; then
 		echo "bench_sim_10k: only $online of $AGENTS online after 300 s" >&2
 		exit 1
 	fi
