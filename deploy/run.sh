@@ -123,6 +123,27 @@ say "programs"
 start_prog uspc "$LOGS/uspc.log"
 start_prog usp-agent-sim "$LOGS/usp-agent-sim.log" --agents "$AGENTS"
 
+# Wait until the fleet is in the inventory, onboarded (DeviceInfo read and
+# subscriptions made), so the commands below work the moment they are shown.
+if [ ${#pids[@]} -eq 2 ]; then
+	say "onboarding $AGENTS simulated agents"
+	t0=$SECONDS
+	n=0
+	while [ $((SECONDS - t0)) -lt 120 ]; do
+		n=$(psql "$USPC_DB" -XAtq -c "SELECT count(*) FROM agents WHERE online AND onboarded_at IS NOT NULL" 2>/dev/null || echo 0)
+		[ "${n:-0}" -ge "$AGENTS" ] && break
+		for i in "${!pids[@]}"; do
+			kill -0 "${pids[$i]}" 2>/dev/null || break 2
+		done
+		sleep 0.5
+	done
+	if [ "${n:-0}" -ge "$AGENTS" ]; then
+		echo "$n of $AGENTS agents online and onboarded after $((SECONDS - t0)) s"
+	else
+		echo "only ${n:-0} of $AGENTS agents onboarded after $((SECONDS - t0)) s; see $LOGS/uspc.log"
+	fi
+fi
+
 say "running"
 cat <<EOF
 broker:      $USPC_MQTT   (mosquitto, MQTT 5, loopback only)
@@ -136,7 +157,10 @@ Try, in another shell:
   psql "\$USPC_DB" -c '\\dt'              # the daemon's tables
   psql "\$USPC_DB" -c 'SELECT * FROM agents LIMIT 10'
   mosquitto_sub -V mqttv5 -h 127.0.0.1 -p $USPC_MQTT_PORT -t 'usp/#' -F '%t %l bytes'
-  $BUILD/bin/uspctl --help               # batch requests as JSON lines (docs/json.md)
+  export PATH=$BUILD/bin:\$PATH
+  echo '{"id":"inv","op":"list_agents"}' | uspctl | head -2
+  echo '{"id":"fw","op":"get","targets":{"all":true},"paths":"Device.DeviceInfo.SoftwareVersion"}' | uspctl | head -3
+  uspctl --help                          # more: README "Try it", docs/uspctl.md
 
 Ctrl-C stops ${names[*]:+${names[*]} and }the local stack.
 EOF

@@ -517,7 +517,7 @@ static int copy_flags(const cJSON *root, cJSON *args, const char *const *flags,
 		      struct uspc_err *err)
 {
 	for (const char *const *f = flags; *f; f++) {
-		int v;
+		int v = 0;
 		int rc = read_bool(root, *f, &v, err);
 		if (rc < 0)
 			return -1;
