@@ -99,27 +99,22 @@ static const char sql_sub[] =
 	"  instance_path = coalesce(excluded.instance_path, s.instance_path),"
 	"  enabled = excluded.enabled, updated_at = now()";
 
-/*
- * Rows that exist are updated through a join (UPDATE ... FROM), the rest go
- * through INSERT ... ON CONFLICT, which also settles rows another daemon
- * inserted meanwhile. Measured on 27,000 existing rows (a Get of
- * Device.DeviceInfo. from 1,000 agents): 150-200 ms against 215-290 ms for
- * ON CONFLICT alone, whose speculative insertion costs per row.
- */
-static const char sql_snapshot[] = "WITH u AS (SELECT DISTINCT ON (eid, path) eid, path, value, " EP(
-	"us") " AS ts"
-	      "  FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])"
-	      "  WITH ORDINALITY AS u(eid, path, value, us, ord) ORDER BY eid, path, ord DESC),"
-	      " d AS (DELETE FROM snapshot s USING u WHERE u.value IS NULL AND s.eid = u.eid"
-	      "  AND s.path = u.path AND s.updated_at <= u.ts),"
-	      " up AS (UPDATE snapshot s SET value = u.value, updated_at = u.ts FROM u"
-	      "  WHERE u.value IS NOT NULL AND s.eid = u.eid AND s.path = u.path"
-	      "  AND s.updated_at <= u.ts RETURNING s.eid, s.path)"
-	      " INSERT INTO snapshot AS s (eid, path, value, updated_at)"
-	      " SELECT eid, path, value, ts FROM u WHERE value IS NOT NULL"
-	      "  AND NOT EXISTS (SELECT 1 FROM up WHERE up.eid = u.eid AND up.path = u.path)"
-	      " ON CONFLICT (eid, path) DO UPDATE SET value = excluded.value,"
-	      "  updated_at = excluded.updated_at WHERE s.updated_at <= excluded.updated_at";
+/* Rows are proposed in (eid, path) order, so two daemons writing the same
+ * rows lock them in the same order (no deadlock). An UPDATE ... FROM join
+ * for rows that exist was measured 20-30 % cheaper, but it locks rows in
+ * the join's order; not taken. */
+static const char sql_snapshot[] =
+	"WITH u AS (SELECT DISTINCT ON (eid, path) eid, path, value, us FROM unnest($1::text[],"
+	"  $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS u(eid, path, value, us, ord)"
+	"  ORDER BY eid, path, ord DESC),"
+	" d AS (DELETE FROM snapshot s USING u WHERE u.value IS NULL AND s.eid = u.eid"
+	"  AND s.path = u.path AND s.updated_at <= " EP(
+		"u.us") ")"
+			" INSERT INTO snapshot AS s (eid, path, value, updated_at)"
+			" SELECT eid, path, value, " EP(
+				"us") " FROM u WHERE value IS NOT NULL"
+				      " ON CONFLICT (eid, path) DO UPDATE SET value = excluded.value,"
+				      "  updated_at = excluded.updated_at WHERE s.updated_at <= excluded.updated_at";
 
 const char wop_snapdel_sql[] =
 	"DELETE FROM snapshot WHERE eid = $1 AND path LIKE $2 AND updated_at <= " EP("$3::bigint");
