@@ -199,14 +199,9 @@ void store_conn_redact(const char *conninfo, char *buf, size_t len)
 	}
 }
 
-int store_exec(PGconn *c, const char *sql, int n, const char *const *params, PGresult **res,
-	       struct uspc_err *err)
+/* Check r (consumed): 0 with *res set (or r cleared), or the error. */
+static int exec_result(PGconn *c, PGresult *r, PGresult **res, struct uspc_err *err)
 {
-	if (res)
-		*res = NULL;
-	if (!c)
-		return uspc_err_set(err, STORE_E_CONN, "no database connection");
-	PGresult *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
 		if (res)
@@ -228,6 +223,46 @@ int store_exec(PGconn *c, const char *sql, int n, const char *const *params, PGr
 		rc = uspc_err_set(err, STORE_E_DB, "%s: %.*s", state ? state : "XX000", mlen, m);
 	PQclear(r);
 	return rc;
+}
+
+int store_exec(PGconn *c, const char *sql, int n, const char *const *params, PGresult **res,
+	       struct uspc_err *err)
+{
+	if (res)
+		*res = NULL;
+	if (!c)
+		return uspc_err_set(err, STORE_E_CONN, "no database connection");
+	return exec_result(c, PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0), res, err);
+}
+
+void store_prepared_reset(struct store_prepared *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+int store_exec_prepared(PGconn *c, struct store_prepared *p, const char *sql, int n,
+			const char *const *params, PGresult **res, struct uspc_err *err)
+{
+	char name[24];
+	int i;
+
+	if (res)
+		*res = NULL;
+	if (!c)
+		return uspc_err_set(err, STORE_E_CONN, "no database connection");
+	for (i = 0; i < p->n && p->sql[i] != sql; i++)
+		;
+	if (i == p->n) {
+		if (p->n == STORE_MAX_PREPARED)
+			return store_exec(c, sql, n, params, res, err);
+		snprintf(name, sizeof(name), "uspc_p%d", i);
+		int rc = exec_result(c, PQprepare(c, name, sql, n, NULL), NULL, err);
+		if (rc < 0)
+			return rc;
+		p->sql[p->n++] = sql;
+	}
+	snprintf(name, sizeof(name), "uspc_p%d", i);
+	return exec_result(c, PQexecPrepared(c, name, n, params, NULL, NULL, 0), res, err);
 }
 
 const char *store_err_sqlstate(const struct uspc_err *err)

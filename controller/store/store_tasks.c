@@ -55,7 +55,8 @@ struct store_tasks {
 
 	/* feeder thread only */
 	PGconn *db;
-	int recovered_own; /* own 'sent' tasks re-queued after start */
+	struct store_prepared prep; /* statements prepared on db */
+	int recovered_own;          /* own 'sent' tasks re-queued after start */
 	int ever_connected;
 	int64_t claim_seq_base;
 	int64_t claim_count;
@@ -364,7 +365,7 @@ static int claim_all(struct store_tasks *f, struct uspc_err *err)
 		snprintf(seq, sizeof(seq), "%" PRId64, this_seq);
 		const char *p[4] = { f->node_id, node_lim, onb, seq };
 		PGresult *r = NULL;
-		int rc = store_exec(f->db, sql_claim, 4, p, &r, err);
+		int rc = store_exec_prepared(f->db, &f->prep, sql_claim, 4, p, &r, err);
 		if (rc < 0) {
 			if (rc == STORE_E_CONN)
 				f->recover_seq = this_seq; /* it may have committed */
@@ -469,6 +470,7 @@ static void set_connected(struct store_tasks *f, int up)
  * leftovers from a previous run. */
 static int connect_feeder(struct store_tasks *f, struct uspc_err *err)
 {
+	store_prepared_reset(&f->prep);
 	int rc = store_conn_open(&f->conn_opts, &f->db, err);
 	if (rc == 0)
 		rc = store_exec(f->db, "LISTEN uspc_task_new", 0, NULL, NULL, err);

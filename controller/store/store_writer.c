@@ -51,7 +51,8 @@ struct store_writer {
 
 	/* writer thread only */
 	PGconn *db;
-	int64_t down_since_ns; /* 0 while connected */
+	struct store_prepared prep; /* statements prepared on db */
+	int64_t down_since_ns;      /* 0 while connected */
 	int ever_connected;
 	int backoff_ms;
 	unsigned rand_seed;
@@ -400,7 +401,7 @@ static int exec_snapdel(struct store_writer *w, struct wop **ops, size_t n, stru
 		char us[24];
 		snprintf(us, sizeof(us), "%" PRId64, ops[i]->at_us);
 		const char *p[3] = { ops[i]->eid, ops[i]->u.del.pattern, us };
-		int rc = store_exec(w->db, wop_snapdel_sql, 3, p, NULL, err);
+		int rc = store_exec_prepared(w->db, &w->prep, wop_snapdel_sql, 3, p, NULL, err);
 		if (rc < 0)
 			return rc;
 	}
@@ -436,11 +437,12 @@ static int exec_kind(struct store_writer *w, enum wop_kind k, size_t *rows, uint
 	PGresult *r = NULL;
 	if (k == WOP_AGENT) {
 		const char *ins[2] = { params[0], params[5] };
-		int rc = store_exec(w->db, wop_agent_insert_sql, 2, ins, NULL, err);
+		int rc = store_exec_prepared(w->db, &w->prep, wop_agent_insert_sql, 2, ins, NULL,
+					     err);
 		if (rc < 0)
 			return rc;
 	}
-	int rc = store_exec(w->db, wop_sql[k].sql, np, params, &r, err);
+	int rc = store_exec_prepared(w->db, &w->prep, wop_sql[k].sql, np, params, &r, err);
 	if (rc == 0 && k == WOP_TASK && PQntuples(r) == 1)
 		*stale += (uint64_t)n - (uint64_t)atoll(PQgetvalue(r, 0, 1));
 	PQclear(r);
@@ -565,6 +567,7 @@ static int ensure_conn(struct store_writer *w)
 	if (!w->down_since_ns)
 		w->down_since_ns = mono_ns();
 	struct uspc_err err = { 0 };
+	store_prepared_reset(&w->prep);
 	if (store_conn_open(&w->conn_opts, &w->db, &err) < 0) {
 		log_debug(LOG_COMP, "writer: connect failed: %s", err.msg);
 		return -1;
