@@ -304,6 +304,7 @@ static void begin_stop(struct core *c, int signo)
 	for (size_t i = 0; i < c->onb_len; i++)
 		c->onb_queue[i]->onboard_queued = 0;
 	c->onb_len = 0;
+	c->probe_len = 0;
 }
 
 static void on_signal(struct core *c)
@@ -592,6 +593,7 @@ void core_free(struct core *c)
 	core_tracker_free(c->trk);
 	core_registry_free(c->reg);
 	free(c->onb_queue);
+	free(c->probe_q);
 	if (c->epfd >= 0)
 		close(c->epfd);
 	if (c->tfd >= 0)

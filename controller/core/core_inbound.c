@@ -69,6 +69,7 @@ void core_finish_request(struct core *c, struct core_req *req, const Usp__Msg *m
 	core_req_free(req);
 	core_tasks_agent_slot(c, a);
 	core_onboard_pump(c);
+	core_probe_pump(c);
 }
 
 static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecord__Record *rec,
@@ -223,44 +224,83 @@ out:
  * broker's state, and they would stay offline here, their tasks never run.
  * Each gets a GetSupportedProtocol: its answer (any record) brings it back
  * online and onboards it again; an agent really gone just times out.
+ * A whole fleet may qualify, so the probes wait in c->probe_q and go out
+ * within the same request budget as onboarding (max_pending in flight),
+ * the queue draining as answers and timeouts free slots.
  */
-struct probe_walk {
-	struct core *c;
-	int64_t since_ms;
-	size_t sent, skipped;
-};
-
-static void probe_one(struct core_agent *a, void *arg)
+static void send_probe(struct core *c, struct core_agent *a)
 {
-	struct probe_walk *w = arg;
-	struct core *c = w->c;
 	char id[72];
 
-	if (a->online || !a->reply_topic || a->offline_at_ms < w->since_ms)
-		return;
 	core_next_msg_id(c, id, sizeof(id));
 	Usp__Msg *m = usp_msg_new(id, USP__HEADER__MSG_TYPE__GET_SUPPORTED_PROTO);
 	if (m) {
 		Usp__GetSupportedProtocol *g = m->body->request->get_supported_protocol;
 		g->controller_supported_protocol_versions = usp_pb_strdup(CORE_USP_VERSIONS);
+		(void)core_send_request(c, a, m, CORE_REQ_PROBE); /* failure logged there */
 	}
-	if (m && core_send_request(c, a, m, CORE_REQ_PROBE))
-		w->sent++;
-	else
-		w->skipped++;
 	usp_msg_free(m);
+}
+
+void core_probe_pump(struct core *c)
+{
+	size_t i = 0;
+
+	while (i < c->probe_len && core_tracker_count(c->trk) < (size_t)c->cfg->max_pending &&
+	       !c->stopping) {
+		struct core_agent *a = c->probe_q[i++];
+		if (!a->online && a->reply_topic) /* else it came back meanwhile */
+			send_probe(c, a);
+	}
+	if (i) {
+		memmove(c->probe_q, c->probe_q + i, (c->probe_len - i) * sizeof(*c->probe_q));
+		c->probe_len -= i;
+	}
+}
+
+struct probe_walk {
+	struct core *c;
+	int64_t since_ms;
+	size_t queued, dropped;
+};
+
+static void probe_collect(struct core_agent *a, void *arg)
+{
+	struct probe_walk *w = arg;
+	struct core *c = w->c;
+
+	if (a->online || !a->reply_topic || a->offline_at_ms < w->since_ms)
+		return;
+	if (c->probe_len == c->probe_cap) {
+		size_t cap = c->probe_cap ? c->probe_cap * 2 : 256;
+		struct core_agent **q = realloc(c->probe_q, cap * sizeof(*q));
+		if (!q) {
+			w->dropped++;
+			return;
+		}
+		c->probe_q = q;
+		c->probe_cap = cap;
+	}
+	c->probe_q[c->probe_len++] = a;
+	w->queued++;
 }
 
 static void probe_after_broker_restart(struct core *c)
 {
 	struct probe_walk w = { .c = c, .since_ms = c->mqtt_lost_at_ms - CORE_PROBE_WINDOW_MS };
 
-	core_registry_foreach(c->reg, probe_one, &w);
-	if (w.sent || w.skipped)
+	c->probe_len = 0; /* a probe round of an earlier restart is moot */
+	core_registry_foreach(c->reg, probe_collect, &w);
+	if (w.queued)
 		log_info(CORE_LOG,
 			 "broker kept no session: probing %zu agent(s) that went offline up to "
-			 "%d s before the connection was lost (%zu could not be sent)",
-			 w.sent, CORE_PROBE_WINDOW_MS / 1000, w.skipped);
+			 "%d s before the connection was lost",
+			 w.queued, CORE_PROBE_WINDOW_MS / 1000);
+	if (w.dropped)
+		log_error(CORE_LOG,
+			  "out of memory: %zu agent(s) not probed after the broker restart",
+			  w.dropped);
+	core_probe_pump(c);
 }
 
 void core_handle_mtp_event(struct core *c, const struct mqtt_mtp_event *ev)

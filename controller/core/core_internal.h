@@ -89,6 +89,9 @@ struct core {
 	size_t deferred; /* tasks waiting for a per-agent slot */
 	/* our own MQTT connection: when it was last lost (0: never) */
 	int64_t mqtt_lost_at_ms;
+	/* agents waiting for a probe after a broker restart (core_inbound.c) */
+	struct core_agent **probe_q;
+	size_t probe_len, probe_cap;
 	/* stop / drain */
 	int stopping;
 	int64_t drain_deadline_ms;
@@ -143,6 +146,8 @@ struct core_req *core_send_request(struct core *c, struct core_agent *a, const U
 void core_next_msg_id(struct core *c, char *buf, size_t cap);
 
 /* --- core_inbound.c --- */
+/* Send queued broker-restart probes while the request budget allows. */
+void core_probe_pump(struct core *c);
 void core_handle_mtp_event(struct core *c, const struct mqtt_mtp_event *ev);
 /* An agent answered, or a record came in: online again. Returns 1 when it
  * was offline (or unknown) before. */

@@ -18,7 +18,10 @@
  * Invariants (under m->lock): inflight == the number of live sends whose
  * msg is not NULL; a message is in exactly one place: the out-queue, a
  * live send, or freed after PUBACK / a PUBLISH_FAILED event; in_count and
- * in_bytes count MESSAGE items only (control events are few and uncapped).
+ * in_bytes count MESSAGE items only (control events are few and uncapped),
+ * and only those still in the shared in-queue: the core takes up to
+ * TAKE_BATCH at a time into its private list, so at most in_queue_cap +
+ * TAKE_BATCH arrivals are held.
  *
  * Back-pressure on arrival: Paho acknowledges a QoS 1 PUBLISH before it
  * calls messageArrived, and the documented alternative to accepting —

@@ -252,16 +252,15 @@ int store_exec_prepared(PGconn *c, struct store_prepared *p, const char *sql, in
 		return uspc_err_set(err, STORE_E_CONN, "no database connection");
 	for (i = 0; i < p->n && p->sql[i] != sql; i++)
 		;
+	if (i == STORE_MAX_PREPARED)
+		return store_exec(c, sql, n, params, res, err);
+	snprintf(name, sizeof(name), "uspc_p%d", i);
 	if (i == p->n) {
-		if (p->n == STORE_MAX_PREPARED)
-			return store_exec(c, sql, n, params, res, err);
-		snprintf(name, sizeof(name), "uspc_p%d", i);
 		int rc = exec_result(c, PQprepare(c, name, sql, n, NULL), NULL, err);
 		if (rc < 0)
 			return rc;
 		p->sql[p->n++] = sql;
 	}
-	snprintf(name, sizeof(name), "uspc_p%d", i);
 	return exec_result(c, PQexecPrepared(c, name, n, params, NULL, NULL, 0), res, err);
 }
 
