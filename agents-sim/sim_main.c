@@ -53,7 +53,7 @@ static void usage(FILE *f)
 		"  --vc-rate R            bench load: change Device.DeviceInfo.SoftwareVersion on\n"
 		"                         online agents R times per second in total, firing\n"
 		"                         ValueChange notifications (default 0 = off)\n"
-		"  --vc-rate-file F       read that total rate from file F, re-read every second\n"
+		"  --vc-rate-file F       read that total rate from file F, re-read every 50 ms\n"
 		"  --status-interval S    status line period on stderr, 0 = off (default 5)\n"
 		"  --run-for S            stop after S seconds (default: run until SIGINT/SIGTERM)\n"
 		"  --log-level L          error|warn|info|debug|trace (default info)\n"

@@ -2,8 +2,11 @@
  * sim_vcload.c — the --vc-rate load generator (see sim_vcload.h). Owns one
  * struct sim_vcload per worker: a 10 ms timer with a token bucket holding
  * this worker's share of the total rate (its agents / all agents). The
- * total rate is --vc-rate, or the number in --vc-rate-file, re-read once a
- * second so a benchmark can raise it without restarting the agents. Each
+ * total rate is --vc-rate, or the number in --vc-rate-file, re-read every
+ * VC_REREAD_MS so a benchmark can change it without restarting the agents
+ * (and a step of N seconds lasts N seconds to within that period: read once
+ * a second, a 5 s step ran anywhere between 4 and 6 s, which made the rate
+ * a benchmark computes from it up to 20 % wrong). Each
  * token sets SoftwareVersion of the next online agent to a new value
  * "<base>-vc<worker>.<seq>" and fires the ValueChange through sim_subs.
  * Tokens are never carried over more than 1 s, so a stalled loop does not
@@ -19,6 +22,7 @@
 #include "sim_subs.h"
 
 #define VC_PERIOD_MS 10
+#define VC_REREAD_MS 50
 #define VC_RATE_MAX 1e6
 
 struct sim_vcload {
@@ -81,7 +85,7 @@ static void fire(struct sim_timer *t)
 {
 	struct sim_vcload *v = sim_container_of(t, struct sim_vcload, t);
 	uint64_t now = sim_loop_now(v->w->loop);
-	if (v->w->cfg->vc_rate_file && now - v->last_read_ms >= 1000) {
+	if (v->w->cfg->vc_rate_file && now - v->last_read_ms >= VC_REREAD_MS) {
 		v->last_read_ms = now;
 		read_rate(v);
 	}

@@ -700,14 +700,16 @@ notify_step() { # rate
 	a0=$(sim_stat acked)
 	r0=$(sim_stat retries)
 	rows0=$(psql_q "SELECT count(*) FROM notifications")
-	echo "$rate" >"$WORK/vc-rate"
+	# t0..t1 brackets the two writes of the rate file and nothing else, so
+	# the rate is counted over the time the simulator was asked to send.
 	cpu_mark step
 	t0=$(now)
+	echo "$rate" >"$WORK/vc-rate"
 	sleep "$NOTIFY_STEP_S"
 	echo 0 >"$WORK/vc-rate"
 	t1=$(now)
 	STEP_CPU=$(cpu_json step)
-	sleep 1.2 # the workers re-read the rate file once a second
+	sleep 1.2 # the workers re-read the rate file every 50 ms; status lines are 1 s apart
 	# Backlog at the end of the generation: a step whose backlog keeps
 	# growing is not sustained, even if it drains afterwards.
 	n1=$(sim_stat notify)
