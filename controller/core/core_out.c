@@ -35,6 +35,7 @@ static int outbox_push(struct core *c, const char *topic, unsigned flags, uint8_
 		c->out_head = o;
 	c->out_tail = o;
 	c->out_len++;
+	c->out_pushed++;
 	return 0;
 }
 
@@ -82,6 +83,7 @@ void core_flush_outbox(struct core *c)
 		if (!c->out_head)
 			c->out_tail = NULL;
 		c->out_len--;
+		c->out_popped++;
 		free(o->topic);
 		free(o->bytes);
 		free(o);

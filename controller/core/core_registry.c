@@ -164,18 +164,47 @@ void core_registry_set_online(struct core_registry *r, struct core_agent *a, int
 		r->online--;
 }
 
-int core_agent_notify_seen(struct core_agent *a, const char *msg_id)
+_Static_assert(CORE_NOTIFY_DEDUP <= 8, "notify_resp_queued is an 8-bit set");
+
+int core_agent_notify_seen(struct core_agent *a, const char *msg_id, unsigned *slot)
 {
 	/* 0 marks an empty slot, so map a (vanishingly unlikely) 0 hash to 1. */
 	uint64_t h = core_hash_str(msg_id, CORE_HASH_SEED ^ 0x9e3779b97f4a7c15ull);
 	if (h == 0)
 		h = 1;
 	for (unsigned i = 0; i < CORE_NOTIFY_DEDUP; i++)
-		if (a->notify_ids[i] == h)
+		if (a->notify_ids[i] == h) {
+			if (slot)
+				*slot = i;
 			return 1;
-	a->notify_ids[a->notify_next] = h;
-	a->notify_next = (a->notify_next + 1) % CORE_NOTIFY_DEDUP;
+		}
+	unsigned i = a->notify_next;
+	a->notify_ids[i] = h;
+	a->notify_resp_queued &= (uint8_t) ~(1u << i);
+	a->notify_next = (i + 1) % CORE_NOTIFY_DEDUP;
+	if (slot)
+		*slot = i;
 	return 0;
+}
+
+void core_agent_notify_answered(struct core_agent *a, unsigned slot, int queued, uint32_t seq)
+{
+	if (slot >= CORE_NOTIFY_DEDUP)
+		return;
+	if (queued) {
+		a->notify_resp_seq[slot] = seq;
+		a->notify_resp_queued |= (uint8_t)(1u << slot);
+	} else {
+		a->notify_resp_queued &= (uint8_t) ~(1u << slot);
+	}
+}
+
+int core_agent_notify_answer_waiting(const struct core_agent *a, unsigned slot, uint32_t popped)
+{
+	if (slot >= CORE_NOTIFY_DEDUP || !(a->notify_resp_queued & (1u << slot)))
+		return 0;
+	/* Entry seq is still queued while popped has not reached it. */
+	return (int32_t)(a->notify_resp_seq[slot] - popped) > 0;
 }
 
 void core_registry_foreach(struct core_registry *r, void (*fn)(struct core_agent *, void *),

@@ -34,8 +34,10 @@ struct core_agent {
 	uint32_t onboard_gen; /* bumped at each (re)start; stale answers are ignored */
 	int onboard_queued;   /* waiting in the core's onboarding queue */
 	int64_t last_seen_ms;
-	int64_t offline_at_ms;                  /* when it last went offline (core_now_ms) */
-	uint64_t notify_ids[CORE_NOTIFY_DEDUP]; /* hashes of recent Notify msg_ids */
+	int64_t offline_at_ms;                       /* when it last went offline (core_now_ms) */
+	uint64_t notify_ids[CORE_NOTIFY_DEDUP];      /* hashes of recent Notify msg_ids */
+	uint32_t notify_resp_seq[CORE_NOTIFY_DEDUP]; /* outbox entry of its NotifyResp */
+	uint8_t notify_resp_queued;                  /* bit i: notify_resp_seq[i] is set */
 	unsigned notify_next;
 	void *deferred; /* core: tasks waiting for onboarding (opaque here) */
 	struct core_agent *hnext;
@@ -61,10 +63,24 @@ void core_registry_set_online(struct core_registry *r, struct core_agent *a, int
 
 /*
  * Notify duplicate cache. Returns 1 if msg_id was seen recently for this
- * agent (a retry: answer again, do not process again), else records it and
- * returns 0. Keeps 64-bit hashes of the last CORE_NOTIFY_DEDUP ids.
+ * agent (a retry: do not process again), else records it and returns 0.
+ * Either way *slot (may be NULL) is the id's slot, for the two calls below.
+ * Keeps 64-bit hashes of the last CORE_NOTIFY_DEDUP ids.
  */
-int core_agent_notify_seen(struct core_agent *a, const char *msg_id);
+int core_agent_notify_seen(struct core_agent *a, const char *msg_id, unsigned *slot);
+/*
+ * Where the NotifyResp for the id in slot went: queued = 1 when it waits in
+ * the core's outbox as entry number seq (entries are numbered from 1 in the
+ * order they are pushed, wrapping at 2^32), 0 when the transport took it.
+ */
+void core_agent_notify_answered(struct core_agent *a, unsigned slot, int queued, uint32_t seq);
+/*
+ * 1 when the NotifyResp for the id in slot still waits in the outbox, given
+ * the number of entries the outbox has handed on so far (popped, same
+ * wrapping count): a retry then needs no second answer, the first is on
+ * its way. Valid while the outbox holds fewer than 2^31 entries.
+ */
+int core_agent_notify_answer_waiting(const struct core_agent *a, unsigned slot, uint32_t popped);
 
 /* Visit every agent (no insertions or removals during the walk). */
 void core_registry_foreach(struct core_registry *r, void (*fn)(struct core_agent *, void *),

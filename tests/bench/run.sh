@@ -284,8 +284,11 @@ stop_pid() { # pid, seconds
 	return 0
 }
 
+# uspc's own stop is bounded by drain_timeout_ms (10 s: answers and queued
+# publishes) + 2 s for the MQTT window + 2 s to disconnect + the writer's
+# flush; after an overloaded notify step it uses the whole drain.
 stop_uspc() {
-	[ -n "$UPID" ] && stop_pid "$UPID" 15
+	[ -n "$UPID" ] && stop_pid "$UPID" 30
 	UPID=""
 }
 

@@ -96,27 +96,84 @@ static void test_notify_dedup(void **state)
 	struct core_registry *r = core_registry_new(10);
 	struct core_agent *a = core_registry_get(r, "a", NULL);
 	struct core_agent *b = core_registry_get(r, "b", NULL);
-	assert_int_equal(core_agent_notify_seen(a, "n-1"), 0);
-	assert_int_equal(core_agent_notify_seen(a, "n-1"), 1);
-	assert_int_equal(core_agent_notify_seen(b, "n-1"), 0); /* per agent */
+	assert_int_equal(core_agent_notify_seen(a, "n-1", NULL), 0);
+	assert_int_equal(core_agent_notify_seen(a, "n-1", NULL), 1);
+	assert_int_equal(core_agent_notify_seen(b, "n-1", NULL), 0); /* per agent */
 	char id[16];
 	for (int i = 2; i < 2 + CORE_NOTIFY_DEDUP; i++) {
 		snprintf(id, sizeof(id), "n-%d", i);
-		assert_int_equal(core_agent_notify_seen(a, id), 0);
+		assert_int_equal(core_agent_notify_seen(a, id, NULL), 0);
 	}
 	/* n-1 has been pushed out of the bounded cache */
-	assert_int_equal(core_agent_notify_seen(a, "n-1"), 0);
+	assert_int_equal(core_agent_notify_seen(a, "n-1", NULL), 0);
 	snprintf(id, sizeof(id), "n-%d", 1 + CORE_NOTIFY_DEDUP);
-	assert_int_equal(core_agent_notify_seen(a, id), 1);
+	assert_int_equal(core_agent_notify_seen(a, id, NULL), 1);
+	core_registry_free(r);
+}
+
+/* A retry needs no second NotifyResp while the first waits in the outbox;
+ * once the outbox has handed that entry on (or the transport took the first
+ * answer directly) the retry is answered again. */
+static void test_notify_answer_waiting(void **state)
+{
+	(void)state;
+	struct core_registry *r = core_registry_new(10);
+	struct core_agent *a = core_registry_get(r, "a", NULL);
+	unsigned slot = 99, again = 99;
+
+	assert_int_equal(core_agent_notify_seen(a, "n-1", &slot), 0);
+	assert_true(slot < CORE_NOTIFY_DEDUP);
+	/* first answer queued as outbox entry 5; 3 entries handed on so far */
+	core_agent_notify_answered(a, slot, 1, 5);
+	assert_int_equal(core_agent_notify_seen(a, "n-1", &again), 1);
+	assert_int_equal(again, slot);
+	assert_int_equal(core_agent_notify_answer_waiting(a, slot, 3), 1);
+	assert_int_equal(core_agent_notify_answer_waiting(a, slot, 4), 1);
+	assert_int_equal(core_agent_notify_answer_waiting(a, slot, 5), 0); /* handed on */
+	assert_int_equal(core_agent_notify_answer_waiting(a, slot, 9), 0);
+
+	/* counters that wrapped past 2^32 compare the same way */
+	core_agent_notify_answered(a, slot, 1, 2u);
+	assert_int_equal(core_agent_notify_answer_waiting(a, slot, 0xfffffffeu), 1);
+	assert_int_equal(core_agent_notify_answer_waiting(a, slot, 2u), 0);
+
+	/* an answer the transport took directly never counts as waiting */
+	core_agent_notify_answered(a, slot, 0, 0);
+	assert_int_equal(core_agent_notify_answer_waiting(a, slot, 0), 0);
+
+	/* another agent's entry is its own */
+	struct core_agent *b = core_registry_get(r, "b", NULL);
+	unsigned bslot = 99;
+	assert_int_equal(core_agent_notify_seen(b, "n-1", &bslot), 0);
+	assert_int_equal(core_agent_notify_answer_waiting(b, bslot, 0), 0);
+
+	/* a slot reused by a new id forgets the old id's queued answer */
+	core_agent_notify_answered(a, slot, 1, 100);
+	char id[16];
+	unsigned s2 = 99;
+	for (int i = 2; i < 2 + CORE_NOTIFY_DEDUP; i++) {
+		snprintf(id, sizeof(id), "n-%d", i);
+		assert_int_equal(core_agent_notify_seen(a, id, &s2), 0);
+	}
+	assert_int_equal(s2, slot); /* the last one took n-1's slot */
+	assert_int_equal(core_agent_notify_answer_waiting(a, s2, 0), 0);
+
+	/* out-of-range slots are refused, not written */
+	core_agent_notify_answered(a, CORE_NOTIFY_DEDUP, 1, 7);
+	assert_int_equal(core_agent_notify_answer_waiting(a, CORE_NOTIFY_DEDUP, 0), 0);
 	core_registry_free(r);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get_find), cmocka_unit_test(test_growth_keeps_entries),
-		cmocka_unit_test(test_cap),      cmocka_unit_test(test_online_count),
-		cmocka_unit_test(test_topic),    cmocka_unit_test(test_notify_dedup),
+		cmocka_unit_test(test_get_find),
+		cmocka_unit_test(test_growth_keeps_entries),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_online_count),
+		cmocka_unit_test(test_topic),
+		cmocka_unit_test(test_notify_dedup),
+		cmocka_unit_test(test_notify_answer_waiting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
