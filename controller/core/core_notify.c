@@ -260,9 +260,11 @@ void core_handle_notify(struct core *c, struct core_agent *a, const Usp__Msg *ms
 	unsigned slot;
 	int dup = core_agent_notify_seen(a, usp_msg_id(msg), &slot);
 	int answered = 0;
+	const char *answer = "no answer asked";
 	if (n->send_resp && dup && core_agent_notify_answer_waiting(a, slot, c->out_popped)) {
 		/* The first answer still waits in the outbox: one is enough. */
 		c->ctr.notify_resps_skipped++;
+		answer = "not answered again (the first answer is still queued)";
 	} else if (n->send_resp) {
 		uint32_t pushed = c->out_pushed;
 		Usp__Msg *resp = usp_msg_new_notify_resp(usp_msg_id(msg), n->subscription_id);
@@ -273,13 +275,12 @@ void core_handle_notify(struct core *c, struct core_agent *a, const Usp__Msg *ms
 		usp_msg_free(resp);
 		core_agent_notify_answered(a, slot, answered && c->out_pushed != pushed,
 					   c->out_pushed);
+		answer = answered ? "answered again" : "answer not sent";
 	}
 	if (dup) {
 		c->ctr.notify_dups++;
 		log_debug(CORE_LOG, "%s Notify %s is a retry: %s, not processed again", a->eid,
-			  usp_msg_id(msg),
-			  n->send_resp && !answered ? "its first answer is still queued"
-						    : "answered");
+			  usp_msg_id(msg), answer);
 		return;
 	}
 	process(c, a, msg, n);

@@ -17,6 +17,7 @@ foreach(t
     reload:90
     timeouts:60
     backpressure:120
+    notify_retry:90
     tls:90)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Retried Notify under overload. The agents retry an unanswered ValueChange
+# after 1 s (their model says so). uspc is frozen (SIGSTOP) for 4 s while
+# they keep sending, so the broker queues originals and retries for it.
+# Thawed, with a one-message MQTT window and a 16-message out-queue, its
+# NotifyResps pile up in the outbox, and retries arrive while the first
+# answer to their msg_id still waits there: those get no second answer
+# (retry_answers_skipped > 0). Every notification is stored exactly once,
+# and every one is answered in the end (the agents' counts agree).
+. "$(dirname "$0")/lib.sh"
+
+# 2 changes per agent and second: a retry (1 s later) reaches uspc behind
+# ~2 newer notifications of its agent, well inside the 8 msg_ids uspc
+# remembers per agent, and no agent holds more than its 64 pending ones.
+AGENTS=50
+RATE=100
+new_db "core_notify_retry"
+
+model="$W/retry-1s.model"
+sed -e 's/^\(param Device\.LocalAgent\.Controller\.{i}\.USPNotifRetryMinimumWaitInterval .* default=\)[0-9]*$/\11/' \
+  -e 's/^\(param Device\.LocalAgent\.Controller\.{i}\.USPNotifRetryIntervalMultiplier .* default=\)[0-9]*$/\11000/' \
+  "$USPC_SOURCE_DIR/agents-sim/models/tr181-gateway.model" >"$model"
+grep -q 'USPNotifRetryMinimumWaitInterval .* default=1$' "$model" || fail "could not set the retry interval in the model"
+grep -q 'USPNotifRetryIntervalMultiplier .* default=1000$' "$model" || fail "could not set the retry multiplier in the model"
+
+rate_file="$W/vc-rate"
+echo 0 >"$rate_file"
+start_uspc d1 --mqtt-max-inflight 1 --mqtt-out-queue 16 --stats-interval 1
+start_sim s1 $AGENTS --model "$model" --status-interval 1 --host-churn 0 \
+  --vc-rate 0 --vc-rate-file "$rate_file"
+wait_sql "SELECT count(*) FROM agent_subscriptions WHERE sub_id = 'uspc-swversion'" $AGENTS 60
+
+# Latest simulator status line, one counter: notify | acked | retries.
+sim_stat() {
+  grep 'usp-agent-sim: agents' "$W/sim-s1.log" | tail -n 1 | sed -n "s/.* $1 \([0-9]*\) .*/\1/p"
+}
+rows() { q "SELECT count(*) FROM notifications WHERE kind = 'value_change'"; }
+
+sleep 1.5
+n0=$(sim_stat notify) a0=$(sim_stat acked) r0=$(sim_stat retries) rows0=$(rows)
+echo "$RATE" >"$rate_file"
+sleep 1
+kill -STOP "$PID_d1"
+sleep 4
+kill -CONT "$PID_d1"
+sleep 2
+echo 0 >"$rate_file"
+
+# Everything sent is stored once and answered; the counts must hold still
+# for two status lines (they are up to 1 s old).
+end=$((SECONDS + 60)) prev="" sent=0 acked=0 stored=0
+while [ $SECONDS -lt $end ]; do
+  sleep 1
+  sent=$(($(sim_stat notify) - n0)) acked=$(($(sim_stat acked) - a0)) stored=$(($(rows) - rows0))
+  if [ "$sent" -gt 0 ] && [ "$sent" = "$acked" ] && [ "$sent" = "$stored" ]; then
+    [ "$prev" = "$sent" ] && break
+    prev=$sent
+  else
+    prev=""
+  fi
+done
+retries=$(($(sim_stat retries) - r0))
+log "sent $sent, stored $stored, answered $acked, agent retries $retries"
+[ "$sent" -gt 400 ] || fail "only $sent notifications sent; the load did not run"
+[ "$stored" = "$sent" ] || fail "$stored of $sent notifications stored"
+[ "$acked" = "$sent" ] || fail "$acked of $sent notifications answered"
+[ "$(q "SELECT count(*) FROM (SELECT 1 FROM notifications GROUP BY eid, msg_id HAVING count(*) > 1) d")" = 0 ] ||
+  fail "a notification was stored twice"
+[ "$retries" -gt 0 ] || fail "the agents never retried; nothing tested"
+
+sleep 1.2
+dups=$(stat_field "$W/d1.log" notify_retries)
+skipped=$(stat_field "$W/d1.log" retry_answers_skipped)
+log "uspc: notify_retries=$dups retry_answers_skipped=$skipped"
+[ "${dups:-0}" -gt 0 ] || fail "uspc saw no retried Notify"
+[ "${skipped:-0}" -gt 0 ] || fail "every retry was answered again while its first answer waited"
+[ "$skipped" -le "$dups" ] || fail "more answers skipped ($skipped) than retries seen ($dups)"
+stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
+log "ok"
