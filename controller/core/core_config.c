@@ -116,6 +116,8 @@ static const struct cfg_key keys[] = {
 	  "outstanding requests, all agents" },
 	{ "max_pending_per_agent", I(max_pending_per_agent), "8", 1, 10000, NULL, NULL, CFG_RELOAD,
 	  "outstanding requests per agent" },
+	{ "notify_resp_backlog", I(notify_resp_backlog), "20000", 16, 10000000, NULL, NULL,
+	  CFG_RELOAD, "outbox length past which NotifyResps are dropped (the agent retries)" },
 	{ "max_record_size", I(max_record_size), "65536", 256, 64 << 20, NULL, NULL, 0,
 	  "largest USP record accepted, bytes" },
 	{ "max_agents", I(max_agents), "1000000", 1, 100000000, NULL, NULL, 0,

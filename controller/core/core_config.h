@@ -62,6 +62,7 @@ struct core_config {
 	int offline_after_timeouts; /* R; consecutive timeouts that mark an agent offline */
 	int max_pending;            /* R; outstanding requests, all agents */
 	int max_pending_per_agent;  /* R */
+	int notify_resp_backlog;    /* R; outbox length past which NotifyResps are not sent */
 	int max_record_size;
 	int max_agents;
 	int onboard;               /* R; run onboarding (DeviceInfo + subscriptions) */

@@ -53,6 +53,7 @@ struct core_counters {
 	uint64_t responses, unknown_responses, timeouts;
 	uint64_t notifies, notify_dups, notify_resps;
 	uint64_t notify_resps_skipped; /* retries whose first answer still waited */
+	uint64_t notify_resps_shed;    /* not sent: outbox past notify_resp_backlog */
 	uint64_t tasks_claimed, tasks_done, tasks_failed;
 	uint64_t onboard_started, onboard_done, onboard_failed, subs_added;
 	uint64_t store_full_waits, store_lost;
@@ -82,6 +83,8 @@ struct core {
 	struct core_out *out_head, *out_tail;
 	size_t out_len;
 	uint32_t out_pushed, out_popped; /* entries ever queued / handed on (wrapping) */
+	int64_t shed_log_ms;             /* last "NotifyResp not sent" warning */
+	uint64_t shed_unlogged;          /* NotifyResps dropped since that warning */
 	/* agents waiting for an onboarding slot */
 	struct core_agent **onb_queue;
 	size_t onb_len, onb_cap;

@@ -15,7 +15,11 @@
  * first NotifyResp still waits in the core's outbox: under overload agents
  * retry after their back-off (5 s by default), and answering every retry
  * would add a NotifyResp to a backlog that is already late, which feeds the
- * overload (measured: 233k retries in one 30 s step at 6,000/s).
+ * overload (measured: 233k retries in one 30 s step at 6,000/s). Once the
+ * outbox holds notify_resp_backlog publishes, a NotifyResp is not sent at
+ * all: the notification is still stored and acted on, and the agent's
+ * retry, paced by its growing back-off, is answered once there is room.
+ * That bounds the outbox's memory under an overload.
  *
  * Core thread only. The NotifyResp is queued before the store commits the
  * notification: a crash in between loses that notification (the agent will
@@ -252,6 +256,24 @@ static void process(struct core *c, struct core_agent *a, const Usp__Msg *msg, c
 	}
 }
 
+/* One warning per reject_log_interval while NotifyResps are being dropped. */
+static void log_shed(struct core *c, const struct core_agent *a, const char *msg_id)
+{
+	int64_t now = core_now_ms();
+	if (c->shed_log_ms > 0 &&
+	    now - c->shed_log_ms < (int64_t)c->cfg->reject_log_interval_s * 1000) {
+		c->shed_unlogged++;
+		return;
+	}
+	log_warn(CORE_LOG,
+		 "%zu publishes wait in the outbox (notify_resp_backlog %d): NotifyResp for %s "
+		 "Notify %s not sent, the agent will retry [%llu more since the last such line]",
+		 c->out_len, c->cfg->notify_resp_backlog, a->eid, msg_id,
+		 (unsigned long long)c->shed_unlogged);
+	c->shed_unlogged = 0;
+	c->shed_log_ms = now;
+}
+
 void core_handle_notify(struct core *c, struct core_agent *a, const Usp__Msg *msg,
 			const char *reply_topic, int v311)
 {
@@ -265,6 +287,12 @@ void core_handle_notify(struct core *c, struct core_agent *a, const Usp__Msg *ms
 		/* The first answer still waits in the outbox: one is enough. */
 		c->ctr.notify_resps_skipped++;
 		answer = "not answered again (the first answer is still queued)";
+	} else if (n->send_resp && c->out_len >= (size_t)c->cfg->notify_resp_backlog) {
+		/* Overload: the agent will send it again after its back-off. */
+		c->ctr.notify_resps_shed++;
+		core_agent_notify_answered(a, slot, 0, 0);
+		answer = "not answered (outbox full)";
+		log_shed(c, a, usp_msg_id(msg));
 	} else if (n->send_resp) {
 		uint32_t pushed = c->out_pushed;
 		Usp__Msg *resp = usp_msg_new_notify_resp(usp_msg_id(msg), n->subscription_id);

@@ -3,10 +3,14 @@
 # after 1 s (their model says so). uspc is frozen (SIGSTOP) for 4 s while
 # they keep sending, so the broker queues originals and retries for it.
 # Thawed, with a one-message MQTT window and a 16-message out-queue, its
-# NotifyResps pile up in the outbox, and retries arrive while the first
-# answer to their msg_id still waits there: those get no second answer
-# (retry_answers_skipped > 0). Every notification is stored exactly once,
-# and every one is answered in the end (the agents' counts agree).
+# NotifyResps pile up in the outbox.
+# 1. Default notify_resp_backlog: retries arrive while the first answer to
+#    their msg_id still waits in the outbox; they get no second answer
+#    (retry_answers_skipped > 0).
+# 2. notify_resp_backlog 16: past 16 waiting publishes, NotifyResps are not
+#    sent at all (answers_shed > 0); the agents' retries get them answered.
+# Each time, every notification is stored exactly once, and every one is
+# answered in the end (the agents' counts agree).
 . "$(dirname "$0")/lib.sh"
 
 # 2 changes per agent and second: a retry (1 s later) reaches uspc behind
@@ -36,44 +40,58 @@ sim_stat() {
 }
 rows() { q "SELECT count(*) FROM notifications WHERE kind = 'value_change'"; }
 
-sleep 1.5
-n0=$(sim_stat notify) a0=$(sim_stat acked) r0=$(sim_stat retries) rows0=$(rows)
-echo "$RATE" >"$rate_file"
-sleep 1
-kill -STOP "$PID_d1"
-sleep 4
-kill -CONT "$PID_d1"
-sleep 2
-echo 0 >"$rate_file"
-
-# Everything sent is stored once and answered; the counts must hold still
-# for two status lines (they are up to 1 s old).
-end=$((SECONDS + 60)) prev="" sent=0 acked=0 stored=0
-while [ $SECONDS -lt $end ]; do
+# overload_round DAEMON — freeze DAEMON for 4 s under load, then wait until
+# everything sent is stored once and answered; checks and logs the counts.
+overload_round() {
+  local d=$1 pid n0 a0 r0 rows0 end prev="" sent=0 acked=0 stored=0 retries
+  pid=$(eval echo "\$PID_$d")
+  sleep 1.5
+  n0=$(sim_stat notify) a0=$(sim_stat acked) r0=$(sim_stat retries) rows0=$(rows)
+  echo "$RATE" >"$rate_file"
   sleep 1
-  sent=$(($(sim_stat notify) - n0)) acked=$(($(sim_stat acked) - a0)) stored=$(($(rows) - rows0))
-  if [ "$sent" -gt 0 ] && [ "$sent" = "$acked" ] && [ "$sent" = "$stored" ]; then
-    [ "$prev" = "$sent" ] && break
-    prev=$sent
-  else
-    prev=""
-  fi
-done
-retries=$(($(sim_stat retries) - r0))
-log "sent $sent, stored $stored, answered $acked, agent retries $retries"
-[ "$sent" -gt 400 ] || fail "only $sent notifications sent; the load did not run"
-[ "$stored" = "$sent" ] || fail "$stored of $sent notifications stored"
-[ "$acked" = "$sent" ] || fail "$acked of $sent notifications answered"
-[ "$(q "SELECT count(*) FROM (SELECT 1 FROM notifications GROUP BY eid, msg_id HAVING count(*) > 1) d")" = 0 ] ||
-  fail "a notification was stored twice"
-[ "$retries" -gt 0 ] || fail "the agents never retried; nothing tested"
+  kill -STOP "$pid"
+  sleep 4
+  kill -CONT "$pid"
+  sleep 2
+  echo 0 >"$rate_file"
+  # The counts must hold still for two status lines (they are up to 1 s old).
+  end=$((SECONDS + 60))
+  while [ $SECONDS -lt $end ]; do
+    sleep 1
+    sent=$(($(sim_stat notify) - n0)) acked=$(($(sim_stat acked) - a0)) stored=$(($(rows) - rows0))
+    if [ "$sent" -gt 0 ] && [ "$sent" = "$acked" ] && [ "$sent" = "$stored" ]; then
+      [ "$prev" = "$sent" ] && break
+      prev=$sent
+    else
+      prev=""
+    fi
+  done
+  retries=$(($(sim_stat retries) - r0))
+  log "$d: sent $sent, stored $stored, answered $acked, agent retries $retries"
+  [ "$sent" -gt 400 ] || fail "$d: only $sent notifications sent; the load did not run"
+  [ "$stored" = "$sent" ] || fail "$d: $stored of $sent notifications stored"
+  [ "$acked" = "$sent" ] || fail "$d: $acked of $sent notifications answered"
+  [ "$(q "SELECT count(*) FROM (SELECT 1 FROM notifications GROUP BY eid, msg_id HAVING count(*) > 1) d")" = 0 ] ||
+    fail "$d: a notification was stored twice"
+  [ "$retries" -gt 0 ] || fail "$d: the agents never retried; nothing tested"
+  sleep 1.2
+}
 
-sleep 1.2
+overload_round d1
 dups=$(stat_field "$W/d1.log" notify_retries)
 skipped=$(stat_field "$W/d1.log" retry_answers_skipped)
-log "uspc: notify_retries=$dups retry_answers_skipped=$skipped"
+log "d1: notify_retries=$dups retry_answers_skipped=$skipped"
 [ "${dups:-0}" -gt 0 ] || fail "uspc saw no retried Notify"
 [ "${skipped:-0}" -gt 0 ] || fail "every retry was answered again while its first answer waited"
 [ "$skipped" -le "$dups" ] || fail "more answers skipped ($skipped) than retries seen ($dups)"
+[ "$(stat_field "$W/d1.log" answers_shed)" = 0 ] || fail "d1 dropped answers below notify_resp_backlog"
 stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
+
+start_uspc d2 --mqtt-max-inflight 1 --mqtt-out-queue 16 --stats-interval 1 --notify-resp-backlog 16
+overload_round d2
+shed=$(stat_field "$W/d2.log" answers_shed)
+log "d2: answers_shed=$shed"
+[ "${shed:-0}" -gt 0 ] || fail "the outbox passed notify_resp_backlog and no answer was dropped"
+grep -q 'NotifyResp for .* not sent, the agent will retry' "$W/d2.log" || fail "no warning about dropped answers"
+stop_pid "$PID_d2" || fail "daemon exit status $? after SIGTERM"
 log "ok"
