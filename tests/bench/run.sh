@@ -795,7 +795,7 @@ scenario_notify() {
 		else
 			# What uspc was doing: its last stats line, shortened.
 			local st
-			st=$(grep ' stats: ' "$LOGS/uspc.log" | tail -n 1 | grep -oE ' (in|out|outbox|mqtt_in_q|mqtt_out_q|inflight|store_q|store_lag_ms)=[0-9/s]*' | tr -d '\n')
+			st=$(grep ' stats: ' "$LOGS/uspc.log" | tail -n 1 | grep -oE ' (in|out|outbox|mqtt_in_q|mqtt_out_q|inflight|store_q|store_lag_ms|notify_retries|retry_answers_skipped|answers_shed)=[0-9/s]*' | tr -d '\n')
 			stop_reason="target $rate/s failed: $why; uspc at the end:$st"
 			break
 		fi

@@ -43,8 +43,8 @@ rows() { q "SELECT count(*) FROM notifications WHERE kind = 'value_change'"; }
 # overload_round DAEMON — freeze DAEMON for 4 s under load, then wait until
 # everything sent is stored once and answered; checks and logs the counts.
 overload_round() {
-  local d=$1 pid n0 a0 r0 rows0 end prev="" sent=0 acked=0 stored=0 retries
-  pid=$(eval echo "\$PID_$d")
+  local d=$1 pidvar="PID_$1" pid n0 a0 r0 rows0 end prev="" sent=0 acked=0 stored=0 retries
+  pid=${!pidvar}
   sleep 1.5
   n0=$(sim_stat notify) a0=$(sim_stat acked) r0=$(sim_stat retries) rows0=$(rows)
   echo "$RATE" >"$rate_file"
