@@ -173,7 +173,7 @@ static void stats_line(struct core *c, int64_t now)
 		core_registry_count(c->reg), core_registry_online(c->reg),
 		(double)(c->ctr.records_in - c->last_in) / secs,
 		(double)(c->ctr.records_out - c->last_out) / secs, core_tracker_count(c->trk),
-		c->tasks_held, c->deferred, c->onb_len, c->out_len, ms.in_queue_depth,
+		c->tasks_held, c->deferred, c->onb_q.len, c->out_len, ms.in_queue_depth,
 		ms.out_queue_depth, ms.inflight, (unsigned long long)ms.busy_returns,
 		ms.connected ? "up" : "down", ws.queue_ops + ws.batch_ops, (long long)ws.lag_ms,
 		ws.connected ? "up" : "down", ts.queued,
@@ -194,6 +194,35 @@ static void stats_line(struct core *c, int64_t now)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu", c->reasons[i].name,
 				      (unsigned long long)c->reasons[i].count);
 	log_info("stats", "rejected by reason:%s", buf);
+}
+
+/* ---- agents waiting for a request slot ------------------------------------ */
+
+int core_agentq_push(struct core_agentq *q, struct core_agent *a)
+{
+	if (q->len == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 256;
+		struct core_agent **n = realloc(q->a, cap * sizeof(*n));
+		if (!n)
+			return -1;
+		q->a = n;
+		q->cap = cap;
+	}
+	q->a[q->len++] = a;
+	return 0;
+}
+
+void core_agentq_drain(struct core *c, struct core_agentq *q,
+		       void (*send)(struct core *, struct core_agent *))
+{
+	size_t i = 0;
+	while (i < q->len && core_tracker_count(c->trk) < (size_t)c->cfg->max_pending &&
+	       !c->stopping)
+		send(c, q->a[i++]);
+	if (i) {
+		memmove(q->a, q->a + i, (q->len - i) * sizeof(*q->a));
+		q->len -= i;
+	}
 }
 
 /* ---- timers -------------------------------------------------------------- */
@@ -304,10 +333,10 @@ static void begin_stop(struct core *c, int signo)
 		c->feeder = NULL;
 		c->feed_fd = -1;
 	}
-	for (size_t i = 0; i < c->onb_len; i++)
-		c->onb_queue[i]->onboard_queued = 0;
-	c->onb_len = 0;
-	c->probe_len = 0;
+	for (size_t i = 0; i < c->onb_q.len; i++)
+		c->onb_q.a[i]->onboard_queued = 0;
+	c->onb_q.len = 0;
+	c->probe_q.len = 0;
 }
 
 static void on_signal(struct core *c)
@@ -595,8 +624,8 @@ void core_free(struct core *c)
 	}
 	core_tracker_free(c->trk);
 	core_registry_free(c->reg);
-	free(c->onb_queue);
-	free(c->probe_q);
+	free(c->onb_q.a);
+	free(c->probe_q.a);
 	if (c->epfd >= 0)
 		close(c->epfd);
 	if (c->tfd >= 0)

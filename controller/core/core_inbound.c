@@ -242,20 +242,16 @@ static void send_probe(struct core *c, struct core_agent *a)
 	usp_msg_free(m);
 }
 
+/* Out of the queue: probe unless it came back meanwhile. */
+static void probe_queued(struct core *c, struct core_agent *a)
+{
+	if (!a->online && a->reply_topic)
+		send_probe(c, a);
+}
+
 void core_probe_pump(struct core *c)
 {
-	size_t i = 0;
-
-	while (i < c->probe_len && core_tracker_count(c->trk) < (size_t)c->cfg->max_pending &&
-	       !c->stopping) {
-		struct core_agent *a = c->probe_q[i++];
-		if (!a->online && a->reply_topic) /* else it came back meanwhile */
-			send_probe(c, a);
-	}
-	if (i) {
-		memmove(c->probe_q, c->probe_q + i, (c->probe_len - i) * sizeof(*c->probe_q));
-		c->probe_len -= i;
-	}
+	core_agentq_drain(c, &c->probe_q, probe_queued);
 }
 
 struct probe_walk {
@@ -271,25 +267,17 @@ static void probe_collect(struct core_agent *a, void *arg)
 
 	if (a->online || !a->reply_topic || a->offline_at_ms < w->since_ms)
 		return;
-	if (c->probe_len == c->probe_cap) {
-		size_t cap = c->probe_cap ? c->probe_cap * 2 : 256;
-		struct core_agent **q = realloc(c->probe_q, cap * sizeof(*q));
-		if (!q) {
-			w->dropped++;
-			return;
-		}
-		c->probe_q = q;
-		c->probe_cap = cap;
-	}
-	c->probe_q[c->probe_len++] = a;
-	w->queued++;
+	if (core_agentq_push(&c->probe_q, a) != 0)
+		w->dropped++;
+	else
+		w->queued++;
 }
 
 static void probe_after_broker_restart(struct core *c)
 {
 	struct probe_walk w = { .c = c, .since_ms = c->mqtt_lost_at_ms - CORE_PROBE_WINDOW_MS };
 
-	c->probe_len = 0; /* a probe round of an earlier restart is moot */
+	c->probe_q.len = 0; /* a probe round of an earlier restart is moot */
 	core_registry_foreach(c->reg, probe_collect, &w);
 	if (w.queued)
 		log_info(CORE_LOG,

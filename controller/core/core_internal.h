@@ -66,6 +66,13 @@ struct core_counters {
  * was lost are probed after a reconnect without a session (core_inbound.c). */
 #define CORE_PROBE_WINDOW_MS 10000
 
+/* A FIFO of agents waiting for a request slot (onboarding, broker-restart
+ * probes), grown on demand. */
+struct core_agentq {
+	struct core_agent **a;
+	size_t len, cap;
+};
+
 struct core {
 	struct core_config *cfg;
 	const struct core_config_sources *src;
@@ -86,8 +93,7 @@ struct core {
 	int64_t shed_log_ms;             /* last "NotifyResp not sent" warning */
 	uint64_t shed_unlogged;          /* NotifyResps dropped since that warning */
 	/* agents waiting for an onboarding slot */
-	struct core_agent **onb_queue;
-	size_t onb_len, onb_cap;
+	struct core_agentq onb_q;
 	/* tasks */
 	int tasks_held;  /* claimed, result not yet handed to the writer */
 	size_t trk_cap;  /* the tracker's hard cap (fixed at start) */
@@ -95,8 +101,7 @@ struct core {
 	/* our own MQTT connection: when it was last lost (0: never) */
 	int64_t mqtt_lost_at_ms;
 	/* agents waiting for a probe after a broker restart (core_inbound.c) */
-	struct core_agent **probe_q;
-	size_t probe_len, probe_cap;
+	struct core_agentq probe_q;
 	/* stop / drain */
 	int stopping;
 	int64_t drain_deadline_ms;
@@ -151,6 +156,12 @@ struct core_req *core_send_request(struct core *c, struct core_agent *a, const U
 void core_next_msg_id(struct core *c, char *buf, size_t cap);
 
 /* --- core_inbound.c --- */
+/* Queue a (0), or -1 when out of memory. */
+int core_agentq_push(struct core_agentq *q, struct core_agent *a);
+/* Hand queued agents to send, oldest first, while fewer than max_pending
+ * requests are outstanding and the core is not stopping. */
+void core_agentq_drain(struct core *c, struct core_agentq *q,
+		       void (*send)(struct core *, struct core_agent *));
 /* Send queued broker-restart probes while the request budget allows. */
 void core_probe_pump(struct core *c);
 void core_handle_mtp_event(struct core *c, const struct mqtt_mtp_event *ev);

@@ -95,17 +95,18 @@ static void send_get(struct core *c, struct core_agent *a)
 
 static int queue_push(struct core *c, struct core_agent *a)
 {
-	if (c->onb_len == c->onb_cap) {
-		size_t cap = c->onb_cap ? c->onb_cap * 2 : 256;
-		struct core_agent **q = realloc(c->onb_queue, cap * sizeof(*q));
-		if (!q)
-			return -1;
-		c->onb_queue = q;
-		c->onb_cap = cap;
-	}
-	c->onb_queue[c->onb_len++] = a;
+	if (core_agentq_push(&c->onb_q, a) != 0)
+		return -1;
 	a->onboard_queued = 1;
 	return 0;
+}
+
+/* Out of the queue: start unless it went offline or was finished meanwhile. */
+static void send_queued(struct core *c, struct core_agent *a)
+{
+	a->onboard_queued = 0;
+	if (a->onboard == CORE_ONB_RUNNING && a->online)
+		send_get(c, a);
 }
 
 void core_onboard_start(struct core *c, struct core_agent *a)
@@ -129,18 +130,7 @@ void core_onboard_start(struct core *c, struct core_agent *a)
 
 void core_onboard_pump(struct core *c)
 {
-	size_t i = 0;
-	while (i < c->onb_len && core_tracker_count(c->trk) < (size_t)c->cfg->max_pending &&
-	       !c->stopping) {
-		struct core_agent *a = c->onb_queue[i++];
-		a->onboard_queued = 0;
-		if (a->onboard == CORE_ONB_RUNNING && a->online)
-			send_get(c, a);
-	}
-	if (i) {
-		memmove(c->onb_queue, c->onb_queue + i, (c->onb_len - i) * sizeof(*c->onb_queue));
-		c->onb_len -= i;
-	}
+	core_agentq_drain(c, &c->onb_q, send_queued);
 }
 
 struct seen_sub {
