@@ -17,14 +17,20 @@ wait_sql "SELECT count(*) FROM agents WHERE onboarded_at IS NOT NULL" $AGENTS 60
 q "INSERT INTO tasks (eid, op, request, batch_id)
    SELECT a.eid, 'get', '{\"param_paths\":[\"Device.DeviceInfo.UpTime\",\"Device.WiFi.SSID.*.SSID\"]}', 'k9'
    FROM agents a, generate_series(1, $((TASKS / AGENTS))); NOTIFY uspc_task_new" >/dev/null
-# Kill while the batch is running.
+# Kill while the batch is running. The agents answer in 50 ms slices and
+# are frozen while the count is read, so a fast run cannot finish the whole
+# batch between a look at the count and the kill.
 end=$((SECONDS + 60))
+freeze_sim "$PID_sim_s1"
 while [ "$(q "SELECT count(*) FROM tasks WHERE state = 'done'")" -lt 150 ]; do
   [ $SECONDS -lt $end ] || fail "batch did not start"
+  thaw_sim "$PID_sim_s1"
   sleep 0.05
+  freeze_sim "$PID_sim_s1"
 done
 kill -KILL "$PID_d1"
 wait "$PID_d1" 2>/dev/null || true
+thaw_sim "$PID_sim_s1"
 at_kill=$(q "SELECT count(*) FROM tasks WHERE state = 'done'")
 in_flight=$(q "SELECT count(*) FROM tasks WHERE state = 'sent'")
 log "killed with $at_kill done, $in_flight sent"
