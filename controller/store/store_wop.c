@@ -102,7 +102,14 @@ static const char sql_sub[] =
 /* Rows are proposed in (eid, path) order, so two daemons writing the same
  * rows lock them in the same order (no deadlock). An UPDATE ... FROM join
  * for rows that exist was measured 20-30 % cheaper, but it locks rows in
- * the join's order; not taken. */
+ * the join's order; not taken.
+ * A value equal to the stored one does not rewrite the row: it keeps its
+ * updated_at (when that value was first reported) and costs no new row
+ * version or WAL for the tuple. Measured on 27,000 rows of a 270,000-row
+ * table (a fleet-wide Get of unchanged DeviceInfo): 104-111 ms instead of
+ * 194-208 ms. Skipping such rows before the INSERT with a probe of the key
+ * was cheaper still for repeats (69-83 ms) but made every new row 30 %
+ * dearer (one more index descent), and every ValueChange is a change. */
 static const char sql_snapshot[] =
 	"WITH u AS (SELECT DISTINCT ON (eid, path) eid, path, value, us FROM unnest($1::text[],"
 	"  $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY AS u(eid, path, value, us, ord)"
@@ -114,7 +121,8 @@ static const char sql_snapshot[] =
 			" SELECT eid, path, value, " EP(
 				"us") " FROM u WHERE value IS NOT NULL"
 				      " ON CONFLICT (eid, path) DO UPDATE SET value = excluded.value,"
-				      "  updated_at = excluded.updated_at WHERE s.updated_at <= excluded.updated_at";
+				      "  updated_at = excluded.updated_at WHERE s.updated_at <= excluded.updated_at"
+				      "  AND s.value IS DISTINCT FROM excluded.value";
 
 const char wop_snapdel_sql[] =
 	"DELETE FROM snapshot WHERE eid = $1 AND path LIKE $2 AND updated_at <= " EP("$3::bigint");

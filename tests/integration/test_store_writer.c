@@ -239,6 +239,42 @@ static void snapshot_upsert_delete_prefix(void **state)
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE value = 'a??b'"), 1);
 }
 
+/* A report that repeats the stored value leaves the row alone (same tuple,
+ * same updated_at); a new value replaces it; an older report of another
+ * value does not. */
+static void snapshot_repeat_leaves_row(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	const int64_t t0 = 1700000000000000LL; /* µs since the epoch */
+	struct store_snapshot_row v1 = { "Device.DeviceInfo.UpTime", "10" };
+	assert_int_equal(store_writer_snapshot(f->w, "rp::1", &v1, 1, t0, &err), 0);
+	flush(f);
+	const char *q_at = "SELECT (extract(epoch FROM updated_at) * 1000000)::bigint"
+			   " FROM snapshot WHERE eid = 'rp::1'";
+	const char *q_tid = "SELECT ((ctid::text || xmin::text) <> coalesce(current_setting("
+			    "'uspc_test.tid', true), ''))::int FROM snapshot WHERE eid = 'rp::1'";
+	assert_int_equal(tdb_int(f->t.c, q_at), t0);
+	tdb_exec(f->t.c, "SELECT set_config('uspc_test.tid', (SELECT ctid::text || xmin::text"
+			 " FROM snapshot WHERE eid = 'rp::1'), false)");
+	assert_int_equal(store_writer_snapshot(f->w, "rp::1", &v1, 1, t0 + 1000, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, q_at), t0);
+	assert_int_equal(tdb_int(f->t.c, q_tid), 0); /* same tuple: not rewritten */
+	struct store_snapshot_row v2 = { "Device.DeviceInfo.UpTime", "11" };
+	assert_int_equal(store_writer_snapshot(f->w, "rp::1", &v2, 1, t0 + 2000, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, q_at), t0 + 2000);
+	assert_int_equal(tdb_int(f->t.c, q_tid), 1);
+	struct store_snapshot_row old = { "Device.DeviceInfo.UpTime", "9" };
+	assert_int_equal(store_writer_snapshot(f->w, "rp::1", &old, 1, t0 + 1500, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'rp::1'"
+					 " AND value = '11'"),
+			 1);
+	assert_int_equal(tdb_int(f->t.c, q_at), t0 + 2000);
+}
+
 static void notifications_stored_once(void **state)
 {
 	struct fx *f = *state;
@@ -489,6 +525,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(offline_online_in_one_batch_resets_online_since,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_upsert_delete_prefix, setup, teardown),
+		cmocka_unit_test_setup_teardown(snapshot_repeat_leaves_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(notifications_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(task_results_land_once_and_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(oper_results_and_subscriptions, setup, teardown),
