@@ -135,6 +135,8 @@ int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_e
 	}
 	PQsetNoticeProcessor(c, notice_to_log, NULL);
 	rc = store_exec(c, "SET TIME ZONE 'UTC'", 0, NULL, NULL, err);
+	if (rc == 0 && o->keyed_access)
+		rc = store_exec(c, "SET enable_seqscan = off", 0, NULL, NULL, err);
 	if (rc < 0)
 		goto out;
 	*out = c;
