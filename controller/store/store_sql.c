@@ -91,13 +91,39 @@ void store_arr_end(struct store_buf *b)
 	store_buf_add(b, "}", 1);
 }
 
+void store_json_str(struct store_buf *b, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	store_buf_add(b, "\"", 1);
+	const char *run = s;
+	for (;; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch >= 0x20 && ch != '"' && ch != '\\')
+			continue;
+		store_buf_add(b, run, (size_t)(s - run));
+		if (!ch)
+			break;
+		char esc[6] = { '\\', (char)ch, '0', '0', hex[ch >> 4], hex[ch & 15] };
+		if (ch < 0x20)
+			esc[1] = 'u';
+		store_buf_add(b, esc, ch < 0x20 ? 6 : 2);
+		run = s + 1;
+	}
+	store_buf_add(b, "\"", 1);
+}
+
 void store_arr_add(struct store_buf *b, const char *elem)
 {
 	if (!elem) {
 		store_buf_add(b, "NULL,", 5);
 		return;
 	}
-	size_t n = strlen(elem), extra = 0;
+	store_arr_addn(b, elem, strlen(elem));
+}
+
+void store_arr_addn(struct store_buf *b, const char *elem, size_t n)
+{
+	size_t extra = 0;
 	for (size_t i = 0; i < n; i++)
 		if (elem[i] == '"' || elem[i] == '\\')
 			extra++;

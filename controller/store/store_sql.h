@@ -1,7 +1,7 @@
 /*
  * store_sql.h — pure helpers for building statement parameters: PostgreSQL
  * array literals (so one statement can carry thousands of rows through
- * unnest()), shell-glob → LIKE conversion, UTF-8 repair. No I/O, no libpq;
+ * unnest()), JSON strings, shell-glob → LIKE conversion, UTF-8 repair. No I/O, no libpq;
  * any thread (each buffer belongs to one thread).
  */
 #ifndef USPC_STORE_SQL_H
@@ -34,8 +34,13 @@ const char *store_buf_str(struct store_buf *b);
  */
 void store_arr_begin(struct store_buf *b);
 void store_arr_add(struct store_buf *b, const char *elem);
+void store_arr_addn(struct store_buf *b, const char *elem, size_t n); /* n bytes of elem */
 void store_arr_add_i64(struct store_buf *b, int64_t v);
 void store_arr_end(struct store_buf *b);
+
+/* Append s as a JSON string: quoted, with " and \ escaped and control
+ * characters as \u00XX (s must be valid UTF-8: see store_utf8_repair). */
+void store_json_str(struct store_buf *b, const char *s);
 
 /* Convert a shell glob (* ? and \ escapes) to a LIKE pattern with \ as the
  * escape character (% and _ in the glob become literal). Returns 0, or -1

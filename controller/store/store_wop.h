@@ -86,7 +86,16 @@ extern const char wop_agent_insert_sql[];
 /* DELETE for one snapshot prefix op: $1 eid, $2 LIKE pattern, $3 µs. */
 extern const char wop_snapdel_sql[];
 
-/* Append op's row(s) to the column buffers c[0..cols); returns rows added. */
+/* Append op's row(s) to the column buffers c[0..cols); returns rows added.
+ * Not for WOP_SNAPSHOT, whose ops are merged: wop_fill_snapshot. */
 size_t wop_fill_row(struct store_buf *c, const struct wop *op);
+
+/* Append the snapshot ops[0..n) as one row per (eid, object): c[0] eid,
+ * c[1] object path, c[2] a JSON document {"Name": "value"} holding the
+ * newest report of each parameter (the later op wins), c[3] the newest µs.
+ * doc is scratch space. Returns the parameters merged; *failed = 1 when
+ * out of memory or a buffer passed its cap. */
+size_t wop_fill_snapshot(struct store_buf *c, struct store_buf *doc, struct wop *const *ops,
+			 size_t n, int *failed);
 
 #endif

@@ -60,6 +60,7 @@ struct store_writer {
 	struct wop **by_kind[WOP_KIND_COUNT];
 	size_t n_kind[WOP_KIND_COUNT];
 	struct store_buf col[MAX_COLS];
+	struct store_buf doc; /* one snapshot object's JSON (wop_fill_snapshot) */
 };
 
 static int64_t mono_ns(void)
@@ -221,6 +222,11 @@ int store_writer_snapshot(struct store_writer *w, const char *eid,
 		if ((rc = check_len("snapshot path", rows[i].path, STORE_PATH_MAX, 1, err)) < 0 ||
 		    (rc = check_len("snapshot value", rows[i].value, STORE_VALUE_MAX, 0, err)) < 0)
 			return rc;
+		if (!rows[i].value)
+			return uspc_err_set(err, STORE_E_ARG,
+					    "snapshot value of %s is missing (parameters go with"
+					    " their object: store_writer_snapshot_delete_prefix)",
+					    rows[i].path);
 		bytes += slen(rows[i].path) + slen(rows[i].value);
 	}
 	char *cur;
@@ -422,8 +428,15 @@ static int exec_kind(struct store_writer *w, enum wop_kind k, size_t *rows, uint
 		store_buf_reset(&w->col[c]);
 		store_arr_begin(&w->col[c]);
 	}
-	for (size_t i = 0; i < n; i++)
-		*rows += wop_fill_row(w->col, ops[i]);
+	int failed = 0;
+	if (k == WOP_SNAPSHOT)
+		*rows += wop_fill_snapshot(w->col, &w->doc, ops, n, &failed);
+	else
+		for (size_t i = 0; i < n; i++)
+			*rows += wop_fill_row(w->col, ops[i]);
+	if (failed)
+		return uspc_err_set(err, STORE_E_NOMEM, "%s batch of %zu ops too large",
+				    wop_kind_names[k], n);
 	for (int c = 0; c < ncols; c++) {
 		store_arr_end(&w->col[c]);
 		params[c] = store_buf_str(&w->col[c]);
@@ -692,6 +705,7 @@ static void writer_free(struct store_writer *w)
 		return;
 	for (int c = 0; c < MAX_COLS; c++)
 		store_buf_fini(&w->col[c]);
+	store_buf_fini(&w->doc);
 	for (int k = 0; k < WOP_KIND_COUNT; k++)
 		free(w->by_kind[k]);
 	free(w->batch);
@@ -727,9 +741,13 @@ static int writer_alloc(struct store_writer *w, const struct store_writer_opts *
 		w->by_kind[k] = calloc(w->batch_max, sizeof(*w->by_kind[k]));
 		ok = ok && w->by_kind[k];
 	}
-	/* Escaping can at most double the data, plus quotes and separators. */
+	/* Caps, not allocations. Array escaping at most doubles the data; a
+	 * snapshot document's JSON escaping (a control byte → 6 bytes) and then
+	 * its array escaping at most multiply it by 7. Plus quotes and
+	 * separators. */
 	for (int c = 0; c < MAX_COLS; c++)
-		store_buf_init(&w->col[c], 2 * w->max_bytes + 64 * w->batch_max + 4096);
+		store_buf_init(&w->col[c], 7 * w->max_bytes + 64 * w->batch_max + 4096);
+	store_buf_init(&w->doc, 6 * w->max_bytes + 4096);
 	return ok ? 0 : -1;
 }
 

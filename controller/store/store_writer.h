@@ -108,18 +108,22 @@ struct store_device_info {
 int store_writer_device_info(struct store_writer *w, const struct store_device_info *d,
 			     struct uspc_err *err);
 
-/* Data-model snapshot: current value per (agent, path). value NULL deletes
- * the row. Rows within one call and across batches: the newest at_us wins. */
+/* Data-model snapshot: current value per (agent, parameter path), stored
+ * per object (table snapshot_objects, view snapshot). Within a batch the
+ * later call wins; across batches a report older than its stored object
+ * (at_us) only adds the parameters the object lacks. A report of values the
+ * object already holds leaves the row alone. */
 struct store_snapshot_row {
 	const char *path;  /* required, full parameter path */
-	const char *value; /* NULL → delete the row */
+	const char *value; /* required ("" is a value) */
 };
 #define STORE_SNAPSHOT_MAX_ROWS 100000 /* rows in one call */
 int store_writer_snapshot(struct store_writer *w, const char *eid,
 			  const struct store_snapshot_row *rows, size_t n, int64_t at_us,
 			  struct uspc_err *err);
-/* Delete every snapshot row of eid under an object path (ObjectDeletion,
- * Delete results). prefix must end with '.'. */
+/* Delete every snapshot object of eid at or under an object path
+ * (ObjectDeletion, Delete results) not newer than now. prefix must end
+ * with '.'. */
 int store_writer_snapshot_delete_prefix(struct store_writer *w, const char *eid, const char *prefix,
 					struct uspc_err *err);
 

@@ -49,8 +49,10 @@ static void finish(struct store_writer *w)
 	}
 }
 
-/* ops of `per_op` rows each, over 1000 agents. */
-static void bench_snapshot_batched(const struct tdb *t, long ops, int per_op, const char *label)
+/* ops of `per_op` rows each, over 1000 agents; each op brings new values,
+ * or with `same` the value "same" every time (a repeat once stored). */
+static void bench_snapshot_batched(const struct tdb *t, long ops, int per_op, int same,
+				   const char *label)
 {
 	struct store_writer *w = writer(t);
 	struct store_snapshot_row *rows = calloc((size_t)per_op, sizeof(*rows));
@@ -65,7 +67,10 @@ static void bench_snapshot_batched(const struct tdb *t, long ops, int per_op, co
 	double t0 = now_s();
 	for (long i = 0; i < ops; i++) {
 		snprintf(eid, sizeof(eid), "bench::%ld", i % 1000);
-		snprintf(val, sizeof(val), "%ld", i);
+		if (same)
+			snprintf(val, sizeof(val), "same");
+		else
+			snprintf(val, sizeof(val), "%ld", i);
 		while (store_writer_snapshot(w, eid, rows, (size_t)per_op, 0, &err) ==
 		       STORE_E_FULL) {
 			struct timespec ts = { 0, 1000000 };
@@ -145,9 +150,14 @@ int main(int argc, char **argv)
 	tdb_create(&t, "bench");
 	bench_single(&t, 2000L * scale, 0);
 	bench_single(&t, 2000L * scale, 1);
-	bench_snapshot_batched(&t, 2000L * scale, 100, "snapshot insert, writer (100 rows/op)");
-	bench_snapshot_batched(&t, 2000L * scale, 100, "snapshot update, writer (100 rows/op)");
-	bench_snapshot_batched(&t, 100000L * scale, 1, "snapshot upsert, writer (1 row/op)");
+	bench_snapshot_batched(&t, 2000L * scale, 100, 0, "snapshot insert, writer (100 rows/op)");
+	bench_snapshot_batched(&t, 2000L * scale, 100, 0, "snapshot update, writer (100 rows/op)");
+	/* One op per agent: every row changes to "same"; then only repeats. */
+	bench_snapshot_batched(&t, 1000L, 100, 1,
+			       "snapshot update to one value, writer (100 rows/op)");
+	bench_snapshot_batched(&t, 2000L * scale, 100, 1,
+			       "snapshot repeat of the stored value, writer (100 rows/op)");
+	bench_snapshot_batched(&t, 100000L * scale, 1, 0, "snapshot upsert, writer (1 row/op)");
 	bench_notif_batched(&t, 100000L * scale);
 	tdb_drop(&t);
 	return 0;

@@ -28,11 +28,11 @@ static int setup(void **state)
 		" ('os::acme-3', true, 'X2', 'Acme', '2.0', '{}'),"
 		" ('proto::other_1', true, 'Z', 'Other', '2.0', '{eu}'),"
 		" ('proto::other%1', false, 'Z', 'Other', '1.0', '{}')");
-	tdb_exec(t.c, "INSERT INTO snapshot (eid, path, value, updated_at) VALUES"
-		      " ('os::acme-1', 'Device.DeviceInfo.ModelName', 'X1', now()),"
-		      " ('os::acme-1', 'Device.DeviceInfo.SoftwareVersion', '1.0', now()),"
-		      " ('os::acme-1', 'Device.IP.Interface.1.Name', 'wan', now()),"
-		      " ('os::acme-1', 'Device.IP.Interface_x', 'no', now())");
+	tdb_exec(t.c, "INSERT INTO snapshot_objects (eid, obj, params, updated_at) VALUES"
+		      " ('os::acme-1', 'Device.DeviceInfo.',"
+		      "  '{\"ModelName\": \"X1\", \"SoftwareVersion\": \"1.0\"}', now()),"
+		      " ('os::acme-1', 'Device.IP.Interface.1.', '{\"Name\": \"wan\"}', now()),"
+		      " ('os::acme-1', 'Device.IP.', '{\"Interface_x\": \"no\"}', now())");
 	tdb_exec(t.c, "INSERT INTO agent_subscriptions (eid, sub_id, notif_type, reference_list)"
 		      " VALUES ('os::acme-1', 'uspc-boot', 'Event', 'Device.Boot!')");
 	return 0;

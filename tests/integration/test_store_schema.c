@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "store_conn.h"
+#include "store_migrations.h"
 #include "store_schema.h"
 #include "test_store_common.h"
 
@@ -32,9 +33,48 @@ static void migrate_twice_is_idempotent(void **state)
 			 store_schema_latest());
 	/* The tables the store needs exist. */
 	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM pg_tables WHERE tablename IN ('agents',"
-				      "'agent_subscriptions','snapshot','notifications','tasks',"
-				      "'operation_results','daemons')"),
+				      "'agent_subscriptions','snapshot_objects','notifications',"
+				      "'tasks','operation_results','daemons')"),
 			 7);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM pg_views WHERE viewname = 'snapshot'"),
+			 1);
+	tdb_drop(&t);
+}
+
+/* Migration 2 turns version 1's one row per parameter into one row per
+ * object, keeping every value, and the view shows them as before. */
+static void snapshot_rows_become_objects(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	int applied = -1;
+	tdb_create(&t, "schema4");
+	tdb_exec(t.c, "DROP SCHEMA public CASCADE");
+	tdb_exec(t.c, "CREATE SCHEMA public");
+	tdb_exec(t.c, store_migrations[0].sql);
+	tdb_exec(t.c, "CREATE TABLE schema_migrations (version integer PRIMARY KEY,"
+		      " name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())");
+	tdb_exec(t.c, "INSERT INTO schema_migrations (version, name) VALUES (1, '0001_init')");
+	tdb_exec(t.c, "INSERT INTO snapshot (eid, path, value, updated_at) VALUES"
+		      " ('m::1', 'Device.DeviceInfo.ModelName', 'X1', '2026-01-01Z'),"
+		      " ('m::1', 'Device.DeviceInfo.SoftwareVersion', '1.0', '2026-01-02Z'),"
+		      " ('m::1', 'Device.IP.Interface.1.Name', 'w\"a\\n', '2026-01-01Z'),"
+		      " ('m::2', 'Device.DeviceInfo.ModelName', '', '2026-01-03Z'),"
+		      " ('m::2', 'NoDot', 'x', '2026-01-03Z')");
+	assert_int_equal(store_schema_migrate(t.c, &applied, &err), 0);
+	assert_int_equal(applied, store_schema_latest() - 1);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM snapshot_objects"), 4);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM snapshot"), 5);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM snapshot WHERE eid = 'm::1' AND"
+				      " path = 'Device.IP.Interface.1.Name' AND value = 'w\"a\\n'"),
+			 1);
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM snapshot WHERE eid = 'm::2' AND"
+				      " path = 'NoDot' AND value = 'x'"),
+			 1);
+	/* An object carries its newest parameter's time. */
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM snapshot_objects WHERE eid = 'm::1'"
+				      " AND obj = 'Device.DeviceInfo.' AND updated_at = '2026-01-02Z'"),
+			 1);
 	tdb_drop(&t);
 }
 
@@ -143,6 +183,7 @@ int main(void)
 		cmocka_unit_test(fresh_database_reports_version_zero),
 		cmocka_unit_test(newer_schema_is_refused),
 		cmocka_unit_test(concurrent_migrations_serialise),
+		cmocka_unit_test(snapshot_rows_become_objects),
 		cmocka_unit_test(bad_password_file_is_reported),
 		cmocka_unit_test(wrong_password_fails_without_leaking_it),
 	};

@@ -208,29 +208,46 @@ static void snapshot_upsert_delete_prefix(void **state)
 		{ "Device.IP.Interface.1.Enable", "true" },
 		{ "Device.IP.Interface.1.Name", "wan" },
 		{ "Device.IP.Interface.10.Name", "lan" },
-		{ "Device.X_quote\"back\\slash", "va\"l\\ue,{}" },
+		{ "Device.IP.Interface.1.Stats.BytesSent", "7" },
+		{ "Device.X_quote\"back\\slash", "va\"l\\ue,{}\n" },
+		{ "Device.DeviceInfo.ProvisioningCode", "" },
 	};
-	assert_int_equal(store_writer_snapshot(f->w, "sn::1", rows, 5, 0, &err), 0);
-	struct store_snapshot_row upd[] = { { "Device.DeviceInfo.SoftwareVersion", "2.0" },
-					    { "Device.IP.Interface.10.Name", NULL } };
-	assert_int_equal(store_writer_snapshot(f->w, "sn::1", upd, 2, 0, &err), 0);
+	assert_int_equal(store_writer_snapshot(f->w, "sn::1", rows, 7, 0, &err), 0);
+	struct store_snapshot_row upd[] = { { "Device.DeviceInfo.SoftwareVersion", "2.0" } };
+	assert_int_equal(store_writer_snapshot(f->w, "sn::1", upd, 1, 0, &err), 0);
+	/* A missing value is refused, and nothing of the call is queued. */
+	struct store_snapshot_row miss[] = { { "Device.DeviceInfo.ModelName", "M" },
+					     { "Device.IP.Interface.10.Name", NULL } };
+	assert_int_equal(store_writer_snapshot(f->w, "sn::1", miss, 2, 0, &err), STORE_E_ARG);
+	assert_non_null(strstr(err.msg, "Device.IP.Interface.10.Name"));
 	flush(f);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'sn::1'"), 4);
+	/* Seen through the view: one row per parameter, 5 objects behind them. */
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'sn::1'"), 7);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM snapshot_objects WHERE eid = 'sn::1'"), 5);
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE value = '2.0'"
 					 " AND path = 'Device.DeviceInfo.SoftwareVersion'"),
 			 1);
-	assert_int_equal(
-		tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE"
-				" path = 'Device.X_quote\"back\\slash' AND value = 'va\"l\\ue,{}'"),
-		1);
-	/* Prefix delete removes Interface.1. but not Interface.10. (already gone) or others. */
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE value = ''"
+					 " AND path = 'Device.DeviceInfo.ProvisioningCode'"),
+			 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE path = 'Device.X_quote"
+					 "\"back\\slash' AND value = 'va\"l\\ue,{}' || chr(10)"),
+			 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE path ="
+					 " 'Device.DeviceInfo.ModelName'"),
+			 0);
+	/* Prefix delete removes Interface.1. and its Stats. but not Interface.10. */
 	assert_int_equal(
 		store_writer_snapshot_delete_prefix(f->w, "sn::1", "Device.IP.Interface.1.", &err),
 		0);
 	assert_int_equal(store_writer_snapshot_delete_prefix(f->w, "sn::1", "Device.IP", &err),
 			 STORE_E_ARG);
 	flush(f);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'sn::1'"), 2);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'sn::1'"), 4);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'sn::1'"
+					 " AND path LIKE 'Device.IP.Interface.1.%'"),
+			 0);
 	/* Invalid UTF-8 from an agent is repaired, not refused. */
 	struct store_snapshot_row bad[] = { { "Device.Bad", "a\xff\xfe"
 							    "b" } };
@@ -239,40 +256,58 @@ static void snapshot_upsert_delete_prefix(void **state)
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE value = 'a??b'"), 1);
 }
 
-/* A report that repeats the stored value leaves the row alone (same tuple,
- * same updated_at); a new value replaces it; an older report of another
- * value does not. */
+/* A report that repeats the stored values leaves the object's row alone
+ * (same tuple, same updated_at); a new value is merged over it; an older
+ * report (another daemon's, delayed) only adds what the object lacks. */
 static void snapshot_repeat_leaves_row(void **state)
 {
 	struct fx *f = *state;
 	struct uspc_err err = { 0 };
 	const int64_t t0 = 1700000000000000LL; /* µs since the epoch */
-	struct store_snapshot_row v1 = { "Device.DeviceInfo.UpTime", "10" };
-	assert_int_equal(store_writer_snapshot(f->w, "rp::1", &v1, 1, t0, &err), 0);
+	struct store_snapshot_row v1[] = { { "Device.DeviceInfo.UpTime", "10" },
+					   { "Device.DeviceInfo.ModelName", "M" } };
+	assert_int_equal(store_writer_snapshot(f->w, "rp::1", v1, 2, t0, &err), 0);
 	flush(f);
 	const char *q_at = "SELECT (extract(epoch FROM updated_at) * 1000000)::bigint"
-			   " FROM snapshot WHERE eid = 'rp::1'";
+			   " FROM snapshot_objects WHERE eid = 'rp::1'";
 	const char *q_tid = "SELECT ((ctid::text || xmin::text) <> coalesce(current_setting("
-			    "'uspc_test.tid', true), ''))::int FROM snapshot WHERE eid = 'rp::1'";
+			    "'uspc_test.tid', true), ''))::int FROM snapshot_objects"
+			    " WHERE eid = 'rp::1'";
+	const char *q_val = "SELECT value FROM snapshot WHERE eid = 'rp::1'"
+			    " AND path = 'Device.DeviceInfo.UpTime'";
 	assert_int_equal(tdb_int(f->t.c, q_at), t0);
 	tdb_exec(f->t.c, "SELECT set_config('uspc_test.tid', (SELECT ctid::text || xmin::text"
-			 " FROM snapshot WHERE eid = 'rp::1'), false)");
-	assert_int_equal(store_writer_snapshot(f->w, "rp::1", &v1, 1, t0 + 1000, &err), 0);
+			 " FROM snapshot_objects WHERE eid = 'rp::1'), false)");
+	/* The same values again, and a subset of them: no new row version. */
+	assert_int_equal(store_writer_snapshot(f->w, "rp::1", v1, 2, t0 + 1000, &err), 0);
+	assert_int_equal(store_writer_snapshot(f->w, "rp::1", v1, 1, t0 + 1100, &err), 0);
 	flush(f);
 	assert_int_equal(tdb_int(f->t.c, q_at), t0);
-	assert_int_equal(tdb_int(f->t.c, q_tid), 0); /* same tuple: not rewritten */
+	assert_int_equal(tdb_int(f->t.c, q_tid), 0);
 	struct store_snapshot_row v2 = { "Device.DeviceInfo.UpTime", "11" };
 	assert_int_equal(store_writer_snapshot(f->w, "rp::1", &v2, 1, t0 + 2000, &err), 0);
 	flush(f);
 	assert_int_equal(tdb_int(f->t.c, q_at), t0 + 2000);
 	assert_int_equal(tdb_int(f->t.c, q_tid), 1);
-	struct store_snapshot_row old = { "Device.DeviceInfo.UpTime", "9" };
-	assert_int_equal(store_writer_snapshot(f->w, "rp::1", &old, 1, t0 + 1500, &err), 0);
-	flush(f);
+	assert_int_equal(tdb_int(f->t.c, q_val), 11);
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'rp::1'"
-					 " AND value = '11'"),
+					 " AND path = 'Device.DeviceInfo.ModelName' AND value = 'M'"),
 			 1);
+	/* Older than the object: UpTime stays 11, the new HardwareVersion lands. */
+	struct store_snapshot_row old[] = { { "Device.DeviceInfo.UpTime", "9" },
+					    { "Device.DeviceInfo.HardwareVersion", "H" } };
+	assert_int_equal(store_writer_snapshot(f->w, "rp::1", old, 2, t0 + 1500, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, q_val), 11);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'rp::1'"), 3);
 	assert_int_equal(tdb_int(f->t.c, q_at), t0 + 2000);
+	/* An older report of nothing new does not rewrite the row. */
+	tdb_exec(f->t.c, "SELECT set_config('uspc_test.tid', (SELECT ctid::text || xmin::text"
+			 " FROM snapshot_objects WHERE eid = 'rp::1'), false)");
+	assert_int_equal(store_writer_snapshot(f->w, "rp::1", old, 1, t0 + 1600, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, q_tid), 0);
+	assert_int_equal(tdb_int(f->t.c, q_val), 11);
 }
 
 static void notifications_stored_once(void **state)

@@ -1,16 +1,20 @@
 /*
- * test_store_sql.c — pure helpers of the store: array literals, glob and
- * prefix → LIKE, UTF-8 repair, tag syntax, password redaction, error names.
+ * test_store_sql.c — pure helpers of the store: array literals, JSON
+ * strings, glob and prefix → LIKE, UTF-8 repair, tag syntax, password
+ * redaction, error names, and how the writer merges snapshot parameters
+ * into one document per object.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "store_conn.h"
 #include "store_sql.h"
+#include "store_wop.h"
 
 static void array_literals_quote_and_escape(void **state)
 {
@@ -71,6 +75,80 @@ static void prefix_to_like(void **state)
 	assert_string_equal(out, "%");
 	assert_int_equal(store_prefix_to_like("abc", out, 4), -1);
 	assert_int_equal(store_prefix_to_like("abc", out, 5), 0);
+}
+
+static void json_strings(void **state)
+{
+	struct store_buf b;
+	store_buf_init(&b, 1024);
+	store_json_str(&b, "plain");
+	store_buf_add(&b, " ", 1);
+	store_json_str(&b, "q\"b\\s/\x01\n\x1f\x7f\xc3\xa9");
+	store_buf_add(&b, " ", 1);
+	store_json_str(&b, "");
+	assert_string_equal(store_buf_str(&b),
+			    "\"plain\" \"q\\\"b\\\\s/\\u0001\\u000a\\u001f\x7f\xc3\xa9\" \"\"");
+	store_buf_fini(&b);
+}
+
+/* A snapshot op of n (path, value) pairs, as the writer queues it. */
+static struct wop *snap_op(const char *eid, int64_t us, size_t n, const char **paths,
+			   const char **values)
+{
+	struct wop *op = calloc(1, sizeof(*op));
+	op->kind = WOP_SNAPSHOT;
+	op->eid = eid;
+	op->at_us = us;
+	op->u.snap.n = n;
+	op->u.snap.path = paths;
+	op->u.snap.value = values;
+	return op;
+}
+
+static void snapshot_merges_per_object(void **state)
+{
+	/* Two ops of agent b (the later one wins for Device.A.X), one of agent
+	 * a; Device.A.B.C (object Device.A.B.) must not split Device.A.'s
+	 * parameters, and a path without a '.' is its own object "". */
+	const char *p1[] = { "Device.A.X", "Device.A.B.C", "Device.A.Y", "top" };
+	const char *v1[] = { "1", "c", "y\"q", "t" };
+	const char *p2[] = { "Device.A.X" };
+	const char *v2[] = { "2" };
+	const char *p3[] = { "Device.A.X" };
+	const char *v3[] = { "a" };
+	struct wop *ops[3] = { snap_op("b", 10, 4, p1, v1), snap_op("b", 20, 1, p2, v2),
+			       snap_op("a", 5, 1, p3, v3) };
+	struct store_buf c[4], doc;
+	for (int i = 0; i < 4; i++) {
+		store_buf_init(&c[i], 4096);
+		store_arr_begin(&c[i]);
+	}
+	store_buf_init(&doc, 4096);
+	int failed = -1;
+	assert_int_equal(wop_fill_snapshot(c, &doc, ops, 3, &failed), 6);
+	assert_int_equal(failed, 0);
+	for (int i = 0; i < 4; i++)
+		store_arr_end(&c[i]);
+	assert_string_equal(store_buf_str(&c[0]), "{\"a\",\"b\",\"b\",\"b\"}");
+	assert_string_equal(store_buf_str(&c[1]),
+			    "{\"Device.A.\",\"\",\"Device.A.\",\"Device.A.B.\"}");
+	assert_string_equal(store_buf_str(&c[2]),
+			    "{\"{\\\"X\\\":\\\"a\\\"}\",\"{\\\"top\\\":\\\"t\\\"}\","
+			    "\"{\\\"X\\\":\\\"2\\\",\\\"Y\\\":\\\"y\\\\\\\"q\\\"}\","
+			    "\"{\\\"C\\\":\\\"c\\\"}\"}");
+	assert_string_equal(store_buf_str(&c[3]), "{5,10,20,10}");
+	/* A document past the scratch buffer's cap fails the batch, whole. */
+	store_buf_fini(&doc);
+	store_buf_init(&doc, 8);
+	for (int i = 0; i < 4; i++)
+		store_buf_reset(&c[i]);
+	wop_fill_snapshot(c, &doc, ops, 3, &failed);
+	assert_int_equal(failed, 1);
+	for (int i = 0; i < 4; i++)
+		store_buf_fini(&c[i]);
+	store_buf_fini(&doc);
+	for (int i = 0; i < 3; i++)
+		free(ops[i]);
 }
 
 static void utf8_repair(void **state)
@@ -146,6 +224,8 @@ int main(void)
 		cmocka_unit_test(buffer_cap_is_hard),
 		cmocka_unit_test(glob_to_like),
 		cmocka_unit_test(prefix_to_like),
+		cmocka_unit_test(json_strings),
+		cmocka_unit_test(snapshot_merges_per_object),
 		cmocka_unit_test(utf8_repair),
 		cmocka_unit_test(tags),
 		cmocka_unit_test(redaction),
