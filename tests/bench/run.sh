@@ -657,7 +657,8 @@ fanout_size() { # size, repeats
 	    'first_claim_after_s', round(extract(epoch FROM min(sent_at) - min(created_at))::numeric, 3),
 	    'claims_span_s', round(extract(epoch FROM max(sent_at) - min(sent_at))::numeric, 3),
 	    'last_answer_after_s', round(extract(epoch FROM max(finished_at) - min(created_at))::numeric, 3),
-	    'snapshot_rows_per_agent', (SELECT count(*) FROM snapshot s WHERE s.eid = min(t.eid)))
+	    'snapshot_rows_per_agent', (SELECT count(*) FROM snapshot s WHERE s.eid = min(t.eid)),
+	    'snapshot_objects_per_agent', (SELECT count(*) FROM snapshot_objects o WHERE o.eid = min(t.eid)))
 	  FROM t")
 	say "fanout_get $size: median $rate Gets/s (ratio $ratio), p50 ${p50} ms p99 ${p99} ms"
 	emit fanout_get "\"targets\":$size,\"runs_count\":$reps,\"gets_per_sec\":$rate,\"ratio_to_ceiling\":$ratio,$(ceiling_fields),\"goal_ratio\":0.6,\"p50_ms\":${p50:-null},\"p99_ms\":${p99:-null},\"queued_to_done_p50_ms\":${e50:-null},\"queued_to_done_p99_ms\":${e99:-null},\"ok\":$ok_all,\"failed\":$fail_all,\"result_lines\":$lines_all,\"uspctl_exit\":$rc_all,\"tasks_done_rows\":${done_rows:-null},\"agents_with_deviceinfo_in_snapshot\":${snap_agents:-null},\"last_run_timeline\":${tl:-null},\"runs\":[$runs],$cpu"
