@@ -115,14 +115,15 @@ static const char sql_sub[] =
  */
 static const char sql_snapshot[] =
 	"INSERT INTO snapshot_objects AS s (eid, obj, params, updated_at)"
-	" SELECT eid, obj, doc::jsonb, " EP("us") " FROM unnest($1::text[], $2::text[],"
-	"  $3::text[], $4::bigint[]) AS u(eid, obj, doc, us)"
-	" ON CONFLICT (eid, obj) DO UPDATE SET"
-	"  params = CASE WHEN s.updated_at <= excluded.updated_at THEN s.params || excluded.params"
-	"   ELSE excluded.params || s.params END,"
-	"  updated_at = greatest(s.updated_at, excluded.updated_at)"
-	" WHERE NOT s.params @> excluded.params AND (s.updated_at <= excluded.updated_at"
-	"  OR NOT s.params ?& ARRAY(SELECT jsonb_object_keys(excluded.params)))";
+	" SELECT eid, obj, doc::jsonb, " EP(
+		"us") " FROM unnest($1::text[], $2::text[],"
+		      "  $3::text[], $4::bigint[]) AS u(eid, obj, doc, us)"
+		      " ON CONFLICT (eid, obj) DO UPDATE SET"
+		      "  params = CASE WHEN s.updated_at <= excluded.updated_at THEN s.params || excluded.params"
+		      "   ELSE excluded.params || s.params END,"
+		      "  updated_at = greatest(s.updated_at, excluded.updated_at)"
+		      " WHERE NOT s.params @> excluded.params AND (s.updated_at <= excluded.updated_at"
+		      "  OR NOT s.params ?& ARRAY(SELECT jsonb_object_keys(excluded.params)))";
 
 /* Prefixes end with '.', so they select whole objects. */
 const char wop_snapdel_sql[] =

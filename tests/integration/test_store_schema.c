@@ -72,8 +72,9 @@ static void snapshot_rows_become_objects(void **state)
 				      " path = 'NoDot' AND value = 'x'"),
 			 1);
 	/* An object carries its newest parameter's time. */
-	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM snapshot_objects WHERE eid = 'm::1'"
-				      " AND obj = 'Device.DeviceInfo.' AND updated_at = '2026-01-02Z'"),
+	assert_int_equal(tdb_int(t.c,
+				 "SELECT count(*) FROM snapshot_objects WHERE eid = 'm::1'"
+				 " AND obj = 'Device.DeviceInfo.' AND updated_at = '2026-01-02Z'"),
 			 1);
 	tdb_drop(&t);
 }

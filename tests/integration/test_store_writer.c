@@ -199,6 +199,15 @@ static void offline_online_in_one_batch_resets_online_since(void **state)
 			 1);
 }
 
+/* Rows of agent sn::1 in the view snapshot that match a condition. */
+static long long snap_count(struct fx *f, const char *cond)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM snapshot WHERE eid = 'sn::1' AND %s",
+		 cond);
+	return tdb_int(f->t.c, sql);
+}
+
 static void snapshot_upsert_delete_prefix(void **state)
 {
 	struct fx *f = *state;
@@ -225,18 +234,14 @@ static void snapshot_upsert_delete_prefix(void **state)
 	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'sn::1'"), 7);
 	assert_int_equal(
 		tdb_int(f->t.c, "SELECT count(*) FROM snapshot_objects WHERE eid = 'sn::1'"), 5);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE value = '2.0'"
-					 " AND path = 'Device.DeviceInfo.SoftwareVersion'"),
+	assert_int_equal(
+		snap_count(f, "path = 'Device.DeviceInfo.SoftwareVersion' AND value = '2.0'"), 1);
+	assert_int_equal(
+		snap_count(f, "path = 'Device.DeviceInfo.ProvisioningCode' AND value = ''"), 1);
+	assert_int_equal(snap_count(f, "path = 'Device.X_quote\"back\\slash'"
+				       " AND value = 'va\"l\\ue,{}' || chr(10)"),
 			 1);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE value = ''"
-					 " AND path = 'Device.DeviceInfo.ProvisioningCode'"),
-			 1);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE path = 'Device.X_quote"
-					 "\"back\\slash' AND value = 'va\"l\\ue,{}' || chr(10)"),
-			 1);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE path ="
-					 " 'Device.DeviceInfo.ModelName'"),
-			 0);
+	assert_int_equal(snap_count(f, "path = 'Device.DeviceInfo.ModelName'"), 0);
 	/* Prefix delete removes Interface.1. and its Stats. but not Interface.10. */
 	assert_int_equal(
 		store_writer_snapshot_delete_prefix(f->w, "sn::1", "Device.IP.Interface.1.", &err),
@@ -290,8 +295,9 @@ static void snapshot_repeat_leaves_row(void **state)
 	assert_int_equal(tdb_int(f->t.c, q_at), t0 + 2000);
 	assert_int_equal(tdb_int(f->t.c, q_tid), 1);
 	assert_int_equal(tdb_int(f->t.c, q_val), 11);
-	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM snapshot WHERE eid = 'rp::1'"
-					 " AND path = 'Device.DeviceInfo.ModelName' AND value = 'M'"),
+	assert_int_equal(tdb_int(f->t.c,
+				 "SELECT count(*) FROM snapshot WHERE eid = 'rp::1'"
+				 " AND path = 'Device.DeviceInfo.ModelName' AND value = 'M'"),
 			 1);
 	/* Older than the object: UpTime stays 11, the new HardwareVersion lands. */
 	struct store_snapshot_row old[] = { { "Device.DeviceInfo.UpTime", "9" },
