@@ -136,6 +136,12 @@ void core_submit_done(struct core *c, const char *what, int rc);
 		core_submit_done((c), (what), rc_);                       \
 	} while (0)
 void core_wait_writer(struct core *c);
+/* Queue a (0), or -1 when out of memory. */
+int core_agentq_push(struct core_agentq *q, struct core_agent *a);
+/* Hand queued agents to send, oldest first, while fewer than max_pending
+ * requests are outstanding and the core is not stopping. */
+void core_agentq_drain(struct core *c, struct core_agentq *q,
+		       void (*send)(struct core *, struct core_agent *));
 
 /* --- core_out.c --- */
 /* Publish a packed record (takes ownership of bytes). Never drops: BUSY
@@ -156,12 +162,6 @@ struct core_req *core_send_request(struct core *c, struct core_agent *a, const U
 void core_next_msg_id(struct core *c, char *buf, size_t cap);
 
 /* --- core_inbound.c --- */
-/* Queue a (0), or -1 when out of memory. */
-int core_agentq_push(struct core_agentq *q, struct core_agent *a);
-/* Hand queued agents to send, oldest first, while fewer than max_pending
- * requests are outstanding and the core is not stopping. */
-void core_agentq_drain(struct core *c, struct core_agentq *q,
-		       void (*send)(struct core *, struct core_agent *));
 /* Send queued broker-restart probes while the request budget allows. */
 void core_probe_pump(struct core *c);
 void core_handle_mtp_event(struct core *c, const struct mqtt_mtp_event *ev);
