@@ -76,28 +76,56 @@ static const char sql_heartbeat[] =
 	" (SELECT a.reply_topic FROM agents a WHERE a.eid = t.eid) AS reply_topic," \
 	" (SELECT a.mqtt_version FROM agents a WHERE a.eid = t.eid) AS mqtt_version"
 
+/* The agent can take tasks now: $3 is require_onboarded. NULL when unsure. */
+#define AGENT_READY(a)                                          \
+	"(" a ".online AND (NOT $3::bool OR " a ".onboarded_at >=" \
+	" coalesce(" a ".online_since, '-infinity')))"
+
 /*
- * The agent test is a correlated subquery on purpose: written as a join, the
- * planner reads every queued task, joins and sorts them all before the
- * LIMIT, so each claim cost O(queued) and a batch of N tasks O(N^2 / batch)
- * (measured: 15 ms per claim of 200 with 1,000 queued). As a filter on the
- * tasks_queued index walk (id order) it stops after $2 claimable rows.
- * The UPDATE takes the ids as an array so it always goes through
- * tasks_pkey: as a join with c the planner may hash-join a sequential scan
- * of the whole table (seen: 23 of 29 ms of a claim of 200).
+ * One claim walks at most $2 queued, unparked tasks in id order (the
+ * tasks_ready index) and locks them (SKIP LOCKED: another daemon's walk
+ * takes the next ones). Those whose agent is ready become 'sent' (u); the
+ * others are parked (p), so no later claim walks them again until the
+ * store writer unparks them when their agent comes online or finishes
+ * onboarding (wop_unpark_sql). Parking is safe against that writer because
+ * the claim first locks the agent's row FOR SHARE and re-reads it (l): the
+ * writer updates the agent's row before it unparks, so either it waits for
+ * this claim and then sees the parked rows, or the claim sees the agent
+ * ready (it re-reads the newest committed row) and parks nothing. A row
+ * the writer holds right now is skipped, not waited for, so a claim never
+ * waits and cannot deadlock; its tasks stay unparked for the next claim.
+ * Tasks of an eid with no agents row are not walked at all (their agent
+ * row cannot be locked, so they could not be parked safely).
+ *
+ * The agent tests are correlated subqueries on purpose: written as a join,
+ * the planner reads every queued task, joins and sorts them all before the
+ * LIMIT. The UPDATEs take the ids as arrays so they always go through
+ * tasks_pkey: as a join the planner may hash-join a sequential scan of the
+ * whole table (seen: 23 of 29 ms of a claim of 200).
+ *
+ * The result has one row per claimed task (TASK_COLS, ordered by id), each
+ * also carrying `walked` and `parked` (counts of this claim); with no task
+ * claimed, one row whose TASK_COLS are NULL.
  */
 static const char sql_claim[] =
-	"WITH c AS (SELECT t.id FROM tasks t"
-	"  WHERE t.state = 'queued' AND t.not_before <= now()"
+	"WITH w AS (SELECT t.id, t.eid, coalesce((SELECT " AGENT_READY("a") " FROM agents a"
+	"  WHERE a.eid = t.eid), false) AS ready FROM tasks t"
+	"  WHERE t.state = 'queued' AND NOT t.parked AND t.not_before <= now()"
 	"   AND (t.expires_at IS NULL OR t.expires_at > now())"
-	"   AND coalesce((SELECT a.online AND (NOT $3::bool OR"
-	"    a.onboarded_at >= coalesce(a.online_since, '-infinity'))"
-	"    FROM agents a WHERE a.eid = t.eid), false)"
+	"   AND EXISTS (SELECT 1 FROM agents a WHERE a.eid = t.eid)"
 	"  ORDER BY t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED),"
+	" l AS (SELECT a.eid FROM agents a WHERE a.eid = ANY(ARRAY(SELECT eid FROM w WHERE NOT ready))"
+	"  AND NOT coalesce(" AGENT_READY("a") ", false) FOR SHARE OF a SKIP LOCKED),"
+	" p AS (UPDATE tasks t SET parked = true"
+	"  WHERE t.id = ANY(ARRAY(SELECT id FROM w WHERE NOT ready))"
+	"   AND t.eid = ANY(ARRAY(SELECT eid FROM l)) RETURNING t.id),"
 	" u AS (UPDATE tasks t SET state = 'sent', claimed_by = $1, claim_seq = $4,"
 	"  claimed_at = now(), sent_at = now(), attempts = t.attempts + 1"
-	"  WHERE t.id = ANY(ARRAY(SELECT id FROM c)) RETURNING " TASK_COLS ")"
-	" SELECT * FROM u ORDER BY id";
+	"  WHERE t.id = ANY(ARRAY(SELECT id FROM w WHERE ready)) RETURNING " TASK_COLS ")"
+	" SELECT u.*, s.walked, s.parked FROM (SELECT (SELECT count(*) FROM w) AS walked,"
+	"  (SELECT count(*) FROM p) AS parked) s LEFT JOIN u ON true ORDER BY u.id";
+#define CLAIM_COL_WALKED 9
+#define CLAIM_COL_PARKED 10
 
 static const char sql_recover[] =
 	"SELECT " TASK_COLS " FROM tasks t WHERE t.state = 'sent' AND t.claimed_by = $1"
@@ -111,8 +139,8 @@ static const char sql_recover[] =
 	"  error_code = CASE WHEN t.attempts >= $1 THEN 7003 END,"                           \
 	"  error_message = CASE WHEN t.attempts >= $1 THEN format('daemon %s " why           \
 	" while holding the task (attempt %s of %s)', t.claimed_by, t.attempts, $1) END,"    \
-	"  claimed_by = NULL, claim_seq = NULL, claimed_at = NULL, sent_at = NULL"           \
-	"  WHERE t.state = 'sent' AND " cond " RETURNING t.id, t.state),"                    \
+	"  claimed_by = NULL, claim_seq = NULL, claimed_at = NULL, sent_at = NULL,"          \
+	"  parked = false WHERE t.state = 'sent' AND " cond " RETURNING t.id, t.state),"                    \
 	" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"          \
 	"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM r WHERE state = 'failed') x" \
 	"  GROUP BY grp),"                                                                   \
@@ -141,7 +169,7 @@ static const char sql_expire[] =
 
 static const char sql_release[] =
 	"UPDATE tasks SET state = 'queued', claimed_by = NULL, claim_seq = NULL,"
-	" claimed_at = NULL, sent_at = NULL, attempts = greatest(attempts - 1, 0)"
+	" claimed_at = NULL, sent_at = NULL, parked = false, attempts = greatest(attempts - 1, 0)"
 	" WHERE id = ANY($1::bigint[]) AND state = 'sent' AND claimed_by = $2";
 
 static int64_t mono_ms(void)
@@ -297,13 +325,16 @@ static char *dup_val(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
 }
 
-/* Rows of TASK_COLS → ring. Returns rows pushed. */
+/* Rows of TASK_COLS → ring (a row with a NULL id is a claim's summary
+ * row, not a task). Returns rows pushed. */
 static size_t push_rows(struct store_tasks *f, PGresult *r)
 {
 	int n = PQntuples(r);
 	size_t pushed = 0;
 	pthread_mutex_lock(&f->mu);
 	for (int i = 0; i < n; i++) {
+		if (PQgetisnull(r, i, 0))
+			continue;
 		struct store_task *t = calloc(1, sizeof(*t));
 		if (t) {
 			t->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
@@ -371,12 +402,25 @@ static int claim_all(struct store_tasks *f, struct uspc_err *err)
 				f->recover_seq = this_seq; /* it may have committed */
 			return rc;
 		}
-		int got = PQntuples(r);
-		push_rows(f, r);
+		int walked = 0, parked = 0;
+		if (PQntuples(r) > 0 && PQnfields(r) > CLAIM_COL_PARKED) {
+			walked = atoi(PQgetvalue(r, 0, CLAIM_COL_WALKED));
+			parked = atoi(PQgetvalue(r, 0, CLAIM_COL_PARKED));
+		}
+		size_t got = push_rows(f, r);
 		PQclear(r);
-		if (got)
-			log_debug(LOG_COMP, "feeder: claimed %d tasks", got);
-		if (got < want)
+		if (parked) {
+			pthread_mutex_lock(&f->mu);
+			f->st.parked += (uint64_t)parked;
+			pthread_mutex_unlock(&f->mu);
+		}
+		if (got || parked)
+			log_debug(LOG_COMP, "feeder: claimed %zu tasks, parked %d (agent not ready)",
+				  got, parked);
+		/* A full walk may have more behind it; a walk that neither claimed
+		 * nor parked anything (agents changing right now) waits for the
+		 * writer's notification or the next poll. */
+		if (walked < want || (got == 0 && parked == 0))
 			return 0;
 	}
 }

@@ -8,7 +8,10 @@
  * has passed, not expired, for agents that are online (and, with
  * require_onboarded, onboarded since they last came online), oldest first,
  * locked with FOR UPDATE SKIP LOCKED so several daemons never claim the same
- * row; they become state='sent', claimed_by=node_id, attempts+1.
+ * row; they become state='sent', claimed_by=node_id, attempts+1. Queued
+ * tasks the claim finds for agents that are not ready are parked (still
+ * 'queued'; no claim walks them again) until the store writer records
+ * their agent online or onboarded and unparks them (schema version 3).
  *
  * Leases: the thread upserts this node's heartbeat in `daemons` every
  * heartbeat_ms. Any feeder re-queues 'sent' tasks whose daemon's heartbeat
@@ -127,6 +130,7 @@ struct store_tasks_stats {
 	size_t queued;        /* claimed, waiting for the core */
 	uint64_t claimed;     /* tasks claimed by this feeder */
 	uint64_t claims;      /* claim statements that returned rows */
+	uint64_t parked;      /* queued tasks parked: their agent was not ready */
 	uint64_t requeued;    /* lost tasks put back to 'queued' (any daemon's) */
 	uint64_t released;    /* unsent tasks given back (store_tasks_release, stop) */
 	uint64_t lost_failed; /* lost tasks failed after max_attempts */

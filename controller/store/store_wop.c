@@ -57,6 +57,13 @@ static const char sql_agent[] =
 										" FROM g WHERE a.eid = g.eid AND (a.state_at IS NULL OR a.state_at <= " EP(
 											"g.at") ")";
 
+/* Through tasks_queued_eid: one index probe per agent, nothing without
+ * queued tasks. Runs after the agents row was updated in this transaction,
+ * as its own statement, so its snapshot holds every park committed by a
+ * claim that had locked that row first. */
+const char wop_unpark_sql[] = "UPDATE tasks SET parked = false"
+			      " WHERE eid = ANY($1::text[]) AND state = 'queued' AND parked";
+
 /* Runs first, as its own statement so that the UPDATE's snapshot sees rows
  * another daemon inserted concurrently (ON CONFLICT waits for them). */
 const char wop_agent_insert_sql[] =

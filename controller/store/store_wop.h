@@ -86,6 +86,12 @@ extern const char wop_agent_insert_sql[];
 /* DELETE for one snapshot prefix op: $1 eid, $2 LIKE pattern, $3 µs. */
 extern const char wop_snapdel_sql[];
 
+/* After the agent and device-info statements of a batch, in the same
+ * transaction: unpark the queued tasks of $1 (text array of eids), agents
+ * that came online or finished onboarding (see sql_claim in store_tasks.c
+ * for why this order makes parking safe). */
+extern const char wop_unpark_sql[];
+
 /* Append op's row(s) to the column buffers c[0..cols); returns rows added.
  * Not for WOP_SNAPSHOT, whose ops are merged: wop_fill_snapshot. */
 size_t wop_fill_row(struct store_buf *c, const struct wop *op);

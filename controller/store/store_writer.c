@@ -470,15 +470,42 @@ static void rollback(struct store_writer *w)
 	}
 }
 
-static int agent_ready_in_batch(const struct store_writer *w)
+/* The agents of this batch that came online or finished onboarding, as a
+ * text array in b (one element per op; duplicates are harmless). Returns
+ * how many. */
+static size_t ready_agents(struct store_writer *w, struct store_buf *b)
 {
+	size_t n = 0;
+	store_buf_reset(b);
+	store_arr_begin(b);
 	for (size_t i = 0; i < w->n_kind[WOP_DEVINFO]; i++)
-		if (w->by_kind[WOP_DEVINFO][i]->u.dev.onboarded)
-			return 1;
+		if (w->by_kind[WOP_DEVINFO][i]->u.dev.onboarded) {
+			store_arr_add(b, w->by_kind[WOP_DEVINFO][i]->eid);
+			n++;
+		}
 	for (size_t i = 0; i < w->n_kind[WOP_AGENT]; i++)
-		if (w->by_kind[WOP_AGENT][i]->u.agent.online)
-			return 1;
-	return 0;
+		if (w->by_kind[WOP_AGENT][i]->u.agent.online) {
+			store_arr_add(b, w->by_kind[WOP_AGENT][i]->eid);
+			n++;
+		}
+	store_arr_end(b);
+	return n;
+}
+
+/* Agents became ready for tasks: unpark their queued tasks and wake every
+ * feeder once this commits. */
+static int agents_ready(struct store_writer *w, struct uspc_err *err)
+{
+	if (ready_agents(w, &w->col[0]) == 0)
+		return 0;
+	const char *eids = store_buf_str(&w->col[0]);
+	if (!eids)
+		return uspc_err_set(err, STORE_E_NOMEM, "agent batch too large");
+	int rc = store_exec_prepared(w->db, &w->prep, wop_unpark_sql, 1, &eids, NULL, err);
+	if (rc == 0)
+		rc = store_exec(w->db, "SELECT pg_notify('uspc_task_new', 'agent_ready')", 0, NULL,
+				NULL, err);
+	return rc;
 }
 
 /* Write ops[0..n) in one transaction. On success adds to *rows / *stale. */
@@ -496,10 +523,8 @@ static int write_ops(struct store_writer *w, struct wop **ops, size_t n, size_t 
 	for (int k = 0; rc == 0 && k < WOP_KIND_COUNT; k++)
 		if (w->n_kind[k])
 			rc = exec_kind(w, (enum wop_kind)k, &r, &s, err);
-	/* An agent became ready for tasks: wake every feeder once this commits. */
-	if (rc == 0 && agent_ready_in_batch(w))
-		rc = store_exec(w->db, "SELECT pg_notify('uspc_task_new', 'agent_ready')", 0, NULL,
-				NULL, err);
+	if (rc == 0)
+		rc = agents_ready(w, err);
 	if (rc == 0)
 		rc = store_exec(w->db, "COMMIT", 0, NULL, NULL, err);
 	if (rc < 0) {

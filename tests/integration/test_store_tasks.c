@@ -1,7 +1,8 @@
 /*
  * test_store_tasks.c — the task feeder against a real PostgreSQL: two
  * feeders never hand out the same task, only online (and onboarded) agents
- * get tasks, lost tasks are re-queued by the lease or by a restart and fail
+ * get tasks, the others' tasks are parked once and not walked again, a
+ * claim never waits for an agent row being written, lost tasks are re-queued by the lease or by a restart and fail
  * after max_attempts, queued tasks expire, cancel, results written by a
  * daemon that lost its lease are ignored, and claims reach tasks by key even
  * with statistics from an empty table.
@@ -204,25 +205,49 @@ static void two_feeders_never_share_a_task(void **state)
 
 /* ---- who gets tasks ------------------------------------------------------ */
 
+static struct store_writer *writer(const struct tdb *t, const char *node)
+{
+	struct uspc_err err = { 0 };
+	struct store_writer *w = NULL;
+	struct store_writer_opts o = { .conn = tdb_opts(t), .node_id = node };
+	assert_int_equal(store_writer_start(&o, &w, &err), 0);
+	return w;
+}
+
+#define PARKED_SQL "SELECT count(*) FROM tasks WHERE state = 'queued' AND parked"
+
+/* The agent's state changes go through the store writer, as the core
+ * records them: the claim parks the tasks of an agent that is not ready,
+ * and the writer unparks them when it records the agent online, and again
+ * when it records it onboarded. */
 static void only_online_onboarded_agents_get_tasks(void **state)
 {
 	struct tdb t;
+	struct uspc_err err = { 0 };
 	struct store_task *got[16];
 	tdb_create(&t, "tkon");
 	make_agents(t.c, 1, 0, 0); /* ag::0 offline */
 	insert_tasks(t.c, 1, 3, 0, NULL);
 	struct store_tasks *f = feeder(&t, "node-o", 15000);
+	struct store_writer *w = writer(&t, "node-o");
 	wait_connected(f);
 	/* Negative checks: a wrong claim would show up within this time on any
 	 * machine (the feeder claims right after connecting and on kick). */
 	assert_int_equal(take(f, got, 16, 600), 0);
-	/* Online but not onboarded since it came online: still nothing. */
-	tdb_exec(t.c, "UPDATE agents SET online = true, online_since = now(),"
-		      " onboarded_at = now() - interval '1 hour'");
-	store_tasks_kick(f);
+	assert_int_equal(tdb_wait_int(t.c, PARKED_SQL, 3, WAIT_MS), 3);
+	/* Online but not onboarded since it came online: unparked, walked once
+	 * more, parked again, nothing claimed. */
+	struct store_agent_state on = { .eid = "ag::0", .online = 1 };
+	assert_int_equal(store_writer_agent_state(w, &on, &err), 0);
+	assert_int_equal(store_writer_flush(w, WAIT_MS), 0);
 	assert_int_equal(take(f, got, 16, 600), 0);
-	tdb_exec(t.c, "UPDATE agents SET onboarded_at = now()");
-	store_tasks_kick(f);
+	assert_int_equal(tdb_wait_int(t.c, PARKED_SQL, 3, WAIT_MS), 3);
+	struct store_tasks_stats st;
+	store_tasks_stats(f, &st);
+	assert_int_equal(st.parked, 6);
+	struct store_device_info dev = { .eid = "ag::0", .onboarded = 1 };
+	assert_int_equal(store_writer_device_info(w, &dev, &err), 0);
+	assert_int_equal(store_writer_flush(w, WAIT_MS), 0);
 	int n = take(f, got, 3, WAIT_MS);
 	assert_int_equal(n, 3);
 	int64_t prev = 0;
@@ -237,8 +262,113 @@ static void only_online_onboarded_agents_get_tasks(void **state)
 		store_task_free(got[i]);
 	}
 	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'"
-				      " AND claimed_by = 'node-o' AND sent_at IS NOT NULL"),
+				      " AND claimed_by = 'node-o' AND sent_at IS NOT NULL"
+				      " AND NOT parked"),
 			 3);
+	store_writer_stop(w, WAIT_MS);
+	store_tasks_stop(f);
+	tdb_drop(&t);
+}
+
+/* Rows of `tasks` read through indexes so far (heap fetches of live rows). */
+static long long tasks_index_fetches(PGconn *c)
+{
+	/* Backends publish their counters at most once a second. */
+	tdb_sleep_ms(1500);
+	tdb_exec(c, "SELECT pg_stat_clear_snapshot()");
+	return tdb_int(c, "SELECT idx_tup_fetch FROM pg_stat_user_tables WHERE relname = 'tasks'");
+}
+
+/* 400 queued tasks of offline agents sit ahead (lower ids) of the tasks of
+ * an online agent. Each is parked once; after that, claims do not read
+ * them: 20 rounds of claims read fewer than 400 rows of `tasks` (walking
+ * the offline agents' tasks, as claims did before schema version 3, reads
+ * 400 per claim: 8,000 or more). */
+static void parked_tasks_are_not_walked_again(void **state)
+{
+	struct tdb t;
+	struct store_task *got[64];
+	enum { OFFLINE = 200, PER_AGENT = 2, ROUNDS = 20 };
+	tdb_create(&t, "tkpark");
+	make_agents(t.c, OFFLINE, 0, 0);
+	insert_tasks(t.c, OFFLINE, PER_AGENT, 0, NULL);
+	tdb_exec(t.c, "INSERT INTO agents (eid, online, online_since, onboarded_at)"
+		      " VALUES ('on::0', true, now() - interval '1 minute', now())");
+	const char *one_task = "INSERT INTO tasks (eid, op, request)"
+			       " VALUES ('on::0', 'get', '{\"param_paths\":[\"Device.\"]}')";
+	for (int i = 0; i < 10; i++)
+		tdb_exec(t.c, one_task);
+	struct store_tasks *f = feeder(&t, "node-k", 15000);
+	assert_int_equal(take(f, got, 10, WAIT_MS), 10);
+	for (int i = 0; i < 10; i++) {
+		assert_string_equal(got[i]->eid, "on::0");
+		store_task_free(got[i]);
+	}
+	store_tasks_set_in_flight(f, 0);
+	assert_int_equal(tdb_wait_int(t.c, PARKED_SQL, OFFLINE * PER_AGENT, WAIT_MS),
+			 OFFLINE * PER_AGENT);
+	long long before = tasks_index_fetches(t.c);
+	for (int i = 0; i < ROUNDS; i++) {
+		tdb_exec(t.c, one_task);
+		store_tasks_kick(f);
+		assert_int_equal(take(f, got, 1, WAIT_MS), 1);
+		store_task_free(got[0]);
+		store_tasks_set_in_flight(f, 0);
+	}
+	long long read = tasks_index_fetches(t.c) - before;
+	fprintf(stderr, "%d claim rounds read %lld rows of tasks\n", ROUNDS, read);
+	assert_true(read >= ROUNDS); /* the counter works: each round read its task */
+	assert_true(read < OFFLINE * PER_AGENT);
+	struct store_tasks_stats st;
+	store_tasks_stats(f, &st);
+	assert_int_equal(st.parked, OFFLINE * PER_AGENT); /* each parked exactly once */
+	store_tasks_stop(f);
+	tdb_drop(&t);
+}
+
+/* A claim never waits for an agent row that a writer holds (it skips it
+ * and parks nothing of that agent), and never strands a task: the agent
+ * comes online in a transaction that holds its row while claims run, then
+ * unparks as the writer does; its tasks are claimed. */
+static void claim_skips_agents_being_written(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	struct store_task *got[16];
+	tdb_create(&t, "tkskip");
+	make_agents(t.c, 2, 0, 0); /* ag::0 offline, ag::1 offline */
+	insert_tasks(t.c, 1, 3, 0, NULL); /* for ag::0 */
+	PGconn *wc = NULL;
+	struct store_conn_opts o = tdb_opts(&t);
+	assert_int_equal(store_conn_open(&o, &wc, &err), 0);
+	tdb_exec(wc, "BEGIN");
+	tdb_exec(wc, "UPDATE agents SET online = true, online_since = now(), onboarded_at = now()"
+		     " WHERE eid = 'ag::0'");
+	struct store_tasks *f = feeder(&t, "node-s", 15000);
+	wait_connected(f);
+	/* Claims run (poll 200 ms) while the row is held: none parks ag::0's
+	 * tasks, none waits: a task of ag::1, made ready meanwhile, is claimed. */
+	tdb_exec(t.c, "UPDATE agents SET online = true, online_since = now() - interval '1 minute',"
+		      " onboarded_at = now() WHERE eid = 'ag::1'");
+	tdb_exec(t.c, "INSERT INTO tasks (eid, op, request)"
+		      " VALUES ('ag::1', 'get', '{\"param_paths\":[\"Device.\"]}')");
+	store_tasks_kick(f);
+	assert_int_equal(take(f, got, 1, WAIT_MS), 1);
+	assert_string_equal(got[0]->eid, "ag::1");
+	store_task_free(got[0]);
+	tdb_sleep_ms(600);
+	assert_int_equal(tdb_int(t.c, PARKED_SQL), 0);
+	tdb_exec(wc, "UPDATE tasks SET parked = false WHERE eid = 'ag::0' AND state = 'queued'"
+		     " AND parked");
+	tdb_exec(wc, "COMMIT");
+	PQfinish(wc);
+	store_tasks_kick(f);
+	int n = take(f, got, 3, WAIT_MS);
+	assert_int_equal(n, 3);
+	for (int i = 0; i < n; i++) {
+		assert_string_equal(got[i]->eid, "ag::0");
+		store_task_free(got[i]);
+	}
 	store_tasks_stop(f);
 	tdb_drop(&t);
 }
@@ -557,6 +687,8 @@ int main(void)
 		cmocka_unit_test(only_online_onboarded_agents_get_tasks),
 		cmocka_unit_test(in_flight_limit_throttles_claims),
 		cmocka_unit_test(claims_reach_tasks_by_key_with_stale_statistics),
+		cmocka_unit_test(parked_tasks_are_not_walked_again),
+		cmocka_unit_test(claim_skips_agents_being_written),
 		cmocka_unit_test(dead_daemon_tasks_are_requeued_once),
 		cmocka_unit_test(live_feeder_keeps_its_own_tasks),
 		cmocka_unit_test(restarted_daemon_requeues_its_own_tasks),
