@@ -76,10 +76,10 @@ static const char sql_heartbeat[] =
 	" (SELECT a.reply_topic FROM agents a WHERE a.eid = t.eid) AS reply_topic," \
 	" (SELECT a.mqtt_version FROM agents a WHERE a.eid = t.eid) AS mqtt_version"
 
-/* The agent can take tasks now: $3 is require_onboarded. NULL when unsure. */
-#define AGENT_READY(a)                                          \
-	"(" a ".online AND (NOT $3::bool OR " a ".onboarded_at >=" \
-	" coalesce(" a ".online_since, '-infinity')))"
+/* Agent row `a` can take tasks now ($3: require_onboarded); NULL when
+ * onboarded_at is unknown. */
+#define AGENT_READY \
+	"(a.online AND (NOT $3::bool OR a.onboarded_at >= coalesce(a.online_since, '-infinity')))"
 
 /*
  * One claim walks at most $2 queued, unparked tasks in id order (the
@@ -108,14 +108,14 @@ static const char sql_heartbeat[] =
  * claimed, one row whose TASK_COLS are NULL.
  */
 static const char sql_claim[] =
-	"WITH w AS (SELECT t.id, t.eid, coalesce((SELECT " AGENT_READY("a") " FROM agents a"
-	"  WHERE a.eid = t.eid), false) AS ready FROM tasks t"
+	"WITH w AS (SELECT t.id, t.eid, coalesce((SELECT " AGENT_READY
+	" FROM agents a WHERE a.eid = t.eid), false) AS ready FROM tasks t"
 	"  WHERE t.state = 'queued' AND NOT t.parked AND t.not_before <= now()"
 	"   AND (t.expires_at IS NULL OR t.expires_at > now())"
 	"   AND EXISTS (SELECT 1 FROM agents a WHERE a.eid = t.eid)"
 	"  ORDER BY t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED),"
 	" l AS (SELECT a.eid FROM agents a WHERE a.eid = ANY(ARRAY(SELECT eid FROM w WHERE NOT ready))"
-	"  AND NOT coalesce(" AGENT_READY("a") ", false) FOR SHARE OF a SKIP LOCKED),"
+	"  AND NOT coalesce(" AGENT_READY ", false) FOR SHARE OF a SKIP LOCKED),"
 	" p AS (UPDATE tasks t SET parked = true"
 	"  WHERE t.id = ANY(ARRAY(SELECT id FROM w WHERE NOT ready))"
 	"   AND t.eid = ANY(ARRAY(SELECT eid FROM l)) RETURNING t.id),"
@@ -140,7 +140,7 @@ static const char sql_recover[] =
 	"  error_message = CASE WHEN t.attempts >= $1 THEN format('daemon %s " why           \
 	" while holding the task (attempt %s of %s)', t.claimed_by, t.attempts, $1) END,"    \
 	"  claimed_by = NULL, claim_seq = NULL, claimed_at = NULL, sent_at = NULL,"          \
-	"  parked = false WHERE t.state = 'sent' AND " cond " RETURNING t.id, t.state),"                    \
+	"  parked = false WHERE t.state = 'sent' AND " cond " RETURNING t.id, t.state),"     \
 	" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"          \
 	"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM r WHERE state = 'failed') x" \
 	"  GROUP BY grp),"                                                                   \
@@ -415,8 +415,9 @@ static int claim_all(struct store_tasks *f, struct uspc_err *err)
 			pthread_mutex_unlock(&f->mu);
 		}
 		if (got || parked)
-			log_debug(LOG_COMP, "feeder: claimed %zu tasks, parked %d (agent not ready)",
-				  got, parked);
+			log_debug(LOG_COMP,
+				  "feeder: claimed %zu tasks, parked %d (agent not ready)", got,
+				  parked);
 		/* A full walk may have more behind it; a walk that neither claimed
 		 * nor parked anything (agents changing right now) waits for the
 		 * writer's notification or the next poll. */

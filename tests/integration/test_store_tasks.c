@@ -336,7 +336,7 @@ static void claim_skips_agents_being_written(void **state)
 	struct uspc_err err = { 0 };
 	struct store_task *got[16];
 	tdb_create(&t, "tkskip");
-	make_agents(t.c, 2, 0, 0); /* ag::0 offline, ag::1 offline */
+	make_agents(t.c, 2, 0, 0);        /* ag::0 offline, ag::1 offline */
 	insert_tasks(t.c, 1, 3, 0, NULL); /* for ag::0 */
 	PGconn *wc = NULL;
 	struct store_conn_opts o = tdb_opts(&t);
