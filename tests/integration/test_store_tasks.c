@@ -270,13 +270,17 @@ static void only_online_onboarded_agents_get_tasks(void **state)
 	tdb_drop(&t);
 }
 
-/* Rows of `tasks` read through indexes so far (heap fetches of live rows). */
-static long long tasks_index_fetches(PGconn *c)
+/* A counter of pg_stat_user_tables for `tasks`: seq_scan (whole-table
+ * scans), idx_tup_fetch (live rows read through indexes). */
+static long long tasks_counter(PGconn *c, const char *column)
 {
+	char sql[160];
 	/* Backends publish their counters at most once a second. */
 	tdb_sleep_ms(1500);
 	tdb_exec(c, "SELECT pg_stat_clear_snapshot()");
-	return tdb_int(c, "SELECT idx_tup_fetch FROM pg_stat_user_tables WHERE relname = 'tasks'");
+	snprintf(sql, sizeof(sql), "SELECT %s FROM pg_stat_user_tables WHERE relname = 'tasks'",
+		 column);
+	return tdb_int(c, sql);
 }
 
 /* 400 queued tasks of offline agents sit ahead (lower ids) of the tasks of
@@ -307,7 +311,7 @@ static void parked_tasks_are_not_walked_again(void **state)
 	store_tasks_set_in_flight(f, 0);
 	assert_int_equal(tdb_wait_int(t.c, PARKED_SQL, OFFLINE * PER_AGENT, WAIT_MS),
 			 OFFLINE * PER_AGENT);
-	long long before = tasks_index_fetches(t.c);
+	long long before = tasks_counter(t.c, "idx_tup_fetch");
 	for (int i = 0; i < ROUNDS; i++) {
 		tdb_exec(t.c, one_task);
 		store_tasks_kick(f);
@@ -315,7 +319,7 @@ static void parked_tasks_are_not_walked_again(void **state)
 		store_task_free(got[0]);
 		store_tasks_set_in_flight(f, 0);
 	}
-	long long read = tasks_index_fetches(t.c) - before;
+	long long read = tasks_counter(t.c, "idx_tup_fetch") - before;
 	fprintf(stderr, "%d claim rounds read %lld rows of tasks\n", ROUNDS, read);
 	assert_true(read >= ROUNDS); /* the counter works: each round read its task */
 	assert_true(read < OFFLINE * PER_AGENT);
@@ -408,14 +412,6 @@ static void in_flight_limit_throttles_claims(void **state)
 
 /* ---- plans that survive stale statistics ---------------------------------- */
 
-static long long tasks_seq_scans(PGconn *c)
-{
-	/* Backends publish their counters at most once a second. */
-	tdb_sleep_ms(1500);
-	tdb_exec(c, "SELECT pg_stat_clear_snapshot()");
-	return tdb_int(c, "SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'tasks'");
-}
-
 /* The feeder starts on an empty `tasks` table, so its claim statement is
  * planned (and the plan cached) for a table of no rows. Then 3,000 tasks
  * arrive, before any ANALYZE. Every claim must still reach them by key: no
@@ -439,13 +435,13 @@ static void claims_reach_tasks_by_key_with_stale_statistics(void **state)
 	assert_int_equal(store_tasks_start(&o, &f, &err), 0);
 	wait_connected(f);
 	tdb_sleep_ms(500); /* claims of an empty table: the plan is cached */
-	long long before = tasks_seq_scans(t.c);
+	long long before = tasks_counter(t.c, "seq_scan");
 	insert_tasks(t.c, AGENTS, PER_AGENT, 0, NULL);
 	struct store_task **got = calloc(N, sizeof(*got));
 	assert_non_null(got);
 	int n = take(f, got, N, WAIT_MS);
 	assert_int_equal(n, N);
-	long long after = tasks_seq_scans(t.c);
+	long long after = tasks_counter(t.c, "seq_scan");
 	assert_int_equal(after - before, 0);
 	for (int i = 0; i < n; i++)
 		store_task_free(got[i]);
