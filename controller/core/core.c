@@ -169,7 +169,7 @@ static void stats_line(struct core *c, int64_t now)
 		"onboard_queue=%zu outbox=%zu mqtt_in_q=%zu mqtt_out_q=%zu inflight=%zu mqtt_busy=%llu mqtt=%s "
 		"store_q=%zu store_lag_ms=%lld store=%s feeder_q=%zu rejected=%llu timeouts=%llu "
 		"unknown_resp=%llu notifies=%llu notify_retries=%llu retry_answers_skipped=%llu "
-		"answers_shed=%llu tasks_done=%llu tasks_failed=%llu",
+		"answers_shed=%llu tasks_done=%llu tasks_failed=%llu tasks_parked=%llu",
 		core_registry_count(c->reg), core_registry_online(c->reg),
 		(double)(c->ctr.records_in - c->last_in) / secs,
 		(double)(c->ctr.records_out - c->last_out) / secs, core_tracker_count(c->trk),
@@ -182,7 +182,7 @@ static void stats_line(struct core *c, int64_t now)
 		(unsigned long long)c->ctr.notifies, (unsigned long long)c->ctr.notify_dups,
 		(unsigned long long)c->ctr.notify_resps_skipped,
 		(unsigned long long)c->ctr.notify_resps_shed, (unsigned long long)c->ctr.tasks_done,
-		(unsigned long long)c->ctr.tasks_failed);
+		(unsigned long long)c->ctr.tasks_failed, (unsigned long long)ts.parked);
 	c->last_in = c->ctr.records_in;
 	c->last_out = c->ctr.records_out;
 	c->last_stats_ms = now;

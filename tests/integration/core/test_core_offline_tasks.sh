@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Tasks queued for agents that are offline wait, and run once the agents
 # come online (and are onboarded); a task whose expiry passes while its agent
-# is away ends 'expired' and is never sent.
+# is away ends 'expired' and is never sent. Tasks queued while known agents
+# are offline are parked by the claim (still 'queued') and unparked by the
+# daemon's writer when the agents come back.
 . "$(dirname "$0")/lib.sh"
 
 new_db "core_offline_tasks"
@@ -24,5 +26,31 @@ wait_sql "SELECT count(*) FROM tasks WHERE state = 'done' AND result->>'type' = 
 [ "$(q "SELECT count(*) FROM tasks t JOIN agents a USING (eid) WHERE t.state = 'done'
   AND t.sent_at >= a.onboarded_at")" = 3 ] || fail "a task ran before its agent was onboarded"
 [ "$(q "SELECT state FROM tasks WHERE eid = '${AGENT_PREFIX}9999'")" = expired ] || fail "expired task changed"
+
+# The agents go away; tasks queued for them now are parked, not sent.
+stop_pid "$PID_sim_s1" || true
+wait_sql "SELECT count(*) FROM agents WHERE online" 0 30
+first_ids=$(q "SELECT max(id) FROM tasks")
+# Parked so far: tasks the first claims found for agents online but not
+# yet onboarded (0 to 3, depending on timing). Read from a stats line
+# (every 2 s) written after they were all done.
+sleep 2.5
+parked0=$(stat_field "$W/d1.log" tasks_parked)
+q "INSERT INTO tasks (eid, op, request) SELECT eid, 'get', '$GET' FROM agents
+   WHERE eid <> '${AGENT_PREFIX}9999'; NOTIFY uspc_task_new" >/dev/null
+wait_sql "SELECT count(*) FROM tasks WHERE state = 'queued' AND parked" 3 20
+for _ in $(seq 50); do
+  [ "$(stat_field "$W/d1.log" tasks_parked)" = $((parked0 + 3)) ] && break
+  sleep 0.2
+done
+[ "$(stat_field "$W/d1.log" tasks_parked)" = $((parked0 + 3)) ] \
+  || fail "stats: tasks_parked=$(stat_field "$W/d1.log" tasks_parked), want $parked0 + 3"
+# They come back: unparked, sent after onboarding, done.
+start_sim s2 3
+wait_sql "SELECT count(*) FROM tasks WHERE state = 'done' AND result->>'type' = 'get_resp'" 6 40
+[ "$(q "SELECT count(*) FROM tasks WHERE parked")" = 0 ] || fail "a finished task is still parked"
+[ "$(q "SELECT count(*) FROM tasks t JOIN agents a USING (eid) WHERE t.id > $first_ids
+  AND t.state = 'done' AND t.sent_at >= a.onboarded_at")" = 3 ] \
+  || fail "a task ran before its agent was onboarded again"
 stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
 log "ok"
