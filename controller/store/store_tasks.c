@@ -381,9 +381,13 @@ static int room(struct store_tasks *f)
 	return r;
 }
 
-/* Claim until there is no room or nothing left to claim. */
+/* Claim until there is no room or nothing left to claim: 0. Returns 1 when
+ * it stopped after half a heartbeat interval with more to walk (parking a
+ * large backlog of an offline fleet's tasks takes one statement per batch,
+ * and the heartbeat must not wait for all of them), < 0 on error. */
 static int claim_all(struct store_tasks *f, struct uspc_err *err)
 {
+	int64_t until = mono_ms() + f->heartbeat_ms / 2;
 	for (;;) {
 		int space = room(f);
 		atomic_store(&f->starved, space <= 0);
@@ -423,6 +427,8 @@ static int claim_all(struct store_tasks *f, struct uspc_err *err)
 		 * writer's notification or the next poll. */
 		if (walked < want || (got == 0 && parked == 0))
 			return 0;
+		if (atomic_load(&f->stopping) || mono_ms() >= until)
+			return 1;
 	}
 }
 
@@ -594,8 +600,10 @@ static int feeder_round(struct store_tasks *f, int64_t *next_hb, int64_t *next_m
 	}
 	if (rc == 0 && *want) {
 		rc = claim_all(f, err);
-		if (rc == 0)
-			*want = 0;
+		if (rc >= 0) {
+			*want = rc; /* 1: more to walk, after this round's heartbeat check */
+			rc = 0;
+		}
 	}
 	return rc;
 }
