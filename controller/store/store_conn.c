@@ -135,6 +135,12 @@ int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_e
 	}
 	PQsetNoticeProcessor(c, notice_to_log, NULL);
 	rc = store_exec(c, "SET TIME ZONE 'UTC'", 0, NULL, NULL, err);
+	/* Every statement is written for READ COMMITTED (a new snapshot per
+	 * statement; row locks re-check the newest row), whatever the
+	 * database's or role's default (see sql_claim in store_tasks.c). */
+	if (rc == 0)
+		rc = store_exec(c, "SET default_transaction_isolation = 'read committed'", 0, NULL,
+				NULL, err);
 	if (rc == 0 && o->keyed_access)
 		rc = store_exec(c, "SET enable_seqscan = off", 0, NULL, NULL, err);
 	if (rc < 0)

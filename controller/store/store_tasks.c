@@ -60,7 +60,8 @@ struct store_tasks {
 	int ever_connected;
 	int64_t claim_seq_base;
 	int64_t claim_count;
-	int64_t recover_seq; /* claim whose reply was lost with the connection, or 0 */
+	int64_t recover_seq;  /* claim whose reply was lost with the connection, or 0 */
+	unsigned maint_count; /* maintain() rounds, for the sweep's period */
 	int backoff_ms;
 	unsigned rand_seed;
 };
@@ -103,14 +104,20 @@ static const char sql_heartbeat[] =
  * tasks_pkey: as a join the planner may hash-join a sequential scan of the
  * whole table (seen: 23 of 29 ms of a claim of 200).
  *
+ * $5 is a cursor: the walk starts after that id. Within one round of claims
+ * the feeder passes the last id the previous walk reached, so rows it left
+ * (their agent's row was locked by a writer or a uspctl tag) do not stop
+ * the tasks behind them; the next round starts again from 0.
+ *
  * The result has one row per claimed task (TASK_COLS, ordered by id), each
- * also carrying `walked` and `parked` (counts of this claim); with no task
- * claimed, one row whose TASK_COLS are NULL.
+ * also carrying `walked`, `parked` (counts of this claim) and `last_id`
+ * (the highest id walked, 0 for none); with no task claimed, one row whose
+ * TASK_COLS are NULL.
  */
 static const char sql_claim[] =
 	"WITH w AS (SELECT t.id, t.eid, coalesce((SELECT " AGENT_READY
 	" FROM agents a WHERE a.eid = t.eid), false) AS ready FROM tasks t"
-	"  WHERE t.state = 'queued' AND NOT t.parked AND t.not_before <= now()"
+	"  WHERE t.state = 'queued' AND NOT t.parked AND t.id > $5 AND t.not_before <= now()"
 	"   AND (t.expires_at IS NULL OR t.expires_at > now())"
 	"   AND EXISTS (SELECT 1 FROM agents a WHERE a.eid = t.eid)"
 	"  ORDER BY t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED),"
@@ -122,10 +129,12 @@ static const char sql_claim[] =
 	" u AS (UPDATE tasks t SET state = 'sent', claimed_by = $1, claim_seq = $4,"
 	"  claimed_at = now(), sent_at = now(), attempts = t.attempts + 1"
 	"  WHERE t.id = ANY(ARRAY(SELECT id FROM w WHERE ready)) RETURNING " TASK_COLS ")"
-	" SELECT u.*, s.walked, s.parked FROM (SELECT (SELECT count(*) FROM w) AS walked,"
-	"  (SELECT count(*) FROM p) AS parked) s LEFT JOIN u ON true ORDER BY u.id";
+	" SELECT u.*, s.walked, s.parked, s.last_id FROM (SELECT (SELECT count(*) FROM w) AS walked,"
+	"  (SELECT count(*) FROM p) AS parked, (SELECT coalesce(max(id), 0) FROM w) AS last_id) s"
+	" LEFT JOIN u ON true ORDER BY u.id";
 #define CLAIM_COL_WALKED 9
 #define CLAIM_COL_PARKED 10
+#define CLAIM_COL_LAST_ID 11
 
 static const char sql_recover[] =
 	"SELECT " TASK_COLS " FROM tasks t WHERE t.state = 'sent' AND t.claimed_by = $1"
@@ -171,6 +180,23 @@ static const char sql_release[] =
 	"UPDATE tasks SET state = 'queued', claimed_by = NULL, claim_seq = NULL,"
 	" claimed_at = NULL, sent_at = NULL, parked = false, attempts = greatest(attempts - 1, 0)"
 	" WHERE id = ANY($1::bigint[]) AND state = 'sent' AND claimed_by = $2";
+
+/* Safety net, every SWEEP_POLLS polls: unpark queued tasks whose agent is
+ * ready ($1: require_onboarded). The writer unparks them when their agent
+ * comes back; this catches what nothing else would: an unpark skipped
+ * because another transaction held the row and then rolled back, or tasks
+ * a daemon older than schema version 3 released with parked still set.
+ * Reached from the ready agents through tasks_queued_eid; rows held by
+ * another transaction are skipped (the next sweep gets them). */
+static const char sql_sweep[] =
+	"WITH s AS (UPDATE tasks SET parked = false WHERE id = ANY(ARRAY("
+	"  SELECT t.id FROM agents a JOIN tasks t ON t.eid = a.eid"
+	"  WHERE a.online AND (NOT $1::bool OR a.onboarded_at >= coalesce(a.online_since,"
+	"   '-infinity')) AND t.state = 'queued' AND t.parked FOR UPDATE OF t SKIP LOCKED))"
+	"  RETURNING id)"
+	" SELECT count(*), (SELECT count(pg_notify('uspc_task_new', 'swept'))"
+	"  WHERE EXISTS (SELECT 1 FROM s)) FROM s";
+#define SWEEP_POLLS 30
 
 static int64_t mono_ms(void)
 {
@@ -387,29 +413,32 @@ static int room(struct store_tasks *f)
  * and the heartbeat must not wait for all of them), < 0 on error. */
 static int claim_all(struct store_tasks *f, struct uspc_err *err)
 {
-	int64_t until = mono_ms() + f->heartbeat_ms / 2;
+	int64_t until = mono_ms() + f->heartbeat_ms / 2, after = 0;
 	for (;;) {
 		int space = room(f);
 		atomic_store(&f->starved, space <= 0);
 		if (space <= 0)
 			return 0;
 		int want = space < f->claim_batch ? space : f->claim_batch;
-		char node_lim[16], onb[2] = { f->require_onboarded ? 't' : 'f', 0 }, seq[24];
+		char node_lim[16], onb[2] = { f->require_onboarded ? 't' : 'f', 0 }, seq[24],
+				   cursor[24];
 		int64_t this_seq = f->claim_seq_base + ++f->claim_count;
 		snprintf(node_lim, sizeof(node_lim), "%d", want);
 		snprintf(seq, sizeof(seq), "%" PRId64, this_seq);
-		const char *p[4] = { f->node_id, node_lim, onb, seq };
+		snprintf(cursor, sizeof(cursor), "%" PRId64, after);
+		const char *p[5] = { f->node_id, node_lim, onb, seq, cursor };
 		PGresult *r = NULL;
-		int rc = store_exec_prepared(f->db, &f->prep, sql_claim, 4, p, &r, err);
+		int rc = store_exec_prepared(f->db, &f->prep, sql_claim, 5, p, &r, err);
 		if (rc < 0) {
 			if (rc == STORE_E_CONN)
 				f->recover_seq = this_seq; /* it may have committed */
 			return rc;
 		}
 		int walked = 0, parked = 0;
-		if (PQntuples(r) > 0 && PQnfields(r) > CLAIM_COL_PARKED) {
+		if (PQntuples(r) > 0 && PQnfields(r) > CLAIM_COL_LAST_ID) {
 			walked = atoi(PQgetvalue(r, 0, CLAIM_COL_WALKED));
 			parked = atoi(PQgetvalue(r, 0, CLAIM_COL_PARKED));
+			after = strtoll(PQgetvalue(r, 0, CLAIM_COL_LAST_ID), NULL, 10);
 		}
 		size_t got = push_rows(f, r);
 		PQclear(r);
@@ -422,10 +451,11 @@ static int claim_all(struct store_tasks *f, struct uspc_err *err)
 			log_debug(LOG_COMP,
 				  "feeder: claimed %zu tasks, parked %d (agent not ready)", got,
 				  parked);
-		/* A full walk may have more behind it; a walk that neither claimed
-		 * nor parked anything (agents changing right now) waits for the
-		 * writer's notification or the next poll. */
-		if (walked < want || (got == 0 && parked == 0))
+		/* A full walk may have more behind it: the next one starts after
+		 * it (rows it neither claimed nor parked, whose agents are being
+		 * written right now, wait for the writer's notification or the
+		 * next round). */
+		if (walked < want)
 			return 0;
 		if (atomic_load(&f->stopping) || mono_ms() >= until)
 			return 1;
@@ -494,6 +524,23 @@ static int maintain(struct store_tasks *f, struct uspc_err *err)
 		pthread_mutex_lock(&f->mu);
 		f->st.expired += (uint64_t)n;
 		pthread_mutex_unlock(&f->mu);
+	}
+	if (f->maint_count++ % SWEEP_POLLS == 0) {
+		const char *onb = f->require_onboarded ? "t" : "f";
+		rc = store_exec(f->db, sql_sweep, 1, &onb, &r, err);
+		if (rc < 0)
+			return rc;
+		n = atoll(PQgetvalue(r, 0, 0));
+		PQclear(r);
+		if (n) {
+			log_warn(LOG_COMP,
+				 "feeder: %lld queued tasks were parked although their agent is "
+				 "ready; unparked",
+				 n);
+			pthread_mutex_lock(&f->mu);
+			f->st.swept += (uint64_t)n;
+			pthread_mutex_unlock(&f->mu);
+		}
 	}
 	char lease[16];
 	snprintf(lease, sizeof(lease), "%d", f->lease_ms);

@@ -11,7 +11,8 @@
  * row; they become state='sent', claimed_by=node_id, attempts+1. Queued
  * tasks the claim finds for agents that are not ready are parked (still
  * 'queued'; no claim walks them again) until the store writer records
- * their agent online or onboarded and unparks them (schema version 3).
+ * their agent online or onboarded and unparks them (schema version 3); a
+ * sweep every 30 polls unparks any whose agent is ready anyway.
  *
  * Leases: the thread upserts this node's heartbeat in `daemons` every
  * heartbeat_ms. Any feeder re-queues 'sent' tasks whose daemon's heartbeat
@@ -131,6 +132,7 @@ struct store_tasks_stats {
 	uint64_t claimed;     /* tasks claimed by this feeder */
 	uint64_t claims;      /* claim statements that returned rows */
 	uint64_t parked;      /* queued tasks parked: their agent was not ready */
+	uint64_t swept;       /* parked tasks of ready agents the sweep unparked */
 	uint64_t requeued;    /* lost tasks put back to 'queued' (any daemon's) */
 	uint64_t released;    /* unsent tasks given back (store_tasks_release, stop) */
 	uint64_t lost_failed; /* lost tasks failed after max_attempts */

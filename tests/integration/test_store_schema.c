@@ -1,12 +1,14 @@
 /*
  * test_store_schema.c — migrations against a real PostgreSQL: applied once,
  * idempotent, safe when several connections migrate at once, refused on a
- * newer schema; connection errors are reported without the password.
+ * newer schema; connection errors are reported without the password; the
+ * store's sessions run READ COMMITTED whatever the database's default.
  */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -153,6 +155,34 @@ static void concurrent_migrations_serialise(void **state)
 	tdb_drop(&t);
 }
 
+/* The claim and the writer's unpark rely on READ COMMITTED (a snapshot
+ * per statement): a database whose default is REPEATABLE READ must not
+ * change that for the store's sessions. */
+static void sessions_run_read_committed(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	PGconn *c = NULL;
+	char sql[256];
+	tdb_create(&t, "schemarc");
+	snprintf(sql, sizeof(sql),
+		 "ALTER DATABASE %s SET default_transaction_isolation = 'repeatable read'", t.name);
+	tdb_exec(t.c, sql);
+	struct store_conn_opts o = tdb_opts(&t);
+	PGconn *plain = PQconnectdb(t.conninfo);
+	assert_int_equal(PQstatus(plain), CONNECTION_OK);
+	assert_int_equal(tdb_int(plain, "SELECT (current_setting('transaction_isolation')"
+					" = 'repeatable read')::int"),
+			 1); /* the setting took effect for a new session */
+	PQfinish(plain);
+	assert_int_equal(store_conn_open(&o, &c, &err), 0);
+	assert_int_equal(tdb_int(c, "SELECT (current_setting('transaction_isolation')"
+				    " = 'read committed')::int"),
+			 1);
+	PQfinish(c);
+	tdb_drop(&t);
+}
+
 static void bad_password_file_is_reported(void **state)
 {
 	struct uspc_err err = { 0 };
@@ -185,6 +215,7 @@ int main(void)
 		cmocka_unit_test(newer_schema_is_refused),
 		cmocka_unit_test(concurrent_migrations_serialise),
 		cmocka_unit_test(snapshot_rows_become_objects),
+		cmocka_unit_test(sessions_run_read_committed),
 		cmocka_unit_test(bad_password_file_is_reported),
 		cmocka_unit_test(wrong_password_fails_without_leaking_it),
 	};

@@ -330,6 +330,69 @@ static void parked_tasks_are_not_walked_again(void **state)
 	tdb_drop(&t);
 }
 
+/* The rows at the head of the queue (a whole claim batch and more) belong
+ * to agents whose rows another transaction holds: a claim can neither send
+ * nor park them. The tasks behind them are claimed anyway, in the same
+ * round (the walk goes on after the rows it left), while the lock is held. */
+static void claims_pass_tasks_of_agents_being_written(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	struct store_task *got[16];
+	tdb_create(&t, "tkpass");
+	make_agents(t.c, 60, 0, 0);        /* ag::0..59 offline */
+	insert_tasks(t.c, 60, 1, 0, NULL); /* one each, the lowest ids */
+	tdb_exec(t.c, "INSERT INTO agents (eid, online, online_since, onboarded_at)"
+		      " VALUES ('on::0', true, now() - interval '1 minute', now());"
+		      "INSERT INTO tasks (eid, op, request) SELECT 'on::0', 'get',"
+		      " '{\"param_paths\":[\"Device.\"]}' FROM generate_series(1, 5)");
+	PGconn *wc = NULL;
+	struct store_conn_opts o = tdb_opts(&t);
+	assert_int_equal(store_conn_open(&o, &wc, &err), 0);
+	tdb_exec(wc, "BEGIN");
+	tdb_exec(wc, "UPDATE agents SET last_seen = now() WHERE eid LIKE 'ag::%'");
+	struct store_tasks *f = feeder(&t, "node-p", 15000); /* claims of 50 */
+	int n = take(f, got, 5, 5000);
+	assert_int_equal(n, 5);
+	for (int i = 0; i < n; i++) {
+		assert_string_equal(got[i]->eid, "on::0");
+		store_task_free(got[i]);
+	}
+	assert_int_equal(tdb_int(t.c, PARKED_SQL), 0);
+	tdb_exec(wc, "COMMIT");
+	PQfinish(wc);
+	/* Once the rows are free, the next round parks them (still offline). */
+	assert_int_equal(tdb_wait_int(t.c, PARKED_SQL, 60, WAIT_MS), 60);
+	store_tasks_stop(f);
+	tdb_drop(&t);
+}
+
+/* A task left parked although its agent is ready (an unpark skipped a row
+ * that another transaction held and then rolled back; or a daemon older
+ * than schema version 3 released it with parked still set) is unparked by
+ * the feeder's sweep (at its first maintenance round, then every 30 polls)
+ * and claimed. */
+static void parked_tasks_of_ready_agents_are_swept(void **state)
+{
+	struct tdb t;
+	struct store_task *got[16];
+	tdb_create(&t, "tksweep");
+	make_agents(t.c, 2, 1, 1); /* ready */
+	insert_tasks(t.c, 2, 2, 0, NULL);
+	tdb_exec(t.c, "UPDATE tasks SET parked = true");
+	struct store_tasks *f = feeder(&t, "node-w", 15000);
+	int n = take(f, got, 4, WAIT_MS);
+	assert_int_equal(n, 4);
+	for (int i = 0; i < n; i++)
+		store_task_free(got[i]);
+	struct store_tasks_stats st;
+	store_tasks_stats(f, &st);
+	assert_int_equal(st.swept, 4);
+	assert_int_equal(st.parked, 0);
+	store_tasks_stop(f);
+	tdb_drop(&t);
+}
+
 /* Parking a large backlog (an offline fleet's campaign) takes one claim
  * statement per batch; the feeder keeps heartbeating meanwhile, so other
  * daemons never take it for dead (lease) while it parks. With a 200 ms
@@ -721,6 +784,8 @@ int main(void)
 		cmocka_unit_test(parked_tasks_are_not_walked_again),
 		cmocka_unit_test(claim_skips_agents_being_written),
 		cmocka_unit_test(heartbeat_continues_while_parking),
+		cmocka_unit_test(claims_pass_tasks_of_agents_being_written),
+		cmocka_unit_test(parked_tasks_of_ready_agents_are_swept),
 		cmocka_unit_test(dead_daemon_tasks_are_requeued_once),
 		cmocka_unit_test(live_feeder_keeps_its_own_tasks),
 		cmocka_unit_test(restarted_daemon_requeues_its_own_tasks),
