@@ -330,6 +330,26 @@ static void parked_tasks_are_not_walked_again(void **state)
 	tdb_drop(&t);
 }
 
+/* Another session that has run `sql` in a transaction it keeps open (so it
+ * holds the rows `sql` updated), like a store writer in the middle of a
+ * batch. end_hold() commits it. */
+static PGconn *hold_rows(const struct tdb *t, const char *sql)
+{
+	struct uspc_err err = { 0 };
+	struct store_conn_opts o = tdb_opts(t);
+	PGconn *c = NULL;
+	assert_int_equal(store_conn_open(&o, &c, &err), 0);
+	tdb_exec(c, "BEGIN");
+	tdb_exec(c, sql);
+	return c;
+}
+
+static void end_hold(PGconn *c)
+{
+	tdb_exec(c, "COMMIT");
+	PQfinish(c);
+}
+
 /* The rows at the head of the queue (a whole claim batch and more) belong
  * to agents whose rows another transaction holds: a claim can neither send
  * nor park them. The tasks behind them are claimed anyway, in the same
@@ -337,7 +357,6 @@ static void parked_tasks_are_not_walked_again(void **state)
 static void claims_pass_tasks_of_agents_being_written(void **state)
 {
 	struct tdb t;
-	struct uspc_err err = { 0 };
 	struct store_task *got[16];
 	tdb_create(&t, "tkpass");
 	make_agents(t.c, 60, 0, 0);        /* ag::0..59 offline */
@@ -346,11 +365,7 @@ static void claims_pass_tasks_of_agents_being_written(void **state)
 		      " VALUES ('on::0', true, now() - interval '1 minute', now());"
 		      "INSERT INTO tasks (eid, op, request) SELECT 'on::0', 'get',"
 		      " '{\"param_paths\":[\"Device.\"]}' FROM generate_series(1, 5)");
-	PGconn *wc = NULL;
-	struct store_conn_opts o = tdb_opts(&t);
-	assert_int_equal(store_conn_open(&o, &wc, &err), 0);
-	tdb_exec(wc, "BEGIN");
-	tdb_exec(wc, "UPDATE agents SET last_seen = now() WHERE eid LIKE 'ag::%'");
+	PGconn *wc = hold_rows(&t, "UPDATE agents SET last_seen = now() WHERE eid LIKE 'ag::%'");
 	struct store_tasks *f = feeder(&t, "node-p", 15000); /* claims of 50 */
 	int n = take(f, got, 5, 5000);
 	assert_int_equal(n, 5);
@@ -359,8 +374,7 @@ static void claims_pass_tasks_of_agents_being_written(void **state)
 		store_task_free(got[i]);
 	}
 	assert_int_equal(tdb_int(t.c, PARKED_SQL), 0);
-	tdb_exec(wc, "COMMIT");
-	PQfinish(wc);
+	end_hold(wc);
 	/* Once the rows are free, the next round parks them (still offline). */
 	assert_int_equal(tdb_wait_int(t.c, PARKED_SQL, 60, WAIT_MS), 60);
 	store_tasks_stop(f);
@@ -435,17 +449,13 @@ static void heartbeat_continues_while_parking(void **state)
 static void claim_skips_agents_being_written(void **state)
 {
 	struct tdb t;
-	struct uspc_err err = { 0 };
 	struct store_task *got[16];
 	tdb_create(&t, "tkskip");
 	make_agents(t.c, 2, 0, 0);        /* ag::0 offline, ag::1 offline */
 	insert_tasks(t.c, 1, 3, 0, NULL); /* for ag::0 */
-	PGconn *wc = NULL;
-	struct store_conn_opts o = tdb_opts(&t);
-	assert_int_equal(store_conn_open(&o, &wc, &err), 0);
-	tdb_exec(wc, "BEGIN");
-	tdb_exec(wc, "UPDATE agents SET online = true, online_since = now(), onboarded_at = now()"
-		     " WHERE eid = 'ag::0'");
+	PGconn *wc = hold_rows(&t, "UPDATE agents SET online = true, online_since = now(),"
+				   " onboarded_at = now()"
+				   " WHERE eid = 'ag::0'");
 	struct store_tasks *f = feeder(&t, "node-s", 15000);
 	wait_connected(f);
 	/* Claims run (poll 200 ms) while the row is held: none parks ag::0's
@@ -462,8 +472,7 @@ static void claim_skips_agents_being_written(void **state)
 	assert_int_equal(tdb_int(t.c, PARKED_SQL), 0);
 	tdb_exec(wc, "UPDATE tasks SET parked = false WHERE eid = 'ag::0' AND state = 'queued'"
 		     " AND parked");
-	tdb_exec(wc, "COMMIT");
-	PQfinish(wc);
+	end_hold(wc);
 	store_tasks_kick(f);
 	int n = take(f, got, 3, WAIT_MS);
 	assert_int_equal(n, 3);
