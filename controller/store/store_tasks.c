@@ -77,10 +77,11 @@ static const char sql_heartbeat[] =
 	" (SELECT a.reply_topic FROM agents a WHERE a.eid = t.eid) AS reply_topic," \
 	" (SELECT a.mqtt_version FROM agents a WHERE a.eid = t.eid) AS mqtt_version"
 
+/* Agent row `a` finished onboarding since it last came online. */
+#define ONBOARDED_SINCE_ONLINE "a.onboarded_at >= coalesce(a.online_since, '-infinity')"
 /* Agent row `a` can take tasks now ($3: require_onboarded); NULL when
  * onboarded_at is unknown. */
-#define AGENT_READY \
-	"(a.online AND (NOT $3::bool OR a.onboarded_at >= coalesce(a.online_since, '-infinity')))"
+#define AGENT_READY "(a.online AND (NOT $3::bool OR " ONBOARDED_SINCE_ONLINE "))"
 
 /*
  * One claim walks at most $2 queued, unparked tasks in id order (the
@@ -191,8 +192,8 @@ static const char sql_release[] =
 static const char sql_sweep[] =
 	"WITH s AS (UPDATE tasks SET parked = false WHERE id = ANY(ARRAY("
 	"  SELECT t.id FROM agents a JOIN tasks t ON t.eid = a.eid"
-	"  WHERE a.online AND (NOT $1::bool OR a.onboarded_at >= coalesce(a.online_since,"
-	"   '-infinity')) AND t.state = 'queued' AND t.parked FOR UPDATE OF t SKIP LOCKED))"
+	"  WHERE a.online AND (NOT $1::bool OR " ONBOARDED_SINCE_ONLINE ")"
+	"   AND t.state = 'queued' AND t.parked FOR UPDATE OF t SKIP LOCKED))"
 	"  RETURNING id)"
 	" SELECT count(*), (SELECT count(pg_notify('uspc_task_new', 'swept'))"
 	"  WHERE EXISTS (SELECT 1 FROM s)) FROM s";
