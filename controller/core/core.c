@@ -448,11 +448,15 @@ static int start_store(struct core *c, struct uspc_err *err)
 {
 	if (migrate(c, err) != 0)
 		return -1;
+	/* Tasks wait until their agent has onboarded since it came online; the
+	 * writer and the feeder must agree on it (store_writer.h). */
+	const int require_onboarded = 1;
 	struct store_writer_opts wo = { 0 };
 	conn_opts(c->cfg, &wo.conn);
 	wo.node_id = c->cfg->node_id;
 	wo.queue_max_ops = (size_t)c->cfg->db_writer_queue;
 	wo.batch_max_ops = (size_t)c->cfg->db_writer_batch;
+	wo.tasks_require_onboarded = require_onboarded;
 	if (store_writer_start(&wo, &c->writer, err) != 0)
 		return -1;
 	struct store_tasks_opts to = { 0 };
@@ -462,7 +466,7 @@ static int start_store(struct core *c, struct uspc_err *err)
 	to.poll_ms = c->cfg->task_poll_ms;
 	to.lease_ms = c->cfg->task_lease_s * 1000;
 	to.heartbeat_ms = to.lease_ms / 3 > 0 ? to.lease_ms / 3 : 1000;
-	to.require_onboarded = 1;
+	to.require_onboarded = require_onboarded;
 	if (store_tasks_start(&to, &c->feeder, err) != 0)
 		return -1;
 	c->feed_fd = store_tasks_fd(c->feeder);

@@ -11,7 +11,9 @@
  *      exist are only recorded in the store, so a restarted daemon never
  *      duplicates them;
  *   3. the agent is marked onboarded in the store, which lets the task
- *      feeder claim its queued tasks, and the feeder is kicked.
+ *      feeder claim its queued tasks. The store writer wakes the feeders
+ *      (NOTIFY uspc_task_new) once that commits; kicking the feeder here,
+ *      before the commit, made it park the agent's tasks once more.
  * A failure or timeout still ends in step 3 (tasks should not wait forever
  * on a subscription problem); consecutive timeouts take the agent offline.
  * At most max_pending requests are outstanding: agents beyond that wait in a
@@ -69,8 +71,6 @@ static void finish(struct core *c, struct core_agent *a, enum core_onboard_state
 		log_warn(CORE_LOG, "onboarding %s incomplete: %s", a->eid, why);
 	struct store_device_info d = { .eid = a->eid, .onboarded = 1 };
 	CORE_SUBMIT(c, "device_info", store_writer_device_info(c->writer, &d, &c->serr));
-	if (c->feeder)
-		store_tasks_kick(c->feeder);
 }
 
 static int slot_free(const struct core *c, const struct core_agent *a)

@@ -88,7 +88,8 @@ static const char sql_heartbeat[] =
  * tasks_ready index) and locks them (SKIP LOCKED: another daemon's walk
  * takes the next ones). Those whose agent is ready become 'sent' (u); the
  * others are parked (p), so no later claim walks them again until the
- * store writer unparks them when their agent comes online or finishes
+ * store writer unparks them when their agent becomes ready: finishes
+ * onboarding, or comes online for a writer that does not require
  * onboarding (wop_unpark_sql). Parking is safe against that writer because
  * the claim first locks the agent's row FOR SHARE and re-reads it (l): the
  * writer updates the agent's row before it unparks, so either it waits for

@@ -35,6 +35,7 @@ struct store_writer {
 	char *conninfo, *password, *password_file, *node_id;
 	size_t max_ops, max_bytes, batch_max;
 	int retry_min_ms, retry_max_ms;
+	int tasks_require_onboarded;
 	pthread_t thread;
 
 	pthread_mutex_t mu;  /* guards everything below */
@@ -470,9 +471,9 @@ static void rollback(struct store_writer *w)
 	}
 }
 
-/* The agents of this batch that came online or finished onboarding, as a
- * text array in b (one element per op; duplicates are harmless). Returns
- * how many. */
+/* The agents of this batch that finished onboarding or (unless
+ * tasks_require_onboarded) came online, as a text array in b (one element
+ * per op; duplicates are harmless). Returns how many. */
 static size_t ready_agents(struct store_writer *w, struct store_buf *b)
 {
 	size_t n = 0;
@@ -483,7 +484,7 @@ static size_t ready_agents(struct store_writer *w, struct store_buf *b)
 			store_arr_add(b, w->by_kind[WOP_DEVINFO][i]->eid);
 			n++;
 		}
-	for (size_t i = 0; i < w->n_kind[WOP_AGENT]; i++)
+	for (size_t i = 0; i < w->n_kind[WOP_AGENT] && !w->tasks_require_onboarded; i++)
 		if (w->by_kind[WOP_AGENT][i]->u.agent.online) {
 			store_arr_add(b, w->by_kind[WOP_AGENT][i]->eid);
 			n++;
@@ -799,6 +800,7 @@ int store_writer_start(const struct store_writer_opts *o, struct store_writer **
 	w->batch_max = o->batch_max_ops ? o->batch_max_ops : 1000;
 	w->retry_min_ms = o->retry_min_ms > 0 ? o->retry_min_ms : 100;
 	w->retry_max_ms = o->retry_max_ms > 0 ? o->retry_max_ms : 5000;
+	w->tasks_require_onboarded = o->tasks_require_onboarded ? 1 : 0;
 	if (w->retry_max_ms < w->retry_min_ms)
 		w->retry_max_ms = w->retry_min_ms;
 	w->backoff_ms = w->retry_min_ms;

@@ -54,6 +54,12 @@ struct store_writer_opts {
 	size_t batch_max_ops;        /* 0 → 1000 ops per transaction */
 	int retry_min_ms;            /* 0 → 100: first reconnect delay */
 	int retry_max_ms;            /* 0 → 5000: back-off cap */
+	/* Set it as the task feeders' require_onboarded is set. 1: an agent
+	 * that comes online is not ready until it has onboarded again, so only
+	 * its onboarding unparks its queued tasks (unparking them at online
+	 * would only have the next claim park them again). 0: coming online
+	 * unparks them too. */
+	int tasks_require_onboarded;
 };
 
 /*

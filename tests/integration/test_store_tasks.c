@@ -205,11 +205,13 @@ static void two_feeders_never_share_a_task(void **state)
 
 /* ---- who gets tasks ------------------------------------------------------ */
 
-static struct store_writer *writer(const struct tdb *t, const char *node)
+static struct store_writer *writer(const struct tdb *t, const char *node, int require_onboarded)
 {
 	struct uspc_err err = { 0 };
 	struct store_writer *w = NULL;
-	struct store_writer_opts o = { .conn = tdb_opts(t), .node_id = node };
+	struct store_writer_opts o = { .conn = tdb_opts(t),
+				       .node_id = node,
+				       .tasks_require_onboarded = require_onboarded };
 	assert_int_equal(store_writer_start(&o, &w, &err), 0);
 	return w;
 }
@@ -218,9 +220,10 @@ static struct store_writer *writer(const struct tdb *t, const char *node)
 
 /* The agent's state changes go through the store writer, as the core
  * records them: the claim parks the tasks of an agent that is not ready,
- * and the writer unparks them when it records the agent online, and again
- * when it records it onboarded. */
-static void only_online_onboarded_agents_get_tasks(void **state)
+ * and the writer unparks them when it records the agent onboarded, and,
+ * unless it is told that tasks wait for onboarding (as the daemon tells
+ * it), when it records the agent online. */
+static void agent_becomes_ready(int writer_requires_onboarding)
 {
 	struct tdb t;
 	struct uspc_err err = { 0 };
@@ -229,14 +232,16 @@ static void only_online_onboarded_agents_get_tasks(void **state)
 	make_agents(t.c, 1, 0, 0); /* ag::0 offline */
 	insert_tasks(t.c, 1, 3, 0, NULL);
 	struct store_tasks *f = feeder(&t, "node-o", 15000);
-	struct store_writer *w = writer(&t, "node-o");
+	struct store_writer *w = writer(&t, "node-o", writer_requires_onboarding);
 	wait_connected(f);
 	/* Negative checks: a wrong claim would show up within this time on any
 	 * machine (the feeder claims right after connecting and on kick). */
 	assert_int_equal(take(f, got, 16, 600), 0);
 	assert_int_equal(tdb_wait_int(t.c, PARKED_SQL, 3, WAIT_MS), 3);
-	/* Online but not onboarded since it came online: unparked, walked once
-	 * more, parked again, nothing claimed. */
+	/* Online but not onboarded since it came online: nothing claimed. A
+	 * writer that unparks at online has the next claim walk them once more
+	 * and park them again; one that knows tasks wait for onboarding leaves
+	 * them parked. */
 	struct store_agent_state on = { .eid = "ag::0", .online = 1 };
 	assert_int_equal(store_writer_agent_state(w, &on, &err), 0);
 	assert_int_equal(store_writer_flush(w, WAIT_MS), 0);
@@ -244,7 +249,7 @@ static void only_online_onboarded_agents_get_tasks(void **state)
 	assert_int_equal(tdb_wait_int(t.c, PARKED_SQL, 3, WAIT_MS), 3);
 	struct store_tasks_stats st;
 	store_tasks_stats(f, &st);
-	assert_int_equal(st.parked, 6);
+	assert_int_equal(st.parked, writer_requires_onboarding ? 3 : 6);
 	struct store_device_info dev = { .eid = "ag::0", .onboarded = 1 };
 	assert_int_equal(store_writer_device_info(w, &dev, &err), 0);
 	assert_int_equal(store_writer_flush(w, WAIT_MS), 0);
@@ -268,6 +273,16 @@ static void only_online_onboarded_agents_get_tasks(void **state)
 	store_writer_stop(w, WAIT_MS);
 	store_tasks_stop(f);
 	tdb_drop(&t);
+}
+
+static void only_online_onboarded_agents_get_tasks(void **state)
+{
+	agent_becomes_ready(0);
+}
+
+static void tasks_wait_parked_until_onboarding(void **state)
+{
+	agent_becomes_ready(1);
 }
 
 /* A counter of pg_stat_user_tables for `tasks`: seq_scan (whole-table
@@ -788,6 +803,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(two_feeders_never_share_a_task),
 		cmocka_unit_test(only_online_onboarded_agents_get_tasks),
+		cmocka_unit_test(tasks_wait_parked_until_onboarding),
 		cmocka_unit_test(in_flight_limit_throttles_claims),
 		cmocka_unit_test(claims_reach_tasks_by_key_with_stale_statistics),
 		cmocka_unit_test(parked_tasks_are_not_walked_again),

@@ -3,7 +3,7 @@
 # come online (and are onboarded); a task whose expiry passes while its agent
 # is away ends 'expired' and is never sent. Tasks queued while known agents
 # are offline are parked by the claim (still 'queued') and unparked by the
-# daemon's writer when the agents come back.
+# daemon's writer when the agents have come back and onboarded, once each.
 . "$(dirname "$0")/lib.sh"
 
 new_db "core_offline_tasks"
@@ -52,5 +52,10 @@ wait_sql "SELECT count(*) FROM tasks WHERE state = 'done' AND result->>'type' = 
 [ "$(q "SELECT count(*) FROM tasks t JOIN agents a USING (eid) WHERE t.id > $first_ids
   AND t.state = 'done' AND t.sent_at >= a.onboarded_at")" = 3 ] \
   || fail "a task ran before its agent was onboarded again"
+# Coming back online did not unpark them only to have a claim park them
+# again before onboarding finished: onboarding alone unparked them.
+sleep 2.5
+[ "$(stat_field "$W/d1.log" tasks_parked)" = $((parked0 + 3)) ] \
+  || fail "tasks parked again on reconnect: tasks_parked=$(stat_field "$W/d1.log" tasks_parked), want $parked0 + 3"
 stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
 log "ok"
