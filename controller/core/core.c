@@ -30,6 +30,7 @@
 
 #include "core_internal.h"
 #include "log.h"
+#include "redact.h"
 #include "store_schema.h"
 
 int64_t core_now_ms(void)
@@ -422,7 +423,7 @@ static int migrate(struct core *c, struct uspc_err *err)
 	struct store_conn_opts o;
 	conn_opts(c->cfg, &o);
 	char redacted[512];
-	store_conn_redact(c->cfg->db, redacted, sizeof(redacted));
+	uspc_redact(c->cfg->db, redacted, sizeof(redacted));
 	for (int attempt = 1;; attempt++) {
 		PGconn *pg = NULL;
 		int applied = 0;

@@ -12,6 +12,7 @@
 #include "core_config.h"
 
 #include "log.h"
+#include "redact.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -582,32 +583,6 @@ int core_config_finish(struct core_config *c, struct uspc_err *err)
 	return 0;
 }
 
-void core_config_mask_url(const char *url, char *buf, size_t cap)
-{
-	snprintf(buf, cap, "%s", url ? url : "");
-	char *pw = strstr(buf, "password=");
-	if (pw) {
-		char *end = pw + 9;
-		while (*end && *end != ' ' && *end != '&')
-			end++;
-		memmove(pw + 12, end, strlen(end) + 1);
-		memcpy(pw + 9, "***", 3);
-		return;
-	}
-	char *scheme = strstr(buf, "://");
-	if (!scheme)
-		return;
-	char *at = strchr(scheme + 3, '@');
-	char *slash = strchr(scheme + 3, '/');
-	if (!at || (slash && slash < at))
-		return;
-	char *colon = memchr(scheme + 3, ':', (size_t)(at - (scheme + 3)));
-	if (!colon || (size_t)(colon - buf) + 5 + strlen(at) >= cap)
-		return;
-	memmove(colon + 4, at, strlen(at) + 1);
-	memcpy(colon + 1, "***", 3);
-}
-
 void core_config_print(const struct core_config *c, FILE *out)
 {
 	struct core_config *m = (struct core_config *)c; /* read-only use */
@@ -622,7 +597,7 @@ void core_config_print(const struct core_config *c, FILE *out)
 			fprintf(out, "%s = %s\n", k->name, v && v[0] ? "(set)" : "(unset)");
 		} else {
 			char buf[1200];
-			core_config_mask_url(*str_field(m, k), buf, sizeof(buf));
+			uspc_redact(*str_field(m, k), buf, sizeof(buf));
 			fprintf(out, "%s = %s\n", k->name, buf);
 		}
 	}

@@ -119,8 +119,6 @@ void core_config_print(const struct core_config *c, FILE *out);
 int core_config_apply_reloadable(struct core_config *dst, const struct core_config *src,
 				 int *changed_fixed);
 
-/* "postgresql://u:secret@h/db" → "postgresql://u:***@h/db" into buf. */
-void core_config_mask_url(const char *url, char *buf, size_t cap);
 
 /* Usage text for --help. */
 void core_config_usage(FILE *out, const char *prog);

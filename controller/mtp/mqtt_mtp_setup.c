@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "redact.h"
 
 static char *dup_opt(const char *s)
 {
@@ -157,20 +158,26 @@ static int convert_url(struct mqtt_mtp *m, const char *url, struct uspc_err *err
 
 		if (strncmp(url, schemes[i].in, l) != 0)
 			continue;
-		if (!*rest || strchr(rest, '/') || split_host_port(m, rest, schemes[i].tls) < 0)
+		if (!*rest || strchr(rest, '/') || split_host_port(m, rest, schemes[i].tls) < 0) {
+			char shown[600];
+			uspc_redact(url, shown, sizeof(shown));
 			return uspc_err_set(err, MQTT_MTP_E_INVAL,
 					    "mqtt: bad broker URL %s (want "
-					    "mqtt://host:port or mqtts://host:port)",
-					    url);
+					    "mqtt://host:port or mqtts://host:port; user and "
+					    "password are separate settings)",
+					    shown);
+		}
 		if (asprintf(&m->url, "%s%s", schemes[i].out, rest) < 0)
 			return uspc_err_set(err, MQTT_MTP_E_NOMEM, "out of memory");
 		m->tls = schemes[i].tls;
 		return 0;
 	}
+	char shown[600];
+	uspc_redact(url, shown, sizeof(shown));
 	return uspc_err_set(err, MQTT_MTP_E_INVAL,
 			    "mqtt: unsupported broker URL scheme in %s "
 			    "(want mqtt:// or mqtts://)",
-			    url);
+			    shown);
 }
 
 static int copy_config(struct mqtt_mtp *m, const struct mqtt_mtp_config *c, struct uspc_err *err)

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "redact.h"
 
 /* Server NOTICEs go to the debug log, never straight to stderr. */
 static void notice_to_log(void *arg, const char *message)
@@ -127,7 +128,7 @@ int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_e
 	}
 	if (PQstatus(c) != CONNECTION_OK) {
 		char where[256];
-		store_conn_redact(conninfo ? conninfo : "(libpq defaults)", where, sizeof(where));
+		uspc_redact(conninfo ? conninfo : "(libpq defaults)", where, sizeof(where));
 		const char *m = PQerrorMessage(c);
 		rc = uspc_err_set(err, STORE_E_CONN, "database %s: %.*s", where,
 				  (int)strcspn(m, "\n"), m);
@@ -151,60 +152,6 @@ out:
 	if (c)
 		PQfinish(c);
 	return rc;
-}
-
-/* Remove "password=..." from key=value conninfo or ":secret@" from a URI. */
-void store_conn_redact(const char *conninfo, char *buf, size_t len)
-{
-	if (!len)
-		return;
-	snprintf(buf, len, "%s", conninfo ? conninfo : "");
-	char *scheme = strstr(buf, "://");
-	if (scheme) {
-		char *auth = scheme + 3;
-		char *at = strchr(auth, '@');
-		char *slash = strchr(auth, '/');
-		char *colon = strchr(auth, ':');
-		if (at && (!slash || at < slash) && colon && colon < at)
-			memmove(colon, at, strlen(at) + 1);
-		char *q = strstr(buf, "password=");
-		if (q && (q[-1] == '?' || q[-1] == '&')) {
-			char *end = strchr(q, '&');
-			memmove(q, end ? end + 1 : q + strlen(q),
-				strlen(end ? end + 1 : q + strlen(q)) + 1);
-		}
-		return;
-	}
-	char *p = buf;
-	while ((p = strstr(p, "password")) != NULL) {
-		if (p != buf && !isspace((unsigned char)p[-1])) {
-			p++;
-			continue;
-		}
-		char *e = p + strlen("password");
-		while (isspace((unsigned char)*e))
-			e++;
-		if (*e != '=') {
-			p++;
-			continue;
-		}
-		e++;
-		while (isspace((unsigned char)*e))
-			e++;
-		if (*e == '\'') {
-			for (e++; *e && *e != '\''; e++)
-				if (*e == '\\' && e[1])
-					e++;
-			if (*e)
-				e++;
-		} else {
-			while (*e && !isspace((unsigned char)*e))
-				e++;
-		}
-		while (isspace((unsigned char)*e))
-			e++;
-		memmove(p, e, strlen(e) + 1);
-	}
 }
 
 /* Check r (consumed): 0 with *res set (or r cleared), or the error. */

@@ -74,9 +74,6 @@ struct store_conn_opts {
  */
 int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_err *err);
 
-/* Copy conninfo into buf with any password removed, for log lines. */
-void store_conn_redact(const char *conninfo, char *buf, size_t len);
-
 /*
  * PQexecParams(sql, n text params) and check the result: TUPLES_OK or
  * COMMAND_OK is success (*res, if res is non-NULL, is the caller's:

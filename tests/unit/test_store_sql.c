@@ -1,8 +1,8 @@
 /*
  * test_store_sql.c — pure helpers of the store: array literals, JSON
- * strings, glob and prefix → LIKE, UTF-8 repair, tag syntax, password
- * redaction, error names, and how the writer merges snapshot parameters
- * into one document per object.
+ * strings, glob and prefix → LIKE, UTF-8 repair, tag syntax, error names,
+ * and how the writer merges snapshot parameters into one document per
+ * object.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -183,21 +183,6 @@ static void tags(void **state)
 	assert_true(store_tag_valid(big));
 }
 
-static void redaction(void **state)
-{
-	char out[256];
-	store_conn_redact("postgresql://uspc:s3cret@127.0.0.1:5432/uspc", out, sizeof(out));
-	assert_string_equal(out, "postgresql://uspc@127.0.0.1:5432/uspc");
-	store_conn_redact("postgresql://u@h/db?sslmode=require&password=s3cret", out, sizeof(out));
-	assert_null(strstr(out, "s3cret"));
-	store_conn_redact("host=h password=s3cret dbname=uspc", out, sizeof(out));
-	assert_string_equal(out, "host=h dbname=uspc");
-	store_conn_redact("host=h password = 'a b\\' c' dbname=uspc", out, sizeof(out));
-	assert_string_equal(out, "host=h dbname=uspc");
-	store_conn_redact("postgresql://h/db", out, sizeof(out));
-	assert_string_equal(out, "postgresql://h/db");
-}
-
 static void error_names_and_sqlstate(void **state)
 {
 	assert_string_equal(store_error_name(STORE_E_FULL), "full");
@@ -228,7 +213,6 @@ int main(void)
 		cmocka_unit_test(snapshot_merges_per_object),
 		cmocka_unit_test(utf8_repair),
 		cmocka_unit_test(tags),
-		cmocka_unit_test(redaction),
 		cmocka_unit_test(error_names_and_sqlstate),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -268,18 +268,6 @@ static void test_missing_secret_file(void **state)
 	assert_non_null(strstr(x->err.msg, "mqtt_password_file"));
 }
 
-static void test_mask_url(void **state)
-{
-	(void)state;
-	char buf[128];
-	core_config_mask_url("postgresql://u:p@h/db", buf, sizeof(buf));
-	assert_string_equal(buf, "postgresql://u:***@h/db");
-	core_config_mask_url("postgresql://u@h/db", buf, sizeof(buf));
-	assert_string_equal(buf, "postgresql://u@h/db");
-	core_config_mask_url("host=h password=abc dbname=x", buf, sizeof(buf));
-	assert_string_equal(buf, "host=h password=*** dbname=x");
-}
-
 static void test_reloadable(void **state)
 {
 	struct ctx *x = *state;
@@ -315,7 +303,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_secrets_env_and_file_never_printed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_secret_file, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mask_url, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reloadable, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
