@@ -12,6 +12,7 @@
  *    releases exactly what was built.
  */
 #include "usp_json.h"
+#include "usp_utf8.h"
 
 #include <errno.h>
 #include <float.h>
@@ -86,80 +87,16 @@ static int is_string_map(const ProtobufCFieldDescriptor *f)
 	       strcmp(d->fields[1].name, "value") == 0;
 }
 
-/* Length (1..4) of the valid UTF-8 sequence at s, or 0: rejects overlong
- * forms, surrogates and code points above U+10FFFF. avail >= 1. */
-static size_t utf8_seq(const unsigned char *s, size_t avail)
-{
-	unsigned c = s[0], cp, min;
-	size_t n;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2, cp = c & 0x1F, min = 0x80;
-	} else if ((c & 0xF0) == 0xE0) {
-		n = 3, cp = c & 0x0F, min = 0x800;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4, cp = c & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
-static int utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq(p + i, len - i);
-		if (n == 0)
-			return 0;
-		i += n;
-	}
-	return 1;
-}
-
 /* ---- message -> JSON ---------------------------------------------------- */
-
-/* Copy of s with every invalid UTF-8 byte replaced by U+FFFD; NULL on ENOMEM. */
-static char *utf8_sanitize(const char *s, size_t len)
-{
-	char *out = malloc(len * 3 + 1), *w = out;
-	const unsigned char *p = (const unsigned char *)s;
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq(p + i, len - i);
-		if (n == 0) {
-			memcpy(w, "\xEF\xBF\xBD", 3);
-			w += 3;
-			i++;
-		} else {
-			memcpy(w, p + i, n);
-			w += n;
-			i += n;
-		}
-	}
-	*w = '\0';
-	return out;
-}
 
 static cJSON *json_string(const char *s)
 {
 	if (!s)
 		s = "";
 	size_t len = strlen(s);
-	if (utf8_valid(s, len))
+	if (usp_utf8_valid(s, len))
 		return cJSON_CreateString(s);
-	char *clean = utf8_sanitize(s, len);
+	char *clean = usp_utf8_sanitize(s, len);
 	cJSON *j = clean ? cJSON_CreateString(clean) : NULL;
 	free(clean);
 	return j;
@@ -168,9 +105,9 @@ static cJSON *json_string(const char *s)
 static int add_key(cJSON *obj, const char *key, cJSON *item)
 {
 	size_t len = strlen(key);
-	if (utf8_valid(key, len))
+	if (usp_utf8_valid(key, len))
 		return cJSON_AddItemToObject(obj, key, item) ? 0 : -1;
-	char *clean = utf8_sanitize(key, len);
+	char *clean = usp_utf8_sanitize(key, len);
 	int ok = clean && cJSON_AddItemToObject(obj, clean, item);
 	free(clean);
 	return ok ? 0 : -1;
@@ -453,7 +390,7 @@ static int check_string(struct jin *c, const char *s, size_t max, size_t *len)
 	if (*len > max)
 		return jfail(c, USP_JSON_E_LIMIT, "string of %zu bytes exceeds the limit of %zu",
 			     *len, max);
-	if (!utf8_valid(s, *len))
+	if (!usp_utf8_valid(s, *len))
 		return jfail(c, USP_JSON_E_BAD_STRING, "string is not valid UTF-8");
 	return 0;
 }
@@ -857,7 +794,7 @@ static int build_msg(Usp__Header__MsgType type, const char *msg_id, const cJSON 
 	struct jin c = { .err = err };
 	size_t len = msg_id ? strlen(msg_id) : 0;
 	*out = NULL;
-	if (len == 0 || len > USP_MSG_ID_MAX_LEN || !utf8_valid(msg_id, len))
+	if (len == 0 || len > USP_MSG_ID_MAX_LEN || !usp_utf8_valid(msg_id, len))
 		return uspc_err_set(err, USP_JSON_E_BAD_MSG_ID,
 				    "msg_id: must be 1..%d bytes of UTF-8", USP_MSG_ID_MAX_LEN);
 	Usp__Msg *msg = usp_msg_new(msg_id, type);

@@ -6,6 +6,7 @@
  */
 #include "usp_msg.h"
 #include "usp_record.h"
+#include "usp_utf8.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -148,9 +149,16 @@ int usp_msg_decode(const uint8_t *buf, size_t len, Usp__Msg **out, struct uspc_e
 		rc = uspc_err_set(err, USP_MSG_E_NO_MSG_ID, "msg has an empty msg_id");
 		goto fail;
 	}
-	if (strlen(msg->header->msg_id) > USP_MSG_ID_MAX_LEN) {
+	size_t id_len = strlen(msg->header->msg_id);
+	if (id_len > USP_MSG_ID_MAX_LEN) {
 		rc = uspc_err_set(err, USP_MSG_E_MSG_ID_TOO_LONG, "msg_id longer than %d bytes",
 				  USP_MSG_ID_MAX_LEN);
+		goto fail;
+	}
+	/* It is matched, stored and printed as text: two invalid ids must not
+	 * become one after a U+FFFD repair. */
+	if (!usp_utf8_valid(msg->header->msg_id, id_len)) {
+		rc = uspc_err_set(err, USP_MSG_E_MSG_ID_NOT_UTF8, "msg_id is not valid UTF-8");
 		goto fail;
 	}
 	if (!msg->body) {

@@ -60,6 +60,7 @@
 	X(NO_HEADER, "msg_no_header")         \
 	X(NO_MSG_ID, "msg_no_msg_id")         \
 	X(MSG_ID_TOO_LONG, "msg_id_too_long") \
+	X(MSG_ID_NOT_UTF8, "msg_id_not_utf8") \
 	X(NO_BODY, "msg_no_body")             \
 	X(EMPTY_BODY, "msg_empty_body")
 
@@ -74,7 +75,7 @@ const char *usp_msg_error_name(int code);
 
 /*
  * Decode and validate a Msg: header with a non-empty msg_id of at most
- * USP_MSG_ID_MAX_LEN bytes, a body with exactly one of request/response/
+ * USP_MSG_ID_MAX_LEN bytes of valid UTF-8, a body with exactly one of request/response/
  * error, and the request/response selecting one message.
  * On success returns 0 and *out owns the message.
  * On USP_MSG_E_EMPTY_BODY (a malformed oneof, R-ENC.5) *out is STILL set so

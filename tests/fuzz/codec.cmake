@@ -10,5 +10,6 @@ uspc_fuzz_target(fuzz_record_msg
           ${PROJECT_SOURCE_DIR}/controller/usp/usp_pb.c
           ${PROJECT_SOURCE_DIR}/controller/usp/usp_record.c
           ${PROJECT_SOURCE_DIR}/controller/usp/usp_msg.c
+          ${PROJECT_SOURCE_DIR}/controller/usp/usp_utf8.c
   LIBS uspc_proto PkgConfig::PROTOBUFC uspc_warnings)
 target_include_directories(fuzz_record_msg PRIVATE ${PROJECT_SOURCE_DIR}/controller/usp)

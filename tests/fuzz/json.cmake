@@ -11,6 +11,7 @@
 set(_uspc_json_fuzz_codec
   ${PROJECT_SOURCE_DIR}/controller/usp/usp_json.c
   ${PROJECT_SOURCE_DIR}/controller/usp/usp_msg.c
+  ${PROJECT_SOURCE_DIR}/controller/usp/usp_utf8.c
   ${PROJECT_SOURCE_DIR}/controller/usp/usp_pb.c
   ${PROJECT_SOURCE_DIR}/controller/usp/usp_record.c
   ${PROJECT_SOURCE_DIR}/controller/usp/usp_err.c)

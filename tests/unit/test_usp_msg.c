@@ -362,6 +362,23 @@ static void test_msg_errors(void **state)
 	usp_msg_free(out);
 	free(buf);
 
+	/* msg_id that is not UTF-8 (a lone 0xff; an overlong '/'); two-,
+	 * three- and four-byte sequences are accepted */
+	const char *bad_ids[] = { "id-\xff", "id-\xc0\xaf", "\xed\xa0\x80" };
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+		hdr.msg_id = (char *)bad_ids[i];
+		pack_raw(&msg, &buf, &len);
+		expect_error(buf, len, USP_MSG_E_MSG_ID_NOT_UTF8);
+		free(buf);
+	}
+	hdr.msg_id = "id-\xc3\xa9-\xe2\x82\xac-\xf0\x9f\x98\x80";
+	pack_raw(&msg, &buf, &len);
+	out = NULL;
+	decode_expect(buf, len, 0, &out);
+	assert_string_equal(usp_msg_id(out), hdr.msg_id);
+	usp_msg_free(out);
+	free(buf);
+
 	/* header but no body */
 	hdr.msg_id = "v-nobody";
 	msg.body = NULL;
