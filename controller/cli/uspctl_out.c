@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "usp_utf8.h"
 #include "uspctl_cmd.h"
 
 #define PROGRESS_MIN_RESULTS 50
@@ -37,39 +38,13 @@ void uspctl_out_init(struct uspctl_out *o, FILE *out, FILE *err, int quiet, int 
 	o->start_ms = uspctl_now_ms();
 }
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	unsigned c = s[0];
-	size_t n;
-	unsigned min;
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, min = 0x10000;
-	else
-		return 0;
-	unsigned cp = c & (0x3f >> (n - 1));
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
 void uspctl_out_json_string(FILE *f, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
+	const unsigned char *end = s + strlen((const char *)s);
 	putc('"', f);
 	while (*s) {
-		size_t n = utf8_len(s);
+		size_t n = usp_utf8_seq(s, (size_t)(end - s));
 		if (n == 0) {
 			fputs("\\ufffd", f);
 			s++;

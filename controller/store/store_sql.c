@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "store_conn.h"
+#include "usp_utf8.h"
 
 void store_buf_init(struct store_buf *b, size_t max)
 {
@@ -204,46 +205,12 @@ int store_prefix_to_like(const char *prefix, char *out, size_t len)
 	return 0;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs,
- * no surrogates, at most U+10FFFF), or 0 if malformed. */
-static size_t utf8_seq(const unsigned char *s, size_t left)
-{
-	unsigned char c = s[0];
-	if (c < 0x80)
-		return 1;
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xBF;
-	if (c >= 0xC2 && c <= 0xDF) {
-		n = 2;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		if (c == 0xE0)
-			lo = 0xA0;
-		else if (c == 0xED)
-			hi = 0x9F;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F;
-	} else {
-		return 0;
-	}
-	if (left < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return n;
-}
-
 size_t store_utf8_repair(char *s, size_t len)
 {
 	size_t bad = 0;
 	unsigned char *u = (unsigned char *)s;
 	for (size_t i = 0; i < len;) {
-		size_t n = utf8_seq(u + i, len - i);
+		size_t n = usp_utf8_seq(u + i, len - i);
 		if (n == 0) {
 			u[i++] = '?';
 			bad++;
