@@ -2,7 +2,8 @@
 # test.sh — the whole check, as CI runs it: install dependencies, check the
 # C formatting, build with ASan+UBSan and -Werror, run every ctest test (unit
 # and integration; the integration fixture starts a private mosquitto and
-# PostgreSQL in <build>/ctest-stack and this script stops it on any exit).
+# PostgreSQL in <build>/ctest-stack and this script stops it on any exit),
+# then a short, deterministic run of every fuzz target.
 #
 #   deploy/test.sh [extra ctest arguments, e.g. -L unit or -R stack]
 #
@@ -12,7 +13,13 @@
 #   USPC_CTEST_JOBS     parallel ctest jobs (default: 1; integration tests
 #                       share one broker and database)
 #   USPC_FORMAT_CHECK   0 to skip the clang-format check (default: 1)
-# Exit status: ctest's when it failed, else 1 if the format check failed, else 0.
+#   USPC_FUZZ_SMOKE     0 to skip the fuzz smoke step (default: 1, and 0 when
+#                       ctest arguments are given): every
+#                       libFuzzer target, built with clang in <build>-fuzz,
+#                       replays its seeds and runs USPC_FUZZ_RUNS (50000)
+#                       inputs from a fixed seed
+# Exit status: ctest's when it failed, else 1 if the fuzz smoke step or the
+# format check failed, else 0.
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -85,6 +92,24 @@ ctest_rc=$?
 if [ $ctest_rc -ne 0 ]; then
 	echo "test.sh: ctest failed (status $ctest_rc)" >&2
 	exit $ctest_rc
+fi
+
+# Every libFuzzer target replays its seeds (tests/vectors/<target>/, the
+# golden vectors: inputs that once crashed stay there) and then runs a
+# fixed number of inputs from a fixed seed, so the step is deterministic.
+# Longer runs: tests/fuzz/run.sh SECONDS.
+fuzz_rc=0
+fuzz_default=1
+[ $# -gt 0 ] && fuzz_default=0 # a chosen subset of ctest: no fuzz step unless asked
+if [ "${USPC_FUZZ_SMOKE:-$fuzz_default}" != 0 ]; then
+	step "fuzz smoke (clang, $BUILD-fuzz)"
+	USPC_FUZZ_BUILD_DIR="$BUILD-fuzz" USPC_FUZZ_JOBS="$JOBS" \
+		USPC_FUZZ_ARGS="-seed=1 -runs=${USPC_FUZZ_RUNS:-50000}" \
+		"$REPO/tests/fuzz/run.sh" 120 || fuzz_rc=$?
+fi
+if [ $fuzz_rc -ne 0 ]; then
+	echo "test.sh: the fuzz smoke step failed (status $fuzz_rc; inputs in $BUILD-fuzz/artifacts)" >&2
+	exit 1
 fi
 if [ $format_rc -ne 0 ]; then
 	echo "test.sh: tests passed, but the clang-format check failed (files listed above)" >&2

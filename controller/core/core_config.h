@@ -119,7 +119,6 @@ void core_config_print(const struct core_config *c, FILE *out);
 int core_config_apply_reloadable(struct core_config *dst, const struct core_config *src,
 				 int *changed_fixed);
 
-
 /* Usage text for --help. */
 void core_config_usage(FILE *out, const char *prog);
 
