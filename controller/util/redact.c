@@ -13,8 +13,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MASK "***"
+
+/* libpq's secrets: the password, and the password of the client key. Any
+ * case: a misspelt keyword is printed in libpq's error, value and all. */
+static int secret_key(const char *k, size_t n)
+{
+	return (n == 8 && strncasecmp(k, "password", 8) == 0) ||
+	       (n == 11 && strncasecmp(k, "sslpassword", 11) == 0);
+}
 
 struct out {
 	char *p;
@@ -27,14 +36,18 @@ static void put(struct out *o, const char *s, size_t n)
 	o->n += n;
 }
 
-/* URI form: scheme://[user[:password]@]host.../path?k=v&password=x#frag */
+/* URI form: scheme://[user[:password]@]host.../path?k=v&password=x#frag
+ * The userinfo ends at the last '@' before the query: a password with an
+ * unencoded '/' or '@' is still hidden (an '@' in the path hides more than
+ * it needs to, never less). */
 static void redact_uri(const char *s, const char *authority, struct out *o)
 {
-	size_t alen = strcspn(authority, "/?#");
+	size_t before_query = strcspn(authority, "?#");
 	const char *at = NULL;
-	for (const char *p = authority; p < authority + alen; p++)
+	for (const char *p = authority; p < authority + before_query; p++)
 		if (*p == '@')
 			at = p;
+	size_t alen = strcspn(at ? at : authority, "/?#") + (size_t)(at ? at - authority : 0);
 	put(o, s, (size_t)(authority - s));
 	if (at) {
 		const char *colon = memchr(authority, ':', (size_t)(at - authority));
@@ -58,8 +71,10 @@ static void redact_uri(const char *s, const char *authority, struct out *o)
 	p = query + 1;
 	while (*p) {
 		size_t plen = strcspn(p, "&#");
-		if (plen >= 9 && strncmp(p, "password=", 9) == 0) {
-			put(o, "password=" MASK, 9 + strlen(MASK));
+		size_t klen = strcspn(p, "=&#");
+		if (klen < plen && secret_key(p, klen)) {
+			put(o, p, klen + 1);
+			put(o, MASK, strlen(MASK));
 		} else {
 			put(o, p, plen);
 		}
@@ -109,7 +124,7 @@ static void redact_kv(const char *s, struct out *o)
 		}
 		put(o, key, klen);
 		put(o, "=", 1);
-		if (klen == 8 && strncmp(key, "password", 8) == 0)
+		if (secret_key(key, klen))
 			put(o, MASK, strlen(MASK));
 		else
 			put(o, val, (size_t)(e - val));

@@ -11,7 +11,8 @@
 
 /*
  * Copy `in` into buf (cap bytes, always NUL-terminated when cap > 0) with
- * every password value replaced by "***":
+ * every password value (keys password and sslpassword, any case) replaced
+ * by "***":
  *   postgresql://u:secret@h/db        → postgresql://u:***@h/db
  *   postgresql://h/db?password=secret → postgresql://h/db?password=***
  *   host=h password = 'a b' dbname=x  → host=h password=*** dbname=x

@@ -30,6 +30,8 @@ static void uri_user_password(void **state)
 	check("postgresql://h/db?application_name=a@b", "postgresql://h/db?application_name=a@b");
 	/* The last '@' of the authority ends the userinfo. */
 	check("postgresql://u:p@ss@h/db", "postgresql://u:***@h/db");
+	check("postgresql://u:pa/ss@h/db", "postgresql://u:***@h/db");
+	check("mqtt://u:p/w@broker:1883", "mqtt://u:***@broker:1883");
 }
 
 static void uri_query_password(void **state)
@@ -42,6 +44,8 @@ static void uri_query_password(void **state)
 	check("postgresql://h/db?password=s3cret#frag", "postgresql://h/db?password=***#frag");
 	/* Only the key "password" is masked, not keys that end in it. */
 	check("postgresql://h/db?xpassword=v", "postgresql://h/db?xpassword=v");
+	check("postgresql://h/db?sslpassword=k&PASSWORD=s",
+	      "postgresql://h/db?sslpassword=***&PASSWORD=***");
 }
 
 static void keyword_value(void **state)
@@ -52,6 +56,7 @@ static void keyword_value(void **state)
 	check("password=", "password=***");
 	check("host=h  passfile=/x", "host=h  passfile=/x");
 	check("host=h mypassword=v", "host=h mypassword=v");
+	check("host=h sslpassword=k Password=s", "host=h sslpassword=*** Password=***");
 	check("", "");
 	check("password='unterminated", "password=***");
 }
