@@ -440,7 +440,9 @@ static int migrate(struct core *c, struct uspc_err *err)
 		}
 		if (rc == STORE_E_SCHEMA || attempt >= 30)
 			return -1;
-		log_warn(CORE_LOG, "database %s not ready (%s); retrying", redacted, err->msg);
+		/* A connection error already names the (redacted) database. */
+		log_warn(CORE_LOG, "database not ready (attempt %d of 30): %s; retrying", attempt,
+			 err->msg);
 		sleep(1);
 	}
 }
