@@ -203,10 +203,19 @@ static void tasks_insert_in_order_and_status(void **state)
 	assert_string_equal(nt->relname, "uspc_task_new");
 	PQfreemem(nt);
 	cJSON *j = NULL;
+	/* A daemon parked the second one (its agent is not ready). */
+	char park[96];
+	snprintf(park, sizeof(park), "UPDATE tasks SET parked = true WHERE id = %lld",
+		 (long long)ids[1]);
+	tdb_exec(t.c, park);
 	assert_int_equal(store_query_task_status(t.c, ids, 3, &j, &err), 0);
 	assert_int_equal(cJSON_GetArraySize(j), 3);
 	for (int i = 0; i < 3; i++) {
 		cJSON *o = cJSON_GetArrayItem(j, i);
+		if (i == 1)
+			assert_true(cJSON_IsTrue(cJSON_GetObjectItem(o, "parked")));
+		else
+			assert_null(cJSON_GetObjectItem(o, "parked"));
 		assert_int_equal((int64_t)cJSON_GetObjectItem(o, "id")->valuedouble, ids[i]);
 		assert_string_equal(cJSON_GetObjectItem(o, "eid")->valuestring, eids[i]);
 		assert_string_equal(cJSON_GetObjectItem(o, "state")->valuestring, "queued");
