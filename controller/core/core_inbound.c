@@ -80,7 +80,8 @@ static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecor
 									    : ev->response_topic;
 	if (!topic || core_agent_set_topic(a, topic) != 0) {
 		core_reject(c, "connect_without_topic", a->eid,
-			    "MQTTConnectRecord without a usable topic");
+			    "MQTTConnectRecord without a usable topic (empty, over 512 bytes, "
+			    "or with + or #)");
 		return;
 	}
 	a->mqtt_v5 = mc->version == USP_RECORD__MQTTCONNECT_RECORD__MQTTVERSION__V5;

@@ -130,7 +130,9 @@ struct core_agent *core_registry_get(struct core_registry *r, const char *eid, i
 
 int core_agent_set_topic(struct core_agent *a, const char *topic)
 {
-	if (!topic || !topic[0] || strlen(topic) > CORE_TOPIC_MAX)
+	/* A wildcard is never a topic one can publish to (the transport would
+	 * refuse every answer): the agent's MQTTConnectRecord is rejected. */
+	if (!topic || !topic[0] || strlen(topic) > CORE_TOPIC_MAX || strpbrk(topic, "+#"))
 		return -1;
 	if (a->reply_topic && strcmp(a->reply_topic, topic) == 0)
 		return 0;

@@ -53,7 +53,8 @@ struct core_agent *core_registry_find(struct core_registry *r, const char *eid);
 /* Find or add. Returns NULL when the registry is full (max_agents) or on
  * allocation failure; *created tells which. */
 struct core_agent *core_registry_get(struct core_registry *r, const char *eid, int *created);
-/* Replace the reply topic (copied; capped at CORE_TOPIC_MAX). 0 or -1. */
+/* Replace the reply topic (copied; capped at CORE_TOPIC_MAX; no '+' or
+ * '#'). 0 or -1 (the old topic is kept). */
 int core_agent_set_topic(struct core_agent *a, const char *topic);
 
 size_t core_registry_count(const struct core_registry *r);

@@ -86,6 +86,8 @@ static void test_topic(void **state)
 	memset(big, 't', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	assert_int_equal(core_agent_set_topic(a, big), -1);
+	assert_int_equal(core_agent_set_topic(a, "usp/agent/#"), -1);
+	assert_int_equal(core_agent_set_topic(a, "usp/+/a"), -1);
 	assert_string_equal(a->reply_topic, "usp/agent/a");
 	core_registry_free(r);
 }
