@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A record with a to_id that is not ours, undecodable bytes, an oversized
-# record and a session-context record are dropped and counted (per reason,
+# record, a session-context record and an MQTTConnectRecord whose topic is
+# a wildcard filter are dropped and counted (per reason,
 # in the log and the stats line); the daemon keeps serving: a valid
 # MQTTConnectRecord afterwards still brings its agent online, and the
 # session-context sender gets a DisconnectRecord with code 7106.
@@ -29,10 +30,15 @@ printf 'version: "1.4"\nto_id: "%s"\nfrom_id: "%s"\nsession_context { session_id
   "$CTL_EID" "$A1" | enc | mosquitto_pub -L "${USPC_MQTT}/$CTL_TOPIC" -V mqttv5 -q 1 \
   -D publish response-topic "usp/agent/$A1" -s
 
+# 5. a connect record whose topic is a filter: no answer could reach it
+printf 'version: "1.4"\nto_id: "%s"\nfrom_id: "%s"\nmqtt_connect { version: V5 subscribed_topic: "usp/agent/#" }\n' \
+  "$CTL_EID" "$A1" | enc | pub
+
 wait_log "$W/d1.log" 'rejected \(record_undecodable\)' 10
 wait_log "$W/d1.log" 'rejected \(record_wrong_to_id\) from '"$A1"': proto::someone-else' 10
 wait_log "$W/d1.log" 'rejected \(record_too_large\)' 10
 wait_log "$W/d1.log" 'rejected \(record_session_context\) from '"$A1" 10
+wait_log "$W/d1.log" 'rejected \(connect_without_topic\) from '"$A1" 10
 wait "$SUB" || fail "no answer to the session-context record"
 fromhex <"$W/sub.hex" | protoc -I"$USPC_SOURCE_DIR/proto" --decode=usp_record.Record \
   "$USPC_SOURCE_DIR/proto/usp-record.proto" >"$W/disconnect.txt"
@@ -47,11 +53,12 @@ printf 'version: "1.3"\nto_id: "%s"\nfrom_id: "%s"\nmqtt_connect { version: V5 s
 wait_sql "SELECT online::text || ' ' || reply_topic || ' ' || mqtt_version FROM agents WHERE eid = '$A1'" \
   "true usp/agent/$A1 5" 10
 
-# The stats line counts all four rejections.
+# The stats line counts all five rejections.
 sleep 2.5
-[ "$(stat_field "$W/d1.log" rejected)" = 4 ] || fail "stats: rejected=$(stat_field "$W/d1.log" rejected), want 4"
+[ "$(stat_field "$W/d1.log" rejected)" = 5 ] || fail "stats: rejected=$(stat_field "$W/d1.log" rejected), want 5"
 by=$(grep 'rejected by reason:' "$W/d1.log" | tail -n 1)
-for r in record_undecodable=1 record_wrong_to_id=1 record_too_large=1 record_session_context=1; do
+for r in record_undecodable=1 record_wrong_to_id=1 record_too_large=1 record_session_context=1 \
+  connect_without_topic=1; do
   grep -q " $r" <<<"$by" || fail "per-reason count $r missing: $by"
 done
 kill -0 "$PID_d1" || fail "daemon died"
