@@ -14,10 +14,10 @@
 #                       share one broker and database)
 #   USPC_FORMAT_CHECK   0 to skip the clang-format check (default: 1)
 #   USPC_FUZZ_SMOKE     0 to skip the fuzz smoke step (default: 1, and 0 when
-#                       ctest arguments are given): every
-#                       libFuzzer target, built with clang in <build>-fuzz,
-#                       replays its seeds and runs USPC_FUZZ_RUNS (50000)
-#                       inputs from a fixed seed
+#                       ctest arguments are given): every libFuzzer target,
+#                       built with clang in <build>-fuzz, replays its seeds
+#                       and runs USPC_FUZZ_RUNS (50000) inputs from a fixed
+#                       seed
 # Exit status: ctest's when it failed, else 1 if the fuzz smoke step or the
 # format check failed, else 0.
 set -uo pipefail

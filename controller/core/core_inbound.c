@@ -20,6 +20,10 @@
 #include "log.h"
 #include "usp_pb.h"
 
+#define STR_(x) #x
+#define XSTR_(x) STR_(x)
+#define TOPIC_MAX_STR XSTR_(CORE_TOPIC_MAX) /* "512" */
+
 int core_agent_alive(struct core *c, struct core_agent *a)
 {
 	a->last_seen_ms = core_now_ms();
@@ -80,8 +84,8 @@ static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecor
 									    : ev->response_topic;
 	if (!topic || core_agent_set_topic(a, topic) != 0) {
 		core_reject(c, "connect_without_topic", a->eid,
-			    "MQTTConnectRecord without a usable topic (empty, over 512 bytes, "
-			    "or with + or #)");
+			    "MQTTConnectRecord without a usable topic (empty, over " TOPIC_MAX_STR
+			    " bytes, or with + or #)");
 		return;
 	}
 	a->mqtt_v5 = mc->version == USP_RECORD__MQTTCONNECT_RECORD__MQTTVERSION__V5;

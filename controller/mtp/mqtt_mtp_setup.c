@@ -151,6 +151,8 @@ static int convert_url(struct mqtt_mtp *m, const char *url, struct uspc_err *err
 		{ "mqtts://", "ssl://", 1 },
 		{ "ssl://", "ssl://", 1 },
 	};
+	char shown[600]; /* url as errors may show it: without a password */
+	uspc_redact(url, shown, sizeof(shown));
 
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		size_t l = strlen(schemes[i].in);
@@ -158,22 +160,19 @@ static int convert_url(struct mqtt_mtp *m, const char *url, struct uspc_err *err
 
 		if (strncmp(url, schemes[i].in, l) != 0)
 			continue;
-		if (!*rest || strchr(rest, '/') || split_host_port(m, rest, schemes[i].tls) < 0) {
-			char shown[600];
-			uspc_redact(url, shown, sizeof(shown));
+		/* No user:password@ part: it would reach Paho's URI and every log
+		 * line that names the broker (mqtt_username/mqtt_password exist). */
+		if (!*rest || strpbrk(rest, "/@") || split_host_port(m, rest, schemes[i].tls) < 0)
 			return uspc_err_set(err, MQTT_MTP_E_INVAL,
 					    "mqtt: bad broker URL %s (want "
 					    "mqtt://host:port or mqtts://host:port; user and "
 					    "password are separate settings)",
 					    shown);
-		}
 		if (asprintf(&m->url, "%s%s", schemes[i].out, rest) < 0)
 			return uspc_err_set(err, MQTT_MTP_E_NOMEM, "out of memory");
 		m->tls = schemes[i].tls;
 		return 0;
 	}
-	char shown[600];
-	uspc_redact(url, shown, sizeof(shown));
 	return uspc_err_set(err, MQTT_MTP_E_INVAL,
 			    "mqtt: unsupported broker URL scheme in %s "
 			    "(want mqtt:// or mqtts://)",

@@ -1,8 +1,8 @@
 /* fuzz_config.c — libFuzzer target: any bytes as the daemon's config file
  * (controller/core/core_config.c): parse, finish (derived values and
  * validation), print with secrets and URL passwords masked, and the SIGHUP
- * path that copies the reloadable settings into a running config. A parse
- * error must leave a struct that finish, print and fini handle. */
+ * path that copies the reloadable settings into a running config. After a
+ * parse or validation error the struct must still print and free cleanly. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -66,12 +66,20 @@ for f in "$root"/tests/vectors/*.hex; do
 	perl -0777 -ne 's/\s+//g; print pack("H*", $_)' "$f" >"$hexseeds/$(basename "${f%.hex}").bin"
 done
 
+# The shipped example config as a seed of fuzz_config (a corpus must be a
+# directory: libFuzzer runs a file argument once and stops).
+confseeds="$build/seeds-config"
+rm -rf "$confseeds"
+mkdir -p "$confseeds"
+cp "$root/deploy/uspc.conf.example" "$confseeds/"
+
 seeds_for() {
 	local t=$1
 	[[ -d $root/tests/vectors/$t ]] && echo "$root/tests/vectors/$t"
 	case $t in
 	fuzz_path) [[ -d $root/tests/vectors/paths ]] && echo "$root/tests/vectors/paths" ;;
 	fuzz_record_msg | fuzz_msg_json) echo "$hexseeds" ;;
+	fuzz_config) echo "$confseeds" ;;
 	esac
 	return 0
 }

@@ -147,6 +147,12 @@ static void test_config_checks(void **state)
 	base_config(&c);
 	c.broker_url = "mqtt://127.0.0.1:x";
 	expect_rejected(&c, "bad broker URL");
+	/* Credentials in the URL are refused, and not echoed back. */
+	base_config(&c);
+	c.broker_url = "mqtt://dev:s3cret@127.0.0.1:1883";
+	expect_rejected(&c, "bad broker URL mqtt://dev:***@127.0.0.1:1883");
+	c.broker_url = "http://dev:s3cret@127.0.0.1:1883";
+	expect_rejected(&c, "scheme in http://dev:***@127.0.0.1:1883");
 	base_config(&c);
 	c.broker_url = "mqtt://[::1:1883";
 	expect_rejected(&c, "bad broker URL");
