@@ -56,6 +56,9 @@ enum mqtt_mtp_rc {
 #define MQTT_MTP_MAX_TOPIC 1024 /* bytes, including a /reply-to= suffix */
 #define MQTT_MTP_MAX_SUBS 16    /* configured subscription filters */
 #define MQTT_MTP_MAX_ATTEMPTS 5 /* sends of one message before PUBLISH_FAILED */
+/* The connection thread's name (top -H, ps -L, the bench harness); Paho's
+ * own threads are MQTTAsync_rcv and MQTTAsync_send. */
+#define MQTT_MTP_THREAD_NAME "uspc-mqtt"
 
 struct mqtt_mtp_config {
 	/* Broker: "mqtt://host:port" or "mqtts://host:port" (tcp:// and ssl://

@@ -20,6 +20,7 @@
 #include "mqtt_mtp_internal.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -426,6 +427,7 @@ void *mtp_conn_main(void *arg)
 {
 	struct mqtt_mtp *m = arg;
 
+	(void)pthread_setname_np(pthread_self(), MQTT_MTP_THREAD_NAME);
 	pthread_mutex_lock(&m->lock);
 	while (!m->quit) {
 		if (m->need_disconnect) {

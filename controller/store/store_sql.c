@@ -208,14 +208,11 @@ int store_prefix_to_like(const char *prefix, char *out, size_t len)
 size_t store_utf8_repair(char *s, size_t len)
 {
 	size_t bad = 0;
-	unsigned char *u = (unsigned char *)s;
 	for (size_t i = 0; i < len;) {
-		size_t n = usp_utf8_seq(u + i, len - i);
-		if (n == 0) {
-			u[i++] = '?';
+		i += usp_utf8_valid_prefix(s + i, len - i);
+		if (i < len) { /* s[i] starts no valid sequence */
+			s[i++] = '?';
 			bad++;
-		} else {
-			i += n;
 		}
 	}
 	return bad;

@@ -45,6 +45,8 @@
 struct store_tasks;
 
 #define STORE_TASKS_MAX_IN_FLIGHT 1000000 /* largest max_in_flight accepted */
+/* The feeder thread's name (top -H, ps -L, the bench harness). */
+#define STORE_TASKS_THREAD_NAME "uspc-feeder"
 
 /* A claimed task, owned by the caller of store_tasks_next (store_task_free). */
 struct store_task {

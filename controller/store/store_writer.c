@@ -693,6 +693,7 @@ static void *writer_main(void *arg)
 {
 	struct store_writer *w = arg;
 	size_t abandoned = 0;
+	(void)pthread_setname_np(pthread_self(), STORE_WRITER_THREAD_NAME);
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		while (!w->head && !w->stopping)

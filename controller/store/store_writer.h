@@ -44,6 +44,9 @@
 
 #include "store_conn.h"
 
+/* The writer thread's name (top -H, ps -L, the bench harness). */
+#define STORE_WRITER_THREAD_NAME "uspc-writer"
+
 struct store_writer;
 
 struct store_writer_opts {

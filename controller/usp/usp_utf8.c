@@ -3,6 +3,7 @@
  */
 #include "usp_utf8.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,34 +34,57 @@ size_t usp_utf8_seq(const unsigned char *s, size_t avail)
 	return n;
 }
 
-int usp_utf8_valid(const char *s, size_t len)
+/* Most strings off the wire are ASCII: skip it eight bytes at a time
+ * before decoding sequences one by one. */
+static size_t ascii_run(const unsigned char *p, size_t len)
+{
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, sizeof(w));
+		if (w & UINT64_C(0x8080808080808080))
+			break;
+	}
+	while (i < len && p[i] < 0x80)
+		i++;
+	return i;
+}
+
+size_t usp_utf8_valid_prefix(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < len;) {
+	size_t i = 0;
+	while (i < len) {
+		i += ascii_run(p + i, len - i);
+		if (i == len)
+			break;
 		size_t n = usp_utf8_seq(p + i, len - i);
 		if (n == 0)
-			return 0;
+			break;
 		i += n;
 	}
-	return 1;
+	return i;
+}
+
+int usp_utf8_valid(const char *s, size_t len)
+{
+	return usp_utf8_valid_prefix(s, len) == len;
 }
 
 char *usp_utf8_sanitize(const char *s, size_t len)
 {
 	char *out = malloc(len * 3 + 1), *w = out;
-	const unsigned char *p = (const unsigned char *)s;
 	if (!out)
 		return NULL;
 	for (size_t i = 0; i < len;) {
-		size_t n = usp_utf8_seq(p + i, len - i);
-		if (n == 0) {
+		size_t n = usp_utf8_valid_prefix(s + i, len - i);
+		memcpy(w, s + i, n);
+		w += n;
+		i += n;
+		if (i < len) { /* s[i] starts no valid sequence */
 			memcpy(w, "\xEF\xBF\xBD", 3);
 			w += 3;
 			i++;
-		} else {
-			memcpy(w, p + i, n);
-			w += n;
-			i += n;
 		}
 	}
 	*w = '\0';

@@ -13,6 +13,10 @@
  * forms, surrogates and code points above U+10FFFF. avail >= 1. */
 size_t usp_utf8_seq(const unsigned char *s, size_t avail);
 
+/* Length of the longest prefix of s[0..len) that is valid UTF-8 (len when
+ * all of it is); ASCII runs are checked a word at a time. */
+size_t usp_utf8_valid_prefix(const char *s, size_t len);
+
 /* 1 when s[0..len) is entirely valid UTF-8. */
 int usp_utf8_valid(const char *s, size_t len);
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Operating the daemon: --check-config (valid, invalid with file:line, a
 # password on the command line refused, secrets never printed), --help,
-# the shipped example config passes, and SIGHUP reloads the log level from
-# the config file while the daemon runs.
+# the shipped example config passes, SIGHUP reloads the log level from
+# the config file while the daemon runs, and the daemon's threads are named.
 . "$(dirname "$0")/lib.sh"
 
 cfg=$W/uspc.conf
@@ -38,6 +38,12 @@ printf 'endpoint_id = %s\nstats_interval = 2\nlog_level = debug\n' "$CTL_EID" >"
 # without it is not needed; instead check the reload reports the state.
 kill -HUP "$PID_d1"
 wait_log "$W/d1.log" 'SIGHUP: configuration reloaded, 0 setting' 10
+# Threads carry names an operator can tell apart in top -H / ps -L (the
+# bench harness splits uspc's CPU by them).
+names=$(cat /proc/"$PID_d1"/task/*/comm | sort | tr '\n' ' ')
+for t in uspc-writer uspc-feeder uspc-mqtt MQTTAsync_rcv MQTTAsync_send; do
+  grep -qw -- "$t" <<<"$names" || fail "no thread named $t (threads: $names)"
+done
 stop_pid "$PID_d1" || fail "daemon exit status $?"
 start_uspc d2 --config "$cfg"
 printf 'endpoint_id = %s\nstats_interval = 2\nlog_level = warn\n' "$CTL_EID" >"$cfg"
