@@ -208,6 +208,41 @@ tree_ticks() { # pid...
 	echo "$total"
 }
 
+# uspc's CPU ticks by thread role, one "role ticks" line each. Roles come
+# from the thread names (docs/uspc.md, "Threads"): core (the main loop),
+# paho_rcv and paho_send (Paho's threads), writer, feeder, mqtt_conn.
+uspc_thread_ticks() {
+	[ -n "$UPID" ] || return 0
+	local t c s
+	for t in /proc/"$UPID"/task/*; do
+		c=$(cat "$t/comm" 2>/dev/null) && s=$(cat "$t/stat" 2>/dev/null) || continue
+		s=${s##*) }
+		# shellcheck disable=SC2086
+		set -- $s
+		printf '%s %s\n' "$c" $((${12} + ${13}))
+	done | awk '{
+		r = "other"
+		if ($1 == "MQTTAsync_rcv") r = "paho_rcv"; else if ($1 == "MQTTAsync_send") r = "paho_send"
+		else if ($1 == "uspc-writer") r = "writer"; else if ($1 == "uspc-feeder") r = "feeder"
+		else if ($1 == "uspc-mqtt") r = "mqtt_conn"; else if ($1 == "uspc") r = "core"
+		n[r] += $2
+	} END { for (r in n) print r, n[r] }'
+}
+
+# ,"uspc_threads_cpu_seconds":{...}: CPU per role since the ticks in $1
+# (empty when uspc is not running).
+uspc_threads_json() { # ticks-at-mark
+	[ -n "$UPID" ] || return 0
+	local now
+	now=$(uspc_thread_ticks)
+	[ -n "$now" ] || return 0
+	awk -v tck="$CLK_TCK" -v before="$1" 'BEGIN {
+		n = split(before, l, "\n")
+		for (i = 1; i <= n; i++) if (split(l[i], f, " ") == 2) b[f[1]] = f[2]
+	} { d = $2 - b[$1]; if (d < 0) d = $2; out = out sprintf("%s\"%s\":%.2f", sep, $1, d / tck); sep = "," }
+	END { printf ",\"uspc_threads_cpu_seconds\":{%s}", out }' <<<"$now"
+}
+
 broker_pid() { cat "$STACK/mosquitto/mosquitto.pid" 2>/dev/null; }
 pg_pid() { head -n 1 "$STACK/pg/postmaster.pid" 2>/dev/null; }
 
@@ -218,6 +253,7 @@ cpu_mark() { # [tag]: start a measurement (default tag: the scenario's)
 	CPU0[$k.broker]=$(tree_ticks "$(broker_pid)")
 	CPU0[$k.postgres]=$(tree_ticks "$(pg_pid)")
 	CPU0[$k.sim]=$(tree_ticks "$SPID")
+	CPU0[$k.thr]=$(uspc_thread_ticks)
 	CPU0[$k.t]=$(now)
 }
 
@@ -227,10 +263,11 @@ cpu_json() { # [tag]: wall and CPU seconds since cpu_mark [tag]
 	b=$(tree_ticks "$(broker_pid)")
 	p=$(tree_ticks "$(pg_pid)")
 	s=$(tree_ticks "$SPID")
-	printf '"wall_seconds":%s,"cpu_seconds":{"uspc":%s,"broker":%s,"postgres":%s,"sim":%s}' \
+	printf '"wall_seconds":%s,"cpu_seconds":{"uspc":%s,"broker":%s,"postgres":%s,"sim":%s}%s' \
 		"$(fsub "$(now)" "${CPU0[$k.t]}")" \
 		"$(fdiv $((u - CPU0[$k.uspc])) "$CLK_TCK" 2)" "$(fdiv $((b - CPU0[$k.broker])) "$CLK_TCK" 2)" \
-		"$(fdiv $((p - CPU0[$k.postgres])) "$CLK_TCK" 2)" "$(fdiv $((s - CPU0[$k.sim])) "$CLK_TCK" 2)"
+		"$(fdiv $((p - CPU0[$k.postgres])) "$CLK_TCK" 2)" "$(fdiv $((s - CPU0[$k.sim])) "$CLK_TCK" 2)" \
+		"$(uspc_threads_json "${CPU0[$k.thr]:-}")"
 }
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
