@@ -69,8 +69,9 @@ static void test_sequences(void **state)
 static void test_prefix_at_every_offset(void **state)
 {
 	(void)state;
-	static const char *inserts[] = { "\xff", "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80",
-					 "\xe2\x82", "\xed\xa0\x80" };
+	static const char *inserts[] = { "\xff",         "\xc3\xa9",
+					 "\xe2\x82\xac", "\xf0\x9f\x98\x80",
+					 "\xe2\x82",     "\xed\xa0\x80" };
 	char buf[64];
 	for (size_t k = 0; k < sizeof(inserts) / sizeof(inserts[0]); k++) {
 		size_t ins = strlen(inserts[k]);
@@ -81,8 +82,8 @@ static void test_prefix_at_every_offset(void **state)
 				size_t want = ref_prefix(buf, total);
 				size_t got = usp_utf8_valid_prefix(buf, total);
 				if (got != want)
-					fail_msg("insert %zu at %zu of %zu: got %zu, want %zu", k, off,
-						 total, got, want);
+					fail_msg("insert %zu at %zu of %zu: got %zu, want %zu", k,
+						 off, total, got, want);
 				assert_int_equal(usp_utf8_valid(buf, total), want == total);
 			}
 		}
@@ -100,7 +101,7 @@ static void test_prefix_at_every_offset(void **state)
 static void test_prefix_matches_reference(void **state)
 {
 	(void)state;
-	static const unsigned char pool[] = { 'a', 'z', 0x00, 0x7f, 0x80, 0xbf, 0xc2, 0xdf,
+	static const unsigned char pool[] = { 'a',  'z',  0x00, 0x7f, 0x80, 0xbf, 0xc2, 0xdf,
 					      0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff, 0xa0 };
 	uint32_t x = 2463534242u;
 	unsigned char buf[48];
@@ -110,7 +111,8 @@ static void test_prefix_matches_reference(void **state)
 		for (size_t i = 0; i < len; i++) {
 			x ^= x << 13, x ^= x >> 17, x ^= x << 5;
 			/* mostly ASCII, as on the wire */
-			buf[i] = (x & 3) ? (unsigned char)('a' + (x >> 8) % 26) : pool[(x >> 8) % 16];
+			buf[i] = (x & 3) ? (unsigned char)('a' + (x >> 8) % 26)
+					 : pool[(x >> 8) % 16];
 		}
 		size_t want = ref_prefix((const char *)buf, len);
 		size_t got = usp_utf8_valid_prefix((const char *)buf, len);
@@ -122,7 +124,9 @@ static void test_prefix_matches_reference(void **state)
 static void test_sanitize(void **state)
 {
 	(void)state;
-	char *s = usp_utf8_sanitize("abcdefghij\xff" "k\xe2\x82\xac\xc3", 16);
+	char *s = usp_utf8_sanitize("abcdefghij\xff"
+				    "k\xe2\x82\xac\xc3",
+				    16);
 	assert_non_null(s);
 	assert_string_equal(s, "abcdefghij\xef\xbf\xbdk\xe2\x82\xac\xef\xbf\xbd");
 	assert_true(usp_utf8_valid(s, strlen(s)));
