@@ -737,8 +737,8 @@ static void *feeder_main(void *arg)
 {
 	struct store_tasks *f = arg;
 	int64_t next_hb = 0, next_maint = 0;
-	(void)pthread_setname_np(pthread_self(), STORE_TASKS_THREAD_NAME);
 	int want = 1, warned = 0;
+	(void)pthread_setname_np(pthread_self(), STORE_TASKS_THREAD_NAME);
 	while (!atomic_load(&f->stopping)) {
 		struct uspc_err err = { 0 };
 		if (!f->db) {
