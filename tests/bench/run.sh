@@ -625,13 +625,29 @@ perf_stop() {
 
 eid_of() { printf "$EID_PATTERN" "$1"; }
 
-# One uspctl run of the fanout; sets RUN_* (seconds, ok, failed, lines, rc, rate).
+# CHILD_CPU: CPU seconds (user+system) of this shell's finished children so
+# far. Not a $(...) function: `times` must run in this shell (a subshell
+# reports its own children, none), so its output goes through a file.
+children_cpu() {
+	times >"$WORK/times.out"
+	CHILD_CPU=$(awk 'NR == 2 {
+		for (i = 1; i <= 2; i++) { split($i, a, /[ms]/); t += a[1] * 60 + a[2] }
+		printf "%.3f", t
+	}' "$WORK/times.out")
+}
+
+# One uspctl run of the fanout; sets RUN_* (seconds, ok, failed, lines, rc,
+# rate, and uspctl's own CPU seconds).
 fanout_run() { # size, input file, output file
-	local t0 t1
+	local t0 t1 c0
 	t0=$(now)
+	children_cpu
+	c0=$CHILD_CPU
 	timeout 600 "$BUILD_DIR/bin/uspctl" --quiet --timeout 300 -f "$2" >"$3" 2>>"$LOGS/uspctl.log"
 	RUN_RC=$?
+	children_cpu
 	t1=$(now)
+	RUN_CPU=$(fsub "$CHILD_CPU" "$c0")
 	RUN_SECS=$(fsub "$t1" "$t0")
 	RUN_LINES=$(wc -l <"$3")
 	RUN_OK=$(grep -c '"ok":true' "$3")
@@ -652,13 +668,14 @@ fanout_size() { # size, repeats
 	say "fanout_get: get Device.DeviceInfo. to $size agents through uspctl, $reps run(s)"
 	cpu_mark
 	perf_start "fanout-$size"
-	local r runs="" rates="" ok_all=0 fail_all=0 lines_all=0 rc_all=0
+	local r runs="" rates="" ok_all=0 fail_all=0 lines_all=0 rc_all=0 uspctl_cpu=0
 	for r in $(seq 1 "$reps"); do
 		out="$WORK/fanout-$size-$r.out"
 		fanout_run "$size" "$in" "$out"
 		say "fanout_get $size run $r: $RUN_OK ok, $RUN_FAILED failed in ${RUN_SECS}s = $RUN_RATE Gets/s"
 		runs="$runs${runs:+,}{\"seconds\":$RUN_SECS,\"ok\":$RUN_OK,\"failed\":$RUN_FAILED,\"gets_per_sec\":$RUN_RATE,\"uspctl_exit\":$RUN_RC}"
 		rates="$rates$RUN_RATE "
+		uspctl_cpu=$(awk -v a="$uspctl_cpu" -v b="$RUN_CPU" 'BEGIN { printf "%.2f", a + b }')
 		ok_all=$((ok_all + RUN_OK))
 		fail_all=$((fail_all + RUN_FAILED))
 		lines_all=$((lines_all + RUN_LINES))
@@ -698,7 +715,7 @@ fanout_size() { # size, repeats
 	    'snapshot_objects_per_agent', (SELECT count(*) FROM snapshot_objects o WHERE o.eid = min(t.eid)))
 	  FROM t")
 	say "fanout_get $size: median $rate Gets/s (ratio $ratio), p50 ${p50} ms p99 ${p99} ms"
-	emit fanout_get "\"targets\":$size,\"runs_count\":$reps,\"gets_per_sec\":$rate,\"ratio_to_ceiling\":$ratio,$(ceiling_fields),\"goal_ratio\":0.6,\"p50_ms\":${p50:-null},\"p99_ms\":${p99:-null},\"queued_to_done_p50_ms\":${e50:-null},\"queued_to_done_p99_ms\":${e99:-null},\"ok\":$ok_all,\"failed\":$fail_all,\"result_lines\":$lines_all,\"uspctl_exit\":$rc_all,\"tasks_done_rows\":${done_rows:-null},\"agents_with_deviceinfo_in_snapshot\":${snap_agents:-null},\"last_run_timeline\":${tl:-null},\"runs\":[$runs],$cpu"
+	emit fanout_get "\"targets\":$size,\"runs_count\":$reps,\"gets_per_sec\":$rate,\"ratio_to_ceiling\":$ratio,$(ceiling_fields),\"goal_ratio\":0.6,\"p50_ms\":${p50:-null},\"p99_ms\":${p99:-null},\"queued_to_done_p50_ms\":${e50:-null},\"queued_to_done_p99_ms\":${e99:-null},\"ok\":$ok_all,\"failed\":$fail_all,\"result_lines\":$lines_all,\"uspctl_exit\":$rc_all,\"tasks_done_rows\":${done_rows:-null},\"agents_with_deviceinfo_in_snapshot\":${snap_agents:-null},\"last_run_timeline\":${tl:-null},\"runs\":[$runs],\"uspctl_cpu_seconds\":$uspctl_cpu,$cpu"
 }
 
 scenario_fanout() {

@@ -45,6 +45,9 @@ check "get: every agent answered with its SoftwareVersion" \
   '[.[] | select(.id == "get")] | length == 3 and all(.ok and .task > 0 and
      .result.type == "get_resp" and
      .result.req_path_results[0].resolved_path_results[0].result_params.SoftwareVersion == "1.0.0")' "$W/usp.out"
+# Results come out of PostgreSQL as jsonb text ("key": value, with spaces);
+# every line is compact JSON, and the text of the values is kept.
+grep '"id":"get"' "$W/usp.out" | grep -q '": \|, "' && fail "get result lines are not compact: $(grep -m1 '"id":"get"' "$W/usp.out" | cut -c1-300)"
 check "set: SetResp with the new value" \
   '.[] | select(.id == "set") | .ok and .agent == "'"$A1"'" and
      .result.updated_obj_results[0].oper_status.oper_success.updated_inst_results[0].updated_params.SSID == "uspctl-it"' "$W/usp.out"
