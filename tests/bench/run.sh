@@ -215,7 +215,7 @@ uspc_thread_ticks() {
 	[ -n "$UPID" ] || return 0
 	local t c s
 	for t in /proc/"$UPID"/task/*; do
-		c=$(cat "$t/comm" 2>/dev/null) && s=$(cat "$t/stat" 2>/dev/null) || continue
+		{ read -r c <"$t/comm" && read -r s <"$t/stat"; } 2>/dev/null || continue
 		s=${s##*) }
 		# shellcheck disable=SC2086
 		set -- $s
