@@ -9,6 +9,8 @@ set -euo pipefail
 : "${TAG:?set TAG before sourcing sim-test-lib.sh}"
 command -v jq >/dev/null || { echo "FAIL: jq is required" >&2; exit 1; }
 
+# shellcheck source=tests/integration/sanitizer-reports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../tests/integration/sanitizer-reports.sh"
 WORK=${USPC_TEST_WORK_DIR:-$(mktemp -d)}
 mkdir -p "$WORK"
 SIM=$USPC_BIN_DIR/usp-agent-sim
@@ -32,11 +34,21 @@ fail() {
 }
 
 cleanup() {
-	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	local rc=$?
+	for p in "${BG_PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
 	if [ -n "$SIM_PID" ]; then
 		kill -TERM "$SIM_PID" 2>/dev/null || true
 		wait "$SIM_PID" 2>/dev/null || true
 	fi
+	# Sanitizer builds: a report from the simulator or a probe fails the test.
+	if sanitizer_reports "$WORK"; then
+		echo "FAIL: sanitizer report in the files above" >&2
+		[ $rc -ne 0 ] || rc=1
+	fi
+	exit $rc
 }
 trap cleanup EXIT
 

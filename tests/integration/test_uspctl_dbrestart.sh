@@ -15,7 +15,7 @@ trap 'rc=$?; cleanup_private; exit $rc' EXIT
 cleanup_private() {
   for p in "${PIDS[@]}"; do stop_pid "$p"; done
   stop_stack
-  if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$W"/*.log "$W"/*.err 2>/dev/null; then
+  if sanitizer_reports "$W"; then
     log "FAIL: sanitizer report in the files above"
     rc=1
   fi

@@ -12,6 +12,8 @@ set -euo pipefail
 : "${USPC_BIN_DIR:?}" "${USPC_TEST_WORK_DIR:?}" "${USPC_DB:?}" "${USPC_MQTT:?}"
 command -v jq >/dev/null || { echo "jq is needed (apt-get install jq)" >&2; exit 1; }
 W=$USPC_TEST_WORK_DIR
+# shellcheck source=tests/integration/sanitizer-reports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/sanitizer-reports.sh"
 mkdir -p "$W"
 T=$(basename "$0" .sh)
 T=${T#test_}
@@ -51,7 +53,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do stop_pid "$p"; done
   psql -XAtq "$USPC_DB" -c "DROP DATABASE IF EXISTS \"$DB_NAME\" WITH (FORCE)" >/dev/null 2>&1 || true
   # Sanitizer builds: a report from any program we ran fails the test.
-  if grep -l -E "ERROR: (Address|Leak)Sanitizer|runtime error:" "$W"/*.log "$W"/*.err 2>/dev/null; then
+  if sanitizer_reports "$W"; then
     log "FAIL: sanitizer report in the files above"
     [ $rc -ne 0 ] || rc=1
   fi

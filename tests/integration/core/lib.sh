@@ -10,6 +10,8 @@ set -euo pipefail
 
 : "${USPC_BIN_DIR:?}" "${USPC_SOURCE_DIR:?}" "${USPC_TEST_WORK_DIR:?}" "${USPC_LOCAL_STACK:?}"
 W=$USPC_TEST_WORK_DIR
+# shellcheck source=tests/integration/sanitizer-reports.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../sanitizer-reports.sh"
 mkdir -p "$W"
 T=$(basename "$0" .sh)             # test name, used in ids
 T=${T#test_}
@@ -57,6 +59,11 @@ cleanup() {
     psql -XAtq "$USPC_DB" -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" >/dev/null 2>&1 || true
   done
   for s in "${PRIVATE_STACKS[@]}"; do "$USPC_LOCAL_STACK" stop --dir "$s" >/dev/null 2>&1 || true; done
+  # Sanitizer builds: a report from any program we ran fails the test.
+  if sanitizer_reports "$W"; then
+    log "FAIL: sanitizer report in the files above"
+    [ $rc -ne 0 ] || rc=1
+  fi
   exit $rc
 }
 trap cleanup EXIT
