@@ -21,7 +21,8 @@
  * in_bytes count MESSAGE items only (control events are few and uncapped),
  * and only those still in the shared in-queue: the core takes up to
  * TAKE_BATCH at a time into its private list, so at most in_queue_cap +
- * TAKE_BATCH arrivals are held.
+ * TAKE_BATCH arrivals are held, or the hard limit (twice the cap; below)
+ * + TAKE_BATCH while the core is handing publishes to Paho.
  *
  * Back-pressure on arrival: Paho acknowledges a QoS 1 PUBLISH before it
  * calls messageArrived, and the documented alternative to accepting —
@@ -35,6 +36,14 @@
  * max_queued_messages applies). Only if the core takes nothing for
  * IN_STALL_MS does the callback return 0 (counted in in_deferred), so that
  * Paho's thread keeps the connection alive; during stop() it never waits.
+ *
+ * Paho runs the callback holding its client lock, and every publish the core
+ * hands to Paho (send_one) takes that lock. So the callback never waits while
+ * the core is in Paho (core_in_paho, set by mqtt_mtp_pump around its sends,
+ * which wakes a waiting callback): it admits the arrival above the cap
+ * (in_over_cap), up to the hard limit in_hard_full(); past that it returns
+ * 0. Waiting there would leave each side waiting for the other until
+ * IN_STALL_MS, once per arrival.
  */
 #include "mqtt_mtp_internal.h"
 
@@ -180,9 +189,21 @@ static int in_full(struct mqtt_mtp *m, size_t plen)
 				   m->in_bytes + plen > m->cfg.in_queue_max_bytes);
 }
 
+/* Above the cap, while the core is in Paho: twice the cap, and at least
+ * IN_OVER_CAP_MIN messages more. */
+static int in_hard_full(struct mqtt_mtp *m, size_t plen)
+{
+	size_t extra =
+		m->cfg.in_queue_cap > IN_OVER_CAP_MIN ? m->cfg.in_queue_cap : IN_OVER_CAP_MIN;
+
+	return m->in_count >= m->cfg.in_queue_cap + extra ||
+	       m->in_bytes + plen > 2 * m->cfg.in_queue_max_bytes;
+}
+
 /* Paho's receive thread: wait while the in-queue is full and the core keeps
- * taking events (see the top of this file). 0 when there is room, -1 when
- * the core stalled for IN_STALL_MS or we are stopping. */
+ * taking events, unless the core is in Paho (see the top of this file). 0
+ * when the arrival may be queued, -1 when the core stalled for IN_STALL_MS,
+ * the hard limit is reached, or we are stopping. */
 static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 {
 	struct timespec progress;
@@ -192,6 +213,8 @@ static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 	pthread_mutex_lock(&m->lock);
 	if (!in_full(m, plen))
 		goto out;
+	if (m->core_in_paho)
+		goto over_cap;
 	m->st.in_waits++;
 	if (!m->in_blocked)
 		log_info(COMP, "in-queue full (%zu messages, %zu bytes): holding the broker back",
@@ -206,6 +229,8 @@ static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 			rc = -1;
 			break;
 		}
+		if (m->core_in_paho)
+			goto over_cap;
 		if (m->in_pops != pops) {
 			pops = m->in_pops;
 			mtp_now(&progress);
@@ -225,6 +250,22 @@ static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 		pthread_cond_timedwait(&m->space_cond, &m->lock, &ts);
 	}
 out:
+	pthread_mutex_unlock(&m->lock);
+	return rc;
+over_cap:
+	if (in_hard_full(m, plen)) {
+		uint64_t n = ++m->st.in_deferred;
+
+		if (log_this_one(n))
+			log_warn(
+				COMP,
+				"in-queue at its hard limit (%zu messages, %zu bytes) while the core "
+				"sends: message left with Paho (%" PRIu64 " so far)",
+				m->in_count, m->in_bytes, n);
+		rc = -1;
+	} else {
+		m->st.in_over_cap++;
+	}
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 }
@@ -534,6 +575,7 @@ int mqtt_mtp_pump(struct mqtt_mtp *m)
 		int n = 0, i, rc = MQTTASYNC_SUCCESS;
 
 		pthread_mutex_lock(&m->lock);
+		m->core_in_paho = 0;
 		while (n < PUMP_BATCH && m->state == ST_CONNECTED && m->out_head &&
 		       m->inflight < (size_t)m->window) {
 			struct live_send *ls = calloc(1, sizeof(*ls));
@@ -549,6 +591,13 @@ int mqtt_mtp_pump(struct mqtt_mtp *m)
 			m->inflight++;
 			msgs[n] = ls->msg;
 			batch[n++] = ls;
+		}
+		if (n) {
+			/* Paho's lock may be held by a callback waiting for the
+			 * core: tell it not to wait (see the top of this file). */
+			m->core_in_paho = 1;
+			if (m->in_blocked)
+				pthread_cond_signal(&m->space_cond);
 		}
 		pthread_mutex_unlock(&m->lock);
 		if (!n)
@@ -569,6 +618,7 @@ int mqtt_mtp_pump(struct mqtt_mtp *m)
 			continue;
 
 		pthread_mutex_lock(&m->lock);
+		m->core_in_paho = 0;
 		send_refused(m, batch[i], rc);
 		/* Never offered to Paho: back to the head, newest first so the
 		 * oldest ends up in front. */

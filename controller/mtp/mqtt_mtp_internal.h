@@ -35,7 +35,8 @@
 #define UP_ENDPOINT_ID "usp-endpoint-id"
 #define UP_SUBSCRIBE_TOPIC "subscribe-topic"
 #define REPLY_TO_TAG "reply-to="
-#define IN_STALL_MS 5000 /* core took nothing for this long: stop waiting */
+#define IN_STALL_MS 5000     /* core took nothing for this long: stop waiting */
+#define IN_OVER_CAP_MIN 1024 /* arrivals above the cap while the core sends */
 /* Events the core takes from the in-queue per lock (mqtt_mtp_next_event). */
 #define TAKE_BATCH 256
 /* Publishes moved into Paho per lock (mqtt_mtp_pump). */
@@ -156,6 +157,7 @@ struct mqtt_mtp {
 	struct in_item *in_head, *in_tail;
 	size_t in_count, in_bytes;
 	int in_blocked;
+	int core_in_paho; /* mqtt_mtp_pump is handing a batch to Paho */
 	uint64_t in_pops; /* events taken by the core, ever */
 	struct out_msg *out_head, *out_tail;
 	size_t out_count;

@@ -4,7 +4,8 @@
  * properties checked by a libmosquitto peer, the 3.1.1 /reply-to= convention
  * both ways, a shared subscription split between two transports, the
  * in-flight window with out-queue back-pressure (5,000 messages, each
- * exactly once), and in-queue back-pressure (nothing lost).
+ * exactly once), in-queue back-pressure (nothing lost), and a publish
+ * made while the in-queue is full (no wait on Paho's lock).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -333,6 +334,79 @@ static void test_inqueue_backpressure(void **state)
 	itest_peer_stop(&peer);
 }
 
+/* Paho holds its client lock while it runs the arrival callback, and each
+ * publish the core hands to Paho takes that lock. So while the in-queue is
+ * full and the callback waits for the core, a publish from the core must
+ * not wait for the callback: the arrival is admitted above the cap
+ * instead. Before, the publish waited until the callback gave up (5 s,
+ * in_deferred), and under a notification overload the daemon's core spent
+ * minutes stuck that way. Nothing may be lost or doubled either way. */
+static void test_publish_while_inqueue_full(void **state)
+{
+	enum { N = 300, INQ = 4 };
+	char ctl[256], reply[256], agent[256];
+	const char *subs[1] = { ctl };
+	const char *peer_subs[1] = { agent };
+	struct itest_peer peer = { 0 };
+	struct mqtt_mtp_stats st;
+	struct mqtt_mtp_event ev;
+	struct mqtt_mtp *m;
+	int seen[N] = { 0 }, got = 0;
+	int64_t t0, end;
+
+	topic(ctl, sizeof(ctl), "inqpub", "controller");
+	topic(reply, sizeof(reply), "inqpub", "reply");
+	topic(agent, sizeof(agent), "inqpub", "agent");
+	assert_int_equal(itest_peer_start(&peer, g_port, "mtp-inqpub-peer", 1, 1, peer_subs, 1), 0);
+	m = make_mtp("self::mtp-inqpub", reply, subs, 1, 10, 100, INQ);
+	for (int i = 0; i < N; i++) {
+		char p[16];
+		int l = snprintf(p, sizeof(p), "%d", i);
+
+		assert_int_equal(itest_peer_publish(&peer, ctl, p, l, NULL, NULL, NULL), 0);
+	}
+	/* The core takes nothing until Paho's thread waits for space. */
+	end = itest_now_ms() + 10000;
+	do {
+		usleep(10000);
+		mqtt_mtp_get_stats(m, &st);
+	} while (st.in_waits == 0 && itest_now_ms() < end);
+	assert_true(st.in_waits > 0);
+	assert_int_equal(st.in_queue_depth, INQ);
+
+	t0 = itest_now_ms();
+	assert_int_equal(mqtt_mtp_publish(m, agent, "answer", 6, 0), 0);
+	fprintf(stderr, "publish with the in-queue full took %lld ms\n",
+		(long long)(itest_now_ms() - t0));
+	mqtt_mtp_get_stats(m, &st);
+	assert_int_equal(st.in_deferred, 0);
+	assert_true(st.in_over_cap > 0);
+
+	/* The core resumes. (Paho's send thread needs the same lock, so the
+	 * publish leaves once the callback stops waiting.) */
+	end = itest_now_ms() + 60000;
+	while (got < N && itest_now_ms() < end) {
+		if (itest_next_event(m, MQTT_MTP_EV_MESSAGE, 200, &ev, NULL) != 1)
+			continue;
+		int i = atoi((const char *)ev.payload);
+
+		assert_true(i >= 0 && i < N);
+		seen[i]++;
+		got++;
+		mqtt_mtp_event_fini(&ev);
+	}
+	assert_int_equal(got, N);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(seen[i], 1);
+	assert_int_equal(itest_peer_wait(&peer, 1, 10000), 1);
+	assert_int_equal(peer.msgs[0].len, 6);
+	assert_memory_equal(peer.msgs[0].payload, "answer", 6);
+	mqtt_mtp_get_stats(m, &st);
+	assert_int_equal(st.in_deferred, 0);
+	mqtt_mtp_free(m);
+	itest_peer_stop(&peer);
+}
+
 int main(void)
 {
 	const char *url = getenv("USPC_MQTT");
@@ -343,6 +417,7 @@ int main(void)
 		cmocka_unit_test(test_shared_subscription),
 		cmocka_unit_test(test_window_backpressure),
 		cmocka_unit_test(test_inqueue_backpressure),
+		cmocka_unit_test(test_publish_while_inqueue_full),
 	};
 
 	if (!url || itest_parse_url(url, host, sizeof(host), &g_port) < 0 ||
