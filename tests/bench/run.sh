@@ -100,6 +100,7 @@ else
 	NOTIFY_RATES="1000 2000 3000 3500 4000 4500 5000 5500 6000 7000 8000 10000 12000 16000 20000"
 	ONBOARD_TIMEOUT=240
 fi
+NOTIFY_STEP_DOWNS=2 # below a failed first step; see scenario_notify
 [[ $AGENTS =~ ^[0-9]+$ ]] && [ "$AGENTS" -ge 10 ] && [ "$AGENTS" -le 20000 ] ||
 	die "--agents must be 10..20000 (the broker needs one descriptor per agent under a 20,000 limit)"
 FANOUT_SIZES=$(for s in $FANOUT_SIZES; do [ "$s" -le "$AGENTS" ] && echo "$s"; done | sort -nu | tr '\n' ' ')
@@ -809,6 +810,72 @@ notify_step() { # rate
 	STEP_T0=$t0
 }
 
+# Run one step at a rate and judge it. On a pass, records it in best,
+# best_target and p_lat and returns 0; on a failure, sets stop_reason and
+# failed_rate and returns 1 (failed_rate stays empty when a process exited,
+# so nothing more is tried). Appends the step to steps either way. Uses
+# the caller's (scenario_notify's) locals.
+notify_try() { # rate
+	local rate=$1
+	failed_rate=""
+	notify_step "$rate"
+	local pass=true why=""
+	if [ "$STEP_SENT" -lt 1 ]; then
+		pass=false why="nothing sent"
+	elif [ "$STEP_PERSISTED" -ne "$STEP_SENT" ]; then
+		pass=false why="lost: $((STEP_SENT - STEP_PERSISTED)) of $STEP_SENT not persisted after ${NOTIFY_SETTLE_S}s"
+	elif [ "$STEP_ACKED" -ne "$STEP_SENT" ]; then
+		pass=false why="unanswered: $((STEP_SENT - STEP_ACKED)) of $STEP_SENT without NotifyResp after ${NOTIFY_SETTLE_S}s"
+	elif [ "$(awk -v a="$STEP_RATE" -v b="$rate" 'BEGIN { print (a < 0.9 * b) }')" = 1 ]; then
+		pass=false why="the simulator produced only $STEP_RATE/s of $rate/s"
+	elif [ "$STEP_BACKLOG_ROWS" -gt $((rate / 2)) ] || [ "$STEP_BACKLOG_ACKS" -gt $((rate / 2)) ]; then
+		pass=false why="falling behind: backlog at the end of the load $STEP_BACKLOG_ROWS unpersisted, $STEP_BACKLOG_ACKS unanswered (more than 0.5 s of load)"
+	elif [ "$STEP_RETRIES" -gt 0 ]; then
+		pass=false why="agents re-sent $STEP_RETRIES notifications: their NotifyResp came 5 s or more late (NotifRetry)"
+	fi
+	say "notify_ingest: target $rate/s: sent $STEP_SENT ($STEP_RATE/s) persisted $STEP_PERSISTED acked $STEP_ACKED backlog $STEP_BACKLOG_ROWS/$STEP_BACKLOG_ACKS -> $pass $why"
+	steps="$steps${steps:+,}{\"target_per_sec\":$rate,\"sent\":$STEP_SENT,\"sent_per_sec\":$STEP_RATE,\"persisted\":$STEP_PERSISTED,\"answered\":$STEP_ACKED,\"retries\":$STEP_RETRIES,\"backlog_rows_at_end\":$STEP_BACKLOG_ROWS,\"backlog_unanswered_at_end\":$STEP_BACKLOG_ACKS,\"load\":{$STEP_CPU},\"pass\":$pass$([ -n "$why" ] && printf ',"why":%s' "$(json_str "$why")")}"
+	if [ "$pass" = true ]; then
+		best=$STEP_RATE
+		best_target=$rate
+		p_lat=$(psql_q "SELECT
+		    round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - received_at))::numeric * 1000, 1),
+		    round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - received_at))::numeric * 1000, 1)
+		  FROM notifications WHERE received_at >= to_timestamp($STEP_T0) AND kind = 'value_change'")
+	else
+		# What uspc was doing: its last stats line, shortened.
+		local st
+		st=$(grep ' stats: ' "$LOGS/uspc.log" | tail -n 1 | grep -oE ' (in|out|outbox|mqtt_in_q|mqtt_out_q|inflight|store_q|store_lag_ms|notify_retries|retry_answers_skipped|answers_shed)=[0-9/s]*' | tr -d '\n')
+		stop_reason="target $rate/s failed: $why; uspc at the end:$st"
+	fi
+	if ! { alive "$UPID" && alive "$SPID"; }; then
+		stop_reason="a process exited during the $rate/s step${why:+ ($why)}"
+		return 1
+	fi
+	[ "$pass" = true ] && return 0
+	failed_rate=$rate
+	return 1
+}
+
+# Wait (up to $1 s) until an overload is over: the simulator's notify,
+# acked and retries counters unchanged over 3 s in a row (its status line
+# is written every second) and the notifications table no longer growing.
+wait_drained() { # seconds
+	local i still=0 prev="" cur
+	for i in $(seq 1 "$1"); do
+		sleep 1
+		cur="$(sim_stat notify) $(sim_stat acked) $(sim_stat retries) $(psql_q "SELECT count(*) FROM notifications")"
+		if [ "$cur" = "$prev" ]; then
+			still=$((still + 1))
+			[ "$still" -ge 3 ] && return 0
+		else
+			still=0
+		fi
+		prev=$cur
+	done
+	return 1
+}
+
 scenario_notify() {
 	local why
 	why=$(agents_unusable)
@@ -830,44 +897,33 @@ scenario_notify() {
 	say "notify_ingest: $subscribed agents subscribed to ValueChange on SoftwareVersion; steps of ${NOTIFY_STEP_S}s at $NOTIFY_RATES /s"
 	cpu_mark
 	perf_start notify
-	local rate best=0 best_target=0 steps="" stop_reason="all steps passed" p_lat=""
+	local rate best=0 best_target=0 steps="" stop_reason="all steps passed" p_lat="" failed_rate=""
 	for rate in $NOTIFY_RATES; do
-		notify_step "$rate"
-		local pass=true why=""
-		if [ "$STEP_SENT" -lt 1 ]; then
-			pass=false why="nothing sent"
-		elif [ "$STEP_PERSISTED" -ne "$STEP_SENT" ]; then
-			pass=false why="lost: $((STEP_SENT - STEP_PERSISTED)) of $STEP_SENT not persisted after ${NOTIFY_SETTLE_S}s"
-		elif [ "$STEP_ACKED" -ne "$STEP_SENT" ]; then
-			pass=false why="unanswered: $((STEP_SENT - STEP_ACKED)) of $STEP_SENT without NotifyResp after ${NOTIFY_SETTLE_S}s"
-		elif [ "$(awk -v a="$STEP_RATE" -v b="$rate" 'BEGIN { print (a < 0.9 * b) }')" = 1 ]; then
-			pass=false why="the simulator produced only $STEP_RATE/s of $rate/s"
-		elif [ "$STEP_BACKLOG_ROWS" -gt $((rate / 2)) ] || [ "$STEP_BACKLOG_ACKS" -gt $((rate / 2)) ]; then
-			pass=false why="falling behind: backlog at the end of the load $STEP_BACKLOG_ROWS unpersisted, $STEP_BACKLOG_ACKS unanswered (more than 0.5 s of load)"
-		elif [ "$STEP_RETRIES" -gt 0 ]; then
-			pass=false why="agents re-sent $STEP_RETRIES notifications: their NotifyResp came 5 s or more late (NotifRetry)"
-		fi
-		say "notify_ingest: target $rate/s: sent $STEP_SENT ($STEP_RATE/s) persisted $STEP_PERSISTED acked $STEP_ACKED backlog $STEP_BACKLOG_ROWS/$STEP_BACKLOG_ACKS -> $pass $why"
-		steps="$steps${steps:+,}{\"target_per_sec\":$rate,\"sent\":$STEP_SENT,\"sent_per_sec\":$STEP_RATE,\"persisted\":$STEP_PERSISTED,\"answered\":$STEP_ACKED,\"retries\":$STEP_RETRIES,\"backlog_rows_at_end\":$STEP_BACKLOG_ROWS,\"backlog_unanswered_at_end\":$STEP_BACKLOG_ACKS,\"load\":{$STEP_CPU},\"pass\":$pass$([ -n "$why" ] && printf ',"why":%s' "$(json_str "$why")")}"
-		if [ "$pass" = true ]; then
-			best=$STEP_RATE
-			best_target=$rate
-			p_lat=$(psql_q "SELECT
-			    round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - received_at))::numeric * 1000, 1),
-			    round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM stored_at - received_at))::numeric * 1000, 1)
-			  FROM notifications WHERE received_at >= to_timestamp($STEP_T0) AND kind = 'value_change'")
-		else
-			# What uspc was doing: its last stats line, shortened.
-			local st
-			st=$(grep ' stats: ' "$LOGS/uspc.log" | tail -n 1 | grep -oE ' (in|out|outbox|mqtt_in_q|mqtt_out_q|inflight|store_q|store_lag_ms|notify_retries|retry_answers_skipped|answers_shed)=[0-9/s]*' | tr -d '\n')
-			stop_reason="target $rate/s failed: $why; uspc at the end:$st"
-			break
-		fi
-		alive "$UPID" && alive "$SPID" || {
-			stop_reason="a process exited"
-			break
-		}
+		notify_try "$rate" || break
 	done
+	# A host slower than the ladder's first step would report 0. Step down
+	# instead (halving, at most NOTIFY_STEP_DOWNS times, not below 250/s),
+	# once the failed step's retries have drained, so that the figure is
+	# still the highest rate sustained. Higher rates are not tried again.
+	if [ "$best" = 0 ] && [ -n "$failed_rate" ]; then
+		local down=0 first_reason=$stop_reason
+		rate=$failed_rate
+		while [ "$down" -lt "$NOTIFY_STEP_DOWNS" ]; do
+			down=$((down + 1))
+			rate=$((rate / 2 / 50 * 50))
+			[ "$rate" -ge 250 ] || break
+			if ! wait_drained 60; then
+				stop_reason="$first_reason; not stepped down: the simulator's counters still moved 60 s later"
+				break
+			fi
+			say "notify_ingest: no step passed yet; stepping down to $rate/s"
+			if notify_try "$rate"; then
+				stop_reason="$first_reason; stepped down to $rate/s, which passed"
+				break
+			fi
+			[ -n "$failed_rate" ] || break # a process exited
+		done
+	fi
 	perf_stop
 	local cpu ratio p50 p99
 	cpu=$(cpu_json)
