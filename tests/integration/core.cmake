@@ -18,6 +18,7 @@ foreach(t
     timeouts:60
     backpressure:120
     notify_retry:90
+    inqueue_full:90
     tls:90)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# A full MQTT in-queue while the core sends. uspc is frozen (SIGSTOP) for
+# 2 s while 50 agents send ValueChange notifications, so the broker queues
+# them; thawed, with a 16-message in-queue and a one-message window, Paho's
+# receive thread waits for in-queue space while the core hands NotifyResps
+# to Paho. Paho holds its own lock during that wait, so the core must not
+# need the waiting thread (controller/mtp/mqtt_mtp.c): it keeps taking
+# events (no "core took no event" warning), every notification is stored
+# once and answered, and the daemon stops cleanly. Before the fix, each
+# arrival waited 5 s here and the run did not finish.
+. "$(dirname "$0")/lib.sh"
+
+AGENTS=50
+RATE=300
+new_db "core_inqueue_full"
+rate_file="$W/vc-rate"
+echo 0 >"$rate_file"
+start_uspc d1 --mqtt-in-queue 16 --mqtt-max-inflight 1 --mqtt-out-queue 16 --stats-interval 1
+start_sim s1 $AGENTS --status-interval 1 --host-churn 0 --vc-rate 0 --vc-rate-file "$rate_file"
+wait_sql "SELECT count(*) FROM agent_subscriptions WHERE sub_id = 'uspc-swversion'" $AGENTS 60
+
+# Latest simulator status line, one counter: notify | acked.
+sim_stat() {
+  grep 'usp-agent-sim: agents' "$W/sim-s1.log" | tail -n 1 | sed -n "s/.* $1 \([0-9]*\) .*/\1/p"
+}
+rows() { q "SELECT count(*) FROM notifications WHERE kind = 'value_change'"; }
+
+sleep 1.5
+n0=$(sim_stat notify) a0=$(sim_stat acked) rows0=$(rows)
+echo "$RATE" >"$rate_file"
+sleep 1
+kill -STOP "$PID_d1"
+sleep 2
+kill -CONT "$PID_d1"
+sleep 2
+echo 0 >"$rate_file"
+# The counts must hold still for two status lines (they are up to 1 s old).
+end=$((SECONDS + 60)) prev="" sent=0 acked=0 stored=0
+while [ $SECONDS -lt $end ]; do
+  sleep 1
+  sent=$(($(sim_stat notify) - n0)) acked=$(($(sim_stat acked) - a0)) stored=$(($(rows) - rows0))
+  if [ "$sent" -gt 0 ] && [ "$sent" = "$acked" ] && [ "$sent" = "$stored" ]; then
+    [ "$prev" = "$sent" ] && break
+    prev=$sent
+  else
+    prev=""
+  fi
+done
+log "sent $sent, stored $stored, answered $acked"
+grep -q 'in-queue full' "$W/d1.log" || fail "the in-queue never filled; nothing tested"
+grep -q 'core took no event' "$W/d1.log" && fail "the core stopped taking events while the in-queue was full"
+[ "$sent" -gt 900 ] || fail "only $sent notifications sent; the load did not run"
+[ "$stored" = "$sent" ] || fail "$stored of $sent notifications stored"
+[ "$acked" = "$sent" ] || fail "$acked of $sent notifications answered"
+[ "$(q "SELECT count(*) FROM (SELECT 1 FROM notifications GROUP BY eid, msg_id HAVING count(*) > 1) d")" = 0 ] ||
+  fail "a notification was stored twice"
+stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
+log "ok"
