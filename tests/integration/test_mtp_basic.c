@@ -282,6 +282,41 @@ static void test_window_backpressure(void **state)
 	itest_peer_stop(&peer);
 }
 
+/* The peer publishes "0".."n-1" to topic t (QoS 1). */
+static void flood(struct itest_peer *peer, const char *t, int n)
+{
+	for (int i = 0; i < n; i++) {
+		char p[16];
+		int l = snprintf(p, sizeof(p), "%d", i);
+
+		assert_int_equal(itest_peer_publish(peer, t, p, l, NULL, NULL, NULL), 0);
+	}
+}
+
+/* The core takes the n messages of flood(): each exactly once, within 60 s. */
+static void take_each_once(struct mqtt_mtp *m, int n)
+{
+	int *seen = calloc((size_t)n, sizeof(*seen)), got = 0;
+	int64_t end = itest_now_ms() + 60000;
+	struct mqtt_mtp_event ev;
+
+	assert_non_null(seen);
+	while (got < n && itest_now_ms() < end) {
+		if (itest_next_event(m, MQTT_MTP_EV_MESSAGE, 200, &ev, NULL) != 1)
+			continue;
+		int i = atoi((const char *)ev.payload);
+
+		assert_true(i >= 0 && i < n);
+		seen[i]++;
+		got++;
+		mqtt_mtp_event_fini(&ev);
+	}
+	assert_int_equal(got, n);
+	for (int i = 0; i < n; i++)
+		assert_int_equal(seen[i], 1);
+	free(seen);
+}
+
 /* The core stalls with a 4-message in-queue while 300 messages arrive:
  * Paho waits (TCP holds the broker back); after the core resumes, all
  * arrive exactly once. */
@@ -292,41 +327,21 @@ static void test_inqueue_backpressure(void **state)
 	const char *subs[1] = { ctl };
 	struct itest_peer peer = { 0 };
 	struct mqtt_mtp_stats st;
-	struct mqtt_mtp_event ev;
 	struct mqtt_mtp *m;
-	int seen[N] = { 0 }, got = 0;
-	int64_t t0, end;
+	int64_t t0;
 
 	topic(ctl, sizeof(ctl), "inq", "controller");
 	topic(reply, sizeof(reply), "inq", "reply");
 	assert_int_equal(itest_peer_start(&peer, g_port, "mtp-inq-peer", 1, 1, NULL, 0), 0);
 	m = make_mtp("self::mtp-inq", reply, subs, 1, 10, 100, INQ);
-	for (int i = 0; i < N; i++) {
-		char p[16];
-		int l = snprintf(p, sizeof(p), "%d", i);
-
-		assert_int_equal(itest_peer_publish(&peer, ctl, p, l, NULL, NULL, NULL), 0);
-	}
+	flood(&peer, ctl, N);
 	usleep(500000); /* the core is "busy" */
 	mqtt_mtp_get_stats(m, &st);
 	assert_true(st.in_queue_depth <= INQ);
 	assert_true(st.in_waits > 0);
 	assert_int_equal(st.in_deferred, 0);
 	t0 = itest_now_ms();
-	end = t0 + 60000;
-	while (got < N && itest_now_ms() < end) {
-		if (itest_next_event(m, MQTT_MTP_EV_MESSAGE, 200, &ev, NULL) != 1)
-			continue;
-		int i = atoi((const char *)ev.payload);
-
-		assert_true(i >= 0 && i < N);
-		seen[i]++;
-		got++;
-		mqtt_mtp_event_fini(&ev);
-	}
-	assert_int_equal(got, N);
-	for (int i = 0; i < N; i++)
-		assert_int_equal(seen[i], 1);
+	take_each_once(m, N);
 	mqtt_mtp_get_stats(m, &st);
 	fprintf(stderr, "in-queue test: %d msgs drained in %lld ms after the stall, %llu waits\n",
 		N, (long long)(itest_now_ms() - t0), (unsigned long long)st.in_waits);
@@ -349,9 +364,7 @@ static void test_publish_while_inqueue_full(void **state)
 	const char *peer_subs[1] = { agent };
 	struct itest_peer peer = { 0 };
 	struct mqtt_mtp_stats st;
-	struct mqtt_mtp_event ev;
 	struct mqtt_mtp *m;
-	int seen[N] = { 0 }, got = 0;
 	int64_t t0, end;
 
 	topic(ctl, sizeof(ctl), "inqpub", "controller");
@@ -359,12 +372,7 @@ static void test_publish_while_inqueue_full(void **state)
 	topic(agent, sizeof(agent), "inqpub", "agent");
 	assert_int_equal(itest_peer_start(&peer, g_port, "mtp-inqpub-peer", 1, 1, peer_subs, 1), 0);
 	m = make_mtp("self::mtp-inqpub", reply, subs, 1, 10, 100, INQ);
-	for (int i = 0; i < N; i++) {
-		char p[16];
-		int l = snprintf(p, sizeof(p), "%d", i);
-
-		assert_int_equal(itest_peer_publish(&peer, ctl, p, l, NULL, NULL, NULL), 0);
-	}
+	flood(&peer, ctl, N);
 	/* The core takes nothing until Paho's thread waits for space. */
 	end = itest_now_ms() + 10000;
 	do {
@@ -384,20 +392,7 @@ static void test_publish_while_inqueue_full(void **state)
 
 	/* The core resumes. (Paho's send thread needs the same lock, so the
 	 * publish leaves once the callback stops waiting.) */
-	end = itest_now_ms() + 60000;
-	while (got < N && itest_now_ms() < end) {
-		if (itest_next_event(m, MQTT_MTP_EV_MESSAGE, 200, &ev, NULL) != 1)
-			continue;
-		int i = atoi((const char *)ev.payload);
-
-		assert_true(i >= 0 && i < N);
-		seen[i]++;
-		got++;
-		mqtt_mtp_event_fini(&ev);
-	}
-	assert_int_equal(got, N);
-	for (int i = 0; i < N; i++)
-		assert_int_equal(seen[i], 1);
+	take_each_once(m, N);
 	assert_int_equal(itest_peer_wait(&peer, 1, 10000), 1);
 	assert_int_equal(peer.msgs[0].len, 6);
 	assert_memory_equal(peer.msgs[0].payload, "answer", 6);

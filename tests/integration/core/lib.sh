@@ -148,6 +148,52 @@ start_sim() {
   printf -v "PID_sim_$name" '%s' "$pid"
 }
 
+# sim_counter NAME COUNTER — from simulator NAME's latest status line (started
+# with --status-interval): notify | acked | retries | dropped ...
+sim_counter() {
+  grep 'usp-agent-sim: agents' "$W/sim-$1.log" | tail -n 1 | sed -n "s/.* $2 \([0-9]*\) .*/\1/p"
+}
+
+# vc_rows — ValueChange notifications stored.
+vc_rows() { q "SELECT count(*) FROM notifications WHERE kind = 'value_change'"; }
+
+# wait_vc_settled SIM N0 A0 ROWS0 — wait (up to 60 s) until every
+# notification simulator SIM sent since the baseline (its notify and acked
+# counters, vc_rows) is stored and answered, the counts holding still for
+# two status lines (they are up to 1 s old). Sets SENT, ACKED and STORED
+# (since the baseline) either way; returns 1 if they never settled.
+wait_vc_settled() {
+  local sim=$1 n0=$2 a0=$3 r0=$4 end=$((SECONDS + 60)) prev=""
+  SENT=0 ACKED=0 STORED=0
+  while [ $SECONDS -lt $end ]; do
+    sleep 1
+    SENT=$(($(sim_counter "$sim" notify) - n0))
+    ACKED=$(($(sim_counter "$sim" acked) - a0))
+    STORED=$(($(vc_rows) - r0))
+    if [ "$SENT" -gt 0 ] && [ "$SENT" = "$ACKED" ] && [ "$SENT" = "$STORED" ]; then
+      [ "$prev" = "$SENT" ] && return 0
+      prev=$SENT
+    else
+      prev=""
+    fi
+  done
+  return 1
+}
+
+# freeze_under_load PID RATE_FILE RATE FREEZE_S — a simulator started with
+# --vc-rate-file RATE_FILE sends RATE ValueChanges/s for 1 s, then while
+# daemon PID is frozen (SIGSTOP) for FREEZE_S s, then 2 s after it is
+# thawed; then the load stops. The broker queues what the daemon misses.
+freeze_under_load() {
+  echo "$3" >"$2"
+  sleep 1
+  kill -STOP "$1"
+  sleep "$4"
+  kill -CONT "$1"
+  sleep 2
+  echo 0 >"$2"
+}
+
 # freeze_sim PID / thaw_sim PID — stop / continue a simulator and its worker
 # processes (its agents then neither send nor answer; their connections stay).
 freeze_sim() {

@@ -19,33 +19,11 @@ start_uspc d1 --mqtt-in-queue 16 --mqtt-max-inflight 1 --mqtt-out-queue 16 --sta
 start_sim s1 $AGENTS --status-interval 1 --host-churn 0 --vc-rate 0 --vc-rate-file "$rate_file"
 wait_sql "SELECT count(*) FROM agent_subscriptions WHERE sub_id = 'uspc-swversion'" $AGENTS 60
 
-# Latest simulator status line, one counter: notify | acked.
-sim_stat() {
-  grep 'usp-agent-sim: agents' "$W/sim-s1.log" | tail -n 1 | sed -n "s/.* $1 \([0-9]*\) .*/\1/p"
-}
-rows() { q "SELECT count(*) FROM notifications WHERE kind = 'value_change'"; }
-
 sleep 1.5
-n0=$(sim_stat notify) a0=$(sim_stat acked) rows0=$(rows)
-echo "$RATE" >"$rate_file"
-sleep 1
-kill -STOP "$PID_d1"
-sleep 2
-kill -CONT "$PID_d1"
-sleep 2
-echo 0 >"$rate_file"
-# The counts must hold still for two status lines (they are up to 1 s old).
-end=$((SECONDS + 60)) prev="" sent=0 acked=0 stored=0
-while [ $SECONDS -lt $end ]; do
-  sleep 1
-  sent=$(($(sim_stat notify) - n0)) acked=$(($(sim_stat acked) - a0)) stored=$(($(rows) - rows0))
-  if [ "$sent" -gt 0 ] && [ "$sent" = "$acked" ] && [ "$sent" = "$stored" ]; then
-    [ "$prev" = "$sent" ] && break
-    prev=$sent
-  else
-    prev=""
-  fi
-done
+n0=$(sim_counter s1 notify) a0=$(sim_counter s1 acked) rows0=$(vc_rows)
+freeze_under_load "$PID_d1" "$rate_file" "$RATE" 2
+wait_vc_settled s1 "$n0" "$a0" "$rows0" || true
+sent=$SENT acked=$ACKED stored=$STORED
 log "sent $sent, stored $stored, answered $acked"
 grep -q 'in-queue full' "$W/d1.log" || fail "the in-queue never filled; nothing tested"
 grep -q 'core took no event' "$W/d1.log" && fail "the core stopped taking events while the in-queue was full"

@@ -34,39 +34,17 @@ start_sim s1 $AGENTS --model "$model" --status-interval 1 --host-churn 0 \
   --vc-rate 0 --vc-rate-file "$rate_file"
 wait_sql "SELECT count(*) FROM agent_subscriptions WHERE sub_id = 'uspc-swversion'" $AGENTS 60
 
-# Latest simulator status line, one counter: notify | acked | retries.
-sim_stat() {
-  grep 'usp-agent-sim: agents' "$W/sim-s1.log" | tail -n 1 | sed -n "s/.* $1 \([0-9]*\) .*/\1/p"
-}
-rows() { q "SELECT count(*) FROM notifications WHERE kind = 'value_change'"; }
-
 # overload_round DAEMON — freeze DAEMON for 4 s under load, then wait until
 # everything sent is stored once and answered; checks and logs the counts.
 overload_round() {
-  local d=$1 pidvar="PID_$1" pid n0 a0 r0 rows0 end prev="" sent=0 acked=0 stored=0 retries
+  local d=$1 pidvar="PID_$1" pid n0 a0 r0 rows0 sent acked stored retries
   pid=${!pidvar}
   sleep 1.5
-  n0=$(sim_stat notify) a0=$(sim_stat acked) r0=$(sim_stat retries) rows0=$(rows)
-  echo "$RATE" >"$rate_file"
-  sleep 1
-  kill -STOP "$pid"
-  sleep 4
-  kill -CONT "$pid"
-  sleep 2
-  echo 0 >"$rate_file"
-  # The counts must hold still for two status lines (they are up to 1 s old).
-  end=$((SECONDS + 60))
-  while [ $SECONDS -lt $end ]; do
-    sleep 1
-    sent=$(($(sim_stat notify) - n0)) acked=$(($(sim_stat acked) - a0)) stored=$(($(rows) - rows0))
-    if [ "$sent" -gt 0 ] && [ "$sent" = "$acked" ] && [ "$sent" = "$stored" ]; then
-      [ "$prev" = "$sent" ] && break
-      prev=$sent
-    else
-      prev=""
-    fi
-  done
-  retries=$(($(sim_stat retries) - r0))
+  n0=$(sim_counter s1 notify) a0=$(sim_counter s1 acked) r0=$(sim_counter s1 retries) rows0=$(vc_rows)
+  freeze_under_load "$pid" "$rate_file" "$RATE" 4
+  wait_vc_settled s1 "$n0" "$a0" "$rows0" || true
+  sent=$SENT acked=$ACKED stored=$STORED
+  retries=$(($(sim_counter s1 retries) - r0))
   log "$d: sent $sent, stored $stored, answered $acked, agent retries $retries"
   [ "$sent" -gt 400 ] || fail "$d: only $sent notifications sent; the load did not run"
   [ "$stored" = "$sent" ] || fail "$d: $stored of $sent notifications stored"
