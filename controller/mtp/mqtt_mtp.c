@@ -21,8 +21,8 @@
  * in_bytes count MESSAGE items only (control events are few and uncapped),
  * and only those still in the shared in-queue: the core takes up to
  * TAKE_BATCH at a time into its private list, so at most in_queue_cap +
- * TAKE_BATCH arrivals are held, or the hard limit (twice the cap; below)
- * + TAKE_BATCH while the core is handing publishes to Paho.
+ * TAKE_BATCH arrivals are held, plus what arrives while the core is handing
+ * publishes to Paho (below).
  *
  * Back-pressure on arrival: Paho acknowledges a QoS 1 PUBLISH before it
  * calls messageArrived, and the documented alternative to accepting —
@@ -41,9 +41,13 @@
  * hands to Paho (send_one) takes that lock. So the callback never waits while
  * the core is in Paho (core_in_paho, set by mqtt_mtp_pump around its sends,
  * which wakes a waiting callback): it admits the arrival above the cap
- * (in_over_cap), up to the hard limit in_hard_full(); past that it returns
- * 0. Waiting there would leave each side waiting for the other until
- * IN_STALL_MS, once per arrival.
+ * (in_over_cap). Waiting there would leave each side waiting for the other
+ * until IN_STALL_MS, once per arrival. Returning 0 instead would be worse
+ * than admitting: Paho then queues every later arrival itself, without
+ * calling us, reads the socket freely (no back-pressure at all) and offers
+ * one queued message per network event. The overshoot is what Paho reads
+ * while the core hands over one batch; the callback waits again as soon as
+ * the core is out of Paho.
  */
 #include "mqtt_mtp_internal.h"
 
@@ -189,21 +193,10 @@ static int in_full(struct mqtt_mtp *m, size_t plen)
 				   m->in_bytes + plen > m->cfg.in_queue_max_bytes);
 }
 
-/* Above the cap, while the core is in Paho: twice the cap, and at least
- * IN_OVER_CAP_MIN messages more. */
-static int in_hard_full(struct mqtt_mtp *m, size_t plen)
-{
-	size_t extra =
-		m->cfg.in_queue_cap > IN_OVER_CAP_MIN ? m->cfg.in_queue_cap : IN_OVER_CAP_MIN;
-
-	return m->in_count >= m->cfg.in_queue_cap + extra ||
-	       m->in_bytes + plen > 2 * m->cfg.in_queue_max_bytes;
-}
-
 /* Paho's receive thread: wait while the in-queue is full and the core keeps
  * taking events, unless the core is in Paho (see the top of this file). 0
- * when the arrival may be queued, -1 when the core stalled for IN_STALL_MS,
- * the hard limit is reached, or we are stopping. */
+ * when the arrival may be queued, -1 when the core stalled for IN_STALL_MS
+ * or we are stopping. */
 static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 {
 	struct timespec progress;
@@ -253,21 +246,9 @@ out:
 	pthread_mutex_unlock(&m->lock);
 	return rc;
 over_cap:
-	if (in_hard_full(m, plen)) {
-		uint64_t n = ++m->st.in_deferred;
-
-		if (log_this_one(n))
-			log_warn(
-				COMP,
-				"in-queue at its hard limit (%zu messages, %zu bytes) while the core "
-				"sends: message left with Paho (%" PRIu64 " so far)",
-				m->in_count, m->in_bytes, n);
-		rc = -1;
-	} else {
-		m->st.in_over_cap++;
-	}
+	m->st.in_over_cap++;
 	pthread_mutex_unlock(&m->lock);
-	return rc;
+	return 0;
 }
 
 int mtp_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *pm)

@@ -166,8 +166,7 @@ struct mqtt_mtp_stats {
 	uint64_t in_waits;             /* arrivals that waited for in-queue space
 	                                      (back-pressure towards the broker) */
 	uint64_t in_deferred;          /* arrivals left with Paho because the core
-	                                      took nothing for 5 s, or the in-queue
-	                                      was at its hard limit (re-offered later) */
+	                                      took nothing for 5 s (re-offered later) */
 	uint64_t in_over_cap;          /* arrivals admitted above in_queue_cap
 	                                      because the core was in Paho */
 	uint64_t in_dropped_too_big;   /* arrivals above max_payload, dropped */

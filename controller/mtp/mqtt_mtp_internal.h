@@ -35,8 +35,7 @@
 #define UP_ENDPOINT_ID "usp-endpoint-id"
 #define UP_SUBSCRIBE_TOPIC "subscribe-topic"
 #define REPLY_TO_TAG "reply-to="
-#define IN_STALL_MS 5000     /* core took nothing for this long: stop waiting */
-#define IN_OVER_CAP_MIN 1024 /* arrivals above the cap while the core sends */
+#define IN_STALL_MS 5000 /* core took nothing for this long: stop waiting */
 /* Events the core takes from the in-queue per lock (mqtt_mtp_next_event). */
 #define TAKE_BATCH 256
 /* Publishes moved into Paho per lock (mqtt_mtp_pump). */
