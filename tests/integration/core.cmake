@@ -19,6 +19,7 @@ foreach(t
     backpressure:120
     notify_retry:90
     inqueue_full:90
+    db_stall_load:120
     tls:90)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)
