@@ -180,6 +180,18 @@ wait_vc_settled() {
   return 1
 }
 
+# check_vc_settled MIN [PREFIX] — after wait_vc_settled: more than MIN
+# notifications sent, every one stored exactly once and answered; else the
+# test fails (PREFIX starts the message).
+check_vc_settled() {
+  local p=${2:-}
+  [ "$SENT" -gt "$1" ] || fail "${p}only $SENT notifications sent; the load did not run"
+  [ "$STORED" = "$SENT" ] || fail "${p}$STORED of $SENT notifications stored"
+  [ "$ACKED" = "$SENT" ] || fail "${p}$ACKED of $SENT notifications answered"
+  [ "$(q "SELECT count(*) FROM (SELECT 1 FROM notifications GROUP BY eid, msg_id HAVING count(*) > 1) d")" = 0 ] ||
+    fail "${p}a notification was stored twice"
+}
+
 # freeze_under_load PID RATE_FILE RATE FREEZE_S — a simulator started with
 # --vc-rate-file RATE_FILE sends RATE ValueChanges/s for 1 s, then while
 # daemon PID is frozen (SIGSTOP) for FREEZE_S s, then 2 s after it is

@@ -23,14 +23,9 @@ sleep 1.5
 n0=$(sim_counter s1 notify) a0=$(sim_counter s1 acked) rows0=$(vc_rows)
 freeze_under_load "$PID_d1" "$rate_file" "$RATE" 2
 wait_vc_settled s1 "$n0" "$a0" "$rows0" || true
-sent=$SENT acked=$ACKED stored=$STORED
-log "sent $sent, stored $stored, answered $acked"
+log "sent $SENT, stored $STORED, answered $ACKED"
 grep -q 'in-queue full' "$W/d1.log" || fail "the in-queue never filled; nothing tested"
 grep -q 'core took no event' "$W/d1.log" && fail "the core stopped taking events while the in-queue was full"
-[ "$sent" -gt 900 ] || fail "only $sent notifications sent; the load did not run"
-[ "$stored" = "$sent" ] || fail "$stored of $sent notifications stored"
-[ "$acked" = "$sent" ] || fail "$acked of $sent notifications answered"
-[ "$(q "SELECT count(*) FROM (SELECT 1 FROM notifications GROUP BY eid, msg_id HAVING count(*) > 1) d")" = 0 ] ||
-  fail "a notification was stored twice"
+check_vc_settled 900
 stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
 log "ok"
