@@ -857,21 +857,22 @@ notify_try() { # rate
 	return 1
 }
 
-# Wait (up to $1 s) until an overload is over: the simulator's notify,
-# acked and retries counters unchanged over 3 s in a row (its status line
-# is written every second) and the notifications table no longer growing.
-wait_drained() { # seconds
-	local i still=0 prev="" cur
-	for i in $(seq 1 "$1"); do
+# Notifications the simulator sent and neither had answered nor gave up on
+# (past 64 unanswered per agent it drops the oldest). Boot! notifications,
+# which are not answered, count too, so compare with a baseline.
+sim_unanswered() {
+	echo $(($(sim_stat notify) - $(sim_stat acked) - $(sim_stat dropped)))
+}
+
+# Wait (up to $2 s) until an overload is over: every notification sent
+# since the baseline $1 of sim_unanswered was answered or given up on, so
+# that no late answer or retry of it lands in the next step. (Counters
+# that merely hold still do not show it: a retry comes 5 s or more later.)
+wait_answered() { # baseline seconds
+	local i
+	for i in $(seq 1 "$2"); do
+		[ "$(sim_unanswered)" -le "$1" ] && return 0
 		sleep 1
-		cur="$(sim_stat notify) $(sim_stat acked) $(sim_stat retries) $(psql_q "SELECT count(*) FROM notifications")"
-		if [ "$cur" = "$prev" ]; then
-			still=$((still + 1))
-			[ "$still" -ge 3 ] && return 0
-		else
-			still=0
-		fi
-		prev=$cur
 	done
 	return 1
 }
@@ -898,13 +899,16 @@ scenario_notify() {
 	cpu_mark
 	perf_start notify
 	local rate best=0 best_target=0 steps="" stop_reason="all steps passed" p_lat="" failed_rate=""
+	local unanswered0
+	unanswered0=$(sim_unanswered)
 	for rate in $NOTIFY_RATES; do
 		notify_try "$rate" || break
 	done
 	# A host slower than the ladder's first step would report 0. Step down
 	# instead (halving, at most NOTIFY_STEP_DOWNS times, not below 250/s),
-	# once the failed step's retries have drained, so that the figure is
-	# still the highest rate sustained. Higher rates are not tried again.
+	# once the failed step's notifications are all answered, so that the
+	# figure is still the highest rate sustained. Higher rates are not tried
+	# again.
 	if [ "$best" = 0 ] && [ -n "$failed_rate" ]; then
 		local down=0 first_reason=$stop_reason
 		rate=$failed_rate
@@ -912,8 +916,8 @@ scenario_notify() {
 			down=$((down + 1))
 			rate=$((rate / 2 / 50 * 50))
 			[ "$rate" -ge 250 ] || break
-			if ! wait_drained 60; then
-				stop_reason="$first_reason; not stepped down: the simulator's counters still moved 60 s later"
+			if ! wait_answered "$unanswered0" 120; then
+				stop_reason="$first_reason; not stepped down: notifications were still unanswered 120 s later"
 				break
 			fi
 			say "notify_ingest: no step passed yet; stepping down to $rate/s"
