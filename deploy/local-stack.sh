@@ -13,6 +13,8 @@
 #   export USPC_DB=postgresql://uspc@127.0.0.1:PORT/uspc
 #   export PGPASSFILE=DIR/pgpass      (the password; libpq reads it from there)
 #   export USPC_STACK_DIR / USPC_MQTT_PORT / USPC_PG_PORT / USPC_PG_BIN
+#   export USPC_AGENT_IDENTITY=optional  (the broker is anonymous, so nothing
+#                                ties an agent to its topic level; uspc warns)
 # so `eval "$(deploy/local-stack.sh start)"` or `. DIR/env` sets them up.
 #
 # Privileges: neither server ever runs as root. Started as root, PostgreSQL
@@ -168,6 +170,7 @@ export USPC_STACK_DIR=$DIR
 export USPC_MQTT_PORT=$MQTT_PORT
 export USPC_PG_PORT=$PG_PORT
 export USPC_PG_BIN=$PG_BIN
+export USPC_AGENT_IDENTITY=optional
 EOF
 }
 

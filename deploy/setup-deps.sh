@@ -22,6 +22,7 @@ PACKAGES=(
 	openssl              # the openssl command: test certificates
 	libcjson-dev         # cJSON: uspctl's JSON lines, JSON mapping
 	libpq-dev            # libpq: the PostgreSQL store
+	libsystemd-dev       # sd_notify: Type=notify readiness and the watchdog (uspc.service)
 	postgresql           # PostgreSQL server (initdb, pg_ctl) and psql for the local stack
 	libcmocka-dev        # unit tests
 	clang                # libFuzzer builds (tests/fuzz)
