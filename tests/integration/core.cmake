@@ -20,7 +20,8 @@ foreach(t
     notify_retry:90
     inqueue_full:90
     db_stall_load:120
-    tls:90)
+    tls:90
+    node_id_dup:60)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)
   list(GET _p 1 _timeout)

@@ -109,9 +109,9 @@ wait_log() {
   fail "after $3s: no line matching '$2' in $1"
 }
 
-# start_uspc NAME [flags...] — start a daemon for this test's endpoint id;
-# sets PID_<NAME>. Logs to $W/NAME.log.
-start_uspc() {
+# spawn_uspc NAME [flags...] — start a daemon for this test's endpoint id
+# and return at once; sets PID_<NAME>. Logs to $W/NAME.log.
+spawn_uspc() {
   local name=$1; shift
   local node="$T-$name" url=$USPC_MQTT a prev=""
   for a in "$@"; do
@@ -125,7 +125,32 @@ start_uspc() {
   local pid=$!
   PIDS+=("$pid")
   printf -v "PID_$name" '%s' "$pid"
-  wait_log "$W/$name.log" "MQTT connected" 20
+}
+
+# start_uspc NAME [flags...] — spawn_uspc, then wait until it is connected.
+start_uspc() {
+  spawn_uspc "$@"
+  wait_log "$W/$1.log" "MQTT connected" 20
+}
+
+# alive PID — the process runs (an exited child not yet waited for is a
+# zombie, which kill -0 still finds).
+alive() {
+  local s
+  s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+  [[ $s != Z* ]]
+}
+
+# wait_exit PID TIMEOUT_S — wait up to TIMEOUT_S for child PID to exit; sets
+# EXIT_RC to its exit status and returns 0, or returns 1 if it still runs.
+wait_exit() {
+  local end=$((SECONDS + $2))
+  while alive "$1"; do
+    [ $SECONDS -lt $end ] || return 1
+    sleep 0.1
+  done
+  EXIT_RC=0
+  wait "$1" || EXIT_RC=$?
 }
 
 # stop_pid PID — SIGTERM and wait; returns its exit status.
