@@ -17,6 +17,9 @@
 #include "log.h"
 #include "redact.h"
 
+#define STR2_(x) #x
+#define STR_(x) STR2_(x)
+
 /* Server NOTICEs go to the debug log, never straight to stderr. */
 static void notice_to_log(void *arg, const char *message)
 {
@@ -107,11 +110,19 @@ int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_e
 	const char *conninfo = o->conninfo ? o->conninfo : getenv("USPC_DB");
 	snprintf(timeout, sizeof(timeout), "%d",
 		 o->connect_timeout_s > 0 ? o->connect_timeout_s : 10);
-	const char *keys[6], *vals[6];
+	/* Keys are processed in order and a later one wins: the TCP settings
+	 * come before the conninfo (dbname, expanded) so an operator's
+	 * conninfo may tune them; what follows it is ours. */
+	const char *keys[11], *vals[11];
 	int k = 0;
-	keys[k] = "dbname", vals[k++] = conninfo && *conninfo ? conninfo : NULL;
-	if (!vals[0])
-		k = 0; /* libpq defaults (PG* environment) */
+	keys[k] = "keepalives", vals[k++] = "1";
+	keys[k] = "keepalives_idle", vals[k++] = STR_(STORE_CONN_KEEPALIVES_IDLE_S);
+	keys[k] = "keepalives_interval", vals[k++] = STR_(STORE_CONN_KEEPALIVES_INTERVAL_S);
+	keys[k] = "keepalives_count", vals[k++] = STR_(STORE_CONN_KEEPALIVES_COUNT);
+	keys[k] = "tcp_user_timeout", vals[k++] = STR_(STORE_CONN_TCP_USER_TIMEOUT_MS);
+	if (conninfo && *conninfo)
+		keys[k] = "dbname", vals[k++] = conninfo;
+	/* else libpq defaults (PG* environment) */
 	keys[k] = "application_name",
 	vals[k++] = o->application_name ? o->application_name : "uspc";
 	keys[k] = "connect_timeout", vals[k++] = timeout;
@@ -144,6 +155,13 @@ int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_e
 				NULL, err);
 	if (rc == 0 && o->keyed_access)
 		rc = store_exec(c, "SET enable_seqscan = off", 0, NULL, NULL, err);
+	if (rc == 0 && o->statement_timeout_ms > 0) {
+		char ms[16];
+		snprintf(ms, sizeof(ms), "%d", o->statement_timeout_ms);
+		const char *p[1] = { ms };
+		rc = store_exec(c, "SELECT set_config('statement_timeout', $1, false)", 1, p, NULL,
+				err);
+	}
 	if (rc < 0)
 		goto out;
 	*out = c;
@@ -230,6 +248,11 @@ const char *store_err_sqlstate(const struct uspc_err *err)
 	return err->msg[5] == ':' ? err->msg : none;
 }
 
+static int state_is(const char *s, const char *prefix)
+{
+	return !strncmp(s, prefix, strlen(prefix));
+}
+
 int store_err_is_transient(const struct uspc_err *err)
 {
 	if (!err)
@@ -241,8 +264,21 @@ int store_err_is_transient(const struct uspc_err *err)
 	const char *s = store_err_sqlstate(err);
 	if (!*s)
 		return 0;
-	return !strncmp(s, "40", 2) || !strncmp(s, "57P", 3) || !strncmp(s, "08", 2) ||
-	       !strncmp(s, "53", 2) || !strncmp(s, "55P03", 5);
+	return state_is(s, "08") || state_is(s, "25006") || state_is(s, "40") ||
+	       state_is(s, "53") || state_is(s, "57014") || state_is(s, "57P") ||
+	       state_is(s, "58") || state_is(s, "55P03");
+}
+
+int store_err_needs_reconnect(const struct uspc_err *err)
+{
+	if (!err)
+		return 0;
+	if (err->code == STORE_E_CONN)
+		return 1;
+	if (err->code != STORE_E_DB)
+		return 0;
+	const char *s = store_err_sqlstate(err);
+	return *s && (state_is(s, "25006") || state_is(s, "57P") || state_is(s, "58"));
 }
 
 int64_t store_now_us(void)

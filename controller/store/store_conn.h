@@ -63,11 +63,27 @@ struct store_conn_opts {
 	 * all 10,000 queued ones, and a fan-out to 10,000 agents spent 3.0 s of
 	 * database time in claims instead of 0.8-1.0 s. */
 	int keyed_access;
+	/* > 0: SET statement_timeout to this many milliseconds after connecting
+	 * (a statement that runs longer fails with SQLSTATE 57014, which
+	 * store_err_is_transient() counts as transient). 0: none (the server's
+	 * default). */
+	int statement_timeout_ms;
 };
 
+/* TCP settings every connection gets, so a dead peer or a partition is
+ * noticed within seconds instead of the kernel's ~15 minutes: keepalive
+ * probes after 10 s idle, every 3 s, 3 lost probes drop the connection;
+ * data unacknowledged for 15 s drops it too. A conninfo that names any of
+ * these keys overrides it. */
+#define STORE_CONN_KEEPALIVES_IDLE_S 10
+#define STORE_CONN_KEEPALIVES_INTERVAL_S 3
+#define STORE_CONN_KEEPALIVES_COUNT 3
+#define STORE_CONN_TCP_USER_TIMEOUT_MS 15000
+
 /*
- * Open a connection (blocking). Sets the session time zone to UTC (and
- * enable_seqscan off with keyed_access).
+ * Open a connection (blocking) with the keepalive and TCP user timeout
+ * settings above. Sets the session time zone to UTC (and enable_seqscan off
+ * with keyed_access, statement_timeout with statement_timeout_ms).
  * On success *out is the caller's (PQfinish). On failure returns
  * STORE_E_CONN / STORE_E_ARG, *out is NULL and err says why (without the
  * password).
@@ -108,10 +124,21 @@ int store_exec_prepared(PGconn *c, struct store_prepared *p, const char *sql, in
 /* SQLSTATE of the last failure recorded by store_exec in err ("" if none). */
 const char *store_err_sqlstate(const struct uspc_err *err);
 
-/* True for failures worth retrying on the same or a new connection:
- * STORE_E_CONN, SQLSTATE class 40 (serialization, deadlock), 57P0x (admin
- * shutdown, crash), 08xxx (connection), 53xxx (insufficient resources). */
+/* True for failures that are not a property of the data, worth retrying on
+ * the same or a new connection: STORE_E_CONN, and SQLSTATE class 08
+ * (connection), 25006 (read-only transaction: a failover made the host a
+ * standby), class 40 (serialization failure 40001, deadlock 40P01), class 53
+ * (insufficient resources), 57014 (statement timeout or cancel), 57P0x
+ * (admin shutdown, crash, cannot connect now), class 58 (system / I/O
+ * error) and 55P03 (lock not available). Anything else that PostgreSQL
+ * reports is about the statement's content. */
 int store_err_is_transient(const struct uspc_err *err);
+
+/* True for transient failures after which the connection should be dropped
+ * and opened again rather than reused: STORE_E_CONN, 25006 (the host became
+ * read-only; a multi-host conninfo may reach the new primary), 57P0x and
+ * class 58. */
+int store_err_needs_reconnect(const struct uspc_err *err);
 
 /* Microseconds since the Unix epoch (CLOCK_REALTIME). */
 int64_t store_now_us(void);

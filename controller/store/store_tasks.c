@@ -836,6 +836,8 @@ static int tasks_init(struct store_tasks *f, const struct store_tasks_opts *o)
 	f->conn_opts.password_file = f->password_file;
 	f->conn_opts.application_name = "uspc-feeder";
 	f->conn_opts.keyed_access = 1;
+	if (o->statement_timeout_ms > 0)
+		f->conn_opts.statement_timeout_ms = o->statement_timeout_ms;
 	f->cap = (size_t)f->max_in_flight;
 	f->ring = calloc(f->cap, sizeof(*f->ring));
 	f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

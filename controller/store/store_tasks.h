@@ -77,6 +77,9 @@ struct store_tasks_opts {
 	int max_attempts;            /* 0 → 3: claims before a lost task fails */
 	int require_onboarded;       /* 1: claim only for agents onboarded since online */
 	int retry_max_ms;            /* 0 → 5000: reconnect back-off cap */
+	/* > 0: the feeder's connection runs with this statement_timeout (ms);
+	 * 0: conn.statement_timeout_ms (0 there too: none). */
+	int statement_timeout_ms;
 };
 
 /* Start the thread (it connects itself; start succeeds while the database

@@ -761,6 +761,8 @@ static int writer_alloc(struct store_writer *w, const struct store_writer_opts *
 	w->conn_opts.password_file = w->password_file;
 	w->conn_opts.application_name = "uspc-writer";
 	w->conn_opts.keyed_access = 1;
+	if (o->statement_timeout_ms > 0)
+		w->conn_opts.statement_timeout_ms = o->statement_timeout_ms;
 	w->batch = calloc(w->batch_max, sizeof(*w->batch));
 	int ok = w->node_id && w->batch && (w->conninfo || !o->conn.conninfo) &&
 		 (w->password || !o->conn.password) && (w->password_file || !o->conn.password_file);

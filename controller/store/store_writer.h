@@ -63,6 +63,11 @@ struct store_writer_opts {
 	 * would only have the next claim park them again). 0: coming online
 	 * unparks them too. */
 	int tasks_require_onboarded;
+	/* > 0: the writer's connection runs with this statement_timeout (ms);
+	 * 0: conn.statement_timeout_ms (0 there too: none). A batch that hits
+	 * it is rolled back and written again whole (SQLSTATE 57014 is
+	 * transient). The daemon uses 60000. */
+	int statement_timeout_ms;
 };
 
 /*

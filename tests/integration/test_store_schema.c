@@ -183,6 +183,56 @@ static void sessions_run_read_committed(void **state)
 	tdb_drop(&t);
 }
 
+/* The value libpq uses for a connection option of c ("" when unset). */
+static void conn_option(PGconn *c, const char *key, char *out, size_t len)
+{
+	PQconninfoOption *opts = PQconninfo(c);
+	out[0] = '\0';
+	for (PQconninfoOption *p = opts; p && p->keyword; p++)
+		if (!strcmp(p->keyword, key) && p->val)
+			snprintf(out, len, "%s", p->val);
+	PQconninfoFree(opts);
+}
+
+/* Every connection notices a dead peer within seconds (keepalives, TCP
+ * user timeout), and statement_timeout_ms bounds a statement; its 57014 is
+ * a transient failure. */
+static void connections_have_keepalives_and_statement_timeout(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	PGconn *c = NULL;
+	char v[64];
+	tdb_create(&t, "schemaka");
+	struct store_conn_opts o = tdb_opts(&t);
+	o.statement_timeout_ms = 300;
+	assert_int_equal(store_conn_open(&o, &c, &err), 0);
+	conn_option(c, "keepalives", v, sizeof(v));
+	assert_string_equal(v, "1");
+	conn_option(c, "keepalives_idle", v, sizeof(v));
+	assert_string_equal(v, "10");
+	conn_option(c, "keepalives_interval", v, sizeof(v));
+	assert_string_equal(v, "3");
+	conn_option(c, "keepalives_count", v, sizeof(v));
+	assert_string_equal(v, "3");
+	conn_option(c, "tcp_user_timeout", v, sizeof(v));
+	assert_string_equal(v, "15000");
+	assert_int_equal(tdb_int(c, "SELECT (current_setting('statement_timeout') = '300ms')::int"),
+			 1);
+	assert_int_equal(store_exec(c, "SELECT pg_sleep(2)", 0, NULL, NULL, &err), STORE_E_DB);
+	assert_string_equal(store_err_sqlstate(&err), err.msg);
+	assert_memory_equal(err.msg, "57014", 5);
+	assert_true(store_err_is_transient(&err));
+	assert_false(store_err_needs_reconnect(&err));
+	PQfinish(c);
+	/* Without statement_timeout_ms the server's default stays. */
+	o.statement_timeout_ms = 0;
+	assert_int_equal(store_conn_open(&o, &c, &err), 0);
+	assert_int_equal(tdb_int(c, "SELECT (current_setting('statement_timeout') = '0')::int"), 1);
+	PQfinish(c);
+	tdb_drop(&t);
+}
+
 static void bad_password_file_is_reported(void **state)
 {
 	struct uspc_err err = { 0 };
@@ -216,6 +266,7 @@ int main(void)
 		cmocka_unit_test(concurrent_migrations_serialise),
 		cmocka_unit_test(snapshot_rows_become_objects),
 		cmocka_unit_test(sessions_run_read_committed),
+		cmocka_unit_test(connections_have_keepalives_and_statement_timeout),
 		cmocka_unit_test(bad_password_file_is_reported),
 		cmocka_unit_test(wrong_password_fails_without_leaking_it),
 	};

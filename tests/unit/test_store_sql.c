@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -197,9 +198,52 @@ static void error_names_and_sqlstate(void **state)
 	assert_true(store_err_is_transient(&c));
 	struct uspc_err a = { STORE_E_ARG, "40001: not a db error" };
 	assert_false(store_err_is_transient(&a));
+	assert_true(store_err_needs_reconnect(&c));
+	assert_false(store_err_needs_reconnect(&e));
 	char buf[40];
 	store_fmt_time(1700000000123456, buf, sizeof(buf));
 	assert_string_equal(buf, "2023-11-14 22:13:20.123456+00");
+}
+
+/* Every failure that is not a property of the data is retried (the writer
+ * never drops an op for it); after some the connection is replaced. */
+static void transient_sqlstates(void **state)
+{
+	static const struct {
+		const char *msg;
+		int transient, reconnect;
+	} cases[] = {
+		{ "08006: connection failure", 1, 0 },
+		{ "25006: cannot execute INSERT in a read-only transaction", 1, 1 },
+		{ "40001: could not serialize access", 1, 0 },
+		{ "40P01: deadlock detected", 1, 0 },
+		{ "53100: could not extend file: No space left on device", 1, 0 },
+		{ "53200: out of memory", 1, 0 },
+		{ "53300: too many connections", 1, 0 },
+		{ "55P03: could not obtain lock", 1, 0 },
+		{ "57014: canceling statement due to statement timeout", 1, 0 },
+		{ "57P01: terminating connection due to administrator command", 1, 1 },
+		{ "57P02: crash shutdown", 1, 1 },
+		{ "57P03: the database system is starting up", 1, 1 },
+		{ "58030: could not write to file", 1, 1 },
+		{ "58000: system error", 1, 1 },
+		{ "22P02: invalid input syntax for type json", 0, 0 },
+		{ "23505: duplicate key", 0, 0 },
+		{ "23514: new row violates check constraint", 0, 0 },
+		{ "25001: active SQL transaction", 0, 0 },
+		{ "42P01: relation does not exist", 0, 0 },
+		{ "54000: program limit exceeded", 0, 0 },
+		{ "57000: operator intervention", 0, 0 },
+		{ "XX000: internal error", 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct uspc_err e = { STORE_E_DB, "" };
+		snprintf(e.msg, sizeof(e.msg), "%s", cases[i].msg);
+		if (store_err_is_transient(&e) != cases[i].transient ||
+		    store_err_needs_reconnect(&e) != cases[i].reconnect)
+			fail_msg("%s: transient %d reconnect %d", cases[i].msg,
+				 store_err_is_transient(&e), store_err_needs_reconnect(&e));
+	}
 }
 
 int main(void)
@@ -214,6 +258,7 @@ int main(void)
 		cmocka_unit_test(utf8_repair),
 		cmocka_unit_test(tags),
 		cmocka_unit_test(error_names_and_sqlstate),
+		cmocka_unit_test(transient_sqlstates),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
