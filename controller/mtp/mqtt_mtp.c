@@ -35,7 +35,11 @@
  * TCP flow control pushes back to the broker, which queues for us (its
  * max_queued_messages applies). Only if the core takes nothing for
  * IN_STALL_MS does the callback return 0 (counted in in_deferred), so that
- * Paho's thread keeps the connection alive; during stop() it never waits.
+ * Paho's thread keeps the connection alive. During stop() it neither waits
+ * nor refuses: it admits above the cap (in_over_cap), because a message left
+ * with Paho is lost at the disconnect (Paho has acknowledged it already),
+ * while one in the in-queue is still handed out by next_event() after
+ * stop() returned.
  *
  * Paho runs the callback holding its client lock, and every publish the core
  * hands to Paho (send_one) takes that lock. So the callback never waits while
@@ -159,6 +163,16 @@ static void fail_msg(struct mqtt_mtp *m, struct out_msg *om, int code, const cha
 	free(om);
 }
 
+/* Under lock: a message whose deadline passed before a hand-off to Paho:
+ * count it and free it (no event: the caller gave the deadline and knows). */
+static void expire_msg(struct mqtt_mtp *m, struct out_msg *om, int64_t now_ms)
+{
+	m->st.publish_expired++;
+	log_debug(COMP, "publish to %s dropped: deadline passed %" PRId64 " ms ago (%d attempt(s))",
+		  om->topic, now_ms - om->expires_at_ms, om->attempts);
+	free(om);
+}
+
 /* Under lock: take every message Paho still holds back into the out-queue
  * (the session that held them is gone), oldest first at the head. */
 void mtp_requeue_live(struct mqtt_mtp *m)
@@ -194,9 +208,9 @@ static int in_full(struct mqtt_mtp *m, size_t plen)
 }
 
 /* Paho's receive thread: wait while the in-queue is full and the core keeps
- * taking events, unless the core is in Paho (see the top of this file). 0
- * when the arrival may be queued, -1 when the core stalled for IN_STALL_MS
- * or we are stopping. */
+ * taking events, unless the core is in Paho or we are stopping (see the top
+ * of this file). 0 when the arrival may be queued, -1 when the core stalled
+ * for IN_STALL_MS. */
 static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 {
 	struct timespec progress;
@@ -206,7 +220,10 @@ static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 	pthread_mutex_lock(&m->lock);
 	if (!in_full(m, plen))
 		goto out;
-	if (m->core_in_paho)
+	/* Stopping: Paho has acknowledged this arrival already and will not
+	 * offer it again once stop() disconnects; the core takes it after
+	 * stop() returns (see mqtt_mtp_stop in the header). */
+	if (m->core_in_paho || m->stopping || m->state == ST_STOPPED)
 		goto over_cap;
 	m->st.in_waits++;
 	if (!m->in_blocked)
@@ -218,11 +235,7 @@ static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 	while (in_full(m, plen)) {
 		struct timespec ts;
 
-		if (m->stopping || m->state == ST_STOPPED) {
-			rc = -1;
-			break;
-		}
-		if (m->core_in_paho)
+		if (m->core_in_paho || m->stopping || m->state == ST_STOPPED)
 			goto over_cap;
 		if (m->in_pops != pops) {
 			pops = m->in_pops;
@@ -439,19 +452,61 @@ void mqtt_mtp_event_fini(struct mqtt_mtp_event *ev)
 	memset(ev, 0, sizeof(*ev));
 }
 
-int mqtt_mtp_publish(struct mqtt_mtp *m, const char *topic, const void *payload, size_t len,
-		     unsigned flags)
+int64_t mqtt_mtp_now_ms(void)
 {
+	return mtp_now_ms();
+}
+
+/* Under lock, when the out-queue is full: drop what has expired there (a
+ * broker outage leaves deadlines passing in the queue), at most once per
+ * 100 ms so a caller retrying BUSY does not rescan the queue every time. */
+static void purge_expired(struct mqtt_mtp *m)
+{
+	struct out_msg **pp = &m->out_head, *om;
+	int64_t now = mtp_now_ms();
+
+	if (now < m->next_purge_ms)
+		return;
+	m->next_purge_ms = now + 100;
+	m->out_tail = NULL;
+	while ((om = *pp) != NULL) {
+		if (om->expires_at_ms && om->expires_at_ms <= now) {
+			*pp = om->next;
+			m->out_count--;
+			expire_msg(m, om, now);
+			continue;
+		}
+		m->out_tail = om;
+		pp = &om->next;
+	}
+}
+
+int mqtt_mtp_publish_ex(struct mqtt_mtp *m, const char *topic, const void *payload, size_t len,
+			const struct mqtt_mtp_pub_opts *o)
+{
+	static const struct mqtt_mtp_pub_opts none;
 	char tbuf[MQTT_MTP_MAX_TOPIC + 1];
 	const char *t = topic;
 	struct out_msg *om;
-	size_t tl;
+	size_t tl, rl = 0;
 	int rc;
 
-	if (!m || !topic || !*topic || (!payload && len) || strpbrk(topic, "+#"))
+	if (!o)
+		o = &none;
+	if (!m || !topic || !*topic || (!payload && len) || strpbrk(topic, "+#") ||
+	    o->expires_at_ms < 0)
 		return MQTT_MTP_E_INVAL;
-	if (flags & MQTT_MTP_PUB_V311) {
-		const char *reply = atomic_load_explicit(&m->reply, memory_order_acquire);
+	if (o->response_topic) {
+		rl = strnlen(o->response_topic, MQTT_MTP_MAX_TOPIC + 1);
+		if (rl > MQTT_MTP_MAX_TOPIC)
+			return MQTT_MTP_E_TOOBIG;
+		if (!rl || strpbrk(o->response_topic, "+#"))
+			return MQTT_MTP_E_INVAL;
+	}
+	if (o->flags & MQTT_MTP_PUB_V311) {
+		const char *reply = o->response_topic
+					    ? o->response_topic
+					    : atomic_load_explicit(&m->reply, memory_order_acquire);
 
 		if (!reply)
 			return MQTT_MTP_E_STATE; /* reply topic not known before CONNACK */
@@ -464,22 +519,33 @@ int mqtt_mtp_publish(struct mqtt_mtp *m, const char *topic, const void *payload,
 	if (tl > MQTT_MTP_MAX_TOPIC || len > m->cfg.max_payload)
 		return MQTT_MTP_E_TOOBIG;
 	/* Built before the lock so the checks and the enqueue take it once; a
-	 * refused message is freed (E_BUSY copies nothing the caller keeps). */
-	om = malloc(sizeof(*om) + tl + 1 + len);
+	 * refused message is freed (E_BUSY copies nothing the caller keeps).
+	 * One allocation: entry, topic, own Response Topic (if any), payload. */
+	om = malloc(sizeof(*om) + tl + 1 + (rl ? rl + 1 : 0) + len);
 	if (!om)
 		return MQTT_MTP_E_NOMEM;
 	om->next = NULL;
 	om->attempts = 0;
 	om->len = len;
+	om->expires_at_ms = o->expires_at_ms;
 	om->topic = (char *)(om + 1);
 	memcpy(om->topic, t, tl + 1);
+	om->reply = NULL;
 	om->payload = (uint8_t *)om->topic + tl + 1;
+	if (rl) {
+		om->reply = om->topic + tl + 1;
+		memcpy(om->reply, o->response_topic, rl);
+		om->reply[rl] = '\0';
+		om->payload += rl + 1;
+	}
 	if (len)
 		memcpy(om->payload, payload, len);
 	pthread_mutex_lock(&m->lock);
+	if (m->out_count >= m->cfg.out_queue_cap)
+		purge_expired(m);
 	if (m->stopping || m->state == ST_STOPPED) {
 		rc = MQTT_MTP_E_STATE;
-	} else if (m->broker_max_packet && len + tl + 128 > m->broker_max_packet) {
+	} else if (m->broker_max_packet && len + tl + rl + 128 > m->broker_max_packet) {
 		rc = MQTT_MTP_E_TOOBIG;
 	} else if (m->out_count >= m->cfg.out_queue_cap) {
 		rc = MQTT_MTP_E_BUSY;
@@ -497,11 +563,23 @@ int mqtt_mtp_publish(struct mqtt_mtp *m, const char *topic, const void *payload,
 	return 0;
 }
 
-/* Hand one message to Paho (without m->lock). */
-static int send_one(struct mqtt_mtp *m, struct live_send *ls, struct out_msg *om)
+int mqtt_mtp_publish(struct mqtt_mtp *m, const char *topic, const void *payload, size_t len,
+		     unsigned flags)
+{
+	struct mqtt_mtp_pub_opts o = { .flags = flags };
+
+	return mqtt_mtp_publish_ex(m, topic, payload, len, &o);
+}
+
+/* Hand one message to Paho (without m->lock). expiry_s: the Message
+ * Expiry Interval to send, 0 for none. Paho copies the properties, so the
+ * list may live on this stack: a publish with neither its own Response
+ * Topic nor a deadline (the common case) uses the shared list as is. */
+static int send_one(struct mqtt_mtp *m, struct live_send *ls, struct out_msg *om, uint32_t expiry_s)
 {
 	MQTTAsync_responseOptions ro = MQTTAsync_responseOptions_initializer;
 	MQTTAsync_message pm = MQTTAsync_message_initializer;
+	MQTTProperty arr[3];
 
 	ro.onSuccess5 = on_publish_ok;
 	ro.onFailure5 = on_publish_fail;
@@ -510,7 +588,14 @@ static int send_one(struct mqtt_mtp *m, struct live_send *ls, struct out_msg *om
 	pm.payloadlen = (int)om->len;
 	pm.qos = 1;
 	pm.retained = 0;
-	pm.properties = m->pub_props;
+	if (!om->reply && !expiry_s)
+		pm.properties = m->pub_props;
+	else
+		mtp_fill_pub_props(&pm.properties, arr,
+				   om->reply
+					   ? om->reply
+					   : atomic_load_explicit(&m->reply, memory_order_acquire),
+				   expiry_s);
 	return MQTTAsync_sendMessage(m->cli, om->topic, &pm, &ro);
 }
 
@@ -542,25 +627,41 @@ static void send_refused(struct mqtt_mtp *m, struct live_send *ls, int rc)
  * Moves up to PUMP_BATCH messages from the out-queue into live sends under
  * one lock, then hands them to Paho without it. When Paho refuses one, that
  * one is settled by send_refused() and the rest of the batch, never shown to
- * Paho, goes back to the head of the out-queue in its order.
+ * Paho, goes back to the head of the out-queue in its order. This is the
+ * only hand-off to Paho (first sends and every re-send alike), so it is
+ * where a deadline is checked and the Message Expiry Interval computed.
  */
 int mqtt_mtp_pump(struct mqtt_mtp *m)
 {
 	struct live_send *batch[PUMP_BATCH];
 	struct out_msg *msgs[PUMP_BATCH];
+	uint32_t expiry[PUMP_BATCH];
 	int sent = 0;
 
 	if (!m)
 		return MQTT_MTP_E_INVAL;
 	for (;;) {
 		int n = 0, i, rc = MQTTASYNC_SUCCESS;
+		int64_t now = -1; /* read once per batch, only if a deadline needs it */
 
 		pthread_mutex_lock(&m->lock);
 		m->core_in_paho = 0;
 		while (n < PUMP_BATCH && m->state == ST_CONNECTED && m->out_head &&
 		       m->inflight < (size_t)m->window) {
-			struct live_send *ls = calloc(1, sizeof(*ls));
+			struct out_msg *om = m->out_head;
+			struct live_send *ls;
+			uint32_t es = 0;
 
+			if (om->expires_at_ms) {
+				if (now < 0)
+					now = mtp_now_ms();
+				es = mtp_expiry_s(om->expires_at_ms, now);
+				if (!es) {
+					expire_msg(m, out_pop(m), now);
+					continue;
+				}
+			}
+			ls = calloc(1, sizeof(*ls));
 			if (!ls)
 				break;
 			ls->m = m;
@@ -571,6 +672,7 @@ int mqtt_mtp_pump(struct mqtt_mtp *m)
 			m->live = ls;
 			m->inflight++;
 			msgs[n] = ls->msg;
+			expiry[n] = es;
 			batch[n++] = ls;
 		}
 		if (n) {
@@ -590,7 +692,7 @@ int mqtt_mtp_pump(struct mqtt_mtp *m)
 			 * twice, which QoS 1 allows). It cannot be freed before
 			 * this returns: only this thread sends from the out-queue,
 			 * and a PUBACK for this send can only free it via ls->msg. */
-			rc = send_one(m, batch[i], msgs[i]);
+			rc = send_one(m, batch[i], msgs[i], expiry[i]);
 			if (rc != MQTTASYNC_SUCCESS)
 				break;
 			sent++;

@@ -161,6 +161,7 @@ struct mqtt_mtp_stats {
 	uint64_t msgs_out, bytes_out;  /* acknowledged by the broker (PUBACK) */
 	uint64_t publish_retries;      /* re-sent after failure or reconnect */
 	uint64_t publish_failures;     /* given up → PUBLISH_FAILED events */
+	uint64_t publish_expired;      /* deadline passed before a hand-off: dropped */
 	uint64_t busy_returns;         /* publish() returned E_BUSY */
 	uint64_t paho_buffer_full;     /* Paho said MAX_BUFFERED_MESSAGES */
 	uint64_t in_waits;             /* arrivals that waited for in-queue space
@@ -197,14 +198,41 @@ void mqtt_mtp_event_fini(struct mqtt_mtp_event *ev);
 
 /* Publish flags. */
 #define MQTT_MTP_PUB_V311 \
-	0x1u /* peer speaks 3.1.1: append "/reply-to=" + own
-                                  reply topic (%2F-encoded) to the topic */
-/* Queue one QoS 1 publish; copies topic and payload. 0 when queued (sent as
- * the window allows, across reconnects), MQTT_MTP_E_BUSY when the out-queue
- * is full (nothing copied), E_TOOBIG, E_INVAL, E_STATE (stopping; or V311 before the
- * reply topic is known). */
+	0x1u /* peer speaks 3.1.1: append "/reply-to=" + the publish's
+                                  Response Topic (%2F-encoded) to the topic */
+
+/* Per-publish options (mqtt_mtp_publish_ex). A zeroed struct means what
+ * mqtt_mtp_publish(m, ..., 0) does. */
+struct mqtt_mtp_pub_opts {
+	unsigned flags; /* MQTT_MTP_PUB_* */
+	/* MQTT 5 Response Topic of this publish, copied with it (at most
+	 * MQTT_MTP_MAX_TOPIC bytes, no wildcards); NULL = own reply topic
+	 * (mqtt_mtp_response_topic()). With MQTT_MTP_PUB_V311 it is also what
+	 * the /reply-to= suffix encodes. */
+	const char *response_topic;
+	/* Deadline, CLOCK_MONOTONIC milliseconds (mqtt_mtp_now_ms()); 0 = none.
+	 * Every hand-off to Paho (the first send, and every re-send after a
+	 * reconnect or a failure) carries MQTT 5 Message Expiry Interval = the
+	 * time left in whole seconds, rounded up, so the broker drops what an
+	 * offline subscriber has not received by then. A publish whose deadline
+	 * has passed before a hand-off is dropped there: counted in
+	 * publish_expired, logged at debug level, no event. */
+	int64_t expires_at_ms;
+};
+
+/* Queue one QoS 1 publish; copies topic, payload and the options' strings.
+ * 0 when queued (sent as the window allows, across reconnects),
+ * MQTT_MTP_E_BUSY when the out-queue is full (nothing copied), E_TOOBIG
+ * (payload, topic or Response Topic too long), E_INVAL (wildcards, empty
+ * topic, negative deadline), E_STATE (stopping; or V311 with no Response
+ * Topic given before the own reply topic is known). o may be NULL. */
+int mqtt_mtp_publish_ex(struct mqtt_mtp *m, const char *topic, const void *payload, size_t len,
+			const struct mqtt_mtp_pub_opts *o);
+/* mqtt_mtp_publish_ex() with only flags set. */
 int mqtt_mtp_publish(struct mqtt_mtp *m, const char *topic, const void *payload, size_t len,
 		     unsigned flags);
+/* CLOCK_MONOTONIC in milliseconds: the clock of expires_at_ms. */
+int64_t mqtt_mtp_now_ms(void);
 /* Move queued publishes into Paho while the window has room. Returns the
  * number handed to Paho (>= 0). */
 int mqtt_mtp_pump(struct mqtt_mtp *m);

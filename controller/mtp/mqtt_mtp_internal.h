@@ -61,12 +61,15 @@ enum mtp_state {
 
 extern const char *const mtp_state_names[];
 
-/* One queued publish: topic and payload in the same allocation. */
+/* One queued publish: topic, Response Topic (if its own) and payload in
+ * the same allocation. */
 struct out_msg {
 	struct out_msg *next;
 	char *topic;
+	char *reply; /* per-publish Response Topic; NULL = the own reply topic */
 	uint8_t *payload;
 	size_t len;
+	int64_t expires_at_ms; /* CLOCK_MONOTONIC ms; 0 = no deadline */
 	int attempts;
 };
 
@@ -160,6 +163,7 @@ struct mqtt_mtp {
 	uint64_t in_pops; /* events taken by the core, ever */
 	struct out_msg *out_head, *out_tail;
 	size_t out_count;
+	int64_t next_purge_ms; /* purge_expired() runs again from then on */
 	struct live_send *live;
 	size_t inflight;
 	int disc_done;
@@ -171,6 +175,28 @@ struct mqtt_mtp {
 static inline void mtp_now(struct timespec *ts)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
+}
+
+static inline int64_t mtp_now_ms(void)
+{
+	struct timespec ts;
+
+	mtp_now(&ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* MQTT 5 Message Expiry Interval for a publish with a deadline handed over
+ * at now_ms: the time left in whole seconds, rounded up (so at least 1);
+ * 0 when the deadline has passed (drop it). Callers skip this for
+ * expires_at_ms == 0 (no deadline). */
+static inline uint32_t mtp_expiry_s(int64_t expires_at_ms, int64_t now_ms)
+{
+	int64_t left = expires_at_ms - now_ms, s;
+
+	if (left <= 0)
+		return 0;
+	s = (left + 999) / 1000;
+	return s > (int64_t)UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)s;
 }
 
 static inline int64_t mtp_ms_until(const struct timespec *t)
@@ -231,6 +257,12 @@ int mtp_add_prop(MQTTProperties *p, enum MQTTPropertyCodes id, const char *name,
 		 int num);
 /* Content type + response topic for every publish. 0 or E_NOMEM. */
 int mtp_build_pub_props(MQTTProperties *p, const char *reply);
+/* The same list without allocating (a publish with its own Response Topic
+ * or a deadline): arr[3] holds it and p points into arr and reply, so both
+ * must outlive p's use (Paho copies it in MQTTAsync_sendMessage). A
+ * Message Expiry Interval is added when expiry_s > 0. */
+void mtp_fill_pub_props(MQTTProperties *p, MQTTProperty arr[3], const char *reply,
+			uint32_t expiry_s);
 /* A MESSAGE in-queue item holding copies of everything it points to; the
  * reply_suffix (from a 3.1.1 /reply-to=) is used when there is no MQTT 5
  * Response Topic. NULL when out of memory. */

@@ -123,6 +123,33 @@ int mtp_build_pub_props(MQTTProperties *p, const char *reply)
 	return 0;
 }
 
+/* Fixed part of the list: Content Type and Response Topic; then
+ * Message Expiry Interval. length is what MQTTProperties_add would count:
+ * an identifier byte, then 2 + len for a string or 4 for an integer. */
+void mtp_fill_pub_props(MQTTProperties *p, MQTTProperty arr[3], const char *reply,
+			uint32_t expiry_s)
+{
+	int cl = (int)strlen(CONTENT_TYPE_USP), rl = (int)strlen(reply);
+
+	memset(arr, 0, 3 * sizeof(*arr));
+	arr[0].identifier = MQTTPROPERTY_CODE_CONTENT_TYPE;
+	arr[0].value.data.data = (char *)CONTENT_TYPE_USP;
+	arr[0].value.data.len = cl;
+	arr[1].identifier = MQTTPROPERTY_CODE_RESPONSE_TOPIC;
+	arr[1].value.data.data = (char *)reply;
+	arr[1].value.data.len = rl;
+	p->count = 2;
+	p->length = (1 + 2 + cl) + (1 + 2 + rl);
+	if (expiry_s) {
+		arr[2].identifier = MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL;
+		arr[2].value.integer4 = expiry_s;
+		p->count = 3;
+		p->length += 1 + 4;
+	}
+	p->max_count = 3;
+	p->array = arr;
+}
+
 /* ---- reading a PUBLISH ---------------------------------------------------- */
 
 /* A string-valued property, or NULL/0. */

@@ -2,7 +2,8 @@
  * test_mqtt_mtp_props.c — the transport's pure MQTT 5 property code
  * (controller/mtp/mqtt_mtp_props.c): reading a CONNACK's Response
  * Information and subscribe-topic user properties (R-MQTT.12/15/21), the
- * SUBSCRIBE list built from them, and the property builder. No network.
+ * SUBSCRIBE list built from them, the property builder, the allocation-free
+ * publish list and the Message Expiry Interval arithmetic. No network.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -213,6 +214,50 @@ static int paho_fini(void **state)
 	return 0;
 }
 
+/* The allocation-free publish list (own Response Topic, deadline) is what
+ * MQTTProperties_add would build: same entries, same length. */
+static void test_fill_pub_props(void **state)
+{
+	MQTTProperties ref = MQTTProperties_initializer, p = MQTTProperties_initializer;
+	MQTTProperties copy;
+	MQTTProperty arr[3];
+
+	assert_int_equal(mtp_build_pub_props(&ref, "usp/ctl/reply/agent-1"), 0);
+	mtp_fill_pub_props(&p, arr, "usp/ctl/reply/agent-1", 0);
+	assert_int_equal(p.count, 2);
+	assert_int_equal(p.length, ref.length);
+
+	assert_int_equal(
+		mtp_add_prop(&ref, MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL, NULL, NULL, 29), 0);
+	mtp_fill_pub_props(&p, arr, "usp/ctl/reply/agent-1", 29);
+	assert_int_equal(p.count, 3);
+	assert_int_equal(p.length, ref.length);
+	/* What Paho does with it in MQTTAsync_sendMessage. */
+	copy = MQTTProperties_copy(&p);
+	assert_int_equal(copy.length, ref.length);
+	assert_int_equal(
+		MQTTProperties_getNumericValue(&copy, MQTTPROPERTY_CODE_MESSAGE_EXPIRY_INTERVAL),
+		29);
+	assert_int_equal(
+		MQTTProperties_getProperty(&copy, MQTTPROPERTY_CODE_RESPONSE_TOPIC)->value.data.len,
+		(int)strlen("usp/ctl/reply/agent-1"));
+	MQTTProperties_free(&copy);
+	MQTTProperties_free(&ref);
+}
+
+/* Whole seconds left, rounded up; 0 once the deadline has passed. */
+static void test_expiry_seconds(void **state)
+{
+	assert_int_equal(mtp_expiry_s(10000, 10000), 0);
+	assert_int_equal(mtp_expiry_s(10000, 10001), 0);
+	assert_int_equal(mtp_expiry_s(10001, 10000), 1);
+	assert_int_equal(mtp_expiry_s(11000, 10000), 1);
+	assert_int_equal(mtp_expiry_s(11001, 10000), 2);
+	assert_int_equal(mtp_expiry_s(11500, 10000), 2);
+	assert_int_equal(mtp_expiry_s(40000, 10000), 30);
+	assert_int_equal(mtp_expiry_s(INT64_MAX, 0), UINT32_MAX - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -221,6 +266,8 @@ int main(void)
 		cmocka_unit_test(test_connack_rejects),
 		cmocka_unit_test(test_sub_list),
 		cmocka_unit_test(test_add_prop_types),
+		cmocka_unit_test(test_fill_pub_props),
+		cmocka_unit_test(test_expiry_seconds),
 	};
 
 	log_set_level(LOG_LVL_ERROR);
