@@ -638,18 +638,13 @@ static void format_eid(const char *pat, uint32_t index, char *buf, size_t cap)
 static int agent_init(struct sim_worker *w, struct sim_agent *a, uint32_t index)
 {
 	const struct sim_config *cfg = w->cfg;
-	char eid[128], topic[512];
+	char eid[128], topic[SIM_TOPIC_MAX + 128];
 	struct sim_dm_env env;
 	a->w = w;
 	a->index = index;
 	a->fd = -1;
 	format_eid(cfg->eid_pattern, index, eid, sizeof(eid));
-	const char *pct = strstr(cfg->topic_pattern, "%s");
-	if (pct)
-		snprintf(topic, sizeof(topic), "%.*s%s%s", (int)(pct - cfg->topic_pattern),
-			 cfg->topic_pattern, eid, pct + 2);
-	else
-		snprintf(topic, sizeof(topic), "%s", cfg->topic_pattern);
+	sim_topic_expand(cfg->topic_pattern, eid, topic, sizeof(topic));
 	a->eid = strdup(eid);
 	a->topic = strdup(topic);
 	if (!a->eid || !a->topic || sim_dm_init(&a->dm, w->model) < 0)

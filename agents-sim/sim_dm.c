@@ -115,7 +115,7 @@ static void expand_var(const struct sim_dm_env *env, const struct dm_inst *inst,
 	else if (!strcmp(var, "controller_id"))
 		snprintf(out, cap, "%s", env->controller_id);
 	else if (!strcmp(var, "controller_topic"))
-		snprintf(out, cap, "%s", env->controller_topic);
+		sim_topic_expand(env->controller_topic, env->eid, out, cap);
 	else if (!strcmp(var, "serial"))
 		snprintf(out, cap, "SIM%010" PRIX64,
 			 (uint64_t)(sim_dm_hash(env->seed, env->index, 0x5e71a1, 0) &
@@ -675,4 +675,41 @@ out:
 	sim_dm_matches_fini(&a);
 	sim_dm_matches_fini(&b);
 	return rc;
+}
+
+int sim_topic_pattern_ok(const char *pat)
+{
+	int eids = 0;
+	size_t n = strlen(pat);
+	if (n == 0 || n >= SIM_TOPIC_MAX || strpbrk(pat, "+#"))
+		return 0;
+	for (const char *s = pat; *s; s++) {
+		if (*s != '%')
+			continue;
+		if (s[1] == 's')
+			eids++;
+		else if (s[1] != '%')
+			return 0;
+		s++;
+	}
+	return eids <= 1;
+}
+
+void sim_topic_expand(const char *pat, const char *eid, char *buf, size_t cap)
+{
+	size_t o = 0;
+	if (!cap)
+		return;
+	for (const char *s = pat; *s && o + 1 < cap; s++) {
+		if (s[0] == '%' && s[1] == 's') {
+			for (const char *e = eid; *e && o + 1 < cap; e++)
+				buf[o++] = *e;
+			s++;
+			continue;
+		}
+		if (s[0] == '%' && s[1] == '%')
+			s++;
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
 }

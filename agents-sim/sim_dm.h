@@ -56,7 +56,7 @@ struct sim_dm_env {
 	const char *eid;
 	const char *agent_topic;
 	const char *controller_id;
-	const char *controller_topic;
+	const char *controller_topic; /* a topic pattern: %s = eid (sim_topic_expand) */
 	time_t boot_time;
 	time_t now;
 	double value_rate; /* multiplier for counter rates */
@@ -151,5 +151,16 @@ int sim_dm_inst_matches(const struct sim_dm_env *env, const struct dm_inst *c,
 uint64_t sim_dm_hash(uint64_t seed, uint64_t a, uint64_t b, uint64_t c);
 /* Format a time as TR-106 dateTime "YYYY-MM-DDTHH:MM:SSZ". */
 void sim_dm_format_time(time_t t, char *buf, size_t cap);
+
+/* MQTT topic patterns (--controller-topic, --topic-pattern; the
+ * ${controller_topic} and ${agent_topic} template values): "%s" stands for
+ * the agent's Endpoint ID (at most once), "%%" for '%'; no other '%', no
+ * MQTT wildcard ('+', '#'), 1..SIM_TOPIC_MAX-1 bytes. Expanded when used,
+ * so an agent stores none of it. */
+#define SIM_TOPIC_MAX 256
+/* 1 if pat is such a pattern, else 0. */
+int sim_topic_pattern_ok(const char *pat);
+/* pat expanded for eid into buf (truncated to cap-1 bytes). */
+void sim_topic_expand(const char *pat, const char *eid, char *buf, size_t cap);
 
 #endif

@@ -28,7 +28,9 @@ static void usage(FILE *f)
 		"  --first-index N        index of the first agent (default 1)\n"
 		"  --broker URL           mqtt://host:port or mqtts://host:port (default $USPC_MQTT)\n"
 		"  --controller-id EID    controller pre-provisioned as Controller.1 (default self::uspc)\n"
-		"  --controller-topic T   its MQTT topic (default usp/controller/<controller-id>)\n"
+		"  --controller-topic T   its MQTT topic, %%s = the agent's EID (at most one; %%%% = %%):\n"
+		"                         where each agent sends connect records, notifications and\n"
+		"                         its Will (default usp/controller/<controller-id>/%%s)\n"
 		"  --eid-pattern P        agent endpoint IDs, printf with one %%d (default os::00D09E-SIM%%06d)\n"
 		"  --topic-pattern P      agent reply topic, %%s = EID (default usp/agent/%%s)\n"
 		"  --model FILE           data-model file (default %s)\n"
@@ -179,6 +181,22 @@ static int opt_eid_pattern(struct cli *c, const char *v)
 	return valid_pattern(v) ? 0 : -1;
 }
 
+static int opt_topic(const char **dst, const char *v)
+{
+	*dst = v;
+	return sim_topic_pattern_ok(v) ? 0 : -1;
+}
+
+static int opt_controller_topic(struct cli *c, const char *v)
+{
+	return opt_topic(&c->cfg.controller_topic, v);
+}
+
+static int opt_topic_pattern(struct cli *c, const char *v)
+{
+	return opt_topic(&c->cfg.topic_pattern, v);
+}
+
 static int opt_log_level(struct cli *c, const char *v)
 {
 	int l = log_level_from_name(v);
@@ -206,14 +224,19 @@ static int opt_log_level(struct cli *c, const char *v)
 		.name = n, .kind = K_DOUBLE, .off = f, .dlo = lo, .dhi = hi, .want = w \
 	}
 
+#define TOPIC_WANT "a topic with at most one %s (the EID), %% for '%', no '+' or '#'"
+
 static const struct opt_def opt_defs[] = {
 	UINT("agents", K_U32, CFG(n_agents), 1, 1000000, "1..1000000"),
 	UINT("first-index", K_U32, CFG(first_index), 0, 100000000, "0..100000000"),
 	STR("broker", offsetof(struct cli, broker)),
 	STR("controller-id", CFG(controller_id)),
-	STR("controller-topic", CFG(controller_topic)),
+	{ .name = "controller-topic",
+	  .kind = K_FN,
+	  .fn = opt_controller_topic,
+	  .want = TOPIC_WANT },
 	{ .name = "eid-pattern", .kind = K_FN, .fn = opt_eid_pattern, .want = "one %d" },
-	STR("topic-pattern", CFG(topic_pattern)),
+	{ .name = "topic-pattern", .kind = K_FN, .fn = opt_topic_pattern, .want = TOPIC_WANT },
 	STR("model", CFG(model_file)),
 	UINT("seed", K_U64, CFG(seed), 0, ~0ul, "an unsigned integer"),
 	DBL("connect-rate", CFG(connect_rate), 1, 1e6, "1..1e6"),
@@ -386,9 +409,23 @@ static int check_cli(struct cli *c)
 		fprintf(stderr, "usp-agent-sim: --cert and --key go together\n");
 		return -1;
 	}
-	if (!c->cfg.controller_topic) {
-		snprintf(c->ctrl_topic, sizeof(c->ctrl_topic), "usp/controller/%s",
-			 c->cfg.controller_id);
+	if (!c->cfg.controller_topic) { /* identity topic: usp/controller/<id>/<agent EID> */
+		size_t o =
+			(size_t)snprintf(c->ctrl_topic, sizeof(c->ctrl_topic), "usp/controller/");
+		for (const char *s = c->cfg.controller_id; *s && o + 4 < sizeof(c->ctrl_topic);
+		     s++) {
+			if (*s == '%')
+				c->ctrl_topic[o++] = '%';
+			c->ctrl_topic[o++] = *s;
+		}
+		snprintf(c->ctrl_topic + o, sizeof(c->ctrl_topic) - o, "/%%s");
+		if (!sim_topic_pattern_ok(c->ctrl_topic)) {
+			fprintf(stderr,
+				"usp-agent-sim: --controller-id %s cannot make a topic: give "
+				"--controller-topic\n",
+				c->cfg.controller_id);
+			return -1;
+		}
 		c->cfg.controller_topic = c->ctrl_topic;
 	}
 	return 0;

@@ -1,8 +1,8 @@
 /*
  * test_sim_dm.c — one simulated agent's instance tree: factory build,
  * seeded/derived values, moving values, path resolution (instances,
- * wildcards, search expressions, errors), Add/Delete numbering, and the
- * subscription reference matcher.
+ * wildcards, search expressions, errors), Add/Delete numbering, the
+ * subscription reference matcher, and topic patterns (%s = EID).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +23,7 @@ static const char model_text[] =
 	"param Device.Up unsignedInt ro dyn=uptime\n"
 	"param Device.Bytes unsignedLong ro dyn=counter rate=10 default=1000\n"
 	"param Device.Who string ro default=agent-${n}-${eid}\n"
+	"param Device.Ctl string ro default=${controller_topic}\n"
 	"table Device.T.{i}. access=add_delete count=3 keys=Alias max=5\n"
 	"param Device.T.{i}.Alias string rw default=cpe-${i}\n"
 	"param Device.T.{i}.Enable boolean rw default=true\n"
@@ -121,6 +122,38 @@ static void test_factory_and_templates(void **state)
 	env_for(f, 2);
 	assert_string_not_equal(get(f, "Device.Serial", b, sizeof(b)), b2);
 	assert_string_not_equal(get(f, "Device.T.1.Mac", b, sizeof(b)), mac1);
+	env_for(f, 1);
+}
+
+/* --controller-topic / --topic-pattern: at most one %s (the EID), %% for
+ * '%', no wildcard; ${controller_topic} shows the agent's own topic. */
+static void test_topic_patterns(void **state)
+{
+	struct fx *f = *state;
+	char b[SIM_TOPIC_MAX + 64];
+	assert_true(sim_topic_pattern_ok("usp/controller/self::c/%s"));
+	assert_true(sim_topic_pattern_ok("usp/controller/self::c"));
+	assert_true(sim_topic_pattern_ok("a/100%%/%s/x"));
+	assert_false(sim_topic_pattern_ok("usp/%s/%s"));
+	assert_false(sim_topic_pattern_ok("usp/%d"));
+	assert_false(sim_topic_pattern_ok("usp/50%"));
+	assert_false(sim_topic_pattern_ok("usp/+/%s"));
+	assert_false(sim_topic_pattern_ok("usp/#"));
+	assert_false(sim_topic_pattern_ok(""));
+	memset(b, 'a', SIM_TOPIC_MAX);
+	b[SIM_TOPIC_MAX] = '\0';
+	assert_false(sim_topic_pattern_ok(b));
+	sim_topic_expand("usp/controller/c/%s", "os::1", b, sizeof(b));
+	assert_string_equal(b, "usp/controller/c/os::1");
+	sim_topic_expand("a/100%%/%s/x", "E", b, sizeof(b));
+	assert_string_equal(b, "a/100%/E/x");
+	sim_topic_expand("plain", "E", b, sizeof(b));
+	assert_string_equal(b, "plain");
+	sim_topic_expand("t/%s", "abcdef", b, 6);
+	assert_string_equal(b, "t/abc");
+	assert_string_equal(get(f, "Device.Ctl", b, sizeof(b)), "usp/controller/c");
+	f->env.controller_topic = "usp/controller/c/%s";
+	assert_string_equal(get(f, "Device.Ctl", b, sizeof(b)), "usp/controller/c/os::00D09E-T1");
 	env_for(f, 1);
 }
 
@@ -349,6 +382,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_factory_and_templates),
+		cmocka_unit_test(test_topic_patterns),
 		cmocka_unit_test(test_moving_values_and_store),
 		cmocka_unit_test(test_resolve),
 		cmocka_unit_test(test_inst_matches),
