@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "sim_dm.h"
+#include "sim_hist.h"
 #include "sim_loop.h"
 #include "sim_model.h"
 #include "usp_msg.h"
@@ -43,11 +44,12 @@ struct sim_config {
 	double fw_fail_fraction;
 	const char *fw_fail_url; /* substring; NULL: none */
 	double reboot_s;
-	double churn_fraction;   /* fraction of agents that flap */
-	double churn_interval_s; /* mean time online between drops */
-	double churn_offline_s;  /* time offline */
-	int churn_reboot;        /* a flap is a power cycle (Boot!) */
-	double host_churn_s;     /* mean seconds between host join/leave; 0 off */
+	double reconnect_delay_s; /* first reconnect after a lost connection; 0: back-off */
+	double churn_fraction;    /* fraction of agents that flap */
+	double churn_interval_s;  /* mean time online between drops */
+	double churn_offline_s;   /* time offline */
+	int churn_reboot;         /* a flap is a power cycle (Boot!) */
+	double host_churn_s;      /* mean seconds between host join/leave; 0 off */
 	double value_rate;
 	double vc_rate;           /* bench load (sim_vcload.c): ValueChanges/s, all agents */
 	const char *vc_rate_file; /* if set: file holding vc_rate, re-read every second */
@@ -64,6 +66,8 @@ struct sim_stats {
 	uint64_t boots;
 	uint64_t notif_acked; /* NotifyResp received for a pending notification */
 	uint64_t alive;       /* heartbeat: last loop time, seconds */
+	/* time from a send_resp Notify's first send to its NotifyResp, µs (sim_hist.h) */
+	uint64_t notify_resp_us[SIM_HIST_BUCKETS];
 };
 
 /* Param/object ids the simulator's behaviour depends on (SM_NONE if the

@@ -46,6 +46,9 @@ static void usage(FILE *f)
 		"  --fw-fail-fraction F   fraction of agents whose downloads fail (default 0)\n"
 		"  --fw-fail-url TEXT     downloads whose URL contains TEXT fail\n"
 		"  --reboot-time S        time an agent stays down on reboot (default 3)\n"
+		"  --reconnect-delay S    after losing its broker connection an agent waits S s\n"
+		"                         (0..600, fractions allowed) before it reconnects, like\n"
+		"                         obuspa's 6-9 s retry (default 0: the usual 1-2 s back-off)\n"
 		"  --churn-fraction F     fraction of agents that flap (default 0)\n"
 		"  --churn-interval S     mean time online between flaps (default 300)\n"
 		"  --churn-offline S      mean time offline per flap (default 30)\n"
@@ -255,6 +258,7 @@ static const struct opt_def opt_defs[] = {
 	DBL("fw-fail-fraction", CFG(fw_fail_fraction), 0, 1, "0..1"),
 	STR("fw-fail-url", CFG(fw_fail_url)),
 	DBL("reboot-time", CFG(reboot_s), 0, 86400, "0..86400"),
+	DBL("reconnect-delay", CFG(reconnect_delay_s), 0, 600, "0..600 seconds"),
 	DBL("churn-fraction", CFG(churn_fraction), 0, 1, "0..1"),
 	DBL("churn-interval", CFG(churn_interval_s), 0.1, 1e7, "0.1..1e7"),
 	DBL("churn-offline", CFG(churn_offline_s), 0, 1e7, "0..1e7"),

@@ -172,6 +172,17 @@ static void on_disconnect(struct mosquitto *m, void *obj, int rc, const mosquitt
 	case SIM_A_OFFLINE:
 	case SIM_A_STOPPED:
 		return; /* left on purpose; the agent's timer brings it back */
+	case SIM_A_ONLINE:
+	case SIM_A_SUBSCRIBING:
+		log_debug("sim", "%s: connection lost (%s)", a->eid, mosquitto_strerror(rc));
+		if (a->w->cfg->reconnect_delay_s > 0) { /* --reconnect-delay, then as usual */
+			sim_agent_move(a, SIM_A_BACKOFF, "disconnect");
+			sim_timer_arm(a->w->loop, &a->timer,
+				      (uint64_t)(a->w->cfg->reconnect_delay_s * 1000.0 + 0.5));
+			return;
+		}
+		backoff(a, "disconnect");
+		return;
 	default:
 		log_debug("sim", "%s: connection lost (%s)", a->eid, mosquitto_strerror(rc));
 		backoff(a, "disconnect");

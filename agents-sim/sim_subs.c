@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "sim_boot.h"
@@ -29,9 +30,17 @@ struct sim_notif {
 	uint8_t *msg;
 	size_t len;
 	unsigned attempt;
-	uint32_t m, k; /* retry minimum wait (s), multiplier (per mille) */
-	time_t expire; /* 0: never */
+	uint32_t m, k;    /* retry minimum wait (s), multiplier (per mille) */
+	time_t expire;    /* 0: never */
+	uint64_t sent_us; /* first send, CLOCK_MONOTONIC µs: NotifyResp latency */
 };
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 enum notif_kind {
 	NK_EVENT = 3,
@@ -269,6 +278,7 @@ static void keep_for_retry(struct sim_agent *a, struct dm_inst *sub, struct dm_i
 		a->w->stats->dropped++;
 	}
 	n->a = a;
+	n->sent_us = mono_us(); /* just sent (send_notify) */
 	snprintf(n->msg_id, sizeof(n->msg_id), "%s", msg_id);
 	n->to_id = strdup(to_id);
 	n->topic = strdup(topic);
@@ -514,6 +524,7 @@ void sim_subs_notify_resp(struct sim_agent *a, const char *msg_id)
 	for (struct sim_notif *n = a->notifs; n; n = n->next)
 		if (!strcmp(n->msg_id, msg_id)) {
 			a->w->stats->notif_acked++;
+			a->w->stats->notify_resp_us[sim_hist_bucket(mono_us() - n->sent_us)]++;
 			notif_unlink(n);
 			notif_free(n);
 			return;

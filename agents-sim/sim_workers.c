@@ -119,20 +119,27 @@ static void print_status(const struct sim_config *cfg, const struct sim_stats *s
 		t.connect_fail += st[i].connect_fail;
 		t.disconnects += st[i].disconnects;
 		t.boots += st[i].boots;
+		for (unsigned b = 0; b < SIM_HIST_BUCKETS; b++)
+			t.notify_resp_us[b] += st[i].notify_resp_us[b];
 	}
+	uint64_t lat[SIM_HIST_BUCKETS]; /* this interval's NotifyResp latencies */
+	for (unsigned b = 0; b < SIM_HIST_BUCKETS; b++)
+		lat[b] = t.notify_resp_us[b] - prev->notify_resp_us[b];
 	double rx_rate = dt > 0 ? (double)(t.rx - prev->rx) / dt : 0;
 	double tx_rate = dt > 0 ? (double)(t.tx - prev->tx) / dt : 0;
 	fprintf(stderr,
 		"usp-agent-sim: agents %llu/%u online %llu connecting %llu | in %llu (%.0f/s) out %llu "
-		"(%.0f/s) | dropped %llu errors-sent %llu | notify %llu acked %llu retries %llu | boots %llu "
+		"(%.0f/s) | dropped %llu errors-sent %llu | notify %llu acked %llu retries %llu "
+		"notify_resp_p50_ms %llu notify_resp_p99_ms %llu | boots %llu "
 		"conn-fail %llu disc %llu\n",
 		(unsigned long long)t.agents, cfg->n_agents, (unsigned long long)t.online,
 		(unsigned long long)t.connecting, (unsigned long long)t.rx, rx_rate,
 		(unsigned long long)t.tx, tx_rate, (unsigned long long)t.dropped,
 		(unsigned long long)t.errors_sent, (unsigned long long)t.notifs,
 		(unsigned long long)t.notif_acked, (unsigned long long)t.notif_retries,
-		(unsigned long long)t.boots, (unsigned long long)t.connect_fail,
-		(unsigned long long)t.disconnects);
+		(unsigned long long)sim_hist_quantile_ms(lat, 0.50),
+		(unsigned long long)sim_hist_quantile_ms(lat, 0.99), (unsigned long long)t.boots,
+		(unsigned long long)t.connect_fail, (unsigned long long)t.disconnects);
 	*prev = t;
 }
 
@@ -248,8 +255,16 @@ int sim_workers_run(const struct sim_config *cfg, const struct sim_model *model,
 			kill(pids[i], SIGTERM);
 	if (reap_all(pids, n, 10.0))
 		rc = 1;
-	if (cfg->status_interval > 0)
+	if (cfg->status_interval > 0) {
 		print_status(cfg, stats, n, &prev, mono_s() - last);
+		/* prev now holds the totals since start */
+		fprintf(stderr,
+			"usp-agent-sim: since start: notify_resp_n %llu notify_resp_p50_ms %llu "
+			"notify_resp_p99_ms %llu\n",
+			(unsigned long long)sim_hist_count(prev.notify_resp_us),
+			(unsigned long long)sim_hist_quantile_ms(prev.notify_resp_us, 0.50),
+			(unsigned long long)sim_hist_quantile_ms(prev.notify_resp_us, 0.99));
+	}
 	log_info("sim", "stopped");
 	munmap(stats, n * sizeof(*stats));
 	free(pids);

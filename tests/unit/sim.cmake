@@ -1,4 +1,5 @@
-# usp-agent-sim: data-model file loader and per-agent instance tree /
-# path resolver (pure, no broker).
+# usp-agent-sim: data-model file loader, per-agent instance tree /
+# path resolver, latency histogram (pure, no broker).
 uspc_unit_test(test_sim_model SOURCES test_sim_model.c LIBS uspc_sim)
 uspc_unit_test(test_sim_dm SOURCES test_sim_dm.c LIBS uspc_sim)
+uspc_unit_test(test_sim_hist SOURCES test_sim_hist.c LIBS uspc_sim)
