@@ -21,7 +21,9 @@ foreach(t
     inqueue_full:90
     db_stall_load:120
     tls:90
-    node_id_dup:60)
+    node_id_dup:60
+    kill9_notify:150
+    sigterm_db_outage:90)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)
   list(GET _p 1 _timeout)

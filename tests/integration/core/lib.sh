@@ -22,6 +22,7 @@ PIDS=()
 DBS=()
 MQTT_SESSIONS=()                   # "url client_id" of every daemon started
 PRIVATE_STACKS=()
+FROZEN_PG=()                       # private stacks whose PostgreSQL freeze_pg stopped
 SIM_BIN=$USPC_BIN_DIR/usp-agent-sim
 USPC=$USPC_BIN_DIR/uspc
 
@@ -38,6 +39,7 @@ fail() {
 
 cleanup() {
   local rc=$?
+  for s in "${FROZEN_PG[@]}"; do thaw_pg "$s" 2>/dev/null || true; done
   for p in "${PIDS[@]}"; do
     # shellcheck disable=SC2046
     kill -CONT "$p" $(pgrep -P "$p" 2>/dev/null) 2>/dev/null || true   # thaw frozen simulators
@@ -85,6 +87,41 @@ private_stack() {
   # shellcheck disable=SC1091
   . "$dir/env"
 }
+
+# pg_pids DIR — the PostgreSQL processes (postmaster and its children) of
+# the private stack in DIR.
+pg_pids() {
+  local pm
+  pm=$(head -n 1 "$1/pg/postmaster.pid")
+  echo "$pm" $(pgrep -P "$pm")
+}
+
+# freeze_pg DIR / thaw_pg DIR — stop (SIGSTOP) / continue the PostgreSQL of
+# the private stack in DIR: connections stay open, nothing answers. The
+# cleanup trap thaws a stack left frozen.
+freeze_pg() {
+  FROZEN_PG+=("$1")
+  # shellcheck disable=SC2046
+  kill -STOP $(pg_pids "$1")
+}
+thaw_pg() {
+  # shellcheck disable=SC2046
+  kill -CONT $(pg_pids "$1")
+}
+
+# stop_pg DIR — fast shutdown of the PostgreSQL of the private stack in DIR
+# (its sessions are ended, new connections refused); start_pg DIR starts it
+# again on the same port.
+stop_pg() {
+  local pm end=$((SECONDS + 30))
+  pm=$(head -n 1 "$1/pg/postmaster.pid")
+  kill -INT "$pm"
+  while kill -0 "$pm" 2>/dev/null; do
+    [ $SECONDS -lt $end ] || fail "PostgreSQL did not stop"
+    sleep 0.1
+  done
+}
+start_pg() { "$USPC_LOCAL_STACK" start --dir "$1" >/dev/null; }
 
 q() { psql -XAtq "$DB_URL" -c "$1"; }
 
@@ -205,6 +242,34 @@ wait_vc_settled() {
   return 1
 }
 
+# wait_vc_quiet SIM N0 A0 ROWS0 [TIMEOUT_S] — like wait_vc_settled, but
+# does not wait for the stored count to reach the sent one: returns 0 once
+# every notification sent since the baseline is answered and the counts
+# (sent, answered, stored) held still for two status lines — a notification
+# answered but never stored then shows as STORED < SENT at once instead of
+# after the whole timeout (default 60 s). Sets SENT, ACKED and STORED.
+wait_vc_quiet() {
+  local sim=$1 n0=$2 a0=$3 r0=$4 end=$((SECONDS + ${5:-60})) prev="" cur
+  SENT=0 ACKED=0 STORED=0
+  while [ $SECONDS -lt $end ]; do
+    sleep 1
+    SENT=$(($(sim_counter "$sim" notify) - n0))
+    ACKED=$(($(sim_counter "$sim" acked) - a0))
+    STORED=$(($(vc_rows) - r0))
+    cur="$SENT $ACKED $STORED"
+    if [ "$SENT" -gt 0 ] && [ "$SENT" = "$ACKED" ]; then
+      [ "$prev" = "$cur" ] && return 0
+      prev=$cur
+    else
+      prev=""
+    fi
+  done
+  return 1
+}
+
+# vc_dups — (agent, msg_id) pairs stored more than once.
+vc_dups() { q "SELECT count(*) FROM (SELECT 1 FROM notifications GROUP BY eid, msg_id HAVING count(*) > 1) d"; }
+
 # check_vc_settled MIN [PREFIX] — after wait_vc_settled: more than MIN
 # notifications sent, every one stored exactly once and answered; else the
 # test fails (PREFIX starts the message).
@@ -213,8 +278,18 @@ check_vc_settled() {
   [ "$SENT" -gt "$1" ] || fail "${p}only $SENT notifications sent; the load did not run"
   [ "$STORED" = "$SENT" ] || fail "${p}$STORED of $SENT notifications stored"
   [ "$ACKED" = "$SENT" ] || fail "${p}$ACKED of $SENT notifications answered"
-  [ "$(q "SELECT count(*) FROM (SELECT 1 FROM notifications GROUP BY eid, msg_id HAVING count(*) > 1) d")" = 0 ] ||
-    fail "${p}a notification was stored twice"
+  [ "$(vc_dups)" = 0 ] || fail "${p}a notification was stored twice"
+}
+
+# retry_model FILE MIN_WAIT_S MULTIPLIER — the simulator's default model with
+# the Notify retry schedule of Controller.{i} set: the first retry after
+# MIN_WAIT_S s, each next wait times MULTIPLIER/1000 (1000: a fixed interval).
+retry_model() {
+  sed -e 's/^\(param Device\.LocalAgent\.Controller\.{i}\.USPNotifRetryMinimumWaitInterval .* default=\)[0-9]*$/\1'"$2"'/' \
+    -e 's/^\(param Device\.LocalAgent\.Controller\.{i}\.USPNotifRetryIntervalMultiplier .* default=\)[0-9]*$/\1'"$3"'/' \
+    "$USPC_SOURCE_DIR/agents-sim/models/tr181-gateway.model" >"$1"
+  grep -q "USPNotifRetryMinimumWaitInterval .* default=$2\$" "$1" || fail "could not set the retry interval in the model"
+  grep -q "USPNotifRetryIntervalMultiplier .* default=$3\$" "$1" || fail "could not set the retry multiplier in the model"
 }
 
 # freeze_under_load PID RATE_FILE RATE FREEZE_S — a simulator started with

@@ -18,23 +18,14 @@ start_uspc d1 --db-writer-queue 256 --mqtt-in-queue 16 --stats-interval 1
 start_sim s1 $AGENTS --status-interval 1 --host-churn 0 --vc-rate 0 --vc-rate-file "$rate_file"
 wait_sql "SELECT count(*) FROM agent_subscriptions WHERE sub_id = 'uspc-swversion'" $AGENTS 60
 
-# The private stack's PostgreSQL: the postmaster and its backends.
-pg_pids() {
-  local pm
-  pm=$(head -n 1 "$W/stack/pg/postmaster.pid")
-  echo "$pm" $(pgrep -P "$pm")
-}
-
 sleep 1.5
 n0=$(sim_counter s1 notify) a0=$(sim_counter s1 acked) rows0=$(vc_rows)
 echo "$RATE" >"$rate_file"
 sleep 1
-# shellcheck disable=SC2046
-kill -STOP $(pg_pids)
+freeze_pg "$W/stack"
 log "PostgreSQL stopped under load"
 sleep 8
-# shellcheck disable=SC2046
-kill -CONT $(pg_pids)
+thaw_pg "$W/stack"
 log "PostgreSQL running again"
 sleep 2
 echo 0 >"$rate_file"

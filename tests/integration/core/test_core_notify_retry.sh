@@ -21,11 +21,7 @@ RATE=100
 new_db "core_notify_retry"
 
 model="$W/retry-1s.model"
-sed -e 's/^\(param Device\.LocalAgent\.Controller\.{i}\.USPNotifRetryMinimumWaitInterval .* default=\)[0-9]*$/\11/' \
-  -e 's/^\(param Device\.LocalAgent\.Controller\.{i}\.USPNotifRetryIntervalMultiplier .* default=\)[0-9]*$/\11000/' \
-  "$USPC_SOURCE_DIR/agents-sim/models/tr181-gateway.model" >"$model"
-grep -q 'USPNotifRetryMinimumWaitInterval .* default=1$' "$model" || fail "could not set the retry interval in the model"
-grep -q 'USPNotifRetryIntervalMultiplier .* default=1000$' "$model" || fail "could not set the retry multiplier in the model"
+retry_model "$model" 1 1000
 
 rate_file="$W/vc-rate"
 echo 0 >"$rate_file"
