@@ -23,7 +23,8 @@ foreach(t
     tls:90
     node_id_dup:60
     kill9_notify:150
-    sigterm_db_outage:90)
+    sigterm_db_outage:90
+    set_crash_unknown:60)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)
   list(GET _p 1 _timeout)
