@@ -190,7 +190,7 @@ void mtp_requeue_live(struct mqtt_mtp *m)
 		n++;
 	}
 	if (n)
-		log_info(COMP, "%zu unacknowledged publish(es) queued again after reconnect", n);
+		log_info(COMP, "%zu unacknowledged publish(es) queued again (connection gone)", n);
 }
 
 /* ---- arrivals: Paho's receive thread ------------------------------------- */
@@ -223,7 +223,7 @@ static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 	/* Stopping: Paho has acknowledged this arrival already and will not
 	 * offer it again once stop() disconnects; the core takes it after
 	 * stop() returns (see mqtt_mtp_stop in the header). */
-	if (m->core_in_paho || m->stopping || m->state == ST_STOPPED)
+	if (m->core_in_paho || m->stopping || m->renewing || m->state == ST_STOPPED)
 		goto over_cap;
 	m->st.in_waits++;
 	if (!m->in_blocked)
@@ -235,7 +235,7 @@ static int wait_for_space(struct mqtt_mtp *m, size_t plen)
 	while (in_full(m, plen)) {
 		struct timespec ts;
 
-		if (m->core_in_paho || m->stopping || m->state == ST_STOPPED)
+		if (m->core_in_paho || m->stopping || m->renewing || m->state == ST_STOPPED)
 			goto over_cap;
 		if (m->in_pops != pops) {
 			pops = m->in_pops;
@@ -301,11 +301,10 @@ int mtp_on_message(void *ctx, char *topic, int topic_len, MQTTAsync_message *pm)
 		suffix = reply;
 
 	if (wait_for_space(m, plen) < 0)
-		return 0; /* Paho keeps the message and offers it again */
-
+		goto left_with_paho;
 	it = mtp_build_message(topic, tlen, pm, suffix);
 	if (!it)
-		return 0; /* out of memory: let Paho offer it again */
+		goto left_with_paho; /* out of memory */
 
 	pthread_mutex_lock(&m->lock);
 	if (m->in_tail)
@@ -322,6 +321,13 @@ consumed:
 	MQTTAsync_freeMessage(&pm);
 	MQTTAsync_free(topic);
 	return 1;
+left_with_paho:
+	/* Paho keeps the message and offers it again (while connected); a
+	 * client holding one must not be replaced (mqtt_mtp_conn.c). */
+	pthread_mutex_lock(&m->lock);
+	m->paho_may_hold = 1;
+	pthread_mutex_unlock(&m->lock);
+	return 0;
 }
 
 /* ---- publish completions: Paho's threads ---------------------------------- */
@@ -844,12 +850,11 @@ void mqtt_mtp_free(struct mqtt_mtp *m)
 		return;
 	if (m->state != ST_STOPPED || m->thread_started)
 		mqtt_mtp_stop(m, 0);
-	if (m->cli) {
-		MQTTProperties_free(&m->pub_props);
-		MQTTProperties_free(&m->conn_props);
-		MQTTProperties_free(&m->sub_props);
+	if (m->cli)
 		MQTTAsync_destroy(&m->cli);
-	}
+	MQTTProperties_free(&m->pub_props);
+	MQTTProperties_free(&m->conn_props);
+	MQTTProperties_free(&m->sub_props);
 	/* No Paho callback can run any more. */
 	while (m->taken) {
 		struct in_item *it = m->taken;

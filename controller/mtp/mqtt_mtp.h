@@ -162,6 +162,8 @@ struct mqtt_mtp_stats {
 	uint64_t publish_retries;      /* re-sent after failure or reconnect */
 	uint64_t publish_failures;     /* given up → PUBLISH_FAILED events */
 	uint64_t publish_expired;      /* deadline passed before a hand-off: dropped */
+	uint64_t paho_renewed;         /* Paho clients replaced after a connection loss
+	                                      so that we, not Paho, re-send (see stop) */
 	uint64_t busy_returns;         /* publish() returned E_BUSY */
 	uint64_t paho_buffer_full;     /* Paho said MAX_BUFFERED_MESSAGES */
 	uint64_t in_waits;             /* arrivals that waited for in-queue space

@@ -59,6 +59,23 @@ void mtp_move_state(struct mqtt_mtp *m, enum mtp_state to, const char *event)
 	pthread_cond_broadcast(&m->cond);
 }
 
+/* Under lock: does Paho hold, across this connection loss, a publish with a
+ * deadline? Paho keeps its unacknowledged publishes when it keeps its
+ * session (clean_start 0 and a session expiry: it cleans only for a clean
+ * start or a zero expiry) and sends them again itself right after a CONNACK
+ * with session present, with the properties of the first send: the Message
+ * Expiry Interval would be the one of then, and a deadline that passed
+ * during the outage would not stop it. */
+static int paho_keeps_deadlines(struct mqtt_mtp *m)
+{
+	if (m->cfg.clean_start || !m->cfg.session_expiry_s)
+		return 0;
+	for (struct live_send *ls = m->live; ls; ls = ls->next)
+		if (ls->msg && ls->msg->expires_at_ms)
+			return 1;
+	return 0;
+}
+
 void mtp_on_connection_lost(void *ctx, char *cause)
 {
 	struct mqtt_mtp *m = ctx;
@@ -72,6 +89,8 @@ void mtp_on_connection_lost(void *ctx, char *cause)
 		mtp_push_control(m, MQTT_MTP_EV_DISCONNECTED, NULL, m->last_disc_code, reason);
 	}
 	m->last_disc_code = 0;
+	if (paho_keeps_deadlines(m))
+		m->need_renew = 1;
 	if (m->state == ST_CONNECTED || m->state == ST_SUBSCRIBING || m->state == ST_CONNECTING)
 		schedule_retry(m, "connection_lost");
 	pthread_cond_broadcast(&m->cond);
@@ -423,6 +442,67 @@ static void apply_nodelay(struct mqtt_mtp *m)
 	pthread_mutex_unlock(&m->lock);
 }
 
+/*
+ * mtp-conn, without lock, before the next connect: replace the Paho client
+ * so that what the old one held unacknowledged is re-sent by us (through the
+ * out-queue, with the deadline checked and the Message Expiry Interval of
+ * now) and not by Paho (see paho_keeps_deadlines). For QoS 1 this loses
+ * nothing: the broker keeps no state for a publish it has not acknowledged,
+ * and our session (subscriptions, messages queued for us) is the broker's,
+ * resumed by client id. The one thing a Paho client holds that we could lose
+ * is an arrival it acknowledged and we refused (the callback returned 0,
+ * paho_may_hold): then the client is kept, and Paho re-sends on its own.
+ */
+static void renew_client(struct mqtt_mtp *m)
+{
+	struct uspc_err err = { 0 };
+	MQTTAsync fresh = NULL, old;
+	size_t n = 0;
+
+	pthread_mutex_lock(&m->lock);
+	if (m->paho_may_hold) {
+		log_warn(COMP, "Paho may still hold arrivals we did not take: keeping its client, "
+			       "so it re-sends its unacknowledged publishes with the Message "
+			       "Expiry Interval of their first send");
+		pthread_mutex_unlock(&m->lock);
+		return;
+	}
+	/* A callback waiting for in-queue space holds Paho's lock, which
+	 * MQTTAsync_destroy needs: make it admit instead (wait_for_space). */
+	m->renewing = 1;
+	pthread_cond_broadcast(&m->space_cond);
+	/* The core may be handing a batch to the old client (pump). It starts
+	 * no new one: the state is not CONNECTED. */
+	while (m->core_in_paho && !m->quit)
+		mtp_cond_wait_ms(m, 10);
+	pthread_mutex_unlock(&m->lock);
+
+	if (mtp_paho_create(m, &fresh, &err) < 0) {
+		log_error(COMP, "%s: keeping the old client (Paho re-sends what it holds)",
+			  err.msg);
+		pthread_mutex_lock(&m->lock);
+		m->renewing = 0;
+		pthread_mutex_unlock(&m->lock);
+		return;
+	}
+	pthread_mutex_lock(&m->lock);
+	for (struct live_send *ls = m->live; ls; ls = ls->next)
+		n += ls->msg != NULL;
+	mtp_requeue_live(m); /* the old client's reports on them are ignored */
+	old = m->cli;
+	m->cli = fresh;
+	m->paho_may_hold = 0;
+	m->st.paho_renewed++;
+	pthread_mutex_unlock(&m->lock);
+	/* Reports the old client still owes (its pending sends fail with
+	 * OPERATION_INCOMPLETE) find their message already requeued. */
+	MQTTAsync_destroy(&old);
+	log_info(COMP, "new Paho client: %zu unacknowledged publish(es) will be re-sent by us", n);
+	pthread_mutex_lock(&m->lock);
+	m->renewing = 0;
+	pthread_mutex_unlock(&m->lock);
+}
+
 void *mtp_conn_main(void *arg)
 {
 	struct mqtt_mtp *m = arg;
@@ -434,6 +514,13 @@ void *mtp_conn_main(void *arg)
 			m->need_disconnect = 0;
 			pthread_mutex_unlock(&m->lock);
 			mtp_do_disconnect(m, 0, 0);
+			pthread_mutex_lock(&m->lock);
+			continue;
+		}
+		if (m->need_renew && m->state != ST_CONNECTED && m->state != ST_SUBSCRIBING) {
+			m->need_renew = 0;
+			pthread_mutex_unlock(&m->lock);
+			renew_client(m);
 			pthread_mutex_lock(&m->lock);
 			continue;
 		}

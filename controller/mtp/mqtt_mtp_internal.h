@@ -140,6 +140,13 @@ struct mqtt_mtp {
 	/* Everything below: under lock. */
 	enum mtp_state state;
 	int need_connect, need_subscribe, need_disconnect, need_nodelay;
+	/* A connection was lost while Paho held publishes with a deadline and
+	 * Paho keeps its session across the loss: mtp-conn replaces the Paho
+	 * client before reconnecting (mqtt_mtp_conn.c, renew_client). */
+	int need_renew;
+	int renewing;        /* renew_client() is waiting for the core / Paho */
+	int paho_may_hold;   /* an arrival was left with Paho (callback returned 0)
+			       since this Paho client was created */
 	int session_present; /* of the last CONNACK; reported with EV_CONNECTED */
 	int quit, stopping;
 	int wake_pending;
@@ -248,6 +255,11 @@ void mtp_do_disconnect(struct mqtt_mtp *m, int timeout_ms, int notify);
 void mtp_on_connection_lost(void *ctx, char *cause);
 void mtp_on_server_disconnect(void *ctx, MQTTProperties *props, enum MQTTReasonCodes rc);
 int mtp_on_ssl_error(const char *str, size_t len, void *u);
+
+/* ---- mqtt_mtp_setup.c ---- */
+/* Create a Paho client for m (same URL, client id and options) with m's
+ * callbacks set. 0, or MQTT_MTP_E_PAHO with err filled (*cli NULL). */
+int mtp_paho_create(struct mqtt_mtp *m, MQTTAsync *cli, struct uspc_err *err);
 
 /* ---- mqtt_mtp_props.c (pure) ---- */
 /* Add a property: a string pair (name and value), a string (value), or a

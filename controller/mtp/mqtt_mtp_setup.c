@@ -220,24 +220,35 @@ static int copy_config(struct mqtt_mtp *m, const struct mqtt_mtp_config *c, stru
 	return 0;
 }
 
-static int setup_paho(struct mqtt_mtp *m, struct uspc_err *err)
+int mtp_paho_create(struct mqtt_mtp *m, MQTTAsync *cli, struct uspc_err *err)
 {
 	MQTTAsync_createOptions co = MQTTAsync_createOptions_initializer5;
-	uint32_t max_packet = (uint32_t)(m->cfg.max_payload + MQTT_MTP_MAX_TOPIC + 4096);
 	int rc;
 
 	co.maxBufferedMessages = m->cfg.max_inflight + 64;
-	rc = MQTTAsync_createWithOptions(&m->cli, m->url, m->client_id, MQTTCLIENT_PERSISTENCE_NONE,
+	rc = MQTTAsync_createWithOptions(cli, m->url, m->client_id, MQTTCLIENT_PERSISTENCE_NONE,
 					 NULL, &co);
 	if (rc != MQTTASYNC_SUCCESS) {
-		m->cli = NULL;
+		*cli = NULL;
 		return uspc_err_set(err, MQTT_MTP_E_PAHO,
 				    "mqtt: cannot create client for %s: %s (%d)", m->url,
 				    MQTTAsync_strerror(rc), rc);
 	}
-	if (MQTTAsync_setCallbacks(m->cli, m, mtp_on_connection_lost, mtp_on_message, NULL) != 0 ||
-	    MQTTAsync_setDisconnected(m->cli, m, mtp_on_server_disconnect) != 0)
+	if (MQTTAsync_setCallbacks(*cli, m, mtp_on_connection_lost, mtp_on_message, NULL) != 0 ||
+	    MQTTAsync_setDisconnected(*cli, m, mtp_on_server_disconnect) != 0) {
+		MQTTAsync_destroy(cli);
+		*cli = NULL;
 		return uspc_err_set(err, MQTT_MTP_E_PAHO, "mqtt: cannot set Paho callbacks");
+	}
+	return 0;
+}
+
+static int setup_paho(struct mqtt_mtp *m, struct uspc_err *err)
+{
+	uint32_t max_packet = (uint32_t)(m->cfg.max_payload + MQTT_MTP_MAX_TOPIC + 4096);
+
+	if (mtp_paho_create(m, &m->cli, err) < 0)
+		return MQTT_MTP_E_PAHO;
 	/* Without a configured reply topic the publish properties are built
 	 * when the broker's Response Information arrives (mqtt_mtp_conn.c). */
 	if ((m->cfg_reply && mtp_build_pub_props(&m->pub_props, m->cfg_reply) < 0) ||
