@@ -193,6 +193,8 @@ static void peer_on_message(struct mosquitto *mosq, void *obj, const struct mosq
 	r.response_topic = dup_prop_string(props, MQTT_PROP_RESPONSE_TOPIC);
 	r.content_type = dup_prop_string(props, MQTT_PROP_CONTENT_TYPE);
 	r.endpoint_id = dup_user_prop(props, "usp-endpoint-id");
+	r.has_expiry = mosquitto_property_read_int32(props, MQTT_PROP_MESSAGE_EXPIRY_INTERVAL,
+						     &r.expiry, false) != NULL;
 	if (p->echo && r.response_topic)
 		mosquitto_publish_v5(mosq, NULL, r.response_topic, r.len, r.payload, 1, false,
 				     NULL);

@@ -39,6 +39,8 @@ struct itest_msg {
 	char *response_topic;
 	char *content_type;
 	char *endpoint_id; /* user property usp-endpoint-id */
+	int has_expiry;    /* MQTT 5 Message Expiry Interval as delivered */
+	uint32_t expiry;
 };
 
 struct itest_peer {

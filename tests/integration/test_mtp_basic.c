@@ -2,10 +2,12 @@
  * test_mtp_basic.c — the MQTT transport against the shared local broker
  * (USPC_MQTT): connect + subscribe + publish + receive with the MQTT 5
  * properties checked by a libmosquitto peer, the 3.1.1 /reply-to= convention
- * both ways, a shared subscription split between two transports, the
- * in-flight window with out-queue back-pressure (5,000 messages, each
- * exactly once), in-queue back-pressure (nothing lost), and a publish
- * made while the in-queue is full (no wait on Paho's lock).
+ * both ways, per-publish options (Response Topic, also in the 3.1.1 suffix;
+ * a deadline as Message Expiry Interval), a shared subscription split
+ * between two transports, the in-flight window with out-queue back-pressure
+ * (5,000 messages, each exactly once), in-queue back-pressure (nothing
+ * lost), and a publish made while the in-queue is full (no wait on Paho's
+ * lock).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -155,6 +157,86 @@ static void test_v311_reply_to(void **state)
 	assert_int_equal(mqtt_mtp_stop(m, 2000), 0);
 	mqtt_mtp_free(m);
 	itest_peer_stop(&peer);
+}
+
+/* mqtt_mtp_publish_ex: a per-publish Response Topic reaches the subscriber
+ * (MQTT 5 property), a 3.1.1 subscriber gets the /reply-to= suffix built
+ * from it, NULL means the own reply topic, a deadline arrives as the Message
+ * Expiry Interval left; bad options are refused. */
+static void test_per_publish_options(void **state)
+{
+	char reply[256], agent[256], agent311[256], sub311[300], own1[256], own2[256];
+	char want[700], big[MQTT_MTP_MAX_TOPIC + 2];
+	const char *v5_subs[1] = { agent };
+	const char *v311_subs[1] = { sub311 };
+	struct itest_peer p5 = { 0 }, p311 = { 0 };
+	struct mqtt_mtp_pub_opts o = { 0 };
+	struct mqtt_mtp *m;
+
+	topic(reply, sizeof(reply), "ppo", "ctl/reply");
+	topic(own1, sizeof(own1), "ppo", "ctl/reply/proto::agent-1");
+	topic(own2, sizeof(own2), "ppo", "ctl/reply/proto::agent-2");
+	topic(agent, sizeof(agent), "ppo", "agent5");
+	topic(agent311, sizeof(agent311), "ppo", "agent311");
+	snprintf(sub311, sizeof(sub311), "%s/#", agent311);
+	assert_int_equal(itest_peer_start(&p5, g_port, "mtp-ppo-v5", 1, 1, v5_subs, 1), 0);
+	assert_int_equal(itest_peer_start(&p311, g_port, "mtp-ppo-v311", 0, 1, v311_subs, 1), 0);
+	m = make_mtp("self::mtp-ppo", reply, NULL, 0, 10, 100, 100);
+
+	/* Its own Response Topic, no deadline; then the default. */
+	o.response_topic = own1;
+	assert_int_equal(mqtt_mtp_publish_ex(m, agent, "a", 1, &o), 0);
+	assert_int_equal(mqtt_mtp_publish_ex(m, agent, "b", 1, NULL), 0);
+	/* A deadline 30 s ahead: the subscriber sees (about) 30 s left. */
+	o.response_topic = own2;
+	o.expires_at_ms = mqtt_mtp_now_ms() + 30000;
+	assert_int_equal(mqtt_mtp_publish_ex(m, agent, "c", 1, &o), 0);
+	assert_int_equal(itest_peer_wait(&p5, 3, 5000), 3);
+	assert_string_equal((char *)p5.msgs[0].payload, "a");
+	assert_string_equal(p5.msgs[0].response_topic, own1);
+	assert_string_equal(p5.msgs[0].content_type, "usp.msg");
+	assert_false(p5.msgs[0].has_expiry);
+	assert_string_equal((char *)p5.msgs[1].payload, "b");
+	assert_string_equal(p5.msgs[1].response_topic, reply);
+	assert_false(p5.msgs[1].has_expiry);
+	assert_string_equal((char *)p5.msgs[2].payload, "c");
+	assert_string_equal(p5.msgs[2].response_topic, own2);
+	assert_true(p5.msgs[2].has_expiry);
+	assert_true(p5.msgs[2].expiry >= 29 && p5.msgs[2].expiry <= 30);
+
+	/* 3.1.1: the suffix encodes the publish's Response Topic. */
+	o.flags = MQTT_MTP_PUB_V311;
+	o.response_topic = own1;
+	o.expires_at_ms = 0;
+	assert_int_equal(mqtt_mtp_publish_ex(m, agent311, "d", 1, &o), 0);
+	o.response_topic = NULL;
+	assert_int_equal(mqtt_mtp_publish_ex(m, agent311, "e", 1, &o), 0);
+	assert_int_equal(itest_peer_wait(&p311, 2, 5000), 2);
+	assert_int_equal(mqtt_mtp_build_reply_to(agent311, own1, want, sizeof(want)), 0);
+	assert_string_equal(p311.msgs[0].topic, want);
+	assert_non_null(strstr(want, "proto::agent-1"));
+	assert_int_equal(mqtt_mtp_build_reply_to(agent311, reply, want, sizeof(want)), 0);
+	assert_string_equal(p311.msgs[1].topic, want);
+
+	/* Refused, nothing queued. */
+	o.flags = 0;
+	o.response_topic = "ppo/+/reply";
+	assert_int_equal(mqtt_mtp_publish_ex(m, agent, "x", 1, &o), MQTT_MTP_E_INVAL);
+	o.response_topic = "";
+	assert_int_equal(mqtt_mtp_publish_ex(m, agent, "x", 1, &o), MQTT_MTP_E_INVAL);
+	memset(big, 'r', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	o.response_topic = big;
+	assert_int_equal(mqtt_mtp_publish_ex(m, agent, "x", 1, &o), MQTT_MTP_E_TOOBIG);
+	o.response_topic = NULL;
+	o.expires_at_ms = -1;
+	assert_int_equal(mqtt_mtp_publish_ex(m, agent, "x", 1, &o), MQTT_MTP_E_INVAL);
+
+	assert_int_equal(mqtt_mtp_stop(m, 2000), 0);
+	mqtt_mtp_free(m);
+	assert_int_equal(itest_peer_wait(&p5, 4, 300), 3);
+	itest_peer_stop(&p5);
+	itest_peer_stop(&p311);
 }
 
 /* Two transports on one shared subscription: the broker splits the stream. */
@@ -409,6 +491,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip_properties),
 		cmocka_unit_test(test_v311_reply_to),
+		cmocka_unit_test(test_per_publish_options),
 		cmocka_unit_test(test_shared_subscription),
 		cmocka_unit_test(test_window_backpressure),
 		cmocka_unit_test(test_inqueue_backpressure),
