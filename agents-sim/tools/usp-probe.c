@@ -10,6 +10,11 @@
  * after_loop() once mosquitto_loop has returned, never from inside a
  * callback. Exit 0 when every request got its answer and every
  * expectation was met, 1 otherwise, 2 on usage errors.
+ * It can also play a (malicious) agent for the identity tests: TLS with a
+ * client certificate, records with any from_id / to_id / type (connect,
+ * disconnect, any Msg including responses with a chosen msg_id) on any
+ * topic, repeated with random from_ids; PUBACKs refusing a publish (MQTT 5
+ * reason >= 0x80) are counted and reported.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,8 +42,19 @@ struct pending_out {
 struct probe {
 	const char *broker;
 	const char *agent, *agent_topic, *id, *topic, *to_id, *raw_out, *msg_out, *connect_out;
+	const char *cafile, *certfile, *keyfile, *client_id;
+	const char *connect_topic; /* --send-connect: subscribed_topic */
+	int disconnect;            /* --send-disconnect */
+	uint32_t repeat;           /* --repeat: everything this many times */
+	int random_id;             /* --random-id: a fresh from_id per repetition */
+	char from_buf[USP_MSG_ID_MAX_LEN + 32];
+	const char *from; /* from_id of what we send: id, or from_buf */
+	uint64_t rng;
+	uint64_t pub_sent, pub_done, pub_refused; /* QoS 1 publishes, PUBACKs, refusals */
+	int pub_refused_reason;
 	char host[256];
 	int port;
+	int tls;
 	double timeout;
 	double listen;
 	int expect_notify, notify_resp, wait_connect, expect_none, no_answer, session;
@@ -87,7 +103,26 @@ static int publish(struct probe *p, const char *topic, const void *buf, size_t l
 	mosquitto_property_add_string(&props, MQTT_PROP_RESPONSE_TOPIC, p->topic);
 	int rc = mosquitto_publish_v5(p->mosq, NULL, topic, (int)len, buf, 1, false, props);
 	mosquitto_property_free_all(&props);
-	return rc == MOSQ_ERR_SUCCESS ? 0 : -1;
+	if (rc != MOSQ_ERR_SUCCESS)
+		return -1;
+	p->pub_sent++;
+	return 0;
+}
+
+/* PUBACK of a QoS 1 publish; MQTT 5 reason >= 0x80 = the broker refused it
+ * (mosquitto: 0x87 Not authorized when the ACL denies the topic). */
+static void on_publish(struct mosquitto *m, void *obj, int mid, int reason,
+		       const mosquitto_property *props)
+{
+	struct probe *p = obj;
+	(void)m;
+	(void)mid;
+	(void)props;
+	p->pub_done++;
+	if (reason >= 0x80) {
+		p->pub_refused++;
+		p->pub_refused_reason = reason;
+	}
 }
 
 static int send_msg(struct probe *p, const Usp__Msg *msg, const char *topic)
@@ -96,7 +131,7 @@ static int send_msg(struct probe *p, const Usp__Msg *msg, const char *topic)
 	size_t ml = 0, rl = 0;
 	int rc = -1;
 	if (usp_msg_encode(msg, &mb, &ml) == 0 &&
-	    usp_record_wrap_msg(p->to_id ? p->to_id : p->agent, p->id, mb, ml, &rb, &rl) == 0)
+	    usp_record_wrap_msg(p->to_id ? p->to_id : p->agent, p->from, mb, ml, &rb, &rl) == 0)
 		rc = publish(p, topic, rb, rl);
 	free(mb);
 	free(rb);
@@ -327,6 +362,21 @@ static Usp__Msg *build(const char *text, const char *msg_id)
 			text);
 		goto out;
 	}
+	size_t tl = strlen(type->valuestring);
+	if (!strcmp(type->valuestring, "error") ||
+	    (tl > 5 && !strcmp(type->valuestring + tl - 5, "_resp"))) {
+		/* a response or an Error, e.g. a forged get_resp with a chosen msg_id */
+		cJSON_AddItemToObject(j, "type", type);
+		type = NULL;
+		cJSON_AddItemToObject(j, "msg_id",
+				      cJSON_IsString(id) ? id : cJSON_CreateString(msg_id));
+		if (!cJSON_IsString(id))
+			cJSON_Delete(id);
+		id = NULL;
+		if (usp_json_to_msg_payload(j, &msg, &err) < 0)
+			fprintf(stderr, "usp-probe: bad message %s: %s\n", text, err.msg);
+		goto out;
+	}
 	if (!strcmp(type->valuestring, "empty_request")) { /* a Request selecting nothing */
 		msg = usp_msg_new(cJSON_IsString(id) ? id->valuestring : msg_id,
 				  USP__HEADER__MSG_TYPE__GET);
@@ -355,7 +405,7 @@ static int send_session_context(struct probe *p)
 	ProtobufCBinaryData pl = { sizeof(payload), payload };
 	rec.version = (char *)"1.3";
 	rec.to_id = (char *)(p->to_id ? p->to_id : p->agent);
-	rec.from_id = (char *)p->id;
+	rec.from_id = (char *)p->from;
 	rec.record_type_case = USP_RECORD__RECORD__RECORD_TYPE_SESSION_CONTEXT;
 	rec.session_context = &sc;
 	sc.session_id = 42;
@@ -395,6 +445,37 @@ static int send_hex(struct probe *p, const char *hex)
 	int rc = publish(p, p->agent_topic, buf, n);
 	free(buf);
 	return rc;
+}
+
+/* --send-connect / --send-disconnect: an MQTTConnectRecord (MQTT 5,
+ * subscribed_topic) or a DisconnectRecord from p->from. */
+static int send_record(struct probe *p, int connect)
+{
+	const char *to = p->to_id ? p->to_id : p->agent;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc = connect ? usp_record_build_mqtt_connect(to, p->from, 1, p->connect_topic, &buf,
+							 &len)
+			 : usp_record_build_disconnect(to, p->from, "usp-probe", 0, &buf, &len);
+	if (rc == 0)
+		rc = publish(p, p->agent_topic, buf, len);
+	free(buf);
+	return rc;
+}
+
+/* --random-id: from_id = --id followed by 16 random hex digits. */
+static void next_from(struct probe *p)
+{
+	if (!p->random_id) {
+		p->from = p->id;
+		return;
+	}
+	p->rng ^= p->rng << 13;
+	p->rng ^= p->rng >> 7;
+	p->rng ^= p->rng << 17;
+	snprintf(p->from_buf, sizeof(p->from_buf), "%.*s%016llx", USP_MSG_ID_MAX_LEN, p->id,
+		 (unsigned long long)p->rng);
+	p->from = p->from_buf;
 }
 
 /* "%[0][width]d|u" → number; other text copied ("%%" → '%'). */
@@ -476,12 +557,17 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: usp-probe [options] [REQUEST-JSON...]\n"
-		"  --broker URL          mqtt://host:port (default $USPC_MQTT)\n"
+		"  --broker URL          mqtt://host:port or mqtts://host:port (default $USPC_MQTT)\n"
+		"  --cafile F --cert F --key F   TLS (mqtts://): the broker's CA, our client\n"
+		"                        certificate and key (e.g. an agent's, to act as that agent)\n"
+		"  --client-id ID        MQTT client ID (default usp-probe-<pid>-<time>)\n"
 		"  --agent EID           target agent endpoint ID\n"
-		"  --agent-topic T       its topic (default usp/agent/<EID>)\n"
-		"  --id EID              our controller EID (default self::uspc)\n"
-		"  --topic T             our reply topic (default usp/controller/<id>)\n"
-		"  --to-id EID           put this to_id in requests instead of the agent's\n"
+		"  --agent-topic T       where requests and records are published (default\n"
+		"                        usp/agent/<EID>); any topic, e.g. a controller's\n"
+		"  --id EID              our EID: the from_id of everything we send (default self::uspc)\n"
+		"  --topic T             the topic (filter) we subscribe to and give as Response Topic\n"
+		"                        (default usp/controller/<id>)\n"
+		"  --to-id EID           put this to_id in what we send instead of the agent's\n"
 		"  --timeout S           per-request answer timeout (default 10)\n"
 		"  --wait-connect        first wait for the agent's MQTTConnect record\n"
 		"  --expect-notify N     after the requests, wait for N Notify messages from --agent\n"
@@ -491,6 +577,12 @@ static void usage(FILE *f)
 		"  --no-notify-resp      do not answer Notify send_resp=true\n"
 		"  --send-hex HEX        publish raw bytes to the agent (no answer expected)\n"
 		"  --session-context     send a session_context record (agent answers Disconnect)\n"
+		"  --send-connect TOPIC  send an MQTTConnectRecord (MQTT 5, subscribed_topic TOPIC)\n"
+		"  --send-disconnect     send a DisconnectRecord (reason \"usp-probe\")\n"
+		"  --repeat N            send all of the above and the requests N times (no answers\n"
+		"                        awaited when N > 1)\n"
+		"  --random-id           each repetition's from_id is --id followed by 16 random hex\n"
+		"                        digits (--id proto::x- --random-id --repeat 10000)\n"
 		"  --raw-out F           save the first received no_session_context record to F\n"
 		"  --msg-out F           ... and its Msg payload to F\n"
 		"  --connect-out F       save the first MQTTConnect record to F\n"
@@ -498,20 +590,29 @@ static void usage(FILE *f)
 		"  --fanout-first N --fanout-count N --window W   (defaults 1, 1, 200); prints a\n"
 		"                        summary; --timeout is then the whole run's limit\n"
 		"REQUEST-JSON: {\"type\":\"get\",\"param_paths\":[\"Device.DeviceInfo.\"]} (any request\n"
-		"type of docs/json.md; \"empty_request\" sends a Request that selects nothing).\n");
+		"type of docs/json.md, incl. notify; \"empty_request\" sends a Request that selects\n"
+		"nothing). \"msg_id\" sets the msg_id. Responses and errors too (get_resp, delete_resp,\n"
+		"..., error: the compact form of docs/json.md): sent without waiting for an answer.\n"
+		"Publishes are QoS 1; when the broker refuses some (PUBACK reason >= 0x80, e.g. an ACL)\n"
+		"a line {\"publish_refused\":K,\"published\":N,\"reason\":R} is printed.\n");
 }
 
 static int parse_broker(struct probe *p, const char *url)
 {
-	if (strncmp(url, "mqtt://", 7))
+	const char *rest;
+	if (!strncmp(url, "mqtt://", 7))
+		rest = url + 7;
+	else if (!strncmp(url, "mqtts://", 8))
+		rest = url + 8, p->tls = 1;
+	else
 		return -1;
-	const char *rest = url + 7, *colon = strrchr(rest, ':');
+	const char *colon = strrchr(rest, ':');
 	size_t hl = colon ? (size_t)(colon - rest) : strlen(rest);
 	if (!hl || hl >= sizeof(p->host))
 		return -1;
 	memcpy(p->host, rest, hl);
 	p->host[hl] = '\0';
-	p->port = colon ? atoi(colon + 1) : 1883;
+	p->port = colon ? atoi(colon + 1) : p->tls ? 8883 : 1883;
 	return p->port > 0 ? 0 : -1;
 }
 
@@ -551,6 +652,14 @@ static const struct popt popts[] = {
 	PO("fanout-first", P_U32, fan_first),
 	PO("fanout-count", P_U32, fan_count),
 	PO("window", P_U32, fan_window),
+	PO("cafile", P_STR, cafile),
+	PO("cert", P_STR, certfile),
+	PO("key", P_STR, keyfile),
+	PO("client-id", P_STR, client_id),
+	PO("send-connect", P_STR, connect_topic),
+	PO("send-disconnect", P_SET, disconnect),
+	PO("repeat", P_U32, repeat),
+	PO("random-id", P_SET, random_id),
 	{ "help", P_HELP, 0 },
 };
 #define N_POPTS (sizeof(popts) / sizeof(popts[0]))
@@ -591,15 +700,33 @@ static int apply_popt(struct probe *p, const struct popt *d, const char *v)
 static int finish_args(struct probe *p, int argc)
 {
 	if (!p->broker || parse_broker(p, p->broker) < 0) {
-		fprintf(stderr, "usp-probe: --broker mqtt://host:port required (or $USPC_MQTT)\n");
+		fprintf(stderr,
+			"usp-probe: --broker mqtt[s]://host:port required (or $USPC_MQTT)\n");
 		return -1;
 	}
+	if (p->tls && !p->cafile) {
+		fprintf(stderr, "usp-probe: mqtts:// needs --cafile\n");
+		return -1;
+	}
+	if (!!p->certfile != !!p->keyfile) {
+		fprintf(stderr, "usp-probe: --cert and --key go together\n");
+		return -1;
+	}
+	if (p->repeat == 0) {
+		fprintf(stderr, "usp-probe: --repeat must be >= 1\n");
+		return -1;
+	}
+	if (p->repeat > 1)
+		p->no_answer = 1;
 	if (p->fan_pattern && (optind + 1 != argc || !p->fan_count || !p->fan_window)) {
 		fprintf(stderr, "usp-probe: fan-out takes exactly one request and counts >= 1\n");
 		return -1;
 	}
-	if (!p->agent && !p->fan_pattern && (optind < argc || p->hex || p->session)) {
-		fprintf(stderr, "usp-probe: --agent required to send\n");
+	if (!p->agent && !p->fan_pattern &&
+	    (optind < argc || p->hex || p->session || p->connect_topic || p->disconnect) &&
+	    !(p->to_id && p->agent_topic)) {
+		fprintf(stderr,
+			"usp-probe: --agent (or --to-id and --agent-topic) required to send\n");
 		return -1;
 	}
 	if (!p->agent_topic && p->agent) {
@@ -645,12 +772,18 @@ static int connect_and_subscribe(struct probe *p)
 {
 	char cid[64];
 	snprintf(cid, sizeof(cid), "usp-probe-%d-%ld", (int)getpid(), (long)time(NULL));
-	p->mosq = mosquitto_new(cid, true, p);
+	p->mosq = mosquitto_new(p->client_id ? p->client_id : cid, true, p);
 	if (!p->mosq)
 		return -1;
 	mosquitto_int_option(p->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
 	mosquitto_int_option(p->mosq, MOSQ_OPT_TCP_NODELAY, 1);
+	if (p->tls && mosquitto_tls_set(p->mosq, p->cafile, NULL, p->certfile, p->keyfile, NULL) !=
+			      MOSQ_ERR_SUCCESS) {
+		fprintf(stderr, "usp-probe: cannot use the TLS files given\n");
+		return -1;
+	}
 	mosquitto_connect_v5_callback_set(p->mosq, on_connect);
+	mosquitto_publish_v5_callback_set(p->mosq, on_publish);
 	mosquitto_subscribe_v5_callback_set(p->mosq, on_subscribe);
 	mosquitto_message_v5_callback_set(p->mosq, on_message);
 	if (mosquitto_connect_bind_v5(p->mosq, p->host, p->port, 30, NULL, NULL) !=
@@ -671,27 +804,57 @@ static int connect_and_subscribe(struct probe *p)
 	return 0;
 }
 
+static int c_flushed(struct probe *p)
+{
+	return p->pub_done >= p->pub_sent;
+}
+static int c_flushed_half(struct probe *p)
+{
+	return p->pub_sent - p->pub_done < 500;
+}
+
+/* Wait for the PUBACKs of what we published: all of them, or (while
+ * repeating) until fewer than 500 are outstanding. */
+static int flush(struct probe *p)
+{
+	int partial = p->repeat > 1;
+	if (partial && c_flushed_half(p))
+		return 0;
+	if (pump(p, p->timeout, partial ? c_flushed_half : c_flushed) < 0) {
+		fprintf(stderr, "usp-probe: %llu of %llu publishes unacknowledged after %.0f s\n",
+			(unsigned long long)(p->pub_sent - p->pub_done),
+			(unsigned long long)p->pub_sent, p->timeout);
+		return -1;
+	}
+	return 0;
+}
+
 /* Send each request in turn; wait for its answer unless --no-answer. */
-static int send_requests(struct probe *p, int first, int argc, char **argv)
+static int send_requests(struct probe *p, int first, int argc, char **argv, uint32_t rep)
 {
 	for (int i = first; i < argc; i++) {
 		char msg_id[64], id_copy[USP_MSG_ID_MAX_LEN + 1];
-		snprintf(msg_id, sizeof(msg_id), "probe-%d-%d", (int)getpid(), i);
+		if (rep)
+			snprintf(msg_id, sizeof(msg_id), "probe-%d-%d-%u", (int)getpid(), i, rep);
+		else
+			snprintf(msg_id, sizeof(msg_id), "probe-%d-%d", (int)getpid(), i);
 		Usp__Msg *msg = build(argv[i], msg_id);
 		if (!msg)
 			return -1;
 		snprintf(id_copy, sizeof(id_copy), "%s", usp_msg_id(msg));
 		p->waiting_for = id_copy;
 		p->answered = 0;
+		int response = msg->body->msg_body_case != USP__BODY__MSG_BODY_REQUEST;
 		int sent = send_msg(p, msg, p->agent_topic);
 		usp_msg_free(msg);
 		if (sent < 0) {
 			fprintf(stderr, "usp-probe: publish failed\n");
 			return -1;
 		}
-		if (p->no_answer) {
+		if (p->no_answer || response) {
 			p->waiting_for = NULL;
-			pump(p, 0.2, NULL); /* flush the publish */
+			if (flush(p) < 0)
+				return -1;
 			continue;
 		}
 		if (pump(p, p->timeout, c_answered) < 0) {
@@ -728,6 +891,19 @@ static int expectations(struct probe *p, int baseline)
 	return 0;
 }
 
+static void report_refused(struct probe *p)
+{
+	if (!p->pub_refused)
+		return;
+	printf("{\"publish_refused\":%llu,\"published\":%llu,\"reason\":%d}\n",
+	       (unsigned long long)p->pub_refused, (unsigned long long)p->pub_sent,
+	       p->pub_refused_reason);
+	fflush(stdout);
+	fprintf(stderr, "usp-probe: the broker refused %llu of %llu publishes: %s\n",
+		(unsigned long long)p->pub_refused, (unsigned long long)p->pub_sent,
+		mosquitto_reason_string(p->pub_refused_reason));
+}
+
 int main(int argc, char **argv)
 {
 	struct probe p = { .id = "self::uspc",
@@ -735,11 +911,14 @@ int main(int argc, char **argv)
 			   .notify_resp = 1,
 			   .fan_first = 1,
 			   .fan_count = 1,
-			   .fan_window = 200 };
+			   .fan_window = 200,
+			   .repeat = 1 };
 	int rc = parse_args(&p, argc, argv);
 	if (rc)
 		return rc > 0 ? 0 : 2;
 	mosquitto_lib_init();
+	p.rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^ 0x9E3779B97F4A7C15ull;
+	p.from = p.id;
 	rc = 1;
 	if (connect_and_subscribe(&p) < 0)
 		goto out;
@@ -748,9 +927,21 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	int baseline = p.received;
-	if ((p.hex && send_hex(&p, p.hex) < 0) || (p.session && send_session_context(&p) < 0))
+	for (uint32_t r = 0; r < p.repeat; r++) {
+		next_from(&p);
+		if ((p.hex && send_hex(&p, p.hex) < 0) ||
+		    (p.session && send_session_context(&p) < 0) ||
+		    (p.connect_topic && send_record(&p, 1) < 0) ||
+		    (p.disconnect && send_record(&p, 0) < 0) ||
+		    send_requests(&p, optind, argc, argv, p.repeat > 1 ? r + 1 : 0) < 0 ||
+		    flush(&p) < 0)
+			goto out;
+	}
+	p.repeat = 1; /* flush everything now */
+	if (flush(&p) < 0)
 		goto out;
-	if (send_requests(&p, optind, argc, argv) < 0 || expectations(&p, baseline) < 0)
+	report_refused(&p);
+	if (expectations(&p, baseline) < 0)
 		goto out;
 	rc = 0;
 out:
