@@ -24,7 +24,8 @@ foreach(t
     node_id_dup:60
     kill9_notify:150
     sigterm_db_outage:90
-    set_crash_unknown:60)
+    set_crash_unknown:60
+    broker_outage_expiry:60)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)
   list(GET _p 1 _timeout)

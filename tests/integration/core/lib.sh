@@ -123,6 +123,19 @@ stop_pg() {
 }
 start_pg() { "$USPC_LOCAL_STACK" start --dir "$1" >/dev/null; }
 
+# stop_broker DIR / start_broker DIR — stop the mosquitto of the private
+# stack in DIR (SIGTERM, wait until it is gone); start it again on its port.
+stop_broker() {
+  local pid end=$((SECONDS + 20))
+  pid=$(cat "$1/mosquitto/mosquitto.pid")
+  kill -TERM "$pid"
+  while kill -0 "$pid" 2>/dev/null && ! grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null; do
+    [ $SECONDS -lt $end ] || fail "mosquitto did not stop"
+    sleep 0.1
+  done
+}
+start_broker() { "$USPC_LOCAL_STACK" start --dir "$1" >/dev/null; }
+
 q() { psql -XAtq "$DB_URL" -c "$1"; }
 
 # wait_sql SQL EXPECTED TIMEOUT_S — poll until the query prints EXPECTED.
