@@ -25,7 +25,8 @@ foreach(t
     kill9_notify:150
     sigterm_db_outage:90
     set_crash_unknown:60
-    broker_outage_expiry:60)
+    broker_outage_expiry:60
+    late_reconnect:60)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)
   list(GET _p 1 _timeout)

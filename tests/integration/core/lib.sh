@@ -25,6 +25,14 @@ PRIVATE_STACKS=()
 FROZEN_PG=()                       # private stacks whose PostgreSQL freeze_pg stopped
 SIM_BIN=$USPC_BIN_DIR/usp-agent-sim
 USPC=$USPC_BIN_DIR/uspc
+# Where simulated agents publish: their own identity level below the
+# controller topic (issue 23), which a daemon with agent_identity checks;
+# a daemon without it listens on the bare controller topic only.
+if "$USPC" --help 2>&1 | grep -q 'agent_identity'; then
+  SIM_CTL_TOPIC="$CTL_TOPIC/%s"
+else
+  SIM_CTL_TOPIC=$CTL_TOPIC
+fi
 
 log() { echo "[$(date +%H:%M:%S)] $T: $*" >&2; }
 fail() {
@@ -215,7 +223,7 @@ stop_pid() {
 start_sim() {
   local name=$1 n=$2; shift 2
   mkdir -p "$W/sim-$name"
-  "$SIM_BIN" --agents "$n" --controller-id "$CTL_EID" --controller-topic "$CTL_TOPIC" \
+  "$SIM_BIN" --agents "$n" --controller-id "$CTL_EID" --controller-topic "$SIM_CTL_TOPIC" \
     --eid-pattern "${AGENT_PREFIX}%04d" --state-dir "$W/sim-$name" "$@" \
     >>"$W/sim-$name.log" 2>&1 &
   local pid=$!
