@@ -3,9 +3,12 @@
 #               3.1.1 reply-to, shared subscription, window + back-pressure.
 #  mtp_broker — private brokers it starts itself in USPC_TEST_WORK_DIR:
 #               CONNECT user property on the wire, broker restart, mTLS,
-#               PUBLISH_FAILED from a PUBACK 0x87 (ACL).
+#               PUBLISH_FAILED from a PUBACK 0x87 (ACL), Message Expiry (an
+#               offline subscriber, a broker outage), arrivals kept by stop().
 #  mtp_fakebroker — a scripted MQTT 5 broker in the test: CONNACK Response
-#               Information / subscribe-topic, TCP_NODELAY on every connect.
+#               Information / subscribe-topic, TCP_NODELAY on every connect,
+#               Message Expiry of what is re-sent after a reconnect that
+#               resumes the session.
 # mtp_itest (helpers: private broker, libmosquitto peer) is also used by
 # tests/bench/bench_mtp_echo.
 add_library(mtp_itest STATIC ${CMAKE_CURRENT_LIST_DIR}/mtp_itest.c)

@@ -263,7 +263,7 @@ int itest_peer_start(struct itest_peer *p, int port, const char *client_id, int 
 	pthread_cond_init(&p->cond, NULL);
 	p->subs = subs;
 	p->n_subs = n_subs;
-	p->mosq = mosquitto_new(client_id, clean || v5, p);
+	p->mosq = mosquitto_new(client_id, clean, p);
 	if (!p->mosq)
 		return -1;
 	mosquitto_int_option(p->mosq, MOSQ_OPT_PROTOCOL_VERSION,

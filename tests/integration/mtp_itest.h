@@ -57,8 +57,9 @@ struct itest_peer {
 };
 
 /* Connect (MQTT 5 if v5, else 3.1.1) to 127.0.0.1:port and subscribe to
- * subs with QoS 1 on every connect; session kept if !clean (3.1.1) or with
- * a 1 h session expiry (MQTT 5). Waits until subscribed. 0 or -1. */
+ * subs with QoS 1 on every connect. !clean: the session is kept and resumed
+ * (3.1.1 clean session 0; MQTT 5 clean start 0 and a 1 h session expiry).
+ * Waits until subscribed. 0 or -1. */
 int itest_peer_start(struct itest_peer *p, int port, const char *client_id, int v5, int clean,
 		     const char *const *subs, int n_subs);
 void itest_peer_stop(struct itest_peer *p);

@@ -6,7 +6,11 @@
  * publishes delivered), TLS with client certificates works — and is
  * refused without a client certificate or with the wrong CA — and a
  * publish the broker's ACL refuses (PUBACK 0x87) comes back as a
- * PUBLISH_FAILED event while the others flow.
+ * PUBLISH_FAILED event while the others flow; Message Expiry: the broker
+ * drops a publish whose deadline passed while its subscriber was offline,
+ * and a deadline passing during a broker outage drops the publish before it
+ * is sent again; arrivals queued when stop() is called are still handed out
+ * after it (none lost across stop and the next session).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,6 +68,260 @@ static struct mqtt_mtp *new_mtp(const char *url, const char *reply, const char *
 		fail_msg("mqtt_mtp_new: %s", err.msg);
 	assert_int_equal(mqtt_mtp_start(m), 0);
 	return m;
+}
+
+/* A transport keeping its session (client id fixed, clean_start 0, one hour
+ * session expiry) with a small in-queue. */
+static struct mqtt_mtp *new_mtp_session(const char *url, const char *client_id, const char *reply,
+					const char *const *subs, size_t n_subs, size_t in_cap)
+{
+	struct mqtt_mtp_config c;
+	struct uspc_err err = { 0 };
+	struct mqtt_mtp *m;
+
+	mqtt_mtp_config_init(&c);
+	c.broker_url = url;
+	c.client_id = client_id;
+	c.endpoint_id = "self::mtp-broker-test";
+	c.response_topic = reply;
+	c.sub_topics = subs;
+	c.n_sub_topics = n_subs;
+	c.clean_start = 0;
+	c.session_expiry_s = 3600;
+	c.in_queue_cap = in_cap;
+	c.reconnect_min_ms = 100;
+	c.reconnect_max_ms = 1000;
+	c.connect_timeout_s = 3;
+	m = mqtt_mtp_new(&c, &err);
+	if (!m)
+		fail_msg("mqtt_mtp_new: %s", err.msg);
+	assert_int_equal(mqtt_mtp_start(m), 0);
+	return m;
+}
+
+static void start_plain_broker(struct itest_broker *bp, const char *name, int persistence)
+{
+	char dir[600];
+
+	snprintf(dir, sizeof(dir), "%s/%s", g_work, name);
+	mkdir(dir, 0755);
+	assert_int_equal(itest_broker_start(bp, dir,
+					    "listener @PORT@ 127.0.0.1\nallow_anonymous true",
+					    persistence),
+			 0);
+}
+
+/* Whether the peer got a message with this payload. */
+static int peer_got(struct itest_peer *p, const char *payload)
+{
+	int n = 0;
+
+	pthread_mutex_lock(&p->lock);
+	for (size_t i = 0; i < p->n_msgs; i++)
+		n += strcmp((const char *)p->msgs[i].payload, payload) == 0;
+	pthread_mutex_unlock(&p->lock);
+	return n;
+}
+
+/* (b) Message Expiry reaches the broker: a subscriber with a persistent
+ * session is offline; a publish with 1.5 s to live and one without a
+ * deadline are queued for it by the broker; it comes back 3 s later and
+ * gets only the second. */
+static void test_expiry_offline_subscriber(void **state)
+{
+	struct itest_broker *bp = &g_broker;
+	struct itest_peer peer = { 0 };
+	const char *peer_subs[1] = { "exp/agent" };
+	struct mqtt_mtp_pub_opts o = { 0 };
+	struct mqtt_mtp_event ev;
+	struct mqtt_mtp_stats st;
+	struct mqtt_mtp *m;
+	char url[64];
+
+	start_plain_broker(bp, "expiry-offline", 0);
+	snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", bp->port);
+	assert_int_equal(itest_peer_start(&peer, bp->port, "mtp-exp-peer", 1, 0, peer_subs, 1), 0);
+	itest_peer_stop(&peer); /* offline; its session keeps the subscription */
+	m = new_mtp(url, "exp/reply", NULL, 0, NULL, NULL, NULL);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, NULL), 1);
+	mqtt_mtp_event_fini(&ev);
+
+	o.expires_at_ms = mqtt_mtp_now_ms() + 1500;
+	assert_int_equal(mqtt_mtp_publish_ex(m, "exp/agent", "expiring", 8, &o), 0);
+	assert_int_equal(mqtt_mtp_publish(m, "exp/agent", "lasting", 7, 0), 0);
+	/* Both acknowledged by the broker (queued for the offline session). */
+	for (int64_t end = itest_now_ms() + 5000; itest_now_ms() < end;) {
+		mqtt_mtp_pump(m);
+		mqtt_mtp_get_stats(m, &st);
+		if (st.msgs_out == 2)
+			break;
+		itest_wait_wake(m, 50);
+	}
+	assert_int_equal(st.msgs_out, 2);
+	assert_int_equal(st.publish_expired, 0); /* handed over in time */
+	usleep(3000000);
+
+	assert_int_equal(itest_peer_start(&peer, bp->port, "mtp-exp-peer", 1, 0, peer_subs, 1), 0);
+	assert_int_equal(itest_peer_wait(&peer, 1, 5000), 1);
+	usleep(500000); /* anything else queued would have come by now */
+	assert_int_equal(peer_got(&peer, "lasting"), 1);
+	assert_int_equal(peer_got(&peer, "expiring"), 0);
+	assert_int_equal(itest_peer_wait(&peer, 2, 0), 1);
+	itest_peer_stop(&peer);
+	assert_int_equal(mqtt_mtp_stop(m, 2000), 0);
+	mqtt_mtp_free(m);
+	itest_broker_stop(bp);
+}
+
+/* (c) A deadline that passes while the broker is down: the publish waits in
+ * the out-queue, is dropped at the hand-off after the reconnect (counted in
+ * publish_expired) and never delivered; one without a deadline and one
+ * whose deadline is still ahead are delivered, the latter with the time
+ * left at the re-send. */
+static void test_expiry_during_outage(void **state)
+{
+	struct itest_broker *bp = &g_broker;
+	struct itest_peer peer = { 0 };
+	const char *peer_subs[1] = { "out/agent" };
+	struct mqtt_mtp_pub_opts shrt = { 0 }, lng = { 0 };
+	struct mqtt_mtp_event ev;
+	struct mqtt_mtp_stats st;
+	struct mqtt_mtp *m;
+	char url[64];
+	int64_t t0;
+
+	start_plain_broker(bp, "expiry-outage", 1);
+	snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", bp->port);
+	/* MQTT 5 peer with a persistent session: it survives the restart. */
+	assert_int_equal(itest_peer_start(&peer, bp->port, "mtp-out-peer", 1, 0, peer_subs, 1), 0);
+	m = new_mtp(url, "out/reply", NULL, 0, NULL, NULL, NULL);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, NULL), 1);
+	mqtt_mtp_event_fini(&ev);
+
+	itest_broker_stop(bp);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_DISCONNECTED, 10000, &ev, NULL), 1);
+	mqtt_mtp_event_fini(&ev);
+	t0 = mqtt_mtp_now_ms();
+	shrt.expires_at_ms = t0 + 1000;
+	lng.expires_at_ms = t0 + 30000;
+	assert_int_equal(mqtt_mtp_publish_ex(m, "out/agent", "expiring", 8, &shrt), 0);
+	assert_int_equal(mqtt_mtp_publish(m, "out/agent", "lasting", 7, 0), 0);
+	assert_int_equal(mqtt_mtp_publish_ex(m, "out/agent", "ahead", 5, &lng), 0);
+	mqtt_mtp_get_stats(m, &st);
+	assert_int_equal(st.out_queue_depth, 3);
+	usleep(2500000); /* the first deadline passes during the outage */
+
+	assert_int_equal(itest_broker_start(bp, bp->dir, bp->listener, 1), 0);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, NULL), 1);
+	mqtt_mtp_event_fini(&ev);
+	for (int64_t end = itest_now_ms() + 10000; itest_now_ms() < end;) {
+		mqtt_mtp_pump(m);
+		if (itest_peer_wait(&peer, 2, 100) >= 2)
+			break;
+	}
+	usleep(500000);
+	assert_int_equal(peer_got(&peer, "lasting"), 1);
+	assert_int_equal(peer_got(&peer, "ahead"), 1);
+	assert_int_equal(peer_got(&peer, "expiring"), 0);
+	for (size_t i = 0; i < peer.n_msgs; i++)
+		if (strcmp((const char *)peer.msgs[i].payload, "ahead") == 0) {
+			assert_true(peer.msgs[i].has_expiry);
+			assert_true(peer.msgs[i].expiry <= 28);
+		}
+	mqtt_mtp_get_stats(m, &st);
+	assert_int_equal(st.publish_expired, 1);
+	assert_int_equal(st.out_queue_depth, 0);
+	assert_int_equal(mqtt_mtp_stop(m, 2000), 0);
+	mqtt_mtp_free(m);
+	itest_peer_stop(&peer);
+	itest_broker_stop(bp);
+}
+
+/* (d) Arrivals survive stop(): with the in-queue full (cap 5) and a burst
+ * of 50 arriving, stop() is called while Paho's receive thread waits for
+ * space. Every arrival the broker counts as delivered to us (acknowledged
+ * by Paho) must still come out of next_event() after stop() returned; the
+ * rest stays with the broker for our session and comes with the next one.
+ * Nothing may be missing from the two together. */
+static void test_arrivals_after_stop(void **state)
+{
+	enum { N = 50 };
+	struct itest_broker *bp = &g_broker;
+	struct itest_peer peer = { 0 };
+	const char *subs[1] = { "stop/controller" };
+	struct mqtt_mtp_event ev;
+	struct mqtt_mtp_stats st;
+	struct mqtt_mtp *m;
+	int seen[N] = { 0 }, after_stop = 0, missing = 0;
+	char url[64];
+
+	start_plain_broker(bp, "arrivals-stop", 0);
+	snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", bp->port);
+	assert_int_equal(itest_peer_start(&peer, bp->port, "mtp-stop-peer", 1, 1, NULL, 0), 0);
+	m = new_mtp_session(url, "mtp-stop-ctl", "stop/reply", subs, 1, 5);
+	assert_int_equal(itest_next_event(m, MQTT_MTP_EV_CONNECTED, 10000, &ev, NULL), 1);
+	mqtt_mtp_event_fini(&ev);
+
+	for (int i = 0; i < N; i++) {
+		char p[16];
+		int l = snprintf(p, sizeof(p), "%d", i);
+
+		assert_int_equal(
+			itest_peer_publish(&peer, "stop/controller", p, l, NULL, NULL, NULL), 0);
+	}
+	/* The core takes nothing: the in-queue fills and Paho's receive thread
+	 * waits for space (in_waits). */
+	for (int64_t end = itest_now_ms() + 5000; itest_now_ms() < end;) {
+		mqtt_mtp_get_stats(m, &st);
+		if (st.in_waits >= 1)
+			break;
+		usleep(10000);
+	}
+	assert_true(st.in_waits >= 1);
+	assert_int_equal(st.in_queue_depth, 5);
+	usleep(200000);
+
+	assert_int_equal(mqtt_mtp_stop(m, 1000), 0);
+	while (mqtt_mtp_next_event(m, &ev) == 1) {
+		if (ev.kind == MQTT_MTP_EV_MESSAGE) {
+			int i = atoi((const char *)ev.payload);
+
+			assert_true(i >= 0 && i < N);
+			seen[i]++;
+			after_stop++;
+		}
+		mqtt_mtp_event_fini(&ev);
+	}
+	assert_true(after_stop >= 5); /* at least what was queued before stop() */
+	mqtt_mtp_free(m);
+
+	/* The same session again: what the broker did not see acknowledged. */
+	m = new_mtp_session(url, "mtp-stop-ctl", "stop/reply", subs, 1, 1000);
+	for (int64_t end = itest_now_ms() + 5000; itest_now_ms() < end;) {
+		int total = 0;
+
+		if (itest_next_event(m, MQTT_MTP_EV_MESSAGE, 200, &ev, NULL) == 1) {
+			int i = atoi((const char *)ev.payload);
+
+			assert_true(i >= 0 && i < N);
+			seen[i]++;
+			mqtt_mtp_event_fini(&ev);
+		}
+		for (int i = 0; i < N; i++)
+			total += seen[i] > 0;
+		if (total == N)
+			break;
+	}
+	for (int i = 0; i < N; i++)
+		if (!seen[i]) {
+			fprintf(stderr, "arrival %d lost across stop()\n", i);
+			missing++;
+		}
+	assert_int_equal(missing, 0);
+	assert_int_equal(mqtt_mtp_stop(m, 1000), 0);
+	mqtt_mtp_free(m);
+	itest_peer_stop(&peer);
+	itest_broker_stop(bp);
 }
 
 /* A fake broker reads the CONNECT packet: MQTT 5 with the user property. */
@@ -330,6 +588,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_broker_restart, stop_broker),
 		cmocka_unit_test_teardown(test_tls_client_cert, stop_broker),
 		cmocka_unit_test_teardown(test_publish_failed_acl, stop_broker),
+		cmocka_unit_test_teardown(test_expiry_offline_subscriber, stop_broker),
+		cmocka_unit_test_teardown(test_expiry_during_outage, stop_broker),
+		cmocka_unit_test_teardown(test_arrivals_after_stop, stop_broker),
 	};
 
 	if (!work || !*work || !src || !*src) {
