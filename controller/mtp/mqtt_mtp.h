@@ -17,13 +17,30 @@
  * waits (without I/O) for as long as the core keeps taking events, so the
  * broker is held back through TCP flow control; see mqtt_mtp.c.
  *
- * Publishing: QoS 1, Content Type "usp.msg", Response Topic = own reply
- * topic. At most `window` QoS 1 publishes are unacknowledged; the rest wait
- * in a bounded out-queue (kept across reconnects). When that queue is full,
- * mqtt_mtp_publish() returns MQTT_MTP_E_BUSY and copies nothing: the caller
- * keeps its message and retries after the next wake. Nothing is dropped
- * silently: a message the broker rejects (PUBACK reason >= 0x80) or that
- * fails MQTT_MTP_MAX_ATTEMPTS times comes back as a PUBLISH_FAILED event.
+ * Publishing: QoS 1, Content Type "usp.msg", Response Topic = the
+ * publish's own (mqtt_mtp_publish_ex) or else our reply topic. At most
+ * `window` QoS 1 publishes are unacknowledged; the rest wait in a bounded
+ * out-queue (kept across reconnects). When that queue is full, publishing
+ * returns MQTT_MTP_E_BUSY and copies nothing: the caller keeps its message
+ * and retries after the next wake. Nothing is dropped silently: a message
+ * the broker rejects (PUBACK reason >= 0x80) or that fails
+ * MQTT_MTP_MAX_ATTEMPTS times comes back as a PUBLISH_FAILED event; one
+ * whose deadline (expires_at_ms) passes before it is handed to Paho is
+ * dropped and counted in publish_expired (the caller set the deadline and
+ * times its own work out).
+ *
+ * Deadlines: every hand-off to Paho (first send, and every re-send after a
+ * failure or a reconnect) carries the MQTT 5 Message Expiry Interval left
+ * until the deadline, so the broker never delivers a publish later than
+ * that (to a subscriber that was offline, or queued behind others). Paho
+ * itself re-sends what was unacknowledged when the connection dropped,
+ * with the properties of the first send, when it keeps its session
+ * (clean_start 0 with a session expiry); so after such a loss with a
+ * deadline in flight the Paho client is replaced before reconnecting
+ * (paho_renewed) and we re-send instead. QoS 1 loses nothing by that. The
+ * one exception: once an arrival was left with Paho (a 5 s core stall,
+ * in_deferred, or out of memory) Paho may hold a message it acknowledged,
+ * so the client is kept (logged) and Paho re-sends with the old interval.
  *
  * Subscriptions (R-MQTT.15), after every connect (also when the broker
  * kept the session: re-subscribing replaces a filter without losing queued
@@ -249,9 +266,17 @@ const char *mqtt_mtp_response_topic(const struct mqtt_mtp *m);
 const char *mqtt_mtp_state_name(struct mqtt_mtp *m);
 
 /* Stop accepting publishes, send what is queued and wait for the window to
- * drain (at most drain_timeout_ms), then DISCONNECT. 0 when everything was
- * acknowledged, MQTT_MTP_E_TIMEOUT when messages were left (count logged).
- * No events are produced afterwards; mqtt_mtp_free() is still required. */
+ * drain (at most drain_timeout_ms; what expires meanwhile is dropped as
+ * usual), then DISCONNECT. 0 when everything was acknowledged,
+ * MQTT_MTP_E_TIMEOUT when messages were left (count logged).
+ * Arrivals: Paho acknowledges a message to the broker before it hands it to
+ * us, so every arrival up to the DISCONNECT stays queued (during stop() it
+ * is admitted even above in_queue_cap) and mqtt_mtp_next_event() still
+ * returns them, in order, after stop() returned, until it returns 0; the
+ * caller must take them before mqtt_mtp_free(), which discards them. Not
+ * covered: an arrival left with Paho after a 5 s core stall (in_deferred)
+ * that Paho had not offered again by then. No new events are produced
+ * after stop() returned; mqtt_mtp_free() is still required. */
 int mqtt_mtp_stop(struct mqtt_mtp *m, int drain_timeout_ms);
 /* Stops (without draining) if needed, destroys the Paho client, frees m. */
 void mqtt_mtp_free(struct mqtt_mtp *m);

@@ -4,13 +4,17 @@
  * stopped; one mtp_move_state() logs every transition), Paho's connect,
  * subscribe, disconnect and connection-lost callbacks, and the "mtp-conn"
  * thread that issues connect / subscribe / disconnect requests, waits out
- * the reconnect back-off (exponential, equal jitter) and, after each
- * CONNACK, turns TCP_NODELAY on for Paho's socket.
+ * the reconnect back-off (exponential, equal jitter), replaces the Paho
+ * client after a loss when Paho would otherwise re-send publishes with a
+ * stale Message Expiry Interval (renew_client) and, after each CONNACK,
+ * turns TCP_NODELAY on for Paho's socket.
  *
  * Threads: the callbacks run on Paho's threads; they only take m->lock,
  * update state, queue control events for the core and set need_* flags
  * for mtp-conn. mtp-conn is the only thread here that calls Paho (never
- * with m->lock held) and the only one that rebuilds the SUBSCRIBE list.
+ * with m->lock held), the only one that rebuilds the SUBSCRIBE list and
+ * the only one that replaces m->cli (under lock, while the state is not
+ * CONNECTED and the core is not in Paho, so no send uses the old client).
  *
  * Invariants (under m->lock): state CONNECTED implies the reply topic and
  * the publish properties are set (they never change afterwards); a

@@ -7,7 +7,8 @@
  *                     window (core → Paho, PUBACK callbacks); stop and free
  *   mqtt_mtp_conn.c   the connection state machine: Paho's connect,
  *                     subscribe and connection-lost callbacks, the "mtp-conn"
- *                     thread, reconnect back-off
+ *                     thread, reconnect back-off, replacing the Paho client
+ *                     after a loss (publishes with a deadline in flight)
  *   mqtt_mtp_setup.c  configuration checks, owned copies, Paho client
  *                     creation (mqtt_mtp_config_init, _new, _start)
  *   mqtt_mtp_props.c  MQTT 5 properties (building and reading), CONNACK
