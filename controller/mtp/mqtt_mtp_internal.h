@@ -203,7 +203,7 @@ static inline uint32_t mtp_expiry_s(int64_t expires_at_ms, int64_t now_ms)
 
 	if (left <= 0)
 		return 0;
-	s = (left + 999) / 1000;
+	s = left / 1000 + (left % 1000 != 0);
 	return s > (int64_t)UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)s;
 }
 
