@@ -6,7 +6,9 @@
  * Prints round trips per second and p50/p99 latency per in-flight window.
  *
  *   bench_mtp_echo [--broker mqtt://127.0.0.1:PORT] [--count N] [--payload B]
- *                  [--windows 100,1000] [--tcp-nodelay 0|1]
+ *                  [--windows 100,1000] [--tcp-nodelay 0|1] [--request-opts 0|1]
+ * --request-opts 1 publishes as the daemon sends requests: mqtt_mtp_publish_ex
+ * with a per-publish Response Topic and a 30 s deadline (Message Expiry).
  * Without --broker it starts a private mosquitto (loopback, free port,
  * max_inflight_messages 0, max_queued_messages 100000) and stops it after.
  */
@@ -37,7 +39,7 @@ static int cmp_i64(const void *a, const void *b)
 
 struct run {
 	const char *url;
-	int window, count, payload, tcp_nodelay;
+	int window, count, payload, tcp_nodelay, request_opts;
 	const char *req_topic, *reply_topic;
 };
 
@@ -103,9 +105,15 @@ static int run_window(const struct run *r)
 			int64_t ts = now_ns();
 			int32_t seq = sent;
 
+			struct mqtt_mtp_pub_opts o = { 0 };
+
 			memcpy(buf, &ts, sizeof(ts));
 			memcpy(buf + 8, &seq, sizeof(seq));
-			if (mqtt_mtp_publish(m, r->req_topic, buf, (size_t)r->payload, 0) != 0)
+			if (r->request_opts) {
+				o.response_topic = r->reply_topic;
+				o.expires_at_ms = ts / 1000000 + 30000;
+			}
+			if (mqtt_mtp_publish_ex(m, r->req_topic, buf, (size_t)r->payload, &o) != 0)
 				break;
 			sent++;
 			outstanding++;
@@ -129,10 +137,11 @@ static int run_window(const struct run *r)
 		qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
 		mqtt_mtp_get_stats(m, &st);
 		printf("window %5d (effective %5d): %6d round trips in %.2f s = %8.0f RT/s, "
-		       "p50 %.2f ms, p99 %.2f ms (payload %d B, TCP_NODELAY %s)\n",
+		       "p50 %.2f ms, p99 %.2f ms (payload %d B, TCP_NODELAY %s%s)\n",
 		       r->window, eff_window, r->count, secs, r->count / secs,
 		       (double)lat[n / 2] / 1e6, (double)lat[(size_t)n * 99 / 100] / 1e6,
-		       r->payload, st.tcp_nodelay_applied ? "set" : "off");
+		       r->payload, st.tcp_nodelay_applied ? "set" : "off",
+		       r->request_opts ? ", own Response Topic + expiry" : "");
 	}
 	mqtt_mtp_stop(m, 5000);
 	mqtt_mtp_free(m);
@@ -161,12 +170,14 @@ int main(int argc, char **argv)
 			r.payload = atoi(argv[i + 1]);
 		else if (strcmp(argv[i], "--tcp-nodelay") == 0)
 			r.tcp_nodelay = atoi(argv[i + 1]) != 0;
+		else if (strcmp(argv[i], "--request-opts") == 0)
+			r.request_opts = atoi(argv[i + 1]) != 0;
 		else if (strcmp(argv[i], "--windows") == 0)
 			snprintf(windows, sizeof(windows), "%s", argv[i + 1]);
 		else {
 			fprintf(stderr,
 				"usage: %s [--broker URL] [--count N] [--payload B] [--windows W,W] "
-				"[--tcp-nodelay 0|1]\n",
+				"[--tcp-nodelay 0|1] [--request-opts 0|1]\n",
 				argv[0]);
 			return 2;
 		}
