@@ -237,6 +237,43 @@ static void test_expiry_during_outage(void **state)
 	itest_broker_stop(bp);
 }
 
+/* During an outage a full out-queue frees the places of publishes whose
+ * deadline passed (publish_expired) instead of answering BUSY for ever.
+ * No broker: a port nobody listens on. */
+static void test_expired_free_full_queue(void **state)
+{
+	struct mqtt_mtp_config c;
+	struct uspc_err err = { 0 };
+	struct mqtt_mtp_pub_opts o = { 0 };
+	struct mqtt_mtp_stats st;
+	struct mqtt_mtp *m;
+	char url[64];
+
+	snprintf(url, sizeof(url), "mqtt://127.0.0.1:%d", itest_free_port());
+	mqtt_mtp_config_init(&c);
+	c.broker_url = url;
+	c.endpoint_id = "self::mtp-broker-test";
+	c.response_topic = "full/reply";
+	c.out_queue_cap = 3;
+	c.reconnect_min_ms = 100;
+	c.reconnect_max_ms = 200;
+	m = mqtt_mtp_new(&c, &err);
+	if (!m)
+		fail_msg("mqtt_mtp_new: %s", err.msg);
+	assert_int_equal(mqtt_mtp_start(m), 0);
+	o.expires_at_ms = mqtt_mtp_now_ms() + 200;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(mqtt_mtp_publish_ex(m, "full/agent", "e", 1, &o), 0);
+	assert_int_equal(mqtt_mtp_publish(m, "full/agent", "n", 1, 0), MQTT_MTP_E_BUSY);
+	usleep(300000);
+	assert_int_equal(mqtt_mtp_publish(m, "full/agent", "n", 1, 0), 0);
+	mqtt_mtp_get_stats(m, &st);
+	assert_int_equal(st.publish_expired, 3);
+	assert_int_equal(st.out_queue_depth, 1);
+	assert_int_equal(st.busy_returns, 1);
+	mqtt_mtp_free(m);
+}
+
 /* (d) Arrivals survive stop(): with the in-queue full (cap 5) and a burst
  * of 50 arriving, stop() is called while Paho's receive thread waits for
  * space. Every arrival the broker counts as delivered to us (acknowledged
@@ -590,6 +627,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_publish_failed_acl, stop_broker),
 		cmocka_unit_test_teardown(test_expiry_offline_subscriber, stop_broker),
 		cmocka_unit_test_teardown(test_expiry_during_outage, stop_broker),
+		cmocka_unit_test(test_expired_free_full_queue),
 		cmocka_unit_test_teardown(test_arrivals_after_stop, stop_broker),
 	};
 
