@@ -9,17 +9,22 @@
  * Invariants: an op is in exactly one place — the queue, the batch being
  * written, or freed after it was committed / rejected (logged) /
  * abandoned at stop (logged). `finished` only grows, and finished <=
- * submitted. Every statement of a batch runs inside one transaction.
+ * submitted. `durable` <= finished counts the ops committed or rejected, a
+ * prefix in submission order: it stops for good at the first abandoned
+ * op. Every statement of a batch runs inside one transaction.
  */
 #include "store_writer.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store_sql.h"
@@ -28,6 +33,8 @@
 #define LOG_COMP "store"
 
 #define MAX_COLS WOP_MAX_COLS
+
+_Static_assert(STORE_WRITER_KINDS == WOP_KIND_COUNT, "store_writer.h's kind count is stale");
 
 struct store_writer {
 	/* set at start, read-only afterwards */
@@ -48,6 +55,9 @@ struct store_writer {
 	int stopping;
 	int64_t drain_deadline_ns;
 	uint64_t submitted, finished, abandoned;
+	uint64_t lost_by_kind[WOP_KIND_COUNT]; /* abandoned ops per kind */
+	_Atomic uint64_t durable;              /* written under mu, read without it */
+	int commit_fd;                         /* eventfd: written when durable advances */
 	struct store_writer_stats st;
 
 	/* writer thread only */
@@ -594,15 +604,22 @@ static void set_connected(struct store_writer *w, int up)
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Close the connection (it is dead, or must not be reused). */
+static void drop_conn(struct store_writer *w)
+{
+	if (!w->db)
+		return;
+	PQfinish(w->db);
+	w->db = NULL;
+	store_prepared_reset(&w->prep);
+	set_connected(w, 0);
+}
+
 static int ensure_conn(struct store_writer *w)
 {
 	if (w->db && PQstatus(w->db) == CONNECTION_OK)
 		return 0;
-	if (w->db) {
-		PQfinish(w->db);
-		w->db = NULL;
-		set_connected(w, 0);
-	}
+	drop_conn(w);
 	if (!w->down_since_ns)
 		w->down_since_ns = mono_ns();
 	struct uspc_err err = { 0 };
@@ -621,9 +638,35 @@ static int ensure_conn(struct store_writer *w)
 	return 0;
 }
 
+/* A failure that is not about the ops' content: keep them, back off and
+ * write them again. Returns 1 to give up (stop past its drain deadline). */
+static int wait_to_retry(struct store_writer *w, size_t n, const struct uspc_err *err, int *warned)
+{
+	if (!(*warned)++)
+		log_warn(LOG_COMP, "writer: %zu ops waiting for the database: %s", n,
+			 err->code ? err->msg : "cannot connect");
+	/* A host that turned read-only (failover), shut down or failed I/O is
+	 * left: a new connection may reach the new primary. */
+	if (err->code && store_err_needs_reconnect(err))
+		drop_conn(w);
+	else if (w->db && PQstatus(w->db) != CONNECTION_OK)
+		drop_conn(w);
+	pthread_mutex_lock(&w->mu);
+	w->st.retries++;
+	pthread_mutex_unlock(&w->mu);
+	if (giving_up(w))
+		return 1;
+	backoff(w);
+	return 0;
+}
+
 /*
- * Write a batch until it is committed, rejected op by op, or abandoned at
- * stop after the drain deadline. Returns the number of ops abandoned.
+ * Write ops[0..n) until each is committed, or rejected by PostgreSQL for
+ * its content, or abandoned at stop after the drain deadline. A failure
+ * that is not about the data (store_err_is_transient) keeps the batch
+ * whole and retries it; any other failure writes the ops one by one so
+ * only the op PostgreSQL refuses is dropped. Returns how many ops from the
+ * start are finished for good; the rest (n - returned) were abandoned.
  */
 static size_t write_batch(struct store_writer *w, struct wop **ops, size_t n)
 {
@@ -634,20 +677,11 @@ static size_t write_batch(struct store_writer *w, struct wop **ops, size_t n)
 		uint64_t stale = 0;
 		if (ensure_conn(w) == 0 && write_ops(w, ops, n, &rows, &stale, &err) == 0) {
 			account(w, n, 0, rows, stale, 1);
-			return 0;
+			return n;
 		}
 		if (err.code == 0 || store_err_is_transient(&err)) {
-			if (!warned++)
-				log_warn(LOG_COMP, "writer: %zu ops waiting for the database: %s",
-					 n, err.code ? err.msg : "cannot connect");
-			if (w->db && PQstatus(w->db) != CONNECTION_OK)
-				ensure_conn(w); /* drops the dead connection */
-			pthread_mutex_lock(&w->mu);
-			w->st.retries++;
-			pthread_mutex_unlock(&w->mu);
-			if (giving_up(w))
-				return n;
-			backoff(w);
+			if (wait_to_retry(w, n, &err, &warned))
+				return 0;
 			continue;
 		}
 		if (n == 1) {
@@ -655,15 +689,15 @@ static size_t write_batch(struct store_writer *w, struct wop **ops, size_t n)
 				  wop_kind_names[ops[0]->kind],
 				  ops[0]->eid ? ops[0]->eid : "(task)", err.msg);
 			account(w, 0, 1, 0, 0, 0);
-			return 0;
+			return 1;
 		}
 		log_warn(LOG_COMP,
 			 "writer: batch of %zu ops rejected (%s); writing them one by one", n,
 			 err.msg);
-		size_t abandoned = 0;
 		for (size_t i = 0; i < n; i++)
-			abandoned += write_batch(w, &ops[i], 1);
-		return abandoned;
+			if (write_batch(w, &ops[i], 1) == 0)
+				return i;
+		return n;
 	}
 }
 
@@ -689,35 +723,48 @@ static size_t take_batch(struct store_writer *w)
 	return n;
 }
 
+/* The batch's ops [0..ok) are finished for good, [ok..n) abandoned. */
+static void batch_done(struct store_writer *w, size_t n, size_t ok)
+{
+	pthread_mutex_lock(&w->mu);
+	for (size_t i = ok; i < n; i++)
+		w->lost_by_kind[w->batch[i]->kind]++;
+	/* Once an op is abandoned no later op is durable: durable counts a
+	 * prefix of the submission order. */
+	int advanced = ok && w->abandoned == 0;
+	if (advanced)
+		atomic_store(&w->durable, atomic_load(&w->durable) + ok);
+	w->finished += n;
+	w->abandoned += n - ok;
+	w->batch_ops = 0;
+	w->batch_oldest_ns = 0;
+	pthread_cond_broadcast(&w->done);
+	pthread_mutex_unlock(&w->mu);
+	if (advanced) {
+		uint64_t one = 1;
+		ssize_t r = write(w->commit_fd, &one, sizeof(one));
+		(void)r; /* EAGAIN: the counter is already non-zero, the reader wakes anyway */
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct store_writer *w = arg;
-	size_t abandoned = 0;
 	(void)pthread_setname_np(pthread_self(), STORE_WRITER_THREAD_NAME);
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
 		while (!w->head && !w->stopping)
 			pthread_cond_wait(&w->wake, &w->mu);
 		size_t n = take_batch(w);
+		int lost_before = w->abandoned > 0;
 		pthread_mutex_unlock(&w->mu);
 		if (n == 0)
 			break;
-		size_t lost = abandoned ? n : write_batch(w, w->batch, n);
-		abandoned += lost;
-		pthread_mutex_lock(&w->mu);
-		w->finished += n;
-		w->abandoned += lost;
-		w->batch_ops = 0;
-		w->batch_oldest_ns = 0;
-		pthread_cond_broadcast(&w->done);
-		pthread_mutex_unlock(&w->mu);
+		batch_done(w, n, lost_before ? 0 : write_batch(w, w->batch, n));
 		for (size_t i = 0; i < n; i++)
 			free(w->batch[i]);
 	}
-	if (w->db) {
-		PQfinish(w->db);
-		w->db = NULL;
-	}
+	drop_conn(w);
 	return NULL;
 }
 
@@ -743,6 +790,8 @@ static void writer_free(struct store_writer *w)
 	}
 	free(w->password_file);
 	free(w->node_id);
+	if (w->commit_fd >= 0)
+		close(w->commit_fd);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->wake);
 	pthread_cond_destroy(&w->done);
@@ -764,8 +813,10 @@ static int writer_alloc(struct store_writer *w, const struct store_writer_opts *
 	if (o->statement_timeout_ms > 0)
 		w->conn_opts.statement_timeout_ms = o->statement_timeout_ms;
 	w->batch = calloc(w->batch_max, sizeof(*w->batch));
-	int ok = w->node_id && w->batch && (w->conninfo || !o->conn.conninfo) &&
-		 (w->password || !o->conn.password) && (w->password_file || !o->conn.password_file);
+	w->commit_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	int ok = w->node_id && w->batch && w->commit_fd >= 0 &&
+		 (w->conninfo || !o->conn.conninfo) && (w->password || !o->conn.password) &&
+		 (w->password_file || !o->conn.password_file);
 	for (int k = 0; k < WOP_KIND_COUNT; k++) {
 		w->by_kind[k] = calloc(w->batch_max, sizeof(*w->by_kind[k]));
 		ok = ok && w->by_kind[k];
@@ -791,6 +842,7 @@ int store_writer_start(const struct store_writer_opts *o, struct store_writer **
 	struct store_writer *w = calloc(1, sizeof(*w));
 	if (!w)
 		return uspc_err_set(err, STORE_E_NOMEM, "store writer: out of memory");
+	w->commit_fd = -1;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -822,8 +874,30 @@ int store_writer_start(const struct store_writer_opts *o, struct store_writer **
 	return 0;
 }
 
-size_t store_writer_stop(struct store_writer *w, int drain_ms)
+const char *store_writer_kind_name(unsigned kind)
 {
+	return kind < WOP_KIND_COUNT ? wop_kind_names[kind] : "?";
+}
+
+/* "notification 12, task_result 1" for the kinds with a count. */
+static void fmt_by_kind(const uint64_t *by_kind, char *buf, size_t len)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned k = 0; k < WOP_KIND_COUNT; k++) {
+		if (!by_kind[k] || used >= len)
+			continue;
+		int m = snprintf(buf + used, len - used, "%s%s %" PRIu64, used ? ", " : "",
+				 wop_kind_names[k], by_kind[k]);
+		used += m > 0 ? (size_t)m : 0;
+	}
+}
+
+size_t store_writer_stop_report(struct store_writer *w, int drain_ms,
+				uint64_t lost_by_kind[STORE_WRITER_KINDS])
+{
+	if (lost_by_kind)
+		memset(lost_by_kind, 0, STORE_WRITER_KINDS * sizeof(lost_by_kind[0]));
 	if (!w)
 		return 0;
 	pthread_mutex_lock(&w->mu);
@@ -833,13 +907,41 @@ size_t store_writer_stop(struct store_writer *w, int drain_ms)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->thread, NULL);
 	size_t lost = (size_t)w->abandoned;
-	if (lost)
+	if (lost) {
+		char kinds[512];
+		fmt_by_kind(w->lost_by_kind, kinds, sizeof(kinds));
 		log_error(LOG_COMP,
 			  "writer: stopped with %zu ops NOT written (database unreachable "
-			  "for the %d ms drain)",
-			  lost, drain_ms);
+			  "for the %d ms drain): %s",
+			  lost, drain_ms, kinds);
+	}
+	if (lost_by_kind)
+		memcpy(lost_by_kind, w->lost_by_kind, sizeof(w->lost_by_kind));
 	writer_free(w);
 	return lost;
+}
+
+size_t store_writer_stop(struct store_writer *w, int drain_ms)
+{
+	return store_writer_stop_report(w, drain_ms, NULL);
+}
+
+uint64_t store_writer_submitted(struct store_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	uint64_t n = w->submitted;
+	pthread_mutex_unlock(&w->mu);
+	return n;
+}
+
+uint64_t store_writer_durable(struct store_writer *w)
+{
+	return atomic_load(&w->durable);
+}
+
+int store_writer_commit_fd(const struct store_writer *w)
+{
+	return w->commit_fd;
 }
 
 int store_writer_flush(struct store_writer *w, int timeout_ms)

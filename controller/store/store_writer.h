@@ -18,11 +18,17 @@
  *    transaction with set-based upserts (unnest of array parameters ... ON
  *    CONFLICT). Every op is idempotent, so a batch whose commit fate is
  *    unknown is simply written again.
- *  - When PostgreSQL goes away the batch is kept, the writer reconnects with
- *    exponential back-off (with jitter) and retries; queued ops wait.
- *  - An op that PostgreSQL rejects on its own (e.g. a value that is not valid
- *    JSON) is logged with its kind and agent and counted in ops_rejected;
- *    the rest of its batch is written.
+ *  - When PostgreSQL goes away, or fails for any reason that is not a
+ *    property of the data (store_err_is_transient: read-only after a
+ *    failover, statement timeout, serialization failure, deadlock, out of
+ *    resources, shutdown, I/O error, lock not available), the batch is kept
+ *    whole and written again with exponential back-off (with jitter); after
+ *    a read-only, shutdown or I/O error the connection is replaced too
+ *    (store_err_needs_reconnect). Queued ops wait.
+ *  - Only when PostgreSQL rejects a batch for its content is it written
+ *    again op by op; the op PostgreSQL refuses on its own (e.g. a value that
+ *    is not valid JSON) is logged with its kind, agent and SQLSTATE and
+ *    counted in ops_rejected; the rest of its batch is written.
  *  - Finished task ids are announced with NOTIFY uspc_task_done (payload:
  *    comma-separated ids, chunked under 8000 bytes) in the same transaction.
  *    A batch that marks an agent onboarded or online also sends NOTIFY
@@ -79,13 +85,47 @@ int store_writer_start(const struct store_writer_opts *o, struct store_writer **
 		       struct uspc_err *err);
 
 /*
+ * The kinds of op, for loss reports: 0 agent_state, 1 device_info,
+ * 2 subscription, 3 snapshot, 4 snapshot_delete, 5 notification,
+ * 6 oper_result, 7 task_result (store_writer_kind_name).
+ */
+#define STORE_WRITER_KINDS 8
+/* snake_case name of kind ("notification", ...); "?" when out of range. */
+const char *store_writer_kind_name(unsigned kind);
+
+/*
  * Stop accepting ops, let the thread write what is queued for at most
  * drain_ms, then join and free. Ops still unwritten after drain_ms (the
- * database stayed down) are counted and logged as an error with their
- * count. Returns the number of ops left unwritten (0 on a clean drain).
- * NULL is a no-op.
+ * database stayed down) are abandoned, and logged as an error with their
+ * count per kind. Returns the number of ops abandoned (0 on a clean
+ * drain); lost_by_kind (may be NULL) gets that count per kind (indexes as
+ * above). NULL w is a no-op (returns 0, zeroes lost_by_kind).
  */
+size_t store_writer_stop_report(struct store_writer *w, int drain_ms,
+				uint64_t lost_by_kind[STORE_WRITER_KINDS]);
+/* store_writer_stop_report(w, drain_ms, NULL). */
 size_t store_writer_stop(struct store_writer *w, int drain_ms);
+
+/*
+ * Commit sequence. Every op the writer accepts (a submit that returned 0)
+ * gets the next sequence number, 1, 2, 3 ...
+ *  - store_writer_submitted(): the number of ops accepted so far, i.e. the
+ *    sequence number of the op the calling thread just submitted (when it
+ *    is the only submitter, as the core is).
+ *  - store_writer_durable(): every op with sequence <= this is finished
+ *    for good: committed, or rejected by PostgreSQL for its content
+ *    (ops_rejected; retrying it could never succeed). It only grows, never
+ *    passes an op that is not committed, and advances in submission order;
+ *    ops abandoned at stop never count (nor does anything after them).
+ *  - store_writer_commit_fd(): an eventfd (non-blocking, close-on-exec)
+ *    made readable whenever durable advances; drain it with
+ *    read(fd, &u64, 8) and then read store_writer_durable(). Owned by the
+ *    writer: valid until store_writer_stop*().
+ * Any thread.
+ */
+uint64_t store_writer_submitted(struct store_writer *w);
+uint64_t store_writer_durable(struct store_writer *w);
+int store_writer_commit_fd(const struct store_writer *w);
 
 /* Wait (up to timeout_ms) until every op submitted before this call is
  * committed. 0, or STORE_E_TIMEOUT. Any thread except the writer's. */

@@ -2,8 +2,11 @@
  * test_store_writer.c — the writer thread against a real PostgreSQL: each op
  * kind lands in its table, ops are batched, duplicates and stale results are
  * ignored, a bad op is rejected alone, a full queue refuses with
- * STORE_E_FULL and recovers.
+ * STORE_E_FULL and recovers, nothing is dropped for a failure that is not
+ * about the data (read-only database, statement timeout), and the commit
+ * sequence (durable) never passes an op that is not committed.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +15,10 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <poll.h>
+#include <stdint.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "store_writer.h"
 #include "test_store_common.h"
@@ -559,6 +566,327 @@ static void limits_are_enforced(void **state)
 	assert_int_equal(store_writer_task_result(f->w, &r, &err), STORE_E_ARG);
 }
 
+/* ---- failures that are not about the data ------------------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Submit notification "m<i>" of eid, waiting while the queue is full. */
+static void submit_notif(struct store_writer *w, const char *eid, long i)
+{
+	struct uspc_err err = { 0 };
+	char id[32];
+	snprintf(id, sizeof(id), "m%ld", i);
+	struct store_notification n = { .eid = eid,
+					.msg_id = id,
+					.kind = "value_change",
+					.path = "Device.X",
+					.payload_json = "{}" };
+	for (int tries = 0; tries < 12000; tries++) { /* 60 s */
+		int rc = store_writer_notification(w, &n, &err);
+		if (rc == 0)
+			return;
+		assert_int_equal(rc, STORE_E_FULL);
+		tdb_sleep_ms(5);
+	}
+	fail_msg("writer queue stayed full for 60 s");
+}
+
+/* Terminate the writer's backend(s) in this test's database. */
+static void kill_writer_backend(PGconn *c)
+{
+	tdb_int(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+		   " WHERE application_name = 'uspc-writer' AND datname = current_database()");
+}
+
+/* ALTER DATABASE on the test database, from the server's main database
+ * (a session cannot disallow connections to its own database). */
+static void alter_tdb(const struct tdb *t, const char *what)
+{
+	struct uspc_err err = { 0 };
+	struct store_conn_opts o = { .conninfo = t->admin };
+	PGconn *admin = NULL;
+	char sql[256];
+	if (store_conn_open(&o, &admin, &err) < 0)
+		fail_msg("connect to %s: %s", t->admin, err.msg);
+	snprintf(sql, sizeof(sql), "ALTER DATABASE %s %s", t->name, what);
+	tdb_exec(admin, sql);
+	PQfinish(admin);
+}
+
+static void alter_db(struct fx *f, const char *what)
+{
+	alter_tdb(&f->t, what);
+}
+
+static int setup_fast_retry(void **state)
+{
+	static int n;
+	char tag[16];
+	struct fx *f = calloc(1, sizeof(*f));
+	struct uspc_err err = { 0 };
+	snprintf(tag, sizeof(tag), "wr%d", n++);
+	tdb_create(&f->t, tag);
+	struct store_writer_opts o = { .conn = tdb_opts(&f->t),
+				       .node_id = "node-a",
+				       .retry_max_ms = 300,
+				       .queue_max_ops = 200000,
+				       .batch_max_ops = 100,
+				       .statement_timeout_ms = 250 };
+	if (store_writer_start(&o, &f->w, &err) < 0) {
+		fprintf(stderr, "writer start: %s\n", err.msg);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+/*
+ * A failover as the writer sees it: the database turns read-only
+ * (default_transaction_read_only for new sessions) and the writer's session
+ * is terminated, again every second for 10 s, under a stream of ops. Every
+ * statement in that time fails with 25006 (or the connection is gone); the
+ * writer must keep every op, open new connections (an old session would
+ * stay read-only for ever) and commit them all once the database is
+ * writable again. Before SQLSTATE 25006 counted as transient, each batch
+ * was split and every op in it rejected.
+ */
+static void read_only_database_loses_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct store_writer_stats st;
+	long sent = 0;
+	int64_t start = now_ms(), ro_at = start + 1000, rw_at = start + 11000, end = start + 13000,
+		next_kill = ro_at;
+	int ro = 0;
+	for (int64_t t = now_ms(); t < end; t = now_ms()) {
+		if (!ro && t >= ro_at) {
+			alter_db(f, "SET default_transaction_read_only = on");
+			ro = 1;
+		}
+		if (ro == 1 && t >= next_kill) {
+			kill_writer_backend(f->t.c);
+			next_kill = t + 1000;
+		}
+		if (ro == 1 && t >= rw_at) {
+			alter_db(f, "RESET default_transaction_read_only");
+			ro = 2;
+		}
+		submit_notif(f->w, "ro::1", sent++);
+		if (sent % 10 == 0) {
+			struct store_snapshot_row row = { "Device.Count", "x" };
+			struct uspc_err err = { 0 };
+			int rc;
+			while ((rc = store_writer_snapshot(f->w, "ro::1", &row, 1, 0, &err)) ==
+			       STORE_E_FULL)
+				tdb_sleep_ms(5);
+			assert_int_equal(rc, 0);
+		}
+		tdb_sleep_ms(5);
+	}
+	assert_int_equal(store_writer_flush(f->w, 60000), 0);
+	store_writer_stats(f->w, &st);
+	assert_int_equal(st.ops_rejected, 0);
+	assert_int_equal(st.ops_written, st.ops_submitted);
+	assert_true(st.retries > 0);
+	assert_true(st.reconnects >= 2);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid = 'ro::1'"),
+			 sent);
+	assert_int_equal(store_writer_durable(f->w), store_writer_submitted(f->w));
+}
+
+/*
+ * A statement timeout under load: another session holds the row of agent
+ * lk::1 for 2 s (as an operator's long transaction would), the writer runs
+ * with statement_timeout 250 ms, and ops keep coming. Every batch with
+ * lk::1's state times out (57014) until the lock goes; the batch must be
+ * kept whole and retried, not split with lk::1's op dropped (as it was
+ * while 57014 was taken for a property of the data).
+ */
+static void statement_timeout_loses_nothing(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	struct store_writer_stats st;
+	const int64_t t0 = 1700000000000000;
+	agent_state(f, "lk::1", 0, t0);
+	flush(f);
+	PGconn *blocker = PQconnectdb(f->t.conninfo);
+	assert_int_equal(PQstatus(blocker), CONNECTION_OK);
+	tdb_exec(blocker, "BEGIN");
+	tdb_exec(blocker, "SELECT 1 FROM agents WHERE eid = 'lk::1' FOR UPDATE");
+	struct store_agent_state on = { .eid = "lk::1", .online = 1, .at_us = t0 + 1000000 };
+	assert_int_equal(store_writer_agent_state(f->w, &on, &err), 0);
+	long sent = 0;
+	int64_t start = now_ms();
+	int locked = 1;
+	while (now_ms() < start + 3000) {
+		if (locked && now_ms() >= start + 2000) {
+			tdb_exec(blocker, "COMMIT");
+			locked = 0;
+		}
+		submit_notif(f->w, "lk::2", sent++);
+		tdb_sleep_ms(5);
+	}
+	PQfinish(blocker);
+	assert_int_equal(store_writer_flush(f->w, 30000), 0);
+	store_writer_stats(f->w, &st);
+	assert_int_equal(st.ops_rejected, 0);
+	assert_true(st.retries > 0); /* the lock did make statements time out */
+	assert_int_equal(st.ops_written, st.ops_submitted);
+	assert_int_equal(tdb_int(f->t.c, "SELECT online::int FROM agents WHERE eid = 'lk::1'"), 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid = 'lk::2'"),
+			 sent);
+}
+
+/* ---- commit sequence ------------------------------------------------------ */
+
+/* Ops "m1".."m<durable>" (notifications numbered by their sequence) are all
+ * committed: durable never runs ahead of the database. */
+static void check_durable_committed(struct fx *f, uint64_t durable)
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM notifications WHERE eid = 'dq::1'"
+		 " AND substr(msg_id, 2)::bigint <= %llu",
+		 (unsigned long long)durable);
+	assert_int_equal(tdb_int(f->t.c, sql), (long long)durable);
+}
+
+static int fd_readable(int fd, int timeout_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN);
+}
+
+static void durable_never_passes_an_uncommitted_op(void **state)
+{
+	struct fx *f = *state;
+	int fd = store_writer_commit_fd(f->w);
+	uint64_t v;
+	assert_true(fd >= 0);
+	assert_int_equal(store_writer_submitted(f->w), 0);
+	assert_int_equal(store_writer_durable(f->w), 0);
+	for (long i = 1; i <= 5; i++) {
+		submit_notif(f->w, "dq::1", i);
+		assert_int_equal(store_writer_submitted(f->w), (uint64_t)i);
+	}
+	flush(f);
+	assert_int_equal(store_writer_durable(f->w), 5);
+	assert_true(fd_readable(fd, 0));
+	assert_int_equal(read(fd, &v, sizeof(v)), sizeof(v));
+	assert_int_equal(read(fd, &v, sizeof(v)), -1); /* drained, non-blocking */
+	assert_int_equal(errno, EAGAIN);
+	check_durable_committed(f, 5);
+
+	/* The database refuses the writer: nothing becomes durable. */
+	alter_db(f, "WITH ALLOW_CONNECTIONS false");
+	kill_writer_backend(f->t.c);
+	for (long i = 6; i <= 40; i++)
+		submit_notif(f->w, "dq::1", i);
+	assert_int_equal(store_writer_submitted(f->w), 40);
+	tdb_sleep_ms(1500);
+	assert_int_equal(store_writer_durable(f->w), 5);
+	assert_false(fd_readable(fd, 0));
+	check_durable_committed(f, 5);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications"), 5);
+
+	/* Back: durable advances to every op, and says so on the fd. */
+	alter_db(f, "WITH ALLOW_CONNECTIONS true");
+	uint64_t d = 5;
+	int64_t until = now_ms() + 60000;
+	while (d < 40 && now_ms() < until) {
+		if (!fd_readable(fd, 1000))
+			continue;
+		assert_int_equal(read(fd, &v, sizeof(v)), sizeof(v));
+		uint64_t nd = store_writer_durable(f->w);
+		assert_true(nd > d); /* readable only when it advanced */
+		d = nd;
+		check_durable_committed(f, d);
+	}
+	assert_int_equal(d, 40);
+	struct store_writer_stats st;
+	store_writer_stats(f->w, &st);
+	assert_int_equal(st.ops_rejected, 0);
+}
+
+/* An op PostgreSQL rejects for its content is finished for good: durable
+ * passes it (it could never be written), in order. */
+static void durable_passes_rejected_ops(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	submit_notif(f->w, "dq::1", 1);
+	struct store_notification bad = {
+		.eid = "dq::1", .msg_id = "m2", .kind = "event", .payload_json = "{not json"
+	};
+	assert_int_equal(store_writer_notification(f->w, &bad, &err), 0);
+	submit_notif(f->w, "dq::1", 3);
+	flush(f);
+	assert_int_equal(store_writer_durable(f->w), 3);
+	struct store_writer_stats st;
+	store_writer_stats(f->w, &st);
+	assert_int_equal(st.ops_rejected, 1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications"), 2);
+}
+
+/* Stopping while the database refuses the writer: the loss is reported by
+ * kind, and nothing abandoned counts as durable. */
+static void stop_reports_lost_ops_by_kind(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	struct store_writer *w = NULL;
+	uint64_t lost[STORE_WRITER_KINDS];
+	tdb_create(&t, "wlost");
+	struct store_writer_opts o = { .conn = tdb_opts(&t), .node_id = "n", .retry_max_ms = 200 };
+	assert_int_equal(store_writer_start(&o, &w, &err), 0);
+	struct store_agent_state a = { .eid = "ls::1", .online = 1 };
+	assert_int_equal(store_writer_agent_state(w, &a, &err), 0);
+	assert_int_equal(store_writer_flush(w, 10000), 0);
+	alter_tdb(&t, "WITH ALLOW_CONNECTIONS false");
+	kill_writer_backend(t.c);
+	for (long i = 0; i < 3; i++)
+		submit_notif(w, "ls::1", i);
+	a.online = 0;
+	assert_int_equal(store_writer_agent_state(w, &a, &err), 0);
+	assert_int_equal(store_writer_agent_state(w, &a, &err), 0);
+	struct store_snapshot_row row = { "Device.X", "1" };
+	assert_int_equal(store_writer_snapshot(w, "ls::1", &row, 1, 0, &err), 0);
+	assert_int_equal(store_writer_submitted(w), 7);
+	tdb_sleep_ms(300);
+	assert_int_equal(store_writer_durable(w), 1);
+	assert_int_equal(store_writer_stop_report(w, 300, lost), 6);
+	uint64_t total = 0;
+	for (unsigned k = 0; k < STORE_WRITER_KINDS; k++) {
+		const char *name = store_writer_kind_name(k);
+		uint64_t want = !strcmp(name, "notification")  ? 3
+				: !strcmp(name, "agent_state") ? 2
+				: !strcmp(name, "snapshot")    ? 1
+							       : 0;
+		if (lost[k] != want)
+			fail_msg("%s: lost %llu, want %llu", name, (unsigned long long)lost[k],
+				 (unsigned long long)want);
+		total += lost[k];
+	}
+	assert_int_equal(total, 6);
+	assert_string_equal(store_writer_kind_name(STORE_WRITER_KINDS), "?");
+	assert_string_equal(store_writer_kind_name(7), "task_result");
+	alter_tdb(&t, "WITH ALLOW_CONNECTIONS true");
+	/* A clean stop reports nothing. */
+	assert_int_equal(store_writer_start(&o, &w, &err), 0);
+	assert_int_equal(store_writer_agent_state(w, &a, &err), 0);
+	memset(lost, 0xff, sizeof(lost));
+	assert_int_equal(store_writer_stop_report(w, 10000, lost), 0);
+	for (unsigned k = 0; k < STORE_WRITER_KINDS; k++)
+		assert_int_equal(lost[k], 0);
+	tdb_drop(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -574,6 +902,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(bad_op_is_rejected_alone, setup, teardown),
 		cmocka_unit_test(full_queue_pushes_back_then_recovers),
 		cmocka_unit_test_setup_teardown(limits_are_enforced, setup, teardown),
+		cmocka_unit_test_setup_teardown(read_only_database_loses_nothing, setup_fast_retry,
+						teardown),
+		cmocka_unit_test_setup_teardown(statement_timeout_loses_nothing, setup_fast_retry,
+						teardown),
+		cmocka_unit_test_setup_teardown(durable_never_passes_an_uncommitted_op,
+						setup_fast_retry, teardown),
+		cmocka_unit_test_setup_teardown(durable_passes_rejected_ops, setup, teardown),
+		cmocka_unit_test(stop_reports_lost_ops_by_kind),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
