@@ -479,6 +479,11 @@ static void renew_client(struct mqtt_mtp *m)
 	 * no new one: the state is not CONNECTED. */
 	while (m->core_in_paho && !m->quit)
 		mtp_cond_wait_ms(m, 10);
+	if (m->quit) { /* stopping: mqtt_mtp_free() destroys the client */
+		m->renewing = 0;
+		pthread_mutex_unlock(&m->lock);
+		return;
+	}
 	pthread_mutex_unlock(&m->lock);
 
 	if (mtp_paho_create(m, &fresh, &err) < 0) {
