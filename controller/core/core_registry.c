@@ -1,8 +1,9 @@
 /*
  * core_registry.c — the endpoint registry as a chained hash table keyed by
- * EID, grown by doubling when the load passes 1. Agents are never removed
- * while the daemon runs (an offline agent keeps its entry, so its reply
- * topic survives a reconnect); max_agents bounds the memory.
+ * EID, grown by doubling when the load passes 1. An offline agent keeps its
+ * entry (its reply topic survives a reconnect) until max_agents is reached;
+ * then each new agent evicts an idle one, found by a bounded scan that
+ * resumes where the last one stopped.
  *
  * Core thread only. Invariant: r->online equals the number of agents with
  * online != 0 (maintained by core_registry_set_online).
@@ -18,7 +19,12 @@ struct core_registry {
 	size_t count;
 	size_t online;
 	size_t max_agents;
+	size_t evict_cursor; /* bucket where the next eviction scan starts */
+	uint64_t evicted;
 };
+
+/* Buckets an eviction scan visits at most before giving up. */
+#define EVICT_SCAN_BUCKETS 4096
 
 static const char *const onb_names[] = { "none", "running", "done", "failed" };
 
@@ -104,12 +110,61 @@ static void grow(struct core_registry *r)
 	r->n_buckets = n;
 }
 
+int core_agent_idle(const struct core_agent *a)
+{
+	return !a->online && a->pending == 0 && !a->deferred && !a->onboard_queued &&
+	       !a->probe_queued && a->onboard != CORE_ONB_RUNNING;
+}
+
+static void unlink_agent(struct core_registry *r, struct core_agent **pp)
+{
+	struct core_agent *a = *pp;
+	*pp = a->hnext;
+	r->count--;
+	agent_free(a);
+}
+
+int core_registry_remove(struct core_registry *r, struct core_agent *a)
+{
+	if (!core_agent_idle(a))
+		return -1;
+	size_t b = core_hash_str(a->eid, CORE_HASH_SEED) & (r->n_buckets - 1);
+	for (struct core_agent **pp = &r->buckets[b]; *pp; pp = &(*pp)->hnext)
+		if (*pp == a) {
+			unlink_agent(r, pp);
+			return 0;
+		}
+	return -1;
+}
+
+/* Evict the first idle agent of a bounded scan. 0, or -1 when none found. */
+static int evict_one(struct core_registry *r)
+{
+	for (size_t i = 0; i < EVICT_SCAN_BUCKETS && i < r->n_buckets; i++) {
+		size_t b = (r->evict_cursor + i) & (r->n_buckets - 1);
+		for (struct core_agent **pp = &r->buckets[b]; *pp; pp = &(*pp)->hnext)
+			if (core_agent_idle(*pp)) {
+				unlink_agent(r, pp);
+				r->evict_cursor = b + 1;
+				r->evicted++;
+				return 0;
+			}
+	}
+	r->evict_cursor += EVICT_SCAN_BUCKETS;
+	return -1;
+}
+
+uint64_t core_registry_evicted(const struct core_registry *r)
+{
+	return r->evicted;
+}
+
 struct core_agent *core_registry_get(struct core_registry *r, const char *eid, int *created)
 {
 	if (created)
 		*created = 0;
 	struct core_agent *a = core_registry_find(r, eid);
-	if (a || r->count >= r->max_agents)
+	if (a || (r->count >= r->max_agents && evict_one(r) != 0))
 		return a;
 	a = calloc(1, sizeof(*a));
 	if (!a || !(a->eid = strdup(eid))) {

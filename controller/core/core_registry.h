@@ -4,7 +4,10 @@
  * consecutive request timeouts, onboarding state, requests outstanding, and
  * a small cache of recent Notify msg_ids for duplicate detection).
  *
- * Owned by the core thread; not thread-safe. Bounded by max_agents.
+ * Owned by the core thread; not thread-safe. Bounded by max_agents: when it
+ * is full, a new agent takes the place of an idle one (offline, nothing
+ * outstanding, queued or deferred), so senders that stop talking cannot
+ * fill it for good.
  */
 #ifndef USPC_CORE_REGISTRY_H
 #define USPC_CORE_REGISTRY_H
@@ -33,6 +36,7 @@ struct core_agent {
 	enum core_onboard_state onboard;
 	uint32_t onboard_gen; /* bumped at each (re)start; stale answers are ignored */
 	int onboard_queued;   /* waiting in the core's onboarding queue */
+	int probe_queued;     /* waiting in the core's probe queue */
 	int64_t last_seen_ms;
 	int64_t offline_at_ms;                       /* when it last went offline (core_now_ms) */
 	uint64_t notify_ids[CORE_NOTIFY_DEDUP];      /* hashes of recent Notify msg_ids */
@@ -50,12 +54,23 @@ struct core_registry *core_registry_new(size_t max_agents);
 void core_registry_free(struct core_registry *r);
 
 struct core_agent *core_registry_find(struct core_registry *r, const char *eid);
-/* Find or add. Returns NULL when the registry is full (max_agents) or on
- * allocation failure; *created tells which. */
+/* Find or add. When the registry holds max_agents, an idle agent (see
+ * core_agent_idle) is evicted to make room. Returns NULL when none is idle
+ * or on allocation failure; *created tells whether a was added. */
 struct core_agent *core_registry_get(struct core_registry *r, const char *eid, int *created);
 /* Replace the reply topic (copied; capped at CORE_TOPIC_MAX; no '+' or
  * '#'). 0 or -1 (the old topic is kept). */
 int core_agent_set_topic(struct core_agent *a, const char *topic);
+
+/* Nothing refers to a: offline, no request outstanding, not in the core's
+ * onboarding or probe queue, no deferred task. Only such an agent may be
+ * evicted or removed. */
+int core_agent_idle(const struct core_agent *a);
+/* Remove an idle agent (e.g. one just added for a record that was then
+ * rejected). -1 (nothing done) when a is not idle. */
+int core_registry_remove(struct core_registry *r, struct core_agent *a);
+/* Agents evicted since start to make room. */
+uint64_t core_registry_evicted(const struct core_registry *r);
 
 size_t core_registry_count(const struct core_registry *r);
 size_t core_registry_online(const struct core_registry *r);
@@ -70,16 +85,17 @@ void core_registry_set_online(struct core_registry *r, struct core_agent *a, int
  */
 int core_agent_notify_seen(struct core_agent *a, const char *msg_id, unsigned *slot);
 /*
- * Where the NotifyResp for the id in slot went: queued = 1 when it waits in
- * the core's outbox as entry number seq (entries are numbered from 1 in the
- * order they are pushed, wrapping at 2^32), 0 when the transport took it.
+ * Where the NotifyResp for the id in slot went: queued = 1 when it was given
+ * answer ticket seq (the core numbers its answers from 1 in the order they
+ * are made, wrapping at 2^32, and they leave the core in that order), 0
+ * when there is none to wait for (not sent).
  */
 void core_agent_notify_answered(struct core_agent *a, unsigned slot, int queued, uint32_t seq);
 /*
- * 1 when the NotifyResp for the id in slot still waits in the outbox, given
- * the number of entries the outbox has handed on so far (popped, same
- * wrapping count): a retry then needs no second answer, the first is on
- * its way. Valid while the outbox holds fewer than 2^31 entries.
+ * 1 when the NotifyResp for the id in slot has not left the core yet, given
+ * the number of answers that have (popped, same wrapping count): a retry
+ * then needs no second answer, the first is on its way. Valid while fewer
+ * than 2^31 answers wait.
  */
 int core_agent_notify_answer_waiting(const struct core_agent *a, unsigned slot, uint32_t popped);
 

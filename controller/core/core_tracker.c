@@ -157,6 +157,32 @@ static void unlink_req(struct core_tracker *t, struct core_req *r)
 	r->agent->pending--;
 }
 
+struct core_req *core_tracker_find(struct core_tracker *t, const struct core_agent *agent,
+				   const char *msg_id)
+{
+	for (struct core_req *e = *chain_of(t, agent, msg_id); e; e = e->hnext)
+		if (e->agent == agent && strcmp(e->msg_id, msg_id) == 0)
+			return e;
+	return NULL;
+}
+
+size_t core_tracker_list_agent(const struct core_tracker *t, const struct core_agent *agent,
+			       struct core_req **out, size_t cap)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < t->count && n < cap; i++)
+		if (!agent || t->heap[i]->agent == agent)
+			out[n++] = t->heap[i];
+	return n;
+}
+
+void core_tracker_set_deadline(struct core_tracker *t, struct core_req *r, int64_t deadline_ms)
+{
+	r->deadline_ms = deadline_ms;
+	sift_down(t, r->heap_idx);
+	sift_up(t, r->heap_idx);
+}
+
 struct core_req *core_tracker_take(struct core_tracker *t, struct core_agent *agent,
 				   const char *msg_id)
 {

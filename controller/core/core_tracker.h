@@ -57,6 +57,19 @@ struct core_req *core_tracker_add(struct core_tracker *t, struct core_agent *age
 struct core_req *core_tracker_take(struct core_tracker *t, struct core_agent *agent,
 				   const char *msg_id);
 
+/* The entry for (agent, msg_id), left in place, or NULL if unknown. */
+struct core_req *core_tracker_find(struct core_tracker *t, const struct core_agent *agent,
+				   const char *msg_id);
+
+/* Up to cap of agent's entries (agent NULL: anyone's), left in place, into
+ * out; returns how many.
+ * Entries stay valid until they are taken or popped. */
+size_t core_tracker_list_agent(const struct core_tracker *t, const struct core_agent *agent,
+			       struct core_req **out, size_t cap);
+
+/* Move an entry's deadline (it keeps its key). */
+void core_tracker_set_deadline(struct core_tracker *t, struct core_req *r, int64_t deadline_ms);
+
 /* Remove and return one entry whose deadline is <= now_ms, or NULL. */
 struct core_req *core_tracker_pop_expired(struct core_tracker *t, int64_t now_ms);
 /* Remove and return any entry (for shutdown), or NULL when empty. */

@@ -62,6 +62,16 @@ Usp__Header__MsgType usp_msg_type_from_name(const char *name)
 	return USP_MSG_TYPE_INVALID;
 }
 
+Usp__Header__MsgType usp_msg_response_type(Usp__Header__MsgType request)
+{
+	const struct type_row *r = row_of(request);
+	char name[64];
+	if (!r || r->body != 'q')
+		return USP_MSG_TYPE_INVALID;
+	snprintf(name, sizeof(name), "%s_resp", r->name);
+	return usp_msg_type_from_name(name);
+}
+
 int usp_msg_type_is_request(Usp__Header__MsgType type)
 {
 	const struct type_row *r = row_of(type);
@@ -297,4 +307,9 @@ void usp_msgid_init(struct usp_msgid_gen *g, const char *tag, uint64_t random, u
 void usp_msgid_next(struct usp_msgid_gen *g, char *buf, size_t cap)
 {
 	snprintf(buf, cap, "%s-%" PRIu64, g->prefix, ++g->counter);
+}
+
+void usp_msgid_next_random(struct usp_msgid_gen *g, uint64_t random, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s-%" PRIu64 "-%016" PRIx64, g->prefix, ++g->counter, random);
 }

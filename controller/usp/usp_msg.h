@@ -95,6 +95,9 @@ const char *usp_msg_type_name(Usp__Header__MsgType type);
 Usp__Header__MsgType usp_msg_type_from_name(const char *name);
 int usp_msg_type_is_request(Usp__Header__MsgType type);
 int usp_msg_type_is_response(Usp__Header__MsgType type);
+/* The response type that answers a request type ("get" → "get_resp");
+ * USP_MSG_TYPE_INVALID when the type is not a request with a response. */
+Usp__Header__MsgType usp_msg_response_type(Usp__Header__MsgType request);
 
 /* The inner message selected by the body (e.g. the Usp__Get), or NULL. */
 ProtobufCMessage *usp_msg_payload(const Usp__Msg *msg);
@@ -127,5 +130,9 @@ struct usp_msgid_gen {
 void usp_msgid_init(struct usp_msgid_gen *g, const char *tag, uint64_t random, uint64_t start_time);
 /* Writes the next ID into buf (cap >= 64 is always enough). */
 void usp_msgid_next(struct usp_msgid_gen *g, char *buf, size_t cap);
+/* The same with 64 random bits of the caller's (a CSPRNG) appended, so an
+ * ID cannot be guessed from earlier ones: "<prefix>-<n>-<16 hex>"
+ * (cap >= 72 is always enough). */
+void usp_msgid_next_random(struct usp_msgid_gen *g, uint64_t random, char *buf, size_t cap);
 
 #endif

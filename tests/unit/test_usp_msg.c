@@ -533,9 +533,49 @@ static void test_msgid_generator(void **state)
 	assert_non_null(strstr(idbig, "18446744073709551615"));
 }
 
+/* Two ids that differ only in their random part; the longest fits 72. */
+static void test_msgid_random(void **state)
+{
+	(void)state;
+	struct usp_msgid_gen a, big;
+	char id1[72], id2[72], idbig[72];
+	usp_msgid_init(&a, "uspc", 1, 1700000000);
+	usp_msgid_next_random(&a, 0x0123456789abcdefull, id1, sizeof(id1));
+	a.counter = 0;
+	usp_msgid_next_random(&a, 0xfedcba9876543210ull, id2, sizeof(id2));
+	assert_string_not_equal(id1, id2);
+	assert_string_equal(id1 + strlen(id1) - 19, "-1-0123456789abcdef");
+	assert_string_equal(id2 + strlen(id2) - 19, "-1-fedcba9876543210");
+	usp_msgid_init(&big, "a-very-long-tag-indeed", UINT64_MAX, UINT64_MAX);
+	big.counter = UINT64_MAX - 1;
+	usp_msgid_next_random(&big, UINT64_MAX, idbig, sizeof(idbig));
+	assert_true(strlen(idbig) < sizeof(idbig) - 1);
+	assert_non_null(strstr(idbig, "-18446744073709551615-ffffffffffffffff"));
+}
+
+/* Every request with a response maps to it; nothing else maps. */
+static void test_response_type(void **state)
+{
+	(void)state;
+	assert_int_equal(usp_msg_response_type(USP__HEADER__MSG_TYPE__GET),
+			 USP__HEADER__MSG_TYPE__GET_RESP);
+	assert_int_equal(usp_msg_response_type(USP__HEADER__MSG_TYPE__DELETE),
+			 USP__HEADER__MSG_TYPE__DELETE_RESP);
+	assert_int_equal(usp_msg_response_type(USP__HEADER__MSG_TYPE__GET_SUPPORTED_PROTO),
+			 USP__HEADER__MSG_TYPE__GET_SUPPORTED_PROTO_RESP);
+	assert_int_equal(usp_msg_response_type(USP__HEADER__MSG_TYPE__NOTIFY),
+			 USP__HEADER__MSG_TYPE__NOTIFY_RESP);
+	assert_int_equal(usp_msg_response_type(USP__HEADER__MSG_TYPE__GET_RESP),
+			 USP_MSG_TYPE_INVALID);
+	assert_int_equal(usp_msg_response_type(USP__HEADER__MSG_TYPE__ERROR), USP_MSG_TYPE_INVALID);
+	assert_int_equal(usp_msg_response_type(USP_MSG_TYPE_INVALID), USP_MSG_TYPE_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_msgid_random),
+		cmocka_unit_test(test_response_type),
 		cmocka_unit_test(test_type_table),
 		cmocka_unit_test(test_every_type_has_a_sample),
 		cmocka_unit_test(test_round_trip_every_sample),

@@ -50,11 +50,53 @@ static void test_cap(void **state)
 	(void)state;
 	struct core_registry *r = core_registry_new(2);
 	int created;
-	assert_non_null(core_registry_get(r, "a", &created));
-	assert_non_null(core_registry_get(r, "b", &created));
+	struct core_agent *a = core_registry_get(r, "a", &created);
+	struct core_agent *b = core_registry_get(r, "b", &created);
+	assert_non_null(a);
+	assert_non_null(b);
+	/* Neither is idle: the cap holds. */
+	core_registry_set_online(r, a, 1);
+	b->pending = 1;
 	assert_null(core_registry_get(r, "c", &created));
 	assert_int_equal(created, 0);
 	assert_non_null(core_registry_get(r, "a", &created)); /* existing still found */
+	assert_int_equal(core_registry_count(r), 2);
+	b->pending = 0;
+	core_registry_free(r);
+}
+
+/* A full registry makes room by evicting an idle agent, never a busy one. */
+static void test_evicts_idle(void **state)
+{
+	(void)state;
+	struct core_registry *r = core_registry_new(3);
+	int created;
+	struct core_agent *on = core_registry_get(r, "online", &created);
+	struct core_agent *queued = core_registry_get(r, "queued", &created);
+	assert_non_null(core_registry_get(r, "idle", &created));
+	core_registry_set_online(r, on, 1);
+	queued->onboard_queued = 1;
+	struct core_agent *n = core_registry_get(r, "new", &created);
+	assert_non_null(n);
+	assert_int_equal(created, 1);
+	assert_int_equal(core_registry_count(r), 3);
+	assert_int_equal(core_registry_evicted(r), 1);
+	assert_null(core_registry_find(r, "idle"));
+	assert_ptr_equal(core_registry_find(r, "online"), on);
+	assert_ptr_equal(core_registry_find(r, "queued"), queued);
+	/* Now nothing is idle but "new": it goes next, the others stay. */
+	assert_non_null(core_registry_get(r, "newer", &created));
+	assert_null(core_registry_find(r, "new"));
+	n = core_registry_find(r, "newer");
+	n->probe_queued = 1;
+	assert_null(core_registry_get(r, "newest", &created));
+	/* remove refuses a busy agent and takes an idle one */
+	assert_int_equal(core_registry_remove(r, n), -1);
+	n->probe_queued = 0;
+	assert_int_equal(core_registry_remove(r, n), 0);
+	assert_null(core_registry_find(r, "newer"));
+	assert_int_equal(core_registry_count(r), 2);
+	queued->onboard_queued = 0;
 	core_registry_free(r);
 }
 
@@ -169,13 +211,10 @@ static void test_notify_answer_waiting(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get_find),
-		cmocka_unit_test(test_growth_keeps_entries),
-		cmocka_unit_test(test_cap),
-		cmocka_unit_test(test_online_count),
-		cmocka_unit_test(test_topic),
-		cmocka_unit_test(test_notify_dedup),
-		cmocka_unit_test(test_notify_answer_waiting),
+		cmocka_unit_test(test_get_find),     cmocka_unit_test(test_growth_keeps_entries),
+		cmocka_unit_test(test_cap),          cmocka_unit_test(test_evicts_idle),
+		cmocka_unit_test(test_online_count), cmocka_unit_test(test_topic),
+		cmocka_unit_test(test_notify_dedup), cmocka_unit_test(test_notify_answer_waiting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,13 +123,44 @@ static void test_many_random(void **state)
 	core_registry_free(reg);
 }
 
+/* find leaves the entry in place; list_agent returns one agent's entries
+ * (or everyone's); set_deadline reorders the timeout heap. */
+static void test_find_list_deadline(void **state)
+{
+	(void)state;
+	struct core_registry *reg = core_registry_new(10);
+	struct core_agent *a = core_registry_get(reg, "a", NULL);
+	struct core_agent *b = core_registry_get(reg, "b", NULL);
+	struct core_tracker *t = core_tracker_new(100);
+	struct core_req *a1 = core_tracker_add(t, a, "m1", CORE_REQ_TASK, 1000);
+	struct core_req *a2 = core_tracker_add(t, a, "m2", CORE_REQ_TASK, 2000);
+	struct core_req *b1 = core_tracker_add(t, b, "m1", CORE_REQ_TASK, 3000);
+	assert_ptr_equal(core_tracker_find(t, a, "m1"), a1);
+	assert_ptr_equal(core_tracker_find(t, b, "m1"), b1);
+	assert_null(core_tracker_find(t, b, "m2"));
+	assert_int_equal(core_tracker_count(t), 3);
+	struct core_req *list[4];
+	size_t n = core_tracker_list_agent(t, a, list, 4);
+	assert_int_equal(n, 2);
+	assert_true((list[0] == a1 && list[1] == a2) || (list[0] == a2 && list[1] == a1));
+	assert_int_equal(core_tracker_list_agent(t, NULL, list, 4), 3);
+	assert_int_equal(core_tracker_list_agent(t, a, list, 1), 1);
+	core_tracker_set_deadline(t, b1, 500);
+	assert_int_equal(core_tracker_next_deadline(t), 500);
+	assert_ptr_equal(core_tracker_pop_expired(t, 600), b1);
+	core_req_free(b1);
+	core_req_free(core_tracker_take(t, a, "m1"));
+	core_req_free(core_tracker_take(t, a, "m2"));
+	core_tracker_free(t);
+	core_registry_free(reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_match_and_unknown),
-		cmocka_unit_test(test_deadline_order),
-		cmocka_unit_test(test_cap_and_long_id),
-		cmocka_unit_test(test_many_random),
+		cmocka_unit_test(test_match_and_unknown),  cmocka_unit_test(test_deadline_order),
+		cmocka_unit_test(test_cap_and_long_id),    cmocka_unit_test(test_many_random),
+		cmocka_unit_test(test_find_list_deadline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
