@@ -50,6 +50,7 @@ int main(int argc, char **argv)
 	}
 	if (cmd.check_config) {
 		core_config_print(&cfg, stdout);
+		core_config_print_warnings(&cfg, stdout);
 		printf("# configuration OK\n");
 		rc = 0;
 		goto out;

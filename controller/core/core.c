@@ -28,6 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "core_internal.h"
 #include "log.h"
 #include "redact.h"
@@ -170,7 +172,9 @@ static void stats_line(struct core *c, int64_t now)
 		"onboard_queue=%zu outbox=%zu mqtt_in_q=%zu mqtt_out_q=%zu inflight=%zu mqtt_busy=%llu mqtt=%s "
 		"store_q=%zu store_lag_ms=%lld store=%s feeder_q=%zu rejected=%llu timeouts=%llu "
 		"unknown_resp=%llu notifies=%llu notify_retries=%llu retry_answers_skipped=%llu "
-		"answers_shed=%llu tasks_done=%llu tasks_failed=%llu tasks_parked=%llu",
+		"answers_shed=%llu tasks_done=%llu tasks_failed=%llu tasks_parked=%llu "
+		"held_answers=%zu tasks_unknown=%llu requests_resent=%llu evicted=%llu "
+		"publish_expired=%llu",
 		core_registry_count(c->reg), core_registry_online(c->reg),
 		(double)(c->ctr.records_in - c->last_in) / secs,
 		(double)(c->ctr.records_out - c->last_out) / secs, core_tracker_count(c->trk),
@@ -183,7 +187,11 @@ static void stats_line(struct core *c, int64_t now)
 		(unsigned long long)c->ctr.notifies, (unsigned long long)c->ctr.notify_dups,
 		(unsigned long long)c->ctr.notify_resps_skipped,
 		(unsigned long long)c->ctr.notify_resps_shed, (unsigned long long)c->ctr.tasks_done,
-		(unsigned long long)c->ctr.tasks_failed, (unsigned long long)ts.parked);
+		(unsigned long long)c->ctr.tasks_failed, (unsigned long long)ts.parked, c->held_len,
+		(unsigned long long)c->ctr.tasks_unknown,
+		(unsigned long long)c->ctr.requests_resent,
+		(unsigned long long)core_registry_evicted(c->reg),
+		(unsigned long long)ms.publish_expired);
 	c->last_in = c->ctr.records_in;
 	c->last_out = c->ctr.records_out;
 	c->last_stats_ms = now;
@@ -247,6 +255,25 @@ static void expire_requests(struct core *c, int64_t now)
 	}
 }
 
+/* systemd's watchdog: the core loop is alive while it ticks. Pinged at a
+ * quarter of WATCHDOG_USEC (nothing is sent when the unit has none). */
+static void watchdog(struct core *c, int64_t now)
+{
+	if (c->watchdog_ms <= 0 || now < c->next_watchdog_ms)
+		return;
+	sd_notify(0, "WATCHDOG=1");
+	c->next_watchdog_ms = now + c->watchdog_ms / 4;
+}
+
+static void on_commit(struct core *c)
+{
+	uint64_t n;
+	if (read(c->commit_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn(CORE_LOG, "commit eventfd read: %s", strerror(errno));
+	core_release_held(c);
+	core_flush_outbox(c);
+}
+
 static void on_tick(struct core *c)
 {
 	uint64_t n;
@@ -254,8 +281,10 @@ static void on_tick(struct core *c)
 		log_warn(CORE_LOG, "timerfd read: %s", strerror(errno));
 	int64_t now = core_now_ms();
 	refresh_pressure(c);
+	core_release_held(c);
 	core_flush_outbox(c);
 	expire_requests(c, now);
+	watchdog(c, now);
 	core_onboard_pump(c);
 	if (c->cfg->stats_interval_s > 0 && now >= c->next_stats_ms) {
 		stats_line(c, now);
@@ -337,7 +366,8 @@ static void begin_stop(struct core *c, int signo)
 	for (size_t i = 0; i < c->onb_q.len; i++)
 		c->onb_q.a[i]->onboard_queued = 0;
 	c->onb_q.len = 0;
-	c->probe_q.len = 0;
+	core_probe_queue_clear(c);
+	sd_notify(0, "STOPPING=1");
 }
 
 static void on_signal(struct core *c)
@@ -374,6 +404,67 @@ static int drained(struct core *c)
 	return core_tracker_count(c->trk) == 0 && c->out_len == 0;
 }
 
+/* Stop, step 2 (requests drained): let the writer commit, send the answers
+ * that became durable, stop MQTT, store what arrived but was not handled
+ * yet (Paho acknowledged it to the broker: it exists nowhere else), and
+ * stop the writer. Exit 0 only when no store op was lost. */
+static int finish_stop(struct core *c)
+{
+	int64_t deadline = core_now_ms() + c->cfg->store_drain_timeout_ms;
+	if (store_writer_flush(c->writer, c->cfg->store_drain_timeout_ms) != 0)
+		log_warn(CORE_LOG, "stop: the store did not commit everything within %d ms",
+			 c->cfg->store_drain_timeout_ms);
+	core_release_held(c);
+	int64_t until = core_now_ms() + 2000;
+	for (core_flush_outbox(c); c->out_len && core_now_ms() < until; core_flush_outbox(c)) {
+		struct timespec ts = { 0, 10 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	if (c->mtp) {
+		mqtt_mtp_stop(c->mtp, 2000);
+		c->mtp_stopped = 1;
+		struct mqtt_mtp_event ev;
+		size_t late = 0;
+		while (mqtt_mtp_next_event(c->mtp, &ev) == 1) {
+			if (ev.kind == MQTT_MTP_EV_MESSAGE)
+				late++;
+			core_handle_mtp_event(c, &ev);
+			mqtt_mtp_event_fini(&ev);
+		}
+		if (late)
+			log_info(CORE_LOG,
+				 "stop: stored %zu record(s) that arrived during the stop (not "
+				 "answered: their agents send them again)",
+				 late);
+	}
+	c->ctr.answers_lost_stop = core_held_free(c);
+	if (c->ctr.answers_lost_stop)
+		log_info(CORE_LOG,
+			 "stop: %llu answer(s) not sent because their rows were not committed in "
+			 "time; the agents send those notifications again",
+			 (unsigned long long)c->ctr.answers_lost_stop);
+	int64_t left = deadline - core_now_ms();
+	uint64_t lost[STORE_WRITER_KINDS] = { 0 };
+	size_t unwritten = store_writer_stop_report(c->writer, left > 0 ? (int)left : 0, lost);
+	c->writer = NULL;
+	if (unwritten == 0 && c->ctr.store_lost == 0)
+		return c->exit_code;
+	char buf[512];
+	size_t n = 0;
+	for (unsigned k = 0; k < STORE_WRITER_KINDS && n < sizeof(buf) - 64; k++)
+		if (lost[k])
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, " %s=%llu",
+					      store_writer_kind_name(k),
+					      (unsigned long long)lost[k]);
+	log_error(CORE_LOG,
+		  "stop: data LOST: %zu store op(s) not written (the database was unreachable for "
+		  "store_drain_timeout_ms %d ms):%s; %llu op(s) refused earlier by a full writer "
+		  "queue",
+		  unwritten, c->cfg->store_drain_timeout_ms, n ? buf : " (none)",
+		  (unsigned long long)c->ctr.store_lost);
+	return 1;
+}
+
 int core_run(struct core *c)
 {
 	struct epoll_event evs[8];
@@ -384,6 +475,7 @@ int core_run(struct core *c)
 	log_info(CORE_LOG, "running as %s (node %s), listening on %s, replies on %s",
 		 c->cfg->endpoint_id, c->cfg->node_id, c->cfg->controller_topic,
 		 c->cfg->reply_topic);
+	sd_notify(0, "READY=1");
 	while (!(c->stopping && drained(c))) {
 		int n = epoll_wait(c->epfd, evs, 8, -1);
 		if (n < 0 && errno != EINTR) {
@@ -399,12 +491,14 @@ int core_run(struct core *c)
 				on_signal(c);
 			else if (fd == c->wake_fd)
 				on_wake(c);
+			else if (fd == c->commit_fd)
+				on_commit(c);
 			else if (fd == c->feed_fd && c->feeder)
 				core_tasks_pump(c);
 		}
 		update_arming(c);
 	}
-	return c->exit_code;
+	return finish_stop(c);
 }
 
 /* ---- start-up and shutdown -------------------------------------------------- */
@@ -430,6 +524,11 @@ static int migrate(struct core *c, struct uspc_err *err)
 		int rc = store_conn_open(&o, &pg, err);
 		if (rc == 0)
 			rc = store_schema_migrate(pg, &applied, err);
+		if (rc == 0 && store_agents_to_probe(pg, (size_t)c->cfg->max_pending * 8,
+						     &c->reconcile, &c->n_reconcile, err) != 0) {
+			log_warn(CORE_LOG, "start-up: agents to probe not read: %s", err->msg);
+			rc = 0;
+		}
 		if (pg)
 			PQfinish(pg);
 		if (rc == 0) {
@@ -460,8 +559,10 @@ static int start_store(struct core *c, struct uspc_err *err)
 	wo.queue_max_ops = (size_t)c->cfg->db_writer_queue;
 	wo.batch_max_ops = (size_t)c->cfg->db_writer_batch;
 	wo.tasks_require_onboarded = require_onboarded;
+	wo.conn.statement_timeout_ms = CORE_DB_STATEMENT_TIMEOUT_MS;
 	if (store_writer_start(&wo, &c->writer, err) != 0)
 		return -1;
+	c->commit_fd = store_writer_commit_fd(c->writer);
 	struct store_tasks_opts to = { 0 };
 	conn_opts(c->cfg, &to.conn);
 	to.node_id = c->cfg->node_id;
@@ -470,6 +571,7 @@ static int start_store(struct core *c, struct uspc_err *err)
 	to.lease_ms = c->cfg->task_lease_s * 1000;
 	to.heartbeat_ms = to.lease_ms / 3 > 0 ? to.lease_ms / 3 : 1000;
 	to.require_onboarded = require_onboarded;
+	to.conn.statement_timeout_ms = CORE_DB_STATEMENT_TIMEOUT_MS;
 	if (store_tasks_start(&to, &c->feeder, err) != 0)
 		return -1;
 	c->feed_fd = store_tasks_fd(c->feeder);
@@ -479,8 +581,8 @@ static int start_store(struct core *c, struct uspc_err *err)
 static int start_mtp(struct core *c, struct uspc_err *err)
 {
 	struct mqtt_mtp_config m;
-	char shared[700];
-	const char *subs[1];
+	char subs_buf[2][700];
+	const char *subs[2];
 	const struct core_config *cfg = c->cfg;
 	mqtt_mtp_config_init(&m);
 	m.broker_url = cfg->mqtt_url;
@@ -496,15 +598,19 @@ static int start_mtp(struct core *c, struct uspc_err *err)
 	m.cert_file = cfg->mqtt_cert_file[0] ? cfg->mqtt_cert_file : NULL;
 	m.key_file = cfg->mqtt_key_file[0] ? cfg->mqtt_key_file : NULL;
 	m.tls_insecure = !cfg->mqtt_tls_verify;
-	if (cfg->shared_group[0]) {
-		snprintf(shared, sizeof(shared), "$share/%s/%s", cfg->shared_group,
-			 cfg->controller_topic);
-		subs[0] = shared;
-	} else {
-		subs[0] = cfg->controller_topic;
-	}
+	/* The bare controller topic (unchecked agents, agent_identity optional;
+	 * refused and counted otherwise) and one identity level below it. */
+	const char *share = cfg->shared_group[0] ? "$share/" : "";
+	const char *group = cfg->shared_group[0] ? cfg->shared_group : "";
+	const char *slash = cfg->shared_group[0] ? "/" : "";
+	snprintf(subs_buf[0], sizeof(subs_buf[0]), "%s%s%s%s", share, group, slash,
+		 cfg->controller_topic);
+	snprintf(subs_buf[1], sizeof(subs_buf[1]), "%s%s%s%s/+", share, group, slash,
+		 cfg->controller_topic);
+	subs[0] = subs_buf[0];
+	subs[1] = subs_buf[1];
 	m.sub_topics = subs;
-	m.n_sub_topics = 1;
+	m.n_sub_topics = 2;
 	m.response_topic = cfg->reply_topic;
 	m.max_inflight = cfg->mqtt_max_inflight;
 	m.out_queue_cap = (size_t)cfg->mqtt_out_queue;
@@ -567,7 +673,10 @@ struct core *core_new(struct core_config *cfg, const struct core_config_sources 
 	}
 	c->cfg = cfg;
 	c->src = src;
-	c->epfd = c->tfd = c->sfd = c->wake_fd = c->feed_fd = -1;
+	c->epfd = c->tfd = c->sfd = c->wake_fd = c->feed_fd = c->commit_fd = -1;
+	uint64_t wd_usec = 0;
+	if (sd_watchdog_enabled(0, &wd_usec) > 0)
+		c->watchdog_ms = (int64_t)(wd_usec / 1000);
 	c->rec_limits.max_record_size = (size_t)cfg->max_record_size;
 	uint64_t rnd = 0;
 	if (getrandom(&rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
@@ -582,6 +691,21 @@ struct core *core_new(struct core_config *cfg, const struct core_config_sources 
 	}
 	if (start_loop_fds(c, err) != 0 || start_store(c, err) != 0 || start_mtp(c, err) != 0)
 		goto fail;
+	struct epoll_event cev = { .events = EPOLLIN, .data.fd = c->commit_fd };
+	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->commit_fd, &cev) != 0) {
+		uspc_err_set(err, -1, "epoll_ctl: %s", strerror(errno));
+		goto fail;
+	}
+	if (c->watchdog_ms > 0)
+		log_info(CORE_LOG, "systemd watchdog: pinging every %lld ms",
+			 (long long)c->watchdog_ms / 4);
+	if (!c->cfg->identity_required)
+		log_warn(CORE_LOG,
+			 "*** agent_identity = optional: records on the bare topics %s and %s are "
+			 "accepted WITHOUT checking that their from_id is the client the broker "
+			 "authenticated; any client of this broker can speak for any agent. "
+			 "Development only. ***",
+			 c->cfg->controller_topic, c->cfg->reply_topic);
 	return c;
 fail:
 	core_free(c);
@@ -618,17 +742,21 @@ void core_free(struct core *c)
 	if (c->feeder)
 		store_tasks_stop(c->feeder);
 	if (c->mtp) {
-		core_flush_outbox(c);
-		mqtt_mtp_stop(c->mtp, 2000);
+		if (!c->mtp_stopped) {
+			core_flush_outbox(c);
+			mqtt_mtp_stop(c->mtp, 2000);
+		}
 		mqtt_mtp_free(c->mtp);
 	}
 	core_outbox_free(c);
+	core_held_free(c);
 	if (c->writer) {
 		size_t unwritten = store_writer_stop(c->writer, c->cfg->drain_timeout_ms + 5000);
 		if (unwritten)
 			log_error(CORE_LOG, "%zu store op(s) could not be written before exit",
 				  unwritten);
 	}
+	store_agent_refs_free(c->reconcile, c->n_reconcile);
 	core_tracker_free(c->trk);
 	core_registry_free(c->reg);
 	free(c->onb_q.a);

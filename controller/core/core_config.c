@@ -56,6 +56,11 @@ static const struct cfg_key keys[] = {
 	  "this daemon's response topic (default <controller_topic>/reply/<node_id>)" },
 	{ "shared_group", S(shared_group), "", 0, 64, NULL, NULL, 0,
 	  "if set, subscribe $share/<group>/<controller_topic>" },
+	{ "agent_identity", S(agent_identity), "required", 1, 16, NULL, NULL, 0,
+	  "required: a record counts only when it arrives on <topic>/<its from_id>; optional: "
+	  "records on the bare topics are accepted unchecked (development only)" },
+	{ "agent_topic_template", S(agent_topic_template), "", 0, 512, NULL, NULL, 0,
+	  "if set, every agent's topic is this with %e replaced by its EID (e.g. usp/agent/%e)" },
 	{ "mqtt_url", S(mqtt_url), "mqtt://127.0.0.1:1883", 1, 512, "USPC_MQTT", "--mqtt", 0,
 	  "broker, mqtt://host:port or mqtts://host:port" },
 	{ "mqtt_client_id", S(mqtt_client_id), "", 0, 128, NULL, NULL, 0,
@@ -129,6 +134,8 @@ static const struct cfg_key keys[] = {
 	  "seconds between log lines per rejection reason" },
 	{ "drain_timeout_ms", I(drain_timeout_ms), "10000", 0, 600000, NULL, NULL, CFG_RELOAD,
 	  "SIGTERM: wait for in-flight requests" },
+	{ "store_drain_timeout_ms", I(store_drain_timeout_ms), "20000", 0, 600000, NULL, NULL,
+	  CFG_RELOAD, "SIGTERM: time the store writer has to commit what it holds" },
 	{ "protocol_trace", B(protocol_trace), "false", 0, 1, NULL, NULL, CFG_RELOAD,
 	  "log every record in and out (debug level)" },
 };
@@ -541,6 +548,29 @@ static int topic_ok(const char *t)
 	return t[0] && !strpbrk(t, "+#") && strlen(t) <= 512;
 }
 
+/* A topic with exactly one %e and no other '%', '+' or '#'. */
+static int template_ok(const char *t)
+{
+	const char *e = strstr(t, "%e");
+	if (!e || strstr(e + 2, "%e") || strpbrk(t, "+#"))
+		return 0;
+	for (const char *p = strchr(t, '%'); p; p = strchr(p + 1, '%'))
+		if (p != e)
+			return 0;
+	return 1;
+}
+
+int core_config_print_warnings(const struct core_config *c, FILE *out)
+{
+	if (c->identity_required)
+		return 0;
+	fprintf(out, "# warning: agent_identity = optional: records published on the bare "
+		     "controller or reply topic are accepted without checking that their "
+		     "from_id is the sender the broker authenticated; any client of the broker "
+		     "can speak for any agent. Use only on a development broker.\n");
+	return 1;
+}
+
 int core_config_finish(struct core_config *c, struct uspc_err *err)
 {
 	char host[65] = "uspc";
@@ -566,6 +596,15 @@ int core_config_finish(struct core_config *c, struct uspc_err *err)
 		return uspc_err_set(err, -1,
 				    "reply_topic must be a topic without + or #, "
 				    "different from controller_topic");
+	if (strcmp(c->agent_identity, "required") && strcmp(c->agent_identity, "optional"))
+		return uspc_err_set(err, -1,
+				    "agent_identity \"%.16s\": expected required or optional",
+				    c->agent_identity);
+	c->identity_required = strcmp(c->agent_identity, "required") == 0;
+	if (c->agent_topic_template[0] && !template_ok(c->agent_topic_template))
+		return uspc_err_set(err, -1,
+				    "agent_topic_template must hold %%e exactly once and no other "
+				    "%% sign, + or #");
 	if (log_level_from_name(c->log_level) < 0)
 		return uspc_err_set(err, -1,
 				    "log_level \"%.16s\": expected error, warn, info, debug "

@@ -23,11 +23,14 @@
 
 struct core_config {
 	/* identity and topics */
-	char *endpoint_id;      /* our USP EID (to_id we accept, from_id we send) */
-	char *node_id;          /* this daemon's name: reply topic, task leases */
-	char *controller_topic; /* agents publish here (notifications, connect records) */
-	char *reply_topic;      /* responses to this daemon's requests */
-	char *shared_group;     /* non-empty: subscribe $share/<group>/<controller_topic> */
+	char *endpoint_id;          /* our USP EID (to_id we accept, from_id we send) */
+	char *node_id;              /* this daemon's name: reply topic, task leases */
+	char *controller_topic;     /* agents publish here (notifications, connect records) */
+	char *reply_topic;          /* responses to this daemon's requests */
+	char *shared_group;         /* non-empty: subscribe $share/<group>/<controller_topic> */
+	char *agent_identity;       /* "required" or "optional" (core_identity.h) */
+	int identity_required;      /* derived: agent_identity == "required" */
+	char *agent_topic_template; /* "" or a topic with one %e (the agent's EID) */
 	/* MQTT */
 	char *mqtt_url;
 	char *mqtt_client_id;
@@ -65,10 +68,11 @@ struct core_config {
 	int notify_resp_backlog;    /* R; outbox length past which NotifyResps are not sent */
 	int max_record_size;
 	int max_agents;
-	int onboard;               /* R; run onboarding (DeviceInfo + subscriptions) */
-	int reject_log_interval_s; /* R; rate limit for rejection log lines */
-	int drain_timeout_ms;      /* R; SIGTERM: wait this long for in-flight requests */
-	int protocol_trace;        /* R; log every record in and out at debug level */
+	int onboard;                /* R; run onboarding (DeviceInfo + subscriptions) */
+	int reject_log_interval_s;  /* R; rate limit for rejection log lines */
+	int drain_timeout_ms;       /* R; SIGTERM: wait this long for in-flight requests */
+	int store_drain_timeout_ms; /* R; SIGTERM: the store writer's budget to commit */
+	int protocol_trace;         /* R; log every record in and out at debug level */
 };
 
 /* Where the settings come from (all borrowed). argv excludes program name
@@ -112,6 +116,10 @@ int core_config_finish(struct core_config *c, struct uspc_err *err);
 /* Print every key = value, secrets shown as "(set)" / "(unset)" and any
  * password inside URLs masked. */
 void core_config_print(const struct core_config *c, FILE *out);
+
+/* Print a "# warning: ..." line for every setting that weakens a
+ * guarantee (agent_identity = optional); returns how many. */
+int core_config_print_warnings(const struct core_config *c, FILE *out);
 
 /* Copy the reloadable settings from src into dst; returns how many changed.
  * changed_fixed receives the number of non-reloadable settings that differ

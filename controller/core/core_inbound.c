@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core_identity.h"
 #include "core_internal.h"
 #include "log.h"
 #include "usp_pb.h"
@@ -76,19 +77,57 @@ void core_finish_request(struct core *c, struct core_req *req, const Usp__Msg *m
 	core_probe_pump(c);
 }
 
-static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecord__Record *rec,
-			    const struct mqtt_mtp_event *ev)
+/* One lost request: see core_requests_lost. Takes req. */
+static void request_lost(struct core *c, struct core_req *req, const char *why)
+{
+	if (req->kind == CORE_REQ_TASK) {
+		core_task_request_lost(c, req, why);
+		return;
+	}
+	/* Onboarding answers of this round are moot (a new round starts from
+	 * the connect record or the next record); a probe is just dropped. */
+	req->agent->onboard_gen++;
+	if (req->agent->onboard == CORE_ONB_RUNNING)
+		req->agent->onboard = CORE_ONB_NONE;
+	core_req_free(req);
+}
+
+void core_requests_lost(struct core *c, struct core_agent *a, const char *why)
+{
+	size_t todo = a ? (size_t)a->pending : core_tracker_count(c->trk);
+	if (todo == 0)
+		return;
+	/* List first: re-sent tasks get fresh entries that must not be seen. */
+	struct core_req **list = calloc(todo, sizeof(*list));
+	if (!list) {
+		log_error(CORE_LOG, "out of memory: %zu outstanding request(s) left to time out",
+			  todo);
+		return;
+	}
+	size_t n = core_tracker_list_agent(c->trk, a, list, todo);
+	for (size_t i = 0; i < n; i++)
+		request_lost(c, core_tracker_take(c->trk, list[i]->agent, list[i]->msg_id), why);
+	free(list);
+	log_info(CORE_LOG, "%zu outstanding request(s)%s%s will not be answered: %s", n,
+		 a ? " to " : "", a ? a->eid : "", why);
+}
+
+static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecord__Record *rec)
 {
 	const UspRecord__MQTTConnectRecord *mc = rec->mqtt_connect;
-	const char *topic = mc->subscribed_topic && mc->subscribed_topic[0] ? mc->subscribed_topic
-									    : ev->response_topic;
+	/* The agent's topic: the configured template, else what its own
+	 * (identity-checked) connect record says; never a Response Topic. */
+	const char *topic = c->cfg->agent_topic_template[0] ? a->reply_topic : mc->subscribed_topic;
 	if (!topic || core_agent_set_topic(a, topic) != 0) {
-		core_reject(c, "connect_without_topic", a->eid,
-			    "MQTTConnectRecord without a usable topic (empty, over " TOPIC_MAX_STR
-			    " bytes, or with + or #)");
+		core_reject(
+			c, "connect_without_topic", a->eid,
+			"MQTTConnectRecord without a usable subscribed_topic (empty, over " TOPIC_MAX_STR
+			" bytes, or with + or #)");
 		return;
 	}
 	a->mqtt_v5 = mc->version == USP_RECORD__MQTTCONNECT_RECORD__MQTTVERSION__V5;
+	/* A new MQTT session of the agent: what it had not answered is lost. */
+	core_requests_lost(c, a, "the agent started a new MQTT session before answering");
 	/* Always re-announce: the topic or version may have changed. */
 	core_registry_set_online(c->reg, a, 0);
 	core_agent_alive(c, a);
@@ -105,8 +144,10 @@ static void answer_session_context(struct core *c, struct core_agent *a)
 		return;
 	if (usp_record_build_disconnect(a->eid, c->cfg->endpoint_id,
 					"session context not supported by this controller",
-					USP_ERR_SESSION_CONTEXT_NOT_ALLOWED, &buf, &len) == 0)
-		(void)core_publish(c, a->reply_topic, a->mqtt_v5 ? 0 : MQTT_MTP_PUB_V311, buf, len);
+					USP_ERR_SESSION_CONTEXT_NOT_ALLOWED, &buf, &len) == 0) {
+		struct core_pub p = { .flags = a->mqtt_v5 ? 0 : MQTT_MTP_PUB_V311 };
+		(void)core_publish(c, a->reply_topic, &p, buf, len);
+	}
 }
 
 /* Error back to a request we do not serve (R-MTP.5 conditions hold: valid
@@ -119,6 +160,28 @@ static void answer_error(struct core *c, struct core_agent *a, const char *topic
 		return;
 	(void)core_send_msg(c, a, topic, v311, err);
 	usp_msg_free(err);
+}
+
+/* A response: matched to the pending request by (agent, msg_id) and type. */
+static void on_response(struct core *c, struct core_agent *a, const Usp__Msg *msg,
+			Usp__Header__MsgType type)
+{
+	struct core_req *req = core_tracker_find(c->trk, a, usp_msg_id(msg));
+	if (!req) {
+		c->ctr.unknown_responses++;
+		core_reject(c, "unknown_response", a->eid, usp_msg_id(msg));
+		return;
+	}
+	if (type != USP__HEADER__MSG_TYPE__ERROR && type != usp_msg_response_type(req->type)) {
+		char detail[200];
+		snprintf(detail, sizeof(detail), "%s answers %s %s", usp_msg_type_name(type),
+			 usp_msg_type_name(req->type), req->msg_id);
+		core_reject(c, "response_type_mismatch", a->eid, detail);
+		return; /* the request stays pending */
+	}
+	req = core_tracker_take(c->trk, a, usp_msg_id(msg));
+	c->ctr.responses++;
+	core_finish_request(c, req, msg);
 }
 
 static void on_msg(struct core *c, struct core_agent *a, const UspRecord__Record *rec,
@@ -138,6 +201,11 @@ static void on_msg(struct core *c, struct core_agent *a, const UspRecord__Record
 		goto out;
 	}
 	c->ctr.msgs_in++;
+	/* Back from offline without a connect record (it had stopped
+	 * answering, or this daemon never saw it): onboard it again, which
+	 * also lets the feeder claim its tasks. */
+	if (a->reply_topic && core_agent_alive(c, a))
+		core_onboard_start(c, a);
 	Usp__Header__MsgType type = usp_msg_type(msg);
 	if (c->cfg->protocol_trace)
 		log_debug("trace", "in %s %s msg_id=%s", usp_msg_type_name(type), a->eid,
@@ -145,14 +213,7 @@ static void on_msg(struct core *c, struct core_agent *a, const UspRecord__Record
 	if (type == USP__HEADER__MSG_TYPE__NOTIFY) {
 		core_handle_notify(c, a, msg, topic, v311);
 	} else if (type == USP__HEADER__MSG_TYPE__ERROR || usp_msg_type_is_response(type)) {
-		struct core_req *req = core_tracker_take(c->trk, a, usp_msg_id(msg));
-		if (!req) {
-			c->ctr.unknown_responses++;
-			core_reject(c, "unknown_response", a->eid, usp_msg_id(msg));
-			goto out;
-		}
-		c->ctr.responses++;
-		core_finish_request(c, req, msg);
+		on_response(c, a, msg, type);
 	} else {
 		core_reject(c, "unsupported_request", a->eid, usp_msg_type_name(type));
 		answer_error(c, a, topic, v311, usp_msg_id(msg), USP_ERR_MESSAGE_NOT_SUPPORTED,
@@ -163,35 +224,62 @@ out:
 		usp_msg_free(msg);
 }
 
+/* The record may speak for its from_id only if it came on that agent's own
+ * topic level (core_identity.h). NULL when accepted, else the reason. */
+static const char *identity_refusal(struct core *c, const struct mqtt_mtp_event *ev,
+				    const UspRecord__Record *rec)
+{
+	struct core_topic_id tid;
+	if (core_identity_parse(ev->topic, c->cfg->controller_topic, c->cfg->reply_topic, &tid) !=
+	    0)
+		return "identity_bad_topic";
+	return core_identity_check(&tid, rec->from_id, c->cfg->identity_required);
+}
+
+/* The registry entry for an accepted record's sender, with the configured
+ * topic template applied; NULL when the registry has no room. */
+static struct core_agent *sender(struct core *c, const char *eid, int *created)
+{
+	struct core_agent *a = core_registry_get(c->reg, eid, created);
+	char topic[CORE_TOPIC_MAX + 1];
+	if (a && !a->reply_topic && c->cfg->agent_topic_template[0] &&
+	    core_identity_agent_topic(c->cfg->agent_topic_template, eid, topic, sizeof(topic)) == 0)
+		(void)core_agent_set_topic(a, topic);
+	return a;
+}
+
 static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
 {
 	struct uspc_err err;
 	UspRecord__Record *rec = NULL;
-	const char *sender = ev->endpoint_id ? ev->endpoint_id : ev->topic;
+	const char *who = ev->endpoint_id ? ev->endpoint_id : ev->topic;
 	c->ctr.records_in++;
 	int rc = usp_record_unwrap(ev->payload, ev->len, &c->rec_limits, &rec, &err);
 	if (rc != 0) {
-		core_reject(c, usp_record_error_name(rc), sender, err.msg);
+		core_reject(c, usp_record_error_name(rc), who, err.msg);
 		return;
 	}
 	if (strcmp(rec->to_id, c->cfg->endpoint_id) != 0) {
 		core_reject(c, "record_wrong_to_id", rec->from_id, rec->to_id);
 		goto out;
 	}
-	int created = 0;
-	struct core_agent *a = core_registry_get(c->reg, rec->from_id, &created);
-	if (!a) {
-		core_reject(c, "registry_full", rec->from_id, "max_agents reached");
+	const char *refused = identity_refusal(c, ev, rec);
+	if (refused) {
+		char detail[MQTT_MTP_MAX_TOPIC + 16];
+		snprintf(detail, sizeof(detail), "topic %s", ev->topic);
+		core_reject(c, refused, rec->from_id, detail);
 		goto out;
 	}
-	/* Any publish tells us where the agent listens (digest §5.5). */
-	if (ev->response_topic && (!a->reply_topic || !a->online)) {
-		(void)core_agent_set_topic(a, ev->response_topic);
-		a->mqtt_v5 = !ev->reply_via_suffix;
+	int created = 0;
+	struct core_agent *a = sender(c, rec->from_id, &created);
+	if (!a) {
+		core_reject(c, "registry_full", rec->from_id,
+			    "max_agents reached and no idle agent to evict");
+		goto out;
 	}
 	switch (rec->record_type_case) {
 	case USP_RECORD__RECORD__RECORD_TYPE_MQTT_CONNECT:
-		on_mqtt_connect(c, a, rec, ev);
+		on_mqtt_connect(c, a, rec);
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_DISCONNECT:
 		a->last_seen_ms = core_now_ms();
@@ -201,11 +289,6 @@ static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
 					   : "DisconnectRecord");
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_NO_SESSION_CONTEXT:
-		/* Back from offline without a connect record (it had stopped
-		 * answering, or we never saw it): onboard it again, which also
-		 * lets the feeder claim its tasks. */
-		if (a->reply_topic && core_agent_alive(c, a))
-			core_onboard_start(c, a);
 		on_msg(c, a, rec, ev);
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_SESSION_CONTEXT:
@@ -216,6 +299,9 @@ static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
 		core_reject(c, "record_unsupported_type", a->eid, "not an MQTT record type");
 		break;
 	}
+	/* A record that changed nothing leaves no trace of a new sender. */
+	if (created && !a->reply_topic && core_agent_idle(a))
+		(void)core_registry_remove(c->reg, a);
 out:
 	usp_record_free(rec);
 }
@@ -250,8 +336,43 @@ static void send_probe(struct core *c, struct core_agent *a)
 /* Out of the queue: probe unless it came back meanwhile. */
 static void probe_queued(struct core *c, struct core_agent *a)
 {
+	a->probe_queued = 0;
 	if (!a->online && a->reply_topic)
 		send_probe(c, a);
+}
+
+void core_probe_queue_clear(struct core *c)
+{
+	for (size_t i = 0; i < c->probe_q.len; i++)
+		c->probe_q.a[i]->probe_queued = 0;
+	c->probe_q.len = 0;
+}
+
+/* Start-up: agents the database shows online but not onboarded since they
+ * came online (their connect record may have died with a crashed daemon)
+ * are probed like agents after a broker restart; an answer onboards them. */
+void core_probe_agents(struct core *c, const struct store_agent_ref *refs, size_t n)
+{
+	size_t queued = 0;
+	for (size_t i = 0; i < n; i++) {
+		int created = 0;
+		struct core_agent *a = core_registry_get(c->reg, refs[i].eid, &created);
+		if (!a || a->probe_queued || !refs[i].reply_topic ||
+		    (!a->reply_topic && core_agent_set_topic(a, refs[i].reply_topic) != 0))
+			continue;
+		if (created)
+			a->mqtt_v5 = refs[i].mqtt_version != 4;
+		if (core_agentq_push(&c->probe_q, a) == 0) {
+			a->probe_queued = 1;
+			queued++;
+		}
+	}
+	if (queued)
+		log_info(CORE_LOG,
+			 "start-up: probing %zu agent(s) the database shows online but not "
+			 "onboarded since they came online",
+			 queued);
+	core_probe_pump(c);
 }
 
 void core_probe_pump(struct core *c)
@@ -272,17 +393,21 @@ static void probe_collect(struct core_agent *a, void *arg)
 
 	if (a->online || !a->reply_topic || a->offline_at_ms < w->since_ms)
 		return;
-	if (core_agentq_push(&c->probe_q, a) != 0)
+	if (a->probe_queued)
+		return;
+	if (core_agentq_push(&c->probe_q, a) != 0) {
 		w->dropped++;
-	else
+	} else {
+		a->probe_queued = 1;
 		w->queued++;
+	}
 }
 
 static void probe_after_broker_restart(struct core *c)
 {
 	struct probe_walk w = { .c = c, .since_ms = c->mqtt_lost_at_ms - CORE_PROBE_WINDOW_MS };
 
-	c->probe_q.len = 0; /* a probe round of an earlier restart is moot */
+	core_probe_queue_clear(c); /* a probe round of an earlier restart is moot */
 	core_registry_foreach(c->reg, probe_collect, &w);
 	if (w.queued)
 		log_info(CORE_LOG,
@@ -305,8 +430,18 @@ void core_handle_mtp_event(struct core *c, const struct mqtt_mtp_event *ev)
 	case MQTT_MTP_EV_CONNECTED:
 		log_info(CORE_LOG, "MQTT connected (session present %d, window %d)",
 			 ev->session_present, ev->window);
-		if (!ev->session_present && c->mqtt_lost_at_ms)
+		if (c->reconcile) {
+			core_probe_agents(c, c->reconcile, c->n_reconcile);
+			store_agent_refs_free(c->reconcile, c->n_reconcile);
+			c->reconcile = NULL;
+			c->n_reconcile = 0;
+		}
+		if (!ev->session_present && c->mqtt_lost_at_ms) {
+			core_requests_lost(c, NULL,
+					   "the broker kept no session for this daemon, so answers "
+					   "sent while it was away are lost");
 			probe_after_broker_restart(c);
+		}
 		break;
 	case MQTT_MTP_EV_DISCONNECTED:
 		log_warn(CORE_LOG, "MQTT connection lost: %s", ev->reason);

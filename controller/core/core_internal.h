@@ -14,6 +14,7 @@
 #include "core_registry.h"
 #include "core_tracker.h"
 #include "mqtt_mtp.h"
+#include "store_reconcile.h"
 #include "store_tasks.h"
 #include "store_writer.h"
 #include "usp_msg.h"
@@ -23,14 +24,31 @@
 #define CORE_MAX_REASONS 48       /* distinct rejection reasons counted */
 #define CORE_OUTBOX_SOFT_CAP 4096 /* past this, stop taking new input */
 #define CORE_TICK_MS 100          /* timer resolution */
+/* statement_timeout of the writer's and feeder's connections: a statement
+ * that takes longer is cancelled and retried, never left hanging. */
+#define CORE_DB_STATEMENT_TIMEOUT_MS 60000
 
-/* A publish that the transport refused with BUSY, kept until it fits. */
+/* A publish that the transport refused with BUSY, kept until it fits; or,
+ * in the held queue, an answer waiting for the store to commit what it
+ * acknowledges (commit_seq). */
 struct core_out {
 	char *topic;
+	char *response_topic; /* NULL: the daemon's own reply topic */
 	uint8_t *bytes;
 	size_t len;
 	unsigned flags;
+	int answer;            /* a NotifyResp: counts in ans_left when it leaves */
+	int64_t expires_at_ms; /* a request's deadline (0: none) */
+	uint64_t commit_seq;   /* held queue: store op this answer waits for */
 	struct core_out *next;
+};
+
+/* How a message is published (core_publish). */
+struct core_pub {
+	unsigned flags;             /* MQTT_MTP_PUB_* */
+	const char *response_topic; /* NULL: our reply topic */
+	int64_t expires_at_ms;      /* 0: no MQTT message expiry */
+	int answer;                 /* a NotifyResp (answer tickets) */
 };
 
 /* A claimed task waiting for a per-agent slot. */
@@ -58,6 +76,9 @@ struct core_counters {
 	uint64_t onboard_started, onboard_done, onboard_failed, subs_added;
 	uint64_t store_full_waits, store_lost;
 	uint64_t publish_errors, publish_failed_events;
+	uint64_t requests_resent;   /* idempotent requests sent again (new agent/broker session) */
+	uint64_t tasks_unknown;     /* tasks ended 'unknown' (outcome not known) */
+	uint64_t answers_lost_stop; /* held answers never sent (stop before commit) */
 };
 
 /* USP versions this controller speaks (GetSupportedProtocol). */
@@ -89,9 +110,18 @@ struct core {
 	/* outbox of publishes refused with BUSY */
 	struct core_out *out_head, *out_tail;
 	size_t out_len;
-	uint32_t out_pushed, out_popped; /* entries ever queued / handed on (wrapping) */
-	int64_t shed_log_ms;             /* last "NotifyResp not sent" warning */
-	uint64_t shed_unlogged;          /* NotifyResps dropped since that warning */
+	/* answers (NotifyResp) waiting for their notification's commit */
+	struct core_out *held_head, *held_tail;
+	size_t held_len;
+	/* answer tickets: issued to each NotifyResp in order, and how many have
+	 * left the core (handed to the transport); they leave in issue order */
+	uint32_t ans_issued, ans_left;
+	int commit_fd, commit_armed; /* the writer's "durable advanced" eventfd */
+	/* random bits for msg_ids (getrandom, refilled when used up) */
+	uint64_t rnd[64];
+	unsigned rnd_left;
+	int64_t shed_log_ms;    /* last "NotifyResp not sent" warning */
+	uint64_t shed_unlogged; /* NotifyResps dropped since that warning */
 	/* agents waiting for an onboarding slot */
 	struct core_agentq onb_q;
 	/* tasks */
@@ -102,7 +132,13 @@ struct core {
 	int64_t mqtt_lost_at_ms;
 	/* agents waiting for a probe after a broker restart (core_inbound.c) */
 	struct core_agentq probe_q;
+	/* agents to probe once MQTT is up (start-up reconcile) */
+	struct store_agent_ref *reconcile;
+	size_t n_reconcile;
+	/* systemd watchdog (0: none) */
+	int64_t watchdog_ms, next_watchdog_ms;
 	/* stop / drain */
+	int mtp_stopped;
 	int stopping;
 	int64_t drain_deadline_ms;
 	int exit_code;
@@ -147,7 +183,22 @@ void core_agentq_drain(struct core *c, struct core_agentq *q,
 /* Publish a packed record (takes ownership of bytes). Never drops: BUSY
  * keeps it in the outbox. 0, or a negative MQTT_MTP_E_* for a permanent
  * refusal (bytes freed). */
-int core_publish(struct core *c, const char *topic, unsigned flags, uint8_t *bytes, size_t len);
+int core_publish(struct core *c, const char *topic, const struct core_pub *p, uint8_t *bytes,
+		 size_t len);
+/* Publish an answer once the store has made op commit_seq durable
+ * (store_writer_durable); until then it waits in the held queue, in order.
+ * Takes bytes. 0 or -1 (out of memory; bytes freed, nothing sent). */
+int core_publish_after_commit(struct core *c, uint64_t commit_seq, const char *topic,
+			      const struct core_pub *p, uint8_t *bytes, size_t len);
+/* Publish the held answers whose ops are durable. */
+void core_release_held(struct core *c);
+/* Drop the held answers (at exit); returns how many. */
+size_t core_held_free(struct core *c);
+/* Encode msg in a Record to agent a. 0 or -1 (logged). */
+int core_build_record(struct core *c, struct core_agent *a, const Usp__Msg *msg, uint8_t **out,
+		      size_t *len);
+/* "<reply_topic>/<eid>": the Response Topic of requests to agent a. */
+void core_agent_response_topic(struct core *c, const struct core_agent *a, char *buf, size_t cap);
 /* Retry the outbox; called when the transport wakes us and on ticks. */
 void core_flush_outbox(struct core *c);
 void core_outbox_free(struct core *c);
@@ -155,6 +206,11 @@ void core_outbox_free(struct core *c);
  * reply topic). msg is borrowed. 0 or negative. */
 int core_send_msg(struct core *c, struct core_agent *a, const char *topic, int v311,
 		  const Usp__Msg *msg);
+/* The same for an answer the store must commit first: it waits in the held
+ * queue until store op commit_seq is durable, and takes an answer ticket
+ * (c->ans_issued, its number after the call). 0 or -1. */
+int core_send_answer_after_commit(struct core *c, struct core_agent *a, const char *topic, int v311,
+				  const Usp__Msg *msg, uint64_t commit_seq);
 /* Send a request: msg must carry a msg_id from core_next_msg_id(); adds the
  * tracker entry. Returns the entry or NULL (nothing tracked; reason logged). */
 struct core_req *core_send_request(struct core *c, struct core_agent *a, const Usp__Msg *msg,
@@ -162,6 +218,14 @@ struct core_req *core_send_request(struct core *c, struct core_agent *a, const U
 void core_next_msg_id(struct core *c, char *buf, size_t cap);
 
 /* --- core_inbound.c --- */
+void core_probe_queue_clear(struct core *c);
+/* Probe these agents (start-up reconcile); refs are borrowed. */
+void core_probe_agents(struct core *c, const struct store_agent_ref *refs, size_t n);
+/* Requests outstanding to a (NULL: to every agent) can no longer be
+ * answered (a new MQTT session of the agent, or of this daemon without a
+ * session): onboarding and probes end, idempotent tasks are sent again,
+ * the others end 'unknown' with why. */
+void core_requests_lost(struct core *c, struct core_agent *a, const char *why);
 /* Send queued broker-restart probes while the request budget allows. */
 void core_probe_pump(struct core *c);
 void core_handle_mtp_event(struct core *c, const struct mqtt_mtp_event *ev);
@@ -189,6 +253,13 @@ void core_tasks_pump(struct core *c);
 void core_task_response(struct core *c, struct core_req *req, const Usp__Msg *msg);
 /* Send deferred tasks of a while it has free slots. */
 void core_tasks_agent_slot(struct core *c, struct core_agent *a);
+/* A task whose request was sent but can no longer be answered: sent again
+ * when its op is idempotent, else ended 'unknown' with why. Takes req
+ * (already out of the tracker). */
+void core_task_request_lost(struct core *c, struct core_req *req, const char *why);
+/* 1 when a task op may run twice without harm (get, get_instances,
+ * get_supported_dm, get_supported_protocol). */
+int core_task_op_idempotent(const char *op);
 /* Finish a task without an answer (build/publish failure, timeout). */
 void core_task_fail(struct core *c, struct store_task *t, const char *msg_id, uint32_t code,
 		    const char *why);

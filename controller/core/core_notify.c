@@ -21,9 +21,10 @@
  * retry, paced by its growing back-off, is answered once there is room.
  * That bounds the outbox's memory under an overload.
  *
- * Core thread only. The NotifyResp is queued before the store commits the
- * notification: a crash in between loses that notification (the agent will
- * not retry it); a database outage does not (the writer keeps its queue).
+ * Core thread only. The NotifyResp waits in the core's held queue until the
+ * store has committed the notification (core_out.c), so an agent is told
+ * "done" only for what PostgreSQL has: a crash before the commit leaves the
+ * notification unanswered, and the agent sends it again.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -266,9 +267,10 @@ static void log_shed(struct core *c, const struct core_agent *a, const char *msg
 		return;
 	}
 	log_warn(CORE_LOG,
-		 "%zu publishes wait in the outbox (notify_resp_backlog %d): NotifyResp for %s "
-		 "Notify %s not sent, the agent will retry [%llu more since the last such line]",
-		 c->out_len, c->cfg->notify_resp_backlog, a->eid, msg_id,
+		 "%zu publishes wait in the outbox and %zu answers for their commit "
+		 "(notify_resp_backlog %d): NotifyResp for %s Notify %s not sent, the agent "
+		 "will retry [%llu more since the last such line]",
+		 c->out_len, c->held_len, c->cfg->notify_resp_backlog, a->eid, msg_id,
 		 (unsigned long long)c->shed_unlogged);
 	c->shed_unlogged = 0;
 	c->shed_log_ms = now;
@@ -281,35 +283,39 @@ void core_handle_notify(struct core *c, struct core_agent *a, const Usp__Msg *ms
 	c->ctr.notifies++;
 	unsigned slot;
 	int dup = core_agent_notify_seen(a, usp_msg_id(msg), &slot);
-	int answered = 0;
+	if (!dup)
+		process(c, a, msg, n);
+	/* The answer waits for the commit of everything submitted so far: the
+	 * rows just written, or, for a retry, the first copy's (which may
+	 * still be queued if its own answer was shed). */
+	uint64_t commit_seq = store_writer_submitted(c->writer);
 	const char *answer = "no answer asked";
-	if (n->send_resp && dup && core_agent_notify_answer_waiting(a, slot, c->out_popped)) {
-		/* The first answer still waits in the outbox: one is enough. */
+	if (n->send_resp && dup && core_agent_notify_answer_waiting(a, slot, c->ans_left)) {
+		/* The first answer still waits (commit or outbox): one is enough. */
 		c->ctr.notify_resps_skipped++;
 		answer = "not answered again (the first answer is still queued)";
-	} else if (n->send_resp && c->out_len >= (size_t)c->cfg->notify_resp_backlog) {
+	} else if (n->send_resp &&
+		   c->out_len + c->held_len >= (size_t)c->cfg->notify_resp_backlog) {
 		/* Overload: the agent will send it again after its back-off. */
 		c->ctr.notify_resps_shed++;
 		core_agent_notify_answered(a, slot, 0, 0);
 		answer = "not answered (outbox full)";
 		log_shed(c, a, usp_msg_id(msg));
 	} else if (n->send_resp) {
-		uint32_t pushed = c->out_pushed;
+		int answered = 0;
 		Usp__Msg *resp = usp_msg_new_notify_resp(usp_msg_id(msg), n->subscription_id);
-		if (resp && core_send_msg(c, a, reply_topic, v311, resp) == 0) {
+		if (resp &&
+		    core_send_answer_after_commit(c, a, reply_topic, v311, resp, commit_seq) == 0) {
 			c->ctr.notify_resps++;
 			answered = 1;
 		}
 		usp_msg_free(resp);
-		core_agent_notify_answered(a, slot, answered && c->out_pushed != pushed,
-					   c->out_pushed);
+		core_agent_notify_answered(a, slot, answered, c->ans_issued);
 		answer = answered ? "answered again" : "answer not sent";
 	}
 	if (dup) {
 		c->ctr.notify_dups++;
 		log_debug(CORE_LOG, "%s Notify %s is a retry: %s, not processed again", a->eid,
 			  usp_msg_id(msg), answer);
-		return;
 	}
-	process(c, a, msg, n);
 }

@@ -38,6 +38,30 @@ static void task_done(struct core *c, struct store_task *t)
 		store_tasks_set_in_flight(c->feeder, c->tasks_held);
 }
 
+int core_task_op_idempotent(const char *op)
+{
+	static const char *const ops[] = { "get", "get_instances", "get_supported_dm",
+					   "get_supported_protocol" };
+	for (size_t i = 0; op && i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (strcmp(op, ops[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* The request may or may not have been carried out: say so, never guess. */
+static void task_unknown(struct core *c, struct store_task *t, const char *msg_id, const char *why)
+{
+	char text[300];
+	snprintf(text, sizeof(text), "outcome unknown: %s", why);
+	struct store_task_result r = {
+		.task_id = t->id, .failed = 1, .unknown = 1, .msg_id = msg_id, .error_message = text
+	};
+	CORE_SUBMIT(c, "task_result", store_writer_task_result(c->writer, &r, &c->serr));
+	c->ctr.tasks_unknown++;
+	log_info(CORE_LOG, "task %lld (%s) for %s: %s", (long long)t->id, t->op, t->eid, text);
+	task_done(c, t);
+}
+
 void core_task_fail(struct core *c, struct store_task *t, const char *msg_id, uint32_t code,
 		    const char *why)
 {
@@ -382,11 +406,34 @@ static void operate_requested(struct core *c, struct core_agent *a, const struct
 	cJSON_Delete(req);
 }
 
+void core_task_request_lost(struct core *c, struct core_req *req, const char *why)
+{
+	struct store_task *t = req->ctx;
+	struct core_agent *a = req->agent;
+	if (!core_task_op_idempotent(t->op)) {
+		task_unknown(c, t, req->msg_id, why);
+		core_req_free(req);
+		return;
+	}
+	log_debug(CORE_LOG, "task %lld (%s) for %s sent again: %s", (long long)t->id, t->op, a->eid,
+		  why);
+	c->ctr.requests_resent++;
+	core_req_free(req);
+	send_task(c, a, t);
+}
+
 void core_task_response(struct core *c, struct core_req *req, const Usp__Msg *msg)
 {
 	struct store_task *t = req->ctx;
 	if (!msg) {
-		char why[96];
+		char why[160];
+		if (!core_task_op_idempotent(t->op)) {
+			snprintf(why, sizeof(why),
+				 "no answer within %d ms; the agent may have carried it out",
+				 c->cfg->request_timeout_ms);
+			task_unknown(c, t, req->msg_id, why);
+			return;
+		}
 		snprintf(why, sizeof(why), "timeout: no answer within %d ms",
 			 c->cfg->request_timeout_ms);
 		core_task_fail(c, t, req->msg_id, 0, why);
