@@ -235,6 +235,47 @@ static void test_validation(void **state)
 	assert_non_null(strstr(x->err.msg, "node_id"));
 }
 
+/* agent_identity: required by default, optional on request (with a
+ * warning), nothing else; agent_topic_template needs exactly one %e. */
+static void test_identity_settings(void **state)
+{
+	struct ctx *x = *state;
+	char *envp[] = { NULL };
+	char *a0[] = { "uspc", NULL };
+	assert_int_equal(load(x, 1, a0, envp), 0);
+	assert_string_equal(x->c.agent_identity, "required");
+	assert_int_equal(x->c.identity_required, 1);
+	FILE *f = tmpfile();
+	assert_int_equal(core_config_print_warnings(&x->c, f), 0);
+	fclose(f);
+	core_config_fini(&x->c);
+	core_config_init(&x->c);
+	char *a1[] = { "uspc", "--agent-identity", "optional", NULL };
+	assert_int_equal(load(x, 3, a1, envp), 0);
+	assert_int_equal(x->c.identity_required, 0);
+	f = tmpfile();
+	assert_int_equal(core_config_print_warnings(&x->c, f), 1);
+	fclose(f);
+	core_config_fini(&x->c);
+	core_config_init(&x->c);
+	char *a2[] = { "uspc", "--agent-identity", "none", NULL };
+	assert_int_equal(load(x, 3, a2, envp), -1);
+	assert_non_null(strstr(x->err.msg, "agent_identity"));
+	const char *bad[] = { "usp/agent", "usp/%e/%e", "usp/%e/+", "usp/%d/%e", "usp/%e/#" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		core_config_fini(&x->c);
+		core_config_init(&x->c);
+		char *a3[] = { "uspc", "--agent-topic-template", (char *)bad[i], NULL };
+		assert_int_equal(load(x, 3, a3, envp), -1);
+		assert_non_null(strstr(x->err.msg, "agent_topic_template"));
+	}
+	core_config_fini(&x->c);
+	core_config_init(&x->c);
+	char *a4[] = { "uspc", "--agent-topic-template", "usp/agent/%e", NULL };
+	assert_int_equal(load(x, 3, a4, envp), 0);
+	assert_string_equal(x->c.agent_topic_template, "usp/agent/%e");
+}
+
 static void test_secrets_env_and_file_never_printed(void **state)
 {
 	struct ctx *x = *state;
@@ -299,6 +340,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_config_from_env_var, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_flags_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_command_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secrets_env_and_file_never_printed, setup,
 						teardown),
