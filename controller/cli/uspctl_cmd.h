@@ -47,23 +47,24 @@ enum uspctl_op {
 };
 
 /* Error identifiers reported in result lines as error.code. */
-#define USPCTL_ERRORS(X)                    \
-	X(MALFORMED_JSON, "malformed_json") \
-	X(LINE_TOO_LONG, "line_too_long")   \
-	X(BAD_FIELD, "bad_field")           \
-	X(UNKNOWN_OP, "unknown_op")         \
-	X(INVALID_PATH, "invalid_path")     \
-	X(BAD_TARGETS, "bad_targets")       \
-	X(UNKNOWN_AGENT, "unknown_agent")   \
-	X(NO_TARGETS, "no_targets")         \
-	X(TIMEOUT, "timeout")               \
-	X(EXPIRED, "expired")               \
-	X(CANCELED, "canceled")             \
-	X(USP_ERROR, "usp_error")           \
-	X(DATABASE, "database_error")       \
-	X(TASK_FAILED, "task_failed")       \
-	X(UNKNOWN_TASK, "unknown_task")     \
-	X(NOT_CANCELABLE, "not_cancelable") \
+#define USPCTL_ERRORS(X)                      \
+	X(MALFORMED_JSON, "malformed_json")   \
+	X(LINE_TOO_LONG, "line_too_long")     \
+	X(BAD_FIELD, "bad_field")             \
+	X(UNKNOWN_OP, "unknown_op")           \
+	X(INVALID_PATH, "invalid_path")       \
+	X(BAD_TARGETS, "bad_targets")         \
+	X(UNKNOWN_AGENT, "unknown_agent")     \
+	X(NO_TARGETS, "no_targets")           \
+	X(TIMEOUT, "timeout")                 \
+	X(EXPIRED, "expired")                 \
+	X(CANCELED, "canceled")               \
+	X(OUTCOME_UNKNOWN, "outcome_unknown") \
+	X(USP_ERROR, "usp_error")             \
+	X(DATABASE, "database_error")         \
+	X(TASK_FAILED, "task_failed")         \
+	X(UNKNOWN_TASK, "unknown_task")       \
+	X(NOT_CANCELABLE, "not_cancelable")   \
 	X(INTERNAL, "internal_error")
 
 enum uspctl_error {

@@ -73,7 +73,7 @@ int uspctl_db_tasks(PGconn *c, const int64_t *ids, size_t n, int final_only, PGr
 		"SELECT id, state, result::text, error_code, error_message,"
 		" to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
 		" FROM tasks WHERE id = ANY($1::bigint[])"
-		" AND ($2::bool IS FALSE OR state IN ('done', 'failed', 'expired', 'canceled'))"
+		" AND ($2::bool IS FALSE OR state IN ('done', 'failed', 'expired', 'canceled', 'unknown'))"
 		" ORDER BY id";
 	struct store_buf b;
 	*res = NULL;

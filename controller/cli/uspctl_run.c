@@ -516,6 +516,10 @@ static void handle_task_row(struct uspctl_run *r, PGresult *res, int row, int at
 	} else if (!strcmp(state, "canceled")) {
 		uspctl_out_fail(&r->out, j->id, p->eid, id, USPCTL_E_CANCELED,
 				msg ? msg : "the task was canceled", 0, NULL, NULL);
+	} else if (!strcmp(state, "unknown")) {
+		/* sent, maybe run by the agent, answer lost: never sent again */
+		uspctl_out_fail(&r->out, j->id, p->eid, id, USPCTL_E_OUTCOME_UNKNOWN,
+				msg ? msg : "outcome unknown", 0, NULL, NULL);
 	} else if (at_deadline) {
 		const char *exp = col(res, row, USPCTL_DB_T_EXPIRES_AT);
 		if (!strcmp(state, "queued"))

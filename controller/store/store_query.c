@@ -28,7 +28,7 @@ static const char *const state_names[] = {
 
 const char *store_task_state_name(enum store_task_state s)
 {
-	return (unsigned)s < STORE_TASK_STATE_COUNT_ ? state_names[s] : "unknown";
+	return (unsigned)s < STORE_TASK_STATE_COUNT_ ? state_names[s] : "?";
 }
 
 int store_task_state_from_name(const char *name)
@@ -42,7 +42,7 @@ int store_task_state_from_name(const char *name)
 int store_task_state_is_final(enum store_task_state s)
 {
 	return s == STORE_TASK_DONE || s == STORE_TASK_FAILED || s == STORE_TASK_EXPIRED ||
-	       s == STORE_TASK_CANCELED;
+	       s == STORE_TASK_CANCELED || s == STORE_TASK_UNKNOWN;
 }
 
 void store_selector_init(struct store_selector *s)

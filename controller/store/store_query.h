@@ -20,24 +20,27 @@
 #define STORE_QUERY_MAX_EIDS 1000000 /* agents one selector may resolve to */
 #define STORE_QUERY_MAX_IDS 100000   /* task ids in one status/cancel call */
 
-/* Task states, in one list so names and values stay in step. */
-#define STORE_TASK_STATES(X)  \
-	X(QUEUED, "queued")   \
-	X(SENT, "sent")       \
-	X(DONE, "done")       \
-	X(FAILED, "failed")   \
-	X(EXPIRED, "expired") \
-	X(CANCELED, "canceled")
+/* Task states, in one list so names and values stay in step. 'unknown'
+ * (schema version 4): a non-idempotent request that may have reached the
+ * agent but whose outcome was lost; never sent again (store_tasks.h). */
+#define STORE_TASK_STATES(X)    \
+	X(QUEUED, "queued")     \
+	X(SENT, "sent")         \
+	X(DONE, "done")         \
+	X(FAILED, "failed")     \
+	X(EXPIRED, "expired")   \
+	X(CANCELED, "canceled") \
+	X(UNKNOWN, "unknown")
 enum store_task_state {
 #define STORE_TS_ENUM_(ident, name) STORE_TASK_##ident,
 	STORE_TASK_STATES(STORE_TS_ENUM_)
 #undef STORE_TS_ENUM_
 		STORE_TASK_STATE_COUNT_
 };
-const char *store_task_state_name(enum store_task_state s);
+const char *store_task_state_name(enum store_task_state s); /* "?" when out of range */
 /* -1 for an unknown name. */
 int store_task_state_from_name(const char *name);
-/* done, failed, expired, canceled. */
+/* done, failed, expired, canceled, unknown. */
 int store_task_state_is_final(enum store_task_state s);
 
 /*

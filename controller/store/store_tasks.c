@@ -142,23 +142,42 @@ static const char sql_recover[] =
 	"SELECT " TASK_COLS " FROM tasks t WHERE t.state = 'sent' AND t.claimed_by = $1"
 	" AND t.claim_seq = $2 ORDER BY t.id";
 
-/* Put lost 'sent' tasks back (or fail them after max_attempts = $1). */
-#define SQL_REQUEUE(cond, why)                                                               \
-	"WITH r AS (UPDATE tasks t SET"                                                      \
-	"  state = CASE WHEN t.attempts >= $1 THEN 'failed' ELSE 'queued' END,"              \
-	"  finished_at = CASE WHEN t.attempts >= $1 THEN now() END,"                         \
-	"  error_code = CASE WHEN t.attempts >= $1 THEN 7003 END,"                           \
-	"  error_message = CASE WHEN t.attempts >= $1 THEN format('daemon %s " why           \
-	" while holding the task (attempt %s of %s)', t.claimed_by, t.attempts, $1) END,"    \
-	"  claimed_by = NULL, claim_seq = NULL, claimed_at = NULL, sent_at = NULL,"          \
-	"  parked = false WHERE t.state = 'sent' AND " cond " RETURNING t.id, t.state),"     \
-	" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"          \
-	"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM r WHERE state = 'failed') x" \
-	"  GROUP BY grp),"                                                                   \
-	" k AS (SELECT pg_notify('uspc_task_new', '') WHERE EXISTS"                          \
-	"  (SELECT 1 FROM r WHERE state = 'queued'))"                                        \
-	" SELECT (SELECT count(*) FROM r WHERE state = 'queued'),"                           \
-	"  (SELECT count(*) FROM r WHERE state = 'failed'), (SELECT count(*) FROM n),"       \
+/* Task row `t` is a request that may safely be sent again. */
+#define IDEMPOTENT "(t.op IN (" STORE_TASK_IDEMPOTENT_OPS_SQL "))"
+
+/*
+ * Lost 'sent' tasks (their daemon restarted, or stopped heartbeating):
+ * those whose request is idempotent go back to 'queued', or fail after
+ * max_attempts = $1 claims; the others end 'unknown' — their request may
+ * have run on the agent, and running it twice could do harm — keeping
+ * claimed_by and sent_at for the operator. Every task that ends is
+ * announced on uspc_task_done. Result: counts re-queued, failed, unknown.
+ */
+#define SQL_REQUEUE(cond, why)                                                                \
+	"WITH r AS (UPDATE tasks t SET"                                                       \
+	"  state = CASE WHEN NOT " IDEMPOTENT " THEN 'unknown'"                               \
+	"   WHEN t.attempts >= $1 THEN 'failed' ELSE 'queued' END,"                           \
+	"  finished_at = CASE WHEN NOT " IDEMPOTENT " OR t.attempts >= $1 THEN now() END,"    \
+	"  error_code = CASE WHEN " IDEMPOTENT " AND t.attempts >= $1 THEN 7003 END,"         \
+	"  error_message = CASE WHEN NOT " IDEMPOTENT                                         \
+	" THEN format('outcome unknown: daemon %s " why                                       \
+	" after the request may have been sent to the agent; %s is not idempotent, so it"     \
+	" is not sent again (attempt %s)', t.claimed_by, t.op, t.attempts)"                   \
+	"   WHEN t.attempts >= $1 THEN format('daemon %s " why                                \
+	" while holding the task (attempt %s of %s)', t.claimed_by, t.attempts, $1) END,"     \
+	"  claimed_by = CASE WHEN " IDEMPOTENT " THEN NULL ELSE t.claimed_by END,"            \
+	"  claim_seq = NULL, claimed_at = CASE WHEN " IDEMPOTENT                              \
+	" THEN NULL ELSE t.claimed_at END,"                                                   \
+	"  sent_at = CASE WHEN " IDEMPOTENT " THEN NULL ELSE t.sent_at END,"                  \
+	"  parked = false WHERE t.state = 'sent' AND " cond " RETURNING t.id, t.state),"      \
+	" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"           \
+	"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM r WHERE state <> 'queued') x" \
+	"  GROUP BY grp),"                                                                    \
+	" k AS (SELECT pg_notify('uspc_task_new', '') WHERE EXISTS"                           \
+	"  (SELECT 1 FROM r WHERE state = 'queued'))"                                         \
+	" SELECT (SELECT count(*) FROM r WHERE state = 'queued'),"                            \
+	"  (SELECT count(*) FROM r WHERE state = 'failed'),"                                  \
+	"  (SELECT count(*) FROM r WHERE state = 'unknown'), (SELECT count(*) FROM n),"       \
 	"  (SELECT count(*) FROM k)"
 
 static const char sql_requeue_own[] = SQL_REQUEUE("t.claimed_by = $2", "restarted");
@@ -168,7 +187,7 @@ static const char sql_requeue_own[] = SQL_REQUEUE("t.claimed_by = $2", "restarte
 static const char sql_requeue_stale[] = SQL_REQUEUE(
 	"t.claimed_by <> $3 AND NOT EXISTS (SELECT 1 FROM daemons d WHERE d.node_id = t.claimed_by"
 	" AND d.heartbeat_at > now() - $2::bigint * interval '1 millisecond')",
-	"stopped heartbeating");
+	"stopped heartbeating (its lease expired)");
 
 static const char sql_expire[] =
 	"WITH e AS (UPDATE tasks SET state = 'expired', finished_at = now(),"
@@ -219,6 +238,15 @@ static void fd_drain(int fd)
 	uint64_t v;
 	ssize_t n = read(fd, &v, sizeof(v));
 	(void)n;
+}
+
+int store_task_op_idempotent(const char *op)
+{
+	static const char *const ops[] = { STORE_TASK_IDEMPOTENT_OPS };
+	for (size_t i = 0; op && i < sizeof(ops) / sizeof(ops[0]); i++)
+		if (!strcmp(op, ops[i]))
+			return 1;
+	return 0;
 }
 
 void store_task_free(struct store_task *t)
@@ -499,15 +527,22 @@ static int requeue(struct store_tasks *f, const char *sql, const char *arg2, int
 	int rc = store_exec(f->db, sql, with_node ? 3 : 2, p, &r, err);
 	if (rc < 0)
 		return rc;
-	long long q = atoll(PQgetvalue(r, 0, 0)), failed = atoll(PQgetvalue(r, 0, 1));
+	long long q = atoll(PQgetvalue(r, 0, 0)), failed = atoll(PQgetvalue(r, 0, 1)),
+		  unknown = atoll(PQgetvalue(r, 0, 2));
 	PQclear(r);
 	if (q || failed)
 		log_warn(LOG_COMP,
 			 "feeder: %s: %lld tasks re-queued, %lld failed after %d attempts", what, q,
 			 failed, f->max_attempts);
+	if (unknown)
+		log_warn(LOG_COMP,
+			 "feeder: %s: %lld tasks ended 'unknown' (not idempotent, may have "
+			 "reached the agent: not sent again)",
+			 what, unknown);
 	pthread_mutex_lock(&f->mu);
 	f->st.requeued += (uint64_t)q;
 	f->st.lost_failed += (uint64_t)failed;
+	f->st.lost_unknown += (uint64_t)unknown;
 	pthread_mutex_unlock(&f->mu);
 	return 0;
 }

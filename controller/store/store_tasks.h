@@ -15,17 +15,19 @@
  * sweep every 30 polls unparks any whose agent is ready anyway.
  *
  * Leases: the thread upserts this node's heartbeat in `daemons` every
- * heartbeat_ms. Any feeder re-queues 'sent' tasks whose daemon's heartbeat
+ * heartbeat_ms. Any feeder takes back 'sent' tasks whose daemon's heartbeat
  * is older than lease_ms (or that has no row) — never its own node's, since
- * it is alive — and at start a feeder re-queues the 'sent' tasks of its own
- * node_id (it crashed before finishing them). Consequence: a task stays
- * with its daemon only while that daemon's feeder heartbeats; a result
- * arriving after the task was re-queued is ignored as stale.
- * A re-queued task that has already been attempted max_attempts times ends
- * 'failed' instead. Queued tasks past expires_at end 'expired'. Both
- * NOTIFY uspc_task_done. A re-queued task may have reached the agent once
- * already: delivery to agents is at-least-once, the task's end state is
- * written exactly once (see store_writer_task_result).
+ * it is alive — and at start a feeder takes back the 'sent' tasks of its
+ * own node_id (it crashed before finishing them). Such a task may or may
+ * not have reached its agent. An idempotent one (STORE_TASK_IDEMPOTENT_OPS)
+ * is re-queued, or ends 'failed' once attempted max_attempts times; any
+ * other ends 'unknown' (error_message "outcome unknown: ...", finished_at
+ * set): a Set, Add, Delete or Operate is never sent twice by the store.
+ * Queued tasks past expires_at end 'expired'. Every task that ends is
+ * announced with NOTIFY uspc_task_done. A task stays with its daemon only
+ * while that daemon's feeder heartbeats; a result arriving after the task
+ * was taken back is ignored as stale (store_writer_task_result), so the
+ * task's end state is written exactly once.
  *
  * Throttle: the feeder claims only while (tasks the core holds, as reported
  * by store_tasks_set_in_flight) + (tasks waiting in the hand-off queue) <
@@ -47,6 +49,17 @@ struct store_tasks;
 #define STORE_TASKS_MAX_IN_FLIGHT 1000000 /* largest max_in_flight accepted */
 /* The feeder thread's name (top -H, ps -L, the bench harness). */
 #define STORE_TASKS_THREAD_NAME "uspc-feeder"
+
+/* tasks.op values of requests that are safe to send twice (they change
+ * nothing on the agent): a lost task of these is re-queued; any other op
+ * (set, add, delete, operate) that may have reached the agent ends
+ * 'unknown' instead. One list for C and SQL. */
+#define STORE_TASK_IDEMPOTENT_OPS \
+	"get", "get_instances", "get_supported_dm", "get_supported_protocol"
+#define STORE_TASK_IDEMPOTENT_OPS_SQL \
+	"'get', 'get_instances', 'get_supported_dm', 'get_supported_protocol'"
+/* 1 if op (a tasks.op value) is in STORE_TASK_IDEMPOTENT_OPS. */
+int store_task_op_idempotent(const char *op);
 
 /* A claimed task, owned by the caller of store_tasks_next (store_task_free). */
 struct store_task {
@@ -133,16 +146,17 @@ int store_tasks_release(struct store_tasks *f, const int64_t *ids, size_t n);
 void store_tasks_kick(struct store_tasks *f);
 
 struct store_tasks_stats {
-	size_t queued;        /* claimed, waiting for the core */
-	uint64_t claimed;     /* tasks claimed by this feeder */
-	uint64_t claims;      /* claim statements that returned rows */
-	uint64_t parked;      /* queued tasks parked: their agent was not ready */
-	uint64_t swept;       /* parked tasks of ready agents the sweep unparked */
-	uint64_t requeued;    /* lost tasks put back to 'queued' (any daemon's) */
-	uint64_t released;    /* unsent tasks given back (store_tasks_release, stop) */
-	uint64_t lost_failed; /* lost tasks failed after max_attempts */
-	uint64_t expired;     /* queued tasks marked 'expired' */
-	uint64_t notifies;    /* uspc_task_new notifications received */
+	size_t queued;         /* claimed, waiting for the core */
+	uint64_t claimed;      /* tasks claimed by this feeder */
+	uint64_t claims;       /* claim statements that returned rows */
+	uint64_t parked;       /* queued tasks parked: their agent was not ready */
+	uint64_t swept;        /* parked tasks of ready agents the sweep unparked */
+	uint64_t requeued;     /* lost tasks put back to 'queued' (any daemon's) */
+	uint64_t released;     /* unsent tasks given back (store_tasks_release, stop) */
+	uint64_t lost_failed;  /* lost tasks failed after max_attempts */
+	uint64_t lost_unknown; /* lost non-idempotent tasks ended 'unknown' */
+	uint64_t expired;      /* queued tasks marked 'expired' */
+	uint64_t notifies;     /* uspc_task_new notifications received */
 	uint64_t reconnects;
 	int connected;
 };

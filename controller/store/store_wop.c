@@ -173,16 +173,20 @@ static const char sql_oper[] =
 		      "  'command_key', command_key)::text ELSE json_build_object('eid', eid)::text END))"
 		      " FROM (SELECT DISTINCT eid, command_key FROM w WHERE state <> 'requested') d";
 
-/* Task results land only on tasks this node holds in 'sent'; finished ids
- * are announced in groups of 300 (well under NOTIFY's 8000-byte payload). */
+/* Task results land only on tasks this node holds in 'sent' ($9); finished
+ * ids are announced in groups of 300 (well under NOTIFY's 8000-byte
+ * payload). unknown wins over failed. */
 static const char sql_task[] =
 	"WITH u AS (SELECT DISTINCT ON (id) * FROM unnest($1::bigint[], $2::bool[], $3::text[],"
-	"  $4::jsonb[], $5::bigint[], $6::text[], $7::bigint[])"
-	"  WITH ORDINALITY AS u(id, failed, msg_id, result, code, msg, us, ord) ORDER BY id, ord),"
-	" t AS (UPDATE tasks t SET state = CASE WHEN u.failed THEN 'failed' ELSE 'done' END,"
+	"  $4::jsonb[], $5::bigint[], $6::text[], $7::bigint[], $8::bool[])"
+	"  WITH ORDINALITY AS u(id, failed, msg_id, result, code, msg, us, unknown, ord)"
+	"  ORDER BY id, ord),"
+	" t AS (UPDATE tasks t SET state = CASE WHEN u.unknown THEN 'unknown'"
+	"  WHEN u.failed THEN 'failed' ELSE 'done' END,"
 	"  msg_id = coalesce(u.msg_id, t.msg_id), result = u.result, error_code = u.code,"
 	"  error_message = u.msg, finished_at = " EP(
-		"u.us") "  FROM u WHERE t.id = u.id AND t.state = 'sent' AND t.claimed_by = $8 RETURNING t.id),"
+		"u.us") " FROM u"
+			"  WHERE t.id = u.id AND t.state = 'sent' AND t.claimed_by = $9 RETURNING t.id),"
 			" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"
 			"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM t) x GROUP BY grp)"
 			" SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM t), (SELECT count(*) FROM n)";
@@ -239,6 +243,7 @@ size_t wop_fill_row(struct store_buf *c, const struct wop *op)
 		store_arr_add(&c[4], op->u.notif.path);
 		store_arr_add(&c[5], op->u.notif.payload ? op->u.notif.payload : "{}");
 		store_arr_add_i64(&c[6], op->at_us);
+		col_bool(&c[7], op->u.task.unknown);
 		return 1;
 	case WOP_OPER:
 		store_arr_add(&c[0], op->eid);
@@ -259,6 +264,7 @@ size_t wop_fill_row(struct store_buf *c, const struct wop *op)
 		col_code(&c[4], op->u.task.code);
 		store_arr_add(&c[5], op->u.task.msg);
 		store_arr_add_i64(&c[6], op->at_us);
+		col_bool(&c[7], op->u.task.unknown);
 		return 1;
 	default:
 		return 0;
@@ -372,5 +378,5 @@ const struct wop_sql wop_sql[WOP_KIND_COUNT] = {
 	[WOP_SNAPDEL] = { wop_snapdel_sql, 0 },
 	[WOP_NOTIF] = { sql_notif, 7 },
 	[WOP_OPER] = { sql_oper, 9 },
-	[WOP_TASK] = { sql_task, 7 },
+	[WOP_TASK] = { sql_task, 8 },
 };

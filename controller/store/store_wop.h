@@ -55,7 +55,7 @@ struct wop {
 		} notif;
 		struct {
 			int64_t id;
-			int failed;
+			int failed, unknown;
 			uint32_t code;
 			const char *msg_id, *result, *msg;
 		} task;

@@ -337,6 +337,7 @@ int store_writer_task_result(struct store_writer *w, const struct store_task_res
 	op->at_us = at_or_now(r->at_us);
 	op->u.task.id = r->task_id;
 	op->u.task.failed = r->failed ? 1 : 0;
+	op->u.task.unknown = r->unknown ? 1 : 0;
 	op->u.task.code = r->error_code;
 	op->u.task.msg_id = pk(&cur, r->msg_id);
 	op->u.task.result = pk(&cur, r->result_json);

@@ -201,8 +201,14 @@ int store_writer_notification(struct store_writer *w, const struct store_notific
 
 /* Final state of a task this node claimed. */
 struct store_task_result {
-	int64_t task_id;         /* required */
-	int failed;              /* 0 → state 'done', 1 → 'failed' */
+	int64_t task_id; /* required */
+	int failed;      /* 0 → state 'done', 1 → 'failed' */
+	/* 1 → state 'unknown' (whatever failed says): the request may have run
+	 * on the agent but its outcome was lost (e.g. a non-idempotent request
+	 * outstanding when the agent's MQTT session was lost), so it is not
+	 * sent again. error_message should start "outcome unknown: " and say
+	 * why. */
+	int unknown;
 	const char *msg_id;      /* msg_id used on the wire (NULL if never sent) */
 	const char *result_json; /* response as JSON text; NULL → NULL */
 	uint32_t error_code;     /* USP error code (7xxx) or 0 */

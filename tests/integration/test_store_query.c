@@ -241,6 +241,9 @@ static void tasks_insert_in_order_and_status(void **state)
 	assert_string_equal(store_task_state_name(STORE_TASK_CANCELED), "canceled");
 	assert_true(store_task_state_is_final(STORE_TASK_DONE));
 	assert_false(store_task_state_is_final(STORE_TASK_SENT));
+	assert_int_equal(store_task_state_from_name("unknown"), STORE_TASK_UNKNOWN);
+	assert_true(store_task_state_is_final(STORE_TASK_UNKNOWN));
+	assert_string_equal(store_task_state_name(STORE_TASK_STATE_COUNT_), "?");
 }
 
 int main(void)

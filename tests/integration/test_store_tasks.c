@@ -2,8 +2,10 @@
  * test_store_tasks.c — the task feeder against a real PostgreSQL: two
  * feeders never hand out the same task, only online (and onboarded) agents
  * get tasks, the others' tasks are parked once and not walked again, a
- * claim never waits for an agent row being written, lost tasks are re-queued by the lease or by a restart and fail
- * after max_attempts, queued tasks expire, cancel, results written by a
+ * claim never waits for an agent row being written, lost idempotent tasks
+ * are re-queued by the lease or by a restart and fail after max_attempts
+ * while the others end 'unknown', queued tasks expire, cancel, results
+ * written by a
  * daemon that lost its lease are ignored, and claims reach tasks by key even
  * with statistics from an empty table.
  */
@@ -726,6 +728,193 @@ static void restarted_daemon_requeues_its_own_tasks(void **state)
 	tdb_drop(&t);
 }
 
+/* ---- lost tasks that must not run twice ------------------------------------ */
+
+/* One task per op for agent ag::0, in this order. */
+static const char *const lost_ops[] = { "get",
+					"set",
+					"add",
+					"delete",
+					"get_instances",
+					"operate",
+					"get_supported_dm",
+					"get_supported_protocol" };
+#define N_LOST_OPS 8
+#define N_LOST_IDEMPOTENT 4
+
+static void insert_op_tasks(PGconn *c)
+{
+	struct uspc_err err = { 0 };
+	const char *eid = "ag::0";
+	for (int i = 0; i < N_LOST_OPS; i++) {
+		struct store_task_spec spec = { .op = lost_ops[i], .request_json = "{}" };
+		assert_int_equal(store_query_insert_tasks(c, &eid, 1, &spec, NULL, &err), 0);
+	}
+}
+
+/* The ids in a uspc_task_done payload ("1,2,3") summed up, over every
+ * notification that arrives within timeout_ms; the count of ids in *n. */
+static int64_t done_ids_sum(PGconn *c, int want, int timeout_ms, int *n)
+{
+	int64_t sum = 0;
+	*n = 0;
+	for (int64_t end = now_ms() + timeout_ms; *n < want && now_ms() < end;) {
+		PGnotify *nt = tdb_wait_notify(c, 200);
+		if (!nt)
+			continue;
+		if (!strcmp(nt->relname, "uspc_task_done"))
+			for (char *p = nt->extra; *p;) {
+				sum += strtoll(p, &p, 10);
+				(*n)++;
+				if (*p == ',')
+					p++;
+				else
+					break;
+			}
+		PQfreemem(nt);
+	}
+	return sum;
+}
+
+static void check_lost_tasks(PGconn *c, const char *node, const char *why)
+{
+	char sql[512];
+	/* Idempotent ones: queued again (claimed again by the caller). */
+	assert_int_equal(tdb_int(c, "SELECT count(*) FROM tasks WHERE state = 'unknown' AND op IN"
+				    " ('get', 'get_instances', 'get_supported_dm',"
+				    " 'get_supported_protocol')"),
+			 0);
+	/* The others: 'unknown', finished, saying why, still naming the daemon. */
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM tasks WHERE state = 'unknown'"
+		 " AND op IN ('set', 'add', 'delete', 'operate') AND finished_at IS NOT NULL"
+		 " AND error_code IS NULL AND claimed_by = '%s' AND sent_at IS NOT NULL"
+		 " AND error_message LIKE 'outcome unknown: daemon %s %s%%'",
+		 node, node, why);
+	assert_int_equal(tdb_int(c, sql), N_LOST_OPS - N_LOST_IDEMPOTENT);
+}
+
+/* A daemon killed while holding tasks restarts: its Gets are sent again,
+ * its Set/Add/Delete/Operate end 'unknown' (they may have run on the agent)
+ * and are announced on uspc_task_done. */
+static void restart_ends_non_idempotent_tasks_unknown(void **state)
+{
+	struct tdb t;
+	struct store_task *got[16];
+	tdb_create(&t, "tkuk");
+	make_agents(t.c, 1, 1, 1);
+	insert_op_tasks(t.c);
+	struct store_tasks *a = feeder(&t, "node-u", 60000);
+	assert_int_equal(take(a, got, N_LOST_OPS, WAIT_MS), N_LOST_OPS);
+	for (int i = 0; i < N_LOST_OPS; i++)
+		store_task_free(got[i]);
+	store_tasks_stop(a); /* "kill -9": the core's tasks stay 'sent' */
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'"),
+			 N_LOST_OPS);
+	tdb_exec(t.c, "LISTEN uspc_task_done");
+	a = feeder(&t, "node-u", 60000);
+	int n = take(a, got, 16, 3000);
+	assert_int_equal(n, N_LOST_IDEMPOTENT);
+	for (int i = 0; i < n; i++) {
+		assert_true(store_task_op_idempotent(got[i]->op));
+		assert_int_equal(got[i]->attempts, 2);
+		store_task_free(got[i]);
+	}
+	check_lost_tasks(t.c, "node-u", "restarted");
+	int ids = 0;
+	int64_t sum = done_ids_sum(t.c, N_LOST_OPS - N_LOST_IDEMPOTENT, WAIT_MS, &ids);
+	assert_int_equal(ids, N_LOST_OPS - N_LOST_IDEMPOTENT);
+	assert_int_equal(sum, tdb_int(t.c, "SELECT sum(id) FROM tasks WHERE state = 'unknown'"));
+	struct store_tasks_stats st;
+	store_tasks_stats(a, &st);
+	assert_int_equal(st.requeued, N_LOST_IDEMPOTENT);
+	assert_int_equal(st.lost_unknown, N_LOST_OPS - N_LOST_IDEMPOTENT);
+	store_tasks_stop(a);
+	tdb_drop(&t);
+}
+
+/* Another daemon takes over the tasks of one whose lease expired: the same
+ * split, and a late result of the dead daemon changes nothing. */
+static void lease_expiry_ends_non_idempotent_tasks_unknown(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	struct store_task *got[16];
+	tdb_create(&t, "tkul");
+	make_agents(t.c, 1, 1, 1);
+	insert_op_tasks(t.c);
+	struct store_tasks *a = feeder(&t, "node-a", 1000);
+	assert_int_equal(take(a, got, N_LOST_OPS, WAIT_MS), N_LOST_OPS);
+	int64_t set_id = 0;
+	for (int i = 0; i < N_LOST_OPS; i++) {
+		if (!strcmp(got[i]->op, "set"))
+			set_id = got[i]->id;
+		store_task_free(got[i]);
+	}
+	store_tasks_stop(a);
+	struct store_tasks *b = feeder(&t, "node-b", 1000);
+	int n = take(b, got, N_LOST_IDEMPOTENT, WAIT_MS);
+	assert_int_equal(n, N_LOST_IDEMPOTENT);
+	for (int i = 0; i < n; i++) {
+		assert_true(store_task_op_idempotent(got[i]->op));
+		store_task_free(got[i]);
+	}
+	check_lost_tasks(t.c, "node-a", "stopped heartbeating (its lease expired)");
+	assert_int_equal(take(b, got, 16, 500), 0);
+	/* node-a was only partitioned: its late answer to the Set is ignored. */
+	struct store_writer *wa = NULL;
+	struct store_writer_opts oa = { .conn = tdb_opts(&t), .node_id = "node-a" };
+	assert_int_equal(store_writer_start(&oa, &wa, &err), 0);
+	struct store_task_result ra = { .task_id = set_id, .result_json = "{}" };
+	assert_int_equal(store_writer_task_result(wa, &ra, &err), 0);
+	assert_int_equal(store_writer_flush(wa, WAIT_MS), 0);
+	struct store_writer_stats ws;
+	store_writer_stats(wa, &ws);
+	assert_int_equal(ws.task_results_stale, 1);
+	char sql[128];
+	snprintf(sql, sizeof(sql),
+		 "SELECT count(*) FROM tasks WHERE id = %lld AND state = 'unknown'",
+		 (long long)set_id);
+	assert_int_equal(tdb_int(t.c, sql), 1);
+	store_writer_stop(wa, 1000);
+	store_tasks_stop(b);
+	tdb_drop(&t);
+}
+
+/* The core ends a task 'unknown' through store_task_result.unknown. */
+static void core_ends_a_task_unknown(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	struct store_writer *w = NULL;
+	tdb_create(&t, "tkuw");
+	tdb_exec(t.c, "INSERT INTO tasks (id, eid, op, request, state, claimed_by) VALUES"
+		      " (1, 'uw::1', 'set', '{}', 'sent', 'node-w'),"
+		      " (2, 'uw::1', 'get', '{}', 'sent', 'node-w')");
+	struct store_writer_opts o = { .conn = tdb_opts(&t), .node_id = "node-w" };
+	assert_int_equal(store_writer_start(&o, &w, &err), 0);
+	struct store_task_result r1 = {
+		.task_id = 1,
+		.failed = 1,
+		.unknown = 1,
+		.msg_id = "m-1",
+		.error_message = "outcome unknown: the agent reconnected without a session"
+	};
+	struct store_task_result r2 = { .task_id = 2, .failed = 1, .error_message = "x" };
+	assert_int_equal(store_writer_task_result(w, &r1, &err), 0);
+	assert_int_equal(store_writer_task_result(w, &r2, &err), 0);
+	assert_int_equal(store_writer_flush(w, WAIT_MS), 0);
+	assert_int_equal(tdb_int(t.c,
+				 "SELECT count(*) FROM tasks WHERE id = 1 AND state = 'unknown'"
+				 " AND msg_id = 'm-1' AND finished_at IS NOT NULL"
+				 " AND error_message LIKE 'outcome unknown: %'"),
+			 1);
+	assert_int_equal(
+		tdb_int(t.c, "SELECT count(*) FROM tasks WHERE id = 2 AND state = 'failed'"), 1);
+	store_writer_stop(w, 1000);
+	tdb_drop(&t);
+}
+
 static void unstarted_tasks_are_released_at_stop(void **state)
 {
 	struct tdb t;
@@ -815,6 +1004,9 @@ int main(void)
 		cmocka_unit_test(live_feeder_keeps_its_own_tasks),
 		cmocka_unit_test(restarted_daemon_requeues_its_own_tasks),
 		cmocka_unit_test(unstarted_tasks_are_released_at_stop),
+		cmocka_unit_test(restart_ends_non_idempotent_tasks_unknown),
+		cmocka_unit_test(lease_expiry_ends_non_idempotent_tasks_unknown),
+		cmocka_unit_test(core_ends_a_task_unknown),
 		cmocka_unit_test(queued_tasks_expire_and_notify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
