@@ -65,9 +65,21 @@ last=$(grep 'usp-agent-sim: agents' "$WORK/sim.log" | tail -n 1)
 grep -q 'notify_resp_p50_ms 0 notify_resp_p99_ms 0 ' <<<"$last" ||
 	fail "a status line without NotifyResps should report 0: $last"
 echo "ok - the status line reports the NotifyResp latency of its interval"
+
+# 5. a NotifyResp sent 2 s late is measured as such (from the first send)
+listen_bg n2 1 --expect-notify 1 --timeout 15 --no-notify-resp
+probe 1 '{"type":"set","update_objs":[{"obj_path":"Device.Time.","param_settings":[{"param":"NTPServer2","value":"late.example.net"}]}]}' >/dev/null
+wait_bg n2
+id=$(jq -r 'select(.type=="notify")|.msg_id' "$WORK/n2.out" | head -n 1)
+[ -n "$id" ] || fail "no Notify to answer late"
+sleep 2
+probe 1 "{\"type\":\"notify_resp\",\"msg_id\":\"$id\",\"subscription_id\":\"rt\"}" >/dev/null
+sleep 1.5
 sim_stop
-grep -q 'usp-agent-sim: since start: notify_resp_n 5 notify_resp_p50_ms [1-9]' "$WORK/sim.log" ||
-	fail "no since-start latency line for 5 NotifyResps: $(grep 'since start' "$WORK/sim.log")"
-echo "ok - at exit: the latency of every NotifyResp since start"
+line=$(grep 'usp-agent-sim: since start:' "$WORK/sim.log" | tail -n 1)
+p99=$(sed -n 's/.* notify_resp_p99_ms \([0-9]*\).*/\1/p' <<<"$line")
+grep -q 'notify_resp_n 6 notify_resp_p50_ms [1-9]' <<<"$line" && [ "${p99:-0}" -ge 1900 ] && [ "$p99" -le 4000 ] ||
+	fail "since-start line should count 6 NotifyResps, p99 about 2000 ms (the late one): $line"
+echo "ok - at exit: the latency of every NotifyResp since start ($line)"
 
 echo "PASS: $CHECKS checks"
