@@ -18,6 +18,8 @@
 #   memory            uspc RSS per connected agent, simulator PSS per agent
 #   fanout_get        uspctl get Device.DeviceInfo. to 1,000 (and N) agents:
 #                     Gets/s end to end with results persisted, p50/p99
+#   notify_latency    1,000 ValueChange notifications/s for 20 s: p50/p99 of
+#                     the agents' wait for NotifyResp (sent after the commit)
 #   notify_ingest     ValueChange notifications with send_resp at a rising
 #                     total rate: highest rate sustained with zero loss
 # Progress goes to stderr; logs stay in the work directory (printed at the
@@ -101,6 +103,8 @@ else
 	ONBOARD_TIMEOUT=240
 fi
 NOTIFY_STEP_DOWNS=2 # below a failed first step; see scenario_notify
+LATENCY_RATE=1000 # notify_latency: notifications/s, all agents
+LATENCY_S=20
 [[ $AGENTS =~ ^[0-9]+$ ]] && [ "$AGENTS" -ge 10 ] && [ "$AGENTS" -le 20000 ] ||
 	die "--agents must be 10..20000 (the broker needs one descriptor per agent under a 20,000 limit)"
 FANOUT_SIZES=$(for s in $FANOUT_SIZES; do [ "$s" -le "$AGENTS" ] && echo "$s"; done | sort -nu | tr '\n' ' ')
@@ -938,6 +942,37 @@ scenario_notify() {
 	emit notify_ingest "\"sustained_per_sec\":$best,\"sustained_target_per_sec\":$best_target,\"ratio_to_ceiling\":$ratio,$(ceiling_fields),\"goal_ratio\":0.6,\"step_seconds\":$NOTIFY_STEP_S,\"settle_seconds\":$NOTIFY_SETTLE_S,\"subscribed_agents\":${subscribed:-null},\"persist_lag_p50_ms\":${p50:-null},\"persist_lag_p99_ms\":${p99:-null},\"stopped_because\":$(json_str "$stop_reason"),\"steps\":[$steps],$cpu"
 }
 
+# NotifyResp latency at a steady, light load: what an agent waits for the
+# answer to a notification, which uspc sends only once the notification is
+# committed. The simulator reports p50/p99 of each 1 s status interval (a
+# log-bucket histogram); the figure is the median of the interval p50s and
+# the largest interval p99 (an upper bound of the whole run's p99).
+scenario_notify_latency() {
+	local why
+	why=$(agents_unusable)
+	if [ -n "$why" ]; then
+		skip notify_latency "$why"
+		return
+	fi
+	local rate=$LATENCY_RATE secs=$LATENCY_S n0 lines p50 p99 sent0 acked0 sent acked
+	n0=$(grep -c '^usp-agent-sim: agents' "$LOGS/sim.log")
+	sent0=$(sim_stat notify)
+	acked0=$(sim_stat acked)
+	say "notify_latency: $rate notifications/s for ${secs}s"
+	echo "$rate" >"$WORK/vc-rate"
+	sleep "$secs"
+	echo 0 >"$WORK/vc-rate"
+	sleep 3
+	sent=$(($(sim_stat notify) - sent0))
+	acked=$(($(sim_stat acked) - acked0))
+	# Intervals fully inside the load: skip the first 2 and the last 3.
+	lines=$(grep '^usp-agent-sim: agents' "$LOGS/sim.log" | tail -n +"$((n0 + 3))" | head -n "$((secs - 3))")
+	p50=$(sed -n 's/.* notify_resp_p50_ms \([0-9]*\) .*/\1/p' <<<"$lines" | sort -n | awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+	p99=$(sed -n 's/.* notify_resp_p99_ms \([0-9]*\) .*/\1/p' <<<"$lines" | sort -n | tail -n 1)
+	say "notify_latency: sent $sent answered $acked, NotifyResp p50 ${p50:-?} ms p99 ${p99:-?} ms"
+	emit notify_latency "\"rate_per_sec\":$rate,\"seconds\":$secs,\"sent\":$sent,\"answered\":$acked,\"notify_resp_p50_ms\":${p50:-null},\"notify_resp_p99_ms\":${p99:-null}"
+}
+
 # ---------------------------------------------------------------- main
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "mode $MODE: $AGENTS agents, work dir $WORK"
@@ -960,13 +995,14 @@ STACK_UP=1
 
 if want ceiling; then scenario_ceiling; else skip ceiling "not selected (--only)"; fi
 if want transport; then scenario_transport; else skip transport "not selected (--only)"; fi
-if want onboarding_storm || want memory || want fanout_get || want notify_ingest; then
+if want onboarding_storm || want memory || want fanout_get || want notify_latency || want notify_ingest; then
 	scenario_onboarding
 else
 	skip onboarding_storm "not selected (--only)"
 fi
 if want memory; then scenario_memory; else skip memory "not selected (--only)"; fi
 if want fanout_get; then scenario_fanout; else skip fanout_get "not selected (--only)"; fi
+if want notify_latency; then scenario_notify_latency; else skip notify_latency "not selected (--only)"; fi
 if want notify_ingest; then scenario_notify; else skip notify_ingest "not selected (--only)"; fi
 finish_lines
 exit 0

@@ -2,7 +2,7 @@
 # PostgreSQL restarted while agents stream notifications: none is lost. The
 # agents send Device.LocalAgent.Periodic! every second (a subscription and
 # PeriodicNotifInterval set through tasks); a capture of the controller
-# topic counts the distinct notifications sent, which must equal the rows
+# topic (every agent's level below it) counts the distinct notifications sent, which must equal the rows
 # stored once the daemon's writer has reconnected and flushed.
 . "$(dirname "$0")/lib.sh"
 
@@ -13,7 +13,8 @@ start_uspc d1
 start_sim s1 $AGENTS
 wait_sql "SELECT count(*) FROM agents WHERE onboarded_at IS NOT NULL" $AGENTS 60
 
-mosquitto_sub -L "${USPC_MQTT}/$CTL_TOPIC" -V mqttv5 -F '%x' >"$W/ctl-topic.hex" &
+# Agents publish on their identity level below the controller topic.
+mosquitto_sub -L "${USPC_MQTT}/$CTL_TOPIC/+" -V mqttv5 -F '%x' >"$W/ctl-topic.hex" &
 SUB=$!
 PIDS+=("$SUB")
 sleep 0.5
