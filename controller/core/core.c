@@ -174,7 +174,7 @@ static void stats_line(struct core *c, int64_t now)
 		"unknown_resp=%llu notifies=%llu notify_retries=%llu retry_answers_skipped=%llu "
 		"answers_shed=%llu tasks_done=%llu tasks_failed=%llu tasks_parked=%llu "
 		"held_answers=%zu tasks_unknown=%llu requests_resent=%llu evicted=%llu "
-		"publish_expired=%llu",
+		"publish_expired=%llu paho_renewed=%llu",
 		core_registry_count(c->reg), core_registry_online(c->reg),
 		(double)(c->ctr.records_in - c->last_in) / secs,
 		(double)(c->ctr.records_out - c->last_out) / secs, core_tracker_count(c->trk),
@@ -191,7 +191,7 @@ static void stats_line(struct core *c, int64_t now)
 		(unsigned long long)c->ctr.tasks_unknown,
 		(unsigned long long)c->ctr.requests_resent,
 		(unsigned long long)core_registry_evicted(c->reg),
-		(unsigned long long)ms.publish_expired);
+		(unsigned long long)ms.publish_expired, (unsigned long long)ms.paho_renewed);
 	c->last_in = c->ctr.records_in;
 	c->last_out = c->ctr.records_out;
 	c->last_stats_ms = now;
