@@ -144,6 +144,86 @@ stop_broker() {
 }
 start_broker() { "$USPC_LOCAL_STACK" start --dir "$1" >/dev/null; }
 
+# make_certs DIR [AGENT_EID_1 [AGENT_EID_2]] — the test PKI of
+# make-test-certs.sh in DIR (controller CN: $USPC_TEST_CONTROLLER_EID, by
+# default self::uspc), readable by the mosquitto user when we run as root.
+make_certs() {
+  "$USPC_SOURCE_DIR/tests/integration/make-test-certs.sh" "$@" >/dev/null
+  if [ "$(id -u)" = 0 ]; then
+    chown -R mosquitto "$1"
+    chmod 755 "$1"
+  fi
+}
+
+# start_broker_conf NAME WRITE_CONF — start a private mosquitto on a free
+# port below the ephemeral range: WRITE_CONF PORT prints its configuration
+# (to $W/NAME.conf; its stderr goes to $W/NAME.log). Sets MQ_PORT and
+# PID_<NAME>; the cleanup trap stops it.
+start_broker_conf() {
+  local name=$1 fn=$2 port pid
+  for _ in $(seq 10); do
+    port=$((20000 + RANDOM % 12000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+    "$fn" "$port" >"$W/$name.conf"
+    mosquitto -c "$W/$name.conf" >>"$W/$name.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+        PIDS+=("$pid")
+        MQ_PORT=$port
+        printf -v "PID_$name" '%s' "$pid"
+        return 0
+      fi
+      sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  fail "could not start mosquitto $name (see $W/$name.log)"
+}
+
+# production_conf PORT — deploy/mosquitto/production.conf with only its
+# paths, listener and log destination adapted to this test: listener on
+# 127.0.0.1:PORT, certificates from $CERTS (make_certs), the ACL from
+# $W/uspc.acl (a verbatim copy of deploy/mosquitto/production.acl, made
+# here), persistence and pid file in $W, log to stderr, and `user
+# mosquitto` only when we run as root. Fails if a path of the production
+# file was not adapted.
+production_conf() {
+  local user_line="# user mosquitto (not root)"
+  [ "$(id -u)" = 0 ] && user_line="user mosquitto"
+  cp "$USPC_SOURCE_DIR/deploy/mosquitto/production.acl" "$W/uspc.acl"
+  chmod 644 "$W/uspc.acl"
+  mkdir -p "$W/mosquitto-data"
+  [ "$(id -u)" = 0 ] && chown mosquitto "$W/mosquitto-data"
+  sed -e "s|^listener 8883\$|listener $1 127.0.0.1|" \
+    -e "s|/etc/mosquitto/certs/|$CERTS/|" \
+    -e "s|^acl_file /etc/mosquitto/uspc.acl\$|acl_file $W/uspc.acl|" \
+    -e "s|^persistence_location /var/lib/mosquitto/\$|persistence_location $W/mosquitto-data/|" \
+    -e "s|^pid_file .*|pid_file $W/mosquitto-data/mosquitto.pid|" \
+    -e "s|^log_dest syslog\$|log_dest stderr|" \
+    -e "s|^user mosquitto\$|$user_line|" \
+    "$USPC_SOURCE_DIR/deploy/mosquitto/production.conf" >"$W/production.conf.adapted"
+  if grep -Ev '^[[:space:]]*(#|$)' "$W/production.conf.adapted" | grep -Eq '/etc/|/var/|/run/|syslog|^listener 8883'; then
+    fail "production.conf has a setting this test does not adapt: $(grep -Ev '^[[:space:]]*(#|$)' \
+      "$W/production.conf.adapted" | grep -E '/etc/|/var/|/run/|syslog|^listener 8883' | head -n 1)"
+  fi
+  cat "$W/production.conf.adapted"
+}
+
+# forge NAME [usp-probe options...] — run usp-probe (e.g. with an agent's
+# certificate, forging records) and wait for its PUBACKs; its output goes
+# to $W/forge-NAME.out. Sets FORGE_REFUSED to the publishes the broker
+# refused (PUBACK reason >= 0x80; 0 if none).
+forge() {
+  local name=$1; shift
+  "$USPC_BIN_DIR/usp-probe" "$@" >"$W/forge-$name.out" 2>"$W/forge-$name.err" ||
+    fail "usp-probe ($name) failed: $(head -c 500 "$W/forge-$name.err")"
+  FORGE_REFUSED=$(sed -n 's/.*"publish_refused":\([0-9]*\).*/\1/p' "$W/forge-$name.out" | tail -n 1)
+  FORGE_REFUSED=${FORGE_REFUSED:-0}
+}
+
 q() { psql -XAtq "$DB_URL" -c "$1"; }
 
 # wait_sql SQL EXPECTED TIMEOUT_S — poll until the query prints EXPECTED.
@@ -351,6 +431,14 @@ add_tasks() {
 # stat_field LOGFILE FIELD — last value of FIELD=... in the daemon's stats lines.
 stat_field() {
   grep ' stats: agents=' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# stat_reason LOGFILE REASON — last count of REASON in the daemon's
+# "stats: rejected by reason:" lines (0 if never named).
+stat_reason() {
+  local v
+  v=$(grep ' stats: rejected by reason:' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p")
+  echo "${v:-0}"
 }
 
 # Hex helpers (coreutils only): tohex < bytes, fromhex < hex text.

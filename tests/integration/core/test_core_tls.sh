@@ -9,20 +9,12 @@
 AGENTS=2
 new_db "core_tls"
 CERTS=$W/certs
-USPC_TEST_CONTROLLER_EID=$CTL_EID "$USPC_SOURCE_DIR/tests/integration/make-test-certs.sh" "$CERTS" \
-  "$(agent 1)" "$(agent 2)" >/dev/null
-USER_LINE="# not root"
-if [ "$(id -u)" = 0 ]; then
-  USER_LINE="user mosquitto"
-  chown -R mosquitto "$CERTS"
-  chmod 755 "$CERTS"
-fi
-# Start a TLS mosquitto on a free port below the ephemeral range (retry if taken).
-start_tls_broker() {
-  local port=$1
-  cat >"$W/mosquitto-tls.conf" <<CONF
+USPC_TEST_CONTROLLER_EID=$CTL_EID make_certs "$CERTS" "$(agent 1)" "$(agent 2)"
+# A TLS mosquitto that requires a client certificate signed by the test CA.
+tls_conf() {
+  cat <<CONF
 per_listener_settings false
-listener $port 127.0.0.1
+listener $1 127.0.0.1
 cafile $CERTS/ca.crt
 certfile $CERTS/broker.crt
 keyfile $CERTS/broker.key
@@ -31,24 +23,11 @@ use_identity_as_username true
 allow_anonymous false
 persistence false
 log_dest stderr
-$USER_LINE
+$([ "$(id -u)" = 0 ] && echo "user mosquitto" || echo "# not root")
 CONF
-  mosquitto -c "$W/mosquitto-tls.conf" >"$W/mosquitto.log" 2>&1 &
-  MQ=$!
-  for _ in $(seq 50); do
-    kill -0 "$MQ" 2>/dev/null || return 1
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { PIDS+=("$MQ"); return 0; }
-    sleep 0.1
-  done
-  kill "$MQ"; return 1
 }
-PORT=""
-for _ in $(seq 10); do
-  p=$((20000 + RANDOM % 12000))
-  (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-  start_tls_broker "$p" && { PORT=$p; break; }
-done
-[ -n "$PORT" ] || fail "could not start a TLS broker"
+start_broker_conf mosquitto tls_conf
+PORT=$MQ_PORT
 URL="mqtts://127.0.0.1:$PORT"
 
 # Without a client certificate: refused, the daemon keeps retrying.
