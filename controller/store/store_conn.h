@@ -28,6 +28,7 @@ enum store_error {
 	STORE_E_NOTFOUND, /* no such agent / task */
 	STORE_E_STOPPED,  /* the writer / feeder is stopping */
 	STORE_E_TIMEOUT,  /* a wait timed out */
+	STORE_E_BUSY,     /* held by another live session (e.g. a daemon's node_id lock) */
 	STORE_E_END_
 };
 

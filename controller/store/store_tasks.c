@@ -53,8 +53,16 @@ struct store_tasks {
 	atomic_int stopping;
 	atomic_int paused; /* store_tasks_pause: claim nothing more */
 
+	/* The connection store_tasks_start() opened and locked the node on,
+	 * handed to the thread (NULL once taken, or when the database was down
+	 * at start). */
+	PGconn *start_db;
+
 	/* feeder thread only */
 	PGconn *db;
+	int lock_pid;               /* backend that held our node lock last, or 0 */
+	char lock_started[40];      /* its backend_start, to know it again */
+	int busy_logged;            /* "node lock held elsewhere" logged since the last success */
 	struct store_prepared prep; /* statements prepared on db */
 	int recovered_own;          /* own 'sent' tasks re-queued after start */
 	int ever_connected;
@@ -601,12 +609,130 @@ static void set_connected(struct store_tasks *f, int up)
 		f->ever_connected = 1;
 }
 
+/* ---- node lock ----------------------------------------------------------- */
+
+/*
+ * Session-level advisory lock on (NODE_LOCK_CLASS, 32 bits of md5(node_id)):
+ * held by the feeder's connection as long as it lives, so a second daemon
+ * with the same node_id (which would take this one's 'sent' tasks back as
+ * its own leftovers, and answer for them) cannot start. The two-key form
+ * lives apart from store_schema.c's one-key migration lock.
+ */
+#define NODE_LOCK_CLASS "1970499683" /* "uspc" in ASCII */
+#define NODE_LOCK_KEY "('x' || substr(md5($1), 1, 8))::bit(32)::int"
+
+static const char sql_node_lock[] =
+	"SELECT pg_try_advisory_lock(" NODE_LOCK_CLASS ", " NODE_LOCK_KEY "),"
+	" pg_backend_pid(), (SELECT backend_start::text FROM pg_stat_activity"
+	"  WHERE pid = pg_backend_pid())";
+
+/* Who holds the lock: pid, application_name, client address, backend_start
+ * (the last three NULL when pg_stat_activity hides them from our role). */
+static const char sql_node_lock_holder[] =
+	"SELECT l.pid, a.application_name, coalesce(host(a.client_addr), 'local socket'),"
+	" a.backend_start::text FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
+	" WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+	"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+	"  AND l.classid = " NODE_LOCK_CLASS "::oid AND l.objid = (" NODE_LOCK_KEY ")::oid"
+	" LIMIT 1";
+
+/* One attempt. 1 taken, 0 held by another session (*holder_pid, and the
+ * holder described in err as STORE_E_BUSY), < 0 error. */
+static int try_node_lock(struct store_tasks *f, PGconn *c, int *holder_pid, char *holder_start,
+			 size_t start_len, struct uspc_err *err)
+{
+	const char *p[1] = { f->node_id };
+	PGresult *r = NULL;
+	int rc = store_exec(c, sql_node_lock, 1, p, &r, err);
+	if (rc < 0)
+		return rc;
+	int got = !strcmp(PQgetvalue(r, 0, 0), "t");
+	if (got) {
+		f->lock_pid = atoi(PQgetvalue(r, 0, 1));
+		snprintf(f->lock_started, sizeof(f->lock_started), "%s", PQgetvalue(r, 0, 2));
+	}
+	PQclear(r);
+	if (got)
+		return 1;
+	rc = store_exec(c, sql_node_lock_holder, 1, p, &r, err);
+	if (rc < 0)
+		return rc;
+	*holder_pid = 0;
+	holder_start[0] = '\0';
+	if (PQntuples(r) == 1) {
+		*holder_pid = atoi(PQgetvalue(r, 0, 0));
+		snprintf(holder_start, start_len, "%s", PQgetvalue(r, 0, 3));
+		uspc_err_set(
+			err, STORE_E_BUSY,
+			"node_id \"%s\" is in use: another live daemon holds its lock (PostgreSQL "
+			"session pid %d, application_name \"%s\", client %s, connected since "
+			"%s); stop it, or give this daemon another node_id",
+			f->node_id, *holder_pid, PQgetisnull(r, 0, 1) ? "?" : PQgetvalue(r, 0, 1),
+			PQgetisnull(r, 0, 2) ? "?" : PQgetvalue(r, 0, 2),
+			PQgetisnull(r, 0, 3) ? "?" : PQgetvalue(r, 0, 3));
+	} else { /* released in between: the next attempt gets it */
+		uspc_err_set(err, STORE_E_BUSY,
+			     "node_id \"%s\" is in use by another session (it just let go)",
+			     f->node_id);
+	}
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * Take the node lock on c: 0, STORE_E_BUSY (err names the holder) or
+ * another error. A holder that is this feeder's own earlier session (the
+ * same pid and start time: the connection died on our side, e.g. in a
+ * partition, and the server has not noticed yet) is terminated and the
+ * lock taken over; any other holder is a different daemon.
+ */
+static int take_node_lock(struct store_tasks *f, PGconn *c, struct uspc_err *err)
+{
+	char start[40];
+	int holder = 0, terminated = 0;
+	for (int attempt = 0; attempt < 40; attempt++) {
+		int rc = try_node_lock(f, c, &holder, start, sizeof(start), err);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+		int ours = holder && holder == f->lock_pid && !strcmp(start, f->lock_started);
+		if (holder && !ours)
+			return STORE_E_BUSY;
+		if (ours && !terminated) {
+			char pid[16];
+			const char *p[1] = { pid };
+			snprintf(pid, sizeof(pid), "%d", holder);
+			log_warn(LOG_COMP,
+				 "feeder: our previous database session (pid %d) still holds the "
+				 "node lock; terminating it",
+				 holder);
+			struct uspc_err ignored = { 0 };
+			(void)store_exec(c, "SELECT pg_terminate_backend($1::int)", 1, p, NULL,
+					 &ignored);
+			terminated = 1;
+		}
+		/* ours going away, or a holder that just let go: try again */
+		struct timespec ts = { 0, 50 * 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return STORE_E_BUSY;
+}
+
 /* Connect, LISTEN, heartbeat; on the first connection re-queue our own
  * leftovers from a previous run. */
 static int connect_feeder(struct store_tasks *f, struct uspc_err *err)
 {
+	int rc = 0;
 	store_prepared_reset(&f->prep);
-	int rc = store_conn_open(&f->conn_opts, &f->db, err);
+	if (f->start_db) { /* opened and locked by store_tasks_start() */
+		f->db = f->start_db;
+		f->start_db = NULL;
+	} else {
+		rc = store_conn_open(&f->conn_opts, &f->db, err);
+		if (rc == 0)
+			rc = take_node_lock(f, f->db, err);
+		if (rc == STORE_E_BUSY && !f->busy_logged++)
+			log_error(LOG_COMP, "feeder: claiming nothing: %s", err->msg);
+	}
 	if (rc == 0)
 		rc = store_exec(f->db, "LISTEN uspc_task_new", 0, NULL, NULL, err);
 	if (rc == 0)
@@ -624,6 +750,9 @@ static int connect_feeder(struct store_tasks *f, struct uspc_err *err)
 		f->db = NULL;
 		return rc;
 	}
+	if (f->busy_logged)
+		log_info(LOG_COMP, "feeder: node lock for \"%s\" taken", f->node_id);
+	f->busy_logged = 0;
 	if (f->ever_connected)
 		log_info(LOG_COMP, "feeder: database connection restored");
 	set_connected(f, 1);
@@ -824,6 +953,8 @@ static void tasks_free(struct store_tasks *f)
 	if (f->ring)
 		for (size_t i = 0; i < f->cap; i++)
 			store_task_free(f->ring[i]);
+	if (f->start_db)
+		PQfinish(f->start_db);
 	free(f->ring);
 	free(f->rel);
 	if (f->efd >= 0)
@@ -905,6 +1036,28 @@ int store_tasks_start(const struct store_tasks_opts *o, struct store_tasks **out
 		tasks_free(f);
 		return uspc_err_set(err, STORE_E_NOMEM, "task feeder: cannot allocate: %s",
 				    strerror(e));
+	}
+	/* The node lock before anything else: a second daemon with our
+	 * node_id must not start (nor re-queue the first one's tasks as its
+	 * own leftovers). With the database down the thread takes it later,
+	 * before it touches any task. */
+	struct uspc_err cerr = { 0 };
+	if (store_conn_open(&f->conn_opts, &f->start_db, &cerr) == 0) {
+		int rc = take_node_lock(f, f->start_db, err);
+		if (rc == STORE_E_CONN) { /* lost at once: as if it were down */
+			log_warn(LOG_COMP, "feeder: %s; node \"%s\" is locked once it is back",
+				 err->msg, f->node_id);
+			PQfinish(f->start_db);
+			f->start_db = NULL;
+		} else if (rc < 0) {
+			tasks_free(f);
+			return rc;
+		}
+	} else {
+		log_warn(LOG_COMP,
+			 "feeder: database not reachable at start (%s); node \"%s\" is locked "
+			 "once it is",
+			 cerr.msg, f->node_id);
 	}
 	int e = pthread_create(&f->thread, NULL, feeder_main, f);
 	if (e) {

@@ -95,8 +95,21 @@ struct store_tasks_opts {
 	int statement_timeout_ms;
 };
 
-/* Start the thread (it connects itself; start succeeds while the database
- * is down). */
+/*
+ * Start the feeder. It first takes this node_id's lock: a session-level
+ * PostgreSQL advisory lock held by the feeder's connection for as long as
+ * it lives. When another live session holds it (another daemon runs with
+ * this node_id) start fails with STORE_E_BUSY and err names the holder
+ * (pid, application_name, client address, connection time from
+ * pg_stat_activity). While the database is unreachable start still
+ * succeeds, and the thread takes the lock when it connects. After every
+ * reconnect the thread takes the lock again before it touches a task;
+ * while another session holds it, it claims nothing, sends no heartbeat and
+ * logs an error (an earlier session of its own that the server has not
+ * yet seen die, e.g. after a partition, is terminated and the lock taken
+ * over). Returns 0, STORE_E_BUSY, STORE_E_ARG, STORE_E_NOMEM, or
+ * STORE_E_DB when the lock statement itself failed.
+ */
 int store_tasks_start(const struct store_tasks_opts *o, struct store_tasks **out,
 		      struct uspc_err *err);
 

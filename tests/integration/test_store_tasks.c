@@ -728,6 +728,58 @@ static void restarted_daemon_requeues_its_own_tasks(void **state)
 	tdb_drop(&t);
 }
 
+/* ---- node lock --------------------------------------------------------------- */
+
+/* A second daemon with a live daemon's node_id refuses to start, naming the
+ * holder; once the first is gone it starts. After a reconnect the lock is
+ * taken again, and a session of our own the server still holds is taken
+ * over. */
+static void duplicate_node_id_is_refused(void **state)
+{
+	struct tdb t;
+	struct uspc_err err = { 0 };
+	struct store_task *got[4];
+	tdb_create(&t, "tknl");
+	make_agents(t.c, 1, 1, 1);
+	insert_tasks(t.c, 1, 2, 0, NULL);
+	struct store_tasks *a = feeder(&t, "node-dup", 60000);
+	assert_int_equal(take(a, got, 2, WAIT_MS), 2);
+	struct store_tasks *b = NULL;
+	struct store_tasks_opts o = { .conn = tdb_opts(&t), .node_id = "node-dup", .poll_ms = 200 };
+	assert_int_equal(store_tasks_start(&o, &b, &err), STORE_E_BUSY);
+	assert_null(b);
+	assert_non_null(strstr(err.msg, "node-dup"));
+	assert_non_null(strstr(err.msg, "uspc-feeder")); /* the holder's application_name */
+	assert_non_null(strstr(err.msg, "pid "));
+	/* The refused start took nothing back from the live daemon. */
+	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM tasks WHERE state = 'sent'"
+				      " AND claimed_by = 'node-dup' AND attempts = 1"),
+			 2);
+	/* Another node_id is not affected. */
+	struct store_tasks_opts other = o;
+	other.node_id = "node-other";
+	assert_int_equal(store_tasks_start(&other, &b, &err), 0);
+	store_tasks_stop(b);
+	/* The lock survives a lost connection: the feeder takes it again. */
+	tdb_int(t.c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+		     " WHERE application_name = 'uspc-feeder' AND datname = current_database()");
+	assert_int_equal(tdb_wait_int(t.c,
+				      "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity s"
+				      " ON s.pid = l.pid WHERE l.locktype = 'advisory'"
+				      " AND s.application_name = 'uspc-feeder'",
+				      1, WAIT_MS),
+			 1);
+	assert_int_equal(store_tasks_start(&o, &b, &err), STORE_E_BUSY);
+	store_task_free(got[0]);
+	store_task_free(got[1]);
+	store_tasks_stop(a);
+	/* The first daemon stopped: the same node_id starts now. */
+	assert_int_equal(store_tasks_start(&o, &b, &err), 0);
+	wait_connected(b);
+	store_tasks_stop(b);
+	tdb_drop(&t);
+}
+
 /* ---- lost tasks that must not run twice ------------------------------------ */
 
 /* One task per op for agent ag::0, in this order. */
@@ -1007,6 +1059,7 @@ int main(void)
 		cmocka_unit_test(restart_ends_non_idempotent_tasks_unknown),
 		cmocka_unit_test(lease_expiry_ends_non_idempotent_tasks_unknown),
 		cmocka_unit_test(core_ends_a_task_unknown),
+		cmocka_unit_test(duplicate_node_id_is_refused),
 		cmocka_unit_test(queued_tasks_expire_and_notify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

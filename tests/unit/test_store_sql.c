@@ -188,6 +188,8 @@ static void error_names_and_sqlstate(void **state)
 {
 	assert_string_equal(store_error_name(STORE_E_FULL), "full");
 	assert_string_equal(store_error_name(STORE_E_TIMEOUT), "timeout");
+	assert_string_equal(store_error_name(STORE_E_BUSY), "busy");
+	assert_string_equal(store_error_name(STORE_E_END_), "unknown");
 	assert_string_equal(store_error_name(0), "unknown");
 	struct uspc_err e = { STORE_E_DB, "40001: could not serialize access" };
 	assert_string_equal(store_err_sqlstate(&e), "40001: could not serialize access");
