@@ -32,7 +32,7 @@ int store_agents_to_probe(PGconn *pg, size_t limit, struct store_agent_ref **out
 			    "SELECT eid, reply_topic, coalesce(mqtt_version, 0) FROM agents "
 			    "WHERE online AND reply_topic IS NOT NULL AND reply_topic <> '' "
 			    "AND (onboarded_at IS NULL OR onboarded_at < online_since) "
-			    "ORDER BY online_since LIMIT $1::bigint",
+			    "ORDER BY online_since, eid LIMIT $1::bigint",
 			    1, p, &r, err);
 	if (rc < 0)
 		return rc;

@@ -1,7 +1,7 @@
 /*
  * test_store_query.c — store_query against a real PostgreSQL: selectors
  * (each field and their AND), tags, inventory JSON, agent details,
- * snapshot reads, task insert/status.
+ * snapshot reads, task insert/status, the agents to probe at start-up.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "store_query.h"
+#include "store_reconcile.h"
 #include "test_store_common.h"
 
 static struct tdb t;
@@ -246,6 +247,55 @@ static void tasks_insert_in_order_and_status(void **state)
 	assert_string_equal(store_task_state_name(STORE_TASK_STATE_COUNT_), "?");
 }
 
+/* Agents online in the inventory with a reply topic but not onboarded
+ * since they came online (their connect record may have died with a
+ * crashed daemon), oldest first, bounded. */
+static void agents_to_probe(void **state)
+{
+	struct tdb p;
+	struct uspc_err err = { 0 };
+	struct store_agent_ref *r = NULL;
+	size_t n = 99;
+	tdb_create(&p, "probe");
+	assert_int_equal(store_agents_to_probe(p.c, 10, &r, &n, &err), 0);
+	assert_null(r);
+	assert_int_equal(n, 0);
+	tdb_exec(
+		p.c,
+		"INSERT INTO agents (eid, online, online_since, onboarded_at, reply_topic,"
+		" mqtt_version) VALUES"
+		/* never onboarded */
+		" ('pr::new', true, now() - interval '2 minutes', NULL, 'usp/agent/new', 5),"
+		/* onboarded in an earlier session only */
+		" ('pr::again', true, now() - interval '3 minutes', now() - interval '1 hour',"
+		"  'usp/agent/again', 4),"
+		/* onboarded since it came online */
+		" ('pr::ok', true, now() - interval '5 minutes', now(), 'usp/agent/ok', 5),"
+		/* offline */
+		" ('pr::off', false, now() - interval '5 minutes', NULL, 'usp/agent/off', 5),"
+		/* no reply topic: cannot be reached */
+		" ('pr::notopic', true, now() - interval '5 minutes', NULL, NULL, 5),"
+		" ('pr::empty', true, now() - interval '5 minutes', NULL, '', 5),"
+		/* version unknown */
+		" ('pr::nover', true, now() - interval '1 minute', NULL, 'usp/agent/nover', NULL)");
+	assert_int_equal(store_agents_to_probe(p.c, 10, &r, &n, &err), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(r[0].eid, "pr::again");
+	assert_string_equal(r[0].reply_topic, "usp/agent/again");
+	assert_int_equal(r[0].mqtt_version, 4);
+	assert_string_equal(r[1].eid, "pr::new");
+	assert_int_equal(r[1].mqtt_version, 5);
+	assert_string_equal(r[2].eid, "pr::nover");
+	assert_int_equal(r[2].mqtt_version, 0);
+	store_agent_refs_free(r, n);
+	assert_int_equal(store_agents_to_probe(p.c, 2, &r, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(r[1].eid, "pr::new");
+	store_agent_refs_free(r, n);
+	store_agent_refs_free(NULL, 0);
+	tdb_drop(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +305,7 @@ int main(void)
 		cmocka_unit_test(agents_json_and_show),
 		cmocka_unit_test(snapshot_reads_by_prefix),
 		cmocka_unit_test(tasks_insert_in_order_and_status),
+		cmocka_unit_test(agents_to_probe),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
