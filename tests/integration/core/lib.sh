@@ -433,6 +433,22 @@ stat_field() {
   grep ' stats: agents=' "$1" | tail -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
+# trace_sent LOGFILE OP EID — requests OP (get, set, ...) the daemon sent to
+# EID so far, from its protocol trace (--protocol-trace true --log-level
+# debug: "trace: out OP EID msg_id=ID ...").
+trace_sent() { grep -c "trace: out $2 $3 msg_id=" "$1" || true; }
+
+# trace_next_msg_id LOGFILE OP EID N0 — wait (up to 10 s) until more than N0
+# (a trace_sent count) such requests were sent; print the msg_id of the last.
+trace_next_msg_id() {
+  local end=$((SECONDS + 10))
+  until [ "$(trace_sent "$1" "$2" "$3")" -gt "$4" ]; do
+    [ $SECONDS -lt $end ] || fail "no new '$2' to $3 in the protocol trace of $1"
+    sleep 0.1
+  done
+  grep "trace: out $2 $3 msg_id=" "$1" | tail -n 1 | sed 's/.* msg_id=\([^ ]*\).*/\1/'
+}
+
 # stat_reason LOGFILE REASON — last count of REASON in the daemon's
 # "stats: rejected by reason:" lines (0 if never named).
 stat_reason() {

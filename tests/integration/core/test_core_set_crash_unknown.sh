@@ -19,10 +19,12 @@ A=$(agent 1)
 sets_received() { grep -F "$A <- $CTL_EID: " "$W/sim-s1.log" | grep -c 'crash-1' || true; }
 
 freeze_sim "$PID_sim_s1"
+n_sets=$(trace_sent "$W/d1.log" set "$A")
 add_tasks set '{"allow_partial":false,"update_objs":[{"obj_path":"Device.DeviceInfo.",
   "param_settings":[{"param":"ProvisioningCode","value":"crash-1","required":true}]}]}' 1 1
 wait_sql "SELECT state FROM tasks" sent 10
-MSG_ID=$(q "SELECT msg_id FROM tasks")
+MSG_ID=$(trace_next_msg_id "$W/d1.log" set "$A" "$n_sets")
+[ -n "$MSG_ID" ] || fail "no msg_id for the Set"
 freeze_pg "$W/stack"
 thaw_sim "$PID_sim_s1"
 wait_log "$W/d1.log" "trace: in set_resp $A msg_id=$MSG_ID" 10

@@ -54,7 +54,7 @@ if [ "$OUTAGE" = freeze ]; then thaw_pg "$W/stack"; else start_pg "$W/stack"; fi
 log "PostgreSQL running again (daemon exited during the outage: $exited_in_outage)"
 wait_exit "$PID_d1" $((40 - (SECONDS - t_term))) || fail "daemon still running 40 s after SIGTERM"
 log "daemon exit status $EXIT_RC (seen $((SECONDS - t_term)) s after SIGTERM)"
-loss=$(grep -E '(lost|dropped|abandoned|discarded).*(notification|snapshot|agent_state|device_info|task_result|oper_result|subscription)' \
+loss=$(grep -Ei '(lost|dropped|abandoned|discarded).*(notification|snapshot|agent_state|device_info|task_result|oper_result|subscription)=[0-9]+' \
   "$W/d1.log" | tail -n 1 || true)
 [ -n "$loss" ] && log "its loss report: $loss"
 

@@ -65,18 +65,12 @@ CAP=$!
 PIDS+=("$CAP")
 
 # A Get to B outstanding: B frozen.
-# Its msg_id from the protocol trace ("trace: out get <eid> msg_id=<id> ...").
+# Its msg_id from the protocol trace.
 freeze_sim "$PID_sim_sb"
-gets_to_b() { grep -c "trace: out get $B msg_id=" "$W/d1.log" || true; }
-n_gets=$(gets_to_b)
+n_gets=$(trace_sent "$W/d1.log" get "$B")
 add_tasks get '{"param_paths":["Device.DeviceInfo.SerialNumber"]}' 2 2
 wait_sql "SELECT state FROM tasks WHERE eid = '$B'" sent 10
-end=$((SECONDS + 5))
-until [ "$(gets_to_b)" -gt "$n_gets" ]; do
-  [ $SECONDS -lt $end ] || fail "the Get to B is not in the protocol trace"
-  sleep 0.1
-done
-MSG_B=$(grep "trace: out get $B msg_id=" "$W/d1.log" | tail -n 1 | sed 's/.* msg_id=\([^ ]*\).*/\1/')
+MSG_B=$(trace_next_msg_id "$W/d1.log" get "$B" "$n_gets")
 [ -n "$MSG_B" ] || fail "no msg_id for B's Get"
 log "B's outstanding Get: msg_id $MSG_B"
 
