@@ -24,6 +24,7 @@ foreach(t
     node_id_dup:60
     kill9_notify:150
     sigterm_db_outage:90
+    sigterm_db_stall:90
     set_crash_unknown:60
     broker_outage_expiry:60
     late_reconnect:60
