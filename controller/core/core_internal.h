@@ -257,9 +257,6 @@ void core_tasks_agent_slot(struct core *c, struct core_agent *a);
  * when its op is idempotent, else ended 'unknown' with why. Takes req
  * (already out of the tracker). */
 void core_task_request_lost(struct core *c, struct core_req *req, const char *why);
-/* 1 when a task op may run twice without harm (get, get_instances,
- * get_supported_dm, get_supported_protocol). */
-int core_task_op_idempotent(const char *op);
 /* Finish a task without an answer (build/publish failure, timeout). */
 void core_task_fail(struct core *c, struct store_task *t, const char *msg_id, uint32_t code,
 		    const char *why);

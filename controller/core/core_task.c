@@ -38,16 +38,6 @@ static void task_done(struct core *c, struct store_task *t)
 		store_tasks_set_in_flight(c->feeder, c->tasks_held);
 }
 
-int core_task_op_idempotent(const char *op)
-{
-	static const char *const ops[] = { "get", "get_instances", "get_supported_dm",
-					   "get_supported_protocol" };
-	for (size_t i = 0; op && i < sizeof(ops) / sizeof(ops[0]); i++)
-		if (strcmp(op, ops[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* The request may or may not have been carried out: say so, never guess. */
 static void task_unknown(struct core *c, struct store_task *t, const char *msg_id, const char *why)
 {
@@ -410,7 +400,7 @@ void core_task_request_lost(struct core *c, struct core_req *req, const char *wh
 {
 	struct store_task *t = req->ctx;
 	struct core_agent *a = req->agent;
-	if (!core_task_op_idempotent(t->op)) {
+	if (!store_task_op_idempotent(t->op)) {
 		task_unknown(c, t, req->msg_id, why);
 		core_req_free(req);
 		return;
@@ -427,7 +417,7 @@ void core_task_response(struct core *c, struct core_req *req, const Usp__Msg *ms
 	struct store_task *t = req->ctx;
 	if (!msg) {
 		char why[160];
-		if (!core_task_op_idempotent(t->op)) {
+		if (!store_task_op_idempotent(t->op)) {
 			snprintf(why, sizeof(why),
 				 "no answer within %d ms; the agent may have carried it out",
 				 c->cfg->request_timeout_ms);
