@@ -26,13 +26,8 @@ FROZEN_PG=()                       # private stacks whose PostgreSQL freeze_pg s
 SIM_BIN=$USPC_BIN_DIR/usp-agent-sim
 USPC=$USPC_BIN_DIR/uspc
 # Where simulated agents publish: their own identity level below the
-# controller topic (issue 23), which a daemon with agent_identity checks;
-# a daemon without it listens on the bare controller topic only.
-if "$USPC" --help 2>&1 | grep -q 'agent_identity'; then
-  SIM_CTL_TOPIC="$CTL_TOPIC/%s"
-else
-  SIM_CTL_TOPIC=$CTL_TOPIC
-fi
+# controller topic (%s = the agent's EID), as agent_identity requires.
+SIM_CTL_TOPIC="$CTL_TOPIC/%s"
 
 log() { echo "[$(date +%H:%M:%S)] $T: $*" >&2; }
 fail() {
