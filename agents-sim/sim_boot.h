@@ -1,5 +1,5 @@
 /*
- * sim_boot.h — Boot!'s ParameterMap (TR-181 Device.Boot!, digest §6.4): the
+ * sim_boot.h — Boot!'s ParameterMap (TR-181 Device.Boot!): the
  * values of the parameters a controller lists in its
  * Device.LocalAgent.Controller.{i}.BootParameter.{i} rows, as one JSON
  * object string {"<full path>":"<value>",...}. Loop thread of the agent's

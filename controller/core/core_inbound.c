@@ -1,12 +1,16 @@
 /*
  * core_inbound.c — what arrives from the MQTT transport: connection events,
  * and Records, validated (usp_record_unwrap: size cap, version 1.x, ids,
- * one record type; then to_id is ours) and routed by record type:
+ * one record type; then to_id is ours; then the sender's identity: its
+ * from_id must be the topic level it arrived on, core_identity.h; a record
+ * that fails any check changes no state) and routed by record type:
  *   mqtt_connect       → agent online with its reply topic and MQTT version,
+ *                        outstanding requests re-sent or ended 'unknown',
  *                        onboarding (re)started;
  *   disconnect         → agent offline;
- *   session_context    → DisconnectRecord 7106 (this controller does not do
- *                        E2E sessions, digest §3.2/§7.7, as obuspa does);
+ *   session_context    → DisconnectRecord 7106: this controller does not do
+ *                        E2E sessions (TR-369 lets an endpoint refuse them;
+ *                        obuspa answers the same way);
  *   no_session_context → Msg decode; responses/errors to the tracker, Notify
  *                        to core_notify.c, other requests get Error 7001.
  * Every rejection is counted per reason and logged with the sender.
@@ -136,17 +140,22 @@ static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecor
 	core_onboard_start(c, a);
 }
 
-static void answer_session_context(struct core *c, struct core_agent *a)
+/* Answered where the record asked (its Response Topic), else to the
+ * agent's topic; the DisconnectRecord is addressed to a (to_id). */
+static void answer_session_context(struct core *c, struct core_agent *a,
+				   const struct mqtt_mtp_event *ev)
 {
 	uint8_t *buf = NULL;
 	size_t len = 0;
-	if (!a->reply_topic)
+	const char *topic = ev->response_topic ? ev->response_topic : a->reply_topic;
+	int v311 = ev->response_topic ? ev->reply_via_suffix : !a->mqtt_v5;
+	if (!topic)
 		return;
 	if (usp_record_build_disconnect(a->eid, c->cfg->endpoint_id,
 					"session context not supported by this controller",
 					USP_ERR_SESSION_CONTEXT_NOT_ALLOWED, &buf, &len) == 0) {
-		struct core_pub p = { .flags = a->mqtt_v5 ? 0 : MQTT_MTP_PUB_V311 };
-		(void)core_publish(c, a->reply_topic, &p, buf, len);
+		struct core_pub p = { .flags = v311 ? MQTT_MTP_PUB_V311 : 0 };
+		(void)core_publish(c, topic, &p, buf, len);
 	}
 }
 
@@ -293,7 +302,7 @@ static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_SESSION_CONTEXT:
 		core_reject(c, "record_session_context", a->eid, "answered with Disconnect 7106");
-		answer_session_context(c, a);
+		answer_session_context(c, a, ev);
 		break;
 	default:
 		core_reject(c, "record_unsupported_type", a->eid, "not an MQTT record type");

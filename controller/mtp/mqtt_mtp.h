@@ -133,7 +133,7 @@ struct mqtt_mtp_config {
 
 	/* Set TCP_NODELAY on Paho's socket after every connect (Paho has no
 	 * option for it; Nagle adds ~40 ms per message at small windows, see
-	 * docs/mqtt-clients.md). Default 1. */
+	 * docs/design.md). Default 1. */
 	int tcp_nodelay;
 };
 

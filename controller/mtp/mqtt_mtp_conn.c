@@ -164,7 +164,7 @@ static void connack_limits(struct mqtt_mtp *m, MQTTProperties *props, int sp)
 		m->broker_max_packet = (uint32_t)MQTTProperties_getNumericValue(
 			props, MQTTPROPERTY_CODE_MAXIMUM_PACKET_SIZE);
 	/* Stay below the broker's Receive Maximum: Paho 1.3.12's send thread
-	 * stalls up to 1 s when it is reached (mqtt-clients.md). */
+	 * stalls up to 1 s when it is reached (docs/design.md). */
 	m->window = m->cfg.max_inflight;
 	if (recv_max > 1 && m->window > recv_max - 1)
 		m->window = recv_max - 1;
@@ -416,7 +416,7 @@ void mtp_do_disconnect(struct mqtt_mtp *m, int timeout_ms, int notify)
  * it. With Nagle on, a small PUBLISH waits for the ACK of the previous
  * segment, which the broker delays (~40 ms): measured with one connection
  * at window 100, 3.0k round trips/s and p50 44 ms, against 17k/s and
- * 4.9 ms with NODELAY (docs/mqtt-clients.md). So after every CONNACK (a
+ * 4.9 ms with NODELAY (docs/design.md). So after every CONNACK (a
  * reconnect is a new socket) mtp-conn finds the socket and sets it; see
  * mqtt_mtp_sock.c for how the socket is recognised. */
 static void apply_nodelay(struct mqtt_mtp *m)

@@ -6,7 +6,7 @@
  * on, each small PUBLISH waits for the ACK of the previous segment, which
  * the broker delays: one connection at window 100 ran 3.0k round trips/s
  * with p50 44 ms, and 17k/s with p50 4.9 ms once NODELAY was forced
- * (docs/mqtt-clients.md).
+ * (docs/design.md).
  *
  * How: after each CONNACK, list this process's sockets (/proc/self/fd
  * links "socket:[inode]", read without touching the descriptors) and keep

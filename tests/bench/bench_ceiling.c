@@ -13,7 +13,7 @@
  * TCP_NODELAY on, send/receive maximum 65535), each on its own network
  * thread (mosquitto_loop_start); the echo answers from its message
  * callback, the requester sends the next request from its own. Paho is not
- * used on purpose: it never sets TCP_NODELAY (docs/mqtt-clients.md), and
+ * used on purpose: it never sets TCP_NODELAY (docs/design.md), and
  * this is the ceiling of the broker, not of a client library.
  *
  * Threads: main (set-up, initial window, waiting), the two libmosquitto
