@@ -32,6 +32,11 @@ PACKAGES=(
 	iproute2             # ss: free-port search and listener checks
 	util-linux           # runuser, flock (local stack)
 	jq                   # JSON checks in the integration test scripts
+	scdoc                # man pages (man/*.scd) built at build time
+	debhelper            # deploy/build-deb.sh: dh builds the .deb
+	lintian              # deploy/build-deb.sh checks the .deb
+	man-db               # man -w in the package test (tests/package)
+	systemd              # systemd-analyze verify of the unit in the package test
 )
 
 SELF=$(basename "$0")

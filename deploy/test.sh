@@ -3,7 +3,7 @@
 # C formatting, build with ASan+UBSan and -Werror, run every ctest test (unit
 # and integration; the integration fixture starts a private mosquitto and
 # PostgreSQL in <build>/ctest-stack and this script stops it on any exit),
-# then a short, deterministic run of every fuzz target.
+# then a short, deterministic run of every fuzz target, and the package test.
 #
 #   deploy/test.sh [extra ctest arguments, e.g. -L unit or -R stack]
 #
@@ -18,8 +18,15 @@
 #                       built with clang in <build>-fuzz, replays its seeds
 #                       and runs USPC_FUZZ_RUNS (50000) inputs from a fixed
 #                       seed
-# Exit status: ctest's when it failed, else 1 if the fuzz smoke step or the
-# format check failed, else 0.
+#   USPC_PACKAGE_TEST   0 to skip the package step (default: 1, and 0 when
+#                       ctest arguments are given): deploy/build-deb.sh in
+#                       <build>-pkg (lintian included), then
+#                       tests/package/test-package.sh installs, checks,
+#                       removes and purges it on this machine. Only as root
+#                       (CI); as another user it says SKIP and passes. By
+#                       hand: sudo tests/package/test-package.sh
+# Exit status: ctest's when it failed, else 1 if the fuzz smoke step, the
+# package step or the format check failed, else 0.
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -107,8 +114,20 @@ if [ "${USPC_FUZZ_SMOKE:-$fuzz_default}" != 0 ]; then
 		USPC_FUZZ_ARGS="-seed=1 -runs=${USPC_FUZZ_RUNS:-50000}" \
 		"$REPO/tests/fuzz/run.sh" 120 || fuzz_rc=$?
 fi
+# The Debian package: built, linted, installed on this machine with the
+# build tree hidden, checked, removed and purged (about 20 s when the build
+# is incremental).
+pkg_rc=0
+if [ "${USPC_PACKAGE_TEST:-$fuzz_default}" != 0 ]; then
+	step "package ($BUILD-pkg)"
+	USPC_PKG_DIR="$BUILD-pkg" USPC_JOBS="$JOBS" "$REPO/tests/package/test-package.sh" || pkg_rc=$?
+fi
 if [ $fuzz_rc -ne 0 ]; then
 	echo "test.sh: the fuzz smoke step failed (status $fuzz_rc; inputs in $BUILD-fuzz/artifacts)" >&2
+	exit 1
+fi
+if [ $pkg_rc -ne 0 ]; then
+	echo "test.sh: the package step failed (status $pkg_rc; build log in $BUILD-pkg/deb/build.log)" >&2
 	exit 1
 fi
 if [ $format_rc -ne 0 ]; then

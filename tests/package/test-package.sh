@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# test-package.sh — build the Debian package and install it on this machine:
+# the package test of deploy/test.sh (CI runs it as root on a fresh Debian 12
+# machine).
+#
+#   tests/package/test-package.sh [DEB]      (as root)
+#
+# Without DEB it builds one with deploy/build-deb.sh (lintian included) in
+# USPC_PKG_DIR (default <repo>/build-pkg). Then:
+#   1. apt-get install ./uspc_*.deb (dependencies from the package's Depends)
+#   2. checks with the repository hidden under an empty tmpfs (unshare -m),
+#      an empty environment and cwd /, so nothing of the build tree can be
+#      used: uspc --version, uspctl --version, usp-agent-sim --check-model
+#      (its default model is the installed one), uspc --check-config on the
+#      installed /etc/uspc/uspc.conf; no RUNPATH, every library from the
+#      system; man -w for the four pages; systemd-analyze verify on the unit
+#      (it needs no running systemd); the unit neither enabled nor started;
+#      the uspc system user and group; /etc/uspc 750 and uspc.conf 640
+#      root:uspc and a conffile; the Depends of the issue
+#   3. reinstall (postinst is idempotent)
+#   4. apt-get remove: programs gone, the edited uspc.conf and the user stay
+#   5. apt-get purge: uspc.conf gone, a file the admin added (uspc.env) stays
+# On exit the machine is as before: the package purged, /etc/uspc and the
+# uspc user removed if the test created them.
+#
+# It changes the system, so it runs only as root and only when no uspc
+# package, /etc/uspc or `uspc` process is there before (exit 0 with "SKIP"
+# otherwise; USPC_PACKAGE_TEST_FORCE=1 overrides the package check).
+# Exit status: 0 passed or skipped, 1 failed.
+set -uo pipefail
+
+REPO=$(cd "$(dirname "$0")/../.." && pwd -P)
+PKG_DIR=${USPC_PKG_DIR:-$REPO/build-pkg}
+START=$(date +%s)
+fails=0
+
+say() { printf 'package: %s\n' "$*"; }
+ok() { say "ok   $*"; }
+bad() {
+	say "FAIL $*"
+	fails=$((fails + 1))
+}
+skip() {
+	say "SKIP: $*"
+	exit 0
+}
+check() { # check DESCRIPTION COMMAND...
+	local d=$1 out
+	shift
+	if out=$("$@" 2>&1); then ok "$d"; else
+		bad "$d"
+		printf '%s\n' "$out" | sed 's/^/       /' | head -20
+	fi
+}
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (it installs and purges the package on this machine); run: sudo $0"
+command -v apt-get >/dev/null 2>&1 || skip "not a Debian system (no apt-get)"
+if dpkg-query -W -f='${db:Status-Status}' uspc 2>/dev/null | grep -qv '^not-installed$' &&
+	[ "${USPC_PACKAGE_TEST_FORCE:-0}" != 1 ]; then
+	skip "a uspc package is installed here already; the test would purge it (USPC_PACKAGE_TEST_FORCE=1 to run anyway)"
+fi
+[ -e /etc/uspc ] && ! dpkg-query -W uspc >/dev/null 2>&1 &&
+	skip "/etc/uspc exists without the package: not touching it"
+# A daemon running the installed program (others, from build trees, are fine).
+installed_uspc_runs() {
+	local p
+	for p in $(pgrep -x uspc); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = /usr/sbin/uspc ] && return 0
+	done
+	return 1
+}
+installed_uspc_runs && skip "/usr/sbin/uspc runs here"
+
+for t in man systemd-analyze unshare; do
+	command -v "$t" >/dev/null 2>&1 || { bad "$t not found (deploy/setup-deps.sh installs man-db, systemd, util-linux)"; exit 1; }
+done
+
+created_user=0 created_group=0
+getent passwd uspc >/dev/null || created_user=1
+getent group uspc >/dev/null || created_group=1
+
+cleanup() {
+	trap - EXIT INT TERM
+	if dpkg-query -W uspc >/dev/null 2>&1; then
+		DEBIAN_FRONTEND=noninteractive apt-get purge -y -q uspc >/dev/null 2>&1 || dpkg --purge uspc >/dev/null 2>&1
+	fi
+	rm -f /etc/uspc/uspc.env
+	[ -d /etc/uspc ] && rmdir /etc/uspc 2>/dev/null
+	[ $created_user = 1 ] && getent passwd uspc >/dev/null && userdel uspc 2>/dev/null
+	[ $created_group = 1 ] && getent group uspc >/dev/null && groupdel uspc 2>/dev/null
+	say "$( [ $fails -eq 0 ] && echo passed || echo "FAILED ($fails checks)" ) in $(($(date +%s) - START)) s"
+	[ $fails -eq 0 ]
+	exit
+}
+trap cleanup EXIT
+trap 'bad interrupted; exit 1' INT TERM
+
+# ---- build
+if [ $# -ge 1 ]; then
+	DEB=$(cd "$(dirname "$1")" && pwd -P)/$(basename "$1")
+else
+	"$REPO/deploy/build-deb.sh" "$PKG_DIR" || { bad "deploy/build-deb.sh"; exit 1; }
+	VERSION=$(sed -nE 's/^project\(uspc VERSION ([0-9][0-9.]*).*/\1/p' "$REPO/CMakeLists.txt")
+	DEB=$PKG_DIR/uspc_${VERSION}_$(dpkg --print-architecture).deb
+fi
+[ -f "$DEB" ] || { bad "no package $DEB"; exit 1; }
+VERSION=$(dpkg-deb --field "$DEB" Version)
+say "testing $DEB ($(($(date +%s) - START)) s)"
+
+# Depends as the issue lists them (from dpkg-shlibdeps).
+deps=$(dpkg-deb --field "$DEB" Depends)
+for lib in libprotobuf-c1 libpaho-mqtt1.3 libmosquitto1 libssl3 libcjson1 libpq5 libsystemd0 adduser; do
+	[[ ", $deps," == *", $lib "* || ", $deps," == *", $lib,"* ]] || bad "Depends lacks $lib: $deps"
+done
+ok "Depends: $deps"
+
+# ---- install
+check "apt-get install $(basename "$DEB")" env DEBIAN_FRONTEND=noninteractive \
+	apt-get install -y -q --no-install-recommends "$DEB"
+[ "$(dpkg-query -W -f='${db:Status-Status}' uspc 2>/dev/null)" = installed ] || { bad "uspc not installed"; exit 1; }
+
+# Run the installed programs with the repository hidden (an empty tmpfs over
+# it in a private mount namespace), an empty environment and cwd /.
+hidden() {
+	unshare -m sh -c 'mount -t tmpfs none "$0" && cd / && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"' "$REPO" "$@"
+}
+hidden true 2>/dev/null || { bad "unshare -m / mount tmpfs not permitted here: cannot hide the build tree"; exit 1; }
+check "build tree hidden: $REPO is empty for the programs" hidden sh -c "[ -z \"\$(ls -A '$REPO')\" ]"
+
+out=$(hidden uspc --version 2>&1)
+[ "$out" = "uspc $VERSION" ] && ok "uspc --version: $out" || bad "uspc --version: '$out' (want 'uspc $VERSION')"
+out=$(hidden uspctl --version 2>&1)
+[ "$out" = "uspctl $VERSION" ] && ok "uspctl --version: $out" || bad "uspctl --version: '$out'"
+[ "$(command -v uspc)" = /usr/sbin/uspc ] && ok "uspc is /usr/sbin/uspc" || bad "uspc is $(command -v uspc)"
+check "usp-agent-sim --check-model (default model /usr/share/uspc/models)" hidden usp-agent-sim --check-model
+check "uspc --check-config on the installed /etc/uspc/uspc.conf" \
+	hidden uspc --config /etc/uspc/uspc.conf --check-config
+for b in /usr/sbin/uspc /usr/bin/uspctl /usr/bin/usp-agent-sim; do
+	if readelf -d "$b" | grep -qE 'R(UN)?PATH'; then bad "$b has an RPATH/RUNPATH"; fi
+	libs=$(hidden ldd "$b" 2>&1)
+	if grep -q "not found\|$REPO" <<<"$libs"; then bad "$b libraries:"$'\n'"$libs"; else ok "$b: every library from the system"; fi
+done
+
+# ---- man pages
+if grep -rqs 'path-exclude=*/usr/share/man' /etc/dpkg/dpkg.cfg.d/; then
+	bad "dpkg excludes /usr/share/man here (/etc/dpkg/dpkg.cfg.d): man pages cannot be checked"
+else
+	for p in "5 uspc.conf" "1 uspctl" "1 usp-agent-sim"; do
+		set -- $p
+		w=$(man -w "$1" "$2" 2>&1)
+		[ "$w" = "/usr/share/man/man$1/$2.$1.gz" ] && ok "man -w $2: $w" || bad "man -w $1 $2: '$w'"
+	done
+	w=$(man -w uspc 2>&1)
+	[ "$w" = /usr/share/man/man8/uspc.8.gz ] && ok "man -w uspc: $w" || bad "man -w uspc: '$w'"
+	check "man uspc.conf renders without warnings" sh -c \
+		'out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 5 uspc.conf 2>&1 >/dev/null); [ -z "$out" ] || { echo "$out"; false; }'
+fi
+
+# ---- systemd unit
+UNIT=/lib/systemd/system/uspc.service
+[ -f $UNIT ] && ok "unit installed: $UNIT" || bad "no $UNIT"
+grep -q '^ExecStart=/usr/sbin/uspc ' $UNIT && ok "ExecStart=/usr/sbin/uspc" || bad "ExecStart: $(grep ^ExecStart $UNIT)"
+check "systemd-analyze verify $UNIT" sh -c \
+	"out=\$(systemd-analyze verify $UNIT 2>&1); rc=\$?; [ -z \"\$out\" ] && [ \$rc -eq 0 ] || { echo \"\$out\"; false; }"
+if ls /etc/systemd/system/*.wants/uspc.service >/dev/null 2>&1; then bad "uspc.service is enabled"; else ok "uspc.service not enabled"; fi
+if [ -d /run/systemd/system ]; then
+	st=$(systemctl is-active uspc.service 2>&1)
+	[ "$st" != active ] && ok "uspc.service not started ($st)" || bad "uspc.service is running"
+else
+	installed_uspc_runs && bad "/usr/sbin/uspc runs" || ok "uspc not started (no systemd as PID 1 here)"
+fi
+
+# ---- user, permissions, conffile
+pw=$(getent passwd uspc)
+IFS=: read -r _ _ uid _ _ home shell <<<"$pw"
+if [ -n "$pw" ] && [ "$uid" -lt 1000 ] && [ "$shell" = /usr/sbin/nologin ] && [ "$home" = /nonexistent ]; then
+	ok "system user: $pw"
+else
+	bad "system user uspc: '$pw'"
+fi
+[ "$(id -gn uspc 2>/dev/null)" = uspc ] && ok "group uspc" || bad "uspc's group: $(id -gn uspc 2>&1)"
+st=$(stat -c '%a %U:%G' /etc/uspc)
+[ "$st" = "750 root:uspc" ] && ok "/etc/uspc $st" || bad "/etc/uspc is $st (want 750 root:uspc)"
+st=$(stat -c '%a %U:%G' /etc/uspc/uspc.conf)
+[ "$st" = "640 root:uspc" ] && ok "/etc/uspc/uspc.conf $st" || bad "/etc/uspc/uspc.conf is $st (want 640 root:uspc)"
+dpkg-query -W -f='${Conffiles}\n' uspc | grep -q '^ /etc/uspc/uspc.conf ' &&
+	ok "/etc/uspc/uspc.conf is a conffile" || bad "/etc/uspc/uspc.conf is not a conffile"
+check "uspc (user uspc) reads its config" runuser -u uspc -- /usr/sbin/uspc --config /etc/uspc/uspc.conf --check-config
+
+# ---- reinstall: postinst runs again with the user there
+check "reinstall (dpkg -i again)" dpkg -i "$DEB"
+[ "$(getent passwd uspc)" = "$pw" ] && ok "user unchanged after reinstall" || bad "user changed: $(getent passwd uspc)"
+
+# ---- remove: config and user stay
+echo "# edited by test-package.sh" >>/etc/uspc/uspc.conf
+check "apt-get remove uspc" env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q uspc
+for f in /usr/sbin/uspc /usr/bin/uspctl /usr/bin/usp-agent-sim $UNIT /usr/share/man/man8/uspc.8.gz; do
+	[ -e $f ] && bad "$f left after remove"
+done
+ok "programs, unit and man pages gone after remove"
+tail -n 1 /etc/uspc/uspc.conf 2>/dev/null | grep -q 'edited by test-package' &&
+	ok "edited /etc/uspc/uspc.conf kept after remove" || bad "/etc/uspc/uspc.conf lost on remove"
+[ "$(dpkg-query -W -f='${db:Status-Status}' uspc)" = config-files ] && ok "status config-files" ||
+	bad "status after remove: $(dpkg-query -W -f='${db:Status-Status}' uspc)"
+getent passwd uspc >/dev/null && ok "user uspc kept after remove" || bad "user uspc gone after remove"
+
+# ---- purge: the conffile goes, what the admin added stays
+echo "USPC_DB_PASSWORD=x" >/etc/uspc/uspc.env
+check "apt-get purge uspc" env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q uspc
+[ -e /etc/uspc/uspc.conf ] && bad "/etc/uspc/uspc.conf left after purge" || ok "/etc/uspc/uspc.conf gone after purge"
+[ -f /etc/uspc/uspc.env ] && ok "admin's /etc/uspc/uspc.env kept after purge" || bad "/etc/uspc/uspc.env deleted by purge"
+dpkg-query -W uspc >/dev/null 2>&1 && [ "$(dpkg-query -W -f='${db:Status-Status}' uspc)" != not-installed ] &&
+	bad "dpkg still knows uspc: $(dpkg-query -W -f='${db:Status-Status}' uspc)"
+rm -f /etc/uspc/uspc.env
+rmdir /etc/uspc 2>/dev/null
+exit 0
