@@ -6,8 +6,9 @@
 # with the broker's state. request_timeout_ms is 30 s, so a task that
 # waits for its timeout cannot pass: when an agent announces its new MQTT
 # session (its MQTTConnectRecord), the daemon re-sends the idempotent
-# requests outstanding to it, and every Get must end 'done'
-# within 6 s of the agents' reconnect.
+# requests outstanding to it, and every Get must end 'done' within 6 s of
+# the agents' reconnect. A Set issued in the same window is not re-sent (not
+# idempotent): it ends 'unknown' in that time, never left to time out.
 . "$(dirname "$0")/lib.sh"
 
 AGENTS=5
@@ -35,7 +36,9 @@ until tail -n 1 "$W/sim-s1.log" | grep -q " online 0 "; do
   sleep 0.1
 done
 add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 1 $AGENTS
-log "$AGENTS Gets issued $((SECONDS - t_restart)) s after the broker restart, the agents still away"
+add_tasks set '{"allow_partial":false,"update_objs":[{"obj_path":"Device.DeviceInfo.",
+  "param_settings":[{"param":"ProvisioningCode","value":"late-1","required":true}]}]}' 1 1
+log "$AGENTS Gets and a Set issued $((SECONDS - t_restart)) s after the broker restart, the agents still away"
 end=$((SECONDS + 15))
 until tail -n 1 "$W/sim-s1.log" | grep -Eq "online $AGENTS connecting 0 .* disc [1-9]"; do
   [ $SECONDS -lt $end ] || fail "agents did not reconnect"
@@ -44,12 +47,16 @@ done
 t_back=$SECONDS
 log "agents back $((t_back - t_restart)) s after the broker restart"
 end=$((SECONDS + 6))
-while [ "$(q "SELECT count(*) FROM tasks WHERE state = 'done'")" != $((AGENTS * 2)) ]; do
-  [ $SECONDS -lt $end ] || fail "6 s after the agents reconnected: $(q "SELECT string_agg(state || ' attempts=' || attempts, ', ') FROM tasks WHERE id > $AGENTS")"
+while [ "$(q "SELECT count(*) FROM tasks WHERE op = 'get' AND state = 'done'")" != $((AGENTS * 2)) ] ||
+  [ "$(q "SELECT count(*) FROM tasks WHERE op = 'set' AND state IN ('queued', 'sent')")" != 0 ]; do
+  [ $SECONDS -lt $end ] || fail "6 s after the agents reconnected: $(q "SELECT string_agg(op || ' ' || state || ' attempts=' || attempts, ', ') FROM tasks WHERE id > $AGENTS")"
   sleep 0.2
 done
+set_end=$(q "SELECT state || ': ' || coalesce(error_message, '') FROM tasks WHERE op = 'set'")
+log "the Set: $set_end"
+[ "$(q "SELECT state FROM tasks WHERE op = 'set'")" = unknown ] || fail "the Set ended '$set_end', want 'unknown'"
 log "all $AGENTS Gets done $((SECONDS - t_back)) s after the agents reconnected (request timeout 30 s)," \
-  "slowest $(q "SELECT round(extract(epoch FROM max(finished_at - created_at))::numeric, 1) FROM tasks WHERE id > $AGENTS") s after its task was created"
-[ "$(q "SELECT count(*) FROM tasks WHERE id > $AGENTS AND result->>'type' = 'get_resp'")" = $AGENTS ] || fail "wrong results"
+  "slowest $(q "SELECT round(extract(epoch FROM max(finished_at - created_at))::numeric, 1) FROM tasks WHERE id > $AGENTS AND op = 'get'") s after its task was created"
+[ "$(q "SELECT count(*) FROM tasks WHERE id > $AGENTS AND op = 'get' AND result->>'type' = 'get_resp'")" = $AGENTS ] || fail "wrong results"
 stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
 log "ok"

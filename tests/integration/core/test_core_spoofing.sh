@@ -29,10 +29,11 @@
 # Get itself (B's serial number, not the forged one), a new Get to B is
 # published to B and never reaches A's topic.
 #
-# Dev stack: with agent_identity = optional the daemon warns at start and
-# --check-config says so, and an obuspa-style agent publishing on the bare
-# controller topic is onboarded, answers a Get and its notifications are
-# stored.
+# Dev stack: an obuspa-style agent publishing on the bare controller topic
+# is rejected (identity_missing, logged with from_id and topic) with
+# agent_identity = required; with optional the daemon warns at start and
+# --check-config says so, and the agent is onboarded, answers a Get and its
+# notifications are stored.
 . "$(dirname "$0")/lib.sh"
 
 A=$(agent 1)
@@ -185,10 +186,26 @@ stop_pid "$PID_d1" || fail "daemon exit status $? after SIGTERM"
 stop_pid "$PID_sim_sa" || true
 stop_pid "$PID_sim_sb" || true
 
-# Dev stack (anonymous broker): agent_identity = optional, an obuspa-style
-# agent on the bare controller topic.
-log "dev stack, agent_identity = optional"
+# Dev stack (anonymous broker). With agent_identity = required, an
+# obuspa-style agent publishing on the bare controller topic is not taken:
+# no agents row, each record rejected as identity_missing, and the log says
+# so with its from_id and topic (the operator's "why is my agent not
+# showing?").
+log "dev stack, agent_identity = required, a single-topic agent"
 new_db "core_spoofing_dev"
+O1=$(agent 4)
+USPC_AGENT_IDENTITY=required start_uspc d3 --stats-interval 1 --reject-log-interval 0
+start_sim obuspa_req 1 --first-index 4 --controller-topic "$CTL_TOPIC" --host-churn 0 --vc-rate 2
+wait_log "$W/d3.log" "rejected \(identity_missing\) from $O1: topic $CTL_TOPIC( |\$)" 15
+sleep 1.5
+[ "$(stat_reason "$W/d3.log" identity_missing)" -ge 1 ] || fail "identity_missing not counted: $(grep 'rejected by reason' "$W/d3.log" | tail -n 1)"
+[ "$(q "SELECT count(*) FROM agents")" = 0 ] || fail "a record on the bare topic created an agent with agent_identity = required"
+[ "$(stat_field "$W/d3.log" agents)" = 0 ] || fail "registry: agents=$(stat_field "$W/d3.log" agents)"
+stop_pid "$PID_sim_obuspa_req" || true
+stop_pid "$PID_d3" || fail "daemon exit status $? after SIGTERM"
+
+# With agent_identity = optional the same agent works.
+log "dev stack, agent_identity = optional"
 "$USPC" --check-config --db "$DB_URL" --endpoint-id "$CTL_EID" --agent-identity optional >"$W/check-config.out" 2>&1 ||
   fail "--check-config failed: $(cat "$W/check-config.out")"
 grep -i 'agent_identity' "$W/check-config.out" | grep -qi 'optional' ||
