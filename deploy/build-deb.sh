@@ -64,7 +64,7 @@ if git -C "$REPO" rev-parse --git-dir >/dev/null 2>&1; then
 		COMMIT="$COMMIT with uncommitted changes"
 	fi
 else
-	COMMIT="a tree outside git"
+	COMMIT="an unknown commit (no git, or git refused the tree)"
 	DATE=$(date -R)
 fi
 
@@ -149,6 +149,9 @@ export DEB_BUILD_MAINT_OPTIONS = hardening=+all
 DPKG_EXPORT_BUILDFLAGS = 1
 include /usr/share/dpkg/buildflags.mk
 JOBS = \$(patsubst parallel=%,%,\$(filter parallel=%,\$(DEB_BUILD_OPTIONS)))
+# No build path in the binaries (the generated protobuf code's asserts name
+# their file): the repository and the build directory become . and obj.
+PREFIX_MAP = -ffile-prefix-map=$REPO=. -ffile-prefix-map=$BUILD=obj
 
 %:
 	dh \$@
@@ -159,7 +162,7 @@ override_dh_auto_configure:
 	cmake -S $REPO -B $BUILD -DCMAKE_INSTALL_PREFIX=/usr \\
 		-DCMAKE_INSTALL_SYSCONFDIR=/etc -DCMAKE_INSTALL_LOCALSTATEDIR=/var \\
 		-DCMAKE_BUILD_TYPE=None -DUSPC_TESTS=OFF -DUSPC_SIM_INSTALLED_MODEL=ON \\
-		"-DCMAKE_C_FLAGS=\$(CFLAGS) \$(CPPFLAGS)" "-DCMAKE_EXE_LINKER_FLAGS=\$(LDFLAGS)"
+		"-DCMAKE_C_FLAGS=\$(CFLAGS) \$(CPPFLAGS) \$(PREFIX_MAP)" "-DCMAKE_EXE_LINKER_FLAGS=\$(LDFLAGS)"
 
 override_dh_auto_build:
 	cmake --build $BUILD -j \$(or \$(JOBS),1)
