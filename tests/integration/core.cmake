@@ -28,7 +28,8 @@ foreach(t
     set_crash_unknown:60
     broker_outage_expiry:60
     late_reconnect:60
-    spoofing:90)
+    spoofing:90
+    reconcile:60)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)
   list(GET _p 1 _timeout)
