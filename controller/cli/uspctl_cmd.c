@@ -31,7 +31,7 @@ static const struct op_row op_rows[] = {
 };
 
 static const char *const error_names[] = {
-#define USPCTL_E_NAME_(ident, name) name,
+#define USPCTL_E_NAME_(ident, name, text) name,
 	USPCTL_ERRORS(USPCTL_E_NAME_)
 #undef USPCTL_E_NAME_
 };

@@ -46,34 +46,8 @@ enum uspctl_op {
 		USPCTL_OP_COUNT_
 };
 
-/* Error identifiers reported in result lines as error.code. */
-#define USPCTL_ERRORS(X)                      \
-	X(MALFORMED_JSON, "malformed_json")   \
-	X(LINE_TOO_LONG, "line_too_long")     \
-	X(BAD_FIELD, "bad_field")             \
-	X(UNKNOWN_OP, "unknown_op")           \
-	X(INVALID_PATH, "invalid_path")       \
-	X(BAD_TARGETS, "bad_targets")         \
-	X(UNKNOWN_AGENT, "unknown_agent")     \
-	X(NO_TARGETS, "no_targets")           \
-	X(TIMEOUT, "timeout")                 \
-	X(EXPIRED, "expired")                 \
-	X(CANCELED, "canceled")               \
-	X(OUTCOME_UNKNOWN, "outcome_unknown") \
-	X(USP_ERROR, "usp_error")             \
-	X(DATABASE, "database_error")         \
-	X(TASK_FAILED, "task_failed")         \
-	X(UNKNOWN_TASK, "unknown_task")       \
-	X(NOT_CANCELABLE, "not_cancelable")   \
-	X(INTERNAL, "internal_error")
-
-enum uspctl_error {
-	USPCTL_E_BASE_ = -400,
-#define USPCTL_E_(ident, name) USPCTL_E_##ident,
-	USPCTL_ERRORS(USPCTL_E_)
-#undef USPCTL_E_
-		USPCTL_E_END_
-};
+/* Error identifiers reported in result lines as error.code: USPCTL_E_*
+ * (USPCTL_ERRORS in usp_err.h). */
 const char *uspctl_error_name(int code);
 
 /* Target selection: explicit EIDs, or a selector over the inventory. */

@@ -58,17 +58,7 @@
 
 #include "usp_err.h"
 
-enum mqtt_mtp_rc {
-	MQTT_MTP_OK = 0,
-	MQTT_MTP_E_INVAL = -1, /* bad argument or configuration */
-	MQTT_MTP_E_NOMEM = -2,
-	MQTT_MTP_E_BUSY = -3,    /* out-queue full: keep the message, retry after wake */
-	MQTT_MTP_E_STATE = -4,   /* not started, or stopping/stopped */
-	MQTT_MTP_E_PAHO = -5,    /* Paho refused the call (detail logged) */
-	MQTT_MTP_E_TOOBIG = -6,  /* payload above max_payload, or topic too long */
-	MQTT_MTP_E_TIMEOUT = -7, /* stop: window not drained in time */
-	MQTT_MTP_E_SYS = -8,     /* eventfd/thread creation failed */
-};
+/* Error codes: MQTT_MTP_E_* (-699 ..; MQTT_MTP_ERRORS in usp_err.h). */
 
 #define MQTT_MTP_MAX_TOPIC 1024 /* bytes, including a /reply-to= suffix */
 #define MQTT_MTP_MAX_SUBS 16    /* configured subscription filters */

@@ -28,10 +28,10 @@ static void notice_to_log(void *arg, const char *message)
 }
 
 static const char *const error_names[] = {
-	"db", "conn", "full", "arg", "nomem", "schema", "notfound", "stopped", "timeout", "busy",
+#define STORE_E_NAME_(ident, name, text) name,
+	STORE_ERRORS(STORE_E_NAME_)
+#undef STORE_E_NAME_
 };
-_Static_assert(sizeof(error_names) / sizeof(error_names[0]) == STORE_E_END_ - STORE_E_BASE_ - 1,
-	       "error_names and enum store_error out of step");
 
 const char *store_error_name(int code)
 {

@@ -16,21 +16,8 @@
 
 #include "usp_err.h"
 
-/* Store error codes (negative; struct uspc_err.code carries them). */
-enum store_error {
-	STORE_E_BASE_ = -600,
-	STORE_E_DB,       /* PostgreSQL rejected a statement (SQLSTATE in msg) */
-	STORE_E_CONN,     /* could not connect, or the connection was lost */
-	STORE_E_FULL,     /* bounded queue full: keep the op, retry later (back-pressure) */
-	STORE_E_ARG,      /* invalid argument (NULL, too long, bad JSON, ...) */
-	STORE_E_NOMEM,    /* allocation failed */
-	STORE_E_SCHEMA,   /* database schema is newer than this build, or broken */
-	STORE_E_NOTFOUND, /* no such agent / task */
-	STORE_E_STOPPED,  /* the writer / feeder is stopping */
-	STORE_E_TIMEOUT,  /* a wait timed out */
-	STORE_E_BUSY,     /* held by another live session (e.g. a daemon's node_id lock) */
-	STORE_E_END_
-};
+/* Store error codes: STORE_E_* (STORE_ERRORS in usp_err.h), negative;
+ * struct uspc_err.code carries them. */
 
 /* "db", "conn", "full", ... for counters and logs; "unknown" otherwise. */
 const char *store_error_name(int code);

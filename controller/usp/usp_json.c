@@ -28,7 +28,7 @@
 #define TWO_POW_53 9007199254740992.0
 
 static const char *const json_error_names[] = {
-#define USP_JSON_NAME_(ident, name) name,
+#define USP_JSON_NAME_(ident, name, text) name,
 	USP_JSON_ERRORS(USP_JSON_NAME_)
 #undef USP_JSON_NAME_
 };

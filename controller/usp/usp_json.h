@@ -42,28 +42,7 @@
 #define USP_JSON_MAX_STRING 65536        /* bytes of one string or map key */
 #define USP_JSON_MAX_BYTES_B64 (1 << 20) /* base64 characters of one bytes field */
 
-/* Ways JSON input can be rejected; distinct negative codes. */
-#define USP_JSON_ERRORS(X)                     \
-	X(NOMEM, "json_nomem")                 \
-	X(BAD_TYPE_NAME, "json_bad_type_name") \
-	X(BAD_MSG_ID, "json_bad_msg_id")       \
-	X(UNKNOWN_KEY, "json_unknown_key")     \
-	X(DUPLICATE_KEY, "json_duplicate_key") \
-	X(WRONG_TYPE, "json_wrong_type")       \
-	X(RANGE, "json_out_of_range")          \
-	X(BAD_ENUM, "json_bad_enum")           \
-	X(ONEOF, "json_oneof_conflict")        \
-	X(BAD_STRING, "json_bad_string")       \
-	X(BAD_BASE64, "json_bad_base64")       \
-	X(LIMIT, "json_limit_exceeded")
-
-enum usp_json_error {
-	USP_JSON_E_BASE_ = -500,
-#define USP_JSON_E_(ident, name) USP_JSON_E_##ident,
-	USP_JSON_ERRORS(USP_JSON_E_)
-#undef USP_JSON_E_
-		USP_JSON_E_END_
-};
+/* Ways JSON input can be rejected: USP_JSON_E_* (USP_JSON_ERRORS in usp_err.h). */
 /* Short name of a USP_JSON_E_* code ("json_wrong_type"), "unknown" otherwise. */
 const char *usp_json_error_name(int code);
 

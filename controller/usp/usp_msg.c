@@ -28,7 +28,7 @@ static const struct type_row type_rows[] = {
 #define N_TYPES (sizeof(type_rows) / sizeof(type_rows[0]))
 
 static const char *const msg_error_names[] = {
-#define USP_MSG_NAME_(ident, name) name,
+#define USP_MSG_NAME_(ident, name, text) name,
 	USP_MSG_ERRORS(USP_MSG_NAME_)
 #undef USP_MSG_NAME_
 };

@@ -54,23 +54,7 @@
 
 #define USP_MSG_TYPE_INVALID ((Usp__Header__MsgType)-1)
 
-/* Ways a Msg can be rejected; distinct negative codes. */
-#define USP_MSG_ERRORS(X)                     \
-	X(UNDECODABLE, "msg_undecodable")     \
-	X(NO_HEADER, "msg_no_header")         \
-	X(NO_MSG_ID, "msg_no_msg_id")         \
-	X(MSG_ID_TOO_LONG, "msg_id_too_long") \
-	X(MSG_ID_NOT_UTF8, "msg_id_not_utf8") \
-	X(NO_BODY, "msg_no_body")             \
-	X(EMPTY_BODY, "msg_empty_body")
-
-enum usp_msg_error {
-	USP_MSG_E_BASE_ = -200,
-#define USP_MSG_E_(ident, name) USP_MSG_E_##ident,
-	USP_MSG_ERRORS(USP_MSG_E_)
-#undef USP_MSG_E_
-		USP_MSG_E_END_
-};
+/* Ways a Msg can be rejected: USP_MSG_E_* (USP_MSG_ERRORS in usp_err.h). */
 const char *usp_msg_error_name(int code);
 
 /*

@@ -48,7 +48,7 @@ struct scan {
 };
 
 static const char *const path_error_texts[] = {
-#define USP_PATH_TEXT_(ident, msg) msg,
+#define USP_PATH_TEXT_(ident, name, text) text,
 	USP_PATH_ERRORS(USP_PATH_TEXT_)
 #undef USP_PATH_TEXT_
 };

@@ -86,34 +86,8 @@ struct usp_path {
 	int is_search; /* contains a wildcard or an expression */
 };
 
-/* One distinct negative code per malformed form. X(IDENT, "message") */
-#define USP_PATH_ERRORS(X)                                                   \
-	X(EMPTY, "path is empty")                                            \
-	X(TOO_LONG, "path exceeds the maximum length")                       \
-	X(TOO_MANY_SEGMENTS, "path has too many segments")                   \
-	X(NOT_DEVICE_ROOT, "path does not start with 'Device.'")             \
-	X(EMPTY_SEGMENT, "path has an empty segment ('..')")                 \
-	X(BAD_NAME, "segment name has an invalid character")                 \
-	X(BAD_INSTANCE, "instance number is zero, too large or malformed")   \
-	X(UNTERMINATED_EXPR, "search expression lacks ']'")                  \
-	X(EMPTY_EXPR, "search expression is empty")                          \
-	X(BAD_EXPR_PARAM, "search expression has an invalid parameter name") \
-	X(BAD_OPERATOR, "search expression has no valid operator")           \
-	X(BAD_VALUE, "search expression value is malformed")                 \
-	X(TOO_MANY_CONDS, "search expression has too many conditions")       \
-	X(MISPLACED_SELECTOR, "instance selector follows a non-object name") \
-	X(TRAILING_TEXT, "text follows a command or event name")             \
-	X(BAD_COMMAND, "command or event name is malformed")                 \
-	X(UNTERMINATED_SELECTOR, "instance selector is not followed by '.'") \
-	X(NO_MEMORY, "out of memory")
-
-enum usp_path_error {
-	USP_PATH_E_BASE_ = -300,
-#define USP_PATH_E_(ident, msg) USP_PATH_E_##ident,
-	USP_PATH_ERRORS(USP_PATH_E_)
-#undef USP_PATH_E_
-		USP_PATH_E_END_
-};
+/* One distinct negative code per malformed form: USP_PATH_E_* (USP_PATH_ERRORS
+ * in usp_err.h). */
 
 /* Parse text (NUL-terminated; NULL counts as empty). On success fills *out
  * (caller: usp_path_fini) and returns 0. On failure returns a USP_PATH_E_*

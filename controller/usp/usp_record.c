@@ -11,7 +11,7 @@
 #include <string.h>
 
 static const char *const record_error_names[] = {
-#define USP_REC_NAME_(ident, name) name,
+#define USP_REC_NAME_(ident, name, text) name,
 	USP_RECORD_ERRORS(USP_REC_NAME_)
 #undef USP_REC_NAME_
 };

@@ -18,27 +18,8 @@
 #define USP_RECORD_VERSION "1.4" /* stamped in every Record we build */
 #define USP_EID_MAX_LEN 256      /* cap on to_id / from_id we accept */
 
-/* Every way a Record can be rejected, one distinct negative code each so
- * callers can count them. X(IDENT, "short name") */
-#define USP_RECORD_ERRORS(X)                                   \
-	X(TOO_LARGE, "record_too_large")                       \
-	X(UNDECODABLE, "record_undecodable")                   \
-	X(BAD_VERSION, "record_bad_version")                   \
-	X(NO_TO_ID, "record_no_to_id")                         \
-	X(NO_FROM_ID, "record_no_from_id")                     \
-	X(EID_TOO_LONG, "record_eid_too_long")                 \
-	X(NO_RECORD_TYPE, "record_no_record_type")             \
-	X(EMPTY_PAYLOAD, "record_empty_payload")               \
-	X(BAD_PAYLOAD_SECURITY, "record_bad_payload_security") \
-	X(BAD_EID, "record_bad_eid")
-
-enum usp_record_error {
-	USP_RECORD_E_BASE_ = -100,
-#define USP_REC_E_(ident, name) USP_RECORD_E_##ident,
-	USP_RECORD_ERRORS(USP_REC_E_)
-#undef USP_REC_E_
-		USP_RECORD_E_END_
-};
+/* Every way a Record can be rejected has its own code: USP_RECORD_E_* (the
+ * list is USP_RECORD_ERRORS in usp_err.h). */
 #define USP_RECORD_ERROR_COUNT (USP_RECORD_E_END_ - USP_RECORD_E_BASE_ - 1)
 
 /* Index 0..USP_RECORD_ERROR_COUNT-1 for a negative code, or -1. */

@@ -432,7 +432,7 @@ static void test_error_names(void **state)
 {
 	(void)state;
 	static const char *const names[] = {
-#define N_(ident, name) name,
+#define N_(ident, name, text) name,
 		USP_MSG_ERRORS(N_)
 #undef N_
 	};
