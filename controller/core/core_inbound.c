@@ -82,22 +82,29 @@ void core_finish_request(struct core *c, struct core_req *req, const Usp__Msg *m
 }
 
 /* One lost request: see core_requests_lost. Takes req. */
-static void request_lost(struct core *c, struct core_req *req, const char *why)
+static void request_lost(struct core *c, struct core_req *req, const char *why, int restart)
 {
+	struct core_agent *a = req->agent;
 	if (req->kind == CORE_REQ_TASK) {
 		core_task_request_lost(c, req, why);
 		return;
 	}
-	/* Onboarding answers of this round are moot (a new round starts from
-	 * the connect record or the next record); a probe is just dropped. */
-	req->agent->onboard_gen++;
-	if (req->agent->onboard == CORE_ONB_RUNNING)
-		req->agent->onboard = CORE_ONB_NONE;
+	/* Answers of this onboarding round are moot. A probe is dropped (a
+	 * broker restart probes again). */
+	int onboarding = req->kind != CORE_REQ_PROBE && a->onboard == CORE_ONB_RUNNING;
+	a->onboard_gen++;
+	if (onboarding)
+		a->onboard = CORE_ONB_NONE;
 	core_req_free(req);
+	if (onboarding && restart && a->online)
+		core_onboard_start(c, a);
 }
 
 void core_requests_lost(struct core *c, struct core_agent *a, const char *why)
 {
+	/* For one agent the caller (its connect record) onboards it again;
+	 * after our own session loss, onboardings cut short start over here. */
+	int restart = a == NULL;
 	size_t todo = a ? (size_t)a->pending : core_tracker_count(c->trk);
 	if (todo == 0)
 		return;
@@ -110,7 +117,8 @@ void core_requests_lost(struct core *c, struct core_agent *a, const char *why)
 	}
 	size_t n = core_tracker_list_agent(c->trk, a, list, todo);
 	for (size_t i = 0; i < n; i++)
-		request_lost(c, core_tracker_take(c->trk, list[i]->agent, list[i]->msg_id), why);
+		request_lost(c, core_tracker_take(c->trk, list[i]->agent, list[i]->msg_id), why,
+			     restart);
 	free(list);
 	log_info(CORE_LOG, "%zu outstanding request(s)%s%s will not be answered: %s", n,
 		 a ? " to " : "", a ? a->eid : "", why);

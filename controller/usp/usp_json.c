@@ -291,7 +291,7 @@ static int add_field(cJSON *o, const ProtobufCMessage *m, const ProtobufCFieldDe
 	/* f->name lives as long as the program: no copy of the key */
 	if (!v || !cJSON_AddItemToObjectCS(o, f->name, v)) {
 		cJSON_Delete(v);
-		return -1;
+		return USP_JSON_E_NOMEM;
 	}
 	return 0;
 }
@@ -299,9 +299,11 @@ static int add_field(cJSON *o, const ProtobufCMessage *m, const ProtobufCFieldDe
 static int fill_object(cJSON *o, const ProtobufCMessage *m, int depth)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
-	for (unsigned i = 0; i < d->n_fields; i++)
-		if (add_field(o, m, &d->fields[i], depth) < 0)
-			return -1;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		int rc = add_field(o, m, &d->fields[i], depth);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 

@@ -247,19 +247,19 @@ int usp_msg_error_add_param(Usp__Msg *error_msg, const char *path, uint32_t err_
 			    const char *err_msg)
 {
 	if (usp_msg_type(error_msg) != USP__HEADER__MSG_TYPE__ERROR)
-		return -1;
+		return USPC_E_INVAL;
 	Usp__Error *e = error_msg->body->error;
 	Usp__Error__ParamError *pe =
 		(Usp__Error__ParamError *)usp_pb_new(&usp__error__param_error__descriptor);
 	if (!pe)
-		return -1;
+		return USPC_E_NOMEM;
 	pe->param_path = usp_pb_strdup(path);
 	pe->err_msg = usp_pb_strdup(err_msg ? err_msg : usp_err_text(err_code));
 	pe->err_code = err_code;
 	if (!pe->param_path || !pe->err_msg ||
 	    usp_pb_push((void ***)&e->param_errs, &e->n_param_errs, pe) < 0) {
 		usp_pb_free(&pe->base);
-		return -1;
+		return USPC_E_NOMEM;
 	}
 	return 0;
 }

@@ -96,6 +96,7 @@ Usp__Msg *usp_msg_new(const char *msg_id, Usp__Header__MsgType type);
 
 /* Convenience builders (all copy their arguments). */
 Usp__Msg *usp_msg_new_error(const char *msg_id, uint32_t err_code, const char *err_msg);
+/* USPC_E_INVAL if error_msg is not an Error, USPC_E_NOMEM. */
 int usp_msg_error_add_param(Usp__Msg *error_msg, const char *path, uint32_t err_code,
 			    const char *err_msg);
 Usp__Msg *usp_msg_new_notify_resp(const char *msg_id, const char *subscription_id);

@@ -745,10 +745,10 @@ static int is_selector_text(const char *p, size_t n)
 int usp_path_to_schema(const char *path, char *buf, size_t cap)
 {
 	if (!buf || cap == 0)
-		return -1;
+		return USPC_E_INVAL;
 	buf[0] = '\0';
 	if (!path)
-		return -1;
+		return USPC_E_INVAL;
 	size_t used = 0;
 	const char *p = path;
 	for (;;) {
@@ -758,7 +758,7 @@ int usp_path_to_schema(const char *path, char *buf, size_t cap)
 		int dot = p[n] == '.';
 		if (used + w + (size_t)dot >= cap) {
 			buf[0] = '\0';
-			return -1;
+			return USPC_E_TOOLONG;
 		}
 		memcpy(buf + used, src, w);
 		used += w;

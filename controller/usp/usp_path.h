@@ -107,8 +107,8 @@ int usp_path_cond_match(const struct usp_path_cond *cond, const char *actual);
  * "{i}"): "Device.WiFi.SSID.2.Name" -> "Device.WiFi.SSID.{i}.Name".
  * Wildcards and [..] selectors become "{i}" too. A text transform: the
  * input is not validated (parse it first if it is untrusted).
- * Returns 0, or -1 if cap is too small (buf then holds "" when cap > 0)
- * or path/buf is NULL. */
+ * Returns 0, USPC_E_TOOLONG if cap is too small (buf then holds ""), or
+ * USPC_E_INVAL if path or buf is NULL or cap is 0. */
 int usp_path_to_schema(const char *path, char *buf, size_t cap);
 
 #endif

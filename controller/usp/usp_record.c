@@ -190,11 +190,11 @@ int usp_pack(const ProtobufCMessage *m, uint8_t **out, size_t *out_len)
 	size_t need = protobuf_c_message_get_packed_size(m);
 	uint8_t *buf = malloc(need ? need : 1);
 	if (!buf)
-		return -1;
+		return USPC_E_NOMEM;
 	size_t got = protobuf_c_message_pack(m, buf);
 	if (got != need) {
 		free(buf);
-		return -1;
+		return USPC_E_ENCODE;
 	}
 	*out = buf;
 	*out_len = got;

@@ -53,7 +53,9 @@ int usp_record_build_mqtt_connect(const char *to_id, const char *from_id, int mq
 int usp_record_build_disconnect(const char *to_id, const char *from_id, const char *reason,
 				uint32_t reason_code, uint8_t **out, size_t *out_len);
 
-/* Pack any protobuf-c message: size → allocate → pack → check. Caller frees. */
+/* Pack any protobuf-c message: size → allocate → pack → check. Caller frees.
+ * USPC_E_NOMEM, or USPC_E_ENCODE when the packed size differs from the
+ * computed one. */
 int usp_pack(const ProtobufCMessage *m, uint8_t **out, size_t *out_len);
 
 #endif

@@ -602,13 +602,13 @@ static void test_to_schema_cap(void **state)
 	assert_int_equal(usp_path_to_schema(in, buf, 26), 0);
 	assert_string_equal(buf, "Device.WiFi.SSID.{i}.Name");
 	memset(buf, 'z', sizeof(buf));
-	assert_int_equal(usp_path_to_schema(in, buf, 25), -1);
+	assert_int_equal(usp_path_to_schema(in, buf, 25), USPC_E_TOOLONG);
 	assert_string_equal(buf, "");
-	assert_int_equal(usp_path_to_schema(in, buf, 1), -1);
+	assert_int_equal(usp_path_to_schema(in, buf, 1), USPC_E_TOOLONG);
 	assert_int_equal(buf[0], '\0');
-	assert_int_equal(usp_path_to_schema(in, buf, 0), -1);
-	assert_int_equal(usp_path_to_schema(NULL, buf, sizeof(buf)), -1);
-	assert_int_equal(usp_path_to_schema(in, NULL, 10), -1);
+	assert_int_equal(usp_path_to_schema(in, buf, 0), USPC_E_INVAL);
+	assert_int_equal(usp_path_to_schema(NULL, buf, sizeof(buf)), USPC_E_INVAL);
+	assert_int_equal(usp_path_to_schema(in, NULL, 10), USPC_E_INVAL);
 }
 
 /* ---- seed corpus: every vector that is meant to parse does ---------------- */
