@@ -233,7 +233,7 @@ static int create(struct sim_req *r, const Usp__Add__CreateObject *co, struct ad
 	}
 	sim_dm_obj_path(m, inst, t->table, path, sizeof(path));
 	ok->instantiated_path = usp_pb_strdup(path);
-	if (!ok->instantiated_path || sim_put_unique_keys(r, inst, &ok->base, 3) < 0)
+	if (!ok->instantiated_path || SIM_PUT_UNIQUE_KEYS(r, inst, ok) < 0)
 		return -1;
 	sim_agent_mark_dirty(r->a);
 	sim_subs_obj_creation(r->a, inst);
@@ -284,15 +284,15 @@ static int add_result(Usp__AddResp *ar, const char *req_path, uint32_t code, con
 		usp_pb_free(&res->base);
 		return -1;
 	}
-	ProtobufCMessage *st = usp_pb_set_child(&res->base, 2);
+	Usp__AddResp__CreatedObjectResult__OperationStatus *st = USP_PB_CHILD(res, oper_status);
 	if (!st)
 		return -1;
 	if (!code) {
-		*ok = (void *)usp_pb_set_child(st, 2);
+		*ok = USP_PB_CHILD(st, oper_success);
 		return *ok ? 0 : -1;
 	}
 	Usp__AddResp__CreatedObjectResult__OperationStatus__OperationFailure *f =
-		(void *)usp_pb_set_child(st, 1);
+		USP_PB_CHILD(st, oper_failure);
 	if (!f)
 		return -1;
 	f->err_code = code;
@@ -439,12 +439,12 @@ static int delete_result(struct sim_req *r, Usp__DeleteResp *dr, const char *req
 		usp_pb_free(&res->base);
 		return -1;
 	}
-	ProtobufCMessage *st = usp_pb_set_child(&res->base, 2);
+	Usp__DeleteResp__DeletedObjectResult__OperationStatus *st = USP_PB_CHILD(res, oper_status);
 	if (!st)
 		return -1;
 	if (pl->code) {
 		Usp__DeleteResp__DeletedObjectResult__OperationStatus__OperationFailure *f =
-			(void *)usp_pb_set_child(st, 1);
+			USP_PB_CHILD(st, oper_failure);
 		if (!f)
 			return -1;
 		f->err_code = pl->code;
@@ -452,7 +452,7 @@ static int delete_result(struct sim_req *r, Usp__DeleteResp *dr, const char *req
 		return f->err_msg ? 0 : -1;
 	}
 	Usp__DeleteResp__DeletedObjectResult__OperationStatus__OperationSuccess *ok =
-		(void *)usp_pb_set_child(st, 2);
+		USP_PB_CHILD(st, oper_success);
 	if (!ok)
 		return -1;
 	for (size_t i = 0; i < pl->n; i++) {

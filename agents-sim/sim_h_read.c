@@ -42,17 +42,17 @@ int sim_param_path(const struct sim_model *m, const struct dm_inst *inst, uint16
 }
 
 int sim_put_unique_keys(struct sim_req *r, struct dm_inst *inst, ProtobufCMessage *parent,
-			unsigned field)
+			const char *member)
 {
 	const struct sm_obj *o = &r->env.m->objs[inst->obj];
 	char buf[SIM_VALUE_MAX];
 	for (size_t s = 0; s < o->n_keysets; s++)
 		for (size_t k = 0; k < SM_MAX_KEYS && o->keysets[s][k] != SM_NONE; k++) {
 			uint16_t p = o->keysets[s][k];
-			if (usp_pb_map_get(parent, field, r->env.m->params[p].name))
+			if (usp_pb_map_get(parent, member, r->env.m->params[p].name))
 				continue; /* key shared by two sets */
 			const char *v = sim_dm_get(&r->env, inst, p, buf, sizeof(buf));
-			if (usp_pb_map_put(parent, field, r->env.m->params[p].name, v) < 0)
+			if (usp_pb_map_put(parent, member, r->env.m->params[p].name, v) < 0)
 				return -1;
 		}
 	return 0;
@@ -88,7 +88,7 @@ static int put_param(struct get_ctx *g, Usp__GetResp__ResolvedPathResult *res,
 	const struct sm_param *sp = &g->r->env.m->params[p];
 	const char *v =
 		sp->access == SM_WO ? "" : sim_dm_get(&g->r->env, inst, p, buf, sizeof(buf));
-	return usp_pb_map_put(&res->base, 2, sp->name, v);
+	return USP_PB_MAP_PUT(res, result_params, sp->name, v);
 }
 
 /* Emit obj (as instantiated under inst) and its sub-objects down to max_depth. */
@@ -217,7 +217,7 @@ static int add_curr_inst(struct sim_req *r, Usp__GetInstancesResp__RequestedPath
 	if (!ci)
 		return -1;
 	ci->instantiated_obj_path = usp_pb_strdup(path);
-	if (!ci->instantiated_obj_path || sim_put_unique_keys(r, inst, &ci->base, 2) < 0 ||
+	if (!ci->instantiated_obj_path || SIM_PUT_UNIQUE_KEYS(r, inst, ci) < 0 ||
 	    usp_pb_push((void ***)&rpr->curr_insts, &rpr->n_curr_insts, ci) < 0) {
 		usp_pb_free(&ci->base);
 		return -1;

@@ -238,7 +238,7 @@ static int apply_obj(struct set_ctx *c, struct set_obj *so,
 		int changed = strcmp(prev, it->value) != 0;
 		if (sim_dm_set(it->inst, it->param, it->value) < 0)
 			return -1;
-		if (usp_pb_map_put(&ir->base, 3, it->rel, it->value) < 0)
+		if (USP_PB_MAP_PUT(ir, updated_params, it->rel, it->value) < 0)
 			return -1;
 		if (changed)
 			sim_subs_value_change(a, it->inst, it->param, it->value);
@@ -251,11 +251,9 @@ static int apply_obj(struct set_ctx *c, struct set_obj *so,
 static int add_failure(struct set_ctx *c, Usp__SetResp__UpdatedObjectResult *res,
 		       struct set_plan *pl)
 {
-	Usp__SetResp__UpdatedObjectResult__OperationStatus *st =
-		(Usp__SetResp__UpdatedObjectResult__OperationStatus *)usp_pb_set_child(&res->base,
-										       2);
+	Usp__SetResp__UpdatedObjectResult__OperationStatus *st = USP_PB_CHILD(res, oper_status);
 	Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationFailure *f =
-		st ? (void *)usp_pb_set_child(&st->base, 1) : NULL;
+		st ? USP_PB_CHILD(st, oper_failure) : NULL;
 	if (!f)
 		return -1;
 	f->err_code = pl->code ? pl->code : USP_ERR_REQUIRED_PARAM_FAILED;
@@ -361,8 +359,10 @@ Usp__Msg *sim_handle_set(struct sim_req *r)
 				goto oom;
 			continue;
 		}
-		ProtobufCMessage *st = usp_pb_set_child(&res->base, 2);
-		void *ok = st ? usp_pb_set_child(st, 2) : NULL;
+		Usp__SetResp__UpdatedObjectResult__OperationStatus *st =
+			USP_PB_CHILD(res, oper_status);
+		Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationSuccess *ok =
+			st ? USP_PB_CHILD(st, oper_success) : NULL;
 		if (!ok)
 			goto oom;
 		for (size_t o = 0; o < plans[i].n_objs; o++)

@@ -38,9 +38,13 @@ Usp__Msg *sim_error_msg(struct sim_req *r, uint32_t code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Parse text; on failure fill code (7008) and msg. */
 int sim_parse_path(const char *text, struct usp_path *p, char *msg, size_t cap);
-/* Put the unique keys of instance inst into a map field of parent. */
+/* Put the unique keys of instance inst into parent's map field member. */
 int sim_put_unique_keys(struct sim_req *r, struct dm_inst *inst, ProtobufCMessage *parent,
-			unsigned field);
+			const char *member);
+/* The same into the map unique_keys of a typed parent (see USP_PB_MAP_PUT). */
+#define SIM_PUT_UNIQUE_KEYS(r, inst, parent)  \
+	((void)sizeof((parent)->unique_keys), \
+	 sim_put_unique_keys((r), (inst), &(parent)->base, "unique_keys"))
 /* Full path of param p as seen in inst. */
 int sim_param_path(const struct sim_model *m, const struct dm_inst *inst, uint16_t p, char *buf,
 		   size_t cap);

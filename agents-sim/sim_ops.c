@@ -91,7 +91,7 @@ void sim_ops_clear(struct sim_agent *a)
 
 static const char *input(const Usp__Operate *op, const char *name)
 {
-	return usp_pb_map_get(&op->base, 4, name);
+	return USP_PB_MAP_GET(op, input_args, name);
 }
 
 static int set_param(struct sim_agent *a, const char *obj_path, const char *name, const char *value)
@@ -302,8 +302,7 @@ void sim_ops_after_boot(struct sim_agent *a)
 
 static int set_failure(Usp__OperateResp__OperationResult *res, uint32_t code, const char *msg)
 {
-	Usp__OperateResp__OperationResult__CommandFailure *f =
-		(void *)usp_pb_set_child(&res->base, 4);
+	Usp__OperateResp__OperationResult__CommandFailure *f = USP_PB_CHILD(res, cmd_failure);
 	if (!f)
 		return -1;
 	f->err_code = code;
@@ -402,8 +401,7 @@ static int run_sync(struct sim_req *r, struct dm_inst *inst, uint16_t cmd, const
 {
 	const struct sm_cmd *sc = &r->env.m->cmds[cmd];
 	struct sim_agent *a = r->a;
-	Usp__OperateResp__OperationResult__OutputArgs *out =
-		(void *)usp_pb_set_child(&res->base, 3);
+	Usp__OperateResp__OperationResult__OutputArgs *out = USP_PB_CHILD(res, req_output_args);
 	if (!out)
 		return -1;
 	const char *cause = input(uop, "Cause");
@@ -424,7 +422,7 @@ static int run_sync(struct sim_req *r, struct dm_inst *inst, uint16_t cmd, const
 		return set_failure(res, USP_ERR_COMMAND_FAILURE, "no running command to cancel");
 	default:
 		for (size_t i = 0; i < sc->n_out; i++)
-			if (usp_pb_map_put(&out->base, 1, sc->out[i], "") < 0)
+			if (USP_PB_MAP_PUT(out, output_args, sc->out[i], "") < 0)
 				return -1;
 		return 0;
 	}

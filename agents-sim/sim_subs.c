@@ -43,11 +43,11 @@ static uint64_t mono_us(void)
 }
 
 enum notif_kind {
-	NK_EVENT = 3,
-	NK_VALUE_CHANGE = 4,
-	NK_CREATION = 5,
-	NK_DELETION = 6,
-	NK_OPER = 7
+	NK_EVENT = USP__NOTIFY__NOTIFICATION_EVENT,
+	NK_VALUE_CHANGE = USP__NOTIFY__NOTIFICATION_VALUE_CHANGE,
+	NK_CREATION = USP__NOTIFY__NOTIFICATION_OBJ_CREATION,
+	NK_DELETION = USP__NOTIFY__NOTIFICATION_OBJ_DELETION,
+	NK_OPER = USP__NOTIFY__NOTIFICATION_OPER_COMPLETE
 };
 
 static const char *kind_name(enum notif_kind k)
@@ -407,7 +407,7 @@ static int fill_creation(ProtobufCMessage *child, const void *arg, struct dm_ins
 	struct sim_req r = { .a = o->a };
 	sim_agent_env(o->a, &r.env);
 	oc->obj_path = usp_pb_strdup(o->path);
-	return oc->obj_path ? sim_put_unique_keys(&r, o->inst, child, 2) : -1;
+	return oc->obj_path ? SIM_PUT_UNIQUE_KEYS(&r, o->inst, oc) : -1;
 }
 
 void sim_subs_obj_creation(struct sim_agent *a, struct dm_inst *inst)
@@ -448,12 +448,12 @@ static int fill_event(ProtobufCMessage *child, const void *arg, struct dm_inst *
 	if (!ev->obj_path || !ev->event_name)
 		return -1;
 	for (size_t i = 0; i < e->n; i++)
-		if (usp_pb_map_put(child, 3, e->kv[2 * i], e->kv[2 * i + 1]) < 0)
+		if (USP_PB_MAP_PUT(ev, params, e->kv[2 * i], e->kv[2 * i + 1]) < 0)
 			return -1;
 	if (!e->a)
 		return 0;
 	char *map = sim_boot_parameter_map(e->a, ctrl);
-	int rc = map ? usp_pb_map_put(child, 3, "ParameterMap", map) : -1;
+	int rc = map ? USP_PB_MAP_PUT(ev, params, "ParameterMap", map) : -1;
 	free(map);
 	return rc < 0 ? -1 : 0;
 }
@@ -492,19 +492,18 @@ static int fill_oper(ProtobufCMessage *child, const void *arg, struct dm_inst *c
 	if (!oc->obj_path || !oc->command_name || !oc->command_key)
 		return -1;
 	if (o->err) {
-		Usp__Notify__OperationComplete__CommandFailure *f =
-			(void *)usp_pb_set_child(child, 5);
+		Usp__Notify__OperationComplete__CommandFailure *f = USP_PB_CHILD(oc, cmd_failure);
 		if (!f)
 			return -1;
 		f->err_code = o->err;
 		f->err_msg = usp_pb_strdup(o->err_msg ? o->err_msg : usp_err_text(o->err));
 		return f->err_msg ? 0 : -1;
 	}
-	ProtobufCMessage *out = usp_pb_set_child(child, 4);
+	Usp__Notify__OperationComplete__OutputArgs *out = USP_PB_CHILD(oc, req_output_args);
 	if (!out)
 		return -1;
 	for (size_t i = 0; i < o->n; i++)
-		if (usp_pb_map_put(out, 1, o->kv[2 * i], o->kv[2 * i + 1]) < 0)
+		if (USP_PB_MAP_PUT(out, output_args, o->kv[2 * i], o->kv[2 * i + 1]) < 0)
 			return -1;
 	return 0;
 }

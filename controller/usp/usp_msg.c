@@ -16,7 +16,7 @@
 struct type_row {
 	Usp__Header__MsgType type;
 	char body;      /* 'q' request, 'r' response, 'e' error */
-	unsigned field; /* oneof field number in Request/Response/Body */
+	unsigned field; /* the member's *_case value in Request/Response/Body */
 	const char *name;
 };
 
@@ -122,10 +122,12 @@ ProtobufCMessage *usp_msg_payload(const Usp__Msg *msg)
 		return NULL;
 	switch (msg->body->msg_body_case) {
 	case USP__BODY__MSG_BODY_REQUEST:
-		return msg->body->request ? usp_pb_oneof_child(&msg->body->request->base, 1, NULL)
+		return msg->body->request ? usp_pb_child(&msg->body->request->base,
+							 msg->body->request->req_type_case)
 					  : NULL;
 	case USP__BODY__MSG_BODY_RESPONSE:
-		return msg->body->response ? usp_pb_oneof_child(&msg->body->response->base, 1, NULL)
+		return msg->body->response ? usp_pb_child(&msg->body->response->base,
+							  msg->body->response->resp_type_case)
 					   : NULL;
 	case USP__BODY__MSG_BODY_ERROR:
 		return msg->body->error ? &msg->body->error->base : NULL;
@@ -205,8 +207,8 @@ Usp__Msg *usp_msg_new(const char *msg_id, Usp__Header__MsgType type)
 	Usp__Msg *msg = (Usp__Msg *)usp_pb_new(&usp__msg__descriptor);
 	if (!msg)
 		return NULL;
-	Usp__Header *h = (Usp__Header *)usp_pb_set_child(&msg->base, 1);
-	Usp__Body *b = (Usp__Body *)usp_pb_set_child(&msg->base, 2);
+	Usp__Header *h = USP_PB_CHILD(msg, header);
+	Usp__Body *b = USP_PB_CHILD(msg, body);
 	if (!h || !b)
 		goto fail;
 	h->msg_id = usp_pb_strdup(msg_id);
@@ -214,10 +216,12 @@ Usp__Msg *usp_msg_new(const char *msg_id, Usp__Header__MsgType type)
 		goto fail;
 	h->msg_type = type;
 	if (r->body == 'e') {
-		if (!usp_pb_set_child(&b->base, 3))
+		if (!usp_pb_set_child(&b->base, USP__BODY__MSG_BODY_ERROR))
 			goto fail;
 	} else {
-		ProtobufCMessage *rr = usp_pb_set_child(&b->base, r->body == 'q' ? 1 : 2);
+		ProtobufCMessage *rr =
+			usp_pb_set_child(&b->base, r->body == 'q' ? USP__BODY__MSG_BODY_REQUEST
+								  : USP__BODY__MSG_BODY_RESPONSE);
 		if (!rr || !usp_pb_set_child(rr, r->field))
 			goto fail;
 	}

@@ -26,31 +26,38 @@
 
 #define USP_MSG_ID_MAX_LEN 128
 
-/* X(TYPE, body: 'q' request / 'r' response / 'e' error, oneof field number, "json name") */
-#define USP_MSG_TYPES(X)                                                   \
-	X(ERROR, 'e', 3, "error")                                          \
-	X(GET, 'q', 1, "get")                                              \
-	X(GET_RESP, 'r', 1, "get_resp")                                    \
-	X(NOTIFY, 'q', 8, "notify")                                        \
-	X(SET, 'q', 4, "set")                                              \
-	X(SET_RESP, 'r', 4, "set_resp")                                    \
-	X(OPERATE, 'q', 7, "operate")                                      \
-	X(OPERATE_RESP, 'r', 7, "operate_resp")                            \
-	X(ADD, 'q', 5, "add")                                              \
-	X(ADD_RESP, 'r', 5, "add_resp")                                    \
-	X(DELETE, 'q', 6, "delete")                                        \
-	X(DELETE_RESP, 'r', 6, "delete_resp")                              \
-	X(GET_SUPPORTED_DM, 'q', 2, "get_supported_dm")                    \
-	X(GET_SUPPORTED_DM_RESP, 'r', 2, "get_supported_dm_resp")          \
-	X(GET_INSTANCES, 'q', 3, "get_instances")                          \
-	X(GET_INSTANCES_RESP, 'r', 3, "get_instances_resp")                \
-	X(NOTIFY_RESP, 'r', 8, "notify_resp")                              \
-	X(GET_SUPPORTED_PROTO, 'q', 9, "get_supported_protocol")           \
-	X(GET_SUPPORTED_PROTO_RESP, 'r', 9, "get_supported_protocol_resp") \
-	X(REGISTER, 'q', 10, "register")                                   \
-	X(REGISTER_RESP, 'r', 10, "register_resp")                         \
-	X(DEREGISTER, 'q', 11, "deregister")                               \
-	X(DEREGISTER_RESP, 'r', 11, "deregister_resp")
+/*
+ * X(TYPE, body: 'q' request / 'r' response / 'e' error, the body member's
+ * field number as protoc-c names it (the oneof's *_case value), "json name")
+ */
+#define USP_MSG_TYPES(X)                                                                       \
+	X(ERROR, 'e', USP__BODY__MSG_BODY_ERROR, "error")                                      \
+	X(GET, 'q', USP__REQUEST__REQ_TYPE_GET, "get")                                         \
+	X(GET_RESP, 'r', USP__RESPONSE__RESP_TYPE_GET_RESP, "get_resp")                        \
+	X(NOTIFY, 'q', USP__REQUEST__REQ_TYPE_NOTIFY, "notify")                                \
+	X(SET, 'q', USP__REQUEST__REQ_TYPE_SET, "set")                                         \
+	X(SET_RESP, 'r', USP__RESPONSE__RESP_TYPE_SET_RESP, "set_resp")                        \
+	X(OPERATE, 'q', USP__REQUEST__REQ_TYPE_OPERATE, "operate")                             \
+	X(OPERATE_RESP, 'r', USP__RESPONSE__RESP_TYPE_OPERATE_RESP, "operate_resp")            \
+	X(ADD, 'q', USP__REQUEST__REQ_TYPE_ADD, "add")                                         \
+	X(ADD_RESP, 'r', USP__RESPONSE__RESP_TYPE_ADD_RESP, "add_resp")                        \
+	X(DELETE, 'q', USP__REQUEST__REQ_TYPE_DELETE, "delete")                                \
+	X(DELETE_RESP, 'r', USP__RESPONSE__RESP_TYPE_DELETE_RESP, "delete_resp")               \
+	X(GET_SUPPORTED_DM, 'q', USP__REQUEST__REQ_TYPE_GET_SUPPORTED_DM, "get_supported_dm")  \
+	X(GET_SUPPORTED_DM_RESP, 'r', USP__RESPONSE__RESP_TYPE_GET_SUPPORTED_DM_RESP,          \
+	  "get_supported_dm_resp")                                                             \
+	X(GET_INSTANCES, 'q', USP__REQUEST__REQ_TYPE_GET_INSTANCES, "get_instances")           \
+	X(GET_INSTANCES_RESP, 'r', USP__RESPONSE__RESP_TYPE_GET_INSTANCES_RESP,                \
+	  "get_instances_resp")                                                                \
+	X(NOTIFY_RESP, 'r', USP__RESPONSE__RESP_TYPE_NOTIFY_RESP, "notify_resp")               \
+	X(GET_SUPPORTED_PROTO, 'q', USP__REQUEST__REQ_TYPE_GET_SUPPORTED_PROTOCOL,             \
+	  "get_supported_protocol")                                                            \
+	X(GET_SUPPORTED_PROTO_RESP, 'r', USP__RESPONSE__RESP_TYPE_GET_SUPPORTED_PROTOCOL_RESP, \
+	  "get_supported_protocol_resp")                                                       \
+	X(REGISTER, 'q', USP__REQUEST__REQ_TYPE_REGISTER, "register")                          \
+	X(REGISTER_RESP, 'r', USP__RESPONSE__RESP_TYPE_REGISTER_RESP, "register_resp")         \
+	X(DEREGISTER, 'q', USP__REQUEST__REQ_TYPE_DEREGISTER, "deregister")                    \
+	X(DEREGISTER_RESP, 'r', USP__RESPONSE__RESP_TYPE_DEREGISTER_RESP, "deregister_resp")
 
 #define USP_MSG_TYPE_INVALID ((Usp__Header__MsgType)-1)
 

@@ -48,22 +48,50 @@ static void *field_ptr(const ProtobufCMessage *m, unsigned offset)
 	return (char *)m + offset;
 }
 
-int usp_pb_map_put(ProtobufCMessage *parent, unsigned field_number, const char *key,
-		   const char *value)
+const ProtobufCFieldDescriptor *usp_pb_field_named(const ProtobufCMessageDescriptor *d,
+						   const char *member)
 {
 	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field(parent->descriptor, field_number);
+		protobuf_c_message_descriptor_get_field_by_name(d, member);
+	size_t n = strlen(member);
+	char name[64];
+	/* protoc-c appends '_' to a field named like a C keyword */
+	if (f || n < 2 || n > sizeof(name) || member[n - 1] != '_')
+		return f;
+	memcpy(name, member, n - 1);
+	name[n - 1] = '\0';
+	return protobuf_c_message_descriptor_get_field_by_name(d, name);
+}
+
+/* The map<string,string> field member of d and its key and value fields. */
+static const ProtobufCFieldDescriptor *map_field(const ProtobufCMessageDescriptor *d,
+						 const char *member,
+						 const ProtobufCFieldDescriptor **kf,
+						 const ProtobufCFieldDescriptor **vf)
+{
+	const ProtobufCFieldDescriptor *f = usp_pb_field_named(d, member);
 	if (!f || f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
+		return NULL;
+	/* map entries: key = field 1, value = field 2, both strings */
+	*kf = protobuf_c_message_descriptor_get_field(f->descriptor, 1);
+	*vf = protobuf_c_message_descriptor_get_field(f->descriptor, 2);
+	if (!*kf || !*vf || (*kf)->type != PROTOBUF_C_TYPE_STRING ||
+	    (*vf)->type != PROTOBUF_C_TYPE_STRING)
+		return NULL;
+	return f;
+}
+
+int usp_pb_map_put(ProtobufCMessage *parent, const char *member, const char *key, const char *value)
+{
+	const ProtobufCFieldDescriptor *kf, *vf;
+	const ProtobufCFieldDescriptor *f = map_field(parent->descriptor, member, &kf, &vf);
+	if (!f)
 		return -1;
-	const ProtobufCMessageDescriptor *ed = f->descriptor;
-	ProtobufCMessage *entry = usp_pb_new(ed);
+	ProtobufCMessage *entry = usp_pb_new(f->descriptor);
 	if (!entry)
 		return -1;
-	/* map entries: key = field 1, value = field 2, both strings */
-	const ProtobufCFieldDescriptor *kf = protobuf_c_message_descriptor_get_field(ed, 1);
-	const ProtobufCFieldDescriptor *vf = protobuf_c_message_descriptor_get_field(ed, 2);
 	char *k = usp_pb_strdup(key), *v = usp_pb_strdup(value);
-	if (!kf || !vf || !k || !v) {
+	if (!k || !v) {
 		free(k);
 		free(v);
 		usp_pb_free(entry);
@@ -79,16 +107,12 @@ int usp_pb_map_put(ProtobufCMessage *parent, unsigned field_number, const char *
 	return 0;
 }
 
-const char *usp_pb_map_get(const ProtobufCMessage *parent, unsigned field_number, const char *key)
+const char *usp_pb_map_get(const ProtobufCMessage *parent, const char *member, const char *key)
 {
-	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field(parent->descriptor, field_number);
-	if (!f || f->label != PROTOBUF_C_LABEL_REPEATED || f->type != PROTOBUF_C_TYPE_MESSAGE)
+	const ProtobufCFieldDescriptor *kf, *vf;
+	const ProtobufCFieldDescriptor *f = map_field(parent->descriptor, member, &kf, &vf);
+	if (!f)
 		return NULL;
-	const ProtobufCFieldDescriptor *kf =
-		protobuf_c_message_descriptor_get_field(f->descriptor, 1);
-	const ProtobufCFieldDescriptor *vf =
-		protobuf_c_message_descriptor_get_field(f->descriptor, 2);
 	size_t n = *(size_t *)field_ptr(parent, f->quantifier_offset);
 	ProtobufCMessage **entries = *(ProtobufCMessage ***)field_ptr(parent, f->offset);
 	for (size_t i = 0; i < n; i++) {
@@ -99,10 +123,8 @@ const char *usp_pb_map_get(const ProtobufCMessage *parent, unsigned field_number
 	return NULL;
 }
 
-ProtobufCMessage *usp_pb_set_child(ProtobufCMessage *parent, unsigned field_number)
+static ProtobufCMessage *set_child(ProtobufCMessage *parent, const ProtobufCFieldDescriptor *f)
 {
-	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field(parent->descriptor, field_number);
 	if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
 		return NULL;
 	ProtobufCMessage **slot = field_ptr(parent, f->offset);
@@ -129,27 +151,27 @@ ProtobufCMessage *usp_pb_set_child(ProtobufCMessage *parent, unsigned field_numb
 	return *slot;
 }
 
-ProtobufCMessage *usp_pb_oneof_child(const ProtobufCMessage *parent, unsigned any_member,
-				     const ProtobufCFieldDescriptor **selected)
+ProtobufCMessage *usp_pb_set_child(ProtobufCMessage *parent, unsigned field_number)
+{
+	return set_child(parent,
+			 protobuf_c_message_descriptor_get_field(parent->descriptor, field_number));
+}
+
+ProtobufCMessage *usp_pb_set_child_named(ProtobufCMessage *parent, const char *member)
+{
+	return set_child(parent, usp_pb_field_named(parent->descriptor, member));
+}
+
+ProtobufCMessage *usp_pb_child(const ProtobufCMessage *parent, unsigned field_number)
 {
 	const ProtobufCFieldDescriptor *f =
-		protobuf_c_message_descriptor_get_field(parent->descriptor, any_member);
-	if (selected)
-		*selected = NULL;
-	if (!f || !(f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+		protobuf_c_message_descriptor_get_field(parent->descriptor, field_number);
+	if (!f || f->type != PROTOBUF_C_TYPE_MESSAGE || f->label == PROTOBUF_C_LABEL_REPEATED)
 		return NULL;
-	uint32_t which = *(uint32_t *)field_ptr(parent, f->quantifier_offset);
-	if (which == 0)
+	if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+	    *(const uint32_t *)field_ptr(parent, f->quantifier_offset) != f->id)
 		return NULL;
-	const ProtobufCFieldDescriptor *sel =
-		protobuf_c_message_descriptor_get_field(parent->descriptor, which);
-	if (!sel)
-		return NULL;
-	if (selected)
-		*selected = sel;
-	if (sel->type != PROTOBUF_C_TYPE_MESSAGE)
-		return NULL;
-	return *(ProtobufCMessage **)field_ptr(parent, sel->offset);
+	return *(ProtobufCMessage **)field_ptr(parent, f->offset);
 }
 
 int usp_pb_check_unknown(const ProtobufCMessage *m)

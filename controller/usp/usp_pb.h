@@ -23,26 +23,54 @@ int usp_pb_push(void ***arr, size_t *n, void *item);
 int usp_pb_push_str(char ***arr, size_t *n, const char *s);
 
 /*
- * Append a key/value to a map<string,string> field of parent, named by
- * field number. Copies key and value.
+ * Fields are named, not numbered. The macros below take a typed parent and
+ * the member of the generated struct: a misspelt field, or one the parent's
+ * message does not have, does not compile, and USP_PB_CHILD returns the
+ * member's own type. At run time the member is looked up by name in the
+ * parent's descriptor (a binary search over a handful of names), so the
+ * name is always the generated one. Numbers remain only where they come from
+ * protoc-c itself: a oneof's *_case value (usp_pb_set_child, usp_pb_child).
  */
-int usp_pb_map_put(ProtobufCMessage *parent, unsigned field_number, const char *key,
+#define USP_PB_CHILD(parent, member) \
+	((__typeof__((parent)->member))usp_pb_set_child_named(&(parent)->base, #member))
+#define USP_PB_MAP_PUT(parent, member, key, value) \
+	((void)sizeof((parent)->member), usp_pb_map_put(&(parent)->base, #member, (key), (value)))
+#define USP_PB_MAP_GET(parent, member, key) \
+	((void)sizeof((parent)->member), usp_pb_map_get(&(parent)->base, #member, (key)))
+
+/*
+ * Field of d by the name its generated C struct member has: the proto name,
+ * or that name plus '_' where protoc-c renamed a C keyword (delete_,
+ * register_). NULL if d has no such field.
+ */
+const ProtobufCFieldDescriptor *usp_pb_field_named(const ProtobufCMessageDescriptor *d,
+						   const char *member);
+
+/*
+ * Append a key/value to the map<string,string> field member of parent.
+ * Copies key and value. -1 if member is not such a field.
+ */
+int usp_pb_map_put(ProtobufCMessage *parent, const char *member, const char *key,
 		   const char *value);
 
-/* Value of key in a map<string,string> field, or NULL. */
-const char *usp_pb_map_get(const ProtobufCMessage *parent, unsigned field_number, const char *key);
+/* Value of key in the map<string,string> field member, or NULL. */
+const char *usp_pb_map_get(const ProtobufCMessage *parent, const char *member, const char *key);
 
 /*
  * Create the sub-message for field field_number of parent (singular or
- * oneof member), store it and select it in its oneof. Returns the child
- * (owned by parent) or NULL.
+ * oneof member), store it and select it in its oneof; an existing one is
+ * returned as it is. Returns the child (owned by parent) or NULL.
+ * field_number is a generated oneof case value (USP__NOTIFY__NOTIFICATION_EVENT);
+ * for a named field use USP_PB_CHILD.
  */
 ProtobufCMessage *usp_pb_set_child(ProtobufCMessage *parent, unsigned field_number);
+/* The same, for the field with the generated member name member. */
+ProtobufCMessage *usp_pb_set_child_named(ProtobufCMessage *parent, const char *member);
 
-/* The selected member of a oneof containing field number any_member, or
- * NULL if none; *selected receives the selected field's descriptor. */
-ProtobufCMessage *usp_pb_oneof_child(const ProtobufCMessage *parent, unsigned any_member,
-				     const ProtobufCFieldDescriptor **selected);
+/* The sub-message in field field_number of parent (e.g. a oneof's *_case
+ * value), or NULL if that field is not a message or is not set (a oneof
+ * member other than the selected one). */
+ProtobufCMessage *usp_pb_child(const ProtobufCMessage *parent, unsigned field_number);
 
 /*
  * 0 if no unknown field anywhere in m (recursively) has field number 0,

@@ -61,7 +61,7 @@ static Usp__Msg *build_get_resp(void)
 		char key[64], val[64];
 		snprintf(key, sizeof(key), "Radio.%d.Stats.PacketsReceived", i + 1);
 		snprintf(val, sizeof(val), "%d", 1000000 + i * 7919);
-		if (usp_pb_map_put(&rs->base, 2, key, val) < 0) {
+		if (USP_PB_MAP_PUT(rs, result_params, key, val) < 0) {
 			usp_msg_free(m);
 			return NULL;
 		}

@@ -1,8 +1,8 @@
 # Codec (Record + Msg) tests — owned by the codec area.
 #  - uspc_codec_testkit: sample messages/records and descriptor-driven
 #    deep-compare/coverage helpers (tests/vectors/), shared by the tests below
-#  - test_usp_err, test_usp_record, test_usp_msg, test_usp_utf8: cmocka unit
-#    tests
+#  - test_usp_err, test_usp_record, test_usp_msg, test_usp_utf8, test_usp_pb:
+#    cmocka unit tests
 #  - wire_check: our encoder vs. the committed golden vectors and an
 #    independent decoder (protoc --decode_raw), and our decoder vs. the vectors
 #  - gen_vectors: regenerates tests/vectors/*.hex (not a test; see
@@ -19,6 +19,7 @@ uspc_unit_test(test_usp_err SOURCES test_usp_err.c LIBS uspc_codec)
 uspc_unit_test(test_usp_record SOURCES test_usp_record.c LIBS uspc_codec_testkit)
 uspc_unit_test(test_usp_msg SOURCES test_usp_msg.c LIBS uspc_codec_testkit)
 uspc_unit_test(test_usp_utf8 SOURCES test_usp_utf8.c LIBS uspc_codec)
+uspc_unit_test(test_usp_pb SOURCES test_usp_pb.c LIBS uspc_codec)
 
 # protoc (Debian protobuf-compiler) is the independent decoder. Without it
 # wire_check still runs and fails with a clear message rather than passing.

@@ -374,8 +374,8 @@ static void test_output_enum_names_and_maps(void **state)
 	/* map<string,string> -> object, in wire order */
 	msg = usp_msg_new("o-1", USP__HEADER__MSG_TYPE__OPERATE);
 	Usp__Operate *op = msg->body->request->operate;
-	assert_int_equal(usp_pb_map_put(&op->base, 4, "Host", "example.com"), 0);
-	assert_int_equal(usp_pb_map_put(&op->base, 4, "NumberOfRepetitions", "3"), 0);
+	assert_int_equal(USP_PB_MAP_PUT(op, input_args, "Host", "example.com"), 0);
+	assert_int_equal(USP_PB_MAP_PUT(op, input_args, "NumberOfRepetitions", "3"), 0);
 	j = usp_json_from_msg_payload(msg);
 	cJSON *args = cJSON_GetObjectItem(j, "input_args");
 	assert_true(cJSON_IsObject(args));
@@ -401,7 +401,7 @@ static void test_output_oneof_presence_and_empty_message(void **state)
 	/* and a present but empty sub-message is written as {} */
 	Usp__OperateResp__OperationResult *res2 =
 		(void *)usp_pb_new(&usp__operate_resp__operation_result__descriptor);
-	assert_non_null(usp_pb_set_child(&res2->base, 3));
+	assert_non_null(USP_PB_CHILD(res2, req_output_args));
 	assert_int_equal(
 		usp_pb_push((void ***)&r->operation_results, &r->n_operation_results, res2), 0);
 	cJSON *j = usp_json_from_msg_payload(msg);

@@ -39,20 +39,23 @@ static char *xs(const char *s)
 			abort();                            \
 	} while (0)
 
-static void xmap(void *parent, unsigned field, const char *k, const char *v)
+static void *xnonnull(void *p)
 {
-	if (usp_pb_map_put(parent, field, k, v) < 0)
+	if (!p)
 		abort();
+	return p;
 }
 
-/* Create and select child field `field` of parent (oneof aware). */
-static void *xchild(void *parent, unsigned field)
-{
-	void *c = usp_pb_set_child(parent, field);
-	if (!c)
-		abort();
-	return c;
-}
+/* Put k = v into the map member of the typed parent. */
+#define xmap(parent, member, k, v)                            \
+	do {                                                  \
+		if (USP_PB_MAP_PUT(parent, member, k, v) < 0) \
+			abort();                              \
+	} while (0)
+
+/* Create and select the sub-message member of the typed parent (oneof aware). */
+#define xchild(parent, member) \
+	((__typeof__((parent)->member))xnonnull(USP_PB_CHILD(parent, member)))
 
 static Usp__Msg *xmsg(const char *id, Usp__Header__MsgType type)
 {
@@ -133,8 +136,8 @@ static Usp__Msg *s_operate(void)
 	o->command = xs("Device.DeviceInfo.FirmwareImage.1.Download()");
 	o->command_key = xs("fw-2024");
 	o->send_resp = 1;
-	xmap(o, 4, "URL", "http://192.0.2.7/fw.bin");
-	xmap(o, 4, "AutoActivate", "true");
+	xmap(o, input_args, "URL", "http://192.0.2.7/fw.bin");
+	xmap(o, input_args, "AutoActivate", "true");
 	return m;
 }
 
@@ -202,11 +205,11 @@ static Usp__Msg *s_notify_event(void)
 {
 	Usp__Msg *m;
 	Usp__Notify *n = notify_shell(&m, "v-notify-event", "sub-boot");
-	Usp__Notify__Event *e = xchild(n, 3);
+	Usp__Notify__Event *e = xchild(n, event);
 	e->obj_path = xs("Device.");
 	e->event_name = xs("Boot!");
-	xmap(e, 3, "CommandKey", "ck-1");
-	xmap(e, 3, "Cause", "LocalReboot");
+	xmap(e, params, "CommandKey", "ck-1");
+	xmap(e, params, "Cause", "LocalReboot");
 	return m;
 }
 
@@ -214,7 +217,7 @@ static Usp__Msg *s_notify_value_change(void)
 {
 	Usp__Msg *m;
 	Usp__Notify *n = notify_shell(&m, "v-notify-vc", "sub-vc");
-	Usp__Notify__ValueChange *vc = xchild(n, 4);
+	Usp__Notify__ValueChange *vc = xchild(n, value_change);
 	vc->param_path = xs("Device.WiFi.SSID.1.SSID");
 	vc->param_value = xs("guest");
 	return m;
@@ -224,9 +227,9 @@ static Usp__Msg *s_notify_obj_creation(void)
 {
 	Usp__Msg *m;
 	Usp__Notify *n = notify_shell(&m, "v-notify-oc", "sub-oc");
-	Usp__Notify__ObjectCreation *oc = xchild(n, 5);
+	Usp__Notify__ObjectCreation *oc = xchild(n, obj_creation);
 	oc->obj_path = xs("Device.IP.Interface.3.");
-	xmap(oc, 2, "Alias", "cpe-3");
+	xmap(oc, unique_keys, "Alias", "cpe-3");
 	return m;
 }
 
@@ -234,14 +237,14 @@ static Usp__Msg *s_notify_obj_deletion(void)
 {
 	Usp__Msg *m;
 	Usp__Notify *n = notify_shell(&m, "v-notify-od", "sub-od");
-	Usp__Notify__ObjectDeletion *od = xchild(n, 6);
+	Usp__Notify__ObjectDeletion *od = xchild(n, obj_deletion);
 	od->obj_path = xs("Device.IP.Interface.4.");
 	return m;
 }
 
 static Usp__Notify__OperationComplete *oper_complete(Usp__Notify *n)
 {
-	Usp__Notify__OperationComplete *oc = xchild(n, 7);
+	Usp__Notify__OperationComplete *oc = xchild(n, oper_complete);
 	oc->obj_path = xs("Device.IP.Diagnostics.");
 	oc->command_name = xs("IPPing()");
 	oc->command_key = xs("ck-ping");
@@ -252,8 +255,8 @@ static Usp__Msg *s_notify_oper_complete_ok(void)
 {
 	Usp__Msg *m;
 	Usp__Notify *n = notify_shell(&m, "v-notify-ok", "sub-op");
-	Usp__Notify__OperationComplete__OutputArgs *out = xchild(oper_complete(n), 4);
-	xmap(out, 1, "Status", "Complete");
+	Usp__Notify__OperationComplete__OutputArgs *out = xchild(oper_complete(n), req_output_args);
+	xmap(out, output_args, "Status", "Complete");
 	return m;
 }
 
@@ -261,7 +264,7 @@ static Usp__Msg *s_notify_oper_complete_fail(void)
 {
 	Usp__Msg *m;
 	Usp__Notify *n = notify_shell(&m, "v-notify-fail", "sub-op");
-	Usp__Notify__OperationComplete__CommandFailure *cf = xchild(oper_complete(n), 5);
+	Usp__Notify__OperationComplete__CommandFailure *cf = xchild(oper_complete(n), cmd_failure);
 	cf->err_code = 7022;
 	cf->err_msg = xs("Command failure");
 	return m;
@@ -271,7 +274,7 @@ static Usp__Msg *s_notify_on_board_req(void)
 {
 	Usp__Msg *m;
 	Usp__Notify *n = notify_shell(&m, "v-notify-obr", "sub-obr");
-	Usp__Notify__OnBoardRequest *ob = xchild(n, 8);
+	Usp__Notify__OnBoardRequest *ob = xchild(n, on_board_req);
 	ob->oui = xs("00256D");
 	ob->product_class = xs("Gateway");
 	ob->serial_number = xs("SN0001");
@@ -305,8 +308,8 @@ static Usp__Msg *s_get_resp(void)
 	Usp__GetResp__ResolvedPathResult *rp =
 		xnew(&usp__get_resp__resolved_path_result__descriptor);
 	rp->resolved_path = xs("Device.DeviceInfo.");
-	xmap(rp, 2, "Manufacturer", "ACME");
-	xmap(rp, 2, "SoftwareVersion", "1.0.2");
+	xmap(rp, result_params, "Manufacturer", "ACME");
+	xmap(rp, result_params, "SoftwareVersion", "1.0.2");
 	PUSH(ok->resolved_path_results, ok->n_resolved_path_results, rp);
 	PUSH(g->req_path_results, g->n_req_path_results, ok);
 	Usp__GetResp__RequestedPathResult *bad =
@@ -334,21 +337,23 @@ static Usp__Msg *s_set_resp(void)
 	Usp__SetResp__UpdatedObjectResult *ok =
 		xnew(&usp__set_resp__updated_object_result__descriptor);
 	ok->requested_path = xs("Device.WiFi.SSID.1.");
-	Usp__SetResp__UpdatedObjectResult__OperationStatus *st = xchild(ok, 2);
-	Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationSuccess *succ = xchild(st, 2);
+	Usp__SetResp__UpdatedObjectResult__OperationStatus *st = xchild(ok, oper_status);
+	Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationSuccess *succ =
+		xchild(st, oper_success);
 	Usp__SetResp__UpdatedInstanceResult *ir =
 		xnew(&usp__set_resp__updated_instance_result__descriptor);
 	ir->affected_path = xs("Device.WiFi.SSID.1.");
 	PUSH(ir->param_errs, ir->n_param_errs, set_param_err("Enable", 7012, "Invalid value"));
-	xmap(ir, 3, "SSID", "guest");
+	xmap(ir, updated_params, "SSID", "guest");
 	PUSH(succ->updated_inst_results, succ->n_updated_inst_results, ir);
 	PUSH(s->updated_obj_results, s->n_updated_obj_results, ok);
 
 	Usp__SetResp__UpdatedObjectResult *bad =
 		xnew(&usp__set_resp__updated_object_result__descriptor);
 	bad->requested_path = xs("Device.WiFi.SSID.9.");
-	st = xchild(bad, 2);
-	Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationFailure *fail = xchild(st, 1);
+	st = xchild(bad, oper_status);
+	Usp__SetResp__UpdatedObjectResult__OperationStatus__OperationFailure *fail =
+		xchild(st, oper_failure);
 	fail->err_code = 7020;
 	fail->err_msg = xs("Object could not be updated");
 	Usp__SetResp__UpdatedInstanceFailure *inf =
@@ -376,14 +381,14 @@ static Usp__Msg *s_operate_resp(void)
 	Usp__OperateResp__OperationResult *sync =
 		xnew(&usp__operate_resp__operation_result__descriptor);
 	sync->executed_command = xs("Device.DeviceInfo.FirmwareImage.1.Activate()");
-	Usp__OperateResp__OperationResult__OutputArgs *out = xchild(sync, 3);
-	xmap(out, 1, "Status", "Complete");
+	Usp__OperateResp__OperationResult__OutputArgs *out = xchild(sync, req_output_args);
+	xmap(out, output_args, "Status", "Complete");
 	PUSH(o->operation_results, o->n_operation_results, sync);
 
 	Usp__OperateResp__OperationResult *fail =
 		xnew(&usp__operate_resp__operation_result__descriptor);
 	fail->executed_command = xs("Device.Reboot()");
-	Usp__OperateResp__OperationResult__CommandFailure *cf = xchild(fail, 4);
+	Usp__OperateResp__OperationResult__CommandFailure *cf = xchild(fail, cmd_failure);
 	cf->err_code = 7022;
 	cf->err_msg = xs("Command failure");
 	PUSH(o->operation_results, o->n_operation_results, fail);
@@ -397,23 +402,25 @@ static Usp__Msg *s_add_resp(void)
 	Usp__AddResp__CreatedObjectResult *ok =
 		xnew(&usp__add_resp__created_object_result__descriptor);
 	ok->requested_path = xs("Device.LocalAgent.Subscription.");
-	Usp__AddResp__CreatedObjectResult__OperationStatus *st = xchild(ok, 2);
-	Usp__AddResp__CreatedObjectResult__OperationStatus__OperationSuccess *succ = xchild(st, 2);
+	Usp__AddResp__CreatedObjectResult__OperationStatus *st = xchild(ok, oper_status);
+	Usp__AddResp__CreatedObjectResult__OperationStatus__OperationSuccess *succ =
+		xchild(st, oper_success);
 	succ->instantiated_path = xs("Device.LocalAgent.Subscription.4.");
 	Usp__AddResp__ParameterError *pe = xnew(&usp__add_resp__parameter_error__descriptor);
 	pe->param = xs("Enable");
 	pe->err_code = 7012;
 	pe->err_msg = xs("Invalid value");
 	PUSH(succ->param_errs, succ->n_param_errs, pe);
-	xmap(succ, 3, "ID", "sub-4");
-	xmap(succ, 3, "Alias", "cpe-4");
+	xmap(succ, unique_keys, "ID", "sub-4");
+	xmap(succ, unique_keys, "Alias", "cpe-4");
 	PUSH(a->created_obj_results, a->n_created_obj_results, ok);
 
 	Usp__AddResp__CreatedObjectResult *bad =
 		xnew(&usp__add_resp__created_object_result__descriptor);
 	bad->requested_path = xs("Device.NAT.PortMapping.");
-	st = xchild(bad, 2);
-	Usp__AddResp__CreatedObjectResult__OperationStatus__OperationFailure *fail = xchild(st, 1);
+	st = xchild(bad, oper_status);
+	Usp__AddResp__CreatedObjectResult__OperationStatus__OperationFailure *fail =
+		xchild(st, oper_failure);
 	fail->err_code = 7017;
 	fail->err_msg = xs("Object could not be created");
 	PUSH(a->created_obj_results, a->n_created_obj_results, bad);
@@ -427,9 +434,9 @@ static Usp__Msg *s_delete_resp(void)
 	Usp__DeleteResp__DeletedObjectResult *ok =
 		xnew(&usp__delete_resp__deleted_object_result__descriptor);
 	ok->requested_path = xs("Device.LocalAgent.Subscription.4.");
-	Usp__DeleteResp__DeletedObjectResult__OperationStatus *st = xchild(ok, 2);
+	Usp__DeleteResp__DeletedObjectResult__OperationStatus *st = xchild(ok, oper_status);
 	Usp__DeleteResp__DeletedObjectResult__OperationStatus__OperationSuccess *succ =
-		xchild(st, 2);
+		xchild(st, oper_success);
 	PUSH_S(succ->affected_paths, succ->n_affected_paths, "Device.LocalAgent.Subscription.4.");
 	Usp__DeleteResp__UnaffectedPathError *ue =
 		xnew(&usp__delete_resp__unaffected_path_error__descriptor);
@@ -442,9 +449,9 @@ static Usp__Msg *s_delete_resp(void)
 	Usp__DeleteResp__DeletedObjectResult *bad =
 		xnew(&usp__delete_resp__deleted_object_result__descriptor);
 	bad->requested_path = xs("Device.NAT.PortMapping.1.");
-	st = xchild(bad, 2);
+	st = xchild(bad, oper_status);
 	Usp__DeleteResp__DeletedObjectResult__OperationStatus__OperationFailure *fail =
-		xchild(st, 1);
+		xchild(st, oper_failure);
 	fail->err_code = 7016;
 	fail->err_msg = xs("Object does not exist");
 	PUSH(d->deleted_obj_results, d->n_deleted_obj_results, bad);
@@ -515,8 +522,8 @@ static Usp__Msg *s_get_instances_resp(void)
 	Usp__GetInstancesResp__CurrInstance *ci =
 		xnew(&usp__get_instances_resp__curr_instance__descriptor);
 	ci->instantiated_obj_path = xs("Device.IP.Interface.1.");
-	xmap(ci, 2, "Name", "eth0");
-	xmap(ci, 2, "Alias", "cpe-1");
+	xmap(ci, unique_keys, "Name", "eth0");
+	xmap(ci, unique_keys, "Alias", "cpe-1");
 	PUSH(ok->curr_insts, ok->n_curr_insts, ci);
 	PUSH(g->req_path_results, g->n_req_path_results, ok);
 	Usp__GetInstancesResp__RequestedPathResult *bad =
@@ -551,17 +558,17 @@ static Usp__Msg *s_register_resp(void)
 	Usp__RegisterResp__RegisteredPathResult *ok =
 		xnew(&usp__register_resp__registered_path_result__descriptor);
 	ok->requested_path = xs("Device.Services.VoiceService.");
-	Usp__RegisterResp__RegisteredPathResult__OperationStatus *st = xchild(ok, 2);
+	Usp__RegisterResp__RegisteredPathResult__OperationStatus *st = xchild(ok, oper_status);
 	Usp__RegisterResp__RegisteredPathResult__OperationStatus__OperationSuccess *succ =
-		xchild(st, 2);
+		xchild(st, oper_success);
 	succ->registered_path = xs("Device.Services.VoiceService.");
 	PUSH(r->registered_path_results, r->n_registered_path_results, ok);
 	Usp__RegisterResp__RegisteredPathResult *bad =
 		xnew(&usp__register_resp__registered_path_result__descriptor);
 	bad->requested_path = xs("Device.DeviceInfo.");
-	st = xchild(bad, 2);
+	st = xchild(bad, oper_status);
 	Usp__RegisterResp__RegisteredPathResult__OperationStatus__OperationFailure *fail =
-		xchild(st, 1);
+		xchild(st, oper_failure);
 	fail->err_code = 7029;
 	fail->err_msg = xs("Path already registered");
 	PUSH(r->registered_path_results, r->n_registered_path_results, bad);
@@ -575,17 +582,17 @@ static Usp__Msg *s_deregister_resp(void)
 	Usp__DeregisterResp__DeregisteredPathResult *ok =
 		xnew(&usp__deregister_resp__deregistered_path_result__descriptor);
 	ok->requested_path = xs("Device.Services.VoiceService.");
-	Usp__DeregisterResp__DeregisteredPathResult__OperationStatus *st = xchild(ok, 2);
+	Usp__DeregisterResp__DeregisteredPathResult__OperationStatus *st = xchild(ok, oper_status);
 	Usp__DeregisterResp__DeregisteredPathResult__OperationStatus__OperationSuccess *succ =
-		xchild(st, 2);
+		xchild(st, oper_success);
 	PUSH_S(succ->deregistered_path, succ->n_deregistered_path, "Device.Services.VoiceService.");
 	PUSH(d->deregistered_path_results, d->n_deregistered_path_results, ok);
 	Usp__DeregisterResp__DeregisteredPathResult *bad =
 		xnew(&usp__deregister_resp__deregistered_path_result__descriptor);
 	bad->requested_path = xs("Device.DeviceInfo.");
-	st = xchild(bad, 2);
+	st = xchild(bad, oper_status);
 	Usp__DeregisterResp__DeregisteredPathResult__OperationStatus__OperationFailure *fail =
-		xchild(st, 1);
+		xchild(st, oper_failure);
 	fail->err_code = 7031;
 	fail->err_msg = xs("Path registered by other");
 	PUSH(d->deregistered_path_results, d->n_deregistered_path_results, bad);
@@ -609,7 +616,7 @@ static UspRecord__Record *record_shell(void)
 static UspRecord__Record *r_no_session_context(void)
 {
 	UspRecord__Record *r = record_shell();
-	UspRecord__NoSessionContextRecord *nsc = xchild(r, 7);
+	UspRecord__NoSessionContextRecord *nsc = xchild(r, no_session_context);
 	Usp__Msg *m = s_get();
 	if (usp_msg_encode(m, &nsc->payload.data, &nsc->payload.len) < 0)
 		abort();
@@ -620,7 +627,7 @@ static UspRecord__Record *r_no_session_context(void)
 static UspRecord__Record *r_session_context(void)
 {
 	UspRecord__Record *r = record_shell();
-	UspRecord__SessionContextRecord *sc = xchild(r, 8);
+	UspRecord__SessionContextRecord *sc = xchild(r, session_context);
 	sc->session_id = 7;
 	sc->sequence_id = 3;
 	sc->expected_id = 2;
@@ -639,14 +646,14 @@ static UspRecord__Record *r_session_context(void)
 static UspRecord__Record *r_websocket_connect(void)
 {
 	UspRecord__Record *r = record_shell();
-	xchild(r, 9);
+	xchild(r, websocket_connect);
 	return r;
 }
 
 static UspRecord__Record *r_mqtt_connect(void)
 {
 	UspRecord__Record *r = record_shell();
-	UspRecord__MQTTConnectRecord *mc = xchild(r, 10);
+	UspRecord__MQTTConnectRecord *mc = xchild(r, mqtt_connect);
 	mc->version = USP_RECORD__MQTTCONNECT_RECORD__MQTTVERSION__V5;
 	mc->subscribed_topic = xs("usp/agent/" SAMPLE_AGENT_EID);
 	return r;
@@ -655,7 +662,7 @@ static UspRecord__Record *r_mqtt_connect(void)
 static UspRecord__Record *r_stomp_connect(void)
 {
 	UspRecord__Record *r = record_shell();
-	UspRecord__STOMPConnectRecord *sc = xchild(r, 11);
+	UspRecord__STOMPConnectRecord *sc = xchild(r, stomp_connect);
 	sc->version = USP_RECORD__STOMPCONNECT_RECORD__STOMPVERSION__V1_2;
 	sc->subscribed_destination = xs("/usp/agent");
 	return r;
@@ -664,7 +671,7 @@ static UspRecord__Record *r_stomp_connect(void)
 static UspRecord__Record *r_disconnect(void)
 {
 	UspRecord__Record *r = record_shell();
-	UspRecord__DisconnectRecord *d = xchild(r, 12);
+	UspRecord__DisconnectRecord *d = xchild(r, disconnect);
 	d->reason = xs("Session context terminated");
 	d->reason_code = 7105;
 	return r;
@@ -673,7 +680,7 @@ static UspRecord__Record *r_disconnect(void)
 static UspRecord__Record *r_uds_connect(void)
 {
 	UspRecord__Record *r = record_shell();
-	xchild(r, 13);
+	xchild(r, uds_connect);
 	return r;
 }
 
