@@ -40,7 +40,7 @@ log "ended $((SECONDS - t_down)) s into the outage: $ended"
 [ "$(q "SELECT count(*) FROM tasks WHERE op = 'get' AND state = 'failed'")" = 1 ] || fail "the Get did not fail: $ended"
 [[ $(q "SELECT state FROM tasks WHERE op = 'set'") =~ ^(failed|unknown)$ ]] || fail "the Set did not end failed/unknown: $ended"
 MSG_IDS=$(q "SELECT msg_id FROM tasks WHERE msg_id IS NOT NULL")
-log "their msg_ids: $(echo $MSG_IDS)"
+log "their msg_ids: ${MSG_IDS//$'\n'/ }"
 sleep 1
 
 kill -STOP "$PID_d1"
