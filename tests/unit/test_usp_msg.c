@@ -479,7 +479,7 @@ static void test_builders(void **state)
 	usp_msg_free(e);
 
 	Usp__Msg *get = usp_msg_new_get("v-g", NULL, 0, 0);
-	assert_int_equal(usp_msg_error_add_param(get, "Device.", 7000, NULL), -1);
+	assert_int_equal(usp_msg_error_add_param(get, "Device.", 7000, NULL), USPC_E_INVAL);
 	usp_msg_free(get);
 
 	const char *paths[] = { "Device.A.", "Device.B.C", "Device.D.*.E" };
