@@ -213,7 +213,7 @@ int core_agentq_push(struct core_agentq *q, struct core_agent *a)
 		size_t cap = q->cap ? q->cap * 2 : 256;
 		struct core_agent **n = realloc(q->a, cap * sizeof(*n));
 		if (!n)
-			return -1;
+			return USPC_E_NOMEM;
 		q->a = n;
 		q->cap = cap;
 	}
@@ -538,7 +538,7 @@ static int migrate(struct core *c, struct uspc_err *err)
 			return 0;
 		}
 		if (rc == STORE_E_SCHEMA || attempt >= 30)
-			return -1;
+			return rc;
 		/* A connection error already names the (redacted) database. */
 		log_warn(CORE_LOG, "database not ready (attempt %d of 30): %s; retrying", attempt,
 			 err->msg);
@@ -548,8 +548,9 @@ static int migrate(struct core *c, struct uspc_err *err)
 
 static int start_store(struct core *c, struct uspc_err *err)
 {
-	if (migrate(c, err) != 0)
-		return -1;
+	int rc = migrate(c, err);
+	if (rc != 0)
+		return rc;
 	/* Tasks wait until their agent has onboarded since it came online; the
 	 * writer and the feeder must agree on it (store_writer.h). */
 	const int require_onboarded = 1;
@@ -560,8 +561,9 @@ static int start_store(struct core *c, struct uspc_err *err)
 	wo.batch_max_ops = (size_t)c->cfg->db_writer_batch;
 	wo.tasks_require_onboarded = require_onboarded;
 	wo.conn.statement_timeout_ms = CORE_DB_STATEMENT_TIMEOUT_MS;
-	if (store_writer_start(&wo, &c->writer, err) != 0)
-		return -1;
+	rc = store_writer_start(&wo, &c->writer, err);
+	if (rc != 0)
+		return rc;
 	c->commit_fd = store_writer_commit_fd(c->writer);
 	struct store_tasks_opts to = { 0 };
 	conn_opts(c->cfg, &to.conn);
@@ -572,8 +574,9 @@ static int start_store(struct core *c, struct uspc_err *err)
 	to.heartbeat_ms = to.lease_ms / 3 > 0 ? to.lease_ms / 3 : 1000;
 	to.require_onboarded = require_onboarded;
 	to.conn.statement_timeout_ms = CORE_DB_STATEMENT_TIMEOUT_MS;
-	if (store_tasks_start(&to, &c->feeder, err) != 0)
-		return -1;
+	rc = store_tasks_start(&to, &c->feeder, err);
+	if (rc != 0)
+		return rc;
 	c->feed_fd = store_tasks_fd(c->feeder);
 	return 0;
 }
@@ -623,7 +626,7 @@ static int start_mtp(struct core *c, struct uspc_err *err)
 	m.reconnect_max_ms = cfg->mqtt_reconnect_max_ms;
 	c->mtp = mqtt_mtp_new(&m, err);
 	if (!c->mtp)
-		return -1;
+		return err && err->code < 0 ? err->code : MQTT_MTP_E_INVAL;
 	c->wake_fd = mqtt_mtp_wake_fd(c->mtp);
 	if (cfg->mqtt_session_expiry_s > 0 && !cfg->mqtt_clean_start)
 		log_info(CORE_LOG,
@@ -635,8 +638,10 @@ static int start_mtp(struct core *c, struct uspc_err *err)
 			 "MQTT session not kept (mqtt_clean_start=%s, mqtt_session_expiry=%d):"
 			 " what agents publish while this daemon is away is lost",
 			 cfg->mqtt_clean_start ? "true" : "false", cfg->mqtt_session_expiry_s);
-	if (mqtt_mtp_start(c->mtp) != 0)
-		return uspc_err_set(err, -1, "MQTT transport did not start (see log)");
+	int rc = mqtt_mtp_start(c->mtp);
+	if (rc != 0)
+		return uspc_err_set(err, rc, "MQTT transport did not start: %s (see log)",
+				    uspc_strerror(rc));
 	return 0;
 }
 
@@ -651,14 +656,14 @@ static int start_loop_fds(struct core *c, struct uspc_err *err)
 	c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	c->sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (c->epfd < 0 || c->tfd < 0 || c->sfd < 0)
-		return uspc_err_set(err, -1, "epoll/timerfd/signalfd: %s", strerror(errno));
+		return uspc_err_set(err, USPC_E_SYS, "epoll/timerfd/signalfd: %s", strerror(errno));
 	struct itimerspec its = { { 0, CORE_TICK_MS * 1000000L }, { 0, CORE_TICK_MS * 1000000L } };
 	timerfd_settime(c->tfd, 0, &its, NULL);
 	int fds[2] = { c->tfd, c->sfd };
 	for (int i = 0; i < 2; i++) {
 		struct epoll_event ev = { .events = EPOLLIN, .data.fd = fds[i] };
 		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, fds[i], &ev) != 0)
-			return uspc_err_set(err, -1, "epoll_ctl: %s", strerror(errno));
+			return uspc_err_set(err, USPC_E_SYS, "epoll_ctl: %s", strerror(errno));
 	}
 	return 0;
 }
@@ -668,7 +673,7 @@ struct core *core_new(struct core_config *cfg, const struct core_config_sources 
 {
 	struct core *c = calloc(1, sizeof(*c));
 	if (!c) {
-		uspc_err_set(err, -1, "out of memory");
+		uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 		return NULL;
 	}
 	c->cfg = cfg;
@@ -686,14 +691,14 @@ struct core *core_new(struct core_config *cfg, const struct core_config_sources 
 	c->trk_cap = (size_t)cfg->max_pending * 4 + 1024;
 	c->trk = core_tracker_new(c->trk_cap);
 	if (!c->reg || !c->trk) {
-		uspc_err_set(err, -1, "out of memory");
+		uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 		goto fail;
 	}
 	if (start_loop_fds(c, err) != 0 || start_store(c, err) != 0 || start_mtp(c, err) != 0)
 		goto fail;
 	struct epoll_event cev = { .events = EPOLLIN, .data.fd = c->commit_fd };
 	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->commit_fd, &cev) != 0) {
-		uspc_err_set(err, -1, "epoll_ctl: %s", strerror(errno));
+		uspc_err_set(err, USPC_E_SYS, "epoll_ctl: %s", strerror(errno));
 		goto fail;
 	}
 	if (c->watchdog_ms > 0)

@@ -198,11 +198,11 @@ static int set_key(struct core_config *c, const struct cfg_key *k, const char *v
 {
 	if (k->type == CFG_STR) {
 		if (strlen(value) > (size_t)k->max)
-			return uspc_err_set(err, -1, "%s: value longer than %ld bytes", k->name,
-					    k->max);
+			return uspc_err_set(err, USPC_E_CONFIG, "%s: value longer than %ld bytes",
+					    k->name, k->max);
 		char *dup = strdup(value);
 		if (!dup)
-			return uspc_err_set(err, -1, "%s: out of memory", k->name);
+			return uspc_err_set(err, USPC_E_NOMEM, "%s: out of memory", k->name);
 		free(*str_field(c, k));
 		*str_field(c, k) = dup;
 		return 0;
@@ -210,8 +210,9 @@ static int set_key(struct core_config *c, const struct cfg_key *k, const char *v
 	if (k->type == CFG_BOOL) {
 		int b;
 		if (parse_bool(value, &b) != 0)
-			return uspc_err_set(err, -1, "%s: expected true or false, got \"%.40s\"",
-					    k->name, value);
+			return uspc_err_set(err, USPC_E_CONFIG,
+					    "%s: expected true or false, got \"%.40s\"", k->name,
+					    value);
 		*int_field(c, k) = b;
 		return 0;
 	}
@@ -219,11 +220,11 @@ static int set_key(struct core_config *c, const struct cfg_key *k, const char *v
 	errno = 0;
 	long v = strtol(value, &end, 10);
 	if (errno || end == value || *end != '\0')
-		return uspc_err_set(err, -1, "%s: expected an integer, got \"%.40s\"", k->name,
-				    value);
+		return uspc_err_set(err, USPC_E_CONFIG, "%s: expected an integer, got \"%.40s\"",
+				    k->name, value);
 	if (v < k->min || v > k->max)
-		return uspc_err_set(err, -1, "%s: %ld is outside %ld..%ld", k->name, v, k->min,
-				    k->max);
+		return uspc_err_set(err, USPC_E_CONFIG, "%s: %ld is outside %ld..%ld", k->name, v,
+				    k->min, k->max);
 	*int_field(c, k) = (int)v;
 	return 0;
 }
@@ -232,7 +233,7 @@ int core_config_set(struct core_config *c, const char *key, const char *value, s
 {
 	const struct cfg_key *k = key_find(key);
 	if (!k)
-		return uspc_err_set(err, -1, "unknown setting \"%.64s\"", key);
+		return uspc_err_set(err, USPC_E_CONFIG, "unknown setting \"%.64s\"", key);
 	return set_key(c, k, value, err);
 }
 
@@ -280,7 +281,8 @@ static int parse_line(struct core_config *c, char *line, const char *name, int l
 {
 	char *eq = strchr(line, '=');
 	if (!eq)
-		return uspc_err_set(err, -1, "%s:%d: expected key = value", name, lineno);
+		return uspc_err_set(err, USPC_E_CONFIG, "%s:%d: expected key = value", name,
+				    lineno);
 	*eq = '\0';
 	char *key = trim(line), *val = trim(eq + 1);
 	size_t vl = strlen(val);
@@ -290,15 +292,16 @@ static int parse_line(struct core_config *c, char *line, const char *name, int l
 	}
 	const struct cfg_key *k = key_find(key);
 	if (!k)
-		return uspc_err_set(err, -1, "%s:%d: unknown setting \"%.64s\"", name, lineno, key);
+		return uspc_err_set(err, USPC_E_CONFIG, "%s:%d: unknown setting \"%.64s\"", name,
+				    lineno, key);
 	if (k->flags & CFG_SECRET)
-		return uspc_err_set(err, -1,
+		return uspc_err_set(err, USPC_E_CONFIG,
 				    "%s:%d: %s is not accepted in a config file; use %s_file "
 				    "or the environment",
 				    name, lineno, k->name, k->name);
 	struct uspc_err e;
 	if (set_key(c, k, val, &e) != 0)
-		return uspc_err_set(err, -1, "%s:%d: %s", name, lineno, e.msg);
+		return uspc_err_set(err, e.code, "%s:%d: %s", name, lineno, e.msg);
 	return 0;
 }
 
@@ -313,18 +316,20 @@ int core_config_parse_text(struct core_config *c, const char *text, size_t len, 
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		if (n >= sizeof(line))
-			return uspc_err_set(err, -1, "%s:%d: line longer than %d bytes", name,
-					    lineno, CORE_CONFIG_LINE_MAX - 1);
+			return uspc_err_set(err, USPC_E_CONFIG, "%s:%d: line longer than %d bytes",
+					    name, lineno, CORE_CONFIG_LINE_MAX - 1);
 		memcpy(line, text + pos, n);
 		line[n] = '\0';
 		pos += n + (nl ? 1 : 0);
 		if (memchr(line, '\0', n))
-			return uspc_err_set(err, -1, "%s:%d: NUL byte in line", name, lineno);
+			return uspc_err_set(err, USPC_E_CONFIG, "%s:%d: NUL byte in line", name,
+					    lineno);
 		char *s = trim(line);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
-		if (parse_line(c, s, name, lineno, err) != 0)
-			return -1;
+		int rc = parse_line(c, s, name, lineno, err);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }
@@ -333,23 +338,23 @@ int core_config_parse_text(struct core_config *c, const char *text, size_t len, 
 static int read_file(const char *path, size_t cap, char **out, size_t *out_len,
 		     struct uspc_err *err)
 {
-	int rc = -1;
+	int rc = USPC_E_FAILED;
 	char *buf = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return uspc_err_set(err, -1, "%s: %s", path, strerror(errno));
+		return uspc_err_set(err, USPC_E_SYS, "%s: %s", path, strerror(errno));
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		uspc_err_set(err, -1, "%s: not a regular file", path);
+		rc = uspc_err_set(err, USPC_E_CONFIG, "%s: not a regular file", path);
 		goto out;
 	}
 	if ((size_t)st.st_size > cap) {
-		uspc_err_set(err, -1, "%s: larger than %zu bytes", path, cap);
+		rc = uspc_err_set(err, USPC_E_CONFIG, "%s: larger than %zu bytes", path, cap);
 		goto out;
 	}
 	buf = malloc((size_t)st.st_size + 1);
 	if (!buf) {
-		uspc_err_set(err, -1, "%s: out of memory", path);
+		rc = uspc_err_set(err, USPC_E_NOMEM, "%s: out of memory", path);
 		goto out;
 	}
 	size_t got = 0;
@@ -358,7 +363,7 @@ static int read_file(const char *path, size_t cap, char **out, size_t *out_len,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			uspc_err_set(err, -1, "%s: read failed", path);
+			rc = uspc_err_set(err, USPC_E_SYS, "%s: read failed", path);
 			goto out;
 		}
 		got += (size_t)r;
@@ -393,7 +398,7 @@ static int apply_env(struct core_config *c, char **envp, struct uspc_err *err)
 			continue;
 		struct uspc_err e;
 		if (set_key(c, &keys[i], v, &e) != 0)
-			return uspc_err_set(err, -1, "environment %s: %s", name,
+			return uspc_err_set(err, e.code, "environment %s: %s", name,
 					    (keys[i].flags & CFG_SECRET) ? "invalid value" : e.msg);
 	}
 	return 0;
@@ -453,10 +458,12 @@ static int scan_flags(struct core_config *c, struct core_config_cmd *cmd, int ar
 		const struct cfg_key *k = flag_find(name);
 		int is_config = !strcmp(name, "--config") || !strcmp(name, "-c");
 		if (!k && !is_config)
-			return uspc_err_set(err, -1, "unknown option \"%.64s\" (see --help)", name);
+			return uspc_err_set(err, USPC_E_CONFIG,
+					    "unknown option \"%.64s\" (see --help)", name);
 		if (!val) {
 			if (i + 1 >= argc)
-				return uspc_err_set(err, -1, "option %s needs a value", name);
+				return uspc_err_set(err, USPC_E_CONFIG, "option %s needs a value",
+						    name);
 			val = argv[++i];
 		}
 		if (is_config) {
@@ -471,13 +478,13 @@ static int scan_flags(struct core_config *c, struct core_config_cmd *cmd, int ar
 		if ((k->off == offsetof(struct core_config, db) ||
 		     k->off == offsetof(struct core_config, mqtt_url)) &&
 		    has_password(val))
-			return uspc_err_set(err, -1,
+			return uspc_err_set(err, USPC_E_CONFIG,
 					    "%s must not carry a password on the command line; "
 					    "use the environment or a password file",
 					    name);
 		struct uspc_err e;
 		if (set_key(c, k, val, &e) != 0)
-			return uspc_err_set(err, -1, "option %s", e.msg);
+			return uspc_err_set(err, e.code, "option %s", e.msg);
 	}
 	return 0;
 }
@@ -490,7 +497,7 @@ static int load_secret(char **dst, const char *file, const char *what, struct us
 	size_t len = 0;
 	struct uspc_err e;
 	if (read_file(file, CORE_CONFIG_SECRET_MAX, &buf, &len, &e) != 0)
-		return uspc_err_set(err, -1, "%s: %s", what, e.msg);
+		return uspc_err_set(err, e.code, "%s: %s", what, e.msg);
 	while (len && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		buf[--len] = '\0';
 	free(*dst);
@@ -502,8 +509,9 @@ int core_config_load(struct core_config *c, struct core_config_cmd *cmd,
 		     const struct core_config_sources *src, struct uspc_err *err)
 {
 	memset(cmd, 0, sizeof(*cmd));
-	if (scan_flags(c, cmd, src->argc, src->argv, 0, err) != 0)
-		return -1;
+	int rc = scan_flags(c, cmd, src->argc, src->argv, 0, err);
+	if (rc != 0)
+		return rc;
 	if (!cmd->config_path) {
 		const char *p = env_get(src->envp, "USPC_CONFIG");
 		if (p && p[0])
@@ -512,19 +520,21 @@ int core_config_load(struct core_config *c, struct core_config_cmd *cmd,
 	if (cmd->config_path) {
 		char *text = NULL;
 		size_t len = 0;
-		if (read_file(cmd->config_path, CORE_CONFIG_FILE_MAX, &text, &len, err) != 0)
-			return -1;
-		int rc = core_config_parse_text(c, text, len, cmd->config_path, err);
+		rc = read_file(cmd->config_path, CORE_CONFIG_FILE_MAX, &text, &len, err);
+		if (rc != 0)
+			return rc;
+		rc = core_config_parse_text(c, text, len, cmd->config_path, err);
 		free(text);
 		if (rc != 0)
-			return -1;
+			return rc;
 	}
-	if (apply_env(c, src->envp, err) != 0 ||
-	    scan_flags(c, cmd, src->argc, src->argv, 1, err) != 0)
-		return -1;
-	if (load_secret(&c->mqtt_password, c->mqtt_password_file, "mqtt_password_file", err) != 0 ||
-	    load_secret(&c->db_password, c->db_password_file, "db_password_file", err) != 0)
-		return -1;
+	if ((rc = apply_env(c, src->envp, err)) != 0 ||
+	    (rc = scan_flags(c, cmd, src->argc, src->argv, 1, err)) != 0)
+		return rc;
+	if ((rc = load_secret(&c->mqtt_password, c->mqtt_password_file, "mqtt_password_file",
+			      err)) != 0 ||
+	    (rc = load_secret(&c->db_password, c->db_password_file, "db_password_file", err)) != 0)
+		return rc;
 	return core_config_finish(c, err);
 }
 
@@ -537,7 +547,7 @@ static int set_derived(char **field, const char *a, const char *b, const char *c
 	snprintf(buf, sizeof(buf), "%s%s%s", a, b, c);
 	char *dup = strdup(buf);
 	if (!dup)
-		return -1;
+		return USPC_E_NOMEM;
 	free(*field);
 	*field = dup;
 	return 0;
@@ -583,42 +593,47 @@ int core_config_finish(struct core_config *c, struct uspc_err *err)
 	    set_derived(&c->controller_topic, "usp/controller/", c->endpoint_id, "") ||
 	    set_derived(&c->reply_topic, c->controller_topic, "/reply/", c->node_id) ||
 	    set_derived(&c->mqtt_client_id, "uspc-", c->node_id, ""))
-		return uspc_err_set(err, -1, "out of memory");
+		return uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 	for (const char *p = c->node_id; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("-._", *p))
 			return uspc_err_set(
-				err, -1, "node_id \"%.64s\": only letters, digits, '-', '.', '_'",
+				err, USPC_E_CONFIG,
+				"node_id \"%.64s\": only letters, digits, '-', '.', '_'",
 				c->node_id);
 	if (!topic_ok(c->controller_topic))
-		return uspc_err_set(err, -1,
+		return uspc_err_set(err, USPC_E_CONFIG,
 				    "controller_topic must be a non-empty topic without + or #");
 	if (!topic_ok(c->reply_topic) || !strcmp(c->reply_topic, c->controller_topic))
-		return uspc_err_set(err, -1,
+		return uspc_err_set(err, USPC_E_CONFIG,
 				    "reply_topic must be a topic without + or #, "
 				    "different from controller_topic");
 	if (strcmp(c->agent_identity, "required") && strcmp(c->agent_identity, "optional"))
-		return uspc_err_set(err, -1,
+		return uspc_err_set(err, USPC_E_CONFIG,
 				    "agent_identity \"%.16s\": expected required or optional",
 				    c->agent_identity);
 	c->identity_required = strcmp(c->agent_identity, "required") == 0;
 	if (c->agent_topic_template[0] && !template_ok(c->agent_topic_template))
-		return uspc_err_set(err, -1,
+		return uspc_err_set(err, USPC_E_CONFIG,
 				    "agent_topic_template must hold %%e exactly once and no other "
 				    "%% sign, + or #");
 	if (log_level_from_name(c->log_level) < 0)
-		return uspc_err_set(err, -1,
+		return uspc_err_set(err, USPC_E_CONFIG,
 				    "log_level \"%.16s\": expected error, warn, info, debug "
 				    "or trace",
 				    c->log_level);
 	if (strncmp(c->mqtt_url, "mqtt://", 7) != 0 && strncmp(c->mqtt_url, "mqtts://", 8) != 0 &&
 	    strncmp(c->mqtt_url, "tcp://", 6) != 0 && strncmp(c->mqtt_url, "ssl://", 6) != 0)
-		return uspc_err_set(err, -1, "mqtt_url must start with mqtt:// or mqtts://");
+		return uspc_err_set(err, USPC_E_CONFIG,
+				    "mqtt_url must start with mqtt:// or mqtts://");
 	if ((c->mqtt_cert_file[0] != '\0') != (c->mqtt_key_file[0] != '\0'))
-		return uspc_err_set(err, -1, "mqtt_cert_file and mqtt_key_file go together");
+		return uspc_err_set(err, USPC_E_CONFIG,
+				    "mqtt_cert_file and mqtt_key_file go together");
 	if (c->mqtt_reconnect_min_ms > c->mqtt_reconnect_max_ms)
-		return uspc_err_set(err, -1, "mqtt_reconnect_min_ms exceeds mqtt_reconnect_max_ms");
+		return uspc_err_set(err, USPC_E_CONFIG,
+				    "mqtt_reconnect_min_ms exceeds mqtt_reconnect_max_ms");
 	if (c->max_pending_per_agent > c->max_pending)
-		return uspc_err_set(err, -1, "max_pending_per_agent exceeds max_pending");
+		return uspc_err_set(err, USPC_E_CONFIG,
+				    "max_pending_per_agent exceeds max_pending");
 	return 0;
 }
 

@@ -99,7 +99,9 @@ void core_config_cmd_fini(struct core_config_cmd *cmd);
  * Build the whole configuration: defaults, then the file (from --config or
  * USPC_CONFIG, if any), then the environment, then the flags, then secrets
  * from files, then derived defaults (topics from the endpoint id) and
- * validation. c must be initialised. Returns 0 or -1 with err set.
+ * validation. c must be initialised. Returns 0, or a negative code with err
+ * set: USPC_E_CONFIG for what the configuration says, USPC_E_SYS when a file
+ * cannot be read, USPC_E_NOMEM.
  */
 int core_config_load(struct core_config *c, struct core_config_cmd *cmd,
 		     const struct core_config_sources *src, struct uspc_err *err);

@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "usp_err.h"
+
 /* If topic is prefix or lies below it, return what follows the prefix
  * ("" for the prefix itself, "/..." below it); else NULL. */
 static const char *below(const char *topic, const char *prefix)
@@ -28,13 +30,13 @@ static int split_rest(const char *rest, struct core_topic_id *out)
 	const char *slash = strchr(id, '/');
 	size_t len = slash ? (size_t)(slash - id) : strlen(id);
 	if (len == 0)
-		return -1;
+		return USPC_E_INVAL;
 	if (slash) {
 		const char *next = slash + 1;
 		/* One more level only: a 3.1.1 sender's "reply-to=<topic>". Its
 		 * topic is %2F-encoded, so it holds no '/'. */
 		if (strncmp(next, "reply-to=", 9) != 0 || strchr(next, '/'))
-			return -1;
+			return USPC_E_INVAL;
 	}
 	out->id = id;
 	out->id_len = len;
@@ -49,7 +51,7 @@ int core_identity_parse(const char *topic, const char *controller_topic, const c
 	out->id = NULL;
 	out->id_len = 0;
 	if (!topic)
-		return -1;
+		return USPC_E_INVAL;
 	/* The reply topic usually lies below the controller topic: test it first. */
 	if ((rest = below(topic, reply_topic))) {
 		out->kind = CORE_TOPIC_REPLY;
@@ -80,13 +82,13 @@ int core_identity_agent_topic(const char *tmpl, const char *eid, char *buf, size
 	if (!e) {
 		size_t n = strlen(tmpl);
 		if (n + 1 > cap)
-			return -1;
+			return USPC_E_TOOLONG;
 		memcpy(buf, tmpl, n + 1);
 		return 0;
 	}
 	size_t pre = (size_t)(e - tmpl), el = strlen(eid), post = strlen(e + 2);
 	if (pre + el + post + 1 > cap)
-		return -1;
+		return USPC_E_TOOLONG;
 	memcpy(buf, tmpl, pre);
 	memcpy(buf + pre, eid, el);
 	memcpy(buf + pre + el, e + 2, post + 1);

@@ -34,9 +34,10 @@ struct core_topic_id {
 
 /*
  * Split topic (as received, a 3.1.1 "/reply-to=" level included) against the
- * daemon's two topics. 0 with *out filled, or -1 when the topic lies below
- * one of them but is not "<prefix>/<id>" optionally followed by one
- * "reply-to=..." level (an empty level, more levels, anything else).
+ * daemon's two topics. 0 with *out filled, or USPC_E_INVAL when topic is
+ * NULL, or lies below one of them but is not "<prefix>/<id>" optionally
+ * followed by one "reply-to=..." level (an empty level, more levels,
+ * anything else).
  * out->id points into topic.
  */
 int core_identity_parse(const char *topic, const char *controller_topic, const char *reply_topic,
@@ -50,8 +51,8 @@ int core_identity_parse(const char *topic, const char *controller_topic, const c
  */
 const char *core_identity_check(const struct core_topic_id *t, const char *from_id, int required);
 
-/* Expand an agent topic template ("%e" → eid) into buf. 0, or -1 when it
- * does not fit cap. */
+/* Expand an agent topic template ("%e" → eid) into buf. 0, or
+ * USPC_E_TOOLONG when it does not fit cap. */
 int core_identity_agent_topic(const char *tmpl, const char *eid, char *buf, size_t cap);
 
 #endif

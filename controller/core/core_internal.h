@@ -187,7 +187,8 @@ int core_publish(struct core *c, const char *topic, const struct core_pub *p, ui
 		 size_t len);
 /* Publish an answer once the store has made op commit_seq durable
  * (store_writer_durable); until then it waits in the held queue, in order.
- * Takes bytes. 0 or -1 (out of memory; bytes freed, nothing sent). */
+ * Takes bytes. 0, or USPC_E_NOMEM / MQTT_MTP_E_NOMEM (bytes freed, nothing
+ * sent). */
 int core_publish_after_commit(struct core *c, uint64_t commit_seq, const char *topic,
 			      const struct core_pub *p, uint8_t *bytes, size_t len);
 /* Publish the held answers whose ops are durable. */
@@ -208,7 +209,9 @@ int core_send_msg(struct core *c, struct core_agent *a, const char *topic, int v
 		  const Usp__Msg *msg);
 /* The same for an answer the store must commit first: it waits in the held
  * queue until store op commit_seq is durable, and takes an answer ticket
- * (c->ans_issued, its number after the call). 0 or -1. */
+ * (c->ans_issued, its number after the call). 0, USPC_E_NOTFOUND when no
+ * topic is known for a, or the encoder's or core_publish_after_commit's
+ * code. */
 int core_send_answer_after_commit(struct core *c, struct core_agent *a, const char *topic, int v311,
 				  const Usp__Msg *msg, uint64_t commit_seq);
 /* Send a request: msg must carry a msg_id from core_next_msg_id(); adds the

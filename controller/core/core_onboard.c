@@ -95,8 +95,9 @@ static void send_get(struct core *c, struct core_agent *a)
 
 static int queue_push(struct core *c, struct core_agent *a)
 {
-	if (core_agentq_push(&c->onb_q, a) != 0)
-		return -1;
+	int rc = core_agentq_push(&c->onb_q, a);
+	if (rc != 0)
+		return rc;
 	a->onboard_queued = 1;
 	return 0;
 }
@@ -227,14 +228,14 @@ static int add_param(Usp__Add__CreateObject *co, const char *name, const char *v
 	Usp__Add__CreateParamSetting *p = (Usp__Add__CreateParamSetting *)usp_pb_new(
 		&usp__add__create_param_setting__descriptor);
 	if (!p)
-		return -1;
+		return USPC_E_NOMEM;
 	p->param = usp_pb_strdup(name);
 	p->value = usp_pb_strdup(value);
 	p->required = req;
 	if (!p->param || !p->value ||
 	    usp_pb_push((void ***)&co->param_settings, &co->n_param_settings, p) != 0) {
 		usp_pb_free(&p->base);
-		return -1;
+		return USPC_E_NOMEM;
 	}
 	return 0;
 }

@@ -89,7 +89,8 @@ static void sent(struct core *c, const char *topic, const struct core_pub *p, in
 		return;
 	}
 	c->ctr.publish_errors++;
-	log_warn(CORE_LOG, "publish to %s refused: code %d", topic, rc);
+	log_warn(CORE_LOG, "publish to %s refused: %s (%s)", topic, uspc_err_name(rc),
+		 uspc_strerror(rc));
 }
 
 int core_publish(struct core *c, const char *topic, const struct core_pub *p, uint8_t *bytes,
@@ -159,15 +160,17 @@ void core_outbox_free(struct core *c)
 int core_publish_after_commit(struct core *c, uint64_t commit_seq, const char *topic,
 			      const struct core_pub *p, uint8_t *bytes, size_t len)
 {
-	if (!c->held_head && store_writer_durable(c->writer) >= commit_seq)
-		return core_publish(c, topic, p, bytes, len) == MQTT_MTP_E_NOMEM ? -1 : 0;
+	if (!c->held_head && store_writer_durable(c->writer) >= commit_seq) {
+		int rc = core_publish(c, topic, p, bytes, len);
+		return rc == MQTT_MTP_E_NOMEM ? rc : 0;
+	}
 	struct core_out *o = out_new(topic, p, bytes, len);
 	if (!o) {
 		log_error(CORE_LOG, "out of memory holding an answer to %s", topic);
 		free(bytes);
 		if (p->answer)
 			c->ans_left++;
-		return -1;
+		return USPC_E_NOMEM;
 	}
 	o->commit_seq = commit_seq;
 	if (c->held_tail)
@@ -218,14 +221,13 @@ int core_build_record(struct core *c, struct core_agent *a, const Usp__Msg *msg,
 {
 	uint8_t *mbuf = NULL;
 	size_t mlen = 0;
-	int rc = 0;
 	*out = NULL;
-	if (usp_msg_encode(msg, &mbuf, &mlen) != 0 ||
-	    usp_record_wrap_msg(a->eid, c->cfg->endpoint_id, mbuf, mlen, out, len) != 0) {
-		log_error(CORE_LOG, "cannot encode %s for %s", usp_msg_type_name(usp_msg_type(msg)),
-			  a->eid);
-		rc = -1;
-	}
+	int rc = usp_msg_encode(msg, &mbuf, &mlen);
+	if (rc == 0)
+		rc = usp_record_wrap_msg(a->eid, c->cfg->endpoint_id, mbuf, mlen, out, len);
+	if (rc != 0)
+		log_error(CORE_LOG, "cannot encode %s for %s: %s",
+			  usp_msg_type_name(usp_msg_type(msg)), a->eid, uspc_strerror(rc));
 	free(mbuf);
 	return rc;
 }
@@ -255,8 +257,11 @@ int core_send_msg(struct core *c, struct core_agent *a, const char *topic, int v
 {
 	uint8_t *rbuf = NULL;
 	size_t rlen = 0;
-	if (!(topic = dest(a, topic, msg)) || core_build_record(c, a, msg, &rbuf, &rlen) != 0)
-		return -1;
+	if (!(topic = dest(a, topic, msg)))
+		return USPC_E_NOTFOUND;
+	int rc = core_build_record(c, a, msg, &rbuf, &rlen);
+	if (rc != 0)
+		return rc;
 	trace_out(c, a, msg, topic, rlen);
 	struct core_pub p = { .flags = v311 ? MQTT_MTP_PUB_V311 : 0 };
 	return core_publish(c, topic, &p, rbuf, rlen);
@@ -267,8 +272,11 @@ int core_send_answer_after_commit(struct core *c, struct core_agent *a, const ch
 {
 	uint8_t *rbuf = NULL;
 	size_t rlen = 0;
-	if (!(topic = dest(a, topic, msg)) || core_build_record(c, a, msg, &rbuf, &rlen) != 0)
-		return -1;
+	if (!(topic = dest(a, topic, msg)))
+		return USPC_E_NOTFOUND;
+	int rc = core_build_record(c, a, msg, &rbuf, &rlen);
+	if (rc != 0)
+		return rc;
 	trace_out(c, a, msg, topic, rlen);
 	c->ans_issued++;
 	struct core_pub p = { .flags = v311 ? MQTT_MTP_PUB_V311 : 0, .answer = 1 };
@@ -284,8 +292,11 @@ static int send_request_msg(struct core *c, struct core_agent *a, const Usp__Msg
 	size_t rlen = 0;
 	char resp[CORE_TOPIC_MAX + 300];
 	const char *topic = dest(a, NULL, msg);
-	if (!topic || core_build_record(c, a, msg, &rbuf, &rlen) != 0)
-		return -1;
+	if (!topic)
+		return USPC_E_NOTFOUND;
+	int rc = core_build_record(c, a, msg, &rbuf, &rlen);
+	if (rc != 0)
+		return rc;
 	trace_out(c, a, msg, topic, rlen);
 	core_agent_response_topic(c, a, resp, sizeof(resp));
 	struct core_pub p = { .flags = a->mqtt_v5 ? 0 : MQTT_MTP_PUB_V311,

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "usp_err.h"
+
 struct core_registry {
 	struct core_agent **buckets;
 	size_t n_buckets; /* power of two */
@@ -127,14 +129,14 @@ static void unlink_agent(struct core_registry *r, struct core_agent **pp)
 int core_registry_remove(struct core_registry *r, struct core_agent *a)
 {
 	if (!core_agent_idle(a))
-		return -1;
+		return USPC_E_STATE;
 	size_t b = core_hash_str(a->eid, CORE_HASH_SEED) & (r->n_buckets - 1);
 	for (struct core_agent **pp = &r->buckets[b]; *pp; pp = &(*pp)->hnext)
 		if (*pp == a) {
 			unlink_agent(r, pp);
 			return 0;
 		}
-	return -1;
+	return USPC_E_NOTFOUND;
 }
 
 /* Evict the first idle agent of a bounded scan. 0, or -1 when none found. */
@@ -188,12 +190,12 @@ int core_agent_set_topic(struct core_agent *a, const char *topic)
 	/* A wildcard is never a topic one can publish to (the transport would
 	 * refuse every answer): the agent's MQTTConnectRecord is rejected. */
 	if (!topic || !topic[0] || strlen(topic) > CORE_TOPIC_MAX || strpbrk(topic, "+#"))
-		return -1;
+		return USPC_E_INVAL;
 	if (a->reply_topic && strcmp(a->reply_topic, topic) == 0)
 		return 0;
 	char *dup = strdup(topic);
 	if (!dup)
-		return -1;
+		return USPC_E_NOMEM;
 	free(a->reply_topic);
 	a->reply_topic = dup;
 	return 0;

@@ -59,7 +59,7 @@ struct core_agent *core_registry_find(struct core_registry *r, const char *eid);
  * or on allocation failure; *created tells whether a was added. */
 struct core_agent *core_registry_get(struct core_registry *r, const char *eid, int *created);
 /* Replace the reply topic (copied; capped at CORE_TOPIC_MAX; no '+' or
- * '#'). 0 or -1 (the old topic is kept). */
+ * '#'). 0, or USPC_E_INVAL / USPC_E_NOMEM (the old topic is kept). */
 int core_agent_set_topic(struct core_agent *a, const char *topic);
 
 /* Nothing refers to a: offline, no request outstanding, not in the core's
@@ -67,7 +67,8 @@ int core_agent_set_topic(struct core_agent *a, const char *topic);
  * evicted or removed. */
 int core_agent_idle(const struct core_agent *a);
 /* Remove an idle agent (e.g. one just added for a record that was then
- * rejected). -1 (nothing done) when a is not idle. */
+ * rejected). Nothing is done on failure: USPC_E_STATE when a is not idle,
+ * USPC_E_NOTFOUND when it is not in r. */
 int core_registry_remove(struct core_registry *r, struct core_agent *a);
 /* Agents evicted since start to make room. */
 uint64_t core_registry_evicted(const struct core_registry *r);

@@ -104,20 +104,25 @@ static void test_file_errors_name_line(void **state)
 {
 	struct ctx *x = *state;
 	const char *t1 = "endpoint_id = a\nbogus_key = 1\n";
-	assert_int_equal(core_config_parse_text(&x->c, t1, strlen(t1), "f.conf", &x->err), -1);
+	assert_int_equal(core_config_parse_text(&x->c, t1, strlen(t1), "f.conf", &x->err),
+			 USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "f.conf:2"));
 	assert_non_null(strstr(x->err.msg, "bogus_key"));
 	const char *t2 = "max_pending = 12x\n";
-	assert_int_equal(core_config_parse_text(&x->c, t2, strlen(t2), "f.conf", &x->err), -1);
+	assert_int_equal(core_config_parse_text(&x->c, t2, strlen(t2), "f.conf", &x->err),
+			 USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "expected an integer"));
 	const char *t3 = "max_pending = 0\n";
-	assert_int_equal(core_config_parse_text(&x->c, t3, strlen(t3), "f.conf", &x->err), -1);
+	assert_int_equal(core_config_parse_text(&x->c, t3, strlen(t3), "f.conf", &x->err),
+			 USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "outside"));
 	const char *t4 = "no equals sign\n";
-	assert_int_equal(core_config_parse_text(&x->c, t4, strlen(t4), "f.conf", &x->err), -1);
+	assert_int_equal(core_config_parse_text(&x->c, t4, strlen(t4), "f.conf", &x->err),
+			 USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "key = value"));
 	const char *t5 = "onboard = maybe\n";
-	assert_int_equal(core_config_parse_text(&x->c, t5, strlen(t5), "f.conf", &x->err), -1);
+	assert_int_equal(core_config_parse_text(&x->c, t5, strlen(t5), "f.conf", &x->err),
+			 USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "true or false"));
 }
 
@@ -125,7 +130,8 @@ static void test_secret_not_in_file(void **state)
 {
 	struct ctx *x = *state;
 	const char *t = "db_password = hunter2\n";
-	assert_int_equal(core_config_parse_text(&x->c, t, strlen(t), "f.conf", &x->err), -1);
+	assert_int_equal(core_config_parse_text(&x->c, t, strlen(t), "f.conf", &x->err),
+			 USPC_E_CONFIG);
 	assert_null(strstr(x->err.msg, "hunter2"));
 	assert_non_null(strstr(x->err.msg, "db_password_file"));
 }
@@ -137,7 +143,7 @@ static void test_long_line_rejected(void **state)
 	char *t = malloc(n + 1);
 	memset(t, 'a', n);
 	t[n] = '\0';
-	assert_int_equal(core_config_parse_text(&x->c, t, n, "f.conf", &x->err), -1);
+	assert_int_equal(core_config_parse_text(&x->c, t, n, "f.conf", &x->err), USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "longer than"));
 	free(t);
 }
@@ -177,19 +183,19 @@ static void test_flags_errors(void **state)
 	struct ctx *x = *state;
 	char *envp[] = { NULL };
 	char *a1[] = { "uspc", "--no-such-flag", "1", NULL };
-	assert_int_equal(load(x, 3, a1, envp), -1);
+	assert_int_equal(load(x, 3, a1, envp), USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "unknown option"));
 	char *a2[] = { "uspc", "--mqtt", NULL };
-	assert_int_equal(load(x, 2, a2, envp), -1);
+	assert_int_equal(load(x, 2, a2, envp), USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "needs a value"));
 	char *a3[] = { "uspc", "--db", "postgresql://u:sekret@h/db", NULL };
-	assert_int_equal(load(x, 3, a3, envp), -1);
+	assert_int_equal(load(x, 3, a3, envp), USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "password"));
 	assert_null(strstr(x->err.msg, "sekret"));
 	char *a4[] = { "uspc", "--db", "host=h password=sekret", NULL };
-	assert_int_equal(load(x, 3, a4, envp), -1);
+	assert_int_equal(load(x, 3, a4, envp), USPC_E_CONFIG);
 	char *a5[] = { "uspc", "--db-password", "x", NULL };
-	assert_int_equal(load(x, 3, a5, envp), -1);
+	assert_int_equal(load(x, 3, a5, envp), USPC_E_CONFIG);
 }
 
 static void test_command_flags(void **state)
@@ -208,30 +214,30 @@ static void test_validation(void **state)
 	struct ctx *x = *state;
 	char *envp[] = { NULL };
 	char *a1[] = { "uspc", "--log-level", "loud", NULL };
-	assert_int_equal(load(x, 3, a1, envp), -1);
+	assert_int_equal(load(x, 3, a1, envp), USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "log_level"));
 	core_config_fini(&x->c);
 	core_config_init(&x->c);
 	char *a2[] = { "uspc", "--topic", "usp/+/x", NULL };
-	assert_int_equal(load(x, 3, a2, envp), -1);
+	assert_int_equal(load(x, 3, a2, envp), USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "controller_topic"));
 	core_config_fini(&x->c);
 	core_config_init(&x->c);
 	char *a3[] = { "uspc", "--mqtt", "http://x", NULL };
-	assert_int_equal(load(x, 3, a3, envp), -1);
+	assert_int_equal(load(x, 3, a3, envp), USPC_E_CONFIG);
 	core_config_fini(&x->c);
 	core_config_init(&x->c);
 	char *a4[] = { "uspc", "--mqtt-cert-file", "/a", NULL };
-	assert_int_equal(load(x, 3, a4, envp), -1);
+	assert_int_equal(load(x, 3, a4, envp), USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "go together"));
 	core_config_fini(&x->c);
 	core_config_init(&x->c);
 	char *a5[] = { "uspc", "--max-pending", "4", "--max-pending-per-agent", "5", NULL };
-	assert_int_equal(load(x, 5, a5, envp), -1);
+	assert_int_equal(load(x, 5, a5, envp), USPC_E_CONFIG);
 	core_config_fini(&x->c);
 	core_config_init(&x->c);
 	char *a6[] = { "uspc", "--node-id", "a/b", NULL };
-	assert_int_equal(load(x, 3, a6, envp), -1);
+	assert_int_equal(load(x, 3, a6, envp), USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "node_id"));
 }
 
@@ -259,14 +265,14 @@ static void test_identity_settings(void **state)
 	core_config_fini(&x->c);
 	core_config_init(&x->c);
 	char *a2[] = { "uspc", "--agent-identity", "none", NULL };
-	assert_int_equal(load(x, 3, a2, envp), -1);
+	assert_int_equal(load(x, 3, a2, envp), USPC_E_CONFIG);
 	assert_non_null(strstr(x->err.msg, "agent_identity"));
 	const char *bad[] = { "usp/agent", "usp/%e/%e", "usp/%e/+", "usp/%d/%e", "usp/%e/#" };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		core_config_fini(&x->c);
 		core_config_init(&x->c);
 		char *a3[] = { "uspc", "--agent-topic-template", (char *)bad[i], NULL };
-		assert_int_equal(load(x, 3, a3, envp), -1);
+		assert_int_equal(load(x, 3, a3, envp), USPC_E_CONFIG);
 		assert_non_null(strstr(x->err.msg, "agent_topic_template"));
 	}
 	core_config_fini(&x->c);
@@ -305,7 +311,7 @@ static void test_missing_secret_file(void **state)
 	struct ctx *x = *state;
 	char *argv[] = { "uspc", "--mqtt-password-file", "/nonexistent/pw", NULL };
 	char *envp[] = { NULL };
-	assert_int_equal(load(x, 3, argv, envp), -1);
+	assert_int_equal(load(x, 3, argv, envp), USPC_E_SYS);
 	assert_non_null(strstr(x->err.msg, "mqtt_password_file"));
 }
 

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "core_identity.h"
+#include "usp_err.h"
 
 #define CTL "usp/controller/self::uspc"
 #define REPLY "usp/controller/self::uspc/reply/node-1"
@@ -83,7 +84,8 @@ static void test_agent_topic(void **state)
 	assert_string_equal(buf, "usp/agent/os::A");
 	assert_int_equal(core_identity_agent_topic("%e/in", "x", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "x/in");
-	assert_int_equal(core_identity_agent_topic("usp/agent/%e", "os::A", buf, 15), -1);
+	assert_int_equal(core_identity_agent_topic("usp/agent/%e", "os::A", buf, 15),
+			 USPC_E_TOOLONG);
 	assert_int_equal(core_identity_agent_topic("usp/agent/%e", "os::A", buf, 16), 0);
 }
 

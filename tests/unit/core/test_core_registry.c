@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "core_registry.h"
+#include "usp_err.h"
 
 static void test_get_find(void **state)
 {
@@ -91,7 +92,7 @@ static void test_evicts_idle(void **state)
 	n->probe_queued = 1;
 	assert_null(core_registry_get(r, "newest", &created));
 	/* remove refuses a busy agent and takes an idle one */
-	assert_int_equal(core_registry_remove(r, n), -1);
+	assert_int_equal(core_registry_remove(r, n), USPC_E_STATE);
 	n->probe_queued = 0;
 	assert_int_equal(core_registry_remove(r, n), 0);
 	assert_null(core_registry_find(r, "newer"));
@@ -123,13 +124,13 @@ static void test_topic(void **state)
 	struct core_agent *a = core_registry_get(r, "a", NULL);
 	assert_int_equal(core_agent_set_topic(a, "usp/agent/a"), 0);
 	assert_string_equal(a->reply_topic, "usp/agent/a");
-	assert_int_equal(core_agent_set_topic(a, ""), -1);
+	assert_int_equal(core_agent_set_topic(a, ""), USPC_E_INVAL);
 	char big[CORE_TOPIC_MAX + 2];
 	memset(big, 't', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
-	assert_int_equal(core_agent_set_topic(a, big), -1);
-	assert_int_equal(core_agent_set_topic(a, "usp/agent/#"), -1);
-	assert_int_equal(core_agent_set_topic(a, "usp/+/a"), -1);
+	assert_int_equal(core_agent_set_topic(a, big), USPC_E_INVAL);
+	assert_int_equal(core_agent_set_topic(a, "usp/agent/#"), USPC_E_INVAL);
+	assert_int_equal(core_agent_set_topic(a, "usp/+/a"), USPC_E_INVAL);
 	assert_string_equal(a->reply_topic, "usp/agent/a");
 	core_registry_free(r);
 }
