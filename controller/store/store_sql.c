@@ -164,7 +164,7 @@ int store_glob_to_like(const char *glob, char *out, size_t len)
 		} else {
 			if (c == '\\') {
 				if (!g[1])
-					return -1;
+					return STORE_E_ARG;
 				c = *++g;
 			}
 			if (c == '%' || c == '_' || c == '\\') {
@@ -177,12 +177,12 @@ int store_glob_to_like(const char *glob, char *out, size_t len)
 		}
 		size_t n = strlen(emit);
 		if (o + n >= len)
-			return -1;
+			return STORE_E_ARG;
 		memcpy(out + o, emit, n);
 		o += n;
 	}
 	if (o >= len)
-		return -1;
+		return STORE_E_ARG;
 	out[o] = '\0';
 	return 0;
 }
@@ -193,13 +193,13 @@ int store_prefix_to_like(const char *prefix, char *out, size_t len)
 	for (const char *p = prefix; *p; p++) {
 		int esc = *p == '%' || *p == '_' || *p == '\\';
 		if (o + 1 + (size_t)esc >= len)
-			return -1;
+			return STORE_E_ARG;
 		if (esc)
 			out[o++] = '\\';
 		out[o++] = *p;
 	}
 	if (o + 2 > len)
-		return -1;
+		return STORE_E_ARG;
 	out[o++] = '%';
 	out[o] = '\0';
 	return 0;

@@ -43,11 +43,13 @@ void store_arr_end(struct store_buf *b);
 void store_json_str(struct store_buf *b, const char *s);
 
 /* Convert a shell glob (* ? and \ escapes) to a LIKE pattern with \ as the
- * escape character (% and _ in the glob become literal). Returns 0, or -1
- * when out (size len) is too small or the glob ends in a lone backslash. */
+ * escape character (% and _ in the glob become literal). Returns 0, or
+ * STORE_E_ARG when out (size len) is too small or the glob ends in a lone
+ * backslash. */
 int store_glob_to_like(const char *glob, char *out, size_t len);
 
-/* Escape a literal prefix for LIKE and append '%'. 0, or -1 if too long. */
+/* Escape a literal prefix for LIKE and append '%'. 0, or STORE_E_ARG if too
+ * long. */
 int store_prefix_to_like(const char *prefix, char *out, size_t len);
 
 /* Replace every byte that is not part of a well-formed UTF-8 sequence (and

@@ -314,7 +314,7 @@ static int ring_grow(struct store_tasks *f, size_t want)
 		return 0;
 	struct store_task **nr = calloc(want, sizeof(*nr));
 	if (!nr)
-		return -1;
+		return STORE_E_NOMEM;
 	for (size_t i = 0; i < f->len; i++)
 		nr[i] = f->ring[(f->head + i) % f->cap];
 	free(f->ring);
@@ -329,7 +329,7 @@ int store_tasks_set_max_in_flight(struct store_tasks *f, int n)
 	if (n < 1 || n > STORE_TASKS_MAX_IN_FLIGHT)
 		return STORE_E_ARG;
 	pthread_mutex_lock(&f->mu);
-	int rc = ring_grow(f, (size_t)n) == 0 ? 0 : STORE_E_NOMEM;
+	int rc = ring_grow(f, (size_t)n);
 	int more = rc == 0 && n > f->max_in_flight;
 	if (rc == 0)
 		f->max_in_flight = n;
@@ -1011,7 +1011,7 @@ static int tasks_init(struct store_tasks *f, const struct store_tasks_opts *o)
 	if (!f->ring || !f->node_id || f->efd < 0 || f->wake_fd < 0 ||
 	    (o->conn.conninfo && !f->conninfo) || (o->conn.password && !f->password) ||
 	    (o->conn.password_file && !f->password_file))
-		return -1;
+		return STORE_E_NOMEM; /* or eventfd failed: errno says which */
 	return 0;
 }
 
@@ -1031,11 +1031,11 @@ int store_tasks_start(const struct store_tasks_opts *o, struct store_tasks **out
 		return uspc_err_set(err, STORE_E_NOMEM, "task feeder: out of memory");
 	f->efd = f->wake_fd = -1;
 	pthread_mutex_init(&f->mu, NULL);
-	if (tasks_init(f, o) < 0) {
+	int rc = tasks_init(f, o);
+	if (rc < 0) {
 		int e = errno;
 		tasks_free(f);
-		return uspc_err_set(err, STORE_E_NOMEM, "task feeder: cannot allocate: %s",
-				    strerror(e));
+		return uspc_err_set(err, rc, "task feeder: cannot allocate: %s", strerror(e));
 	}
 	/* The node lock before anything else: a second daemon with our
 	 * node_id must not start (nor re-queue the first one's tasks as its
@@ -1043,7 +1043,7 @@ int store_tasks_start(const struct store_tasks_opts *o, struct store_tasks **out
 	 * before it touches any task. */
 	struct uspc_err cerr = { 0 };
 	if (store_conn_open(&f->conn_opts, &f->start_db, &cerr) == 0) {
-		int rc = take_node_lock(f, f->start_db, err);
+		rc = take_node_lock(f, f->start_db, err);
 		if (rc == STORE_E_CONN) { /* lost at once: as if it were down */
 			log_warn(LOG_COMP, "feeder: %s; node \"%s\" is locked once it is back",
 				 err->msg, f->node_id);

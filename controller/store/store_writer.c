@@ -625,9 +625,10 @@ static int ensure_conn(struct store_writer *w)
 		w->down_since_ns = mono_ns();
 	struct uspc_err err = { 0 };
 	store_prepared_reset(&w->prep);
-	if (store_conn_open(&w->conn_opts, &w->db, &err) < 0) {
+	int rc = store_conn_open(&w->conn_opts, &w->db, &err);
+	if (rc < 0) {
 		log_debug(LOG_COMP, "writer: connect failed: %s", err.msg);
-		return -1;
+		return rc;
 	}
 	set_connected(w, 1);
 	int64_t down_ms = (mono_ns() - w->down_since_ns) / 1000000;

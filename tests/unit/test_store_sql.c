@@ -62,8 +62,8 @@ static void glob_to_like(void **state)
 	assert_string_equal(out, "lit*");
 	assert_int_equal(store_glob_to_like("back\\\\", out, sizeof(out)), 0);
 	assert_string_equal(out, "back\\\\");
-	assert_int_equal(store_glob_to_like("trailing\\", out, sizeof(out)), -1);
-	assert_int_equal(store_glob_to_like("abcdef", out, 6), -1);
+	assert_int_equal(store_glob_to_like("trailing\\", out, sizeof(out)), STORE_E_ARG);
+	assert_int_equal(store_glob_to_like("abcdef", out, 6), STORE_E_ARG);
 	assert_int_equal(store_glob_to_like("abcde", out, 6), 0);
 }
 
@@ -74,7 +74,7 @@ static void prefix_to_like(void **state)
 	assert_string_equal(out, "Device.IP\\_1.%");
 	assert_int_equal(store_prefix_to_like("", out, sizeof(out)), 0);
 	assert_string_equal(out, "%");
-	assert_int_equal(store_prefix_to_like("abc", out, 4), -1);
+	assert_int_equal(store_prefix_to_like("abc", out, 4), STORE_E_ARG);
 	assert_int_equal(store_prefix_to_like("abc", out, 5), 0);
 }
 
