@@ -117,7 +117,8 @@ void mtp_on_server_disconnect(void *ctx, MQTTProperties *props, enum MQTTReasonC
  * Information is adopted once, at the first CONNACK that carries one, and
  * kept for the life of the handle: agents store it as our address, and
  * the publish properties the core thread reads must not change under it.
- * -1 when there is still no reply topic (R-MQTT.22: do not publish). */
+ * MQTT_MTP_E_STATE when there is still no reply topic (R-MQTT.22: do not
+ * publish), MQTT_MTP_E_NOMEM. */
 static int settle_reply(struct mqtt_mtp *m, const char *ri)
 {
 	char *cur = atomic_load_explicit(&m->reply, memory_order_relaxed);
@@ -139,14 +140,14 @@ static int settle_reply(struct mqtt_mtp *m, const char *ri)
 	if (!ri) {
 		log_error(COMP, "no reply topic: none configured and the broker sent no Response "
 				"Information in CONNACK; not publishing");
-		return -1;
+		return MQTT_MTP_E_STATE;
 	}
 	copy = strdup(ri);
 	if (!copy || mtp_build_pub_props(&m->pub_props, copy) < 0) {
 		log_error(COMP, "out of memory adopting the broker's Response Information");
 		MQTTProperties_free(&m->pub_props);
 		free(copy);
-		return -1;
+		return MQTT_MTP_E_NOMEM;
 	}
 	log_info(COMP, "reply topic %s (the broker's Response Information)", copy);
 	atomic_store_explicit(&m->reply, copy, memory_order_release);

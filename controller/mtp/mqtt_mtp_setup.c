@@ -107,7 +107,8 @@ static int check_config(const struct mqtt_mtp_config *c, struct uspc_err *err)
 }
 
 /* Host and port out of "host:port", "[v6addr]:port" or "host" (port by
- * scheme), for finding Paho's socket (TCP_NODELAY). */
+ * scheme), for finding Paho's socket (TCP_NODELAY). MQTT_MTP_E_INVAL when
+ * hp is none of these, MQTT_MTP_E_NOMEM. */
 static int split_host_port(struct mqtt_mtp *m, const char *hp, int tls)
 {
 	const char *colon, *h = hp, *h_end;
@@ -118,10 +119,10 @@ static int split_host_port(struct mqtt_mtp *m, const char *hp, int tls)
 		h = hp + 1;
 		h_end = strchr(h, ']');
 		if (!h_end)
-			return -1;
+			return MQTT_MTP_E_INVAL;
 		colon = h_end[1] == ':' ? h_end + 1 : NULL;
 		if (!colon && h_end[1])
-			return -1;
+			return MQTT_MTP_E_INVAL;
 	} else {
 		colon = strrchr(hp, ':');
 		h_end = colon ? colon : hp + strlen(hp);
@@ -130,13 +131,13 @@ static int split_host_port(struct mqtt_mtp *m, const char *hp, int tls)
 		errno = 0;
 		port = strtol(colon + 1, &end, 10);
 		if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
-			return -1;
+			return MQTT_MTP_E_INVAL;
 	}
 	if (h_end == h)
-		return -1;
+		return MQTT_MTP_E_INVAL;
 	m->broker_host = strndup(h, (size_t)(h_end - h));
 	m->broker_port = (int)port;
-	return m->broker_host ? 0 : -1;
+	return m->broker_host ? 0 : MQTT_MTP_E_NOMEM;
 }
 
 /* "mqtt://h:p" → "tcp://h:p", "mqtts://h:p" → "ssl://h:p". */
@@ -162,7 +163,11 @@ static int convert_url(struct mqtt_mtp *m, const char *url, struct uspc_err *err
 			continue;
 		/* No user:password@ part: it would reach Paho's URI and every log
 		 * line that names the broker (mqtt_username/mqtt_password exist). */
-		if (!*rest || strpbrk(rest, "/@") || split_host_port(m, rest, schemes[i].tls) < 0)
+		int rc = *rest && !strpbrk(rest, "/@") ? split_host_port(m, rest, schemes[i].tls)
+						       : MQTT_MTP_E_INVAL;
+		if (rc == MQTT_MTP_E_NOMEM)
+			return uspc_err_set(err, rc, "out of memory");
+		if (rc < 0)
 			return uspc_err_set(err, MQTT_MTP_E_INVAL,
 					    "mqtt: bad broker URL %s (want "
 					    "mqtt://host:port or mqtts://host:port; user and "

@@ -154,7 +154,8 @@ struct own_socket {
 };
 
 /* This process's sockets: descriptor and inode, from the /proc/self/fd
- * links alone. Returns how many (at most cap), or -1. */
+ * links alone. Returns how many (at most cap), or MQTT_MTP_E_SYS (errno
+ * set). */
 static int list_own_sockets(struct own_socket *out, int cap)
 {
 	struct dirent *de;
@@ -162,7 +163,7 @@ static int list_own_sockets(struct own_socket *out, int cap)
 	int n = 0;
 
 	if (!d)
-		return -1;
+		return MQTT_MTP_E_SYS;
 	while (n < cap && (de = readdir(d)) != NULL) {
 		char path[64], link[64];
 		char *end;
@@ -233,7 +234,7 @@ int mtp_sock_nodelay(const char *host, int port, int *already, char *why, size_t
 	nown = list_own_sockets(own, MAX_OWN_SOCKETS);
 	if (nown < 0) {
 		snprintf(why, why_size, "cannot list /proc/self/fd: %s", strerror(errno));
-		return MQTT_MTP_E_SYS;
+		return nown;
 	}
 	mark_broker_port("/proc/self/net/tcp", port, own, nown);
 	mark_broker_port("/proc/self/net/tcp6", port, own, nown);
