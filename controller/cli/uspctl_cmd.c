@@ -221,10 +221,10 @@ static int push_str(char ***v, size_t *n, const char *s)
 {
 	char **g = realloc(*v, (*n + 1) * sizeof(char *));
 	if (!g)
-		return -1;
+		return USPC_E_NOMEM;
 	*v = g;
 	if (!(g[*n] = strdup(s)))
-		return -1;
+		return USPC_E_NOMEM;
 	(*n)++;
 	return 0;
 }
@@ -236,8 +236,11 @@ static int read_string_list(const cJSON *root, const char *key, struct uspctl_cm
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
 	if (!j)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field '%s'", key);
-	if (cJSON_IsString(j))
-		return push_str(&c->strings, &c->n_strings, j->valuestring) < 0 ? -1 : 0;
+	if (cJSON_IsString(j)) {
+		if (push_str(&c->strings, &c->n_strings, j->valuestring) < 0)
+			return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+		return 0;
+	}
 	if (!cJSON_IsArray(j) || cJSON_GetArraySize(j) == 0)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
 				    "'%s' must be a string or a non-empty array", key);
@@ -254,7 +257,7 @@ static int read_string_list(const cJSON *root, const char *key, struct uspctl_cm
 					    "'%s' entries must be non-empty strings", key);
 		}
 		if (push_str(&c->strings, &c->n_strings, s) < 0)
-			return uspc_err_set(err, USPCTL_E_BAD_FIELD, "out of memory");
+			return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
 	}
 	return 0;
 }
@@ -324,7 +327,9 @@ static int read_targets(const cJSON *root, struct uspctl_targets *t, struct uspc
 		if (!eid_ok(j->valuestring))
 			return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
 					    "invalid endpoint ID in 'targets'");
-		return push_str(&t->eids, &t->n_eids, j->valuestring) < 0 ? -1 : 0;
+		if (push_str(&t->eids, &t->n_eids, j->valuestring) < 0)
+			return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+		return 0;
 	}
 	if (cJSON_IsObject(j))
 		return read_selector(j, t, err);
@@ -338,7 +343,7 @@ static int read_targets(const cJSON *root, struct uspctl_targets *t, struct uspc
 			return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
 					    "invalid endpoint ID in 'targets'");
 		if (push_str(&t->eids, &t->n_eids, e->valuestring) < 0)
-			return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "out of memory");
+			return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
 	}
 	return 0;
 }
@@ -405,15 +410,16 @@ static int op_set(const cJSON *root, cJSON *args, struct uspc_err *err)
 {
 	const cJSON *params = cJSON_GetObjectItemCaseSensitive(root, "params");
 	int required = 1;
-	if (read_bool(root, "required", &required, err) < 0)
-		return -1;
+	int rc = read_bool(root, "required", &required, err);
+	if (rc < 0)
+		return rc;
 	if (!cJSON_IsObject(params) || !params->child)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
 				    "'params' must be an object of full parameter paths to values");
 	cJSON *objs = cJSON_AddArrayToObject(args, "update_objs");
 	for (const cJSON *p = params->child; p; p = p->next) {
-		if (check_path(p->string, USP_PATH_PARAM, err) < 0)
-			return -1;
+		if ((rc = check_path(p->string, USP_PATH_PARAM, err)) < 0)
+			return rc;
 		const char *dot = strrchr(p->string, '.');
 		cJSON *o = find_update_obj(objs, p->string, (size_t)(dot - p->string) + 1);
 		cJSON one = *p; /* a shallow view renamed to the relative name */
@@ -422,9 +428,10 @@ static int op_set(const cJSON *root, cJSON *args, struct uspc_err *err)
 		one.string = (char *)dot + 1;
 		wrap.type = cJSON_Object;
 		wrap.child = &one;
-		if (param_settings(&wrap, required,
-				   cJSON_GetObjectItemCaseSensitive(o, "param_settings"), err) < 0)
-			return -1;
+		rc = param_settings(&wrap, required,
+				    cJSON_GetObjectItemCaseSensitive(o, "param_settings"), err);
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -435,8 +442,9 @@ static int add_one_object(const cJSON *obj, int required, cJSON *into, struct us
 	if (!cJSON_IsObject(obj) || read_string(obj, "path", 1, &path, err) < 0)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
 				    "each object needs a 'path' (a table path ending in '.')");
-	if (check_path(path, USP_PATH_OBJECT, err) < 0)
-		return -1;
+	int rc = check_path(path, USP_PATH_OBJECT, err);
+	if (rc < 0)
+		return rc;
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToArray(into, o);
 	cJSON_AddStringToObject(o, "obj_path", path);
@@ -454,8 +462,9 @@ static int add_one_object(const cJSON *obj, int required, cJSON *into, struct us
 static int op_add(const cJSON *root, cJSON *args, struct uspc_err *err)
 {
 	int required = 1;
-	if (read_bool(root, "required", &required, err) < 0)
-		return -1;
+	int rc = read_bool(root, "required", &required, err);
+	if (rc < 0)
+		return rc;
 	cJSON *objs = cJSON_AddArrayToObject(args, "create_objs");
 	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "objects");
 	if (list) {
@@ -463,8 +472,8 @@ static int op_add(const cJSON *root, cJSON *args, struct uspc_err *err)
 			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
 					    "'objects' must be a non-empty array");
 		for (const cJSON *o = list->child; o; o = o->next)
-			if (add_one_object(o, required, objs, err) < 0)
-				return -1;
+			if ((rc = add_one_object(o, required, objs, err)) < 0)
+				return rc;
 		return 0;
 	}
 	cJSON *single = cJSON_CreateObject();
@@ -474,7 +483,7 @@ static int op_add(const cJSON *root, cJSON *args, struct uspc_err *err)
 		cJSON_AddItemToObject(single, "path", cJSON_Duplicate(path, 1));
 	if (params)
 		cJSON_AddItemToObject(single, "params", cJSON_Duplicate(params, 1));
-	int rc = add_one_object(single, required, objs, err);
+	rc = add_one_object(single, required, objs, err);
 	cJSON_Delete(single);
 	return rc;
 }
@@ -482,13 +491,13 @@ static int op_add(const cJSON *root, cJSON *args, struct uspc_err *err)
 static int op_operate(const cJSON *root, cJSON *args, struct uspctl_cmd *c, struct uspc_err *err)
 {
 	const char *command, *key;
-	int send_resp = 1, wait_complete = 0;
-	if (read_string(root, "command", 1, &command, err) < 0 ||
-	    check_path(command, USP_PATH_COMMAND, err) < 0 ||
-	    read_string(root, "command_key", 0, &key, err) < 0 ||
-	    read_bool(root, "send_resp", &send_resp, err) < 0 ||
-	    read_bool(root, "wait_complete", &wait_complete, err) < 0)
-		return -1;
+	int send_resp = 1, wait_complete = 0, rc;
+	if ((rc = read_string(root, "command", 1, &command, err)) < 0 ||
+	    (rc = check_path(command, USP_PATH_COMMAND, err)) < 0 ||
+	    (rc = read_string(root, "command_key", 0, &key, err)) < 0 ||
+	    (rc = read_bool(root, "send_resp", &send_resp, err)) < 0 ||
+	    (rc = read_bool(root, "wait_complete", &wait_complete, err)) < 0)
+		return rc;
 	cJSON_AddStringToObject(args, "command", command);
 	if (key)
 		cJSON_AddStringToObject(args, "command_key", key);
@@ -520,7 +529,7 @@ static int copy_flags(const cJSON *root, cJSON *args, const char *const *flags,
 		int v = 0;
 		int rc = read_bool(root, *f, &v, err);
 		if (rc < 0)
-			return -1;
+			return rc;
 		if (rc > 0)
 			cJSON_AddBoolToObject(args, *f, v);
 	}
@@ -534,8 +543,9 @@ static int paths_into(const cJSON *root, cJSON *args, const char *usp_field, int
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, "paths");
 	if (!j)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field 'paths'");
-	if (read_paths(j, "paths", kind, &paths, err) < 0)
-		return -1;
+	int rc = read_paths(j, "paths", kind, &paths, err);
+	if (rc < 0)
+		return rc;
 	cJSON_AddItemToObject(args, usp_field, paths);
 	return 0;
 }
@@ -580,9 +590,10 @@ static int op_subscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 					     "ObjectDeletion", "OperationComplete",
 					     "Event",          NULL };
 	const char *sub_id, *type;
-	if (read_string(root, "subscription_id", 1, &sub_id, err) < 0 ||
-	    read_string(root, "notif_type", 1, &type, err) < 0)
-		return -1;
+	int rc;
+	if ((rc = read_string(root, "subscription_id", 1, &sub_id, err)) < 0 ||
+	    (rc = read_string(root, "notif_type", 1, &type, err)) < 0)
+		return rc;
 	const char *const *t;
 	for (t = types; *t && strcmp(*t, type) != 0; t++)
 		;
@@ -594,12 +605,16 @@ static int op_subscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 	const cJSON *rl = cJSON_GetObjectItemCaseSensitive(root, "reference_list");
 	if (!rl)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "missing field 'reference_list'");
-	if (read_paths(rl, "reference_list", -1, &refs, err) < 0)
-		return -1;
+	if ((rc = read_paths(rl, "reference_list", -1, &refs, err)) < 0)
+		return rc;
 	size_t len = 0;
 	for (cJSON *r = refs->child; r; r = r->next)
 		len += strlen(r->valuestring) + 1;
 	char *joined = calloc(1, len + 1);
+	if (!joined) {
+		cJSON_Delete(refs);
+		return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+	}
 	for (cJSON *r = refs->child; r; r = r->next) {
 		if (joined[0])
 			strcat(joined, ",");
@@ -607,10 +622,10 @@ static int op_subscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 	}
 	cJSON_Delete(refs);
 	int persistent = 1, retry = 1;
-	if (read_bool(root, "persistent", &persistent, err) < 0 ||
-	    read_bool(root, "notif_retry", &retry, err) < 0) {
+	if ((rc = read_bool(root, "persistent", &persistent, err)) < 0 ||
+	    (rc = read_bool(root, "notif_retry", &retry, err)) < 0) {
 		free(joined);
-		return -1;
+		return rc;
 	}
 	cJSON *params = cJSON_CreateObject();
 	cJSON_AddStringToObject(params, "Enable", "true");
@@ -624,7 +639,7 @@ static int op_subscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddItemToArray(objs, o);
 	cJSON_AddStringToObject(o, "obj_path", "Device.LocalAgent.Subscription.");
-	int rc = param_settings(params, 1, cJSON_AddArrayToObject(o, "param_settings"), err);
+	rc = param_settings(params, 1, cJSON_AddArrayToObject(o, "param_settings"), err);
 	cJSON_Delete(params);
 	return rc;
 }
@@ -632,8 +647,9 @@ static int op_subscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 static int op_unsubscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 {
 	const char *sub_id;
-	if (read_string(root, "subscription_id", 1, &sub_id, err) < 0)
-		return -1;
+	int rc = read_string(root, "subscription_id", 1, &sub_id, err);
+	if (rc < 0)
+		return rc;
 	for (const char *p = sub_id; *p; p++)
 		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20)
 			return uspc_err_set(
@@ -717,6 +733,7 @@ static int build_usp_args(const cJSON *root, struct uspctl_cmd *c, struct uspc_e
 	static const char *const partial[] = { "allow_partial", NULL };
 	static const char *const first_level[] = { "first_level_only", NULL };
 	cJSON *args = cJSON_CreateObject();
+	int rc;
 	c->usp_args = args;
 	switch (c->op) {
 	case USPCTL_OP_GET: {
@@ -730,26 +747,26 @@ static int build_usp_args(const cJSON *root, struct uspctl_cmd *c, struct uspc_e
 		return paths_into(root, args, "param_paths", -1, err);
 	}
 	case USPCTL_OP_SET:
-		return copy_flags(root, args, partial, err) < 0 ? -1 : op_set(root, args, err);
+		rc = copy_flags(root, args, partial, err);
+		return rc < 0 ? rc : op_set(root, args, err);
 	case USPCTL_OP_ADD:
-		return copy_flags(root, args, partial, err) < 0 ? -1 : op_add(root, args, err);
+		rc = copy_flags(root, args, partial, err);
+		return rc < 0 ? rc : op_add(root, args, err);
 	case USPCTL_OP_DELETE:
-		if (copy_flags(root, args, partial, err) < 0)
-			return -1;
-		return paths_into(root, args, "obj_paths", USP_PATH_OBJECT, err);
+		rc = copy_flags(root, args, partial, err);
+		return rc < 0 ? rc : paths_into(root, args, "obj_paths", USP_PATH_OBJECT, err);
 	case USPCTL_OP_OPERATE:
 		return op_operate(root, args, c, err);
 	case USPCTL_OP_GET_SUPPORTED_DM:
-		return copy_flags(root, args, gsdm_flags, err) < 0 ? -1
-								   : gsdm_paths(root, args, err);
+		rc = copy_flags(root, args, gsdm_flags, err);
+		return rc < 0 ? rc : gsdm_paths(root, args, err);
 	case USPCTL_OP_GET_INSTANCES:
-		if (copy_flags(root, args, first_level, err) < 0)
-			return -1;
-		return paths_into(root, args, "obj_paths", USP_PATH_OBJECT, err);
+		rc = copy_flags(root, args, first_level, err);
+		return rc < 0 ? rc : paths_into(root, args, "obj_paths", USP_PATH_OBJECT, err);
 	case USPCTL_OP_GET_SUPPORTED_PROTOCOL: {
 		const char *v;
-		if (read_string(root, "versions", 0, &v, err) < 0)
-			return -1;
+		if ((rc = read_string(root, "versions", 0, &v, err)) < 0)
+			return rc;
 		cJSON_AddStringToObject(args, "controller_supported_protocol_versions",
 					v ? v : "1.0,1.1,1.2,1.3,1.4");
 		return 0;
@@ -759,7 +776,8 @@ static int build_usp_args(const cJSON *root, struct uspctl_cmd *c, struct uspc_e
 	case USPCTL_OP_UNSUBSCRIBE:
 		return op_unsubscribe(root, args, err);
 	default:
-		return -1;
+		return uspc_err_set(err, USPCTL_E_INTERNAL, "op '%s' has no USP request",
+				    uspctl_op_name(c->op));
 	}
 }
 

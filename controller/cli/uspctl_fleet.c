@@ -99,7 +99,7 @@ int uspctl_resolve(struct uspctl_run *r, const struct uspctl_cmd *c, long line, 
 		if (!(given = sorted_unique(c->targets.eids, c->targets.n_eids, &n_given))) {
 			uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_INTERNAL,
 					      "out of memory");
-			return -1;
+			return USPCTL_E_INTERNAL;
 		}
 		sel.all = 0;
 		sel.eids = given;
@@ -112,7 +112,7 @@ int uspctl_resolve(struct uspctl_run *r, const struct uspctl_cmd *c, long line, 
 		report_unknown(r, c->id, given, n_given, (const char *const *)*eids, *n);
 	}
 	free(given);
-	return rc < 0 ? -1 : 0;
+	return rc < 0 ? rc : 0;
 }
 
 /* ---- list_agents / show_agent ---------------------------------------------- */
@@ -175,19 +175,21 @@ out:
 	free(given);
 }
 
-/* Resolve; on zero agents from a selector print no_targets. 0 with agents. */
+/* Resolve; on zero agents from a selector print no_targets. 0 with agents,
+ * else the code of the line error printed. */
 static int resolve_some(struct uspctl_run *r, const struct uspctl_cmd *c, long line, char ***eids,
 			size_t *n)
 {
-	if (uspctl_resolve(r, c, line, eids, n) < 0)
-		return -1;
+	int rc = uspctl_resolve(r, c, line, eids, n);
+	if (rc < 0)
+		return rc;
 	if (*n == 0) {
 		if (!c->targets.n_eids)
 			uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_NO_TARGETS,
 					      "no agent matches the selector");
 		store_strv_free(*eids, *n);
 		*eids = NULL;
-		return -1;
+		return USPCTL_E_NO_TARGETS;
 	}
 	uspctl_out_expect(&r->out, *n);
 	return 0;
@@ -325,18 +327,18 @@ static void snapshot(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 
 /* ---- task_status / cancel ---------------------------------------------------- */
 
-/* c->strings as task ids; -1 after a line error. */
+/* c->strings as task ids; after a line error, its code. */
 static int task_ids(struct uspctl_run *r, const struct uspctl_cmd *c, long line, int64_t **ids)
 {
 	if (c->n_strings > STORE_QUERY_MAX_IDS) {
 		uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_BAD_FIELD,
 				      "too many task ids in one command (limit 100000)");
-		return -1;
+		return USPCTL_E_BAD_FIELD;
 	}
 	*ids = malloc((c->n_strings + 1) * sizeof(**ids));
 	if (!*ids) {
 		uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_INTERNAL, "out of memory");
-		return -1;
+		return USPCTL_E_INTERNAL;
 	}
 	for (size_t i = 0; i < c->n_strings; i++) {
 		char *end;
@@ -347,7 +349,7 @@ static int task_ids(struct uspctl_run *r, const struct uspctl_cmd *c, long line,
 					      "'tasks' must be task ids (positive integers)");
 			free(*ids);
 			*ids = NULL;
-			return -1;
+			return USPCTL_E_BAD_FIELD;
 		}
 		(*ids)[i] = v;
 	}

@@ -48,14 +48,15 @@ struct uspctl_run {
 };
 
 /* A database call failed with err: reconnect when the connection is gone
- * (sets fatal when that fails). Returns 0 when the caller may retry. */
+ * (sets fatal when that fails). Returns 0 when the caller may retry, -1
+ * when not (a yes/no answer: err already says what failed). */
 int uspctl_db_recover(struct uspctl_run *r, const struct uspc_err *err);
 
 /*
  * Resolve a command's targets to EIDs (sorted, unique; *eids is the
  * caller's, store_strv_free). Explicit EIDs missing from the inventory get
- * an unknown_agent line each. Returns 0 (possibly with *n == 0), or -1 after
- * printing a line error.
+ * an unknown_agent line each. Returns 0 (possibly with *n == 0), or after
+ * printing a line error a negative code: the store's, or USPCTL_E_INTERNAL.
  */
 int uspctl_resolve(struct uspctl_run *r, const struct uspctl_cmd *c, long line, char ***eids,
 		   size_t *n);

@@ -397,7 +397,7 @@ static int insert_chunk(struct uspctl_run *r, struct uspctl_job *j, size_t k, in
 				NULL);
 		job_result_done(j);
 	}
-	return -1;
+	return USPCTL_E_DATABASE;
 }
 
 static void insert_pending(struct uspctl_run *r)
@@ -833,6 +833,7 @@ static void interrupt_run(struct uspctl_run *r)
 static int run_start(struct uspctl_run *r, const struct uspctl_opts *o, FILE *out, FILE *errf)
 {
 	struct uspc_err err = { 0 };
+	int rc;
 	memset(r, 0, sizeof(*r));
 	r->o = o;
 	uspctl_out_init(&r->out, out, errf, o->quiet, o->progress);
@@ -846,15 +847,15 @@ static int run_start(struct uspctl_run *r, const struct uspctl_opts *o, FILE *ou
 	if (!r->woke || !r->insert_ids ||
 	    uspctl_track_init(&r->track, (size_t)o->max_inflight) < 0) {
 		fprintf(errf, "uspctl: out of memory for %ld tasks in flight\n", o->max_inflight);
-		return -1;
+		return USPC_E_NOMEM;
 	}
-	if (db_open(r, &err) < 0) {
+	if ((rc = db_open(r, &err)) < 0) {
 		fprintf(errf, "uspctl: cannot use the database: %s\n", err.msg);
-		return -1;
+		return rc;
 	}
-	if (store_schema_migrate(r->db, NULL, &err) < 0) {
+	if ((rc = store_schema_migrate(r->db, NULL, &err)) < 0) {
 		fprintf(errf, "uspctl: database schema: %s\n", err.msg);
-		return -1;
+		return rc;
 	}
 	return 0;
 }

@@ -24,7 +24,7 @@ int uspctl_track_init(struct uspctl_track *t, size_t cap)
 {
 	memset(t, 0, sizeof(*t));
 	if (cap == 0 || cap > (1u << 30))
-		return -1;
+		return USPC_E_INVAL;
 	size_t ns = 16;
 	while (ns < 2 * cap)
 		ns <<= 1;
@@ -32,7 +32,7 @@ int uspctl_track_init(struct uspctl_track *t, size_t cap)
 	t->slots = calloc(ns, sizeof(*t->slots));
 	if (!t->v || !t->slots) {
 		uspctl_track_fini(t);
-		return -1;
+		return USPC_E_NOMEM;
 	}
 	t->cap = cap;
 	t->n_slots = ns;
@@ -61,10 +61,10 @@ static size_t probe(const struct uspctl_track *t, int64_t id)
 int uspctl_track_add(struct uspctl_track *t, const struct uspctl_pend *p)
 {
 	if (t->n >= t->cap)
-		return -1;
+		return USPC_E_FULL;
 	size_t s = probe(t, p->task);
 	if (t->slots[s])
-		return -1;
+		return USPC_E_EXISTS;
 	t->v[t->n] = *p;
 	t->slots[s] = (uint32_t)(t->n + 1);
 	t->n++;
@@ -103,10 +103,10 @@ static void slot_delete(struct uspctl_track *t, size_t s)
 int uspctl_track_remove(struct uspctl_track *t, int64_t task)
 {
 	if (!t->n_slots)
-		return -1;
+		return USPC_E_NOTFOUND;
 	size_t s = probe(t, task);
 	if (!t->slots[s])
-		return -1;
+		return USPC_E_NOTFOUND;
 	size_t idx = t->slots[s] - 1;
 	free(t->v[idx].result);
 	slot_delete(t, s);

@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "usp_err.h"
+
 struct uspctl_job;
 
 enum uspctl_phase {
@@ -37,17 +39,18 @@ struct uspctl_track {
 	size_t n_slots;  /* power of two, >= 2 * cap */
 };
 
-/* cap: most entries ever held at once (>= 1). 0, or -1 out of memory. */
+/* cap: most entries ever held at once (1..2^30). 0, USPC_E_INVAL for a cap
+ * outside that, or USPC_E_NOMEM. */
 int uspctl_track_init(struct uspctl_track *t, size_t cap);
 /* Frees every entry's result too. */
 void uspctl_track_fini(struct uspctl_track *t);
 
-/* Add a copy of *p (the table owns p->result from now on). -1 when full or
- * when the task id is already present. */
+/* Add a copy of *p (the table owns p->result from now on). USPC_E_FULL when
+ * full, USPC_E_EXISTS when the task id is already present. */
 int uspctl_track_add(struct uspctl_track *t, const struct uspctl_pend *p);
 /* The entry of a task, or NULL. Valid until the next add/remove. */
 struct uspctl_pend *uspctl_track_find(struct uspctl_track *t, int64_t task);
-/* Remove a task's entry (its result is freed). -1 if absent. Entries move
+/* Remove a task's entry (its result is freed). USPC_E_NOTFOUND if absent. Entries move
  * in the dense array: sweeps that remove must walk v from the end. */
 int uspctl_track_remove(struct uspctl_track *t, int64_t task);
 

@@ -26,17 +26,17 @@ static void test_add_find_remove(void **state)
 		assert_int_equal(uspctl_track_add(&t, &p), 0);
 	}
 	struct uspctl_pend extra = pend(5);
-	assert_int_equal(uspctl_track_add(&t, &extra), -1); /* full */
+	assert_int_equal(uspctl_track_add(&t, &extra), USPC_E_FULL); /* full */
 	assert_int_equal(uspctl_track_count(&t), 4);
 	assert_non_null(uspctl_track_find(&t, 3000));
 	assert_int_equal(uspctl_track_find(&t, 3000)->deadline_ms, 30000);
 	assert_null(uspctl_track_find(&t, 3001));
 	assert_int_equal(uspctl_track_remove(&t, 3000), 0);
-	assert_int_equal(uspctl_track_remove(&t, 3000), -1);
+	assert_int_equal(uspctl_track_remove(&t, 3000), USPC_E_NOTFOUND);
 	assert_null(uspctl_track_find(&t, 3000));
 	assert_int_equal(uspctl_track_count(&t), 3);
 	struct uspctl_pend dup = pend(1000);
-	assert_int_equal(uspctl_track_add(&t, &dup), -1); /* already present */
+	assert_int_equal(uspctl_track_add(&t, &dup), USPC_E_EXISTS); /* already present */
 	assert_int_equal(uspctl_track_add(&t, &extra), 0);
 	assert_int_equal(uspctl_track_find(&t, 5)->task, 5);
 	uspctl_track_fini(&t);
@@ -107,9 +107,9 @@ static void test_churn_colliding(void **state)
 static void test_bad_capacity(void **state)
 {
 	struct uspctl_track t;
-	assert_int_equal(uspctl_track_init(&t, 0), -1);
+	assert_int_equal(uspctl_track_init(&t, 0), USPC_E_INVAL);
 	assert_null(uspctl_track_find(&t, 1));
-	assert_int_equal(uspctl_track_remove(&t, 1), -1);
+	assert_int_equal(uspctl_track_remove(&t, 1), USPC_E_NOTFOUND);
 	uspctl_track_fini(&t);
 }
 
