@@ -26,7 +26,7 @@ int usp_pb_push(void ***arr, size_t *n, void *item)
 {
 	void **grown = realloc(*arr, (*n + 1) * sizeof(void *));
 	if (!grown)
-		return -1;
+		return USPC_E_NOMEM;
 	grown[*n] = item;
 	*arr = grown;
 	(*n)++;
@@ -38,7 +38,7 @@ int usp_pb_push_str(char ***arr, size_t *n, const char *s)
 	char *copy = usp_pb_strdup(s);
 	if (!copy || usp_pb_push((void ***)arr, n, copy) < 0) {
 		free(copy);
-		return -1;
+		return USPC_E_NOMEM;
 	}
 	return 0;
 }
@@ -86,23 +86,23 @@ int usp_pb_map_put(ProtobufCMessage *parent, const char *member, const char *key
 	const ProtobufCFieldDescriptor *kf, *vf;
 	const ProtobufCFieldDescriptor *f = map_field(parent->descriptor, member, &kf, &vf);
 	if (!f)
-		return -1;
+		return USPC_E_INVAL;
 	ProtobufCMessage *entry = usp_pb_new(f->descriptor);
 	if (!entry)
-		return -1;
+		return USPC_E_NOMEM;
 	char *k = usp_pb_strdup(key), *v = usp_pb_strdup(value);
 	if (!k || !v) {
 		free(k);
 		free(v);
 		usp_pb_free(entry);
-		return -1;
+		return USPC_E_NOMEM;
 	}
 	*(char **)field_ptr(entry, kf->offset) = k;
 	*(char **)field_ptr(entry, vf->offset) = v;
 	if (usp_pb_push((void ***)field_ptr(parent, f->offset),
 			(size_t *)field_ptr(parent, f->quantifier_offset), entry) < 0) {
 		usp_pb_free(entry);
-		return -1;
+		return USPC_E_NOMEM;
 	}
 	return 0;
 }

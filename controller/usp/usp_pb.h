@@ -11,15 +11,18 @@
 #include <stddef.h>
 #include <protobuf-c/protobuf-c.h>
 
+#include "usp_err.h"
+
 /* calloc + descriptor init; NULL on allocation failure. */
 ProtobufCMessage *usp_pb_new(const ProtobufCMessageDescriptor *d);
 /* strdup that treats NULL as "". */
 char *usp_pb_strdup(const char *s);
 
 /* Append to a repeated field given its array and count: *arr grows by one.
- * Takes ownership of item (a heap message or string) on success only. */
+ * Takes ownership of item (a heap message or string) on success only.
+ * 0 or USPC_E_NOMEM. */
 int usp_pb_push(void ***arr, size_t *n, void *item);
-/* Append a copy of s to a repeated string field. */
+/* Append a copy of s to a repeated string field. 0 or USPC_E_NOMEM. */
 int usp_pb_push_str(char ***arr, size_t *n, const char *s);
 
 /*
@@ -48,7 +51,8 @@ const ProtobufCFieldDescriptor *usp_pb_field_named(const ProtobufCMessageDescrip
 
 /*
  * Append a key/value to the map<string,string> field member of parent.
- * Copies key and value. -1 if member is not such a field.
+ * Copies key and value. USPC_E_INVAL if member is not such a field,
+ * USPC_E_NOMEM.
  */
 int usp_pb_map_put(ProtobufCMessage *parent, const char *member, const char *key,
 		   const char *value);

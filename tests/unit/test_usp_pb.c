@@ -79,8 +79,8 @@ static void test_unknown_names_fail(void **state)
 	assert_null(usp_pb_set_child_named(&op->base, "no_such_field"));
 	/* a field that is not a sub-message, not a map */
 	assert_null(usp_pb_set_child_named(&op->base, "command"));
-	assert_int_equal(usp_pb_map_put(&op->base, "command", "k", "v"), -1);
-	assert_int_equal(usp_pb_map_put(&op->base, "no_such_field", "k", "v"), -1);
+	assert_int_equal(usp_pb_map_put(&op->base, "command", "k", "v"), USPC_E_INVAL);
+	assert_int_equal(usp_pb_map_put(&op->base, "no_such_field", "k", "v"), USPC_E_INVAL);
 	assert_null(usp_pb_map_get(&op->base, "command", "k"));
 	usp_msg_free(msg);
 }
