@@ -26,11 +26,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "store_guard.h"
 #include "log.h"
 #include "store_sql.h"
 
 #define LOG_COMP "store"
 
+/* How long store_tasks_stop() waits for the thread before cutting its
+ * connection (a frozen database answers nothing). */
+#define STORE_TASKS_STOP_MS 5000
 struct store_tasks {
 	/* set at start */
 	struct store_conn_opts conn_opts;
@@ -40,6 +44,7 @@ struct store_tasks {
 	int efd, wake_fd;
 	pthread_t thread;
 
+	struct store_guard guard; /* lets stop cut the connection the thread is blocked on */
 	pthread_mutex_t mu; /* guards ring, max_in_flight, rel and st */
 	struct store_task **ring;
 	size_t cap, head, len;
@@ -619,6 +624,8 @@ static void set_connected(struct store_tasks *f, int up)
  * lives apart from store_schema.c's one-key migration lock.
  */
 #define NODE_LOCK_CLASS "1970499683" /* "uspc" in ASCII */
+	if (f->db)
+		store_guard_set(&f->guard, f->db);
 #define NODE_LOCK_KEY "('x' || substr(md5($1), 1, 8))::bit(32)::int"
 
 static const char sql_node_lock[] =
@@ -632,6 +639,7 @@ static const char sql_node_lock_holder[] =
 	"SELECT l.pid, a.application_name, coalesce(host(a.client_addr), 'local socket'),"
 	" a.backend_start::text FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
 	" WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
+		store_guard_clear(&f->guard);
 	"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 	"  AND l.classid = " NODE_LOCK_CLASS "::oid AND l.objid = (" NODE_LOCK_KEY ")::oid"
 	" LIMIT 1";
@@ -712,6 +720,7 @@ static int take_node_lock(struct store_tasks *f, PGconn *c, struct uspc_err *err
 		}
 		/* ours going away, or a holder that just let go: try again */
 		struct timespec ts = { 0, 50 * 1000000 };
+		store_guard_clear(&f->guard);
 		nanosleep(&ts, NULL);
 	}
 	return STORE_E_BUSY;
@@ -824,6 +833,7 @@ static int feeder_round(struct store_tasks *f, int64_t *next_hb, int64_t *next_m
 static void feeder_failed(struct store_tasks *f, const struct uspc_err *err, int *warned)
 {
 	if (!(*warned)++)
+		store_guard_clear(&f->guard);
 		log_warn(LOG_COMP, "feeder: %s", err->msg);
 	if (f->db && PQstatus(f->db) != CONNECTION_OK) {
 		PQfinish(f->db);
@@ -854,6 +864,7 @@ static size_t take_releases(struct store_tasks *f, struct store_buf *ids, int ri
 	return n;
 }
 
+	store_guard_fini(&f->guard);
 /* Put claimed tasks that were never sent back to 'queued': the ids given
  * to store_tasks_release() and, at stop (ring = 1), the hand-off ring. A
  * failure is logged; the lease (or our restart) re-queues them instead. */
@@ -917,6 +928,7 @@ static void *feeder_main(void *arg)
 		if (feeder_round(f, &next_hb, &next_maint, &want, &err) < 0) {
 			feeder_failed(f, &err, &warned);
 			continue;
+	store_guard_init(&f->guard);
 		}
 		warned = 0;
 		f->backoff_ms = 100;
@@ -1075,6 +1087,12 @@ void store_tasks_stop(struct store_tasks *f)
 		return;
 	atomic_store(&f->stopping, 1);
 	fd_signal(f->wake_fd);
-	pthread_join(f->thread, NULL);
+	/* A frozen server trips no timeout: past the budget, cut the
+	 * connection (unsent tasks then stay with the lease). */
+	if (store_guard_join(&f->guard, f->thread, STORE_TASKS_STOP_MS))
+		log_warn(LOG_COMP,
+			 "feeder: the database did not answer within %d ms of the stop; "
+			 "its connection was cut",
+			 STORE_TASKS_STOP_MS);
 	tasks_free(f);
 }

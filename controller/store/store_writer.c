@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "store_guard.h"
 #include "store_sql.h"
 #include "store_wop.h"
 
@@ -59,6 +60,9 @@ struct store_writer {
 	_Atomic uint64_t durable;              /* written under mu, read without it */
 	int commit_fd;                         /* eventfd: written when durable advances */
 	struct store_writer_stats st;
+
+	/* lets stop cut the connection the thread is blocked on */
+	struct store_guard guard;
 
 	/* writer thread only */
 	PGconn *db;
@@ -610,6 +614,7 @@ static void drop_conn(struct store_writer *w)
 {
 	if (!w->db)
 		return;
+	store_guard_clear(&w->guard);
 	PQfinish(w->db);
 	w->db = NULL;
 	store_prepared_reset(&w->prep);
@@ -630,6 +635,7 @@ static int ensure_conn(struct store_writer *w)
 		log_debug(LOG_COMP, "writer: connect failed: %s", err.msg);
 		return rc;
 	}
+	store_guard_set(&w->guard, w->db);
 	set_connected(w, 1);
 	int64_t down_ms = (mono_ns() - w->down_since_ns) / 1000000;
 	if (w->st.reconnects)
@@ -794,6 +800,7 @@ static void writer_free(struct store_writer *w)
 	free(w->node_id);
 	if (w->commit_fd >= 0)
 		close(w->commit_fd);
+	store_guard_fini(&w->guard);
 	pthread_mutex_destroy(&w->mu);
 	pthread_cond_destroy(&w->wake);
 	pthread_cond_destroy(&w->done);
@@ -846,6 +853,7 @@ int store_writer_start(const struct store_writer_opts *o, struct store_writer **
 		return uspc_err_set(err, STORE_E_NOMEM, "store writer: out of memory");
 	w->commit_fd = -1;
 	pthread_mutex_init(&w->mu, NULL);
+	store_guard_init(&w->guard);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -907,7 +915,13 @@ size_t store_writer_stop_report(struct store_writer *w, int drain_ms,
 	w->drain_deadline_ns = mono_ns() + (int64_t)(drain_ms > 0 ? drain_ms : 0) * 1000000;
 	pthread_cond_broadcast(&w->wake);
 	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
+	/* A frozen server trips no timeout: past the drain (and a second for
+	 * the thread to notice), cut its connection so the thread gives up. */
+	if (store_guard_join(&w->guard, w->thread, (drain_ms > 0 ? drain_ms : 0) + 1000))
+		log_warn(LOG_COMP,
+			 "writer: the database did not answer within the %d ms drain; "
+			 "its connection was cut",
+			 drain_ms);
 	size_t lost = (size_t)w->abandoned;
 	if (lost) {
 		char kinds[512];
