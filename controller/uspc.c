@@ -58,7 +58,7 @@ int main(int argc, char **argv)
 	log_set_level((enum log_level)log_level_from_name(cfg.log_level));
 	struct core *core = core_new(&cfg, &src, &err);
 	if (!core) {
-		log_error("main", "start-up failed: %s", err.msg);
+		log_error("main", "start-up failed: %s (%s)", err.msg, uspc_err_name(err.code));
 		rc = 1;
 		goto out;
 	}
