@@ -31,10 +31,10 @@
 #include "store_sql.h"
 
 #define LOG_COMP "store"
-
 /* How long store_tasks_stop() waits for the thread before cutting its
  * connection (a frozen database answers nothing). */
 #define STORE_TASKS_STOP_MS 5000
+
 struct store_tasks {
 	/* set at start */
 	struct store_conn_opts conn_opts;
@@ -43,8 +43,8 @@ struct store_tasks {
 	int require_onboarded, retry_max_ms;
 	int efd, wake_fd;
 	pthread_t thread;
-
 	struct store_guard guard; /* lets stop cut the connection the thread is blocked on */
+
 	pthread_mutex_t mu; /* guards ring, max_in_flight, rel and st */
 	struct store_task **ring;
 	size_t cap, head, len;
@@ -624,8 +624,6 @@ static void set_connected(struct store_tasks *f, int up)
  * lives apart from store_schema.c's one-key migration lock.
  */
 #define NODE_LOCK_CLASS "1970499683" /* "uspc" in ASCII */
-	if (f->db)
-		store_guard_set(&f->guard, f->db);
 #define NODE_LOCK_KEY "('x' || substr(md5($1), 1, 8))::bit(32)::int"
 
 static const char sql_node_lock[] =
@@ -639,7 +637,6 @@ static const char sql_node_lock_holder[] =
 	"SELECT l.pid, a.application_name, coalesce(host(a.client_addr), 'local socket'),"
 	" a.backend_start::text FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
 	" WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
-		store_guard_clear(&f->guard);
 	"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 	"  AND l.classid = " NODE_LOCK_CLASS "::oid AND l.objid = (" NODE_LOCK_KEY ")::oid"
 	" LIMIT 1";
@@ -720,7 +717,6 @@ static int take_node_lock(struct store_tasks *f, PGconn *c, struct uspc_err *err
 		}
 		/* ours going away, or a holder that just let go: try again */
 		struct timespec ts = { 0, 50 * 1000000 };
-		store_guard_clear(&f->guard);
 		nanosleep(&ts, NULL);
 	}
 	return STORE_E_BUSY;
@@ -742,6 +738,8 @@ static int connect_feeder(struct store_tasks *f, struct uspc_err *err)
 		if (rc == STORE_E_BUSY && !f->busy_logged++)
 			log_error(LOG_COMP, "feeder: claiming nothing: %s", err->msg);
 	}
+	if (f->db)
+		store_guard_set(&f->guard, f->db);
 	if (rc == 0)
 		rc = store_exec(f->db, "LISTEN uspc_task_new", 0, NULL, NULL, err);
 	if (rc == 0)
@@ -755,6 +753,7 @@ static int connect_feeder(struct store_tasks *f, struct uspc_err *err)
 	if (rc == 0)
 		rc = recover_claim(f, err);
 	if (rc < 0) {
+		store_guard_clear(&f->guard);
 		PQfinish(f->db);
 		f->db = NULL;
 		return rc;
@@ -833,9 +832,9 @@ static int feeder_round(struct store_tasks *f, int64_t *next_hb, int64_t *next_m
 static void feeder_failed(struct store_tasks *f, const struct uspc_err *err, int *warned)
 {
 	if (!(*warned)++)
-		store_guard_clear(&f->guard);
 		log_warn(LOG_COMP, "feeder: %s", err->msg);
 	if (f->db && PQstatus(f->db) != CONNECTION_OK) {
+		store_guard_clear(&f->guard);
 		PQfinish(f->db);
 		f->db = NULL;
 		set_connected(f, 0);
@@ -864,7 +863,6 @@ static size_t take_releases(struct store_tasks *f, struct store_buf *ids, int ri
 	return n;
 }
 
-	store_guard_fini(&f->guard);
 /* Put claimed tasks that were never sent back to 'queued': the ids given
  * to store_tasks_release() and, at stop (ring = 1), the hand-off ring. A
  * failure is logged; the lease (or our restart) re-queues them instead. */
@@ -928,7 +926,6 @@ static void *feeder_main(void *arg)
 		if (feeder_round(f, &next_hb, &next_maint, &want, &err) < 0) {
 			feeder_failed(f, &err, &warned);
 			continue;
-	store_guard_init(&f->guard);
 		}
 		warned = 0;
 		f->backoff_ms = 100;
@@ -950,6 +947,7 @@ static void *feeder_main(void *arg)
 	}
 	release_claimed(f, 1);
 	if (f->db) {
+		store_guard_clear(&f->guard);
 		PQfinish(f->db);
 		f->db = NULL;
 	}
@@ -980,6 +978,7 @@ static void tasks_free(struct store_tasks *f)
 	}
 	free(f->password_file);
 	free(f->node_id);
+	store_guard_fini(&f->guard);
 	pthread_mutex_destroy(&f->mu);
 	free(f);
 }
@@ -1043,6 +1042,7 @@ int store_tasks_start(const struct store_tasks_opts *o, struct store_tasks **out
 		return uspc_err_set(err, STORE_E_NOMEM, "task feeder: out of memory");
 	f->efd = f->wake_fd = -1;
 	pthread_mutex_init(&f->mu, NULL);
+	store_guard_init(&f->guard);
 	int rc = tasks_init(f, o);
 	if (rc < 0) {
 		int e = errno;
