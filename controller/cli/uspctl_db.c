@@ -11,6 +11,7 @@
 
 #include "store_conn.h"
 #include "store_sql.h"
+#include "uspctl_stmt.h"
 
 #define ID_TEXT_MAX 24 /* one bigint and a comma */
 
@@ -69,12 +70,7 @@ static int exec_by_key(PGconn *c, const char *sql, int n, const char *const *p, 
 int uspctl_db_tasks(PGconn *c, const int64_t *ids, size_t n, int final_only, PGresult **res,
 		    struct uspc_err *err)
 {
-	static const char sql[] =
-		"SELECT id, state, result::text, error_code, error_message,"
-		" to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-		" FROM tasks WHERE id = ANY($1::bigint[])"
-		" AND ($2::bool IS FALSE OR state IN ('done', 'failed', 'expired', 'canceled', 'unknown'))"
-		" ORDER BY id";
+	const char *sql = uspctl_stmt_db_tasks;
 	struct store_buf b;
 	*res = NULL;
 	int rc = ids_literal(&b, ids, n, err);
@@ -89,14 +85,7 @@ int uspctl_db_tasks(PGconn *c, const int64_t *ids, size_t n, int final_only, PGr
 int uspctl_db_expire(PGconn *c, const int64_t *ids, size_t n, size_t *n_expired,
 		     struct uspc_err *err)
 {
-	static const char sql[] =
-		"WITH e AS (UPDATE tasks SET state = 'expired', finished_at = now(),"
-		"  error_message = 'expired before it could be sent (agent offline or not onboarded)'"
-		"  WHERE id = ANY($1::bigint[]) AND state = 'queued' AND expires_at <= now()"
-		"  RETURNING id),"
-		" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"
-		"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM e) x GROUP BY grp)"
-		" SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM n)";
+	const char *sql = uspctl_stmt_db_expire;
 	struct store_buf b;
 	PGresult *r = NULL;
 	if (n_expired)
@@ -116,17 +105,7 @@ int uspctl_db_expire(PGconn *c, const int64_t *ids, size_t n, size_t *n_expired,
 int uspctl_db_completions(PGconn *c, const int64_t *tasks, const char *const *eids,
 			  const char *const *keys, size_t n, PGresult **res, struct uspc_err *err)
 {
-	/* 2 s of slack for clock differences between the daemon (which stamps
-	 * updated_at) and PostgreSQL (which stamps created_at). */
-	static const char sql[] =
-		"SELECT x.task, o.obj_path, o.command_name, o.state, o.output::text,"
-		" o.err_code, o.err_msg"
-		" FROM unnest($1::bigint[], $2::text[], $3::text[]) AS x(task, eid, key)"
-		" JOIN tasks t ON t.id = x.task"
-		" JOIN operation_results o ON o.eid = x.eid AND o.command_key = x.key"
-		"  AND o.updated_at >= t.created_at - interval '2 seconds'"
-		" WHERE o.state IN ('complete', 'failed') AND o.command_name <> 'TransferComplete!'"
-		" ORDER BY x.task, o.obj_path, o.command_name";
+	const char *sql = uspctl_stmt_db_completions;
 	struct store_buf bt, be, bk;
 	*res = NULL;
 	int rc = ids_literal(&bt, tasks, n, err);

@@ -151,7 +151,7 @@ int store_conn_open(const struct store_conn_opts *o, PGconn **out, struct uspc_e
 	rc = store_exec(c, "SET TIME ZONE 'UTC'", 0, NULL, NULL, err);
 	/* Every statement is written for READ COMMITTED (a new snapshot per
 	 * statement; row locks re-check the newest row), whatever the
-	 * database's or role's default (see sql_claim in store_tasks.c). */
+	 * database's or role's default (see sql/tasks_claim.sql). */
 	if (rc == 0)
 		rc = store_exec(c, "SET default_transaction_isolation = 'read committed'", 0, NULL,
 				NULL, err);

@@ -1,6 +1,6 @@
 /*
  * store_migrations.h — the embedded migration table (generated at build
- * time from migrations/NNNN_name.sql by embed_migrations.cmake). Read-only
+ * time from migrations/NNNN_name.sql by cmake/embed_sql.cmake). Read-only
  * data; used by store_schema.c only.
  */
 #ifndef USPC_STORE_MIGRATIONS_H

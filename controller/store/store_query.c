@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "store_sql.h"
+#include "store_stmt.h"
 
 static const char *const state_names[] = {
 #define STORE_TS_NAME_(ident, name) name,
@@ -62,15 +63,8 @@ void store_strv_free(char **v, size_t n)
 
 /* ---- selectors ---------------------------------------------------------- */
 
-/* $1..$7; queries append their own parameters from $8. */
-#define SEL_WHERE                                              \
-	" ($1::text[] IS NULL OR a.eid = ANY($1::text[]))"     \
-	" AND ($2::text IS NULL OR a.tags @> ARRAY[$2::text])" \
-	" AND ($3::text IS NULL OR a.model_name = $3)"         \
-	" AND ($4::text IS NULL OR a.manufacturer = $4)"       \
-	" AND ($5::text IS NULL OR a.software_version = $5)"   \
-	" AND ($6::text IS NULL OR a.eid LIKE $6)"             \
-	" AND ($7::bool IS NULL OR a.online = $7)"
+/* The selector is sql/_sel_where.sql: $1..$7; queries append their own
+ * parameters from $8. */
 #define SEL_NPARAMS 7
 
 struct sel_params {
@@ -147,8 +141,7 @@ int store_query_resolve(PGconn *c, const struct store_selector *sel, size_t max,
 		goto out;
 	snprintf(lim, sizeof(lim), "%zu", max + 1);
 	sp.p[SEL_NPARAMS] = lim;
-	rc = store_exec(c, "SELECT a.eid FROM agents a WHERE" SEL_WHERE " ORDER BY a.eid LIMIT $8",
-			SEL_NPARAMS + 1, sp.p, &r, err);
+	rc = store_exec(c, store_stmt_query_select_eids, SEL_NPARAMS + 1, sp.p, &r, err);
 	if (rc < 0)
 		goto out;
 	size_t n = (size_t)PQntuples(r);
@@ -227,16 +220,6 @@ static int task_spec_check(const struct store_task_spec *spec, struct uspc_err *
 	return 0;
 }
 
-static const char sql_insert_tasks[] =
-	"WITH u AS (SELECT nextval('tasks_id_seq') AS id, eid, ord"
-	"  FROM unnest($1::text[]) WITH ORDINALITY AS u(eid, ord)),"
-	" i AS (INSERT INTO tasks (id, eid, op, request, batch_id, expires_at, not_before)"
-	"  SELECT id, eid, $2, $3::jsonb, $4,"
-	"   CASE WHEN $5::bigint > 0 THEN now() + $5::bigint * interval '1 millisecond' END,"
-	"   now() + $6::bigint * interval '1 millisecond' FROM u RETURNING 1),"
-	" n AS (SELECT pg_notify('uspc_task_new', (SELECT count(*) FROM i)::text))"
-	" SELECT u.id, (SELECT count(*) FROM n) FROM u ORDER BY u.ord";
-
 int store_query_insert_tasks(PGconn *c, const char *const *eids, size_t n,
 			     const struct store_task_spec *spec, int64_t *ids_out,
 			     struct uspc_err *err)
@@ -270,7 +253,7 @@ int store_query_insert_tasks(PGconn *c, const char *const *eids, size_t n,
 		rc = uspc_err_set(err, STORE_E_NOMEM, "EID list too large");
 		goto out;
 	}
-	rc = store_exec(c, sql_insert_tasks, 6, p, &r, err);
+	rc = store_exec(c, store_stmt_query_insert_tasks, 6, p, &r, err);
 	if (rc < 0)
 		goto out;
 	if ((size_t)PQntuples(r) != n) {
@@ -285,18 +268,6 @@ out:
 	store_buf_fini(&arr);
 	return rc;
 }
-
-/* A task row for uspctl. `parked` appears (true) only on a queued task that a
- * daemon found waiting for its agent (offline, or not onboarded since it
- * came online); it is sent once the agent is ready (docs/schema.md). */
-#define TASK_JSON                                                                        \
-	"json_strip_nulls(json_build_object('id', t.id, 'eid', t.eid, 'op', t.op,"       \
-	" 'state', t.state, 'attempts', t.attempts, 'batch_id', t.batch_id,"             \
-	" 'request', t.request, 'created_at', t.created_at, 'not_before', t.not_before," \
-	" 'expires_at', t.expires_at, 'claimed_by', t.claimed_by, 'sent_at', t.sent_at," \
-	" 'finished_at', t.finished_at, 'msg_id', t.msg_id, 'result', t.result,"         \
-	" 'error_code', t.error_code, 'error_message', t.error_message,"                 \
-	" 'parked', CASE WHEN t.state = 'queued' AND t.parked THEN true END))"
 
 static int ids_param(struct store_buf *b, const int64_t *ids, size_t n, struct uspc_err *err)
 {
@@ -320,12 +291,7 @@ int store_query_task_status(PGconn *c, const int64_t *ids, size_t n, cJSON **out
 	int rc = ids_param(&b, ids, n, err);
 	if (rc == 0) {
 		const char *p[1] = { store_buf_str(&b) };
-		rc = query_json(c,
-				"SELECT coalesce(json_agg(" TASK_JSON
-				" ORDER BY u.ord), '[]')::text"
-				" FROM unnest($1::bigint[]) WITH ORDINALITY AS u(id, ord)"
-				" JOIN tasks t ON t.id = u.id",
-				1, p, out, err);
+		rc = query_json(c, store_stmt_query_task_status, 1, p, out, err);
 	}
 	store_buf_fini(&b);
 	return rc;
@@ -337,20 +303,8 @@ int store_query_batch_status(PGconn *c, const char *batch_id, cJSON **out, struc
 	if (!batch_id || strlen(batch_id) > STORE_NAME_MAX)
 		return uspc_err_set(err, STORE_E_ARG, "batch_id missing or too long");
 	const char *p[1] = { batch_id };
-	return query_json(c,
-			  "SELECT coalesce(json_agg(" TASK_JSON " ORDER BY t.id), '[]')::text"
-			  " FROM tasks t WHERE t.batch_id = $1",
-			  1, p, out, err);
+	return query_json(c, store_stmt_query_batch_status, 1, p, out, err);
 }
-
-static const char sql_cancel[] =
-	"WITH c AS (UPDATE tasks SET state = 'canceled', finished_at = now(),"
-	"  error_message = 'canceled by operator'"
-	"  WHERE state = 'queued' AND (($1::bigint[] IS NOT NULL AND id = ANY($1::bigint[]))"
-	"   OR ($1::bigint[] IS NULL AND batch_id = $2)) RETURNING id),"
-	" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"
-	"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM c) x GROUP BY grp)"
-	" SELECT (SELECT count(*) FROM c), (SELECT count(*) FROM n)";
 
 int store_query_cancel(PGconn *c, const int64_t *ids, size_t n, const char *batch_id,
 		       size_t *canceled, struct uspc_err *err)
@@ -365,7 +319,7 @@ int store_query_cancel(PGconn *c, const int64_t *ids, size_t n, const char *batc
 	int rc = ids ? ids_param(&b, ids, n, err) : 0;
 	if (rc == 0) {
 		const char *p[2] = { ids ? store_buf_str(&b) : NULL, batch_id };
-		rc = store_exec(c, sql_cancel, 2, p, &r, err);
+		rc = store_exec(c, store_stmt_query_cancel, 2, p, &r, err);
 	}
 	if (rc == 0 && canceled)
 		*canceled = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
@@ -375,16 +329,6 @@ int store_query_cancel(PGconn *c, const int64_t *ids, size_t n, const char *batc
 }
 
 /* ---- inventory ------------------------------------------------------------ */
-
-#define AGENT_JSON                                                                   \
-	"json_strip_nulls(json_build_object('eid', a.eid, 'online', a.online,"       \
-	" 'online_since', a.online_since, 'last_seen', a.last_seen,"                 \
-	" 'first_seen', a.first_seen, 'reply_topic', a.reply_topic,"                 \
-	" 'mqtt_version', a.mqtt_version, 'usp_versions', a.usp_versions,"           \
-	" 'manufacturer', a.manufacturer, 'model_name', a.model_name,"               \
-	" 'serial_number', a.serial_number, 'software_version', a.software_version," \
-	" 'hardware_version', a.hardware_version, 'oui', a.oui,"                     \
-	" 'product_class', a.product_class, 'tags', a.tags, 'onboarded_at', a.onboarded_at))"
 
 int store_query_agents(PGconn *c, const struct store_selector *sel, size_t max, cJSON **out,
 		       struct uspc_err *err)
@@ -398,12 +342,7 @@ int store_query_agents(PGconn *c, const struct store_selector *sel, size_t max, 
 	if (rc == 0) {
 		snprintf(lim, sizeof(lim), "%zu", max + 1);
 		sp.p[SEL_NPARAMS] = lim;
-		rc = query_json(c,
-				"SELECT coalesce(json_agg(" AGENT_JSON
-				" ORDER BY a.eid), '[]')::text"
-				" FROM (SELECT * FROM agents a WHERE" SEL_WHERE
-				" ORDER BY a.eid LIMIT $8) a",
-				SEL_NPARAMS + 1, sp.p, out, err);
+		rc = query_json(c, store_stmt_query_agents, SEL_NPARAMS + 1, sp.p, out, err);
 	}
 	if (rc == 0 && (size_t)cJSON_GetArraySize(*out) > max) {
 		cJSON_Delete(*out);
@@ -420,19 +359,7 @@ int store_query_agent_show(PGconn *c, const char *eid, cJSON **out, struct uspc_
 	if (!eid || !*eid || strlen(eid) > STORE_EID_MAX)
 		return uspc_err_set(err, STORE_E_ARG, "EID missing or too long");
 	const char *p[1] = { eid };
-	int rc = query_json(
-		c,
-		"SELECT (jsonb_build_object("
-		"  'subscriptions', (SELECT coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object("
-		"    'sub_id', s.sub_id, 'notif_type', s.notif_type, 'reference_list',"
-		"    s.reference_list, 'instance_path', s.instance_path, 'enabled', s.enabled,"
-		"    'created_at', s.created_at)) ORDER BY s.sub_id), '[]')"
-		"   FROM agent_subscriptions s WHERE s.eid = a.eid),"
-		"  'tasks', (SELECT coalesce(jsonb_object_agg(state, n), '{}') FROM"
-		"   (SELECT state, count(*) AS n FROM tasks t WHERE t.eid = a.eid GROUP BY state) x))"
-		"  || " AGENT_JSON "::jsonb)::text"
-		" FROM agents a WHERE a.eid = $1",
-		1, p, out, err);
+	int rc = query_json(c, store_stmt_query_agent_show, 1, p, out, err);
 	if (rc == STORE_E_NOTFOUND)
 		rc = uspc_err_set(err, STORE_E_NOTFOUND, "unknown agent %s", eid);
 	return rc;
@@ -451,13 +378,7 @@ int store_query_tag(PGconn *c, const struct store_selector *sel, const char *tag
 	int rc = sel_prepare(sel, &sp, err);
 	if (rc == 0) {
 		sp.p[SEL_NPARAMS] = tag;
-		rc = store_exec(c,
-				add ? "UPDATE agents a SET tags = array_append(a.tags, $8::text),"
-				      " updated_at = now() WHERE" SEL_WHERE
-				      " AND NOT a.tags @> ARRAY[$8::text]"
-				    : "UPDATE agents a SET tags = array_remove(a.tags, $8::text),"
-				      " updated_at = now() WHERE" SEL_WHERE
-				      " AND a.tags @> ARRAY[$8::text]",
+		rc = store_exec(c, add ? store_stmt_query_tag_add : store_stmt_query_tag_remove,
 				SEL_NPARAMS + 1, sp.p, &r, err);
 	}
 	if (rc == 0 && changed)
@@ -480,13 +401,7 @@ int store_query_snapshot(PGconn *c, const char *eid, const char *prefix, size_t 
 		max = 100000;
 	snprintf(lim, sizeof(lim), "%zu", max + 1);
 	const char *p[3] = { eid, like, lim };
-	int rc = query_json(
-		c,
-		"SELECT coalesce(json_object_agg(s.path, json_build_object('value', s.value,"
-		" 'updated_at', s.updated_at) ORDER BY s.path), '{}')::text"
-		" FROM (SELECT * FROM snapshot WHERE eid = $1 AND path LIKE $2"
-		" ORDER BY path LIMIT $3::bigint) s",
-		3, p, out, err);
+	int rc = query_json(c, store_stmt_query_snapshot, 3, p, out, err);
 	if (rc == 0 && (size_t)cJSON_GetArraySize(*out) > max) {
 		cJSON_Delete(*out);
 		*out = NULL;

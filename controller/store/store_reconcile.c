@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "store_conn.h"
+#include "store_stmt.h"
 
 void store_agent_refs_free(struct store_agent_ref *r, size_t n)
 {
@@ -28,12 +29,7 @@ int store_agents_to_probe(PGconn *pg, size_t limit, struct store_agent_ref **out
 	*out = NULL;
 	*n = 0;
 	snprintf(lim, sizeof(lim), "%zu", limit);
-	int rc = store_exec(pg,
-			    "SELECT eid, reply_topic, coalesce(mqtt_version, 0) FROM agents "
-			    "WHERE online AND reply_topic IS NOT NULL AND reply_topic <> '' "
-			    "AND (onboarded_at IS NULL OR onboarded_at < online_since) "
-			    "ORDER BY online_since, eid LIMIT $1::bigint",
-			    1, p, &r, err);
+	int rc = store_exec(pg, store_stmt_reconcile_to_probe, 1, p, &r, err);
 	if (rc < 0)
 		return rc;
 	size_t rows = (size_t)PQntuples(r);

@@ -16,14 +16,10 @@
 #include "log.h"
 #include "store_conn.h"
 #include "store_migrations.h"
+#include "store_stmt.h"
 
 /* pg_advisory_xact_lock key: "uspc" in ASCII plus a schema tag. */
 #define MIGRATE_LOCK_KEY "7571706301"
-
-static const char sql_create_table[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
-				       " version integer PRIMARY KEY,"
-				       " name text NOT NULL,"
-				       " applied_at timestamptz NOT NULL DEFAULT now())";
 
 int store_schema_latest(void)
 {
@@ -99,7 +95,7 @@ int store_schema_migrate(PGconn *c, int *applied_out, struct uspc_err *err)
 	rc = store_exec(c, "SET LOCAL client_min_messages = warning", 0, NULL, NULL, err);
 	if (rc < 0)
 		goto out;
-	rc = store_exec(c, sql_create_table, 0, NULL, NULL, err);
+	rc = store_exec(c, store_stmt_schema_create_table, 0, NULL, NULL, err);
 	if (rc < 0)
 		goto out;
 	rc = read_version(c, &version, err);

@@ -29,6 +29,7 @@
 #include "store_guard.h"
 #include "log.h"
 #include "store_sql.h"
+#include "store_stmt.h"
 
 #define LOG_COMP "store"
 /* How long store_tasks_stop() waits for the thread before cutting its
@@ -79,81 +80,9 @@ struct store_tasks {
 	unsigned rand_seed;
 };
 
-static const char sql_heartbeat[] =
-	"INSERT INTO daemons (node_id, started_at, heartbeat_at) VALUES ($1, now(), now())"
-	" ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = now(),"
-	"  started_at = CASE WHEN $2::bool THEN now() ELSE daemons.started_at END";
-
-#define TASK_COLS                                                                   \
-	"t.id, t.eid, t.op, t.request::text, t.batch_id, t.attempts,"               \
-	" (extract(epoch FROM t.expires_at) * 1000000)::bigint AS exp_us,"          \
-	" (SELECT a.reply_topic FROM agents a WHERE a.eid = t.eid) AS reply_topic," \
-	" (SELECT a.mqtt_version FROM agents a WHERE a.eid = t.eid) AS mqtt_version"
-
-/* Agent row `a` finished onboarding since it last came online. */
-#define ONBOARDED_SINCE_ONLINE "a.onboarded_at >= coalesce(a.online_since, '-infinity')"
-/* Agent row `a` can take tasks now ($3: require_onboarded); NULL when
- * onboarded_at is unknown. */
-#define AGENT_READY "(a.online AND (NOT $3::bool OR " ONBOARDED_SINCE_ONLINE "))"
-
-/*
- * One claim walks at most $2 queued, unparked tasks in id order (the
- * tasks_ready index) and locks them (SKIP LOCKED: another daemon's walk
- * takes the next ones). Those whose agent is ready become 'sent' (u); the
- * others are parked (p), so no later claim walks them again until the
- * store writer unparks them when their agent becomes ready: finishes
- * onboarding, or comes online for a writer that does not require
- * onboarding (wop_unpark_sql). Parking is safe against that writer because
- * the claim first locks the agent's row FOR SHARE and re-reads it (l): the
- * writer updates the agent's row before it unparks, so either it waits for
- * this claim and then sees the parked rows, or the claim sees the agent
- * ready (it re-reads the newest committed row) and parks nothing. A row
- * the writer holds right now is skipped, not waited for, so a claim never
- * waits and cannot deadlock; its tasks stay unparked for the next claim.
- * Tasks of an eid with no agents row are not walked at all (their agent
- * row cannot be locked, so they could not be parked safely).
- *
- * The agent tests are correlated subqueries on purpose: written as a join,
- * the planner reads every queued task, joins and sorts them all before the
- * LIMIT. The UPDATEs take the ids as arrays so they always go through
- * tasks_pkey: as a join the planner may hash-join a sequential scan of the
- * whole table (seen: 23 of 29 ms of a claim of 200).
- *
- * $5 is a cursor: the walk starts after that id. Within one round of claims
- * the feeder passes the last id the previous walk reached, so rows it left
- * (their agent's row was locked by a writer or a uspctl tag) do not stop
- * the tasks behind them; the next round starts again from 0.
- *
- * The result has one row per claimed task (TASK_COLS, ordered by id), each
- * also carrying `walked`, `parked` (counts of this claim) and `last_id`
- * (the highest id walked, 0 for none); with no task claimed, one row whose
- * TASK_COLS are NULL.
- */
-static const char sql_claim[] =
-	"WITH w AS (SELECT t.id, t.eid, coalesce((SELECT " AGENT_READY
-	" FROM agents a WHERE a.eid = t.eid), false) AS ready FROM tasks t"
-	"  WHERE t.state = 'queued' AND NOT t.parked AND t.id > $5 AND t.not_before <= now()"
-	"   AND (t.expires_at IS NULL OR t.expires_at > now())"
-	"   AND EXISTS (SELECT 1 FROM agents a WHERE a.eid = t.eid)"
-	"  ORDER BY t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED),"
-	" l AS (SELECT a.eid FROM agents a WHERE a.eid = ANY(ARRAY(SELECT eid FROM w WHERE NOT ready))"
-	"  AND NOT coalesce(" AGENT_READY ", false) FOR SHARE OF a SKIP LOCKED),"
-	" p AS (UPDATE tasks t SET parked = true"
-	"  WHERE t.id = ANY(ARRAY(SELECT id FROM w WHERE NOT ready))"
-	"   AND t.eid = ANY(ARRAY(SELECT eid FROM l)) RETURNING t.id),"
-	" u AS (UPDATE tasks t SET state = 'sent', claimed_by = $1, claim_seq = $4,"
-	"  claimed_at = now(), sent_at = now(), attempts = t.attempts + 1"
-	"  WHERE t.id = ANY(ARRAY(SELECT id FROM w WHERE ready)) RETURNING " TASK_COLS ")"
-	" SELECT u.*, s.walked, s.parked, s.last_id FROM (SELECT (SELECT count(*) FROM w) AS walked,"
-	"  (SELECT count(*) FROM p) AS parked, (SELECT coalesce(max(id), 0) FROM w) AS last_id) s"
-	" LEFT JOIN u ON true ORDER BY u.id";
 #define CLAIM_COL_WALKED 9
 #define CLAIM_COL_PARKED 10
 #define CLAIM_COL_LAST_ID 11
-
-static const char sql_recover[] =
-	"SELECT " TASK_COLS " FROM tasks t WHERE t.state = 'sent' AND t.claimed_by = $1"
-	" AND t.claim_seq = $2 ORDER BY t.id";
 
 /* Task row `t` is a request that may safely be sent again. */
 #define IDEMPOTENT "(t.op IN (" STORE_TASK_IDEMPOTENT_OPS_SQL "))"
@@ -202,34 +131,7 @@ static const char sql_requeue_stale[] = SQL_REQUEUE(
 	" AND d.heartbeat_at > now() - $2::bigint * interval '1 millisecond')",
 	"stopped heartbeating (its lease expired)");
 
-static const char sql_expire[] =
-	"WITH e AS (UPDATE tasks SET state = 'expired', finished_at = now(),"
-	"  error_message = 'expired before it could be sent (agent offline or not onboarded)'"
-	"  WHERE state = 'queued' AND expires_at <= now() RETURNING id),"
-	" n AS (SELECT pg_notify('uspc_task_done', string_agg(id::text, ',')) FROM"
-	"  (SELECT id, (row_number() OVER ()) / 300 AS grp FROM e) x GROUP BY grp)"
-	" SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM n)";
-
-static const char sql_release[] =
-	"UPDATE tasks SET state = 'queued', claimed_by = NULL, claim_seq = NULL,"
-	" claimed_at = NULL, sent_at = NULL, parked = false, attempts = greatest(attempts - 1, 0)"
-	" WHERE id = ANY($1::bigint[]) AND state = 'sent' AND claimed_by = $2";
-
-/* Safety net, every SWEEP_POLLS polls: unpark queued tasks whose agent is
- * ready ($1: require_onboarded). The writer unparks them when their agent
- * comes back; this catches what nothing else would: an unpark skipped
- * because another transaction held the row and then rolled back, or tasks
- * a daemon older than schema version 3 released with parked still set.
- * Reached from the ready agents through tasks_queued_eid; rows held by
- * another transaction are skipped (the next sweep gets them). */
-static const char sql_sweep[] =
-	"WITH s AS (UPDATE tasks SET parked = false WHERE id = ANY(ARRAY("
-	"  SELECT t.id FROM agents a JOIN tasks t ON t.eid = a.eid"
-	"  WHERE a.online AND (NOT $1::bool OR " ONBOARDED_SINCE_ONLINE ")"
-	"   AND t.state = 'queued' AND t.parked FOR UPDATE OF t SKIP LOCKED))"
-	"  RETURNING id)"
-	" SELECT count(*), (SELECT count(pg_notify('uspc_task_new', 'swept'))"
-	"  WHERE EXISTS (SELECT 1 FROM s)) FROM s";
+/* sql/tasks_sweep.sql runs every SWEEP_POLLS polls. */
 #define SWEEP_POLLS 30
 
 static int64_t mono_ms(void)
@@ -394,7 +296,7 @@ static char *dup_val(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? NULL : strdup(PQgetvalue(r, row, col));
 }
 
-/* Rows of TASK_COLS → ring (a row with a NULL id is a claim's summary
+/* Rows of sql/_task_cols.sql → ring (a row with a NULL id is a claim's summary
  * row, not a task). Returns rows pushed. */
 static size_t push_rows(struct store_tasks *f, PGresult *r)
 {
@@ -471,7 +373,8 @@ static int claim_all(struct store_tasks *f, struct uspc_err *err)
 		snprintf(cursor, sizeof(cursor), "%" PRId64, after);
 		const char *p[5] = { f->node_id, node_lim, onb, seq, cursor };
 		PGresult *r = NULL;
-		int rc = store_exec_prepared(f->db, &f->prep, sql_claim, 5, p, &r, err);
+		int rc =
+			store_exec_prepared(f->db, &f->prep, store_stmt_tasks_claim, 5, p, &r, err);
 		if (rc < 0) {
 			if (rc == STORE_E_CONN)
 				f->recover_seq = this_seq; /* it may have committed */
@@ -514,7 +417,7 @@ static int recover_claim(struct store_tasks *f, struct uspc_err *err)
 	snprintf(seq, sizeof(seq), "%" PRId64, f->recover_seq);
 	const char *p[2] = { f->node_id, seq };
 	PGresult *r = NULL;
-	int rc = store_exec(f->db, sql_recover, 2, p, &r, err);
+	int rc = store_exec(f->db, store_stmt_tasks_recover, 2, p, &r, err);
 	if (rc < 0)
 		return rc;
 	size_t n = push_rows(f, r);
@@ -564,7 +467,7 @@ static int requeue(struct store_tasks *f, const char *sql, const char *arg2, int
 static int maintain(struct store_tasks *f, struct uspc_err *err)
 {
 	PGresult *r = NULL;
-	int rc = store_exec(f->db, sql_expire, 0, NULL, &r, err);
+	int rc = store_exec(f->db, store_stmt_tasks_expire, 0, NULL, &r, err);
 	if (rc < 0)
 		return rc;
 	long long n = atoll(PQgetvalue(r, 0, 0));
@@ -577,7 +480,7 @@ static int maintain(struct store_tasks *f, struct uspc_err *err)
 	}
 	if (f->maint_count++ % SWEEP_POLLS == 0) {
 		const char *onb = f->require_onboarded ? "t" : "f";
-		rc = store_exec(f->db, sql_sweep, 1, &onb, &r, err);
+		rc = store_exec(f->db, store_stmt_tasks_sweep, 1, &onb, &r, err);
 		if (rc < 0)
 			return rc;
 		n = atoll(PQgetvalue(r, 0, 0));
@@ -600,7 +503,7 @@ static int maintain(struct store_tasks *f, struct uspc_err *err)
 static int heartbeat(struct store_tasks *f, int starting, struct uspc_err *err)
 {
 	const char *p[2] = { f->node_id, starting ? "t" : "f" };
-	return store_exec(f->db, sql_heartbeat, 2, p, NULL, err);
+	return store_exec(f->db, store_stmt_tasks_heartbeat, 2, p, NULL, err);
 }
 
 static void set_connected(struct store_tasks *f, int up)
@@ -617,29 +520,13 @@ static void set_connected(struct store_tasks *f, int up)
 /* ---- node lock ----------------------------------------------------------- */
 
 /*
- * Session-level advisory lock on (NODE_LOCK_CLASS, 32 bits of md5(node_id)):
- * held by the feeder's connection as long as it lives, so a second daemon
- * with the same node_id (which would take this one's 'sent' tasks back as
- * its own leftovers, and answer for them) cannot start. The two-key form
- * lives apart from store_schema.c's one-key migration lock.
+ * Session-level advisory lock on (sql/_node_lock_class.sql, 32 bits of
+ * md5(node_id): sql/_node_lock_key.sql): held by the feeder's connection as
+ * long as it lives, so a second daemon with the same node_id (which would
+ * take this one's 'sent' tasks back as its own leftovers, and answer for
+ * them) cannot start. The two-key form lives apart from store_schema.c's
+ * one-key migration lock.
  */
-#define NODE_LOCK_CLASS "1970499683" /* "uspc" in ASCII */
-#define NODE_LOCK_KEY "('x' || substr(md5($1), 1, 8))::bit(32)::int"
-
-static const char sql_node_lock[] =
-	"SELECT pg_try_advisory_lock(" NODE_LOCK_CLASS ", " NODE_LOCK_KEY "),"
-	" pg_backend_pid(), (SELECT backend_start::text FROM pg_stat_activity"
-	"  WHERE pid = pg_backend_pid())";
-
-/* Who holds the lock: pid, application_name, client address, backend_start
- * (the last three NULL when pg_stat_activity hides them from our role). */
-static const char sql_node_lock_holder[] =
-	"SELECT l.pid, a.application_name, coalesce(host(a.client_addr), 'local socket'),"
-	" a.backend_start::text FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid"
-	" WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2"
-	"  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-	"  AND l.classid = " NODE_LOCK_CLASS "::oid AND l.objid = (" NODE_LOCK_KEY ")::oid"
-	" LIMIT 1";
 
 /* One attempt. 1 taken, 0 held by another session (*holder_pid, and the
  * holder described in err as STORE_E_BUSY), < 0 error. */
@@ -648,7 +535,7 @@ static int try_node_lock(struct store_tasks *f, PGconn *c, int *holder_pid, char
 {
 	const char *p[1] = { f->node_id };
 	PGresult *r = NULL;
-	int rc = store_exec(c, sql_node_lock, 1, p, &r, err);
+	int rc = store_exec(c, store_stmt_tasks_node_lock, 1, p, &r, err);
 	if (rc < 0)
 		return rc;
 	int got = !strcmp(PQgetvalue(r, 0, 0), "t");
@@ -659,7 +546,7 @@ static int try_node_lock(struct store_tasks *f, PGconn *c, int *holder_pid, char
 	PQclear(r);
 	if (got)
 		return 1;
-	rc = store_exec(c, sql_node_lock_holder, 1, p, &r, err);
+	rc = store_exec(c, store_stmt_tasks_node_lock_holder, 1, p, &r, err);
 	if (rc < 0)
 		return rc;
 	*holder_pid = 0;
@@ -888,7 +775,7 @@ static int release_claimed(struct store_tasks *f, int ring)
 	else if (!p[0])
 		rc = uspc_err_set(&err, STORE_E_NOMEM, "out of memory");
 	else
-		rc = store_exec(f->db, sql_release, 2, p, &r, &err);
+		rc = store_exec(f->db, store_stmt_tasks_release, 2, p, &r, &err);
 	if (rc == 0) {
 		log_info(LOG_COMP, "feeder: released %s of %zu claimed unsent task(s) to 'queued'",
 			 PQcmdTuples(r), n);

@@ -81,16 +81,16 @@ extern const struct wop_sql wop_sql[WOP_KIND_COUNT];
 
 /* Before wop_sql[WOP_AGENT]: insert the agents not yet known. $1 and $2 are
  * that statement's $1 (eids) and $6 (µs) arrays. */
-extern const char wop_agent_insert_sql[];
+extern const char *const wop_agent_insert_sql;
 
 /* DELETE for one snapshot prefix op: $1 eid, $2 LIKE pattern, $3 µs. */
-extern const char wop_snapdel_sql[];
+extern const char *const wop_snapdel_sql;
 
 /* After the agent and device-info statements of a batch, in the same
  * transaction: unpark the queued tasks of $1 (text array of eids), agents
- * that came online or finished onboarding (see sql_claim in store_tasks.c
- * for why this order makes parking safe). */
-extern const char wop_unpark_sql[];
+ * that came online or finished onboarding (see sql/tasks_claim.sql for why
+ * this order makes parking safe). */
+extern const char *const wop_unpark_sql;
 
 /* Append op's row(s) to the column buffers c[0..cols); returns rows added.
  * Not for WOP_SNAPSHOT, whose ops are merged: wop_fill_snapshot. */

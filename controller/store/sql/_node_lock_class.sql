@@ -1,0 +1,2 @@
+-- The node lock's advisory lock class: "uspc" in ASCII.
+1970499683
