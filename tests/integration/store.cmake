@@ -10,6 +10,8 @@ foreach(t schema writer tasks query restart)
                         Threads::Threads uspc_warnings)
 endforeach()
 
+# test_store_schema checks the embedded migration table (store_migrations.h)
+uspc_internal_headers(test_store_schema uspc_store)
 uspc_integration_test(test_store_schema COMMAND $<TARGET_FILE:test_store_schema> TIMEOUT 120)
 uspc_integration_test(test_store_writer COMMAND $<TARGET_FILE:test_store_writer> TIMEOUT 180)
 uspc_integration_test(test_store_tasks COMMAND $<TARGET_FILE:test_store_tasks> TIMEOUT 180)

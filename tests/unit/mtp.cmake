@@ -8,3 +8,5 @@ uspc_unit_test(test_mqtt_mtp_topic
 uspc_unit_test(test_mqtt_mtp_props
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_mqtt_mtp_props.c
   LIBS uspc_mtp)
+# it tests the code behind mqtt_mtp_internal.h
+uspc_internal_headers(test_mqtt_mtp_props uspc_mtp)

@@ -1,2 +1,4 @@
 # Unit tests of controller/store's pure parts (no server).
 uspc_unit_test(test_store_sql SOURCES test_store_sql.c LIBS uspc_store)
+# it tests the writer's row building too (store_wop.h)
+uspc_internal_headers(test_store_sql uspc_store)
