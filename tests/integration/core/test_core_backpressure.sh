@@ -4,7 +4,10 @@
 # transport refuse publishes (BUSY, counted in the stats line) and fills
 # the writer; the daemon keeps every message, slows down, and every task
 # ends exactly once with its result; no store op is refused.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=20
 TASKS=600

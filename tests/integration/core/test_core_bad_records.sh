@@ -5,7 +5,10 @@
 # in the log and the stats line); the daemon keeps serving: a valid
 # MQTTConnectRecord afterwards still brings its agent online, and the
 # session-context sender gets a DisconnectRecord with code 7106.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 new_db "core_bad_records"
 start_uspc d1 --max-record-size 4096 --reject-log-interval 0 --onboard false
@@ -24,7 +27,7 @@ head -c 6000 /dev/zero | pub
 # 4. session context: answered with Disconnect 7106 on the agent's topic
 mosquitto_sub -L "${USPC_MQTT}/usp/agent/$A1" -V mqttv5 -C 1 -W 15 -F '%x' >"$W/sub.hex" &
 SUB=$!
-PIDS+=("$SUB")
+track "$SUB"
 sleep 0.5
 printf 'version: "1.4"\nto_id: "%s"\nfrom_id: "%s"\nsession_context { session_id: 5 sequence_id: 1 expected_id: 1 payload: "x" }\n' \
   "$CTL_EID" "$A1" | enc | mosquitto_pub -L "${USPC_MQTT}/$CTL_TOPIC" -V mqttv5 -q 1 \

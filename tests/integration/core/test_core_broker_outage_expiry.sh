@@ -10,7 +10,10 @@
 # still wait, and one whose task already ended is not sent at all. The
 # daemon still serves afterwards. (The agent has no Will, so it stays online
 # for the daemon throughout.)
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 private_stack "$W/stack"
 new_db "core_broker_outage_expiry"
@@ -47,7 +50,7 @@ kill -STOP "$PID_d1"
 start_broker "$W/stack"
 mosquitto_sub -L "${USPC_MQTT}/usp/agent/$A" -V mqttv5 -q 1 -F '%x' >"$W/agent-topic.hex" &
 SUB=$!
-PIDS+=("$SUB")
+track "$SUB"
 sleep 1
 log "broker back after $((SECONDS - t_down)) s"
 kill -CONT "$PID_d1"

@@ -2,7 +2,10 @@
 # The broker restarts: uspc reconnects, resubscribes and carries on — agents
 # that reconnect are onboarded again and tasks sent after the restart are
 # answered.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=5
 private_stack "$W/stack"

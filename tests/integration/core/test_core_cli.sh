@@ -3,7 +3,10 @@
 # password on the command line refused, secrets never printed), --help,
 # the shipped example config passes, SIGHUP reloads the log level from
 # the config file while the daemon runs, and the daemon's threads are named.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 cfg=$W/uspc.conf
 printf 'endpoint_id = %s\nstats_interval = 2\nlog_level = info\n' "$CTL_EID" >"$cfg"

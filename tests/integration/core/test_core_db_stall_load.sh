@@ -6,7 +6,10 @@
 # ("core took no event"), so Paho queues arrivals itself. Once PostgreSQL
 # runs again, every notification is stored exactly once and answered, and
 # the daemon stops cleanly.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=50
 RATE=150

@@ -9,7 +9,10 @@
 # reply topic) and every Boot! is stored from the queued messages alone;
 # then thaw the agents and they are onboarded. Also: --mqtt-clean-start
 # true discards the session (nothing queued reaches the next start).
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=20
 NODE="$T-node"

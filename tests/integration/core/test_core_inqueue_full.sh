@@ -8,7 +8,10 @@
 # events (no "core took no event" warning), every notification is stored
 # once and answered, and the daemon stops cleanly. Before the fix, each
 # arrival waited 5 s here and the run did not finish.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=50
 RATE=300

@@ -12,7 +12,10 @@
 #
 # USPC_TEST_KILL9_CYCLES (default 5): kill cycles in one run (issue 23 asks
 # for five exact runs).
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=500
 RATE=2000

@@ -5,7 +5,10 @@
 # Then SIGTERM during a second batch drains cleanly (exit 0, nothing left
 # 'sent', nothing run twice), and SIGTERM with tasks waiting for a per-agent
 # slot gives those back to 'queued' at once.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=50
 TASKS=1000

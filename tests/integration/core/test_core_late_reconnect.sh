@@ -9,7 +9,10 @@
 # requests outstanding to it, and every Get must end 'done' within 6 s of
 # the agents' reconnect. A Set issued in the same window is not re-sent (not
 # idempotent): it ends 'unknown' in that time, never left to time out.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=5
 private_stack "$W/stack"

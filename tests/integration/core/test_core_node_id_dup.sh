@@ -6,7 +6,10 @@
 # 'sent' tasks for those of its own crashed past). The first daemon runs on
 # unaffected: no MQTT reconnect, its in-flight task stays its own and ends
 # once. A crashed daemon's node_id is free again at once.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 NODE="$T-node"
 new_db "core_node_id_dup"

@@ -11,7 +11,10 @@
 #    sent at all (answers_shed > 0); the agents' retries get them answered.
 # Each time, every notification is stored exactly once, and every one is
 # answered in the end (the agents' counts agree).
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 # 2 changes per agent and second: a retry (1 s later) reaches uspc behind
 # ~2 newer notifications of its agent, well inside the 8 msg_ids uspc

@@ -4,7 +4,10 @@
 # is away ends 'expired' and is never sent. Tasks queued while known agents
 # are offline are parked by the claim (still 'queued') and unparked by the
 # daemon's writer when the agents have come back and onboarded, once each.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 new_db "core_offline_tasks"
 start_uspc d1

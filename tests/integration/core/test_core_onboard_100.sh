@@ -4,7 +4,10 @@
 # after the daemon and the agents restart, onboarding runs again and finds
 # the subscriptions in place: none is created twice (the agents' own tables,
 # read back with a Get task, still hold exactly five uspc-* rows each).
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 N=100
 new_db "core_onboard_100"

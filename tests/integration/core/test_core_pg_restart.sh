@@ -4,7 +4,10 @@
 # PeriodicNotifInterval set through tasks); a capture of the controller
 # topic (every agent's level below it) counts the distinct notifications sent, which must equal the rows
 # stored once the daemon's writer has reconnected and flushed.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=20
 private_stack "$W/stack"
@@ -16,7 +19,7 @@ wait_sql "SELECT count(*) FROM agents WHERE onboarded_at IS NOT NULL" $AGENTS 60
 # Agents publish on their identity level below the controller topic.
 mosquitto_sub -L "${USPC_MQTT}/$CTL_TOPIC/+" -V mqttv5 -F '%x' >"$W/ctl-topic.hex" &
 SUB=$!
-PIDS+=("$SUB")
+track "$SUB"
 sleep 0.5
 q "INSERT INTO tasks (eid, op, request) SELECT eid, 'add',
    '{\"allow_partial\":false,\"create_objs\":[{\"obj_path\":\"Device.LocalAgent.Subscription.\",

@@ -4,7 +4,10 @@
 # before onboarding them) are probed by the next daemon at start, so they
 # are onboarded and their parked tasks run, although the agents themselves
 # stay quiet (no new connect record, no notification).
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=5
 new_db "core_reconcile"

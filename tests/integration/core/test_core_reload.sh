@@ -5,7 +5,10 @@
 # 40 and SIGHUP, it claims up to 40 (5 agents x max_pending_per_agent 8);
 # after 15 and SIGHUP it claims nothing more. Then the agents answer and all
 # 60 tasks finish once.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=5
 cfg=$W/uspc.conf

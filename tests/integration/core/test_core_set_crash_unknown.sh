@@ -6,7 +6,10 @@
 # restarted with the same node_id. The agent received the Set exactly once
 # (the simulator's --trace log) and the task ends 'unknown' with the reason
 # ("outcome unknown: ..."), attempt 1 — not re-sent, not 'done' twice.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 NODE="$T-node"
 private_stack "$W/stack"

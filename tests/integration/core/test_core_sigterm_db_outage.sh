@@ -15,7 +15,10 @@
 #
 # USPC_TEST_DB_OUTAGE=freeze: the outage is a stalled server (SIGSTOP)
 # instead of a stopped one.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=50
 RATE=200

@@ -34,7 +34,10 @@
 # agent_identity = required; with optional the daemon warns at start and
 # --check-config says so, and the agent is onboarded, answers a Get and its
 # notifications are stored.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 A=$(agent 1)
 B=$(agent 2)
@@ -63,7 +66,7 @@ wait_sql "SELECT count(*) FROM agent_subscriptions WHERE sub_id = 'uspc-swversio
 mosquitto_sub -h 127.0.0.1 -p "$MQ_PORT" --cafile "$CERTS/ca.crt" --cert "$CERTS/agent1.crt" \
   --key "$CERTS/agent1.key" -i "$A-capture" -V mqttv5 -q 1 -t "usp/agent/$A" -F '%x' >"$W/a-inbox.hex" &
 CAP=$!
-PIDS+=("$CAP")
+track "$CAP"
 
 # A Get to B outstanding: B frozen.
 # Its msg_id from the protocol trace.

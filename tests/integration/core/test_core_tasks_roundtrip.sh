@@ -6,7 +6,10 @@
 # (a NotifyResp carrying the Notify's msg_id reaches the agent's topic);
 # Get results land in the snapshot and OperationComplete in
 # operation_results; Add, Set and Delete results update the snapshot.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 new_db "core_tasks_roundtrip"
 start_uspc d1
@@ -15,7 +18,7 @@ wait_sql "SELECT count(*) FROM agents WHERE onboarded_at IS NOT NULL" 2 40
 A=$(q "SELECT min(eid) FROM agents")
 TOPIC=$(q "SELECT reply_topic FROM agents WHERE eid = '$A'")
 mosquitto_sub -L "${USPC_MQTT}/$TOPIC" -V mqttv5 -F '%x' >"$W/agent-topic.hex" &
-PIDS+=("$!")
+track "$!"
 sleep 0.5
 
 task() { # task OP JSON → id

@@ -4,7 +4,10 @@
 # offline_after_timeouts consecutive timeouts, is marked offline; when it
 # resumes, its late answers are counted as unknown responses and dropped
 # (the tasks stay failed, ended once), and its records bring it back online.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 new_db "core_timeouts"
 start_uspc d1 --request-timeout-ms 1000 --offline-after-timeouts 3 --reject-log-interval 0
@@ -14,7 +17,7 @@ A=$(agent 1)
 
 # The simulator runs its agents in forked workers: stop them all.
 SIMPIDS="$PID_sim_s1 $(pgrep -P "$PID_sim_s1" | tr '\n' ' ')"
-for p in $SIMPIDS; do PIDS+=("$p"); done
+for p in $SIMPIDS; do track "$p"; done
 # shellcheck disable=SC2086
 kill -STOP $SIMPIDS
 add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 1 1

@@ -4,7 +4,10 @@
 # make-test-certs.sh with the openssl command). uspc connects with its
 # certificate, agents with theirs; onboarding and a task work end to end.
 # Without a client certificate the daemon cannot connect.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=2
 new_db "core_tls"
@@ -31,10 +34,8 @@ PORT=$MQ_PORT
 URL="mqtts://127.0.0.1:$PORT"
 
 # Without a client certificate: refused, the daemon keeps retrying.
-"$USPC" --db "$DB_URL" --endpoint-id "$CTL_EID" --node-id "$T-nocert" --mqtt "$URL" \
-  --mqtt-ca-file "$CERTS/ca.crt" >"$W/nocert.log" 2>&1 &
-NOCERT=$!
-PIDS+=("$NOCERT")
+spawn_uspc nocert --mqtt "$URL" --mqtt-ca-file "$CERTS/ca.crt"
+NOCERT=$PID_nocert
 sleep 3
 grep -q 'MQTT connected' "$W/nocert.log" && fail "connected without a client certificate"
 stop_pid "$NOCERT" || true

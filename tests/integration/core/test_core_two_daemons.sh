@@ -3,7 +3,10 @@
 # topics, own node ids): agents are onboarded once, the task batch is split
 # between both daemons and no task runs twice (one attempt each, every task
 # done once), and each Boot!/notification row exists once.
-. "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-core.sh
+. "$(dirname "$0")/../itest-core.sh"
 
 AGENTS=40
 TASKS=800

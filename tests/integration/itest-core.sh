@@ -1,95 +1,40 @@
-# lib.sh — helpers for the uspc daemon's integration tests (sourced).
-# Each test gets: its own database on the shared PostgreSQL (or its own
-# private stack), its own controller endpoint id and topic, its own agent
-# endpoint ids, a work dir for logs, and a trap that stops everything it
-# started (by pid) and drops its database.
+# shellcheck shell=bash disable=SC2034 # (settings read by itest-lib.sh and the tests)
+# itest-core.sh — helpers of the uspc daemon's integration tests
+# (core/test_core_*.sh), sourced after itest-lib.sh. Each test gets its own
+# database on the shared PostgreSQL (new_db) or its own private stack
+# (private_stack), its own controller endpoint ID and topic, and its own
+# agent endpoint IDs; the daemons are named (start_uspc d1 ... → PID_d1,
+# $W/d1.log), so are the simulators (start_sim s1 N → PID_sim_s1,
+# $W/sim-s1.log, state in $W/sim-s1/).
 #
-# Needs: USPC_BIN_DIR, USPC_SOURCE_DIR, USPC_TEST_WORK_DIR, USPC_LOCAL_STACK,
-# and USPC_MQTT / USPC_DB (exported by with-stack.sh).
-set -euo pipefail
-
-: "${USPC_BIN_DIR:?}" "${USPC_SOURCE_DIR:?}" "${USPC_TEST_WORK_DIR:?}" "${USPC_LOCAL_STACK:?}"
-W=$USPC_TEST_WORK_DIR
-# shellcheck source=tests/integration/sanitizer-reports.sh
-. "$(dirname "${BASH_SOURCE[0]}")/../sanitizer-reports.sh"
-mkdir -p "$W"
-T=$(basename "$0" .sh)             # test name, used in ids
-T=${T#test_}
+# Adds: servers of a private stack (freeze_pg / thaw_pg, stop_pg /
+# start_pg, stop_broker / start_broker), a private mosquitto of the test's
+# own configuration (start_broker_conf, production_conf, make_certs),
+# forged records (forge), the ValueChange load checks (sim_counter,
+# wait_vc_settled, wait_vc_quiet, check_vc_settled, retry_model,
+# freeze_under_load), tasks (agent, add_tasks) and the daemon's stats and
+# protocol trace (stat_field, stat_reason, trace_sent, trace_next_msg_id).
+#
+# Needs also: USPC_SOURCE_DIR, USPC_LOCAL_STACK, USPC_MQTT / USPC_DB.
+: "${USPC_SOURCE_DIR:?}" "${USPC_LOCAL_STACK:?}"
 CTL_EID="proto::uspc-${T//_/-}"
 CTL_TOPIC="usp/controller/$CTL_EID"
 AGENT_PREFIX="proto::${T//_/-}-"
-PIDS=()
-DBS=()
-MQTT_SESSIONS=()                   # "url client_id" of every daemon started
-PRIVATE_STACKS=()
-FROZEN_PG=()                       # private stacks whose PostgreSQL freeze_pg stopped
-SIM_BIN=$USPC_BIN_DIR/usp-agent-sim
-USPC=$USPC_BIN_DIR/uspc
+EID_PATTERN="${AGENT_PREFIX}%04d"
 # Where simulated agents publish: their own identity level below the
 # controller topic (%s = the agent's EID), as agent_identity requires.
 SIM_CTL_TOPIC="$CTL_TOPIC/%s"
+USPC_ARGS=(--stats-interval 2 --request-timeout-ms 5000 --task-poll-ms 300)
+SIM_ARGS=(--controller-topic "$SIM_CTL_TOPIC")
+SIM_STATE_DIRS=1
+FROZEN_PG=() # private stacks whose PostgreSQL freeze_pg stopped
 
-log() { echo "[$(date +%H:%M:%S)] $T: $*" >&2; }
-fail() {
-  log "FAIL: $*"
-  for f in "$W"/*.log; do
-    [ -f "$f" ] || continue
-    echo "----- tail of $f" >&2
-    tail -n 25 "$f" >&2
-  done
-  exit 1
-}
-
-cleanup() {
-  local rc=$?
+# The cleanup thaws a PostgreSQL left frozen before it stops the daemons.
+thaw_frozen_pg() {
+  local s
   for s in "${FROZEN_PG[@]}"; do thaw_pg "$s" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do
-    # shellcheck disable=SC2046
-    kill -CONT "$p" $(pgrep -P "$p" 2>/dev/null) 2>/dev/null || true   # thaw frozen simulators
-    kill -TERM "$p" 2>/dev/null || true
-  done
-  for p in "${PIDS[@]}"; do
-    for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null || true
-    wait "$p" 2>/dev/null || true
-  done
-  # The daemons keep durable MQTT sessions (mqtt_session_expiry); end them so
-  # a later test on the same broker finds no stale session or queued
-  # messages: a clean-start connect with the same client id discards it.
-  for sess in "${MQTT_SESSIONS[@]}"; do
-    timeout 5 mosquitto_sub -L "${sess% *}/uspc-test-end-session" -V mqttv5 -i "${sess#* }" -E \
-      >/dev/null 2>&1 || true
-  done
-  for d in "${DBS[@]}"; do
-    psql -XAtq "$USPC_DB" -c "DROP DATABASE IF EXISTS \"$d\" WITH (FORCE)" >/dev/null 2>&1 || true
-  done
-  for s in "${PRIVATE_STACKS[@]}"; do "$USPC_LOCAL_STACK" stop --dir "$s" >/dev/null 2>&1 || true; done
-  # Sanitizer builds: a report from any program we ran fails the test.
-  if sanitizer_reports "$W"; then
-    log "FAIL: sanitizer report in the files above"
-    [ $rc -ne 0 ] || rc=1
-  fi
-  exit $rc
 }
-trap cleanup EXIT
-
-# new_db NAME [BASE_URL] — create a database, set DB_URL to it.
-new_db() {
-  local name=$1 base=${2:-$USPC_DB}
-  psql -XAtq "$base" -c "DROP DATABASE IF EXISTS \"$name\" WITH (FORCE)" >/dev/null
-  psql -XAtq "$base" -c "CREATE DATABASE \"$name\"" >/dev/null
-  [ "$base" = "$USPC_DB" ] && DBS+=("$name")
-  DB_URL="${base%/*}/$name"
-}
-
-# private_stack DIR — start a private mosquitto + PostgreSQL, source its env.
-private_stack() {
-  local dir=$1
-  PRIVATE_STACKS+=("$dir")
-  "$USPC_LOCAL_STACK" start --dir "$dir" >/dev/null
-  # shellcheck disable=SC1091
-  . "$dir/env"
-}
+at_cleanup thaw_frozen_pg
 
 # pg_pids DIR — the PostgreSQL processes (postmaster and its children) of
 # the private stack in DIR.
@@ -165,7 +110,7 @@ start_broker_conf() {
     for _ in $(seq 50); do
       kill -0 "$pid" 2>/dev/null || break
       if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-        PIDS+=("$pid")
+        track "$pid"
         MQ_PORT=$port
         printf -v "PID_$name" '%s' "$pid"
         return 0
@@ -213,98 +158,12 @@ production_conf() {
 # refused (PUBACK reason >= 0x80; 0 if none).
 forge() {
   local name=$1; shift
-  "$USPC_BIN_DIR/usp-probe" "$@" >"$W/forge-$name.out" 2>"$W/forge-$name.err" ||
+  "$PROBE" "$@" >"$W/forge-$name.out" 2>"$W/forge-$name.err" ||
     fail "usp-probe ($name) failed: $(head -c 500 "$W/forge-$name.err")"
   FORGE_REFUSED=$(sed -n 's/.*"publish_refused":\([0-9]*\).*/\1/p' "$W/forge-$name.out" | tail -n 1)
   FORGE_REFUSED=${FORGE_REFUSED:-0}
 }
 
-q() { psql -XAtq "$DB_URL" -c "$1"; }
-
-# wait_sql SQL EXPECTED TIMEOUT_S — poll until the query prints EXPECTED.
-wait_sql() {
-  local sql=$1 want=$2 t=$3 got="" end=$((SECONDS + $3))
-  while [ $SECONDS -lt $end ]; do
-    got=$(q "$sql" 2>/dev/null || true)
-    [ "$got" = "$want" ] && return 0
-    sleep 0.3
-  done
-  fail "after ${t}s: '$sql' gave '$got', wanted '$want'"
-}
-
-# wait_log FILE REGEX TIMEOUT_S
-wait_log() {
-  local end=$((SECONDS + $3))
-  while [ $SECONDS -lt $end ]; do
-    grep -Eq "$2" "$1" 2>/dev/null && return 0
-    sleep 0.2
-  done
-  fail "after $3s: no line matching '$2' in $1"
-}
-
-# spawn_uspc NAME [flags...] — start a daemon for this test's endpoint id
-# and return at once; sets PID_<NAME>. Logs to $W/NAME.log.
-spawn_uspc() {
-  local name=$1; shift
-  local node="$T-$name" url=$USPC_MQTT a prev=""
-  for a in "$@"; do
-    case $prev in --node-id) node=$a ;; --mqtt) url=$a ;; esac
-    prev=$a
-  done
-  case " ${MQTT_SESSIONS[*]:-} " in *" uspc-$node "*) ;; *) MQTT_SESSIONS+=("$url uspc-$node") ;; esac
-  "$USPC" --db "$DB_URL" --endpoint-id "$CTL_EID" --node-id "$T-$name" \
-    --stats-interval 2 --request-timeout-ms 5000 --task-poll-ms 300 "$@" \
-    >>"$W/$name.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  printf -v "PID_$name" '%s' "$pid"
-}
-
-# start_uspc NAME [flags...] — spawn_uspc, then wait until it is connected.
-start_uspc() {
-  spawn_uspc "$@"
-  wait_log "$W/$1.log" "MQTT connected" 20
-}
-
-# alive PID — the process runs (an exited child not yet waited for is a
-# zombie, which kill -0 still finds).
-alive() {
-  local s
-  s=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-  [[ $s != Z* ]]
-}
-
-# wait_exit PID TIMEOUT_S — wait up to TIMEOUT_S for child PID to exit; sets
-# EXIT_RC to its exit status and returns 0, or returns 1 if it still runs.
-wait_exit() {
-  local end=$((SECONDS + $2))
-  while alive "$1"; do
-    [ $SECONDS -lt $end ] || return 1
-    sleep 0.1
-  done
-  EXIT_RC=0
-  wait "$1" || EXIT_RC=$?
-}
-
-# stop_pid PID — SIGTERM and wait; returns its exit status.
-stop_pid() {
-  local rc=0
-  kill -TERM "$1"
-  wait "$1" || rc=$?
-  return $rc
-}
-
-# start_sim NAME N [flags...] — N agents "${AGENT_PREFIX}NNNN"; sets PID_<NAME>.
-start_sim() {
-  local name=$1 n=$2; shift 2
-  mkdir -p "$W/sim-$name"
-  "$SIM_BIN" --agents "$n" --controller-id "$CTL_EID" --controller-topic "$SIM_CTL_TOPIC" \
-    --eid-pattern "${AGENT_PREFIX}%04d" --state-dir "$W/sim-$name" "$@" \
-    >>"$W/sim-$name.log" 2>&1 &
-  local pid=$!
-  PIDS+=("$pid")
-  printf -v "PID_sim_$name" '%s' "$pid"
-}
 
 # sim_counter NAME COUNTER — from simulator NAME's latest status line (started
 # with --status-interval): notify | acked | retries | dropped ...
@@ -400,17 +259,6 @@ freeze_under_load() {
   kill -CONT "$1"
   sleep 2
   echo 0 >"$2"
-}
-
-# freeze_sim PID / thaw_sim PID — stop / continue a simulator and its worker
-# processes (its agents then neither send nor answer; their connections stay).
-freeze_sim() {
-  # shellcheck disable=SC2046
-  kill -STOP $(pgrep -P "$1") "$1"
-}
-thaw_sim() {
-  # shellcheck disable=SC2046
-  kill -CONT "$1" $(pgrep -P "$1")
 }
 
 agent() { printf '%s%04d' "$AGENT_PREFIX" "$1"; }
