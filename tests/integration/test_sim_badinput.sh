@@ -2,14 +2,16 @@
 # usp-agent-sim: bad input gets what TR-369 asks for — dropped (garbage,
 # wrong to_id, unknown controller, oversized, undecodable Msg) or answered
 # with the right Error / Disconnect — and never kills the agent.
-set -euo pipefail
 TAG=bad
-. "$USPC_SOURCE_DIR/agents-sim/tools/sim-test-lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+# shellcheck source=tests/integration/itest-sim.sh
+. "$(dirname "$0")/itest-sim.sh"
 
 hex() { printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 len() { printf '%02x' "${#1}"; }
 
-sim_start --agents 1 --max-record 4096
+sim_start 1 --max-record 4096
 GET='{"type":"get","param_paths":["Device.DeviceInfo.ModelName"]}'
 
 probe 1 --send-hex deadbeef00ff --expect-none 2 >/dev/null || fail "garbage record was answered"
@@ -23,7 +25,7 @@ probe 1 --no-answer --expect-none 2 "{\"type\":\"get\",\"param_paths\":[\"Device
 echo "ok - record over --max-record dropped"
 # a valid Record whose Msg payload cannot be decoded: dropped (no msg_id to answer)
 a=$(eid 1)
-rec="0a03312e33"12$(len "$a")$(hex "$a")1a$(len "$CTRL_ID")$(hex "$CTRL_ID")"3a0412" 
+rec="0a03312e33"12$(len "$a")$(hex "$a")1a$(len "$CTL_EID")$(hex "$CTL_EID")"3a0412" 
 rec="${rec}02ffff"
 probe 1 --send-hex "$rec" --expect-none 2 >/dev/null || fail "undecodable Msg was answered"
 echo "ok - undecodable Msg dropped"

@@ -4,18 +4,20 @@
 # partial and search paths; disabled and unknown rows ignored), and search
 # expressions in a subscription's ReferenceList evaluated on the instance
 # at notification time (ValueChange, ObjectDeletion).
-set -euo pipefail
 TAG=bpm
-. "$USPC_SOURCE_DIR/agents-sim/tools/sim-test-lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+# shellcheck source=tests/integration/itest-sim.sh
+. "$(dirname "$0")/itest-sim.sh"
 
-notifs() { jq -sc '[.[]|select(.type=="notify")]' "$WORK/$1.out"; }
+notifs() { jq -sc '[.[]|select(.type=="notify")]' "$W/$1.out"; }
 bootp() { # ENABLE NAME
 	printf '{"obj_path":"Device.LocalAgent.Controller.1.BootParameter.","param_settings":[{"param":"Enable","value":"%s"},{"param":"ParameterName","value":"%s"}]}' "$1" "$2"
 }
 
 # no BootParameter rows: ParameterMap is an empty JSON object
 listen_bg boot0 1 --expect-notify 1 --timeout 15
-sim_start --agents 1 --reboot-time 1
+sim_start 1 --reboot-time 1
 wait_bg boot0
 check '.[0].event.event_name=="Boot!" and .[0].event.params.ParameterMap=="{}"' "$(notifs boot0)" "no BootParameter rows: ParameterMap {}"
 

@@ -5,18 +5,18 @@
 # MQTT Will, a DisconnectRecord "connection lost", unless --no-will; and
 # workers never outlive the supervisor (SIGKILL of the supervisor → the
 # workers stop cleanly within seconds).
-set -euo pipefail
 TAG=lfc
-. "$USPC_SOURCE_DIR/agents-sim/tools/sim-test-lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+# shellcheck source=tests/integration/itest-sim.sh
+. "$(dirname "$0")/itest-sim.sh"
 
 # disconnect records seen by listener NAME, as a JSON array
-discs() { jq -sc '[.[]|select(.record=="disconnect")]' "$WORK/$1.out"; }
-# a process that exists and is not a zombie
-alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat" 2>/dev/null; }
+discs() { jq -sc '[.[]|select(.record=="disconnect")]' "$W/$1.out"; }
 
 # 1. clean stop: one DisconnectRecord per agent, reason text, no reason code
 listen_bg stop 1 --listen 8 --timeout 20
-sim_start --agents 3
+sim_start 3
 sim_wait_up 3
 sim_stop
 wait_bg stop
@@ -25,7 +25,7 @@ check "length==3 and (map(.from_id)|sort)==[\"$(eid 1)\",\"$(eid 2)\",\"$(eid 3)
 
 # 2. a network drop (churn): the broker publishes the Will
 listen_bg will 1 --listen 6 --timeout 20
-sim_launch --agents 1 --churn-fraction 1 --churn-interval 0.3 --churn-offline 60 --status-interval 1
+sim_launch 1 --churn-fraction 1 --churn-interval 0.3 --churn-offline 60 --status-interval 1
 wait_bg will
 check "length==1 and .[0].from_id==\"$(eid 1)\" and .[0].reason==\"connection lost\" and .[0].reason_code==0" \
 	"$(discs will)" "a dropped connection delivers the Will (DisconnectRecord 'connection lost')"
@@ -33,34 +33,34 @@ sim_stop
 
 # 3. --no-will: the same drop is silent
 listen_bg nowill 1 --listen 6 --timeout 20
-: >"$WORK/sim.log"
-sim_launch --agents 1 --churn-fraction 1 --churn-interval 0.3 --churn-offline 60 --status-interval 1 --no-will
+: >"$W/sim-main.log"
+sim_launch 1 --churn-fraction 1 --churn-interval 0.3 --churn-offline 60 --status-interval 1 --no-will
 wait_bg nowill
-grep -q "disc [1-9]" "$WORK/sim.log" || fail "the churned agent never dropped its connection"
+grep -q "disc [1-9]" "$W/sim-main.log" || fail "the churned agent never dropped its connection"
 check "length==0" "$(discs nowill)" "--no-will: no DisconnectRecord when the connection drops"
 sim_stop
 
 # 4. a worker killed with SIGKILL: its connections drop, the Wills arrive
 listen_bg killw 1 --listen 5 --timeout 20
-sim_start --agents 2 --workers 1
+sim_start 2 --workers 1
 sim_wait_up 2
-worker=$(pgrep -P "$SIM_PID")
+worker=$(pgrep -P "$PID_sim_main")
 kill -KILL "$worker"
 wait_bg killw
 check "length==2 and all(.reason==\"connection lost\")" "$(discs killw)" "SIGKILL of a worker: every agent's Will is published"
-rc=0; wait "$SIM_PID" || rc=$?; SIM_PID=""
+rc=0; wait "$PID_sim_main" || rc=$?; PID_sim_main=""
 [ "$rc" -eq 1 ] || fail "supervisor exit status $rc after losing a worker (want 1)"
 echo "ok - the supervisor notices the dead worker and exits 1"
 
 # 5. SIGKILL of the supervisor: the workers stop (cleanly) within seconds
 listen_bg orphan 1 --listen 6 --timeout 20
-sim_start --agents 4 --workers 2
+sim_start 4 --workers 2
 sim_wait_up 4
-mapfile -t workers < <(pgrep -P "$SIM_PID")
+mapfile -t workers < <(pgrep -P "$PID_sim_main")
 [ "${#workers[@]}" -eq 2 ] || fail "expected 2 workers, found ${#workers[@]}"
-kill -KILL "$SIM_PID"
-wait "$SIM_PID" 2>/dev/null || true
-SIM_PID=""
+kill -KILL "$PID_sim_main"
+wait "$PID_sim_main" 2>/dev/null || true
+PID_sim_main=""
 left=2
 for _ in $(seq 1 50); do
 	left=0

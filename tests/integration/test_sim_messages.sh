@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # usp-agent-sim: every read/write request type and their error codes, driven
 # over MQTT by usp-probe against one simulated agent.
-set -euo pipefail
 TAG=msg
-. "$USPC_SOURCE_DIR/agents-sim/tools/sim-test-lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+# shellcheck source=tests/integration/itest-sim.sh
+. "$(dirname "$0")/itest-sim.sh"
 
-sim_start --agents 2
+sim_start 2
 
 # --- Get
 r=$(probe 1 '{"type":"get","param_paths":["Device.DeviceInfo."],"max_depth":1}')

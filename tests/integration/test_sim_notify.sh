@@ -2,16 +2,18 @@
 # usp-agent-sim: Subscription.{i} for each notification type (ValueChange,
 # ObjectCreation, ObjectDeletion, Event incl. Periodic!), NotifRetry with the
 # retry schedule until NotifyResp, and TimeToLive.
-set -euo pipefail
 TAG=ntf
-. "$USPC_SOURCE_DIR/agents-sim/tools/sim-test-lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+# shellcheck source=tests/integration/itest-sim.sh
+. "$(dirname "$0")/itest-sim.sh"
 
 sub() { # ID TYPE REFS [extra param settings JSON]
 	local extra=${4:-}
 	probe 1 "{\"type\":\"add\",\"create_objs\":[{\"obj_path\":\"Device.LocalAgent.Subscription.\",\"param_settings\":[{\"param\":\"ID\",\"value\":\"$1\"},{\"param\":\"Enable\",\"value\":\"true\"},{\"param\":\"NotifType\",\"value\":\"$2\"},{\"param\":\"ReferenceList\",\"value\":\"$3\"}$extra]}]}"
 }
 
-sim_start --agents 1
+sim_start 1
 
 r=$(sub vc ValueChange "Device.WiFi.SSID.1.SSID")
 check '.created_obj_results[0].oper_status.oper_success.unique_keys.Recipient=="Device.LocalAgent.Controller.1"' "$r" "Recipient is the creating controller"
@@ -28,7 +30,7 @@ probe 1 '{"type":"set","update_objs":[{"obj_path":"Device.WiFi.SSID.2.","param_s
 probe 1 '{"type":"add","create_objs":[{"obj_path":"Device.WiFi.SSID."}]}' >/dev/null
 probe 1 '{"type":"delete","obj_paths":["Device.WiFi.SSID.3."]}' >/dev/null
 wait_bg n1
-out=$(jq -sc '[.[]|select(.type=="notify")]' "$WORK/n1.out")
+out=$(jq -sc '[.[]|select(.type=="notify")]' "$W/n1.out")
 check 'map(select(.value_change))|length==1' "$out" "one ValueChange (the other param is not referenced)"
 check 'map(select(.value_change))[0]|.subscription_id=="vc" and .value_change.param_path=="Device.WiFi.SSID.1.SSID" and .value_change.param_value=="watched"' "$out" "ValueChange content"
 check 'map(select(.obj_creation))[0].obj_creation|.obj_path=="Device.WiFi.SSID.3." and .unique_keys.Alias=="cpe-3"' "$out" "ObjectCreation with unique keys"
@@ -39,7 +41,7 @@ check 'map(.send_resp//false)|all(.==false)' "$out" "NotifRetry=false: send_resp
 listen_bg n2 1 --expect-notify 1 --timeout 10
 probe 1 '{"type":"set","update_objs":[{"obj_path":"Device.LocalAgent.Controller.1.","param_settings":[{"param":"PeriodicNotifInterval","value":"1"}]}]}' >/dev/null
 wait_bg n2
-out=$(jq -sc '[.[]|select(.type=="notify")][0]' "$WORK/n2.out")
+out=$(jq -sc '[.[]|select(.type=="notify")][0]' "$W/n2.out")
 check '.subscription_id=="ev" and .event.obj_path=="Device.LocalAgent." and .event.event_name=="Periodic!"' "$out" "Periodic! event"
 probe 1 '{"type":"delete","obj_paths":["Device.LocalAgent.Subscription.[ID==\"ev\"]."]}' >/dev/null
 
@@ -49,11 +51,11 @@ sub rt ValueChange "Device.Time.NTPServer2" ',{"param":"NotifRetry","value":"tru
 listen_bg n3 1 --expect-notify 2 --timeout 10 --no-notify-resp
 probe 1 '{"type":"set","update_objs":[{"obj_path":"Device.Time.","param_settings":[{"param":"NTPServer2","value":"ntp.example.net"}]}]}' >/dev/null
 wait_bg n3
-out=$(jq -sc '[.[]|select(.type=="notify")]' "$WORK/n3.out")
+out=$(jq -sc '[.[]|select(.type=="notify")]' "$W/n3.out")
 check 'length>=2 and (map(.msg_id)|unique|length==1) and all(.send_resp==true)' "$out" "unanswered notification retried with the same msg_id"
 listen_bg n4 1 --expect-notify 1 --timeout 10 --listen 7
 wait_bg n4
-out=$(jq -sc '[.[]|select(.type=="notify")]' "$WORK/n4.out")
+out=$(jq -sc '[.[]|select(.type=="notify")]' "$W/n4.out")
 check 'length==1' "$out" "NotifyResp stops the retries"
 
 # TimeToLive

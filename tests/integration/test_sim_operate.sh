@@ -3,16 +3,18 @@
 # OperationComplete, Cancel(), send_resp=false, firmware Download() (failing
 # and succeeding, TransferComplete!) and Activate() with its reboot cycle
 # (Boot! FirmwareUpdated=true, new SoftwareVersion), Reboot(), FactoryReset().
-set -euo pipefail
 TAG=ops
-. "$USPC_SOURCE_DIR/agents-sim/tools/sim-test-lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+# shellcheck source=tests/integration/itest-sim.sh
+. "$(dirname "$0")/itest-sim.sh"
 
 sub() { # ID TYPE REFS
 	probe 1 "{\"type\":\"add\",\"create_objs\":[{\"obj_path\":\"Device.LocalAgent.Subscription.\",\"param_settings\":[{\"param\":\"ID\",\"value\":\"$1\"},{\"param\":\"Enable\",\"value\":\"true\"},{\"param\":\"NotifType\",\"value\":\"$2\"},{\"param\":\"ReferenceList\",\"value\":\"$3\"},{\"param\":\"Persistent\",\"value\":\"true\"}]}]}" >/dev/null
 }
-notifs() { jq -sc '[.[]|select(.type=="notify")]' "$WORK/$1.out"; }
+notifs() { jq -sc '[.[]|select(.type=="notify")]' "$W/$1.out"; }
 
-sim_start --agents 1 --fw-download-time 1 --reboot-time 1 --fw-fail-url bad-image
+sim_start 1 --fw-download-time 1 --reboot-time 1 --fw-fail-url bad-image
 sub diag OperationComplete "Device.IP.Diagnostics."
 sub fw OperationComplete "Device.DeviceInfo.FirmwareImage."
 sub tc Event "Device.LocalAgent.TransferComplete!"
@@ -72,7 +74,7 @@ listen_bg a6 1 --wait-connect --expect-notify 2 --timeout 15
 r=$(probe 1 '{"type":"operate","command":"Device.DeviceInfo.FirmwareImage.2.Activate()","command_key":"act-1","send_resp":true}')
 check '.operation_results[0].req_obj_path!=null' "$r" "Activate() accepted"
 wait_bg a6
-check 'map(select(.record=="mqtt_connect"))|length>=1' "$(jq -sc . "$WORK/a6.out")" "agent reconnected after Activate (MQTTConnect record)"
+check 'map(select(.record=="mqtt_connect"))|length>=1' "$(jq -sc . "$W/a6.out")" "agent reconnected after Activate (MQTTConnect record)"
 out=$(notifs a6)
 check 'map(select(.event.event_name=="Boot!"))[0].event.params|.FirmwareUpdated=="true" and .CommandKey=="act-1"' "$out" "Boot! FirmwareUpdated=true"
 check 'map(select(.oper_complete))[0].oper_complete|.command_name=="Activate()" and .command_key=="act-1"' "$out" "Activate OperationComplete after the boot"

@@ -2,17 +2,19 @@
 # usp-agent-sim: what a real agent keeps survives a restart of the simulator
 # (--state-dir): persistent subscriptions, added instances, set values,
 # instance counters, firmware state; non-persistent subscriptions do not.
-set -euo pipefail
 TAG=per
-. "$USPC_SOURCE_DIR/agents-sim/tools/sim-test-lib.sh"
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+# shellcheck source=tests/integration/itest-sim.sh
+. "$(dirname "$0")/itest-sim.sh"
 
-STATE=$WORK/state
+STATE=$W/state
 mkdir -p "$STATE"
 add_sub() { # ID PERSISTENT
 	probe 1 "{\"type\":\"add\",\"create_objs\":[{\"obj_path\":\"Device.LocalAgent.Subscription.\",\"param_settings\":[{\"param\":\"ID\",\"value\":\"$1\"},{\"param\":\"Enable\",\"value\":\"true\"},{\"param\":\"NotifType\",\"value\":\"Event\"},{\"param\":\"ReferenceList\",\"value\":\"Device.Boot!\"},{\"param\":\"Persistent\",\"value\":\"$2\"}]}]}" >/dev/null
 }
 
-sim_start --agents 2 --state-dir "$STATE"
+sim_start 2 --state-dir "$STATE"
 add_sub keep true
 add_sub drop false
 r=$(probe 1 '{"type":"add","create_objs":[{"obj_path":"Device.WiFi.SSID.","param_settings":[{"param":"SSID","value":"persist me"}]},{"obj_path":"Device.WiFi.SSID."}]}')
@@ -25,9 +27,9 @@ sim_stop
 echo "ok - state file written"
 
 listen_bg boot 1 --expect-notify 2 --timeout 20
-sim_start --agents 2 --state-dir "$STATE"
+sim_start 2 --state-dir "$STATE"
 wait_bg boot
-out=$(jq -sc '[.[]|select(.type=="notify" and .from_id=="'"$(eid 1)"'")]' "$WORK/boot.out")
+out=$(jq -sc '[.[]|select(.type=="notify" and .from_id=="'"$(eid 1)"'")]' "$W/boot.out")
 check '[.[].subscription_id]|sort==["factory-boot","keep"]' "$out" "persistent subscription survives and gets Boot!"
 check 'map(.event.params.Cause)|all(.=="LocalReboot")' "$out" "restart reports Cause LocalReboot"
 r=$(probe 1 '{"type":"get","param_paths":["Device.LocalAgent.Subscription.*.ID","Device.WiFi.SSID.3.SSID","Device.WiFi.SSID.1.SSID","Device.Time.NTPServer1"]}')
