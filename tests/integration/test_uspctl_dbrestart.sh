@@ -4,28 +4,18 @@
 # result per agent (an insert whose commit fate is unknown is looked up by
 # its batch id, never duplicated). Uses a private stack, since it restarts
 # the database server.
-# shellcheck disable=SC1091,SC2119
-. "$(dirname "$0")/test_uspctl_lib.sh"
-: "${USPC_LOCAL_STACK:?}"
+# shellcheck disable=SC2119 # uctl takes its own flags
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+# shellcheck source=tests/integration/itest-uspctl.sh
+. "$(dirname "$0")/itest-uspctl.sh"
 N=200
 STACK=$W/stack
-"$USPC_LOCAL_STACK" start --dir "$STACK" >/dev/null
-stop_stack() { "$USPC_LOCAL_STACK" stop --dir "$STACK" >/dev/null 2>&1 || true; }
-trap 'rc=$?; cleanup_private; exit $rc' EXIT
-cleanup_private() {
-  for p in "${PIDS[@]}"; do stop_pid "$p"; done
-  stop_stack
-  if sanitizer_reports "$W"; then
-    log "FAIL: sanitizer report in the files above"
-    rc=1
-  fi
-}
-# shellcheck disable=SC1091,SC2119
-. "$STACK/env"
+private_stack "$STACK"
 DB_URL=$USPC_DB
 
-start_uspc
-start_sim $N --connect-rate 1000
+start_uspc uspc
+start_sim main $N --connect-rate 1000
 wait_onboarded $N 120
 
 for a in $(seq $N); do agent "$a"; echo; done | sort >"$W/expected.txt"
@@ -33,10 +23,10 @@ echo '{"id":"g","op":"get","targets":{"all":true},"paths":"Device.DeviceInfo.Ser
 # With the daemon stopped and 10 tasks in flight at most, uspctl is
 # certainly in the middle of the batch (10 queued, 190 not inserted yet)
 # when the database restarts; then the daemon comes back and it all runs.
-stop_uspc
+kill_pid "$PID_uspc"
 uctl --timeout 90 --max-inflight 10 <"$W/get.jsonl" >"$W/get.out" 2>"$W/get.err" &
 UCTL=$!
-PIDS+=("$UCTL")
+track "$UCTL"
 end=$((SECONDS + 20))
 until [ "$(psql -XAtq "$DB_URL" -c "SELECT count(*) FROM tasks WHERE state = 'queued'" 2>/dev/null)" = 10 ]; do
   [ $SECONDS -lt $end ] || fail "uspctl did not queue its first 10 tasks"
@@ -44,14 +34,14 @@ until [ "$(psql -XAtq "$DB_URL" -c "SELECT count(*) FROM tasks WHERE state = 'qu
 done
 "$USPC_LOCAL_STACK" restart-db --dir "$STACK" >/dev/null
 log "database restarted"
-start_uspc
+start_uspc uspc
 rc=0
 wait "$UCTL" || rc=$?
 expect_status 0 $rc "batch across a database restart"
 grep -q "re-established" "$W/get.err" || fail "uspctl did not see the restart (it finished too early?): $(cat "$W/get.err")"
 [ "$(wc -l <"$W/get.out")" -eq $N ] || fail "$(wc -l <"$W/get.out") lines for $N agents"
 jq -r .agent "$W/get.out" | sort | cmp -s - "$W/expected.txt" || fail "not exactly one line per agent"
-check "all ok, one task each" 'all(.ok) and ([.[].task] | unique | length) == '$N "$W/get.out"
+check_jsonl "all ok, one task each" 'all(.ok) and ([.[].task] | unique | length) == '$N "$W/get.out"
 [ "$(psql -XAtq "$DB_URL" -c "SELECT count(*) FROM tasks WHERE batch_id LIKE 'uspctl-%'")" = $N ] ||
   fail "tasks were duplicated by the reconnect"
 log PASS

@@ -5,13 +5,16 @@
 # Neither the daemon's claims and results nor uspctl's status reads scan
 # the whole tasks table, although its statistics are those of an empty
 # table (a fresh database, autovacuum kept off it).
-# shellcheck disable=SC1091,SC2119
-. "$(dirname "$0")/test_uspctl_lib.sh"
+# shellcheck disable=SC2119 # uctl takes its own flags
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+# shellcheck source=tests/integration/itest-uspctl.sh
+. "$(dirname "$0")/itest-uspctl.sh"
 N=${USPCTL_FANOUT_AGENTS:-1000}
 
-new_db
-start_uspc
-start_sim "$N" --connect-rate 1000
+new_db "$DB_NAME"
+start_uspc uspc
+start_sim main "$N" --connect-rate 1000
 t0=$SECONDS
 wait_onboarded "$N" 240
 log "$N agents online and onboarded in $((SECONDS - t0)) s"
@@ -38,9 +41,9 @@ run() {
   [ "$(wc -l <"$W/$tag.out")" -eq "$N" ] || fail "$tag: $(wc -l <"$W/$tag.out") lines for $N agents"
   jq -r .agent "$W/$tag.out" | sort >"$W/$tag.agents"
   cmp -s "$W/$tag.agents" "$W/expected.txt" || fail "$tag: the agents answering are not exactly the $N agents"
-  check "$tag: every line ok with the SoftwareVersion" \
+  check_jsonl "$tag: every line ok with the SoftwareVersion" \
     'all(.ok and .result.req_path_results[0].resolved_path_results[0].result_params.SoftwareVersion == "1.0.0")' "$W/$tag.out"
-  check "$tag: one task per agent" '[.[].task] | unique | length == '"$N" "$W/$tag.out"
+  check_jsonl "$tag: one task per agent" '[.[].task] | unique | length == '"$N" "$W/$tag.out"
   log "$tag: Get to $N agents: $(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", b - a }') s ($(cat "$W/$tag.err"))"
 }
 run all

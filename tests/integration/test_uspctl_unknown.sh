@@ -5,20 +5,23 @@
 # uspctl prints an `outcome_unknown` line with the reason, exits 1 (like a
 # failure), and task_status shows the state. No daemon or agent is needed:
 # the test plays the daemon in the table.
-# shellcheck disable=SC1091,SC2119
-. "$(dirname "$0")/test_uspctl_lib.sh"
+# shellcheck disable=SC2119 # uctl takes its own flags
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+# shellcheck source=tests/integration/itest-uspctl.sh
+. "$(dirname "$0")/itest-uspctl.sh"
 
-new_db
+new_db "$DB_NAME"
 uctl </dev/null >"$W/migrate.out" 2>"$W/migrate.err" || fail "uspctl did not set up the schema"
 A1=$(agent 1)
 q "INSERT INTO agents (eid, online, online_since, onboarded_at) VALUES ('$A1', true, now(), now())" >/dev/null
 
 echo '{"id":"u","op":"set","targets":"'"$A1"'","params":{"Device.Time.NTPServer1":"ntp.example"}}' >"$W/set.jsonl"
 # not through uctl(): $! must be uspctl itself, not a subshell
-"$USPC_BIN_DIR/uspctl" --db "$DB_URL" --no-progress --timeout 60 --expires 600 \
+"$USPCTL" --db "$DB_URL" --no-progress --timeout 60 --expires 600 \
   <"$W/set.jsonl" >"$W/set.out" 2>"$W/set.err" &
 UCTL=$!
-PIDS+=("$UCTL")
+track "$UCTL"
 end=$((SECONDS + 20))
 until [ "$(q "SELECT count(*) FROM tasks WHERE state = 'queued'")" = 1 ]; do
   [ $SECONDS -lt $end ] || fail "the Set was not queued"
@@ -36,7 +39,7 @@ wait "$UCTL" || rc=$?
 took=$((SECONDS - start))
 expect_status 1 $rc "a task that ended unknown"
 [ $took -le 15 ] || fail "uspctl took $took s to see the final state"
-check "unknown: its own error code, the reason, the task" \
+check_jsonl "unknown: its own error code, the reason, the task" \
   'length == 1 and (.[0] | .id == "u" and .ok == false and .agent == "'"$A1"'" and .task > 0
     and .error.code == "outcome_unknown" and (.error.message | startswith("outcome unknown: daemon node-x restarted")))' \
   "$W/set.out"
@@ -47,9 +50,9 @@ printf '%s\n' '{"id":"s","op":"task_status","tasks":['"$TASK"']}' '{"id":"c","op
 rc=0
 uctl <"$W/status.jsonl" >"$W/status.out" 2>"$W/status.err" || rc=$?
 expect_status 1 $rc "task_status and a refused cancel"
-check "task_status: state unknown with the reason" \
+check_jsonl "task_status: state unknown with the reason" \
   '.[] | select(.id == "s") | .ok and .result.state == "unknown" and (.result.error_message | startswith("outcome unknown"))' \
   "$W/status.out"
-check "cancel: an unknown task is not cancelable" \
+check_jsonl "cancel: an unknown task is not cancelable" \
   '.[] | select(.id == "c") | .ok == false and .error.code == "not_cancelable"' "$W/status.out"
 log "PASS"

@@ -1,6 +1,6 @@
 # uspctl end to end: the real broker and PostgreSQL of the shared stack, the
 # uspc daemon and usp-agent-sim; each test uses its own database, controller
-# endpoint ID and agent endpoint IDs (tests/integration/test_uspctl_lib.sh).
+# endpoint ID and agent endpoint IDs (tests/integration/itest-uspctl.sh).
 # Needs jq.
 foreach(t ops:240 errors:240 fanout:420 dbrestart:300 unknown:120)
   string(REPLACE ":" ";" _p ${t})
