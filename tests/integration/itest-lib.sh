@@ -21,7 +21,8 @@
 #   - one way to start each program, every one logging into $W and stopped
 #     by the cleanup: spawn_uspc / start_uspc (the daemon), start_sim (the
 #     simulator), probe_bg / wait_bg (usp-probe in the background);
-#   - PostgreSQL: new_db, q, wait_sql; private_stack; free_port; wait_log.
+#   - PostgreSQL: new_db, q, wait_sql; private_stack; free_port; wait_log,
+#     count_lines.
 #
 # An area sets, before it starts programs: CTL_EID (the controller endpoint
 # ID), EID_PATTERN (the agents' endpoint IDs, a printf pattern), and may set
@@ -46,8 +47,8 @@ SIM_BIN=$USPC_BIN_DIR/usp-agent-sim
 PROBE=$USPC_BIN_DIR/usp-probe
 USPCTL=$USPC_BIN_DIR/uspctl
 
-CTL_EID=${CTL_EID:-}
-EID_PATTERN=${EID_PATTERN:-}
+CTL_EID=""
+EID_PATTERN=""
 USPC_ARGS=()
 SIM_ARGS=()
 USPC_NODE=""
