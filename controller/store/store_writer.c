@@ -746,13 +746,16 @@ static void batch_done(struct store_writer *w, size_t n, size_t ok)
 	w->abandoned += n - ok;
 	w->batch_ops = 0;
 	w->batch_oldest_ns = 0;
-	pthread_cond_broadcast(&w->done);
-	pthread_mutex_unlock(&w->mu);
+	/* Signalled before the lock is released, so whoever sees this batch
+	 * finished (store_writer_flush) also sees its wake-up already on the
+	 * fd, never a late one that looks like a later advance. */
 	if (advanced) {
 		uint64_t one = 1;
 		ssize_t r = write(w->commit_fd, &one, sizeof(one));
 		(void)r; /* EAGAIN: the counter is already non-zero, the reader wakes anyway */
 	}
+	pthread_cond_broadcast(&w->done);
+	pthread_mutex_unlock(&w->mu);
 }
 
 static void *writer_main(void *arg)
