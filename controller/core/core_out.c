@@ -69,6 +69,30 @@ static struct core_out *out_new(const char *topic, const struct core_pub *p, uin
 	return o;
 }
 
+/* How a kept entry is to be published. */
+static struct core_pub pub_of(const struct core_out *o)
+{
+	struct core_pub p = { .flags = o->flags,
+			      .response_topic = o->response_topic,
+			      .expires_at_ms = o->expires_at_ms,
+			      .answer = o->answer };
+	return p;
+}
+
+/* Free a whole queue (outbox or held answers); returns how many it held. */
+static size_t queue_free(struct core_out **head, struct core_out **tail, size_t *len)
+{
+	size_t n = *len;
+	while (*head) {
+		struct core_out *o = *head;
+		*head = o->next;
+		out_free(o);
+	}
+	*tail = NULL;
+	*len = 0;
+	return n;
+}
+
 /* Hand one publish to the transport. */
 static int mtp_publish(struct core *c, const char *topic, const struct core_pub *p,
 		       const uint8_t *bytes, size_t len)
@@ -126,10 +150,7 @@ void core_flush_outbox(struct core *c)
 	mqtt_mtp_pump(c->mtp);
 	while (c->out_head) {
 		struct core_out *o = c->out_head;
-		struct core_pub p = { .flags = o->flags,
-				      .response_topic = o->response_topic,
-				      .expires_at_ms = o->expires_at_ms,
-				      .answer = o->answer };
+		struct core_pub p = pub_of(o);
 		int rc = mtp_publish(c, o->topic, &p, o->bytes, o->len);
 		if (rc == MQTT_MTP_E_BUSY)
 			break;
@@ -145,14 +166,7 @@ void core_flush_outbox(struct core *c)
 
 void core_outbox_free(struct core *c)
 {
-	size_t n = c->out_len;
-	while (c->out_head) {
-		struct core_out *o = c->out_head;
-		c->out_head = o->next;
-		out_free(o);
-	}
-	c->out_tail = NULL;
-	c->out_len = 0;
+	size_t n = queue_free(&c->out_head, &c->out_tail, &c->out_len);
 	if (n)
 		log_warn(CORE_LOG, "%zu publishes still waiting for the transport at exit", n);
 }
@@ -193,10 +207,7 @@ void core_release_held(struct core *c)
 		if (!c->held_head)
 			c->held_tail = NULL;
 		c->held_len--;
-		struct core_pub p = { .flags = o->flags,
-				      .response_topic = o->response_topic,
-				      .expires_at_ms = o->expires_at_ms,
-				      .answer = o->answer };
+		struct core_pub p = pub_of(o);
 		(void)core_publish(c, o->topic, &p, o->bytes, o->len); /* takes bytes */
 		o->bytes = NULL;
 		out_free(o);
@@ -205,15 +216,7 @@ void core_release_held(struct core *c)
 
 size_t core_held_free(struct core *c)
 {
-	size_t n = c->held_len;
-	while (c->held_head) {
-		struct core_out *o = c->held_head;
-		c->held_head = o->next;
-		out_free(o);
-	}
-	c->held_tail = NULL;
-	c->held_len = 0;
-	return n;
+	return queue_free(&c->held_head, &c->held_tail, &c->held_len);
 }
 
 int core_build_record(struct core *c, struct core_agent *a, const Usp__Msg *msg, uint8_t **out,
@@ -232,24 +235,25 @@ int core_build_record(struct core *c, struct core_agent *a, const Usp__Msg *msg,
 	return rc;
 }
 
-/* The topic a message to a goes to: topic, else the agent's own. */
-static const char *dest(struct core_agent *a, const char *topic, const Usp__Msg *msg)
+/* Encode msg to agent a for *topic (NULL: the agent's own topic, filled
+ * in), with the protocol trace line. 0 with *buf (the caller's), or a
+ * negative code (logged). */
+static int encode_for(struct core *c, struct core_agent *a, const char **topic, const Usp__Msg *msg,
+		      uint8_t **buf, size_t *len)
 {
-	if (!topic)
-		topic = a->reply_topic;
-	if (!topic)
+	if (!*topic)
+		*topic = a->reply_topic;
+	if (!*topic) {
 		log_warn(CORE_LOG, "no reply topic known for %s; message %s not sent", a->eid,
 			 usp_msg_id(msg));
-	return topic;
-}
-
-static void trace_out(struct core *c, struct core_agent *a, const Usp__Msg *msg, const char *topic,
-		      size_t len)
-{
-	if (c->cfg->protocol_trace)
+		return USPC_E_NOTFOUND;
+	}
+	int rc = core_build_record(c, a, msg, buf, len);
+	if (rc == 0 && c->cfg->protocol_trace)
 		log_debug("trace", "out %s %s msg_id=%s to %s (%zu bytes)",
-			  usp_msg_type_name(usp_msg_type(msg)), a->eid, usp_msg_id(msg), topic,
-			  len);
+			  usp_msg_type_name(usp_msg_type(msg)), a->eid, usp_msg_id(msg), *topic,
+			  *len);
+	return rc;
 }
 
 int core_send_msg(struct core *c, struct core_agent *a, const char *topic, int v311,
@@ -257,12 +261,9 @@ int core_send_msg(struct core *c, struct core_agent *a, const char *topic, int v
 {
 	uint8_t *rbuf = NULL;
 	size_t rlen = 0;
-	if (!(topic = dest(a, topic, msg)))
-		return USPC_E_NOTFOUND;
-	int rc = core_build_record(c, a, msg, &rbuf, &rlen);
+	int rc = encode_for(c, a, &topic, msg, &rbuf, &rlen);
 	if (rc != 0)
 		return rc;
-	trace_out(c, a, msg, topic, rlen);
 	struct core_pub p = { .flags = v311 ? MQTT_MTP_PUB_V311 : 0 };
 	return core_publish(c, topic, &p, rbuf, rlen);
 }
@@ -272,12 +273,9 @@ int core_send_answer_after_commit(struct core *c, struct core_agent *a, const ch
 {
 	uint8_t *rbuf = NULL;
 	size_t rlen = 0;
-	if (!(topic = dest(a, topic, msg)))
-		return USPC_E_NOTFOUND;
-	int rc = core_build_record(c, a, msg, &rbuf, &rlen);
+	int rc = encode_for(c, a, &topic, msg, &rbuf, &rlen);
 	if (rc != 0)
 		return rc;
-	trace_out(c, a, msg, topic, rlen);
 	c->ans_issued++;
 	struct core_pub p = { .flags = v311 ? MQTT_MTP_PUB_V311 : 0, .answer = 1 };
 	return core_publish_after_commit(c, commit_seq, topic, &p, rbuf, rlen);
@@ -291,13 +289,10 @@ static int send_request_msg(struct core *c, struct core_agent *a, const Usp__Msg
 	uint8_t *rbuf = NULL;
 	size_t rlen = 0;
 	char resp[CORE_TOPIC_MAX + 300];
-	const char *topic = dest(a, NULL, msg);
-	if (!topic)
-		return USPC_E_NOTFOUND;
-	int rc = core_build_record(c, a, msg, &rbuf, &rlen);
+	const char *topic = NULL;
+	int rc = encode_for(c, a, &topic, msg, &rbuf, &rlen);
 	if (rc != 0)
 		return rc;
-	trace_out(c, a, msg, topic, rlen);
 	core_agent_response_topic(c, a, resp, sizeof(resp));
 	struct core_pub p = { .flags = a->mqtt_v5 ? 0 : MQTT_MTP_PUB_V311,
 			      .response_topic = resp,
