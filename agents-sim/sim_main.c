@@ -65,7 +65,9 @@ static void usage(FILE *f)
 		"  --no-will              no MQTT Will (default: a DisconnectRecord to Controller.1\n"
 		"                         that the broker publishes if the connection drops)\n"
 		"  --trace                log every USP message in and out as JSON\n"
-		"  --check-model          load the model, print a summary and exit\n",
+		"  --check-model          load the model, print a summary and exit\n"
+		"  --help                 this text\n"
+		"  --version              print the version and exit\n",
 		USPC_SIM_DEFAULT_MODEL);
 }
 
@@ -166,6 +168,7 @@ enum opt_kind {
 	K_DOUBLE, /* double in [dlo, dhi] */
 	K_FN,     /* fn(c, arg) */
 	K_HELP,
+	K_VERSION,
 };
 
 struct opt_def {
@@ -276,6 +279,7 @@ static const struct opt_def opt_defs[] = {
 	SET("trace", CFG(trace)),
 	SET("check-model", offsetof(struct cli, check)),
 	{ .name = "help", .kind = K_HELP },
+	{ .name = "version", .kind = K_VERSION },
 };
 #define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
 
@@ -309,6 +313,7 @@ static int apply_opt(struct cli *c, const struct opt_def *d, const char *v)
 		*(double *)(void *)field = x;
 		return 0;
 	case K_HELP:
+	case K_VERSION:
 		return -1;
 	default:
 		break;
@@ -373,8 +378,9 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 	for (size_t i = 0; i < N_OPTS; i++) {
 		enum opt_kind k = opt_defs[i].kind;
 		lopts[i].name = opt_defs[i].name;
-		lopts[i].has_arg =
-			k == K_SET || k == K_CLEAR || k == K_HELP ? no_argument : required_argument;
+		lopts[i].has_arg = k == K_SET || k == K_CLEAR || k == K_HELP || k == K_VERSION
+					   ? no_argument
+					   : required_argument;
 		lopts[i].val = 256 + (int)i;
 	}
 	while ((o = getopt_long(argc, argv, "h", lopts, NULL)) != -1) {
@@ -382,6 +388,10 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 			o >= 256 && o < 256 + (int)N_OPTS ? &opt_defs[o - 256] : NULL;
 		if (o == 'h' || (d && d->kind == K_HELP)) {
 			usage(stdout);
+			return 1;
+		}
+		if (d && d->kind == K_VERSION) {
+			printf("usp-agent-sim %s\n", USPC_VERSION);
 			return 1;
 		}
 		if (!d || apply_opt(c, d, optarg) < 0) {

@@ -10,7 +10,7 @@
 #   1. apt-get install ./uspc_*.deb (dependencies from the package's Depends)
 #   2. checks with the repository hidden under an empty tmpfs (unshare -m),
 #      an empty environment and cwd /, so nothing of the build tree can be
-#      used: uspc --version, uspctl --version, usp-agent-sim --check-model
+#      used: uspc/uspctl/usp-agent-sim --version, usp-agent-sim --check-model
 #      (its default model is the installed one), uspc --check-config on the
 #      installed /etc/uspc/uspc.conf; no RUNPATH, every library from the
 #      system; man -w for the four pages; systemd-analyze verify on the unit
@@ -141,6 +141,8 @@ out=$(hidden uspc --version 2>&1)
 [ "$out" = "uspc $VERSION" ] && ok "uspc --version: $out" || bad "uspc --version: '$out' (want 'uspc $VERSION')"
 out=$(hidden uspctl --version 2>&1)
 [ "$out" = "uspctl $VERSION" ] && ok "uspctl --version: $out" || bad "uspctl --version: '$out'"
+out=$(hidden usp-agent-sim --version 2>&1)
+[ "$out" = "usp-agent-sim $VERSION" ] && ok "usp-agent-sim --version: $out" || bad "usp-agent-sim --version: '$out'"
 [ "$(command -v uspc)" = /usr/sbin/uspc ] && ok "uspc is /usr/sbin/uspc" || bad "uspc is $(command -v uspc)"
 check "usp-agent-sim --check-model (default model /usr/share/uspc/models)" hidden usp-agent-sim --check-model
 check "uspc --check-config on the installed /etc/uspc/uspc.conf" \
