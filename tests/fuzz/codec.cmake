@@ -6,10 +6,6 @@
 # them to binary). Run all fuzz targets with: tests/fuzz/run.sh [SECONDS]
 uspc_fuzz_target(fuzz_record_msg
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/fuzz_record_msg.c
-          ${PROJECT_SOURCE_DIR}/controller/usp/usp_err.c
-          ${PROJECT_SOURCE_DIR}/controller/usp/usp_pb.c
-          ${PROJECT_SOURCE_DIR}/controller/usp/usp_record.c
-          ${PROJECT_SOURCE_DIR}/controller/usp/usp_msg.c
-          ${PROJECT_SOURCE_DIR}/controller/usp/usp_utf8.c
+          ${USPC_FUZZ_CODEC_SOURCES}
   LIBS uspc_proto PkgConfig::PROTOBUFC uspc_warnings)
 target_include_directories(fuzz_record_msg PRIVATE ${PROJECT_SOURCE_DIR}/controller/usp)

@@ -5,11 +5,7 @@
 uspc_fuzz_target(fuzz_identity
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_identity.c
           ${PROJECT_SOURCE_DIR}/controller/core/core_identity.c
-          ${PROJECT_SOURCE_DIR}/controller/usp/usp_err.c
-          ${PROJECT_SOURCE_DIR}/controller/usp/usp_pb.c
-          ${PROJECT_SOURCE_DIR}/controller/usp/usp_record.c
-          ${PROJECT_SOURCE_DIR}/controller/usp/usp_msg.c
-          ${PROJECT_SOURCE_DIR}/controller/usp/usp_utf8.c
+          ${USPC_FUZZ_CODEC_SOURCES}
   LIBS uspc_proto PkgConfig::PROTOBUFC uspc_warnings)
 target_include_directories(fuzz_identity PRIVATE ${PROJECT_SOURCE_DIR}/controller/usp
   ${PROJECT_SOURCE_DIR}/controller/core)

@@ -9,12 +9,7 @@
 # Run, e.g.:
 #   build-fuzz/bin/fuzz_json_request -max_total_time=60 /tmp/fuzz_json_request_corpus
 set(_uspc_json_fuzz_codec
-  ${PROJECT_SOURCE_DIR}/controller/usp/usp_json.c
-  ${PROJECT_SOURCE_DIR}/controller/usp/usp_msg.c
-  ${PROJECT_SOURCE_DIR}/controller/usp/usp_utf8.c
-  ${PROJECT_SOURCE_DIR}/controller/usp/usp_pb.c
-  ${PROJECT_SOURCE_DIR}/controller/usp/usp_record.c
-  ${PROJECT_SOURCE_DIR}/controller/usp/usp_err.c)
+  ${PROJECT_SOURCE_DIR}/controller/usp/usp_json.c ${USPC_FUZZ_CODEC_SOURCES})
 foreach(_t fuzz_json_request fuzz_msg_json)
   uspc_fuzz_target(${_t}
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/${_t}.c ${_uspc_json_fuzz_codec}
