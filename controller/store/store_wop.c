@@ -26,6 +26,7 @@ const char *const wop_kind_names[WOP_KIND_COUNT] = {
 const char *const wop_agent_insert_sql = store_stmt_wop_agent_insert;
 const char *const wop_snapdel_sql = store_stmt_wop_snapdel;
 const char *const wop_unpark_sql = store_stmt_wop_unpark;
+const char *const wop_unpark_campaigns_sql = store_stmt_wop_unpark_campaigns;
 
 static void col_bool(struct store_buf *b, int v)
 {

@@ -91,6 +91,7 @@ extern const char *const wop_snapdel_sql;
  * that came online or finished onboarding (see sql/tasks_claim.sql for why
  * this order makes parking safe). */
 extern const char *const wop_unpark_sql;
+extern const char *const wop_unpark_campaigns_sql;
 
 /* Append op's row(s) to the column buffers c[0..cols); returns rows added.
  * Not for WOP_SNAPSHOT, whose ops are merged: wop_fill_snapshot. */

@@ -519,6 +519,9 @@ static int agents_ready(struct store_writer *w, struct uspc_err *err)
 		return uspc_err_set(err, STORE_E_NOMEM, "agent batch too large");
 	int rc = store_exec_prepared(w->db, &w->prep, wop_unpark_sql, 1, &eids, NULL, err);
 	if (rc == 0)
+		rc = store_exec_prepared(w->db, &w->prep, wop_unpark_campaigns_sql, 1, &eids, NULL,
+					 err);
+	if (rc == 0)
 		rc = store_exec(w->db, "SELECT pg_notify('uspc_task_new', 'agent_ready')", 0, NULL,
 				NULL, err);
 	return rc;

@@ -165,7 +165,11 @@ enum usp_path_error {
 	X(TASK_FAILED, "task_failed", "the daemon gave up on the task")                      \
 	X(UNKNOWN_TASK, "unknown_task", "no such task id")                                   \
 	X(NOT_CANCELABLE, "not_cancelable", "the task was already sent or finished")         \
-	X(INTERNAL, "internal_error", "internal error")
+	X(INTERNAL, "internal_error", "internal error")                                      \
+	X(UNKNOWN_CAMPAIGN, "unknown_campaign", "no such campaign")                          \
+	X(CAMPAIGN_EXISTS, "campaign_exists", "a campaign with that name exists")            \
+	X(CAMPAIGN_CONFLICT, "campaign_conflict", "a target is in another active campaign")  \
+	X(CAMPAIGN_STATE, "campaign_state", "the campaign's state does not allow the op")
 
 enum uspctl_error {
 	USPCTL_E_BASE_ = -400,
