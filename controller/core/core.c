@@ -163,6 +163,8 @@ static void stats_line(struct core *c, int64_t now)
 	store_writer_stats(c->writer, &ws);
 	if (c->feeder)
 		store_tasks_stats(c->feeder, &ts);
+	struct fleet_engine_stats fs;
+	fleet_engine_stats(c->engine, &fs);
 	double secs = (double)(now - c->last_stats_ms) / 1000.0;
 	if (secs <= 0)
 		secs = 1;
@@ -174,7 +176,7 @@ static void stats_line(struct core *c, int64_t now)
 		"unknown_resp=%llu notifies=%llu notify_retries=%llu retry_answers_skipped=%llu "
 		"answers_shed=%llu tasks_done=%llu tasks_failed=%llu tasks_parked=%llu "
 		"held_answers=%zu tasks_unknown=%llu requests_resent=%llu evicted=%llu "
-		"publish_expired=%llu paho_renewed=%llu",
+		"publish_expired=%llu paho_renewed=%llu campaign_steps=%llu campaign_db=%s",
 		core_registry_count(c->reg), core_registry_online(c->reg),
 		(double)(c->ctr.records_in - c->last_in) / secs,
 		(double)(c->ctr.records_out - c->last_out) / secs, core_tracker_count(c->trk),
@@ -191,7 +193,11 @@ static void stats_line(struct core *c, int64_t now)
 		(unsigned long long)c->ctr.tasks_unknown,
 		(unsigned long long)c->ctr.requests_resent,
 		(unsigned long long)core_registry_evicted(c->reg),
-		(unsigned long long)ms.publish_expired, (unsigned long long)ms.paho_renewed);
+		(unsigned long long)ms.publish_expired, (unsigned long long)ms.paho_renewed,
+		(unsigned long long)(fs.advanced + fs.started),
+		!c->engine     ? "off"
+		: fs.connected ? "up"
+			       : "down");
 	c->last_in = c->ctr.records_in;
 	c->last_out = c->ctr.records_out;
 	c->last_stats_ms = now;
@@ -363,6 +369,11 @@ static void begin_stop(struct core *c, int signo)
 		c->feeder = NULL;
 		c->feed_fd = -1;
 	}
+	/* no campaign step starts during the drain: each is one transaction
+	 * (committed or rolled back), so another daemon or the next start
+	 * carries on */
+	fleet_engine_stop(c->engine);
+	c->engine = NULL;
 	for (size_t i = 0; i < c->onb_q.len; i++)
 		c->onb_q.a[i]->onboard_queued = 0;
 	c->onb_q.len = 0;
@@ -578,7 +589,23 @@ static int start_store(struct core *c, struct uspc_err *err)
 	if (rc != 0)
 		return rc;
 	c->feed_fd = store_tasks_fd(c->feeder);
-	return 0;
+	if (!c->cfg->campaigns) {
+		log_info(CORE_LOG, "campaign engine off (campaigns = false)");
+		return 0;
+	}
+	struct fleet_engine_opts fo = { 0 };
+	conn_opts(c->cfg, &fo.conn);
+	fo.conn.application_name = "uspc-campaigns";
+	fo.conn.statement_timeout_ms = CORE_DB_STATEMENT_TIMEOUT_MS;
+	fo.node_id = c->cfg->node_id;
+	fo.poll_ms = c->cfg->campaign_poll_ms;
+	fo.clock_offset_s = c->cfg->campaign_clock_offset_s;
+	if (fo.clock_offset_s)
+		log_warn(CORE_LOG,
+			 "campaign_clock_offset_s = %d: maintenance windows are read %d s off the "
+			 "real clock (a test setting)",
+			 c->cfg->campaign_clock_offset_s, c->cfg->campaign_clock_offset_s);
+	return fleet_engine_start(&fo, &c->engine, err);
 }
 
 static int start_mtp(struct core *c, struct uspc_err *err)
@@ -744,6 +771,8 @@ void core_free(struct core *c)
 			 "%zu task(s) unanswered at exit stay 'sent'; they are re-queued "
 			 "when this node restarts or its lease expires",
 			 left + deferred);
+	fleet_engine_stop(c->engine);
+	c->engine = NULL;
 	if (c->feeder)
 		store_tasks_stop(c->feeder);
 	if (c->mtp) {

@@ -58,6 +58,10 @@ struct core_config {
 	int db_writer_batch;
 	int task_poll_ms;
 	int task_lease_s;
+	/* firmware campaigns */
+	int campaigns; /* run the campaign engine */
+	int campaign_poll_ms;
+	int campaign_clock_offset_s; /* tests: shifts the window clock */
 	/* core behaviour (the ones marked R are reloaded on SIGHUP) */
 	char *log_level;            /* R */
 	int stats_interval_s;       /* R; 0 = no stats line */

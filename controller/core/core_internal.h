@@ -13,6 +13,7 @@
 #include "core.h"
 #include "core_registry.h"
 #include "core_tracker.h"
+#include "fleet_engine.h"
 #include "mqtt_mtp.h"
 #include "store_reconcile.h"
 #include "store_tasks.h"
@@ -100,6 +101,7 @@ struct core {
 	struct mqtt_mtp *mtp;
 	struct store_writer *writer;
 	struct store_tasks *feeder;
+	struct fleet_engine *engine; /* NULL when campaigns = false */
 	struct core_registry *reg;
 	struct core_tracker *trk;
 	struct usp_msgid_gen idgen;

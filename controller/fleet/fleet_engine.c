@@ -1,2 +1,981 @@
-/* placeholder: being written */
+/*
+ * fleet_engine.c — the campaign engine thread (fleet_engine.h). Owns its
+ * PostgreSQL connection, its statistics (under mu) and nothing else: all
+ * campaign state is in the database, so any daemon's engine can pick up
+ * where another stopped.
+ *
+ * A pass takes every unsettled campaign whose row it can lock (SKIP
+ * LOCKED) and, in one transaction per campaign:
+ *   1. reads the definition, the clock in the window's time zone and the
+ *      device counts;
+ *   2. advances each device with a step in flight (fleet_fw.c decides;
+ *      this file applies the decision and its task in one statement),
+ *      checking the failure thresholds after every device that finishes;
+ *   3. moves the campaign between running, waiting_window and paused,
+ *      advances waves (success threshold, soak time, offline grace) and
+ *      finishes it;
+ *   4. starts pending devices within max_inflight and the start rate;
+ *   5. for continuous campaigns, lets newly matching agents join.
+ * Passes run every poll_ms, and sooner when uspctl changes a campaign
+ * (NOTIFY uspc_campaign) or tasks finish (NOTIFY uspc_task_done).
+ */
 #include "fleet_engine.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+#include <libpq-fe.h>
+
+#include "fleet_fw.h"
+#include "fleet_spec.h"
+#include "fleet_stmt.h"
+#include "log.h"
+#include "store_guard.h"
+
+#define LOG_COMP "campaign"
+#define SWEEP_EVERY_MS 60000
+#define JOIN_EVERY_S 30
+#define MIN_PASS_GAP_MS 200
+
+struct fleet_engine {
+	struct fleet_engine_opts o;
+	char node[128];
+	pthread_t thread;
+	int stop_fd;
+	struct store_guard guard;
+	PGconn *db;
+	int ever_connected;
+	pthread_mutex_t mu;
+	struct fleet_engine_stats st;
+	uint64_t tasks_this_pass;
+};
+
+/* One campaign during a pass. */
+struct camp {
+	int64_t id;
+	char name[FLEET_NAME_MAX + 1];
+	struct fleet_spec spec;
+	char state[16], reason[256];
+	int wave, waves;
+	int64_t wave_age_s, done_age_s; /* -1: the wave is not done */
+	int64_t consec_image, consec_infra;
+	int64_t base_finished, base_image, base_infra;
+	double tokens, tokens_age_s;
+	char *selector;
+	int64_t joined_age_s;
+	/* counts: [wave][state], failure classes, parked pending */
+	int64_t (*n)[FLEET_DS_COUNT_];
+	int64_t *parked;
+	int64_t image_failed, infra_failed;
+	int window_open;
+	int64_t window_left_s, opens_in_s;
+	int wave_done; /* for engine_campaign.sql $6: 1 set, -1 clear, 0 keep */
+	int next_wave;
+	int64_t joined;
+	int activations;
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int stopping(struct fleet_engine *e)
+{
+	struct pollfd p = { .fd = e->stop_fd, .events = POLLIN };
+	return poll(&p, 1, 0) > 0;
+}
+
+static void stat_add(struct fleet_engine *e, uint64_t *field, uint64_t n)
+{
+	pthread_mutex_lock(&e->mu);
+	*field += n;
+	pthread_mutex_unlock(&e->mu);
+}
+
+static int exec(struct fleet_engine *e, const char *sql, int n, const char *const *p, PGresult **r,
+		struct uspc_err *err)
+{
+	return store_exec(e->db, sql, n, p, r, err);
+}
+
+static const char *col(PGresult *r, int row, int c)
+{
+	return PQgetisnull(r, row, c) ? NULL : PQgetvalue(r, row, c);
+}
+
+static int64_t col_i64(PGresult *r, int row, int c)
+{
+	const char *s = col(r, row, c);
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static int col_bool(PGresult *r, int row, int c)
+{
+	const char *s = col(r, row, c);
+	return s && s[0] == 't';
+}
+
+static void event(struct fleet_engine *e, struct camp *c, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void event(struct fleet_engine *e, struct camp *c, const char *kind, const char *fmt, ...)
+{
+	char msg[512], id[24], actor[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(id, sizeof(id), "%" PRId64, c->id);
+	snprintf(actor, sizeof(actor), "engine:%s", e->node);
+	const char *p[] = { id, actor, kind, msg };
+	struct uspc_err err = { 0 };
+	if (exec(e, fleet_stmt_engine_event, 4, p, NULL, &err) < 0)
+		log_warn(LOG_COMP, "campaign %" PRId64 ": event not recorded: %s", c->id, err.msg);
+	log_info(LOG_COMP, "campaign %" PRId64 " (%s): %s: %s", c->id, c->name, kind, msg);
+}
+
+/* ---- counts and thresholds ------------------------------------------------------ */
+
+static int64_t wave_count(const struct camp *c, int w, enum fleet_dev_state s)
+{
+	return w >= 0 && w < c->waves ? c->n[w][s] : 0;
+}
+
+static int64_t total(const struct camp *c, enum fleet_dev_state s)
+{
+	int64_t t = 0;
+	for (int w = 0; w < c->waves; w++)
+		t += c->n[w][s];
+	return t;
+}
+
+static int64_t inflight(const struct camp *c, int with_downloaded)
+{
+	return total(c, FLEET_DS_DOWNLOADING) + total(c, FLEET_DS_ACTIVATING) +
+	       total(c, FLEET_DS_REBOOTING) + total(c, FLEET_DS_VERIFYING) +
+	       (with_downloaded ? total(c, FLEET_DS_DOWNLOADED) : 0);
+}
+
+static int64_t finished(const struct camp *c)
+{
+	return total(c, FLEET_DS_SUCCEEDED) + total(c, FLEET_DS_FAILED) +
+	       total(c, FLEET_DS_TIMED_OUT);
+}
+
+static int active_state(const struct camp *c)
+{
+	return !strcmp(c->state, "running") || !strcmp(c->state, "waiting_window");
+}
+
+static void set_state(struct camp *c, const char *state, const char *reason)
+{
+	snprintf(c->state, sizeof(c->state), "%s", state);
+	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "");
+}
+
+static void pause_for(struct fleet_engine *e, struct camp *c, const char *kind, const char *why)
+{
+	if (!active_state(c))
+		return;
+	set_state(c, "paused", why);
+	event(e, c, kind, "paused: %s", why);
+}
+
+/* After every device that finished: the breaker and the two thresholds. */
+static void check_thresholds(struct fleet_engine *e, struct camp *c)
+{
+	const struct fleet_threshold *ti = &c->spec.image_threshold;
+	const struct fleet_threshold *tf = &c->spec.infra_threshold;
+	char why[256];
+	if (!active_state(c))
+		return;
+	if (ti->consecutive && c->consec_image >= ti->consecutive) {
+		snprintf(why, sizeof(why),
+			 "%" PRId64 " image failures in a row (limit %" PRId64 ")", c->consec_image,
+			 ti->consecutive);
+		pause_for(e, c, "threshold", why);
+		return;
+	}
+	if (tf->consecutive && c->consec_infra >= tf->consecutive) {
+		snprintf(why, sizeof(why),
+			 "%" PRId64 " infrastructure failures in a row (limit %" PRId64 ")",
+			 c->consec_infra, tf->consecutive);
+		pause_for(e, c, "threshold", why);
+		return;
+	}
+	int64_t fin = finished(c) - c->base_finished;
+	int64_t img = c->image_failed - c->base_image, inf = c->infra_failed - c->base_infra;
+	if (fin >= ti->min_sample && fin > 0 && (double)img * 100.0 / (double)fin > ti->percent) {
+		snprintf(why, sizeof(why),
+			 "image failure threshold: %" PRId64 " of %" PRId64
+			 " finished devices failed (%.1f%% > %g%%, sample %" PRId64 " >= %" PRId64
+			 ")",
+			 img, fin, (double)img * 100.0 / (double)fin, ti->percent, fin,
+			 ti->min_sample);
+		pause_for(e, c, "threshold", why);
+		return;
+	}
+	if (fin >= tf->min_sample && fin > 0 && (double)inf * 100.0 / (double)fin > tf->percent) {
+		snprintf(why, sizeof(why),
+			 "infrastructure failure threshold: %" PRId64 " of %" PRId64
+			 " finished devices failed (%.1f%% > %g%%, sample %" PRId64 " >= %" PRId64
+			 ")",
+			 inf, fin, (double)inf * 100.0 / (double)fin, tf->percent, fin,
+			 tf->min_sample);
+		pause_for(e, c, "threshold", why);
+	}
+}
+
+/* Move a device between states in the counts; count a finished one. */
+static void account(struct fleet_engine *e, struct camp *c, int wave, enum fleet_dev_state from,
+		    const struct fleet_dev_out *o)
+{
+	if (wave < 0 || wave >= c->waves || from == o->state)
+		return;
+	c->n[wave][from]--;
+	c->n[wave][o->state]++;
+	if (o->state == FLEET_DS_SUCCEEDED) {
+		c->consec_image = c->consec_infra = 0;
+	} else if (o->state == FLEET_DS_FAILED || o->state == FLEET_DS_TIMED_OUT) {
+		if (o->fail_class == FLEET_FC_IMAGE)
+			c->image_failed++, c->consec_image++;
+		else if (o->fail_class == FLEET_FC_INFRA)
+			c->infra_failed++, c->consec_infra++;
+	} else {
+		return;
+	}
+	check_thresholds(e, c);
+}
+
+/* ---- applying a device's step -------------------------------------------------------- */
+
+static int apply(struct fleet_engine *e, struct camp *c, int64_t id, const char *eid,
+		 const struct fleet_dev_out *o, struct uspc_err *err)
+{
+	char sid[24], cid[24], attempt[16], dl[24], due[24];
+	char *req = o->task_req ? cJSON_PrintUnformatted(o->task_req) : NULL;
+	if (o->task_req && !req)
+		return uspc_err_set(err, USPC_E_NOMEM, "out of memory");
+	snprintf(sid, sizeof(sid), "%" PRId64, id);
+	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
+	snprintf(attempt, sizeof(attempt), "%d", o->attempt);
+	snprintf(dl, sizeof(dl), "%" PRId64, o->deadline_s);
+	snprintf(due, sizeof(due), "%" PRId64, o->due_s);
+	const char *fc = fleet_fail_class_name(o->fail_class);
+	const char *p[20] = {
+		sid,
+		fleet_dev_state_name(o->state),
+		o->step,
+		o->reason,
+		fc ? fc : "",
+		o->detail,
+		o->retryable ? "true" : "false",
+		attempt,
+		o->bank,
+		o->single_bank ? "true" : "false",
+		o->no_activate ? "true" : "false",
+		o->task_op,
+		req,
+		o->command_key,
+		dl,
+		due,
+		o->clear_task ? "true" : "false",
+		o->note,
+		cid,
+		eid,
+	};
+	PGresult *r = NULL;
+	int rc = exec(e, fleet_stmt_engine_update, 20, p, &r, err);
+	if (rc == 0 && PQntuples(r) == 1)
+		e->tasks_this_pass += (uint64_t)col_i64(r, 0, 0);
+	PQclear(r);
+	free(req);
+	return rc;
+}
+
+/* ---- in-flight devices ------------------------------------------------------------- */
+
+static enum fleet_task_end task_end(const char *state)
+{
+	if (!strcmp(state, "done"))
+		return FLEET_TASK_DONE;
+	if (!strcmp(state, "failed"))
+		return FLEET_TASK_FAILED;
+	if (!strcmp(state, "unknown"))
+		return FLEET_TASK_UNKNOWN;
+	if (!strcmp(state, "expired") || !strcmp(state, "canceled"))
+		return FLEET_TASK_LOST;
+	return FLEET_TASK_NONE;
+}
+
+/* An aborted campaign: devices that have not activated stop here. */
+static int abort_device(const struct fleet_dev_in *in, struct fleet_dev_out *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (in->state != FLEET_DS_DOWNLOADING && in->state != FLEET_DS_DOWNLOADED)
+		return fleet_fw_advance(in, o);
+	o->changed = 1;
+	o->state = FLEET_DS_CANCELED;
+	snprintf(o->reason, sizeof(o->reason), "aborted");
+	snprintf(o->bank, sizeof(o->bank), "%s", in->bank ? in->bank : "");
+	o->single_bank = in->single_bank;
+	o->no_activate = in->no_activate;
+	o->attempt = in->attempt;
+	o->deadline_s = -1;
+	o->clear_task = 1;
+	if (in->state == FLEET_DS_DOWNLOADED && !in->single_bank && in->bank && *in->bank) {
+		/* the staged image must never boot: Available=false (TR-181) */
+		cJSON *r = cJSON_CreateObject(), *objs, *obj, *ps, *p;
+		if (!r || !(objs = cJSON_AddArrayToObject(r, "update_objs")) ||
+		    !(obj = cJSON_CreateObject()) || !cJSON_AddItemToArray(objs, obj) ||
+		    !cJSON_AddStringToObject(obj, "obj_path", in->bank) ||
+		    !(ps = cJSON_AddArrayToObject(obj, "param_settings")) ||
+		    !(p = cJSON_CreateObject()) || !cJSON_AddItemToArray(ps, p) ||
+		    !cJSON_AddStringToObject(p, "param", "Available") ||
+		    !cJSON_AddStringToObject(p, "value", "false")) {
+			cJSON_Delete(r);
+			return -1;
+		}
+		o->task_op = "set";
+		o->task_req = r;
+		snprintf(o->note, sizeof(o->note),
+			 "campaign aborted before activation; %s set Available=false", in->bank);
+	} else {
+		snprintf(o->note, sizeof(o->note), "campaign aborted before activation");
+	}
+	return 0;
+}
+
+static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
+{
+	int aborted = !strcmp(c->state, "aborted");
+	int may_activate = !strcmp(c->state, "running") && c->window_open;
+	char cid[24], lim[16];
+	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
+	snprintf(lim, sizeof(lim), "%d", e->o.devices_per_pass);
+	const char *p[] = { cid, may_activate || aborted ? "true" : "false", lim };
+	PGresult *r = NULL;
+	int rc = exec(e, fleet_stmt_engine_inflight, 3, p, &r, err);
+	if (rc < 0)
+		return rc;
+	int64_t room = c->spec.max_inflight - inflight(c, 0);
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+		struct fleet_dev_in in = { 0 };
+		struct fleet_dev_out o;
+		cJSON *result = NULL, *transfer = NULL, *boot = NULL;
+		if (fleet_dev_state_parse(col(r, i, 2), &in.state) < 0)
+			continue;
+		in.spec = &c->spec;
+		in.campaign = c->id;
+		in.id = col_i64(r, i, 0);
+		in.step = col(r, i, 3);
+		in.attempt = (int)col_i64(r, i, 4);
+		in.bank = col(r, i, 5);
+		in.single_bank = col_bool(r, i, 6);
+		in.no_activate = col_bool(r, i, 7);
+		in.deadline_passed = col_bool(r, i, 8);
+		in.task = task_end(col(r, i, 9));
+		if (col(r, i, 10))
+			in.task_result = result = cJSON_Parse(col(r, i, 10));
+		in.task_err = col_i64(r, i, 11);
+		in.task_err_msg = col(r, i, 12);
+		if (col(r, i, 13))
+			in.transfer = transfer = cJSON_Parse(col(r, i, 13));
+		in.oper_state = (int)col_i64(r, i, 14);
+		in.oper_err = col_i64(r, i, 15);
+		in.oper_msg = col(r, i, 16);
+		in.agent_ready = col_bool(r, i, 17);
+		in.agent_back = col_bool(r, i, 18);
+		if (col(r, i, 19))
+			in.boot = boot = cJSON_Parse(col(r, i, 19));
+		int wave = (int)col_i64(r, i, 20);
+		in.may_activate = may_activate && c->activations < room;
+		in.window_left_s = c->window_left_s;
+		if (in.state == FLEET_DS_DOWNLOADED && !in.may_activate && !aborted) {
+			cJSON_Delete(result);
+			cJSON_Delete(transfer);
+			cJSON_Delete(boot);
+			continue;
+		}
+		int arc = aborted ? abort_device(&in, &o) : fleet_fw_advance(&in, &o);
+		if (arc == 0 && o.changed) {
+			rc = apply(e, c, in.id, col(r, i, 1), &o, err);
+			if (rc == 0) {
+				if (in.state == FLEET_DS_DOWNLOADED &&
+				    o.state == FLEET_DS_ACTIVATING)
+					c->activations++;
+				account(e, c, wave, in.state, &o);
+				stat_add(e, &e->st.advanced, 1);
+			}
+		}
+		cJSON_Delete(o.task_req);
+		cJSON_Delete(result);
+		cJSON_Delete(transfer);
+		cJSON_Delete(boot);
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* ---- waves, windows, finishing ---------------------------------------------------- */
+
+static void update_window(struct fleet_engine *e, struct camp *c)
+{
+	if (!active_state(c) || c->spec.n_windows == 0)
+		return;
+	if (c->window_open && !strcmp(c->state, "waiting_window")) {
+		set_state(c, "running", NULL);
+		event(e, c, "window", "activation window open (%" PRId64 " s left)",
+		      c->window_left_s);
+	} else if (!c->window_open && !strcmp(c->state, "running")) {
+		char why[128];
+		snprintf(why, sizeof(why),
+			 "activation window closed; the next opens in %" PRId64 " s",
+			 c->opens_in_s);
+		set_state(c, "waiting_window", why);
+		event(e, c, "window", "%s", why);
+	}
+}
+
+static void advance_waves(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
+{
+	int w = c->wave;
+	const struct fleet_wave *wv = &c->spec.waves[w < (int)c->spec.n_waves ? w : 0];
+	if (!active_state(c))
+		return;
+	int64_t succ = wave_count(c, w, FLEET_DS_SUCCEEDED);
+	int64_t fail = wave_count(c, w, FLEET_DS_FAILED) + wave_count(c, w, FLEET_DS_TIMED_OUT);
+	int64_t busy = wave_count(c, w, FLEET_DS_DOWNLOADING) +
+		       wave_count(c, w, FLEET_DS_DOWNLOADED) +
+		       wave_count(c, w, FLEET_DS_ACTIVATING) +
+		       wave_count(c, w, FLEET_DS_REBOOTING) + wave_count(c, w, FLEET_DS_VERIFYING);
+	int64_t pending = wave_count(c, w, FLEET_DS_PENDING);
+	int64_t parked = w < c->waves ? c->parked[w] : 0;
+	int grace_over = c->wave_age_s >= c->spec.offline_grace_s;
+	if (busy > 0 || pending - parked > 0 || (parked > 0 && !grace_over))
+		return;
+	double pct = succ + fail ? (double)succ * 100.0 / (double)(succ + fail) : 100.0;
+	if (c->done_age_s < 0) {
+		c->wave_done = 1;
+		c->done_age_s = 0;
+		if (pct < wv->success_percent) {
+			char why[256];
+			snprintf(why, sizeof(why),
+				 "wave %d finished with %.1f%% succeeded (%" PRId64 " of %" PRId64
+				 "), below its success_percent %g%%",
+				 w + 1, pct, succ, succ + fail, wv->success_percent);
+			pause_for(e, c, "wave", why);
+			return;
+		}
+		event(e, c, "wave",
+		      "wave %d of %d done: %" PRId64 " succeeded, %" PRId64 " failed, %" PRId64
+		      " offline%s",
+		      w + 1, c->waves, succ, fail, parked,
+		      w + 1 < c->waves && wv->soak_s ? "; soaking" : "");
+	}
+	if (w + 1 < c->waves) {
+		if (c->done_age_s >= wv->soak_s) {
+			c->wave++;
+			c->next_wave = 1;
+			c->wave_done = -1;
+			c->done_age_s = -1;
+			c->wave_age_s = 0;
+			event(e, c, "wave", "wave %d of %d starts", c->wave + 1, c->waves);
+		}
+		return;
+	}
+	if (c->spec.continuous)
+		return;
+	char cid[24];
+	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
+	const char *p[] = { cid };
+	PGresult *r = NULL;
+	if (exec(e, fleet_stmt_engine_offline_end, 1, p, &r, err) == 0) {
+		int64_t off = strtoll(PQcmdTuples(r), NULL, 10);
+		c->n[w][FLEET_DS_TIMED_OUT] += off;
+		c->n[w][FLEET_DS_PENDING] -= off;
+	}
+	PQclear(r);
+	char why[200];
+	snprintf(why, sizeof(why),
+		 "%" PRId64 " succeeded, %" PRId64 " failed, %" PRId64 " timed out, %" PRId64
+		 " skipped",
+		 total(c, FLEET_DS_SUCCEEDED), total(c, FLEET_DS_FAILED),
+		 total(c, FLEET_DS_TIMED_OUT), total(c, FLEET_DS_SKIPPED));
+	set_state(c, "finished", why);
+	event(e, c, "finished", "%s", why);
+}
+
+/* ---- starting devices ------------------------------------------------------------- */
+
+static int dispatch(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
+{
+	if (!active_state(c))
+		return 0;
+	int64_t room = c->spec.max_inflight - inflight(c, 0);
+	double rate = (double)c->spec.max_starts_per_minute;
+	if (rate > 0) {
+		double cap = rate / 6.0 > 1.0 ? rate / 6.0 : 1.0;
+		c->tokens = fmin(cap, c->tokens + c->tokens_age_s * rate / 60.0);
+		if ((double)room > floor(c->tokens))
+			room = (int64_t)floor(c->tokens);
+	}
+	if (room > e->o.devices_per_pass)
+		room = e->o.devices_per_pass;
+	if (room <= 0)
+		return 0;
+	char cid[24], wave[16], lim[24];
+	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
+	snprintf(wave, sizeof(wave), "%d", c->wave);
+	snprintf(lim, sizeof(lim), "%" PRId64, room * 2 + 100);
+	const char *p[] = { cid, wave, lim };
+	PGresult *r = NULL;
+	int rc = exec(e, fleet_stmt_engine_dispatch, 3, p, &r, err);
+	int64_t started = 0;
+	for (int i = 0; rc == 0 && i < PQntuples(r) && started < room; i++) {
+		if (!col(r, i, 0))
+			continue;
+		struct fleet_dev_in in = { .spec = &c->spec,
+					   .campaign = c->id,
+					   .id = col_i64(r, i, 0),
+					   .state = FLEET_DS_PENDING,
+					   .attempt = (int)col_i64(r, i, 2) };
+		struct fleet_dev_out o;
+		int wv = (int)col_i64(r, i, 3);
+		fleet_fw_start(&in, &o);
+		if (!o.changed)
+			break; /* out of memory: try again next pass */
+		rc = apply(e, c, in.id, col(r, i, 1), &o, err);
+		cJSON_Delete(o.task_req);
+		if (rc == 0) {
+			account(e, c, wv, FLEET_DS_PENDING, &o);
+			started++;
+			if (rate > 0)
+				c->tokens -= 1.0;
+		}
+	}
+	if (rc == 0 && PQntuples(r) > 0) {
+		int64_t parked = col_i64(r, PQntuples(r) - 1, 4);
+		if (parked)
+			log_debug(LOG_COMP,
+				  "campaign %" PRId64 ": %" PRId64 " offline device(s) parked",
+				  c->id, parked);
+	}
+	PQclear(r);
+	stat_add(e, &e->st.started, (uint64_t)started);
+	return rc;
+}
+
+static int join_continuous(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
+{
+	if (!c->spec.continuous || !c->selector ||
+	    !(active_state(c) || !strcmp(c->state, "paused")) ||
+	    (c->joined_age_s >= 0 && c->joined_age_s < JOIN_EVERY_S))
+		return 0;
+	char cid[24], wave[16], seed[24];
+	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
+	snprintf(wave, sizeof(wave), "%d", c->waves - 1);
+	snprintf(seed, sizeof(seed), "%" PRId64, c->spec.seed);
+	const char *p[] = { cid, c->selector, wave, seed, c->spec.version };
+	PGresult *r = NULL;
+	int rc = exec(e, fleet_stmt_engine_join, 5, p, &r, err);
+	if (rc == 0) {
+		c->joined = col_i64(r, 0, 0);
+		c->n[c->waves - 1][FLEET_DS_PENDING] += c->joined;
+		if (c->joined)
+			event(e, c, "joined", "%" PRId64 " newly matching agent(s) joined wave %d",
+			      c->joined, c->waves);
+		c->joined_age_s = 0;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* ---- one campaign ------------------------------------------------------------------- */
+
+static int load(struct fleet_engine *e, struct camp *c, PGresult *r, struct uspc_err *err)
+{
+	cJSON *spec = cJSON_Parse(col(r, 0, 0));
+	cJSON *secret = col(r, 0, 1) ? cJSON_Parse(col(r, 0, 1)) : NULL;
+	fleet_spec_init(&c->spec);
+	int rc = spec ? fleet_spec_parse(spec, NULL, &c->spec, err)
+		      : uspc_err_set(err, USPCTL_E_BAD_FIELD, "not JSON");
+	if (rc == 0 && fleet_spec_set_secret(&c->spec, secret) < 0)
+		rc = uspc_err_set(err, USPCTL_E_BAD_FIELD, "unreadable credentials");
+	cJSON_Delete(spec);
+	cJSON_Delete(secret);
+	set_state(c, col(r, 0, 2), col(r, 0, 3));
+	c->wave = (int)col_i64(r, 0, 4);
+	c->waves = (int)col_i64(r, 0, 5);
+	c->wave_age_s = col_i64(r, 0, 6);
+	c->done_age_s = col_i64(r, 0, 7);
+	c->consec_image = col_i64(r, 0, 8);
+	c->consec_infra = col_i64(r, 0, 9);
+	c->tokens = strtod(col(r, 0, 10), NULL);
+	c->tokens_age_s = strtod(col(r, 0, 11), NULL);
+	c->selector = col(r, 0, 12) ? strdup(col(r, 0, 12)) : NULL;
+	c->joined_age_s = col_i64(r, 0, 13);
+	snprintf(c->name, sizeof(c->name), "%s", col(r, 0, 14) ? col(r, 0, 14) : "");
+	c->base_finished = col_i64(r, 0, 15);
+	c->base_image = col_i64(r, 0, 16);
+	c->base_infra = col_i64(r, 0, 17);
+	if (rc == 0 && (c->waves < 1 || c->waves != (int)c->spec.n_waves || c->wave < 0 ||
+			c->wave >= c->waves))
+		rc = uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				  "wave %d of %d does not fit the definition", c->wave, c->waves);
+	if (rc == 0) {
+		c->n = calloc((size_t)c->waves, sizeof(*c->n));
+		c->parked = calloc((size_t)c->waves, sizeof(*c->parked));
+		if (!c->n || !c->parked)
+			rc = uspc_err_set(err, USPC_E_NOMEM, "out of memory");
+	}
+	(void)e;
+	return rc;
+}
+
+static int read_counts(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
+{
+	char cid[24];
+	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
+	const char *p[] = { cid };
+	PGresult *r = NULL;
+	int rc = exec(e, fleet_stmt_engine_counts, 1, p, &r, err);
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+		int w = (int)col_i64(r, i, 0);
+		enum fleet_dev_state s;
+		int64_t n = col_i64(r, i, 4);
+		if (w < 0 || w >= c->waves || fleet_dev_state_parse(col(r, i, 1), &s) < 0)
+			continue;
+		c->n[w][s] += n;
+		if (s == FLEET_DS_PENDING && col_bool(r, i, 3))
+			c->parked[w] += n;
+		if (s == FLEET_DS_FAILED || s == FLEET_DS_TIMED_OUT) {
+			if (!strcmp(col(r, i, 2), "image"))
+				c->image_failed += n;
+			else if (!strcmp(col(r, i, 2), "infra"))
+				c->infra_failed += n;
+		}
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int read_window(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
+{
+	c->window_open = 1;
+	c->window_left_s = c->opens_in_s = 0;
+	if (c->spec.n_windows == 0)
+		return 0;
+	char off[24];
+	snprintf(off, sizeof(off), "%" PRId64, e->o.clock_offset_s);
+	const char *p[] = { c->spec.timezone, off };
+	PGresult *r = NULL;
+	int rc = exec(e, fleet_stmt_engine_clock, 2, p, &r, err);
+	if (rc == 0)
+		c->window_open =
+			fleet_spec_window(&c->spec, (int)col_i64(r, 0, 0), (int)col_i64(r, 0, 1),
+					  &c->window_left_s, &c->opens_in_s);
+	PQclear(r);
+	return rc;
+}
+
+static int save(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
+{
+	int settled = (!strcmp(c->state, "finished") || !strcmp(c->state, "aborted")) &&
+		      inflight(c, 1) == 0;
+	char cid[24], wave[16], done[8], ci[24], cf[24], tok[48], joined[24];
+	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
+	snprintf(wave, sizeof(wave), "%d", c->wave);
+	snprintf(done, sizeof(done), "%d", c->wave_done);
+	snprintf(ci, sizeof(ci), "%" PRId64, c->consec_image);
+	snprintf(cf, sizeof(cf), "%" PRId64, c->consec_infra);
+	snprintf(tok, sizeof(tok), "%.6f", c->tokens < 0 ? 0.0 : c->tokens);
+	snprintf(joined, sizeof(joined), "%" PRId64, c->joined);
+	const char *p[] = { cid,
+			    c->state,
+			    c->reason,
+			    wave,
+			    c->next_wave ? "true" : "false",
+			    done,
+			    ci,
+			    cf,
+			    tok,
+			    c->joined_age_s == 0 ? "true" : "false",
+			    settled ? "true" : "false",
+			    joined,
+			    e->node };
+	return exec(e, fleet_stmt_engine_campaign, 13, p, NULL, err);
+}
+
+/* Advance campaign id in one transaction. 0 done or skipped, <0 database. */
+static int advance_campaign(struct fleet_engine *e, int64_t id, struct uspc_err *err)
+{
+	struct camp c = { .id = id };
+	char cid[24];
+	snprintf(cid, sizeof(cid), "%" PRId64, id);
+	const char *p[] = { cid };
+	PGresult *r = NULL;
+	int rc = exec(e, "BEGIN", 0, NULL, NULL, err);
+	if (rc == 0)
+		rc = exec(e, fleet_stmt_engine_lock, 1, p, &r, err);
+	if (rc < 0) {
+		PQclear(r);
+		(void)exec(e, "ROLLBACK", 0, NULL, NULL, NULL);
+		return rc;
+	}
+	if (PQntuples(r) != 1) {
+		PQclear(r);
+		return exec(e, "ROLLBACK", 0, NULL, NULL, err); /* another engine has it */
+	}
+	struct uspc_err perr = { 0 };
+	int bad = load(e, &c, r, &perr);
+	PQclear(r);
+	if (bad == USPC_E_NOMEM) {
+		rc = bad;
+	} else if (bad < 0) {
+		/* a definition the engine cannot read: stop it where it is */
+		char why[300];
+		snprintf(why, sizeof(why), "definition unreadable: %.250s", perr.msg);
+		if (strcmp(c.state, "paused") && strcmp(c.state, "aborted") &&
+		    strcmp(c.state, "finished")) {
+			const char *q[] = { cid, why };
+			rc = exec(e,
+				  "UPDATE campaigns SET state = 'paused', reason = $2, "
+				  "updated_at = now() WHERE id = $1::bigint",
+				  2, q, NULL, err);
+			if (rc == 0)
+				event(e, &c, "error", "paused: %s", why);
+			log_error(LOG_COMP, "campaign %" PRId64 ": %s", id, why);
+		}
+		goto out;
+	}
+	if (rc == 0)
+		rc = read_counts(e, &c, err);
+	if (rc == 0 && read_window(e, &c, err) < 0) {
+		/* the zone vanished from the server's tz database */
+		char why[300];
+		snprintf(why, sizeof(why), "time zone %s unusable: %.200s", c.spec.timezone,
+			 err->msg);
+		rc = exec(e, "ROLLBACK", 0, NULL, NULL, err);
+		if (rc == 0)
+			rc = exec(e, "BEGIN", 0, NULL, NULL, err);
+		if (rc == 0) {
+			r = NULL;
+			rc = exec(e, fleet_stmt_engine_lock, 1, p, &r, err);
+			int got = rc == 0 && PQntuples(r) == 1;
+			PQclear(r);
+			if (got) {
+				c.window_open = 0;
+				pause_for(e, &c, "error", why);
+			} else {
+				goto out;
+			}
+		}
+	}
+	if (rc == 0)
+		rc = advance_inflight(e, &c, err);
+	if (rc == 0)
+		update_window(e, &c);
+	if (rc == 0)
+		rc = join_continuous(e, &c, err);
+	if (rc == 0)
+		advance_waves(e, &c, err);
+	if (rc == 0)
+		rc = dispatch(e, &c, err);
+	if (rc == 0)
+		rc = save(e, &c, err);
+out:
+	if (rc == 0)
+		rc = exec(e, "COMMIT", 0, NULL, NULL, err);
+	else
+		(void)exec(e, "ROLLBACK", 0, NULL, NULL, NULL);
+	fleet_spec_fini(&c.spec);
+	free(c.selector);
+	free(c.n);
+	free(c.parked);
+	return rc;
+}
+
+/* ---- the thread ---------------------------------------------------------------------- */
+
+static void disconnect(struct fleet_engine *e)
+{
+	if (!e->db)
+		return;
+	store_guard_clear(&e->guard);
+	PQfinish(e->db);
+	e->db = NULL;
+	pthread_mutex_lock(&e->mu);
+	e->st.connected = 0;
+	pthread_mutex_unlock(&e->mu);
+}
+
+static int connect_db(struct fleet_engine *e)
+{
+	struct uspc_err err = { 0 };
+	if (store_conn_open(&e->o.conn, &e->db, &err) < 0 ||
+	    store_exec(e->db, "LISTEN uspc_campaign", 0, NULL, NULL, &err) < 0 ||
+	    store_exec(e->db, "LISTEN uspc_task_done", 0, NULL, NULL, &err) < 0) {
+		log_warn(LOG_COMP, "engine: database not reachable: %s", err.msg);
+		if (e->db)
+			PQfinish(e->db);
+		e->db = NULL;
+		return -1;
+	}
+	store_guard_set(&e->guard, e->db);
+	if (e->ever_connected)
+		log_info(LOG_COMP, "engine: database connection restored");
+	e->ever_connected = 1;
+	pthread_mutex_lock(&e->mu);
+	e->st.connected = 1;
+	pthread_mutex_unlock(&e->mu);
+	return 0;
+}
+
+static void pass(struct fleet_engine *e, int64_t *next_sweep)
+{
+	struct uspc_err err = { 0 };
+	PGresult *r = NULL;
+	e->tasks_this_pass = 0;
+	int rc = store_exec(e->db, fleet_stmt_engine_unsettled, 0, NULL, &r, &err);
+	for (int i = 0; rc == 0 && i < PQntuples(r) && !stopping(e); i++) {
+		int64_t id = col_i64(r, i, 0);
+		rc = advance_campaign(e, id, &err);
+		if (rc < 0 && !store_err_is_transient(&err) && rc != STORE_E_CONN) {
+			/* a statement this campaign's data breaks: log, go on */
+			log_error(LOG_COMP, "campaign %" PRId64 ": pass failed: %s", id, err.msg);
+			stat_add(e, &e->st.db_errors, 1);
+			rc = 0;
+		}
+	}
+	PQclear(r);
+	if (rc == 0 && e->tasks_this_pass)
+		rc = store_exec(e->db, "SELECT pg_notify('uspc_task_new', 'campaign')", 0, NULL,
+				NULL, &err);
+	if (rc == 0 && mono_ms() >= *next_sweep) {
+		*next_sweep = mono_ms() + SWEEP_EVERY_MS;
+		PGresult *s = NULL;
+		rc = store_exec(e->db, fleet_stmt_engine_sweep, 0, NULL, &s, &err);
+		if (rc == 0 && strtoll(PQcmdTuples(s), NULL, 10) > 0)
+			log_warn(LOG_COMP,
+				 "sweep: %s parked campaign device(s) of ready agents "
+				 "unparked",
+				 PQcmdTuples(s));
+		PQclear(s);
+	}
+	stat_add(e, &e->st.passes, 1);
+	stat_add(e, &e->st.tasks, e->tasks_this_pass);
+	if (rc < 0) {
+		stat_add(e, &e->st.db_errors, 1);
+		log_warn(LOG_COMP, "engine: pass failed: %s", err.msg);
+		if (rc == STORE_E_CONN || store_err_needs_reconnect(&err))
+			disconnect(e);
+	}
+}
+
+/* Sleep up to ms, or less when woken; 1 when told to stop. */
+static int nap(struct fleet_engine *e, int ms)
+{
+	struct pollfd p[2] = { { .fd = e->stop_fd, .events = POLLIN },
+			       { .fd = e->db ? PQsocket(e->db) : -1, .events = POLLIN } };
+	if (poll(p, e->db ? 2 : 1, ms) > 0) {
+		if (p[0].revents)
+			return 1;
+		if (e->db && p[1].revents) {
+			PQconsumeInput(e->db);
+			PGnotify *n;
+			while ((n = PQnotifies(e->db)) != NULL)
+				PQfreemem(n);
+		}
+	}
+	return 0;
+}
+
+static void *engine_main(void *arg)
+{
+	struct fleet_engine *e = arg;
+	int64_t next_sweep = mono_ms() + SWEEP_EVERY_MS;
+	while (!stopping(e)) {
+		if (!e->db && connect_db(e) < 0) {
+			if (nap(e, 2000))
+				break;
+			continue;
+		}
+		int64_t t0 = mono_ms();
+		pass(e, &next_sweep);
+		int64_t spent = mono_ms() - t0;
+		if (spent < MIN_PASS_GAP_MS && nap(e, (int)(MIN_PASS_GAP_MS - spent)))
+			break;
+		if (e->db && nap(e, e->o.poll_ms))
+			break;
+	}
+	disconnect(e);
+	return NULL;
+}
+
+int fleet_engine_start(const struct fleet_engine_opts *o, struct fleet_engine **out,
+		       struct uspc_err *err)
+{
+	struct fleet_engine *e = calloc(1, sizeof(*e));
+	if (!e)
+		return uspc_err_set(err, USPC_E_NOMEM, "out of memory");
+	e->o = *o;
+	if (e->o.poll_ms <= 0)
+		e->o.poll_ms = 1000;
+	if (e->o.devices_per_pass <= 0)
+		e->o.devices_per_pass = 2000;
+	snprintf(e->node, sizeof(e->node), "%s", o->node_id ? o->node_id : "uspc");
+	e->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	pthread_mutex_init(&e->mu, NULL);
+	store_guard_init(&e->guard);
+	if (e->stop_fd < 0 || pthread_create(&e->thread, NULL, engine_main, e) != 0) {
+		int saved = errno;
+		if (e->stop_fd >= 0)
+			close(e->stop_fd);
+		store_guard_fini(&e->guard);
+		pthread_mutex_destroy(&e->mu);
+		free(e);
+		return uspc_err_set(err, USPC_E_SYS, "campaign engine: %s", strerror(saved));
+	}
+	*out = e;
+	return 0;
+}
+
+void fleet_engine_stop(struct fleet_engine *e)
+{
+	if (!e)
+		return;
+	uint64_t one = 1;
+	if (write(e->stop_fd, &one, sizeof(one)) < 0)
+		log_warn(LOG_COMP, "engine: stop signal: %s", strerror(errno));
+	if (store_guard_join(&e->guard, e->thread, 10000))
+		log_warn(LOG_COMP, "engine: database unresponsive at stop; its pass was cut "
+				   "(rolled back)");
+	close(e->stop_fd);
+	store_guard_fini(&e->guard);
+	pthread_mutex_destroy(&e->mu);
+	free(e);
+}
+
+void fleet_engine_stats(struct fleet_engine *e, struct fleet_engine_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->mu);
+	*out = e->st;
+	pthread_mutex_unlock(&e->mu);
+}

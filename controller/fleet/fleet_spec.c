@@ -287,7 +287,8 @@ static int parse_waves(const cJSON *w, struct fleet_spec *s, struct uspc_err *er
 {
 	static const char *const keys[] = { "percent", "count", "success_percent", "soak_s", NULL };
 	if (!w) {
-		s->waves[0] = (struct fleet_wave){ .percent = 100, .success_percent = 100 };
+		s->waves[0] = (struct fleet_wave){ .percent = 100,
+						   .success_percent = FLEET_WAVE_SUCCESS_DEFAULT };
 		s->n_waves = 1;
 		return 0;
 	}
@@ -305,7 +306,7 @@ static int parse_waves(const cJSON *w, struct fleet_spec *s, struct uspc_err *er
 				   s->n_waves);
 		if ((rc = only_keys(e, where, keys, NULL, err)) < 0)
 			return rc;
-		*wv = (struct fleet_wave){ .success_percent = 100 };
+		*wv = (struct fleet_wave){ .success_percent = FLEET_WAVE_SUCCESS_DEFAULT };
 		int has_p = cJSON_GetObjectItemCaseSensitive(e, "percent") != NULL;
 		int has_c = cJSON_GetObjectItemCaseSensitive(e, "count") != NULL;
 		if (has_p == has_c)

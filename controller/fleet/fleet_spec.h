@@ -27,13 +27,14 @@
 #define FLEET_VERSION_MAX 128
 #define FLEET_SECRET_MAX 256
 #define FLEET_TZ_MAX 64
+#define FLEET_WAVE_SUCCESS_DEFAULT 90 /* percent */
 
 /* One wave: a cumulative share of the targets (percent 1..100) or a count
  * of devices (count >= 1), exactly one of the two. */
 struct fleet_wave {
 	double percent;         /* 0 = not given */
 	int64_t count;          /* 0 = not given */
-	double success_percent; /* of the wave's finished devices; default 100 */
+	double success_percent; /* of the wave's finished devices; default 90 */
 	int64_t soak_s;         /* wait after the wave succeeded; default 0 */
 };
 

@@ -26,6 +26,10 @@ CREATE TABLE campaigns (
     wave_done_at      timestamptz,
     consecutive_image integer NOT NULL DEFAULT 0,
     consecutive_infra integer NOT NULL DEFAULT 0,
+    -- failure thresholds count from the last resume: the counts at it
+    base_finished     bigint NOT NULL DEFAULT 0,
+    base_image        bigint NOT NULL DEFAULT 0,
+    base_infra        bigint NOT NULL DEFAULT 0,
     tokens            double precision NOT NULL DEFAULT 0,
     tokens_at         timestamptz NOT NULL DEFAULT now(),
     joined_at         timestamptz,

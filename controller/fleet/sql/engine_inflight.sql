@@ -1,0 +1,32 @@
+-- The devices of campaign $1 with a step in flight, and what the engine
+-- needs to advance each: how its task ended, the TransferComplete! and the
+-- OperationComplete carrying its CommandKey (operation_results, by primary
+-- key), whether its agent is ready and came back since the step's request,
+-- and the newest Boot! since then (notifications_events). Devices waiting
+-- to activate come last, and only when $2 (activation allowed). $3 rows.
+SELECT cd.id, cd.eid, cd.state, coalesce(cd.step, ''), cd.attempt, coalesce(cd.bank, ''),
+  cd.single_bank, cd.no_activate, coalesce(cd.deadline_at <= now(), false),
+  coalesce(t.state, ''), t.result::text, coalesce(t.error_code, 0), coalesce(t.error_message, ''),
+  (SELECT o.output::text FROM operation_results o WHERE o.eid = cd.eid
+     AND o.command_key = cd.command_key AND o.command_name = 'TransferComplete!' LIMIT 1),
+  coalesce((SELECT CASE o.state WHEN 'complete' THEN 1 ELSE -1 END FROM operation_results o
+     WHERE o.eid = cd.eid AND o.command_key = cd.command_key
+       AND o.command_name <> 'TransferComplete!' AND o.state <> 'requested' LIMIT 1), 0),
+  coalesce((SELECT o.err_code FROM operation_results o WHERE o.eid = cd.eid
+     AND o.command_key = cd.command_key AND o.command_name <> 'TransferComplete!'
+     AND o.state = 'failed' LIMIT 1), 0),
+  coalesce((SELECT o.err_msg FROM operation_results o WHERE o.eid = cd.eid
+     AND o.command_key = cd.command_key AND o.command_name <> 'TransferComplete!'
+     AND o.state = 'failed' LIMIT 1), ''),
+  coalesce(a.online AND a.onboarded_at >= coalesce(a.online_since, '-infinity'), false),
+  coalesce(a.online_since > cd.step_at, false),
+  (SELECT n.payload->'event'->'params' FROM notifications n WHERE n.eid = cd.eid
+     AND n.kind = 'event' AND n.received_at >= cd.step_at AND n.path = 'Device.Boot!'
+   ORDER BY n.received_at DESC LIMIT 1)::text, cd.wave
+FROM campaign_devices cd
+LEFT JOIN tasks t ON t.id = cd.task_id
+LEFT JOIN agents a ON a.eid = cd.eid
+WHERE cd.campaign = $1
+  AND cd.state IN ('downloading', 'downloaded', 'activating', 'rebooting', 'verifying')
+  AND (cd.state <> 'downloaded' OR $2::bool)
+ORDER BY cd.state = 'downloaded', cd.id LIMIT $3

@@ -1,0 +1,2 @@
+-- The campaigns an engine pass looks at (campaigns_unsettled).
+SELECT id FROM campaigns WHERE NOT settled ORDER BY id
