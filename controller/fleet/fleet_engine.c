@@ -402,6 +402,7 @@ static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_
 		if (col(r, i, 19))
 			in.boot = boot = cJSON_Parse(col(r, i, 19));
 		int wave = (int)col_i64(r, i, 20);
+		in.retry_base = (int)col_i64(r, i, 21);
 		in.may_activate = may_activate && c->activations < room;
 		in.window_left_s = c->window_left_s;
 		if (in.state == FLEET_DS_DOWNLOADED && !in.may_activate && !aborted) {
@@ -552,7 +553,8 @@ static int dispatch(struct fleet_engine *e, struct camp *c, struct uspc_err *err
 					   .campaign = c->id,
 					   .id = col_i64(r, i, 0),
 					   .state = FLEET_DS_PENDING,
-					   .attempt = (int)col_i64(r, i, 2) };
+					   .attempt = (int)col_i64(r, i, 2),
+					   .retry_base = (int)col_i64(r, i, 5) };
 		struct fleet_dev_out o;
 		int wv = (int)col_i64(r, i, 3);
 		fleet_fw_start(&in, &o);

@@ -267,9 +267,10 @@ static void transient(const struct fleet_dev_in *in, struct fleet_dev_out *o, co
 		      const char *detail)
 {
 	const struct fleet_spec *s = in->spec;
-	if (in->attempt < s->max_attempts) {
+	int tried = in->attempt - in->retry_base;
+	if (tried < s->max_attempts) {
 		int64_t wait = s->retry_backoff_s;
-		for (int i = 1; i < in->attempt && wait < 6 * 3600; i++)
+		for (int i = 1; i < tried && wait < 6 * 3600; i++)
 			wait *= 2;
 		wait = wait > 6 * 3600 ? 6 * 3600 : wait;
 		go(o, FLEET_DS_PENDING, "retry");
@@ -321,6 +322,29 @@ static int add_arg(cJSON *req, const char *name, const char *value)
 	return args && cJSON_AddStringToObject(args, name, value) ? 0 : -1;
 }
 
+/* A Set of Device.DeviceInfo.BootFirmwareImage to bank ("...Image.2." or
+ * "...Image.2": a reference names the row without its '.'). */
+static cJSON *boot_image_set(const char *bank)
+{
+	cJSON *r = cJSON_CreateObject(), *objs, *obj, *ps, *p;
+	char ref[128];
+	copy(ref, sizeof(ref), bank);
+	size_t rl = strlen(ref);
+	if (rl && ref[rl - 1] == '.')
+		ref[rl - 1] = '\0';
+	if (!r || !(objs = cJSON_AddArrayToObject(r, "update_objs")) ||
+	    !(obj = cJSON_CreateObject()) || !cJSON_AddItemToArray(objs, obj) ||
+	    !cJSON_AddStringToObject(obj, "obj_path", "Device.DeviceInfo.") ||
+	    !(ps = cJSON_AddArrayToObject(obj, "param_settings")) || !(p = cJSON_CreateObject()) ||
+	    !cJSON_AddItemToArray(ps, p) ||
+	    !cJSON_AddStringToObject(p, "param", "BootFirmwareImage") ||
+	    !cJSON_AddStringToObject(p, "value", ref) || !cJSON_AddBoolToObject(p, "required", 1)) {
+		cJSON_Delete(r);
+		return NULL;
+	}
+	return r;
+}
+
 static int download(const struct fleet_dev_in *in, struct fleet_dev_out *o, int auto_activate)
 {
 	const struct fleet_spec *s = in->spec;
@@ -353,27 +377,10 @@ static int activate(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 		return download(in, o, 1);
 	}
 	if (o->no_activate) {
-		cJSON *r = cJSON_CreateObject(), *objs, *obj, *ps, *p;
-		char ref[128];
-		copy(ref, sizeof(ref), o->bank);
-		size_t rl = strlen(ref);
-		if (rl && ref[rl - 1] == '.')
-			ref[rl - 1] = '\0'; /* a reference names the row without its '.' */
-		if (!r || !(objs = cJSON_AddArrayToObject(r, "update_objs")) ||
-		    !(obj = cJSON_CreateObject()) || !cJSON_AddItemToArray(objs, obj) ||
-		    !cJSON_AddStringToObject(obj, "obj_path", "Device.DeviceInfo.") ||
-		    !(ps = cJSON_AddArrayToObject(obj, "param_settings")) ||
-		    !(p = cJSON_CreateObject()) || !cJSON_AddItemToArray(ps, p) ||
-		    !cJSON_AddStringToObject(p, "param", "BootFirmwareImage") ||
-		    !cJSON_AddStringToObject(p, "value", ref) ||
-		    !cJSON_AddBoolToObject(p, "required", 1)) {
-			cJSON_Delete(r);
-			return -1;
-		}
 		go(o, FLEET_DS_ACTIVATING, "set_boot");
 		o->deadline_s = in->spec->activate_timeout_s;
-		note(o, "set BootFirmwareImage to %s (the agent has no Activate())", ref);
-		return request(o, "set", r);
+		note(o, "set BootFirmwareImage to %s (the agent has no Activate())", o->bank);
+		return request(o, "set", boot_image_set(o->bank));
 	}
 	char cmd[160], end[24];
 	set_key(in, o, "activate");
@@ -507,6 +514,18 @@ static int on_inspect(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	}
 	int ready;
 	const char *bank = fleet_fw_choose_bank(&b, target, &ready);
+	if (!*bank && *b.active && *b.boot && strcmp(b.active, b.boot) != 0) {
+		/* The agent boots another image than it runs: an earlier image that
+		 * failed to boot (the agent fell back and, as TR-181 requires, left
+		 * BootFirmwareImage on it). Point it back at the running image, which
+		 * frees that bank, and look again. */
+		go(o, FLEET_DS_DOWNLOADING, "repoint");
+		o->deadline_s = in->spec->verify_timeout_s;
+		note(o,
+		     "BootFirmwareImage is %s but %s runs: pointing it back at the running image",
+		     b.boot, b.active);
+		return request(o, "set", boot_image_set(b.active));
+	}
 	if (!*bank) {
 		finish(o, FLEET_DS_FAILED, "no_free_bank", FLEET_FC_INFRA, 0,
 		       "every firmware bank is the active or the boot image");
@@ -524,6 +543,34 @@ static int on_inspect(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	go(o, FLEET_DS_DOWNLOADING, "download");
 	o->deadline_s = in->spec->download_timeout_s;
 	return download(in, o, 0);
+}
+
+static int on_repoint(const struct fleet_dev_in *in, struct fleet_dev_out *o)
+{
+	char msg[200] = "";
+	int64_t code = 0;
+	if (in->task == FLEET_TASK_NONE) {
+		if (in->deadline_passed)
+			transient(in, o, "unreachable",
+				  "no answer to the BootFirmwareImage change");
+		return 0;
+	}
+	if (in->task == FLEET_TASK_DONE &&
+	    set_outcome(in->task_result, &code, msg, sizeof(msg)) > 0) {
+		go(o, FLEET_DS_DOWNLOADING, "inspect");
+		note(o, "BootFirmwareImage points at the running image again; reading the banks");
+		return get_banks(o);
+	}
+	if (in->task == FLEET_TASK_DONE || in->task == FLEET_TASK_FAILED) {
+		if (in->task == FLEET_TASK_FAILED)
+			task_failure(in, msg, sizeof(msg));
+		finish(o, FLEET_DS_FAILED, "no_free_bank", FLEET_FC_INFRA, 0, msg);
+		note(o, "BootFirmwareImage could not be pointed back: %s", msg);
+		return 0;
+	}
+	task_failure(in, msg, sizeof(msg));
+	transient(in, o, "unreachable", msg);
+	return 0;
 }
 
 static int on_download(const struct fleet_dev_in *in, struct fleet_dev_out *o)
@@ -629,7 +676,8 @@ static int on_check(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 		 fault && *fault ? ": " : "", fault && *fault ? fault : "");
 	if (!strcmp(st, "ValidationFailed") || !strcmp(st, "InstallationFailed")) {
 		const char *reason = *st == 'V' ? "validation_failed" : "install_failed";
-		if (in->attempt < 2 && in->attempt < in->spec->max_attempts) {
+		int tried = in->attempt - in->retry_base;
+		if (tried < 2 && tried < in->spec->max_attempts) {
 			transient(in, o, reason, msg);
 		} else {
 			finish(o, FLEET_DS_FAILED, reason, FLEET_FC_IMAGE, 0, msg);
@@ -805,7 +853,8 @@ int fleet_fw_advance(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	int rc = 0;
 	switch (in->state) {
 	case FLEET_DS_DOWNLOADING:
-		rc = !strcmp(step, "inspect")    ? on_inspect(in, o)
+		rc = !strcmp(step, "repoint")    ? on_repoint(in, o)
+		     : !strcmp(step, "inspect")  ? on_inspect(in, o)
 		     : !strcmp(step, "download") ? on_download(in, o)
 		     : !strcmp(step, "transfer") ? on_transfer(in, o)
 						 : on_check(in, o);

@@ -62,6 +62,10 @@ CREATE TABLE campaign_devices (
     detail       text,
     retryable    boolean NOT NULL DEFAULT false,
     attempt      integer NOT NULL DEFAULT 0,
+    -- attempts before the last campaign_retry_failed (each retry gets the
+    -- whole retry budget again; attempt numbers keep growing, so an old
+    -- attempt's late event never matches a new CommandKey)
+    retry_base   integer NOT NULL DEFAULT 0,
     bank         text,
     single_bank  boolean NOT NULL DEFAULT false,
     no_activate  boolean NOT NULL DEFAULT false,

@@ -201,9 +201,37 @@ static void test_inspect_single_bank_and_no_free_bank(void **state)
 	assert_int_equal(o.state, FLEET_DS_DOWNLOADED);
 	assert_true(o.single_bank);
 	cJSON_Delete(r);
-	/* two banks, one active and the other set to boot next: neither is free */
+	/* two banks, one running and the other set to boot next (an image the
+	 * agent fell back from): point the boot image back, then look again */
 	r = banks("1.0.0", "Device.DeviceInfo.FirmwareImage.1", "Device.DeviceInfo.FirmwareImage.2",
 		  ROW(1, "Active", "1.0.0"), ROW(2, "Available", "1.5.0"), NULL);
+	in.task_result = r;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_DOWNLOADING);
+	assert_string_equal(o.step, "repoint");
+	assert_string_equal(o.task_op, "set");
+	const cJSON *p = cJSON_GetArrayItem(
+		cJSON_GetObjectItem(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(o.task_req, "update_objs"), 0),
+			"param_settings"),
+		0);
+	assert_string_equal(cJSON_GetObjectItem(p, "value")->valuestring,
+			    "Device.DeviceInfo.FirmwareImage.1");
+	done(&o);
+	cJSON_Delete(r);
+	struct fleet_dev_in rp = dev(FLEET_DS_DOWNLOADING, "repoint");
+	r = cJSON_Parse("{\"updated_obj_results\":[{\"requested_path\":\"x\","
+			"\"oper_status\":{\"oper_success\":{}}}]}");
+	rp.task = FLEET_TASK_DONE;
+	rp.task_result = r;
+	advance(&rp, &o);
+	assert_string_equal(o.step, "inspect");
+	assert_string_equal(o.task_op, "get");
+	done(&o);
+	cJSON_Delete(r);
+	/* running and boot image the same, the other row unusable: no bank */
+	r = banks("1.0.0", "Device.DeviceInfo.FirmwareImage.1", "Device.DeviceInfo.FirmwareImage.1",
+		  ROW(1, "Active", "1.0.0"), ROW(2, "Active", "1.5.0"), NULL);
 	in.task_result = r;
 	advance(&in, &o);
 	assert_int_equal(o.state, FLEET_DS_FAILED);
@@ -314,6 +342,12 @@ static void test_check_outcomes(void **state)
 	assert_int_equal(o.state, FLEET_DS_FAILED);
 	assert_int_equal(o.fail_class, FLEET_FC_INFRA);
 	assert_true(o.retryable);
+	/* after campaign_retry_failed (base 3) the budget starts again */
+	in.attempt = 4;
+	in.retry_base = 3;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_PENDING);
+	in.retry_base = 0;
 	cJSON_Delete(r);
 	/* validation: once more, then the image is at fault */
 	r = banks("1.0.0", "Device.DeviceInfo.FirmwareImage.1", "", ROW(1, "Active", "1.0.0"),
