@@ -465,6 +465,15 @@ static void advance_waves(struct fleet_engine *e, struct camp *c, struct uspc_er
 		       wave_count(c, w, FLEET_DS_REBOOTING) + wave_count(c, w, FLEET_DS_VERIFYING);
 	int64_t pending = wave_count(c, w, FLEET_DS_PENDING);
 	int64_t parked = w < c->waves ? c->parked[w] : 0;
+	if (w + 1 == c->waves) {
+		/* the campaign ends with the last wave: stragglers of earlier waves
+		 * that came back and are in flight must finish first */
+		busy = inflight(c, 1);
+		pending = total(c, FLEET_DS_PENDING);
+		parked = 0;
+		for (int k = 0; k < c->waves; k++)
+			parked += c->parked[k];
+	}
 	int grace_over = c->wave_age_s >= c->spec.offline_grace_s;
 	if (busy > 0 || pending - parked > 0 || (parked > 0 && !grace_over))
 		return;

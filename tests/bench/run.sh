@@ -22,6 +22,9 @@
 #                     the agents' wait for NotifyResp (sent after the commit)
 #   notify_ingest     ValueChange notifications with send_resp at a rising
 #                     total rate: highest rate sustained with zero loss
+#   campaign          a firmware campaign over the fleet in 3 waves: seconds
+#                     until finished, uspc + PostgreSQL CPU per device, beside
+#                     a fleet Get's (USPC_BENCH_CAMPAIGN_INFLIGHT: max_inflight)
 # Progress goes to stderr; logs stay in the work directory (printed at the
 # end). tests/bench/README.md explains every figure. Not part of ctest.
 #
@@ -103,6 +106,8 @@ else
 	ONBOARD_TIMEOUT=240
 fi
 NOTIFY_STEP_DOWNS=2 # below a failed first step; see scenario_notify
+CAMPAIGN_INFLIGHT=${USPC_BENCH_CAMPAIGN_INFLIGHT:-1000}
+CAMPAIGN_TIMEOUT=900 # seconds
 LATENCY_RATE=1000 # notify_latency: notifications/s, all agents
 LATENCY_S=20
 [[ $AGENTS =~ ^[0-9]+$ ]] && [ "$AGENTS" -ge 10 ] && [ "$AGENTS" -le 20000 ] ||
@@ -345,6 +350,7 @@ start_sim() {
 	"$BUILD_DIR/bin/usp-agent-sim" --agents "$AGENTS" --controller-id "$CTRL_EID" \
 		--eid-pattern "$EID_PATTERN" --connect-rate "$CONNECT_RATE" --status-interval 1 \
 		--host-churn 0 --vc-rate 0 --vc-rate-file "$WORK/vc-rate" \
+		--fw-download-time 0.2 --reboot-time 0.5 \
 		>>"$LOGS/sim.log" 2>&1 &
 	SPID=$!
 }
@@ -973,6 +979,67 @@ scenario_notify_latency() {
 	emit notify_latency "\"rate_per_sec\":$rate,\"seconds\":$secs,\"sent\":$sent,\"answered\":$acked,\"notify_resp_p50_ms\":${p50:-null},\"notify_resp_p99_ms\":${p99:-null}"
 }
 
+# A firmware campaign over the whole fleet: three waves (1 %, 10 %, all),
+# 0.2 s simulated downloads and 0.5 s reboots, every device through the
+# whole procedure (inspect, Download, TransferComplete!, check, Activate,
+# reboot, re-onboarding, verify). Seconds until the campaign is finished,
+# and uspc + PostgreSQL CPU per device for the whole cycle, beside the same
+# for one fleet Get of Device.DeviceInfo. measured right after.
+scenario_campaign() {
+	if ! have uspctl; then
+		skip campaign "uspctl did not build"
+		return
+	fi
+	local why
+	why=$(agents_unusable)
+	if [ -n "$why" ]; then
+		skip campaign "$why"
+		return
+	fi
+	local t0 id out st counts secs cpu get_cpu i
+	say "campaign: $AGENTS agents, waves 1% / 10% / 100%, max_inflight $CAMPAIGN_INFLIGHT"
+	cpu_mark camp
+	t0=$(now)
+	out=$(printf '{"id":"c","op":"campaign_create","name":"bench-%s","targets":{"all":true},"firmware":{"url":"http://fw.example.net/sim-gw-2.0.0.bin","version":"2.0.0"},"waves":[{"percent":1},{"percent":10},{"percent":100}],"max_inflight":%s}\n' \
+		"$(date +%s)" "$CAMPAIGN_INFLIGHT" | "$BUILD_DIR/bin/uspctl" --quiet 2>>"$LOGS/uspctl.log")
+	id=$(sed -n 's/.*"campaign":\([0-9]*\).*/\1/p' <<<"$out")
+	if [ -z "$id" ]; then
+		skip campaign "campaign_create failed: $out"
+		return
+	fi
+	st=""
+	for i in $(seq 1 "$CAMPAIGN_TIMEOUT"); do
+		st=$(psql_q "SELECT state || ' ' || settled FROM campaigns WHERE id = $id")
+		[ "$st" = "finished t" ] || [ "${st%% *}" = paused ] || [ "${st%% *}" = aborted ] && break
+		[ $((i % 10)) = 0 ] && say "campaign: $(psql_q "SELECT string_agg(state || '=' || n, ' ') FROM
+		  (SELECT state, count(*) n FROM campaign_devices WHERE campaign = $id GROUP BY 1 ORDER BY 1) x")"
+		sleep 1
+	done
+	secs=$(fsub "$(now)" "$t0")
+	cpu=$(cpu_json camp)
+	counts=$(psql_q "SELECT json_object_agg(state, n) FROM (SELECT state, count(*) n FROM campaign_devices
+	  WHERE campaign = $id GROUP BY 1) x")
+	local ok per_dev
+	ok=$(psql_q "SELECT count(*) FROM campaign_devices WHERE campaign = $id AND state = 'succeeded'")
+	per_dev=$(awk -v c="$cpu" -v n="$ok" 'BEGIN {
+		match(c, /"uspc":[0-9.]+/); u = substr(c, RSTART + 7, RLENGTH - 7)
+		match(c, /"postgres":[0-9.]+/); p = substr(c, RSTART + 11, RLENGTH - 11)
+		if (n > 0) printf "{\"uspc\":%.2f,\"postgres\":%.2f}", u * 1000 / n, p * 1000 / n; else print "null" }')
+	say "campaign: ${st} after ${secs}s: $counts; CPU ms per device $per_dev"
+	# one fleet Get, for comparison
+	printf '{"id":"g","op":"get","targets":{"all":true},"paths":["Device.DeviceInfo."]}\n' >"$WORK/campaign-get.jsonl"
+	cpu_mark get
+	fanout_run "$AGENTS" "$WORK/campaign-get.jsonl" "$WORK/campaign-get.out"
+	get_cpu=$(cpu_json get)
+	local get_per
+	get_per=$(awk -v c="$get_cpu" -v n="$RUN_OK" 'BEGIN {
+		match(c, /"uspc":[0-9.]+/); u = substr(c, RSTART + 7, RLENGTH - 7)
+		match(c, /"postgres":[0-9.]+/); p = substr(c, RSTART + 11, RLENGTH - 11)
+		if (n > 0) printf "{\"uspc\":%.3f,\"postgres\":%.3f}", u * 1000 / n, p * 1000 / n; else print "null" }')
+	say "campaign: a fleet Get for comparison: $RUN_OK ok in ${RUN_SECS}s, CPU ms per agent $get_per"
+	emit campaign "\"campaign_state\":$(json_str "$st"),\"seconds_to_finished\":$secs,\"max_inflight\":$CAMPAIGN_INFLIGHT,\"devices\":${counts:-null},\"cpu_ms_per_device\":$per_dev,\"fleet_get_cpu_ms_per_agent\":$get_per,\"fleet_get_seconds\":$RUN_SECS,$cpu"
+}
+
 # ---------------------------------------------------------------- main
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "mode $MODE: $AGENTS agents, work dir $WORK"
@@ -995,7 +1062,8 @@ STACK_UP=1
 
 if want ceiling; then scenario_ceiling; else skip ceiling "not selected (--only)"; fi
 if want transport; then scenario_transport; else skip transport "not selected (--only)"; fi
-if want onboarding_storm || want memory || want fanout_get || want notify_latency || want notify_ingest; then
+if want onboarding_storm || want memory || want fanout_get || want notify_latency || want notify_ingest ||
+	want campaign; then
 	scenario_onboarding
 else
 	skip onboarding_storm "not selected (--only)"
@@ -1004,5 +1072,6 @@ if want memory; then scenario_memory; else skip memory "not selected (--only)"; 
 if want fanout_get; then scenario_fanout; else skip fanout_get "not selected (--only)"; fi
 if want notify_latency; then scenario_notify_latency; else skip notify_latency "not selected (--only)"; fi
 if want notify_ingest; then scenario_notify; else skip notify_ingest "not selected (--only)"; fi
+if want campaign; then scenario_campaign; else skip campaign "not selected (--only)"; fi
 finish_lines
 exit 0

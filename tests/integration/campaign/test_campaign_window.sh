@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Maintenance windows, with the engine's clock moved by
+# campaign_clock_offset_s: a window that opens in two hours (in a real IANA
+# zone) lets every device download now but activate none; the campaign
+# shows waiting_window, not failed. Restarted with the clock moved into the
+# window, the daemon activates them all, and they succeed. A window whose
+# cutoff leaves no time to start an activation never activates.
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/../itest-lib.sh"
+# shellcheck source=tests/integration/itest-campaign.sh
+. "$(dirname "$0")/../itest-campaign.sh"
+
+N=8
+TZ_NAME=America/New_York
+new_db "$T"
+start_uspc d1
+start_sim s1 $N
+wait_onboarded $N 60
+
+# the slot starts two hours from now, local time in $TZ_NAME, every day
+start=$(TZ=$TZ_NAME date -d '+2 hours' +%H:%M)
+create_campaign '"name":"win","targets":{"all":true},'"$FW"',"max_inflight":20,
+  "window":{"timezone":"'$TZ_NAME'","cutoff_min":10,
+            "slots":[{"start":"'"$start"'","duration_min":60}]}'
+wait_devs "state = 'downloaded'" $N 60
+wait_campaign waiting_window 10
+sleep 2
+[ "$(dev_count "state = 'downloaded'")" = $N ] || fail "a device left 'downloaded' outside the window"
+[ "$(q "SELECT count(*) FROM tasks WHERE batch_id = 'campaign:$CAMPAIGN'
+  AND request->>'command' LIKE '%Activate()'")" = 0 ] || fail "an Activate() was queued outside the window"
+reason=$(q "SELECT reason FROM campaigns WHERE id = $CAMPAIGN")
+[[ $reason == "activation window closed; the next opens in "* ]] || fail "waiting reason: $reason"
+status_json >"$W/status.json"
+jq -e '.state == "waiting_window" and .counts.failed == 0' "$W/status.json" >/dev/null ||
+	fail "status outside the window: $(cat "$W/status.json")"
+
+# two hours and five minutes later, the window is open (55 min left > cutoff)
+stop_pid "$PID_d1" || fail "d1 exit status $?"
+start_uspc d1 --campaign-clock-offset-s 7500
+wait_campaign finished 90
+[ "$(dev_count "state = 'succeeded'")" = $N ] || fail "not every device succeeded in the window"
+grep -q "campaign_clock_offset_s = 7500" "$W/d1.log" || fail "no warning about the moved clock"
+q "SELECT message FROM campaign_events WHERE campaign = $CAMPAIGN ORDER BY id" | grep -q "activation window open" ||
+	fail "no 'window open' event"
+activate_at=$(q "SELECT min(t.created_at) FROM tasks t WHERE t.batch_id = 'campaign:$CAMPAIGN'
+  AND t.request->>'command' LIKE '%Activate()'")
+restart_at=$(q "SELECT min(at) FROM campaign_events WHERE campaign = $CAMPAIGN AND message LIKE 'activation window open%'")
+[ "$(q "SELECT '$activate_at'::timestamptz >= '$restart_at'::timestamptz")" = t ] ||
+	fail "an activation before the window opened"
+
+# a window too short for its cutoff never activates
+stop_pid "$PID_d1" || fail "d1 exit status $?"
+start_uspc d1
+start=$(TZ=$TZ_NAME date -d '-5 minutes' +%H:%M)
+create_campaign '"name":"short","targets":{"all":true},"firmware":{"url":"http://fw.example.net/3.0.0.bin","version":"3.0.0"},
+  "window":{"timezone":"'$TZ_NAME'","cutoff_min":30,"slots":[{"start":"'"$start"'","duration_min":30}]}'
+wait_devs "state = 'downloaded'" $N 60
+sleep 2
+[ "$(dev_count "state IN ('activating', 'rebooting', 'verifying', 'succeeded')")" = 0 ] ||
+	fail "activated with less than the cutoff left in the window"
+[ "$(q "SELECT state FROM campaigns WHERE id = $CAMPAIGN")" = waiting_window ] || fail "not waiting for the window"
+stop_pid "$PID_d1" || fail "d1 exit status $?"
+log "ok"
