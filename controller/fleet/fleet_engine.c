@@ -42,6 +42,7 @@
 #include "fleet_stmt.h"
 #include "log.h"
 #include "store_guard.h"
+#include "store_sql.h"
 
 #define LOG_COMP "campaign"
 #define SWEEP_EVERY_MS 60000
@@ -74,10 +75,8 @@ struct camp {
 	double tokens, tokens_age_s;
 	char *selector;
 	int64_t joined_age_s;
-	/* counts: [wave][state], failure classes, parked pending */
-	int64_t (*n)[FLEET_DS_COUNT_];
-	int64_t *parked;
-	int64_t image_failed, infra_failed;
+	/* counts: [wave][state][failure class] */
+	int64_t (*n)[FLEET_DS_COUNT_][3];
 	int window_open;
 	int64_t window_left_s, opens_in_s;
 	int wave_done; /* for engine_campaign.sql $6: 1 set, -1 clear, 0 keep */
@@ -151,14 +150,23 @@ static void event(struct fleet_engine *e, struct camp *c, const char *kind, cons
 
 static int64_t wave_count(const struct camp *c, int w, enum fleet_dev_state s)
 {
-	return w >= 0 && w < c->waves ? c->n[w][s] : 0;
+	return w >= 0 && w < c->waves ? c->n[w][s][0] + c->n[w][s][1] + c->n[w][s][2] : 0;
 }
 
 static int64_t total(const struct camp *c, enum fleet_dev_state s)
 {
 	int64_t t = 0;
 	for (int w = 0; w < c->waves; w++)
-		t += c->n[w][s];
+		t += wave_count(c, w, s);
+	return t;
+}
+
+/* Failed and timed-out devices of one class, all waves. */
+static int64_t class_failed(const struct camp *c, enum fleet_fail_class fc)
+{
+	int64_t t = 0;
+	for (int w = 0; w < c->waves; w++)
+		t += c->n[w][FLEET_DS_FAILED][fc] + c->n[w][FLEET_DS_TIMED_OUT][fc];
 	return t;
 }
 
@@ -217,7 +225,8 @@ static void check_thresholds(struct fleet_engine *e, struct camp *c)
 		return;
 	}
 	int64_t fin = finished(c) - c->base_finished;
-	int64_t img = c->image_failed - c->base_image, inf = c->infra_failed - c->base_infra;
+	int64_t img = class_failed(c, FLEET_FC_IMAGE) - c->base_image;
+	int64_t inf = class_failed(c, FLEET_FC_INFRA) - c->base_infra;
 	if (fin >= ti->min_sample && fin > 0 && (double)img * 100.0 / (double)fin > ti->percent) {
 		snprintf(why, sizeof(why),
 			 "image failure threshold: %" PRId64 " of %" PRId64
@@ -245,15 +254,16 @@ static void account(struct fleet_engine *e, struct camp *c, int wave, enum fleet
 {
 	if (wave < 0 || wave >= c->waves || from == o->state)
 		return;
-	c->n[wave][from]--;
-	c->n[wave][o->state]++;
+	/* a device in flight or pending has no failure class */
+	c->n[wave][from][FLEET_FC_NONE]--;
+	c->n[wave][o->state][o->fail_class]++;
 	if (o->state == FLEET_DS_SUCCEEDED) {
 		c->consec_image = c->consec_infra = 0;
 	} else if (o->state == FLEET_DS_FAILED || o->state == FLEET_DS_TIMED_OUT) {
 		if (o->fail_class == FLEET_FC_IMAGE)
-			c->image_failed++, c->consec_image++;
+			c->consec_image++;
 		else if (o->fail_class == FLEET_FC_INFRA)
-			c->infra_failed++, c->consec_infra++;
+			c->consec_infra++;
 	} else {
 		return;
 	}
@@ -451,32 +461,53 @@ static void update_window(struct fleet_engine *e, struct camp *c)
 	}
 }
 
-static void advance_waves(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
+/* Whether waves lo..hi have pending devices that can start, or parked
+ * (offline) ones. */
+static int wave_pending(struct fleet_engine *e, struct camp *c, int lo, int hi, int *startable,
+			int *parked, struct uspc_err *err)
+{
+	char cid[24], a[16], b[16];
+	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
+	snprintf(a, sizeof(a), "%d", lo);
+	snprintf(b, sizeof(b), "%d", hi);
+	const char *p[] = { cid, a, b };
+	PGresult *r = NULL;
+	int rc = exec(e, fleet_stmt_engine_wave_pending, 3, p, &r, err);
+	if (rc == 0) {
+		*startable = col_bool(r, 0, 0);
+		*parked = col_bool(r, 0, 1);
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int advance_waves(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
 {
 	int w = c->wave;
 	const struct fleet_wave *wv = &c->spec.waves[w < (int)c->spec.n_waves ? w : 0];
 	if (!active_state(c))
-		return;
+		return 0;
 	int64_t succ = wave_count(c, w, FLEET_DS_SUCCEEDED);
 	int64_t fail = wave_count(c, w, FLEET_DS_FAILED) + wave_count(c, w, FLEET_DS_TIMED_OUT);
 	int64_t busy = wave_count(c, w, FLEET_DS_DOWNLOADING) +
 		       wave_count(c, w, FLEET_DS_DOWNLOADED) +
 		       wave_count(c, w, FLEET_DS_ACTIVATING) +
 		       wave_count(c, w, FLEET_DS_REBOOTING) + wave_count(c, w, FLEET_DS_VERIFYING);
-	int64_t pending = wave_count(c, w, FLEET_DS_PENDING);
-	int64_t parked = w < c->waves ? c->parked[w] : 0;
-	if (w + 1 == c->waves) {
-		/* the campaign ends with the last wave: stragglers of earlier waves
-		 * that came back and are in flight must finish first */
+	int last = w + 1 == c->waves;
+	int64_t pending = last ? total(c, FLEET_DS_PENDING) : wave_count(c, w, FLEET_DS_PENDING);
+	if (last) /* stragglers of earlier waves that came back finish first */
 		busy = inflight(c, 1);
-		pending = total(c, FLEET_DS_PENDING);
-		parked = 0;
-		for (int k = 0; k < c->waves; k++)
-			parked += c->parked[k];
+	int startable = 0, parked = 0;
+	if (busy > 0)
+		return 0;
+	if (pending > 0) {
+		int rc = wave_pending(e, c, last ? 0 : w, w, &startable, &parked, err);
+		if (rc < 0)
+			return rc;
 	}
 	int grace_over = c->wave_age_s >= c->spec.offline_grace_s;
-	if (busy > 0 || pending - parked > 0 || (parked > 0 && !grace_over))
-		return;
+	if (startable || (parked && !grace_over))
+		return 0;
 	double pct = succ + fail ? (double)succ * 100.0 / (double)(succ + fail) : 100.0;
 	if (c->done_age_s < 0) {
 		c->wave_done = 1;
@@ -488,12 +519,11 @@ static void advance_waves(struct fleet_engine *e, struct camp *c, struct uspc_er
 				 "), below its success_percent %g%%",
 				 w + 1, pct, succ, succ + fail, wv->success_percent);
 			pause_for(e, c, "wave", why);
-			return;
+			return 0;
 		}
 		event(e, c, "wave",
-		      "wave %d of %d done: %" PRId64 " succeeded, %" PRId64 " failed, %" PRId64
-		      " offline%s",
-		      w + 1, c->waves, succ, fail, parked,
+		      "wave %d of %d done: %" PRId64 " succeeded, %" PRId64 " failed%s%s", w + 1,
+		      c->waves, succ, fail, parked ? ", devices offline past the grace time" : "",
 		      w + 1 < c->waves && wv->soak_s ? "; soaking" : "");
 	}
 	if (w + 1 < c->waves) {
@@ -505,20 +535,26 @@ static void advance_waves(struct fleet_engine *e, struct camp *c, struct uspc_er
 			c->wave_age_s = 0;
 			event(e, c, "wave", "wave %d of %d starts", c->wave + 1, c->waves);
 		}
-		return;
+		return 0;
 	}
 	if (c->spec.continuous)
-		return;
+		return 0;
 	char cid[24];
 	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
 	const char *p[] = { cid };
 	PGresult *r = NULL;
-	if (exec(e, fleet_stmt_engine_offline_end, 1, p, &r, err) == 0) {
-		int64_t off = strtoll(PQcmdTuples(r), NULL, 10);
-		c->n[w][FLEET_DS_TIMED_OUT] += off;
-		c->n[w][FLEET_DS_PENDING] -= off;
+	int rc = exec(e, fleet_stmt_engine_offline_end, 1, p, &r, err);
+	for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+		int ow = (int)col_i64(r, i, 0);
+		int64_t off = col_i64(r, i, 1);
+		if (ow >= 0 && ow < c->waves) {
+			c->n[ow][FLEET_DS_TIMED_OUT][FLEET_FC_INFRA] += off;
+			c->n[ow][FLEET_DS_PENDING][FLEET_FC_NONE] -= off;
+		}
 	}
 	PQclear(r);
+	if (rc < 0)
+		return rc;
 	char why[200];
 	snprintf(why, sizeof(why),
 		 "%" PRId64 " succeeded, %" PRId64 " failed, %" PRId64 " timed out, %" PRId64
@@ -527,6 +563,7 @@ static void advance_waves(struct fleet_engine *e, struct camp *c, struct uspc_er
 		 total(c, FLEET_DS_TIMED_OUT), total(c, FLEET_DS_SKIPPED));
 	set_state(c, "finished", why);
 	event(e, c, "finished", "%s", why);
+	return 0;
 }
 
 /* ---- starting devices ------------------------------------------------------------- */
@@ -605,7 +642,7 @@ static int join_continuous(struct fleet_engine *e, struct camp *c, struct uspc_e
 	int rc = exec(e, fleet_stmt_engine_join, 5, p, &r, err);
 	if (rc == 0) {
 		c->joined = col_i64(r, 0, 0);
-		c->n[c->waves - 1][FLEET_DS_PENDING] += c->joined;
+		c->n[c->waves - 1][FLEET_DS_PENDING][FLEET_FC_NONE] += c->joined;
 		if (c->joined)
 			event(e, c, "joined", "%" PRId64 " newly matching agent(s) joined wave %d",
 			      c->joined, c->waves);
@@ -649,8 +686,7 @@ static int load(struct fleet_engine *e, struct camp *c, PGresult *r, struct uspc
 				  "wave %d of %d does not fit the definition", c->wave, c->waves);
 	if (rc == 0) {
 		c->n = calloc((size_t)c->waves, sizeof(*c->n));
-		c->parked = calloc((size_t)c->waves, sizeof(*c->parked));
-		if (!c->n || !c->parked)
+		if (!c->n)
 			rc = uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 	}
 	(void)e;
@@ -664,23 +700,64 @@ static int read_counts(struct fleet_engine *e, struct camp *c, struct uspc_err *
 	const char *p[] = { cid };
 	PGresult *r = NULL;
 	int rc = exec(e, fleet_stmt_engine_counts, 1, p, &r, err);
+	if (rc == 0 && PQntuples(r) == 0) {
+		/* none yet (a campaign from before the counts were kept) */
+		PQclear(r);
+		r = NULL;
+		rc = exec(e, fleet_stmt_counts_clear, 1, p, NULL, err);
+		if (rc == 0)
+			rc = exec(e, fleet_stmt_counts_rebuild, 1, p, NULL, err);
+		if (rc == 0)
+			rc = exec(e, fleet_stmt_engine_counts, 1, p, &r, err);
+	}
 	for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
 		int w = (int)col_i64(r, i, 0);
 		enum fleet_dev_state s;
-		int64_t n = col_i64(r, i, 4);
+		const char *fc = col(r, i, 2);
+		int k = !strcmp(fc, "image")   ? FLEET_FC_IMAGE
+			: !strcmp(fc, "infra") ? FLEET_FC_INFRA
+					       : 0;
 		if (w < 0 || w >= c->waves || fleet_dev_state_parse(col(r, i, 1), &s) < 0)
 			continue;
-		c->n[w][s] += n;
-		if (s == FLEET_DS_PENDING && col_bool(r, i, 3))
-			c->parked[w] += n;
-		if (s == FLEET_DS_FAILED || s == FLEET_DS_TIMED_OUT) {
-			if (!strcmp(col(r, i, 2), "image"))
-				c->image_failed += n;
-			else if (!strcmp(col(r, i, 2), "infra"))
-				c->infra_failed += n;
-		}
+		c->n[w][s][k] += col_i64(r, i, 3);
 	}
 	PQclear(r);
+	return rc;
+}
+
+static int save_counts(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
+{
+	struct store_buf b[4];
+	for (int i = 0; i < 4; i++) {
+		store_buf_init(&b[i], 1 << 20);
+		store_arr_begin(&b[i]);
+	}
+	for (int w = 0; w < c->waves; w++)
+		for (int s = 0; s < FLEET_DS_COUNT_; s++)
+			for (int k = 0; k < 3; k++) {
+				if (c->n[w][s][k] <= 0)
+					continue;
+				const char *fc = fleet_fail_class_name((enum fleet_fail_class)k);
+				store_arr_add_i64(&b[0], w);
+				store_arr_add(&b[1], fleet_dev_state_name((enum fleet_dev_state)s));
+				store_arr_add(&b[2], fc ? fc : "");
+				store_arr_add_i64(&b[3], c->n[w][s][k]);
+			}
+	char cid[24];
+	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
+	const char *p[5] = { cid };
+	int rc = 0;
+	for (int i = 0; i < 4; i++) {
+		store_arr_end(&b[i]);
+		if (!(p[i + 1] = store_buf_str(&b[i])))
+			rc = uspc_err_set(err, USPC_E_NOMEM, "campaign counts too large");
+	}
+	if (rc == 0)
+		rc = exec(e, fleet_stmt_counts_clear, 1, p, NULL, err);
+	if (rc == 0)
+		rc = exec(e, fleet_stmt_engine_counts_save, 5, p, NULL, err);
+	for (int i = 0; i < 4; i++)
+		store_buf_fini(&b[i]);
 	return rc;
 }
 
@@ -803,9 +880,11 @@ static int advance_campaign(struct fleet_engine *e, int64_t id, struct uspc_err 
 	if (rc == 0)
 		rc = join_continuous(e, &c, err);
 	if (rc == 0)
-		advance_waves(e, &c, err);
+		rc = advance_waves(e, &c, err);
 	if (rc == 0)
 		rc = dispatch(e, &c, err);
+	if (rc == 0)
+		rc = save_counts(e, &c, err);
 	if (rc == 0)
 		rc = save(e, &c, err);
 out:
@@ -816,7 +895,6 @@ out:
 	fleet_spec_fini(&c.spec);
 	free(c.selector);
 	free(c.n);
-	free(c.parked);
 	return rc;
 }
 

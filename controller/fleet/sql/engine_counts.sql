@@ -1,3 +1,3 @@
--- Device counts of campaign $1 by wave, state, failure class and parking.
-SELECT wave, state, coalesce(fail_class, ''), parked, count(*) FROM campaign_devices
-WHERE campaign = $1 GROUP BY 1, 2, 3, 4
+-- Device counts of campaign $1 by wave, state and failure class (kept in
+-- campaign_counts; counts_rebuild.sql fills them when there are none).
+SELECT wave, state, fail_class, n FROM campaign_counts WHERE campaign = $1

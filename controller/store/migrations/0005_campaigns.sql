@@ -93,6 +93,22 @@ CREATE INDEX campaign_devices_inflight ON campaign_devices (campaign)
 -- The store writer unparks an agent's devices when it is onboarded.
 CREATE INDEX campaign_devices_parked ON campaign_devices (eid) WHERE parked;
 CREATE INDEX campaign_devices_state ON campaign_devices (campaign, state);
+-- Whether a wave still has offline (parked) devices, without reading them.
+CREATE INDEX campaign_devices_waiting ON campaign_devices (campaign, wave)
+    WHERE state = 'pending' AND parked;
+
+-- Devices of a campaign by wave, state and failure class ('' for none),
+-- kept by whoever changes device states (the engine at the end of each
+-- pass, uspctl's create, abort and retry_failed), so neither a pass nor a
+-- status reads a million-device campaign's rows to count them.
+CREATE TABLE campaign_counts (
+    campaign   bigint NOT NULL REFERENCES campaigns (id) ON DELETE CASCADE,
+    wave       integer NOT NULL,
+    state      text NOT NULL,
+    fail_class text NOT NULL DEFAULT '',
+    n          bigint NOT NULL,
+    PRIMARY KEY (campaign, wave, state, fail_class)
+);
 
 -- Every operator action and every automatic decision, with its numbers.
 CREATE TABLE campaign_events (
