@@ -385,12 +385,11 @@ static void replace(char **dst, const char *src)
 	*dst = src ? strdup(src) : NULL;
 }
 
-void sim_agent_reboot(struct sim_agent *a, const char *cause, const char *key, int fw_updated,
-		      int factory)
+void sim_agent_reboot(struct sim_agent *a, const char *cause, const char *key, int factory)
 {
 	replace(&a->boot_cause, cause);
 	replace(&a->boot_key, key);
-	a->boot_fw_updated = (uint8_t)fw_updated;
+	a->boot_fw_updated = 0; /* until the boot runs a new image */
 	a->factory_pending = (uint8_t)factory;
 	a->abrupt = 0;
 	sim_agent_mark_dirty(a);
@@ -434,7 +433,9 @@ static int factory_reset(struct sim_agent *a)
 	return sim_dm_factory(&a->dm, &env);
 }
 
-/* Power on: fresh runtime state, then connect; Boot! once online. */
+/* Power on: fresh runtime state, the image BootFirmwareImage names, then
+ * connect; Boot! once online. An agent of --fw-no-return-fraction that
+ * boots a new image stays down (REBOOTING, no timer) until the end. */
 static void boot(struct sim_agent *a)
 {
 	a->boot_gen++;
@@ -444,12 +445,17 @@ static void boot(struct sim_agent *a)
 		a->factory_pending = 0;
 		if (factory_reset(a) < 0)
 			log_error("sim", "%s: factory reset failed (out of memory)", a->eid);
+		sim_ops_fw_prune(a);
 	} else {
 		remove_volatile(a);
 	}
 	a->boot_time = a->w->now;
 	a->boot_pending = 1;
 	a->next_periodic = 0;
+	if (sim_ops_fw_boot(a, 0) == SIM_FWB_GONE) {
+		sim_agent_mark_dirty(a);
+		return;
+	}
 	sim_subs_changed(a);
 	sim_agent_mark_dirty(a);
 	sim_mqtt_queue_connect(a);
@@ -479,7 +485,7 @@ static void agent_timer(struct sim_timer *t)
 		break;
 	case TK_CHURN_OFF:
 		if (cfg->churn_reboot) {
-			sim_agent_reboot(a, "LocalReboot", "", 0, 0);
+			sim_agent_reboot(a, "LocalReboot", "", 0);
 			a->abrupt = 1; /* a power cycle: the broker publishes the Will */
 			break;
 		}
@@ -577,6 +583,7 @@ static void find_ids(const struct sim_model *m, struct sim_ids *ids)
 	ids->fw_version = param_of(m, ids->fw, "Version");
 	ids->fw_status = param_of(m, ids->fw, "Status");
 	ids->fw_available = param_of(m, ids->fw, "Available");
+	ids->fw_boot_log = param_of(m, ids->fw, "BootFailureLog");
 	ids->sw_version = param_of(m, di, "SoftwareVersion");
 	ids->active_fw = param_of(m, di, "ActiveFirmwareImage");
 	ids->boot_fw = param_of(m, di, "BootFirmwareImage");
@@ -657,6 +664,7 @@ static int agent_init(struct sim_worker *w, struct sim_agent *a, uint32_t index)
 		return -1;
 	if (cfg->state_dir && sim_state_load(a) < 0)
 		log_warn("sim", "%s: state unreadable, starting from factory defaults", a->eid);
+	sim_ops_fw_prune(a); /* --single-bank-fraction, also over an older state file */
 	if (!a->boot_cause)
 		a->boot_cause = strdup("LocalReboot");
 	double r = (double)(sim_dm_hash(cfg->seed, index, 0xC4, 0) >> 11) / 9007199254740992.0;
@@ -665,6 +673,7 @@ static int agent_init(struct sim_worker *w, struct sim_agent *a, uint32_t index)
 		return -1;
 	remove_volatile(a);
 	a->boot_pending = 1;
+	sim_ops_fw_boot(a, 1); /* a power-on boots BootFirmwareImage too */
 	sim_subs_changed(a);
 	if (w->ids.host != SM_NONE && cfg->host_churn_s > 0) {
 		double d = -log(1.0 - sim_worker_rand(w)) * cfg->host_churn_s;

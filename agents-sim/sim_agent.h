@@ -43,6 +43,14 @@ struct sim_config {
 	double fw_download_s;
 	double fw_fail_fraction;
 	const char *fw_fail_url; /* substring; NULL: none */
+	/* firmware faults, each a fraction of the agents chosen by seed (sim_fw.h) */
+	double fw_activate_fail_fraction; /* Activate() fails: ActivationFailed */
+	double fw_boot_fail_fraction;     /* the new image does not boot: old one runs */
+	double fw_no_return_fraction;     /* never back after a firmware reboot */
+	double fw_wrong_version_fraction; /* new image reports another SoftwareVersion */
+	double fw_lose_boot_fraction;     /* no Boot! after a firmware reboot */
+	double single_bank_fraction;      /* only FirmwareImage.1 */
+	double no_activate_fraction;      /* FirmwareImage.{i}.Activate() unsupported */
 	double reboot_s;
 	double reconnect_delay_s; /* first reconnect after a lost connection; 0: back-off */
 	double churn_fraction;    /* fraction of agents that flap */
@@ -79,7 +87,7 @@ struct sim_ids {
 	uint16_t sub, sub_enable, sub_id, sub_type, sub_refs, sub_recipient, sub_retry,
 		sub_expiration, sub_persistent, sub_ttl, sub_created;
 	uint16_t req, req_originator, req_command, req_key, req_status;
-	uint16_t fw, fw_name, fw_version, fw_status, fw_available;
+	uint16_t fw, fw_name, fw_version, fw_status, fw_available, fw_boot_log;
 	uint16_t sw_version, active_fw, boot_fw;
 	uint16_t host, host_mac, host_active;
 	uint16_t boot_event, tc_event, periodic_event;
@@ -185,9 +193,10 @@ int sim_agent_send_packed(struct sim_agent *a, const char *to_id, const char *to
 			  const uint8_t *msg, size_t len);
 
 /* Reboot: disconnect now, boot again after cfg->reboot_s. cause/key are
- * reported in the next Boot!. factory: reset to the factory model. */
-void sim_agent_reboot(struct sim_agent *a, const char *cause, const char *key, int fw_updated,
-		      int factory);
+ * reported in the next Boot!. factory: reset to the factory model. The
+ * boot runs the image BootFirmwareImage names when that is a new one
+ * (sim_ops_fw_boot), which decides Boot!'s FirmwareUpdated. */
+void sim_agent_reboot(struct sim_agent *a, const char *cause, const char *key, int factory);
 
 /* Publish a DisconnectRecord (reason text, no reason code: none of
  * 7100-7106 describes a deliberate leave) to every enabled controller that

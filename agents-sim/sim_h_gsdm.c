@@ -2,9 +2,11 @@
  * sim_h_gsdm.c — GetSupportedDM: the schema as the agent supports it, with
  * first_level_only, return_commands/events/params/unique_key_sets, and
  * (USP 1.4) parameter, command and event paths. Loop thread only; reads
- * the shared model (and the agent's instances, to check instantiated paths).
+ * the shared model (and the agent's instances, to check instantiated paths);
+ * commands hidden from the agent (sim_ops_cmd_hidden) are left out.
  */
 #include "sim_handlers.h"
+#include "sim_ops.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -148,7 +150,7 @@ static int add_object(struct sim_req *r, Usp__GetSupportedDMResp__RequestedObjec
 		if (add_param(m, so, o->params[i]) < 0)
 			return -1;
 	for (size_t i = 0; q->return_commands && i < o->n_cmds; i++)
-		if (add_cmd(m, so, o->cmds[i]) < 0)
+		if (!sim_ops_cmd_hidden(r->a, o->cmds[i]) && add_cmd(m, so, o->cmds[i]) < 0)
 			return -1;
 	for (size_t i = 0; q->return_events && i < o->n_events; i++)
 		if (add_event(m, so, o->events[i]) < 0)
@@ -235,6 +237,8 @@ static int gsdm_one(struct sim_req *r, Usp__GetSupportedDMResp__RequestedObjectR
 			id = kind == 'c'   ? sim_model_cmd(m, obj, dot + 1)
 			     : kind == 'e' ? sim_model_event(m, obj, dot + 1)
 					   : sim_model_param(m, obj, dot + 1);
+		if (kind == 'c' && id != SM_NONE && sim_ops_cmd_hidden(r->a, id))
+			id = SM_NONE; /* --no-activate-fraction */
 		if (id == SM_NONE)
 			obj = SM_NONE;
 	}

@@ -1,13 +1,42 @@
 /*
  * sim_h_operate.c — Operate: resolves the command path (search paths run
  * the command on every match, each failure is its own cmd_failure, R-OPR.1)
- * and hands each match to sim_ops. Loop thread only.
+ * and hands each match to sim_ops. A command hidden from this agent
+ * (sim_ops_cmd_hidden) is answered like one outside the data model. Loop
+ * thread only.
  */
 #include "sim_handlers.h"
 #include "sim_ops.h"
 
 #include <stdio.h>
 #include <string.h>
+
+#include "log.h"
+
+/* Is the command p names (in the schema, instance selectors aside) hidden
+ * from the agent? Then msg says so as for a command the model lacks. */
+static int hidden_cmd(struct sim_req *r, const struct usp_path *p, char *msg, size_t cap)
+{
+	const struct sim_model *m = r->env.m;
+	uint16_t obj = 0;
+	for (size_t i = 1; i < p->n_segs; i++) {
+		const struct usp_path_seg *s = &p->segs[i];
+		if (s->kind != USP_SEG_NAME)
+			continue;
+		if (i + 1 < p->n_segs) {
+			if ((obj = sim_model_child(m, obj, s->name)) == SM_NONE)
+				return 0;
+			continue;
+		}
+		uint16_t cmd = sim_model_cmd(m, obj, s->name);
+		if (cmd == SM_NONE || !sim_ops_cmd_hidden(r->a, cmd))
+			return 0;
+		snprintf(msg, cap, "'%s' is not in the supported data model of %s", s->name,
+			 m->objs[obj].path);
+		return 1;
+	}
+	return 0;
+}
 
 Usp__Msg *sim_handle_operate(struct sim_req *r)
 {
@@ -24,6 +53,12 @@ Usp__Msg *sim_handle_operate(struct sim_req *r)
 	}
 	if (!code)
 		code = sim_dm_resolve(&r->a->dm, &r->env, &p, &ms, msg, sizeof(msg));
+	if ((!code || code == USP_ERR_OBJECT_DOES_NOT_EXIST) &&
+	    hidden_cmd(r, &p, msg, sizeof(msg))) {
+		code = USP_ERR_INVALID_PATH; /* what a command outside the model gets */
+		log_debug("sim", "%s: %s: not supported (--no-activate-fraction)", r->a->eid,
+			  op->command);
+	}
 	if (code) {
 		resp = sim_error_msg(r, (uint32_t)code, "%s", msg);
 		goto out;

@@ -3,9 +3,11 @@
  * TR-369: each obj_path is atomic over the instances it matches; with
  * allow_partial=false any failing obj_path turns the whole request into an
  * Error and nothing is applied. Validates everything first, then applies.
+ * BootFirmwareImage must name a FirmwareImage row (7012 otherwise).
  * Loop thread only; changes the agent's data model and fires ValueChange.
  */
 #include "sim_handlers.h"
+#include "sim_ops.h"
 #include "sim_subs.h"
 
 #include <stdio.h>
@@ -127,6 +129,12 @@ static void check_item(struct set_ctx *c, struct set_item *it, uint16_t obj,
 		snprintf(it->msg, sizeof(it->msg), "'%s' is not a valid %s%s", it->value,
 			 sim_model_type_name((enum sm_type)sp->type),
 			 sp->enums ? " of the enumeration" : "");
+		return;
+	}
+	if (it->param == c->r->a->w->ids.boot_fw && !sim_ops_fw_bank(c->r->a, it->value)) {
+		it->code = USP_ERR_INVALID_VALUE;
+		snprintf(it->msg, sizeof(it->msg),
+			 "'%.60s' is not a row of the FirmwareImage table", it->value);
 		return;
 	}
 	if (key_conflict(c, it->inst, it->param, it->value, uo)) {

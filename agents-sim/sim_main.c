@@ -42,10 +42,32 @@ static void usage(FILE *f)
 		"  --qos Q                MQTT QoS for subscribe and publish, 0 or 1 (default 1)\n"
 		"  --max-record BYTES     larger inbound records are dropped (default 65536)\n"
 		"  --cafile F --cert F --key F --tls-insecure   TLS (mqtts://)\n"
-		"  --fw-download-time S   firmware Download() duration (default 5)\n"
+		"  --fw-download-time S   firmware Download() duration, fractions allowed (default 5)\n"
 		"  --fw-fail-fraction F   fraction of agents whose downloads fail (default 0)\n"
 		"  --fw-fail-url TEXT     downloads whose URL contains TEXT fail\n"
-		"  --reboot-time S        time an agent stays down on reboot (default 3)\n"
+		"  --fw-activate-fail-fraction F\n"
+		"                         fraction of agents whose Activate() fails: image Status\n"
+		"                         ActivationFailed, no reboot (default 0)\n"
+		"  --fw-boot-fail-fraction F\n"
+		"                         fraction of agents on which a new image does not boot:\n"
+		"                         they reboot and come back on the old one (default 0)\n"
+		"  --fw-no-return-fraction F\n"
+		"                         fraction of agents that never come back from a firmware\n"
+		"                         reboot while the simulator runs (default 0)\n"
+		"  --fw-wrong-version-fraction F\n"
+		"                         fraction of agents that report SoftwareVersion\n"
+		"                         <Version>-rc0 after booting a new image (default 0)\n"
+		"  --fw-lose-boot-fraction F\n"
+		"                         fraction of agents that send no Boot! (and no Activate()\n"
+		"                         completion) after a firmware reboot (default 0)\n"
+		"  --single-bank-fraction F\n"
+		"                         fraction of agents with one firmware bank,\n"
+		"                         FirmwareImage.1 only (default 0)\n"
+		"  --no-activate-fraction F\n"
+		"                         fraction of agents without FirmwareImage.{i}.Activate():\n"
+		"                         set BootFirmwareImage, then Reboot() (default 0)\n"
+		"  --reboot-time S        time an agent stays down on reboot, fractions allowed\n"
+		"                         (default 3)\n"
 		"  --reconnect-delay S    after losing its broker connection an agent waits S s\n"
 		"                         (0..600, fractions allowed) before it reconnects, like\n"
 		"                         obuspa's 6-9 s retry (default 0: the usual 1-2 s back-off)\n"
@@ -260,6 +282,13 @@ static const struct opt_def opt_defs[] = {
 	DBL("fw-download-time", CFG(fw_download_s), 0, 86400, "0..86400"),
 	DBL("fw-fail-fraction", CFG(fw_fail_fraction), 0, 1, "0..1"),
 	STR("fw-fail-url", CFG(fw_fail_url)),
+	DBL("fw-activate-fail-fraction", CFG(fw_activate_fail_fraction), 0, 1, "0..1"),
+	DBL("fw-boot-fail-fraction", CFG(fw_boot_fail_fraction), 0, 1, "0..1"),
+	DBL("fw-no-return-fraction", CFG(fw_no_return_fraction), 0, 1, "0..1"),
+	DBL("fw-wrong-version-fraction", CFG(fw_wrong_version_fraction), 0, 1, "0..1"),
+	DBL("fw-lose-boot-fraction", CFG(fw_lose_boot_fraction), 0, 1, "0..1"),
+	DBL("single-bank-fraction", CFG(single_bank_fraction), 0, 1, "0..1"),
+	DBL("no-activate-fraction", CFG(no_activate_fraction), 0, 1, "0..1"),
 	DBL("reboot-time", CFG(reboot_s), 0, 86400, "0..86400"),
 	DBL("reconnect-delay", CFG(reconnect_delay_s), 0, 600, "0..600 seconds"),
 	DBL("churn-fraction", CFG(churn_fraction), 0, 1, "0..1"),

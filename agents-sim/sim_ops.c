@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "log.h"
+#include "sim_fw.h"
 #include "sim_subs.h"
+
+#define BOOT_FAILURE_LOG "kernel panic: image failed to boot (simulated)"
 
 struct sim_op {
 	struct sim_op *next;
@@ -130,37 +133,236 @@ static void fire_transfer_complete(struct sim_op *op, uint32_t fault, const char
 		       sizeof(kv) / sizeof(kv[0]) / 2);
 }
 
-/* Activate image obj_path: switch versions and reboot. */
-static void activate(struct sim_agent *a, const char *obj_path, const char *key)
+int sim_ops_fw_fault(const struct sim_agent *a, enum sim_fw_fault f)
 {
-	const struct sim_model *m = a->w->model;
-	const struct sim_ids *ids = &a->w->ids;
-	char ver[SIM_VALUE_MAX], ref[SIM_PATH_MAX];
-	uint16_t obj;
-	struct sim_dm_env env;
-	sim_agent_env(a, &env);
-	struct dm_inst *img = sim_dm_find(&a->dm, m, obj_path, &obj);
-	if (!img || ids->fw_version == SM_NONE)
-		return;
-	sim_dm_get_copy(&env, img, ids->fw_version, ver, sizeof(ver));
-	for (struct dm_inst *c = img->parent->child; c; c = c->next) {
-		char st[64];
-		if (c->obj == ids->fw && ids->fw_status != SM_NONE &&
-		    !strcmp(sim_dm_get(&env, c, ids->fw_status, st, sizeof(st)), "Active"))
-			sim_dm_set(c, ids->fw_status, "Available");
+	const struct sim_config *cfg = a->w->cfg;
+	double fr = 0;
+	switch (f) {
+	case SIM_FWF_DOWNLOAD_FAIL:
+		fr = cfg->fw_fail_fraction;
+		break;
+	case SIM_FWF_ACTIVATE_FAIL:
+		fr = cfg->fw_activate_fail_fraction;
+		break;
+	case SIM_FWF_BOOT_FAIL:
+		fr = cfg->fw_boot_fail_fraction;
+		break;
+	case SIM_FWF_NO_RETURN:
+		fr = cfg->fw_no_return_fraction;
+		break;
+	case SIM_FWF_WRONG_VERSION:
+		fr = cfg->fw_wrong_version_fraction;
+		break;
+	case SIM_FWF_LOSE_BOOT:
+		fr = cfg->fw_lose_boot_fraction;
+		break;
+	case SIM_FWF_SINGLE_BANK:
+		fr = cfg->single_bank_fraction;
+		break;
+	case SIM_FWF_NO_ACTIVATE:
+		fr = cfg->no_activate_fraction;
+		break;
+	case SIM_FWF_COUNT:
+		break;
 	}
-	if (ids->fw_status != SM_NONE)
-		sim_dm_set(img, ids->fw_status, "Active");
-	snprintf(ref, sizeof(ref), "%s", obj_path);
-	ref[strlen(ref) - 1] = '\0';
+	return sim_fw_fault_chosen(cfg->seed, a->index, f, fr);
+}
+
+int sim_ops_cmd_hidden(const struct sim_agent *a, uint16_t cmd)
+{
+	return a->w->model->cmds[cmd].handler == SM_H_FW_ACTIVATE &&
+	       sim_ops_fw_fault(a, SIM_FWF_NO_ACTIVATE);
+}
+
+static int is_true(const char *v)
+{
+	return !strcmp(v, "true") || !strcmp(v, "1");
+}
+
+struct dm_inst *sim_ops_fw_bank(struct sim_agent *a, const char *ref)
+{
+	const struct sim_ids *ids = &a->w->ids;
+	char path[SIM_PATH_MAX];
+	uint16_t obj = SM_NONE;
+	size_t l = strlen(ref);
+	if (ids->fw == SM_NONE || l == 0 || l + 2 > sizeof(path))
+		return NULL;
+	snprintf(path, sizeof(path), "%s%s", ref, ref[l - 1] == '.' ? "" : ".");
+	struct dm_inst *inst = sim_dm_find(&a->dm, a->w->model, path, &obj);
+	return inst && obj == ids->fw && inst->obj == ids->fw ? inst : NULL;
+}
+
+/* The reference to a FirmwareImage row: its path without the trailing '.'. */
+static void bank_ref(struct sim_agent *a, const struct dm_inst *img, char *buf, size_t cap)
+{
+	int l = sim_dm_obj_path(a->w->model, img, a->w->ids.fw, buf, cap);
+	if (l > 0)
+		buf[l - 1] = '\0';
+	else if (cap)
+		buf[0] = '\0';
+}
+
+static const char *status_of(struct sim_agent *a, const struct sim_dm_env *env,
+			     const struct dm_inst *img, char *buf, size_t cap)
+{
+	uint16_t sp = a->w->ids.fw_status;
+	return sp != SM_NONE ? sim_dm_get(env, img, sp, buf, cap) : "";
+}
+
+/* The FirmwareImage row ActiveFirmwareImage names, or NULL. */
+static struct dm_inst *active_bank(struct sim_agent *a, const struct sim_dm_env *env)
+{
+	char ref[SIM_VALUE_MAX];
+	if (a->w->ids.active_fw == SM_NONE)
+		return NULL;
+	sim_dm_get_copy(env, &a->dm.root, a->w->ids.active_fw, ref, sizeof(ref));
+	return sim_ops_fw_bank(a, ref);
+}
+
+void sim_ops_fw_prune(struct sim_agent *a)
+{
+	const struct sim_ids *ids = &a->w->ids;
+	struct sim_dm_env env;
+	char ref[SIM_PATH_MAX];
+	if (ids->fw == SM_NONE || !sim_ops_fw_fault(a, SIM_FWF_SINGLE_BANK))
+		return;
+	sim_agent_env(a, &env);
+	struct dm_inst *keep = active_bank(a, &env);
+	for (struct dm_inst *c = a->dm.root.child; !keep && c; c = c->next)
+		if (c->obj == ids->fw)
+			keep = c;
+	if (!keep)
+		return;
+	int removed = 0;
+	for (struct dm_inst *c = a->dm.root.child, *next; c; c = next) {
+		next = c->next;
+		if (c->obj == ids->fw && c != keep) {
+			sim_dm_delete(&a->dm, c);
+			removed++;
+		}
+	}
+	if (!removed)
+		return;
+	bank_ref(a, keep, ref, sizeof(ref));
 	if (ids->active_fw != SM_NONE)
 		sim_dm_set(&a->dm.root, ids->active_fw, ref);
 	if (ids->boot_fw != SM_NONE)
 		sim_dm_set(&a->dm.root, ids->boot_fw, ref);
-	if (ids->sw_version != SM_NONE)
-		sim_dm_set(&a->dm.root, ids->sw_version, ver);
 	sim_agent_mark_dirty(a);
-	sim_agent_reboot(a, "RemoteReboot", key, 1, 0);
+	log_debug("sim", "%s: single firmware bank %s", a->eid, ref);
+}
+
+/* Boot! will not be sent, nor the Activate() completion (--fw-lose-boot-fraction). */
+static void lose_boot(struct sim_agent *a)
+{
+	a->boot_pending = 0;
+	free(a->boot_cause);
+	free(a->boot_key);
+	a->boot_cause = a->boot_key = NULL;
+	a->boot_fw_updated = 0;
+	free(a->activate_path);
+	free(a->activate_key);
+	free(a->activate_originator);
+	a->activate_path = a->activate_key = a->activate_originator = NULL;
+}
+
+enum sim_fw_boot sim_ops_fw_boot(struct sim_agent *a, int power_on)
+{
+	const struct sim_ids *ids = &a->w->ids;
+	struct sim_dm_env env;
+	char ref[SIM_VALUE_MAX], st[64], av[16], ver[SIM_VALUE_MAX], old[SIM_VALUE_MAX];
+	enum sim_fw_boot rc;
+	if (ids->fw == SM_NONE || ids->boot_fw == SM_NONE || ids->fw_status == SM_NONE)
+		return SIM_FWB_NONE;
+	sim_agent_env(a, &env);
+	sim_dm_get_copy(&env, &a->dm.root, ids->boot_fw, ref, sizeof(ref));
+	struct dm_inst *img = sim_ops_fw_bank(a, ref);
+	if (!img || strcmp(status_of(a, &env, img, st, sizeof(st)), "Available") ||
+	    (ids->fw_available != SM_NONE &&
+	     !is_true(sim_dm_get(&env, img, ids->fw_available, av, sizeof(av)))))
+		return SIM_FWB_NONE; /* nothing new to run: the running image boots */
+	bank_ref(a, img, ref, sizeof(ref));
+	if (!power_on && sim_ops_fw_fault(a, SIM_FWF_NO_RETURN)) {
+		log_info("sim", "%s: firmware fault no-return: stays down booting %s", a->eid, ref);
+		return SIM_FWB_GONE;
+	}
+	old[0] = '\0';
+	if (ids->sw_version != SM_NONE)
+		sim_dm_get_copy(&env, &a->dm.root, ids->sw_version, old, sizeof(old));
+	if (sim_ops_fw_fault(a, SIM_FWF_BOOT_FAIL) || sim_ops_fw_fault(a, SIM_FWF_ACTIVATE_FAIL)) {
+		log_info("sim", "%s: firmware fault %s: %s does not boot, %s keeps running", a->eid,
+			 sim_fw_fault_name(sim_ops_fw_fault(a, SIM_FWF_BOOT_FAIL)
+						   ? SIM_FWF_BOOT_FAIL
+						   : SIM_FWF_ACTIVATE_FAIL),
+			 ref, old);
+		if (ids->fw_boot_log != SM_NONE)
+			sim_dm_set(img, ids->fw_boot_log, BOOT_FAILURE_LOG);
+		a->boot_fw_updated = 0;
+		rc = SIM_FWB_FAILED;
+	} else {
+		for (struct dm_inst *c = a->dm.root.child; c; c = c->next)
+			if (c->obj == ids->fw && c != img &&
+			    !strcmp(status_of(a, &env, c, st, sizeof(st)), "Active"))
+				sim_dm_set(c, ids->fw_status, "Available");
+		sim_dm_set(img, ids->fw_status, "Active");
+		if (ids->fw_boot_log != SM_NONE &&
+		    sim_dm_get(&env, img, ids->fw_boot_log, st, sizeof(st))[0])
+			sim_dm_set(img, ids->fw_boot_log, "");
+		if (ids->active_fw != SM_NONE)
+			sim_dm_set(&a->dm.root, ids->active_fw, ref);
+		ver[0] = '\0';
+		if (ids->fw_version != SM_NONE)
+			sim_dm_get_copy(&env, img, ids->fw_version, ver, sizeof(ver) - 8);
+		if (sim_ops_fw_fault(a, SIM_FWF_WRONG_VERSION)) {
+			strcat(ver, "-rc0");
+			log_info("sim", "%s: firmware fault wrong-version: %s runs, reports %s",
+				 a->eid, ref, ver);
+		}
+		if (ids->sw_version != SM_NONE)
+			sim_dm_set(&a->dm.root, ids->sw_version, ver);
+		a->boot_fw_updated = 1;
+		log_debug("sim", "%s: booted %s (%s -> %s)", a->eid, ref, old, ver);
+		rc = SIM_FWB_BOOTED;
+	}
+	if (sim_ops_fw_fault(a, SIM_FWF_LOSE_BOOT)) {
+		log_info("sim", "%s: firmware fault lose-boot: no Boot! after booting %s", a->eid,
+			 ref);
+		lose_boot(a);
+	}
+	sim_agent_mark_dirty(a);
+	return rc;
+}
+
+/* Activate image obj_path: make it the boot image and reboot; the boot
+ * runs it (sim_ops_fw_boot). */
+static void activate(struct sim_agent *a, const char *obj_path, const char *key)
+{
+	const struct sim_ids *ids = &a->w->ids;
+	char ref[SIM_PATH_MAX];
+	snprintf(ref, sizeof(ref), "%s", obj_path);
+	if (ref[0])
+		ref[strlen(ref) - 1] = '\0';
+	if (ids->boot_fw != SM_NONE)
+		sim_dm_set(&a->dm.root, ids->boot_fw, ref);
+	sim_agent_mark_dirty(a);
+	sim_agent_reboot(a, "RemoteReboot", key, 0);
+}
+
+/* --fw-activate-fail-fraction: 1 (and the image is ActivationFailed unless
+ * it is the running one) if activating obj_path fails on this agent. */
+static int activation_fails(struct sim_agent *a, const char *obj_path)
+{
+	char st[64];
+	struct sim_dm_env env;
+	uint16_t obj;
+	if (!sim_ops_fw_fault(a, SIM_FWF_ACTIVATE_FAIL))
+		return 0;
+	log_info("sim", "%s: firmware fault activate-fail: %s not activated", a->eid, obj_path);
+	sim_agent_env(a, &env);
+	struct dm_inst *img = sim_dm_find(&a->dm, a->w->model, obj_path, &obj);
+	if (img && strcmp(status_of(a, &env, img, st, sizeof(st)), "Active"))
+		set_param(a, obj_path, "Status", "ActivationFailed");
+	return 1;
 }
 
 static int download_fails(struct sim_op *op)
@@ -168,23 +370,15 @@ static int download_fails(struct sim_op *op)
 	const struct sim_config *cfg = op->a->w->cfg;
 	if (cfg->fw_fail_url && op->url && strstr(op->url, cfg->fw_fail_url))
 		return 1;
-	if (cfg->fw_fail_fraction <= 0)
-		return 0;
-	uint64_t h = sim_dm_hash(cfg->seed, op->a->index, 0xF1F1, 0);
-	return (double)(h >> 11) / 9007199254740992.0 < cfg->fw_fail_fraction;
+	return sim_ops_fw_fault(op->a, SIM_FWF_DOWNLOAD_FAIL);
 }
 
 static void download_done(struct sim_op *op)
 {
 	struct sim_agent *a = op->a;
 	char name[256], ver[256];
-	const char *base = op->url ? strrchr(op->url, '/') : NULL;
-	base = base ? base + 1 : (op->url ? op->url : "image");
-	snprintf(name, sizeof(name), "%s", base);
-	snprintf(ver, sizeof(ver), "%s", base);
-	char *dot = strrchr(ver, '.');
-	if (dot && dot != ver)
-		*dot = '\0';
+	sim_fw_name_from_url(op->url ? op->url : "", name, sizeof(name));
+	sim_fw_version_from_url(op->url ? op->url : "", ver, sizeof(ver));
 	if (download_fails(op)) {
 		set_param(a, op->obj_path, "Status", "DownloadFailed");
 		fire_transfer_complete(op, USP_ERR_COMMAND_FAILURE, "download failed (simulated)");
@@ -194,12 +388,13 @@ static void download_done(struct sim_op *op)
 	set_param(a, op->obj_path, "Name", name);
 	set_param(a, op->obj_path, "Version", ver);
 	set_param(a, op->obj_path, "Available", "true");
+	set_param(a, op->obj_path, "BootFailureLog", "");
 	set_param(a, op->obj_path, "Status", "Available");
 	fire_transfer_complete(op, 0, "");
 	char *path = strdup(op->obj_path), *key = strdup(op->key);
 	int auto_act = op->auto_activate;
 	op_complete(op, NULL, 0, 0, NULL);
-	if (auto_act && path && key)
+	if (auto_act && path && key && !activation_fails(a, path))
 		activate(a, path, key);
 	free(path);
 	free(key);
@@ -256,8 +451,13 @@ static void op_timer(struct sim_timer *t)
 		ipping_done(op);
 		return;
 	case SM_H_FW_ACTIVATE: {
-		/* remembered for the OperationComplete after the boot */
 		struct sim_agent *a = op->a;
+		if (activation_fails(a, op->obj_path)) {
+			op_complete(op, NULL, 0, USP_ERR_COMMAND_FAILURE,
+				    "activation failed (simulated)");
+			return;
+		}
+		/* remembered for the OperationComplete after the boot */
 		free(a->activate_path);
 		free(a->activate_key);
 		free(a->activate_originator);
@@ -285,13 +485,26 @@ void sim_ops_after_boot(struct sim_agent *a)
 {
 	if (!a->activate_path)
 		return;
-	char obj_path[SIM_PATH_MAX];
+	char obj_path[SIM_PATH_MAX], st[64], failure_log[SIM_VALUE_MAX];
 	snprintf(obj_path, sizeof(obj_path), "%s", a->activate_path);
 	char *name = strrchr(obj_path, '.');
 	if (name) {
+		/* success if the activated image is the one running now */
+		struct sim_dm_env env;
+		uint16_t obj;
+		sim_agent_env(a, &env);
 		name[1] = '\0';
+		struct dm_inst *img = sim_dm_find(&a->dm, a->w->model, obj_path, &obj);
+		int ok = img && img == active_bank(a, &env) &&
+			 !strcmp(status_of(a, &env, img, st, sizeof(st)), "Active");
+		const char *why = "the activated image is not running";
+		if (img && a->w->ids.fw_boot_log != SM_NONE &&
+		    sim_dm_get(&env, img, a->w->ids.fw_boot_log, failure_log,
+			       sizeof(failure_log))[0])
+			why = "image failed to boot (simulated)";
 		sim_subs_oper_complete(a, obj_path, strrchr(a->activate_path, '.') + 1,
-				       a->activate_key ? a->activate_key : "", NULL, 0, 0, NULL);
+				       a->activate_key ? a->activate_key : "", NULL, 0,
+				       ok ? 0 : USP_ERR_COMMAND_FAILURE, ok ? NULL : why);
 	}
 	free(a->activate_path);
 	free(a->activate_key);
@@ -407,10 +620,10 @@ static int run_sync(struct sim_req *r, struct dm_inst *inst, uint16_t cmd, const
 	const char *cause = input(uop, "Cause");
 	switch ((enum sm_handler)sc->handler) {
 	case SM_H_REBOOT:
-		sim_agent_reboot(a, cause ? cause : "RemoteReboot", uop->command_key, 0, 0);
+		sim_agent_reboot(a, cause ? cause : "RemoteReboot", uop->command_key, 0);
 		return 0;
 	case SM_H_FACTORY_RESET:
-		sim_agent_reboot(a, cause ? cause : "RemoteFactoryReset", uop->command_key, 0, 1);
+		sim_agent_reboot(a, cause ? cause : "RemoteFactoryReset", uop->command_key, 1);
 		return 0;
 	case SM_H_REQUEST_CANCEL:
 		for (struct sim_op *op = a->ops; op; op = op->next)

@@ -69,7 +69,7 @@ out=$(notifs a5)
 check 'map(select(.event))[0].event.params|.FaultCode=="0" and .TransferURL=="http://fw.example/sim-gw-2.0.0.bin"' "$out" "successful TransferComplete!"
 check 'map(select(.oper_complete))[0].oper_complete.req_output_args!=null' "$out" "successful download: OperationComplete"
 r=$(probe 1 '{"type":"get","param_paths":["Device.DeviceInfo.FirmwareImage.2."]}')
-check '.req_path_results[0].resolved_path_results[0].result_params|.Status=="Available" and .Version=="sim-gw-2.0.0"' "$r" "image 2 available with the new version"
+check '.req_path_results[0].resolved_path_results[0].result_params|.Status=="Available" and .Name=="sim-gw-2.0.0.bin" and .Version=="2.0.0"' "$r" "image 2 available with the new version (Version by the naming rule)"
 listen_bg a6 1 --wait-connect --expect-notify 2 --timeout 15
 r=$(probe 1 '{"type":"operate","command":"Device.DeviceInfo.FirmwareImage.2.Activate()","command_key":"act-1","send_resp":true}')
 check '.operation_results[0].req_obj_path!=null' "$r" "Activate() accepted"
@@ -79,7 +79,7 @@ out=$(notifs a6)
 check 'map(select(.event.event_name=="Boot!"))[0].event.params|.FirmwareUpdated=="true" and .CommandKey=="act-1"' "$out" "Boot! FirmwareUpdated=true"
 check 'map(select(.oper_complete))[0].oper_complete|.command_name=="Activate()" and .command_key=="act-1"' "$out" "Activate OperationComplete after the boot"
 r=$(probe 1 '{"type":"get","param_paths":["Device.DeviceInfo.SoftwareVersion","Device.DeviceInfo.ActiveFirmwareImage","Device.DeviceInfo.FirmwareImage.1.Status","Device.DeviceInfo.UpTime"]}')
-check '[.req_path_results[].resolved_path_results[0].result_params]|add|.SoftwareVersion=="sim-gw-2.0.0" and .ActiveFirmwareImage=="Device.DeviceInfo.FirmwareImage.2" and .Status=="Available" and (.UpTime|tonumber)<10' "$r" "new SoftwareVersion active after the reboot"
+check '[.req_path_results[].resolved_path_results[0].result_params]|add|.SoftwareVersion=="2.0.0" and .ActiveFirmwareImage=="Device.DeviceInfo.FirmwareImage.2" and .Status=="Available" and (.UpTime|tonumber)<10' "$r" "new SoftwareVersion active after the reboot"
 
 # Reboot()
 listen_bg a7 1 --expect-notify 1 --timeout 15
