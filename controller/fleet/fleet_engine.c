@@ -413,6 +413,7 @@ static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_
 			in.boot = boot = cJSON_Parse(col(r, i, 19));
 		int wave = (int)col_i64(r, i, 20);
 		in.retry_base = (int)col_i64(r, i, 21);
+		in.agent_online = col_bool(r, i, 22);
 		in.may_activate = may_activate && c->activations < room;
 		in.window_left_s = c->window_left_s;
 		if (in.state == FLEET_DS_DOWNLOADED && !in.may_activate && !aborted) {

@@ -789,6 +789,15 @@ static int on_wait_boot(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 		return 0;
 	if (in->agent_ready)
 		return verify(in, o, "no reboot seen before the deadline");
+	if (in->agent_online && in->agent_back) {
+		/* it came back, but uspc could not onboard it (no reply topic, no
+		 * answers): nothing says the image is at fault */
+		finish(o, FLEET_DS_TIMED_OUT, "not_onboarded_after_activation", FLEET_FC_INFRA, 0,
+		       "the agent reconnected after the activation but was never onboarded");
+		note(o, "the agent came back but could not be onboarded within %llds",
+		     (long long)in->spec->reboot_timeout_s);
+		return 0;
+	}
 	finish(o, FLEET_DS_TIMED_OUT, "not_back_after_activation", FLEET_FC_IMAGE, 0,
 	       "the agent did not come back after the activation");
 	note(o, "the agent did not come back within %llds of the activation",

@@ -80,6 +80,7 @@ struct fleet_dev_in {
 	int oper_state;        /* OperationComplete with this step's key: 0 none, 1 ok, -1 failed */
 	int64_t oper_err;
 	const char *oper_msg;
+	int agent_online;      /* connected now */
 	int agent_ready;       /* online and onboarded now */
 	int agent_back;        /* reconnected since the step started */
 	const cJSON *boot;     /* the newest Boot! params since the step started */

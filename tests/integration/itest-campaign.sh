@@ -17,8 +17,10 @@ CTL_EID="proto::uspc-${T//_/-}"
 CTL_TOPIC="usp/controller/$CTL_EID"
 AGENT_PREFIX="proto::${T//_/-}-"
 EID_PATTERN="${AGENT_PREFIX}%04d"
+# The agents' reply topics from the template, so that every daemon of a
+# test can reach every agent whichever daemon saw it connect.
 USPC_ARGS=(--stats-interval 5 --request-timeout-ms 5000 --task-poll-ms 300
-	--campaign-poll-ms 300)
+	--campaign-poll-ms 300 --agent-topic-template "usp/agent/%e")
 SIM_ARGS=(--controller-topic "$CTL_TOPIC/%s" --fw-download-time 0.3 --reboot-time 0.5
 	--status-interval 0 --seed 7)
 SIM_STATE_DIRS=1
@@ -39,7 +41,7 @@ wait_onboarded() {
 # FIELDS ('"name":"c1","targets":{"all":true},...'); sets CAMPAIGN.
 create_campaign() {
 	local out
-	out=$(printf '{"id":"c","op":"campaign_create",%s}\n' "$1" | uctl) ||
+	out=$(printf '{"id":"c","op":"campaign_create",%s}\n' "$(tr -d '\n' <<<"$1")" | uctl) ||
 		fail "campaign_create failed: $out"
 	CAMPAIGN=$(jq -r '.result.campaign' <<<"$out")
 	[[ $CAMPAIGN =~ ^[0-9]+$ ]] || fail "campaign_create: $out"
@@ -96,3 +98,15 @@ summary() {
 	  coalesce('/' || reason, '') || '=' || count(*) AS s FROM campaign_devices
 	  WHERE campaign = $CAMPAIGN GROUP BY state, reason ORDER BY 1) x")"
 }
+
+# On the way out (pass or fail), the campaigns' devices that did not finish,
+# with their timelines and tasks, into $W/campaign-dump.txt for a post-mortem.
+campaign_dump() {
+	q "SELECT c.id, c.state, coalesce(c.reason, '') FROM campaigns c ORDER BY id" >"$W/campaign-dump.txt" 2>&1
+	q "SELECT d.campaign, d.eid, d.state, d.step, d.attempt, d.deadline_at, d.parked,
+	     t.id, t.state, t.op, t.error_message, d.timeline
+	   FROM campaign_devices d LEFT JOIN tasks t ON t.id = d.task_id
+	   WHERE d.state NOT IN ('succeeded', 'skipped', 'canceled')" >>"$W/campaign-dump.txt" 2>&1
+	q "SELECT eid, online, online_since, onboarded_at FROM agents ORDER BY eid" >>"$W/campaign-dump.txt" 2>&1
+}
+at_cleanup campaign_dump

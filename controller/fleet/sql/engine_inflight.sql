@@ -22,7 +22,8 @@ SELECT cd.id, cd.eid, cd.state, coalesce(cd.step, ''), cd.attempt, coalesce(cd.b
   coalesce(a.online_since > cd.step_at, false),
   (SELECT n.payload->'event'->'params' FROM notifications n WHERE n.eid = cd.eid
      AND n.kind = 'event' AND n.received_at >= cd.step_at AND n.path = 'Device.Boot!'
-   ORDER BY n.received_at DESC LIMIT 1)::text, cd.wave, cd.retry_base
+   ORDER BY n.received_at DESC LIMIT 1)::text, cd.wave, cd.retry_base,
+  coalesce(a.online, false)
 FROM campaign_devices cd
 LEFT JOIN tasks t ON t.id = cd.task_id
 LEFT JOIN agents a ON a.eid = cd.eid

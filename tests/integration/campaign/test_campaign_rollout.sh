@@ -19,13 +19,13 @@ wait_onboarded $N 60
 
 create_campaign '"name":"gw-2.0","targets":{"all":true},'"$FW"',
   "waves":[{"percent":10},{"percent":50},{"percent":100}],"max_inflight":6,"seed":11'
-[ "$(dev_count "state = 'pending'")" = $N ] || fail "not every target pending at creation"
+[ "$(dev_count "true")" = $N ] || fail "not every target in the campaign"
 [ "$(dev_count "wave = 0")" = 3 ] || fail "wave 1 should hold 10% (3 devices)"
 [ "$(dev_count "wave = 1")" = 12 ] || fail "wave 2 should hold up to 50% (12 more)"
 
 timeout 120 "$USPCTL" --db "$DB_URL" --follow "$CAMPAIGN" >"$W/follow.out" 2>"$W/follow.err" ||
 	fail "uspctl --follow exited $?: $(tail -3 "$W/follow.err")"
-jq -e '.state == "finished" and .counts.succeeded == 30' "$W/follow.out" >/dev/null ||
+jq -e '.result.state == "finished" and .result.counts.succeeded == 30' "$W/follow.out" >/dev/null ||
 	fail "--follow's final status: $(cat "$W/follow.out")"
 wait_settled 30
 summary

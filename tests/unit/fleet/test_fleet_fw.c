@@ -489,6 +489,13 @@ static void test_wait_boot(void **state)
 	assert_int_equal(o.state, FLEET_DS_TIMED_OUT);
 	assert_string_equal(o.reason, "not_back_after_activation");
 	assert_int_equal(o.fail_class, FLEET_FC_IMAGE);
+	/* back, but never onboarded: infrastructure, not the image */
+	in.agent_online = in.agent_back = 1;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_TIMED_OUT);
+	assert_string_equal(o.reason, "not_onboarded_after_activation");
+	assert_int_equal(o.fail_class, FLEET_FC_INFRA);
+	in.agent_online = in.agent_back = 0;
 	/* deadline, but the agent never went away: read it (reconcile) */
 	in.agent_ready = 1;
 	advance(&in, &o);
