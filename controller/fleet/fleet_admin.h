@@ -12,6 +12,10 @@
  * writes a campaign_events row and NOTIFY uspc_campaign (payload: the id)
  * so the engines look at it at once.
  *
+ * Whatever changes device states here (create, abort, retry_failed) also
+ * recounts the campaign's campaign_counts in the same transaction, as the
+ * engine expects.
+ *
  * Results are new cJSON trees owned by the caller (cJSON_Delete); times in
  * them are ISO-8601 strings as PostgreSQL prints them. Errors: USPCTL_E_*
  * codes (usp_err.h) with err->msg for an operator; USPCTL_E_DATABASE when
@@ -81,7 +85,8 @@ struct fleet_ref {
  * "skipped","seed","waves":[{"wave":1,"devices":n},...]}.
  *
  * Errors: BAD_FIELD (an unknown time zone, a definition that is not UTF-8),
- * BAD_TARGETS (an empty selector, or online given), UNKNOWN_AGENT (an
+ * BAD_TARGETS (an empty selector, online given, or a continuous campaign
+ * given a list of Endpoint IDs), UNKNOWN_AGENT (an
  * explicit Endpoint ID not in the inventory), CAMPAIGN_EXISTS (the name is
  * taken), NO_TARGETS (nothing matches and the campaign is not continuous),
  * CAMPAIGN_CONFLICT (a device that would be updated is in another campaign
@@ -146,9 +151,10 @@ enum fleet_control {
 	FLEET_CTL_PAUSE,  /* running | waiting_window → paused (paused: ok) */
 	FLEET_CTL_RESUME, /* paused → running, breaker and thresholds start over */
 	FLEET_CTL_ABORT,  /* → aborted; pending devices → canceled (aborted: ok) */
-	/* failed / timed_out devices whose failure was retryable → pending,
-	 * unless another campaign has taken the device; a finished campaign
-	 * runs again */
+	/* failed / timed_out devices whose failure was retryable → pending
+	 * with a whole budget of attempts (retry_base = attempt), unless
+	 * another campaign has taken the device; a finished campaign runs
+	 * again */
 	FLEET_CTL_RETRY_FAILED,
 };
 
