@@ -25,6 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: uspctl [options] [-f FILE]\n"
+		"       uspctl [options] --follow CAMPAIGN\n"
 		"Reads one JSON command per line (stdin, or FILE), queues USP requests for\n"
 		"agents as tasks in PostgreSQL for the uspc daemon, and prints one JSON\n"
 		"result per command and agent on stdout. See docs/uspctl.md.\n"
@@ -42,11 +43,22 @@ static void usage(FILE *f)
 		"      --progress          always show the progress line on stderr\n"
 		"      --no-progress       never show it (default: on a terminal)\n"
 		"      --log-level L       error, warn, info, debug (default warn)\n"
+		"      --follow CAMPAIGN   show a campaign's progress (id or name) on stderr\n"
+		"                          until it is finished or aborted, then print its\n"
+		"                          campaign_status line (reads no commands)\n"
 		"  -h, --help              this text\n"
 		"  -V, --version           print the version\n"
 		"\n"
+		"Ops: get, set, add, delete, operate, get_supported_dm, get_instances,\n"
+		"get_supported_protocol, subscribe, unsubscribe, list_agents, show_agent,\n"
+		"tag, untag, snapshot, task_status, cancel, campaign_create, campaign_plan,\n"
+		"campaign_status, campaign_pause, campaign_resume, campaign_abort,\n"
+		"campaign_retry_failed, campaign_devices, campaign_list, fleet_versions.\n"
+		"\n"
 		"Exit status: 0 every command succeeded, 1 any command or agent failed,\n"
-		"2 usage error or the database could not be used.\n",
+		"2 usage error or the database could not be used. With --follow: 0 the\n"
+		"campaign finished without failed devices, 1 it was aborted, a device\n"
+		"failed or the following was interrupted, 2 usage or database errors.\n",
 		USPCTL_DEFAULT_TIMEOUT_S, USPCTL_DEFAULT_NOWAIT_EXPIRES_S);
 }
 
@@ -73,7 +85,8 @@ enum {
 	OPT_POLL,
 	OPT_PROGRESS,
 	OPT_NO_PROGRESS,
-	OPT_LOG_LEVEL
+	OPT_LOG_LEVEL,
+	OPT_FOLLOW
 };
 
 static const struct option long_opts[] = {
@@ -88,13 +101,15 @@ static const struct option long_opts[] = {
 	{ "progress", no_argument, NULL, OPT_PROGRESS },
 	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "follow", required_argument, NULL, OPT_FOLLOW },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
 /* Returns -1 to exit 2, 1 to exit 0 (help/version), 0 to run. */
-static int parse_args(int argc, char **argv, struct uspctl_opts *o, const char **file)
+static int parse_args(int argc, char **argv, struct uspctl_opts *o, const char **file,
+		      const char **follow)
 {
 	int c;
 	double d;
@@ -150,6 +165,13 @@ static int parse_args(int argc, char **argv, struct uspctl_opts *o, const char *
 			}
 			log_set_level((enum log_level)log_level_from_name(optarg));
 			break;
+		case OPT_FOLLOW:
+			if (!*optarg || strlen(optarg) > 128) {
+				fprintf(stderr, "uspctl: --follow wants a campaign id or name\n");
+				return -1;
+			}
+			*follow = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 1;
@@ -167,6 +189,29 @@ static int parse_args(int argc, char **argv, struct uspctl_opts *o, const char *
 			argv[optind]);
 		return -1;
 	}
+	if (*follow && *file) {
+		fprintf(stderr, "uspctl: --follow reads no commands: drop -f\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* USPC_CLOCK_OFFSET_S: seconds added to the clock campaign windows are
+ * read with (tests; the daemon's clock_offset_s). */
+static int clock_offset(struct uspctl_opts *o)
+{
+	const char *s = getenv("USPC_CLOCK_OFFSET_S");
+	char *end;
+	if (!s || !*s)
+		return 0;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || v < -366LL * 86400 * 10 || v > 366LL * 86400 * 10) {
+		fprintf(stderr, "uspctl: USPC_CLOCK_OFFSET_S must be a whole number of seconds "
+				"(at most ten years either way)\n");
+		return -1;
+	}
+	o->clock_offset_s = v;
 	return 0;
 }
 
@@ -203,15 +248,21 @@ int main(int argc, char **argv)
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, out_buf, _IOFBF, sizeof(out_buf));
 	struct uspctl_opts o;
-	const char *file = NULL;
+	const char *file = NULL, *follow = NULL;
 	int fd = STDIN_FILENO;
 	uspctl_opts_init(&o);
 	log_set_level(LOG_LVL_WARN);
-	int rc = parse_args(argc, argv, &o, &file);
+	int rc = parse_args(argc, argv, &o, &file, &follow);
 	if (rc != 0)
 		return rc > 0 ? USPCTL_EXIT_OK : USPCTL_EXIT_USAGE;
+	if (clock_offset(&o) < 0)
+		return USPCTL_EXIT_USAGE;
 	if (o.quiet)
 		log_set_level(LOG_LVL_ERROR);
+	if (follow) {
+		catch_signals();
+		return uspctl_follow(&o, follow, stdout, stderr);
+	}
 	if (file && strcmp(file, "-") != 0 && (fd = open(file, O_RDONLY | O_CLOEXEC)) < 0) {
 		fprintf(stderr, "uspctl: cannot open %s: %s\n", file, strerror(errno));
 		return USPCTL_EXIT_USAGE;

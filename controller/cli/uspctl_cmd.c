@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fleet_fw.h"
+#include "fleet_spec.h"
 #include "usp_json.h"
 #include "usp_msg.h"
 #include "usp_path.h"
@@ -53,6 +55,11 @@ int uspctl_op_is_usp(enum uspctl_op op)
 	return op < USPCTL_OP_COUNT_ && op_rows[op].usp;
 }
 
+int uspctl_op_is_campaign(enum uspctl_op op)
+{
+	return op >= USPCTL_OP_CAMPAIGN_CREATE && op <= USPCTL_OP_FLEET_VERSIONS;
+}
+
 void uspctl_cmd_init(struct uspctl_cmd *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -82,6 +89,13 @@ void uspctl_cmd_fini(struct uspctl_cmd *c)
 	free(t->eid_glob);
 	cJSON_Delete(c->usp_args);
 	free_strv(c->strings, c->n_strings);
+	if (c->spec) {
+		fleet_spec_fini(c->spec);
+		free(c->spec);
+	}
+	free(c->campaign_name);
+	free(c->dev_state);
+	free(c->dev_reason);
 	uspctl_cmd_init(c);
 }
 
@@ -665,6 +679,142 @@ static int op_unsubscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 	return 0;
 }
 
+/* ---- campaign ops ------------------------------------------------------------ */
+
+#define CAMPAIGN_DEVICES_MAX 100000 /* FLEET_ADMIN_DEVICES_MAX */
+
+/* Only id, op and the fields given (campaign ops take none of the common
+ * options: nothing of theirs waits for agents). */
+static int only_fields(const cJSON *root, const char *const *allowed, const char *op,
+		       struct uspc_err *err)
+{
+	for (const cJSON *f = root->child; f; f = f->next) {
+		int ok = !strcmp(f->string, "id") || !strcmp(f->string, "op");
+		for (const char *const *p = allowed; !ok && *p; p++)
+			ok = !strcmp(f->string, *p);
+		if (!ok)
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "op '%s' does not take field '%.64s'", op, f->string);
+	}
+	return 0;
+}
+
+static int read_int(const cJSON *root, const char *key, long lo, long hi, long *out,
+		    struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!j)
+		return 0;
+	if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) ||
+	    j->valuedouble != floor(j->valuedouble) || j->valuedouble < (double)lo ||
+	    j->valuedouble > (double)hi)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'%s' must be a whole number from %ld to %ld", key, lo, hi);
+	*out = (long)j->valuedouble;
+	return 1;
+}
+
+/* "campaign": an id (a positive integer) or a name (a string). */
+static int read_campaign(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, "campaign");
+	if (!j)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "missing field 'campaign' (a campaign id or name)");
+	if (cJSON_IsNumber(j) && isfinite(j->valuedouble) &&
+	    j->valuedouble == floor(j->valuedouble) && j->valuedouble >= 1 &&
+	    j->valuedouble < 9e15) {
+		c->campaign_id = (int64_t)j->valuedouble;
+		return 0;
+	}
+	if (cJSON_IsString(j) && j->valuestring[0] && strlen(j->valuestring) <= FLEET_NAME_MAX) {
+		if (!(c->campaign_name = strdup(j->valuestring)))
+			return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+		return 0;
+	}
+	return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+			    "'campaign' must be a campaign id (a positive integer) or a name");
+}
+
+static int read_device_filters(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	const char *state, *reason;
+	long wave = 0, limit = 0;
+	enum fleet_dev_state st;
+	int rc;
+	if ((rc = read_string(root, "state", 0, &state, err)) < 0 ||
+	    (rc = read_string(root, "reason", 0, &reason, err)) < 0 ||
+	    (rc = read_int(root, "wave", 1, FLEET_WAVES_MAX, &wave, err)) < 0 ||
+	    (rc = read_int(root, "limit", 1, CAMPAIGN_DEVICES_MAX, &limit, err)) < 0)
+		return rc;
+	if (state && fleet_dev_state_parse(state, &st) < 0)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'state' must be a device state: pending, downloading, "
+				    "downloaded, activating, rebooting, verifying, succeeded, "
+				    "failed, timed_out, skipped or canceled");
+	if (reason && (!reason[0] || strlen(reason) > 128))
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'reason' must be a string of 1 to 128 characters");
+	if ((state && !(c->dev_state = strdup(state))) ||
+	    (reason && !(c->dev_reason = strdup(reason))))
+		return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+	c->dev_wave = (int)wave;
+	c->dev_limit = limit;
+	return 0;
+}
+
+/* campaign_create / campaign_plan: the definition's fields at the top
+ * level of the line, beside id, op and targets. */
+static int read_definition(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	static const char *const ignore[] = { "id", "op", "targets", NULL };
+	if (read_targets(root, &c->targets, err) < 0)
+		return err->code;
+	if (!c->targets.given)
+		return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "op '%s' needs 'targets'",
+				    uspctl_op_name(c->op));
+	if (c->targets.online >= 0)
+		return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
+				    "a campaign's targets do not take 'online': offline devices "
+				    "are targets too and wait in their wave");
+	if (!(c->spec = malloc(sizeof(*c->spec))))
+		return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+	fleet_spec_init(c->spec);
+	return fleet_spec_parse(root, ignore, c->spec, err);
+}
+
+static int parse_campaign(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	static const char *const ref[] = { "campaign", NULL };
+	static const char *const devices[] = {
+		"campaign", "state", "reason", "wave", "limit", NULL
+	};
+	static const char *const versions[] = { "targets", NULL };
+	static const char *const none[] = { NULL };
+	const char *op = uspctl_op_name(c->op);
+	switch (c->op) {
+	case USPCTL_OP_CAMPAIGN_CREATE:
+	case USPCTL_OP_CAMPAIGN_PLAN:
+		return read_definition(root, c, err);
+	case USPCTL_OP_CAMPAIGN_LIST:
+		return only_fields(root, none, op, err);
+	case USPCTL_OP_FLEET_VERSIONS:
+		if (only_fields(root, versions, op, err) < 0 ||
+		    read_targets(root, &c->targets, err) < 0)
+			return err->code;
+		return 0;
+	case USPCTL_OP_CAMPAIGN_DEVICES:
+		if (only_fields(root, devices, op, err) < 0 || read_campaign(root, c, err) < 0 ||
+		    read_device_filters(root, c, err) < 0)
+			return err->code;
+		return 0;
+	default:
+		if (only_fields(root, ref, op, err) < 0 || read_campaign(root, c, err) < 0)
+			return err->code;
+		return 0;
+	}
+}
+
 /* Fields each op takes besides the common ones. */
 static const char *const *op_fields(enum uspctl_op op)
 {
@@ -823,8 +973,22 @@ static int needs_targets(enum uspctl_op op)
 
 static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
 {
-	if (read_id(root, c, err) < 0 || read_op(root, c, err) < 0 ||
-	    check_fields(root, op_fields(c->op), uspctl_op_name(c->op), err) < 0 ||
+	struct uspc_err id_err = { 0 };
+	int id_rc = read_id(root, c, &id_err);
+	int op_rc = read_op(root, c, err);
+	/* "id" is optional for the campaign ops (one line each, no agents) */
+	if (id_rc < 0 && (op_rc < 0 || !uspctl_op_is_campaign(c->op) ||
+			  cJSON_GetObjectItemCaseSensitive(root, "id"))) {
+		*err = id_err;
+		return err->code;
+	}
+	if (op_rc < 0)
+		return op_rc;
+	if (uspctl_op_is_campaign(c->op)) {
+		int rc = parse_campaign(root, c, err);
+		return rc < 0 ? (err->code < 0 ? err->code : rc) : 0;
+	}
+	if (check_fields(root, op_fields(c->op), uspctl_op_name(c->op), err) < 0 ||
 	    read_targets(root, &c->targets, err) < 0 ||
 	    read_bool(root, "wait", &c->wait, err) < 0 ||
 	    read_seconds(root, "timeout", &c->timeout_s, err) < 0 ||

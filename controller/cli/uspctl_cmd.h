@@ -10,6 +10,7 @@
 #define USPC_USPCTL_CMD_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 #include "usp_err.h"
@@ -37,7 +38,17 @@
 	X(UNSUBSCRIBE, "unsubscribe", 1, "delete")                                       \
 	X(SNAPSHOT, "snapshot", 0, NULL)                                                 \
 	X(TASK_STATUS, "task_status", 0, NULL)                                           \
-	X(CANCEL, "cancel", 0, NULL)
+	X(CANCEL, "cancel", 0, NULL)                                                     \
+	X(CAMPAIGN_CREATE, "campaign_create", 0, NULL)                                   \
+	X(CAMPAIGN_PLAN, "campaign_plan", 0, NULL)                                       \
+	X(CAMPAIGN_STATUS, "campaign_status", 0, NULL)                                   \
+	X(CAMPAIGN_PAUSE, "campaign_pause", 0, NULL)                                     \
+	X(CAMPAIGN_RESUME, "campaign_resume", 0, NULL)                                   \
+	X(CAMPAIGN_ABORT, "campaign_abort", 0, NULL)                                     \
+	X(CAMPAIGN_RETRY_FAILED, "campaign_retry_failed", 0, NULL)                       \
+	X(CAMPAIGN_DEVICES, "campaign_devices", 0, NULL)                                 \
+	X(CAMPAIGN_LIST, "campaign_list", 0, NULL)                                       \
+	X(FLEET_VERSIONS, "fleet_versions", 0, NULL)
 
 enum uspctl_op {
 #define USPCTL_OP_ENUM_(op, name, usp, type) USPCTL_OP_##op,
@@ -49,6 +60,8 @@ enum uspctl_op {
 /* Error identifiers reported in result lines as error.code: USPCTL_E_*
  * (USPCTL_ERRORS in usp_err.h). */
 const char *uspctl_error_name(int code);
+
+struct fleet_spec; /* fleet_spec.h */
 
 /* Target selection: explicit EIDs, or a selector over the inventory. */
 struct uspctl_targets {
@@ -76,12 +89,21 @@ struct uspctl_cmd {
 	/* fleet ops */
 	char **strings; /* tag/untag: tags; snapshot: path prefixes; task_status/cancel: task ids as text */
 	size_t n_strings;
+	/* campaign ops (uspctl_op_is_campaign) */
+	struct fleet_spec *spec;      /* campaign_create / _plan: the definition (owned) */
+	int64_t campaign_id;          /* "campaign": an id (> 0), or 0 ... */
+	char *campaign_name;          /* ... and a name (owned) */
+	char *dev_state, *dev_reason; /* campaign_devices filters (owned, NULL: any) */
+	int dev_wave;                 /* 1-based; 0 any */
+	long dev_limit;               /* 0: the default */
 };
 
 void uspctl_cmd_init(struct uspctl_cmd *c);
 void uspctl_cmd_fini(struct uspctl_cmd *c);
 const char *uspctl_op_name(enum uspctl_op op);
 int uspctl_op_is_usp(enum uspctl_op op);
+/* campaign_* and fleet_versions: answered by fleet_admin (uspctl_campaign.c). */
+int uspctl_op_is_campaign(enum uspctl_op op);
 
 /*
  * Parse one line (not necessarily NUL-terminated). On failure returns a

@@ -65,4 +65,12 @@ int uspctl_resolve(struct uspctl_run *r, const struct uspctl_cmd *c, long line, 
  * cancel): answered from the database, results printed. */
 void uspctl_fleet(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
 
+/* Campaign ops (campaign_*, fleet_versions) through fleet_admin.h: one
+ * result line each (campaign_devices, campaign_list and fleet_versions:
+ * one per device, campaign or version), or one line error. */
+void uspctl_campaign(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
+
+/* 1 once SIGINT/SIGTERM asked the run (or --follow) to stop. */
+int uspctl_interrupted(void);
+
 #endif

@@ -139,6 +139,14 @@ void uspctl_out_ok(struct uspctl_out *o, const char *id, const char *agent, int6
 	o->ok++;
 }
 
+void uspctl_out_result(struct uspctl_out *o, const char *id, const char *result_json)
+{
+	line_begin(o, id);
+	fprintf(o->out, ",\"ok\":true,\"result\":%s", result_json ? result_json : "null");
+	line_end(o);
+	o->ok++;
+}
+
 static void error_obj(struct uspctl_out *o, int code, const char *message, uint32_t usp_err_code)
 {
 	fputs(",\"error\":{\"code\":", o->out);

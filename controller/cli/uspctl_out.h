@@ -7,6 +7,7 @@
  *   {"id":I,"agent":E,"ok":true,"task":N,"result":{...}}
  *   {"id":I,"agent":E,"ok":false,"task":N,"error":{"code":C,"message":M,"usp_err_code":U}}
  *   {"id":I,"line":L,"ok":false,"error":{"code":C,"message":M}}   (line could not run)
+ *   {"id":I,"ok":true,"result":{...}}   (campaign ops: a result of no agent)
  * "task", "usp_err_code" and "result" appear only when known.
  *
  * Single-threaded: one struct per run.
@@ -39,6 +40,9 @@ void uspctl_out_init(struct uspctl_out *o, FILE *out, FILE *err, int quiet, int 
  * "task" key. */
 void uspctl_out_ok(struct uspctl_out *o, const char *id, const char *agent, int64_t task,
 		   const char *result_json, const char *extra_key, const char *extra_json);
+
+/* A successful result that belongs to no agent (campaign ops). */
+void uspctl_out_result(struct uspctl_out *o, const char *id, const char *result_json);
 
 /* A failed agent result. code: a USPCTL_E_* value; usp_err_code 0: none. */
 void uspctl_out_fail(struct uspctl_out *o, const char *id, const char *agent, int64_t task,

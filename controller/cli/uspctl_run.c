@@ -47,6 +47,11 @@ void uspctl_run_interrupt(void)
 	interrupted = 1;
 }
 
+int uspctl_interrupted(void)
+{
+	return interrupted != 0;
+}
+
 void uspctl_opts_init(struct uspctl_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -56,6 +61,7 @@ void uspctl_opts_init(struct uspctl_opts *o)
 	o->max_inflight = 10000;
 	o->progress = -1;
 	o->poll_ms = 2000;
+	o->clock_offset_s = 0;
 }
 
 /* ---- database connection ------------------------------------------------- */
@@ -306,6 +312,8 @@ static void handle_line(struct uspctl_run *r, struct reader *rd, long len)
 	}
 	if (uspctl_op_is_usp(c.op))
 		handle_usp(r, &c, rd->line);
+	else if (uspctl_op_is_campaign(c.op))
+		uspctl_campaign(r, &c, rd->line);
 	else
 		uspctl_fleet(r, &c, rd->line);
 	uspctl_cmd_fini(&c);

@@ -10,6 +10,7 @@
 #ifndef USPC_USPCTL_RUN_H
 #define USPC_USPCTL_RUN_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 /* Exit statuses (documented in docs/uspctl.md). */
@@ -30,6 +31,9 @@ struct uspctl_opts {
 	int quiet;         /* no summary, no progress, errors only on stderr */
 	int progress;      /* -1 auto (stderr is a terminal), 0 off, 1 on */
 	int poll_ms;       /* safety-net poll of the task table */
+
+	/* campaign windows: seconds added to the clock (USPC_CLOCK_OFFSET_S) */
+	int64_t clock_offset_s;
 };
 
 void uspctl_opts_init(struct uspctl_opts *o);
@@ -42,5 +46,17 @@ void uspctl_run_interrupt(void);
 /* Run one batch read from in_fd; results to out, progress/summary/
  * diagnostics to errf. Returns USPCTL_EXIT_*. */
 int uspctl_run(const struct uspctl_opts *o, int in_fd, FILE *out, FILE *errf);
+
+/*
+ * --follow: print campaign's progress on errf every second (rewritten in
+ * place on a terminal, else a line every 10 s) until it is finished or
+ * aborted with nothing in flight, then its campaign_status as a result
+ * line on out ({"id":"follow","ok":true,"result":{...}}).
+ * campaign is an id or a name. Returns USPCTL_EXIT_OK when it finished
+ * without failed or timed-out devices, USPCTL_EXIT_FAILED when it was
+ * aborted, any device failed, or an interrupt stopped the following (the
+ * campaign is left alone), USPCTL_EXIT_USAGE on database errors.
+ */
+int uspctl_follow(const struct uspctl_opts *o, const char *campaign, FILE *out, FILE *errf);
 
 #endif

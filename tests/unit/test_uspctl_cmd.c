@@ -5,9 +5,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "fleet_spec.h"
 #include "uspctl_cmd.h"
 
 static int parse(const char *line, struct uspctl_cmd *c, struct uspc_err *err)
@@ -229,6 +231,111 @@ static void test_max_inflight(void **state)
 		USPCTL_E_BAD_FIELD, "o");
 }
 
+/* Campaign ops: the definition at the top level of create/plan (parsed by
+ * fleet_spec), "campaign" as an id or a name, "id" optional, no common
+ * options. */
+static void test_campaign_ops(void **state)
+{
+	struct uspctl_cmd c;
+	struct uspc_err err;
+	assert_int_equal(
+		parse("{\"id\":\"c\",\"op\":\"campaign_create\",\"name\":\"gw-2.0\","
+		      "\"targets\":{\"model\":\"SIM-GW-1000\"},\"firmware\":{\"url\":"
+		      "\"http://fw.example.net/sim-gw-2.0.0.bin\",\"version\":\"2.0.0\"},"
+		      "\"waves\":[{\"percent\":10},{\"percent\":100}],"
+		      "\"failure_threshold\":{\"percent\":10,\"min_sample\":20},\"max_inflight\":7}",
+		      &c, &err),
+		0);
+	assert_int_equal(c.op, USPCTL_OP_CAMPAIGN_CREATE);
+	assert_true(uspctl_op_is_campaign(c.op));
+	assert_false(uspctl_op_is_usp(c.op));
+	assert_non_null(c.spec);
+	assert_string_equal(c.spec->name, "gw-2.0");
+	assert_int_equal(c.spec->n_waves, 2);
+	assert_int_equal(c.spec->max_inflight, 7); /* the campaign's, not uspctl's */
+	assert_int_equal(c.max_inflight, -1);
+	assert_string_equal(c.targets.model, "SIM-GW-1000");
+	uspctl_cmd_fini(&c);
+
+	assert_int_equal(parse("{\"op\":\"campaign_plan\",\"name\":\"p\",\"targets\":[\"os::A\"],"
+			       "\"firmware\":{\"url\":\"http://h/x\",\"version\":\"2\"}}",
+			       &c, &err),
+			 0);
+	assert_string_equal(c.id, "");
+	assert_int_equal(c.targets.n_eids, 1);
+	uspctl_cmd_fini(&c);
+
+	assert_int_equal(parse("{\"op\":\"campaign_status\",\"campaign\":7}", &c, &err), 0);
+	assert_int_equal(c.campaign_id, 7);
+	assert_null(c.campaign_name);
+	uspctl_cmd_fini(&c);
+	assert_int_equal(
+		parse("{\"id\":1,\"op\":\"campaign_pause\",\"campaign\":\"gw-2.0\"}", &c, &err), 0);
+	assert_int_equal(c.campaign_id, 0);
+	assert_string_equal(c.campaign_name, "gw-2.0");
+	uspctl_cmd_fini(&c);
+	assert_int_equal(parse("{\"id\":\"d\",\"op\":\"campaign_devices\",\"campaign\":3,"
+			       "\"state\":\"failed\",\"reason\":\"download_failed\",\"wave\":2,"
+			       "\"limit\":50}",
+			       &c, &err),
+			 0);
+	assert_string_equal(c.dev_state, "failed");
+	assert_string_equal(c.dev_reason, "download_failed");
+	assert_int_equal(c.dev_wave, 2);
+	assert_int_equal(c.dev_limit, 50);
+	uspctl_cmd_fini(&c);
+	assert_int_equal(parse("{\"op\":\"campaign_list\"}", &c, &err), 0);
+	uspctl_cmd_fini(&c);
+	assert_int_equal(
+		parse("{\"op\":\"fleet_versions\",\"targets\":{\"online\":true}}", &c, &err), 0);
+	assert_int_equal(c.targets.online, 1);
+	uspctl_cmd_fini(&c);
+	const char *const ops[] = { "campaign_resume", "campaign_abort", "campaign_retry_failed" };
+	for (size_t i = 0; i < 3; i++) {
+		char line[128];
+		snprintf(line, sizeof(line), "{\"op\":\"%s\",\"campaign\":12}", ops[i]);
+		assert_int_equal(parse(line, &c, &err), 0);
+		assert_int_equal(c.campaign_id, 12);
+		uspctl_cmd_fini(&c);
+	}
+
+#define CR \
+	"{\"id\":\"x\",\"op\":\"campaign_create\",\"name\":\"n\",\"firmware\":{\"url\":\"http://h/x\",\"version\":\"2\"}"
+	expect_error(CR "}", USPCTL_E_BAD_TARGETS, "x");
+	expect_error(CR ",\"targets\":{\"all\":true},\"wait\":false}", USPCTL_E_BAD_FIELD, "x");
+	expect_error(CR ",\"targets\":{\"all\":true},\"colour\":1}", USPCTL_E_BAD_FIELD, "x");
+	expect_error(CR ",\"targets\":{\"online\":true}}", USPCTL_E_BAD_TARGETS, "x");
+	expect_error(CR ",\"targets\":{\"all\":true},\"waves\":[{\"percent\":-5}]}",
+		     USPCTL_E_BAD_FIELD, "x");
+	expect_error("{\"id\":\"y\",\"op\":\"campaign_create\",\"name\":\"n\",\"targets\":\"e\"}",
+		     USPCTL_E_BAD_FIELD, "y");
+	expect_error("{\"op\":\"campaign_status\"}", USPCTL_E_BAD_FIELD, "");
+	expect_error("{\"op\":\"campaign_status\",\"campaign\":0}", USPCTL_E_BAD_FIELD, "");
+	expect_error("{\"op\":\"campaign_status\",\"campaign\":-3}", USPCTL_E_BAD_FIELD, "");
+	expect_error("{\"op\":\"campaign_status\",\"campaign\":1.5}", USPCTL_E_BAD_FIELD, "");
+	expect_error("{\"op\":\"campaign_status\",\"campaign\":\"\"}", USPCTL_E_BAD_FIELD, "");
+	expect_error("{\"op\":\"campaign_status\",\"campaign\":[7]}", USPCTL_E_BAD_FIELD, "");
+	expect_error("{\"id\":\"t\",\"op\":\"campaign_status\",\"campaign\":7,\"targets\":\"e\"}",
+		     USPCTL_E_BAD_FIELD, "t");
+	expect_error("{\"id\":\"t\",\"op\":\"campaign_abort\",\"campaign\":7,\"timeout\":5}",
+		     USPCTL_E_BAD_FIELD, "t");
+	expect_error("{\"id\":\"l\",\"op\":\"campaign_list\",\"campaign\":7}", USPCTL_E_BAD_FIELD,
+		     "l");
+	expect_error("{\"id\":\"s\",\"op\":\"campaign_devices\",\"campaign\":7,\"state\":\"done\"}",
+		     USPCTL_E_BAD_FIELD, "s");
+	expect_error("{\"id\":\"s\",\"op\":\"campaign_devices\",\"campaign\":7,\"wave\":0}",
+		     USPCTL_E_BAD_FIELD, "s");
+	expect_error("{\"id\":\"s\",\"op\":\"campaign_devices\",\"campaign\":7,\"limit\":100001}",
+		     USPCTL_E_BAD_FIELD, "s");
+	expect_error("{\"id\":\"s\",\"op\":\"campaign_devices\",\"campaign\":7,\"reason\":\"\"}",
+		     USPCTL_E_BAD_FIELD, "s");
+	expect_error("{\"id\":\"v\",\"op\":\"fleet_versions\",\"targets\":{}}",
+		     USPCTL_E_BAD_TARGETS, "v");
+	/* a bad "id" is still an error, and "id" stays required elsewhere */
+	expect_error("{\"id\":\"\",\"op\":\"campaign_list\"}", USPCTL_E_BAD_FIELD, "");
+	expect_error("{\"op\":\"list_agents\"}", USPCTL_E_BAD_FIELD, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +347,7 @@ int main(void)
 		cmocka_unit_test(test_selectors_and_fleet_ops),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_max_inflight),
+		cmocka_unit_test(test_campaign_ops),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
