@@ -704,7 +704,7 @@ static int on_activate(const struct fleet_dev_in *in, struct fleet_dev_out *o, i
 	char msg[200];
 	int64_t code = in->task_err;
 	int ok = -1;
-	if (in->oper_state < 0) {
+	if (in->oper_state < 0 && !in->agent_back) {
 		finish(o, FLEET_DS_FAILED, "activation_failed", FLEET_FC_IMAGE, 0, in->oper_msg);
 		note(o, "activation failed: %s", in->oper_msg ? in->oper_msg : "");
 		return 0;
@@ -778,7 +778,9 @@ static int on_set_boot(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 
 static int on_wait_boot(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 {
-	if (in->oper_state < 0) {
+	/* An activation that failed without a reboot. One that failed after the
+	 * agent rebooted (it fell back) is told apart by reading the device. */
+	if (in->oper_state < 0 && !in->agent_back) {
 		finish(o, FLEET_DS_FAILED, "activation_failed", FLEET_FC_IMAGE, 0, in->oper_msg);
 		note(o, "activation failed: %s", in->oper_msg ? in->oper_msg : "");
 		return 0;

@@ -43,6 +43,7 @@ TOTAL=$((PER * ${#MODES[@]}))
 wait_onboarded $TOTAL 60
 
 create_campaign '"name":"modes","targets":{"all":true},'"$FW"',"max_inflight":50,
+  "waves":[{"percent":100,"success_percent":0}],
   "failure_threshold":{"percent":100,"min_sample":1,"consecutive":0},
   "infra_threshold":{"percent":100,"min_sample":1,"consecutive":0},
   "retry":{"max_attempts":2,"backoff_s":1},"timeouts":{"reboot_s":8}'

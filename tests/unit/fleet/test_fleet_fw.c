@@ -482,6 +482,12 @@ static void test_wait_boot(void **state)
 	advance(&in, &o);
 	assert_int_equal(o.state, FLEET_DS_FAILED);
 	assert_string_equal(o.reason, "activation_failed");
+	/* the same failure after a reboot (the image did not boot): the Get
+	 * tells a fallback from an activation that never happened */
+	in.agent_back = in.agent_ready = 1;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_VERIFYING);
+	done(&o);
 	/* never back */
 	in = dev(FLEET_DS_REBOOTING, "wait_boot");
 	in.deadline_passed = 1;
