@@ -56,6 +56,7 @@ struct fleet_engine {
 	int stop_fd;
 	struct store_guard guard;
 	PGconn *db;
+	struct store_prepared prep; /* statements prepared on db */
 	int ever_connected;
 	pthread_mutex_t mu;
 	struct fleet_engine_stats st;
@@ -67,7 +68,7 @@ struct camp {
 	int64_t id;
 	char name[FLEET_NAME_MAX + 1];
 	struct fleet_spec spec;
-	char state[16], reason[256];
+	char state[16], reason[320];
 	int wave, waves;
 	int64_t wave_age_s, done_age_s; /* -1: the wave is not done */
 	int64_t consec_image, consec_infra;
@@ -109,6 +110,14 @@ static int exec(struct fleet_engine *e, const char *sql, int n, const char *cons
 		struct uspc_err *err)
 {
 	return store_exec(e->db, sql, n, p, r, err);
+}
+
+/* The statements every device step or pass runs: prepared once per
+ * connection (planning the step's update cost more than running it). */
+static int exec_hot(struct fleet_engine *e, const char *sql, int n, const char *const *p,
+		    PGresult **r, struct uspc_err *err)
+{
+	return store_exec_prepared(e->db, &e->prep, sql, n, p, r, err);
 }
 
 static const char *col(PGresult *r, int row, int c)
@@ -190,7 +199,7 @@ static int active_state(const struct camp *c)
 
 static void set_state(struct camp *c, const char *state, const char *reason)
 {
-	snprintf(c->state, sizeof(c->state), "%s", state);
+	snprintf(c->state, sizeof(c->state), "%s", state ? state : "");
 	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "");
 }
 
@@ -308,7 +317,7 @@ static int apply(struct fleet_engine *e, struct camp *c, int64_t id, const char 
 		eid,
 	};
 	PGresult *r = NULL;
-	int rc = exec(e, fleet_stmt_engine_update, 20, p, &r, err);
+	int rc = exec_hot(e, fleet_stmt_engine_update, 20, p, &r, err);
 	if (rc == 0 && PQntuples(r) == 1)
 		e->tasks_this_pass += (uint64_t)col_i64(r, 0, 0);
 	PQclear(r);
@@ -373,15 +382,17 @@ static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_
 {
 	int aborted = !strcmp(c->state, "aborted");
 	int may_activate = !strcmp(c->state, "running") && c->window_open;
-	char cid[24], lim[16];
+	char cid[24], lim[16], staged[24];
+	int64_t room = c->spec.max_inflight - inflight(c, 0);
 	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
 	snprintf(lim, sizeof(lim), "%d", e->o.devices_per_pass);
-	const char *p[] = { cid, may_activate || aborted ? "true" : "false", lim };
+	snprintf(staged, sizeof(staged), "%" PRId64,
+		 aborted ? (int64_t)e->o.devices_per_pass : room > 0 ? room : 0);
+	const char *p[] = { cid, may_activate || aborted ? "true" : "false", lim, staged };
 	PGresult *r = NULL;
-	int rc = exec(e, fleet_stmt_engine_inflight, 3, p, &r, err);
+	int rc = exec(e, fleet_stmt_engine_inflight, 4, p, &r, err);
 	if (rc < 0)
 		return rc;
-	int64_t room = c->spec.max_inflight - inflight(c, 0);
 	for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
 		struct fleet_dev_in in = { 0 };
 		struct fleet_dev_out o;
@@ -591,7 +602,7 @@ static int dispatch(struct fleet_engine *e, struct camp *c, struct uspc_err *err
 	snprintf(lim, sizeof(lim), "%" PRId64, room * 2 + 100);
 	const char *p[] = { cid, wave, lim };
 	PGresult *r = NULL;
-	int rc = exec(e, fleet_stmt_engine_dispatch, 3, p, &r, err);
+	int rc = exec_hot(e, fleet_stmt_engine_dispatch, 3, p, &r, err);
 	int64_t started = 0;
 	for (int i = 0; rc == 0 && i < PQntuples(r) && started < room; i++) {
 		if (!col(r, i, 0))
@@ -700,7 +711,7 @@ static int read_counts(struct fleet_engine *e, struct camp *c, struct uspc_err *
 	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
 	const char *p[] = { cid };
 	PGresult *r = NULL;
-	int rc = exec(e, fleet_stmt_engine_counts, 1, p, &r, err);
+	int rc = exec_hot(e, fleet_stmt_engine_counts, 1, p, &r, err);
 	if (rc == 0 && PQntuples(r) == 0) {
 		/* none yet (a campaign from before the counts were kept) */
 		PQclear(r);
@@ -756,7 +767,7 @@ static int save_counts(struct fleet_engine *e, struct camp *c, struct uspc_err *
 	if (rc == 0)
 		rc = exec(e, fleet_stmt_counts_clear, 1, p, NULL, err);
 	if (rc == 0)
-		rc = exec(e, fleet_stmt_engine_counts_save, 5, p, NULL, err);
+		rc = exec_hot(e, fleet_stmt_engine_counts_save, 5, p, NULL, err);
 	for (int i = 0; i < 4; i++)
 		store_buf_fini(&b[i]);
 	return rc;
@@ -806,7 +817,7 @@ static int save(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
 			    settled ? "true" : "false",
 			    joined,
 			    e->node };
-	return exec(e, fleet_stmt_engine_campaign, 13, p, NULL, err);
+	return exec_hot(e, fleet_stmt_engine_campaign, 13, p, NULL, err);
 }
 
 /* Advance campaign id in one transaction. 0 done or skipped, <0 database. */
@@ -819,7 +830,7 @@ static int advance_campaign(struct fleet_engine *e, int64_t id, struct uspc_err 
 	PGresult *r = NULL;
 	int rc = exec(e, "BEGIN", 0, NULL, NULL, err);
 	if (rc == 0)
-		rc = exec(e, fleet_stmt_engine_lock, 1, p, &r, err);
+		rc = exec_hot(e, fleet_stmt_engine_lock, 1, p, &r, err);
 	if (rc < 0) {
 		PQclear(r);
 		(void)exec(e, "ROLLBACK", 0, NULL, NULL, NULL);
@@ -908,6 +919,7 @@ static void disconnect(struct fleet_engine *e)
 	store_guard_clear(&e->guard);
 	PQfinish(e->db);
 	e->db = NULL;
+	store_prepared_reset(&e->prep);
 	pthread_mutex_lock(&e->mu);
 	e->st.connected = 0;
 	pthread_mutex_unlock(&e->mu);

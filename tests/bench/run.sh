@@ -1010,7 +1010,7 @@ scenario_campaign() {
 	st=""
 	for i in $(seq 1 "$CAMPAIGN_TIMEOUT"); do
 		st=$(psql_q "SELECT state || ' ' || settled FROM campaigns WHERE id = $id")
-		[ "$st" = "finished t" ] || [ "${st%% *}" = paused ] || [ "${st%% *}" = aborted ] && break
+		[ "$st" = "finished true" ] || [ "${st%% *}" = paused ] || [ "${st%% *}" = aborted ] && break
 		[ $((i % 10)) = 0 ] && say "campaign: $(psql_q "SELECT string_agg(state || '=' || n, ' ') FROM
 		  (SELECT state, count(*) n FROM campaign_devices WHERE campaign = $id GROUP BY 1 ORDER BY 1) x")"
 		sleep 1

@@ -2,8 +2,10 @@
 -- needs to advance each: how its task ended, the TransferComplete! and the
 -- OperationComplete carrying its CommandKey (operation_results, by primary
 -- key), whether its agent is ready and came back since the step's request,
--- and the newest Boot! since then (notifications_events). Devices waiting
--- to activate come last, and only when $2 (activation allowed). $3 rows.
+-- and the newest Boot! since then (notifications_events). At most $3
+-- devices with a step in flight, then at most $4 of those waiting to
+-- activate, and those only when $2 (activation allowed): staged devices
+-- beyond the free slots are not read at all.
 SELECT cd.id, cd.eid, cd.state, coalesce(cd.step, ''), cd.attempt, coalesce(cd.bank, ''),
   cd.single_bank, cd.no_activate, coalesce(cd.deadline_at <= now(), false),
   coalesce(t.state, ''), t.result::text, coalesce(t.error_code, 0), coalesce(t.error_message, ''),
@@ -24,10 +26,11 @@ SELECT cd.id, cd.eid, cd.state, coalesce(cd.step, ''), cd.attempt, coalesce(cd.b
      AND n.kind = 'event' AND n.received_at >= cd.step_at AND n.path = 'Device.Boot!'
    ORDER BY n.received_at DESC LIMIT 1)::text, cd.wave, cd.retry_base,
   coalesce(a.online, false)
-FROM campaign_devices cd
+FROM ((SELECT * FROM campaign_devices WHERE campaign = $1
+    AND state IN ('downloading', 'activating', 'rebooting', 'verifying') ORDER BY id LIMIT $3)
+  UNION ALL
+  (SELECT * FROM campaign_devices WHERE campaign = $1 AND state = 'downloaded' AND $2::bool
+    ORDER BY id LIMIT $4)) cd
 LEFT JOIN tasks t ON t.id = cd.task_id
 LEFT JOIN agents a ON a.eid = cd.eid
-WHERE cd.campaign = $1
-  AND cd.state IN ('downloading', 'downloaded', 'activating', 'rebooting', 'verifying')
-  AND (cd.state <> 'downloaded' OR $2::bool)
-ORDER BY cd.state = 'downloaded', cd.id LIMIT $3
+ORDER BY cd.state = 'downloaded', cd.id
