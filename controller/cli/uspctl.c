@@ -197,7 +197,7 @@ static int parse_args(int argc, char **argv, struct uspctl_opts *o, const char *
 }
 
 /* USPC_CLOCK_OFFSET_S: seconds added to the clock campaign windows are
- * read with (tests; the daemon's clock_offset_s). */
+ * read with (tests; the daemon's campaign_clock_offset_s). */
 static int clock_offset(struct uspctl_opts *o)
 {
 	const char *s = getenv("USPC_CLOCK_OFFSET_S");
@@ -206,7 +206,7 @@ static int clock_offset(struct uspctl_opts *o)
 		return 0;
 	errno = 0;
 	long long v = strtoll(s, &end, 10);
-	if (errno || *end || v < -366LL * 86400 * 10 || v > 366LL * 86400 * 10) {
+	if (errno || *end || v < -315360000LL || v > 315360000LL) {
 		fprintf(stderr, "uspctl: USPC_CLOCK_OFFSET_S must be a whole number of seconds "
 				"(at most ten years either way)\n");
 		return -1;
