@@ -43,6 +43,7 @@
 #include "log.h"
 #include "store_guard.h"
 #include "store_sql.h"
+#include "usp_utf8.h"
 
 #define LOG_COMP "campaign"
 #define SWEEP_EVERY_MS 60000
@@ -137,6 +138,14 @@ static int col_bool(PGresult *r, int row, int c)
 	return s && s[0] == 't';
 }
 
+/* Cut s in place to its longest valid UTF-8 prefix: a formatted line may
+ * have been cut inside a character, and PostgreSQL refuses such text. */
+static const char *utf8_fit(char *s)
+{
+	s[usp_utf8_valid_prefix(s, strlen(s))] = '\0';
+	return s;
+}
+
 static void event(struct fleet_engine *e, struct camp *c, const char *kind, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void event(struct fleet_engine *e, struct camp *c, const char *kind, const char *fmt, ...)
@@ -146,6 +155,7 @@ static void event(struct fleet_engine *e, struct camp *c, const char *kind, cons
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	utf8_fit(msg);
 	snprintf(id, sizeof(id), "%" PRId64, c->id);
 	snprintf(actor, sizeof(actor), "engine:%s", e->node);
 	const char *p[] = { id, actor, kind, msg };
@@ -201,6 +211,7 @@ static void set_state(struct camp *c, const char *state, const char *reason)
 {
 	snprintf(c->state, sizeof(c->state), "%s", state ? state : "");
 	snprintf(c->reason, sizeof(c->reason), "%s", reason ? reason : "");
+	utf8_fit(c->reason);
 }
 
 static void pause_for(struct fleet_engine *e, struct camp *c, const char *kind, const char *why)
@@ -284,6 +295,11 @@ static void account(struct fleet_engine *e, struct camp *c, int wave, enum fleet
 static int apply(struct fleet_engine *e, struct camp *c, int64_t id, const char *eid,
 		 const struct fleet_dev_out *o, struct uspc_err *err)
 {
+	char note[sizeof(o->note)], detail[sizeof(o->detail)], reason[sizeof(o->reason)];
+	memcpy(note, o->note, sizeof(note));
+	memcpy(detail, o->detail, sizeof(detail));
+	memcpy(reason, o->reason, sizeof(reason));
+	note[sizeof(note) - 1] = detail[sizeof(detail) - 1] = reason[sizeof(reason) - 1] = '\0';
 	char sid[24], cid[24], attempt[16], dl[24], due[24];
 	char *req = o->task_req ? cJSON_PrintUnformatted(o->task_req) : NULL;
 	if (o->task_req && !req)
@@ -298,9 +314,9 @@ static int apply(struct fleet_engine *e, struct camp *c, int64_t id, const char 
 		sid,
 		fleet_dev_state_name(o->state),
 		o->step,
-		o->reason,
+		utf8_fit(reason),
 		fc ? fc : "",
-		o->detail,
+		utf8_fit(detail),
 		o->retryable ? "true" : "false",
 		attempt,
 		o->bank,
@@ -312,7 +328,7 @@ static int apply(struct fleet_engine *e, struct camp *c, int64_t id, const char 
 		dl,
 		due,
 		o->clear_task ? "true" : "false",
-		o->note,
+		utf8_fit(note),
 		cid,
 		eid,
 	};
@@ -387,7 +403,9 @@ static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_
 	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
 	snprintf(lim, sizeof(lim), "%d", e->o.devices_per_pass);
 	snprintf(staged, sizeof(staged), "%" PRId64,
-		 aborted ? (int64_t)e->o.devices_per_pass : room > 0 ? room : 0);
+		 aborted    ? (int64_t)e->o.devices_per_pass
+		 : room > 0 ? room
+			    : 0);
 	const char *p[] = { cid, may_activate || aborted ? "true" : "false", lim, staged };
 	PGresult *r = NULL;
 	int rc = exec(e, fleet_stmt_engine_inflight, 4, p, &r, err);

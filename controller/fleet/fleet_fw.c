@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "usp_utf8.h"
+
 static const struct {
 	const char *name;
 	int terminal;
@@ -59,9 +61,14 @@ static const char *str_of(const cJSON *o, const char *key)
 	return cJSON_IsString(j) ? j->valuestring : NULL;
 }
 
+/* Copy src into dst, cut to at most size - 1 bytes at a character
+ * boundary (what agents say ends up in text columns, which must be UTF-8). */
 static void copy(char *dst, size_t size, const char *src)
 {
-	snprintf(dst, size, "%s", src ? src : "");
+	size_t n = src ? strnlen(src, size - 1) : 0;
+	n = n ? usp_utf8_valid_prefix(src, n) : 0;
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
 }
 
 /* "Device.DeviceInfo.FirmwareImage.2" and "...2." name the same row. */

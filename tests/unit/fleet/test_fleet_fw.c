@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "fleet_fw.h"
+#include "usp_utf8.h"
 
 static struct fleet_spec spec;
 
@@ -365,6 +366,32 @@ static void test_check_outcomes(void **state)
 	cJSON_Delete(r);
 }
 
+/* An agent's long multi-byte FaultString is cut at a character boundary:
+ * the detail goes into a text column, which must hold valid UTF-8. */
+static void test_detail_cut_keeps_utf8(void **state)
+{
+	(void)state;
+	char fault[2048] = "{\"FaultCode\":\"7000\",\"FaultString\":\"x";
+	for (int i = 0; i < 300; i++)
+		strcat(fault, "\u00e9");
+	strcat(fault, "\"}");
+	cJSON *tc = cJSON_Parse(fault);
+	assert_non_null(tc);
+	struct fleet_dev_in in = dev(FLEET_DS_DOWNLOADING, "check");
+	cJSON *r = banks("1.0.0", "Device.DeviceInfo.FirmwareImage.1", "",
+			 ROW(1, "Active", "1.0.0"), ROW(2, "DownloadFailed", "1.0.0"), NULL);
+	in.task = FLEET_TASK_DONE;
+	in.task_result = r;
+	in.transfer = tc;
+	struct fleet_dev_out o;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_PENDING);
+	assert_true(strlen(o.detail) > 100);
+	assert_true(usp_utf8_valid(o.detail, strlen(o.detail)));
+	cJSON_Delete(r);
+	cJSON_Delete(tc);
+}
+
 static void test_second_attempt_uses_next_mirror(void **state)
 {
 	(void)state;
@@ -578,6 +605,7 @@ int main(void)
 		cmocka_unit_test(test_download_answers),
 		cmocka_unit_test(test_transfer_waits_for_evidence),
 		cmocka_unit_test(test_check_outcomes),
+		cmocka_unit_test(test_detail_cut_keeps_utf8),
 		cmocka_unit_test(test_second_attempt_uses_next_mirror),
 		cmocka_unit_test(test_ready_waits_for_gate_then_activates),
 		cmocka_unit_test(test_no_activate_falls_back_to_boot_image_and_reboot),
