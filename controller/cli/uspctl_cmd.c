@@ -19,6 +19,7 @@
 #include "usp_msg.h"
 #include "usp_path.h"
 #include "usp_record.h"
+#include "usp_utf8.h"
 
 struct op_row {
 	const char *name;
@@ -727,7 +728,8 @@ static int read_campaign(const cJSON *root, struct uspctl_cmd *c, struct uspc_er
 		c->campaign_id = (int64_t)j->valuedouble;
 		return 0;
 	}
-	if (cJSON_IsString(j) && j->valuestring[0] && strlen(j->valuestring) <= FLEET_NAME_MAX) {
+	if (cJSON_IsString(j) && j->valuestring[0] && strlen(j->valuestring) <= FLEET_NAME_MAX &&
+	    usp_utf8_valid(j->valuestring, strlen(j->valuestring))) {
 		if (!(c->campaign_name = strdup(j->valuestring)))
 			return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
 		return 0;
@@ -752,7 +754,8 @@ static int read_device_filters(const cJSON *root, struct uspctl_cmd *c, struct u
 				    "'state' must be a device state: pending, downloading, "
 				    "downloaded, activating, rebooting, verifying, succeeded, "
 				    "failed, timed_out, skipped or canceled");
-	if (reason && (!reason[0] || strlen(reason) > 128))
+	if (reason &&
+	    (!reason[0] || strlen(reason) > 128 || !usp_utf8_valid(reason, strlen(reason))))
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
 				    "'reason' must be a string of 1 to 128 characters");
 	if ((state && !(c->dev_state = strdup(state))) ||

@@ -289,14 +289,16 @@ counts_ok "$CA" "retry_failed"
 # a finished campaign runs again; with nothing to retry it stays finished
 q "UPDATE campaign_devices SET state = 'failed', reason = 'download_failed', retryable = true, finished_at = now() WHERE campaign = $CO AND rank = 1" >/dev/null
 q "UPDATE campaign_devices SET state = 'succeeded', finished_at = now() WHERE campaign = $CO AND rank > 1" >/dev/null
-q "UPDATE campaigns SET state = 'finished', reason = 'done', settled = true, finished_at = now(), wave = 1, wave_done_at = now() WHERE id = $CO" >/dev/null
+q "UPDATE campaigns SET state = 'finished', reason = 'done', settled = true, finished_at = now(), wave = 1, wave_done_at = now(),
+     wave_started_at = now() - interval '1 day' WHERE id = $CO" >/dev/null
 printf '%s\n' '{"id":"r1","op":"campaign_retry_failed","campaign":'"$CO"'}' '{"id":"r2","op":"campaign_retry_failed","campaign":'"$CC"'}' >"$W/retry2.jsonl"
 run retry2
 expect_status 0 "$RC" "retry_failed of a finished campaign"
 check_jsonl "a finished campaign with a retried device runs again" \
   '(.[0].result | .before == "finished" and .state == "running" and .retried == 1 and .reason == null)
    and (.[1].result | .retried == 0 and (.changed | not))' "$W/retry2.out"
-[ "$(q "SELECT state, settled, finished_at IS NULL, wave_done_at IS NULL FROM campaigns WHERE id = $CO")" = "running|f|t|t" ] ||
+[ "$(q "SELECT state, settled, finished_at IS NULL, wave_done_at IS NULL, wave_started_at > now() - interval '1 minute'
+        FROM campaigns WHERE id = $CO")" = "running|f|t|t|t" ] ||
   fail "retry_failed: the finished campaign did not run again"
 q "UPDATE campaigns SET state = 'finished', settled = true, finished_at = now() WHERE id = $CO" >/dev/null
 q "UPDATE campaign_devices SET state = 'succeeded', finished_at = now() WHERE campaign = $CO" >/dev/null

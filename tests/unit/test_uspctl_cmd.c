@@ -315,6 +315,8 @@ static void test_campaign_ops(void **state)
 	expect_error("{\"op\":\"campaign_status\",\"campaign\":1.5}", USPCTL_E_BAD_FIELD, "");
 	expect_error("{\"op\":\"campaign_status\",\"campaign\":\"\"}", USPCTL_E_BAD_FIELD, "");
 	expect_error("{\"op\":\"campaign_status\",\"campaign\":[7]}", USPCTL_E_BAD_FIELD, "");
+	expect_error("{\"op\":\"campaign_status\",\"campaign\":\"gw\xff\"}", USPCTL_E_BAD_FIELD,
+		     "");
 	expect_error("{\"id\":\"t\",\"op\":\"campaign_status\",\"campaign\":7,\"targets\":\"e\"}",
 		     USPCTL_E_BAD_FIELD, "t");
 	expect_error("{\"id\":\"t\",\"op\":\"campaign_abort\",\"campaign\":7,\"timeout\":5}",

@@ -2,9 +2,11 @@
 -- retryable: back to pending (timeline note $2) with a whole budget of
 -- attempts (retry_base: the attempts made so far; attempt numbers, and so
 -- CommandKeys, never repeat), except devices another campaign is not done
--- with. A finished campaign runs again (its last
--- wave is looked at afresh). The thresholds' base loses what the retried
--- devices counted, so the engine's "since the last resume" stays right.
+-- with. A finished campaign runs again: its last wave is looked at afresh,
+-- and its offline grace starts over (devices retried because they were
+-- offline get timeouts.offline_grace_s to come back). The thresholds' base
+-- loses what the retried devices counted, so the engine's "since the last
+-- resume" stays right.
 -- Returns the campaign's state, the devices retried and those left to
 -- their other campaign.
 WITH o AS (SELECT d.id, d.fail_class FROM campaign_devices d
@@ -31,6 +33,8 @@ UPDATE campaigns c SET
   finished_at = CASE WHEN c.state = 'finished' AND n.all_ > 0 THEN NULL ELSE c.finished_at END,
   wave_done_at = CASE WHEN c.state = 'finished' AND n.all_ > 0 THEN NULL
     ELSE c.wave_done_at END,
+  wave_started_at = CASE WHEN c.state = 'finished' AND n.all_ > 0 THEN now()
+    ELSE c.wave_started_at END,
   base_finished = greatest(0, c.base_finished - n.all_),
   base_image = greatest(0, c.base_image - n.img),
   base_infra = greatest(0, c.base_infra - n.inf),
