@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Offline agents and continuous campaigns:
 #  - 5 of 15 targets are offline: they are parked (not walked again), the
-#    wave moves on after timeouts.offline_grace_s, the others succeed, and
+#    wave moves on after timeouts.offline_grace_s (10 s), the others succeed, and
 #    when the last wave is done the offline ones end timed_out/offline,
 #    retryable; campaign_retry_failed brings them back, and once their
 #    agents return they are upgraded and the campaign finishes again;
@@ -21,7 +21,7 @@ stop_pid "$PID_sim_off" || true
 wait_sql "SELECT count(*) FROM agents WHERE online" 10 30
 
 create_campaign '"name":"off","targets":{"all":true},'"$FW"',
-  "waves":[{"percent":50},{"percent":100}],"timeouts":{"offline_grace_s":3}'
+  "waves":[{"percent":50},{"percent":100}],"timeouts":{"offline_grace_s":10}'
 wait_devs "parked" 5 30
 wait_campaign finished 90
 summary
@@ -31,8 +31,8 @@ summary
 
 campaign_op campaign_retry_failed >"$W/retry.out"
 jq -e '.ok and .result.retried == 5' "$W/retry.out" >/dev/null || fail "retry_failed: $(cat "$W/retry.out")"
-sleep 2
 [ "$(q "SELECT state FROM campaigns WHERE id = $CAMPAIGN")" = running ] || fail "retried campaign not running"
+# they get the whole offline grace again to come back
 start_sim off 5 --first-index 101
 wait_campaign finished 90
 [ "$(dev_count "state = 'succeeded'")" = 15 ] || fail "returning devices not upgraded: $(summary)"
