@@ -664,21 +664,41 @@ static int join_continuous(struct fleet_engine *e, struct camp *c, struct uspc_e
 	    (c->joined_age_s >= 0 && c->joined_age_s < JOIN_EVERY_S))
 		return 0;
 	char cid[24], wave[16], seed[24];
+	struct store_buf ex[2];
+	char *const *lists[2] = { c->spec.exclude_models, c->spec.exclude_versions };
+	size_t counts[2] = { c->spec.n_exclude_models, c->spec.n_exclude_versions };
+	for (int k = 0; k < 2; k++) {
+		store_buf_init(&ex[k], 1 << 20);
+		store_arr_begin(&ex[k]);
+		for (size_t i = 0; i < counts[k]; i++)
+			store_arr_add(&ex[k], lists[k][i]);
+		store_arr_end(&ex[k]);
+	}
 	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
 	snprintf(wave, sizeof(wave), "%d", c->waves - 1);
 	snprintf(seed, sizeof(seed), "%" PRId64, c->spec.seed);
-	const char *p[] = { cid, c->selector, wave, seed, c->spec.version };
+	const char *p[] = {
+		c->selector,          cid, wave, seed, c->spec.version, store_buf_str(&ex[0]),
+		store_buf_str(&ex[1])
+	};
 	PGresult *r = NULL;
-	int rc = exec(e, fleet_stmt_engine_join, 5, p, &r, err);
+	int rc = !p[5] || !p[6] ? uspc_err_set(err, USPC_E_NOMEM, "exclusion lists too large")
+				: exec(e, fleet_stmt_engine_join, 7, p, &r, err);
 	if (rc == 0) {
-		c->joined = col_i64(r, 0, 0);
-		c->n[c->waves - 1][FLEET_DS_PENDING][FLEET_FC_NONE] += c->joined;
+		int64_t skipped = col_i64(r, 0, 1);
+		c->joined = col_i64(r, 0, 0) + skipped;
+		c->n[c->waves - 1][FLEET_DS_PENDING][FLEET_FC_NONE] += col_i64(r, 0, 0);
+		c->n[c->waves - 1][FLEET_DS_SKIPPED][FLEET_FC_NONE] += skipped;
 		if (c->joined)
-			event(e, c, "joined", "%" PRId64 " newly matching agent(s) joined wave %d",
-			      c->joined, c->waves);
+			event(e, c, "joined",
+			      "%" PRId64 " newly matching agent(s) joined wave %d (%" PRId64
+			      " skipped)",
+			      c->joined, c->waves, skipped);
 		c->joined_age_s = 0;
 	}
 	PQclear(r);
+	store_buf_fini(&ex[0]);
+	store_buf_fini(&ex[1]);
 	return rc;
 }
 

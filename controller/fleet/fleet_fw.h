@@ -68,7 +68,7 @@ struct fleet_dev_in {
 	enum fleet_dev_state state;
 	const char *step;
 	int attempt;
-	int retry_base; /* attempts before the last campaign_retry_failed */
+	int retry_base;   /* attempts before the last campaign_retry_failed */
 	const char *bank; /* "Device.DeviceInfo.FirmwareImage.2." or NULL */
 	int single_bank, no_activate;
 	int deadline_passed, due_passed;

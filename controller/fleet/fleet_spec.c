@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "usp_utf8.h"
+
 #define BAD(err, ...) uspc_err_set((err), USPCTL_E_BAD_FIELD, __VA_ARGS__)
 
 void fleet_spec_init(struct fleet_spec *s)
@@ -115,10 +117,11 @@ static int get_bool(const cJSON *obj, const char *key, int *out, struct uspc_err
 }
 
 /* Printable text without control characters, 1..max bytes. */
+/* Printable UTF-8 without control characters, 1..max bytes. */
 static int text_ok(const char *s, size_t max)
 {
 	size_t n = strlen(s);
-	if (n == 0 || n > max)
+	if (n == 0 || n > max || !usp_utf8_valid(s, n))
 		return 0;
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
@@ -428,6 +431,11 @@ static int parse_window(const cJSON *obj, struct fleet_spec *s, struct uspc_err 
 				fw->days |= 1u << k;
 			}
 		}
+		if (fw->duration_s <= s->activation_cutoff_s)
+			return BAD(err,
+				   "'%sduration_min' must be longer than 'window.cutoff_min': no "
+				   "activation could ever start in this slot",
+				   where);
 		s->n_windows++;
 	}
 	return 0;
@@ -668,8 +676,10 @@ int64_t fleet_spec_wave_end(const struct fleet_spec *s, size_t w, int64_t n)
 		return n;
 	for (size_t i = 0; i <= w; i++) {
 		const struct fleet_wave *wv = &s->waves[i];
-		int64_t e = wv->count ? end + wv->count
-				      : (int64_t)ceil((double)n * wv->percent / 100.0);
+		/* percent in thousandths, rounded up in integers: n * 8.8 % of
+		 * 375 is 33, which ceil() of the double product gets wrong */
+		int64_t milli = llround(wv->percent * 1000.0);
+		int64_t e = wv->count ? end + wv->count : (n * milli + 99999) / 100000;
 		end = e > end ? e : end;
 	}
 	return end < n ? end : n;

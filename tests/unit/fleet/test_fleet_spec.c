@@ -357,6 +357,13 @@ static const struct bad bads[] = {
 	{ MIN ",\"window\":{\"slots\":[{\"start\":\"02:00\",\"duration_min\":60}],"
 	      "\"cutoff_min\":1441}}",
 	  "'window.cutoff_min'" },
+	{ MIN ",\"window\":{\"slots\":[{\"start\":\"02:00\",\"duration_min\":30}],"
+	      "\"cutoff_min\":30}}",
+	  "'window.slots[0].duration_min' must be longer than 'window.cutoff_min'" },
+	{ "{\"name\":\"a\xff\",\"firmware\":{\"url\":\"http://x.example/1.bin\","
+	  "\"version\":\"1\"}}",
+	  "'name'" },
+	{ MIN ",\"exclude\":{\"models\":[\"\xc3\"]}}", "'exclude.models'" },
 	{ MIN ",\"window\":{\"slots\":[7]}}", "'window.slots[0].'" },
 	{ MIN ",\"window\":{\"slots\":[{\"start\":\"02:00\",\"duration_min\":60,\"end\":\"3\"}]}}",
 	  "unknown field 'window.slots[0].end'" },
@@ -448,6 +455,10 @@ static void test_wave_end(void **state)
 	ends(cnt, 12, (const int64_t[]){ 5, 12, 12 }, 3);
 	ends(cnt, 0, (const int64_t[]){ 0, 0, 0 }, 3);
 	ends(cnt, 1, (const int64_t[]){ 1, 1, 1 }, 3);
+	/* shares are rounded up exactly: 8.8 % of 375 is 33 (ceil of the
+	 * double product made it 34) */
+	ends("[{\"percent\":8.8},{\"percent\":100}]", 375, (const int64_t[]){ 33, 375 }, 2);
+	ends("[{\"percent\":0.1},{\"percent\":100}]", 1000, (const int64_t[]){ 1, 1000 }, 2);
 	/* the last wave takes the rest, whatever it says */
 	ends("[{\"percent\":10},{\"percent\":50}]", 100, (const int64_t[]){ 10, 100 }, 2);
 	ends("[{\"count\":3},{\"count\":3}]", 100, (const int64_t[]){ 3, 100 }, 2);
