@@ -222,50 +222,40 @@ static void pause_for(struct fleet_engine *e, struct camp *c, const char *kind, 
 	event(e, c, kind, "paused: %s", why);
 }
 
-/* After every device that finished: the breaker and the two thresholds. */
+/* Whether threshold t of class `what` trips with `failed` of `fin` finished
+ * devices (since the last resume) and `consec` failures in a row; why. */
+static int trips(const struct fleet_threshold *t, const char *what, int64_t failed, int64_t fin,
+		 int64_t consec, char *why, size_t size)
+{
+	if (t->consecutive && consec >= t->consecutive) {
+		snprintf(why, size, "%" PRId64 " %s failures in a row (limit %" PRId64 ")", consec,
+			 what, t->consecutive);
+		return 1;
+	}
+	if (fin < t->min_sample || fin <= 0 || (double)failed * 100.0 / (double)fin <= t->percent)
+		return 0;
+	snprintf(why, size,
+		 "%s failure threshold: %" PRId64 " of %" PRId64
+		 " finished devices failed (%.1f%% > %g%%, sample %" PRId64 " >= %" PRId64 ")",
+		 what, failed, fin, (double)failed * 100.0 / (double)fin, t->percent, fin,
+		 t->min_sample);
+	return 1;
+}
+
+/* After every device that finished: the breakers and the two thresholds. */
 static void check_thresholds(struct fleet_engine *e, struct camp *c)
 {
-	const struct fleet_threshold *ti = &c->spec.image_threshold;
-	const struct fleet_threshold *tf = &c->spec.infra_threshold;
 	char why[256];
 	if (!active_state(c))
 		return;
-	if (ti->consecutive && c->consec_image >= ti->consecutive) {
-		snprintf(why, sizeof(why),
-			 "%" PRId64 " image failures in a row (limit %" PRId64 ")", c->consec_image,
-			 ti->consecutive);
-		pause_for(e, c, "threshold", why);
-		return;
-	}
-	if (tf->consecutive && c->consec_infra >= tf->consecutive) {
-		snprintf(why, sizeof(why),
-			 "%" PRId64 " infrastructure failures in a row (limit %" PRId64 ")",
-			 c->consec_infra, tf->consecutive);
-		pause_for(e, c, "threshold", why);
-		return;
-	}
 	int64_t fin = finished(c) - c->base_finished;
-	int64_t img = class_failed(c, FLEET_FC_IMAGE) - c->base_image;
-	int64_t inf = class_failed(c, FLEET_FC_INFRA) - c->base_infra;
-	if (fin >= ti->min_sample && fin > 0 && (double)img * 100.0 / (double)fin > ti->percent) {
-		snprintf(why, sizeof(why),
-			 "image failure threshold: %" PRId64 " of %" PRId64
-			 " finished devices failed (%.1f%% > %g%%, sample %" PRId64 " >= %" PRId64
-			 ")",
-			 img, fin, (double)img * 100.0 / (double)fin, ti->percent, fin,
-			 ti->min_sample);
+	if (trips(&c->spec.image_threshold, "image",
+		  class_failed(c, FLEET_FC_IMAGE) - c->base_image, fin, c->consec_image, why,
+		  sizeof(why)) ||
+	    trips(&c->spec.infra_threshold, "infrastructure",
+		  class_failed(c, FLEET_FC_INFRA) - c->base_infra, fin, c->consec_infra, why,
+		  sizeof(why)))
 		pause_for(e, c, "threshold", why);
-		return;
-	}
-	if (fin >= tf->min_sample && fin > 0 && (double)inf * 100.0 / (double)fin > tf->percent) {
-		snprintf(why, sizeof(why),
-			 "infrastructure failure threshold: %" PRId64 " of %" PRId64
-			 " finished devices failed (%.1f%% > %g%%, sample %" PRId64 " >= %" PRId64
-			 ")",
-			 inf, fin, (double)inf * 100.0 / (double)fin, tf->percent, fin,
-			 tf->min_sample);
-		pause_for(e, c, "threshold", why);
-	}
 }
 
 /* Move a device between states in the counts; count a finished one. */

@@ -184,6 +184,18 @@ const char *fleet_fw_choose_bank(const struct fleet_banks *b, const char *target
 	return best >= 0 ? b->row[best].path : "";
 }
 
+/* A failure member ({"err_code":N,"err_msg":"..."}) of a response: 0 with
+ * *code and msg; 1 when f is not one (the response says success). */
+static int read_failure(const cJSON *f, int64_t *code, char *msg, size_t size)
+{
+	if (!cJSON_IsObject(f))
+		return 1;
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "err_code");
+	*code = cJSON_IsNumber(c) ? (int64_t)c->valuedouble : 0;
+	copy(msg, size, str_of(f, "err_msg"));
+	return 0;
+}
+
 /* An OperateResp: 1 accepted (async request or sync output), 0 refused
  * (*code, msg), -1 unreadable. */
 static int operate_outcome(const cJSON *resp, int64_t *code, char *msg, size_t size)
@@ -192,14 +204,7 @@ static int operate_outcome(const cJSON *resp, int64_t *code, char *msg, size_t s
 		cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(resp, "operation_results"), 0);
 	if (!cJSON_IsObject(r))
 		return -1;
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(r, "cmd_failure");
-	if (cJSON_IsObject(f)) {
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "err_code");
-		*code = cJSON_IsNumber(c) ? (int64_t)c->valuedouble : 0;
-		copy(msg, size, str_of(f, "err_msg"));
-		return 0;
-	}
-	return 1;
+	return read_failure(cJSON_GetObjectItemCaseSensitive(r, "cmd_failure"), code, msg, size);
 }
 
 /* A SetResp: 1 every object updated, 0 a failure (*code, msg), -1 unreadable. */
@@ -210,14 +215,7 @@ static int set_outcome(const cJSON *resp, int64_t *code, char *msg, size_t size)
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(r, "oper_status");
 	if (!cJSON_IsObject(st))
 		return -1;
-	const cJSON *f = cJSON_GetObjectItemCaseSensitive(st, "oper_failure");
-	if (cJSON_IsObject(f)) {
-		const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "err_code");
-		*code = cJSON_IsNumber(c) ? (int64_t)c->valuedouble : 0;
-		copy(msg, size, str_of(f, "err_msg"));
-		return 0;
-	}
-	return 1;
+	return read_failure(cJSON_GetObjectItemCaseSensitive(st, "oper_failure"), code, msg, size);
 }
 
 /* ---- building the outcome ------------------------------------------------------- */
