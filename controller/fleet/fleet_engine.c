@@ -1037,6 +1037,7 @@ static int nap(struct fleet_engine *e, int ms)
 static void *engine_main(void *arg)
 {
 	struct fleet_engine *e = arg;
+	(void)pthread_setname_np(pthread_self(), "uspc-campaign");
 	int64_t next_sweep = mono_ms() + SWEEP_EVERY_MS;
 	while (!stopping(e)) {
 		if (!e->db && connect_db(e) < 0) {

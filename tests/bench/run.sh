@@ -242,6 +242,7 @@ uspc_thread_ticks() {
 		if ($1 == "MQTTAsync_rcv") r = "paho_rcv"; else if ($1 == "MQTTAsync_send") r = "paho_send"
 		else if ($1 == "uspc-writer") r = "writer"; else if ($1 == "uspc-feeder") r = "feeder"
 		else if ($1 == "uspc-mqtt") r = "mqtt_conn"; else if ($1 == "uspc") r = "core"
+		else if ($1 == "uspc-campaign") r = "campaign"
 		n[r] += $2
 	} END { for (r in n) print r, n[r] }'
 }
