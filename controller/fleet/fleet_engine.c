@@ -300,7 +300,7 @@ static int apply(struct fleet_engine *e, struct camp *c, int64_t id, const char 
 	snprintf(dl, sizeof(dl), "%" PRId64, o->deadline_s);
 	snprintf(due, sizeof(due), "%" PRId64, o->due_s);
 	const char *fc = fleet_fail_class_name(o->fail_class);
-	const char *p[20] = {
+	const char *p[21] = {
 		sid,
 		fleet_dev_state_name(o->state),
 		o->step,
@@ -321,9 +321,10 @@ static int apply(struct fleet_engine *e, struct camp *c, int64_t id, const char 
 		utf8_fit(note),
 		cid,
 		eid,
+		e->node,
 	};
 	PGresult *r = NULL;
-	int rc = exec_hot(e, fleet_stmt_engine_update, 20, p, &r, err);
+	int rc = exec_hot(e, fleet_stmt_engine_update, 21, p, &r, err);
 	if (rc == 0 && PQntuples(r) == 1)
 		e->tasks_this_pass += (uint64_t)col_i64(r, 0, 0);
 	PQclear(r);

@@ -5,7 +5,8 @@
 -- that gave up on an unsent request). Deadlines and back-off in seconds
 -- from now ($15 > 0 sets, < 0 clears, 0 keeps the deadline). step_at moves
 -- only when a request is queued: a device waiting for its agent to come
--- back after an activation compares against the activation request.
+-- back after an activation compares against the activation request. $21:
+-- the node whose engine took the step (the timeline's "by").
 WITH c AS (UPDATE tasks SET state = 'canceled', finished_at = now()
   WHERE $17::bool AND id = (SELECT task_id FROM campaign_devices WHERE id = $1::bigint)
     AND state = 'queued' RETURNING id),
@@ -26,6 +27,6 @@ UPDATE campaign_devices SET state = $2, step = nullif($3, ''), reason = nullif($
     THEN now() END,
   timeline = CASE WHEN $18 = '' OR jsonb_array_length(timeline) >= 200 THEN timeline
     ELSE timeline || jsonb_build_array(jsonb_build_object('at', now(), 'attempt', $8::int,
-      'state', $2, 'step', $3, 'note', $18)) END
+      'state', $2, 'step', $3, 'note', $18, 'by', $21::text)) END
 WHERE id = $1::bigint
 RETURNING (SELECT count(*) FROM t), (SELECT count(*) FROM c)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A campaign over 30 agents in three waves, advanced by two daemons at once:
+# A campaign over 30 agents in three waves, advanced by two daemons at once
+# (both take steps of it, never at the same moment):
 # every device ends succeeded and runs 2.0.0 from the bank the campaign
 # filled (read back from the agents), each wave starts only after the one
 # before is done, no Download() or Activate() is sent twice for a device
@@ -61,9 +62,10 @@ echo '{"id":"fv","op":"fleet_versions"}' | uctl >"$W/fv.out"
 jq -e 'select(.result.software_version == "2.0.0") | .result.devices == 30' "$W/fv.out" >/dev/null ||
 	fail "fleet_versions: $(cat "$W/fv.out")"
 
-# both daemons ran the engine; a campaign was advanced by one at a time
-grep -q "campaign_db=up" "$W/d1.log" && grep -q "campaign_db=up" "$W/d2.log" ||
-	fail "a daemon's campaign engine was not connected"
+# both daemons' engines took steps of this one campaign (one pass at a time)
+by=$(q "SELECT string_agg(DISTINCT e->>'by', ',' ORDER BY e->>'by') FROM campaign_devices,
+  jsonb_array_elements(timeline) e WHERE campaign = $CAMPAIGN")
+[ "$by" = "$T-d1,$T-d2" ] || fail "steps taken by '$by', wanted both daemons"
 stop_pid "$PID_d1" || fail "d1 exit status $?"
 stop_pid "$PID_d2" || fail "d2 exit status $?"
 log "ok"
