@@ -1,6 +1,8 @@
 /*
- * fleet_admin.c — the operator's side of campaigns (fleet_admin.h): create
- * and plan, status, list, devices, the controls, fleet versions.
+ * fleet_admin.c — the operator's side of campaigns that changes them
+ * (fleet_admin.h): create and plan, the controls. The reports (status,
+ * list, devices, fleet versions) are in fleet_report.c; the helpers both
+ * use are declared in fleet_admin_internal.h.
  *
  * Owns nothing between calls; every function runs on the caller's
  * connection and thread. The statements are sql/admin_*.sql. A create or a
@@ -12,6 +14,7 @@
  * here and never read back, and no error message may quote them.
  */
 #include "fleet_admin.h"
+#include "fleet_admin_internal.h"
 
 #include <inttypes.h>
 #include <math.h>
@@ -54,8 +57,8 @@ int fleet_admin_err_transient(const struct uspc_err *err)
 /* ---- small helpers ----------------------------------------------------------- */
 
 /* store_exec, with every failure reported as USPCTL_E_DATABASE. */
-static int q(PGconn *c, const char *sql, int n, const char *const *p, PGresult **r,
-	     struct uspc_err *err)
+int adm_q(PGconn *c, const char *sql, int n, const char *const *p, PGresult **r,
+	  struct uspc_err *err)
 {
 	int rc = store_exec(c, sql, n, p, r, err);
 	if (rc < 0) {
@@ -65,44 +68,44 @@ static int q(PGconn *c, const char *sql, int n, const char *const *p, PGresult *
 	return 0;
 }
 
-static void rollback(PGconn *c)
+static void adm_rollback(PGconn *c)
 {
 	struct uspc_err e;
 	(void)store_exec(c, "ROLLBACK", 0, NULL, NULL, &e);
 }
 
-static int64_t col_i64(PGresult *r, int row, int col)
+static int64_t adm_col_i64(PGresult *r, int row, int col)
 {
 	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-static int oom(struct uspc_err *err)
+int adm_oom(struct uspc_err *err)
 {
 	return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
 }
 
 /* campaign_counts of campaign sid recounted from its rows, after a change
  * of device states made outside the engine (in the caller's transaction). */
-static int recount(PGconn *c, const char *sid, struct uspc_err *err)
+static int adm_recount(PGconn *c, const char *sid, struct uspc_err *err)
 {
 	const char *p[] = { sid };
-	int rc = q(c, fleet_stmt_counts_clear, 1, p, NULL, err);
-	return rc < 0 ? rc : q(c, fleet_stmt_counts_rebuild, 1, p, NULL, err);
+	int rc = adm_q(c, fleet_stmt_counts_clear, 1, p, NULL, err);
+	return rc < 0 ? rc : adm_q(c, fleet_stmt_counts_rebuild, 1, p, NULL, err);
 }
 
 /* Parse the JSON text in row 0, column 0 of r. */
-static int parse_json(PGresult *r, cJSON **out, struct uspc_err *err)
+int adm_parse_json(PGresult *r, cJSON **out, struct uspc_err *err)
 {
 	*out = NULL;
 	if (PQntuples(r) < 1 || PQgetisnull(r, 0, 0))
 		return uspc_err_set(err, USPCTL_E_INTERNAL, "no result row");
 	if (!(*out = cJSON_Parse(PQgetvalue(r, 0, 0))))
-		return oom(err);
+		return adm_oom(err);
 	return 0;
 }
 
 /* A campaign's id from ref: UNKNOWN_CAMPAIGN when there is none. */
-static int resolve(PGconn *c, const struct fleet_ref *ref, int64_t *id, struct uspc_err *err)
+int adm_resolve(PGconn *c, const struct fleet_ref *ref, int64_t *id, struct uspc_err *err)
 {
 	char sid[24];
 	PGresult *r = NULL;
@@ -110,7 +113,7 @@ static int resolve(PGconn *c, const struct fleet_ref *ref, int64_t *id, struct u
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "no campaign given");
 	snprintf(sid, sizeof(sid), "%" PRId64, ref->id > 0 ? ref->id : 0);
 	const char *p[] = { sid, ref->name ? ref->name : "" };
-	int rc = q(c, fleet_stmt_admin_lookup, 2, p, &r, err);
+	int rc = adm_q(c, fleet_stmt_admin_lookup, 2, p, &r, err);
 	if (rc == 0 && PQntuples(r) != 1) {
 		if (ref->id > 0)
 			rc = uspc_err_set(err, USPCTL_E_UNKNOWN_CAMPAIGN, "no campaign %" PRId64,
@@ -120,7 +123,7 @@ static int resolve(PGconn *c, const struct fleet_ref *ref, int64_t *id, struct u
 					  "no campaign named '%.128s'", ref->name);
 	}
 	if (rc == 0)
-		*id = col_i64(r, 0, 0);
+		*id = adm_col_i64(r, 0, 0);
 	PQclear(r);
 	return rc;
 }
@@ -134,8 +137,8 @@ static int add_str(cJSON *o, const char *key, const char *v)
 
 /* The selector as the jsonb text campaigns.selector holds (fleet_admin.h).
  * for_campaign: online may not be given. The caller frees *out. */
-static int selector_text(const struct fleet_selector *s, int for_campaign, char **out,
-			 struct uspc_err *err)
+int adm_selector_text(const struct fleet_selector *s, int for_campaign, char **out,
+		      struct uspc_err *err)
 {
 	char like[2 * STORE_EID_MAX + 2];
 	*out = NULL;
@@ -172,7 +175,7 @@ static int selector_text(const struct fleet_selector *s, int for_campaign, char 
 	*out = ok ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	if (!*out)
-		return oom(err);
+		return adm_oom(err);
 	if (!usp_utf8_valid(*out, strlen(*out))) {
 		free(*out);
 		*out = NULL;
@@ -203,7 +206,7 @@ static int spec_text(const struct fleet_spec *spec, int64_t seed, char **out, st
 	}
 	cJSON_Delete(j);
 	if (!*out)
-		return oom(err);
+		return adm_oom(err);
 	if (!usp_utf8_valid(*out, strlen(*out)))
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
 				    "the campaign definition holds text that is not valid UTF-8");
@@ -239,7 +242,7 @@ static int check_name(PGconn *c, const char *name, struct uspc_err *err)
 {
 	const char *p[] = { "0", name };
 	PGresult *r = NULL;
-	int rc = q(c, fleet_stmt_admin_lookup, 2, p, &r, err);
+	int rc = adm_q(c, fleet_stmt_admin_lookup, 2, p, &r, err);
 	if (rc == 0 && PQntuples(r) > 0)
 		rc = uspc_err_set(err, USPCTL_E_CAMPAIGN_EXISTS,
 				  "a campaign named '%.128s' exists (campaign %s)", name,
@@ -279,12 +282,13 @@ static int check_unknown_eids(PGconn *c, const char *sel, struct uspc_err *err)
 	const char *p[] = { sel };
 	PGresult *r = NULL;
 	char names[180];
-	int rc = q(c, fleet_stmt_admin_unknown_eids, 1, p, &r, err);
+	int rc = adm_q(c, fleet_stmt_admin_unknown_eids, 1, p, &r, err);
 	if (rc == 0 && PQntuples(r) > 0) {
-		list_rows(r, 1, -1, col_i64(r, 0, 0), names, sizeof(names));
+		list_rows(r, 1, -1, adm_col_i64(r, 0, 0), names, sizeof(names));
 		rc = uspc_err_set(err, USPCTL_E_UNKNOWN_AGENT,
 				  "%s of the endpoint IDs given %s not in the inventory: %s",
-				  PQgetvalue(r, 0, 0), col_i64(r, 0, 0) == 1 ? "is" : "are", names);
+				  PQgetvalue(r, 0, 0), adm_col_i64(r, 0, 0) == 1 ? "is" : "are",
+				  names);
 	}
 	PQclear(r);
 	return rc;
@@ -294,9 +298,9 @@ static int check_conflicts(PGconn *c, struct uspc_err *err)
 {
 	PGresult *r = NULL;
 	char names[170];
-	int rc = q(c, fleet_stmt_admin_plan_conflicts, 0, NULL, &r, err);
+	int rc = adm_q(c, fleet_stmt_admin_plan_conflicts, 0, NULL, &r, err);
 	if (rc == 0 && PQntuples(r) > 0) {
-		int64_t n = col_i64(r, 0, 0);
+		int64_t n = adm_col_i64(r, 0, 0);
 		list_rows(r, 1, 2, n, names, sizeof(names));
 		rc = uspc_err_set(
 			err, USPCTL_E_CAMPAIGN_CONFLICT,
@@ -332,18 +336,18 @@ static int plan_rows(PGconn *c, struct plan *pl, struct uspc_err *err)
 			    strv_literal(&xm, s->exclude_models, s->n_exclude_models),
 			    strv_literal(&xv, s->exclude_versions, s->n_exclude_versions),
 			    s->version };
-	int rc = !p[3] || !p[4] ? oom(err) : 0;
+	int rc = !p[3] || !p[4] ? adm_oom(err) : 0;
 	if (rc == 0)
-		rc = q(c, fleet_stmt_admin_plan_table, 0, NULL, NULL, err);
+		rc = adm_q(c, fleet_stmt_admin_plan_table, 0, NULL, NULL, err);
 	if (rc == 0)
-		rc = q(c, fleet_stmt_admin_plan_rows, 6, p, NULL, err);
+		rc = adm_q(c, fleet_stmt_admin_plan_rows, 6, p, NULL, err);
 	if (rc == 0)
-		rc = q(c, "ANALYZE fleet_plan", 0, NULL, NULL, err);
+		rc = adm_q(c, "ANALYZE fleet_plan", 0, NULL, NULL, err);
 	if (rc == 0)
-		rc = q(c, fleet_stmt_admin_plan_counts, 0, NULL, &r, err);
+		rc = adm_q(c, fleet_stmt_admin_plan_counts, 0, NULL, &r, err);
 	if (rc == 0) {
-		pl->pending = col_i64(r, 0, 0);
-		pl->skipped = col_i64(r, 0, 1);
+		pl->pending = adm_col_i64(r, 0, 0);
+		pl->skipped = adm_col_i64(r, 0, 1);
 		if (pl->pending + pl->skipped == 0 && !s->continuous)
 			rc = uspc_err_set(err, USPCTL_E_NO_TARGETS,
 					  "no agent matches the targets (a continuous campaign "
@@ -362,7 +366,7 @@ static int plan_rows(PGconn *c, struct plan *pl, struct uspc_err *err)
 	store_arr_end(&lo);
 	const char *pw[] = { store_buf_str(&lo) };
 	if (rc == 0)
-		rc = pw[0] ? q(c, fleet_stmt_admin_plan_waves, 1, pw, NULL, err) : oom(err);
+		rc = pw[0] ? adm_q(c, fleet_stmt_admin_plan_waves, 1, pw, NULL, err) : adm_oom(err);
 	PQclear(r);
 	store_buf_fini(&xm);
 	store_buf_fini(&xv);
@@ -415,15 +419,15 @@ static int plan_summary(PGconn *c, const struct plan *pl, cJSON **out, struct us
 	snprintf(waves, sizeof(waves), "%zu", pl->spec->n_waves);
 	snprintf(lim, sizeof(lim), "%d", FLEET_ADMIN_SKIPPED_LIST);
 	const char *p[] = { waves, lim };
-	int rc = q(c, fleet_stmt_admin_plan_summary, 2, p, &r, err);
+	int rc = adm_q(c, fleet_stmt_admin_plan_summary, 2, p, &r, err);
 	if (rc == 0)
-		rc = parse_json(r, &sum, err);
+		rc = adm_parse_json(r, &sum, err);
 	PQclear(r);
 	if (rc < 0)
 		return rc;
 	if (!(*out = plan_json(pl, 0))) {
 		cJSON_Delete(sum);
-		return oom(err);
+		return adm_oom(err);
 	}
 	merge(*out, sum);
 	if (pl->skipped > FLEET_ADMIN_SKIPPED_LIST)
@@ -440,27 +444,27 @@ static int insert_campaign(PGconn *c, const struct plan *pl, const char *actor, 
 	PGresult *r = NULL;
 	if (sj && !(secret = cJSON_PrintUnformatted(sj))) {
 		cJSON_Delete(sj);
-		return oom(err);
+		return adm_oom(err);
 	}
 	cJSON_Delete(sj);
 	snprintf(seed, sizeof(seed), "%" PRId64, pl->seed);
 	snprintf(waves, sizeof(waves), "%zu", pl->spec->n_waves);
 	snprintf(targets, sizeof(targets), "%" PRId64, pl->pending + pl->skipped);
 	const char *p[] = { pl->spec->name, pl->spec_json, pl->sel, secret, seed, waves, targets };
-	int rc = q(c, fleet_stmt_admin_insert_campaign, 7, p, &r, err);
+	int rc = adm_q(c, fleet_stmt_admin_insert_campaign, 7, p, &r, err);
 	if (secret) {
 		memset(secret, 0, strlen(secret));
 		free(secret);
 	}
 	if (rc == 0)
-		*id = col_i64(r, 0, 0);
+		*id = adm_col_i64(r, 0, 0);
 	PQclear(r);
 	snprintf(cid, sizeof(cid), "%" PRId64, *id);
 	const char *pd[] = { cid };
 	if (rc == 0)
-		rc = q(c, fleet_stmt_admin_insert_devices, 1, pd, NULL, err);
+		rc = adm_q(c, fleet_stmt_admin_insert_devices, 1, pd, NULL, err);
 	if (rc == 0)
-		rc = recount(c, cid, err);
+		rc = adm_recount(c, cid, err);
 	snprintf(msg, sizeof(msg),
 		 "created: %" PRId64 " targets, %" PRId64 " pending, %" PRId64
 		 " skipped; %zu wave%s; seed %" PRId64 "%s",
@@ -469,7 +473,7 @@ static int insert_campaign(PGconn *c, const struct plan *pl, const char *actor, 
 		 pl->spec->continuous ? "; continuous" : "");
 	const char *pe[] = { cid, actor, "created", msg };
 	if (rc == 0)
-		rc = q(c, fleet_stmt_admin_event, 4, pe, NULL, err);
+		rc = adm_q(c, fleet_stmt_admin_event, 4, pe, NULL, err);
 	return rc;
 }
 
@@ -516,12 +520,12 @@ static int create_or_plan(PGconn *c, const struct fleet_spec *spec,
 			"a continuous campaign takes a selector, not a list of endpoint "
 			"IDs: it is what agents that match later are checked against");
 	pl.seed = spec->seed >= 0 ? spec->seed : random_seed();
-	if ((rc = selector_text(sel, 1, &pl.sel, err)) < 0 ||
+	if ((rc = adm_selector_text(sel, 1, &pl.sel, err)) < 0 ||
 	    (rc = spec_text(spec, pl.seed, &pl.spec_json, err)) < 0)
 		goto out;
 	if (spec->n_windows && (rc = check_tz(c, spec->timezone, err)) < 0)
 		goto out;
-	if ((rc = q(c, "BEGIN", 0, NULL, NULL, err)) < 0)
+	if ((rc = adm_q(c, "BEGIN", 0, NULL, NULL, err)) < 0)
 		goto out;
 	in_tx = 1;
 	if ((rc = check_name(c, spec->name, err)) < 0 ||
@@ -536,7 +540,7 @@ static int create_or_plan(PGconn *c, const struct fleet_spec *spec,
 		rc = map_unique(err, spec->name);
 		goto out;
 	}
-	if ((rc = q(c, "COMMIT", 0, NULL, NULL, err)) < 0) {
+	if ((rc = adm_q(c, "COMMIT", 0, NULL, NULL, err)) < 0) {
 		rc = map_unique(err, spec->name);
 		goto out;
 	}
@@ -547,7 +551,7 @@ static int create_or_plan(PGconn *c, const struct fleet_spec *spec,
 				  id);
 out:
 	if (in_tx)
-		rollback(c);
+		adm_rollback(c);
 	if (rc < 0) {
 		cJSON_Delete(*out);
 		*out = NULL;
@@ -570,306 +574,6 @@ int fleet_admin_plan(PGconn *c, const struct fleet_spec *spec, const struct flee
 	return create_or_plan(c, spec, sel, NULL, out, err);
 }
 
-/* ---- status ------------------------------------------------------------------------- */
-
-static int64_t get_i64(const cJSON *o, const char *key)
-{
-	const cJSON *j = cJSON_GetObjectItemCaseSensitive(o, key);
-	return cJSON_IsNumber(j) ? (int64_t)j->valuedouble : 0;
-}
-
-/* {state: n} with every device state (0 when absent) and in_progress. */
-static cJSON *full_counts(const cJSON *raw, int64_t *n)
-{
-	cJSON *o = cJSON_CreateObject();
-	int64_t busy = 0;
-	for (int s = 0; o && s < FLEET_DS_COUNT_; s++) {
-		const char *name = fleet_dev_state_name((enum fleet_dev_state)s);
-		n[s] = get_i64(raw, name);
-		if (s >= FLEET_DS_DOWNLOADING && s <= FLEET_DS_VERIFYING)
-			busy += n[s];
-		if (!cJSON_AddNumberToObject(o, name, (double)n[s])) {
-			cJSON_Delete(o);
-			return NULL;
-		}
-	}
-	if (o && !cJSON_AddNumberToObject(o, "in_progress", (double)busy)) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-static cJSON *per_wave(const cJSON *raw, int waves)
-{
-	cJSON *a = cJSON_CreateArray();
-	for (int w = 0; a && w < waves; w++) {
-		char key[16];
-		int64_t n[FLEET_DS_COUNT_];
-		cJSON *e = cJSON_CreateObject(), *k;
-		snprintf(key, sizeof(key), "%d", w);
-		k = full_counts(cJSON_GetObjectItemCaseSensitive(raw, key), n);
-		if (!e || !k || !cJSON_AddNumberToObject(e, "wave", w + 1) ||
-		    !cJSON_AddItemToObject(e, "counts", k) || !cJSON_AddItemToArray(a, e)) {
-			if (e && !cJSON_GetObjectItemCaseSensitive(e, "counts"))
-				cJSON_Delete(k);
-			cJSON_Delete(e);
-			cJSON_Delete(a);
-			return NULL;
-		}
-	}
-	return a;
-}
-
-static cJSON *threshold(const struct fleet_threshold *t, int64_t failed, int64_t finished,
-			int64_t consecutive)
-{
-	cJSON *o = cJSON_CreateObject();
-	double pct = finished > 0 ? round((double)failed * 1000.0 / (double)finished) / 10.0 : 0;
-	if (o && (!cJSON_AddNumberToObject(o, "failed", (double)failed) ||
-		  !cJSON_AddNumberToObject(o, "finished", (double)finished) ||
-		  !cJSON_AddNumberToObject(o, "percent", pct) ||
-		  !cJSON_AddNumberToObject(o, "limit", t->percent) ||
-		  !cJSON_AddNumberToObject(o, "min_sample", (double)t->min_sample) ||
-		  !cJSON_AddNumberToObject(o, "consecutive", (double)consecutive) ||
-		  !cJSON_AddNumberToObject(o, "consecutive_limit", (double)t->consecutive))) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* Thresholds as the engine checks them: counted since the last resume. */
-static cJSON *thresholds(const struct fleet_spec *s, const cJSON *raw, const int64_t *n)
-{
-	const cJSON *cf = cJSON_GetObjectItemCaseSensitive(raw, "class_failed");
-	int64_t fin = n[FLEET_DS_SUCCEEDED] + n[FLEET_DS_FAILED] + n[FLEET_DS_TIMED_OUT] -
-		      get_i64(raw, "base_finished");
-	int64_t img = get_i64(cf, "image") - get_i64(raw, "base_image");
-	int64_t inf = get_i64(cf, "infra") - get_i64(raw, "base_infra");
-	cJSON *o = cJSON_CreateObject();
-	cJSON *a = threshold(&s->image_threshold, img < 0 ? 0 : img, fin < 0 ? 0 : fin,
-			     get_i64(raw, "consecutive_image"));
-	cJSON *b = threshold(&s->infra_threshold, inf < 0 ? 0 : inf, fin < 0 ? 0 : fin,
-			     get_i64(raw, "consecutive_infra"));
-	if (!o || !a || !b) {
-		cJSON_Delete(o);
-		cJSON_Delete(a);
-		cJSON_Delete(b);
-		return NULL;
-	}
-	cJSON_AddItemToObject(o, "image", a);
-	cJSON_AddItemToObject(o, "infra", b);
-	return o;
-}
-
-static cJSON *window(const struct fleet_spec *s, const cJSON *clock)
-{
-	int64_t left = 0, opens = 0;
-	cJSON *o = cJSON_CreateObject();
-	int open = 1;
-	if (!o)
-		return NULL;
-	if (cJSON_GetArraySize(clock) == 2)
-		open = fleet_spec_window(s, (int)cJSON_GetArrayItem(clock, 0)->valuedouble,
-					 (int)cJSON_GetArrayItem(clock, 1)->valuedouble, &left,
-					 &opens);
-	if (!cJSON_AddStringToObject(o, "timezone", s->timezone) ||
-	    !cJSON_AddBoolToObject(o, "open", open) ||
-	    !(open ? cJSON_AddNumberToObject(o, "left_s", (double)left)
-		   : cJSON_AddNumberToObject(o, "opens_in_s", (double)opens))) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-/* Move raw[key] into o (null when raw has none). */
-static int take(cJSON *o, cJSON *raw, const char *key)
-{
-	cJSON *j = cJSON_DetachItemFromObjectCaseSensitive(raw, key);
-	if (!j)
-		j = cJSON_CreateNull();
-	if (!j)
-		return 0;
-	if (!cJSON_AddItemToObject(o, key, j)) {
-		cJSON_Delete(j);
-		return 0;
-	}
-	return 1;
-}
-
-static int add_item(cJSON *o, const char *key, cJSON *item)
-{
-	if (!item)
-		return 0;
-	if (!cJSON_AddItemToObject(o, key, item)) {
-		cJSON_Delete(item);
-		return 0;
-	}
-	return 1;
-}
-
-static cJSON *rate_eta(cJSON *o, const cJSON *raw, const int64_t *n)
-{
-	int64_t spm = get_i64(raw, "successes_per_min");
-	int64_t left = n[FLEET_DS_PENDING];
-	for (int s = FLEET_DS_DOWNLOADING; s <= FLEET_DS_VERIFYING; s++)
-		left += n[s];
-	cJSON *rate = cJSON_CreateObject();
-	if (!rate ||
-	    !cJSON_AddNumberToObject(rate, "starts_per_min",
-				     (double)get_i64(raw, "starts_per_min")) ||
-	    !cJSON_AddNumberToObject(rate, "successes_per_min", (double)spm) ||
-	    !add_item(o, "rate", rate))
-		return NULL;
-	if (left == 0)
-		return cJSON_AddNumberToObject(o, "eta_s", 0);
-	if (spm <= 0)
-		return cJSON_AddNullToObject(o, "eta_s");
-	return cJSON_AddNumberToObject(o, "eta_s", ceil((double)left * 60.0 / (double)spm));
-}
-
-/* The operator's status object from what admin_status.sql returned. */
-static cJSON *status_json(cJSON *raw)
-{
-	static const char *const head[] = { "campaign", "name",       "state",       "reason",
-					    "settled",  "wave",       "waves",       "targets",
-					    "seed",     "created_at", "finished_at", NULL };
-	struct fleet_spec spec;
-	struct uspc_err perr;
-	int64_t n[FLEET_DS_COUNT_];
-	cJSON *o = cJSON_CreateObject();
-	int ok = o != NULL;
-	fleet_spec_init(&spec);
-	int have_spec = fleet_spec_parse(cJSON_GetObjectItemCaseSensitive(raw, "spec"), NULL, &spec,
-					 &perr) == 0;
-	for (size_t i = 0; ok && head[i]; i++)
-		ok = take(o, raw, head[i]);
-	ok = ok &&
-	     add_item(o, "counts", full_counts(cJSON_GetObjectItemCaseSensitive(raw, "counts"), n));
-	ok = ok && add_item(o, "per_wave",
-			    per_wave(cJSON_GetObjectItemCaseSensitive(raw, "per_wave"),
-				     (int)get_i64(o, "waves")));
-	ok = ok && take(o, raw, "failures") && take(o, raw, "by_model") &&
-	     take(o, raw, "by_from_version") && rate_eta(o, raw, n);
-	if (ok && have_spec)
-		ok = add_item(o, "thresholds", thresholds(&spec, raw, n));
-	ok = ok && take(o, raw, "top_faults");
-	if (ok && have_spec && spec.n_windows)
-		ok = add_item(o, "window",
-			      window(&spec, cJSON_GetObjectItemCaseSensitive(raw, "clock")));
-	ok = ok && take(o, raw, "recent_events") && take(o, raw, "spec");
-	fleet_spec_fini(&spec);
-	if (!ok) {
-		cJSON_Delete(o);
-		return NULL;
-	}
-	return o;
-}
-
-int fleet_admin_status(PGconn *c, const struct fleet_ref *ref, int64_t clock_offset_s, cJSON **out,
-		       struct uspc_err *err)
-{
-	char sid[24], off[24];
-	int64_t id = 0;
-	PGresult *r = NULL;
-	cJSON *raw = NULL;
-	*out = NULL;
-	int rc = resolve(c, ref, &id, err);
-	if (rc < 0)
-		return rc;
-	snprintf(sid, sizeof(sid), "%" PRId64, id);
-	snprintf(off, sizeof(off), "%" PRId64, clock_offset_s);
-	const char *p[] = { sid, off };
-	if ((rc = q(c, fleet_stmt_admin_status, 2, p, &r, err)) == 0) {
-		if (PQntuples(r) == 0)
-			rc = uspc_err_set(err, USPCTL_E_UNKNOWN_CAMPAIGN, "no campaign %" PRId64,
-					  id);
-		else
-			rc = parse_json(r, &raw, err);
-	}
-	PQclear(r);
-	if (rc == 0 && !(*out = status_json(raw)))
-		rc = oom(err);
-	cJSON_Delete(raw);
-	return rc;
-}
-
-/* ---- list, devices, versions ---------------------------------------------------------- */
-
-int fleet_admin_list(PGconn *c, cJSON **out, struct uspc_err *err)
-{
-	PGresult *r = NULL;
-	*out = NULL;
-	int rc = q(c, fleet_stmt_admin_list, 0, NULL, &r, err);
-	if (rc == 0)
-		rc = parse_json(r, out, err);
-	PQclear(r);
-	return rc;
-}
-
-int fleet_admin_devices(PGconn *c, const struct fleet_ref *ref,
-			const struct fleet_devices_filter *f,
-			int (*each)(void *arg, const cJSON *device), void *arg,
-			struct uspc_err *err)
-{
-	enum fleet_dev_state st;
-	char sid[24], wave[16], lim[24];
-	int64_t id = 0, limit = f->limit ? f->limit : FLEET_ADMIN_DEVICES_DEFAULT;
-	PGresult *r = NULL;
-	if (f->state && fleet_dev_state_parse(f->state, &st) < 0)
-		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
-				    "'state' must be a device state: pending, downloading, "
-				    "downloaded, activating, rebooting, verifying, succeeded, "
-				    "failed, timed_out, skipped or canceled");
-	if (limit < 1 || limit > FLEET_ADMIN_DEVICES_MAX)
-		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'limit' must be 1 to %d",
-				    FLEET_ADMIN_DEVICES_MAX);
-	if (f->wave < 0 || f->wave > FLEET_WAVES_MAX)
-		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'wave' must be 1 to %d",
-				    FLEET_WAVES_MAX);
-	int rc = resolve(c, ref, &id, err);
-	if (rc < 0)
-		return rc;
-	snprintf(sid, sizeof(sid), "%" PRId64, id);
-	snprintf(wave, sizeof(wave), "%d", f->wave);
-	snprintf(lim, sizeof(lim), "%" PRId64, limit);
-	const char *p[] = { sid, f->state, f->reason, f->wave ? wave : NULL, lim };
-	if ((rc = q(c, fleet_stmt_admin_devices, 5, p, &r, err)) < 0)
-		return rc;
-	for (int i = 0; i < PQntuples(r); i++) {
-		cJSON *d = cJSON_Parse(PQgetvalue(r, i, 0));
-		if (!d) {
-			rc = oom(err);
-			break;
-		}
-		int stop = each(arg, d);
-		cJSON_Delete(d);
-		if (stop)
-			break;
-	}
-	PQclear(r);
-	return rc;
-}
-
-int fleet_admin_versions(PGconn *c, const struct fleet_selector *sel, cJSON **out,
-			 struct uspc_err *err)
-{
-	char *text = NULL;
-	PGresult *r = NULL;
-	*out = NULL;
-	int rc = sel ? selector_text(sel, 0, &text, err) : 0;
-	if (rc < 0)
-		return rc;
-	const char *p[] = { text ? text : "{\"all\":true}" };
-	if ((rc = q(c, fleet_stmt_admin_versions, 1, p, &r, err)) == 0)
-		rc = parse_json(r, out, err);
-	PQclear(r);
-	free(text);
-	return rc;
-}
-
 /* ---- controls ------------------------------------------------------------------------- */
 
 struct ctl {
@@ -886,7 +590,7 @@ struct ctl {
 static int event(PGconn *c, struct ctl *k, const char *kind, const char *msg, struct uspc_err *err)
 {
 	const char *p[] = { k->sid, k->actor, kind, msg };
-	return q(c, fleet_stmt_admin_event, 4, p, NULL, err);
+	return adm_q(c, fleet_stmt_admin_event, 4, p, NULL, err);
 }
 
 static int refuse(struct ctl *k, enum fleet_control op, struct uspc_err *err)
@@ -906,7 +610,7 @@ static int do_pause(PGconn *c, struct ctl *k, struct uspc_err *err)
 	snprintf(k->reason, sizeof(k->reason), "paused by %s", k->actor);
 	snprintf(k->after, sizeof(k->after), "paused");
 	const char *p[] = { k->sid, k->reason };
-	int rc = q(c, fleet_stmt_admin_pause, 2, p, NULL, err);
+	int rc = adm_q(c, fleet_stmt_admin_pause, 2, p, NULL, err);
 	k->changed = 1;
 	return rc < 0 ? rc : event(c, k, "paused", k->reason, err);
 }
@@ -921,7 +625,7 @@ static int do_resume(PGconn *c, struct ctl *k, struct uspc_err *err)
 	snprintf(k->after, sizeof(k->after), "running");
 	k->reason[0] = '\0';
 	const char *p[] = { k->sid };
-	int rc = q(c, fleet_stmt_admin_resume, 1, p, NULL, err);
+	int rc = adm_q(c, fleet_stmt_admin_resume, 1, p, NULL, err);
 	k->changed = 1;
 	return rc < 0 ? rc : event(c, k, "resumed", msg, err);
 }
@@ -936,12 +640,12 @@ static int do_abort(PGconn *c, struct ctl *k, struct uspc_err *err)
 	snprintf(note, sizeof(note), "canceled: campaign aborted by %s", k->actor);
 	snprintf(k->after, sizeof(k->after), "aborted");
 	const char *p[] = { k->sid, k->reason, note };
-	int rc = q(c, fleet_stmt_admin_abort, 3, p, &r, err);
+	int rc = adm_q(c, fleet_stmt_admin_abort, 3, p, &r, err);
 	if (rc == 0)
-		k->canceled = col_i64(r, 0, 0);
+		k->canceled = adm_col_i64(r, 0, 0);
 	PQclear(r);
 	if (rc == 0 && k->canceled)
-		rc = recount(c, k->sid, err);
+		rc = adm_recount(c, k->sid, err);
 	k->changed = 1;
 	snprintf(msg, sizeof(msg), "%s: %" PRId64 " pending device%s canceled", k->reason,
 		 k->canceled, k->canceled == 1 ? "" : "s");
@@ -954,7 +658,7 @@ static int do_retry(PGconn *c, struct ctl *k, struct uspc_err *err)
 	PGresult *r = NULL;
 	snprintf(note, sizeof(note), "retry_failed by %s", k->actor);
 	const char *p[] = { k->sid, note };
-	int rc = q(c, fleet_stmt_admin_retry, 2, p, &r, err);
+	int rc = adm_q(c, fleet_stmt_admin_retry, 2, p, &r, err);
 	if (rc < 0) {
 		if (!strncmp(store_err_sqlstate(err), "23505", 5))
 			rc = uspc_err_set(err, USPCTL_E_CAMPAIGN_CONFLICT,
@@ -964,13 +668,13 @@ static int do_retry(PGconn *c, struct ctl *k, struct uspc_err *err)
 	}
 	snprintf(k->after, sizeof(k->after), "%s", PQgetvalue(r, 0, 0));
 	snprintf(k->reason, sizeof(k->reason), "%s", PQgetvalue(r, 0, 1));
-	k->retried = col_i64(r, 0, 2);
-	k->blocked = col_i64(r, 0, 3);
+	k->retried = adm_col_i64(r, 0, 2);
+	k->blocked = adm_col_i64(r, 0, 3);
 	PQclear(r);
 	if (k->retried == 0)
 		return 0;
 	k->changed = 1;
-	if ((rc = recount(c, k->sid, err)) < 0)
+	if ((rc = adm_recount(c, k->sid, err)) < 0)
 		return rc;
 	snprintf(msg, sizeof(msg),
 		 "%s: %" PRId64 " device%s back to pending%s; %" PRId64 " left to another campaign",
@@ -1022,14 +726,14 @@ int fleet_admin_control(PGconn *c, const struct fleet_ref *ref, enum fleet_contr
 	struct ctl k = { .actor = actor && *actor ? actor : "unknown" };
 	PGresult *r = NULL;
 	*out = NULL;
-	int rc = resolve(c, ref, &k.id, err);
+	int rc = adm_resolve(c, ref, &k.id, err);
 	if (rc < 0)
 		return rc;
 	snprintf(k.sid, sizeof(k.sid), "%" PRId64, k.id);
-	if ((rc = q(c, "BEGIN", 0, NULL, NULL, err)) < 0)
+	if ((rc = adm_q(c, "BEGIN", 0, NULL, NULL, err)) < 0)
 		return rc;
 	const char *p[] = { k.sid };
-	if ((rc = q(c, fleet_stmt_admin_lock, 1, p, &r, err)) == 0 && PQntuples(r) != 1)
+	if ((rc = adm_q(c, fleet_stmt_admin_lock, 1, p, &r, err)) == 0 && PQntuples(r) != 1)
 		rc = uspc_err_set(err, USPCTL_E_UNKNOWN_CAMPAIGN, "no campaign %" PRId64, k.id);
 	if (rc == 0) {
 		snprintf(k.name, sizeof(k.name), "%s", PQgetvalue(r, 0, 1));
@@ -1057,10 +761,10 @@ int fleet_admin_control(PGconn *c, const struct fleet_ref *ref, enum fleet_contr
 		}
 	}
 	if (rc == 0)
-		rc = q(c, "COMMIT", 0, NULL, NULL, err);
+		rc = adm_q(c, "COMMIT", 0, NULL, NULL, err);
 	else
-		rollback(c);
+		adm_rollback(c);
 	if (rc == 0 && !(*out = ctl_json(&k, op)))
-		rc = oom(err);
+		rc = adm_oom(err);
 	return rc;
 }
