@@ -235,7 +235,7 @@ static void tag(struct uspctl_run *r, const struct uspctl_cmd *c, long line, int
 		if (!store_tag_valid(c->strings[i])) {
 			uspctl_out_line_error(
 				&r->out, c->id, line, USPCTL_E_BAD_FIELD,
-				"a tag is 1 to 256 characters of A-Z a-z 0-9 _ . : -");
+				"a tag is 1 to 256 characters of A-Z a-z 0-9 _ . : - / +");
 			return;
 		}
 	if (resolve_some(r, c, line, &eids, &n) < 0)

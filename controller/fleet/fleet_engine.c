@@ -49,6 +49,7 @@
 #define SWEEP_EVERY_MS 60000
 #define JOIN_EVERY_S 30
 #define MIN_PASS_GAP_MS 200
+#define FLEET_CURSORS 64
 
 struct fleet_engine {
 	struct fleet_engine_opts o;
@@ -62,6 +63,9 @@ struct fleet_engine {
 	pthread_mutex_t mu;
 	struct fleet_engine_stats st;
 	uint64_t tasks_this_pass;
+	/* staged_cursor(): per campaign id, a hint */
+	int64_t cursor_campaign[FLEET_CURSORS];
+	int64_t cursor[FLEET_CURSORS];
 };
 
 /* One campaign during a pass. */
@@ -385,23 +389,52 @@ static int abort_device(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	return 0;
 }
 
+/* Windows read in each device's own zone (window.device_timezone_tag). */
+static int per_device_zones(const struct camp *c)
+{
+	return c->spec.n_windows && c->spec.device_tz_tag[0];
+}
+
+/* Where the last look at a campaign's staged devices stopped: with windows
+ * per device zone, staged devices whose window is closed must not hide
+ * those behind them, so each pass goes on from here (a hint only: any
+ * engine may start from 0). */
+static int64_t *staged_cursor(struct fleet_engine *e, int64_t campaign)
+{
+	size_t slot = (size_t)campaign % FLEET_CURSORS;
+	if (e->cursor_campaign[slot] != campaign) {
+		e->cursor_campaign[slot] = campaign;
+		e->cursor[slot] = 0;
+	}
+	return &e->cursor[slot];
+}
+
 static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_err *err)
 {
 	int aborted = !strcmp(c->state, "aborted");
-	int may_activate = !strcmp(c->state, "running") && c->window_open;
-	char cid[24], lim[16], staged[24];
+	int per_device = per_device_zones(c);
+	int running = !strcmp(c->state, "running");
+	int may_activate = running && (c->window_open || per_device);
+	char cid[24], lim[16], staged[24], off[24], after[24];
 	int64_t room = c->spec.max_inflight - inflight(c, 0);
+	int64_t *cursor = staged_cursor(e, c->id), last_staged = 0;
+	int64_t want = aborted      ? (int64_t)e->o.devices_per_pass
+		       : per_device ? (room > 0 ? (int64_t)e->o.devices_per_pass : 0)
+		       : room > 0   ? room
+				    : 0;
 	snprintf(cid, sizeof(cid), "%" PRId64, c->id);
 	snprintf(lim, sizeof(lim), "%d", e->o.devices_per_pass);
-	snprintf(staged, sizeof(staged), "%" PRId64,
-		 aborted    ? (int64_t)e->o.devices_per_pass
-		 : room > 0 ? room
-			    : 0);
-	const char *p[] = { cid, may_activate || aborted ? "true" : "false", lim, staged };
+	snprintf(staged, sizeof(staged), "%" PRId64, want);
+	snprintf(off, sizeof(off), "%" PRId64, e->o.clock_offset_s);
+	snprintf(after, sizeof(after), "%" PRId64, per_device ? *cursor : 0);
+	const char *p[] = { cid,    may_activate || aborted ? "true" : "false", lim,
+			    staged, per_device ? c->spec.device_tz_tag : NULL,  off,
+			    after };
 	PGresult *r = NULL;
-	int rc = exec(e, fleet_stmt_engine_inflight, 4, p, &r, err);
+	int rc = exec(e, fleet_stmt_engine_inflight, 7, p, &r, err);
 	if (rc < 0)
 		return rc;
+	int64_t staged_seen = 0;
 	for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
 		struct fleet_dev_in in = { 0 };
 		struct fleet_dev_out o;
@@ -436,6 +469,18 @@ static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_
 		in.agent_online = col_bool(r, i, 22);
 		in.may_activate = may_activate && c->activations < room;
 		in.window_left_s = c->window_left_s;
+		if (in.state == FLEET_DS_DOWNLOADED) {
+			staged_seen++;
+			last_staged = in.id;
+		}
+		if (per_device && in.state == FLEET_DS_DOWNLOADED) {
+			int dow = (int)col_i64(r, i, 23), sec = (int)col_i64(r, i, 24);
+			int64_t left = c->window_left_s, opens;
+			int open = dow >= 0 ? fleet_spec_window(&c->spec, dow, sec, &left, &opens)
+					    : c->window_open;
+			in.may_activate = in.may_activate && open;
+			in.window_left_s = left;
+		}
 		if (in.state == FLEET_DS_DOWNLOADED && !in.may_activate && !aborted) {
 			cJSON_Delete(result);
 			cJSON_Delete(transfer);
@@ -459,6 +504,9 @@ static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_
 		cJSON_Delete(boot);
 	}
 	PQclear(r);
+	/* a full page of staged devices: go on after it next time; else
+	 * start again from the first */
+	*cursor = per_device && staged_seen >= want ? last_staged : 0;
 	return rc;
 }
 
@@ -466,7 +514,9 @@ static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_
 
 static void update_window(struct fleet_engine *e, struct camp *c)
 {
-	if (!active_state(c) || c->spec.n_windows == 0)
+	/* with zones per device each device waits for its own window, and
+	 * the campaign stays running */
+	if (!active_state(c) || c->spec.n_windows == 0 || per_device_zones(c))
 		return;
 	if (c->window_open && !strcmp(c->state, "waiting_window")) {
 		set_state(c, "running", NULL);

@@ -368,14 +368,17 @@ static const char *const day_names[] = { "mon", "tue", "wed", "thu", "fri", "sat
 
 static int parse_window(const cJSON *obj, struct fleet_spec *s, struct uspc_err *err)
 {
-	static const char *const keys[] = { "timezone", "slots", "cutoff_min", NULL };
+	static const char *const keys[] = { "timezone", "slots", "cutoff_min",
+					    "device_timezone_tag", NULL };
 	static const char *const skeys[] = { "days", "start", "duration_min", NULL };
 	int rc;
 	const cJSON *w = get_obj(obj, "window", err, &rc);
 	if (rc < 0 || !w)
 		return rc;
 	if ((rc = only_keys(w, "window.", keys, NULL, err)) < 0 ||
-	    (rc = get_str(w, "timezone", "window.", s->timezone, sizeof(s->timezone), err)) < 0)
+	    (rc = get_str(w, "timezone", "window.", s->timezone, sizeof(s->timezone), err)) < 0 ||
+	    (rc = get_str(w, "device_timezone_tag", "window.", s->device_tz_tag,
+			  sizeof(s->device_tz_tag), err)) < 0)
 		return rc;
 	for (const char *p = s->timezone; *p; p++)
 		if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
@@ -609,6 +612,8 @@ cJSON *fleet_spec_to_json(const struct fleet_spec *s)
 		cJSON_AddItemToObject(o, "window", x = cJSON_CreateObject());
 		if (x) {
 			cJSON_AddStringToObject(x, "timezone", s->timezone);
+			if (s->device_tz_tag[0])
+				cJSON_AddStringToObject(x, "device_timezone_tag", s->device_tz_tag);
 			cJSON_AddNumberToObject(x, "cutoff_min",
 						(double)(s->activation_cutoff_s / 60));
 			cJSON_AddItemToObject(x, "slots", a = cJSON_CreateArray());

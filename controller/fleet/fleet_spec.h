@@ -94,6 +94,9 @@ struct fleet_spec {
 	struct fleet_window windows[FLEET_WINDOWS_MAX];
 	size_t n_windows;
 	char timezone[FLEET_TZ_MAX + 1];
+	/* "" or a tag prefix ("tz:"): a device tagged "<prefix><IANA zone>"
+	 * has the window read in that zone instead */
+	char device_tz_tag[FLEET_TZ_MAX + 1];
 	int64_t activation_cutoff_s;
 };
 

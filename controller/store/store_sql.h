@@ -57,7 +57,8 @@ int store_prefix_to_like(const char *prefix, char *out, size_t len);
  * bytes replaced. */
 size_t store_utf8_repair(char *s, size_t len);
 
-/* True when s is 1..STORE_NAME_MAX bytes of [A-Za-z0-9_.:-]. */
+/* True when s is 1..STORE_NAME_MAX bytes of [A-Za-z0-9_.:/+-] (a tag; "/" and
+ * "+" let one carry a time zone name such as tz:Etc/GMT+3). */
 int store_tag_valid(const char *s);
 
 #endif

@@ -172,6 +172,8 @@ static void utf8_repair(void **state)
 static void tags(void **state)
 {
 	assert_true(store_tag_valid("lab-1.eu:x_y"));
+	assert_true(store_tag_valid("tz:America/Argentina/Buenos_Aires"));
+	assert_true(store_tag_valid("tz:Etc/GMT+3"));
 	assert_false(store_tag_valid(""));
 	assert_false(store_tag_valid(NULL));
 	assert_false(store_tag_valid("a b"));

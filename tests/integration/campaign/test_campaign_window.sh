@@ -4,7 +4,9 @@
 # zone) lets every device download now but activate none; the campaign
 # shows waiting_window, not failed. Restarted with the clock moved into the
 # window, the daemon activates them all, and they succeed. A slot no longer
-# than its cutoff is refused when the campaign is created.
+# than its cutoff is refused when the campaign is created. With
+# window.device_timezone_tag, devices tagged with their zone get the window
+# in that zone (an unknown zone falls back to the campaign's).
 # shellcheck source=tests/integration/itest-lib.sh
 . "$(dirname "$0")/../itest-lib.sh"
 # shellcheck source=tests/integration/itest-campaign.sh
@@ -52,5 +54,27 @@ restart_at=$(q "SELECT min(at) FROM campaign_events WHERE campaign = $CAMPAIGN A
 out=$(printf '%s\n' '{"id":"short","op":"campaign_create","name":"short","targets":{"all":true},"firmware":{"url":"http://fw.example.net/3.0.0.bin","version":"3.0.0"},"window":{"timezone":"'$TZ_NAME'","cutoff_min":30,"slots":[{"start":"02:00","duration_min":30}]}}' | uctl) && fail "a slot shorter than its cutoff was accepted: $out"
 jq -e '.error.code == "bad_field"' <<<"$out" >/dev/null || fail "short slot: $out"
 [ "$(q "SELECT count(*) FROM campaigns WHERE name = 'short'")" = 0 ] || fail "the refused campaign exists"
+
+stop_pid "$PID_d1" || fail "d1 exit status $?"
+start_uspc d1 # the real clock again
+
+# windows read in each device's own zone: three agents tagged Asia/Tokyo,
+# where the slot is open now, and one tagged with a zone PostgreSQL does not
+# know (the campaign's zone, UTC, applies: there the slot is hours away)
+printf '{"id":"t","op":"tag","targets":["%s","%s","%s"],"tags":"tz:Asia/Tokyo"}\n' \
+	"$(agent 1)" "$(agent 2)" "$(agent 3)" | uctl >/dev/null
+printf '{"id":"t","op":"tag","targets":["%s"],"tags":"tz:Mars/Olympus_Mons"}\n' "$(agent 4)" | uctl >/dev/null
+start=$(TZ=Asia/Tokyo date -d '-10 minutes' +%H:%M)
+create_campaign '"name":"zones","targets":{"all":true},"firmware":{"url":"http://fw.example.net/4.0.0.bin","version":"4.0.0"},
+  "window":{"timezone":"UTC","device_timezone_tag":"tz:","cutoff_min":10,
+            "slots":[{"start":"'"$start"'","duration_min":60}]}'
+wait_devs "state = 'succeeded'" 3 60
+wait_devs "state = 'downloaded'" $((N - 3)) 30
+sleep 2
+[ "$(q "SELECT string_agg(eid, ',' ORDER BY eid) FROM campaign_devices WHERE campaign = $CAMPAIGN
+  AND state = 'succeeded'")" = "$(agent 1),$(agent 2),$(agent 3)" ] ||
+	fail "not exactly the Tokyo devices activated: $(summary)"
+[ "$(q "SELECT state FROM campaigns WHERE id = $CAMPAIGN")" = running ] ||
+	fail "a campaign with device zones left 'running'"
 stop_pid "$PID_d1" || fail "d1 exit status $?"
 log "ok"
