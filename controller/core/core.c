@@ -369,11 +369,10 @@ static void begin_stop(struct core *c, int signo)
 		c->feeder = NULL;
 		c->feed_fd = -1;
 	}
-	/* no campaign step starts during the drain: each is one transaction
-	 * (committed or rolled back), so another daemon or the next start
-	 * carries on */
-	fleet_engine_stop(c->engine);
-	c->engine = NULL;
+	/* no campaign step starts during the drain: each pass is one
+	 * transaction per campaign (committed or rolled back), so another
+	 * daemon or the next start carries on; the thread is joined at exit */
+	fleet_engine_request_stop(c->engine);
 	for (size_t i = 0; i < c->onb_q.len; i++)
 		c->onb_q.a[i]->onboard_queued = 0;
 	c->onb_q.len = 0;

@@ -50,6 +50,14 @@
 #define JOIN_EVERY_S 30
 #define MIN_PASS_GAP_MS 200
 #define FLEET_CURSORS 64
+/* A stop waits this long for the pass in progress, then cuts the
+ * connection (the pass's transaction rolls back: nothing is lost). The
+ * daemon asks for the stop at SIGTERM and joins at exit, seconds later, so
+ * a healthy pass has long ended; a frozen database is not waited for. */
+#define FLEET_ENGINE_STOP_MS 200
+/* Connection attempts give up after this (libpq's connect_timeout), so a
+ * stop never waits long on a frozen server. */
+#define FLEET_ENGINE_CONNECT_TIMEOUT_S 3
 
 struct fleet_engine {
 	struct fleet_engine_opts o;
@@ -1115,6 +1123,9 @@ int fleet_engine_start(const struct fleet_engine_opts *o, struct fleet_engine **
 	if (!e)
 		return uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 	e->o = *o;
+	if (e->o.conn.connect_timeout_s <= 0 ||
+	    e->o.conn.connect_timeout_s > FLEET_ENGINE_CONNECT_TIMEOUT_S)
+		e->o.conn.connect_timeout_s = FLEET_ENGINE_CONNECT_TIMEOUT_S;
 	if (e->o.poll_ms <= 0)
 		e->o.poll_ms = 1000;
 	if (e->o.devices_per_pass <= 0)
@@ -1136,14 +1147,19 @@ int fleet_engine_start(const struct fleet_engine_opts *o, struct fleet_engine **
 	return 0;
 }
 
+void fleet_engine_request_stop(struct fleet_engine *e)
+{
+	uint64_t one = 1;
+	if (e && write(e->stop_fd, &one, sizeof(one)) < 0)
+		log_warn(LOG_COMP, "engine: stop signal: %s", strerror(errno));
+}
+
 void fleet_engine_stop(struct fleet_engine *e)
 {
 	if (!e)
 		return;
-	uint64_t one = 1;
-	if (write(e->stop_fd, &one, sizeof(one)) < 0)
-		log_warn(LOG_COMP, "engine: stop signal: %s", strerror(errno));
-	if (store_guard_join(&e->guard, e->thread, 10000))
+	fleet_engine_request_stop(e);
+	if (store_guard_join(&e->guard, e->thread, FLEET_ENGINE_STOP_MS))
 		log_warn(LOG_COMP, "engine: database unresponsive at stop; its pass was cut "
 				   "(rolled back)");
 	close(e->stop_fd);

@@ -32,8 +32,13 @@ struct fleet_engine;
 /* Start the thread (it connects, and reconnects, by itself). */
 int fleet_engine_start(const struct fleet_engine_opts *o, struct fleet_engine **out,
 		       struct uspc_err *err);
-/* Stop and join; waits for the pass in progress (its transaction commits
- * or rolls back). NULL is a no-op. */
+/* Ask the thread to stop after its pass in progress; returns at once
+ * (any thread). NULL is a no-op. */
+void fleet_engine_request_stop(struct fleet_engine *e);
+/* Stop and join: waits up to 200 ms for the pass in progress, then cuts
+ * its connection (the pass's transaction rolls back; a connection attempt
+ * in progress gives up within 3 s). Call fleet_engine_request_stop early
+ * and this late. NULL is a no-op. */
 void fleet_engine_stop(struct fleet_engine *e);
 void fleet_engine_stats(struct fleet_engine *e, struct fleet_engine_stats *out);
 
