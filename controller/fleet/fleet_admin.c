@@ -466,7 +466,7 @@ static int insert_campaign(PGconn *c, const struct plan *pl, const char *actor, 
 	if (rc == 0)
 		rc = adm_recount(c, cid, err);
 	snprintf(msg, sizeof(msg),
-		 "created: %" PRId64 " targets, %" PRId64 " pending, %" PRId64
+		 "%" PRId64 " targets, %" PRId64 " pending, %" PRId64
 		 " skipped; %zu wave%s; seed %" PRId64 "%s",
 		 pl->pending + pl->skipped, pl->pending, pl->skipped, pl->spec->n_waves,
 		 pl->spec->n_waves == 1 ? "" : "s", pl->seed,
