@@ -7,6 +7,7 @@ uspc_fuzz_target(fuzz_campaign
           ${PROJECT_SOURCE_DIR}/controller/fleet/fleet_spec.c
           ${PROJECT_SOURCE_DIR}/controller/fleet/fleet_fw.c
           ${PROJECT_SOURCE_DIR}/controller/usp/usp_err.c
+          ${PROJECT_SOURCE_DIR}/controller/usp/usp_utf8.c
   LIBS PkgConfig::CJSON m uspc_warnings)
 target_include_directories(fuzz_campaign PRIVATE ${PROJECT_SOURCE_DIR}/controller/usp
   ${PROJECT_SOURCE_DIR}/controller/fleet)
