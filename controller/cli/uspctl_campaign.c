@@ -45,20 +45,6 @@ static const char *actor(void)
 	return buf;
 }
 
-static void selector_of(const struct uspctl_targets *t, struct fleet_selector *s)
-{
-	fleet_selector_init(s);
-	s->all = t->all;
-	s->eids = (const char *const *)t->eids;
-	s->n_eids = t->n_eids;
-	s->tag = t->tag;
-	s->model = t->model;
-	s->manufacturer = t->manufacturer;
-	s->software_version = t->software_version;
-	s->eid_glob = t->eid_glob;
-	s->online = t->online;
-}
-
 /* After a DATABASE error: 1 when the call is worth one more try (the
  * connection was re-established, or the failure was transient). */
 static int again(struct uspctl_run *r, int rc, const struct uspc_err *err)
@@ -129,11 +115,11 @@ static enum fleet_control control_of(enum uspctl_op op)
 void uspctl_campaign(struct uspctl_run *r, const struct uspctl_cmd *c, long line)
 {
 	struct uspc_err err = { 0 };
-	struct fleet_selector sel;
+	struct store_selector sel;
 	struct fleet_ref ref = { .id = c->campaign_id, .name = c->campaign_name };
 	cJSON *res = NULL;
 	int rc = 0;
-	selector_of(&c->targets, &sel);
+	uspctl_selector(&c->targets, &sel);
 	switch (c->op) {
 	case USPCTL_OP_CAMPAIGN_CREATE:
 		ADMIN(r, rc, err, fleet_admin_create(r->db, c->spec, &sel, actor(), &res, &err));

@@ -47,10 +47,12 @@ static const char **sorted_unique(char *const *v, size_t n, size_t *n_out)
 	return s;
 }
 
-static void selector_from(const struct uspctl_targets *t, struct store_selector *sel)
+void uspctl_selector(const struct uspctl_targets *t, struct store_selector *sel)
 {
 	store_selector_init(sel);
 	sel->all = t->all || !t->given;
+	sel->eids = (const char *const *)t->eids;
+	sel->n_eids = t->n_eids;
 	sel->tag = t->tag;
 	sel->model = t->model;
 	sel->manufacturer = t->manufacturer;
@@ -94,7 +96,7 @@ int uspctl_resolve(struct uspctl_run *r, const struct uspctl_cmd *c, long line, 
 	int rc;
 	*eids = NULL;
 	*n = 0;
-	selector_from(&c->targets, &sel);
+	uspctl_selector(&c->targets, &sel);
 	if (c->targets.n_eids) {
 		if (!(given = sorted_unique(c->targets.eids, c->targets.n_eids, &n_given))) {
 			uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_INTERNAL,
@@ -137,7 +139,7 @@ static void list_agents(struct uspctl_run *r, const struct uspctl_cmd *c, long l
 	const char **given = NULL;
 	size_t n_given = 0;
 	int rc;
-	selector_from(&c->targets, &sel);
+	uspctl_selector(&c->targets, &sel);
 	if (c->targets.n_eids) {
 		if (!(given = sorted_unique(c->targets.eids, c->targets.n_eids, &n_given)))
 			goto oom;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 
+#include "store_query.h"
 #include "uspctl_cmd.h"
 #include "uspctl_out.h"
 #include "uspctl_run.h"
@@ -60,6 +61,10 @@ int uspctl_db_recover(struct uspctl_run *r, const struct uspc_err *err);
  */
 int uspctl_resolve(struct uspctl_run *r, const struct uspctl_cmd *c, long line, char ***eids,
 		   size_t *n);
+
+/* A command's targets as the store's selector (the EIDs borrowed): every
+ * agent when no targets were given. */
+void uspctl_selector(const struct uspctl_targets *t, struct store_selector *sel);
 
 /* Fleet ops (list_agents, show_agent, tag, untag, snapshot, task_status,
  * cancel): answered from the database, results printed. */

@@ -33,12 +33,6 @@
 
 #define DB_ERR(err) ((err)->code = USPCTL_E_DATABASE)
 
-void fleet_selector_init(struct fleet_selector *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->online = -1;
-}
-
 const char *fleet_control_name(enum fleet_control op)
 {
 	static const char *const names[] = { "pause", "resume", "abort", "retry_failed" };
@@ -137,7 +131,7 @@ static int add_str(cJSON *o, const char *key, const char *v)
 
 /* The selector as the jsonb text campaigns.selector holds (fleet_admin.h).
  * for_campaign: online may not be given. The caller frees *out. */
-int adm_selector_text(const struct fleet_selector *s, int for_campaign, char **out,
+int adm_selector_text(const struct store_selector *s, int for_campaign, char **out,
 		      struct uspc_err *err)
 {
 	char like[2 * STORE_EID_MAX + 2];
@@ -503,7 +497,7 @@ static void scrub(const struct fleet_spec *s, struct uspc_err *err)
 }
 
 static int create_or_plan(PGconn *c, const struct fleet_spec *spec,
-			  const struct fleet_selector *sel, const char *actor, cJSON **out,
+			  const struct store_selector *sel, const char *actor, cJSON **out,
 			  struct uspc_err *err)
 {
 	struct plan pl = { .spec = spec };
@@ -562,13 +556,13 @@ out:
 	return rc;
 }
 
-int fleet_admin_create(PGconn *c, const struct fleet_spec *spec, const struct fleet_selector *sel,
+int fleet_admin_create(PGconn *c, const struct fleet_spec *spec, const struct store_selector *sel,
 		       const char *actor, cJSON **out, struct uspc_err *err)
 {
 	return create_or_plan(c, spec, sel, actor && *actor ? actor : "unknown", out, err);
 }
 
-int fleet_admin_plan(PGconn *c, const struct fleet_spec *spec, const struct fleet_selector *sel,
+int fleet_admin_plan(PGconn *c, const struct fleet_spec *spec, const struct store_selector *sel,
 		     cJSON **out, struct uspc_err *err)
 {
 	return create_or_plan(c, spec, sel, NULL, out, err);

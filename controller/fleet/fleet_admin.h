@@ -33,14 +33,15 @@
 #include <libpq-fe.h>
 
 #include "fleet_spec.h"
+#include "store_query.h"
 #include "usp_err.h"
 
 /*
- * A campaign's targets, the fields of uspctl's "targets" (docs/uspctl.md):
- * explicit Endpoint IDs, or a selector whose given fields combine with AND.
- * Stored in campaigns.selector as jsonb with exactly these keys, each only
- * when given (the engine re-evaluates it for continuous campaigns; the
- * condition is sql/_sel_jsonb.sql):
+ * A campaign's targets are uspctl's "targets" (docs/uspctl.md) as a struct
+ * store_selector (store_query.h): explicit Endpoint IDs, or a selector whose
+ * given fields combine with AND. Stored in campaigns.selector as jsonb with
+ * exactly these keys, each only when given (the engine re-evaluates it for
+ * continuous campaigns; the condition is sql/_sel_jsonb.sql):
  *   "eids": ["os::...", ...]   explicit Endpoint IDs
  *   "tag": "beta"              agents carrying the tag
  *   "model": "...", "manufacturer": "...", "software_version": "..."
@@ -49,15 +50,6 @@
  * fleet_admin_versions also takes online (the jsonb key "online": bool);
  * campaigns do not (offline devices wait in their wave).
  */
-struct fleet_selector {
-	int all;
-	const char *const *eids;
-	size_t n_eids;
-	const char *tag, *model, *manufacturer, *software_version;
-	const char *eid_glob; /* shell glob: * ? and \ escapes */
-	int online;           /* -1 any (the only value campaigns take), 0, 1 */
-};
-void fleet_selector_init(struct fleet_selector *s);
 
 /* A campaign, by id (> 0) or else by name. */
 struct fleet_ref {
@@ -93,7 +85,7 @@ struct fleet_ref {
  * that is not done with it: the message counts them and names the first
  * few with their campaigns), DATABASE, INTERNAL. Nothing is created then.
  */
-int fleet_admin_create(PGconn *c, const struct fleet_spec *spec, const struct fleet_selector *sel,
+int fleet_admin_create(PGconn *c, const struct fleet_spec *spec, const struct store_selector *sel,
 		       const char *actor, cJSON **out, struct uspc_err *err);
 
 /*
@@ -106,7 +98,7 @@ int fleet_admin_create(PGconn *c, const struct fleet_spec *spec, const struct fl
  * first FLEET_ADMIN_SKIPPED_LIST by Endpoint ID, with
  * "skipped_devices_truncated": true when there are more). Same errors.
  */
-int fleet_admin_plan(PGconn *c, const struct fleet_spec *spec, const struct fleet_selector *sel,
+int fleet_admin_plan(PGconn *c, const struct fleet_spec *spec, const struct store_selector *sel,
 		     cJSON **out, struct uspc_err *err);
 
 /*
@@ -178,7 +170,7 @@ const char *fleet_control_name(enum fleet_control op); /* "pause", ... */
  * "online"}, one per model and software version of the agents sel matches
  * (NULL: all), by model and version. BAD_TARGETS, DATABASE, INTERNAL.
  */
-int fleet_admin_versions(PGconn *c, const struct fleet_selector *sel, cJSON **out,
+int fleet_admin_versions(PGconn *c, const struct store_selector *sel, cJSON **out,
 			 struct uspc_err *err);
 
 /* A DATABASE error worth retrying on the same or a new connection

@@ -24,7 +24,7 @@ int adm_parse_json(PGresult *r, cJSON **out, struct uspc_err *err);
 int adm_resolve(PGconn *c, const struct fleet_ref *ref, int64_t *id, struct uspc_err *err);
 /* The selector as the jsonb text campaigns.selector holds (fleet_admin.h);
  * *out is malloc'd. */
-int adm_selector_text(const struct fleet_selector *s, int for_campaign, char **out,
+int adm_selector_text(const struct store_selector *s, int for_campaign, char **out,
 		      struct uspc_err *err);
 
 #endif

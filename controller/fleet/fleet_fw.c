@@ -460,6 +460,23 @@ static void task_failure(const struct fleet_dev_in *in, char *msg, size_t size)
 		snprintf(msg, size, "%s", m);
 }
 
+/* The answer to an Operate whose task ended (done or failed): 1 accepted;
+ * 0 refused, with *code and msg (an OperateResp cmd_failure, a USP Error,
+ * or an answer that cannot be read). */
+static int operate_answer(const struct fleet_dev_in *in, int64_t *code, char *msg, size_t size)
+{
+	if (in->task == FLEET_TASK_DONE) {
+		int ok = operate_outcome(in->task_result, code, msg, size);
+		if (ok >= 0)
+			return ok;
+		copy(msg, size, "unreadable OperateResp");
+		return 0;
+	}
+	*code = in->task_err;
+	task_failure(in, msg, size);
+	return 0;
+}
+
 /* ---- the steps ------------------------------------------------------------------ */
 
 void fleet_fw_start(const struct fleet_dev_in *in, struct fleet_dev_out *o)
@@ -519,11 +536,14 @@ static int on_inspect(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	}
 	int ready;
 	const char *bank = fleet_fw_choose_bank(&b, target, &ready);
-	if (!*bank && *b.active && *b.boot && strcmp(b.active, b.boot) != 0) {
+	if (!*bank && *b.active && *b.boot && strcmp(b.active, b.boot) != 0 &&
+	    strcmp(in->step, "reinspect") != 0) {
 		/* The agent boots another image than it runs: an earlier image that
 		 * failed to boot (the agent fell back and, as TR-181 requires, left
 		 * BootFirmwareImage on it). Point it back at the running image, which
-		 * frees that bank, and look again. */
+		 * frees that bank, and look again, once ("reinspect": an agent that
+		 * accepts the Set but keeps the old boot image ends no_free_bank
+		 * instead of being repointed over and over). */
 		go(o, FLEET_DS_DOWNLOADING, "repoint");
 		o->deadline_s = in->spec->verify_timeout_s;
 		note(o,
@@ -562,7 +582,7 @@ static int on_repoint(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	}
 	if (in->task == FLEET_TASK_DONE &&
 	    set_outcome(in->task_result, &code, msg, sizeof(msg)) > 0) {
-		go(o, FLEET_DS_DOWNLOADING, "inspect");
+		go(o, FLEET_DS_DOWNLOADING, "reinspect");
 		note(o, "BootFirmwareImage points at the running image again; reading the banks");
 		return get_banks(o);
 	}
@@ -581,8 +601,7 @@ static int on_repoint(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 static int on_download(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 {
 	char msg[200];
-	int64_t code = in->task_err;
-	int ok = -1;
+	int64_t code = 0;
 	switch (in->task) {
 	case FLEET_TASK_NONE:
 		if (in->deadline_passed)
@@ -597,21 +616,16 @@ static int on_download(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 		note(o, "the Download() outcome is unknown; reading the bank");
 		return get_banks(o);
 	case FLEET_TASK_DONE:
-		ok = operate_outcome(in->task_result, &code, msg, sizeof(msg));
-		break;
 	case FLEET_TASK_FAILED:
-		task_failure(in, msg, sizeof(msg));
-		ok = 0;
 		break;
 	}
+	int ok = operate_answer(in, &code, msg, sizeof(msg));
 	if (ok > 0) {
 		go(o, FLEET_DS_DOWNLOADING, "transfer");
 		o->clear_task = 1;
 		note(o, "download accepted; waiting for TransferComplete!");
 		return 0;
 	}
-	if (ok < 0)
-		copy(msg, sizeof(msg), "unreadable OperateResp");
 	if (code == 7004 || code == 7027) {
 		finish(o, FLEET_DS_FAILED, "invalid_arguments", FLEET_FC_INFRA, 0, msg);
 		note(o, "Download() refused: %s", msg);
@@ -707,8 +721,7 @@ static int on_ready(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 static int on_activate(const struct fleet_dev_in *in, struct fleet_dev_out *o, int is_reboot)
 {
 	char msg[200];
-	int64_t code = in->task_err;
-	int ok = -1;
+	int64_t code = 0;
 	if (in->oper_state < 0 && !in->agent_back) {
 		finish(o, FLEET_DS_FAILED, "activation_failed", FLEET_FC_IMAGE, 0, in->oper_msg);
 		note(o, "activation failed: %s", in->oper_msg ? in->oper_msg : "");
@@ -729,19 +742,14 @@ static int on_activate(const struct fleet_dev_in *in, struct fleet_dev_out *o, i
 		wait_boot(in, o, "the activation request's outcome is unknown");
 		return 0;
 	case FLEET_TASK_DONE:
-		ok = operate_outcome(in->task_result, &code, msg, sizeof(msg));
-		break;
 	case FLEET_TASK_FAILED:
-		task_failure(in, msg, sizeof(msg));
-		ok = 0;
 		break;
 	}
+	int ok = operate_answer(in, &code, msg, sizeof(msg));
 	if (ok > 0) {
 		wait_boot(in, o, is_reboot ? "reboot accepted" : "activation accepted");
 		return 0;
 	}
-	if (ok < 0)
-		copy(msg, sizeof(msg), "unreadable OperateResp");
 	if (!is_reboot && !in->single_bank && !in->no_activate && no_such_command(code)) {
 		o->no_activate = 1;
 		return activate(in, o);
@@ -869,11 +877,11 @@ int fleet_fw_advance(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	int rc = 0;
 	switch (in->state) {
 	case FLEET_DS_DOWNLOADING:
-		rc = !strcmp(step, "repoint")    ? on_repoint(in, o)
-		     : !strcmp(step, "inspect")  ? on_inspect(in, o)
-		     : !strcmp(step, "download") ? on_download(in, o)
-		     : !strcmp(step, "transfer") ? on_transfer(in, o)
-						 : on_check(in, o);
+		rc = !strcmp(step, "repoint")                                 ? on_repoint(in, o)
+		     : !strcmp(step, "inspect") || !strcmp(step, "reinspect") ? on_inspect(in, o)
+		     : !strcmp(step, "download")                              ? on_download(in, o)
+		     : !strcmp(step, "transfer")                              ? on_transfer(in, o)
+									      : on_check(in, o);
 		break;
 	case FLEET_DS_DOWNLOADED:
 		rc = on_ready(in, o);

@@ -78,7 +78,6 @@ struct fleet_dev_in {
 	const char *task_err_msg;
 	const cJSON *transfer; /* TransferComplete! params with this step's key */
 	int oper_state;        /* OperationComplete with this step's key: 0 none, 1 ok, -1 failed */
-	int64_t oper_err;
 	const char *oper_msg;
 	int agent_online;      /* connected now */
 	int agent_ready;       /* online and onboarded now */

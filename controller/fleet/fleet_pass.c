@@ -407,15 +407,14 @@ static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_
 		if (col(r, i, 13))
 			in.transfer = transfer = cJSON_Parse(col(r, i, 13));
 		in.oper_state = (int)col_i64(r, i, 14);
-		in.oper_err = col_i64(r, i, 15);
-		in.oper_msg = col(r, i, 16);
-		in.agent_ready = col_bool(r, i, 17);
-		in.agent_back = col_bool(r, i, 18);
-		if (col(r, i, 19))
-			in.boot = boot = cJSON_Parse(col(r, i, 19));
-		int wave = (int)col_i64(r, i, 20);
-		in.retry_base = (int)col_i64(r, i, 21);
-		in.agent_online = col_bool(r, i, 22);
+		in.oper_msg = col(r, i, 15);
+		in.agent_ready = col_bool(r, i, 16);
+		in.agent_back = col_bool(r, i, 17);
+		if (col(r, i, 18))
+			in.boot = boot = cJSON_Parse(col(r, i, 18));
+		int wave = (int)col_i64(r, i, 19);
+		in.retry_base = (int)col_i64(r, i, 20);
+		in.agent_online = col_bool(r, i, 21);
 		in.may_activate = may_activate && c->activations < room;
 		in.window_left_s = c->window_left_s;
 		if (in.state == FLEET_DS_DOWNLOADED) {
@@ -423,7 +422,7 @@ static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_
 			last_staged = in.id;
 		}
 		if (per_device && in.state == FLEET_DS_DOWNLOADED) {
-			int dow = (int)col_i64(r, i, 23), sec = (int)col_i64(r, i, 24);
+			int dow = (int)col_i64(r, i, 22), sec = (int)col_i64(r, i, 23);
 			int64_t left = c->window_left_s, opens;
 			int open = dow >= 0 ? fleet_spec_window(&c->spec, dow, sec, &left, &opens)
 					    : c->window_open;

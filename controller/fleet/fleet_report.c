@@ -300,7 +300,7 @@ int fleet_admin_devices(PGconn *c, const struct fleet_ref *ref,
 	return rc;
 }
 
-int fleet_admin_versions(PGconn *c, const struct fleet_selector *sel, cJSON **out,
+int fleet_admin_versions(PGconn *c, const struct store_selector *sel, cJSON **out,
 			 struct uspc_err *err)
 {
 	char *text = NULL;

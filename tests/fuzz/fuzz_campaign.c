@@ -51,11 +51,12 @@ static void steps(const cJSON *j)
 	static const struct {
 		enum fleet_dev_state s;
 		const char *step;
-	} all[] = { { FLEET_DS_DOWNLOADING, "inspect" },  { FLEET_DS_DOWNLOADING, "download" },
-		    { FLEET_DS_DOWNLOADING, "transfer" }, { FLEET_DS_DOWNLOADING, "check" },
-		    { FLEET_DS_DOWNLOADED, "ready" },     { FLEET_DS_ACTIVATING, "activate" },
-		    { FLEET_DS_ACTIVATING, "set_boot" },  { FLEET_DS_ACTIVATING, "reboot" },
-		    { FLEET_DS_REBOOTING, "wait_boot" },  { FLEET_DS_VERIFYING, "verify" } };
+	} all[] = { { FLEET_DS_DOWNLOADING, "inspect" },   { FLEET_DS_DOWNLOADING, "repoint" },
+		    { FLEET_DS_DOWNLOADING, "reinspect" }, { FLEET_DS_DOWNLOADING, "download" },
+		    { FLEET_DS_DOWNLOADING, "transfer" },  { FLEET_DS_DOWNLOADING, "check" },
+		    { FLEET_DS_DOWNLOADED, "ready" },      { FLEET_DS_ACTIVATING, "activate" },
+		    { FLEET_DS_ACTIVATING, "set_boot" },   { FLEET_DS_ACTIVATING, "reboot" },
+		    { FLEET_DS_REBOOTING, "wait_boot" },   { FLEET_DS_VERIFYING, "verify" } };
 	struct fleet_spec s;
 	fleet_spec_init(&s);
 	s.urls[0] = strdup("http://fw.example/2.0.0.bin");

@@ -1,5 +1,5 @@
--- A campaign's selector (fleet_admin.h: struct fleet_selector gives the
--- shape) as a condition on agents a; $1 is the selector jsonb. The given
+-- A campaign's selector (its jsonb shape: fleet_admin.h, from struct
+-- store_selector) as a condition on agents a; $1 is the selector jsonb. The given
 -- keys combine with AND; {} matches nothing. Planned with the parameter's
 -- value (unnamed statements), the keys not given fold away, so "eids" uses
 -- the primary key and "tag" the tags index.

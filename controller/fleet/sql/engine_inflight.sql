@@ -19,9 +19,6 @@ SELECT cd.id, cd.eid, cd.state, coalesce(cd.step, ''), cd.attempt, coalesce(cd.b
   coalesce((SELECT CASE o.state WHEN 'complete' THEN 1 ELSE -1 END FROM operation_results o
      WHERE o.eid = cd.eid AND o.command_key = cd.command_key
        AND o.command_name <> 'TransferComplete!' AND o.state <> 'requested' LIMIT 1), 0),
-  coalesce((SELECT o.err_code FROM operation_results o WHERE o.eid = cd.eid
-     AND o.command_key = cd.command_key AND o.command_name <> 'TransferComplete!'
-     AND o.state = 'failed' LIMIT 1), 0),
   coalesce((SELECT o.err_msg FROM operation_results o WHERE o.eid = cd.eid
      AND o.command_key = cd.command_key AND o.command_name <> 'TransferComplete!'
      AND o.state = 'failed' LIMIT 1), ''),

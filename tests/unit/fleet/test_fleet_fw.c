@@ -226,9 +226,20 @@ static void test_inspect_single_bank_and_no_free_bank(void **state)
 	rp.task = FLEET_TASK_DONE;
 	rp.task_result = r;
 	advance(&rp, &o);
-	assert_string_equal(o.step, "inspect");
+	assert_string_equal(o.step, "reinspect");
 	assert_string_equal(o.task_op, "get");
 	done(&o);
+	cJSON_Delete(r);
+	/* the agent took the Set but still boots the other image: no second
+	 * repoint, the device fails instead of looping */
+	r = banks("1.0.0", "Device.DeviceInfo.FirmwareImage.1", "Device.DeviceInfo.FirmwareImage.2",
+		  ROW(1, "Active", "1.0.0"), ROW(2, "Available", "1.5.0"), NULL);
+	struct fleet_dev_in again = dev(FLEET_DS_DOWNLOADING, "reinspect");
+	again.task = FLEET_TASK_DONE;
+	again.task_result = r;
+	advance(&again, &o);
+	assert_int_equal(o.state, FLEET_DS_FAILED);
+	assert_string_equal(o.reason, "no_free_bank");
 	cJSON_Delete(r);
 	/* running and boot image the same, the other row unusable: no bank */
 	r = banks("1.0.0", "Device.DeviceInfo.FirmwareImage.1", "Device.DeviceInfo.FirmwareImage.1",
