@@ -31,8 +31,7 @@
 #define FOLLOW_LINE_EVERY_MS 10000 /* when stderr is not a terminal */
 #define FOLLOW_RECONNECT_MS 30000
 
-/* "uspctl:<unix user>", for campaign_events.actor. */
-static const char *actor(void)
+const char *uspctl_actor(void)
 {
 	static char buf[160];
 	if (!buf[0]) {
@@ -45,9 +44,7 @@ static const char *actor(void)
 	return buf;
 }
 
-/* After a DATABASE error: 1 when the call is worth one more try (the
- * connection was re-established, or the failure was transient). */
-static int again(struct uspctl_run *r, int rc, const struct uspc_err *err)
+int uspctl_admin_again(struct uspctl_run *r, int rc, const struct uspc_err *err)
 {
 	if (rc != USPCTL_E_DATABASE)
 		return 0;
@@ -55,16 +52,6 @@ static int again(struct uspctl_run *r, int rc, const struct uspc_err *err)
 	e.code = fleet_admin_err_transient(err) ? STORE_E_CONN : STORE_E_DB;
 	return uspctl_db_recover(r, &e) == 0;
 }
-
-/* Run call (which sets rc and err) once more after a reconnect. */
-#define ADMIN(r, rc, err, call)                                    \
-	do {                                                       \
-		for (int attempt_ = 0; attempt_ < 2; attempt_++) { \
-			(rc) = (call);                             \
-			if (!again((r), (rc), &(err)))             \
-				break;                             \
-		}                                                  \
-	} while (0)
 
 static void print_result(struct uspctl_run *r, const char *id, const cJSON *j)
 {
@@ -122,7 +109,8 @@ void uspctl_campaign(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 	uspctl_selector(&c->targets, &sel);
 	switch (c->op) {
 	case USPCTL_OP_CAMPAIGN_CREATE:
-		ADMIN(r, rc, err, fleet_admin_create(r->db, c->spec, &sel, actor(), &res, &err));
+		ADMIN(r, rc, err,
+		      fleet_admin_create(r->db, c->spec, &sel, uspctl_actor(), &res, &err));
 		break;
 	case USPCTL_OP_CAMPAIGN_PLAN:
 		ADMIN(r, rc, err, fleet_admin_plan(r->db, c->spec, &sel, &res, &err));
@@ -136,7 +124,8 @@ void uspctl_campaign(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 	case USPCTL_OP_CAMPAIGN_ABORT:
 	case USPCTL_OP_CAMPAIGN_RETRY_FAILED:
 		ADMIN(r, rc, err,
-		      fleet_admin_control(r->db, &ref, control_of(c->op), actor(), &res, &err));
+		      fleet_admin_control(r->db, &ref, control_of(c->op), uspctl_actor(), &res,
+					  &err));
 		break;
 	case USPCTL_OP_CAMPAIGN_DEVICES: {
 		struct fleet_devices_filter f = { .state = c->dev_state,

@@ -15,6 +15,7 @@
 
 #include "fleet_fw.h"
 #include "fleet_spec.h"
+#include "profile_spec.h"
 #include "usp_json.h"
 #include "usp_msg.h"
 #include "usp_path.h"
@@ -61,6 +62,11 @@ int uspctl_op_is_campaign(enum uspctl_op op)
 	return op >= USPCTL_OP_CAMPAIGN_CREATE && op <= USPCTL_OP_FLEET_VERSIONS;
 }
 
+int uspctl_op_is_profile(enum uspctl_op op)
+{
+	return op >= USPCTL_OP_PROFILE_PUT && op <= USPCTL_OP_PROFILE_VARS;
+}
+
 void uspctl_cmd_init(struct uspctl_cmd *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -97,6 +103,9 @@ void uspctl_cmd_fini(struct uspctl_cmd *c)
 	free(c->campaign_name);
 	free(c->dev_state);
 	free(c->dev_reason);
+	cJSON_Delete(c->line);
+	free(c->profile);
+	free(c->path_prefix);
 	uspctl_cmd_init(c);
 }
 
@@ -818,6 +827,127 @@ static int parse_campaign(const cJSON *root, struct uspctl_cmd *c, struct uspc_e
 	}
 }
 
+/* ---- profile ops ------------------------------------------------------------- */
+
+static int read_flag(const cJSON *root, const char *key, int *out, struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!j)
+		return 0;
+	if (!cJSON_IsBool(j))
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be true or false", key);
+	*out = cJSON_IsTrue(j);
+	return 0;
+}
+
+/* "name": a profile's name (the definition parser checks it further for
+ * profile_put / profile_plan). */
+static int read_profile_name(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	const char *name;
+	int rc = read_string(root, "name", 1, &name, err);
+	if (rc < 0)
+		return rc;
+	if (!name[0] || strlen(name) > PROF_NAME_MAX)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'name' must be a profile name of 1 to %d characters",
+				    PROF_NAME_MAX);
+	if (!(c->profile = strdup(name)))
+		return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+	return 0;
+}
+
+static int parse_profile(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	static const char *const put[] = { NULL }; /* checked by the definition parser */
+	static const char *const named[] = { "name", NULL };
+	static const char *const reconcile[] = { "name", "targets", "write_only", "reset_contested",
+						 NULL };
+	static const char *const history[] = { "targets", "name", "limit", NULL };
+	static const char *const paths[] = { "targets", "path", NULL };
+	static const char *const vars[] = { "targets", "vars", NULL };
+	static const char *const none[] = { NULL };
+	const char *op = uspctl_op_name(c->op);
+	const char *path = NULL;
+	long sample = -1, limit = 0;
+	double timeout = -1;
+	(void)put;
+	if (!(c->line = cJSON_Duplicate(root, 1)))
+		return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+	switch (c->op) {
+	case USPCTL_OP_PROFILE_PUT:
+	case USPCTL_OP_PROFILE_PLAN:
+		if (read_flag(root, "allow_empty", &c->allow_empty, err) < 0 ||
+		    read_int(root, "sample", 0, 50 /* PROFILE_PLAN_SAMPLE_MAX */, &sample, err) <
+			    0 ||
+		    read_seconds(root, "timeout", &timeout, err) < 0)
+			return err->code;
+		if (c->op == USPCTL_OP_PROFILE_PUT &&
+		    (cJSON_GetObjectItemCaseSensitive(root, "sample") ||
+		     cJSON_GetObjectItemCaseSensitive(root, "timeout")))
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "op 'profile_put' does not take 'sample' or 'timeout'");
+		c->sample = sample;
+		c->timeout_s = timeout;
+		return 0;
+	case USPCTL_OP_PROFILE_LIST:
+		return only_fields(root, none, op, err);
+	case USPCTL_OP_PROFILE_STATUS:
+	case USPCTL_OP_PROFILE_DELETE:
+		if (only_fields(root, named, op, err) < 0 || read_profile_name(root, c, err) < 0)
+			return err->code;
+		return 0;
+	case USPCTL_OP_PROFILE_RECONCILE:
+		if (only_fields(root, reconcile, op, err) < 0 ||
+		    read_profile_name(root, c, err) < 0 ||
+		    read_targets(root, &c->targets, err) < 0 ||
+		    read_flag(root, "write_only", &c->write_only, err) < 0 ||
+		    read_flag(root, "reset_contested", &c->reset_contested, err) < 0)
+			return err->code;
+		return 0;
+	case USPCTL_OP_PROFILE_HISTORY:
+		if (only_fields(root, history, op, err) < 0 ||
+		    read_targets(root, &c->targets, err) < 0 ||
+		    read_int(root, "limit", 1, 10000 /* PROFILE_HISTORY_MAX */, &limit, err) < 0)
+			return err->code;
+		if (cJSON_GetObjectItemCaseSensitive(root, "name") &&
+		    read_profile_name(root, c, err) < 0)
+			return err->code;
+		c->limit = limit;
+		break;
+	case USPCTL_OP_PROFILE_PATHS:
+		if (only_fields(root, paths, op, err) < 0 ||
+		    read_targets(root, &c->targets, err) < 0 ||
+		    read_string(root, "path", 0, &path, err) < 0)
+			return err->code;
+		if (path && (strlen(path) > 4096 || !usp_utf8_valid(path, strlen(path))))
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "'path' must be a path prefix of at most 4096 bytes");
+		if (path && !(c->path_prefix = strdup(path)))
+			return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+		break;
+	case USPCTL_OP_PROFILE_VARS: {
+		if (only_fields(root, vars, op, err) < 0 ||
+		    read_targets(root, &c->targets, err) < 0)
+			return err->code;
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "vars");
+		if (!cJSON_IsObject(v))
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "'vars' must be an object of variable names and string "
+					    "values");
+		if (c->targets.n_eids != 1)
+			return uspc_err_set(err, USPCTL_E_BAD_TARGETS,
+					    "op 'profile_vars' takes one Endpoint ID in 'targets'");
+		break;
+	}
+	default:
+		return uspc_err_set(err, USPCTL_E_UNKNOWN_OP, "op is not a profile op");
+	}
+	if (!c->targets.given)
+		return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "op '%s' needs 'targets'", op);
+	return 0;
+}
+
 /* Fields each op takes besides the common ones. */
 static const char *const *op_fields(enum uspctl_op op)
 {
@@ -980,8 +1110,9 @@ static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err
 	int id_rc = read_id(root, c, &id_err);
 	int op_rc = read_op(root, c, err);
 	/* "id" is optional for the campaign ops (one line each, no agents) */
-	if (id_rc < 0 && (op_rc < 0 || !uspctl_op_is_campaign(c->op) ||
-			  cJSON_GetObjectItemCaseSensitive(root, "id"))) {
+	if (id_rc < 0 &&
+	    (op_rc < 0 || !(uspctl_op_is_campaign(c->op) || uspctl_op_is_profile(c->op)) ||
+	     cJSON_GetObjectItemCaseSensitive(root, "id"))) {
 		*err = id_err;
 		return err->code;
 	}
@@ -989,6 +1120,10 @@ static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err
 		return op_rc;
 	if (uspctl_op_is_campaign(c->op)) {
 		int rc = parse_campaign(root, c, err);
+		return rc < 0 ? (err->code < 0 ? err->code : rc) : 0;
+	}
+	if (uspctl_op_is_profile(c->op)) {
+		int rc = parse_profile(root, c, err);
 		return rc < 0 ? (err->code < 0 ? err->code : rc) : 0;
 	}
 	if (check_fields(root, op_fields(c->op), uspctl_op_name(c->op), err) < 0 ||

@@ -48,7 +48,16 @@
 	X(CAMPAIGN_RETRY_FAILED, "campaign_retry_failed", 0, NULL)                       \
 	X(CAMPAIGN_DEVICES, "campaign_devices", 0, NULL)                                 \
 	X(CAMPAIGN_LIST, "campaign_list", 0, NULL)                                       \
-	X(FLEET_VERSIONS, "fleet_versions", 0, NULL)
+	X(FLEET_VERSIONS, "fleet_versions", 0, NULL)                                     \
+	X(PROFILE_PUT, "profile_put", 0, NULL)                                           \
+	X(PROFILE_PLAN, "profile_plan", 0, NULL)                                         \
+	X(PROFILE_STATUS, "profile_status", 0, NULL)                                     \
+	X(PROFILE_LIST, "profile_list", 0, NULL)                                         \
+	X(PROFILE_DELETE, "profile_delete", 0, NULL)                                     \
+	X(PROFILE_RECONCILE, "profile_reconcile", 0, NULL)                               \
+	X(PROFILE_HISTORY, "profile_history", 0, NULL)                                   \
+	X(PROFILE_PATHS, "profile_paths", 0, NULL)                                       \
+	X(PROFILE_VARS, "profile_vars", 0, NULL)
 
 enum uspctl_op {
 #define USPCTL_OP_ENUM_(op, name, usp, type) USPCTL_OP_##op,
@@ -96,6 +105,13 @@ struct uspctl_cmd {
 	char *dev_state, *dev_reason; /* campaign_devices filters (owned, NULL: any) */
 	int dev_wave;                 /* 1-based; 0 any */
 	long dev_limit;               /* 0: the default */
+	/* profile ops (uspctl_op_is_profile): the line itself (profile_admin.h
+	 * reads the definition from it) and its common fields */
+	cJSON *line;       /* owned */
+	char *profile;     /* "name" (owned) */
+	char *path_prefix; /* profile_paths: "path" (owned) */
+	int write_only, reset_contested, allow_empty;
+	long sample, limit;
 };
 
 void uspctl_cmd_init(struct uspctl_cmd *c);
@@ -104,6 +120,8 @@ const char *uspctl_op_name(enum uspctl_op op);
 int uspctl_op_is_usp(enum uspctl_op op);
 /* campaign_* and fleet_versions: answered by fleet_admin (uspctl_campaign.c). */
 int uspctl_op_is_campaign(enum uspctl_op op);
+/* profile_*: answered by profile_admin (uspctl_profile.c). */
+int uspctl_op_is_profile(enum uspctl_op op);
 
 /*
  * Parse one line (not necessarily NUL-terminated). On failure returns a

@@ -75,6 +75,29 @@ void uspctl_fleet(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
  * one per device, campaign or version), or one line error. */
 void uspctl_campaign(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
 
+/* "uspctl:<unix user>", recorded as who changed a campaign or profile. */
+const char *uspctl_actor(void);
+
+/* After a DATABASE error of a fleet_admin / profile_admin call: 1 when
+ * the call is worth one more try (the connection was re-established, or
+ * the failure was transient). */
+int uspctl_admin_again(struct uspctl_run *r, int rc, const struct uspc_err *err);
+
+/* Run call (which sets rc and err) once more after a reconnect. */
+#define ADMIN(r, rc, err, call)                                     \
+	do {                                                        \
+		for (int attempt_ = 0; attempt_ < 2; attempt_++) {  \
+			(rc) = (call);                              \
+			if (!uspctl_admin_again((r), (rc), &(err))) \
+				break;                              \
+		}                                                   \
+	} while (0)
+
+/* Profile ops (profile_*) through profile_admin.h: one result line each
+ * (profile_list, profile_history and profile_paths: one per item), or one
+ * line error. */
+void uspctl_profile(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
+
 /* 1 once SIGINT/SIGTERM asked the run (or --follow) to stop. */
 int uspctl_interrupted(void);
 

@@ -314,6 +314,8 @@ static void handle_line(struct uspctl_run *r, struct reader *rd, long len)
 		handle_usp(r, &c, rd->line);
 	else if (uspctl_op_is_campaign(c.op))
 		uspctl_campaign(r, &c, rd->line);
+	else if (uspctl_op_is_profile(c.op))
+		uspctl_profile(r, &c, rd->line);
 	else
 		uspctl_fleet(r, &c, rd->line);
 	uspctl_cmd_fini(&c);

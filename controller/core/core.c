@@ -176,7 +176,8 @@ static void stats_line(struct core *c, int64_t now)
 		"unknown_resp=%llu notifies=%llu notify_retries=%llu retry_answers_skipped=%llu "
 		"answers_shed=%llu tasks_done=%llu tasks_failed=%llu tasks_parked=%llu "
 		"held_answers=%zu tasks_unknown=%llu requests_resent=%llu evicted=%llu "
-		"publish_expired=%llu paho_renewed=%llu campaign_steps=%llu campaign_db=%s",
+		"publish_expired=%llu paho_renewed=%llu campaign_steps=%llu campaign_db=%s "
+		"profile_runs=%llu profile_steps=%llu profile_verdicts=%llu profile_interrupted=%llu",
 		core_registry_count(c->reg), core_registry_online(c->reg),
 		(double)(c->ctr.records_in - c->last_in) / secs,
 		(double)(c->ctr.records_out - c->last_out) / secs, core_tracker_count(c->trk),
@@ -197,7 +198,10 @@ static void stats_line(struct core *c, int64_t now)
 		(unsigned long long)(fs.advanced + fs.started),
 		!c->engine     ? "off"
 		: fs.connected ? "up"
-			       : "down");
+			       : "down",
+		(unsigned long long)fs.profile_started, (unsigned long long)fs.profile_steps,
+		(unsigned long long)fs.profile_verdicts,
+		(unsigned long long)fs.profile_interrupted);
 	c->last_in = c->ctr.records_in;
 	c->last_out = c->ctr.records_out;
 	c->last_stats_ms = now;
@@ -583,13 +587,15 @@ static int start_store(struct core *c, struct uspc_err *err)
 	to.lease_ms = c->cfg->task_lease_s * 1000;
 	to.heartbeat_ms = to.lease_ms / 3 > 0 ? to.lease_ms / 3 : 1000;
 	to.require_onboarded = require_onboarded;
+	to.profile_gate = c->cfg->profile_gate && c->cfg->profiles;
 	to.conn.statement_timeout_ms = CORE_DB_STATEMENT_TIMEOUT_MS;
 	rc = store_tasks_start(&to, &c->feeder, err);
 	if (rc != 0)
 		return rc;
 	c->feed_fd = store_tasks_fd(c->feeder);
-	if (!c->cfg->campaigns) {
-		log_info(CORE_LOG, "campaign engine off (campaigns = false)");
+	if (!c->cfg->campaigns && !c->cfg->profiles) {
+		log_info(CORE_LOG,
+			 "campaign and profile engine off (campaigns = profiles = false)");
 		return 0;
 	}
 	struct fleet_engine_opts fo = { 0 };
@@ -598,6 +604,14 @@ static int start_store(struct core *c, struct uspc_err *err)
 	fo.conn.statement_timeout_ms = CORE_DB_STATEMENT_TIMEOUT_MS;
 	fo.node_id = c->cfg->node_id;
 	fo.poll_ms = c->cfg->campaign_poll_ms;
+	fo.campaigns = c->cfg->campaigns;
+	fo.profiles = c->cfg->profiles;
+	fo.profile_max_inflight = c->cfg->profile_max_inflight;
+	fo.profile_scope_s = c->cfg->profile_scope_s;
+	fo.profile_contest_count = c->cfg->profile_contest_count;
+	fo.profile_contest_window_s = c->cfg->profile_contest_window_s;
+	fo.profile_stamp_path = c->cfg->profile_stamp_path;
+	fo.profile_gate = c->cfg->profile_gate;
 	fo.clock_offset_s = c->cfg->campaign_clock_offset_s;
 	if (fo.clock_offset_s)
 		log_warn(CORE_LOG,

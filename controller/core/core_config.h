@@ -61,6 +61,14 @@ struct core_config {
 	/* firmware campaigns */
 	int campaigns; /* run the campaign engine */
 	int campaign_poll_ms;
+	/* provisioning profiles */
+	int profiles; /* run the profile engine */
+	int profile_max_inflight;
+	int profile_scope_s;
+	int profile_contest_count;
+	int profile_contest_window_s;
+	char *profile_stamp_path;
+	int profile_gate;
 	int campaign_clock_offset_s; /* tests: shifts the window clock */
 	/* core behaviour (the ones marked R are reloaded on SIGHUP) */
 	char *log_level;            /* R */

@@ -87,7 +87,8 @@ static int connect_db(struct fleet_engine *e)
 	struct uspc_err err = { 0 };
 	if (store_conn_open(&e->o.conn, &e->db, &err) < 0 ||
 	    store_exec(e->db, "LISTEN uspc_campaign", 0, NULL, NULL, &err) < 0 ||
-	    store_exec(e->db, "LISTEN uspc_task_done", 0, NULL, NULL, &err) < 0) {
+	    store_exec(e->db, "LISTEN uspc_task_done", 0, NULL, NULL, &err) < 0 ||
+	    store_exec(e->db, "LISTEN uspc_profile", 0, NULL, NULL, &err) < 0) {
 		log_warn(LOG_COMP, "engine: database not reachable: %s", err.msg);
 		if (e->db)
 			PQfinish(e->db);
@@ -109,8 +110,9 @@ static void pass(struct fleet_engine *e, int64_t *next_sweep)
 	struct uspc_err err = { 0 };
 	PGresult *r = NULL;
 	e->tasks_this_pass = 0;
-	int rc = store_exec(e->db, fleet_stmt_engine_unsettled, 0, NULL, &r, &err);
-	for (int i = 0; rc == 0 && i < PQntuples(r) && !stopping(e); i++) {
+	int rc = e->o.campaigns ? store_exec(e->db, fleet_stmt_engine_unsettled, 0, NULL, &r, &err)
+				: 0;
+	for (int i = 0; rc == 0 && r && i < PQntuples(r) && !stopping(e); i++) {
 		int64_t id = col_i64(r, i, 0);
 		rc = fleet_pass_campaign(e, id, &err);
 		if (rc < 0 && !store_err_is_transient(&err) && rc != STORE_E_CONN) {
@@ -121,10 +123,19 @@ static void pass(struct fleet_engine *e, int64_t *next_sweep)
 		}
 	}
 	PQclear(r);
+	if (rc == 0 && e->o.profiles && !stopping(e)) {
+		rc = profile_pass(e, &err);
+		if (rc < 0 && !store_err_is_transient(&err) && rc != STORE_E_CONN &&
+		    !store_err_needs_reconnect(&err)) {
+			log_error("profile", "engine: pass failed: %s", err.msg);
+			fleet_engine_count(e, &e->st.db_errors, 1);
+			rc = 0;
+		}
+	}
 	if (rc == 0 && e->tasks_this_pass)
 		rc = store_exec(e->db, "SELECT pg_notify('uspc_task_new', 'campaign')", 0, NULL,
 				NULL, &err);
-	if (rc == 0 && mono_ms() >= *next_sweep) {
+	if (rc == 0 && e->o.campaigns && mono_ms() >= *next_sweep) {
 		*next_sweep = mono_ms() + SWEEP_EVERY_MS;
 		PGresult *s = NULL;
 		rc = store_exec(e->db, fleet_stmt_engine_sweep, 0, NULL, &s, &err);
@@ -200,6 +211,14 @@ int fleet_engine_start(const struct fleet_engine_opts *o, struct fleet_engine **
 		e->o.poll_ms = 1000;
 	if (e->o.devices_per_pass <= 0)
 		e->o.devices_per_pass = 2000;
+	if (e->o.profile_max_inflight <= 0)
+		e->o.profile_max_inflight = 2000;
+	if (e->o.profile_scope_s <= 0)
+		e->o.profile_scope_s = 300;
+	if (e->o.profile_contest_count <= 0)
+		e->o.profile_contest_count = 3;
+	if (e->o.profile_contest_window_s <= 0)
+		e->o.profile_contest_window_s = 3600;
 	snprintf(e->node, sizeof(e->node), "%s", o->node_id ? o->node_id : "uspc");
 	e->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	pthread_mutex_init(&e->mu, NULL);
@@ -235,6 +254,7 @@ void fleet_engine_stop(struct fleet_engine *e)
 	close(e->stop_fd);
 	store_guard_fini(&e->guard);
 	pthread_mutex_destroy(&e->mu);
+	profile_cache_free(e->pcache);
 	free(e);
 }
 

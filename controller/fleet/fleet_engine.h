@@ -16,14 +16,23 @@
 
 struct fleet_engine_opts {
 	struct store_conn_opts conn;
-	const char *node_id;    /* shown in campaign events; borrowed */
-	int poll_ms;            /* a pass over the campaigns at least this often */
-	int64_t clock_offset_s; /* added to the clock windows are read with (tests) */
-	int devices_per_pass;   /* devices one campaign's pass advances at most */
+	const char *node_id;            /* shown in campaign events; borrowed */
+	int poll_ms;                    /* a pass over the campaigns at least this often */
+	int64_t clock_offset_s;         /* added to the clock windows are read with (tests) */
+	int devices_per_pass;           /* devices one campaign's pass advances at most */
+	int campaigns;                  /* run campaigns */
+	int profiles;                   /* run provisioning profiles */
+	int profile_max_inflight;       /* runs under way, all engines */
+	int profile_scope_s;            /* a profile's scope is walked at least this often */
+	int profile_contest_count;      /* Sets of one path ... */
+	int profile_contest_window_s;   /* ... within this make it contested */
+	const char *profile_stamp_path; /* "" none; borrowed */
+	int profile_gate;               /* open agents.provisioned_at after each run */
 };
 
 struct fleet_engine_stats {
 	uint64_t passes, advanced, started, tasks, db_errors;
+	uint64_t profile_started, profile_steps, profile_verdicts, profile_interrupted;
 	int connected;
 };
 

@@ -16,6 +16,9 @@
 #include "usp_err.h"
 
 #define FLEET_CURSORS 64
+#define PROFILE_CACHE_MAX 256
+
+struct prof_cache; /* profile_pass.c: parsed definitions */
 
 /* Owned by the engine's thread, except st (under mu) and stop_fd. */
 struct fleet_engine {
@@ -33,6 +36,7 @@ struct fleet_engine {
 	/* staged_cursor(): per campaign id, a hint */
 	int64_t cursor_campaign[FLEET_CURSORS];
 	int64_t cursor[FLEET_CURSORS];
+	struct prof_cache *pcache;
 };
 
 /* Add n to one of e->st's counters (under e->mu). */
@@ -41,5 +45,10 @@ void fleet_engine_count(struct fleet_engine *e, uint64_t *field, uint64_t n);
 /* Advance campaign id in one transaction on e->db (fleet_pass.c): 0 done
  * or skipped (another engine holds it), < 0 a database error. */
 int fleet_pass_campaign(struct fleet_engine *e, int64_t id, struct uspc_err *err);
+
+/* One pass of the profile engine (profile_pass.c): 0, or < 0 a database
+ * error (the pass's open transaction, if any, is rolled back). */
+int profile_pass(struct fleet_engine *e, struct uspc_err *err);
+void profile_cache_free(struct prof_cache *c);
 
 #endif

@@ -42,6 +42,7 @@ struct store_tasks {
 	char *conninfo, *password, *password_file, *node_id;
 	int max_in_flight, claim_batch, poll_ms, heartbeat_ms, lease_ms, max_attempts;
 	int require_onboarded, retry_max_ms;
+	int profile_gate;
 	int efd, wake_fd;
 	pthread_t thread;
 	struct store_guard guard; /* lets stop cut the connection the thread is blocked on */
@@ -366,15 +367,15 @@ static int claim_all(struct store_tasks *f, struct uspc_err *err)
 			return 0;
 		int want = space < f->claim_batch ? space : f->claim_batch;
 		char node_lim[16], onb[2] = { f->require_onboarded ? 't' : 'f', 0 }, seq[24],
-				   cursor[24];
+				   cursor[24], gate[2] = { f->profile_gate ? 't' : 'f', 0 };
 		int64_t this_seq = f->claim_seq_base + ++f->claim_count;
 		snprintf(node_lim, sizeof(node_lim), "%d", want);
 		snprintf(seq, sizeof(seq), "%" PRId64, this_seq);
 		snprintf(cursor, sizeof(cursor), "%" PRId64, after);
-		const char *p[5] = { f->node_id, node_lim, onb, seq, cursor };
+		const char *p[6] = { f->node_id, node_lim, onb, seq, cursor, gate };
 		PGresult *r = NULL;
 		int rc =
-			store_exec_prepared(f->db, &f->prep, store_stmt_tasks_claim, 5, p, &r, err);
+			store_exec_prepared(f->db, &f->prep, store_stmt_tasks_claim, 6, p, &r, err);
 		if (rc < 0) {
 			if (rc == STORE_E_CONN)
 				f->recover_seq = this_seq; /* it may have committed */
@@ -479,8 +480,9 @@ static int maintain(struct store_tasks *f, struct uspc_err *err)
 		pthread_mutex_unlock(&f->mu);
 	}
 	if (f->maint_count++ % SWEEP_POLLS == 0) {
-		const char *onb = f->require_onboarded ? "t" : "f";
-		rc = store_exec(f->db, store_stmt_tasks_sweep, 1, &onb, &r, err);
+		const char *sp[2] = { f->require_onboarded ? "t" : "f",
+				      f->profile_gate ? "t" : "f" };
+		rc = store_exec(f->db, store_stmt_tasks_sweep, 2, sp, &r, err);
 		if (rc < 0)
 			return rc;
 		n = atoll(PQgetvalue(r, 0, 0));
@@ -885,6 +887,7 @@ static int tasks_init(struct store_tasks *f, const struct store_tasks_opts *o)
 	f->max_attempts = opt(o->max_attempts, 3);
 	f->retry_max_ms = opt(o->retry_max_ms, 5000);
 	f->require_onboarded = o->require_onboarded ? 1 : 0;
+	f->profile_gate = o->profile_gate ? 1 : 0;
 	f->backoff_ms = 100;
 	f->rand_seed = (unsigned)mono_ms() ^ (unsigned)(uintptr_t)f;
 	struct timespec ts;

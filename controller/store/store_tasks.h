@@ -89,6 +89,7 @@ struct store_tasks_opts {
 	int lease_ms;                /* 0 → 15000: heartbeat age that frees a daemon's tasks */
 	int max_attempts;            /* 0 → 3: claims before a lost task fails */
 	int require_onboarded;       /* 1: claim only for agents onboarded since online */
+	int profile_gate;            /* 1: and, but for the profile engine's, since provisioned */
 	int retry_max_ms;            /* 0 → 5000: reconnect back-off cap */
 	/* > 0: the feeder's connection runs with this statement_timeout (ms);
 	 * 0: conn.statement_timeout_ms (0 there too: none). */

@@ -27,6 +27,7 @@ const char *const wop_agent_insert_sql = store_stmt_wop_agent_insert;
 const char *const wop_snapdel_sql = store_stmt_wop_snapdel;
 const char *const wop_unpark_sql = store_stmt_wop_unpark;
 const char *const wop_unpark_campaigns_sql = store_stmt_wop_unpark_campaigns;
+const char *const wop_profile_kick_sql = store_stmt_wop_profile_kick;
 
 static void col_bool(struct store_buf *b, int v)
 {

@@ -92,6 +92,7 @@ extern const char *const wop_snapdel_sql;
  * this order makes parking safe). */
 extern const char *const wop_unpark_sql;
 extern const char *const wop_unpark_campaigns_sql;
+extern const char *const wop_profile_kick_sql; /* onboarded agents → profile_kicks */
 
 /* Append op's row(s) to the column buffers c[0..cols); returns rows added.
  * Not for WOP_SNAPSHOT, whose ops are merged: wop_fill_snapshot. */

@@ -508,16 +508,46 @@ static size_t ready_agents(struct store_writer *w, struct store_buf *b)
 	return n;
 }
 
+/* The agents of this batch that finished onboarding, as a text array in
+ * b. Returns how many. */
+static size_t onboarded_agents(struct store_writer *w, struct store_buf *b)
+{
+	size_t n = 0;
+	store_buf_reset(b);
+	store_arr_begin(b);
+	for (size_t i = 0; i < w->n_kind[WOP_DEVINFO]; i++)
+		if (w->by_kind[WOP_DEVINFO][i]->u.dev.onboarded) {
+			store_arr_add(b, w->by_kind[WOP_DEVINFO][i]->eid);
+			n++;
+		}
+	store_arr_end(b);
+	return n;
+}
+
+/* Agents that finished onboarding get a provisioning profile run. */
+static int agents_onboarded(struct store_writer *w, struct uspc_err *err)
+{
+	if (onboarded_agents(w, &w->col[0]) == 0)
+		return 0;
+	const char *eids = store_buf_str(&w->col[0]);
+	if (!eids)
+		return uspc_err_set(err, STORE_E_NOMEM, "agent batch too large");
+	return store_exec_prepared(w->db, &w->prep, wop_profile_kick_sql, 1, &eids, NULL, err);
+}
+
 /* Agents became ready for tasks: unpark their queued tasks and wake every
  * feeder once this commits. */
 static int agents_ready(struct store_writer *w, struct uspc_err *err)
 {
+	int rc = agents_onboarded(w, err);
+	if (rc < 0)
+		return rc;
 	if (ready_agents(w, &w->col[0]) == 0)
 		return 0;
 	const char *eids = store_buf_str(&w->col[0]);
 	if (!eids)
 		return uspc_err_set(err, STORE_E_NOMEM, "agent batch too large");
-	int rc = store_exec_prepared(w->db, &w->prep, wop_unpark_sql, 1, &eids, NULL, err);
+	rc = store_exec_prepared(w->db, &w->prep, wop_unpark_sql, 1, &eids, NULL, err);
 	if (rc == 0)
 		rc = store_exec_prepared(w->db, &w->prep, wop_unpark_campaigns_sql, 1, &eids, NULL,
 					 err);

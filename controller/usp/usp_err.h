@@ -169,7 +169,10 @@ enum usp_path_error {
 	X(UNKNOWN_CAMPAIGN, "unknown_campaign", "no such campaign")                          \
 	X(CAMPAIGN_EXISTS, "campaign_exists", "a campaign with that name exists")            \
 	X(CAMPAIGN_CONFLICT, "campaign_conflict", "a target is in another active campaign")  \
-	X(CAMPAIGN_STATE, "campaign_state", "the campaign's state does not allow the op")
+	X(CAMPAIGN_STATE, "campaign_state", "the campaign's state does not allow the op")    \
+	X(UNKNOWN_PROFILE, "unknown_profile", "no such profile")                             \
+	X(PROFILE_CONFLICT, "profile_conflict",                                              \
+	  "another profile with the same priority names the same path")
 
 enum uspctl_error {
 	USPCTL_E_BASE_ = -400,

@@ -25,6 +25,9 @@
 #   campaign          a firmware campaign over the fleet in 3 waves: seconds
 #                     until finished, uspc + PostgreSQL CPU per device, beside
 #                     a fleet Get's (USPC_BENCH_CAMPAIGN_INFLIGHT: max_inflight)
+#   profile_storm     onboarding_storm again, on a fresh database holding a
+#                     10-parameter provisioning profile: seconds until every
+#                     agent is compliant, and uspc + PostgreSQL CPU per agent
 # Progress goes to stderr; logs stay in the work directory (printed at the
 # end). tests/bench/README.md explains every figure. Not part of ctest.
 #
@@ -108,6 +111,7 @@ fi
 NOTIFY_STEP_DOWNS=2 # below a failed first step; see scenario_notify
 CAMPAIGN_INFLIGHT=${USPC_BENCH_CAMPAIGN_INFLIGHT:-1000}
 CAMPAIGN_TIMEOUT=900 # seconds
+PROFILE_TIMEOUT=300  # seconds
 LATENCY_RATE=1000 # notify_latency: notifications/s, all agents
 LATENCY_S=20
 [[ $AGENTS =~ ^[0-9]+$ ]] && [ "$AGENTS" -ge 10 ] && [ "$AGENTS" -le 20000 ] ||
@@ -307,9 +311,9 @@ psql_q() { # sql -> unaligned rows
 alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
 # ---------------------------------------------------------------- processes
-start_uspc() {
+start_uspc() { # [extra uspc flags]
 	"$BUILD_DIR/bin/uspc" --endpoint-id "$CTRL_EID" --node-id bench --stats-interval "$USPC_STATS_S" \
-		>>"$LOGS/uspc.log" 2>&1 &
+		"$@" >>"$LOGS/uspc.log" 2>&1 &
 	UPID=$!
 	local i
 	for i in $(seq 1 100); do
@@ -1041,6 +1045,78 @@ scenario_campaign() {
 	emit campaign "\"campaign_state\":$(json_str "$st"),\"seconds_to_finished\":$secs,\"max_inflight\":$CAMPAIGN_INFLIGHT,\"devices\":${counts:-null},\"cpu_ms_per_device\":$per_dev,\"fleet_get_cpu_ms_per_agent\":$get_per,\"fleet_get_seconds\":$RUN_SECS,$cpu"
 }
 
+# profile_storm: the fleet (stopped, then started again at once) onboards
+# into a fresh database that already holds a profile of 10 parameters (9
+# differ from the agents' defaults, one write-only): seconds until every
+# agent is onboarded and until every agent is compliant (a verdict after a
+# fresh Get shows every value), and uspc + PostgreSQL CPU per agent.
+PROFILE_DEF='"name":"bench","selector":{"all":true},"priority":10,"allow_empty":true,"steps":[{"set":{
+"Device.Time.NTPServer1":"ntp1.example.net","Device.Time.NTPServer2":"ntp2.example.net",
+"Device.Time.LocalTimeZone":"UTC0","Device.Time.Enable":true,
+"Device.WiFi.SSID.1.SSID":"home-${serial}","Device.WiFi.SSID.2.SSID":"home-${serial}-5G",
+"Device.WiFi.Radio.1.TransmitPower":75,"Device.WiFi.Radio.2.TransmitPower":75,
+"Device.WiFi.AccessPoint.1.SSIDAdvertisementEnabled":false,
+"Device.WiFi.AccessPoint.1.Security.KeyPassphrase":{"value":"secret-${serial}","write_only":true}}}]'
+scenario_profile_storm() {
+	local missing=""
+	for b in uspc usp-agent-sim uspctl; do have "$b" || missing="$missing $b"; done
+	if [ -n "$missing" ]; then
+		skip profile_storm "not built:$missing"
+		return
+	fi
+	stop_sim
+	stop_uspc
+	local db="${USPC_DB%/*}/uspc_bench_profile"
+	psql_q "DROP DATABASE IF EXISTS uspc_bench_profile WITH (FORCE)" >/dev/null
+	psql_q "CREATE DATABASE uspc_bench_profile" >/dev/null
+	say "profile_storm: $AGENTS agents at once onto a database holding a 10-parameter profile"
+	if ! start_uspc --db "$db"; then
+		skip profile_storm "uspc did not start (see $LOGS/uspc.log)"
+		return
+	fi
+	local out
+	out=$(printf '{"id":"p","op":"profile_put",%s}\n' "$(tr -d '\n' <<<"$PROFILE_DEF")" |
+		"$BUILD_DIR/bin/uspctl" --db "$db" --quiet 2>>"$LOGS/uspctl.log")
+	if ! grep -q '"ok":true' <<<"$out"; then
+		skip profile_storm "profile_put failed: $out"
+		return
+	fi
+	local t0 t_onb="" t_done="" onb=0 comp=0 row
+	cpu_mark pstorm
+	t0=$(now)
+	start_sim
+	while :; do
+		sleep 0.5
+		alive "$SPID" && alive "$UPID" || break
+		row=$(PGCONNECT_TIMEOUT=5 psql "$db" -X -q -At -F ' ' -c "SELECT
+		  (SELECT count(*) FROM agents WHERE online AND onboarded_at >= online_since),
+		  (SELECT count(*) FROM profile_agents WHERE name = 'bench' AND state = 'compliant')" 2>>"$LOGS/psql.log")
+		onb=${row%% *}
+		comp=${row##* }
+		[ -z "$t_onb" ] && [ "${onb:-0}" -ge "$AGENTS" ] && t_onb=$(now)
+		if [ "${comp:-0}" -ge "$AGENTS" ]; then
+			t_done=$(now)
+			break
+		fi
+		[ "$(fsub "$(now)" "$t0" | cut -d. -f1)" -ge "$PROFILE_TIMEOUT" ] && break
+	done
+	local cpu ok=false secs onb_secs=null per
+	cpu=$(cpu_json pstorm)
+	[ -n "$t_onb" ] && onb_secs=$(fsub "$t_onb" "$t0")
+	if [ -n "$t_done" ]; then
+		ok=true
+		secs=$(fsub "$t_done" "$t0")
+	else
+		secs=$(fsub "$(now)" "$t0")
+	fi
+	per=$(awk -v c="$cpu" -v n="${comp:-0}" 'BEGIN {
+		match(c, /"uspc":[0-9.]+/); u = substr(c, RSTART + 7, RLENGTH - 7)
+		match(c, /"postgres":[0-9.]+/); p = substr(c, RSTART + 11, RLENGTH - 11)
+		if (n > 0) printf "{\"uspc\":%.3f,\"postgres\":%.3f}", u * 1000 / n, p * 1000 / n; else print "null" }')
+	say "profile_storm: $comp of $AGENTS compliant after ${secs}s (all onboarded after ${onb_secs}s); CPU ms per agent $per"
+	emit profile_storm "\"ok\":$ok,\"seconds_to_compliant\":$secs,\"seconds_to_onboarded\":$onb_secs,\"compliant\":${comp:-0},\"params\":10,\"cpu_ms_per_agent\":$per,$cpu"
+}
+
 # ---------------------------------------------------------------- main
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "mode $MODE: $AGENTS agents, work dir $WORK"
@@ -1074,5 +1150,6 @@ if want fanout_get; then scenario_fanout; else skip fanout_get "not selected (--
 if want notify_latency; then scenario_notify_latency; else skip notify_latency "not selected (--only)"; fi
 if want notify_ingest; then scenario_notify; else skip notify_ingest "not selected (--only)"; fi
 if want campaign; then scenario_campaign; else skip campaign "not selected (--only)"; fi
+if want profile_storm; then scenario_profile_storm; else skip profile_storm "not selected (--only)"; fi
 finish_lines
 exit 0

@@ -11,6 +11,9 @@
 -- ready (it re-reads the newest committed row) and parks nothing. A row
 -- the writer holds right now is skipped, not waited for, so a claim never
 -- waits and cannot deadlock; its tasks stay unparked for the next claim.
+-- With the profile gate ($6), an onboarded agent is not ready for other
+-- tasks until its profiles converged: the profile engine sets
+-- provisioned_at and unparks in one transaction, as the writer does.
 -- Tasks of an eid with no agents row are not walked at all (their agent
 -- row cannot be locked, so they could not be parked safely).
 --
@@ -29,14 +32,14 @@
 -- also carrying `walked`, `parked` (counts of this claim) and `last_id`
 -- (the highest id walked, 0 for none); with no task claimed, one row whose
 -- _task_cols.sql columns are NULL.
-WITH w AS (SELECT t.id, t.eid, coalesce((SELECT {{agent_ready}}
-FROM agents a WHERE a.eid = t.eid), false) AS ready FROM tasks t
+WITH w AS (SELECT t.id, t.eid, coalesce((SELECT {{agent_ready}} AND (t.batch_id = 'profile'
+  OR {{gate_open}}) FROM agents a WHERE a.eid = t.eid), false) AS ready FROM tasks t
   WHERE t.state = 'queued' AND NOT t.parked AND t.id > $5 AND t.not_before <= now()
     AND (t.expires_at IS NULL OR t.expires_at > now())
     AND EXISTS (SELECT 1 FROM agents a WHERE a.eid = t.eid)
   ORDER BY t.id LIMIT $2 FOR UPDATE OF t SKIP LOCKED),
 l AS (SELECT a.eid FROM agents a WHERE a.eid = ANY(ARRAY(SELECT eid FROM w WHERE NOT ready))
-  AND NOT coalesce({{agent_ready}}, false) FOR SHARE OF a SKIP LOCKED),
+  AND NOT coalesce({{agent_ready}} AND {{gate_open}}, false) FOR SHARE OF a SKIP LOCKED),
 p AS (UPDATE tasks t SET parked = true
   WHERE t.id = ANY(ARRAY(SELECT id FROM w WHERE NOT ready))
     AND t.eid = ANY(ARRAY(SELECT eid FROM l)) RETURNING t.id),
