@@ -541,10 +541,22 @@ static int run_finish(struct fleet_engine *e, const char *eid, const char *trigg
 			backoff = retry_delay_s(attempt + 1) / 4;
 		char b[24];
 		snprintf(b, sizeof(b), "%" PRId64, backoff);
+		/* what the run did before it was cut keeps (an Operate that
+		 * rebooted the agent must not be sent again) */
+		size_t k = 0;
+		for (cJSON *st = s->states ? s->states->child : NULL; rc == 0 && st && k < n;
+		     st = st->next, k++) {
+			char *ps = cJSON_PrintUnformatted(st), ver[24];
+			snprintf(ver, sizeof(ver), "%" PRId64, m[k].version);
+			const char *p[] = { eid, m[k].name, ver, ps };
+			rc = ps ? exec_hot(e, fleet_stmt_prof_save_state, 4, p, NULL, err)
+				: uspc_err_set(err, USPC_E_NOMEM, "out of memory");
+			free(ps);
+		}
 		const char *p[] = { eid, again ? "t" : "f", b,
 				    backoff == 0 && agent_ready && e->o.profile_gate ? "t" : "f" };
 		fleet_engine_count(e, &e->st.profile_interrupted, 1);
-		return exec_hot(e, fleet_stmt_prof_run_end, 4, p, NULL, err);
+		return rc < 0 ? rc : exec_hot(e, fleet_stmt_prof_run_end, 4, p, NULL, err);
 	}
 	const char *fw = a->ctx.tpl.software_version ? a->ctx.tpl.software_version : "";
 	char bk[24];

@@ -382,7 +382,7 @@ int store_query_tag(PGconn *c, const struct store_selector *sel, const char *tag
 				SEL_NPARAMS + 1, sp.p, &r, err);
 	}
 	if (rc == 0 && changed)
-		*changed = (size_t)strtoull(PQcmdTuples(r), NULL, 10);
+		*changed = (size_t)strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	sel_fini(&sp);
 	return rc;

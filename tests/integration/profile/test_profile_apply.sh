@@ -51,6 +51,18 @@ printf '{"id":"o","op":"profile_paths","targets":"%s","path":"Device.Time."}\n' 
 put_profile "$NTP"
 [ "$VERSION" = 1 ] || fail "an unchanged definition made version $VERSION"
 
+# a tag brings an agent into a profile's scope at once (not at the next
+# periodic walk: the daemon walks every 2 s here, so give it 300 s)
+stop_pid "$PID_d1"
+start_uspc d1 --profile-scope-s 300
+put_profile '"name":"beta-tz","selector":{"tag":"beta"},"priority":20,"allow_empty":true,
+ "steps":[{"set":{"Device.Time.LocalTimeZone":"UTC0"}}]'
+printf '{"id":"t","op":"tag","targets":"%s","tags":"beta"}\n' "$(agent 4)" | uctl >/dev/null
+wait_count beta-tz compliant 1 20
+[ "$(agent_get 4 Device.Time.LocalTimeZone)" = UTC0 ] || fail "tagged agent 4 did not get beta-tz"
+[ "$(q "SELECT count(*) FROM profile_agents WHERE name = 'beta-tz'")" = 1 ] ||
+	fail "beta-tz selected more than the tagged agent"
+
 # agents that come online later get it when they onboard
 start_sim s2 5 --first-index 11
 wait_onboarded 15 60
