@@ -156,22 +156,26 @@ static void pass(struct fleet_engine *e, int64_t *next_sweep)
 	}
 }
 
-/* Sleep up to ms, or less when woken; 1 when told to stop. */
+/* Sleep up to ms, or less when woken: 1 when told to stop, 2 when a
+ * notification came (consumed here), else 0. */
 static int nap(struct fleet_engine *e, int ms)
 {
 	struct pollfd p[2] = { { .fd = e->stop_fd, .events = POLLIN },
 			       { .fd = e->db ? PQsocket(e->db) : -1, .events = POLLIN } };
+	int woken = 0;
 	if (poll(p, e->db ? 2 : 1, ms) > 0) {
 		if (p[0].revents)
 			return 1;
 		if (e->db && p[1].revents) {
 			PQconsumeInput(e->db);
 			PGnotify *n;
-			while ((n = PQnotifies(e->db)) != NULL)
+			while ((n = PQnotifies(e->db)) != NULL) {
 				PQfreemem(n);
+				woken = 2;
+			}
 		}
 	}
-	return 0;
+	return woken;
 }
 
 static void *engine_main(void *arg)
@@ -188,9 +192,14 @@ static void *engine_main(void *arg)
 		int64_t t0 = mono_ms();
 		pass(e, &next_sweep);
 		int64_t spent = mono_ms() - t0;
-		if (spent < MIN_PASS_GAP_MS && nap(e, (int)(MIN_PASS_GAP_MS - spent)))
+		int w = 0;
+		/* at most one pass per MIN_PASS_GAP_MS; a wake-up during that gap
+		 * (consumed by the nap) means the next pass runs right after it */
+		if (spent < MIN_PASS_GAP_MS && (w = nap(e, (int)(MIN_PASS_GAP_MS - spent))) == 1)
 			break;
-		if (e->db && nap(e, e->o.poll_ms))
+		if (w == 2)
+			continue;
+		if (e->db && nap(e, e->o.poll_ms) == 1)
 			break;
 	}
 	disconnect(e);

@@ -368,8 +368,12 @@ static int member_takes_part(const struct member *m, const char *names, const ch
 	    !factory_reset &&
 	    !(has_word(triggers, "demand") && (!names[0] || has_word(names, m->name))))
 		return 0;
+	/* a once profile that reached its values once (compliant then; a
+	 * passive run's verdict is drifted or contested) keeps its paths but
+	 * never writes again; one that failed or could not apply tries again */
 	if (m->spec->mode == PROF_ONCE && m->applied && !factory_reset &&
-	    strcmp(m->row_state, "pending") != 0)
+	    (!strcmp(m->row_state, "compliant") || !strcmp(m->row_state, "drifted") ||
+	     !strcmp(m->row_state, "contested")))
 		return 2;
 	return 1;
 }

@@ -159,7 +159,7 @@ void prun_stamp(const struct prun_profile *p, size_t n, char out[64]);
 
 /* USP error codes that make a profile not_applicable (the path or value
  * cannot work on this firmware): 7010 7011 7012 7013 7016 7017 7018 7019
- * 7025 7026 7027. */
+ * 7021 7025 7026 7027. */
 int prun_err_permanent(int64_t code);
 
 #endif

@@ -80,14 +80,16 @@ int prun_expand(struct run *r, size_t i, size_t k, const char *text, char *buf)
 
 /* "<table>[K1==\"v1\"&&K2==\"v2\"]." with the keys expanded: 0, 1 the
  * profile failed, -1 out of memory. */
-static int search_path(struct run *r, size_t i, size_t k, char **out)
+static int search_path_m(struct run *r, size_t i, size_t k, char **out, int mark)
 {
 	const struct prof_step *st = &r->p[i].spec->steps[k];
 	char v[PROF_VALUE_MAX + 1], d[PRUN_DETAIL_MAX];
 	*out = NULL;
 	if (!st->table || !st->n_keys) {
 		prun_fmt(d, sizeof(d), "step %zu: no table or keys", k + 1);
-		prun_mark(r, i, PRUN_FAILED, 0, d);
+		if (mark)
+			if (mark)
+				prun_mark(r, i, PRUN_FAILED, 0, d);
 		return 1;
 	}
 	char *s = malloc(PRUN_SEARCH_MAX + 1);
@@ -106,14 +108,18 @@ static int search_path(struct run *r, size_t i, size_t k, char **out)
 	APPEND(st->table);
 	APPEND("[");
 	for (size_t j = 0; j < st->n_keys; j++) {
-		if (prun_expand(r, i, k, st->keys[j].v.text, v)) {
+		if (mark ? prun_expand(r, i, k, st->keys[j].v.text, v)
+			 : prof_tpl_expand(st->keys[j].v.text, &r->ctx->tpl, v, sizeof(v), d,
+					   sizeof(d)) < 0) {
 			free(s);
 			return 1;
 		}
 		if (strchr(v, '"')) {
 			prun_fmt(d, sizeof(d), "step %zu: the value of %s holds a '\"'", k + 1,
 				 st->keys[j].name);
-			prun_mark(r, i, PRUN_FAILED, 0, d);
+			if (mark)
+			if (mark)
+				prun_mark(r, i, PRUN_FAILED, 0, d);
 			free(s);
 			return 1;
 		}
@@ -129,12 +135,19 @@ static int search_path(struct run *r, size_t i, size_t k, char **out)
 	s[len] = '\0';
 	if (over) {
 		prun_fmt(d, sizeof(d), "step %zu: search path too long", k + 1);
-		prun_mark(r, i, PRUN_FAILED, 0, d);
+		if (mark)
+			if (mark)
+				prun_mark(r, i, PRUN_FAILED, 0, d);
 		free(s);
 		return 1;
 	}
 	*out = s;
 	return 0;
+}
+
+static int search_path(struct run *r, size_t i, size_t k, char **out)
+{
+	return search_path_m(r, i, k, out, 1);
 }
 
 /* The paths profile i reads, into sv: 0, 1 the profile failed, -1 no memory. */
@@ -377,27 +390,79 @@ static int row_items(struct run *r, const struct rd *rd, struct items *v, size_t
 	return 0;
 }
 
+/* The rows of table some ensure_instance or subscribe step of the run
+ * wants (its search matched them): ensure_count never deletes those. */
+static int wanted_rows(struct run *r, const struct rd *rd, const char *table, int64_t **out,
+		       size_t *n)
+{
+	*out = NULL;
+	*n = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct prof_spec *s = r->p[i].spec;
+		for (size_t k = 0; k < s->n_steps; k++) {
+			const struct prof_step *st = &s->steps[k];
+			char *sp;
+			int64_t *nums;
+			size_t nn;
+			if ((st->kind != PROF_STEP_ENSURE_INSTANCE && st->kind != PROF_STEP_SUBSCRIBE) ||
+			    !st->table || strcmp(st->table, table) != 0 ||
+			    search_path_m(r, i, k, &sp, 0) != 0)
+				continue;
+			int rc = prun_instances(prun_rd_req(rd, sp), table, &nums, &nn);
+			free(sp);
+			if (rc < 0)
+				return -1;
+			int64_t *grown = nn ? realloc(*out, (*n + nn) * sizeof(**out)) : *out;
+			if (nn && !grown) {
+				free(nums);
+				return -1;
+			}
+			*out = grown;
+			for (size_t j = 0; j < nn; j++)
+				(*out)[(*n)++] = nums[j];
+			free(nums);
+		}
+	}
+	return 0;
+}
+
 static int count_items(struct run *r, const struct rd *rd, struct items *v, size_t i, size_t k)
 {
 	const struct prof_step *st = &r->p[i].spec->steps[k];
-	int64_t *nums;
-	size_t nn;
+	int64_t *nums, *keep = NULL;
+	size_t nn, nk = 0;
 	if (prun_instances(prun_rd_req(rd, st->table), st->table, &nums, &nn) < 0)
 		return -1;
+	if (wanted_rows(r, rd, st->table, &keep, &nk) < 0) {
+		free(nums);
+		free(keep);
+		return -1;
+	}
 	int ok = item_new(v, K_CLAIM, i, k, strdup(st->table)) != NULL;
 	for (int64_t j = (int64_t)nn; ok && j < st->min && j - (int64_t)nn < PRUN_ADD_MAX; j++) {
 		struct item *it = item_new(v, K_ADDN, i, k, strdup(st->table));
 		if ((ok = it != NULL))
 			it->differs = 1;
 	}
-	for (int64_t j = 0; ok && (int64_t)nn - j > st->max && j < PRUN_DELETE_MAX; j++) {
+	/* the excess, highest instance numbers first, but never a row
+	 * another step wants */
+	int64_t excess = (int64_t)nn - st->max;
+	for (size_t j = nn, d = 0; ok && j-- > 0 && excess > 0 && d < PRUN_DELETE_MAX;) {
+		int wanted = 0;
+		for (size_t q = 0; q < nk && !wanted; q++)
+			wanted = keep[q] == nums[j];
+		if (wanted)
+			continue;
 		struct item *it = item_new(v, K_DEL, i, k, strdup(st->table));
 		if ((ok = it != NULL)) {
 			it->differs = 1;
-			ok = (it->target = inst_path(st->table, nums[nn - 1 - (size_t)j])) != NULL;
+			ok = (it->target = inst_path(st->table, nums[j])) != NULL;
 		}
+		excess--;
+		d++;
 	}
 	free(nums);
+	free(keep);
 	return ok ? 0 : v->full ? 1 : -1;
 }
 

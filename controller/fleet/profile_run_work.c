@@ -51,6 +51,7 @@ int prun_err_permanent(int64_t code)
 	case 7017:
 	case 7018:
 	case 7019:
+	case 7021: /* a required parameter failed: an Add's answer cannot say which */
 	case 7025:
 	case 7026:
 	case 7027:
@@ -409,7 +410,9 @@ cJSON *prun_state_init(struct run *r, size_t i)
 			k++;
 		}
 	k = 0;
-	if (same && !c->factory_reset && contest_on(c))
+	/* reset_contested forgets the Set times too, or the next Set would
+	 * be counted against the old ones and contested again at once */
+	if (same && !c->factory_reset && !c->reset_contested && contest_on(c))
 		cJSON_ArrayForEach(e, prun_obj_of(src, "sets"))
 		{
 			if (k >= PRUN_STATE_MAX || !cJSON_IsArray(e) || !e->string ||

@@ -86,3 +86,55 @@ profile_dump() {
 	} >"$W/profile-dump.txt" 2>&1
 }
 at_cleanup profile_dump
+
+# ---- added for the drift / overlap tests ------------------------------------
+
+# profile_sets AGENT_INDEX PATH — how many Sets the profile engine sent
+# (tasks of batch 'profile', any state) that name PATH on that agent.
+profile_sets() {
+	q "SELECT count(*) FROM tasks t, jsonb_array_elements(t.request -> 'update_objs') o,
+	     jsonb_array_elements(o -> 'param_settings') s
+	   WHERE t.batch_id = 'profile' AND t.op = 'set' AND t.eid = '$(agent "$1")'
+	     AND (o ->> 'obj_path') || (s ->> 'param') = '$2'"
+}
+
+# profile_tasks AGENT_INDEX OP — the profile engine's tasks of op OP on that agent.
+profile_tasks() {
+	q "SELECT count(*) FROM tasks WHERE batch_id = 'profile' AND op = '$2' AND eid = '$(agent "$1")'"
+}
+
+# history_of AGENT_INDEX [NAME] — profile_history of that agent (one JSON
+# line per row, newest first) into stdout.
+history_of() {
+	if [ -n "${2:-}" ]; then
+		printf '{"id":"h","op":"profile_history","targets":"%s","name":"%s","limit":200}\n' \
+			"$(agent "$1")" "$2" | uctl
+	else
+		printf '{"id":"h","op":"profile_history","targets":"%s","limit":200}\n' "$(agent "$1")" | uctl
+	fi
+}
+
+# wait_get AGENT_INDEX PATH VALUE TIMEOUT — until a fresh Get shows VALUE.
+wait_get() {
+	local end=$((SECONDS + $4)) got=""
+	while [ $SECONDS -lt $end ]; do
+		got=$(agent_get "$1" "$2" 2>/dev/null || true)
+		[ "$got" = "$3" ] && return 0
+		sleep 0.5
+	done
+	fail "after $4s: agent $1 $2 is '$got', wanted '$3'"
+}
+
+# wait_pstate NAME AGENT_INDEX STATE TIMEOUT — profile NAME on that agent
+# reaches STATE.
+wait_pstate() {
+	wait_sql "SELECT state FROM profile_agents WHERE name = '$1' AND eid = '$(agent "$2")'" "$3" "$4"
+}
+
+# reconcile JSON_MEMBERS — profile_reconcile; prints the result object.
+reconcile() {
+	local out
+	out=$(printf '{"id":"r","op":"profile_reconcile",%s}\n' "$1" | uctl) || fail "profile_reconcile: $out"
+	jq -e '.ok' <<<"$out" >/dev/null || fail "profile_reconcile: $out"
+	jq -c '.result' <<<"$out"
+}

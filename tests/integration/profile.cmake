@@ -3,7 +3,7 @@
 # PostgreSQL, driven through uspctl's profile ops (docs/profiles.md).
 set(_prof_it ${CMAKE_CURRENT_SOURCE_DIR}/profile)
 foreach(t
-    apply:150)
+    apply:150 drift:120 overlap:150 reset:120 kill9:150)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)
   list(GET _p 1 _timeout)

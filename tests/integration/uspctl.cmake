@@ -2,7 +2,7 @@
 # uspc daemon and usp-agent-sim; each test uses its own database, controller
 # endpoint ID and agent endpoint IDs (tests/integration/itest-uspctl.sh).
 # Needs jq.
-foreach(t ops:240 errors:240 fanout:420 dbrestart:300 unknown:120 campaign:240)
+foreach(t ops:240 errors:240 fanout:420 dbrestart:300 unknown:120 campaign:240 profile:180)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)
   list(GET _p 1 _timeout)

@@ -4,8 +4,9 @@
 -- version; rows of agents it no longer matches become 'out_of_scope'
 -- (values stay as they are on the agent). Ready agents whose row became
 -- pending are kicked: trigger 'scope' for a new row when $3, 'version' for
--- a changed version when $4 (not those with a run waiting or under way:
--- a run applies every profile in scope). At most $5 rows change per walk; a walk that
+-- a changed version when $4 — not those with a run waiting (it applies
+-- every profile in scope when it starts) or under way with this version
+-- (a run under way without it is asked for again). At most $5 rows change per walk; a walk that
 -- hit the limit leaves the head unwalked, so the next pass goes on.
 WITH h AS (SELECT name FROM profile_heads WHERE name = $1 AND version = $2
     AND deleted_at IS NULL FOR UPDATE SKIP LOCKED),
@@ -28,7 +29,9 @@ o AS (UPDATE profile_agents pa SET state = 'out_of_scope', retry_at = NULL, drif
 k AS (INSERT INTO profile_kicks (eid, trigger, name)
   SELECT c.eid, CASE WHEN c.fresh THEN 'scope' ELSE 'version' END, $1 FROM c
   WHERE c.ready AND ((c.fresh AND $3::bool) OR (NOT c.fresh AND $4::bool))
-    AND NOT EXISTS (SELECT 1 FROM profile_runs r WHERE r.eid = c.eid) RETURNING 1),
+    AND NOT EXISTS (SELECT 1 FROM profile_runs r WHERE r.eid = c.eid AND (r.started_at IS NULL
+      OR r.profiles @> jsonb_build_array(jsonb_build_object('name', $1::text,
+        'version', $2::int)))) RETURNING 1),
 u AS (UPDATE profile_heads SET scoped_version = $2, scoped_at = now()
   WHERE name = (SELECT name FROM h) AND (SELECT count(*) FROM c) < $5 RETURNING 1)
 SELECT (SELECT count(*) FROM h), (SELECT count(*) FROM i), (SELECT count(*) FROM o),

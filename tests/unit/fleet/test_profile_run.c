@@ -534,6 +534,29 @@ static void ensure_absent_deletes(void **state)
 	assert_string_equal(field(change(0, 1), "action"), "delete");
 }
 
+/* ensure_count never deletes a row an ensure_instance of the run wants
+ * (it would be added back: a loop), even when it has the highest number */
+static void ensure_count_spares_wanted_rows(void **state)
+{
+	(void)state;
+	prof("{\"name\":\"wifi\",\"selector\":{\"all\":true},\"priority\":1,\"steps\":[{"
+	     "\"ensure_instance\":{\"table\":\"Device.WiFi.SSID.\",\"keys\":{\"Name\":\"wl0\"},"
+	     "\"params\":{\"SSID\":\"guest\"}}},"
+	     "{\"ensure_count\":{\"table\":\"Device.WiFi.SSID.\",\"max\":2}}]}",
+	     1);
+	begin();
+	cJSON *g = gr();
+	gr_row(g, SSID_SEARCH, "Device.WiFi.SSID.9.", "Name=wl0", "SSID=guest", NULL);
+	gr_row(g, "Device.WiFi.SSID.", "Device.WiFi.SSID.1.", "Name=a", NULL);
+	gr_row(g, "Device.WiFi.SSID.", "Device.WiFi.SSID.4.", "Name=b", NULL);
+	gr_row(g, "Device.WiFi.SSID.", "Device.WiFi.SSID.9.", "Name=wl0", NULL);
+	answer(g);
+	assert_string_equal(F.st.op, "delete");
+	const cJSON *paths = cJSON_GetObjectItem(F.st.request, "obj_paths");
+	assert_int_equal(cJSON_GetArraySize(paths), 1);
+	assert_string_equal(cJSON_GetArrayItem(paths, 0)->valuestring, "Device.WiFi.SSID.4.");
+}
+
 static void ensure_count_min_max(void **state)
 {
 	(void)state;
@@ -739,9 +762,9 @@ static void contested_from_state(void **state)
 	gr_param(g, "Device.Time.Enable", "true");
 	answer(g);
 	assert_int_equal(verdict(0)->outcome, PRUN_CONTESTED);
-	/* ... until reset_contested */
+	/* ... until reset_contested, which also forgets the Set times (still
+	 * within the window here: counted, they would contest it again) */
 	F.ctx.reset_contested = 1;
-	F.ctx.now_s += 7200; /* the old Set times are out of the window */
 	begin();
 	g = gr();
 	gr_param(g, "Device.Time.NTPServer1", "other");
@@ -1130,6 +1153,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(ensure_instance_add_then_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(ensure_absent_deletes, setup, teardown),
 		cmocka_unit_test_setup_teardown(ensure_count_min_max, setup, teardown),
+		cmocka_unit_test_setup_teardown(ensure_count_spares_wanted_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(not_applicable_one_profile, setup, teardown),
 		cmocka_unit_test_setup_teardown(read_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(transient_set_failure, setup, teardown),
