@@ -118,7 +118,6 @@ static int search_path_m(struct run *r, size_t i, size_t k, char **out, int mark
 			prun_fmt(d, sizeof(d), "step %zu: the value of %s holds a '\"'", k + 1,
 				 st->keys[j].name);
 			if (mark)
-			if (mark)
 				prun_mark(r, i, PRUN_FAILED, 0, d);
 			free(s);
 			return 1;
@@ -404,7 +403,8 @@ static int wanted_rows(struct run *r, const struct rd *rd, const char *table, in
 			char *sp;
 			int64_t *nums;
 			size_t nn;
-			if ((st->kind != PROF_STEP_ENSURE_INSTANCE && st->kind != PROF_STEP_SUBSCRIBE) ||
+			if ((st->kind != PROF_STEP_ENSURE_INSTANCE &&
+			     st->kind != PROF_STEP_SUBSCRIBE) ||
 			    !st->table || strcmp(st->table, table) != 0 ||
 			    search_path_m(r, i, k, &sp, 0) != 0)
 				continue;
