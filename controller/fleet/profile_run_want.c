@@ -88,8 +88,7 @@ static int search_path_m(struct run *r, size_t i, size_t k, char **out, int mark
 	if (!st->table || !st->n_keys) {
 		prun_fmt(d, sizeof(d), "step %zu: no table or keys", k + 1);
 		if (mark)
-			if (mark)
-				prun_mark(r, i, PRUN_FAILED, 0, d);
+			prun_mark(r, i, PRUN_FAILED, 0, d);
 		return 1;
 	}
 	char *s = malloc(PRUN_SEARCH_MAX + 1);
@@ -135,8 +134,7 @@ static int search_path_m(struct run *r, size_t i, size_t k, char **out, int mark
 	if (over) {
 		prun_fmt(d, sizeof(d), "step %zu: search path too long", k + 1);
 		if (mark)
-			if (mark)
-				prun_mark(r, i, PRUN_FAILED, 0, d);
+			prun_mark(r, i, PRUN_FAILED, 0, d);
 		free(s);
 		return 1;
 	}
