@@ -370,8 +370,9 @@ static int member_takes_part(const struct member *m, const char *names, const ch
 		return 0;
 	/* a once profile that reached its values once (compliant then; a
 	 * passive run's verdict is drifted or contested) keeps its paths but
-	 * never writes again; one that failed or could not apply tries again */
-	if (m->spec->mode == PROF_ONCE && m->applied && !factory_reset &&
+	 * never writes again; one that failed or could not apply, or of a new
+	 * version, applies again */
+	if (m->spec->mode == PROF_ONCE && m->applied && !factory_reset && same &&
 	    (!strcmp(m->row_state, "compliant") || !strcmp(m->row_state, "drifted") ||
 	     !strcmp(m->row_state, "contested")))
 		return 2;
