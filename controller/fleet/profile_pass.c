@@ -440,7 +440,7 @@ static int start_one(struct fleet_engine *e, PGresult *r, int i, struct uspc_err
 		kept++;
 	}
 	if (kept == 0) {
-		const char *p[] = { eid, "f", "0", e->o.profile_gate ? "t" : "f" };
+		const char *p[] = { eid, "f", "0", "t" };
 		rc = exec_hot(e, fleet_stmt_prof_run_end, 4, p, NULL, err);
 		goto out;
 	}
@@ -559,7 +559,7 @@ static int run_finish(struct fleet_engine *e, const char *eid, const char *trigg
 			free(ps);
 		}
 		const char *p[] = { eid, again ? "t" : "f", b,
-				    backoff == 0 && agent_ready && e->o.profile_gate ? "t" : "f" };
+				    backoff == 0 && agent_ready ? "t" : "f" };
 		fleet_engine_count(e, &e->st.profile_interrupted, 1);
 		return rc < 0 ? rc : exec_hot(e, fleet_stmt_prof_run_end, 4, p, NULL, err);
 	}
@@ -619,11 +619,13 @@ static int run_finish(struct fleet_engine *e, const char *eid, const char *trigg
 	}
 	cJSON_Delete(names);
 	if (rc == 0) {
-		const char *p[] = { eid, again ? "t" : "f", "0", e->o.profile_gate ? "t" : "f" };
+		/* provisioned_at is kept whether or not this daemon gates: the
+		 * gate may be on in another daemon, or turned on later */
+		const char *p[] = { eid, again ? "t" : "f", "0", "t" };
 		rc = exec_hot(e, fleet_stmt_prof_run_end, 4, p, NULL, err);
 	}
-	if (rc == 0 && e->o.profile_gate) {
-		/* tasks that waited for the gate */
+	if (rc == 0) {
+		/* tasks that waited for the gate (of any daemon) */
 		char arr[300];
 		snprintf(arr, sizeof(arr), "{\"%s\"}", eid);
 		const char *p[] = { arr };

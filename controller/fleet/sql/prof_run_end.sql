@@ -1,7 +1,7 @@
 -- Run $1 has ended. Asked for again ($2), or cut short by no answer with
 -- the agent still ready ($3 seconds of back-off, > 0), it waits again;
--- else it is gone. $4: the gate opens (agents.provisioned_at), and the
--- agent's tasks that waited for it are unparked.
+-- else it is gone. $4: the agent's profiles converged (the run ended, or
+-- gave up): agents.provisioned_at, which the gate (profile_gate) reads.
 WITH w AS (UPDATE profile_runs SET started_at = NULL, task_id = NULL, work = NULL,
     profiles = NULL, again = false,
     attempt = CASE WHEN $3::bigint > 0 THEN attempt + 1 ELSE 0 END,
