@@ -220,34 +220,34 @@ static void members_free(struct member *m, size_t n)
 	free(m);
 }
 
-/* Read member rows (columns: name, version, definition, priority,
- * row version, row state, pstate, fw, boot_seen, applied, attempt
- * [, passive]). */
-static struct member *members_read(struct fleet_engine *e, PGresult *r, size_t *n_out)
+/* Read member rows first .. first+count-1 of r (columns: eid, name,
+ * version, definition, priority, row version, row state, pstate, fw,
+ * boot_seen, applied, attempt [, passive]). */
+static struct member *members_read(struct fleet_engine *e, PGresult *r, int first, int count,
+				   size_t *n_out)
 {
-	size_t n = (size_t)PQntuples(r);
-	struct member *m = calloc(n ? n : 1, sizeof(*m));
+	struct member *m = calloc(count > 0 ? (size_t)count : 1, sizeof(*m));
 	if (!m)
 		return NULL;
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (int i = first; i < first + count; i++) {
 		struct member *x = &m[k];
-		snprintf(x->name, sizeof(x->name), "%s", col(r, (int)i, 0));
-		x->version = col_i64(r, (int)i, 1);
-		x->spec = cached_spec(e, x->name, x->version, col(r, (int)i, 2));
+		snprintf(x->name, sizeof(x->name), "%s", col(r, i, 1));
+		x->version = col_i64(r, i, 2);
+		x->spec = cached_spec(e, x->name, x->version, col(r, i, 3));
 		if (!x->spec)
 			continue;
-		x->has_row = !PQgetisnull(r, (int)i, 4);
-		x->row_version = col_i64(r, (int)i, 4);
-		snprintf(x->row_state, sizeof(x->row_state), "%s", col(r, (int)i, 5));
-		const char *ps = col(r, (int)i, 6);
+		x->has_row = !PQgetisnull(r, i, 5);
+		x->row_version = col_i64(r, i, 5);
+		snprintf(x->row_state, sizeof(x->row_state), "%s", col(r, i, 6));
+		const char *ps = col(r, i, 7);
 		x->pstate = ps ? cJSON_Parse(ps) : NULL;
-		snprintf(x->fw, sizeof(x->fw), "%s", col(r, (int)i, 7) ? col(r, (int)i, 7) : "");
-		x->boot_seen = col_i64(r, (int)i, 8);
-		x->applied = col_bool(r, (int)i, 9);
-		x->attempt = col_i64(r, (int)i, 10);
-		if (PQnfields(r) > 11)
-			x->is_passive = col_bool(r, (int)i, 11);
+		snprintf(x->fw, sizeof(x->fw), "%s", col(r, i, 8) ? col(r, i, 8) : "");
+		x->boot_seen = col_i64(r, i, 9);
+		x->applied = col_bool(r, i, 10);
+		x->attempt = col_i64(r, i, 11);
+		if (PQnfields(r) > 12)
+			x->is_passive = col_bool(r, i, 12);
 		if (x->is_passive) {
 			x->passive = *x->spec;
 			x->passive.mode = PROF_AUDIT;
@@ -256,6 +256,47 @@ static struct member *members_read(struct fleet_engine *e, PGresult *r, size_t *
 	}
 	*n_out = k;
 	return m;
+}
+
+/* The rows of r (sorted by its first column, the eid) that belong to eid:
+ * *first and *count. */
+static void rows_of(PGresult *r, const char *eid, int *first, int *count)
+{
+	int n = r ? PQntuples(r) : 0, i = 0;
+	while (i < n && strcmp(col(r, i, 0), eid) != 0)
+		i++;
+	*first = i;
+	while (i < n && strcmp(col(r, i, 0), eid) == 0)
+		i++;
+	*count = i - *first;
+}
+
+/* Rows of the runs in r (eid in column 0) for a batch statement: the eids
+ * as a text[] literal (names are checked Endpoint IDs: quoted, \ and "
+ * escaped). NULL on out of memory. */
+static char *eid_array(PGresult *r)
+{
+	size_t cap = 3;
+	for (int i = 0; i < PQntuples(r); i++)
+		cap += 2 * strlen(col(r, i, 0)) + 3;
+	char *s = malloc(cap), *o = s;
+	if (!s)
+		return NULL;
+	*o++ = '{';
+	for (int i = 0; i < PQntuples(r); i++) {
+		if (i)
+			*o++ = ',';
+		*o++ = '"';
+		for (const char *c = col(r, i, 0); *c; c++) {
+			if (*c == '"' || *c == '\\')
+				*o++ = '\\';
+			*o++ = *c;
+		}
+		*o++ = '"';
+	}
+	*o++ = '}';
+	*o = 0;
+	return s;
 }
 
 static void members_to_prun(struct member *m, size_t n, struct prun_profile *p)
@@ -387,7 +428,7 @@ static int run_finish(struct fleet_engine *e, const char *eid, const char *trigg
 		      const struct agent_ctx *a, int64_t boot_key, int agent_ready,
 		      struct uspc_err *err);
 
-static int start_one(struct fleet_engine *e, PGresult *r, int i, struct uspc_err *err)
+static int start_one(struct fleet_engine *e, PGresult *r, int i, PGresult *pr, struct uspc_err *err)
 {
 	const char *eid = col(r, i, 0), *triggers = col(r, i, 1), *names = col(r, i, 2);
 	int ready = col_bool(r, i, 7), known = col_bool(r, i, 8);
@@ -402,13 +443,11 @@ static int start_one(struct fleet_engine *e, PGresult *r, int i, struct uspc_err
 	if (agent_ctx_load(e, &a, eid, r, i, 9, boot_key) < 0)
 		return uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 	const char *fw = a.ctx.tpl.software_version ? a.ctx.tpl.software_version : "";
-	PGresult *pr = NULL;
-	const char *p1[] = { eid };
-	int rc = exec_hot(e, fleet_stmt_prof_inscope, 1, p1, &pr, err);
+	int first, count, rc = 0;
+	rows_of(pr, eid, &first, &count);
 	size_t n = 0;
-	struct member *m = rc == 0 ? members_read(e, pr, &n) : NULL, *mm = NULL;
-	PQclear(pr);
-	if (rc == 0 && !m)
+	struct member *m = members_read(e, pr, first, count, &n), *mm = NULL;
+	if (!m)
 		rc = uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 	if (rc < 0)
 		goto out;
@@ -624,8 +663,9 @@ static int run_finish(struct fleet_engine *e, const char *eid, const char *trigg
 		const char *p[] = { eid, again ? "t" : "f", "0", "t" };
 		rc = exec_hot(e, fleet_stmt_prof_run_end, 4, p, NULL, err);
 	}
-	if (rc == 0) {
-		/* tasks that waited for the gate (of any daemon) */
+	if (rc == 0 && e->o.profile_gate) {
+		/* tasks that waited for the gate (another daemon's gate: its
+		 * feeder's sweep unparks them within a minute) */
 		char arr[300];
 		snprintf(arr, sizeof(arr), "{\"%s\"}", eid);
 		const char *p[] = { arr };
@@ -651,8 +691,19 @@ static int start_runs(struct fleet_engine *e, struct uspc_err *err)
 		if (rc == 0)
 			rc = exec_hot(e, fleet_stmt_prof_claim, 1, p, &r, err);
 		int got = rc == 0 ? PQntuples(r) : 0;
+		/* the profiles in scope of every claimed agent, in one statement */
+		PGresult *pr = NULL;
+		char *eids = got ? eid_array(r) : NULL;
+		if (got && !eids)
+			rc = uspc_err_set(err, USPC_E_NOMEM, "out of memory");
+		if (rc == 0 && got) {
+			const char *pe[] = { eids };
+			rc = exec_hot(e, fleet_stmt_prof_inscope, 1, pe, &pr, err);
+		}
+		free(eids);
 		for (int i = 0; rc == 0 && i < got; i++)
-			rc = start_one(e, r, i, err);
+			rc = start_one(e, r, i, pr, err);
+		PQclear(pr);
 		PQclear(r);
 		if (rc == 0)
 			rc = store_exec(e->db, "COMMIT", 0, NULL, NULL, err);
@@ -671,11 +722,12 @@ static int start_runs(struct fleet_engine *e, struct uspc_err *err)
 
 /* ---- 5: advancing runs ---------------------------------------------------------------- */
 
-static int advance_one(struct fleet_engine *e, PGresult *r, int i, struct uspc_err *err)
+static int advance_one(struct fleet_engine *e, PGresult *r, int i, PGresult *pr,
+		       struct uspc_err *err)
 {
 	const char *eid = col(r, i, 0), *triggers = col(r, i, 1);
 	int again = col_bool(r, i, 5), attempt = (int)col_i64(r, i, 6);
-	const char *profiles = col(r, i, 7), *work_s = col(r, i, 8);
+	const char *work_s = col(r, i, 8);
 	int64_t boot_key = col_i64(r, i, 9);
 	int factory_reset = col_bool(r, i, 10);
 	const char *tstate = col(r, i, 11), *result = col(r, i, 12);
@@ -686,12 +738,10 @@ static int advance_one(struct fleet_engine *e, PGresult *r, int i, struct uspc_e
 	a.ctx.factory_reset = factory_reset;
 	a.ctx.force_write_only = col_bool(r, i, 3);
 	a.ctx.reset_contested = col_bool(r, i, 4);
-	PGresult *pr = NULL;
-	const char *p1[] = { eid, profiles ? profiles : "[]" };
-	int rc = exec_hot(e, fleet_stmt_prof_run_profiles, 2, p1, &pr, err);
+	int first, count, rc = 0;
+	rows_of(pr, eid, &first, &count);
 	size_t n = 0;
-	struct member *m = rc == 0 ? members_read(e, pr, &n) : NULL;
-	PQclear(pr);
+	struct member *m = members_read(e, pr, first, count, &n);
 	struct prun_profile *pp = m ? calloc(n ? n : 1, sizeof(*pp)) : NULL;
 	cJSON *work = work_s ? cJSON_Parse(work_s) : NULL;
 	cJSON *res = result ? cJSON_Parse(result) : NULL;
@@ -748,8 +798,19 @@ static int advance_runs(struct fleet_engine *e, struct uspc_err *err)
 		if (rc == 0)
 			rc = exec_hot(e, fleet_stmt_prof_started, 2, p, &r, err);
 		int got = rc == 0 ? PQntuples(r) : 0;
+		/* the profiles of every run taken, in one statement */
+		PGresult *pr = NULL;
+		char *eids = got ? eid_array(r) : NULL;
+		if (got && !eids)
+			rc = uspc_err_set(err, USPC_E_NOMEM, "out of memory");
+		if (rc == 0 && got) {
+			const char *pe[] = { eids };
+			rc = exec_hot(e, fleet_stmt_prof_run_profiles, 1, pe, &pr, err);
+		}
+		free(eids);
 		for (int i = 0; rc == 0 && i < got; i++)
-			rc = advance_one(e, r, i, err);
+			rc = advance_one(e, r, i, pr, err);
+		PQclear(pr);
 		PQclear(r);
 		if (rc == 0)
 			rc = store_exec(e->db, "COMMIT", 0, NULL, NULL, err);
