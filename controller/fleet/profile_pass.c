@@ -691,14 +691,16 @@ static int start_runs(struct fleet_engine *e, struct uspc_err *err)
 		if (rc == 0)
 			rc = exec_hot(e, fleet_stmt_prof_claim, 1, p, &r, err);
 		int got = rc == 0 ? PQntuples(r) : 0;
-		/* the profiles in scope of every claimed agent, in one statement */
+		/* the profiles in scope of every claimed agent, in one statement
+		 * (unprepared: planned for the array it gets, as a generic plan
+		 * for any array is not) */
 		PGresult *pr = NULL;
 		char *eids = got ? eid_array(r) : NULL;
 		if (got && !eids)
 			rc = uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 		if (rc == 0 && got) {
 			const char *pe[] = { eids };
-			rc = exec_hot(e, fleet_stmt_prof_inscope, 1, pe, &pr, err);
+			rc = store_exec(e->db, fleet_stmt_prof_inscope, 1, pe, &pr, err);
 		}
 		free(eids);
 		for (int i = 0; rc == 0 && i < got; i++)
@@ -798,14 +800,15 @@ static int advance_runs(struct fleet_engine *e, struct uspc_err *err)
 		if (rc == 0)
 			rc = exec_hot(e, fleet_stmt_prof_started, 2, p, &r, err);
 		int got = rc == 0 ? PQntuples(r) : 0;
-		/* the profiles of every run taken, in one statement */
+		/* the profiles of every run taken, in one statement (unprepared,
+		 * as above) */
 		PGresult *pr = NULL;
 		char *eids = got ? eid_array(r) : NULL;
 		if (got && !eids)
 			rc = uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 		if (rc == 0 && got) {
 			const char *pe[] = { eids };
-			rc = exec_hot(e, fleet_stmt_prof_run_profiles, 1, pe, &pr, err);
+			rc = store_exec(e->db, fleet_stmt_prof_run_profiles, 1, pe, &pr, err);
 		}
 		free(eids);
 		for (int i = 0; rc == 0 && i < got; i++)
