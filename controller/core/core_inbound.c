@@ -300,10 +300,24 @@ static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_DISCONNECT:
 		a->last_seen_ms = core_now_ms();
-		core_agent_offline(c, a,
-				   rec->disconnect->reason && rec->disconnect->reason[0]
-					   ? rec->disconnect->reason
-					   : "DisconnectRecord");
+		if (a->online) {
+			core_agent_offline(c, a,
+					   rec->disconnect->reason && rec->disconnect->reason[0]
+						   ? rec->disconnect->reason
+						   : "DisconnectRecord");
+		} else {
+			/* With a shared subscription another daemon may have seen
+			 * the agent come online: the inventory still says so. The
+			 * store orders states by their time, so a newer connect
+			 * seen elsewhere still wins. */
+			struct store_agent_state st = { .eid = a->eid, .online = 0 };
+			CORE_SUBMIT(c, "agent_state",
+				    store_writer_agent_state(c->writer, &st, &c->serr));
+			log_info(
+				CORE_LOG,
+				"%s offline: DisconnectRecord (online as seen by another daemon, if any)",
+				a->eid);
+		}
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_NO_SESSION_CONTEXT:
 		on_msg(c, a, rec, ev);

@@ -827,7 +827,8 @@ static int check_paths(const struct prof_spec *s, struct uspc_err *err)
 	if (rc < 0) {
 		rc = NOMEM(err);
 	} else {
-		qsort(l.v, l.n, sizeof(*l.v), ent_cmp);
+		if (l.n > 1) /* a profile of operate steps only names no path: l.v is NULL */
+			qsort(l.v, l.n, sizeof(*l.v), ent_cmp);
 		for (size_t i = 1; i < l.n && rc == 0; i++) {
 			const char *p = l.v[i].path;
 			if (p[strlen(p) - 1] != '.' && strcmp(p, l.v[i - 1].path) == 0)

@@ -2,7 +2,9 @@
 # Two daemons on one database and broker (shared subscription, own reply
 # topics, own node ids): agents are onboarded once, the task batch is split
 # between both daemons and no task runs twice (one attempt each, every task
-# done once), and each Boot!/notification row exists once.
+# done once), and each Boot!/notification row exists once. When the agents
+# stop, every one is offline in the inventory, also when its
+# DisconnectRecord reached the daemon that did not see it connect.
 # shellcheck source=tests/integration/itest-lib.sh
 . "$(dirname "$0")/../itest-lib.sh"
 # shellcheck source=tests/integration/itest-core.sh
@@ -35,6 +37,15 @@ q "INSERT INTO tasks (eid, op, request) SELECT eid, 'get',
 wait_sql "SELECT count(*) FROM tasks WHERE state = 'done'" $((TASKS + AGENTS)) 30
 [ "$(q "SELECT count(*) FROM snapshot WHERE path LIKE 'Device.LocalAgent.Subscription.%.ID'
   AND value LIKE 'uspc-%'")" = $((AGENTS * 5)) ] || fail "duplicate subscriptions on agents"
+# Agents that only connect and stop: each one's MQTTConnectRecord and
+# DisconnectRecord go to either daemon (a shared subscription), so about
+# half reach the daemon that did not see them come online.
+stop_pid "$PID_sim_s1" || true
+wait_sql "SELECT count(*) FROM agents WHERE online" 0 20
+start_sim s2 16 --first-index 1001
+wait_sql "SELECT count(*) FROM agents WHERE online" 16 60
+stop_pid "$PID_sim_s2" || true
+wait_sql "SELECT count(*) FROM agents WHERE online" 0 20
 stop_pid "$PID_d1" || fail "d1 exit status $?"
 stop_pid "$PID_d2" || fail "d2 exit status $?"
 log "ok"

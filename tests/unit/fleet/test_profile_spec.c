@@ -734,6 +734,14 @@ static void test_paths(void **state)
 	free_strv(v, n);
 	prof_spec_fini(&s);
 
+	/* a profile of operate steps only names no path (and parses: the
+	 * duplicate check sorts an empty list) */
+	parse_ok(DEF("{\"operate\":{\"command\":\"Device.Reboot()\"}}"), &s);
+	assert_int_equal(prof_spec_paths(&s, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free_strv(v, n);
+	prof_spec_fini(&s);
+
 	/* ensure_absent twice on one table is fine (two row sets) */
 	parse_ok(DEF("{\"ensure_absent\":{\"table\":\"Device.NAT.PortMapping.\",\"match\":"
 		     "{\"Description\":\"a\"}}},{\"ensure_absent\":{\"table\":"
