@@ -486,10 +486,10 @@ static void rollback(struct store_writer *w)
 	}
 }
 
-/* The agents of this batch that finished onboarding or (unless
- * tasks_require_onboarded) came online, as a text array in b (one element
+/* The agents of this batch that finished onboarding and, with
+ * with_online, those that came online, as a text array in b (one element
  * per op; duplicates are harmless). Returns how many. */
-static size_t ready_agents(struct store_writer *w, struct store_buf *b)
+static size_t batch_agents(struct store_writer *w, int with_online, struct store_buf *b)
 {
 	size_t n = 0;
 	store_buf_reset(b);
@@ -499,25 +499,9 @@ static size_t ready_agents(struct store_writer *w, struct store_buf *b)
 			store_arr_add(b, w->by_kind[WOP_DEVINFO][i]->eid);
 			n++;
 		}
-	for (size_t i = 0; i < w->n_kind[WOP_AGENT] && !w->tasks_require_onboarded; i++)
+	for (size_t i = 0; i < w->n_kind[WOP_AGENT] && with_online; i++)
 		if (w->by_kind[WOP_AGENT][i]->u.agent.online) {
 			store_arr_add(b, w->by_kind[WOP_AGENT][i]->eid);
-			n++;
-		}
-	store_arr_end(b);
-	return n;
-}
-
-/* The agents of this batch that finished onboarding, as a text array in
- * b. Returns how many. */
-static size_t onboarded_agents(struct store_writer *w, struct store_buf *b)
-{
-	size_t n = 0;
-	store_buf_reset(b);
-	store_arr_begin(b);
-	for (size_t i = 0; i < w->n_kind[WOP_DEVINFO]; i++)
-		if (w->by_kind[WOP_DEVINFO][i]->u.dev.onboarded) {
-			store_arr_add(b, w->by_kind[WOP_DEVINFO][i]->eid);
 			n++;
 		}
 	store_arr_end(b);
@@ -527,7 +511,7 @@ static size_t onboarded_agents(struct store_writer *w, struct store_buf *b)
 /* Agents that finished onboarding get a provisioning profile run. */
 static int agents_onboarded(struct store_writer *w, struct uspc_err *err)
 {
-	if (onboarded_agents(w, &w->col[0]) == 0)
+	if (batch_agents(w, 0, &w->col[0]) == 0)
 		return 0;
 	const char *eids = store_buf_str(&w->col[0]);
 	if (!eids)
@@ -542,7 +526,8 @@ static int agents_ready(struct store_writer *w, struct uspc_err *err)
 	int rc = agents_onboarded(w, err);
 	if (rc < 0)
 		return rc;
-	if (ready_agents(w, &w->col[0]) == 0)
+	/* ready: onboarded, or (unless tasks_require_onboarded) online */
+	if (batch_agents(w, !w->tasks_require_onboarded, &w->col[0]) == 0)
 		return 0;
 	const char *eids = store_buf_str(&w->col[0]);
 	if (!eids)
