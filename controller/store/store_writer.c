@@ -486,7 +486,7 @@ static void rollback(struct store_writer *w)
 	}
 }
 
-/* The agents of this batch that finished onboarding and, with
+/* The agents of this batch that finished onboarding and, when
  * with_online, those that came online, as a text array in b (one element
  * per op; duplicates are harmless). Returns how many. */
 static size_t batch_agents(struct store_writer *w, int with_online, struct store_buf *b)
