@@ -3,7 +3,8 @@
  * environment, flags), handle --help / --version / --check-config, set the
  * log level, then hand over to the core (controller/core/core.h) until a
  * stop signal. Exit status: 0 after a clean stop, 1 on a runtime failure,
- * 2 on a configuration error.
+ * 2 on a configuration error (found while reading the settings, or at start:
+ * a metrics_listen address that cannot be bound).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,7 +60,8 @@ int main(int argc, char **argv)
 	struct core *core = core_new(&cfg, &src, &err);
 	if (!core) {
 		log_error("main", "start-up failed: %s (%s)", err.msg, uspc_err_name(err.code));
-		rc = 1;
+		/* e.g. a metrics_listen address that cannot be bound */
+		rc = err.code == USPC_E_CONFIG ? 2 : 1;
 		goto out;
 	}
 	rc = core_run(core);

@@ -12,7 +12,8 @@
 #   a running uspc is restarted on upgrade), /usr/share/doc/uspc (README.md,
 #   docs/, examples/), /usr/share/uspc/models (the simulator's model).
 #   Depends from dpkg-shlibdeps (libprotobuf-c1, libpaho-mqtt1.3,
-#   libmosquitto1, libssl3, libcjson1, libpq5, libsystemd0, libc6), adduser.
+#   libmosquitto1, libssl3, libcjson1, libpq5, libsystemd0, libmicrohttpd12,
+#   libc6), adduser.
 #   postinst creates the system user and group uspc (idempotent). remove
 #   keeps /etc/uspc; purge deletes the conffile and /etc/uspc if nothing
 #   else is in it (the admin's uspc.env, tls/ stay); the user stays.
@@ -94,6 +95,7 @@ Build-Depends: debhelper-compat (= 13),
                libcjson-dev,
                libpq-dev,
                libsystemd-dev,
+               libmicrohttpd-dev,
                scdoc
 Standards-Version: 4.6.2
 

@@ -23,6 +23,7 @@ PACKAGES=(
 	libcjson-dev         # cJSON: uspctl's JSON lines, JSON mapping
 	libpq-dev            # libpq: the PostgreSQL store
 	libsystemd-dev       # sd_notify: Type=notify readiness and the watchdog (uspc.service)
+	libmicrohttpd-dev    # libmicrohttpd: the daemon's HTTP listener for /metrics and /healthz
 	postgresql           # PostgreSQL server (initdb, pg_ctl) and psql for the local stack
 	libcmocka-dev        # unit tests
 	clang                # libFuzzer builds (tests/fuzz)
@@ -32,6 +33,8 @@ PACKAGES=(
 	iproute2             # ss: free-port search and listener checks
 	util-linux           # runuser, flock (local stack)
 	jq                   # JSON checks in the integration test scripts
+	curl                 # HTTP requests to the daemon's /metrics and /healthz in tests
+	python3              # tests/support/check-metrics.py: the /metrics format checker
 	scdoc                # man pages (man/*.scd) built at build time
 	debhelper            # deploy/build-deb.sh: dh builds the .deb
 	lintian              # deploy/build-deb.sh checks the .deb

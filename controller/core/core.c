@@ -215,6 +215,109 @@ static void stats_line(struct core *c, int64_t now)
 	log_info("stats", "rejected by reason:%s", buf);
 }
 
+/* ---- the snapshot of /metrics and /healthz --------------------------------- */
+
+#ifndef USPC_VERSION
+#define USPC_VERSION "unknown"
+#endif
+
+_Static_assert(CORE_METRICS_REASONS_MAX >= CORE_MAX_REASONS + 2,
+	       "a snapshot holds every reason, other and transport_too_large");
+
+/* The stats line's numbers, as a snapshot for the metrics listener. Runs
+ * before the transport and the store exist too (all zero then). */
+static void metrics_publish(struct core *c)
+{
+	struct core_metrics_snap *s = &c->msnap;
+	if (!c->metrics)
+		return;
+	memset(s, 0, sizeof(*s));
+	struct mqtt_mtp_stats ms = { 0 };
+	struct store_writer_stats ws = { 0 };
+	struct store_tasks_stats ts = { 0 };
+	struct fleet_engine_stats fs;
+	if (c->mtp)
+		mqtt_mtp_get_stats(c->mtp, &ms);
+	if (c->writer)
+		store_writer_stats(c->writer, &ws);
+	if (c->feeder) {
+		store_tasks_stats(c->feeder, &ts);
+		c->last_parked = ts.parked;
+	}
+	fleet_engine_stats(c->engine, &fs);
+	s->agents = c->reg ? core_registry_count(c->reg) : 0;
+	s->agents_online = c->reg ? core_registry_online(c->reg) : 0;
+	s->pending_requests = c->trk ? core_tracker_count(c->trk) : 0;
+	s->tasks_held = c->tasks_held > 0 ? (uint64_t)c->tasks_held : 0;
+	s->tasks_deferred = c->deferred;
+	s->feeder_queue = ts.queued;
+	s->onboard_queue = c->onb_q.len;
+	s->outbox = c->out_len;
+	s->held_answers = c->held_len;
+	s->mqtt_in_queue = ms.in_queue_depth;
+	s->mqtt_out_queue = ms.out_queue_depth;
+	s->mqtt_inflight = ms.inflight;
+	s->store_queue = ws.queue_ops + ws.batch_ops;
+	s->store_lag_seconds = (double)ws.lag_ms / 1000.0;
+	s->mqtt_connected = ms.connected;
+	s->db_connected = ws.connected;
+	s->engine_running = c->engine != NULL;
+	s->engine_db_connected = fs.connected;
+	s->draining = c->stopping;
+	s->start_time_seconds = c->start_unix_s;
+	s->uptime_seconds = (double)(core_now_ms() - c->start_ms) / 1000.0;
+	s->records_in = c->ctr.records_in;
+	s->records_out = c->ctr.records_out;
+	s->timeouts = c->ctr.timeouts;
+	s->unknown_responses = c->ctr.unknown_responses;
+	s->notifies = c->ctr.notifies;
+	s->notify_retries = c->ctr.notify_dups;
+	s->retry_answers_skipped = c->ctr.notify_resps_skipped;
+	s->answers_shed = c->ctr.notify_resps_shed;
+	s->tasks_done = c->ctr.tasks_done;
+	s->tasks_failed = c->ctr.tasks_failed;
+	s->tasks_parked = c->last_parked;
+	s->tasks_unknown = c->ctr.tasks_unknown;
+	s->requests_resent = c->ctr.requests_resent;
+	s->agents_evicted = c->reg ? core_registry_evicted(c->reg) : 0;
+	s->mqtt_busy = ms.busy_returns;
+	s->publish_expired = ms.publish_expired;
+	s->paho_renewed = ms.paho_renewed;
+	s->campaign_steps = fs.advanced + fs.started;
+	s->profile_runs = fs.profile_started;
+	s->profile_steps = fs.profile_steps;
+	s->profile_verdicts = fs.profile_verdicts;
+	s->profile_interrupted = fs.profile_interrupted;
+	uint64_t named = 0;
+	for (size_t i = 0; i < c->n_reasons; i++) {
+		core_metrics_add_reason(s, c->reasons[i].name, c->reasons[i].count);
+		named += c->reasons[i].count;
+	}
+	/* rejections past the reasons table's size count in ctr.rejected only */
+	if (c->ctr.rejected > named)
+		core_metrics_add_reason(s, "other", c->ctr.rejected - named);
+	if (ms.in_dropped_too_big)
+		core_metrics_add_reason(s, "transport_too_large", ms.in_dropped_too_big);
+	core_metrics_publish(c->metrics, s);
+}
+
+/* Start the listener (metrics_listen not ""): a port that cannot be bound
+ * is a configuration error. */
+static int start_metrics(struct core *c, struct uspc_err *err)
+{
+	if (!c->cfg->metrics_listen[0]) {
+		log_info(CORE_LOG, "metrics off (metrics_listen = \"\")");
+		return 0;
+	}
+	int rc = core_metrics_start(c->cfg->metrics_listen, USPC_VERSION, &c->metrics, err);
+	if (rc != 0)
+		return rc;
+	log_info(CORE_LOG, "metrics on http://%s/metrics, health on http://%s/healthz",
+		 core_metrics_address(c->metrics), core_metrics_address(c->metrics));
+	metrics_publish(c);
+	return 0;
+}
+
 /* ---- agents waiting for a request slot ------------------------------------ */
 
 int core_agentq_push(struct core_agentq *q, struct core_agent *a)
@@ -300,6 +403,10 @@ static void on_tick(struct core *c)
 		stats_line(c, now);
 		c->next_stats_ms = now + (int64_t)c->cfg->stats_interval_s * 1000;
 	}
+	if (now >= c->next_metrics_ms) {
+		metrics_publish(c);
+		c->next_metrics_ms = now + CORE_METRICS_EVERY_MS;
+	}
 }
 
 /* ---- signals: reload and stop --------------------------------------------- */
@@ -356,6 +463,7 @@ static void begin_stop(struct core *c, int signo)
 		return;
 	}
 	c->stopping = 1;
+	metrics_publish(c); /* /healthz: 503 from now on */
 	c->drain_deadline_ms = now + c->cfg->drain_timeout_ms;
 	log_info(CORE_LOG, "signal %d: stopping; draining %zu pending requests (up to %d ms)",
 		 signo, core_tracker_count(c->trk), c->cfg->drain_timeout_ms);
@@ -486,6 +594,8 @@ int core_run(struct core *c)
 	c->next_stats_ms = c->last_stats_ms + (int64_t)c->cfg->stats_interval_s * 1000;
 	refresh_pressure(c);
 	update_arming(c);
+	metrics_publish(c);
+	c->next_metrics_ms = c->last_stats_ms + CORE_METRICS_EVERY_MS;
 	log_info(CORE_LOG, "running as %s (node %s), listening on %s, replies on %s",
 		 c->cfg->endpoint_id, c->cfg->node_id, c->cfg->controller_topic,
 		 c->cfg->reply_topic);
@@ -718,6 +828,10 @@ struct core *core_new(struct core_config *cfg, const struct core_config_sources 
 	}
 	c->cfg = cfg;
 	c->src = src;
+	c->start_ms = core_now_ms();
+	struct timespec wall;
+	clock_gettime(CLOCK_REALTIME, &wall);
+	c->start_unix_s = (double)wall.tv_sec + (double)wall.tv_nsec / 1e9;
 	c->epfd = c->tfd = c->sfd = c->wake_fd = c->feed_fd = c->commit_fd = -1;
 	uint64_t wd_usec = 0;
 	if (sd_watchdog_enabled(0, &wd_usec) > 0)
@@ -734,7 +848,8 @@ struct core *core_new(struct core_config *cfg, const struct core_config_sources 
 		uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 		goto fail;
 	}
-	if (start_loop_fds(c, err) != 0 || start_store(c, err) != 0 || start_mtp(c, err) != 0)
+	if (start_loop_fds(c, err) != 0 || start_metrics(c, err) != 0 || start_store(c, err) != 0 ||
+	    start_mtp(c, err) != 0)
 		goto fail;
 	struct epoll_event cev = { .events = EPOLLIN, .data.fd = c->commit_fd };
 	if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, c->commit_fd, &cev) != 0) {
@@ -766,6 +881,9 @@ void core_free(struct core *c)
 {
 	if (!c)
 		return;
+	/* The listener first: its port closes as soon as the shutdown starts. */
+	core_metrics_stop(c->metrics);
+	c->metrics = NULL;
 	size_t left = 0;
 	struct core_req *r;
 	while (c->trk && (r = core_tracker_pop_any(c->trk))) {

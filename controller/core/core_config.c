@@ -158,6 +158,9 @@ static const struct cfg_key keys[] = {
 	  CFG_RELOAD, "SIGTERM: time the store writer has to commit what it holds" },
 	{ "protocol_trace", B(protocol_trace), "false", 0, 1, NULL, NULL, CFG_RELOAD,
 	  "log every record in and out (debug level)" },
+	{ "metrics_listen", S(metrics_listen), "127.0.0.1:9469", 0, 300, NULL, NULL, 0,
+	  "host:port of the HTTP listener for /metrics and /healthz ([v6]:port; port 0: any "
+	  "free port; \"\": off)" },
 };
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
@@ -654,6 +657,78 @@ int core_config_finish(struct core_config *c, struct uspc_err *err)
 	if (c->max_pending_per_agent > c->max_pending)
 		return uspc_err_set(err, USPC_E_CONFIG,
 				    "max_pending_per_agent exceeds max_pending");
+	char mhost[256];
+	int mport;
+	const char *why = NULL;
+	if (c->metrics_listen[0] &&
+	    core_config_parse_listen(c->metrics_listen, mhost, sizeof(mhost), &mport, &why) != 0)
+		return uspc_err_set(err, USPC_E_CONFIG,
+				    "metrics_listen \"%.300s\": %s (host:port, [ipv6]:port, or "
+				    "\"\" for off)",
+				    c->metrics_listen, why);
+	return 0;
+}
+
+int core_config_parse_listen(const char *s, char *host, size_t host_cap, int *port,
+			     const char **why)
+{
+	const char *h = s, *colon;
+	size_t hl;
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+		if (!close || close[1] != ':') {
+			*why = "an IPv6 address in brackets must be followed by :port";
+			return -1;
+		}
+		h = s + 1;
+		hl = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon) {
+			*why = "no :port";
+			return -1;
+		}
+		hl = (size_t)(colon - s);
+		if (memchr(s, ':', hl)) {
+			*why = "an IPv6 address goes in brackets, e.g. [::1]:9469";
+			return -1;
+		}
+	}
+	if (hl == 0) {
+		*why = "no host (0.0.0.0 or [::] listen on every interface)";
+		return -1;
+	}
+	if (hl >= host_cap) {
+		*why = "host name too long";
+		return -1;
+	}
+	const char *p = colon + 1;
+	long v = 0;
+	if (!*p) {
+		*why = "no port after the colon";
+		return -1;
+	}
+	for (; *p; p++) {
+		if (!isdigit((unsigned char)*p) || v > 65535) {
+			*why = "the port is not a number from 0 to 65535";
+			return -1;
+		}
+		v = v * 10 + (*p - '0');
+	}
+	if (v > 65535) {
+		*why = "the port is not a number from 0 to 65535";
+		return -1;
+	}
+	for (size_t i = 0; i < hl; i++) {
+		if (!isalnum((unsigned char)h[i]) && !strchr(".-:%_", h[i])) {
+			*why = "the host holds a character no address or host name has";
+			return -1;
+		}
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	*port = (int)v;
 	return 0;
 }
 

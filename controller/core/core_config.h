@@ -85,6 +85,8 @@ struct core_config {
 	int drain_timeout_ms;       /* R; SIGTERM: wait this long for in-flight requests */
 	int store_drain_timeout_ms; /* R; SIGTERM: the store writer's budget to commit */
 	int protocol_trace;         /* R; log every record in and out at debug level */
+	/* operator surface */
+	char *metrics_listen; /* "host:port" of /metrics and /healthz; "" = off */
 };
 
 /* Where the settings come from (all borrowed). argv excludes program name
@@ -140,6 +142,15 @@ int core_config_print_warnings(const struct core_config *c, FILE *out);
  * (they need a restart). */
 int core_config_apply_reloadable(struct core_config *dst, const struct core_config *src,
 				 int *changed_fixed);
+
+/*
+ * Split a metrics_listen value: "host:port", "[ipv6]:port" (the brackets
+ * are not copied to host). The port is 0..65535 (0: an ephemeral port).
+ * 0, or -1 with why (a static text) when it does not parse or host does
+ * not fit host_cap.
+ */
+int core_config_parse_listen(const char *s, char *host, size_t host_cap, int *port,
+			     const char **why);
 
 /* Usage text for --help. */
 void core_config_usage(FILE *out, const char *prog);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core.h"
+#include "core_metrics.h"
 #include "core_registry.h"
 #include "core_tracker.h"
 #include "fleet_engine.h"
@@ -22,9 +23,10 @@
 #include "usp_record.h"
 
 #define CORE_LOG "core"
-#define CORE_MAX_REASONS 48       /* distinct rejection reasons counted */
-#define CORE_OUTBOX_SOFT_CAP 4096 /* past this, stop taking new input */
-#define CORE_TICK_MS 100          /* timer resolution */
+#define CORE_MAX_REASONS 48        /* distinct rejection reasons counted */
+#define CORE_OUTBOX_SOFT_CAP 4096  /* past this, stop taking new input */
+#define CORE_TICK_MS 100           /* timer resolution */
+#define CORE_METRICS_EVERY_MS 1000 /* snapshot for /metrics and /healthz */
 /* statement_timeout of the writer's and feeder's connections: a statement
  * that takes longer is cancelled and retried, never left hanging. */
 #define CORE_DB_STATEMENT_TIMEOUT_MS 60000
@@ -150,6 +152,14 @@ struct core {
 	size_t n_reasons;
 	int64_t next_stats_ms, last_stats_ms;
 	uint64_t last_in, last_out;
+	/* /metrics and /healthz (NULL: metrics_listen = ""): a snapshot is
+	 * published at start, every CORE_METRICS_EVERY_MS and at a stop */
+	struct core_metrics *metrics;
+	struct core_metrics_snap msnap; /* scratch of metrics_publish */
+	int64_t next_metrics_ms;
+	int64_t start_ms;     /* core_now_ms() at start */
+	double start_unix_s;  /* wall clock at start */
+	uint64_t last_parked; /* the feeder's parked total (kept once it stops) */
 	struct uspc_err serr; /* scratch for store submits */
 };
 

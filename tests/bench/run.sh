@@ -312,8 +312,9 @@ alive() { [ -n "$1" ] && kill -0 "$1" 2>/dev/null; }
 
 # ---------------------------------------------------------------- processes
 start_uspc() { # [extra uspc flags]
+	# --metrics-listen: an ephemeral port, never the one of a daemon running here
 	"$BUILD_DIR/bin/uspc" --endpoint-id "$CTRL_EID" --node-id bench --stats-interval "$USPC_STATS_S" \
-		"$@" >>"$LOGS/uspc.log" 2>&1 &
+		--metrics-listen 127.0.0.1:0 "$@" >>"$LOGS/uspc.log" 2>&1 &
 	UPID=$!
 	local i
 	for i in $(seq 1 100); do

@@ -19,8 +19,9 @@
 #   - processes: track, stop_pid (SIGTERM, its exit status), kill_pid,
 #     alive, wait_exit, freeze_sim / thaw_sim;
 #   - one way to start each program, every one logging into $W and stopped
-#     by the cleanup: spawn_uspc / start_uspc (the daemon), start_sim (the
-#     simulator), probe_bg / wait_bg (usp-probe in the background);
+#     by the cleanup: spawn_uspc / start_uspc (the daemon; metrics_base: the
+#     address of its /metrics), start_sim (the simulator), probe_bg /
+#     wait_bg (usp-probe in the background);
 #   - PostgreSQL: new_db, q, wait_sql; private_stack; free_port; wait_log,
 #     count_lines.
 #
@@ -225,13 +226,16 @@ wait_log() {
 # ---- programs --------------------------------------------------------------
 
 # spawn_uspc NAME [flags...] — start a daemon for this test's endpoint ID
-# (its database DB_URL, its node id USPC_NODE or "$T-NAME", then USPC_ARGS
-# and the flags) and return at once; sets PID_<NAME>. Logs to $W/NAME.log.
+# (its database DB_URL, its node id USPC_NODE or "$T-NAME", its metrics
+# listener on an ephemeral loopback port so that daemons never clash, then
+# USPC_ARGS and the flags) and return at once; sets PID_<NAME>. Logs to
+# $W/NAME.log.
 spawn_uspc() {
 	local name=$1
 	shift
 	local node=${USPC_NODE:-$T-$name} url=$USPC_MQTT a prev="" pid
-	local args=(--db "$DB_URL" --endpoint-id "$CTL_EID" --node-id "$node" "${USPC_ARGS[@]}" "$@")
+	local args=(--db "$DB_URL" --endpoint-id "$CTL_EID" --node-id "$node"
+		--metrics-listen 127.0.0.1:0 "${USPC_ARGS[@]}" "$@")
 	for a in "${args[@]}"; do
 		case $prev in --node-id) node=$a ;; --mqtt) url=$a ;; esac
 		prev=$a
@@ -258,6 +262,15 @@ start_uspc() {
 		[ $SECONDS -lt $end ] || fail "after ${USPC_CONNECT_TIMEOUT}s: uspc $1 did not connect to the broker"
 		sleep 0.1
 	done
+}
+
+# metrics_base NAME — "http://ADDRESS" of daemon NAME's metrics listener,
+# from the last "metrics on http://ADDRESS/metrics" line of $W/NAME.log
+# (waits up to 10 s for it).
+metrics_base() {
+	wait_log "$W/$1.log" 'metrics on http://[^ ]*/metrics' 10
+	grep -o 'metrics on http://[^ ]*/metrics' "$W/$1.log" | tail -n 1 |
+		sed -e 's|^metrics on ||' -e 's|/metrics$||'
 }
 
 # start_sim NAME N [flags...] — N simulated agents (EID_PATTERN) for this

@@ -109,7 +109,8 @@ say "testing $DEB ($(($(date +%s) - START)) s)"
 
 # Depends as the issue lists them (from dpkg-shlibdeps).
 deps=$(dpkg-deb --field "$DEB" Depends)
-for lib in libprotobuf-c1 libpaho-mqtt1.3 libmosquitto1 libssl3 libcjson1 libpq5 libsystemd0 adduser; do
+for lib in libprotobuf-c1 libpaho-mqtt1.3 libmosquitto1 libssl3 libcjson1 libpq5 libsystemd0 \
+	libmicrohttpd12 adduser; do
 	[[ ", $deps," == *", $lib "* || ", $deps," == *", $lib,"* ]] || bad "Depends lacks $lib: $deps"
 done
 ok "Depends: $deps"

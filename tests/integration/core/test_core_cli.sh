@@ -44,7 +44,7 @@ wait_log "$W/d1.log" 'SIGHUP: configuration reloaded, 0 setting' 10
 # Threads carry names an operator can tell apart in top -H / ps -L (the
 # bench harness splits uspc's CPU by them).
 names=$(cat /proc/"$PID_d1"/task/*/comm | sort | tr '\n' ' ')
-for t in uspc-writer uspc-feeder uspc-mqtt MQTTAsync_rcv MQTTAsync_send; do
+for t in uspc-writer uspc-feeder uspc-mqtt uspc-metrics MQTTAsync_rcv MQTTAsync_send; do
   grep -qw -- "$t" <<<"$names" || fail "no thread named $t (threads: $names)"
 done
 stop_pid "$PID_d1" || fail "daemon exit status $?"

@@ -241,6 +241,57 @@ static void test_validation(void **state)
 	assert_non_null(strstr(x->err.msg, "node_id"));
 }
 
+/* metrics_listen: host:port or [v6]:port (port 0..65535), "" = off; the
+ * default is loopback. */
+static void test_metrics_listen(void **state)
+{
+	struct ctx *x = *state;
+	char host[64];
+	int port = -1;
+	const char *why = NULL;
+	assert_string_equal(x->c.metrics_listen, "127.0.0.1:9469");
+	assert_int_equal(core_config_parse_listen("127.0.0.1:0", host, sizeof(host), &port, &why),
+			 0);
+	assert_string_equal(host, "127.0.0.1");
+	assert_int_equal(port, 0);
+	assert_int_equal(core_config_parse_listen("[::1]:9469", host, sizeof(host), &port, &why),
+			 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 9469);
+	assert_int_equal(
+		core_config_parse_listen("localhost:65535", host, sizeof(host), &port, &why), 0);
+	assert_string_equal(host, "localhost");
+	assert_int_equal(port, 65535);
+	const char *bad[] = { "9469",       ":9469",    "1.2.3.4:",  "1.2.3.4:65536",
+			      "1.2.3.4:9x", "::1:9469", "[::1]9469", "[::1]",
+			      "[]:9469",    "a b:9469", "h:-1",      "1.2.3.4:99999999999" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		assert_int_equal(core_config_parse_listen(bad[i], host, sizeof(host), &port, &why),
+				 -1);
+		assert_non_null(why);
+	}
+	assert_int_equal(core_config_parse_listen("averyveryverylonghostname.example:1", host, 8,
+						  &port, &why),
+			 -1);
+	char *envp[] = { NULL };
+	char *a1[] = { "uspc", "--metrics-listen", "::1:80", NULL };
+	assert_int_equal(load(x, 3, a1, envp), USPC_E_CONFIG);
+	assert_non_null(strstr(x->err.msg, "metrics_listen"));
+	assert_non_null(strstr(x->err.msg, "brackets"));
+	core_config_fini(&x->c);
+	core_config_init(&x->c);
+	char *a2[] = { "uspc", "--metrics-listen", "", NULL };
+	assert_int_equal(load(x, 3, a2, envp), 0);
+	assert_string_equal(x->c.metrics_listen, "");
+	core_config_fini(&x->c);
+	core_config_init(&x->c);
+	char *e3[] = { "USPC_METRICS_LISTEN=[::]:0", NULL };
+	char *a3[] = { "uspc", NULL };
+	assert_int_equal(load(x, 1, a3, e3), 0);
+	assert_string_equal(x->c.metrics_listen, "[::]:0");
+}
+
 /* agent_identity: required by default, optional on request (with a
  * warning), nothing else; agent_topic_template needs exactly one %e. */
 static void test_identity_settings(void **state)
@@ -348,6 +399,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_command_flags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_settings, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_validation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_metrics_listen, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_secrets_env_and_file_never_printed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_missing_secret_file, setup, teardown),
