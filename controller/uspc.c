@@ -4,7 +4,9 @@
  * log level, then hand over to the core (controller/core/core.h) until a
  * stop signal. Exit status: 0 after a clean stop, 1 on a runtime failure,
  * 2 on a configuration error (found while reading the settings, or at start:
- * a metrics_listen address that cannot be bound).
+ * a metrics_listen address that cannot be bound). When stderr is the
+ * journal's stream (systemd), every line written there starts with its
+ * syslog priority and carries no timestamp (log.h, log_journal_detect).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,10 +29,11 @@ int main(int argc, char **argv)
 	struct core_config_sources src = { argc, argv, environ };
 	int rc = 2;
 
+	log_journal_detect();
 	/* Before any thread exists, so every thread inherits the mask and the
 	 * core alone sees SIGTERM/SIGINT/SIGHUP (through its signalfd). */
 	if (core_block_signals() != 0) {
-		fprintf(stderr, "uspc: cannot block signals\n");
+		fprintf(stderr, "%suspc: cannot block signals\n", log_journal() ? "<3>" : "");
 		return 1;
 	}
 	core_config_init(&cfg);
@@ -46,7 +49,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (loaded != 0) {
-		fprintf(stderr, "uspc: configuration error: %s\n", err.msg);
+		fprintf(stderr, "%suspc: configuration error: %s\n", log_journal() ? "<3>" : "",
+			err.msg);
 		goto out;
 	}
 	if (cmd.check_config) {

@@ -106,6 +106,8 @@ void uspctl_cmd_fini(struct uspctl_cmd *c)
 	cJSON_Delete(c->line);
 	free(c->profile);
 	free(c->path_prefix);
+	free(c->rej_sender);
+	free(c->rej_reason);
 	uspctl_cmd_init(c);
 }
 
@@ -724,6 +726,39 @@ static int read_int(const cJSON *root, const char *key, long lo, long hi, long *
 	return 1;
 }
 
+#define REJECTIONS_MAX 10000
+
+/* rejections: sender (an exact sender or a glob), reason, since, limit. */
+static int parse_rejections(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	const char *sender, *reason;
+	int rc;
+	if ((rc = read_string(root, "sender", 0, &sender, err)) < 0 ||
+	    (rc = read_string(root, "reason", 0, &reason, err)) < 0 ||
+	    (rc = read_seconds(root, "since", &c->since_s, err)) < 0 ||
+	    (rc = read_int(root, "limit", 1, REJECTIONS_MAX, &c->limit, err)) < 0)
+		return rc;
+	if (sender &&
+	    (!sender[0] || strlen(sender) > 512 || !usp_utf8_valid(sender, strlen(sender))))
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'sender' must be a sender or a glob (* ? and \\ escapes) of 1 "
+				    "to 512 bytes of UTF-8");
+	size_t n = reason ? strlen(reason) : 0;
+	for (size_t i = 0; reason && i < n; i++)
+		if (!((reason[i] >= 'a' && reason[i] <= 'z') ||
+		      (reason[i] >= '0' && reason[i] <= '9') || reason[i] == '_'))
+			n = 0;
+	if (reason && (n == 0 || n > 64))
+		return uspc_err_set(
+			err, USPCTL_E_BAD_FIELD,
+			"'reason' must be a rejection reason such as record_wrong_to_id "
+			"(1 to 64 of a-z 0-9 _)");
+	if ((sender && !(c->rej_sender = strdup(sender))) ||
+	    (reason && !(c->rej_reason = strdup(reason))))
+		return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+	return 0;
+}
+
 /* "campaign": an id (a positive integer) or a name (a string). */
 static int read_campaign(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
 {
@@ -973,6 +1008,7 @@ static const char *const *op_fields(enum uspctl_op op)
 	static const char *const tags[] = { "tags", NULL };
 	static const char *const snap[] = { "paths", NULL };
 	static const char *const tasks[] = { "tasks", NULL };
+	static const char *const rejections[] = { "sender", "reason", "since", "limit", NULL };
 	static const char *const none[] = { NULL };
 	switch (op) {
 	case USPCTL_OP_GET:
@@ -1003,6 +1039,8 @@ static const char *const *op_fields(enum uspctl_op op)
 	case USPCTL_OP_TASK_STATUS:
 	case USPCTL_OP_CANCEL:
 		return tasks;
+	case USPCTL_OP_REJECTIONS:
+		return rejections;
 	default:
 		return none;
 	}
@@ -1151,6 +1189,8 @@ static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err
 		    read_string_list(root, "paths", c, err) < 0)
 			return err->code;
 		return 0;
+	case USPCTL_OP_REJECTIONS:
+		return parse_rejections(root, c, err) < 0 ? err->code : 0;
 	default:
 		break;
 	}

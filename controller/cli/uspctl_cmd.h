@@ -57,7 +57,8 @@
 	X(PROFILE_RECONCILE, "profile_reconcile", 0, NULL)                               \
 	X(PROFILE_HISTORY, "profile_history", 0, NULL)                                   \
 	X(PROFILE_PATHS, "profile_paths", 0, NULL)                                       \
-	X(PROFILE_VARS, "profile_vars", 0, NULL)
+	X(PROFILE_VARS, "profile_vars", 0, NULL)                                         \
+	X(REJECTIONS, "rejections", 0, NULL)
 
 enum uspctl_op {
 #define USPCTL_OP_ENUM_(op, name, usp, type) USPCTL_OP_##op,
@@ -111,7 +112,10 @@ struct uspctl_cmd {
 	char *profile;     /* "name" (owned) */
 	char *path_prefix; /* profile_paths: "path" (owned) */
 	int write_only, reset_contested, allow_empty;
-	long sample, limit;
+	long sample, limit; /* limit: profile_history and rejections (0: the default) */
+	/* rejections: filters (owned, NULL: any; since_s 0: any age) */
+	char *rej_sender, *rej_reason;
+	double since_s;
 };
 
 void uspctl_cmd_init(struct uspctl_cmd *c);

@@ -1,7 +1,7 @@
 /*
  * uspctl_fleet.c — target resolution and the fleet ops of uspctl
- * (list_agents, show_agent, tag, untag, snapshot, task_status, cancel),
- * answered from the database without touching agents.
+ * (list_agents, show_agent, tag, untag, snapshot, task_status, cancel,
+ * rejections), answered from the database without touching agents.
  *
  * Owns nothing between calls; runs on the run's thread and connection.
  * Invariant: every agent (or task) a command names gets exactly one line.
@@ -15,6 +15,7 @@
 #include "store_query.h"
 #include "store_sql.h"
 #include "uspctl_internal.h"
+#include "uspctl_stmt.h"
 
 /* Run call (which sets rc and err) again once after a reconnect. */
 #define DB_RETRY(r, rc, err, call)                                           \
@@ -457,6 +458,46 @@ static void tasks_op(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 	free(ids);
 }
 
+/* ---- rejections ----------------------------------------------------------- */
+
+#define REJECTIONS_DEFAULT 100
+
+/* The rejections table, newest first: one result line per row (none when
+ * nothing matches). */
+static void rejections(struct uspctl_run *r, const struct uspctl_cmd *c, long line)
+{
+	char like[2 * 512 + 2], since[32], limit[24];
+	struct uspc_err err = { 0 };
+	PGresult *res = NULL;
+	int rc;
+	if (c->rej_sender && store_glob_to_like(c->rej_sender, like, sizeof(like)) < 0) {
+		uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_BAD_FIELD,
+				      "'sender' is not a valid glob (it ends in a lone \\)");
+		return;
+	}
+	snprintf(since, sizeof(since), "%.3f", c->since_s);
+	snprintf(limit, sizeof(limit), "%ld", c->limit > 0 ? c->limit : REJECTIONS_DEFAULT);
+	const char *p[4] = { c->rej_sender ? like : NULL, c->rej_reason,
+			     c->since_s > 0 ? since : NULL, limit };
+	DB_RETRY(r, rc, err, store_exec(r->db, uspctl_stmt_rejections, 4, p, &res, &err));
+	if (rc < 0) {
+		uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_DATABASE, err.msg);
+		PQclear(res);
+		return;
+	}
+	int n = PQntuples(res);
+	uspctl_out_expect(&r->out, (uint64_t)n);
+	for (int i = 0; i < n && !r->out.write_error; i++) {
+		/* compact, as every other result line */
+		cJSON *row = cJSON_Parse(PQgetvalue(res, i, 0));
+		char *text = row ? cJSON_PrintUnformatted(row) : NULL;
+		uspctl_out_result(&r->out, c->id, text ? text : PQgetvalue(res, i, 0));
+		cJSON_free(text);
+		cJSON_Delete(row);
+	}
+	PQclear(res);
+}
+
 void uspctl_fleet(struct uspctl_run *r, const struct uspctl_cmd *c, long line)
 {
 	switch (c->op) {
@@ -480,6 +521,9 @@ void uspctl_fleet(struct uspctl_run *r, const struct uspctl_cmd *c, long line)
 		break;
 	case USPCTL_OP_CANCEL:
 		tasks_op(r, c, line, 1);
+		break;
+	case USPCTL_OP_REJECTIONS:
+		rejections(r, c, line);
 		break;
 	default:
 		uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_UNKNOWN_OP,

@@ -67,7 +67,7 @@ int uspctl_resolve(struct uspctl_run *r, const struct uspctl_cmd *c, long line, 
 void uspctl_selector(const struct uspctl_targets *t, struct store_selector *sel);
 
 /* Fleet ops (list_agents, show_agent, tag, untag, snapshot, task_status,
- * cancel): answered from the database, results printed. */
+ * cancel, rejections): answered from the database, results printed. */
 void uspctl_fleet(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
 
 /* Campaign ops (campaign_*, fleet_versions) through fleet_admin.h: one

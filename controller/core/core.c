@@ -31,6 +31,8 @@
 #include <systemd/sd-daemon.h>
 
 #include "core_internal.h"
+#include "core_rejmap.h"
+#include "core_status.h"
 #include "log.h"
 #include "redact.h"
 #include "store_schema.h"
@@ -64,8 +66,10 @@ static void safe_text(char *dst, size_t cap, const char *s)
 	dst[i] = '\0';
 }
 
-void core_reject(struct core *c, const char *reason, const char *sender, const char *detail)
+void core_reject(struct core *c, const char *reason, const char *sender, const char *topic,
+		 const char *detail)
 {
+	core_rejections_note(c, reason, sender, topic, detail);
 	struct core_reason *r = NULL;
 	for (size_t i = 0; i < c->n_reasons; i++)
 		if (strcmp(c->reasons[i].name, reason) == 0)
@@ -152,7 +156,37 @@ static void update_arming(struct core *c)
 	arm(c, c->feed_fd, &c->feed_armed, core_accepting_work(c) && !c->stopping && c->feeder);
 }
 
-/* ---- stats line ---------------------------------------------------------- */
+/* ---- stats line and systemd's STATUS= ------------------------------------- */
+
+/* STATUS= (systemctl status) after head ("READY=1\n", "STOPPING=1\n" or
+ * ""), from the stats line's numbers; sd_notify sends nothing without
+ * NOTIFY_SOCKET. */
+static void notify_status(struct core *c, const char *head, const struct mqtt_mtp_stats *ms,
+			  const struct store_writer_stats *ws)
+{
+	struct core_status s = {
+		.agents = core_registry_count(c->reg),
+		.online = core_registry_online(c->reg),
+		.pending = core_tracker_count(c->trk),
+		.done = c->ctr.tasks_done,
+		.failed = c->ctr.tasks_failed,
+		.db_up = ws->connected,
+		.mqtt_up = ms->connected,
+		.draining = c->stopping,
+	};
+	char text[CORE_STATUS_MAX];
+	core_status_format(&s, text, sizeof(text));
+	sd_notifyf(0, "%sSTATUS=%s", head, text);
+}
+
+static void notify_status_now(struct core *c, const char *head)
+{
+	struct mqtt_mtp_stats ms;
+	struct store_writer_stats ws;
+	mqtt_mtp_get_stats(c->mtp, &ms);
+	store_writer_stats(c->writer, &ws);
+	notify_status(c, head, &ms, &ws);
+}
 
 static void stats_line(struct core *c, int64_t now)
 {
@@ -205,6 +239,7 @@ static void stats_line(struct core *c, int64_t now)
 	c->last_in = c->ctr.records_in;
 	c->last_out = c->ctr.records_out;
 	c->last_stats_ms = now;
+	notify_status(c, "", &ms, &ws);
 	if (c->n_reasons == 0)
 		return;
 	char buf[900];
@@ -398,6 +433,7 @@ static void on_tick(struct core *c)
 	core_flush_outbox(c);
 	expire_requests(c, now);
 	watchdog(c, now);
+	core_rejections_flush(c, now, 0);
 	core_onboard_pump(c);
 	if (c->cfg->stats_interval_s > 0 && now >= c->next_stats_ms) {
 		stats_line(c, now);
@@ -463,6 +499,7 @@ static void begin_stop(struct core *c, int signo)
 		return;
 	}
 	c->stopping = 1;
+	notify_status_now(c, "STOPPING=1\n");
 	metrics_publish(c); /* /healthz: 503 from now on */
 	c->drain_deadline_ms = now + c->cfg->drain_timeout_ms;
 	log_info(CORE_LOG, "signal %d: stopping; draining %zu pending requests (up to %d ms)",
@@ -489,7 +526,6 @@ static void begin_stop(struct core *c, int signo)
 		c->onb_q.a[i]->onboard_queued = 0;
 	c->onb_q.len = 0;
 	core_probe_queue_clear(c);
-	sd_notify(0, "STOPPING=1");
 }
 
 static void on_signal(struct core *c)
@@ -533,6 +569,8 @@ static int drained(struct core *c)
 static int finish_stop(struct core *c)
 {
 	int64_t deadline = core_now_ms() + c->cfg->store_drain_timeout_ms;
+	sd_notifyf(0, "STATUS=stopping: committing to the database (up to %d ms)",
+		   c->cfg->store_drain_timeout_ms);
 	if (store_writer_flush(c->writer, c->cfg->store_drain_timeout_ms) != 0)
 		log_warn(CORE_LOG, "stop: the store did not commit everything within %d ms",
 			 c->cfg->store_drain_timeout_ms);
@@ -565,6 +603,7 @@ static int finish_stop(struct core *c)
 			 "stop: %llu answer(s) not sent because their rows were not committed in "
 			 "time; the agents send those notifications again",
 			 (unsigned long long)c->ctr.answers_lost_stop);
+	core_rejections_flush(c, core_now_ms(), 1);
 	int64_t left = deadline - core_now_ms();
 	uint64_t lost[STORE_WRITER_KINDS] = { 0 };
 	size_t unwritten = store_writer_stop_report(c->writer, left > 0 ? (int)left : 0, lost);
@@ -599,7 +638,7 @@ int core_run(struct core *c)
 	log_info(CORE_LOG, "running as %s (node %s), listening on %s, replies on %s",
 		 c->cfg->endpoint_id, c->cfg->node_id, c->cfg->controller_topic,
 		 c->cfg->reply_topic);
-	sd_notify(0, "READY=1");
+	notify_status_now(c, "READY=1\n");
 	while (!(c->stopping && drained(c))) {
 		int n = epoll_wait(c->epfd, evs, 8, -1);
 		if (n < 0 && errno != EINTR) {
@@ -924,6 +963,7 @@ void core_free(struct core *c)
 	store_agent_refs_free(c->reconcile, c->n_reconcile);
 	core_tracker_free(c->trk);
 	core_registry_free(c->reg);
+	core_rejmap_free(c->rejmap);
 	free(c->onb_q.a);
 	free(c->probe_q.a);
 	if (c->epfd >= 0)

@@ -152,6 +152,13 @@ static const struct cfg_key keys[] = {
 	  "read DeviceInfo and create subscriptions on contact" },
 	{ "reject_log_interval", I(reject_log_interval_s), "10", 0, 86400, NULL, NULL, CFG_RELOAD,
 	  "seconds between log lines per rejection reason" },
+	{ "rejections_max_rows", I(rejections_max_rows), "10000", 0, 10000000, NULL, NULL,
+	  CFG_RELOAD,
+	  "rows of the database's rejections table (per sender and reason, newest kept); 0 = "
+	  "none written" },
+	{ "rejections_retention_s", I(rejections_retention_s), "604800", 0, 315360000, NULL, NULL,
+	  CFG_RELOAD,
+	  "rejections rows older than this many seconds are deleted; 0 = no age limit" },
 	{ "drain_timeout_ms", I(drain_timeout_ms), "10000", 0, 600000, NULL, NULL, CFG_RELOAD,
 	  "SIGTERM: wait for in-flight requests" },
 	{ "store_drain_timeout_ms", I(store_drain_timeout_ms), "20000", 0, 600000, NULL, NULL,

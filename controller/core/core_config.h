@@ -82,6 +82,8 @@ struct core_config {
 	int max_agents;
 	int onboard;                /* R; run onboarding (DeviceInfo + subscriptions) */
 	int reject_log_interval_s;  /* R; rate limit for rejection log lines */
+	int rejections_max_rows;    /* R; cap of table rejections; 0 = not written */
+	int rejections_retention_s; /* R; age limit of its rows; 0 = none */
 	int drain_timeout_ms;       /* R; SIGTERM: wait this long for in-flight requests */
 	int store_drain_timeout_ms; /* R; SIGTERM: the store writer's budget to commit */
 	int protocol_trace;         /* R; log every record in and out at debug level */

@@ -13,7 +13,9 @@
  *                        obuspa answers the same way);
  *   no_session_context → Msg decode; responses/errors to the tracker, Notify
  *                        to core_notify.c, other requests get Error 7001.
- * Every rejection is counted per reason and logged with the sender.
+ * Every rejection is counted per reason and logged with the sender, and
+ * counted per sender and reason for the rejections table
+ * (core_rejections.c).
  *
  * Core thread only.
  */
@@ -22,6 +24,7 @@
 
 #include "core_identity.h"
 #include "core_internal.h"
+#include "core_rejmap.h"
 #include "log.h"
 #include "usp_pb.h"
 
@@ -124,7 +127,8 @@ void core_requests_lost(struct core *c, struct core_agent *a, const char *why)
 		 a ? " to " : "", a ? a->eid : "", why);
 }
 
-static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecord__Record *rec)
+static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecord__Record *rec,
+			    const char *in_topic)
 {
 	const UspRecord__MQTTConnectRecord *mc = rec->mqtt_connect;
 	/* The agent's topic: the configured template, else what its own
@@ -132,7 +136,7 @@ static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecor
 	const char *topic = c->cfg->agent_topic_template[0] ? a->reply_topic : mc->subscribed_topic;
 	if (!topic || core_agent_set_topic(a, topic) != 0) {
 		core_reject(
-			c, "connect_without_topic", a->eid,
+			c, "connect_without_topic", a->eid, in_topic,
 			"MQTTConnectRecord without a usable subscribed_topic (empty, over " TOPIC_MAX_STR
 			" bytes, or with + or #)");
 		return;
@@ -181,19 +185,19 @@ static void answer_error(struct core *c, struct core_agent *a, const char *topic
 
 /* A response: matched to the pending request by (agent, msg_id) and type. */
 static void on_response(struct core *c, struct core_agent *a, const Usp__Msg *msg,
-			Usp__Header__MsgType type)
+			Usp__Header__MsgType type, const char *in_topic)
 {
 	struct core_req *req = core_tracker_find(c->trk, a, usp_msg_id(msg));
 	if (!req) {
 		c->ctr.unknown_responses++;
-		core_reject(c, "unknown_response", a->eid, usp_msg_id(msg));
+		core_reject(c, "unknown_response", a->eid, in_topic, usp_msg_id(msg));
 		return;
 	}
 	if (type != USP__HEADER__MSG_TYPE__ERROR && type != usp_msg_response_type(req->type)) {
 		char detail[200];
 		snprintf(detail, sizeof(detail), "%s answers %s %s", usp_msg_type_name(type),
 			 usp_msg_type_name(req->type), req->msg_id);
-		core_reject(c, "response_type_mismatch", a->eid, detail);
+		core_reject(c, "response_type_mismatch", a->eid, in_topic, detail);
 		return; /* the request stays pending */
 	}
 	req = core_tracker_take(c->trk, a, usp_msg_id(msg));
@@ -211,7 +215,7 @@ static void on_msg(struct core *c, struct core_agent *a, const UspRecord__Record
 	int v311 = ev->response_topic ? ev->reply_via_suffix : !a->mqtt_v5;
 	int rc = usp_msg_decode(p->data, p->len, &msg, &err);
 	if (rc != 0) {
-		core_reject(c, usp_msg_error_name(rc), a->eid, err.msg);
+		core_reject(c, usp_msg_error_name(rc), a->eid, ev->topic, err.msg);
 		if (msg && msg->body && msg->body->msg_body_case == USP__BODY__MSG_BODY_REQUEST)
 			answer_error(c, a, topic, v311, usp_msg_id(msg), USP_ERR_INVALID_ARGUMENTS,
 				     "request selects no message");
@@ -228,11 +232,11 @@ static void on_msg(struct core *c, struct core_agent *a, const UspRecord__Record
 		log_debug("trace", "in %s %s msg_id=%s", usp_msg_type_name(type), a->eid,
 			  usp_msg_id(msg));
 	if (type == USP__HEADER__MSG_TYPE__NOTIFY) {
-		core_handle_notify(c, a, msg, topic, v311);
+		core_handle_notify(c, a, msg, ev->topic, topic, v311);
 	} else if (type == USP__HEADER__MSG_TYPE__ERROR || usp_msg_type_is_response(type)) {
-		on_response(c, a, msg, type);
+		on_response(c, a, msg, type, ev->topic);
 	} else {
-		core_reject(c, "unsupported_request", a->eid, usp_msg_type_name(type));
+		core_reject(c, "unsupported_request", a->eid, ev->topic, usp_msg_type_name(type));
 		answer_error(c, a, topic, v311, usp_msg_id(msg), USP_ERR_MESSAGE_NOT_SUPPORTED,
 			     "this controller does not serve this request");
 	}
@@ -265,38 +269,58 @@ static struct core_agent *sender(struct core *c, const char *eid, int *created)
 	return a;
 }
 
+/* Who sent a record that did not unwrap (no from_id to go by): the
+ * identity level of the topic it came on (the broker's ACL vouches for
+ * it), else its usp-endpoint-id property (the sender's own word), else the
+ * topic. Untrusted text either way. */
+static const char *unwrap_sender(struct core *c, const struct mqtt_mtp_event *ev, char *buf,
+				 size_t cap)
+{
+	struct core_topic_id tid;
+	if (core_identity_parse(ev->topic, c->cfg->controller_topic, c->cfg->reply_topic, &tid) ==
+		    0 &&
+	    tid.id && tid.id_len > 0) {
+		size_t n = tid.id_len < cap - 1 ? tid.id_len : cap - 1;
+		memcpy(buf, tid.id, n);
+		buf[n] = '\0';
+		return buf;
+	}
+	return ev->endpoint_id ? ev->endpoint_id : ev->topic;
+}
+
 static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
 {
 	struct uspc_err err;
 	UspRecord__Record *rec = NULL;
-	const char *who = ev->endpoint_id ? ev->endpoint_id : ev->topic;
 	c->ctr.records_in++;
 	int rc = usp_record_unwrap(ev->payload, ev->len, &c->rec_limits, &rec, &err);
 	if (rc != 0) {
-		core_reject(c, usp_record_error_name(rc), who, err.msg);
+		char who[CORE_REJ_SENDER_MAX + 1];
+		core_reject(c, usp_record_error_name(rc), unwrap_sender(c, ev, who, sizeof(who)),
+			    ev->topic, err.msg);
 		return;
 	}
 	if (strcmp(rec->to_id, c->cfg->endpoint_id) != 0) {
-		core_reject(c, "record_wrong_to_id", rec->from_id, rec->to_id);
+		core_reject(c, "record_wrong_to_id", rec->from_id, ev->topic, rec->to_id);
 		goto out;
 	}
 	const char *refused = identity_refusal(c, ev, rec);
 	if (refused) {
 		char detail[MQTT_MTP_MAX_TOPIC + 16];
 		snprintf(detail, sizeof(detail), "topic %s", ev->topic);
-		core_reject(c, refused, rec->from_id, detail);
+		core_reject(c, refused, rec->from_id, ev->topic, detail);
 		goto out;
 	}
 	int created = 0;
 	struct core_agent *a = sender(c, rec->from_id, &created);
 	if (!a) {
-		core_reject(c, "registry_full", rec->from_id,
+		core_reject(c, "registry_full", rec->from_id, ev->topic,
 			    "max_agents reached and no idle agent to evict");
 		goto out;
 	}
 	switch (rec->record_type_case) {
 	case USP_RECORD__RECORD__RECORD_TYPE_MQTT_CONNECT:
-		on_mqtt_connect(c, a, rec);
+		on_mqtt_connect(c, a, rec, ev->topic);
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_DISCONNECT:
 		a->last_seen_ms = core_now_ms();
@@ -323,11 +347,13 @@ static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
 		on_msg(c, a, rec, ev);
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_SESSION_CONTEXT:
-		core_reject(c, "record_session_context", a->eid, "answered with Disconnect 7106");
+		core_reject(c, "record_session_context", a->eid, ev->topic,
+			    "answered with Disconnect 7106");
 		answer_session_context(c, a, ev);
 		break;
 	default:
-		core_reject(c, "record_unsupported_type", a->eid, "not an MQTT record type");
+		core_reject(c, "record_unsupported_type", a->eid, ev->topic,
+			    "not an MQTT record type");
 		break;
 	}
 	/* A record that changed nothing leaves no trace of a new sender. */

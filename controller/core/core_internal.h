@@ -150,6 +150,11 @@ struct core {
 	struct core_counters ctr;
 	struct core_reason reasons[CORE_MAX_REASONS];
 	size_t n_reasons;
+	/* rejected records per (sender, reason) until the next flush to the
+	 * rejections table (core_rejections.c; NULL until the first) */
+	struct core_rejmap *rejmap;
+	int64_t rej_next_flush_ms;
+	uint64_t rej_lost, rej_lost_logged; /* not counted there (no memory) */
 	int64_t next_stats_ms, last_stats_ms;
 	uint64_t last_in, last_out;
 	/* /metrics and /healthz (NULL: metrics_listen = ""): a snapshot is
@@ -169,8 +174,12 @@ int64_t core_now_ms(void);
 /* True while new input (MQTT events, tasks) may be taken. */
 int core_accepting(struct core *c);
 int core_accepting_work(struct core *c);
-/* Count a rejection and log it, rate-limited per reason. */
-void core_reject(struct core *c, const char *reason, const char *sender, const char *detail);
+/* Count a rejection and log it, rate-limited per reason; it is also
+ * counted per sender for the rejections table (core_rejections.c).
+ * reason: a static string; sender, topic (the MQTT topic the record came
+ * on, NULL if unknown) and detail: peer text, borrowed. */
+void core_reject(struct core *c, const char *reason, const char *sender, const char *topic,
+		 const char *detail);
 /* Check the result of a store_writer_* submit; STORE_E_FULL has already
  * been retried by CORE_SUBMIT. */
 void core_submit_done(struct core *c, const char *what, int rc);
@@ -251,9 +260,19 @@ void core_agent_offline(struct core *c, struct core_agent *a, const char *why);
 /* Request finished (response, error or timeout: msg NULL). Takes req. */
 void core_finish_request(struct core *c, struct core_req *req, const Usp__Msg *msg);
 
+/* --- core_rejections.c --- */
+/* Count one rejection per (sender, reason) for the rejections table
+ * (nothing when rejections_max_rows = 0). Arguments as core_reject's. */
+void core_rejections_note(struct core *c, const char *reason, const char *sender, const char *topic,
+			  const char *detail);
+/* Hand the counts to the store writer, at most once a second (final: now,
+ * at stop, whatever the writer's pressure). Called on every tick. */
+void core_rejections_flush(struct core *c, int64_t now_ms, int final);
+
 /* --- core_notify.c --- */
+/* in_topic: the topic the Notify's record came on (for rejections). */
 void core_handle_notify(struct core *c, struct core_agent *a, const Usp__Msg *msg,
-			const char *reply_topic, int v311);
+			const char *in_topic, const char *reply_topic, int v311);
 
 /* --- core_onboard.c --- */
 /* Start (or restart) onboarding of a (onboarding disabled: just mark it). */

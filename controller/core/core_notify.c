@@ -220,10 +220,11 @@ static void persist(struct core *c, struct core_agent *a, const Usp__Msg *msg, c
 	free(payload);
 }
 
-static void process(struct core *c, struct core_agent *a, const Usp__Msg *msg, const Usp__Notify *n)
+static void process(struct core *c, struct core_agent *a, const Usp__Msg *msg, const Usp__Notify *n,
+		    const char *in_topic)
 {
 	if (n->notification_case == USP__NOTIFY__NOTIFICATION__NOT_SET) {
-		core_reject(c, "notify_empty", a->eid, usp_msg_id(msg));
+		core_reject(c, "notify_empty", a->eid, in_topic, usp_msg_id(msg));
 		return;
 	}
 	persist(c, a, msg, n);
@@ -277,14 +278,14 @@ static void log_shed(struct core *c, const struct core_agent *a, const char *msg
 }
 
 void core_handle_notify(struct core *c, struct core_agent *a, const Usp__Msg *msg,
-			const char *reply_topic, int v311)
+			const char *in_topic, const char *reply_topic, int v311)
 {
 	const Usp__Notify *n = msg->body->request->notify;
 	c->ctr.notifies++;
 	unsigned slot;
 	int dup = core_agent_notify_seen(a, usp_msg_id(msg), &slot);
 	if (!dup)
-		process(c, a, msg, n);
+		process(c, a, msg, n, in_topic);
 	/* The answer waits for the commit of everything submitted so far: the
 	 * rows just written, or, for a retry, the first copy's (which may
 	 * still be queued if its own answer was shed). */

@@ -4,7 +4,9 @@
  * INSERT ... ON CONFLICT) and the code that turns an op into array
  * elements. Pure data and text building; called on the writer thread only.
  * Invariant: every statement is idempotent (replaying a batch whose commit
- * fate is unknown changes nothing), and keeps the newest event per key.
+ * fate is unknown changes nothing), and keeps the newest event per key;
+ * the one exception is wop_reject.sql, whose counts add up (a diagnostic:
+ * a replay counts twice).
  * The statements are sql/wop_*.sql, embedded at build time (store_stmt.h).
  * In them, ('epoch'::timestamptz + (us) * interval '1 microsecond') turns
  * µs since the epoch into a timestamptz exactly, and (array_agg(c ORDER BY
@@ -19,8 +21,8 @@
 #include <string.h>
 
 const char *const wop_kind_names[WOP_KIND_COUNT] = {
-	"agent_state",     "device_info",  "subscription", "snapshot",
-	"snapshot_delete", "notification", "oper_result",  "task_result",
+	"agent_state",  "device_info", "subscription", "snapshot",  "snapshot_delete",
+	"notification", "oper_result", "task_result",  "rejection",
 };
 
 const char *const wop_agent_insert_sql = store_stmt_wop_agent_insert;
@@ -28,6 +30,7 @@ const char *const wop_snapdel_sql = store_stmt_wop_snapdel;
 const char *const wop_unpark_sql = store_stmt_wop_unpark;
 const char *const wop_unpark_campaigns_sql = store_stmt_wop_unpark_campaigns;
 const char *const wop_profile_kick_sql = store_stmt_wop_profile_kick;
+const char *const wop_reject_prune_sql = store_stmt_wop_reject_prune;
 
 static void col_bool(struct store_buf *b, int v)
 {
@@ -103,6 +106,15 @@ size_t wop_fill_row(struct store_buf *c, const struct wop *op)
 		store_arr_add(&c[5], op->u.task.msg);
 		store_arr_add_i64(&c[6], op->at_us);
 		col_bool(&c[7], op->u.task.unknown);
+		return 1;
+	case WOP_REJECT:
+		store_arr_add(&c[0], op->eid);
+		store_arr_add(&c[1], op->u.rej.reason);
+		store_arr_add(&c[2], op->u.rej.topic);
+		store_arr_add(&c[3], op->u.rej.detail);
+		store_arr_add_i64(&c[4], op->u.rej.count);
+		store_arr_add_i64(&c[5], op->u.rej.first_us);
+		store_arr_add_i64(&c[6], op->at_us);
 		return 1;
 	default:
 		return 0;
@@ -217,4 +229,5 @@ const struct wop_sql wop_sql[WOP_KIND_COUNT] = {
 	[WOP_NOTIF] = { store_stmt_wop_notif, 7 },
 	[WOP_OPER] = { store_stmt_wop_oper, 9 },
 	[WOP_TASK] = { store_stmt_wop_task, 8 },
+	[WOP_REJECT] = { store_stmt_wop_reject, 7 },
 };

@@ -20,6 +20,7 @@ enum wop_kind {
 	WOP_NOTIF,
 	WOP_OPER,
 	WOP_TASK,
+	WOP_REJECT,
 	WOP_KIND_COUNT
 };
 
@@ -67,6 +68,11 @@ struct wop {
 			const char *sub_id, *type, *refs, *inst;
 			int enabled, removed;
 		} sub;
+		struct {
+			const char *reason, *topic, *detail; /* eid: the sender */
+			int64_t count, first_us;             /* at_us: the last */
+			int max_rows, retention_s;
+		} rej;
 	} u;
 };
 
@@ -93,6 +99,9 @@ extern const char *const wop_snapdel_sql;
 extern const char *const wop_unpark_sql;
 extern const char *const wop_unpark_campaigns_sql;
 extern const char *const wop_profile_kick_sql; /* onboarded agents → profile_kicks */
+/* After wop_sql[WOP_REJECT]: cut the rejections table to $1 rows and
+ * drop those older than $2 s (NULL: no age limit). */
+extern const char *const wop_reject_prune_sql;
 
 /* Append op's row(s) to the column buffers c[0..cols); returns rows added.
  * Not for WOP_SNAPSHOT, whose ops are merged: wop_fill_snapshot. */

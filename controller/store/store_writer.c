@@ -415,6 +415,36 @@ int store_writer_subscription(struct store_writer *w, const struct store_subscri
 	return enqueue(w, op, err);
 }
 
+int store_writer_rejection(struct store_writer *w, const struct store_rejection *r,
+			   struct uspc_err *err)
+{
+	int rc;
+	if ((rc = check_len("sender", r->sender, STORE_EID_MAX, 1, err)) < 0 ||
+	    (rc = check_len("reason", r->reason, STORE_NAME_MAX, 1, err)) < 0 ||
+	    (rc = check_len("topic", r->topic, STORE_TOPIC_MAX, 0, err)) < 0 ||
+	    (rc = check_len("detail", r->detail, STORE_VALUE_MAX, 0, err)) < 0)
+		return rc;
+	if (r->count < 1 || r->max_rows < 1 || r->retention_s < 0)
+		return uspc_err_set(err, STORE_E_ARG,
+				    "rejection needs count >= 1, max_rows >= 1, retention_s >= 0");
+	char *cur;
+	struct wop *op =
+		wop_new(WOP_REJECT, 0,
+			slen(r->sender) + slen(r->reason) + slen(r->topic) + slen(r->detail), &cur);
+	if (!op)
+		return NOMEM(err);
+	op->eid = pk(&cur, r->sender);
+	op->at_us = at_or_now(r->last_us);
+	op->u.rej.reason = pk(&cur, r->reason);
+	op->u.rej.topic = pk(&cur, r->topic);
+	op->u.rej.detail = pk(&cur, r->detail);
+	op->u.rej.count = r->count;
+	op->u.rej.first_us = r->first_us ? r->first_us : op->at_us;
+	op->u.rej.max_rows = r->max_rows;
+	op->u.rej.retention_s = r->retention_s;
+	return enqueue(w, op, err);
+}
+
 /* ---- writing one batch (writer thread) ---------------------------------- */
 
 static int exec_snapdel(struct store_writer *w, struct wop **ops, size_t n, struct uspc_err *err)
@@ -428,6 +458,16 @@ static int exec_snapdel(struct store_writer *w, struct wop **ops, size_t n, stru
 			return rc;
 	}
 	return 0;
+}
+
+/* Keep table rejections bounded, by the newest op's settings. */
+static int prune_rejections(struct store_writer *w, const struct wop *newest, struct uspc_err *err)
+{
+	char rows[24], age[24];
+	snprintf(rows, sizeof(rows), "%d", newest->u.rej.max_rows);
+	snprintf(age, sizeof(age), "%d", newest->u.rej.retention_s);
+	const char *p[2] = { rows, newest->u.rej.retention_s ? age : NULL };
+	return store_exec_prepared(w->db, &w->prep, wop_reject_prune_sql, 2, p, NULL, err);
 }
 
 /* One set-based statement for all ops of one kind. */
@@ -461,7 +501,7 @@ static int exec_kind(struct store_writer *w, enum wop_kind k, size_t *rows, uint
 					    wop_kind_names[k], n);
 	}
 	int np = ncols;
-	if (k == WOP_TASK)
+	if (k == WOP_TASK || k == WOP_REJECT)
 		params[np++] = w->node_id;
 	PGresult *r = NULL;
 	if (k == WOP_AGENT) {
@@ -475,6 +515,8 @@ static int exec_kind(struct store_writer *w, enum wop_kind k, size_t *rows, uint
 	if (rc == 0 && k == WOP_TASK && PQntuples(r) == 1)
 		*stale += (uint64_t)n - (uint64_t)atoll(PQgetvalue(r, 0, 1));
 	PQclear(r);
+	if (rc == 0 && k == WOP_REJECT)
+		rc = prune_rejections(w, ops[n - 1], err);
 	return rc;
 }
 

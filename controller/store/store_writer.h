@@ -1,7 +1,8 @@
 /*
  * store_writer.h — the batched writer: one thread with its own PostgreSQL
  * connection that persists what the core submits (inventory, snapshot,
- * notifications, task results, operation results, subscriptions).
+ * notifications, task results, operation results, subscriptions, counts
+ * of rejected records).
  *
  * Threads: store_writer_submit_*() and store_writer_stats() may be called
  * from any thread (normally the core thread); they never block on
@@ -16,8 +17,9 @@
  *    silently.
  *  - The thread drains up to batch_max ops and writes them in ONE
  *    transaction with set-based upserts (unnest of array parameters ... ON
- *    CONFLICT). Every op is idempotent, so a batch whose commit fate is
- *    unknown is simply written again.
+ *    CONFLICT). Every op is idempotent (but store_writer_rejection's
+ *    counts), so a batch whose commit fate is unknown is simply written
+ *    again.
  *  - When PostgreSQL goes away, or fails for any reason that is not a
  *    property of the data (store_err_is_transient: read-only after a
  *    failover, statement timeout, serialization failure, deadlock, out of
@@ -87,9 +89,9 @@ int store_writer_start(const struct store_writer_opts *o, struct store_writer **
 /*
  * The kinds of op, for loss reports: 0 agent_state, 1 device_info,
  * 2 subscription, 3 snapshot, 4 snapshot_delete, 5 notification,
- * 6 oper_result, 7 task_result (store_writer_kind_name).
+ * 6 oper_result, 7 task_result, 8 rejection (store_writer_kind_name).
  */
-#define STORE_WRITER_KINDS 8
+#define STORE_WRITER_KINDS 9
 /* snake_case name of kind ("notification", ...); "?" when out of range. */
 const char *store_writer_kind_name(unsigned kind);
 
@@ -248,6 +250,27 @@ struct store_subscription {
 };
 int store_writer_subscription(struct store_writer *w, const struct store_subscription *s,
 			      struct uspc_err *err);
+
+/* Rejected records of one (sender, reason), as counted by the core since
+ * its last flush: added to the row of table rejections (count adds up,
+ * first_at / last_at widen, topic, detail and node_id follow the newest).
+ * The writer then cuts the table to max_rows rows (the newest by last_at)
+ * and drops rows older than retention_s (0: no age limit); the newest
+ * op's values of a batch apply. Not idempotent, unlike the other ops: a
+ * batch written again after a commit of unknown fate counts its
+ * rejections twice. The caller cleans the peer's text (core_rej_clean). */
+struct store_rejection {
+	const char *sender;        /* required, 1..STORE_EID_MAX bytes */
+	const char *reason;        /* required, up to STORE_NAME_MAX bytes */
+	const char *topic;         /* NULL: keep the stored one */
+	const char *detail;        /* NULL: keep the stored one */
+	int64_t count;             /* >= 1 */
+	int64_t first_us, last_us; /* epoch µs; 0 → now */
+	int max_rows;              /* >= 1 */
+	int retention_s;           /* >= 0 */
+};
+int store_writer_rejection(struct store_writer *w, const struct store_rejection *r,
+			   struct uspc_err *err);
 
 /* ---- stats -------------------------------------------------------------- */
 

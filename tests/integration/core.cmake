@@ -29,8 +29,10 @@ foreach(t
     broker_outage_expiry:60
     late_reconnect:60
     spoofing:90
+    rejections:120
     reconcile:60
-    metrics:240)
+    metrics:240
+    systemd:120)
   string(REPLACE ":" ";" _p ${t})
   list(GET _p 0 _name)
   list(GET _p 1 _timeout)

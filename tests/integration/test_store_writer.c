@@ -358,6 +358,74 @@ static void notifications_stored_once(void **state)
 			 1);
 }
 
+/* Rejection counts add up per (sender, reason), within a batch and across
+ * batches; the newest report's topic, detail and node win; the table is cut
+ * to max_rows (newest last_at kept) and to retention_s. */
+static void rejections_add_up_and_stay_bounded(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	const int64_t t0 = 1700000000000000;
+	struct store_rejection r = { .sender = "rj::1",
+				     .reason = "record_wrong_to_id",
+				     .topic = "t/1",
+				     .detail = "old",
+				     .count = 3,
+				     .first_us = t0,
+				     .last_us = t0 + 1000000,
+				     .max_rows = 100 };
+	assert_int_equal(store_writer_rejection(f->w, &r, &err), 0);
+	r.count = 4; /* the same key again, newer, maybe in the same batch */
+	r.first_us = t0 + 2000000;
+	r.last_us = t0 + 3000000;
+	r.topic = NULL; /* keeps the stored topic */
+	r.detail = "new";
+	assert_int_equal(store_writer_rejection(f->w, &r, &err), 0);
+	flush(f);
+	r.count = 5; /* an older report in a later batch: counts, texts stay */
+	r.first_us = t0 - 1000000;
+	r.last_us = t0;
+	r.topic = "t/older";
+	r.detail = "older";
+	assert_int_equal(store_writer_rejection(f->w, &r, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count FROM rejections WHERE sender = 'rj::1'"),
+			 12);
+	assert_int_equal(
+		tdb_int(f->t.c,
+			"SELECT count(*) FROM rejections WHERE sender = 'rj::1' AND topic = 't/1'"
+			" AND detail = 'new' AND node_id = 'node-a'"
+			" AND first_at = to_timestamp(1699999999) AND last_at = to_timestamp(1700000003)"),
+		1);
+	/* bounds: 30 senders, max_rows 10 keeps the 10 newest; an old row goes */
+	tdb_exec(f->t.c, "INSERT INTO rejections VALUES ('rj::old', 'x', NULL, NULL, 1,"
+			 " now() - interval '2 days', now() - interval '2 days', 'n')");
+	char who[32];
+	for (int i = 0; i < 30; i++) {
+		snprintf(who, sizeof(who), "rj::s%02d", i);
+		struct store_rejection s = { .sender = who,
+					     .reason = "identity_missing",
+					     .count = 1,
+					     .last_us = 0, /* now */
+					     .max_rows = 10,
+					     .retention_s = 86400 };
+		assert_int_equal(store_writer_rejection(f->w, &s, &err), 0);
+	}
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM rejections"), 10);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM rejections WHERE sender = 'rj::old'"), 0);
+	/* arguments */
+	r.count = 0;
+	assert_int_equal(store_writer_rejection(f->w, &r, &err), STORE_E_ARG);
+	r.count = 1;
+	r.max_rows = 0;
+	assert_int_equal(store_writer_rejection(f->w, &r, &err), STORE_E_ARG);
+	r.max_rows = 1;
+	r.sender = "";
+	assert_int_equal(store_writer_rejection(f->w, &r, &err), STORE_E_ARG);
+}
+
 static void task_results_land_once_and_notify(void **state)
 {
 	struct fx *f = *state;
@@ -891,6 +959,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(agent_state_and_device_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(rejections_add_up_and_stay_bounded, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(offline_online_in_one_batch_resets_online_since,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(snapshot_upsert_delete_prefix, setup, teardown),

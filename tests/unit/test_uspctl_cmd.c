@@ -338,6 +338,43 @@ static void test_campaign_ops(void **state)
 	expect_error("{\"op\":\"list_agents\"}", USPCTL_E_BAD_FIELD, "");
 }
 
+static void test_rejections(void **state)
+{
+	(void)state;
+	struct uspctl_cmd c;
+	struct uspc_err err;
+	const char *line = "{\"id\":\"r\",\"op\":\"rejections\",\"sender\":\"os::00D09E-*\","
+			   "\"reason\":\"identity_mismatch\",\"since\":3600,\"limit\":5}";
+	assert_int_equal(parse(line, &c, &err), 0);
+	assert_int_equal(c.op, USPCTL_OP_REJECTIONS);
+	assert_false(uspctl_op_is_usp(c.op));
+	assert_false(uspctl_op_is_campaign(c.op));
+	assert_false(uspctl_op_is_profile(c.op));
+	assert_string_equal(c.rej_sender, "os::00D09E-*");
+	assert_string_equal(c.rej_reason, "identity_mismatch");
+	assert_true(c.since_s == 3600.0);
+	assert_int_equal(c.limit, 5);
+	uspctl_cmd_fini(&c);
+	assert_int_equal(parse("{\"id\":\"r\",\"op\":\"rejections\"}", &c, &err), 0);
+	assert_null(c.rej_sender);
+	assert_null(c.rej_reason);
+	assert_int_equal(c.limit, 0);
+	uspctl_cmd_fini(&c);
+	expect_error("{\"id\":\"x\",\"op\":\"rejections\",\"color\":1}", USPCTL_E_BAD_FIELD, "x");
+	expect_error("{\"id\":\"x\",\"op\":\"rejections\",\"limit\":0}", USPCTL_E_BAD_FIELD, "x");
+	expect_error("{\"id\":\"x\",\"op\":\"rejections\",\"limit\":10001}", USPCTL_E_BAD_FIELD,
+		     "x");
+	expect_error("{\"id\":\"x\",\"op\":\"rejections\",\"limit\":1.5}", USPCTL_E_BAD_FIELD, "x");
+	expect_error("{\"id\":\"x\",\"op\":\"rejections\",\"since\":0}", USPCTL_E_BAD_FIELD, "x");
+	expect_error("{\"id\":\"x\",\"op\":\"rejections\",\"sender\":\"\"}", USPCTL_E_BAD_FIELD,
+		     "x");
+	expect_error("{\"id\":\"x\",\"op\":\"rejections\",\"sender\":7}", USPCTL_E_BAD_FIELD, "x");
+	expect_error("{\"id\":\"x\",\"op\":\"rejections\",\"reason\":\"Bad Reason\"}",
+		     USPCTL_E_BAD_FIELD, "x");
+	expect_error("{\"id\":\"x\",\"op\":\"rejections\",\"targets\":\"os::X\"}",
+		     USPCTL_E_BAD_FIELD, "x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -350,6 +387,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_max_inflight),
 		cmocka_unit_test(test_campaign_ops),
+		cmocka_unit_test(test_rejections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

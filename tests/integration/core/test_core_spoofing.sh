@@ -25,7 +25,9 @@
 # reason in the stats line) — the counts add up exactly, per reason. Nothing
 # changed: B's agents row (reply topic, online, ...), snapshot,
 # notifications, operation results, subscriptions and tasks; no agents row
-# or registry entry was added (count, stats agents=). Thawed, B answers its
+# or registry entry was added (count, stats agents=). The rejections table
+# counts every one per reason too, B's forgeries under B with A's topic.
+# Thawed, B answers its
 # Get itself (B's serial number, not the forged one), a new Get to B is
 # published to B and never reaches A's topic.
 #
@@ -170,6 +172,17 @@ for r in identity_mismatch response_type_mismatch; do
 done
 grep "rejected (identity_mismatch)" "$W/d1.log" | grep -qF "$CTL_TOPIC/$A" ||
   fail "the identity_mismatch log line does not name the topic"
+# The rejections table counts the same per reason (the random from_ids past
+# the daemon's cap of senders per second in "(many senders)" rows), and
+# names B with the topic level A used.
+for r in $REASONS; do
+  wait_sql "SELECT coalesce(sum(count), 0) FROM rejections WHERE reason = '$r'" "$(stat_reason "$W/d1.log" "$r")" 10
+done
+[ "$(q "SELECT count(*) FROM rejections WHERE sender = '$B' AND reason = 'identity_mismatch'
+        AND topic LIKE '%/$A'")" = 1 ] ||
+  fail "no rejections row for B's forged records: $(q "SELECT * FROM rejections WHERE sender = '$B'")"
+log "rejections rows: $(q "SELECT count(*) FROM rejections"), (many senders): $(q "SELECT string_agg(reason || '=' || count, ' ')
+  FROM rejections WHERE sender = '(many senders)'")"
 
 # B answers its own Get; a new Get goes to B, never to A's topic.
 thaw_sim "$PID_sim_sb"
