@@ -226,8 +226,14 @@ log "broker back: /healthz '$HEALTH'"
 # frozen agent keeps the drain going (--drain-timeout-ms 6000).
 thaw_s1() { thaw_sim "$PID_sim_s1"; }
 at_cleanup thaw_s1
+# an agent the daemon holds ready after the broker's return (one whose
+# reconnect it did not see may stay offline until its next record)
+ready_sql="SELECT eid FROM agents WHERE online AND onboarded_at >= online_since ORDER BY eid LIMIT 1"
+wait_sql "SELECT count(*) FROM ($ready_sql) r" 1 20
+target=$(q "$ready_sql")
 freeze_sim "$PID_sim_s1"
-add_tasks get '{"param_paths":["Device.DeviceInfo.UpTime"]}' 1 1
+q "INSERT INTO tasks (eid, op, request) VALUES ('$target', 'get',
+  '{\"param_paths\":[\"Device.DeviceInfo.UpTime\"]}'); NOTIFY uspc_task_new" >/dev/null
 wait_sql "SELECT count(*) FROM tasks WHERE state = 'sent'" 1 20
 kill -TERM "$PID_d1"
 wait_health 503 5
