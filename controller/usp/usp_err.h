@@ -172,7 +172,9 @@ enum usp_path_error {
 	X(CAMPAIGN_STATE, "campaign_state", "the campaign's state does not allow the op")    \
 	X(UNKNOWN_PROFILE, "unknown_profile", "no such profile")                             \
 	X(PROFILE_CONFLICT, "profile_conflict",                                              \
-	  "another profile with the same priority names the same path")
+	  "another profile with the same priority names the same path")                      \
+	X(TOKEN_EXISTS, "token_exists", "a live API token with that name exists")            \
+	X(UNKNOWN_TOKEN, "unknown_token", "no live API token with that id or name")
 
 enum uspctl_error {
 	USPCTL_E_BASE_ = -400,
@@ -216,7 +218,8 @@ enum usp_json_error {
 	X(NOTFOUND, "notfound", "no such agent or task")                           \
 	X(STOPPED, "stopped", "the writer or feeder is stopping")                  \
 	X(TIMEOUT, "timeout", "a wait timed out")                                  \
-	X(BUSY, "busy", "held by another live session")
+	X(BUSY, "busy", "held by another live session")                            \
+	X(EXISTS, "exists", "already exists (a unique name is taken)")
 
 enum store_error {
 	STORE_E_BASE_ = -600,
