@@ -40,12 +40,18 @@ PACKAGES=(
 	lintian              # deploy/build-deb.sh checks the .deb
 	man-db               # man -w in the package test (tests/package)
 	systemd              # systemd-analyze verify of the unit in the package test
+	chromium             # the web console's browser test (tests/console, headless)
+	nodejs               # runs the browser test (tests/console/console-test.mjs)
+	npm                  # npm ci of the browser test's one dependency, puppeteer-core
 )
 
 SELF=$(basename "$0")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
+	# A Node.js from outside Debian (e.g. NodeSource's nodejs) ships its own
+	# npm and conflicts with Debian's: an npm on the PATH is enough.
+	[ "$p" = npm ] && command -v npm >/dev/null 2>&1 && continue
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$status" = installed ] || missing+=("$p")
 done

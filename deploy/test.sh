@@ -54,6 +54,9 @@ trap 'echo "test.sh: interrupted" >&2; exit 130' INT TERM
 
 step "dependencies"
 "$REPO/deploy/setup-deps.sh" || exit 1
+# The browser test's one npm dependency (puppeteer-core, pinned in
+# tests/console/package-lock.json), into tests/console/node_modules.
+(cd "$REPO/tests/console" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 
 format_rc=0
 if [ -f "$REPO/.clang-format" ] && [ "${USPC_FORMAT_CHECK:-1}" != 0 ]; then
