@@ -68,6 +68,10 @@ void uspctl_opts_init(struct uspctl_opts *o)
 
 static int db_open(struct uspctl_run *r, struct uspc_err *err)
 {
+	if (r->o->conn) {
+		r->db = r->o->conn;
+		return store_query_listen_done(r->db, err);
+	}
 	struct store_conn_opts co = { .conninfo = r->o->db, .application_name = "uspctl" };
 	int rc = store_conn_open(&co, &r->db, err);
 	if (rc == 0)
@@ -85,6 +89,12 @@ int uspctl_db_recover(struct uspctl_run *r, const struct uspc_err *err)
 		return -1;
 	if (r->db && PQstatus(r->db) == CONNECTION_OK && !store_err_is_transient(err))
 		return -1; /* the statement itself failed: not worth a retry */
+	if (r->o->conn) {  /* borrowed: its owner reconnects, not this run */
+		r->fatal = 1;
+		snprintf(r->fatal_msg, sizeof(r->fatal_msg), "database connection lost: %s",
+			 err->msg);
+		return -1;
+	}
 	log_warn("uspctl", "database connection lost (%s); reconnecting", err->msg);
 	if (r->db)
 		PQfinish(r->db);
@@ -863,11 +873,23 @@ static int run_start(struct uspctl_run *r, const struct uspctl_opts *o, FILE *ou
 		fprintf(errf, "uspctl: cannot use the database: %s\n", err.msg);
 		return rc;
 	}
-	if ((rc = store_schema_migrate(r->db, NULL, &err)) < 0) {
+	if (!o->conn && (rc = store_schema_migrate(r->db, NULL, &err)) < 0) {
 		fprintf(errf, "uspctl: database schema: %s\n", err.msg);
 		return rc;
 	}
 	return 0;
+}
+
+/* A borrowed connection goes back as it came: listening to nothing, no
+ * notification left unread, no transaction open. */
+static void give_back(PGconn *db)
+{
+	PGresult *res = PQexec(db, "UNLISTEN *");
+	PQclear(res);
+	PGnotify *n;
+	PQconsumeInput(db);
+	while ((n = PQnotifies(db)))
+		PQfreemem(n);
 }
 
 /* The database is gone for good: everything still open fails. */
@@ -920,7 +942,9 @@ int uspctl_run(const struct uspctl_opts *o, int in_fd, FILE *out, FILE *errf)
 out:
 	fail_all(&r);
 	uspctl_track_fini(&r.track);
-	if (r.db)
+	if (r.db && o->conn)
+		give_back(r.db);
+	else if (r.db)
 		PQfinish(r.db);
 	free(r.woke);
 	free(r.insert_ids);

@@ -34,6 +34,12 @@ struct uspctl_opts {
 
 	/* campaign windows: seconds added to the clock (USPC_CLOCK_OFFSET_S) */
 	int64_t clock_offset_s;
+
+	/* A connection to borrow instead of opening one from db (uspc-api's
+	 * pool): its schema is already migrated; the run LISTENs on it and
+	 * UNLISTENs at its end, never reconnects (a lost connection ends the
+	 * run with database_error) and never closes it. NULL: open one. */
+	struct pg_conn *conn;
 };
 
 void uspctl_opts_init(struct uspctl_opts *o);
