@@ -298,6 +298,8 @@ static void publish(struct api_events *h, int type, const char *name, const char
 /* Run cmd on a pooled connection; NULL on failure (logged). */
 static cJSON *run(struct api_events *h, cJSON *cmd)
 {
+	if (!cJSON_GetObjectItemCaseSensitive(cmd, "id"))
+		cJSON_AddStringToObject(cmd, "id", "events");
 	int slot, busy, lost = 0;
 	struct uspc_err err = { 0 };
 	cJSON *lines = NULL;
