@@ -67,6 +67,11 @@ int uspctl_op_is_profile(enum uspctl_op op)
 	return op >= USPCTL_OP_PROFILE_PUT && op <= USPCTL_OP_PROFILE_VARS;
 }
 
+int uspctl_op_is_token(enum uspctl_op op)
+{
+	return op >= USPCTL_OP_TOKEN_CREATE && op <= USPCTL_OP_TOKEN_REVOKE;
+}
+
 void uspctl_cmd_init(struct uspctl_cmd *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -108,6 +113,14 @@ void uspctl_cmd_fini(struct uspctl_cmd *c)
 	free(c->path_prefix);
 	free(c->rej_sender);
 	free(c->rej_reason);
+	free(c->after);
+	free(c->kind);
+	free(c->task_state);
+	free(c->task_op);
+	free(c->batch);
+	free(c->command_key);
+	free(c->token_name);
+	free(c->token_role);
 	uspctl_cmd_init(c);
 }
 
@@ -759,6 +772,208 @@ static int parse_rejections(const cJSON *root, struct uspctl_cmd *c, struct uspc
 	return 0;
 }
 
+/* ---- reads: list_agents paging, notifications, task_list, operation_results ---- */
+
+#define READS_MAX 10000     /* lines of one read command (the default is 100) */
+#define COMMAND_KEY_MAX 256 /* STORE_NAME_MAX: what the daemon stores */
+
+/* Keep a copy of s (NULL: nothing given) in *slot. */
+static int keep(char **slot, const char *s, struct uspc_err *err)
+{
+	if (s && !(*slot = strdup(s)))
+		return uspc_err_set(err, USPCTL_E_INTERNAL, "out of memory");
+	return 0;
+}
+
+/* An optional string of min_len to max bytes of UTF-8, kept in *slot. */
+static int read_text(const cJSON *root, const char *key, size_t min_len, size_t max, char **slot,
+		     struct uspc_err *err)
+{
+	const char *s;
+	int rc = read_string(root, key, 0, &s, err);
+	if (rc <= 0)
+		return rc;
+	size_t n = strlen(s);
+	if (n < min_len || n > max || !usp_utf8_valid(s, n))
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'%s' must be a string of %zu to %zu bytes of UTF-8", key,
+				    min_len, max);
+	return keep(slot, s, err);
+}
+
+/* An optional string that must be one of names (what: them, for the
+ * message), kept in *slot. */
+static int read_name(const cJSON *root, const char *key, const char *const *names, const char *what,
+		     char **slot, struct uspc_err *err)
+{
+	const char *s;
+	int rc = read_string(root, key, 0, &s, err);
+	if (rc <= 0)
+		return rc;
+	for (const char *const *n = names; *n; n++)
+		if (!strcmp(*n, s))
+			return keep(slot, s, err);
+	return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be %s", key, what);
+}
+
+/* An optional id: a whole number from 1 (a bigserial's range, as JSON
+ * numbers carry it exactly). */
+static int read_id64(const cJSON *root, const char *key, int64_t *out, struct uspc_err *err)
+{
+	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
+	if (!j)
+		return 0;
+	if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) ||
+	    j->valuedouble != floor(j->valuedouble) || j->valuedouble < 1 || j->valuedouble >= 9e15)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'%s' must be an id (a whole number from 1)", key);
+	*out = (int64_t)j->valuedouble;
+	return 1;
+}
+
+/* list_agents: limit (a page of at most that many agents) and after (the
+ * last Endpoint ID of the previous page). */
+static int parse_list_agents(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	const char *after;
+	int rc;
+	if ((rc = read_int(root, "limit", 1, READS_MAX, &c->limit, err)) < 0 ||
+	    (rc = read_string(root, "after", 0, &after, err)) < 0)
+		return rc;
+	if (after && (!eid_ok(after) || !usp_utf8_valid(after, strlen(after))))
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'after' must be an Endpoint ID (1 to %d bytes of UTF-8 "
+				    "without spaces or control characters)",
+				    USP_EID_MAX_LEN);
+	return keep(&c->after, after, err);
+}
+
+/* notifications: kind, path (a prefix), since / until (seconds ago),
+ * before (an id), limit. */
+static int parse_notifications(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	static const char *const kinds[] = { "event",
+					     "value_change",
+					     "obj_creation",
+					     "obj_deletion",
+					     "oper_complete",
+					     "on_board_req",
+					     NULL };
+	int rc;
+	if ((rc = read_name(root, "kind", kinds,
+			    "a notification kind: event, value_change, obj_creation, "
+			    "obj_deletion, oper_complete or on_board_req",
+			    &c->kind, err)) < 0 ||
+	    (rc = read_text(root, "path", 1, 4096, &c->path_prefix, err)) < 0 ||
+	    (rc = read_seconds(root, "since", &c->since_s, err)) < 0 ||
+	    (rc = read_seconds(root, "until", &c->until_s, err)) < 0 ||
+	    (rc = read_id64(root, "before", &c->before, err)) < 0 ||
+	    (rc = read_int(root, "limit", 1, READS_MAX, &c->limit, err)) < 0)
+		return rc;
+	if (c->since_s > 0 && c->until_s >= c->since_s)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'until' must be fewer seconds ago than 'since'");
+	return 0;
+}
+
+/* task_list: state, task_op (a USP request type, as tasks.op holds it),
+ * batch, before (a task id), limit. */
+static int parse_task_list(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	static const char *const states[] = { "queued",  "sent",     "done",    "failed",
+					      "expired", "canceled", "unknown", NULL };
+	const char *op;
+	int rc;
+	if ((rc = read_name(root, "state", states,
+			    "a task state: queued, sent, done, failed, expired, canceled or "
+			    "unknown",
+			    &c->task_state, err)) < 0 ||
+	    (rc = read_string(root, "task_op", 0, &op, err)) < 0 ||
+	    (rc = read_text(root, "batch", 1, 256, &c->batch, err)) < 0 ||
+	    (rc = read_id64(root, "before", &c->before, err)) < 0 ||
+	    (rc = read_int(root, "limit", 1, READS_MAX, &c->limit, err)) < 0)
+		return rc;
+	for (size_t i = 0; op && i < USPCTL_OP_COUNT_; i++)
+		if (op_rows[i].usp && !strcmp(op_rows[i].usp_type, op))
+			return keep(&c->task_op, op, err);
+	if (op)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'task_op' must be a USP request type: get, set, add, delete, "
+				    "operate, get_supported_dm, get_instances or "
+				    "get_supported_protocol");
+	return 0;
+}
+
+/* operation_results: command_key ("" finds results without one), limit. */
+static int parse_operation_results(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	int rc;
+	if ((rc = read_text(root, "command_key", 0, COMMAND_KEY_MAX, &c->command_key, err)) < 0 ||
+	    (rc = read_int(root, "limit", 1, READS_MAX, &c->limit, err)) < 0)
+		return rc;
+	return 0;
+}
+
+/* ---- token ops ------------------------------------------------------------------ */
+
+#define TOKEN_NAME_MAX 64                     /* STORE_TOKEN_NAME_MAX */
+#define TOKEN_EXPIRES_MAX (10L * 365 * 86400) /* STORE_TOKEN_EXPIRES_MAX */
+
+static int token_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > TOKEN_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '.' || s[i] == '-'))
+			return 0;
+	return 1;
+}
+
+/* token_create {name, role, expires}, token_list {}, token_revoke
+ * {token_id | name}; none takes the common options. */
+static int parse_token(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
+{
+	static const char *const create[] = { "name", "role", "expires", NULL };
+	static const char *const revoke[] = { "token_id", "name", NULL };
+	static const char *const none[] = { NULL };
+	static const char *const roles[] = { "viewer", "operator", "admin", NULL };
+	const char *op = uspctl_op_name(c->op);
+	const char *name = NULL;
+	switch (c->op) {
+	case USPCTL_OP_TOKEN_CREATE:
+		if (only_fields(root, create, op, err) < 0 ||
+		    read_string(root, "name", 1, &name, err) < 0 ||
+		    read_int(root, "expires", 1, TOKEN_EXPIRES_MAX, &c->token_expires_s, err) < 0)
+			return err->code;
+		if (!cJSON_GetObjectItemCaseSensitive(root, "role"))
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "missing field 'role' (viewer, operator or admin)");
+		if (read_name(root, "role", roles, "viewer, operator or admin", &c->token_role,
+			      err) < 0)
+			return err->code;
+		break;
+	case USPCTL_OP_TOKEN_REVOKE:
+		if (only_fields(root, revoke, op, err) < 0 ||
+		    read_id64(root, "token_id", &c->token_id, err) < 0 ||
+		    read_string(root, "name", 0, &name, err) < 0)
+			return err->code;
+		if (!c->token_id == !name)
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "op 'token_revoke' takes one of 'token_id' and 'name'");
+		break;
+	default:
+		return only_fields(root, none, op, err);
+	}
+	if (name && !token_name_ok(name))
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'name' must be a token name: 1 to %d characters of A-Z a-z "
+				    "0-9 _ . -",
+				    TOKEN_NAME_MAX);
+	return keep(&c->token_name, name, err);
+}
+
 /* "campaign": an id (a positive integer) or a name (a string). */
 static int read_campaign(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
 {
@@ -1009,6 +1224,12 @@ static const char *const *op_fields(enum uspctl_op op)
 	static const char *const snap[] = { "paths", NULL };
 	static const char *const tasks[] = { "tasks", NULL };
 	static const char *const rejections[] = { "sender", "reason", "since", "limit", NULL };
+	static const char *const agents[] = { "limit", "after", NULL };
+	static const char *const notifications[] = { "kind",   "path",  "since", "until",
+						     "before", "limit", NULL };
+	static const char *const task_list[] = { "state",  "task_op", "batch",
+						 "before", "limit",   NULL };
+	static const char *const op_results[] = { "command_key", "limit", NULL };
 	static const char *const none[] = { NULL };
 	switch (op) {
 	case USPCTL_OP_GET:
@@ -1041,6 +1262,14 @@ static const char *const *op_fields(enum uspctl_op op)
 		return tasks;
 	case USPCTL_OP_REJECTIONS:
 		return rejections;
+	case USPCTL_OP_LIST_AGENTS:
+		return agents;
+	case USPCTL_OP_NOTIFICATIONS:
+		return notifications;
+	case USPCTL_OP_TASK_LIST:
+		return task_list;
+	case USPCTL_OP_OPERATION_RESULTS:
+		return op_results;
 	default:
 		return none;
 	}
@@ -1142,15 +1371,24 @@ static int needs_targets(enum uspctl_op op)
 	       op == USPCTL_OP_UNTAG || op == USPCTL_OP_SNAPSHOT;
 }
 
+/* Fleet ops whose targets are optional (default: every agent). */
+static int may_target(enum uspctl_op op)
+{
+	return op == USPCTL_OP_LIST_AGENTS || op == USPCTL_OP_NOTIFICATIONS ||
+	       op == USPCTL_OP_TASK_LIST || op == USPCTL_OP_OPERATION_RESULTS;
+}
+
 static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
 {
 	struct uspc_err id_err = { 0 };
 	int id_rc = read_id(root, c, &id_err);
 	int op_rc = read_op(root, c, err);
-	/* "id" is optional for the campaign ops (one line each, no agents) */
-	if (id_rc < 0 &&
-	    (op_rc < 0 || !(uspctl_op_is_campaign(c->op) || uspctl_op_is_profile(c->op)) ||
-	     cJSON_GetObjectItemCaseSensitive(root, "id"))) {
+	/* "id" is optional for the campaign, profile and token ops (one line
+	 * each, no agents) */
+	if (id_rc < 0 && (op_rc < 0 ||
+			  !(uspctl_op_is_campaign(c->op) || uspctl_op_is_profile(c->op) ||
+			    uspctl_op_is_token(c->op)) ||
+			  cJSON_GetObjectItemCaseSensitive(root, "id"))) {
 		*err = id_err;
 		return err->code;
 	}
@@ -1164,6 +1402,10 @@ static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err
 		int rc = parse_profile(root, c, err);
 		return rc < 0 ? (err->code < 0 ? err->code : rc) : 0;
 	}
+	if (uspctl_op_is_token(c->op)) {
+		int rc = parse_token(root, c, err);
+		return rc < 0 ? (err->code < 0 ? err->code : rc) : 0;
+	}
 	if (check_fields(root, op_fields(c->op), uspctl_op_name(c->op), err) < 0 ||
 	    read_targets(root, &c->targets, err) < 0 ||
 	    read_bool(root, "wait", &c->wait, err) < 0 ||
@@ -1174,7 +1416,7 @@ static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err
 	if (needs_targets(c->op) && !c->targets.given)
 		return uspc_err_set(err, USPCTL_E_BAD_TARGETS, "op '%s' needs 'targets'",
 				    uspctl_op_name(c->op));
-	if (!needs_targets(c->op) && c->op != USPCTL_OP_LIST_AGENTS && c->targets.given)
+	if (!needs_targets(c->op) && !may_target(c->op) && c->targets.given)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD, "op '%s' does not take 'targets'",
 				    uspctl_op_name(c->op));
 	switch (c->op) {
@@ -1191,6 +1433,14 @@ static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err
 		return 0;
 	case USPCTL_OP_REJECTIONS:
 		return parse_rejections(root, c, err) < 0 ? err->code : 0;
+	case USPCTL_OP_LIST_AGENTS:
+		return parse_list_agents(root, c, err) < 0 ? err->code : 0;
+	case USPCTL_OP_NOTIFICATIONS:
+		return parse_notifications(root, c, err) < 0 ? err->code : 0;
+	case USPCTL_OP_TASK_LIST:
+		return parse_task_list(root, c, err) < 0 ? err->code : 0;
+	case USPCTL_OP_OPERATION_RESULTS:
+		return parse_operation_results(root, c, err) < 0 ? err->code : 0;
 	default:
 		break;
 	}

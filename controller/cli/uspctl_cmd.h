@@ -58,7 +58,15 @@
 	X(PROFILE_HISTORY, "profile_history", 0, NULL)                                   \
 	X(PROFILE_PATHS, "profile_paths", 0, NULL)                                       \
 	X(PROFILE_VARS, "profile_vars", 0, NULL)                                         \
-	X(REJECTIONS, "rejections", 0, NULL)
+	X(REJECTIONS, "rejections", 0, NULL)                                             \
+	X(NOTIFICATIONS, "notifications", 0, NULL)                                       \
+	X(TASK_LIST, "task_list", 0, NULL)                                               \
+	X(OPERATION_RESULTS, "operation_results", 0, NULL)                               \
+	X(TAG_LIST, "tag_list", 0, NULL)                                                 \
+	X(FLEET_SUMMARY, "fleet_summary", 0, NULL)                                       \
+	X(TOKEN_CREATE, "token_create", 0, NULL)                                         \
+	X(TOKEN_LIST, "token_list", 0, NULL)                                             \
+	X(TOKEN_REVOKE, "token_revoke", 0, NULL)
 
 enum uspctl_op {
 #define USPCTL_OP_ENUM_(op, name, usp, type) USPCTL_OP_##op,
@@ -112,10 +120,24 @@ struct uspctl_cmd {
 	char *profile;     /* "name" (owned) */
 	char *path_prefix; /* profile_paths: "path" (owned) */
 	int write_only, reset_contested, allow_empty;
-	long sample, limit; /* limit: profile_history and rejections (0: the default) */
+	long sample, limit; /* limit: profile_history, rejections, list_agents and the
+			     * reads below (0: the default) */
 	/* rejections: filters (owned, NULL: any; since_s 0: any age) */
 	char *rej_sender, *rej_reason;
-	double since_s;
+	double since_s; /* rejections, notifications */
+	/* list_agents: only agents whose eid sorts after this one (owned) */
+	char *after;
+	/* notifications, task_list, operation_results: filters (owned, NULL:
+	 * any; path_prefix above is notifications' "path"; until_s 0: any
+	 * age; before 0: any id) */
+	char *kind, *task_state, *task_op, *batch, *command_key;
+	double until_s;
+	int64_t before;
+	/* token ops (uspctl_op_is_token): token_create's name, role, expires
+	 * (seconds, 0: never); token_revoke's token_id or name */
+	char *token_name, *token_role;
+	int64_t token_id;
+	long token_expires_s;
 };
 
 void uspctl_cmd_init(struct uspctl_cmd *c);
@@ -126,6 +148,8 @@ int uspctl_op_is_usp(enum uspctl_op op);
 int uspctl_op_is_campaign(enum uspctl_op op);
 /* profile_*: answered by profile_admin (uspctl_profile.c). */
 int uspctl_op_is_profile(enum uspctl_op op);
+/* token_*: the HTTP API's tokens, through store_tokens.h (uspctl_token.c). */
+int uspctl_op_is_token(enum uspctl_op op);
 
 /*
  * Parse one line (not necessarily NUL-terminated). On failure returns a

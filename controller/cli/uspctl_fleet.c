@@ -1,7 +1,9 @@
 /*
  * uspctl_fleet.c — target resolution and the fleet ops of uspctl
  * (list_agents, show_agent, tag, untag, snapshot, task_status, cancel,
- * rejections), answered from the database without touching agents.
+ * rejections), answered from the database without touching agents; the
+ * reads of uspctl_reads.c and the token ops of uspctl_token.c are
+ * dispatched from here too.
  *
  * Owns nothing between calls; runs on the run's thread and connection.
  * Invariant: every agent (or task) a command names gets exactly one line.
@@ -16,16 +18,6 @@
 #include "store_sql.h"
 #include "uspctl_internal.h"
 #include "uspctl_stmt.h"
-
-/* Run call (which sets rc and err) again once after a reconnect. */
-#define DB_RETRY(r, rc, err, call)                                           \
-	do {                                                                 \
-		for (int attempt_ = 0; attempt_ < 2; attempt_++) {           \
-			(rc) = (call);                                       \
-			if ((rc) == 0 || uspctl_db_recover((r), &(err)) < 0) \
-				break;                                       \
-		}                                                            \
-	} while (0)
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -132,6 +124,25 @@ static void print_agents(struct uspctl_run *r, const char *id, const cJSON *arr)
 	}
 }
 
+/* The explicit EIDs (sorted) a page of agents covers: those after
+ * `after` and, when the page is full, up to its last agent. */
+static size_t page_window(const char **given, size_t n, const char *after, const cJSON *arr,
+			  long limit, const char ***first)
+{
+	const cJSON *last = cJSON_GetArrayItem(arr, cJSON_GetArraySize(arr) - 1);
+	const cJSON *last_eid = cJSON_GetObjectItemCaseSensitive(last, "eid");
+	size_t lo = 0, hi = n;
+	while (after && lo < n && strcmp(given[lo], after) <= 0)
+		lo++;
+	if (limit > 0 && cJSON_GetArraySize(arr) >= limit && cJSON_IsString(last_eid))
+		while (hi > lo && strcmp(given[hi - 1], last_eid->valuestring) > 0)
+			hi--;
+	*first = given + lo;
+	return hi - lo;
+}
+
+/* list_agents: every agent the targets pick, or one page of them (limit,
+ * after: keyset paging by eid, in byte order). */
 static void list_agents(struct uspctl_run *r, const struct uspctl_cmd *c, long line)
 {
 	struct store_selector sel;
@@ -148,7 +159,9 @@ static void list_agents(struct uspctl_run *r, const struct uspctl_cmd *c, long l
 		sel.eids = given;
 		sel.n_eids = n_given;
 	}
-	DB_RETRY(r, rc, err, store_query_agents(r->db, &sel, 0, &arr, &err));
+	DB_RETRY(r, rc, err,
+		 store_query_agents_page(r->db, &sel, c->after, c->limit > 0 ? (size_t)c->limit : 0,
+					 &arr, &err));
 	if (rc < 0) {
 		db_line_error(r, c->id, line, &err);
 		goto out;
@@ -163,9 +176,12 @@ static void list_agents(struct uspctl_run *r, const struct uspctl_cmd *c, long l
 			if (cJSON_IsString(eid))
 				found[nf++] = eid->valuestring;
 		}
-		report_unknown(r, c->id, given, n_given, found, nf);
+		/* a page answers for the EIDs inside it only */
+		const char **in_page;
+		size_t n_in = page_window(given, n_given, c->after, arr, c->limit, &in_page);
+		report_unknown(r, c->id, in_page, n_in, found, nf);
 		free(found);
-	} else if (cJSON_GetArraySize(arr) == 0) {
+	} else if (cJSON_GetArraySize(arr) == 0 && !c->after) {
 		uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_NO_TARGETS,
 				      "no agent matches the selector");
 	}
@@ -524,6 +540,18 @@ void uspctl_fleet(struct uspctl_run *r, const struct uspctl_cmd *c, long line)
 		break;
 	case USPCTL_OP_REJECTIONS:
 		rejections(r, c, line);
+		break;
+	case USPCTL_OP_NOTIFICATIONS:
+	case USPCTL_OP_TASK_LIST:
+	case USPCTL_OP_OPERATION_RESULTS:
+	case USPCTL_OP_TAG_LIST:
+	case USPCTL_OP_FLEET_SUMMARY:
+		uspctl_reads(r, c, line);
+		break;
+	case USPCTL_OP_TOKEN_CREATE:
+	case USPCTL_OP_TOKEN_LIST:
+	case USPCTL_OP_TOKEN_REVOKE:
+		uspctl_token(r, c, line);
 		break;
 	default:
 		uspctl_out_line_error(&r->out, c->id, line, USPCTL_E_UNKNOWN_OP,

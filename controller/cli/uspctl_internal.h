@@ -53,6 +53,17 @@ struct uspctl_run {
  * when not (a yes/no answer: err already says what failed). */
 int uspctl_db_recover(struct uspctl_run *r, const struct uspc_err *err);
 
+/* Run call (a store function: sets rc and err) again once after a
+ * reconnect. */
+#define DB_RETRY(r, rc, err, call)                                           \
+	do {                                                                 \
+		for (int attempt_ = 0; attempt_ < 2; attempt_++) {           \
+			(rc) = (call);                                       \
+			if ((rc) == 0 || uspctl_db_recover((r), &(err)) < 0) \
+				break;                                       \
+		}                                                            \
+	} while (0)
+
 /*
  * Resolve a command's targets to EIDs (sorted, unique; *eids is the
  * caller's, store_strv_free). Explicit EIDs missing from the inventory get
@@ -67,7 +78,8 @@ int uspctl_resolve(struct uspctl_run *r, const struct uspctl_cmd *c, long line, 
 void uspctl_selector(const struct uspctl_targets *t, struct store_selector *sel);
 
 /* Fleet ops (list_agents, show_agent, tag, untag, snapshot, task_status,
- * cancel, rejections): answered from the database, results printed. */
+ * cancel, rejections; the reads and token ops below): answered from the
+ * database, results printed. */
 void uspctl_fleet(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
 
 /* Campaign ops (campaign_*, fleet_versions) through fleet_admin.h: one
@@ -97,6 +109,17 @@ int uspctl_admin_again(struct uspctl_run *r, int rc, const struct uspc_err *err)
  * (profile_list, profile_history and profile_paths: one per item), or one
  * line error. */
 void uspctl_profile(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
+
+/* The reads the HTTP API pages through (notifications, task_list,
+ * operation_results, tag_list, fleet_summary): one line per row, with its
+ * "agent" when it has one (fleet_summary: one line); nothing when no row
+ * matches. Dispatched by uspctl_fleet. */
+void uspctl_reads(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
+
+/* Token ops (token_create, token_list, token_revoke) through
+ * store_tokens.h: one line each (token_list: one per token), or one line
+ * error. Dispatched by uspctl_fleet. */
+void uspctl_token(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
 
 /* 1 once SIGINT/SIGTERM asked the run (or --follow) to stop. */
 int uspctl_interrupted(void);

@@ -330,19 +330,24 @@ int store_query_cancel(PGconn *c, const int64_t *ids, size_t n, const char *batc
 
 /* ---- inventory ------------------------------------------------------------ */
 
-int store_query_agents(PGconn *c, const struct store_selector *sel, size_t max, cJSON **out,
-		       struct uspc_err *err)
+/* Agents after `after` (NULL: all), at most max; more is an error unless
+ * truncate. */
+static int query_agents(PGconn *c, const struct store_selector *sel, const char *after, size_t max,
+			int truncate, cJSON **out, struct uspc_err *err)
 {
 	struct sel_params sp;
 	char lim[24];
 	*out = NULL;
 	if (!max || max > STORE_QUERY_MAX_EIDS)
 		max = STORE_QUERY_MAX_EIDS;
+	if (after && (!*after || strlen(after) > STORE_EID_MAX))
+		return uspc_err_set(err, STORE_E_ARG, "'after' must be an EID");
 	int rc = sel_prepare(sel, &sp, err);
 	if (rc == 0) {
-		snprintf(lim, sizeof(lim), "%zu", max + 1);
+		snprintf(lim, sizeof(lim), "%zu", truncate ? max : max + 1);
 		sp.p[SEL_NPARAMS] = lim;
-		rc = query_json(c, store_stmt_query_agents, SEL_NPARAMS + 1, sp.p, out, err);
+		sp.p[SEL_NPARAMS + 1] = after;
+		rc = query_json(c, store_stmt_query_agents, SEL_NPARAMS + 2, sp.p, out, err);
 	}
 	if (rc == 0 && (size_t)cJSON_GetArraySize(*out) > max) {
 		cJSON_Delete(*out);
@@ -351,6 +356,18 @@ int store_query_agents(PGconn *c, const struct store_selector *sel, size_t max, 
 	}
 	sel_fini(&sp);
 	return rc;
+}
+
+int store_query_agents(PGconn *c, const struct store_selector *sel, size_t max, cJSON **out,
+		       struct uspc_err *err)
+{
+	return query_agents(c, sel, NULL, max, 0, out, err);
+}
+
+int store_query_agents_page(PGconn *c, const struct store_selector *sel, const char *after,
+			    size_t limit, cJSON **out, struct uspc_err *err)
+{
+	return query_agents(c, sel, after, limit, limit > 0, out, err);
 }
 
 int store_query_agent_show(PGconn *c, const char *eid, cJSON **out, struct uspc_err *err)

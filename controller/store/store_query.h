@@ -94,6 +94,14 @@ int store_query_insert_tasks(PGconn *c, const char *const *eids, size_t n,
 int store_query_agents(PGconn *c, const struct store_selector *sel, size_t max, cJSON **out,
 		       struct uspc_err *err);
 
+/* A page of store_query_agents (keyset paging): the agents sel matches
+ * whose eid sorts after `after` in byte order (NULL: from the first), at
+ * most limit of them (1..STORE_QUERY_MAX_EIDS), never an error for more.
+ * limit 0: every one, as store_query_agents (more than
+ * STORE_QUERY_MAX_EIDS is STORE_E_ARG). */
+int store_query_agents_page(PGconn *c, const struct store_selector *sel, const char *after,
+			    size_t limit, cJSON **out, struct uspc_err *err);
+
 /* One agent with its subscriptions ("subscriptions": [...]) and task
  * counts by state ("tasks": {"queued": n, ...}). STORE_E_NOTFOUND if unknown. */
 int store_query_agent_show(PGconn *c, const char *eid, cJSON **out, struct uspc_err *err);

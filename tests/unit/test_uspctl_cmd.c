@@ -375,6 +375,190 @@ static void test_rejections(void **state)
 		     USPCTL_E_BAD_FIELD, "x");
 }
 
+static void test_reads(void **state)
+{
+	(void)state;
+	struct uspctl_cmd c;
+	struct uspc_err err;
+	/* list_agents: a page */
+	assert_int_equal(parse("{\"id\":\"p\",\"op\":\"list_agents\",\"limit\":500,"
+			       "\"after\":\"os::00D09E-SIM000100\"}",
+			       &c, &err),
+			 0);
+	assert_int_equal(c.limit, 500);
+	assert_string_equal(c.after, "os::00D09E-SIM000100");
+	uspctl_cmd_fini(&c);
+	expect_error("{\"id\":\"p\",\"op\":\"list_agents\",\"limit\":0}", USPCTL_E_BAD_FIELD, "p");
+	expect_error("{\"id\":\"p\",\"op\":\"list_agents\",\"limit\":10001}", USPCTL_E_BAD_FIELD,
+		     "p");
+	expect_error("{\"id\":\"p\",\"op\":\"list_agents\",\"after\":\"\"}", USPCTL_E_BAD_FIELD,
+		     "p");
+	expect_error("{\"id\":\"p\",\"op\":\"list_agents\",\"after\":\"a b\"}", USPCTL_E_BAD_FIELD,
+		     "p");
+	expect_error("{\"id\":\"p\",\"op\":\"list_agents\",\"after\":\"os::\xff\"}",
+		     USPCTL_E_BAD_FIELD, "p");
+	expect_error("{\"id\":\"p\",\"op\":\"list_agents\",\"after\":3}", USPCTL_E_BAD_FIELD, "p");
+	expect_error("{\"id\":\"p\",\"op\":\"list_agents\",\"before\":3}", USPCTL_E_BAD_FIELD, "p");
+
+	/* notifications: every filter */
+	assert_int_equal(parse("{\"id\":\"n\",\"op\":\"notifications\",\"targets\":\"os::X\","
+			       "\"kind\":\"value_change\",\"path\":\"Device.WiFi.\",\"since\":3600,"
+			       "\"until\":60,\"before\":1234,\"limit\":50}",
+			       &c, &err),
+			 0);
+	assert_int_equal(c.op, USPCTL_OP_NOTIFICATIONS);
+	assert_false(uspctl_op_is_usp(c.op) || uspctl_op_is_campaign(c.op) ||
+		     uspctl_op_is_profile(c.op) || uspctl_op_is_token(c.op));
+	assert_int_equal(c.targets.n_eids, 1);
+	assert_string_equal(c.kind, "value_change");
+	assert_string_equal(c.path_prefix, "Device.WiFi.");
+	assert_true(c.since_s == 3600.0 && c.until_s == 60.0);
+	assert_int_equal(c.before, 1234);
+	assert_int_equal(c.limit, 50);
+	uspctl_cmd_fini(&c);
+	assert_int_equal(parse("{\"id\":\"n\",\"op\":\"notifications\"}", &c, &err), 0);
+	assert_false(c.targets.given);
+	assert_null(c.kind);
+	assert_int_equal(c.limit, 0);
+	uspctl_cmd_fini(&c);
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"kind\":\"boot\"}",
+		     USPCTL_E_BAD_FIELD, "n");
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"path\":\"\"}", USPCTL_E_BAD_FIELD,
+		     "n");
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"path\":\"Device.\xc3\"}",
+		     USPCTL_E_BAD_FIELD, "n");
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"since\":0}", USPCTL_E_BAD_FIELD,
+		     "n");
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"since\":60,\"until\":60}",
+		     USPCTL_E_BAD_FIELD, "n");
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"before\":0}", USPCTL_E_BAD_FIELD,
+		     "n");
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"before\":1.5}", USPCTL_E_BAD_FIELD,
+		     "n");
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"limit\":10001}", USPCTL_E_BAD_FIELD,
+		     "n");
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"targets\":{}}", USPCTL_E_BAD_TARGETS,
+		     "n");
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"paths\":\"Device.\"}",
+		     USPCTL_E_BAD_FIELD, "n");
+
+	/* task_list */
+	assert_int_equal(
+		parse("{\"id\":\"t\",\"op\":\"task_list\",\"targets\":{\"tag\":\"beta\"},"
+		      "\"state\":\"failed\",\"task_op\":\"get_instances\",\"batch\":\"b-1\","
+		      "\"before\":99,\"limit\":10000}",
+		      &c, &err),
+		0);
+	assert_string_equal(c.targets.tag, "beta");
+	assert_string_equal(c.task_state, "failed");
+	assert_string_equal(c.task_op, "get_instances");
+	assert_string_equal(c.batch, "b-1");
+	assert_int_equal(c.before, 99);
+	assert_int_equal(c.limit, 10000);
+	uspctl_cmd_fini(&c);
+	expect_error("{\"id\":\"t\",\"op\":\"task_list\",\"state\":\"parked\"}", USPCTL_E_BAD_FIELD,
+		     "t");
+	/* subscribe is stored as an add: task_op names the USP request type */
+	expect_error("{\"id\":\"t\",\"op\":\"task_list\",\"task_op\":\"subscribe\"}",
+		     USPCTL_E_BAD_FIELD, "t");
+	expect_error("{\"id\":\"t\",\"op\":\"task_list\",\"batch\":\"\"}", USPCTL_E_BAD_FIELD, "t");
+	expect_error("{\"id\":\"t\",\"op\":\"task_list\",\"limit\":-1}", USPCTL_E_BAD_FIELD, "t");
+	expect_error("{\"id\":\"t\",\"op\":\"task_list\",\"tasks\":[1]}", USPCTL_E_BAD_FIELD, "t");
+
+	/* operation_results: an empty command_key is one ("" is what an
+	 * agent's OperationComplete without a key is stored with) */
+	assert_int_equal(parse("{\"id\":\"o\",\"op\":\"operation_results\",\"command_key\":\"\","
+			       "\"limit\":1}",
+			       &c, &err),
+			 0);
+	assert_string_equal(c.command_key, "");
+	uspctl_cmd_fini(&c);
+	expect_error("{\"id\":\"o\",\"op\":\"operation_results\",\"command_key\":7}",
+		     USPCTL_E_BAD_FIELD, "o");
+	expect_error("{\"id\":\"o\",\"op\":\"operation_results\",\"limit\":0}", USPCTL_E_BAD_FIELD,
+		     "o");
+
+	/* tag_list, fleet_summary: no fields, no targets */
+	assert_int_equal(parse("{\"id\":\"g\",\"op\":\"tag_list\"}", &c, &err), 0);
+	uspctl_cmd_fini(&c);
+	assert_int_equal(parse("{\"id\":\"s\",\"op\":\"fleet_summary\"}", &c, &err), 0);
+	uspctl_cmd_fini(&c);
+	expect_error("{\"id\":\"g\",\"op\":\"tag_list\",\"targets\":\"os::X\"}", USPCTL_E_BAD_FIELD,
+		     "g");
+	expect_error("{\"id\":\"s\",\"op\":\"fleet_summary\",\"limit\":5}", USPCTL_E_BAD_FIELD,
+		     "s");
+	/* the reads keep a required id */
+	expect_error("{\"op\":\"fleet_summary\"}", USPCTL_E_BAD_FIELD, "");
+}
+
+static void test_tokens(void **state)
+{
+	(void)state;
+	struct uspctl_cmd c;
+	struct uspc_err err;
+	/* id is optional, as for the campaign and profile ops */
+	assert_int_equal(parse("{\"op\":\"token_create\",\"name\":\"console-1.0_x\","
+			       "\"role\":\"operator\",\"expires\":86400}",
+			       &c, &err),
+			 0);
+	assert_true(uspctl_op_is_token(c.op));
+	assert_string_equal(c.id, "");
+	assert_string_equal(c.token_name, "console-1.0_x");
+	assert_string_equal(c.token_role, "operator");
+	assert_int_equal(c.token_expires_s, 86400);
+	uspctl_cmd_fini(&c);
+	assert_int_equal(parse("{\"id\":7,\"op\":\"token_list\"}", &c, &err), 0);
+	assert_int_equal(c.op, USPCTL_OP_TOKEN_LIST);
+	uspctl_cmd_fini(&c);
+	assert_int_equal(parse("{\"op\":\"token_revoke\",\"token_id\":12}", &c, &err), 0);
+	assert_int_equal(c.token_id, 12);
+	assert_null(c.token_name);
+	uspctl_cmd_fini(&c);
+	assert_int_equal(parse("{\"op\":\"token_revoke\",\"name\":\"console\"}", &c, &err), 0);
+	assert_int_equal(c.token_id, 0);
+	assert_string_equal(c.token_name, "console");
+	uspctl_cmd_fini(&c);
+
+	expect_error("{\"id\":\"k\",\"op\":\"token_create\",\"role\":\"admin\"}",
+		     USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_create\",\"name\":\"a\"}", USPCTL_E_BAD_FIELD,
+		     "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_create\",\"name\":\"a\",\"role\":\"root\"}",
+		     USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_create\",\"name\":\"a\",\"role\":\"none\"}",
+		     USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_create\",\"name\":\"a b\",\"role\":\"admin\"}",
+		     USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_create\",\"name\":\"caf\xc3\xa9\","
+		     "\"role\":\"admin\"}",
+		     USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_create\",\"name\":"
+		     "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\","
+		     "\"role\":\"admin\"}",
+		     USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_create\",\"name\":\"a\",\"role\":\"admin\","
+		     "\"expires\":0}",
+		     USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_create\",\"name\":\"a\",\"role\":\"admin\","
+		     "\"expires\":315360001}",
+		     USPCTL_E_BAD_FIELD, "k");
+	/* the common options are not theirs */
+	expect_error("{\"id\":\"k\",\"op\":\"token_create\",\"name\":\"a\",\"role\":\"admin\","
+		     "\"timeout\":5}",
+		     USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_list\",\"targets\":\"os::X\"}",
+		     USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_revoke\"}", USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_revoke\",\"token_id\":1,\"name\":\"a\"}",
+		     USPCTL_E_BAD_FIELD, "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_revoke\",\"token_id\":0}", USPCTL_E_BAD_FIELD,
+		     "k");
+	expect_error("{\"id\":\"k\",\"op\":\"token_revoke\",\"name\":\"\"}", USPCTL_E_BAD_FIELD,
+		     "k");
+	/* an id given must still be a good one */
+	expect_error("{\"id\":\"\",\"op\":\"token_list\"}", USPCTL_E_BAD_FIELD, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -388,6 +572,8 @@ int main(void)
 		cmocka_unit_test(test_max_inflight),
 		cmocka_unit_test(test_campaign_ops),
 		cmocka_unit_test(test_rejections),
+		cmocka_unit_test(test_reads),
+		cmocka_unit_test(test_tokens),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
