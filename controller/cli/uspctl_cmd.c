@@ -81,6 +81,7 @@ void uspctl_cmd_init(struct uspctl_cmd *c)
 	c->expires_s = -1;
 	c->wait_complete = -1;
 	c->max_inflight = -1;
+	c->after_id = -1;
 }
 
 static void free_strv(char **v, size_t n)
@@ -816,17 +817,19 @@ static int read_name(const cJSON *root, const char *key, const char *const *name
 	return uspc_err_set(err, USPCTL_E_BAD_FIELD, "'%s' must be %s", key, what);
 }
 
-/* An optional id: a whole number from 1 (a bigserial's range, as JSON
- * numbers carry it exactly). */
-static int read_id64(const cJSON *root, const char *key, int64_t *out, struct uspc_err *err)
+/* An optional id: a whole number from min (0 or 1) in a bigserial's
+ * range, as JSON numbers carry it exactly. */
+static int read_id64(const cJSON *root, const char *key, int min, int64_t *out,
+		     struct uspc_err *err)
 {
 	const cJSON *j = cJSON_GetObjectItemCaseSensitive(root, key);
 	if (!j)
 		return 0;
 	if (!cJSON_IsNumber(j) || !isfinite(j->valuedouble) ||
-	    j->valuedouble != floor(j->valuedouble) || j->valuedouble < 1 || j->valuedouble >= 9e15)
+	    j->valuedouble != floor(j->valuedouble) || j->valuedouble < min ||
+	    j->valuedouble >= 9e15)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
-				    "'%s' must be an id (a whole number from 1)", key);
+				    "'%s' must be an id (a whole number from %d)", key, min);
 	*out = (int64_t)j->valuedouble;
 	return 1;
 }
@@ -849,7 +852,7 @@ static int parse_list_agents(const cJSON *root, struct uspctl_cmd *c, struct usp
 }
 
 /* notifications: kind, path (a prefix), since / until (seconds ago),
- * before (an id), limit. */
+ * before / after (ids), limit. */
 static int parse_notifications(const cJSON *root, struct uspctl_cmd *c, struct uspc_err *err)
 {
 	static const char *const kinds[] = { "event",
@@ -867,7 +870,8 @@ static int parse_notifications(const cJSON *root, struct uspctl_cmd *c, struct u
 	    (rc = read_text(root, "path", 1, 4096, &c->path_prefix, err)) < 0 ||
 	    (rc = read_seconds(root, "since", &c->since_s, err)) < 0 ||
 	    (rc = read_seconds(root, "until", &c->until_s, err)) < 0 ||
-	    (rc = read_id64(root, "before", &c->before, err)) < 0 ||
+	    (rc = read_id64(root, "before", 1, &c->before, err)) < 0 ||
+	    (rc = read_id64(root, "after", 0, &c->after_id, err)) < 0 ||
 	    (rc = read_int(root, "limit", 1, READS_MAX, &c->limit, err)) < 0)
 		return rc;
 	if (c->since_s > 0 && c->until_s >= c->since_s)
@@ -890,7 +894,7 @@ static int parse_task_list(const cJSON *root, struct uspctl_cmd *c, struct uspc_
 			    &c->task_state, err)) < 0 ||
 	    (rc = read_string(root, "task_op", 0, &op, err)) < 0 ||
 	    (rc = read_text(root, "batch", 1, 256, &c->batch, err)) < 0 ||
-	    (rc = read_id64(root, "before", &c->before, err)) < 0 ||
+	    (rc = read_id64(root, "before", 1, &c->before, err)) < 0 ||
 	    (rc = read_int(root, "limit", 1, READS_MAX, &c->limit, err)) < 0)
 		return rc;
 	for (size_t i = 0; op && i < USPCTL_OP_COUNT_; i++)
@@ -956,7 +960,7 @@ static int parse_token(const cJSON *root, struct uspctl_cmd *c, struct uspc_err 
 		break;
 	case USPCTL_OP_TOKEN_REVOKE:
 		if (only_fields(root, revoke, op, err) < 0 ||
-		    read_id64(root, "token_id", &c->token_id, err) < 0 ||
+		    read_id64(root, "token_id", 1, &c->token_id, err) < 0 ||
 		    read_string(root, "name", 0, &name, err) < 0)
 			return err->code;
 		if (!c->token_id == !name)
@@ -1226,7 +1230,7 @@ static const char *const *op_fields(enum uspctl_op op)
 	static const char *const rejections[] = { "sender", "reason", "since", "limit", NULL };
 	static const char *const agents[] = { "limit", "after", NULL };
 	static const char *const notifications[] = { "kind",   "path",  "since", "until",
-						     "before", "limit", NULL };
+						     "before", "after", "limit", NULL };
 	static const char *const task_list[] = { "state",  "task_op", "batch",
 						 "before", "limit",   NULL };
 	static const char *const op_results[] = { "command_key", "limit", NULL };

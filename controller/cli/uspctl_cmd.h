@@ -133,6 +133,7 @@ struct uspctl_cmd {
 	char *kind, *task_state, *task_op, *batch, *command_key;
 	double until_s;
 	int64_t before;
+	int64_t after_id; /* notifications: only newer ids, oldest first (-1: not given) */
 	/* token ops (uspctl_op_is_token): token_create's name, role, expires
 	 * (seconds, 0: never); token_revoke's token_id or name */
 	char *token_name, *token_role;

@@ -127,7 +127,7 @@ static void run_rows(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 
 static void notifications(struct uspctl_run *r, const struct uspctl_cmd *c, long line)
 {
-	char like[2 * STORE_PATH_MAX + 2], since[32], until[32], before[24], limit[24];
+	char like[2 * STORE_PATH_MAX + 2], since[32], until[32], before[24], after[24], limit[24];
 	struct store_buf lit = { 0 };
 	const char *eids;
 	size_t n;
@@ -141,18 +141,23 @@ static void notifications(struct uspctl_run *r, const struct uspctl_cmd *c, long
 	snprintf(since, sizeof(since), "%.3f", c->since_s);
 	snprintf(until, sizeof(until), "%.3f", c->until_s);
 	snprintf(before, sizeof(before), "%lld", (long long)c->before);
+	snprintf(after, sizeof(after), "%lld", (long long)c->after_id);
 	limit_text(c, limit, sizeof(limit));
-	const char *p[7] = { eids,
+	const char *p[8] = { eids,
 			     c->kind,
 			     c->path_prefix ? like : NULL,
 			     c->since_s > 0 ? since : NULL,
 			     c->until_s > 0 ? until : NULL,
 			     c->before > 0 ? before : NULL,
+			     c->after_id >= 0 ? after : NULL,
 			     limit };
-	run_rows(r, c, line,
-		 eids && n <= READS_EACH_MAX ? uspctl_stmt_reads_notifications_each
-					     : uspctl_stmt_reads_notifications,
-		 7, p);
+	/* "after" follows a stream: oldest first from there */
+	int each = eids && n <= READS_EACH_MAX, up = c->after_id >= 0;
+	const char *sql =
+		each ? (up ? uspctl_stmt_reads_notifications_each_up
+			   : uspctl_stmt_reads_notifications_each)
+		     : (up ? uspctl_stmt_reads_notifications_up : uspctl_stmt_reads_notifications);
+	run_rows(r, c, line, sql, 8, p);
 out:
 	store_buf_fini(&lit);
 }

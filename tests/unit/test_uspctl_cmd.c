@@ -420,7 +420,18 @@ static void test_reads(void **state)
 	assert_false(c.targets.given);
 	assert_null(c.kind);
 	assert_int_equal(c.limit, 0);
+	assert_int_equal(c.after_id, -1); /* not given */
 	uspctl_cmd_fini(&c);
+	/* after: following a stream from an id, 0 from the first */
+	assert_int_equal(parse("{\"id\":\"n\",\"op\":\"notifications\",\"after\":0,\"limit\":1000}",
+			       &c, &err),
+			 0);
+	assert_int_equal(c.after_id, 0);
+	uspctl_cmd_fini(&c);
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"after\":-1}", USPCTL_E_BAD_FIELD,
+		     "n");
+	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"after\":\"7\"}", USPCTL_E_BAD_FIELD,
+		     "n");
 	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"kind\":\"boot\"}",
 		     USPCTL_E_BAD_FIELD, "n");
 	expect_error("{\"id\":\"n\",\"op\":\"notifications\",\"path\":\"\"}", USPCTL_E_BAD_FIELD,
