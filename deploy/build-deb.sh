@@ -6,11 +6,13 @@
 #   deploy/build-deb.sh [OUTDIR]          (default OUTDIR: <repo>/build-pkg)
 #
 # The package:
-#   /usr/sbin/uspc, /usr/bin/uspctl, /usr/bin/usp-agent-sim, man pages,
-#   /etc/uspc/uspc.conf (a conffile; mode 640, root:uspc, set in postinst),
-#   /lib/systemd/system/uspc.service (installed, neither enabled nor started;
-#   a running uspc is restarted on upgrade), /usr/share/doc/uspc (README.md,
-#   docs/, examples/), /usr/share/uspc/models (the simulator's model).
+#   /usr/sbin/uspc, /usr/sbin/uspc-api, /usr/bin/uspctl, /usr/bin/usp-agent-sim,
+#   man pages, /etc/uspc/uspc.conf (a conffile; mode 640, root:uspc, set in
+#   postinst), /lib/systemd/system/uspc.service and uspc-api.service
+#   (installed, neither enabled nor started; a running one is restarted on
+#   upgrade), /usr/share/doc/uspc (README.md, docs/, examples/),
+#   /usr/share/uspc/models (the simulator's model), /usr/share/uspc/console
+#   (the web console uspc-api serves).
 #   Depends from dpkg-shlibdeps (libprotobuf-c1, libpaho-mqtt1.3,
 #   libmosquitto1, libssl3, libcjson1, libpq5, libsystemd0, libmicrohttpd12,
 #   libc6), adduser.
@@ -111,10 +113,12 @@ Description: TR-369 (USP) controller for fleets of USP agents
  It speaks USP over an MQTT 5 broker and keeps its state in PostgreSQL;
  several daemons may share one broker and one database.
  .
- This package holds the daemon uspc (with a systemd unit, installed but
- not enabled), the batch tool uspctl (JSON lines in, JSON lines out, tasks
- queued in PostgreSQL) and usp-agent-sim, which simulates thousands of USP
- agents for tests, demos and capacity planning.
+ This package holds the daemon uspc; uspc-api, which serves an HTTP API
+ with bearer tokens and roles, live event streams, Prometheus metrics and
+ a web console over the same database (both with systemd units, installed
+ but not enabled); the batch tool uspctl (JSON lines in, JSON lines out,
+ tasks queued in PostgreSQL) and usp-agent-sim, which simulates thousands
+ of USP agents for tests, demos and capacity planning.
 EOF
 
 cat >"$D/changelog" <<EOF
@@ -176,10 +180,11 @@ override_dh_auto_install:
 # incremental rebuild.
 override_dh_auto_test override_dh_auto_clean:
 
-# Installed, not enabled and not started: the operator edits
-# /etc/uspc/uspc.conf first (enabled by the admin stays enabled). Not
-# stopped before an upgrade either: postinst restarts a running one after
-# it, prerm stops it on remove.
+# Installed, not enabled and not started (both units, uspc.service and
+# uspc-api.service): the operator edits /etc/uspc/uspc.conf and
+# uspc-api.env first (enabled by the admin stays enabled). Not stopped
+# before an upgrade either: postinst restarts a running one after it, prerm
+# stops it on remove.
 override_dh_installsystemd:
 	dh_installsystemd --no-enable --no-start --no-stop-on-upgrade
 
@@ -189,6 +194,12 @@ override_dh_compress:
 	dh_compress -X.md
 EOF
 chmod 755 "$D/rules"
+
+# The console's index.html is the web application uspc-api serves, not
+# documentation.
+cat >"$D/uspc.lintian-overrides" <<'EOF'
+uspc: package-contains-documentation-outside-usr-share-doc [usr/share/uspc/console/index.html]
+EOF
 
 cat >"$D/uspc.postinst" <<'EOF'
 #!/bin/sh
@@ -218,12 +229,13 @@ fi
 
 #DEBHELPER#
 
-# systemd learns of the unit (or its new version); an upgrade restarts a
-# running uspc (it drains on SIGTERM), a stopped one stays stopped.
+# systemd learns of the units (or their new versions); an upgrade restarts
+# a running uspc (it drains on SIGTERM) and a running uspc-api (its event
+# streams reconnect), a stopped one stays stopped.
 if [ "$1" = configure ] && [ -d /run/systemd/system ]; then
 	systemctl --system daemon-reload >/dev/null || true
 	if [ -n "$2" ]; then
-		deb-systemd-invoke try-restart uspc.service >/dev/null || true
+		deb-systemd-invoke try-restart uspc.service uspc-api.service >/dev/null || true
 	fi
 fi
 
@@ -232,11 +244,12 @@ EOF
 
 cat >"$D/uspc.prerm" <<'EOF'
 #!/bin/sh
-# uspc prerm: removing the package stops a running uspc (SIGTERM: it drains).
+# uspc prerm: removing the package stops a running uspc (SIGTERM: it drains)
+# and uspc-api.
 set -e
 
 if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
-	deb-systemd-invoke stop uspc.service >/dev/null || true
+	deb-systemd-invoke stop uspc-api.service uspc.service >/dev/null || true
 fi
 
 #DEBHELPER#

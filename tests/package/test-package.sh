@@ -10,21 +10,24 @@
 #   1. apt-get install ./uspc_*.deb (dependencies from the package's Depends)
 #   2. checks with the repository hidden under an empty tmpfs (unshare -m),
 #      an empty environment and cwd /, so nothing of the build tree can be
-#      used: uspc/uspctl/usp-agent-sim --version, usp-agent-sim --check-model
-#      (its default model is the installed one), uspc --check-config on the
-#      installed /etc/uspc/uspc.conf; no RUNPATH, every library from the
-#      system; man -w for the four pages; systemd-analyze verify on the unit
-#      (it needs no running systemd); the unit neither enabled nor started;
-#      the uspc system user and group; /etc/uspc 750 and uspc.conf 640
-#      root:uspc and a conffile; the Depends of the issue
+#      used: uspc/uspc-api/uspctl/usp-agent-sim --version, usp-agent-sim
+#      --check-model (its default model is the installed one), uspc
+#      --check-config on the installed /etc/uspc/uspc.conf; the web console
+#      in /usr/share/uspc/console and uspc-api's default --console there;
+#      no RUNPATH, every library from the system; man -w for the five pages;
+#      systemd-analyze verify on both units (it needs no running systemd);
+#      the units neither enabled nor started; the uspc system user and
+#      group; /etc/uspc 750 and uspc.conf 640 root:uspc and a conffile; the
+#      Depends of the issue
 #   3. reinstall (postinst is idempotent)
-#   4. apt-get remove: programs gone, the edited uspc.conf and the user stay
+#   4. apt-get remove: programs, units and console gone, the edited
+#      uspc.conf and the user stay
 #   5. apt-get purge: uspc.conf gone, a file the admin added (uspc.env) stays
 # On exit the machine is as before: the package purged, /etc/uspc and the
 # uspc user removed if the test created them.
 #
 # It changes the system, so it runs only as root and only when no uspc
-# package, /etc/uspc or `uspc` process is there before (exit 0 with "SKIP"
+# package, /etc/uspc or installed uspc/uspc-api process is there before (exit 0 with "SKIP"
 # otherwise; USPC_PACKAGE_TEST_FORCE=1 overrides the package check).
 # Exit status: 0 passed or skipped, 1 failed.
 set -uo pipefail
@@ -62,14 +65,15 @@ fi
 [ -e /etc/uspc ] && ! dpkg-query -W uspc >/dev/null 2>&1 &&
 	skip "/etc/uspc exists without the package: not touching it"
 # A daemon running the installed program (others, from build trees, are fine).
-installed_uspc_runs() {
+installed_runs() { # installed_runs NAME: /usr/sbin/NAME runs
 	local p
-	for p in $(pgrep -x uspc); do
-		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = /usr/sbin/uspc ] && return 0
+	for p in $(pgrep -x "$1"); do
+		[ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "/usr/sbin/$1" ] && return 0
 	done
 	return 1
 }
-installed_uspc_runs && skip "/usr/sbin/uspc runs here"
+installed_runs uspc && skip "/usr/sbin/uspc runs here"
+installed_runs uspc-api && skip "/usr/sbin/uspc-api runs here"
 
 for t in man systemd-analyze unshare; do
 	command -v "$t" >/dev/null 2>&1 || { bad "$t not found (deploy/setup-deps.sh installs man-db, systemd, util-linux)"; exit 1; }
@@ -134,21 +138,29 @@ else
 	hidden() { (cd / && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"); }
 	say "note: unshare -m not permitted here: the programs run with the build tree in place"
 fi
-for b in /usr/sbin/uspc /usr/bin/uspctl /usr/bin/usp-agent-sim; do
+for b in /usr/sbin/uspc /usr/sbin/uspc-api /usr/bin/uspctl /usr/bin/usp-agent-sim; do
 	if grep -qF "$REPO" "$b"; then bad "$b names the build tree $REPO"; else ok "$b names no build path"; fi
 done
 
 out=$(hidden uspc --version 2>&1)
 [ "$out" = "uspc $VERSION" ] && ok "uspc --version: $out" || bad "uspc --version: '$out' (want 'uspc $VERSION')"
+out=$(hidden uspc-api --version 2>&1)
+[ "$out" = "uspc-api $VERSION" ] && ok "uspc-api --version: $out" || bad "uspc-api --version: '$out' (want 'uspc-api $VERSION')"
 out=$(hidden uspctl --version 2>&1)
 [ "$out" = "uspctl $VERSION" ] && ok "uspctl --version: $out" || bad "uspctl --version: '$out'"
 out=$(hidden usp-agent-sim --version 2>&1)
 [ "$out" = "usp-agent-sim $VERSION" ] && ok "usp-agent-sim --version: $out" || bad "usp-agent-sim --version: '$out'"
 [ "$(command -v uspc)" = /usr/sbin/uspc ] && ok "uspc is /usr/sbin/uspc" || bad "uspc is $(command -v uspc)"
+[ "$(command -v uspc-api)" = /usr/sbin/uspc-api ] && ok "uspc-api is /usr/sbin/uspc-api" || bad "uspc-api is $(command -v uspc-api)"
+CONSOLE=/usr/share/uspc/console
+check "web console installed: $CONSOLE/index.html and its scripts" sh -c \
+	"grep -qi '<html' $CONSOLE/index.html && [ -f $CONSOLE/style.css ] && ls $CONSOLE/js/*.js >/dev/null"
+check "uspc-api serves $CONSOLE by default (--help)" hidden sh -c \
+	"uspc-api --help | grep -qF '(default $CONSOLE;'"
 check "usp-agent-sim --check-model (default model /usr/share/uspc/models)" hidden usp-agent-sim --check-model
 check "uspc --check-config on the installed /etc/uspc/uspc.conf" \
 	hidden uspc --config /etc/uspc/uspc.conf --check-config
-for b in /usr/sbin/uspc /usr/bin/uspctl /usr/bin/usp-agent-sim; do
+for b in /usr/sbin/uspc /usr/sbin/uspc-api /usr/bin/uspctl /usr/bin/usp-agent-sim; do
 	if readelf -d "$b" | grep -qE 'R(UN)?PATH'; then bad "$b has an RPATH/RUNPATH"; fi
 	libs=$(hidden ldd "$b" 2>&1)
 	if grep -q "not found\|$REPO" <<<"$libs"; then bad "$b libraries:"$'\n'"$libs"; else ok "$b: every library from the system"; fi
@@ -163,25 +175,40 @@ else
 		w=$(man -w "$1" "$2" 2>&1)
 		[ "$w" = "/usr/share/man/man$1/$2.$1.gz" ] && ok "man -w $2: $w" || bad "man -w $1 $2: '$w'"
 	done
-	w=$(man -w uspc 2>&1)
-	[ "$w" = /usr/share/man/man8/uspc.8.gz ] && ok "man -w uspc: $w" || bad "man -w uspc: '$w'"
+	for p in uspc uspc-api; do
+		w=$(man -w $p 2>&1)
+		[ "$w" = /usr/share/man/man8/$p.8.gz ] && ok "man -w $p: $w" || bad "man -w $p: '$w'"
+	done
+	check "man uspc-api renders without warnings" sh -c \
+		'out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 8 uspc-api 2>&1 >/dev/null); [ -z "$out" ] || { echo "$out"; false; }'
 	check "man uspc.conf renders without warnings" sh -c \
 		'out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 5 uspc.conf 2>&1 >/dev/null); [ -z "$out" ] || { echo "$out"; false; }'
 fi
 
-# ---- systemd unit
+# ---- systemd units
 UNIT=/lib/systemd/system/uspc.service
-[ -f $UNIT ] && ok "unit installed: $UNIT" || bad "no $UNIT"
+API_UNIT=/lib/systemd/system/uspc-api.service
+for u in $UNIT $API_UNIT; do
+	[ -f $u ] && ok "unit installed: $u" || bad "no $u"
+done
 grep -q '^ExecStart=/usr/sbin/uspc ' $UNIT && ok "ExecStart=/usr/sbin/uspc" || bad "ExecStart: $(grep ^ExecStart $UNIT)"
-check "systemd-analyze verify $UNIT" sh -c \
-	"out=\$(systemd-analyze verify $UNIT 2>&1); rc=\$?; [ -z \"\$out\" ] && [ \$rc -eq 0 ] || { echo \"\$out\"; false; }"
-if ls /etc/systemd/system/*.wants/uspc.service >/dev/null 2>&1; then bad "uspc.service is enabled"; else ok "uspc.service not enabled"; fi
-if [ -d /run/systemd/system ]; then
-	st=$(systemctl is-active uspc.service 2>&1)
-	[ "$st" != active ] && ok "uspc.service not started ($st)" || bad "uspc.service is running"
-else
-	installed_uspc_runs && bad "/usr/sbin/uspc runs" || ok "uspc not started (no systemd as PID 1 here)"
-fi
+grep -qx 'ExecStart=/usr/sbin/uspc-api' $API_UNIT && ok "ExecStart=/usr/sbin/uspc-api" ||
+	bad "uspc-api ExecStart: $(grep ^ExecStart $API_UNIT)"
+grep -qx 'EnvironmentFile=-/etc/uspc/uspc-api.env' $API_UNIT && ok "EnvironmentFile=-/etc/uspc/uspc-api.env" ||
+	bad "uspc-api EnvironmentFile: $(grep ^EnvironmentFile $API_UNIT)"
+for u in $UNIT $API_UNIT; do
+	check "systemd-analyze verify $u" sh -c \
+		"out=\$(systemd-analyze verify $u 2>&1); rc=\$?; [ -z \"\$out\" ] && [ \$rc -eq 0 ] || { echo \"\$out\"; false; }"
+done
+for p in uspc uspc-api; do
+	if ls /etc/systemd/system/*.wants/$p.service >/dev/null 2>&1; then bad "$p.service is enabled"; else ok "$p.service not enabled"; fi
+	if [ -d /run/systemd/system ]; then
+		st=$(systemctl is-active $p.service 2>&1)
+		[ "$st" != active ] && ok "$p.service not started ($st)" || bad "$p.service is running"
+	else
+		installed_runs $p && bad "/usr/sbin/$p runs" || ok "$p not started (no systemd as PID 1 here)"
+	fi
+done
 
 # ---- user, permissions, conffile
 pw=$(getent passwd uspc)
@@ -207,10 +234,11 @@ check "reinstall (dpkg -i again)" dpkg -i "$DEB"
 # ---- remove: config and user stay
 echo "# edited by test-package.sh" >>/etc/uspc/uspc.conf
 check "apt-get remove uspc" env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q uspc
-for f in /usr/sbin/uspc /usr/bin/uspctl /usr/bin/usp-agent-sim $UNIT /usr/share/man/man8/uspc.8.gz; do
+for f in /usr/sbin/uspc /usr/sbin/uspc-api /usr/bin/uspctl /usr/bin/usp-agent-sim $UNIT $API_UNIT \
+	/usr/share/man/man8/uspc.8.gz /usr/share/man/man8/uspc-api.8.gz $CONSOLE; do
 	[ -e $f ] && bad "$f left after remove"
 done
-ok "programs, unit and man pages gone after remove"
+ok "programs, units, console and man pages gone after remove"
 tail -n 1 /etc/uspc/uspc.conf 2>/dev/null | grep -q 'edited by test-package' &&
 	ok "edited /etc/uspc/uspc.conf kept after remove" || bad "/etc/uspc/uspc.conf lost on remove"
 [ "$(dpkg-query -W -f='${db:Status-Status}' uspc)" = config-files ] && ok "status config-files" ||
