@@ -34,10 +34,24 @@
 #define EVENT_TEXT_MAX (256 * 1024) /* one event; bigger ones lose their "result" */
 #define CAMPAIGNS_TRACKED 1024
 
+/* One event's text, shared by every queue holding it (refs counted under
+ * h->mu). */
+struct shared {
+	int refs;
+	size_t len;
+	char text[]; /* "event: ...\ndata: ...\n\n" */
+};
+
 struct ev {
-	char *text; /* "event: ...\ndata: ...\n\n" */
+	struct shared *s;
 	size_t len;
 };
+
+static void release(struct shared *s)
+{
+	if (s && --s->refs == 0)
+		free(s);
+}
 
 struct api_sub {
 	struct api_events *h;
@@ -152,8 +166,10 @@ void api_sub_free(struct api_sub *s)
 		s->next->prev = s->prev;
 	h->n_clients--;
 	pthread_mutex_unlock(&h->mu);
+	pthread_mutex_lock(&h->mu);
 	for (size_t i = 0; i < s->n; i++)
-		free(s->q[(s->head + i) % API_EVENTS_QUEUE].text);
+		release(s->q[(s->head + i) % API_EVENTS_QUEUE].s);
+	pthread_mutex_unlock(&h->mu);
 	pthread_cond_destroy(&s->cond);
 	free(s->agent);
 	free(s);
@@ -164,24 +180,17 @@ static void drop_head(struct api_sub *s)
 {
 	struct ev *e = &s->q[s->head];
 	s->bytes -= e->len;
-	free(e->text);
-	e->text = NULL;
+	release(e->s);
+	e->s = NULL;
 	s->head = (s->head + 1) % API_EVENTS_QUEUE;
 	s->n--;
 	s->off = 0;
 }
 
-/* Under h->mu. Takes a copy of text. */
-static void enqueue(struct api_sub *s, const char *text, size_t len, uint64_t *sent,
-		    uint64_t *dropped)
+/* Under h->mu. Takes a reference to ev. */
+static void enqueue(struct api_sub *s, struct shared *ev, uint64_t *sent, uint64_t *dropped)
 {
-	char *copy = malloc(len);
-	if (!copy) {
-		s->dropped++;
-		(*dropped)++;
-		return;
-	}
-	memcpy(copy, text, len);
+	size_t len = ev->len;
 	/* Make room: drop the oldest, but never the one being read. */
 	while (s->n && (s->n >= API_EVENTS_QUEUE || s->bytes + len > API_EVENTS_QUEUE_BYTES) &&
 	       !(s->n == 1 && s->off)) {
@@ -193,7 +202,7 @@ static void enqueue(struct api_sub *s, const char *text, size_t len, uint64_t *s
 					s->q[(s->head + k + 1) % API_EVENTS_QUEUE];
 			s->n--;
 			s->bytes -= e.len;
-			free(e.text);
+			release(e.s);
 		} else {
 			drop_head(s);
 		}
@@ -201,13 +210,13 @@ static void enqueue(struct api_sub *s, const char *text, size_t len, uint64_t *s
 		(*dropped)++;
 	}
 	if (s->n >= API_EVENTS_QUEUE) {
-		free(copy);
 		s->dropped++;
 		(*dropped)++;
 		return;
 	}
 	struct ev *e = &s->q[(s->head + s->n) % API_EVENTS_QUEUE];
-	e->text = copy;
+	ev->refs++;
+	e->s = ev;
 	e->len = len;
 	s->n++;
 	s->bytes += len;
@@ -245,7 +254,7 @@ ssize_t api_sub_read(struct api_sub *s, char *buf, size_t max)
 		size_t take = e->len - s->off;
 		if (take > max - got)
 			take = max - got;
-		memcpy(buf + got, e->text + s->off, take);
+		memcpy(buf + got, e->s->text + s->off, take);
 		got += take;
 		s->off += take;
 		if (s->off == e->len)
@@ -272,15 +281,29 @@ static int wanted(struct api_events *h, int type)
 	return any;
 }
 
-/* Send data (a JSON text) as event name to the clients that want it. */
-static void publish(struct api_events *h, int type, const char *name, const char *agent,
-		    const char *data)
+static struct shared *event_text(const char *name, const char *data)
 {
-	size_t dl = strlen(data), cap = dl + strlen(name) + 32;
-	char *text = malloc(cap);
-	if (!text)
-		return;
-	int n = snprintf(text, cap, "event: %s\ndata: %s\n\n", name, data);
+	size_t cap = strlen(data) + strlen(name) + 32;
+	struct shared *e = malloc(sizeof(*e) + cap);
+	if (!e)
+		return NULL;
+	int n = snprintf(e->text, cap, "event: %s\ndata: %s\n\n", name, data);
+	e->len = (size_t)n;
+	e->refs = 1; /* the publisher's, until every queue took its own */
+	return e;
+}
+
+/*
+ * Send data (a JSON text) as event name to the clients that want it:
+ * clients following one agent get data, the others brief when given (a
+ * task without its request and result: a fleet-wide stream during a
+ * fan-out would otherwise carry every answer to every console).
+ */
+static void publish(struct api_events *h, int type, const char *name, const char *agent,
+		    const char *data, const char *brief)
+{
+	struct shared *full = event_text(name, data);
+	struct shared *small = brief ? event_text(name, brief) : NULL;
 	uint64_t sent = 0, dropped = 0;
 	pthread_mutex_lock(&h->mu);
 	for (struct api_sub *s = h->subs; s; s = s->next) {
@@ -288,10 +311,15 @@ static void publish(struct api_events *h, int type, const char *name, const char
 			continue;
 		if (s->agent && (!agent || strcmp(agent, s->agent) != 0))
 			continue;
-		enqueue(s, text, (size_t)n, &sent, &dropped);
+		struct shared *e = s->agent || !small ? full : small;
+		if (e)
+			enqueue(s, e, &sent, &dropped);
+		else
+			dropped++;
 	}
+	release(full);
+	release(small);
 	pthread_mutex_unlock(&h->mu);
-	free(text);
 	api_metrics_events(sent, dropped);
 }
 
@@ -337,10 +365,20 @@ static void publish_lines(struct api_events *h, int type, const char *name, cJSO
 			text = cJSON_PrintUnformatted(copy);
 			cJSON_Delete(copy);
 		}
+		char *brief = NULL;
+		if (type == API_EV_TASK) {
+			cJSON *b = cJSON_Duplicate(res, 1);
+			cJSON_DeleteItemFromObjectCaseSensitive(b, "request");
+			cJSON_DeleteItemFromObjectCaseSensitive(b, "result");
+			cJSON_AddTrueToObject(b, "brief");
+			brief = cJSON_PrintUnformatted(b);
+			cJSON_Delete(b);
+		}
 		if (text)
 			publish(h, type, name, cJSON_IsString(agent) ? agent->valuestring : NULL,
-				text);
+				text, brief);
 		cJSON_free(text);
+		cJSON_free(brief);
 	}
 }
 
@@ -409,7 +447,7 @@ static void poll_campaigns(struct api_events *h)
 				(struct campaign_seen){ (int64_t)id->valuedouble, 0 };
 		if (i < h->n_seen && h->seen[i].hash != hs) {
 			h->seen[i].hash = hs;
-			publish(h, API_EV_CAMPAIGN, "campaign", NULL, text);
+			publish(h, API_EV_CAMPAIGN, "campaign", NULL, text, NULL);
 		}
 		cJSON_free(text);
 	}

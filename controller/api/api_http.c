@@ -51,7 +51,8 @@ struct conn {
 	int64_t deadline_ms; /* 0: none (a request is being answered) */
 	int over_limit;      /* answered 503 */
 	int cut;             /* shut down by the reaper */
-	char peer[64];
+	char peer[64];       /* "address:port" */
+	char ip[64];         /* the address alone: the per-address limit */
 };
 
 struct req {
@@ -114,15 +115,23 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 			MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 		k->fd = ci ? ci->connect_fd : -1;
 		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		if (ci && ci->client_addr)
+		if (ci && ci->client_addr) {
 			format_address(ci->client_addr, k->peer, sizeof(k->peer));
+			snprintf(k->ip, sizeof(k->ip), "%s", k->peer);
+			char *colon = strrchr(k->ip, ':');
+			if (colon)
+				*colon = '\0';
+		}
 		k->deadline_ms = now_ms() + (int64_t)h->o.timeout_s * 1000;
 		pthread_mutex_lock(&h->mu);
 		k->next = h->conns;
 		if (h->conns)
 			h->conns->prev = k;
 		h->conns = k;
-		k->over_limit = ++h->active > h->o.max_connections;
+		int same = 0;
+		for (struct conn *o = h->conns; o; o = o->next)
+			same += strcmp(o->ip, k->ip) == 0;
+		k->over_limit = ++h->active > h->o.max_connections || same > h->o.max_per_ip;
 		pthread_mutex_unlock(&h->mu);
 		*socket_context = k;
 	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -320,8 +329,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*con_cls = rq;
 		struct conn *k = conn_of(c);
 		if (k && k->over_limit)
-			return refuse(h, c, rq, 503, "unavailable",
-				      "too many connections; try again", m, API_METRIC_ROUTE_NONE);
+			return refuse(
+				h, c, rq, 503, "unavailable",
+				"too many connections (from this address, or in all); try again", m,
+				API_METRIC_ROUTE_NONE);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX)
@@ -557,11 +568,11 @@ struct api_http *api_http_start(const struct api_http_opts *o, const struct api_
 		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
 		MHD_OPTION_LISTEN_SOCKET, h->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)(o->max_connections + CONN_SLACK), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-		(unsigned)o->max_per_ip, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)o->timeout_s,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_HEADER_MEMORY,
-		MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK, MHD_OPTION_NOTIFY_CONNECTION,
-		on_connection, h, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-		MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h, MHD_OPTION_ARRAY,
+		(unsigned)(o->max_per_ip + CONN_SLACK), MHD_OPTION_CONNECTION_TIMEOUT,
+		(unsigned)o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)API_HEADER_MEMORY, MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK,
+		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
+		on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h, MHD_OPTION_ARRAY,
 		o->tls_cert ? tls : tls + 2, MHD_OPTION_END);
 	if (h->mhd)
 		h->listen_fd = -1; /* the library's now: it closes it */

@@ -18,8 +18,8 @@ struct api_http_opts {
 	const char *listen;             /* "host:port", "[v6]:port"; port 0: any free one */
 	const char *tls_cert, *tls_key; /* PEM files; both or neither */
 	int max_connections;            /* answered; past it 503 */
-	int max_per_ip;
-	int timeout_s; /* idle connection, and the deadline of one request */
+	int max_per_ip;                 /* from one address; past it 503 */
+	int timeout_s;                  /* idle connection, and the deadline of one request */
 };
 
 #define API_HEADER_MEMORY (32 * 1024) /* request line + headers, per connection */

@@ -25,6 +25,10 @@
 #   campaign          a firmware campaign over the fleet in 3 waves: seconds
 #                     until finished, uspc + PostgreSQL CPU per device, beside
 #                     a fleet Get's (USPC_BENCH_CAMPAIGN_INFLIGHT: max_inflight)
+#   api               uspc-api: requests/s of an agent page and of paging
+#                     through the fleet (p50/p99), and a fleet-wide Get with
+#                     100 event-stream clients open beside one without the
+#                     API: uspc's Gets/s and CPU with and without it
 #   profile_storm     onboarding_storm again, on a fresh database holding a
 #                     10-parameter provisioning profile: seconds until every
 #                     agent is compliant, and uspc + PostgreSQL CPU per agent
@@ -152,6 +156,7 @@ cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	[ "$LINES_DONE" = 1 ] || cat "$LINES"
+	[ -n "${API_PID:-}" ] && kill "$API_PID" 2>/dev/null
 	stop_sim
 	stop_uspc
 	if [ "$STACK_UP" = 1 ]; then
@@ -393,7 +398,7 @@ build() {
 		return 0
 	}
 	local t
-	for t in bench_ceiling bench_mtp_echo uspc usp-agent-sim uspctl; do
+	for t in bench_ceiling bench_mtp_echo uspc usp-agent-sim uspctl uspc-api; do
 		if ! cmake --build "$BUILD_DIR" -j2 --target "$t" >>"$LOGS/build.log" 2>&1; then
 			say "build of $t failed (see $LOGS/build.log)"
 			MISSING="$MISSING $t"
@@ -1118,6 +1123,80 @@ scenario_profile_storm() {
 	emit profile_storm "\"ok\":$ok,\"seconds_to_compliant\":$secs,\"seconds_to_onboarded\":$onb_secs,\"compliant\":${comp:-0},\"params\":10,\"cpu_ms_per_agent\":$per,$cpu"
 }
 
+# ---------------------------------------------------------------- api
+API_PID=""
+API_SECS=${USPC_BENCH_API_SECONDS:-10}
+
+# One fleet-wide Get through uspctl; prints "gets_per_sec uspc_cpu_s".
+api_fanout() { # tag
+	local in="$WORK/api-fanout.jsonl" cpu
+	printf '{"id":"api-fanout","op":"get","targets":{"all":true},"paths":["Device.DeviceInfo."]}\n' >"$in"
+	cpu_mark "$1"
+	fanout_run "$AGENTS" "$in" "$WORK/api-fanout-$1.out"
+	cpu=$(cpu_json "$1")
+	echo "$RUN_RATE $(sed -n 's/.*"uspc":\([0-9.]*\).*/\1/p' <<<"$cpu")"
+}
+
+scenario_api() {
+	local why
+	for b in uspctl uspc-api; do
+		if ! have "$b"; then
+			skip api "$b did not build"
+			return
+		fi
+	done
+	why=$(agents_unusable)
+	if [ -n "$why" ]; then
+		skip api "$why"
+		return
+	fi
+	local base0 base1 with0 with1 viewer port page list sse stop="$WORK/api-sse.stop" spid
+	say "api: a fleet-wide Get without uspc-api (baseline)"
+	read -r base0 base1 <<<"$(api_fanout api-base)"
+	"$BUILD_DIR/bin/uspc-api" --listen 127.0.0.1:0 --console "" --log-level info \
+		--max-events-clients 200 --max-per-ip 256 >>"$LOGS/uspc-api.log" 2>&1 &
+	API_PID=$!
+	for _ in $(seq 1 50); do
+		grep -q 'listening on' "$LOGS/uspc-api.log" 2>/dev/null && break
+		sleep 0.2
+	done
+	port=$(grep -oE 'listening on http://127\.0\.0\.1:[0-9]+' "$LOGS/uspc-api.log" | tail -n 1 | sed 's/.*://')
+	if [ -z "$port" ] || ! alive "$API_PID"; then
+		skip api "uspc-api did not start (see $LOGS/uspc-api.log)"
+		return
+	fi
+	viewer=$(printf '{"op":"token_create","name":"bench-%s","role":"viewer"}\n' "$(date +%s%N)" |
+		"$BUILD_DIR/bin/uspctl" --quiet 2>>"$LOGS/uspctl.log" | sed -n 's/.*"token":"\(uspc_[^"]*\)".*/\1/p')
+	psql_q "SELECT eid FROM agents ORDER BY random() LIMIT 1000" >"$WORK/api-eids.txt"
+	say "api: agent page, $API_SECS s, 4 connections"
+	page=$(/usr/bin/python3 "$REPO/tests/bench/bench_api.py" agent-page "http://127.0.0.1:$port" "$viewer" \
+		"$WORK/api-eids.txt" "$API_SECS" 4 2>>"$LOGS/bench_api.log")
+	say "api: fleet list (pages of 1,000), $API_SECS s, 2 connections"
+	list=$(/usr/bin/python3 "$REPO/tests/bench/bench_api.py" fleet-list "http://127.0.0.1:$port" "$viewer" \
+		"$API_SECS" 2 2>>"$LOGS/bench_api.log")
+	say "api: 100 event streams open during a fleet-wide Get"
+	rm -f "$stop"
+	/usr/bin/python3 "$REPO/tests/bench/bench_api.py" sse "http://127.0.0.1:$port" "$viewer" 100 "$stop" \
+		>"$WORK/api-sse.json" 2>"$WORK/api-sse.err" &
+	spid=$!
+	for _ in $(seq 1 100); do
+		grep -q ready "$WORK/api-sse.err" 2>/dev/null && break
+		sleep 0.1
+	done
+	read -r with0 with1 <<<"$(api_fanout api-with)"
+	sleep 3 # the last events on their way
+	touch "$stop"
+	wait "$spid"
+	sse=$(cat "$WORK/api-sse.json")
+	stop_pid "$API_PID" 15 >/dev/null 2>&1
+	API_PID=""
+	local ratio cpu_ratio
+	ratio=$(fdiv "$with0" "$base0" 3)
+	cpu_ratio=$(fdiv "$with1" "$base1" 3)
+	say "api: agent page $(sed -n 's/.*"requests_per_sec": \([0-9.]*\).*/\1/p' <<<"$page") req/s; fleet-wide Get $base0 Gets/s alone, $with0 with the API and 100 streams (ratio $ratio)"
+	emit api "\"agent_page\":${page:-null},\"fleet_list\":${list:-null},\"events\":${sse:-null},\"fanout_without_api\":{\"gets_per_sec\":${base0:-null},\"uspc_cpu_s\":${base1:-null}},\"fanout_with_api_and_streams\":{\"gets_per_sec\":${with0:-null},\"uspc_cpu_s\":${with1:-null}},\"gets_ratio\":$ratio,\"uspc_cpu_ratio\":$cpu_ratio"
+}
+
 # ---------------------------------------------------------------- main
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "mode $MODE: $AGENTS agents, work dir $WORK"
@@ -1141,7 +1220,7 @@ STACK_UP=1
 if want ceiling; then scenario_ceiling; else skip ceiling "not selected (--only)"; fi
 if want transport; then scenario_transport; else skip transport "not selected (--only)"; fi
 if want onboarding_storm || want memory || want fanout_get || want notify_latency || want notify_ingest ||
-	want campaign; then
+	want campaign || want api; then
 	scenario_onboarding
 else
 	skip onboarding_storm "not selected (--only)"
@@ -1151,6 +1230,7 @@ if want fanout_get; then scenario_fanout; else skip fanout_get "not selected (--
 if want notify_latency; then scenario_notify_latency; else skip notify_latency "not selected (--only)"; fi
 if want notify_ingest; then scenario_notify; else skip notify_ingest "not selected (--only)"; fi
 if want campaign; then scenario_campaign; else skip campaign "not selected (--only)"; fi
+if want api; then scenario_api; else skip api "not selected (--only)"; fi
 if want profile_storm; then scenario_profile_storm; else skip profile_storm "not selected (--only)"; fi
 finish_lines
 exit 0
