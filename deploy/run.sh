@@ -2,11 +2,13 @@
 # run.sh — try uspc on this machine in one command: install the Debian
 # packages, build (Release, in build-run), start a private mosquitto and
 # PostgreSQL (.uspc-local), then the uspc daemon and 100 simulated agents
-# against them. Stays in the foreground; Ctrl-C stops everything it started.
+# against them, and uspc-api with the web console (127.0.0.1:8480, or a free
+# port if that one is taken) and an admin token. Stays in the foreground;
+# Ctrl-C stops everything it started.
 #
 #   deploy/run.sh [--agents N]
 #
-# Logs: .uspc-local/logs/{uspc,usp-agent-sim,mosquitto,postgresql}.log
+# Logs: .uspc-local/logs/{uspc,usp-agent-sim,uspc-api,mosquitto,postgresql}.log
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	-h | --help)
-		sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -66,7 +68,7 @@ stop_child() { # pid name
 cleanup() {
 	local rc=$? i
 	trap - EXIT INT TERM
-	# Reverse order: agents, then the daemon, then the servers.
+	# Reverse order: the API, agents, then the daemon, then the servers.
 	for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
 		stop_child "${pids[$i]}" "${names[$i]}"
 	done
@@ -144,12 +146,59 @@ if [ ${#pids[@]} -eq 2 ]; then
 	fi
 fi
 
+# The HTTP API and the web console: on 127.0.0.1:8480 unless another
+# process listens there, else on a free port, which its log line names
+# ("listening on http://127.0.0.1:PORT/").
+api_url="" token=""
+if [ -x "$BUILD/bin/uspc-api" ]; then
+	say "HTTP API and web console"
+	api_listen=127.0.0.1:8480
+	if [ -n "$(ss -Hltn 'sport = :8480' 2>/dev/null)" ]; then
+		echo "port 8480 is taken: uspc-api takes a free port"
+		api_listen=127.0.0.1:0
+	fi
+	# Read the log from here on (it is appended to across runs).
+	api_log_from=$(($(stat -c %s "$LOGS/uspc-api.log" 2>/dev/null || echo 0) + 1))
+	start_prog uspc-api "$LOGS/uspc-api.log" --listen "$api_listen" --console "$REPO/console"
+	t0=$SECONDS
+	while [ $((SECONDS - t0)) -lt 40 ]; do
+		api_url=$(tail -c "+$api_log_from" "$LOGS/uspc-api.log" |
+			sed -nE 's|.* listening on (https?://[^ ]+/) .*|\1|p' | head -n 1)
+		[ -n "$api_url" ] && break
+		kill -0 "${pids[${#pids[@]} - 1]}" 2>/dev/null || break
+		sleep 0.2
+	done
+	[ -n "$api_url" ] || die "uspc-api did not say where it listens; see $LOGS/uspc-api.log"
+	# An admin token for the console and curl, named run-sh: the previous
+	# run's is revoked first (a live name cannot be created twice). Kept in
+	# $STACK_DIR/api-token (mode 600) for other shells.
+	echo '{"op":"token_revoke","name":"run-sh"}' | "$BUILD/bin/uspctl" -q >/dev/null 2>&1
+	token=$(echo '{"op":"token_create","name":"run-sh","role":"admin"}' | "$BUILD/bin/uspctl" 2>&1 |
+		sed -nE 's/.*"token":"(uspc_[^"]+)".*/\1/p')
+	[ -n "$token" ] || die "uspctl could not create the admin token run-sh"
+	(umask 077 && echo "$token" >"$STACK_DIR/api-token")
+	echo "uspc-api: $api_url, admin token run-sh (also in $STACK_DIR/api-token)"
+fi
+
 say "running"
 cat <<EOF
 broker:      $USPC_MQTT   (mosquitto, MQTT 5, loopback only)
 database:    $USPC_DB   (password in $PGPASSFILE)
 programs:    ${names[*]:-none (not built yet)}
 logs:        $LOGS/
+EOF
+if [ -n "$api_url" ]; then
+	cat <<EOF
+console:     $api_url   (open it in a browser, sign in with the token)
+API token:   $token   (admin, named run-sh)
+
+The HTTP API (docs/api.md), in another shell:
+  TOKEN=\$(cat $STACK_DIR/api-token)
+  curl -H "Authorization: Bearer \$TOKEN" ${api_url}api/v1/fleet
+  curl -H "Authorization: Bearer \$TOKEN" '${api_url}api/v1/agents?limit=2'
+EOF
+fi
+cat <<EOF
 
 Try, in another shell:
   . $STACK_DIR/env                       # USPC_MQTT, USPC_DB, PGPASSFILE
