@@ -7,7 +7,7 @@
 import { api, clearToken, getToken, onUnauthorized, session } from './api.js';
 import * as events from './events.js';
 import { current } from './router.js';
-import { errorBox, fill, h } from './ui.js';
+import { clearToasts, errorBox, fill, h } from './ui.js';
 import * as login from './pages/login.js';
 import * as fleet from './pages/fleet.js';
 import * as agents from './pages/agents.js';
@@ -69,6 +69,7 @@ function signOut(message) {
 function route() {
   if (!signedIn) return;
   runCleanups();
+  clearToasts();
   const r = current();
   const page = PAGES[r.name] || null;
   for (const a of document.querySelectorAll('#nav a')) {

@@ -258,6 +258,11 @@ export function toast(text, bad) {
   setTimeout(() => t.remove(), bad ? 8000 : 4000);
 }
 
+// Route changes drop the toasts of the page left.
+export function clearToasts() {
+  if (toastBox) clear(toastBox);
+}
+
 export function fmtNum(n) {
   return n === undefined || n === null ? '—' : Number(n).toLocaleString();
 }

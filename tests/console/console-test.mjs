@@ -1,8 +1,9 @@
 // console-test.mjs — the web console in a real browser (Debian's chromium,
 // headless, through puppeteer-core) against a running uspc-api: sign in,
 // the fleet's online count, a selector filter, an agent's page, a Get run
-// from the page, the rejections page, a viewer's disabled Set button. It
-// stops at the first step that does not hold, with a message saying which
+// from the page, an IPPing from the diagnostics panel, Refresh of the data
+// model, the tasks, rejections, campaign and profile pages, a viewer's
+// disabled Set button. It stops at the first step that does not hold, with a message saying which
 // and why, and saves a 1366x900 PNG of each page into the artifact dir.
 //
 // Settings (flags win over the environment):
@@ -227,6 +228,15 @@ async function main() {
     await waitText('[data-test=get-values] [data-test=value]', (t) => t === getValue, 'the Get result shows "' + getValue + '"');
     await page.$eval('[data-test=action-result]', (e) => e.scrollIntoView({ block: 'center' }));
     await shot('agent-get');
+  });
+
+  await step('IPPing from the diagnostics panel shows its OperationComplete', async () => {
+    await page.select('[data-test=diag-kind]', 'IPPing');
+    await typeInto('[data-test=diag-host]', '192.0.2.1');
+    await page.click('[data-test=diag-run]');
+    await waitText('[data-test=diag-result] [data-test=value]', (t) => t === 'Complete', 'the IPPing result shows Status Complete', 90000);
+    await page.$eval('[data-test=diagnostics]', (e) => e.scrollIntoView({ block: 'center' }));
+    await shot('agent-diag');
   });
 
   await step('Refresh reads the data model and the tree shows the value', async () => {

@@ -3,7 +3,7 @@
 // (operate Device.Reboot(), after a confirmation). Each is one task through
 // POST /api/v1/tasks with wait 15; Set and Reboot need the operator role.
 
-import { submitTask } from '../api.js';
+import { can, submitTask } from '../api.js';
 import { lineView } from '../results.js';
 import { busy, card, confirmDialog, errorBox, fill, gatedButton, h } from '../ui.js';
 
@@ -52,6 +52,7 @@ export function actionsCard(eid, onDone) {
   });
 
   const el = card('Actions', { dataset: { test: 'actions' } },
+    can('operator') ? null : h('p', { class: 'muted small' }, 'Signed in as a viewer: actions need the operator role.'),
     h('div', { class: 'form-row' }, getPath, getBtn),
     h('div', { class: 'form-row' }, setPath, setValue, setBtn),
     h('div', { class: 'form-row' }, h('span', { class: 'muted small grow' }, 'Each action is a task; its result also shows under Recent tasks.'), rebootBtn),

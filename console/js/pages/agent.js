@@ -79,7 +79,9 @@ function showInventory(el, a) {
     ...INVENTORY.map(([label, k]) => [label, a[k] === undefined || a[k] === null ? null : String(a[k])]),
     ...TIMES.map(([label, k]) => [label, a[k] ? time(a[k]) : null]),
     ['Tasks', tasks && tasks.length ? tasks : null],
-    ['Subscriptions', subs.length ? String(subs.length) : null],
+    ['Subscriptions', subs.length ? h('div', { class: 'small' }, subs.map((x) => h('div', { title: x.instance_path || '' },
+      h('span', { class: 'badge ' + (x.enabled === false ? 'off' : 'info') }, x.notif_type || '?'), ' ',
+      h('span', { class: 'mono' }, String(x.reference_list || x.sub_id || ''))))) : null],
   ]), rawJson(a, 'Everything the inventory holds'));
 }
 
