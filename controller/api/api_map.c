@@ -339,13 +339,13 @@ static int map_fields(const struct api_match *m, const struct api_query *q, cJSO
 	} else if (!strcmp(op, "notifications")) {
 		q_string(q, "kind", "kind", cmd);
 		q_string(q, "path", "path", cmd);
-		if (q_number(q, "since", "since", 1, 366.0 * 86400 * 10, cmd, out) ||
-		    q_number(q, "until", "until", 1, 366.0 * 86400 * 10, cmd, out) ||
+		if (q_number(q, "since", "since", 1, 366.0 * 86400, cmd, out) ||
+		    q_number(q, "until", "until", 1, 366.0 * 86400, cmd, out) ||
 		    q_number(q, "before", "before", 1, 9e15, cmd, out) || page(q, cmd, out))
 			return out->status;
 	} else if (!strcmp(op, "task_list")) {
 		q_string(q, "state", "state", cmd);
-		q_string(q, "op", "op", cmd);
+		q_string(q, "op", "task_op", cmd); /* "op" names the uspctl op */
 		q_string(q, "batch", "batch", cmd);
 		if (q_number(q, "before", "before", 1, 9e15, cmd, out) || page(q, cmd, out))
 			return out->status;
@@ -356,8 +356,7 @@ static int map_fields(const struct api_match *m, const struct api_query *q, cJSO
 	} else if (!strcmp(op, "rejections")) {
 		q_string(q, "sender", "sender", cmd);
 		q_string(q, "reason", "reason", cmd);
-		if (q_number(q, "since", "since", 1, 366.0 * 86400 * 10, cmd, out) ||
-		    page(q, cmd, out))
+		if (q_number(q, "since", "since", 1, 366.0 * 86400, cmd, out) || page(q, cmd, out))
 			return out->status;
 	} else if (!strcmp(op, "untag")) {
 		cJSON_AddStringToObject(cmd, "tags", p1);

@@ -150,6 +150,11 @@ static void requests_become_uspctl_lines(void **state)
 			 0);
 	assert_non_null(strstr(c, "\"paths\":[\"Device.A.\",\"Device.B.\"]"));
 	free(c);
+	/* the task filter "op" is uspctl's task_op ("op" names the op) */
+	assert_int_equal(map(API_GET, "/api/v1/tasks", "op=set&state=done", NULL, &c, code), 0);
+	assert_non_null(strstr(c, "\"op\":\"task_list\""));
+	assert_non_null(strstr(c, "\"task_op\":\"set\""));
+	free(c);
 	assert_int_equal(map(API_DELETE, "/api/v1/agents/E/tags/beta", NULL, NULL, &c, code), 0);
 	assert_string_equal(
 		c, "{\"id\":\"api\",\"op\":\"untag\",\"targets\":\"E\",\"tags\":\"beta\"}");
@@ -195,6 +200,8 @@ static void bad_requests_are_refused(void **state)
 	assert_int_equal(map(API_GET, "/api/v1/agents", "online=yes", NULL, &c, code), 400);
 	assert_int_equal(map(API_GET, "/api/v1/agents", "bogus=1", NULL, &c, code), 400);
 	assert_int_equal(map(API_GET, "/api/v1/agents", "tag=a&tag=b", NULL, &c, code), 400);
+	assert_int_equal(map(API_GET, "/api/v1/notifications", "since=31622401", NULL, &c, code),
+			 400);
 	assert_int_equal(map(API_GET, "/api/v1/tasks/12x", NULL, NULL, &c, code), 404);
 	assert_string_equal(code, "unknown_task");
 	assert_int_equal(map(API_GET, "/api/v1/tasks/1", "wait=121", NULL, &c, code), 400);
