@@ -226,6 +226,7 @@ async function main() {
     await page.click('[data-test=get]');
     await waitText('[data-test=get-values] td', (t) => t === S.getPath, 'the Get result names ' + S.getPath);
     await waitText('[data-test=get-values] [data-test=value]', (t) => t === getValue, 'the Get result shows "' + getValue + '"');
+    await waitText('[data-test=task-arrived] b', (t) => /\(get\) ended/.test(t), 'the event stream brings the end of the Get to the agent page');
     await page.$eval('[data-test=action-result]', (e) => e.scrollIntoView({ block: 'center' }));
     await shot('agent-get');
   });

@@ -7,7 +7,8 @@
 import { api, can, seg } from '../api.js';
 import * as events from '../events.js';
 import { link } from '../router.js';
-import { badge, card, chip, errorBox, fill, gatedButton, h, kvTable, loading, onlineDot, rawJson, table, time, toast } from '../ui.js';
+import { badge, card, chip, errorBox, fill, gatedButton, h, kvTable, loading, onlineDot, rawJson, table, time } from '../ui.js';
+import { responseView } from '../results.js';
 import { actionsCard } from './agent-actions.js';
 import { diagCard } from './agent-diag.js';
 import { treeCard } from './agent-tree.js';
@@ -27,6 +28,7 @@ export async function render(root, route, ctx) {
   const tagsEl = h('div');
   const notes = h('div', { class: 'feed' }, loading());
   const tasksEl = h('div', { class: 'feed' }, loading());
+  const arrived = h('div', { dataset: { test: 'task-arrived' } });
   const tree = treeCard(eid);
   const reloadTasks = () => loadTasks(eid, tasksEl);
   const actions = actionsCard(eid, reloadTasks);
@@ -37,12 +39,14 @@ export async function render(root, route, ctx) {
     h('div', { class: 'stack' }, actions.el, diag.el),
     tree.el,
     card('Recent notifications', null, notes),
-    card('Recent tasks', { actions: h('a', { href: link('tasks', '', { agent: eid }), class: 'small' }, 'all tasks →') }, tasksEl)));
+    card('Recent tasks', { actions: h('a', { href: link('tasks', '', { agent: eid }), class: 'small' }, 'all tasks →') }, arrived, tasksEl)));
 
+  // A task of this agent ended: the list again, and its answer (the fleet
+  // stream's task events are brief: the task is read whole).
   ctx.cleanup(events.on('task', (t) => {
     if (t && t.eid === eid) {
       reloadTasks();
-      toast('Task #' + t.id + ' (' + t.op + ') ' + t.state);
+      showArrived(arrived, t);
     }
   }));
   ctx.cleanup(events.on('notification', (n) => { if (n && n.eid === eid) loadNotes(eid, notes); }));
@@ -62,6 +66,23 @@ export async function render(root, route, ctx) {
   showInventory(inv, a);
   showTags(tagsEl, eid, a.tags || []);
   await Promise.all([tree.reload(), loadNotes(eid, notes), reloadTasks()]);
+}
+
+// The answer of a task that just ended, above the list.
+async function showArrived(el, brief) {
+  let t = brief;
+  if (brief.brief || brief.result === undefined) {
+    try {
+      t = await api('tasks/' + encodeURIComponent(brief.id));
+    } catch (e) {
+      fill(el, errorBox(e, 'Task #' + brief.id));
+      return;
+    }
+  }
+  fill(el, h('div', { class: 'alert info flash' },
+    h('b', null, 'Task #' + t.id + ' (' + t.op + ') ended: '), badge(t.state), ' ', time(t.finished_at),
+    t.error_message ? h('div', null, t.error_message) : null,
+    h('div', { style: 'max-height:260px;overflow:auto' }, responseView(t.result)), h('button', { type: 'button', class: 'btn small', style: 'margin-top:6px', onclick: () => fill(el) }, 'Dismiss')));
 }
 
 function showHead(head, a) {
