@@ -62,7 +62,7 @@ struct api_sub {
 	struct ev q[API_EVENTS_QUEUE];
 	size_t head, n, bytes, off; /* off: bytes of q[head] already read */
 	uint64_t dropped;           /* since the last "lagged" */
-	int ended;
+	int greeted;                /* the opening comment went out */
 };
 
 struct campaign_seen {
@@ -228,6 +228,15 @@ ssize_t api_sub_read(struct api_sub *s, char *buf, size_t max)
 {
 	struct api_events *h = s->h;
 	size_t got = 0;
+	if (!s->greeted) {
+		/* At once, so the response's headers leave now rather than with
+		 * the first event; and a browser's reconnection delay. */
+		static const char hello[] = ": uspc-api events\nretry: 5000\n\n";
+		s->greeted = 1;
+		got = sizeof(hello) - 1 < max ? sizeof(hello) - 1 : max;
+		memcpy(buf, hello, got);
+		return (ssize_t)got;
+	}
 	pthread_mutex_lock(&h->mu);
 	if (!s->n && !s->dropped && !h->stopping) {
 		struct timespec until;

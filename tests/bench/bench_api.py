@@ -17,6 +17,7 @@ import http.client
 import json
 import os
 import random
+import socket
 import sys
 import threading
 import time
@@ -112,6 +113,58 @@ def fleet_list(base, token, secs, threads):
             "listing_seconds_median": round(sorted(full)[len(full) // 2], 3) if full else None}
 
 
+class ChunkedStream:
+    """An event stream read from a raw socket: HTTP/1.1 chunked framing
+    removed by hand (http.client's reader does not survive a read timeout
+    between chunks, and an idle stream times out every second here)."""
+
+    def __init__(self, base, path, token):
+        u = urllib.parse.urlsplit(base)
+        self.sock = socket.create_connection((u.hostname, u.port), timeout=10)
+        self.sock.sendall(("GET %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\n\r\n"
+                           % (path, u.netloc, token)).encode())
+        raw = b""
+        while b"\r\n\r\n" not in raw:
+            got = self.sock.recv(65536)
+            if not got:
+                raise OSError("closed before the response headers")
+            raw += got
+        head, self.raw = raw.split(b"\r\n\r\n", 1)
+        self.status = int(head.split(b" ", 2)[1])
+        self.left = 0  # bytes left in the current chunk
+        self.sock.settimeout(1.0)
+
+    def read(self):
+        """Body bytes now available (b"" at the end; None after a timeout)."""
+        out = b""
+        while True:
+            if self.left == 0:
+                if b"\r\n" not in self.raw[2 if self.raw.startswith(b"\r\n") else 0:]:
+                    break
+                if self.raw.startswith(b"\r\n"):
+                    self.raw = self.raw[2:]
+                line, self.raw = self.raw.split(b"\r\n", 1)
+                self.left = int(line.split(b";")[0], 16)
+                if self.left == 0:
+                    return out if out else b""
+            take = self.raw[:self.left]
+            out += take
+            self.raw = self.raw[len(take):]
+            self.left -= len(take)
+            if self.left and not self.raw:
+                break
+        if out:
+            return out
+        try:
+            got = self.sock.recv(65536)
+        except (TimeoutError, socket.timeout):
+            return None
+        if not got:
+            return b""
+        self.raw += got
+        return self.read() or None
+
+
 def sse(base, token, clients, stop_file):
     counts = [0] * clients
     lagged = [0] * clients
@@ -119,10 +172,7 @@ def sse(base, token, clients, stop_file):
 
     def work(i):
         try:
-            c = conn_for(base)
-            c.request("GET", "/api/v1/events?types=task",
-                      headers={"Authorization": "Bearer " + token})
-            r = c.getresponse()
+            st = ChunkedStream(base, "/api/v1/events?types=task", token)
         except OSError as e:
             print("stream %d: %s" % (i, e), file=sys.stderr)
             ready.abort()
@@ -131,18 +181,17 @@ def sse(base, token, clients, stop_file):
             ready.wait()
         except threading.BrokenBarrierError:
             return
-        if r.status != 200:
-            print("stream %d: HTTP %d" % (i, r.status), file=sys.stderr)
+        if st.status != 200:
+            print("stream %d: HTTP %d" % (i, st.status), file=sys.stderr)
             return
-        c.sock.settimeout(1.0)
         buf = b""
         while not os.path.exists(stop_file):
             try:
-                chunk = r.read1(65536)
-            except TimeoutError:
-                continue
+                chunk = st.read()
             except OSError:
                 break
+            if chunk is None:
+                continue
             if not chunk:
                 break
             buf += chunk
@@ -152,7 +201,7 @@ def sse(base, token, clients, stop_file):
                     counts[i] += 1
                 elif ev.startswith(b"event: lagged"):
                     lagged[i] += 1
-        c.close()
+        st.sock.close()
 
     ts = [threading.Thread(target=work, args=(i,)) for i in range(clients)]
     for t in ts:
