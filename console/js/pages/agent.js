@@ -140,7 +140,11 @@ function showTags(el, eid, tags) {
 function noteSummary(n) {
   const p = n.payload || n.notification || null;
   if (p && p.value_change) return p.value_change.param_path + ' = ' + p.value_change.param_value;
-  if (p && p.oper_complete) return (p.oper_complete.obj_path || '') + (p.oper_complete.command_name || '') + ' ' + (p.oper_complete.output_args ? 'complete' : 'failed');
+  if (p && p.oper_complete) {
+    const o = p.oper_complete;
+    return (o.obj_path || '') + (o.command_name || '') + ' ' +
+      (o.cmd_failure ? 'failed: ' + (o.cmd_failure.err_code || '') + ' ' + (o.cmd_failure.err_msg || '') : 'complete');
+  }
   if (p && p.event) return (p.event.obj_path || '') + (p.event.event_name || '');
   return n.path || '';
 }
