@@ -818,14 +818,33 @@ static void batch_done(struct store_writer *w, size_t n, size_t ok)
 	pthread_mutex_unlock(&w->mu);
 }
 
+#define IDLE_CONNECT_MS 2000 /* an idle writer's connection attempts */
+
 static void *writer_main(void *arg)
 {
 	struct store_writer *w = arg;
 	(void)pthread_setname_np(pthread_self(), STORE_WRITER_THREAD_NAME);
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		while (!w->head && !w->stopping)
-			pthread_cond_wait(&w->wake, &w->mu);
+		while (!w->head && !w->stopping) {
+			if (w->db) {
+				pthread_cond_wait(&w->wake, &w->mu);
+				continue;
+			}
+			/* Idle without a connection (at start, or after a batch lost
+			 * it): connect now, and again every IDLE_CONNECT_MS while
+			 * that fails, so that the daemon's readiness (/healthz, the
+			 * stats line) shows the database before the first write. */
+			pthread_mutex_unlock(&w->mu);
+			int up = ensure_conn(w) == 0;
+			pthread_mutex_lock(&w->mu);
+			if (!up && !w->head && !w->stopping) {
+				struct timespec until;
+				clock_gettime(CLOCK_MONOTONIC, &until);
+				until.tv_sec += IDLE_CONNECT_MS / 1000;
+				pthread_cond_timedwait(&w->wake, &w->mu, &until);
+			}
+		}
 		size_t n = take_batch(w);
 		int lost_before = w->abandoned > 0;
 		pthread_mutex_unlock(&w->mu);

@@ -57,6 +57,11 @@ wait_health() {
   fail "after $2 s /healthz is '$h', wanted $1"
 }
 
+# Ready before any agent: the writer connects at start, not at its first
+# write (an idle daemon is not "database down").
+wait_health 200 10
+[ "$HEALTH" = "ready 200" ] || fail "/healthz of an idle daemon: '$HEALTH'"
+
 start_sim s1 $AGENTS --status-interval 1 --host-churn 0 --vc-rate 0 --vc-rate-file "$rate_file"
 wait_sql "SELECT count(*) FROM agent_subscriptions WHERE sub_id = 'uspc-swversion'" $AGENTS 60
 wait_health 200 10
