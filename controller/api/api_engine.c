@@ -68,8 +68,8 @@ static cJSON *parse_lines(const char *text, size_t len)
 	return arr;
 }
 
-int api_engine_run(PGconn *db, const cJSON *cmd, cJSON **lines, int *db_lost, char *msg,
-		   size_t msg_cap)
+int api_engine_run(PGconn *db, const cJSON *cmd, const char *actor, cJSON **lines, int *db_lost,
+		   char *msg, size_t msg_cap)
 {
 	char *out_text = NULL, *err_text = NULL;
 	size_t out_len = 0, err_len = 0;
@@ -94,6 +94,7 @@ int api_engine_run(PGconn *db, const cJSON *cmd, cJSON **lines, int *db_lost, ch
 	struct uspctl_opts o;
 	uspctl_opts_init(&o);
 	o.conn = db;
+	o.actor = actor;
 	o.quiet = 1;
 	o.progress = 0;
 	o.max_inflight = 1000;

@@ -346,7 +346,7 @@ static cJSON *run(struct api_events *h, cJSON *cmd)
 		log_warn(LOG_C, "no database connection for the event stream: %s", err.msg);
 		return NULL;
 	}
-	if (api_engine_run(db, cmd, &lines, &lost, msg, sizeof(msg)) < 0)
+	if (api_engine_run(db, cmd, "api:events", &lines, &lost, msg, sizeof(msg)) < 0)
 		log_warn(LOG_C, "reading events: %s", msg);
 	api_pool_put(h->pool, slot, lost);
 	return lines;

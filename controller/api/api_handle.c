@@ -252,13 +252,13 @@ static void events(const struct api_ctx *ctx, const struct api_query *q, struct 
 
 /* Run the command; lines or the answer set. */
 static cJSON *engine(const struct api_ctx *ctx, struct lease *l, const cJSON *cmd,
-		     struct api_answer *a)
+		     const char *actor, struct api_answer *a)
 {
 	cJSON *lines = NULL;
 	char msg[256];
 	if (!l->db && borrow(ctx, l, a, ctx->db_wait_ms) < 0)
 		return NULL;
-	if (api_engine_run(l->db, cmd, &lines, &l->lost, msg, sizeof(msg)) < 0) {
+	if (api_engine_run(l->db, cmd, actor, &lines, &l->lost, msg, sizeof(msg)) < 0) {
 		log_warn(LOG_C, "engine: %s", msg);
 		if (l->lost) {
 			api_answer_error(a, 503, "unavailable", "the database connection was lost");
@@ -332,9 +332,12 @@ static int64_t now_ms(void)
 }
 
 static void run_op(const struct api_ctx *ctx, const struct api_match *m, const struct api_query *q,
-		   const struct api_request *rq, struct lease *l, struct api_answer *a)
+		   const struct api_request *rq, const struct store_token_who *who, struct lease *l,
+		   struct api_answer *a)
 {
 	struct api_mapped mp;
+	char actor[96];
+	snprintf(actor, sizeof(actor), "api:%s", who->name);
 	const struct api_route *r = m->route;
 	if (r->body && rq->len && rq->content_type &&
 	    strncasecmp(rq->content_type, "application/json", 16) != 0) {
@@ -362,7 +365,7 @@ static void run_op(const struct api_ctx *ctx, const struct api_match *m, const s
 		int64_t until = now_ms() + (int64_t)mp.wait_s * 1000;
 		for (;;) {
 			uint64_t gen = api_events_task_gen(ctx->events);
-			if (!(lines = engine(ctx, l, mp.cmd, a)))
+			if (!(lines = engine(ctx, l, mp.cmd, actor, a)))
 				goto out;
 			int64_t left = until - now_ms();
 			if (is_final(lines) || left <= 0 || api_events_stopping(ctx->events))
@@ -372,7 +375,7 @@ static void run_op(const struct api_ctx *ctx, const struct api_match *m, const s
 			lines = NULL;
 			api_events_wait_tasks(ctx->events, gen, left < 1000 ? (int)left : 1000);
 		}
-	} else if (!(lines = engine(ctx, l, mp.cmd, a))) {
+	} else if (!(lines = engine(ctx, l, mp.cmd, actor, a))) {
 		goto out;
 	}
 	char *body = NULL;
@@ -450,7 +453,7 @@ void api_handle(const struct api_ctx *ctx, const struct api_request *rq, struct 
 		events(ctx, &q, a);
 		break;
 	default:
-		run_op(ctx, &m, &q, rq, &l, a);
+		run_op(ctx, &m, &q, rq, &who, &l, a);
 		break;
 	}
 out:

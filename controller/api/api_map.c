@@ -453,7 +453,7 @@ int api_map_request(const struct api_match *m, const struct api_query *q, const 
 	cJSON_AddStringToObject(cmd, "op", op);
 	if (!strcmp(op, "tag")) {
 		const cJSON *t = cJSON_GetObjectItemCaseSensitive(cmd, "tags");
-		if (!t || cJSON_GetArraySize(cmd) != 2)
+		if (!t || cJSON_GetArraySize(cmd) != 3) /* tags, id, op */
 			return fail(out, 400, "bad_field",
 				    "the body is {\"tags\": [...]}, nothing else");
 	}

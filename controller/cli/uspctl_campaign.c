@@ -31,17 +31,20 @@
 #define FOLLOW_LINE_EVERY_MS 10000 /* when stderr is not a terminal */
 #define FOLLOW_RECONNECT_MS 30000
 
-const char *uspctl_actor(void)
+const char *uspctl_actor(struct uspctl_run *r)
 {
-	static char buf[160];
-	if (!buf[0]) {
-		struct passwd *pw = getpwuid(geteuid());
-		if (pw && pw->pw_name)
-			snprintf(buf, sizeof(buf), "uspctl:%.100s", pw->pw_name);
+	if (!r->actor[0]) {
+		struct passwd pwbuf, *pw = NULL;
+		char tmp[1024];
+		if (r->o->actor)
+			snprintf(r->actor, sizeof(r->actor), "%s", r->o->actor);
+		else if (getpwuid_r(geteuid(), &pwbuf, tmp, sizeof(tmp), &pw) == 0 && pw &&
+			 pw->pw_name)
+			snprintf(r->actor, sizeof(r->actor), "uspctl:%.100s", pw->pw_name);
 		else
-			snprintf(buf, sizeof(buf), "uspctl:uid %u", (unsigned)geteuid());
+			snprintf(r->actor, sizeof(r->actor), "uspctl:uid %u", (unsigned)geteuid());
 	}
-	return buf;
+	return r->actor;
 }
 
 int uspctl_admin_again(struct uspctl_run *r, int rc, const struct uspc_err *err)
@@ -110,7 +113,7 @@ void uspctl_campaign(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 	switch (c->op) {
 	case USPCTL_OP_CAMPAIGN_CREATE:
 		ADMIN(r, rc, err,
-		      fleet_admin_create(r->db, c->spec, &sel, uspctl_actor(), &res, &err));
+		      fleet_admin_create(r->db, c->spec, &sel, uspctl_actor(r), &res, &err));
 		break;
 	case USPCTL_OP_CAMPAIGN_PLAN:
 		ADMIN(r, rc, err, fleet_admin_plan(r->db, c->spec, &sel, &res, &err));
@@ -124,7 +127,7 @@ void uspctl_campaign(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 	case USPCTL_OP_CAMPAIGN_ABORT:
 	case USPCTL_OP_CAMPAIGN_RETRY_FAILED:
 		ADMIN(r, rc, err,
-		      fleet_admin_control(r->db, &ref, control_of(c->op), uspctl_actor(), &res,
+		      fleet_admin_control(r->db, &ref, control_of(c->op), uspctl_actor(r), &res,
 					  &err));
 		break;
 	case USPCTL_OP_CAMPAIGN_DEVICES: {

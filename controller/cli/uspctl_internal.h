@@ -45,6 +45,7 @@ struct uspctl_run {
 	int64_t *woke;       /* scratch: task ids from notifications */
 	int64_t *insert_ids; /* scratch: ids of one INSERT chunk */
 	int fatal;           /* database lost for good */
+	char actor[160];     /* uspctl_actor's, made on first use */
 	char fatal_msg[384];
 };
 
@@ -87,8 +88,9 @@ void uspctl_fleet(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
  * one per device, campaign or version), or one line error. */
 void uspctl_campaign(struct uspctl_run *r, const struct uspctl_cmd *c, long line);
 
-/* "uspctl:<unix user>", recorded as who changed a campaign or profile. */
-const char *uspctl_actor(void);
+/* Who changes a campaign, profile or token in this run, as recorded: the
+ * run's opts->actor, else "uspctl:<unix user>". */
+const char *uspctl_actor(struct uspctl_run *r);
 
 /* After a DATABASE error of a fleet_admin / profile_admin call: 1 when
  * the call is worth one more try (the connection was re-established, or

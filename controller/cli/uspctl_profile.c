@@ -66,7 +66,7 @@ void uspctl_profile(struct uspctl_run *r, const struct uspctl_cmd *c, long line)
 	switch (c->op) {
 	case USPCTL_OP_PROFILE_PUT:
 		ADMIN(r, rc, err,
-		      profile_admin_put(r->db, c->line, c->allow_empty, uspctl_actor(), &res,
+		      profile_admin_put(r->db, c->line, c->allow_empty, uspctl_actor(r), &res,
 					&err));
 		break;
 	case USPCTL_OP_PROFILE_PLAN:

@@ -40,6 +40,10 @@ struct uspctl_opts {
 	 * UNLISTENs at its end, never reconnects (a lost connection ends the
 	 * run with database_error) and never closes it. NULL: open one. */
 	struct pg_conn *conn;
+	/* Who changes campaigns, profiles and tokens in this run, as their
+	 * events and rows record it ("api:<token name>"); NULL:
+	 * "uspctl:<unix user>". */
+	const char *actor;
 };
 
 void uspctl_opts_init(struct uspctl_opts *o);

@@ -55,7 +55,7 @@ void uspctl_token(struct uspctl_run *r, const struct uspctl_cmd *c, long line)
 		role = store_role_from_name(c->token_role);
 		rc = store_token_create(r->db, c->token_name,
 					role < 0 ? STORE_ROLE_NONE : (enum store_role)role,
-					c->token_expires_s, uspctl_actor(), token, &res, &err);
+					c->token_expires_s, uspctl_actor(r), token, &res, &err);
 		if (rc == 0 && !cJSON_AddStringToObject(res, "token", token))
 			rc = uspc_err_set(&err, STORE_E_NOMEM, "out of memory");
 		break;

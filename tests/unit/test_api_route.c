@@ -155,6 +155,11 @@ static void requests_become_uspctl_lines(void **state)
 	assert_non_null(strstr(c, "\"op\":\"task_list\""));
 	assert_non_null(strstr(c, "\"task_op\":\"set\""));
 	free(c);
+	assert_int_equal(
+		map(API_POST, "/api/v1/agents/E/tags", NULL, "{\"tags\":[\"beta\"]}", &c, code), 0);
+	assert_string_equal(
+		c, "{\"tags\":[\"beta\"],\"id\":\"api\",\"op\":\"tag\",\"targets\":\"E\"}");
+	free(c);
 	assert_int_equal(map(API_DELETE, "/api/v1/agents/E/tags/beta", NULL, NULL, &c, code), 0);
 	assert_string_equal(
 		c, "{\"id\":\"api\",\"op\":\"untag\",\"targets\":\"E\",\"tags\":\"beta\"}");
