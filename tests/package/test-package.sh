@@ -157,6 +157,9 @@ check "web console installed: $CONSOLE/index.html and its scripts" sh -c \
 	"grep -qi '<html' $CONSOLE/index.html && [ -f $CONSOLE/style.css ] && ls $CONSOLE/js/*.js >/dev/null"
 check "uspc-api serves $CONSOLE by default (--help)" hidden sh -c \
 	"uspc-api --help | grep -qF '(default $CONSOLE;'"
+EX=/usr/share/doc/uspc/examples
+check "monitoring examples: $EX/prometheus/prometheus.yml, $EX/grafana/uspc.json (valid JSON)" sh -c \
+	"[ -f $EX/prometheus/prometheus.yml ] && python3 -m json.tool $EX/grafana/uspc.json >/dev/null"
 check "usp-agent-sim --check-model (default model /usr/share/uspc/models)" hidden usp-agent-sim --check-model
 check "uspc --check-config on the installed /etc/uspc/uspc.conf" \
 	hidden uspc --config /etc/uspc/uspc.conf --check-config
