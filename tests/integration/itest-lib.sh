@@ -116,11 +116,12 @@ cleanup() {
 	set +e
 	for h in "${CLEANUP_HOOKS[@]}"; do "$h" >/dev/null 2>&1; done
 	for p in "${PIDS[@]}"; do
+		ours "$p" || continue
 		# shellcheck disable=SC2046
 		kill -CONT "$p" $(pgrep -P "$p" 2>/dev/null) 2>/dev/null # thaw frozen simulators
 		kill -TERM "$p" 2>/dev/null
 	done
-	for p in "${PIDS[@]}"; do kill_pid "$p"; done
+	for p in "${PIDS[@]}"; do ours "$p" && kill_pid "$p"; done
 	# The daemons keep durable MQTT sessions (mqtt_session_expiry); end them
 	# so a later test on the same broker finds no stale session or queued
 	# messages: a clean-start connect with the same client id discards it.
@@ -142,6 +143,12 @@ cleanup() {
 trap cleanup EXIT
 
 # ---- processes -------------------------------------------------------------
+
+# ours PID — PID is still a child of this test's shell. A tracked process
+# the test already stopped and reaped is not: its number may belong to
+# another program by now (another test's, running beside this one), which
+# the cleanup must not signal.
+ours() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]; }
 
 # track PID — the cleanup stops PID.
 track() { PIDS+=("$1"); }
