@@ -221,6 +221,22 @@ async function main() {
     await shot('agent');
   });
 
+  await step('a tag added from the page shows on the agent', async () => {
+    await typeInto('[data-test=tags] input', 'console-beta');
+    const buttons = await page.$$('[data-test=tags] button');
+    let clicked = false;
+    for (const b of buttons) {
+      if ((await b.evaluate((e) => e.textContent.trim())) === 'Add tag') {
+        await b.click();
+        clicked = true;
+        break;
+      }
+    }
+    if (!clicked) fail('no "Add tag" button on the agent page');
+    await waitText('[data-test=tags]', (t) => t.includes('console-beta'), 'the agent shows the tag console-beta');
+    await noErrors('tagging');
+  });
+
   await step('a Get from the page shows the value', async () => {
     await typeInto('[data-test=get-path]', S.getPath);
     await page.click('[data-test=get]');
