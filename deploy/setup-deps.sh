@@ -35,6 +35,7 @@ PACKAGES=(
 	jq                   # JSON checks in the integration test scripts
 	curl                 # HTTP requests to the daemon's /metrics and /healthz in tests
 	python3              # tests/support/check-metrics.py: the /metrics format checker
+	python3-jsonschema   # tests/integration/api_check.py: responses against uspc-api's OpenAPI document
 	scdoc                # man pages (man/*.scd) built at build time
 	debhelper            # deploy/build-deb.sh: dh builds the .deb
 	lintian              # deploy/build-deb.sh checks the .deb
