@@ -5,7 +5,7 @@ python3-jsonschema for the OpenAPI document). tests/integration/test_api.sh
 starts the stack, the daemon, the agents and three uspc-api processes and
 runs this with:
 
-  API_PORT, API_SLOW_PORT (--timeout 2), API_LIMITED_PORT
+  API_PORT, API_SLOW_PORT (--timeout 2 --max-per-ip 3), API_LIMITED_PORT
       (--max-connections 3 --max-per-ip 10 --max-events-clients 1): uspc-api
       on 127.0.0.1
   API_TOKEN_VIEWER, _OPERATOR, _ADMIN: tokens from uspctl token_create;
@@ -59,7 +59,8 @@ way the server is off) and the exit status is 1 if any failed.
              are inserted before and after the cursor: every agent of the
              start once, none twice; tasks with "before" likewise
   limits     a slowloris client is cut within 5 s (--timeout 2) while
-             another is served; the connection past --max-connections gets
+             another is served; past --max-per-ip a connection gets 503, idle
+             ones are cut after --timeout; the connection past --max-connections gets
              503 with Retry-After, and is served once an idle one closes;
              the event stream past --max-events-clients is 503
              too_many_clients
@@ -646,6 +647,12 @@ def check_fleet_and_agents():
            f"GET /api/v1/notifications?agent={A2}: {b}")
     b = want_page(get("/api/v1/notifications"), "GET /api/v1/notifications")
     expect(len({n["eid"] for n in b["items"]}) >= 2, f"GET /api/v1/notifications: {b}")
+    b = want_page(get(q_("/api/v1/notifications", agent=A1, since=3600)),
+                  "GET /api/v1/notifications?since=3600")
+    expect(b["items"], f"GET /api/v1/notifications?agent={A1}&since=3600: none: {b}")
+    b = want_page(get(q_("/api/v1/notifications", agent=A1, since=7200, until=3600)),
+                  "GET /api/v1/notifications?since=7200&until=3600")
+    expect(b["items"] == [], f"notifications received 1-2 hours ago (there are none): {b}")
 
     b = want_page(get(q_("/api/v1/rejections", sender=ROGUE)), "GET /api/v1/rejections?sender=")
     expect(len(b["items"]) == 1 and b["items"][0].get("reason") == "identity_mismatch"
@@ -734,10 +741,18 @@ def check_submit():
            and lines[0].get("result", {}).get("type") == "get_resp"
            and "UpTime" in json.dumps(lines[0]["result"]),
            f"POST /api/v1/tasks wait 10: wanted the agent's get_resp: {r}")
+    r = submit({"op": "set", "targets": A3, "params": {"Device.Time.NoSuchParameter": "x"},
+                "wait": 10})
+    b = want(r, 200, "POST /api/v1/tasks: a Set the agent refuses")
+    line = b["results"][0]
+    expect(line.get("ok") is False and line.get("error", {}).get("code") == "usp_error"
+           and isinstance(line["error"].get("usp_err_code"), int)
+           and 7000 <= line["error"]["usp_err_code"] <= 7999,
+           f"a Set the agent refuses: wanted a usp_error line with usp_err_code: {r}")
     want_error(get("/api/v1/tasks/999999999"), 404, "unknown_task", "GET /api/v1/tasks/999999999")
     want_error(get("/api/v1/tasks/abc"), 404, "unknown_task", "GET /api/v1/tasks/abc")
-    ok("POST /api/v1/tasks: wait 0 -> 202 queued lines, wait 10 -> 200 get_resp; "
-       "GET /tasks/{id}?wait=10 -> done; unknown_task 404")
+    ok("POST /api/v1/tasks: wait 0 -> 202 queued lines, wait 10 -> 200 get_resp (and a "
+       "usp_error line with usp_err_code); GET /tasks/{id}?wait=10 -> done; unknown_task 404")
 
 
 def check_task_lists():
@@ -771,9 +786,11 @@ def check_task_lists():
 def check_cancel():
     # An agent in the inventory that never connects: its task stays queued.
     r = submit({"op": "set", "targets": OFFLINE, "params": {"Device.Time.NTPServer1": "x.example"},
-                "wait": 0, "expires": 3600})
+                "wait": 0})
     b = want(r, 202, "POST /api/v1/tasks for the offline agent")
     tid = b["results"][0]["task"]
+    left = q(f"SELECT extract(epoch FROM expires_at - created_at)::int FROM tasks WHERE id = {tid}")
+    expect(left == "3600", f"a task submitted without expires expires after {left} s, not an hour")
     t0 = time.monotonic()
     b = want(get(f"/api/v1/tasks/{tid}?wait=2"), 200, "GET /api/v1/tasks/{id}?wait=2 (queued)")
     took = time.monotonic() - t0
@@ -793,7 +810,8 @@ def check_cancel():
                "cancel an unknown task")
     r = call("POST", f"/api/v1/tasks/{tid}/cancel", OPERATOR)
     want_error(r, 409, "not_cancelable", "POST /api/v1/tasks/{id}/cancel again (it is canceled)")
-    ok("a task for an offline agent stays queued (?wait=2 answers after 2 s); cancel -> 200 "
+    ok("a task for an offline agent stays queued, an hour by default (?wait=2 answers after "
+       "2 s); cancel -> 200 "
        "canceled; a done task and the canceled one again -> 409 not_cancelable; unknown_task 404")
 
 
@@ -1265,6 +1283,12 @@ def check_bad_input():
         got = {m.strip() for m in r.headers.get("allow", "").split(",") if m.strip()}
         expect(allow <= got, f"{method} {target}: Allow '{r.headers.get('allow')}', wanted {allow}")
 
+    fits = json.dumps(dict(get1, pad="x" * (1024 * 1024 - 200))).encode()
+    expect(len(fits) < 1024 * 1024, "the just-under-1-MiB body is not")
+    r = raw(PORT, head("POST", "/api/v1/tasks", OPERATOR,
+                       f"Content-Length: {len(fits)}\r\n\r\n".encode() + fits))
+    want_error(r, 400, "bad_field", f"POST /api/v1/tasks, {len(fits)} bytes (under 1 MiB) with "
+               "an unknown field")
     big = json.dumps(dict(get1, pad="x" * (2 * 1024 * 1024))).encode()
     r = raw(PORT, head("POST", "/api/v1/tasks", OPERATOR,
                        f"Content-Length: {len(big)}\r\n\r\n".encode() + big))
@@ -1279,8 +1303,8 @@ def check_bad_input():
     want_error(r, 413, "too_large", "PUT /api/v1/profiles/{name}, 2 MiB chunked")
     after = fingerprint()
     expect(before == after, f"bad requests changed the database: '{before}' -> '{after}'")
-    ok(f"{len(cases) + 8} bad requests: each its 4xx JSON error (405 with Allow, 413 with and "
-       "without Content-Length); nothing changed in the database")
+    ok(f"{len(cases) + 9} bad requests: each its 4xx JSON error (405 with Allow, 413 over 1 MiB "
+       "with and without Content-Length, not under it); nothing changed in the database")
 
 
 def check_slow_clients():
@@ -1338,6 +1362,41 @@ def check_slow_clients():
         c.close()
     ok("past --max-connections 3: 503 JSON with Retry-After; served again once an idle "
        "connection closes")
+
+
+def check_per_address():
+    """--max-per-ip 3 (the --timeout 2 instance): a 4th connection from this
+    address is 503; once the idle ones are cut (2 s), a request is served."""
+    deadline = time.monotonic() + 5
+    while True:  # the slowloris check's connections may still be closing
+        idle = [socket.create_connection((HOST, SLOW_PORT), timeout=5) for _ in range(3)]
+        t0 = time.monotonic()
+        time.sleep(0.3)
+        r = get("/api/v1/whoami", port=SLOW_PORT)
+        if r.status == 503 or time.monotonic() > deadline:
+            break
+        for c in idle:
+            c.close()
+        time.sleep(0.5)
+    want_error(r, 503, None, "a 4th connection from one address past --max-per-ip 3")
+    expect(r.headers.get("retry-after", "").isdigit(), f"the 503: no Retry-After: {r.headers}")
+    expect(time.monotonic() - t0 < 1.8, "the per-address check took too long for --timeout 2")
+    cut = []
+    for c in idle:
+        c.settimeout(5)
+        try:
+            cut.append(c.recv(1) == b"")
+        except OSError:
+            cut.append(True)
+    took = time.monotonic() - t0
+    expect(all(cut) and took < 4.5, f"idle connections of a --timeout 2 instance: cut {cut} "
+           f"after {took:.1f} s")
+    for c in idle:
+        c.close()
+    time.sleep(0.3)
+    want(get("/api/v1/whoami", port=SLOW_PORT), 200, "a request once the idle connections are cut")
+    ok(f"past --max-per-ip 3: 503 with Retry-After; idle connections cut after {took:.1f} s "
+       "(--timeout 2), then served")
 
 
 def check_event_limit():
@@ -1584,7 +1643,7 @@ def main():
     checks = [check_contract, check_auth, check_tokens, check_bad_input, check_fleet_and_agents,
               check_tag_add, check_tag_list_and_remove, check_submit, check_task_lists,
               check_cancel, check_wait_timeout, check_wait_limit, check_operate, lambda: check_campaigns(Stream), check_profiles,
-              check_misc, check_events, check_paging, check_slow_clients, check_event_limit, check_metrics_format,
+              check_misc, check_events, check_paging, check_slow_clients, check_per_address, check_event_limit, check_metrics_format,
               check_metrics_count, check_fleet_gauge, check_daemon_metrics, check_openapi]
     for i, check in enumerate(checks):
         try:

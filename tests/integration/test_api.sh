@@ -5,8 +5,9 @@
 # (agent 12 publishing on agent 2's topic level: a rejection), and three
 # uspc-api processes:
 #   api          the defaults (and the console's files);
-#   api-slow     --timeout 2: a client sending its headers a byte a second
-#                is cut;
+#   api-slow     --timeout 2 --max-per-ip 3: a client sending its headers a
+#                byte a second is cut, and so are idle ones; the 4th
+#                connection from one address is answered 503;
 #   api-limited  --max-connections 3 --max-per-ip 10 --max-events-clients 1:
 #                the 4th connection and the 2nd event stream are answered 503.
 # Tokens come from uspctl token_create (viewer, operator, admin, and one
@@ -76,7 +77,7 @@ start_api() {
 }
 start_api api --console "$USPC_SOURCE_DIR/console"
 PID_MAIN=$API_PID PORT_MAIN=$API_PORT
-start_api api-slow --timeout 2 --console ""
+start_api api-slow --timeout 2 --max-per-ip 3 --console ""
 PID_SLOW=$API_PID PORT_SLOW=$API_PORT
 start_api api-limited --max-connections 3 --max-per-ip 10 --max-events-clients 1 --console ""
 PID_LIMITED=$API_PID PORT_LIMITED=$API_PORT
