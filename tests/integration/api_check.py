@@ -58,7 +58,8 @@ way the server is off) and the exit status is 1 if any failed.
   paging     agents 3 at a time following "next" as "after" while agents
              are inserted before and after the cursor: every agent of the
              start once, none twice; tasks with "before" likewise
-  limits     a slowloris client is cut within 5 s (--timeout 2) while
+  limits     12 KiB of headers are served, 24 and 40 KiB (over 16 KiB) get a
+             4xx JSON error; a slowloris client is cut within 5 s (--timeout 2) while
              another is served; past --max-per-ip a connection gets 503, idle
              ones are cut after --timeout; the connection past --max-connections gets
              503 with Retry-After, and is served once an idle one closes;
@@ -66,7 +67,8 @@ way the server is off) and the exit status is 1 if any failed.
              too_many_clients
   metrics    uspc-api's /metrics passes the strict checker, counts exactly
              this script's GET /api/v1/agents 200s, no route label holds an
-             Endpoint ID, and its fleet gauge of online agents reaches the
+             Endpoint ID, has every family docs/api.md lists (type, labels),
+             and its fleet gauge of online agents reaches the
              database's count within 20 s; the daemon's /metrics, scraped
              during a fan-out to every agent, passes the checker
   openapi    every response received above (method, route, status, body)
@@ -1307,6 +1309,27 @@ def check_bad_input():
        "with and without Content-Length, not under it); nothing changed in the database")
 
 
+def check_header_limit():
+    """Request line and headers: 16 KiB (docs/api.md, Limits). Under it a
+    request is served; over it, refused with a 4xx JSON error."""
+    def with_header(n):
+        extra = f"X-Filler: {'a' * n}\r\n\r\n".encode()
+        return raw(PORT, head("GET", "/api/v1/fleet", VIEWER, extra, ctype=None))
+
+    want(with_header(12 * 1024), 200, "GET /api/v1/fleet with 12 KiB of headers")
+    problems = []
+    for kib in (24, 40):
+        r = with_header(kib * 1024)
+        try:
+            expect(400 <= r.status < 500, f"GET /api/v1/fleet with {kib} KiB of headers (over "
+                   f"the 16 KiB limit): wanted a 4xx, got {r.status} {r.body[:120]!r}")
+            want_error(r, r.status, None, f"GET /api/v1/fleet with {kib} KiB of headers")
+        except CheckFailed as e:
+            problems.append(str(e))
+    expect(not problems, "; ".join(problems))
+    ok("12 KiB of headers served; 24 and 40 KiB (over 16 KiB) refused with a 4xx JSON error")
+
+
 def check_slow_clients():
     # slowloris: request headers a byte a second to the --timeout 2 instance
     req = head("GET", "/api/v1/fleet", VIEWER)
@@ -1469,6 +1492,39 @@ def check_metrics_count():
            f"a route label holds an Endpoint ID: {sorted(routes)}")
     ok(f"uspc-api's /metrics counts the {made} GET /api/v1/agents 200s of this script; route "
        "labels are patterns")
+
+
+def check_metrics_families():
+    """The families docs/api.md (Metrics) lists, with their labels."""
+    text = want(get("/metrics"), 200, "GET /metrics").decode("utf-8")
+    s = samples(text)
+    types = dict(re.findall(r"^# TYPE (\S+) (\S+)$", text, re.M))
+    want_types = {"uspc_api_requests_total": "counter",
+                  "uspc_api_request_duration_seconds": "histogram",
+                  "uspc_api_events_clients": "gauge", "uspc_api_events_sent_total": "counter",
+                  "uspc_api_events_dropped_total": "counter",
+                  "uspc_api_db_connections_busy": "gauge", "uspc_api_db_waits_total": "counter",
+                  "uspc_fleet_agents": "gauge", "uspc_fleet_tasks": "gauge",
+                  "uspc_fleet_campaigns": "gauge",
+                  "uspc_fleet_rejections_senders_last_hour": "gauge"}
+    wrong = {n: types.get(n) for n, t in want_types.items() if types.get(n) != t}
+    expect(not wrong, f"/metrics: families missing or of another type: {wrong}")
+
+    def labels(name):
+        return {frozenset(k for k, _ in lab) for (n, lab) in s if n == name}
+
+    expect(labels("uspc_api_requests_total") == {frozenset({"route", "method", "code"})},
+           f"uspc_api_requests_total labels: {labels('uspc_api_requests_total')}")
+    expect(labels("uspc_api_request_duration_seconds_count") == {frozenset({"route"})},
+           f"uspc_api_request_duration_seconds labels: "
+           f"{labels('uspc_api_request_duration_seconds_count')}")
+    for name, states in (("uspc_fleet_agents", {"online", "offline", "ready"}),
+                         ("uspc_fleet_tasks", {"queued", "parked", "sent"})):
+        got = {v for (n, lab) in s if n == name for k, v in lab if k == "state"}
+        expect(got == states, f"{name}: states {sorted(got)}, wanted {sorted(states)}")
+    sent = s.get(("uspc_api_events_sent_total", frozenset()))
+    expect(sent and sent >= 4, f"uspc_api_events_sent_total is {sent} after the event checks")
+    ok("/metrics has every family docs/api.md lists, of its type and with its labels")
 
 
 def check_fleet_gauge():
@@ -1642,9 +1698,11 @@ def main():
     failed = []
     checks = [check_contract, check_auth, check_tokens, check_bad_input, check_fleet_and_agents,
               check_tag_add, check_tag_list_and_remove, check_submit, check_task_lists,
-              check_cancel, check_wait_timeout, check_wait_limit, check_operate, lambda: check_campaigns(Stream), check_profiles,
-              check_misc, check_events, check_paging, check_slow_clients, check_per_address, check_event_limit, check_metrics_format,
-              check_metrics_count, check_fleet_gauge, check_daemon_metrics, check_openapi]
+              check_cancel, check_wait_timeout, check_wait_limit, check_operate,
+              lambda: check_campaigns(Stream), check_profiles, check_misc, check_events,
+              check_paging, check_header_limit, check_slow_clients, check_per_address,
+              check_event_limit, check_metrics_format, check_metrics_count,
+              check_metrics_families, check_fleet_gauge, check_daemon_metrics, check_openapi]
     for i, check in enumerate(checks):
         try:
             check()
