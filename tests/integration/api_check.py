@@ -2,12 +2,14 @@
 """api_check.py — uspc-api against docs/api.md, as a real HTTP client
 (http.client and raw sockets from Python's standard library; Debian's
 python3-jsonschema for the OpenAPI document). tests/integration/test_api.sh
-starts the stack, the daemon, the agents and three uspc-api processes and
+starts the stack, the daemon, the agents and four uspc-api processes and
 runs this with:
 
   API_PORT, API_SLOW_PORT (--timeout 2 --max-per-ip 3), API_LIMITED_PORT
       (--max-connections 3 --max-per-ip 10 --max-events-clients 1): uspc-api
       on 127.0.0.1
+  API_TERM_PORT, API_TERM_PID: one more (the defaults), stopped here with
+      SIGTERM
   API_TOKEN_VIEWER, _OPERATOR, _ADMIN: tokens from uspctl token_create;
       API_TOKEN_DOOMED (a viewer's, name API_DOOMED_NAME) is revoked here
       with uspctl token_revoke
@@ -64,7 +66,8 @@ way the server is off) and the exit status is 1 if any failed.
              ones are cut after --timeout; the connection past --max-connections gets
              503 with Retry-After, and is served once an idle one closes;
              the event stream past --max-events-clients is 503
-             too_many_clients
+             too_many_clients; SIGTERM closes event streams, answers a
+             waiting request within 10 s, exits and closes the port
   metrics    uspc-api's /metrics passes the strict checker, counts exactly
              this script's GET /api/v1/agents 200s, no route label holds an
              Endpoint ID, has every family docs/api.md lists (type, labels),
@@ -97,6 +100,8 @@ E = os.environ
 PORT = int(E["API_PORT"])
 SLOW_PORT = int(E["API_SLOW_PORT"])
 LIMITED_PORT = int(E["API_LIMITED_PORT"])
+TERM_PORT = int(E["API_TERM_PORT"])
+TERM_PID = int(E["API_TERM_PID"])
 VIEWER = E["API_TOKEN_VIEWER"]
 OPERATOR = E["API_TOKEN_OPERATOR"]
 ADMIN = E["API_TOKEN_ADMIN"]
@@ -845,9 +850,23 @@ def check_wait_limit():
         r = submit({"op": "get", "targets": {"eid": "proto::bulk-*"}, "paths": "Device.", "wait": 5})
         want_error(r, 400, "bad_targets", "POST /api/v1/tasks wait 5 for 1,001 agents")
         expect(fingerprint() == before, "a refused waiting request for 1,001 agents wrote tasks")
+        # pages: 100 by default, at most 1,000
+        b = want_page(get(q_("/api/v1/agents", eid="proto::bulk-*")), "GET /api/v1/agents (bulk)")
+        expect(len(b["items"]) == 100 and b["next"] == b["items"][-1]["eid"],
+               f"GET /api/v1/agents: {len(b['items'])} items by default (wanted 100), next "
+               f"{b['next']}")
+        b = want_page(get(q_("/api/v1/agents", eid="proto::bulk-*", limit=1000)),
+                      "GET /api/v1/agents?limit=1000 (bulk)")
+        expect(len(b["items"]) == 1000 and b["next"] == "proto::bulk-1000",
+               f"GET /api/v1/agents?limit=1000: {len(b['items'])} items, next {b['next']}")
+        b = want_page(get(q_("/api/v1/agents", eid="proto::bulk-*", limit=1000, after=b["next"])),
+                      "GET /api/v1/agents?after= (bulk)")
+        expect([x["eid"] for x in b["items"]] == ["proto::bulk-1001"] and b["next"] is None,
+               f"the last page of 1,001 agents: {b}")
     finally:
         q("DELETE FROM agents WHERE eid LIKE 'proto::bulk-%'")
-    ok("a waiting request for 1,001 agents: 400 bad_targets, nothing written")
+    ok("a waiting request for 1,001 agents: 400 bad_targets, nothing written; pages of 100 "
+       "by default, 1,000 at most")
 
 
 def check_operate():
@@ -1443,6 +1462,57 @@ def check_event_limit():
     ok("a 2nd event stream past --max-events-clients 1: 503 too_many_clients, Retry-After")
 
 
+def check_sigterm():
+    """SIGTERM (the 4th instance): open event streams are closed, a request
+    in progress ends first (within 10 s), then the process exits and its
+    port is closed."""
+    r = submit({"op": "get", "targets": OFFLINE, "paths": "Device.DeviceInfo.UpTime", "wait": 0})
+    tid = want(r, 202, "a task for the offline agent")["results"][0]["task"]
+    stream = Stream("/api/v1/events", port=TERM_PORT)
+    waiting = {}
+
+    def wait_task():
+        try:
+            waiting["r"] = get(f"/api/v1/tasks/{tid}?wait=60", port=TERM_PORT, timeout=30)
+        except CheckFailed as e:
+            waiting["error"] = str(e)
+        waiting["at"] = time.monotonic()
+
+    t = threading.Thread(target=wait_task, daemon=True)
+    t.start()
+    time.sleep(0.5)
+    t0 = time.monotonic()
+    os.kill(TERM_PID, 15)
+    stream.thread.join(12)
+    expect(not stream.thread.is_alive(), "SIGTERM: the event stream is still open after 12 s")
+    closed = time.monotonic() - t0
+    t.join(15)
+    expect("r" in waiting, f"SIGTERM: the request waiting for task {tid} got no answer: "
+           f"{waiting.get('error', 'still waiting after 15 s')}")
+    answered = waiting["at"] - t0
+    expect(answered <= 10.5, f"SIGTERM: the waiting request was answered after {answered:.1f} s")
+    expect(waiting["r"].status in (200, 503),
+           f"SIGTERM: the waiting request: {waiting['r']}")
+    while time.monotonic() - t0 < 12:
+        try:
+            with open(f"/proc/{TERM_PID}/stat", encoding="ascii") as f:
+                if f.read().split(") ", 1)[1].startswith("Z"):
+                    break
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    gone = time.monotonic() - t0
+    expect(gone < 12, f"SIGTERM: uspc-api still runs after {gone:.1f} s")
+    try:
+        socket.create_connection((HOST, TERM_PORT), timeout=2).close()
+        die("SIGTERM: the port still takes connections after the exit")
+    except ConnectionRefusedError:
+        pass
+    stream.close()
+    ok(f"SIGTERM: the event stream closed after {closed:.1f} s, the waiting request answered "
+       f"({waiting['r'].status}) after {answered:.1f} s, exit after {gone:.1f} s, port closed")
+
+
 # ---- metrics ------------------------------------------------------------------------------------------
 
 SAMPLE_RE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)")
@@ -1701,7 +1771,7 @@ def main():
               check_cancel, check_wait_timeout, check_wait_limit, check_operate,
               lambda: check_campaigns(Stream), check_profiles, check_misc, check_events,
               check_paging, check_header_limit, check_slow_clients, check_per_address,
-              check_event_limit, check_metrics_format, check_metrics_count,
+              check_event_limit, check_sigterm, check_metrics_format, check_metrics_count,
               check_metrics_families, check_fleet_gauge, check_daemon_metrics, check_openapi]
     for i, check in enumerate(checks):
         try:

@@ -2,14 +2,15 @@
 # test_api.sh — uspc-api against its contract (docs/api.md) on the real
 # stack: the shared broker and PostgreSQL, the uspc daemon, 10 simulated
 # agents, one inventoried agent that never connects, one forged record
-# (agent 12 publishing on agent 2's topic level: a rejection), and three
+# (agent 12 publishing on agent 2's topic level: a rejection), and four
 # uspc-api processes:
 #   api          the defaults (and the console's files);
 #   api-slow     --timeout 2 --max-per-ip 3: a client sending its headers a
 #                byte a second is cut, and so are idle ones; the 4th
 #                connection from one address is answered 503;
 #   api-limited  --max-connections 3 --max-per-ip 10 --max-events-clients 1:
-#                the 4th connection and the 2nd event stream are answered 503.
+#                the 4th connection and the 2nd event stream are answered 503;
+#   api-term     the defaults: stopped with SIGTERM by the checks.
 # Tokens come from uspctl token_create (viewer, operator, admin, and one
 # the checks revoke with uspctl token_revoke).
 #
@@ -62,7 +63,7 @@ OPERATOR=$(token api-operator operator)
 ADMIN=$(token api-admin admin)
 DOOMED=$(token api-doomed viewer)
 
-# ---- uspc-api, three times ----------------------------------------------------
+# ---- uspc-api, four times -----------------------------------------------------
 # start_api NAME [flags...] — uspc-api on a free port, logging to
 # $W/NAME.log; sets API_PID and API_PORT.
 start_api() {
@@ -81,10 +82,13 @@ start_api api-slow --timeout 2 --max-per-ip 3 --console ""
 PID_SLOW=$API_PID PORT_SLOW=$API_PORT
 start_api api-limited --max-connections 3 --max-per-ip 10 --max-events-clients 1 --console ""
 PID_LIMITED=$API_PID PORT_LIMITED=$API_PORT
+start_api api-term --console ""
+PID_TERM=$API_PID PORT_TERM=$API_PORT
 
 # ---- the checks ----------------------------------------------------------------
 rc=0
 API_PORT=$PORT_MAIN API_SLOW_PORT=$PORT_SLOW API_LIMITED_PORT=$PORT_LIMITED \
+  API_TERM_PORT=$PORT_TERM API_TERM_PID=$PID_TERM \
   API_TOKEN_VIEWER=$VIEWER API_TOKEN_OPERATOR=$OPERATOR API_TOKEN_ADMIN=$ADMIN \
   API_TOKEN_DOOMED=$DOOMED API_DOOMED_NAME=api-doomed \
   API_AGENTS="${ONLINE[*]}" API_OFFLINE_AGENT=$OFFLINE API_ROGUE=$ROGUE \
@@ -101,6 +105,9 @@ fi
 for p in "$PID_MAIN" "$PID_SLOW" "$PID_LIMITED"; do
   alive "$p" || fail "a uspc-api (pid $p) exited during the test"
 done
+# api-term: the checks stopped it with SIGTERM
+wait_exit "$PID_TERM" 5 || fail "api-term still runs after the SIGTERM of the checks"
+[ "$EXIT_RC" = 0 ] || fail "api-term exited with status $EXIT_RC on SIGTERM"
 for p in "$PID_MAIN" "$PID_SLOW" "$PID_LIMITED"; do
   stop_pid "$p" || fail "uspc-api (pid $p) exited with status $? on SIGTERM"
 done
