@@ -121,7 +121,6 @@ HOST = "127.0.0.1"
 T0 = time.monotonic()
 
 METHODS = ("GET", "POST", "PUT", "DELETE")
-ROLES = ("none", "viewer", "operator", "admin")
 
 
 # ---- reporting ----------------------------------------------------------------------
@@ -952,7 +951,7 @@ def check_campaigns(events):
     expect(len(b["items"]) == 1, f"campaign devices of wave 1 (50 % of 2): {b}")
     want_error(get("/api/v1/campaigns/nosuch"), 404, "unknown_campaign", "GET an unknown campaign")
 
-    stream = events(f"/api/v1/events?types=campaign")
+    stream = events("/api/v1/events?types=campaign")
     for action, state in (("pause", "paused"), ("resume", None), ("abort", "aborted")):
         r = call("POST", f"/api/v1/campaigns/{cid}/{action}", OPERATOR)
         b = want(r, 200, f"POST /api/v1/campaigns/{{c}}/{action}")
@@ -1349,8 +1348,8 @@ def check_header_limit():
     ok("12 KiB of headers served; 24 and 40 KiB (over 16 KiB) refused with a 4xx JSON error")
 
 
-def check_slow_clients():
-    # slowloris: request headers a byte a second to the --timeout 2 instance
+def check_slowloris():
+    """Request headers a byte a second to the --timeout 2 instance."""
     req = head("GET", "/api/v1/fleet", VIEWER)
     s = socket.create_connection((HOST, SLOW_PORT), timeout=10)
     t0 = time.monotonic()
@@ -1386,7 +1385,9 @@ def check_slow_clients():
     ok(f"a client sending its headers a byte a second is cut after {closed_at:.1f} s "
        "(--timeout 2); another client is served meanwhile")
 
-    # too many connections: 3 idle ones hold --max-connections 3
+
+def check_max_connections():
+    """Three idle connections hold --max-connections 3."""
     idle = [socket.create_connection((HOST, LIMITED_PORT), timeout=5) for _ in range(3)]
     time.sleep(0.5)
     r = get("/api/v1/whoami", port=LIMITED_PORT)
@@ -1770,9 +1771,10 @@ def main():
               check_tag_add, check_tag_list_and_remove, check_submit, check_task_lists,
               check_cancel, check_wait_timeout, check_wait_limit, check_operate,
               lambda: check_campaigns(Stream), check_profiles, check_misc, check_events,
-              check_paging, check_header_limit, check_slow_clients, check_per_address,
-              check_event_limit, check_sigterm, check_metrics_format, check_metrics_count,
-              check_metrics_families, check_fleet_gauge, check_daemon_metrics, check_openapi]
+              check_paging, check_header_limit, check_slowloris, check_max_connections,
+              check_per_address, check_event_limit, check_sigterm, check_metrics_format,
+              check_metrics_count, check_metrics_families, check_fleet_gauge,
+              check_daemon_metrics, check_openapi]
     for i, check in enumerate(checks):
         try:
             check()
