@@ -8,8 +8,8 @@ runs this with:
   API_PORT, API_SLOW_PORT (--timeout 2 --max-per-ip 3), API_LIMITED_PORT
       (--max-connections 3 --max-per-ip 10 --max-events-clients 1): uspc-api
       on 127.0.0.1
-  API_TERM_PORT, API_TERM_PID: one more (the defaults), stopped here with
-      SIGTERM
+  API_TERM_PORT, API_TERM_PID: one more (--db-connections 1), stopped
+      here with SIGTERM
   API_TOKEN_VIEWER, _OPERATOR, _ADMIN: tokens from uspctl token_create;
       API_TOKEN_DOOMED (a viewer's, name API_DOOMED_NAME) is revoked here
       with uspctl token_revoke
@@ -66,7 +66,8 @@ way the server is off) and the exit status is 1 if any failed.
              ones are cut after --timeout; the connection past --max-connections gets
              503 with Retry-After, and is served once an idle one closes;
              the event stream past --max-events-clients is 503
-             too_many_clients; SIGTERM closes event streams, answers a
+             too_many_clients; every database connection busy for 5 s:
+             503 unavailable; SIGTERM closes event streams, answers a
              waiting request within 10 s, exits and closes the port
   metrics    uspc-api's /metrics passes the strict checker, counts exactly
              this script's GET /api/v1/agents 200s, no route label holds an
@@ -1463,6 +1464,44 @@ def check_event_limit():
     ok("a 2nd event stream past --max-events-clients 1: 503 too_many_clients, Retry-After")
 
 
+def check_db_busy():
+    """--db-connections 1 (the 4th instance): while a waiting submission
+    holds the only connection, another request waits up to 5 s, then gets
+    503 unavailable with Retry-After."""
+    held = {}
+
+    def hold():
+        try:
+            held["r"] = call("POST", "/api/v1/tasks", OPERATOR, port=TERM_PORT,
+                             body={"op": "get", "targets": OFFLINE, "paths": "Device.DeviceInfo.",
+                                   "wait": 8, "expires": 3600})
+        except CheckFailed as e:
+            held["error"] = str(e)
+
+    t = threading.Thread(target=hold, daemon=True)
+    t.start()
+    time.sleep(0.8)
+    t0 = time.monotonic()
+    r = get("/api/v1/fleet", port=TERM_PORT, timeout=20)
+    took = time.monotonic() - t0
+    t.join(20)
+    if "r" in held and held["r"].status == 200:
+        for line in held["r"].json.get("results", []):
+            if isinstance(line.get("task"), int):
+                call("POST", f"/api/v1/tasks/{line['task']}/cancel", OPERATOR)
+    want_error(r, 503, "unavailable", "GET /api/v1/fleet while the only database connection "
+               "is held")
+    expect(r.headers.get("retry-after", "").isdigit(), f"the 503: no Retry-After: {r.headers}")
+    expect(4 <= took <= 7.5, f"the 503 came after {took:.1f} s, wanted about 5 s")
+    expect("r" in held, f"the waiting submission: {held.get('error')}")
+    want(held["r"], 200, "the waiting submission holding the connection")
+    m = samples(want(get("/metrics", port=TERM_PORT), 200, "GET /metrics").decode("utf-8"))
+    waits = m.get(("uspc_api_db_waits_total", frozenset()))
+    expect(waits and waits >= 1, f"uspc_api_db_waits_total is {waits} after a wait")
+    ok(f"every database connection busy: 503 unavailable with Retry-After after {took:.1f} s; "
+       "uspc_api_db_waits_total counts it")
+
+
 def check_sigterm():
     """SIGTERM (the 4th instance): open event streams are closed, a request
     in progress ends first (within 10 s), then the process exits and its
@@ -1772,7 +1811,7 @@ def main():
               check_cancel, check_wait_timeout, check_wait_limit, check_operate,
               lambda: check_campaigns(Stream), check_profiles, check_misc, check_events,
               check_paging, check_header_limit, check_slowloris, check_max_connections,
-              check_per_address, check_event_limit, check_sigterm, check_metrics_format,
+              check_per_address, check_event_limit, check_db_busy, check_sigterm, check_metrics_format,
               check_metrics_count, check_metrics_families, check_fleet_gauge,
               check_daemon_metrics, check_openapi]
     for i, check in enumerate(checks):

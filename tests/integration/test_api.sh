@@ -10,7 +10,8 @@
 #                connection from one address is answered 503;
 #   api-limited  --max-connections 3 --max-per-ip 10 --max-events-clients 1:
 #                the 4th connection and the 2nd event stream are answered 503;
-#   api-term     the defaults: stopped with SIGTERM by the checks.
+#   api-term     --db-connections 1: a request finds it busy for 5 s and
+#                is answered 503; then stopped with SIGTERM by the checks.
 # Tokens come from uspctl token_create (viewer, operator, admin, and one
 # the checks revoke with uspctl token_revoke).
 #
@@ -82,7 +83,7 @@ start_api api-slow --timeout 2 --max-per-ip 3 --console ""
 PID_SLOW=$API_PID PORT_SLOW=$API_PORT
 start_api api-limited --max-connections 3 --max-per-ip 10 --max-events-clients 1 --console ""
 PID_LIMITED=$API_PID PORT_LIMITED=$API_PORT
-start_api api-term --console ""
+start_api api-term --db-connections 1 --console ""
 PID_TERM=$API_PID PORT_TERM=$API_PORT
 
 # ---- the checks ----------------------------------------------------------------
