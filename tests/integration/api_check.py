@@ -1119,7 +1119,7 @@ class Stream:
 
 def check_events():
     s_all = Stream("/api/v1/events?types=task")
-    s_a2 = Stream(q_("/api/v1/events", types="task,notification", agent=A2))
+    s_a2 = Stream(q_("/api/v1/events", agent=A2))  # every type: the default
     r1 = submit({"op": "get", "targets": A1, "paths": "Device.DeviceInfo.UpTime", "wait": 0})
     r2 = submit({"op": "get", "targets": A2, "paths": "Device.DeviceInfo.UpTime", "wait": 0})
     t1 = want(r1, 202, "submit for the event stream")["results"][0]["task"]
@@ -1167,8 +1167,8 @@ def check_events():
     s_all.close()
     s_a2.close()
     ok("events: a finished task arrives as `event: task` (brief on every agent's stream, whole "
-       "on one agent's: the object GET /tasks/{id} shows); ?agent= gets that agent's task and "
-       "notification and nothing of another agent; ?types=task only tasks")
+       "on one agent's: the object GET /tasks/{id} shows); ?agent= (every type by default) gets "
+       "that agent's task and notification and nothing of another agent; ?types=task only tasks")
 
 
 # ---- paging ----------------------------------------------------------------------------------------
