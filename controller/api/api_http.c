@@ -333,6 +333,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				h, c, rq, 503, "unavailable",
 				"too many connections (from this address, or in all); try again", m,
 				API_METRIC_ROUTE_NONE);
+		const union MHD_ConnectionInfo *hs =
+			MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+		if (hs && hs->header_size > API_HEADER_MAX)
+			return refuse(h, c, rq, 431, "headers_too_large",
+				      "the request line and headers are over 16 KiB", m,
+				      API_METRIC_ROUTE_NONE);
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX)

@@ -22,7 +22,10 @@ struct api_http_opts {
 	int timeout_s;                  /* idle connection, and the deadline of one request */
 };
 
-#define API_HEADER_MEMORY (32 * 1024) /* request line + headers, per connection */
+#define API_HEADER_MAX (16 * 1024) /* request line + headers: past it 431 in JSON */
+#define API_HEADER_MEMORY \
+	(64 * 1024) /* the library's buffer per connection; past it,
+					 its own 431 (a page, not JSON) */
 
 struct api_http;
 

@@ -16,7 +16,7 @@
 #define N_METHODS (API_METHOD_OTHER + 1)
 
 static const int statuses[] = { 200, 201, 202, 204, 304, 400, 401, 403, 404,
-				405, 409, 413, 415, 500, 503, 504, 0 /* other */ };
+				431, 405, 409, 413, 415, 500, 503, 504, 0 /* other */ };
 #define N_STATUS (sizeof(statuses) / sizeof(statuses[0]))
 
 static const double buckets[] = { 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
@@ -111,6 +111,17 @@ static void put(struct buf *b, const char *fmt, ...)
 	}
 }
 
+/* The method a route row answers (the histogram's second label: several
+ * rows share one pattern). */
+static const char *route_method(int r)
+{
+	if (r == API_METRIC_ROUTE_STATIC)
+		return "GET";
+	if (r == API_METRIC_ROUTE_NONE)
+		return "other";
+	return api_method_name(api_routes[r].method);
+}
+
 static const char *route_label(int r)
 {
 	if (r == API_METRIC_ROUTE_STATIC)
@@ -157,7 +168,7 @@ char *api_metrics_render(const struct api_pool_stats *pool, size_t *len)
 			}
 
 	help(&b, "uspc_api_request_duration_seconds", "histogram",
-	     "Time from a request's arrival to its answer, by route pattern.");
+	     "Time from a request's arrival to its answer, by route pattern and method.");
 	for (int r = 0; r < nroutes; r++) {
 		uint64_t total = 0, per[N_BUCKETS + 1];
 		for (size_t i = 0; i <= N_BUCKETS; i++)
@@ -168,15 +179,17 @@ char *api_metrics_render(const struct api_pool_stats *pool, size_t *len)
 		for (size_t i = 0; i < N_BUCKETS; i++) {
 			cum += per[i];
 			put(&b,
-			    "uspc_api_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-			    route_label(r), buckets[i], (unsigned long long)cum);
+			    "uspc_api_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"%g\"} %llu\n",
+			    route_label(r), route_method(r), buckets[i], (unsigned long long)cum);
 		}
-		put(&b, "uspc_api_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-		    route_label(r), (unsigned long long)total);
-		put(&b, "uspc_api_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
-		    route_label(r), (double)GET(&hist_sum_us[r]) / 1e6);
-		put(&b, "uspc_api_request_duration_seconds_count{route=\"%s\"} %llu\n",
-		    route_label(r), (unsigned long long)total);
+		put(&b,
+		    "uspc_api_request_duration_seconds_bucket{route=\"%s\",method=\"%s\",le=\"+Inf\"} %llu\n",
+		    route_label(r), route_method(r), (unsigned long long)total);
+		put(&b, "uspc_api_request_duration_seconds_sum{route=\"%s\",method=\"%s\"} %.6f\n",
+		    route_label(r), route_method(r), (double)GET(&hist_sum_us[r]) / 1e6);
+		put(&b,
+		    "uspc_api_request_duration_seconds_count{route=\"%s\",method=\"%s\"} %llu\n",
+		    route_label(r), route_method(r), (unsigned long long)total);
 	}
 
 	help(&b, "uspc_api_events_clients", "gauge", "Event streams (GET /api/v1/events) open.");

@@ -31,6 +31,7 @@ static const struct {
 	{ "token_exists", 409 },
 	{ "not_cancelable", 409 },
 	{ "too_large", 413 },
+	{ "headers_too_large", 431 },
 	{ "unauthorized", 401 },
 	{ "forbidden", 403 },
 	{ "method_not_allowed", 405 },
