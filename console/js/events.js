@@ -3,23 +3,70 @@
 // so the stream is read with fetch and a ReadableStream and parsed here.
 // Pages subscribe with on(type, fn) and unsubscribe with the function it
 // returns; types are the API's (task, notification, campaign, lagged) plus
-// "any". Reconnects with backoff (1 s doubling to 30 s); a 401 ends it and
-// goes back to login through api.js's handler.
+// "any". The stream asks only for what the open page listens to (types=,
+// and agent= when the page follows one agent: focus(eid)), and is opened
+// again when that changes: a console on the fleet page does not receive
+// every task result of a fleet-wide fan-out. Reconnects with backoff (1 s
+// doubling to 30 s); a 401 ends it and goes back to login through api.js's
+// handler.
 
 import { apiUrl, authHeaders, errorFrom, getToken } from './api.js';
 
 const listeners = new Map(); // type -> Set of fn(data, type)
 const statusListeners = new Set();
+const STREAM_TYPES = ['task', 'notification', 'campaign'];
 let controller = null;
 let retryTimer = null;
+let rescopeTimer = null;
 let backoff = 1000;
 let running = false;
 let unauthorized = null;
+let focused = null; // the Endpoint ID the open page follows, or null
+let openQuery = null; // the query of the open stream
 
 export function on(type, fn) {
   if (!listeners.has(type)) listeners.set(type, new Set());
   listeners.get(type).add(fn);
-  return () => listeners.get(type).delete(fn);
+  rescope();
+  return () => {
+    listeners.get(type).delete(fn);
+    rescope();
+  };
+}
+
+// focus(eid): the open page follows one agent (its events only, whole);
+// returns the function that ends that.
+export function focus(eid) {
+  focused = eid;
+  rescope();
+  return () => {
+    if (focused === eid) focused = null;
+    rescope();
+  };
+}
+
+// The stream's query for the listeners now registered; null: no stream.
+function query() {
+  const has = (t) => listeners.has(t) && listeners.get(t).size > 0;
+  const types = has('any') ? STREAM_TYPES : STREAM_TYPES.filter(has);
+  if (!types.length) return null;
+  let q = 'types=' + types.join(',');
+  if (focused) q += '&agent=' + encodeURIComponent(focused);
+  return q;
+}
+
+// After the listeners changed (a page opened or closed): open the stream
+// again if it should ask for something else. Debounced: a page registers
+// its listeners one after the other.
+function rescope() {
+  if (!running) return;
+  clearTimeout(rescopeTimer);
+  rescopeTimer = setTimeout(() => {
+    if (query() === openQuery) return;
+    if (controller) controller.abort();
+    controller = null;
+    connect();
+  }, 50);
 }
 
 // onStatus(fn): fn('on' | 'retry' | 'off', text) when the connection changes.
@@ -70,13 +117,20 @@ function dispatch(block) {
 async function connect() {
   clearTimeout(retryTimer);
   if (!running || !getToken()) return;
-  controller = new AbortController();
+  const q = query();
+  openQuery = q;
+  if (q === null) {
+    setStatus('on', 'live');
+    return;
+  }
+  const mine = new AbortController();
+  controller = mine;
   const opened = Date.now();
   let gotData = false;
   try {
-    const res = await fetch(apiUrl('events'), {
+    const res = await fetch(apiUrl('events') + '?' + q, {
       headers: { Accept: 'text/event-stream', ...authHeaders() },
-      signal: controller.signal,
+      signal: mine.signal,
       cache: 'no-store',
     });
     if (res.status === 401) {
@@ -112,7 +166,8 @@ async function connect() {
     }
     throw new Error('the stream ended');
   } catch (e) {
-    if (!running) return;
+    if (!running || controller !== mine) return; // stopped, or opened again by rescope
+
     if (gotData || Date.now() - opened > 10000) backoff = 1000;
     const wait = backoff;
     backoff = Math.min(backoff * 2, 30000);
@@ -135,6 +190,8 @@ export function start(onUnauthorizedFn) {
 export function stop() {
   running = false;
   clearTimeout(retryTimer);
+  clearTimeout(rescopeTimer);
+  openQuery = null;
   if (controller) controller.abort();
   controller = null;
   setStatus('off', 'off');

@@ -69,6 +69,19 @@ function usage(msg) {
 const S = settings();
 let browser = null;
 let page = null;
+const streams = []; // URLs of the event streams the console opened, in order
+
+// The query of the event stream the console opened last (it opens one per
+// page that listens, asking only for what that page needs).
+async function lastStream(pred, what) {
+  const end = Date.now() + STEP_MS;
+  for (;;) {
+    const u = streams.length ? new URL(streams[streams.length - 1]) : null;
+    if (u && pred(u.searchParams)) return u;
+    if (Date.now() > end) fail(what + ' (last event stream: ' + (u ? u.search : 'none') + ')');
+    await sleep(100);
+  }
+}
 let current = '(start)';
 const pageErrors = [];
 const consoleLines = [];
@@ -151,6 +164,9 @@ async function main() {
   if (process.getuid && process.getuid() === 0) args.push('--no-sandbox'); // root: chromium refuses its sandbox
   browser = await puppeteer.launch({ executablePath: S.chromium, headless: true, args });
   page = await browser.newPage();
+  page.on('request', (r) => {
+    if (r.url().includes('/api/v1/events')) streams.push(r.url());
+  });
   await page.setViewport({ width: WIDTH, height: HEIGHT });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => consoleLines.push(m.type() + ': ' + m.text()));
@@ -179,6 +195,8 @@ async function main() {
       want === null ? 'the fleet page shows an online count' : 'the fleet page shows ' + want + ' agents online');
     await waitText('[data-test=versions] td', (t) => t.length > 0, 'the fleet page shows versions per model');
     await noErrors('fleet page');
+    await lastStream((q) => (q.get('types') || '').split(',').sort().join() === 'campaign,notification' && !q.get('agent'),
+      'the fleet page streams campaign and notification events, not every task result');
     await shot('fleet');
   });
 
@@ -243,6 +261,8 @@ async function main() {
     await waitText('[data-test=get-values] td', (t) => t === S.getPath, 'the Get result names ' + S.getPath);
     await waitText('[data-test=get-values] [data-test=value]', (t) => t === getValue, 'the Get result shows "' + getValue + '"');
     await waitText('[data-test=task-arrived] b', (t) => /\(get\) ended/.test(t), 'the event stream brings the end of the Get to the agent page');
+    await lastStream((q) => q.get('agent') === S.agent && (q.get('types') || '').includes('task'),
+      "the agent page streams this agent's events");
     await page.$eval('[data-test=action-result]', (e) => e.scrollIntoView({ block: 'center' }));
     await shot('agent-get');
   });

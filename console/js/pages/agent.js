@@ -43,6 +43,7 @@ export async function render(root, route, ctx) {
 
   // A task of this agent ended: the list again, and its answer (the fleet
   // stream's task events are brief: the task is read whole).
+  ctx.cleanup(events.focus(eid)); // this agent's events, whole
   ctx.cleanup(events.on('task', (t) => {
     if (t && t.eid === eid) {
       reloadTasks();

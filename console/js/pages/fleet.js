@@ -48,7 +48,11 @@ export async function render(root, route, ctx) {
     if (timer) return;
     timer = setTimeout(() => { timer = null; load(); }, Math.max(0, 3000 - (Date.now() - last)));
   };
-  ctx.cleanup(events.on('any', soon));
+  // Campaign and notification events (not every task result: a fleet-wide
+  // fan-out would send each open console 10,000 of them); the counts of
+  // tasks waiting come with the 30 s refresh.
+  ctx.cleanup(events.on('campaign', soon));
+  ctx.cleanup(events.on('notification', soon));
   const every = setInterval(load, 30000);
   ctx.cleanup(() => { clearInterval(every); clearTimeout(timer); });
   await load();
