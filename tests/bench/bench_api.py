@@ -8,9 +8,10 @@ one thread per connection.
   bench_api.py fleet-list BASE TOKEN SECONDS THREADS
       page through the whole fleet (GET /api/v1/agents?limit=1000, following
       next): pages/s, p50/p99 ms per page, seconds per full listing
-  bench_api.py sse BASE TOKEN CLIENTS SECONDS_FILE
-      CLIENTS event streams (GET /api/v1/events) read until SECONDS_FILE
-      exists; prints events received per client (min/median/max) and lagged
+  bench_api.py sse BASE TOKEN CLIENTS STOP_FILE [TYPES]
+      CLIENTS event streams (GET /api/v1/events?types=TYPES, default task)
+      read until STOP_FILE exists; prints events received per client
+      (min/median/max) and lagged
 Prints one JSON object on stdout.
 """
 import http.client
@@ -165,14 +166,14 @@ class ChunkedStream:
         return self.read() or None
 
 
-def sse(base, token, clients, stop_file):
+def sse(base, token, clients, stop_file, types="task"):
     counts = [0] * clients
     lagged = [0] * clients
     ready = threading.Barrier(clients + 1)
 
     def work(i):
         try:
-            st = ChunkedStream(base, "/api/v1/events?types=task", token)
+            st = ChunkedStream(base, "/api/v1/events?types=" + types, token)
         except OSError as e:
             print("stream %d: %s" % (i, e), file=sys.stderr)
             ready.abort()
@@ -197,7 +198,7 @@ def sse(base, token, clients, stop_file):
             buf += chunk
             while b"\n\n" in buf:
                 ev, buf = buf.split(b"\n\n", 1)
-                if ev.startswith(b"event: task"):
+                if ev.startswith(b"event: ") and not ev.startswith(b"event: lagged"):
                     counts[i] += 1
                 elif ev.startswith(b"event: lagged"):
                     lagged[i] += 1
@@ -214,7 +215,7 @@ def sse(base, token, clients, stop_file):
     for t in ts:
         t.join()
     s = sorted(counts)
-    return {"clients": clients, "events_min": s[0], "events_median": s[len(s) // 2],
+    return {"clients": clients, "types": types, "events_min": s[0], "events_median": s[len(s) // 2],
             "events_max": s[-1], "clients_lagged": sum(1 for x in lagged if x)}
 
 
@@ -224,7 +225,7 @@ def main(a):
     elif a[0] == "fleet-list":
         r = fleet_list(a[1], a[2], float(a[3]), int(a[4]))
     elif a[0] == "sse":
-        r = sse(a[1], a[2], int(a[3]), a[4])
+        r = sse(a[1], a[2], int(a[3]), a[4], a[5] if len(a) > 5 else "task")
     else:
         sys.exit("bench_api.py: unknown mode " + a[0])
     print(json.dumps(r))

@@ -1134,6 +1134,7 @@ api_fanout() { # tag
 	cpu_mark "$1"
 	fanout_run "$AGENTS" "$in" "$WORK/api-fanout-$1.out"
 	cpu=$(cpu_json "$1")
+	printf '{%s}' "$cpu" >"$WORK/api-cpu-$1.json"
 	echo "$RUN_RATE $(sed -n 's/.*"uspc":\([0-9.]*\).*/\1/p' <<<"$cpu")"
 }
 
@@ -1183,18 +1184,40 @@ scenario_api() {
 		grep -q ready "$WORK/api-sse.err" 2>/dev/null && break
 		sleep 0.1
 	done
+	local a0 c0 a1 c1 hz
+	a0=$(proc_ticks "$API_PID")
+	c0=$(proc_ticks "$spid")
 	read -r with0 with1 <<<"$(api_fanout api-with)"
+	a1=$(proc_ticks "$API_PID")
+	c1=$(proc_ticks "$spid")
+	hz=$(getconf CLK_TCK)
 	sleep 3 # the last events on their way
 	touch "$stop"
 	wait "$spid"
 	sse=$(cat "$WORK/api-sse.json")
+	# The same with 100 streams of campaign and notification events: what
+	# the console's fleet page asks for (docs/console.md, "Live updates").
+	say "api: 100 fleet-page streams (campaign, notification) open during a fleet-wide Get"
+	rm -f "$stop"
+	/usr/bin/python3 "$REPO/tests/bench/bench_api.py" sse "http://127.0.0.1:$port" "$viewer" 100 "$stop" \
+		campaign,notification >"$WORK/api-sse2.json" 2>"$WORK/api-sse2.err" &
+	spid=$!
+	for _ in $(seq 1 100); do
+		grep -q ready "$WORK/api-sse2.err" 2>/dev/null && break
+		sleep 0.1
+	done
+	local camp0 camp1
+	read -r camp0 camp1 <<<"$(api_fanout api-camp)"
+	touch "$stop"
+	wait "$spid"
 	stop_pid "$API_PID" 15 >/dev/null 2>&1
 	API_PID=""
 	local ratio cpu_ratio
 	ratio=$(fdiv "$with0" "$base0" 3)
 	cpu_ratio=$(fdiv "$with1" "$base1" 3)
+	say "api: fleet-wide Get with 100 fleet-page streams: $camp0 Gets/s (ratio $(fdiv "$camp0" "$base0" 3))"
 	say "api: agent page $(sed -n 's/.*"requests_per_sec": \([0-9.]*\).*/\1/p' <<<"$page") req/s; fleet-wide Get $base0 Gets/s alone, $with0 with the API and 100 streams (ratio $ratio)"
-	emit api "\"agent_page\":${page:-null},\"fleet_list\":${list:-null},\"events\":${sse:-null},\"fanout_without_api\":{\"gets_per_sec\":${base0:-null},\"uspc_cpu_s\":${base1:-null}},\"fanout_with_api_and_streams\":{\"gets_per_sec\":${with0:-null},\"uspc_cpu_s\":${with1:-null}},\"gets_ratio\":$ratio,\"uspc_cpu_ratio\":$cpu_ratio"
+	emit api "\"agent_page\":${page:-null},\"fleet_list\":${list:-null},\"events\":${sse:-null},\"fanout_without_api\":{\"gets_per_sec\":${base0:-null},\"uspc_cpu_s\":${base1:-null}},\"fanout_with_api_and_fleet_page_streams\":{\"gets_per_sec\":${camp0:-null},\"uspc_cpu_s\":${camp1:-null},\"cpu\":$(cat "$WORK/api-cpu-api-camp.json")},\"fanout_with_api_and_streams\":{\"gets_per_sec\":${with0:-null},\"uspc_cpu_s\":${with1:-null}},\"gets_ratio\":$ratio,\"uspc_cpu_ratio\":$cpu_ratio,\"during_fanout_cpu_s\":{\"uspc_api\":$(fdiv $((a1 - a0)) "$hz" 2),\"stream_clients\":$(fdiv $((c1 - c0)) "$hz" 2)},\"cpu_without_api\":$(cat "$WORK/api-cpu-api-base.json"),\"cpu_with_api\":$(cat "$WORK/api-cpu-api-with.json")"
 }
 
 # ---------------------------------------------------------------- main
