@@ -525,6 +525,27 @@ static char *read_pem(const char *path, const char *what, char *msg, size_t cap)
 	return buf;
 }
 
+static void reaper_stop(struct api_http *h)
+{
+	pthread_mutex_lock(&h->mu);
+	h->stopping = 1;
+	pthread_cond_signal(&h->reaper_cond);
+	pthread_mutex_unlock(&h->mu);
+	pthread_join(h->reaper, NULL);
+}
+
+/* Free what start made (the listening socket when still ours). */
+static void release(struct api_http *h)
+{
+	if (h->listen_fd >= 0)
+		close(h->listen_fd);
+	free(h->cert);
+	free(h->key);
+	pthread_cond_destroy(&h->reaper_cond);
+	pthread_mutex_destroy(&h->mu);
+	free(h);
+}
+
 struct api_http *api_http_start(const struct api_http_opts *o, const struct api_ctx *ctx, char *msg,
 				size_t cap)
 {
@@ -585,22 +606,12 @@ struct api_http *api_http_start(const struct api_http_opts *o, const struct api_
 	if (!h->mhd) {
 		snprintf(msg, cap, "libmicrohttpd did not start%s",
 			 o->tls_cert ? " (check the TLS certificate and key)" : "");
-		pthread_mutex_lock(&h->mu);
-		h->stopping = 1;
-		pthread_cond_signal(&h->reaper_cond);
-		pthread_mutex_unlock(&h->mu);
-		pthread_join(h->reaper, NULL);
+		reaper_stop(h);
 		goto fail;
 	}
 	return h;
 fail:
-	if (h->listen_fd >= 0)
-		close(h->listen_fd);
-	free(h->cert);
-	free(h->key);
-	pthread_cond_destroy(&h->reaper_cond);
-	pthread_mutex_destroy(&h->mu);
-	free(h);
+	release(h);
 	return NULL;
 }
 
@@ -626,16 +637,6 @@ void api_http_stop(struct api_http *h)
 	 * sent are canceled, as when uspctl is interrupted). */
 	uspctl_run_interrupt();
 	MHD_stop_daemon(h->mhd);
-	pthread_mutex_lock(&h->mu);
-	h->stopping = 1;
-	pthread_cond_signal(&h->reaper_cond);
-	pthread_mutex_unlock(&h->mu);
-	pthread_join(h->reaper, NULL);
-	if (h->listen_fd >= 0)
-		close(h->listen_fd);
-	free(h->cert);
-	free(h->key);
-	pthread_cond_destroy(&h->reaper_cond);
-	pthread_mutex_destroy(&h->mu);
-	free(h);
+	reaper_stop(h);
+	release(h);
 }

@@ -39,17 +39,19 @@
 #define COMPLETION_POLL_MS 500  /* operation_results while completions are awaited */
 #define RECONNECT_FOR_MS 30000
 
-/* The only process-wide state: set from a signal handler, read by the loop. */
+/* The only process-wide state: set from a signal handler (uspctl) or from
+ * another thread (uspc-api stopping), read by every run's loop: a relaxed
+ * atomic, lock-free, so both are safe. */
 static volatile sig_atomic_t interrupted;
 
 void uspctl_run_interrupt(void)
 {
-	interrupted = 1;
+	__atomic_store_n(&interrupted, 1, __ATOMIC_RELAXED);
 }
 
 int uspctl_interrupted(void)
 {
-	return interrupted != 0;
+	return __atomic_load_n(&interrupted, __ATOMIC_RELAXED) != 0;
 }
 
 void uspctl_opts_init(struct uspctl_opts *o)
@@ -276,7 +278,7 @@ static long read_line(struct reader *rd, int block)
 				return LINE_NOT_YET;
 		}
 		ssize_t n = read(rd->fd, rd->chunk, sizeof(rd->chunk));
-		if (n < 0 && errno == EINTR && interrupted)
+		if (n < 0 && errno == EINTR && uspctl_interrupted())
 			return LINE_EOF;
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -920,7 +922,7 @@ int uspctl_run(const struct uspctl_opts *o, int in_fd, FILE *out, FILE *errf)
 		goto out;
 	int64_t next_poll = uspctl_now_ms() + o->poll_ms;
 	while (!r.fatal && !r.out.write_error) {
-		if (interrupted && !r.was_interrupted)
+		if (uspctl_interrupted() && !r.was_interrupted)
 			interrupt_run(&r);
 		fill(&r, rd);
 		insert_pending(&r);

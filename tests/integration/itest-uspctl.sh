@@ -8,7 +8,8 @@
 #
 # Adds: agent N (agent N's endpoint ID), uctl (uspctl on this test's
 # database), wait_onboarded, offline, check_jsonl (a jq filter over all
-# the JSON lines of a file), expect_status.
+# the JSON lines of a file), expect_status, api_token (a token for
+# uspc-api).
 #
 # Needs also: USPC_MQTT / USPC_DB (with-stack.sh) and jq.
 : "${USPC_DB:?}" "${USPC_MQTT:?}"
@@ -72,4 +73,13 @@ check_jsonl() {
 # expect_status WANT GOT WHAT
 expect_status() {
   [ "$1" = "$2" ] || fail "$3: exit status $2, wanted $1"
+}
+
+# api_token NAME ROLE — an API token (uspctl token_create) for uspc-api's
+# tests; prints its text.
+api_token() {
+  echo '{"id":"t","op":"token_create","name":"'"$1"'","role":"'"$2"'"}' | uctl >"$W/token-$1.out" 2>"$W/token-$1.err" ||
+    fail "token_create $1: $(cat "$W/token-$1.out" "$W/token-$1.err")"
+  jq -er '.result.token | select(startswith("uspc_"))' "$W/token-$1.out" ||
+    fail "token_create $1 printed no uspc_ token: $(cat "$W/token-$1.out")"
 }

@@ -53,16 +53,10 @@ q "INSERT INTO agents (eid, online) VALUES ('$OFFLINE', false)" >/dev/null
 wait_sql "SELECT reason FROM rejections WHERE sender = '$ROGUE'" identity_mismatch 30
 
 # ---- tokens ----------------------------------------------------------------
-token() {
-  echo '{"id":"t","op":"token_create","name":"'"$1"'","role":"'"$2"'"}' | uctl >"$W/token-$1.out" 2>"$W/token-$1.err" ||
-    fail "token_create $1: $(cat "$W/token-$1.out" "$W/token-$1.err")"
-  jq -er '.result.token | select(startswith("uspc_"))' "$W/token-$1.out" ||
-    fail "token_create $1 printed no uspc_ token: $(cat "$W/token-$1.out")"
-}
-VIEWER=$(token api-viewer viewer)
-OPERATOR=$(token api-operator operator)
-ADMIN=$(token api-admin admin)
-DOOMED=$(token api-doomed viewer)
+VIEWER=$(api_token api-viewer viewer)
+OPERATOR=$(api_token api-operator operator)
+ADMIN=$(api_token api-admin admin)
+DOOMED=$(api_token api-doomed viewer)
 
 # ---- uspc-api, four times -----------------------------------------------------
 # start_api NAME [flags...] — uspc-api on a free port, logging to

@@ -57,14 +57,8 @@ EOF
 uctl <"$W/setup.jsonl" >"$W/setup.out" 2>"$W/setup.err" || fail "campaign/profile setup: $(cat "$W/setup.out" "$W/setup.err")"
 
 # ---- tokens ----------------------------------------------------------------
-token() {
-  echo '{"id":"t","op":"token_create","name":"'"$1"'","role":"'"$2"'"}' | uctl >"$W/token-$1.out" 2>"$W/token-$1.err" ||
-    fail "token_create $1: $(cat "$W/token-$1.out" "$W/token-$1.err")"
-  jq -er '.result.token | select(startswith("uspc_"))' "$W/token-$1.out" ||
-    fail "token_create $1 printed no uspc_ token: $(cat "$W/token-$1.out")"
-}
-OP_TOKEN=$(token console-op operator)
-VIEW_TOKEN=$(token console-view viewer)
+OP_TOKEN=$(api_token console-op operator)
+VIEW_TOKEN=$(api_token console-view viewer)
 
 # ---- uspc-api ---------------------------------------------------------------
 "$API" --db "$DB_URL" --listen 127.0.0.1:0 --console "$USPC_SOURCE_DIR/console" >"$W/api.log" 2>&1 &
