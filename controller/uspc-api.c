@@ -20,6 +20,7 @@
 #include "api_events.h"
 #include "api_handle.h"
 #include "api_http.h"
+#include "api_metrics.h"
 #include "api_pool.h"
 #include "log.h"
 #include "store_conn.h"
@@ -34,6 +35,7 @@
 
 #define LOG_C "uspc-api"
 #define START_DB_TRIES_S 30
+#define STATUS_EVERY_MS 5000 /* systemd's STATUS= line */
 
 struct opts {
 	const char *db, *listen, *tls_cert, *tls_key, *console, *log_level;
@@ -303,9 +305,11 @@ int main(int argc, char **argv)
 
 	uint64_t wd_usec = 0;
 	int64_t wd_ms = sd_watchdog_enabled(0, &wd_usec) > 0 ? (int64_t)(wd_usec / 1000) : 0;
-	int64_t next_wd = 0;
+	int64_t next_wd = 0, next_status = mono_ms() + STATUS_EVERY_MS;
 	for (;;) {
-		struct timespec tick = { 1, 0 };
+		/* Wake for the watchdog's quarter interval, at least every second. */
+		int64_t tick_ms = wd_ms > 0 && wd_ms / 4 < 1000 ? wd_ms / 4 : 1000;
+		struct timespec tick = { tick_ms / 1000, (long)(tick_ms % 1000) * 1000000L };
 		int sig = sigtimedwait(&sigs, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT) {
 			log_info(LOG_C, "signal %d: stopping", sig);
@@ -319,6 +323,14 @@ int main(int argc, char **argv)
 		if (wd_ms > 0 && now >= next_wd && now - api_events_alive_ms(ev) < wd_ms / 2) {
 			sd_notify(0, "WATCHDOG=1");
 			next_wd = now + wd_ms / 4;
+		}
+		if (now >= next_status) { /* systemctl status uspc-api */
+			struct api_pool_stats ps;
+			char line[200];
+			api_pool_stats(pool, &ps);
+			api_metrics_status(&ps, line, sizeof(line));
+			sd_notifyf(0, "STATUS=serving on %s: %s", api_http_address(http), line);
+			next_status = now + STATUS_EVERY_MS;
 		}
 	}
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping: closing event streams and connections");

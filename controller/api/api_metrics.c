@@ -75,6 +75,19 @@ void api_metrics_set_fleet(const struct api_fleet_gauges *g)
 	pthread_mutex_unlock(&fleet_mu);
 }
 
+void api_metrics_status(const struct api_pool_stats *pool, char *buf, size_t cap)
+{
+	uint64_t n = 0;
+	for (int r = 0; r < MAX_ROUTES; r++)
+		for (int m = 0; m < N_METHODS; m++)
+			for (size_t s = 0; s < N_STATUS; s++)
+				n += GET(&requests[r][m][s]);
+	snprintf(buf, cap,
+		 "%llu requests answered, %lld event streams, %d of %d db connections busy",
+		 (unsigned long long)n, (long long)GET(&events_clients), pool ? pool->busy : 0,
+		 pool ? pool->size : 0);
+}
+
 /* ---- text ---------------------------------------------------------------------- */
 
 struct buf {

@@ -38,6 +38,10 @@ struct api_fleet_gauges {
 };
 void api_metrics_set_fleet(const struct api_fleet_gauges *g);
 
+/* A one-line summary for systemd's STATUS=: requests answered, event
+ * streams open, database connections busy. */
+void api_metrics_status(const struct api_pool_stats *pool, char *buf, size_t cap);
+
 /* The whole exposition text (malloc'd, caller frees) with pool's numbers. */
 char *api_metrics_render(const struct api_pool_stats *pool, size_t *len);
 

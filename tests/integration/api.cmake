@@ -5,3 +5,6 @@
 # Debian's python3 (python3-jsonschema checks every answer against the
 # OpenAPI document). Needs jq and python3-jsonschema (deploy/setup-deps.sh).
 uspc_integration_test(api COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_api.sh TIMEOUT 300)
+# uspc-api under systemd's notify and journal protocols (READY=1, STATUS=,
+# WATCHDOG=1, STOPPING=1; priorities on every line), played by the test.
+uspc_integration_test(api_systemd COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_api_systemd.sh TIMEOUT 120)
