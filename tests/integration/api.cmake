@@ -8,3 +8,5 @@ uspc_integration_test(api COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_api.sh TIMEOU
 # uspc-api under systemd's notify and journal protocols (READY=1, STATUS=,
 # WATCHDOG=1, STOPPING=1; priorities on every line), played by the test.
 uspc_integration_test(api_systemd COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_api_systemd.sh TIMEOUT 120)
+# uspc-api over HTTPS (--tls-cert, --tls-key; a test CA from make-test-certs.sh).
+uspc_integration_test(api_tls COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/test_api_tls.sh TIMEOUT 120)
