@@ -19,6 +19,7 @@
 #include "api_http.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -591,9 +592,19 @@ struct api_http *api_http_start(const struct api_http_opts *o, const struct api_
 		{ MHD_OPTION_HTTPS_MEM_KEY, 0, h->key },
 		{ MHD_OPTION_END, 0, NULL },
 	};
+	/* The library gets its own descriptor of the socket: whether it closes
+	 * it when it fails to start or not, ours stays ours to close, and a
+	 * number is never closed twice (a second close could hit a descriptor
+	 * another thread opened meanwhile, such as a database connection). */
+	int lib_fd = fcntl(h->listen_fd, F_DUPFD_CLOEXEC, 0);
+	if (lib_fd < 0) {
+		snprintf(msg, cap, "dup of the listening socket: %s", strerror(errno));
+		reaper_stop(h);
+		goto fail;
+	}
 	h->mhd = MHD_start_daemon(
 		flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h,
-		MHD_OPTION_LISTEN_SOCKET, h->listen_fd, MHD_OPTION_CONNECTION_LIMIT,
+		MHD_OPTION_LISTEN_SOCKET, lib_fd, MHD_OPTION_CONNECTION_LIMIT,
 		(unsigned)(o->max_connections + CONN_SLACK), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned)(o->max_per_ip + CONN_SLACK), MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)o->timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -601,8 +612,8 @@ struct api_http *api_http_start(const struct api_http_opts *o, const struct api_
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
 		on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, h, MHD_OPTION_ARRAY,
 		o->tls_cert ? tls : tls + 2, MHD_OPTION_END);
-	if (h->mhd)
-		h->listen_fd = -1; /* the library's now: it closes it */
+	close(h->listen_fd); /* the library's copy listens */
+	h->listen_fd = -1;
 	if (!h->mhd) {
 		snprintf(msg, cap, "libmicrohttpd did not start%s",
 			 o->tls_cert ? " (check the TLS certificate and key)" : "");

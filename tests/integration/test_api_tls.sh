@@ -52,4 +52,7 @@ set -e
 [ $rc1 -ne 0 ] && grep -q -- '--tls-cert' "$W/bad1.log" || fail "a missing certificate file: status $rc1, $(cat "$W/bad1.log")"
 [ $rc2 -ne 0 ] && grep -qi 'tls\|certificate' "$W/bad2.log" || fail "a key of another certificate: status $rc2, $(cat "$W/bad2.log")"
 [ $rc3 -ne 0 ] && grep -q -- '--tls-key' "$W/bad3.log" || fail "a certificate without key: status $rc3, $(cat "$W/bad3.log")"
+# A failed start closes what it opened once: no other descriptor (the
+# events thread's database connection, opened meanwhile) is closed under it.
+grep -q 'Bad file descriptor' "$W"/bad*.log && fail "a failed start closed another descriptor: $(grep -h 'Bad file' "$W"/bad*.log)"
 log "a missing file, a mismatched key, a certificate without key: refused at start"
