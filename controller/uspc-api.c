@@ -281,9 +281,13 @@ int main(int argc, char **argv)
 		api_pool_free(pool);
 		return 1;
 	}
-	struct api_ctx ctx = {
-		.pool = pool, .events = ev, .console_dir = o.console, .db_wait_ms = 5000
-	};
+	static int waiting;
+	struct api_ctx ctx = { .pool = pool,
+			       .events = ev,
+			       .console_dir = o.console,
+			       .db_wait_ms = 5000,
+			       .max_waiting = o.db_connections / 2 > 0 ? o.db_connections / 2 : 1,
+			       .waiting = &waiting };
 	struct api_http_opts ho = { .listen = o.listen,
 				    .tls_cert = o.tls_cert,
 				    .tls_key = o.tls_key,

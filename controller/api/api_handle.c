@@ -352,7 +352,22 @@ static void run_op(const struct api_ctx *ctx, const struct api_match *m, const s
 	const cJSON *lim = cJSON_GetObjectItemCaseSensitive(mp.cmd, "limit");
 	int limit = cJSON_IsNumber(lim) ? (int)lim->valuedouble : 0;
 	cJSON *lines = NULL;
+	int counted = 0;
 	if (r->kind == API_K_SUBMIT && mp.wait_s > 0) {
+		/* A waiting submission holds its connection for the whole wait:
+		 * at most max_waiting at once, so that reads are never starved. */
+		if (__atomic_add_fetch(ctx->waiting, 1, __ATOMIC_RELAXED) > ctx->max_waiting) {
+			__atomic_sub_fetch(ctx->waiting, 1, __ATOMIC_RELAXED);
+			char msg[160];
+			snprintf(msg, sizeof(msg),
+				 "%d requests are waiting for agents already (the most at once); "
+				 "try again, or submit with \"wait\": 0",
+				 ctx->max_waiting);
+			api_answer_error(a, 503, "unavailable", msg);
+			a->retry_after = 2;
+			goto out;
+		}
+		counted = 1;
 		if (!l->db && borrow(ctx, l, a, ctx->db_wait_ms) < 0)
 			goto out;
 		if (check_wait_targets(l, mp.cmd, a) < 0)
@@ -385,6 +400,8 @@ static void run_op(const struct api_ctx *ctx, const struct api_match *m, const s
 	else
 		answer_json(a, status, body);
 out:
+	if (counted)
+		__atomic_sub_fetch(ctx->waiting, 1, __ATOMIC_RELAXED);
 	cJSON_Delete(lines);
 	api_mapped_fini(&mp);
 }

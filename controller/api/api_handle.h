@@ -19,6 +19,9 @@ struct api_ctx {
 	struct api_events *events;
 	const char *console_dir; /* NULL: no console */
 	int db_wait_ms;          /* a request's wait for a connection (5000) */
+	int max_waiting;         /* submissions waiting for agents at once (each holds a
+				    connection): half the pool, so reads always find one */
+	int *waiting;            /* how many now (relaxed atomics) */
 };
 
 struct api_request {

@@ -1484,6 +1484,51 @@ def check_event_limit():
     ok("a 2nd event stream past --max-events-clients 1: 503 too_many_clients, Retry-After")
 
 
+
+def check_waiting_cap():
+    """The default instance (8 database connections): 4 submissions waiting
+    for agents hold 4 connections; a 5th waiting submission is refused at
+    once (503 unavailable, Retry-After), and reads are still served."""
+    held, tids = [], []
+
+    def hold():
+        try:
+            held.append(call("POST", "/api/v1/tasks", OPERATOR,
+                             body={"op": "get", "targets": OFFLINE, "paths": "Device.DeviceInfo.",
+                                   "wait": 6, "expires": 3600}))
+        except CheckFailed as e:
+            held.append(e)
+
+    ts = [threading.Thread(target=hold, daemon=True) for _ in range(4)]
+    for t in ts:
+        t.start()
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    r = call("POST", "/api/v1/tasks", OPERATOR,
+             body={"op": "get", "targets": OFFLINE, "paths": "Device.DeviceInfo.", "wait": 5})
+    took = time.monotonic() - t0
+    t0 = time.monotonic()
+    fleet = get("/api/v1/fleet")
+    took_read = time.monotonic() - t0
+    for t in ts:
+        t.join(20)
+    for h in held:
+        for line in (h.json or {}).get("results", []) if isinstance(h, Resp) else []:
+            if isinstance(line.get("task"), int):
+                tids.append(line["task"])
+    for tid in tids:
+        call("POST", f"/api/v1/tasks/{tid}/cancel", OPERATOR)
+    want_error(r, 503, "unavailable", "a 5th waiting submission while 4 wait")
+    expect(took < 1.5 and "waiting" in r.json["error"]["message"]
+           and r.headers.get("retry-after", "").isdigit(),
+           f"the 5th waiting submission: after {took:.1f} s: {r.json} {r.headers}")
+    want(fleet, 200, "GET /api/v1/fleet while 4 submissions wait")
+    expect(took_read < 2, f"a read while 4 submissions wait took {took_read:.1f} s")
+    expect(len(held) == 4 and all(isinstance(h, Resp) and h.status == 200 for h in held),
+           f"the 4 waiting submissions: {[getattr(h, 'status', h) for h in held]}")
+    ok(f"4 waiting submissions hold half the pool; a 5th is refused in {took:.1f} s; a read "
+       f"is served meanwhile in {took_read:.2f} s")
+
 def check_db_busy():
     """--db-connections 1 (the 4th instance): while a waiting submission
     holds the only connection, another request waits up to 5 s, then gets
@@ -1831,7 +1876,7 @@ def main():
               check_cancel, check_wait_timeout, check_wait_limit, check_operate,
               lambda: check_campaigns(Stream), check_profiles, check_misc, check_events,
               check_paging, check_header_limit, check_slowloris, check_max_connections,
-              check_per_address, check_event_limit, check_db_busy, check_sigterm, check_metrics_format,
+              check_per_address, check_event_limit, check_waiting_cap, check_db_busy, check_sigterm, check_metrics_format,
               check_metrics_count, check_metrics_families, check_fleet_gauge,
               check_daemon_metrics, check_openapi]
     for i, check in enumerate(checks):
