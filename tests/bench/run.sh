@@ -32,13 +32,20 @@
 #   profile_storm     onboarding_storm again, on a fresh database holding a
 #                     10-parameter provisioning profile: seconds until every
 #                     agent is compliant, and uspc + PostgreSQL CPU per agent
+#   fleet_scale       only when --only names it: a database of 1,000,000
+#                     synthetic agents (USPC_BENCH_FLEET_AGENTS; --quick
+#                     10,000), measured by tests/bench/fleet_scale.sh:
+#                     selectors, paging, fleet reads, plans, claims with
+#                     parked tasks, bytes per device, a day's notifications
+#                     deleted
 # Progress goes to stderr; logs stay in the work directory (printed at the
 # end). tests/bench/README.md explains every figure. Not part of ctest.
 #
 # Options:
 #   --quick            1,000 agents, shorter steps (under 3 minutes)
 #   --agents N         agents in the fleet (default 10000, --quick 1000)
-#   --only LIST        comma list of scenarios to run (others: skipped)
+#   --only LIST        comma list of scenarios to run (others: skipped;
+#                      fleet_scale runs only when named)
 #   --build-dir DIR    Release build directory (default <repo>/build-bench)
 #   --no-build         use the binaries already in the build directory
 #   --work-dir DIR     logs, stack and scratch files (default: a new
@@ -133,6 +140,7 @@ SUBS="'uspc-boot','uspc-transfer','uspc-fw-complete','uspc-diag-complete','uspc-
 N_SUBS=5
 
 want() { [ -z "$ONLY" ] || [[ ",$ONLY," == *",$1,"* ]]; }
+named() { [[ ",$ONLY," == *",$1,"* ]]; }
 
 # ---------------------------------------------------------------- work dir
 if [ -z "$WORK" ]; then
@@ -1220,6 +1228,30 @@ scenario_api() {
 	emit api "\"agent_page\":${page:-null},\"fleet_list\":${list:-null},\"events\":${sse:-null},\"fanout_without_api\":{\"gets_per_sec\":${base0:-null},\"uspc_cpu_s\":${base1:-null}},\"fanout_with_api_and_fleet_page_streams\":{\"gets_per_sec\":${camp0:-null},\"uspc_cpu_s\":${camp1:-null},\"cpu\":$(cat "$WORK/api-cpu-api-camp.json")},\"fanout_with_api_and_streams\":{\"gets_per_sec\":${with0:-null},\"uspc_cpu_s\":${with1:-null}},\"gets_ratio\":$ratio,\"uspc_cpu_ratio\":$cpu_ratio,\"during_fanout_cpu_s\":{\"uspc_api\":$(fdiv $((a1 - a0)) "$hz" 2),\"stream_clients\":$(fdiv $((c1 - c0)) "$hz" 2)},\"cpu_without_api\":$(cat "$WORK/api-cpu-api-base.json"),\"cpu_with_api\":$(cat "$WORK/api-cpu-api-with.json")"
 }
 
+# ---------------------------------------------------------------- fleet_scale
+# A database of FLEET_AGENTS synthetic agents in its own database of the
+# stack, measured by tests/bench/fleet_scale.sh (its header and
+# tests/bench/README.md say what). No daemon and no simulator take part.
+if [ "$QUICK" = 1 ]; then FLEET_AGENTS=${USPC_BENCH_FLEET_AGENTS:-10000}; else FLEET_AGENTS=${USPC_BENCH_FLEET_AGENTS:-1000000}; fi
+scenario_fleet_scale() {
+	if ! have uspctl; then
+		skip fleet_scale "uspctl did not build"
+		return
+	fi
+	local db="${USPC_DB%/*}/uspc_bench_fleet" out
+	psql_q "DROP DATABASE IF EXISTS uspc_bench_fleet WITH (FORCE)" >/dev/null
+	psql_q "CREATE DATABASE uspc_bench_fleet" >/dev/null
+	say "fleet_scale: $FLEET_AGENTS synthetic agents (tests/bench/fleet_scale.sh, work dir $WORK/fleet_scale)"
+	out=$("$REPO/tests/bench/fleet_scale.sh" --db "$db" --agents "$FLEET_AGENTS" \
+		--uspctl "$BUILD_DIR/bin/uspctl" --work-dir "$WORK/fleet_scale")
+	psql_q "DROP DATABASE IF EXISTS uspc_bench_fleet WITH (FORCE)" >/dev/null
+	if [ -z "$out" ] || ! jq -e . >/dev/null 2>&1 <<<"$out"; then
+		skip fleet_scale "tests/bench/fleet_scale.sh failed (see $WORK/fleet_scale/logs)"
+		return
+	fi
+	emit fleet_scale "$(jq -c 'del(.scenario)' <<<"$out" | sed -e 's/^{//' -e 's/}$//')"
+}
+
 # ---------------------------------------------------------------- main
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "mode $MODE: $AGENTS agents, work dir $WORK"
@@ -1255,5 +1287,6 @@ if want notify_ingest; then scenario_notify; else skip notify_ingest "not select
 if want campaign; then scenario_campaign; else skip campaign "not selected (--only)"; fi
 if want api; then scenario_api; else skip api "not selected (--only)"; fi
 if want profile_storm; then scenario_profile_storm; else skip profile_storm "not selected (--only)"; fi
+if named fleet_scale; then scenario_fleet_scale; else skip fleet_scale "runs only when --only names it"; fi
 finish_lines
 exit 0
