@@ -17,6 +17,7 @@
  * and the writer flushes. A second signal cuts the drain short.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -442,6 +443,12 @@ static void on_tick(struct core *c)
 	if (now >= c->next_metrics_ms) {
 		metrics_publish(c);
 		c->next_metrics_ms = now + CORE_METRICS_EVERY_MS;
+	}
+	if (core_trim_due(&c->trim, now, c->ctr.records_in + c->ctr.records_out)) {
+		uint64_t freed = core_trim_heap();
+		log_debug(CORE_LOG,
+			  "burst over: %" PRIu64 " KiB of free heap given back in %" PRId64 " ms",
+			  freed / 1024, core_now_ms() - now);
 	}
 }
 

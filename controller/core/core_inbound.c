@@ -34,7 +34,6 @@
 
 int core_agent_alive(struct core *c, struct core_agent *a)
 {
-	a->last_seen_ms = core_now_ms();
 	a->consecutive_timeouts = 0;
 	if (a->online)
 		return 0;
@@ -323,7 +322,6 @@ static void on_record(struct core *c, const struct mqtt_mtp_event *ev)
 		on_mqtt_connect(c, a, rec, ev->topic);
 		break;
 	case USP_RECORD__RECORD__RECORD_TYPE_DISCONNECT:
-		a->last_seen_ms = core_now_ms();
 		if (a->online) {
 			core_agent_offline(c, a,
 					   rec->disconnect->reason && rec->disconnect->reason[0]

@@ -14,6 +14,7 @@
 #include "core_metrics.h"
 #include "core_registry.h"
 #include "core_tracker.h"
+#include "core_trim.h"
 #include "fleet_engine.h"
 #include "mqtt_mtp.h"
 #include "store_reconcile.h"
@@ -157,6 +158,8 @@ struct core {
 	uint64_t rej_lost, rej_lost_logged; /* not counted there (no memory) */
 	int64_t next_stats_ms, last_stats_ms;
 	uint64_t last_in, last_out;
+	/* when to give free heap back after a burst (core_trim.h) */
+	struct core_trim trim;
 	/* /metrics and /healthz (NULL: metrics_listen = ""): a snapshot is
 	 * published at start, every CORE_METRICS_EVERY_MS and at a stop */
 	struct core_metrics *metrics;

@@ -26,25 +26,31 @@ enum core_onboard_state {
 };
 const char *core_onboard_state_name(enum core_onboard_state s);
 
+/*
+ * One agent. Entries live in the registry's own pool (core_registry.c), not
+ * in malloc's heap: the struct and its EID are one piece, with room behind
+ * the EID for a reply topic of the usual shape (a prefix and the EID). The
+ * fields are packed because a fleet holds one of these per device.
+ */
 struct core_agent {
-	char *eid;
-	char *reply_topic; /* where requests go; NULL until known */
-	int mqtt_v5;       /* 1: MQTT 5, 0: 3.1.1 */
-	int online;
-	int consecutive_timeouts;
-	int pending; /* requests outstanding (tracker entries) */
-	enum core_onboard_state onboard;
-	uint32_t onboard_gen; /* bumped at each (re)start; stale answers are ignored */
-	int onboard_queued;   /* waiting in the core's onboarding queue */
-	int probe_queued;     /* waiting in the core's probe queue */
-	int64_t last_seen_ms;
-	int64_t offline_at_ms;                       /* when it last went offline (core_now_ms) */
+	struct core_agent *hnext; /* hash chain; free list of the pool */
+	void *deferred;           /* core: tasks waiting for onboarding (opaque here) */
+	char *reply_topic;     /* where requests go; NULL until known (in the room or malloc'd) */
+	int64_t offline_at_ms; /* when it last went offline (core_now_ms) */
 	uint64_t notify_ids[CORE_NOTIFY_DEDUP];      /* hashes of recent Notify msg_ids */
 	uint32_t notify_resp_seq[CORE_NOTIFY_DEDUP]; /* outbox entry of its NotifyResp */
-	uint8_t notify_resp_queued;                  /* bit i: notify_resp_seq[i] is set */
-	unsigned notify_next;
-	void *deferred; /* core: tasks waiting for onboarding (opaque here) */
-	struct core_agent *hnext;
+	uint32_t onboard_gen; /* bumped at each (re)start; stale answers are ignored */
+	int pending;          /* requests outstanding (tracker entries) */
+	int consecutive_timeouts;
+	uint16_t topic_room;         /* bytes for a topic behind the EID (private) */
+	uint8_t notify_resp_queued;  /* bit i: notify_resp_seq[i] is set */
+	unsigned notify_next : 3;    /* next slot of notify_ids to overwrite */
+	unsigned onboard : 2;        /* enum core_onboard_state */
+	unsigned mqtt_v5 : 1;        /* 1: MQTT 5, 0: 3.1.1 */
+	unsigned online : 1;         /* write through core_registry_set_online */
+	unsigned onboard_queued : 1; /* waiting in the core's onboarding queue */
+	unsigned probe_queued : 1;   /* waiting in the core's probe queue */
+	char eid[];                  /* NUL-terminated, then topic_room bytes */
 };
 
 struct core_registry;
@@ -55,8 +61,9 @@ void core_registry_free(struct core_registry *r);
 
 struct core_agent *core_registry_find(struct core_registry *r, const char *eid);
 /* Find or add. When the registry holds max_agents, an idle agent (see
- * core_agent_idle) is evicted to make room. Returns NULL when none is idle
- * or on allocation failure; *created tells whether a was added. */
+ * core_agent_idle) is evicted to make room. Returns NULL when none is idle,
+ * when eid is longer than USP_EID_MAX_LEN or on allocation failure;
+ * *created tells whether a was added. */
 struct core_agent *core_registry_get(struct core_registry *r, const char *eid, int *created);
 /* Replace the reply topic (copied; capped at CORE_TOPIC_MAX; no '+' or
  * '#'). 0, or USPC_E_INVAL / USPC_E_NOMEM (the old topic is kept). */

@@ -3,6 +3,8 @@ uspc_unit_test(test_core_config SOURCES core/test_core_config.c LIBS uspc_core_p
 uspc_unit_test(test_core_identity SOURCES core/test_core_identity.c LIBS uspc_core_pure)
 uspc_unit_test(test_core_registry SOURCES core/test_core_registry.c LIBS uspc_core_pure)
 uspc_unit_test(test_core_tracker SOURCES core/test_core_tracker.c LIBS uspc_core_pure)
+# when the heap is trimmed after a burst
+uspc_unit_test(test_core_trim SOURCES core/test_core_trim.c LIBS uspc_core_pure)
 # the /metrics text, checked by tests/support/check-metrics.py (python3)
 uspc_unit_test(test_core_metrics_text SOURCES core/test_core_metrics_text.c LIBS uspc_core_pure)
 # systemd's STATUS= line
@@ -13,7 +15,7 @@ uspc_internal_headers(test_core_rejmap uspc_core_pure)
 # identity, registry and tracker are internal to the core (core_config.h is
 # public): their tests include the core's own headers.
 foreach(t test_core_identity test_core_registry test_core_tracker test_core_metrics_text
-    test_core_status)
+    test_core_status test_core_trim)
   uspc_internal_headers(${t} uspc_core_pure)
 endforeach()
 # log.h's level check as the daemon uses it (SIGHUP changes the level while

@@ -135,6 +135,65 @@ static void test_topic(void **state)
 	core_registry_free(r);
 }
 
+/* A topic of the usual shape is kept in the entry; a longer one on the
+ * heap; either replaces the other (ASan checks nothing leaks or overlaps). */
+static void test_topic_room_and_heap(void **state)
+{
+	(void)state;
+	struct core_registry *r = core_registry_new(10);
+	struct core_agent *a = core_registry_get(r, "os::00D09E-1", NULL);
+	assert_int_equal(core_agent_set_topic(a, "usp/agent/os::00D09E-1"), 0);
+	const char *room = a->reply_topic;
+	assert_ptr_equal(room, a->eid + strlen(a->eid) + 1);
+	char lng[CORE_TOPIC_MAX + 1];
+	memset(lng, 'x', sizeof(lng) - 1);
+	lng[sizeof(lng) - 1] = '\0';
+	assert_int_equal(core_agent_set_topic(a, lng), 0);
+	assert_string_equal(a->reply_topic, lng);
+	assert_ptr_not_equal(a->reply_topic, room);
+	assert_string_equal(a->eid, "os::00D09E-1"); /* untouched */
+	lng[100] = '\0';
+	assert_int_equal(core_agent_set_topic(a, lng), 0); /* heap to heap */
+	assert_string_equal(a->reply_topic, lng);
+	assert_int_equal(core_agent_set_topic(a, "t/os::00D09E-1"), 0);
+	assert_ptr_equal(a->reply_topic, room);
+	assert_string_equal(a->reply_topic, "t/os::00D09E-1");
+	assert_int_equal(core_agent_set_topic(a, lng), 0); /* freed by the registry */
+	core_registry_free(r);
+}
+
+/* A removed entry's memory serves the next agent of the same size; an EID
+ * over USP_EID_MAX_LEN is refused. */
+static void test_pool_reuse(void **state)
+{
+	(void)state;
+	struct core_registry *r = core_registry_new(10);
+	struct core_agent *a = core_registry_get(r, "os::A1", NULL);
+	char lng[CORE_TOPIC_MAX + 1];
+	memset(lng, 'y', sizeof(lng) - 1);
+	lng[sizeof(lng) - 1] = '\0';
+	assert_int_equal(core_agent_set_topic(a, lng), 0); /* a heap topic, freed below */
+	assert_int_equal(core_registry_remove(r, a), 0);
+	struct core_agent *b = core_registry_get(r, "os::B2", NULL);
+	assert_ptr_equal(b, a);
+	assert_null(b->reply_topic);
+	assert_int_equal(b->mqtt_v5, 1);
+	assert_int_equal(b->pending, 0);
+	assert_null(core_registry_find(r, "os::A1"));
+	char eid[300];
+	memset(eid, 'e', sizeof(eid) - 1);
+	eid[sizeof(eid) - 1] = '\0';
+	assert_null(core_registry_get(r, eid, NULL));
+	eid[256] = '\0'; /* USP_EID_MAX_LEN */
+	struct core_agent *c = core_registry_get(r, eid, NULL);
+	assert_non_null(c);
+	assert_string_equal(c->eid, eid);
+	assert_int_equal(core_agent_set_topic(c, "p/"), 0);
+	assert_string_equal(c->eid, eid);
+	assert_int_equal(core_registry_count(r), 2);
+	core_registry_free(r);
+}
+
 static void test_notify_dedup(void **state)
 {
 	(void)state;
@@ -212,10 +271,16 @@ static void test_notify_answer_waiting(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get_find),     cmocka_unit_test(test_growth_keeps_entries),
-		cmocka_unit_test(test_cap),          cmocka_unit_test(test_evicts_idle),
-		cmocka_unit_test(test_online_count), cmocka_unit_test(test_topic),
-		cmocka_unit_test(test_notify_dedup), cmocka_unit_test(test_notify_answer_waiting),
+		cmocka_unit_test(test_get_find),
+		cmocka_unit_test(test_growth_keeps_entries),
+		cmocka_unit_test(test_cap),
+		cmocka_unit_test(test_evicts_idle),
+		cmocka_unit_test(test_online_count),
+		cmocka_unit_test(test_topic),
+		cmocka_unit_test(test_notify_dedup),
+		cmocka_unit_test(test_notify_answer_waiting),
+		cmocka_unit_test(test_topic_room_and_heap),
+		cmocka_unit_test(test_pool_reuse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
