@@ -23,7 +23,8 @@
 #     address of its /metrics), start_sim (the simulator), probe_bg /
 #     wait_bg (usp-probe in the background);
 #   - PostgreSQL: new_db, q, wait_sql; private_stack; free_port; wait_log,
-#     count_lines.
+#     count_lines; notify_listen (systemd's notify socket, for the daemons'
+#     notify tests).
 #
 # An area sets, before it starts programs: CTL_EID (the controller endpoint
 # ID), EID_PATTERN (the agents' endpoint IDs, a printf pattern), and may set
@@ -311,6 +312,24 @@ probe_bg() {
 wait_bg() {
 	local pid=BG_$1
 	wait "${!pid}" || fail "background probe $1 failed: $(cat "$W/$1.err")"
+}
+
+# notify_listen SOCKET LOG — play systemd's notify socket: a datagram
+# socket at SOCKET whose messages go to LOG, one line each (their newlines
+# as ';'); the cleanup stops it. Point NOTIFY_SOCKET at SOCKET.
+notify_listen() {
+	rm -f "$1" "$2"
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as out:
+    while True:
+        out.write(s.recv(65536).decode().strip("\n").replace("\n", ";") + "\n")
+' "$1" "$2" &
+	track "$!"
+	for _ in $(seq 50); do [ -S "$1" ] && break; sleep 0.1; done
+	[ -S "$1" ] || fail "notify socket $1 not created"
 }
 
 # ---- PostgreSQL and private stacks -----------------------------------------

@@ -20,19 +20,7 @@ new_db "$DB_NAME"
 
 SOCK=$W/notify.sock
 NOTIFY_LOG=$W/notify.log
-rm -f "$SOCK" "$NOTIFY_LOG"
-cat >"$W/notify.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as out:
-    while True:
-        out.write(s.recv(65536).decode().strip("\n").replace("\n", ";") + "\n")
-PY
-python3 "$W/notify.py" "$SOCK" "$NOTIFY_LOG" &
-track "$!"
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || fail "notify socket not created"
+notify_listen "$SOCK" "$NOTIFY_LOG"
 
 touch "$W/api.log"
 NOTIFY_SOCKET=$SOCK WATCHDOG_USEC=2000000 JOURNAL_STREAM=$(stat -L -c '%d:%i' "$W/api.log") \

@@ -26,19 +26,7 @@ new_db "core_systemd"
 # The notify socket: one line per datagram, its newlines as ';'.
 SOCK=$W/notify.sock
 NOTIFY_LOG=$W/notify.log
-rm -f "$SOCK" "$NOTIFY_LOG"
-cat >"$W/notify.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-with open(sys.argv[2], "a", buffering=1) as out:
-    while True:
-        out.write(s.recv(65536).decode().strip("\n").replace("\n", ";") + "\n")
-PY
-python3 "$W/notify.py" "$SOCK" "$NOTIFY_LOG" &
-track "$!"
-for _ in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-[ -S "$SOCK" ] || fail "notify socket not created"
+notify_listen "$SOCK" "$NOTIFY_LOG"
 
 # journal_stream FILE — JOURNAL_STREAM's value for stderr going to FILE.
 journal_stream() {
