@@ -716,6 +716,34 @@ static int migrate(struct core *c, struct uspc_err *err)
 	}
 }
 
+/* The maintenance thread (partitions and retention), unless this daemon
+ * leaves it to others (maintenance_interval_s = 0). */
+static int start_retention(struct core *c, struct uspc_err *err)
+{
+	const struct core_config *cfg = c->cfg;
+	if (cfg->maintenance_interval_s == 0) {
+		log_info(CORE_LOG, "maintenance off on this daemon (maintenance_interval_s = 0)");
+		return 0;
+	}
+	struct store_retention_opts ro = { 0 };
+	conn_opts(cfg, &ro.conn);
+	ro.conn.application_name = "uspc-retention";
+	ro.interval_s = cfg->maintenance_interval_s;
+	ro.policy.keep_days[STORE_RET_NOTIFICATIONS] = cfg->retention_notifications_days;
+	ro.policy.keep_days[STORE_RET_TASKS] = cfg->retention_tasks_days;
+	ro.policy.keep_days[STORE_RET_PROFILE_HISTORY] = cfg->retention_profile_history_days;
+	ro.policy.keep_days[STORE_RET_OPERATION_RESULTS] = cfg->retention_operation_results_days;
+	ro.policy.ahead_days = cfg->partition_ahead_days;
+	ro.policy.clock_offset_s = cfg->maintenance_clock_offset_s;
+	ro.policy.lock_timeout_ms = CORE_PARTITION_DROP_LOCK_MS;
+	if (ro.policy.clock_offset_s)
+		log_warn(CORE_LOG,
+			 "maintenance_clock_offset_s = %d: the maintenance reads today %d s off "
+			 "the real clock (a test setting)",
+			 cfg->maintenance_clock_offset_s, cfg->maintenance_clock_offset_s);
+	return store_retention_start(&ro, &c->retention, err);
+}
+
 static int start_store(struct core *c, struct uspc_err *err)
 {
 	int rc = migrate(c, err);
@@ -749,6 +777,9 @@ static int start_store(struct core *c, struct uspc_err *err)
 	if (rc != 0)
 		return rc;
 	c->feed_fd = store_tasks_fd(c->feeder);
+	rc = start_retention(c, err);
+	if (rc != 0)
+		return rc;
 	if (!c->cfg->campaigns && !c->cfg->profiles) {
 		log_info(CORE_LOG,
 			 "campaign and profile engine off (campaigns = profiles = false)");
@@ -950,6 +981,8 @@ void core_free(struct core *c)
 			 left + deferred);
 	fleet_engine_stop(c->engine);
 	c->engine = NULL;
+	store_retention_stop(c->retention);
+	c->retention = NULL;
 	if (c->feeder)
 		store_tasks_stop(c->feeder);
 	if (c->mtp) {

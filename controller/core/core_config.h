@@ -70,6 +70,14 @@ struct core_config {
 	char *profile_stamp_path;
 	int profile_gate;
 	int campaign_clock_offset_s; /* tests: shifts the window clock */
+	/* retention (store_retention.h): days kept, 0 = for ever */
+	int retention_notifications_days;
+	int retention_tasks_days;
+	int retention_profile_history_days;
+	int retention_operation_results_days;
+	int partition_ahead_days;
+	int maintenance_interval_s;     /* 0: this daemon never runs the maintenance */
+	int maintenance_clock_offset_s; /* tests: shifts the maintenance's "today" */
 	/* core behaviour (the ones marked R are reloaded on SIGHUP) */
 	char *log_level;            /* R */
 	int stats_interval_s;       /* R; 0 = no stats line */

@@ -16,6 +16,7 @@
 #include "core_tracker.h"
 #include "core_trim.h"
 #include "fleet_engine.h"
+#include "store_retention.h"
 #include "mqtt_mtp.h"
 #include "store_reconcile.h"
 #include "store_tasks.h"
@@ -31,6 +32,10 @@
 /* statement_timeout of the writer's and feeder's connections: a statement
  * that takes longer is cancelled and retried, never left hanging. */
 #define CORE_DB_STATEMENT_TIMEOUT_MS 60000
+/* A partition's DROP takes ACCESS EXCLUSIVE on its table for an instant;
+ * while it waits behind a long reader, writers queue behind it, so it
+ * waits at most this long and is retried at the next maintenance run. */
+#define CORE_PARTITION_DROP_LOCK_MS 1000
 
 /* A publish that the transport refused with BUSY, kept until it fits; or,
  * in the held queue, an answer waiting for the store to commit what it
@@ -104,7 +109,8 @@ struct core {
 	struct mqtt_mtp *mtp;
 	struct store_writer *writer;
 	struct store_tasks *feeder;
-	struct fleet_engine *engine; /* NULL when campaigns = false */
+	struct fleet_engine *engine;       /* NULL when campaigns = false */
+	struct store_retention *retention; /* NULL when maintenance_interval_s = 0 */
 	struct core_registry *reg;
 	struct core_tracker *trk;
 	struct usp_msgid_gen idgen;

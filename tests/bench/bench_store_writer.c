@@ -125,7 +125,7 @@ static void bench_single(const struct tdb *t, long n, int notif)
 			t->c,
 			notif ? "INSERT INTO notifications (eid, msg_id, kind, payload, received_at)"
 				" VALUES ($1, $2, 'value_change', jsonb_build_object('v', $3::text),"
-				" now()) ON CONFLICT (eid, msg_id) DO NOTHING"
+				" now()) ON CONFLICT (eid, msg_id, day) DO NOTHING"
 			      : "INSERT INTO snapshot (eid, path, value, updated_at)"
 				" VALUES ($1, $2, $3, now()) ON CONFLICT (eid, path) DO UPDATE"
 				" SET value = excluded.value, updated_at = excluded.updated_at",

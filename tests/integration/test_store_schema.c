@@ -63,7 +63,10 @@ static void snapshot_rows_become_objects(void **state)
 		      " ('m::1', 'Device.IP.Interface.1.Name', 'w\"a\\n', '2026-01-01Z'),"
 		      " ('m::2', 'Device.DeviceInfo.ModelName', '', '2026-01-03Z'),"
 		      " ('m::2', 'NoDot', 'x', '2026-01-03Z')");
-	assert_int_equal(store_schema_migrate(t.c, &applied, &err), 0);
+	int rc = store_schema_migrate(t.c, &applied, &err);
+	if (rc != 0)
+		fprintf(stderr, "migrate: %s\n", err.msg);
+	assert_int_equal(rc, 0);
 	assert_int_equal(applied, store_schema_latest() - 1);
 	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM snapshot_objects"), 4);
 	assert_int_equal(tdb_int(t.c, "SELECT count(*) FROM snapshot"), 5);
