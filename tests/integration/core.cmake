@@ -23,6 +23,7 @@ foreach(t
     tls:90
     node_id_dup:60
     kill9_notify:150
+    retention:150
     sigterm_db_outage:90
     sigterm_db_stall:90
     set_crash_unknown:60
