@@ -299,6 +299,16 @@ static void metrics_publish(struct core *c)
 	s->db_connected = ws.connected;
 	s->engine_running = c->engine != NULL;
 	s->engine_db_connected = fs.connected;
+	if (c->retention) {
+		struct store_retention_stats rs;
+		store_retention_stats(c->retention, &rs);
+		s->retention_running = 1;
+		s->retention_runs = rs.runs;
+		s->retention_created = rs.created;
+		s->retention_dropped = rs.dropped;
+		s->retention_errors = rs.errors;
+		s->retention_last_run_seconds = (double)rs.last_run_s;
+	}
 	s->draining = c->stopping;
 	s->start_time_seconds = c->start_unix_s;
 	s->uptime_seconds = (double)(core_now_ms() - c->start_ms) / 1000.0;

@@ -179,6 +179,28 @@ size_t core_metrics_render(const struct core_metrics_snap *s, char *buf, size_t 
 			 "else 0 (absent when the engine is off).");
 		put(&o, "uspc_engine_db_connected %d\n", s->engine_db_connected ? 1 : 0);
 	}
+	if (s->retention_running) {
+		put_head(&o, "retention_runs_total", "counter",
+			 "Maintenance runs (partitions, retention) this daemon did under the "
+			 "maintenance lock (absent when its maintenance is off).");
+		put(&o, "uspc_retention_runs_total %llu\n", (unsigned long long)s->retention_runs);
+		put_head(&o, "retention_partitions_created_total", "counter",
+			 "Day partitions this daemon's maintenance created.");
+		put(&o, "uspc_retention_partitions_created_total %llu\n",
+		    (unsigned long long)s->retention_created);
+		put_head(&o, "retention_partitions_dropped_total", "counter",
+			 "Day partitions this daemon's maintenance dropped past their retention.");
+		put(&o, "uspc_retention_partitions_dropped_total %llu\n",
+		    (unsigned long long)s->retention_dropped);
+		put_head(&o, "retention_errors_total", "counter",
+			 "Maintenance steps and runs of this daemon that failed (see the log).");
+		put(&o, "uspc_retention_errors_total %llu\n",
+		    (unsigned long long)s->retention_errors);
+		put_head(&o, "retention_last_run_timestamp_seconds", "gauge",
+			 "Unix time of this daemon's last maintenance run (0: none yet).");
+		put(&o, "uspc_retention_last_run_timestamp_seconds %.3f\n",
+		    s->retention_last_run_seconds);
+	}
 	put_head(&o, "rejected_records_total", "counter",
 		 "Records and messages rejected, by reason (absent until the first one).");
 	for (size_t i = 0; i < s->n_reasons && i < CORE_METRICS_REASONS_MAX; i++) {

@@ -35,10 +35,16 @@ struct core_metrics_snap {
 	uint64_t mqtt_in_queue, mqtt_out_queue, mqtt_inflight;
 	uint64_t store_queue;
 	double store_lag_seconds;
-	int mqtt_connected;        /* 0/1 */
-	int db_connected;          /* 0/1: the store writer's connection */
-	int engine_running;        /* the campaign/profile engine runs */
-	int engine_db_connected;   /* 0/1, meaningful when engine_running */
+	int mqtt_connected;      /* 0/1 */
+	int db_connected;        /* 0/1: the store writer's connection */
+	int engine_running;      /* the campaign/profile engine runs */
+	int engine_db_connected; /* 0/1, meaningful when engine_running */
+	int retention_running;   /* the maintenance thread runs (store_retention.h) */
+	/* meaningful when retention_running: runs this daemon did under the
+	 * maintenance lock, partitions it created and dropped, failed steps,
+	 * Unix time of its last run (0: none yet) */
+	uint64_t retention_runs, retention_created, retention_dropped, retention_errors;
+	double retention_last_run_seconds;
 	int draining;              /* 0/1: a stop signal came; /healthz is 503 */
 	double start_time_seconds; /* Unix time the daemon started */
 	double uptime_seconds;

@@ -104,6 +104,8 @@ stop_pid "$PID_d1" || fail "d1 exit status $? after SIGTERM"
 
 # ---- 4. a day without its partition -----------------------------------------------
 start_uspc d1 --maintenance-interval-s 0
+curl -fsS "$(metrics_base d1)/metrics" | grep -q '^uspc_retention_' \
+  && fail "retention metrics from a daemon whose maintenance is off"
 before=$(q "SELECT count(*) FROM notifications")
 q "DELETE FROM notifications WHERE day = current_date; DROP TABLE notifications_p$TODAY" >/dev/null
 before=$(q "SELECT count(*) FROM notifications")
@@ -171,6 +173,13 @@ done
 [ "$(q "SELECT string_agg(command_key, ',') FROM operation_results")" = k2 ] \
   || fail "operation_results: $(q "SELECT string_agg(command_key, ',') FROM operation_results"), wanted k2"
 grep -E "ERROR +retention" "$W/d3.log" && fail "the maintenance logged errors"
+# its metrics say so
+m=$(curl -fsS "$(metrics_base d3)/metrics") || fail "no /metrics from d3"
+dropped=$(awk '$1 == "uspc_retention_partitions_dropped_total" { print $2 }' <<<"$m")
+[ "${dropped:-0}" -gt 0 ] || fail "uspc_retention_partitions_dropped_total=${dropped:-absent}"
+last=$(awk '$1 == "uspc_retention_last_run_timestamp_seconds" { print int($2) }' <<<"$m")
+[ "${last:-0}" -gt $(($(date +%s) - 30)) ] || fail "uspc_retention_last_run_timestamp_seconds=${last:-absent}"
+[ "$(awk '$1 == "uspc_retention_errors_total" { print $2 }' <<<"$m")" = 0 ] || fail "retention errors counted"
 stop_pid "$PID_d3" || fail "d3 exit status $? after SIGTERM"
 
 # ---- 7. two daemons race; a held lock keeps them out -------------------------------
