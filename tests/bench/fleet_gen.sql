@@ -187,10 +187,15 @@ SELECT setseed(:seed / 2 - 0.1);
 BEGIN;
 TRUNCATE notifications RESTART IDENTITY;
 
+-- Each day of the span gets its partition first (the maintenance creates
+-- only the days from yesterday on).
+SELECT count(uspc_part_ensure('notifications', d::date)) FROM generate_series(
+  uspc_utc_day(now() - :days * interval '1 day'), uspc_utc_day(now()), interval '1 day') d;
+
 -- Notifications in received_at order (ids grow with time, as in a live
 -- log); an offline agent's come from before it went offline.
 INSERT INTO notifications (eid, msg_id, subscription_id, kind, path, payload, received_at,
-  stored_at)
+  stored_at, day)
 SELECT eid, 'n-' || j || '-' || substr(md5(eid || j), 1, 8),
   CASE WHEN rk < 0.55 THEN 'uspc-boot' WHEN rk < 0.85 THEN 'uspc-swversion'
     WHEN rk < 0.95 THEN 'uspc-fw-complete' ELSE 'uspc-transfer' END,
@@ -219,7 +224,7 @@ SELECT eid, 'n-' || j || '-' || substr(md5(eid || j), 1, 8),
           'TransferURL', 'http://fw.example.net/' || sw || '.bin', 'StartTime', '', 'CompleteTime', '',
           'FaultCode', '0', 'FaultString', '')))
   END,
-  received_at, received_at + interval '4 ms'
+  received_at, received_at + interval '4 ms', uspc_utc_day(received_at)
 FROM (
   SELECT a.eid, a.software_version AS sw, j, random() AS rk,
     a.last - random() * (a.last - a.start) AS received_at
@@ -239,12 +244,19 @@ SELECT setseed(:seed / 3);
 BEGIN;
 TRUNCATE tasks RESTART IDENTITY;
 
+-- Each day of the span gets its partition first.
+SELECT count(uspc_part_ensure('tasks', d::date)) FROM generate_series(
+  uspc_utc_day(now() - :days * interval '1 day'), uspc_utc_day(now()), interval '1 day') d;
+
 -- One fleet-wide command per task slot, spread over `days`; ids in time
--- order, then by agent, as uspctl inserts them.
-INSERT INTO tasks (batch_id, eid, op, request, state, attempts, created_at, not_before,
+-- order, then by agent, as uspctl inserts them, each from its day's first
+-- id (as the maintenance moves the sequence each day).
+INSERT INTO tasks (id, batch_id, eid, op, request, state, attempts, created_at, not_before,
   expires_at, claimed_by, claim_seq, claimed_at, sent_at, finished_at, msg_id, result,
   error_code, error_message)
-SELECT 'fleet-gen-' || j, eid, op, (ARRAY['{"param_paths":["Device.DeviceInfo."],"max_depth":0}',
+SELECT uspc_day_id(uspc_utc_day(created_at))
+    + row_number() OVER (PARTITION BY uspc_utc_day(created_at) ORDER BY j, rn),
+  'fleet-gen-' || j, eid, op, (ARRAY['{"param_paths":["Device.DeviceInfo."],"max_depth":0}',
     '{"allow_partial":false,"update_objs":[{"obj_path":"Device.Time.","param_settings":[{"param":"NTPServer1","value":"ntp1.example.net","required":true}]}]}',
     '{"command":"Device.Reboot()","command_key":"fleet-reboot","send_resp":true,"input_args":{}}'])[1 + (j - 1) % 3]::jsonb,
   state,
@@ -293,6 +305,7 @@ FROM (
   CROSS JOIN (SELECT eid, online, state_at, row_number() OVER (ORDER BY eid) AS rn FROM agents) a
   ORDER BY j, a.rn
 ) x;
+SELECT setval('tasks_id_seq', greatest((SELECT max(id) FROM tasks), uspc_day_id(current_date)));
 COMMIT;
 \endif
 

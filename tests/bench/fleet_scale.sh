@@ -26,7 +26,9 @@
 #                    feeder's sweep (tasks_sweep); the bench's tasks are
 #                    deleted afterwards
 #   bytes            tables + indexes per table, per device
-#   notifications    DELETE of one day of notifications, then VACUUM
+#   notifications    DELETE of one day of notifications, then VACUUM (what
+#                    retention would cost without partitions), and the
+#                    DROP of the next day's partition (what it costs)
 # Each statement runs --runs times (the slow, multi-second ones
 # --slow-runs times): p50 and p99 (with fewer than 100 runs the p99 is the
 # slowest run) in milliseconds, client side (psql's \timing: the server's
@@ -508,6 +510,30 @@ vac_ms=$(times_of "$WORK/times/delete_day.out" | sed -n 2p)
 say "notifications: DELETE ${del_ms:-?} ms, VACUUM ${vac_ms:-?} ms"
 add_fig delete_notifications_day "{\"rows\":${DROWS:-0},\"table_rows\":${NROWS:-0},\"delete_ms\":${del_ms:-null},\"vacuum_ms\":${vac_ms:-null}}"
 note_slow delete_notifications_day "${del_ms:-null}"
+
+# The same with partitions: the next whole day dropped as the maintenance
+# drops it (uspc_part_drop: one DROP TABLE, under a 1 s lock timeout); no
+# VACUUM follows. Only where that day has its own partition (a database
+# generated at schema version 10; not a legacy table's days).
+PDAY=$(psql_q "SELECT to_char(timestamptz '$DAY' + interval '1 day', 'YYYYMMDD')")
+PART="notifications_p$PDAY"
+if [ "$(psql_q "SELECT count(*) FROM uspc_part_list('notifications') WHERE name = '$PART'")" = 1 ]; then
+	PROWS=$(psql_q "SELECT count(*) FROM $PART")
+	{
+		line '\set ON_ERROR_STOP on'
+		line '\timing on'
+		echo "SELECT uspc_part_drop('notifications', '$PART', (timestamptz '$DAY' + interval '2 days')::date, 1000);"
+	} >"$WORK/sql/drop_day.sql"
+	say "notifications: dropping $PART ($PROWS rows)"
+	psql "$DB" -X -q -At -o /dev/null -f "$WORK/sql/drop_day.sql" >"$WORK/times/drop_day.out" 2>>"$LOGS/psql.log" ||
+		say "notifications: the drop failed (see $LOGS/psql.log)"
+	drop_ms=$(times_of "$WORK/times/drop_day.out" | sed -n 1p)
+	say "notifications: DROP of a day ${drop_ms:-?} ms"
+	add_fig drop_notifications_day "{\"rows\":${PROWS:-0},\"drop_ms\":${drop_ms:-null}}"
+else
+	say "notifications: no partition $PART (a legacy table): no drop measured"
+	add_fig drop_notifications_day null
+fi
 
 printf '{"scenario":"fleet_scale","fleet_agents":%s,"runs":%s,"slow_runs":%s,"settings":%s,"generator":%s,"bytes":%s,%s,"slow":[%s]}\n' \
 	"$N" "$RUNS" "$SLOW_RUNS" "${SETTINGS:-null}" "$GEN" "$BYTES" "$FIG" "$SLOW"
