@@ -267,14 +267,17 @@ SETTINGS=$(psql_q "SELECT json_object_agg(name, current_setting(name)) FROM pg_s
 
 # ---------------------------------------------------------------- bytes
 # Before the bench adds anything: every table of the schema with its
-# indexes and TOAST, per device.
+# indexes and TOAST, per device; a partitioned table's partitions are
+# summed under its name.
 BYTES=$(psql_q "SELECT json_build_object(
-    'per_table', (SELECT json_object_agg(relname, json_build_object('rows', n_live_tup,
-        'bytes', pg_total_relation_size(relid), 'heap_bytes', pg_relation_size(relid),
-        'index_bytes', pg_indexes_size(relid),
-        'bytes_per_device', round(pg_total_relation_size(relid)::numeric / $N, 1))
-        ORDER BY pg_total_relation_size(relid) DESC)
-      FROM pg_stat_user_tables WHERE pg_total_relation_size(relid) > 65536),
+    'per_table', (SELECT json_object_agg(t, json_build_object('rows', rows, 'bytes', bytes,
+        'heap_bytes', heap, 'index_bytes', idx, 'bytes_per_device', round(bytes::numeric / $N, 1))
+        ORDER BY bytes DESC) FROM (
+      SELECT coalesce(i.inhparent::regclass::text, s.relname) AS t, sum(s.n_live_tup) AS rows,
+        sum(pg_total_relation_size(s.relid)) AS bytes, sum(pg_relation_size(s.relid)) AS heap,
+        sum(pg_indexes_size(s.relid)) AS idx
+      FROM pg_stat_user_tables s LEFT JOIN pg_inherits i ON i.inhrelid = s.relid
+      GROUP BY 1 HAVING sum(pg_total_relation_size(s.relid)) > 65536) x),
     'tables_bytes', (SELECT sum(pg_total_relation_size(relid)) FROM pg_stat_user_tables),
     'tables_bytes_per_device', (SELECT round(sum(pg_total_relation_size(relid))::numeric / $N, 1)
       FROM pg_stat_user_tables),

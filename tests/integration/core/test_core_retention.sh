@@ -173,9 +173,14 @@ done
 [ "$(q "SELECT string_agg(command_key, ',') FROM operation_results")" = k2 ] \
   || fail "operation_results: $(q "SELECT string_agg(command_key, ',') FROM operation_results"), wanted k2"
 grep -E "ERROR +retention" "$W/d3.log" && fail "the maintenance logged errors"
-# its metrics say so
-m=$(curl -fsS "$(metrics_base d3)/metrics") || fail "no /metrics from d3"
-dropped=$(awk '$1 == "uspc_retention_partitions_dropped_total" { print $2 }' <<<"$m")
+# its metrics say so (the snapshot behind /metrics is a second old at most)
+base=$(metrics_base d3)
+for _ in $(seq 30); do
+  m=$(curl -fsS "$base/metrics") || fail "no /metrics from d3"
+  dropped=$(awk '$1 == "uspc_retention_partitions_dropped_total" { print $2 }' <<<"$m")
+  [ "${dropped:-0}" -gt 0 ] && break
+  sleep 0.2
+done
 [ "${dropped:-0}" -gt 0 ] || fail "uspc_retention_partitions_dropped_total=${dropped:-absent}"
 last=$(awk '$1 == "uspc_retention_last_run_timestamp_seconds" { print int($2) }' <<<"$m")
 [ "${last:-0}" -gt $(($(date +%s) - 30)) ] || fail "uspc_retention_last_run_timestamp_seconds=${last:-absent}"
