@@ -3,10 +3,9 @@
  * (docs/uspctl.md): notifications, task_list, operation_results,
  * tag_list and fleet_summary. Each reaches its rows through an index and
  * stops at the command's limit: one statement (task_list: the ids, then
- * the tasks as task_status prints them; fleet_summary: two statements in
- * one read-only transaction); one result line per row, newest first, with
- * the row's "agent" (fleet_summary and tag_list: without); no line when
- * nothing matches.
+ * the tasks as task_status prints them); one result line per row, newest
+ * first, with the row's "agent" (fleet_summary and tag_list: without); no
+ * line when nothing matches.
  *
  * Owns nothing between calls; runs on the run's thread and connection
  * (which may be borrowed: every transaction opened here ends here).
@@ -17,7 +16,6 @@
 
 #include <cjson/cJSON.h>
 
-#include "fleet_admin.h"
 #include "store_query.h"
 #include "store_sql.h"
 #include "uspctl_internal.h"
@@ -260,70 +258,16 @@ static void tag_list(struct uspctl_run *r, const struct uspctl_cmd *c, long line
 
 /* ---- fleet_summary ------------------------------------------------------------------ */
 
-/* fleet_admin_versions' rows as fleet_summary's "models" (agents, not
- * devices: the same count under the summary's word). */
-static cJSON *models_of(const cJSON *versions)
-{
-	static const char *const keys[][2] = {
-		{ "model", "model" },
-		{ "software_version", "software_version" },
-		{ "devices", "agents" },
-		{ "online", "online" },
-	};
-	cJSON *models = cJSON_CreateArray();
-	for (const cJSON *v = versions ? versions->child : NULL; models && v; v = v->next) {
-		cJSON *m = cJSON_CreateObject();
-		if (!m || !cJSON_AddItemToArray(models, m)) {
-			cJSON_Delete(m);
-			cJSON_Delete(models);
-			return NULL;
-		}
-		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
-			const cJSON *f = cJSON_GetObjectItemCaseSensitive(v, keys[k][0]);
-			cJSON_AddItemToObject(m, keys[k][1],
-					      f ? cJSON_Duplicate(f, 1) : cJSON_CreateNull());
-		}
-	}
-	return models;
-}
-
 /* {"agents", "models", "recent_onboardings", "tasks", "rejections"} from
- * one snapshot of the database. Store codes in err (fleet_admin's mapped
- * back, for DB_RETRY). */
+ * one statement (reads_summary.sql: one pass over the inventory), in the
+ * key order of docs/uspctl.md. Store codes in err (for DB_RETRY). */
 static int summary_read(PGconn *db, cJSON **out, struct uspc_err *err)
 {
-	struct uspc_err ignored = { 0 };
 	PGresult *res = NULL;
-	cJSON *versions = NULL, *rest = NULL, *models = NULL;
 	*out = NULL;
-	int rc = store_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL,
-			    err);
-	if (rc < 0)
-		return rc;
-	rc = store_exec(db, uspctl_stmt_reads_summary, 0, NULL, &res, err);
-	if (rc == 0 && fleet_admin_versions(db, NULL, &versions, err) < 0)
-		rc = err->code = PQstatus(db) == CONNECTION_OK ? STORE_E_DB : STORE_E_CONN;
-	(void)store_exec(db, rc == 0 ? "COMMIT" : "ROLLBACK", 0, NULL, NULL, &ignored);
-	if (rc < 0)
-		goto out;
-	if (!(rest = cJSON_Parse(PQgetvalue(res, 0, 0))) || !(models = models_of(versions)) ||
-	    !(*out = cJSON_CreateObject())) {
+	int rc = store_exec(db, uspctl_stmt_reads_summary, 0, NULL, &res, err);
+	if (rc == 0 && !(*out = cJSON_Parse(PQgetvalue(res, 0, 0))))
 		rc = uspc_err_set(err, STORE_E_NOMEM, "out of memory");
-		goto out;
-	}
-	/* the key order of docs/uspctl.md: agents, models, then the rest */
-	cJSON_AddItemToObject(*out, "agents",
-			      cJSON_DetachItemFromObjectCaseSensitive(rest, "agents"));
-	cJSON_AddItemToObject(*out, "models", models);
-	models = NULL;
-	while (rest->child) {
-		cJSON *e = cJSON_DetachItemViaPointer(rest, rest->child);
-		cJSON_AddItemToObject(*out, e->string, e);
-	}
-out:
-	cJSON_Delete(models);
-	cJSON_Delete(rest);
-	cJSON_Delete(versions);
 	PQclear(res);
 	return rc;
 }
