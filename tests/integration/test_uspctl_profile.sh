@@ -14,7 +14,11 @@
 #     agent the "changes" it would make, and changes nothing: a fresh Get
 #     shows the old value, no profile, head, agent row or kick is made, no
 #     request but Gets is sent; profile_plan by "name" plans the current
-#     version of an existing profile.
+#     version of an existing profile;
+#   - a selector's "where" predicates on the snapshot count the agents
+#     they hold for: "==" a value one agent has, "!=" it, two at once, a
+#     parameter or an object no agent has (never "==", always "!="), with
+#     "eids"; profile_put and profile_reconcile select the same agents.
 # shellcheck disable=SC2119 # uctl takes its own flags
 # shellcheck source=tests/integration/itest-lib.sh
 . "$(dirname "$0")/itest-lib.sh"
@@ -145,4 +149,55 @@ n=$(q "SELECT count(*) FROM tasks WHERE batch_id LIKE 'profile%' AND op <> 'get'
 [ "$n" = 0 ] || fail "$n requests other than Gets were sent for profiles"
 [ "$(q "SELECT count(*) FROM tasks WHERE batch_id = 'profile_plan' AND op = 'get'")" = 5 ] ||
   fail "the plans did not send one Get per sampled agent"
+
+# ---- "where": predicates on the snapshot ----------------------------------------
+A2=$(agent 2)
+echo '{"id":"di","op":"get","targets":{"all":true},"paths":"Device.DeviceInfo."}' | uctl -q >/dev/null ||
+  fail "a Get of Device.DeviceInfo. (into the snapshot) failed"
+snap() { q "SELECT value FROM snapshot WHERE eid = '$1' AND path = '$2'"; }
+S1=$(snap "$A1" Device.DeviceInfo.SerialNumber)
+M1=$(snap "$A1" Device.DeviceInfo.ModelName)
+V1=$(snap "$A1" Device.DeviceInfo.SoftwareVersion)
+[ -n "$S1" ] && [ "$(snap "$A2" Device.DeviceInfo.SerialNumber)" != "$S1" ] ||
+  fail "the snapshot has no distinct SerialNumber for agents 1 and 2"
+[ "$(q "SELECT count(DISTINCT value) FROM snapshot WHERE path = 'Device.DeviceInfo.ModelName'")" = 1 ] ||
+  fail "the agents do not share one ModelName"
+WS='"priority":30,"sample":0,"steps":[{"set":{"Device.Time.NTPServer1":"w.example.net"}}]'
+where() { # ID SELECTOR
+  printf '{"id":"%s","op":"profile_plan","name":"w","selector":%s,%s}\n' "$1" "$2" "$WS"
+}
+{
+  where eq '{"all":true,"where":["Device.DeviceInfo.SerialNumber == \"'"$S1"'\""]}'
+  where ne '{"all":true,"where":["Device.DeviceInfo.SerialNumber != \"'"$S1"'\""]}'
+  where two '{"all":true,"where":["Device.DeviceInfo.ModelName == \"'"$M1"'\"","Device.DeviceInfo.SerialNumber != \"'"$S1"'\""]}'
+  where dots '{"all":true,"where":["Device.DeviceInfo.SoftwareVersion == \"'"$V1"'\""]}'
+  where noparam '{"all":true,"where":["Device.DeviceInfo.NoSuchParameter == \"\""]}'
+  where noparamne '{"all":true,"where":["Device.DeviceInfo.NoSuchParameter != \"x\""]}'
+  where noobj '{"all":true,"where":["Device.No.Such.Object.Param == \"\""]}'
+  where eids '{"eids":["'"$A1"'","'"$A2"'"],"where":["Device.DeviceInfo.SerialNumber != \"'"$S1"'\""]}'
+  printf '{"id":"put","op":"profile_put","name":"w","selector":{"all":true,"where":["Device.DeviceInfo.SerialNumber != \\"%s\\""]},%s}\n' \
+    "$S1" '"priority":30,"steps":[{"set":{"Device.Time.NTPServer1":"w.example.net"}}]'
+  echo '{"id":"rec","op":"profile_reconcile","name":"w"}'
+} >"$W/where.jsonl"
+run where
+expect_status 0 "$RC" "where selectors"
+# targets ID N — the plan ID counts N agents
+targets() {
+  check_jsonl "where $1: $2 agents" '.[] | select(.id == "'"$1"'") | .ok and .result.targets == '"$2" "$W/where.out"
+}
+targets eq 1
+targets ne 2
+targets two 2
+targets dots 3
+targets noparam 0
+targets noparamne 3
+targets noobj 0
+targets eids 1
+check_jsonl "where: profile_put selects the same agents" \
+  '.[] | select(.id == "put") | .ok and .result.targets == 2' "$W/where.out"
+check_jsonl "where: profile_reconcile kicks the same agents" \
+  '.[] | select(.id == "rec") | .ok and .result.queued == 2' "$W/where.out"
+[ "$(q "SELECT string_agg(eid, ',' ORDER BY eid) FROM profile_agents WHERE name = 'w'")" = \
+  "$(q "SELECT string_agg(eid, ',' ORDER BY eid) FROM agents WHERE eid <> '$A1'")" ] ||
+  fail "profile_reconcile: the rows of profile w are not the agents but agent 1"
 log "ok"

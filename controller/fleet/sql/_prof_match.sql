@@ -1,7 +1,9 @@
 -- Agent row a is in the scope of the profile version row p: its selector
 -- (p.selector, the stored form of profile_spec.h) holds, and so does each
 -- snapshot predicate of its "where" ("==": the snapshot holds that value,
--- "!=": it does not).
+-- "!=": it does not). A predicate reads one row of snapshot_objects by its
+-- key (the path's object up to its last '.', the parameter after it), not
+-- the view snapshot, which would expand every parameter of the agent.
 (p.selector -> 'eids' IS NULL
   OR a.eid = ANY(ARRAY(SELECT jsonb_array_elements_text(p.selector -> 'eids'))))
 AND (p.selector ->> 'tag' IS NULL OR a.tags @> ARRAY[p.selector ->> 'tag'])
@@ -10,7 +12,9 @@ AND (p.selector ->> 'manufacturer' IS NULL OR a.manufacturer = p.selector ->> 'm
 AND (p.selector ->> 'software_version' IS NULL
   OR a.software_version = p.selector ->> 'software_version')
 AND (p.selector ->> 'eid_like' IS NULL OR a.eid LIKE p.selector ->> 'eid_like')
-AND NOT EXISTS (SELECT 1 FROM jsonb_array_elements(coalesce(p.selector -> 'where', '[]'::jsonb)) w
-  WHERE (w ->> 'op' = '==') <> EXISTS (SELECT 1 FROM snapshot s WHERE s.eid = a.eid
-    AND s.path = w ->> 'path' AND s.value = w ->> 'value'))
+AND (p.selector -> 'where' IS NULL
+  OR NOT EXISTS (SELECT 1 FROM jsonb_array_elements(p.selector -> 'where') w
+  WHERE (w ->> 'op' = '==') <> EXISTS (SELECT 1 FROM snapshot_objects o WHERE o.eid = a.eid
+    AND o.obj = coalesce(substring(w ->> 'path' from '^(.*[.])'), '')
+    AND o.params ->> substring(w ->> 'path' from '[^.]*$') = w ->> 'value')))
 AND p.selector <> '{}'::jsonb
