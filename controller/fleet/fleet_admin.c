@@ -7,10 +7,11 @@
  * Owns nothing between calls; every function runs on the caller's
  * connection and thread. The statements are sql/admin_*.sql. A create or a
  * plan computes its rows once, in a temporary table (fleet_plan, dropped
- * at the end of the transaction): the conflict check, the wave cut and
- * either the plan's summary (then ROLLBACK) or the insert (then COMMIT)
- * read the same rows, so a plan shows what a create with the same seed
- * does. Invariant: a campaign's credentials (campaigns.secret) are written
+ * at the end of the transaction): the conflict check and either the plan's
+ * summary (then ROLLBACK) or the insert (then COMMIT) read the same rows
+ * and cut the same waves from them (the first rank of each wave, computed
+ * here from the number of pending rows), so a plan shows what a create
+ * with the same seed does. Invariant: a campaign's credentials (campaigns.secret) are written
  * here and never read back, and no error message may quote them.
  */
 #include "fleet_admin.h"
@@ -312,17 +313,35 @@ struct plan {
 	char *sel, *spec_json;
 	int64_t seed, pending, skipped;
 	int64_t ends[FLEET_WAVES_MAX]; /* cumulative, over the pending devices */
+	/* the first rank of every wave after the first, "{r2,r3,...}": a
+	 * pending row's wave is width_bucket(rank, firsts) */
+	char firsts[FLEET_WAVES_MAX * 21 + 3];
 };
+
+/* pl->ends and pl->firsts from pl->pending: wave w holds ranks
+ * ends[w-1]+1 .. ends[w]. */
+static void plan_waves(struct plan *pl)
+{
+	const struct fleet_spec *s = pl->spec;
+	size_t len = 0;
+	pl->firsts[len++] = '{';
+	for (size_t w = 0; w < s->n_waves; w++) {
+		pl->ends[w] = fleet_spec_wave_end(s, w, pl->pending);
+		if (w + 1 < s->n_waves)
+			len += (size_t)snprintf(pl->firsts + len, sizeof(pl->firsts) - len,
+						"%s%" PRId64, w ? "," : "", pl->ends[w] + 1);
+	}
+	snprintf(pl->firsts + len, sizeof(pl->firsts) - len, "}");
+}
 
 static int plan_rows(PGconn *c, struct plan *pl, struct uspc_err *err)
 {
 	const struct fleet_spec *s = pl->spec;
-	struct store_buf xm, xv, lo;
+	struct store_buf xm, xv;
 	char seed[24];
 	PGresult *r = NULL;
 	store_buf_init(&xm, 1 << 20);
 	store_buf_init(&xv, 1 << 20);
-	store_buf_init(&lo, 1 << 16);
 	snprintf(seed, sizeof(seed), "%" PRId64, pl->seed);
 	const char *p[] = { pl->sel,
 			    seed,
@@ -349,22 +368,11 @@ static int plan_rows(PGconn *c, struct plan *pl, struct uspc_err *err)
 	}
 	if (rc == 0)
 		rc = check_conflicts(c, err);
-	/* wave w holds ranks ends[w-1]+1 .. ends[w]; the statement takes the
-	 * first rank of every wave after the first */
-	store_arr_begin(&lo);
-	for (size_t w = 0; rc == 0 && w < s->n_waves; w++) {
-		pl->ends[w] = fleet_spec_wave_end(s, w, pl->pending);
-		if (w + 1 < s->n_waves)
-			store_arr_add_i64(&lo, pl->ends[w] + 1);
-	}
-	store_arr_end(&lo);
-	const char *pw[] = { store_buf_str(&lo) };
 	if (rc == 0)
-		rc = pw[0] ? adm_q(c, fleet_stmt_admin_plan_waves, 1, pw, NULL, err) : adm_oom(err);
+		plan_waves(pl);
 	PQclear(r);
 	store_buf_fini(&xm);
 	store_buf_fini(&xv);
-	store_buf_fini(&lo);
 	return rc;
 }
 
@@ -411,9 +419,9 @@ static int plan_summary(PGconn *c, const struct plan *pl, cJSON **out, struct us
 	PGresult *r = NULL;
 	cJSON *sum = NULL;
 	snprintf(waves, sizeof(waves), "%zu", pl->spec->n_waves);
-	snprintf(lim, sizeof(lim), "%d", FLEET_ADMIN_SKIPPED_LIST);
-	const char *p[] = { waves, lim };
-	int rc = adm_q(c, fleet_stmt_admin_plan_summary, 2, p, &r, err);
+	snprintf(lim, sizeof(lim), "%d", pl->skipped ? FLEET_ADMIN_SKIPPED_LIST : 0);
+	const char *p[] = { waves, lim, pl->firsts };
+	int rc = adm_q(c, fleet_stmt_admin_plan_summary, 3, p, &r, err);
 	if (rc == 0)
 		rc = adm_parse_json(r, &sum, err);
 	PQclear(r);
@@ -454,9 +462,9 @@ static int insert_campaign(PGconn *c, const struct plan *pl, const char *actor, 
 		*id = adm_col_i64(r, 0, 0);
 	PQclear(r);
 	snprintf(cid, sizeof(cid), "%" PRId64, *id);
-	const char *pd[] = { cid };
+	const char *pd[] = { cid, pl->firsts };
 	if (rc == 0)
-		rc = adm_q(c, fleet_stmt_admin_insert_devices, 1, pd, NULL, err);
+		rc = adm_q(c, fleet_stmt_admin_insert_devices, 2, pd, NULL, err);
 	if (rc == 0)
 		rc = adm_recount(c, cid, err);
 	snprintf(msg, sizeof(msg),

@@ -367,21 +367,20 @@ measure profile_match_all fleet prof_admin_match "'{\"all\":true}', 0" "$SLOW_RU
 measure profile_match_model_where fleet prof_admin_match "$(lit "{\"model\":\"$MODEL\",\"where\":[{\"path\":\"Device.Time.LocalTimeZone\",\"op\":\"!=\",\"value\":\"UTC0\"}]}"), 0" "$SLOW_RUNS"
 
 # campaign_plan's statements under EXPLAIN, in a transaction rolled back
-# (as the op runs them: fleet_admin.c plan_compute).
+# (as the op runs them, stratified: fleet_admin.c plan_rows, plan_summary;
+# the waves' first ranks as fleet_spec_wave_end cuts 1/10/100 %).
 waves=$(awk -v n="$N" 'BEGIN { printf "{%d,%d}", int(n * 0.01 + 0.999999) + 1, int(n * 0.10 + 0.999999) + 1 }')
 {
 	line '\set ON_ERROR_STOP on'
 	echo 'BEGIN;'
 	echo "$(stmt_text fleet admin_plan_table);"
 	printf 'PREPARE r AS %s;\n' "$(stmt_text fleet admin_plan_rows)"
-	printf 'PREPARE w AS %s;\n' "$(stmt_text fleet admin_plan_waves)"
 	printf 'PREPARE c AS %s;\n' "$(stmt_text fleet admin_plan_conflicts)"
 	printf 'PREPARE s AS %s;\n' "$(stmt_text fleet admin_plan_summary)"
-	echo "EXPLAIN (ANALYZE, BUFFERS) EXECUTE r('{\"all\":true}', '42', false, '{}', '{}', '99.0.0');"
+	echo "EXPLAIN (ANALYZE, BUFFERS) EXECUTE r('{\"all\":true}', '42', true, '{}', '{}', '99.0.0');"
 	echo 'ANALYZE fleet_plan;'
-	echo "EXPLAIN (ANALYZE, BUFFERS) EXECUTE w('$waves');"
 	echo 'EXPLAIN (ANALYZE, BUFFERS) EXECUTE c;'
-	echo 'EXPLAIN (ANALYZE, BUFFERS) EXECUTE s(3, 1000);'
+	echo "EXPLAIN (ANALYZE, BUFFERS) EXECUTE s(3, 0, '$waves');"
 	echo 'ROLLBACK;'
 } >"$WORK/sql/campaign_plan_explain.sql"
 psql "$DB" -X -q -o "$WORK/explain/campaign_plan_all.txt" -f "$WORK/sql/campaign_plan_explain.sql" \

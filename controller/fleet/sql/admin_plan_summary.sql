@@ -1,10 +1,14 @@
 -- What a plan shows of fleet_plan: the pending devices by model and
--- software version, overall and per wave ($1 waves), and the first $2
--- skipped devices with their reason.
-WITH pm AS (SELECT wave, coalesce(model, '') AS k, count(*) AS n FROM fleet_plan
-  WHERE state = 'pending' GROUP BY 1, 2),
-pv AS (SELECT wave, coalesce(from_version, '') AS k, count(*) AS n FROM fleet_plan
-  WHERE state = 'pending' GROUP BY 1, 2)
+-- software version, overall and per wave ($1 waves; $3 the first rank of
+-- each wave after the first, as admin_insert_devices cuts them), and the
+-- first $2 skipped devices with their reason. The pending rows are read
+-- once, grouped by wave, model and version; the skipped ones only when
+-- $2 > 0.
+WITH g AS MATERIALIZED (SELECT width_bucket(rank, $3::bigint[]) AS wave, model, from_version,
+    count(*) AS n
+  FROM fleet_plan WHERE state = 'pending' GROUP BY 1, 2, 3),
+pm AS (SELECT wave, coalesce(model, '') AS k, sum(n) AS n FROM g GROUP BY 1, 2),
+pv AS (SELECT wave, coalesce(from_version, '') AS k, sum(n) AS n FROM g GROUP BY 1, 2)
 SELECT json_build_object(
   'by_model', (SELECT coalesce(json_object_agg(k, n ORDER BY k), '{}')
     FROM (SELECT k, sum(n) AS n FROM pm GROUP BY k) x),
