@@ -158,8 +158,9 @@ snap() { q "SELECT value FROM snapshot WHERE eid = '$1' AND path = '$2'"; }
 S1=$(snap "$A1" Device.DeviceInfo.SerialNumber)
 M1=$(snap "$A1" Device.DeviceInfo.ModelName)
 V1=$(snap "$A1" Device.DeviceInfo.SoftwareVersion)
-[ -n "$S1" ] && [ "$(snap "$A2" Device.DeviceInfo.SerialNumber)" != "$S1" ] ||
+if [ -z "$S1" ] || [ "$(snap "$A2" Device.DeviceInfo.SerialNumber)" = "$S1" ]; then
   fail "the snapshot has no distinct SerialNumber for agents 1 and 2"
+fi
 [ "$(q "SELECT count(DISTINCT value) FROM snapshot WHERE path = 'Device.DeviceInfo.ModelName'")" = 1 ] ||
   fail "the agents do not share one ModelName"
 WS='"priority":30,"sample":0,"steps":[{"set":{"Device.Time.NTPServer1":"w.example.net"}}]'
