@@ -108,6 +108,21 @@ static const struct metric_def METRICS[] = {
 	COUNTER("metrics_scrapes", scrapes, "Requests for /metrics answered, this one included."),
 };
 
+/* The maintenance's families: only while this daemon runs it. */
+static const struct metric_def RETENTION[] = {
+	COUNTER("retention_runs", retention_runs,
+		"Maintenance runs (partitions, retention) this daemon did under the maintenance "
+		"lock (absent when its maintenance is off)."),
+	COUNTER("retention_partitions_created", retention_created,
+		"Day partitions this daemon's maintenance created."),
+	COUNTER("retention_partitions_dropped", retention_dropped,
+		"Day partitions this daemon's maintenance dropped past their retention."),
+	COUNTER("retention_errors", retention_errors,
+		"Maintenance steps and runs of this daemon that failed (see the log)."),
+	GAUGE_S("retention_last_run_timestamp_seconds", retention_last_run_seconds,
+		"Unix time of this daemon's last maintenance run (0: none yet)."),
+};
+
 /* The text built so far: len counts everything, even past cap. */
 struct out {
 	char *buf;
@@ -179,28 +194,9 @@ size_t core_metrics_render(const struct core_metrics_snap *s, char *buf, size_t 
 			 "else 0 (absent when the engine is off).");
 		put(&o, "uspc_engine_db_connected %d\n", s->engine_db_connected ? 1 : 0);
 	}
-	if (s->retention_running) {
-		put_head(&o, "retention_runs_total", "counter",
-			 "Maintenance runs (partitions, retention) this daemon did under the "
-			 "maintenance lock (absent when its maintenance is off).");
-		put(&o, "uspc_retention_runs_total %llu\n", (unsigned long long)s->retention_runs);
-		put_head(&o, "retention_partitions_created_total", "counter",
-			 "Day partitions this daemon's maintenance created.");
-		put(&o, "uspc_retention_partitions_created_total %llu\n",
-		    (unsigned long long)s->retention_created);
-		put_head(&o, "retention_partitions_dropped_total", "counter",
-			 "Day partitions this daemon's maintenance dropped past their retention.");
-		put(&o, "uspc_retention_partitions_dropped_total %llu\n",
-		    (unsigned long long)s->retention_dropped);
-		put_head(&o, "retention_errors_total", "counter",
-			 "Maintenance steps and runs of this daemon that failed (see the log).");
-		put(&o, "uspc_retention_errors_total %llu\n",
-		    (unsigned long long)s->retention_errors);
-		put_head(&o, "retention_last_run_timestamp_seconds", "gauge",
-			 "Unix time of this daemon's last maintenance run (0: none yet).");
-		put(&o, "uspc_retention_last_run_timestamp_seconds %.3f\n",
-		    s->retention_last_run_seconds);
-	}
+	if (s->retention_running)
+		for (size_t i = 0; i < sizeof(RETENTION) / sizeof(RETENTION[0]); i++)
+			put_def(&o, s, &RETENTION[i]);
 	put_head(&o, "rejected_records_total", "counter",
 		 "Records and messages rejected, by reason (absent until the first one).");
 	for (size_t i = 0; i < s->n_reasons && i < CORE_METRICS_REASONS_MAX; i++) {

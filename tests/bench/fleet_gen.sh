@@ -170,9 +170,11 @@ steps=$(awk '{ if (!($1 in s) || $2 > s[$1]) s[$1] = $2; if (!($1 in o)) o[$1] =
 	awk '{ printf "%s\"%s\":%s", sep, $2, $3; sep = "," }')
 sizes=$(psql_q "SELECT json_object_agg(t, json_build_object('rows', r, 'bytes', b,
     'bytes_per_agent', round(b::numeric / $AGENTS, 1)))
-  FROM (SELECT t, (SELECT reltuples::bigint FROM pg_class WHERE oid = t::regclass) AS r,
-      pg_total_relation_size(t::regclass) AS b
-    FROM unnest(string_to_array('$TABLES', ' ')) t) x")
+  FROM (SELECT t, sum(c.reltuples)::bigint AS r, sum(pg_total_relation_size(c.oid)) AS b
+    FROM unnest(string_to_array('$TABLES', ' ')) t
+    JOIN pg_class c ON c.oid = t::regclass  -- a partitioned table: its partitions
+      OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = t::regclass)
+    WHERE c.relkind = 'r' GROUP BY t) x")
 dbb=$(psql_q "SELECT pg_database_size(current_database())")
 say "done in $TOTAL s; database $(awk -v b="$dbb" 'BEGIN { printf "%.2f GB", b / 1e9 }')"
 printf '{"agents":%s,"notifications_per_agent":%s,"tasks_per_agent":%s,"days":%s,"seed":%s,"jobs":%s,"schema_version":%s,"seconds":%s,"step_seconds":{%s},"tables":%s,"database_bytes":%s}\n' \
