@@ -18,6 +18,7 @@
 # 7. two daemons race for the maintenance: one at a time (the advisory
 #    lock), each day created once, no errors; a session holding the lock
 #    keeps every daemon out.
+# shellcheck disable=SC2154 # start_uspc, spawn_uspc and start_sim set PID_<name>
 # shellcheck source=tests/integration/itest-lib.sh
 . "$(dirname "$0")/../itest-lib.sh"
 # shellcheck source=tests/integration/itest-core.sh
@@ -83,13 +84,13 @@ for t in tasks notifications profile_history; do
 done
 # the task queued before the migration runs when its agent comes
 start_sim s1 2 --vc-rate 4
-wait_sql "SELECT state FROM tasks WHERE id = $old_task" done 40
+wait_sql "SELECT state FROM tasks WHERE id = $old_task" "done" 40
 new_task=$(q "INSERT INTO tasks (eid, op, request) VALUES ('$A1', 'get',
   '{\"param_paths\":[\"Device.DeviceInfo.ModelName\"]}') RETURNING id; NOTIFY uspc_task_new" | head -n 1)
 [ "$(q "SELECT $new_task >= uspc_day_id(current_date)")" = t ] || fail "new task id $new_task below today's first id"
 [ "$(q "SELECT tableoid::regclass FROM tasks WHERE id = $new_task")" = "tasks_p$TODAY" ] \
   || fail "new task not in today's partition"
-wait_sql "SELECT state FROM tasks WHERE id = $new_task" done 20
+wait_sql "SELECT state FROM tasks WHERE id = $new_task" "done" 20
 
 # ---- 3. partitions ahead --------------------------------------------------------
 wait_log "$W/d1.log" "maintenance done" 15
