@@ -73,6 +73,15 @@ static int step_failed(int rc, const char *what, struct store_retention_report *
 {
 	if (rc == STORE_E_CONN || store_err_needs_reconnect(err))
 		return rc;
+	if (strncmp(store_err_sqlstate(err), "55P03", 5) == 0) {
+		/* lock_not_available: a long query holds what this step needs */
+		log_warn(LOG_COMP,
+			 "%s: put off, a lock it needs stayed busy past the maintenance's "
+			 "lock timeout (a long query?); the next run tries again",
+			 what);
+		rep->busy++;
+		return 0;
+	}
 	log_error(LOG_COMP, "%s: %s", what, err->msg);
 	rep->errors++;
 	return 0;
@@ -100,7 +109,8 @@ static int ensure_days(PGconn *c, const char *table, const char *today, const ch
 		rc = store_exec(c, store_stmt_retention_ensure, 2, q, &r, err);
 		if (rc < 0) {
 			char what[128];
-			snprintf(what, sizeof(what), "%s: partition of %s not created", table, day);
+			snprintf(what, sizeof(what), "%s: creating the partition of %s", table,
+				 day);
 			rc = step_failed(rc, what, rep, err);
 			continue;
 		}
@@ -137,18 +147,8 @@ static int drop_old(PGconn *c, const char *table, const char *cutoff, int keep_d
 		PGresult *r = NULL;
 		rc = store_exec(c, store_stmt_retention_drop, 4, q, &r, err);
 		if (rc < 0) {
-			if (strcmp(store_err_sqlstate(err), "55P03") == 0) {
-				/* lock_not_available: a long reader holds the table */
-				log_warn(LOG_COMP,
-					 "%s: %s kept for now: its lock stayed busy for %s ms "
-					 "(a long query on %s?); the next run tries again",
-					 table, part, lock_ms, table);
-				rep->kept_locked++;
-				rc = 0;
-				continue;
-			}
 			char what[160];
-			snprintf(what, sizeof(what), "%s: %s not dropped", table, part);
+			snprintf(what, sizeof(what), "%s: dropping %s", table, part);
 			rc = step_failed(rc, what, rep, err);
 			continue;
 		}
@@ -174,7 +174,7 @@ static int expire_tasks(PGconn *c, const char *cutoff, struct store_retention_re
 	PGresult *r = NULL;
 	int rc = store_exec(c, store_stmt_retention_expire, 1, &cutoff, &r, err);
 	if (rc < 0)
-		return step_failed(rc, "tasks: open tasks of due days not expired", rep, err);
+		return step_failed(rc, "tasks: expiring the open tasks of due days", rep, err);
 	int64_t n = first_i64(r);
 	PQclear(r);
 	if (n > 0)
@@ -278,7 +278,16 @@ int store_retention_run(PGconn *c, const struct store_retention_policy *p,
 		rep->locked_out = 1;
 		return 0;
 	}
-	rc = run_locked(c, p, rep, err);
+	/* Every statement of the run waits at most lock_timeout_ms for a lock:
+	 * while it waits, others queue behind it (a DROP or an ATTACH behind a
+	 * long report would hold up every writer or reader of the table). */
+	char lt[48];
+	snprintf(lt, sizeof(lt), "SET lock_timeout = %d", p->lock_timeout_ms);
+	rc = store_exec(c, lt, 0, NULL, NULL, err);
+	if (rc == 0)
+		rc = run_locked(c, p, rep, err);
+	if (rc == 0)
+		rc = store_exec(c, "RESET lock_timeout", 0, NULL, NULL, err);
 	if (rc == 0 || PQstatus(c) == CONNECTION_OK) {
 		struct uspc_err e2 = { 0 };
 		int urc =
@@ -337,7 +346,7 @@ static void account(struct store_retention *r, const struct store_retention_repo
 	}
 	r->st.created += (uint64_t)rep->created;
 	r->st.dropped += (uint64_t)rep->dropped;
-	r->st.kept_locked += (uint64_t)rep->kept_locked;
+	r->st.busy += (uint64_t)rep->busy;
 	r->st.moved += (uint64_t)rep->moved;
 	r->st.expired_tasks += (uint64_t)rep->expired_tasks;
 	r->st.deleted_rows += (uint64_t)rep->deleted_rows;
@@ -367,16 +376,16 @@ static void one_run(struct store_retention *r)
 	} else if (rep.locked_out) {
 		log_debug(LOG_COMP, "maintenance: another daemon is running it");
 	} else {
-		int quiet = rep.created + rep.dropped + rep.kept_locked + rep.moved +
-				    rep.expired_tasks + rep.deleted_rows + rep.errors ==
+		int quiet = rep.created + rep.dropped + rep.busy + rep.moved + rep.expired_tasks +
+				    rep.deleted_rows + rep.errors ==
 			    0;
 		log_write(quiet ? LOG_LVL_DEBUG : LOG_LVL_INFO, LOG_COMP,
 			  "maintenance done in %" PRId64 " ms: %" PRId64
 			  " partition(s) created, %" PRId64 " dropped, %" PRId64
-			  " kept (busy), %" PRId64 " row(s) moved, %" PRId64
+			  " put off (busy), %" PRId64 " row(s) moved, %" PRId64
 			  " task(s) expired, %" PRId64 " operation result(s) deleted, %" PRId64
 			  " error(s)",
-			  mono_ms() - t0, rep.created, rep.dropped, rep.kept_locked, rep.moved,
+			  mono_ms() - t0, rep.created, rep.dropped, rep.busy, rep.moved,
 			  rep.expired_tasks, rep.deleted_rows, rep.errors);
 	}
 	account(r, &rep, rc < 0);

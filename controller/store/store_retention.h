@@ -42,7 +42,7 @@ struct store_retention_policy {
 	int keep_days[STORE_RET_TABLES]; /* 0: keep for ever; else 1..DAYS_MAX */
 	int ahead_days;                  /* partitions created ahead of today, 1..AHEAD_MAX */
 	int64_t clock_offset_s;          /* tests: "today" is read this far off the clock */
-	int lock_timeout_ms;             /* a partition's DROP waits at most this for its lock */
+	int lock_timeout_ms;             /* each statement of a run waits at most this for a lock */
 };
 
 /* What one run did. */
@@ -51,7 +51,7 @@ struct store_retention_report {
 	int64_t created;       /* partitions created */
 	int64_t moved;         /* rows moved from DEFAULT partitions into their day's */
 	int64_t dropped;       /* partitions dropped */
-	int64_t kept_locked;   /* partitions due but not dropped: their lock was busy */
+	int64_t busy;          /* steps put off: a lock stayed busy past lock_timeout_ms */
 	int64_t expired_tasks; /* open tasks expired because their day was due */
 	int64_t deleted_rows;  /* operation_results rows deleted */
 	int64_t errors;        /* steps that failed (logged; the run went on) */
@@ -81,7 +81,7 @@ struct store_retention_opts {
 struct store_retention_stats {
 	uint64_t runs; /* runs that held the lock */
 	uint64_t locked_out;
-	uint64_t created, dropped, kept_locked, moved, expired_tasks, deleted_rows;
+	uint64_t created, dropped, busy, moved, expired_tasks, deleted_rows;
 	uint64_t errors;    /* failed steps and failed runs */
 	int64_t last_run_s; /* CLOCK_REALTIME of the last run that held the lock, 0: none */
 };
