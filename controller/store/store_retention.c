@@ -25,8 +25,6 @@
 #include "store_stmt.h"
 
 #define LOG_COMP "retention"
-/* operation_results rows deleted per transaction. */
-#define OPER_SLICE 5000
 /* The first run waits this long after start, so a daemon's start-up
  * (migration, onboarding storm) comes first. */
 #define FIRST_RUN_DELAY_MS 5000
@@ -186,33 +184,6 @@ static int expire_tasks(PGconn *c, const char *cutoff, struct store_retention_re
 	return 0;
 }
 
-static int delete_oper(PGconn *c, int keep_days, const char *offset,
-		       struct store_retention_report *rep, struct uspc_err *err)
-{
-	char keep[16], slice[16];
-	snprintf(keep, sizeof(keep), "%d", keep_days);
-	snprintf(slice, sizeof(slice), "%d", OPER_SLICE);
-	const char *p[3] = { offset, keep, slice };
-	int64_t total = 0;
-	for (;;) {
-		PGresult *r = NULL;
-		int rc = store_exec(c, store_stmt_retention_oper, 3, p, &r, err);
-		if (rc < 0)
-			return step_failed(rc, "operation_results: old rows not deleted", rep, err);
-		int64_t n = strtoll(PQcmdTuples(r), NULL, 10);
-		PQclear(r);
-		total += n;
-		if (n < OPER_SLICE)
-			break;
-	}
-	rep->deleted_rows += total;
-	if (total > 0)
-		log_info(LOG_COMP,
-			 "operation_results: %" PRId64 " row(s) older than %d days deleted", total,
-			 keep_days);
-	return 0;
-}
-
 static int run_locked(PGconn *c, const struct store_retention_policy *p,
 		      struct store_retention_report *rep, struct uspc_err *err)
 {
@@ -231,10 +202,10 @@ static int run_locked(PGconn *c, const struct store_retention_policy *p,
 	rc = store_exec(c, "SELECT uspc_part_advance_ids($1::date)", 1, &pt, NULL, err);
 	if (rc < 0 && (rc = step_failed(rc, "id sequences not advanced", rep, err)) < 0)
 		return rc;
-	for (int t = 0; t < STORE_RET_OPERATION_RESULTS; t++)
+	for (int t = 0; t < STORE_RET_TABLES; t++)
 		if ((rc = ensure_days(c, table_names[t], today, ahead, rep, err)) < 0)
 			return rc;
-	for (int t = 0; t < STORE_RET_OPERATION_RESULTS; t++) {
+	for (int t = 0; t < STORE_RET_TABLES; t++) {
 		if (p->keep_days[t] == 0)
 			continue;
 		char cutoff[16];
@@ -256,8 +227,6 @@ static int run_locked(PGconn *c, const struct store_retention_policy *p,
 		    0)
 			return rc;
 	}
-	if (p->keep_days[STORE_RET_OPERATION_RESULTS] > 0)
-		rc = delete_oper(c, p->keep_days[STORE_RET_OPERATION_RESULTS], offset, rep, err);
 	return rc;
 }
 
@@ -349,7 +318,6 @@ static void account(struct store_retention *r, const struct store_retention_repo
 	r->st.busy += (uint64_t)rep->busy;
 	r->st.moved += (uint64_t)rep->moved;
 	r->st.expired_tasks += (uint64_t)rep->expired_tasks;
-	r->st.deleted_rows += (uint64_t)rep->deleted_rows;
 	r->st.errors += (uint64_t)rep->errors + (failed ? 1 : 0);
 	pthread_mutex_unlock(&r->mu);
 }
@@ -377,16 +345,15 @@ static void one_run(struct store_retention *r)
 		log_debug(LOG_COMP, "maintenance: another daemon is running it");
 	} else {
 		int quiet = rep.created + rep.dropped + rep.busy + rep.moved + rep.expired_tasks +
-				    rep.deleted_rows + rep.errors ==
+				    rep.errors ==
 			    0;
 		log_write(quiet ? LOG_LVL_DEBUG : LOG_LVL_INFO, LOG_COMP,
 			  "maintenance done in %" PRId64 " ms: %" PRId64
 			  " partition(s) created, %" PRId64 " dropped, %" PRId64
 			  " put off (busy), %" PRId64 " row(s) moved, %" PRId64
-			  " task(s) expired, %" PRId64 " operation result(s) deleted, %" PRId64
-			  " error(s)",
+			  " task(s) expired, %" PRId64 " error(s)",
 			  mono_ms() - t0, rep.created, rep.dropped, rep.busy, rep.moved,
-			  rep.expired_tasks, rep.deleted_rows, rep.errors);
+			  rep.expired_tasks, rep.errors);
 	}
 	account(r, &rep, rc < 0);
 }

@@ -1,9 +1,8 @@
 /*
  * store_retention.h — the database's maintenance: the daily partitions of
- * the time-ordered tables (notifications, tasks, profile_history; schema
- * migration 10) are created ahead and dropped once older than their
- * retention, and operation_results' old rows are deleted in slices
- * (docs/retention.md).
+ * the time-ordered tables (notifications, tasks, profile_history, schema
+ * migration 10; operation_results, migration 11) are created ahead and
+ * dropped once older than their retention (docs/retention.md).
  *
  * Every daemon runs the thread; a run starts only under a session advisory
  * lock, so one daemon at a time does the work and any daemon can. A run is
@@ -28,7 +27,7 @@ enum store_retention_table {
 	STORE_RET_NOTIFICATIONS,
 	STORE_RET_TASKS,
 	STORE_RET_PROFILE_HISTORY,
-	STORE_RET_OPERATION_RESULTS, /* not partitioned: deleted in slices */
+	STORE_RET_OPERATION_RESULTS,
 	STORE_RET_TABLES
 };
 
@@ -53,7 +52,6 @@ struct store_retention_report {
 	int64_t dropped;       /* partitions dropped */
 	int64_t busy;          /* steps put off: a lock stayed busy past lock_timeout_ms */
 	int64_t expired_tasks; /* open tasks expired because their day was due */
-	int64_t deleted_rows;  /* operation_results rows deleted */
 	int64_t errors;        /* steps that failed (logged; the run went on) */
 };
 
@@ -81,7 +79,7 @@ struct store_retention_opts {
 struct store_retention_stats {
 	uint64_t runs; /* runs that held the lock */
 	uint64_t locked_out;
-	uint64_t created, dropped, busy, moved, expired_tasks, deleted_rows;
+	uint64_t created, dropped, busy, moved, expired_tasks;
 	uint64_t errors;    /* failed steps and failed runs */
 	int64_t last_run_s; /* CLOCK_REALTIME of the last run that held the lock, 0: none */
 };

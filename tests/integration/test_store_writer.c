@@ -515,6 +515,82 @@ static void oper_results_and_subscriptions(void **state)
 		tdb_int(f->t.c, "SELECT count(*) FROM agent_subscriptions WHERE eid = 'op::1'"), 1);
 }
 
+/* Notifications are partitioned by UTC day and unique per day (schema
+ * version 10): a retry received in the first hour of the next day is
+ * still found in the day before; one received later in that day is a
+ * second row (docs/retention.md). */
+static void notification_retry_after_midnight_stored_once(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	const int64_t day_us = 86400LL * 1000000;
+	int64_t midnight = (store_now_us() / day_us) * day_us; /* today, 00:00 UTC */
+	struct store_notification n = { .eid = "nt::midnight",
+					.msg_id = "m-late",
+					.subscription_id = "uspc-boot",
+					.kind = "event",
+					.path = "Device.Boot!",
+					.received_at_us = midnight - 1000000 }; /* 23:59:59 */
+	assert_int_equal(store_writer_notification(f->w, &n, &err), 0);
+	flush(f);
+	n.received_at_us = midnight + 30 * 1000000LL; /* retried at 00:00:30 */
+	assert_int_equal(store_writer_notification(f->w, &n, &err), 0);
+	flush(f);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid = 'nt::midnight'"),
+		1);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid ="
+					 " 'nt::midnight' AND day = uspc_utc_day(now()) - 1"),
+			 1);
+	n.received_at_us = midnight + 2 * 3600 * 1000000LL; /* 02:00: past the hour */
+	assert_int_equal(store_writer_notification(f->w, &n, &err), 0);
+	flush(f);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM notifications WHERE eid = 'nt::midnight'"),
+		2);
+}
+
+/* operation_results is partitioned by the day of a command's first write
+ * (schema version 11): its OperationComplete, days later, updates that
+ * row where it is instead of adding a second one in its own day. */
+static void oper_result_of_an_earlier_day_is_updated_in_place(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err = { 0 };
+	const int64_t day_us = 86400LL * 1000000;
+	struct store_oper_result o = { .eid = "op::days",
+				       .command_key = "k-days",
+				       .obj_path = "Device.IP.Diagnostics.",
+				       .command_name = "IPPing()",
+				       .state = "requested",
+				       .at_us = store_now_us() - 2 * day_us };
+	assert_int_equal(store_writer_oper_result(f->w, &o, &err), 0);
+	flush(f);
+	o.state = "complete";
+	o.output_json = "{\"SuccessCount\":\"3\"}";
+	o.at_us = store_now_us();
+	assert_int_equal(store_writer_oper_result(f->w, &o, &err), 0);
+	flush(f);
+	assert_int_equal(
+		tdb_int(f->t.c, "SELECT count(*) FROM operation_results WHERE eid = 'op::days'"),
+		1);
+	assert_int_equal(
+		tdb_int(f->t.c,
+			"SELECT count(*) FROM operation_results WHERE eid ="
+			" 'op::days' AND state = 'complete' AND day = uspc_utc_day(now()) - 2"
+			" AND output->>'SuccessCount' = '3'"),
+		1);
+	/* a late OperateResp does not take it back to 'requested' */
+	o.state = "requested";
+	o.output_json = NULL;
+	o.at_us = store_now_us();
+	assert_int_equal(store_writer_oper_result(f->w, &o, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c, "SELECT count(*) FROM operation_results WHERE eid ="
+					 " 'op::days' AND state = 'complete'"),
+			 1);
+}
+
 static void ops_are_batched(void **state)
 {
 	struct fx *f = *state;
@@ -968,6 +1044,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(notifications_stored_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(task_results_land_once_and_notify, setup, teardown),
 		cmocka_unit_test_setup_teardown(oper_results_and_subscriptions, setup, teardown),
+		cmocka_unit_test_setup_teardown(notification_retry_after_midnight_stored_once,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(oper_result_of_an_earlier_day_is_updated_in_place,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(ops_are_batched, setup, teardown),
 		cmocka_unit_test_setup_teardown(bad_op_is_rejected_alone, setup, teardown),
 		cmocka_unit_test(full_queue_pushes_back_then_recovers),

@@ -13,8 +13,9 @@
 # 5. a daemon killed while its DROP waits for a lock leaves the partition
 #    whole (rows and all); the next run drops it;
 # 6. a clock 35 days ahead: days older than the retention are dropped, the
-#    legacy partitions with them, an open task of such a day expired first,
-#    old operation results deleted;
+#    legacy partitions with them, an open task of such a day expired first
+#    (operation_results too: a command of a day ahead, moved out of
+#    DEFAULT, stays);
 # 7. two daemons race for the maintenance: one at a time (the advisory
 #    lock), each day created once, no errors; a session holding the lock
 #    keeps every daemon out;
@@ -72,8 +73,7 @@ q "INSERT INTO tasks (eid, op, request, state, created_at, finished_at)
      SELECT 'old::' || i, 'p', 1, '{boot}', 'applied', '{}', now() - interval '2 days'
      FROM generate_series(1, 20) i;
    INSERT INTO operation_results (eid, command_key, obj_path, command_name, state, updated_at)
-     VALUES ('old::1', 'k1', 'Device.', 'Reboot()', 'complete', now()),
-            ('old::2', 'k2', 'Device.', 'Reboot()', 'complete', now() + interval '10 days')" >/dev/null
+     VALUES ('old::1', 'k1', 'Device.', 'Reboot()', 'complete', now())" >/dev/null
 old_task=$(q "SELECT id FROM tasks WHERE eid = '$A1'")
 
 start_uspc d1 --maintenance-interval-s 1
@@ -81,10 +81,15 @@ wait_log "$W/d1.log" "schema migration 10 \(0010_partitions\) applied" 10
 [ "$(q "SELECT count(*) FROM tasks")" = 501 ] || fail "tasks lost in the migration"
 [ "$(q "SELECT count(*) FROM notifications")" = 1000 ] || fail "notifications lost in the migration"
 [ "$(q "SELECT count(*) FROM profile_history")" = 20 ] || fail "profile history lost in the migration"
-for t in tasks notifications profile_history; do
+[ "$(q "SELECT count(*) FROM operation_results")" = 1 ] || fail "operation results lost in the migration"
+for t in tasks notifications profile_history operation_results; do
   has_part $t ${t}_legacy || fail "$t: no legacy partition: $(parts $t)"
   [ "$(q "SELECT count(*) FROM ONLY ${t}_default")" = 0 ] || fail "$t: rows in DEFAULT after the migration"
 done
+# a command of a day ten days ahead (no partition yet: DEFAULT, then moved)
+q "INSERT INTO operation_results (eid, command_key, obj_path, command_name, state, updated_at, day)
+   VALUES ('old::2', 'k2', 'Device.', 'Reboot()', 'complete', now() + interval '10 days',
+     uspc_utc_day(now() + interval '10 days'))" >/dev/null
 # the task queued before the migration runs when its agent comes
 start_sim s1 2 --vc-rate 4
 wait_sql "SELECT state FROM tasks WHERE id = $old_task" "done" 40
@@ -97,7 +102,7 @@ wait_sql "SELECT state FROM tasks WHERE id = $new_task" "done" 20
 
 # ---- 3. partitions ahead --------------------------------------------------------
 wait_log "$W/d1.log" "maintenance done" 15
-for t in tasks notifications profile_history; do
+for t in tasks notifications profile_history operation_results; do
   for k in 0 1 2 3; do
     has_part $t "${t}_p$(day_tag $k)" || fail "$t: no partition for day +$k: $(parts $t)"
   done
@@ -165,7 +170,7 @@ wait_log "$W/d3.log" "tasks: tasks_p$TODAY dropped" 20
 wait_log "$W/d3.log" "notifications: notifications_legacy dropped" 20
 wait_log "$W/d3.log" "profile_history: profile_history_legacy dropped" 20
 cutoff=$(day_tag 5) # 35 - 30: every day before it goes
-for t in tasks notifications profile_history; do
+for t in tasks notifications profile_history operation_results; do
   [ "$(q "SELECT count(*) FROM uspc_part_list('$t') WHERE NOT is_default AND hi <= to_date('$cutoff', 'YYYYMMDD')")" = 0 ] \
     || fail "$t: days before the retention left: $(parts $t)"
   for k in 34 35 38; do
@@ -205,7 +210,7 @@ grep -q "another daemon is running it" "$W/d4.log" || fail "d4 did not meet the 
 wait "$holder" 2>/dev/null || true
 wait_sql "SELECT count(*) FROM uspc_part_list('notifications') WHERE name = 'notifications_p$(day_tag 73)'" 1 15
 sleep 3
-for t in tasks notifications profile_history; do
+for t in tasks notifications profile_history operation_results; do
   n=$(cat "$W/d4.log" "$W/d5.log" | grep -c "$t: partition of $(date -u -d "@$(($(date -u +%s) + 73 * DAY))" +%F) created")
   [ "$n" = 1 ] || fail "$t: day +73 created $n times"
 done
