@@ -138,7 +138,8 @@ static const struct cfg_key keys[] = {
 	{ "retention_profile_history_days", I(retention_profile_history_days), "180", 0, 3650, NULL,
 	  NULL, 0, "days of profile history kept; 0 = for ever" },
 	{ "retention_operation_results_days", I(retention_operation_results_days), "30", 0, 3650,
-	  NULL, NULL, 0, "days of operation results kept, counted from the command's request; 0 = "
+	  NULL, NULL, 0,
+	  "days of operation results kept, counted from the command's request; 0 = "
 	  "for ever" },
 	{ "partition_ahead_days", I(partition_ahead_days), "3", 1, 60, NULL, NULL, 0,
 	  "days of partitions created ahead of today" },
