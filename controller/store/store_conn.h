@@ -50,7 +50,7 @@ struct store_conn_opts {
 	 * planner scan all of `tasks` in every claim: a claim of 200 tasks read
 	 * all 10,000 queued ones, and a fan-out to 10,000 agents spent 3.0 s of
 	 * database time in claims instead of 0.8-1.0 s. */
-	int keyed_access;
+	int keyed_access; /* ... and JIT compilation off (it only costs them) */
 	/* > 0: SET statement_timeout to this many milliseconds after connecting
 	 * (a statement that runs longer fails with SQLSTATE 57014, which
 	 * store_err_is_transient() counts as transient). 0: none (the server's

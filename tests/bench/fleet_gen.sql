@@ -116,7 +116,10 @@ FROM (
       FROM generate_series(1, :n) i) g
   JOIN fg_models mo ON mo.m = g.mi
 ) x
-ORDER BY eid;
+-- stored as a live inventory stores them, in the order they first came
+-- (not in Endpoint ID order: the planner would then walk the primary key
+-- for a selector's first page, as it never does on a real fleet)
+ORDER BY first_seen;
 COMMIT;
 \endif
 

@@ -388,10 +388,10 @@ psql "$DB" -X -q -o "$WORK/explain/campaign_plan_all.txt" -f "$WORK/sql/campaign
 
 # ---------------------------------------------------------------- claims
 # The feeder's claim statement as it runs it: one named statement, its
-# session with enable_seqscan off, 200 tasks a claim, require_onboarded on,
+# session with enable_seqscan and jit off, 200 tasks a claim, require_onboarded on,
 # no profile gate ($1 node, $2 limit, $3 require_onboarded, $4 claim seq,
 # $5 cursor, $6 gate).
-CLAIM_SETUP="SET enable_seqscan = off;"
+CLAIM_SETUP="SET enable_seqscan = off; SET jit = off;"
 MAX_ID=$(psql_q "SELECT coalesce(max(id), 0) FROM tasks")
 OFF=$(psql_q "SELECT count(*) FROM agents WHERE NOT online")
 WANT=$((N * 3 / 10))

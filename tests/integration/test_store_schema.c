@@ -232,6 +232,14 @@ static void connections_have_keepalives_and_statement_timeout(void **state)
 	o.statement_timeout_ms = 0;
 	assert_int_equal(store_conn_open(&o, &c, &err), 0);
 	assert_int_equal(tdb_int(c, "SELECT (current_setting('statement_timeout') = '0')::int"), 1);
+	assert_int_equal(tdb_int(c, "SELECT (current_setting('jit') = 'on')::int"), 1);
+	PQfinish(c);
+	/* A keyed connection (the writer's, the feeder's) plans without
+	 * sequential scans and without JIT compilation. */
+	o.keyed_access = 1;
+	assert_int_equal(store_conn_open(&o, &c, &err), 0);
+	assert_int_equal(tdb_int(c, "SELECT (current_setting('enable_seqscan') = 'off')::int"), 1);
+	assert_int_equal(tdb_int(c, "SELECT (current_setting('jit') = 'off')::int"), 1);
 	PQfinish(c);
 	tdb_drop(&t);
 }
