@@ -29,6 +29,10 @@
  * (migration, onboarding storm) comes first. */
 #define FIRST_RUN_DELAY_MS 5000
 #define STOP_JOIN_MS 2000
+/* One maintenance at a time across all daemons: a session advisory lock
+ * ("uspc" in ASCII and a tag, as the migration lock), released at the end
+ * of the run or when the connection closes. */
+#define RETENTION_LOCK_KEY "7571706302"
 
 static const char *const table_names[STORE_RET_TABLES] = {
 	[STORE_RET_NOTIFICATIONS] = "notifications",
@@ -130,6 +134,20 @@ static int ensure_days(PGconn *c, const char *table, const char *today, const ch
 	return rc;
 }
 
+/* "YYYY-MM-DD" days before day (a "YYYY-MM-DD"), into out (16 bytes);
+ * -1 if day does not parse. */
+static int day_minus(const char *day, int days, char *out, size_t cap)
+{
+	struct tm tm = { 0 };
+	const char *end = strptime(day, "%Y-%m-%d", &tm);
+	if (!end || *end)
+		return -1;
+	time_t t = timegm(&tm) - (time_t)days * 86400;
+	if (!gmtime_r(&t, &tm))
+		return -1;
+	return strftime(out, cap, "%Y-%m-%d", &tm) > 0 ? 0 : -1;
+}
+
 /* Drop the partitions of table wholly before cutoff. */
 static int drop_old(PGconn *c, const char *table, const char *cutoff, int keep_days,
 		    const char *lock_ms, struct store_retention_report *rep, struct uspc_err *err)
@@ -209,18 +227,11 @@ static int run_locked(PGconn *c, const struct store_retention_policy *p,
 		if (p->keep_days[t] == 0)
 			continue;
 		char cutoff[16];
-		const char *pc[2] = { today, NULL };
-		char keep[16];
-		snprintf(keep, sizeof(keep), "%d", p->keep_days[t]);
-		pc[1] = keep;
-		rc = store_exec(c, "SELECT ($1::date - $2::int)::text", 2, pc, &r, err);
-		if (rc < 0) {
-			if ((rc = step_failed(rc, table_names[t], rep, err)) < 0)
-				return rc;
-			continue;
+		if (day_minus(today, p->keep_days[t], cutoff, sizeof(cutoff)) < 0) {
+			log_error(LOG_COMP, "maintenance: the day '%s' did not parse", today);
+			rep->errors++;
+			return 0;
 		}
-		snprintf(cutoff, sizeof(cutoff), "%s", PQgetvalue(r, 0, 0));
-		PQclear(r);
 		if (t == STORE_RET_TASKS && (rc = expire_tasks(c, cutoff, rep, err)) < 0)
 			return rc;
 		if ((rc = drop_old(c, table_names[t], cutoff, p->keep_days[t], lock_ms, rep, err)) <
@@ -238,7 +249,7 @@ int store_retention_run(PGconn *c, const struct store_retention_policy *p,
 	if (rc < 0)
 		return rc;
 	PGresult *r = NULL;
-	rc = store_exec(c, store_stmt_retention_lock, 0, NULL, &r, err);
+	rc = store_exec(c, "SELECT pg_try_advisory_lock(" RETENTION_LOCK_KEY ")", 0, NULL, &r, err);
 	if (rc < 0)
 		return rc;
 	int got = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -259,8 +270,8 @@ int store_retention_run(PGconn *c, const struct store_retention_policy *p,
 		rc = store_exec(c, "RESET lock_timeout", 0, NULL, NULL, err);
 	if (rc == 0 || PQstatus(c) == CONNECTION_OK) {
 		struct uspc_err e2 = { 0 };
-		int urc =
-			store_exec(c, "SELECT pg_advisory_unlock(7571706302)", 0, NULL, NULL, &e2);
+		int urc = store_exec(c, "SELECT pg_advisory_unlock(" RETENTION_LOCK_KEY ")", 0,
+				     NULL, NULL, &e2);
 		if (rc == 0 && urc < 0) {
 			*err = e2;
 			rc = urc;
@@ -304,12 +315,15 @@ static void disconnect(struct store_retention *r)
 	r->db = NULL;
 }
 
-static void account(struct store_retention *r, const struct store_retention_report *rep, int failed)
+/* Add a run's report to the statistics. ran: it held the lock and ended;
+ * failed: it (or the connection before it) failed. */
+static void account(struct store_retention *r, const struct store_retention_report *rep, int ran,
+		    int failed)
 {
 	pthread_mutex_lock(&r->mu);
-	if (rep->locked_out) {
+	if (rep->locked_out)
 		r->st.locked_out++;
-	} else {
+	if (ran) {
 		r->st.runs++;
 		r->st.last_run_s = (int64_t)time(NULL);
 	}
@@ -329,8 +343,8 @@ static void one_run(struct store_retention *r)
 		if (store_conn_open(&r->o.conn, &r->db, &err) < 0) {
 			log_warn(LOG_COMP, "maintenance skipped: database not reachable: %s",
 				 err.msg);
-			struct store_retention_report none = { .locked_out = 1 };
-			account(r, &none, 1);
+			struct store_retention_report none = { 0 };
+			account(r, &none, 0, 1);
 			return;
 		}
 		store_guard_set(&r->guard, r->db);
@@ -355,7 +369,7 @@ static void one_run(struct store_retention *r)
 			  mono_ms() - t0, rep.created, rep.dropped, rep.busy, rep.moved,
 			  rep.expired_tasks, rep.errors);
 	}
-	account(r, &rep, rc < 0);
+	account(r, &rep, rc == 0 && !rep.locked_out, rc < 0);
 }
 
 static void *retention_main(void *arg)

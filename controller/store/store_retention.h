@@ -77,7 +77,7 @@ struct store_retention_opts {
 };
 
 struct store_retention_stats {
-	uint64_t runs; /* runs that held the lock */
+	uint64_t runs; /* runs that held the lock and ended */
 	uint64_t locked_out;
 	uint64_t created, dropped, busy, moved, expired_tasks;
 	uint64_t errors;    /* failed steps and failed runs */
