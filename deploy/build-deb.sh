@@ -14,7 +14,7 @@
 #   /usr/share/uspc/models (the simulator's model), /usr/share/uspc/console
 #   (the web console uspc-api serves).
 #   Depends from dpkg-shlibdeps (libprotobuf-c1, libpaho-mqtt1.3,
-#   libmosquitto1, libssl3, libcjson1, libpq5, libsystemd0, libmicrohttpd12,
+#   libmosquitto1, libssl3, libcjson1, libpq5, libsystemd0, libmicrohttpd12, libcurl4,
 #   libc6), adduser.
 #   postinst creates the system user and group uspc (idempotent). remove
 #   keeps /etc/uspc; purge deletes the conffile and /etc/uspc if nothing
@@ -98,6 +98,7 @@ Build-Depends: debhelper-compat (= 13),
                libpq-dev,
                libsystemd-dev,
                libmicrohttpd-dev,
+               libcurl4-openssl-dev,
                scdoc
 Standards-Version: 4.6.2
 
