@@ -98,6 +98,7 @@ Build-Depends: debhelper-compat (= 13),
                libpq-dev,
                libsystemd-dev,
                libmicrohttpd-dev,
+               libxml2-dev,
                libcurl4-openssl-dev,
                scdoc
 Standards-Version: 4.6.2

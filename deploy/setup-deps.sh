@@ -24,6 +24,7 @@ PACKAGES=(
 	libpq-dev            # libpq: the PostgreSQL store
 	libsystemd-dev       # sd_notify: Type=notify readiness and the watchdog (uspc.service)
 	libmicrohttpd-dev    # libmicrohttpd: the daemon's HTTP listener for /metrics and /healthz
+	libxml2-dev          # libxml2: the CWMP (TR-069) codec's SOAP parser (controller/cwmp)
 	libcurl4-openssl-dev # libcurl: usp-agent-sim --protocol cwmp's HTTP client (CPE -> ACS)
 	postgresql           # PostgreSQL server (initdb, pg_ctl) and psql for the local stack
 	libcmocka-dev        # unit tests
