@@ -57,6 +57,9 @@ step "dependencies"
 # The browser test's one npm dependency (puppeteer-core, pinned in
 # tests/console/package-lock.json), into tests/console/node_modules.
 (cd "$REPO/tests/console" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
+# The CWMP peer's one npm dependency (fast-xml-parser, pinned in
+# tests/cwmp-peer/package-lock.json), into tests/cwmp-peer/node_modules.
+(cd "$REPO/tests/cwmp-peer" && npm ci --no-audit --no-fund --loglevel=error) || exit 1
 
 format_rc=0
 if [ -f "$REPO/.clang-format" ] && [ "${USPC_FORMAT_CHECK:-1}" != 0 ]; then
