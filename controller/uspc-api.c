@@ -21,7 +21,7 @@
 #include "api_handle.h"
 #include "api_http.h"
 #include "api_metrics.h"
-#include "api_pool.h"
+#include "store_pool.h"
 #include "log.h"
 #include "store_conn.h"
 #include "store_schema.h"
@@ -274,11 +274,11 @@ int main(int argc, char **argv)
 
 	if (prepare_db(&o) < 0)
 		return 1;
-	struct api_pool *pool = api_pool_new(o.db, o.db_connections);
+	struct store_pool *pool = store_pool_new(o.db, o.db_connections, "uspc-api");
 	struct api_events *ev = pool ? api_events_start(o.db, pool, o.max_events_clients) : NULL;
 	if (!ev) {
 		log_error(LOG_C, "out of memory or threads at start");
-		api_pool_free(pool);
+		store_pool_free(pool);
 		return 1;
 	}
 	static int waiting;
@@ -300,7 +300,7 @@ int main(int argc, char **argv)
 		log_error(LOG_C, "%s", msg);
 		api_events_stop(ev);
 		api_events_free(ev);
-		api_pool_free(pool);
+		store_pool_free(pool);
 		return 1;
 	}
 	log_info(LOG_C, "listening on %s://%s/ (console: %s)", o.tls_cert ? "https" : "http",
@@ -329,9 +329,9 @@ int main(int argc, char **argv)
 			next_wd = now + wd_ms / 4;
 		}
 		if (now >= next_status) { /* systemctl status uspc-api */
-			struct api_pool_stats ps;
+			struct store_pool_stats ps;
 			char line[200];
-			api_pool_stats(pool, &ps);
+			store_pool_stats(pool, &ps);
 			api_metrics_status(&ps, line, sizeof(line));
 			sd_notifyf(0, "STATUS=serving on %s: %s", api_http_address(http), line);
 			next_status = now + STATUS_EVERY_MS;
@@ -342,7 +342,7 @@ int main(int argc, char **argv)
 	api_events_stop(ev);
 	api_http_stop(http);
 	api_events_free(ev);
-	api_pool_free(pool);
+	store_pool_free(pool);
 	log_info(LOG_C, "stopped");
 	return 0;
 }

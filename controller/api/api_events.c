@@ -75,7 +75,7 @@ struct api_events {
 	pthread_mutex_t mu;
 	pthread_cond_t tasks_cond;
 	char *conninfo;
-	struct api_pool *pool;
+	struct store_pool *pool;
 	int max_clients, n_clients, stopping;
 	struct api_sub *subs;
 	uint64_t task_gen;
@@ -341,14 +341,14 @@ static cJSON *run(struct api_events *h, cJSON *cmd)
 	struct uspc_err err = { 0 };
 	cJSON *lines = NULL;
 	char msg[256];
-	PGconn *db = api_pool_get(h->pool, 5000, &slot, &busy, &err);
+	PGconn *db = store_pool_get(h->pool, 5000, &slot, &busy, &err);
 	if (!db) {
 		log_warn(LOG_C, "no database connection for the event stream: %s", err.msg);
 		return NULL;
 	}
 	if (api_engine_run(db, cmd, "api:events", &lines, &lost, msg, sizeof(msg)) < 0)
 		log_warn(LOG_C, "reading events: %s", msg);
-	api_pool_put(h->pool, slot, lost);
+	store_pool_put(h->pool, slot, lost);
 	return lines;
 }
 
@@ -638,7 +638,7 @@ static void *events_main(void *arg)
 	return NULL;
 }
 
-struct api_events *api_events_start(const char *conninfo, struct api_pool *pool, int max_clients)
+struct api_events *api_events_start(const char *conninfo, struct store_pool *pool, int max_clients)
 {
 	struct api_events *h = calloc(1, sizeof(*h));
 	if (!h)

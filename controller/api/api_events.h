@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "api_pool.h"
+#include "store_pool.h"
 
 #define API_EVENTS_QUEUE 1000
 #define API_EVENTS_QUEUE_BYTES (1024 * 1024)
@@ -38,7 +38,7 @@ struct api_sub;
 
 /* Start the thread (conninfo: its own LISTEN connection; queries go
  * through pool). NULL when the thread cannot start. */
-struct api_events *api_events_start(const char *conninfo, struct api_pool *pool, int max_clients);
+struct api_events *api_events_start(const char *conninfo, struct store_pool *pool, int max_clients);
 /* End every stream (their next read returns -1), wake every waiter, stop
  * the thread. Then stop the HTTP server (which frees the clients), then
  * api_events_free. */

@@ -74,7 +74,7 @@ static int borrow(const struct api_ctx *ctx, struct lease *l, struct api_answer 
 	int busy = 0;
 	struct uspc_err err = { 0 };
 	l->lost = 0;
-	l->db = api_pool_get(ctx->pool, wait_ms, &l->slot, &busy, &err);
+	l->db = store_pool_get(ctx->pool, wait_ms, &l->slot, &busy, &err);
 	if (l->db)
 		return 0;
 	log_warn(LOG_C, "%s", err.msg);
@@ -88,7 +88,7 @@ static int borrow(const struct api_ctx *ctx, struct lease *l, struct api_answer 
 static void give_back(const struct api_ctx *ctx, struct lease *l)
 {
 	if (l->db)
-		api_pool_put(ctx->pool, l->slot, l->lost);
+		store_pool_put(ctx->pool, l->slot, l->lost);
 	l->db = NULL;
 }
 
@@ -164,9 +164,9 @@ static void healthz(const struct api_ctx *ctx, struct api_answer *a)
 
 static void metrics(const struct api_ctx *ctx, struct api_answer *a)
 {
-	struct api_pool_stats ps;
+	struct store_pool_stats ps;
 	size_t len = 0;
-	api_pool_stats(ctx->pool, &ps);
+	store_pool_stats(ctx->pool, &ps);
 	char *text = api_metrics_render(&ps, &len);
 	if (!text) {
 		api_answer_error(a, 500, "internal_error", "out of memory");

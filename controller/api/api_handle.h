@@ -11,11 +11,11 @@
 #include <stddef.h>
 
 #include "api_events.h"
-#include "api_pool.h"
+#include "store_pool.h"
 #include "api_route.h"
 
 struct api_ctx {
-	struct api_pool *pool;
+	struct store_pool *pool;
 	struct api_events *events;
 	const char *console_dir; /* NULL: no console */
 	int db_wait_ms;          /* a request's wait for a connection (5000) */

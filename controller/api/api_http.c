@@ -37,6 +37,7 @@
 
 #include "api_map.h"
 #include "api_metrics.h"
+#include "listen.h"
 #include "log.h"
 #include "uspctl_run.h"
 
@@ -44,7 +45,6 @@
 #define CONN_SLACK 16              /* connections past the limit still answered 503 */
 #define THREAD_STACK (1024 * 1024) /* per connection thread */
 #define EVENT_BLOCK (32 * 1024)    /* event stream write size */
-#define PEM_MAX (1024 * 1024)
 
 struct conn {
 	struct conn *prev, *next;
@@ -86,22 +86,6 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void format_address(const struct sockaddr *sa, char *buf, size_t cap)
-{
-	char ip[INET6_ADDRSTRLEN] = "?";
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
-		inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, cap, "[%s]:%u", ip, (unsigned)ntohs(a->sin6_port));
-	} else if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
-		inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-		snprintf(buf, cap, "%s:%u", ip, (unsigned)ntohs(a->sin_port));
-	} else {
-		snprintf(buf, cap, "?");
-	}
-}
-
 /* ---- connections -------------------------------------------------------------------- */
 
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
@@ -117,7 +101,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 		k->fd = ci ? ci->connect_fd : -1;
 		ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 		if (ci && ci->client_addr) {
-			format_address(ci->client_addr, k->peer, sizeof(k->peer));
+			listen_format_address(ci->client_addr, k->peer, sizeof(k->peer));
 			snprintf(k->ip, sizeof(k->ip), "%s", k->peer);
 			char *colon = strrchr(k->ip, ':');
 			if (colon)
@@ -443,89 +427,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ------------------------------------------------------------------ */
 
-static int open_listener(struct api_http *h, char *msg, size_t cap)
-{
-	char host[256], port_s[8];
-	const char *ls = h->o.listen;
-	const char *colon = ls ? strrchr(ls, ':') : NULL;
-	if (!colon || colon == ls || !colon[1] || strlen(colon + 1) > 5 ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || atoi(colon + 1) > 65535) {
-		snprintf(msg, cap, "--listen '%s': want host:port or [ipv6]:port", ls ? ls : "");
-		return -1;
-	}
-	size_t hl = (size_t)(colon - ls);
-	if (ls[0] == '[') {
-		if (hl < 3 || ls[hl - 1] != ']') {
-			snprintf(msg, cap, "--listen '%s': an IPv6 address goes in brackets", ls);
-			return -1;
-		}
-		ls++;
-		hl -= 2;
-	}
-	if (hl >= sizeof(host)) {
-		snprintf(msg, cap, "--listen: host too long");
-		return -1;
-	}
-	memcpy(host, ls, hl);
-	host[hl] = '\0';
-	snprintf(port_s, sizeof(port_s), "%s", colon + 1);
-	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV,
-				  .ai_family = AF_UNSPEC,
-				  .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL;
-	int gai = getaddrinfo(host, port_s, &hints, &res);
-	if (gai) {
-		snprintf(msg, cap, "--listen: cannot resolve %s: %s", host, gai_strerror(gai));
-		return -1;
-	}
-	int e = 0;
-	h->listen_fd = -1;
-	for (struct addrinfo *ai = res; ai && h->listen_fd < 0; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
-		if (fd < 0) {
-			e = e ? e : errno;
-			continue;
-		}
-		int one = 1;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, 128) == 0) {
-			h->listen_fd = fd;
-			break;
-		}
-		e = e ? e : errno;
-		close(fd);
-	}
-	freeaddrinfo(res);
-	if (h->listen_fd < 0) {
-		snprintf(msg, cap, "--listen %s: cannot listen: %s", h->o.listen, strerror(e));
-		return -1;
-	}
-	struct sockaddr_storage sa;
-	socklen_t sl = sizeof(sa);
-	getsockname(h->listen_fd, (struct sockaddr *)&sa, &sl);
-	format_address((struct sockaddr *)&sa, h->address, sizeof(h->address));
-	return 0;
-}
-
-static char *read_pem(const char *path, const char *what, char *msg, size_t cap)
-{
-	FILE *f = fopen(path, "re");
-	if (!f) {
-		snprintf(msg, cap, "%s %s: %s", what, path, strerror(errno));
-		return NULL;
-	}
-	char *buf = malloc(PEM_MAX + 1);
-	size_t n = buf ? fread(buf, 1, PEM_MAX + 1, f) : 0;
-	fclose(f);
-	if (!buf || n == 0 || n > PEM_MAX) {
-		free(buf);
-		snprintf(msg, cap, "%s %s: empty, unreadable or over 1 MiB", what, path);
-		return NULL;
-	}
-	buf[n] = '\0';
-	return buf;
-}
-
 static void reaper_stop(struct api_http *h)
 {
 	pthread_mutex_lock(&h->mu);
@@ -575,12 +476,13 @@ struct api_http *api_http_start(const struct api_http_opts *o, const struct api_
 			snprintf(msg, cap, "this libmicrohttpd has no TLS support");
 			goto fail;
 		}
-		if (!(h->cert = read_pem(o->tls_cert, "--tls-cert", msg, cap)) ||
-		    !(h->key = read_pem(o->tls_key, "--tls-key", msg, cap)))
+		if (!(h->cert = listen_read_pem(o->tls_cert, "--tls-cert", msg, cap)) ||
+		    !(h->key = listen_read_pem(o->tls_key, "--tls-key", msg, cap)))
 			goto fail;
 		flags |= MHD_USE_TLS;
 	}
-	if (open_listener(h, msg, cap) < 0)
+	if (listen_open("--listen", h->o.listen, 128, &h->listen_fd, h->address, sizeof(h->address),
+			msg, cap) < 0)
 		goto fail;
 	if (pthread_create(&h->reaper, NULL, reaper_main, h) != 0) {
 		snprintf(msg, cap, "cannot start the reaper thread");

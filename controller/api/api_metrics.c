@@ -75,7 +75,7 @@ void api_metrics_set_fleet(const struct api_fleet_gauges *g)
 	pthread_mutex_unlock(&fleet_mu);
 }
 
-void api_metrics_status(const struct api_pool_stats *pool, char *buf, size_t cap)
+void api_metrics_status(const struct store_pool_stats *pool, char *buf, size_t cap)
 {
 	uint64_t n = 0;
 	for (int r = 0; r < MAX_ROUTES; r++)
@@ -149,7 +149,7 @@ static void help(struct buf *b, const char *name, const char *type, const char *
 	put(b, "# HELP %s %s\n# TYPE %s %s\n", name, text, name, type);
 }
 
-char *api_metrics_render(const struct api_pool_stats *pool, size_t *len)
+char *api_metrics_render(const struct store_pool_stats *pool, size_t *len)
 {
 	struct buf b = { 0 };
 	b.cap = 16384;

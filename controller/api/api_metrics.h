@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "api_pool.h"
+#include "store_pool.h"
 #include "api_route.h"
 
 /* Route index for a request: api_routes[i], or one of these two. */
@@ -40,9 +40,9 @@ void api_metrics_set_fleet(const struct api_fleet_gauges *g);
 
 /* A one-line summary for systemd's STATUS=: requests answered, event
  * streams open, database connections busy. */
-void api_metrics_status(const struct api_pool_stats *pool, char *buf, size_t cap);
+void api_metrics_status(const struct store_pool_stats *pool, char *buf, size_t cap);
 
 /* The whole exposition text (malloc'd, caller frees) with pool's numbers. */
-char *api_metrics_render(const struct api_pool_stats *pool, size_t *len);
+char *api_metrics_render(const struct store_pool_stats *pool, size_t *len);
 
 #endif

@@ -42,6 +42,7 @@ struct store_tasks {
 	char *conninfo, *password, *password_file, *node_id;
 	int max_in_flight, claim_batch, poll_ms, heartbeat_ms, lease_ms, max_attempts;
 	int require_onboarded, retry_max_ms;
+	int claim_none; /* store_tasks_opts.claim_none */
 	int profile_gate;
 	int efd, wake_fd;
 	pthread_t thread;
@@ -360,6 +361,8 @@ static int room(struct store_tasks *f)
 static int claim_all(struct store_tasks *f, struct uspc_err *err)
 {
 	int64_t until = mono_ms() + f->heartbeat_ms / 2, after = 0;
+	if (f->claim_none)
+		return 0;
 	for (;;) {
 		int space = room(f);
 		atomic_store(&f->starved, space <= 0);
@@ -887,6 +890,7 @@ static int tasks_init(struct store_tasks *f, const struct store_tasks_opts *o)
 	f->max_attempts = opt(o->max_attempts, 3);
 	f->retry_max_ms = opt(o->retry_max_ms, 5000);
 	f->require_onboarded = o->require_onboarded ? 1 : 0;
+	f->claim_none = o->claim_none ? 1 : 0;
 	f->profile_gate = o->profile_gate ? 1 : 0;
 	f->backoff_ms = 100;
 	f->rand_seed = (unsigned)mono_ms() ^ (unsigned)(uintptr_t)f;

@@ -94,6 +94,11 @@ struct store_tasks_opts {
 	/* > 0: the feeder's connection runs with this statement_timeout (ms);
 	 * 0: conn.statement_timeout_ms (0 there too: none). */
 	int statement_timeout_ms;
+	/* 1: claim nothing; heartbeat, take back lost tasks and expire queued
+	 * ones only. uspc-acs runs its feeder so: it claims a device's tasks
+	 * itself, inside that device's session, and needs the lease so that
+	 * its 'sent' tasks stay its own while it lives. */
+	int claim_none;
 };
 
 /*

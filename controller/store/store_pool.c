@@ -1,14 +1,16 @@
 /*
- * api_pool.c — uspc-api's PostgreSQL connections (see api_pool.h).
+ * store_pool.c — a pool of PostgreSQL connections for the HTTP daemons
+ * (see store_pool.h).
  *
  * Owns the slots and their connections. A slot is free, lent, or being
  * opened by the borrower that took it (opening happens outside the lock so
  * one slow connect does not stall the others).
  */
-#include "api_pool.h"
+#include "store_pool.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,20 +23,21 @@ struct slot {
 	int lent;
 };
 
-struct api_pool {
+struct store_pool {
 	pthread_mutex_t mu;
 	pthread_cond_t freed;
 	char *conninfo;
+	char app_name[64];
 	int size, busy;
 	struct slot *slots;
 	uint64_t waits, timeouts, opens;
 };
 
-struct api_pool *api_pool_new(const char *conninfo, int size)
+struct store_pool *store_pool_new(const char *conninfo, int size, const char *app_name)
 {
 	if (size < 1 || size > 256)
 		return NULL;
-	struct api_pool *p = calloc(1, sizeof(*p));
+	struct store_pool *p = calloc(1, sizeof(*p));
 	if (!p)
 		return NULL;
 	p->slots = calloc((size_t)size, sizeof(*p->slots));
@@ -46,6 +49,7 @@ struct api_pool *api_pool_new(const char *conninfo, int size)
 		return NULL;
 	}
 	p->size = size;
+	snprintf(p->app_name, sizeof(p->app_name), "%s", app_name ? app_name : "uspc");
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -55,7 +59,7 @@ struct api_pool *api_pool_new(const char *conninfo, int size)
 	return p;
 }
 
-void api_pool_free(struct api_pool *p)
+void store_pool_free(struct store_pool *p)
 {
 	if (!p)
 		return;
@@ -69,7 +73,8 @@ void api_pool_free(struct api_pool *p)
 	free(p);
 }
 
-PGconn *api_pool_get(struct api_pool *p, int wait_ms, int *slot, int *busy, struct uspc_err *err)
+PGconn *store_pool_get(struct store_pool *p, int wait_ms, int *slot, int *busy,
+		       struct uspc_err *err)
 {
 	struct timespec until;
 	clock_gettime(CLOCK_MONOTONIC, &until);
@@ -110,12 +115,12 @@ PGconn *api_pool_get(struct api_pool *p, int wait_ms, int *slot, int *busy, stru
 	pthread_mutex_unlock(&p->mu);
 	if (!c) {
 		struct store_conn_opts co = { .conninfo = p->conninfo,
-					      .application_name = "uspc-api",
+					      .application_name = p->app_name,
 					      .connect_timeout_s = 5 };
 		if (store_conn_open(&co, &c, err) < 0) {
 			if (c)
 				PQfinish(c);
-			api_pool_put(p, i, 1);
+			store_pool_put(p, i, 1);
 			return NULL;
 		}
 		pthread_mutex_lock(&p->mu);
@@ -127,7 +132,7 @@ PGconn *api_pool_get(struct api_pool *p, int wait_ms, int *slot, int *busy, stru
 	return c;
 }
 
-void api_pool_put(struct api_pool *p, int slot, int broken)
+void store_pool_put(struct store_pool *p, int slot, int broken)
 {
 	pthread_mutex_lock(&p->mu);
 	struct slot *s = &p->slots[slot];
@@ -142,7 +147,7 @@ void api_pool_put(struct api_pool *p, int slot, int broken)
 	pthread_mutex_unlock(&p->mu);
 }
 
-void api_pool_stats(struct api_pool *p, struct api_pool_stats *s)
+void store_pool_stats(struct store_pool *p, struct store_pool_stats *s)
 {
 	pthread_mutex_lock(&p->mu);
 	s->size = p->size;

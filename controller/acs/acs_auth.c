@@ -1,0 +1,131 @@
+/*
+ * acs_auth.c — device credentials: templated usernames, derived passwords,
+ * Digest HA1 (see acs_auth.h).
+ */
+#include "acs_auth.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+int acs_auth_username(const char *tmpl, const struct cwmp_device_id *id, const char *eid, char *out,
+		      size_t outlen)
+{
+	size_t o = 0;
+	if (!tmpl || !outlen)
+		return -1;
+	for (const char *p = tmpl; *p; p++) {
+		const char *part = NULL;
+		char pc[2] = { 0, 0 };
+		if (*p != '%') {
+			pc[0] = *p;
+			part = pc;
+		} else {
+			switch (*++p) {
+			case 'o':
+				part = id->oui;
+				break;
+			case 'p':
+				part = id->product_class;
+				break;
+			case 's':
+				part = id->serial_number;
+				break;
+			case 'e':
+				part = eid;
+				break;
+			case '%':
+				part = "%";
+				break;
+			default:
+				return -1;
+			}
+			if (!part || !*part)
+				return -1;
+		}
+		size_t n = strlen(part);
+		if (o + n >= outlen)
+			return -1;
+		memcpy(out + o, part, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return o ? 0 : -1;
+}
+
+int acs_auth_derive(const unsigned char *key, size_t key_len, const char *username,
+		    char out[ACS_DERIVED_PASSWORD_LEN + 1])
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int mac_len = 0;
+	if (!key || !key_len ||
+	    !HMAC(EVP_sha256(), key, (int)key_len, (const unsigned char *)username,
+		  strlen(username), mac, &mac_len) ||
+	    mac_len * 2 < ACS_DERIVED_PASSWORD_LEN)
+		return -1;
+	static const char hx[] = "0123456789abcdef";
+	for (int i = 0; i < ACS_DERIVED_PASSWORD_LEN; i++)
+		out[i] = hx[(mac[i / 2] >> (i % 2 ? 0 : 4)) & 15];
+	out[ACS_DERIVED_PASSWORD_LEN] = '\0';
+	OPENSSL_cleanse(mac, sizeof(mac));
+	return 0;
+}
+
+void acs_auth_ha1(const char *username, const char *realm, const char *password, uint8_t raw[16])
+{
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	memset(raw, 0, 16);
+	if (!c)
+		return;
+	if (EVP_DigestInit_ex(c, EVP_md5(), NULL) == 1) {
+		EVP_DigestUpdate(c, username, strlen(username));
+		EVP_DigestUpdate(c, ":", 1);
+		EVP_DigestUpdate(c, realm, strlen(realm));
+		EVP_DigestUpdate(c, ":", 1);
+		EVP_DigestUpdate(c, password, strlen(password));
+		EVP_DigestFinal_ex(c, raw, &n);
+	}
+	EVP_MD_CTX_free(c);
+}
+
+void acs_auth_hex(const uint8_t raw[16], char hex[33])
+{
+	static const char hx[] = "0123456789abcdef";
+	for (int i = 0; i < 16; i++) {
+		hex[2 * i] = hx[raw[i] >> 4];
+		hex[2 * i + 1] = hx[raw[i] & 15];
+	}
+	hex[32] = '\0';
+}
+
+static int nib(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int acs_auth_unhex(const char *hex, uint8_t raw[16])
+{
+	if (!hex || strlen(hex) != 32)
+		return -1;
+	for (int i = 0; i < 16; i++) {
+		int a = nib(hex[2 * i]), b = nib(hex[2 * i + 1]);
+		if (a < 0 || b < 0)
+			return -1;
+		raw[i] = (uint8_t)(a << 4 | b);
+	}
+	return 0;
+}
+
+int acs_auth_equal(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * acs_auth.h — the credentials of TR-069 devices: what a CPE must present
+ * to uspc-acs (HTTP Basic or Digest), and what uspc-acs presents to a
+ * CPE's connection-request listener (Digest).
+ *
+ * Two sources, per device:
+ *  - a row of cwmp_credentials (username and the Digest HA1, never the
+ *    password), read by the session layer;
+ *  - templated: the username is a template over the DeviceId (%o OUI,
+ *    %p ProductClass, %s SerialNumber, %e endpoint id, %% a '%'), and the
+ *    password is derived from a secret key the operator keeps in a file:
+ *    the first ACS_DERIVED_PASSWORD_LEN hex digits of
+ *    HMAC-SHA256(key, username). Factory provisioning computes the same
+ *    from the same key, so no per-device secret is stored anywhere.
+ *
+ * Pure (OpenSSL's HMAC and MD5 only): no I/O, no globals.
+ */
+#ifndef USPC_ACS_AUTH_H
+#define USPC_ACS_AUTH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cwmp_msg.h"
+
+#define ACS_DERIVED_PASSWORD_LEN 24
+#define ACS_USERNAME_MAX 256
+#define ACS_KEY_MAX 1024
+
+/* Expand template for a device: 0, or -1 when it does not fit, has an
+ * unknown %-escape, or a part it uses is empty. */
+int acs_auth_username(const char *tmpl, const struct cwmp_device_id *id, const char *eid, char *out,
+		      size_t outlen);
+
+/* The derived password of username under key (key_len bytes), NUL-
+ * terminated into out[ACS_DERIVED_PASSWORD_LEN + 1]. 0, or -1. */
+int acs_auth_derive(const unsigned char *key, size_t key_len, const char *username,
+		    char out[ACS_DERIVED_PASSWORD_LEN + 1]);
+
+/* HA1 = MD5(username ":" realm ":" password), raw (16 bytes) and hex. */
+void acs_auth_ha1(const char *username, const char *realm, const char *password, uint8_t raw[16]);
+void acs_auth_hex(const uint8_t raw[16], char hex[33]);
+/* 0 and raw filled from 32 hex digits, or -1. */
+int acs_auth_unhex(const char *hex, uint8_t raw[16]);
+
+/* Constant-time equality of n bytes. */
+int acs_auth_equal(const void *a, const void *b, size_t n);
+
+#endif

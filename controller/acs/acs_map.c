@@ -1,0 +1,1135 @@
+/*
+ * acs_map.c — a uspc task as CWMP RPCs, and the CPE's answers as the
+ * task's result (see acs_map.h). Owns one struct acs_run per task being
+ * run in a session; knows nothing of HTTP, sessions or PostgreSQL.
+ */
+#include "acs_map.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "usp_err.h"
+
+#define FW_FILE_TYPE "1 Firmware Upgrade Image"
+#define MAX_PATHS 1024 /* paths / parameters in one task */
+
+enum run_kind { K_GET, K_SET, K_ADD, K_DELETE, K_REBOOT, K_FACTORY_RESET, K_DOWNLOAD };
+
+/* What the RPC in flight was. */
+enum step { S_NONE, S_GET, S_TYPES, S_SPV, S_ADD, S_DELETE, S_OPER };
+
+struct get_path {
+	char *requested; /* as the operator wrote it */
+	char *gpv_name;  /* what GetParameterValues asks for */
+	int pattern;     /* 1: requested has '*' segments: filter the answer */
+};
+
+struct set_param {
+	char *obj;   /* object path of the param ("Device.WiFi.SSID.1.") */
+	char *param; /* name within obj */
+	char *name;  /* obj + param */
+	char *value;
+	char *type; /* NULL: not known yet */
+};
+
+struct acs_run {
+	int64_t id;
+	char key[24]; /* the task id as text: ParameterKey, default CommandKey */
+	enum run_kind kind;
+	enum step step;
+	int done;
+	struct acs_run_outcome out;
+
+	/* get */
+	struct get_path *paths;
+	size_t n_paths, next_path, batch_from, batch_to;
+	cJSON *get_results; /* array of req_path_results, built as answers come */
+
+	/* set / add's parameters */
+	struct set_param *sets;
+	size_t n_sets;
+	char **type_names; /* names (model form for add) whose types are wanted */
+	size_t n_type_names;
+	int types_asked; /* the GetParameterValues for missing types was sent */
+
+	/* add */
+	char *add_obj;
+	char *instantiated;
+
+	/* delete */
+	char **dels;
+	size_t n_dels, next_del;
+	cJSON *del_results;
+
+	/* operate */
+	char *command;
+	char *command_key;
+	struct cwmp_download dl;
+
+	/* RPC argument storage, rebuilt per RPC */
+	char **rpc_names;
+	struct cwmp_param_value *rpc_values;
+};
+
+static char *dup_s(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
+static void set_fail(struct acs_run *r, uint32_t code, const char *fmt, ...)
+{
+	if (r->done)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(r->out.error_message, sizeof(r->out.error_message), fmt, ap);
+	va_end(ap);
+	r->out.failed = 1;
+	r->out.error_code = code;
+	free(r->out.result_json);
+	r->out.result_json = NULL;
+	r->done = 1;
+}
+
+static void finish(struct acs_run *r, cJSON *result)
+{
+	if (r->done) {
+		cJSON_Delete(result);
+		return;
+	}
+	r->out.result_json = result ? cJSON_PrintUnformatted(result) : NULL;
+	cJSON_Delete(result);
+	if (result && !r->out.result_json) {
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	r->done = 1;
+}
+
+/* ---- path helpers --------------------------------------------------- */
+
+static int is_number(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+void acs_model_path(const char *path, char *buf, size_t len)
+{
+	size_t o = 0;
+	const char *p = path;
+	if (!len)
+		return;
+	while (*p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+		const char *seg = p;
+		size_t sn = n;
+		if (is_number(p, n)) {
+			seg = "{i}";
+			sn = 3;
+		}
+		for (size_t i = 0; i < sn && o + 1 < len; i++)
+			buf[o++] = seg[i];
+		if (dot && o + 1 < len)
+			buf[o++] = '.';
+		p = dot ? dot + 1 : p + n;
+	}
+	buf[o] = '\0';
+}
+
+/* 1 when name (a full parameter name) matches pattern segment by segment,
+ * '*' standing for any one instance; a pattern ending in '.' matches
+ * everything under it. */
+static int path_match(const char *pattern, const char *name)
+{
+	const char *p = pattern, *q = name;
+	for (;;) {
+		if (!*p)
+			return !*q;
+		const char *pd = strchr(p, '.'), *qd = strchr(q, '.');
+		size_t pn = pd ? (size_t)(pd - p) : strlen(p);
+		size_t qn = qd ? (size_t)(qd - q) : strlen(q);
+		if (!(pn == 1 && *p == '*' && qn > 0) && (pn != qn || memcmp(p, q, pn) != 0))
+			return 0;
+		if (!pd)
+			return !qd;
+		if (!pd[1])
+			return qd != NULL; /* partial pattern: anything below */
+		if (!qd)
+			return 0;
+		p = pd + 1;
+		q = qd + 1;
+	}
+}
+
+/* A path uspc can ask a CWMP device about: no search expressions, no
+ * empty segments, no spaces. */
+static int path_ok(const char *p)
+{
+	if (!*p || *p == '.' || strlen(p) > CWMP_MAX_STR)
+		return 0;
+	for (const char *c = p; *c; c++) {
+		if (*c == '[' || *c == ']' || *c == ' ' || (unsigned char)*c < 0x20)
+			return 0;
+		if (*c == '.' && c[1] == '.')
+			return 0;
+	}
+	return 1;
+}
+
+/* ---- building the run from the request -------------------------------- */
+
+static int add_get_path(struct acs_run *r, const char *s, uint32_t *code, char *e, size_t el)
+{
+	if (!path_ok(s)) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el,
+			 "path '%.200s' cannot be asked of a TR-069 device (search "
+			 "expressions are not supported)",
+			 s);
+		return -1;
+	}
+	struct get_path *g = &r->paths[r->n_paths];
+	g->requested = strdup(s);
+	const char *star = strstr(s, ".*");
+	if (star && (star[2] == '.' || star[2] == '\0')) {
+		g->gpv_name = strndup(s, (size_t)(star - s) + 1);
+		g->pattern = 1;
+	} else {
+		g->gpv_name = strdup(s);
+	}
+	if (!g->requested || !g->gpv_name) {
+		*code = USP_ERR_INTERNAL_ERROR;
+		snprintf(e, el, "out of memory");
+		return -1;
+	}
+	r->n_paths++;
+	return 0;
+}
+
+static int build_get(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
+{
+	const cJSON *pp = cJSON_GetObjectItemCaseSensitive(req, "param_paths");
+	size_t n = cJSON_IsArray(pp) ? (size_t)cJSON_GetArraySize(pp) : 0;
+	if (!n || n > MAX_PATHS) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el, "get needs 1 to %d param_paths", MAX_PATHS);
+		return -1;
+	}
+	r->paths = calloc(n, sizeof(*r->paths));
+	r->get_results = cJSON_CreateArray();
+	if (!r->paths || !r->get_results) {
+		*code = USP_ERR_INTERNAL_ERROR;
+		snprintf(e, el, "out of memory");
+		return -1;
+	}
+	const cJSON *it;
+	cJSON_ArrayForEach(it, pp)
+	{
+		if (!cJSON_IsString(it)) {
+			*code = USP_ERR_INVALID_ARGUMENTS;
+			snprintf(e, el, "param_paths holds a non-string");
+			return -1;
+		}
+		if (add_get_path(r, it->valuestring, code, e, el) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int push_set(struct acs_run *r, const char *obj, const char *param, const char *value)
+{
+	struct set_param *s = &r->sets[r->n_sets];
+	size_t on = strlen(obj), pn = strlen(param);
+	s->obj = strdup(obj);
+	s->param = strdup(param);
+	s->value = strdup(value);
+	s->name = malloc(on + pn + 1);
+	if (!s->obj || !s->param || !s->value || !s->name)
+		return -1;
+	memcpy(s->name, obj, on);
+	memcpy(s->name + on, param, pn + 1);
+	r->n_sets++;
+	return 0;
+}
+
+/* param_settings of one object into r->sets. */
+static int take_settings(struct acs_run *r, const char *obj, const cJSON *ps, uint32_t *code,
+			 char *e, size_t el)
+{
+	const cJSON *it;
+	cJSON_ArrayForEach(it, ps)
+	{
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "param");
+		const cJSON *v = cJSON_GetObjectItemCaseSensitive(it, "value");
+		if (!cJSON_IsString(p) || !*p->valuestring || strchr(p->valuestring, '.') ||
+		    !cJSON_IsString(v)) {
+			*code = USP_ERR_INVALID_ARGUMENTS;
+			snprintf(e, el, "param_settings of %.200s needs param and value strings",
+				 obj);
+			return -1;
+		}
+		if (r->n_sets >= MAX_PATHS) {
+			*code = USP_ERR_INVALID_ARGUMENTS;
+			snprintf(e, el, "more than %d parameters", MAX_PATHS);
+			return -1;
+		}
+		if (push_set(r, obj, p->valuestring, v->valuestring) < 0) {
+			*code = USP_ERR_INTERNAL_ERROR;
+			snprintf(e, el, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int obj_ok(const char *obj)
+{
+	size_t n = strlen(obj);
+	return n > 1 && obj[n - 1] == '.' && path_ok(obj) && !strchr(obj, '*');
+}
+
+static int build_set(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
+{
+	const cJSON *uo = cJSON_GetObjectItemCaseSensitive(req, "update_objs");
+	if (!cJSON_IsArray(uo) || !cJSON_GetArraySize(uo)) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el, "set needs update_objs");
+		return -1;
+	}
+	r->sets = calloc(MAX_PATHS, sizeof(*r->sets));
+	if (!r->sets) {
+		*code = USP_ERR_INTERNAL_ERROR;
+		snprintf(e, el, "out of memory");
+		return -1;
+	}
+	const cJSON *it;
+	cJSON_ArrayForEach(it, uo)
+	{
+		const cJSON *op = cJSON_GetObjectItemCaseSensitive(it, "obj_path");
+		if (!cJSON_IsString(op) || !obj_ok(op->valuestring)) {
+			*code = USP_ERR_INVALID_ARGUMENTS;
+			snprintf(e, el,
+				 "obj_path '%.200s' cannot be set on a TR-069 device (one "
+				 "object path ending in '.', no wildcard or search)",
+				 cJSON_IsString(op) ? op->valuestring : "");
+			return -1;
+		}
+		if (take_settings(r, op->valuestring,
+				  cJSON_GetObjectItemCaseSensitive(it, "param_settings"), code, e,
+				  el) < 0)
+			return -1;
+	}
+	if (!r->n_sets) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el, "set has no parameter to set");
+		return -1;
+	}
+	return 0;
+}
+
+static int build_add(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
+{
+	const cJSON *co = cJSON_GetObjectItemCaseSensitive(req, "create_objs");
+	if (!cJSON_IsArray(co) || cJSON_GetArraySize(co) != 1) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el, "add on a TR-069 device creates one object per task");
+		return -1;
+	}
+	const cJSON *o = cJSON_GetArrayItem(co, 0);
+	const cJSON *op = cJSON_GetObjectItemCaseSensitive(o, "obj_path");
+	if (!cJSON_IsString(op) || !obj_ok(op->valuestring)) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el, "add needs a table path ending in '.' (no wildcard or search)");
+		return -1;
+	}
+	r->add_obj = strdup(op->valuestring);
+	r->sets = calloc(MAX_PATHS, sizeof(*r->sets));
+	if (!r->add_obj || !r->sets) {
+		*code = USP_ERR_INTERNAL_ERROR;
+		snprintf(e, el, "out of memory");
+		return -1;
+	}
+	/* Settings are kept with the model form of the new instance's path
+	 * ("<table>.{i}.") until AddObject names the instance. */
+	char inst[CWMP_MAX_STR + 8];
+	snprintf(inst, sizeof(inst), "%s{i}.", r->add_obj);
+	return take_settings(r, inst, cJSON_GetObjectItemCaseSensitive(o, "param_settings"), code,
+			     e, el);
+}
+
+static int build_delete(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
+{
+	const cJSON *ops = cJSON_GetObjectItemCaseSensitive(req, "obj_paths");
+	size_t n = cJSON_IsArray(ops) ? (size_t)cJSON_GetArraySize(ops) : 0;
+	if (!n || n > MAX_PATHS) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el, "delete needs 1 to %d obj_paths", MAX_PATHS);
+		return -1;
+	}
+	r->dels = calloc(n, sizeof(*r->dels));
+	r->del_results = cJSON_CreateArray();
+	if (!r->dels || !r->del_results) {
+		*code = USP_ERR_INTERNAL_ERROR;
+		snprintf(e, el, "out of memory");
+		return -1;
+	}
+	const cJSON *it;
+	cJSON_ArrayForEach(it, ops)
+	{
+		if (!cJSON_IsString(it) || !obj_ok(it->valuestring)) {
+			*code = USP_ERR_INVALID_ARGUMENTS;
+			snprintf(e, el,
+				 "obj_path '%.200s' cannot be deleted on a TR-069 device "
+				 "(an instance path ending in '.', no wildcard or search)",
+				 cJSON_IsString(it) ? it->valuestring : "");
+			return -1;
+		}
+		if (!(r->dels[r->n_dels++] = strdup(it->valuestring))) {
+			*code = USP_ERR_INTERNAL_ERROR;
+			snprintf(e, el, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* "<root>.Name()" with root Device or InternetGatewayDevice. */
+static int root_command(const char *cmd, const char *name)
+{
+	const char *dot = strchr(cmd, '.');
+	if (!dot || strcmp(dot + 1, name) != 0)
+		return 0;
+	size_t n = (size_t)(dot - cmd);
+	return (n == 6 && !memcmp(cmd, "Device", 6)) ||
+	       (n == 21 && !memcmp(cmd, "InternetGatewayDevice", 21));
+}
+
+static const char *arg_str(const cJSON *args, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(args, name);
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int build_operate(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
+{
+	const cJSON *c = cJSON_GetObjectItemCaseSensitive(req, "command");
+	const cJSON *k = cJSON_GetObjectItemCaseSensitive(req, "command_key");
+	const cJSON *args = cJSON_GetObjectItemCaseSensitive(req, "input_args");
+	if (!cJSON_IsString(c)) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el, "operate needs a command");
+		return -1;
+	}
+	const char *cmd = c->valuestring;
+	r->command = strdup(cmd);
+	r->command_key = strdup(cJSON_IsString(k) && *k->valuestring ? k->valuestring : r->key);
+	if (!r->command || !r->command_key) {
+		*code = USP_ERR_INTERNAL_ERROR;
+		snprintf(e, el, "out of memory");
+		return -1;
+	}
+	if (strlen(r->command_key) > 32) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el, "a TR-069 CommandKey has at most 32 characters");
+		return -1;
+	}
+	if (root_command(cmd, "Reboot()")) {
+		r->kind = K_REBOOT;
+		return 0;
+	}
+	if (root_command(cmd, "FactoryReset()")) {
+		r->kind = K_FACTORY_RESET;
+		return 0;
+	}
+	if (strstr(cmd, ".DeviceInfo.FirmwareImage.") && ends_with(cmd, ".Download()")) {
+		const char *url = arg_str(args, "URL");
+		if (!url || !*url || strlen(url) > 256) {
+			*code = USP_ERR_INVALID_ARGUMENTS;
+			snprintf(e, el, "Download() needs a URL of 1 to 256 characters");
+			return -1;
+		}
+		const char *size = arg_str(args, "FileSize");
+		char *end = NULL;
+		unsigned long long fs = size ? strtoull(size, &end, 10) : 0;
+		if (size && (end == size || *end)) {
+			*code = USP_ERR_INVALID_ARGUMENTS;
+			snprintf(e, el, "Download() FileSize must be a whole number");
+			return -1;
+		}
+		r->kind = K_DOWNLOAD;
+		r->dl.command_key = r->command_key;
+		r->dl.file_type = FW_FILE_TYPE;
+		r->dl.url = strdup(url);
+		r->dl.username = dup_s(arg_str(args, "Username"));
+		r->dl.password = dup_s(arg_str(args, "Password"));
+		r->dl.target_file_name = dup_s(arg_str(args, "TargetFileName"));
+		r->dl.success_url = "";
+		r->dl.failure_url = "";
+		r->dl.file_size = fs;
+		if (!r->dl.url || !r->dl.username || !r->dl.password || !r->dl.target_file_name) {
+			*code = USP_ERR_INTERNAL_ERROR;
+			snprintf(e, el, "out of memory");
+			return -1;
+		}
+		return 0;
+	}
+	*code = USP_ERR_MESSAGE_NOT_SUPPORTED;
+	snprintf(e, el,
+		 "command %.200s has no TR-069 method (Reboot(), FactoryReset() and "
+		 "DeviceInfo.FirmwareImage.{i}.Download() do)",
+		 cmd);
+	return -1;
+}
+
+struct acs_run *acs_run_new(int64_t id, const char *op, const char *request_json, uint32_t *code,
+			    char *errbuf, size_t errlen)
+{
+	struct acs_run *r = calloc(1, sizeof(*r));
+	cJSON *req = request_json ? cJSON_Parse(request_json) : NULL;
+	if (!r || !req) {
+		*code = r ? USP_ERR_INVALID_ARGUMENTS : USP_ERR_INTERNAL_ERROR;
+		snprintf(errbuf, errlen, r ? "the task's request is not JSON" : "out of memory");
+		cJSON_Delete(req);
+		free(r);
+		return NULL;
+	}
+	r->id = id;
+	snprintf(r->key, sizeof(r->key), "%" PRId64, id);
+	int rc;
+	if (!strcmp(op, "get")) {
+		r->kind = K_GET;
+		rc = build_get(r, req, code, errbuf, errlen);
+	} else if (!strcmp(op, "set")) {
+		r->kind = K_SET;
+		rc = build_set(r, req, code, errbuf, errlen);
+	} else if (!strcmp(op, "add")) {
+		r->kind = K_ADD;
+		rc = build_add(r, req, code, errbuf, errlen);
+	} else if (!strcmp(op, "delete")) {
+		r->kind = K_DELETE;
+		rc = build_delete(r, req, code, errbuf, errlen);
+	} else if (!strcmp(op, "operate")) {
+		rc = build_operate(r, req, code, errbuf, errlen);
+	} else {
+		*code = USP_ERR_MESSAGE_NOT_SUPPORTED;
+		snprintf(errbuf, errlen,
+			 "%s has no TR-069 equivalent (get, set, add, delete and "
+			 "operate do)",
+			 op);
+		rc = -1;
+	}
+	cJSON_Delete(req);
+	if (rc < 0) {
+		acs_run_free(r);
+		return NULL;
+	}
+	/* Types wanted: every set parameter's name (model form). */
+	if (r->n_sets) {
+		r->type_names = calloc(r->n_sets, sizeof(*r->type_names));
+		if (!r->type_names) {
+			*code = USP_ERR_INTERNAL_ERROR;
+			snprintf(errbuf, errlen, "out of memory");
+			acs_run_free(r);
+			return NULL;
+		}
+		for (size_t i = 0; i < r->n_sets; i++)
+			r->type_names[r->n_type_names++] = r->sets[i].name;
+	}
+	return r;
+}
+
+void acs_run_free(struct acs_run *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n_paths; i++) {
+		free(r->paths[i].requested);
+		free(r->paths[i].gpv_name);
+	}
+	free(r->paths);
+	cJSON_Delete(r->get_results);
+	for (size_t i = 0; i < r->n_sets; i++) {
+		free(r->sets[i].obj);
+		free(r->sets[i].param);
+		free(r->sets[i].name);
+		free(r->sets[i].value);
+		free(r->sets[i].type);
+	}
+	free(r->sets);
+	free(r->type_names);
+	free(r->add_obj);
+	free(r->instantiated);
+	for (size_t i = 0; i < r->n_dels; i++)
+		free(r->dels[i]);
+	free(r->dels);
+	cJSON_Delete(r->del_results);
+	free(r->command);
+	free(r->command_key);
+	free(r->dl.url);
+	free(r->dl.username);
+	free(r->dl.password);
+	free(r->dl.target_file_name);
+	free(r->rpc_names);
+	free(r->rpc_values);
+	free(r->out.result_json);
+	for (size_t i = 0; i < r->out.n_rows; i++) {
+		free(r->out.rows[i].name);
+		free(r->out.rows[i].value);
+		free(r->out.rows[i].type);
+	}
+	free(r->out.rows);
+	for (size_t i = 0; i < r->out.n_deleted; i++)
+		free(r->out.deleted[i]);
+	free(r->out.deleted);
+	free(r);
+}
+
+int acs_run_idempotent(const struct acs_run *r)
+{
+	return r->kind == K_GET;
+}
+
+size_t acs_run_type_names(const struct acs_run *r, const char *const **names)
+{
+	*names = (const char *const *)r->type_names;
+	return r->n_type_names;
+}
+
+void acs_run_set_type(struct acs_run *r, const char *name, const char *type)
+{
+	char a[CWMP_MAX_STR + 8], b[CWMP_MAX_STR + 8];
+	acs_model_path(name, a, sizeof(a));
+	for (size_t i = 0; i < r->n_sets; i++) {
+		acs_model_path(r->sets[i].name, b, sizeof(b));
+		if (!r->sets[i].type && !strcmp(a, b))
+			r->sets[i].type = strdup(type);
+	}
+}
+
+int acs_run_done(const struct acs_run *r)
+{
+	return r->done;
+}
+
+const struct acs_run_outcome *acs_run_outcome(const struct acs_run *r)
+{
+	return &r->out;
+}
+
+void acs_run_fail(struct acs_run *r, uint32_t code, const char *msg)
+{
+	set_fail(r, code, "%s", msg);
+}
+
+/* ---- answers ---------------------------------------------------------- */
+
+static int add_row(struct acs_run *r, const struct cwmp_param_value *v)
+{
+	struct cwmp_param_value *n =
+		realloc(r->out.rows, (r->out.n_rows + 1) * sizeof(*r->out.rows));
+	if (!n)
+		return -1;
+	r->out.rows = n;
+	struct cwmp_param_value *d = &n[r->out.n_rows];
+	d->name = strdup(v->name);
+	d->value = dup_s(v->value);
+	d->type = v->type ? strdup(v->type) : NULL;
+	if (!d->name || !d->value || (v->type && !d->type)) {
+		free(d->name);
+		free(d->value);
+		free(d->type);
+		return -1;
+	}
+	r->out.n_rows++;
+	return 0;
+}
+
+/* The CPE's fault as the task's error: the first per-parameter fault of
+ * a 9003 when there is one (it says which parameter). */
+static void fail_fault(struct acs_run *r, const struct cwmp_fault *f, const char *what)
+{
+	if (f->n_spv) {
+		const struct cwmp_spv_fault *s = &f->spv[0];
+		const char *t = cwmp_fault_text(s->code);
+		set_fail(r, s->code, "%s: CWMP fault %u (%s) on %.200s%s%.100s", what, s->code,
+			 t ? t : "vendor fault", s->name ? s->name : "?",
+			 s->string && *s->string ? ": " : "", s->string ? s->string : "");
+		return;
+	}
+	const char *t = cwmp_fault_text(f->code);
+	set_fail(r, f->code, "%s: CWMP fault %u (%s)%s%.150s", what, f->code,
+		 t ? t : "vendor fault", f->string && *f->string ? ": " : "",
+		 f->string ? f->string : "");
+}
+
+/* Add name=value under its object in a resolved_path_results array. */
+static int add_resolved(cJSON *resolved, const char *name, const char *value)
+{
+	const char *dot = strrchr(name, '.');
+	if (!dot)
+		return 0;
+	size_t on = (size_t)(dot - name) + 1;
+	cJSON *entry = NULL, *it;
+	cJSON_ArrayForEach(it, resolved)
+	{
+		const cJSON *rp = cJSON_GetObjectItemCaseSensitive(it, "resolved_path");
+		if (cJSON_IsString(rp) && strlen(rp->valuestring) == on &&
+		    !memcmp(rp->valuestring, name, on)) {
+			entry = it;
+			break;
+		}
+	}
+	if (!entry) {
+		char obj[CWMP_MAX_STR + 2];
+		snprintf(obj, sizeof(obj), "%.*s", (int)on, name);
+		entry = cJSON_CreateObject();
+		if (!entry || !cJSON_AddStringToObject(entry, "resolved_path", obj) ||
+		    !cJSON_AddObjectToObject(entry, "result_params")) {
+			cJSON_Delete(entry);
+			return -1;
+		}
+		cJSON_AddItemToArray(resolved, entry);
+	}
+	cJSON *params = cJSON_GetObjectItemCaseSensitive(entry, "result_params");
+	cJSON_DeleteItemFromObjectCaseSensitive(params, dot + 1);
+	return cJSON_AddStringToObject(params, dot + 1, value ? value : "") ? 0 : -1;
+}
+
+static int name_under(const struct get_path *g, const char *name)
+{
+	if (g->pattern)
+		return path_match(g->requested, name);
+	size_t n = strlen(g->gpv_name);
+	if (n && g->gpv_name[n - 1] == '.')
+		return !strncmp(name, g->gpv_name, n);
+	return !strcmp(name, g->gpv_name);
+}
+
+static void answer_get(struct acs_run *r, const struct cwmp_msg *in)
+{
+	for (size_t i = 0; i < in->n_values; i++)
+		if (add_row(r, &in->values[i]) < 0) {
+			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+			return;
+		}
+	for (size_t p = r->batch_from; p < r->batch_to; p++) {
+		const struct get_path *g = &r->paths[p];
+		cJSON *one = cJSON_CreateObject();
+		cJSON *resolved = one ? cJSON_AddArrayToObject(one, "resolved_path_results") : NULL;
+		if (!resolved || !cJSON_AddStringToObject(one, "requested_path", g->requested)) {
+			cJSON_Delete(one);
+			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+			return;
+		}
+		for (size_t i = 0; i < in->n_values; i++)
+			if (in->values[i].name && name_under(g, in->values[i].name) &&
+			    add_resolved(resolved, in->values[i].name, in->values[i].value) < 0) {
+				cJSON_Delete(one);
+				set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+				return;
+			}
+		cJSON_AddItemToArray(r->get_results, one);
+	}
+}
+
+static void learn_types(struct acs_run *r, const struct cwmp_msg *in)
+{
+	for (size_t i = 0; i < in->n_values; i++) {
+		if (!in->values[i].name)
+			continue;
+		acs_run_set_type(r, in->values[i].name,
+				 in->values[i].type ? in->values[i].type : "string");
+		if (add_row(r, &in->values[i]) < 0) {
+			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+			return;
+		}
+	}
+}
+
+static void set_done(struct acs_run *r, int status)
+{
+	/* The values set are now the device's. */
+	for (size_t i = 0; i < r->n_sets; i++) {
+		struct cwmp_param_value v = { r->sets[i].name, r->sets[i].value, r->sets[i].type };
+		if (add_row(r, &v) < 0) {
+			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+			return;
+		}
+	}
+	cJSON *res = cJSON_CreateObject();
+	if (!res)
+		goto oom;
+	if (r->kind == K_ADD) {
+		cJSON_AddStringToObject(res, "type", "add_resp");
+		cJSON *arr = cJSON_AddArrayToObject(res, "created_obj_results");
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, o);
+		cJSON_AddStringToObject(o, "requested_path", r->add_obj);
+		cJSON *st = cJSON_AddObjectToObject(o, "oper_status");
+		cJSON *ok = cJSON_AddObjectToObject(st, "oper_success");
+		cJSON_AddStringToObject(ok, "instantiated_path", r->instantiated);
+	} else {
+		cJSON_AddStringToObject(res, "type", "set_resp");
+		cJSON *arr = cJSON_AddArrayToObject(res, "updated_obj_results");
+		for (size_t i = 0; i < r->n_sets; i++) {
+			cJSON *o = NULL, *it;
+			cJSON_ArrayForEach(it, arr)
+			{
+				const cJSON *rp =
+					cJSON_GetObjectItemCaseSensitive(it, "requested_path");
+				if (!strcmp(rp->valuestring, r->sets[i].obj))
+					o = it;
+			}
+			if (!o) {
+				o = cJSON_CreateObject();
+				cJSON_AddItemToArray(arr, o);
+				cJSON_AddStringToObject(o, "requested_path", r->sets[i].obj);
+				cJSON *st = cJSON_AddObjectToObject(o, "oper_status");
+				cJSON *ok = cJSON_AddObjectToObject(st, "oper_success");
+				cJSON *ui = cJSON_AddArrayToObject(ok, "updated_inst_results");
+				cJSON *u = cJSON_CreateObject();
+				cJSON_AddItemToArray(ui, u);
+				cJSON_AddStringToObject(u, "affected_path", r->sets[i].obj);
+				cJSON_AddObjectToObject(u, "updated_params");
+			}
+			cJSON *u = cJSON_GetArrayItem(
+				cJSON_GetObjectItemCaseSensitive(
+					cJSON_GetObjectItemCaseSensitive(
+						cJSON_GetObjectItemCaseSensitive(o, "oper_status"),
+						"oper_success"),
+					"updated_inst_results"),
+				0);
+			cJSON_AddStringToObject(
+				cJSON_GetObjectItemCaseSensitive(u, "updated_params"),
+				r->sets[i].param, r->sets[i].value);
+		}
+	}
+	/* Status 1: applied only after the CPE reboots or the session ends. */
+	cJSON_AddNumberToObject(res, "cwmp_status", status);
+	finish(r, res);
+	return;
+oom:
+	set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+}
+
+static void answer_add(struct acs_run *r, const struct cwmp_msg *in)
+{
+	char inst[CWMP_MAX_STR + 16];
+	snprintf(inst, sizeof(inst), "%s%u.", r->add_obj, in->instance_number);
+	r->instantiated = strdup(inst);
+	if (!r->instantiated) {
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	/* The settings now name the new instance. */
+	size_t tn = strlen(r->add_obj) + 4; /* "<table>{i}." */
+	for (size_t i = 0; i < r->n_sets; i++) {
+		struct set_param *s = &r->sets[i];
+		char *obj = strdup(inst);
+		size_t nl = strlen(inst) + strlen(s->param) + 1;
+		char *name = malloc(nl);
+		if (!obj || !name || strlen(s->obj) != tn) {
+			free(obj);
+			free(name);
+			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+			return;
+		}
+		snprintf(name, nl, "%s%s", inst, s->param);
+		free(s->obj);
+		free(s->name);
+		s->obj = obj;
+		s->name = name;
+	}
+	if (!r->n_sets)
+		set_done(r, in->status);
+}
+
+static cJSON *oper_result(const struct acs_run *r, const char *obj)
+{
+	cJSON *res = cJSON_CreateObject();
+	cJSON *arr = res ? cJSON_AddArrayToObject(res, "operation_results") : NULL;
+	cJSON *o = cJSON_CreateObject();
+	if (!arr || !o) {
+		cJSON_Delete(o);
+		cJSON_Delete(res);
+		return NULL;
+	}
+	cJSON_AddStringToObject(res, "type", "operate_resp");
+	cJSON_AddItemToArray(arr, o);
+	cJSON_AddStringToObject(o, "executed_command", r->command);
+	cJSON_AddStringToObject(o, "req_obj_path", obj);
+	cJSON_AddStringToObject(o, "command_key", r->command_key);
+	return res;
+}
+
+static void answer_oper(struct acs_run *r, const struct cwmp_msg *in)
+{
+	/* The command's object and name: "Device." + "Reboot()". */
+	const char *cmd = r->command;
+	const char *last = cmd + strlen(cmd);
+	while (last > cmd && last[-1] != '.')
+		last--;
+	snprintf(r->out.oper_obj_path, sizeof(r->out.oper_obj_path), "%.*s", (int)(last - cmd),
+		 cmd);
+	snprintf(r->out.oper_command_name, sizeof(r->out.oper_command_name), "%s", last);
+	snprintf(r->out.oper_command_key, sizeof(r->out.oper_command_key), "%s", r->command_key);
+	r->out.oper_requested = 1;
+	r->out.oper_async_done = r->kind == K_DOWNLOAD && in->status == 0;
+	cJSON *res = oper_result(r, r->out.oper_obj_path);
+	if (!res) {
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	finish(r, res);
+}
+
+static enum cwmp_method expected(const struct acs_run *r)
+{
+	switch (r->step) {
+	case S_GET:
+	case S_TYPES:
+		return CWMP_M_GET_PARAMETER_VALUES_RESPONSE;
+	case S_SPV:
+		return CWMP_M_SET_PARAMETER_VALUES_RESPONSE;
+	case S_ADD:
+		return CWMP_M_ADD_OBJECT_RESPONSE;
+	case S_DELETE:
+		return CWMP_M_DELETE_OBJECT_RESPONSE;
+	case S_OPER:
+		return r->kind == K_REBOOT          ? CWMP_M_REBOOT_RESPONSE
+		       : r->kind == K_FACTORY_RESET ? CWMP_M_FACTORY_RESET_RESPONSE
+						    : CWMP_M_DOWNLOAD_RESPONSE;
+	default:
+		return CWMP_M_COUNT;
+	}
+}
+
+void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in)
+{
+	if (r->done)
+		return;
+	static const char *const what[] = {
+		"",          "GetParameterValues", "GetParameterValues", "SetParameterValues",
+		"AddObject", "DeleteObject",       "the command"
+	};
+	if (in->method == CWMP_M_FAULT) {
+		if (r->step == S_SPV && r->kind == K_ADD)
+			fail_fault(r, &in->fault,
+				   r->instantiated ? r->instantiated : "the new object");
+		else
+			fail_fault(r, &in->fault, what[r->step]);
+		if (r->kind == K_ADD && r->instantiated) {
+			char m[sizeof(r->out.error_message) + CWMP_MAX_STR + 32];
+			snprintf(m, sizeof(m), "AddObject created %s, then %s", r->instantiated,
+				 r->out.error_message);
+			snprintf(r->out.error_message, sizeof(r->out.error_message), "%.255s", m);
+		}
+		return;
+	}
+	if (in->method != expected(r)) {
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "the CPE answered %s to %s",
+			 in->method == CWMP_M_EMPTY ? "an empty message"
+						    : cwmp_method_name(in->method),
+			 what[r->step]);
+		return;
+	}
+	switch (r->step) {
+	case S_GET:
+		answer_get(r, in);
+		break;
+	case S_TYPES:
+		learn_types(r, in);
+		break;
+	case S_SPV:
+		set_done(r, in->status);
+		break;
+	case S_ADD:
+		answer_add(r, in);
+		break;
+	case S_DELETE: {
+		const char *p = r->dels[r->next_del - 1];
+		cJSON *o = cJSON_CreateObject();
+		cJSON *st = o ? cJSON_AddObjectToObject(o, "oper_status") : NULL;
+		cJSON *ok = st ? cJSON_AddObjectToObject(st, "oper_success") : NULL;
+		cJSON *ap = ok ? cJSON_AddArrayToObject(ok, "affected_paths") : NULL;
+		char **nd = realloc(r->out.deleted, (r->out.n_deleted + 1) * sizeof(char *));
+		if (nd)
+			r->out.deleted = nd;
+		if (!ap || !nd || !cJSON_AddStringToObject(o, "requested_path", p) ||
+		    !(nd[r->out.n_deleted] = strdup(p))) {
+			cJSON_Delete(o);
+			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+			break;
+		}
+		r->out.n_deleted++;
+		cJSON_AddItemToArray(ap, cJSON_CreateString(p));
+		cJSON_AddItemToArray(r->del_results, o);
+		break;
+	}
+	case S_OPER:
+		answer_oper(r, in);
+		break;
+	default:
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "an answer with no request outstanding");
+	}
+	r->step = S_NONE;
+}
+
+/* ---- next RPC --------------------------------------------------------- */
+
+static int next_get(struct acs_run *r, struct cwmp_msg *out)
+{
+	if (r->next_path >= r->n_paths) {
+		cJSON *res = cJSON_CreateObject();
+		if (!res) {
+			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+			return 0;
+		}
+		cJSON_AddStringToObject(res, "type", "get_resp");
+		cJSON_AddItemToObject(res, "req_path_results", r->get_results);
+		r->get_results = NULL;
+		finish(r, res);
+		return 0;
+	}
+	r->batch_from = r->next_path;
+	r->batch_to = r->next_path + ACS_GPV_BATCH;
+	if (r->batch_to > r->n_paths)
+		r->batch_to = r->n_paths;
+	r->next_path = r->batch_to;
+	free(r->rpc_names);
+	r->rpc_names = calloc(r->batch_to - r->batch_from, sizeof(char *));
+	if (!r->rpc_names) {
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+		return 0;
+	}
+	size_t n = 0;
+	for (size_t i = r->batch_from; i < r->batch_to; i++) {
+		/* one GPV name per distinct gpv_name of the batch */
+		int seen = 0;
+		for (size_t j = 0; j < n; j++)
+			seen |= !strcmp(r->rpc_names[j], r->paths[i].gpv_name);
+		if (!seen)
+			r->rpc_names[n++] = r->paths[i].gpv_name;
+	}
+	out->method = CWMP_M_GET_PARAMETER_VALUES;
+	out->names = r->rpc_names;
+	out->n_names = n;
+	r->step = S_GET;
+	return 1;
+}
+
+/* GPV of the parameters whose type is unknown, else SPV. */
+static int next_set(struct acs_run *r, struct cwmp_msg *out)
+{
+	size_t missing = 0;
+	free(r->rpc_names);
+	r->rpc_names = calloc(r->n_sets, sizeof(char *));
+	free(r->rpc_values);
+	r->rpc_values = calloc(r->n_sets, sizeof(*r->rpc_values));
+	if (!r->rpc_names || !r->rpc_values) {
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+		return 0;
+	}
+	for (size_t i = 0; i < r->n_sets; i++)
+		if (!r->sets[i].type)
+			r->rpc_names[missing++] = r->sets[i].name;
+	if (missing && !r->types_asked) {
+		r->types_asked = 1;
+		out->method = CWMP_M_GET_PARAMETER_VALUES;
+		out->names = r->rpc_names;
+		out->n_names = missing;
+		r->step = S_TYPES;
+		return 1;
+	}
+	for (size_t i = 0; i < r->n_sets; i++) {
+		if (!r->sets[i].type) {
+			/* The CPE did not list it: it does not have it. */
+			set_fail(r, 9005,
+				 "SetParameterValues: %.200s is not a parameter of the "
+				 "device",
+				 r->sets[i].name);
+			return 0;
+		}
+		r->rpc_values[i].name = r->sets[i].name;
+		r->rpc_values[i].value = r->sets[i].value;
+		r->rpc_values[i].type = r->sets[i].type;
+	}
+	out->method = CWMP_M_SET_PARAMETER_VALUES;
+	out->values = r->rpc_values;
+	out->n_values = r->n_sets;
+	out->parameter_key = r->key;
+	r->step = S_SPV;
+	return 1;
+}
+
+int acs_run_next(struct acs_run *r, struct cwmp_msg *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (r->done)
+		return 0;
+	switch (r->kind) {
+	case K_GET:
+		return next_get(r, out);
+	case K_SET:
+		return next_set(r, out);
+	case K_ADD:
+		if (!r->instantiated) {
+			out->method = CWMP_M_ADD_OBJECT;
+			out->object_name = r->add_obj;
+			out->parameter_key = r->key;
+			r->step = S_ADD;
+			return 1;
+		}
+		return next_set(r, out);
+	case K_DELETE:
+		if (r->next_del >= r->n_dels) {
+			cJSON *res = cJSON_CreateObject();
+			if (!res) {
+				set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+				return 0;
+			}
+			cJSON_AddStringToObject(res, "type", "delete_resp");
+			cJSON_AddItemToObject(res, "deleted_obj_results", r->del_results);
+			r->del_results = NULL;
+			finish(r, res);
+			return 0;
+		}
+		out->method = CWMP_M_DELETE_OBJECT;
+		out->object_name = r->dels[r->next_del++];
+		out->parameter_key = r->key;
+		r->step = S_DELETE;
+		return 1;
+	case K_REBOOT:
+		out->method = CWMP_M_REBOOT;
+		out->command_key = r->command_key;
+		r->step = S_OPER;
+		return 1;
+	case K_FACTORY_RESET:
+		out->method = CWMP_M_FACTORY_RESET;
+		r->step = S_OPER;
+		return 1;
+	case K_DOWNLOAD:
+		out->method = CWMP_M_DOWNLOAD;
+		out->download = r->dl;
+		r->step = S_OPER;
+		return 1;
+	}
+	return 0;
+}

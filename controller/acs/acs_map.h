@@ -1,0 +1,97 @@
+/*
+ * acs_map.h — one uspc task run against a TR-069 device: the task's
+ * request (the same JSON uspctl stores for a USP agent, docs/json.md)
+ * becomes one or more CWMP RPCs, and the CPE's answers become the task's
+ * result in the USP response shapes, the snapshot rows to store, and the
+ * parameter types learned.
+ *
+ * Pure: no I/O, no globals; the session (acs_session.c) sends the RPCs
+ * and stores the outcome.
+ *
+ *   op        CWMP
+ *   get       GetParameterValues: full names and partial paths as given;
+ *             a '*' instance becomes the partial path before it, and the
+ *             answer is filtered; 32 names per RPC
+ *   set       SetParameterValues with each value's type (types the caller
+ *             does not know are first read with GetParameterValues);
+ *             ParameterKey = the task id
+ *   add       AddObject (ParameterKey = task id), then SetParameterValues
+ *             of its param_settings on the new instance
+ *   delete    one DeleteObject per path
+ *   operate   Device.Reboot() → Reboot (CommandKey = command_key, or the
+ *             task id); Device.FactoryReset() → FactoryReset;
+ *             Device.DeviceInfo.FirmwareImage.{i}.Download() → Download
+ *             (FileType "1 Firmware Upgrade Image", URL, FileSize,
+ *             Username, Password, CommandKey from the input arguments)
+ * Any other op, search expressions ([...]) and commands without a CWMP
+ * method end the task with error 7001 (no CWMP meaning) or 7004.
+ * A CWMP fault ends it with the fault's own code (9000..9032) and text.
+ */
+#ifndef USPC_ACS_MAP_H
+#define USPC_ACS_MAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cwmp_msg.h"
+
+#define ACS_GPV_BATCH 32 /* names per GetParameterValues */
+
+struct acs_run;
+
+struct acs_run_outcome {
+	int failed;
+	uint32_t error_code; /* 7xxx (uspc) or 9xxx (the CPE's fault) */
+	char error_message[256];
+	char *result_json; /* USP response shape; NULL when failed */
+	/* snapshot rows (full path, value) to store */
+	struct cwmp_param_value *rows;
+	size_t n_rows;
+	/* object paths deleted (snapshot prefixes to drop) */
+	char **deleted;
+	size_t n_deleted;
+	/* an asynchronous command the CPE accepted (Reboot, FactoryReset,
+	 * Download): operation_results gets a 'requested' row */
+	int oper_requested;
+	char oper_command_key[CWMP_MAX_STR + 1];
+	char oper_obj_path[CWMP_MAX_STR + 1];
+	char oper_command_name[64];
+	int oper_async_done; /* Download with Status 0: complete at once */
+};
+
+/* A run for task id. NULL with errbuf set and *code the task's error code
+ * when the op or request has no CWMP meaning (end the task failed). */
+struct acs_run *acs_run_new(int64_t id, const char *op, const char *request_json, uint32_t *code,
+			    char *errbuf, size_t errlen);
+void acs_run_free(struct acs_run *r);
+
+/* 1 when the op never changes the device (may be sent again). */
+int acs_run_idempotent(const struct acs_run *r);
+
+/* The full parameter names whose types a Set needs (before the first
+ * acs_run_next); give what is known with acs_run_set_type. */
+size_t acs_run_type_names(const struct acs_run *r, const char *const **names);
+void acs_run_set_type(struct acs_run *r, const char *name, const char *type);
+
+/* The next RPC into *out (method and fields; the caller sets ns and the
+ * header): 1, or 0 when the run is over (acs_run_outcome). The strings and
+ * arrays of *out belong to the run and stay valid until the next call on
+ * it: never cwmp_msg_free them. Out of memory ends the run failed. */
+int acs_run_next(struct acs_run *r, struct cwmp_msg *out);
+
+/* The CPE's answer to the RPC acs_run_next gave last: a response, or a
+ * fault. Anything else is a protocol error and fails the run. */
+void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in);
+
+/* 1 once over; the outcome then stays valid until acs_run_free. */
+int acs_run_done(const struct acs_run *r);
+const struct acs_run_outcome *acs_run_outcome(const struct acs_run *r);
+
+/* Fail the run from outside (session lost, timeout). */
+void acs_run_fail(struct acs_run *r, uint32_t code, const char *msg);
+
+/* Model-level parameter path: every instance number replaced by {i}
+ * (Device.WiFi.SSID.2.SSID → Device.WiFi.SSID.{i}.SSID). Into buf. */
+void acs_model_path(const char *path, char *buf, size_t len);
+
+#endif
