@@ -14,6 +14,7 @@
 #   tests/vectors/<target>/          raw seed files (any target may add some)
 #   tests/vectors/paths/             fuzz_path
 #   tests/vectors/*.hex (as binary)  fuzz_record_msg, fuzz_msg_json
+#   tests/vectors/cwmp/ (recursive)  fuzz_cwmp_parse
 # Crash/leak/timeout inputs go to build-fuzz/artifacts/<target>-*; logs to
 # build-fuzz/logs/<target>.log. Exit status is 1 if any target failed.
 #
@@ -80,6 +81,7 @@ seeds_for() {
 	fuzz_path) [[ -d $root/tests/vectors/paths ]] && echo "$root/tests/vectors/paths" ;;
 	fuzz_record_msg | fuzz_msg_json) echo "$hexseeds" ;;
 	fuzz_config) echo "$confseeds" ;;
+	fuzz_cwmp_parse) [[ -d $root/tests/vectors/cwmp ]] && echo "$root/tests/vectors/cwmp" ;;
 	esac
 	return 0
 }
