@@ -83,8 +83,11 @@ int acs_db_oper_requested(PGconn *c, const char *eid, const char *command_key, c
 			  const char *command_name, int done, struct uspc_err *err);
 
 /* A TransferComplete: the Download's operation_results row (by
- * CommandKey) becomes complete or failed, and the report is stored as a
- * notification (kind 'event', path 'TransferComplete'). */
+ * CommandKey) becomes complete or failed; the report is stored as USP's
+ * TransferComplete! is (an operation_results row of command_name
+ * 'TransferComplete!' with CommandKey, FaultCode, FaultString, StartTime,
+ * CompleteTime, so a firmware campaign reads both protocols' alike), and
+ * as a notification (kind 'event', path 'TransferComplete'). */
 int acs_db_transfer_complete(PGconn *c, const char *eid, const char *command_key,
 			     unsigned fault_code, const char *fault_string, const char *start,
 			     const char *complete, const char *msg_id, struct uspc_err *err);

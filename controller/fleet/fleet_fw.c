@@ -101,6 +101,23 @@ cJSON *fleet_fw_bank_get(void)
 	return req;
 }
 
+cJSON *fleet_fw_version_get(void)
+{
+	static const char *const paths[] = { "Device.DeviceInfo.SoftwareVersion" };
+	cJSON *req = cJSON_CreateObject();
+	cJSON *a = cJSON_CreateStringArray(paths, 1);
+	if (!req || !a || !cJSON_AddItemToObject(req, "param_paths", a)) {
+		cJSON_Delete(req);
+		cJSON_Delete(a);
+		return NULL;
+	}
+	return req;
+}
+
+/* The row a TR-069 device's Download() names: uspc-acs turns any
+ * FirmwareImage row's Download() into the CWMP Download RPC. */
+#define CWMP_BANK "Device.DeviceInfo.FirmwareImage.1."
+
 static const char *const bank_prefix = "Device.DeviceInfo.FirmwareImage.";
 
 int fleet_fw_parse_banks(const cJSON *resp, struct fleet_banks *b)
@@ -250,8 +267,14 @@ static void note(struct fleet_dev_out *o, const char *fmt, ...)
 
 static void set_key(const struct fleet_dev_in *in, struct fleet_dev_out *o, const char *what)
 {
-	snprintf(o->command_key, sizeof(o->command_key), "uspc/c%lld/d%lld/a%d/%s",
-		 (long long)in->campaign, (long long)in->id, o->attempt, what);
+	/* TR-069 caps a CommandKey at 32 characters: a TR-069 device gets the
+	 * same fields without the separators and with the step's initial. */
+	if (in->cwmp)
+		snprintf(o->command_key, sizeof(o->command_key), "c%lldd%llda%d%c",
+			 (long long)in->campaign, (long long)in->id, o->attempt, what[0]);
+	else
+		snprintf(o->command_key, sizeof(o->command_key), "uspc/c%lld/d%lld/a%d/%s",
+			 (long long)in->campaign, (long long)in->id, o->attempt, what);
 }
 
 static void finish(struct fleet_dev_out *o, enum fleet_dev_state s, const char *reason,
@@ -303,9 +326,9 @@ static int request(struct fleet_dev_out *o, const char *op, cJSON *req)
 	return 0;
 }
 
-static int get_banks(struct fleet_dev_out *o)
+static int get_banks(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 {
-	return request(o, "get", fleet_fw_bank_get());
+	return request(o, "get", in->cwmp ? fleet_fw_version_get() : fleet_fw_bank_get());
 }
 
 static cJSON *operate_req(const char *command, const char *key)
@@ -422,6 +445,12 @@ static void wait_boot(const struct fleet_dev_in *in, struct fleet_dev_out *o, co
 	go(o, FLEET_DS_REBOOTING, "wait_boot");
 	o->deadline_s = in->spec->reboot_timeout_s;
 	o->clear_task = 1;
+	if (in->cwmp) {
+		/* the device downloads, installs and reboots before it reports */
+		o->deadline_s += in->spec->download_timeout_s;
+		note(o, "%s; waiting for the device's TransferComplete", why);
+		return;
+	}
 	note(o, "%s; waiting for the agent to boot the new image", why);
 }
 
@@ -437,7 +466,7 @@ static int verify(const struct fleet_dev_in *in, struct fleet_dev_out *o, const 
 	go(o, FLEET_DS_VERIFYING, "verify");
 	o->deadline_s = in->spec->verify_timeout_s;
 	note(o, "%s (%s); reading the booted image", why, boot);
-	return get_banks(o);
+	return get_banks(in, o);
 }
 
 /* Errors that say the agent has no such command. */
@@ -487,7 +516,7 @@ void fleet_fw_start(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	o->reason[0] = o->detail[0] = '\0';
 	o->deadline_s = in->spec->verify_timeout_s;
 	note(o, "attempt %d: reading the firmware banks", o->attempt);
-	if (get_banks(o) < 0)
+	if (get_banks(in, o) < 0)
 		o->changed = 0;
 }
 
@@ -514,6 +543,18 @@ static int on_inspect(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	if (strcmp(b.sw_version, target) == 0) {
 		finish(o, FLEET_DS_SKIPPED, "already_at_target", FLEET_FC_NONE, 0, "");
 		note(o, "already runs %s", target);
+		return 0;
+	}
+	if (in->cwmp) {
+		o->single_bank = 1;
+		copy(o->bank, sizeof(o->bank), CWMP_BANK);
+		go(o, FLEET_DS_DOWNLOADED, "ready");
+		o->deadline_s = -1;
+		o->clear_task = 1;
+		note(o,
+		     "TR-069 device running %s: its Download installs and reboots; waiting to "
+		     "activate",
+		     b.sw_version);
 		return 0;
 	}
 	if (b.n == 0) {
@@ -584,7 +625,7 @@ static int on_repoint(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	    set_outcome(in->task_result, &code, msg, sizeof(msg)) > 0) {
 		go(o, FLEET_DS_DOWNLOADING, "reinspect");
 		note(o, "BootFirmwareImage points at the running image again; reading the banks");
-		return get_banks(o);
+		return get_banks(in, o);
 	}
 	if (in->task == FLEET_TASK_DONE || in->task == FLEET_TASK_FAILED) {
 		if (in->task == FLEET_TASK_FAILED)
@@ -614,7 +655,7 @@ static int on_download(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	case FLEET_TASK_UNKNOWN:
 		go(o, FLEET_DS_DOWNLOADING, "check");
 		note(o, "the Download() outcome is unknown; reading the bank");
-		return get_banks(o);
+		return get_banks(in, o);
 	case FLEET_TASK_DONE:
 	case FLEET_TASK_FAILED:
 		break;
@@ -655,7 +696,7 @@ static int on_transfer(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	} else {
 		note(o, "no TransferComplete! before the deadline; reading the bank");
 	}
-	return get_banks(o);
+	return get_banks(in, o);
 }
 
 static int on_check(const struct fleet_dev_in *in, struct fleet_dev_out *o)
@@ -789,8 +830,37 @@ static int on_set_boot(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	return 0;
 }
 
+/* A TR-069 device reports the end of its Download with a TransferComplete
+ * sent from the image it booted; a fault there means the image was not
+ * installed. */
+static int on_wait_transfer(const struct fleet_dev_in *in, struct fleet_dev_out *o)
+{
+	const char *fc = in->transfer ? str_of(in->transfer, "FaultCode") : NULL;
+	const char *fs = in->transfer ? str_of(in->transfer, "FaultString") : NULL;
+	if ((fc && strcmp(fc, "0") != 0) || (!in->transfer && in->oper_state < 0)) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "TransferComplete FaultCode=%s%s%s", fc ? fc : "?",
+			 fs && *fs ? ": " : "",
+			 fs && *fs ? fs : (in->oper_msg ? in->oper_msg : ""));
+		finish(o, FLEET_DS_FAILED, "transfer_failed", FLEET_FC_IMAGE, 0, msg);
+		note(o, "%s", msg);
+		return 0;
+	}
+	if (in->transfer || in->oper_state > 0)
+		return verify(in, o, "TransferComplete FaultCode=0");
+	if (!in->deadline_passed)
+		return 0;
+	finish(o, FLEET_DS_TIMED_OUT, "not_back_after_activation", FLEET_FC_IMAGE, 0,
+	       "no TransferComplete from the device after its Download");
+	note(o, "no TransferComplete within %llds of the Download",
+	     (long long)in->spec->reboot_timeout_s);
+	return 0;
+}
+
 static int on_wait_boot(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 {
+	if (in->cwmp)
+		return on_wait_transfer(in, o);
 	/* An activation that failed without a reboot. One that failed after the
 	 * agent rebooted (it fell back) is told apart by reading the device. */
 	if (in->oper_state < 0 && !in->agent_back) {
@@ -838,7 +908,7 @@ static int on_verify(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 		task_failure(in, msg, sizeof(msg));
 		go(o, FLEET_DS_VERIFYING, "verify");
 		note(o, "reading the booted image failed (%s); asking again", msg);
-		return get_banks(o);
+		return get_banks(in, o);
 	}
 	if (fleet_fw_parse_banks(in->task_result, &b) < 0) {
 		finish(o, FLEET_DS_FAILED, "verify_failed", FLEET_FC_IMAGE, 0,
@@ -863,8 +933,14 @@ static int on_verify(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 		note(o, "fell back: %s", msg);
 		return 0;
 	}
-	snprintf(msg, sizeof(msg), "%s runs from %s but reports SoftwareVersion %s", target,
-		 b.active, b.sw_version);
+	if (in->cwmp)
+		snprintf(msg, sizeof(msg),
+			 "the device reports SoftwareVersion %s after its "
+			 "Download of %s",
+			 b.sw_version, target);
+	else
+		snprintf(msg, sizeof(msg), "%s runs from %s but reports SoftwareVersion %s", target,
+			 b.active, b.sw_version);
 	finish(o, FLEET_DS_FAILED, "version_mismatch", FLEET_FC_IMAGE, 0, msg);
 	note(o, "%s", msg);
 	return 0;

@@ -18,6 +18,14 @@
  *
  * A device succeeds only on a Get answered by the booted image showing the
  * target version in the bank the campaign chose; nothing else counts.
+ *
+ * A TR-069 device (cwmp) has no banks to choose: its Download installs
+ * and reboots into the image by itself (uspc-acs sends it as the CWMP
+ * Download RPC). So: inspect (Get SoftwareVersion) → downloaded/ready
+ * (wait: campaign running, window open) → activating/activate (Download)
+ * → rebooting/wait_boot (wait for its TransferComplete, which the device
+ * sends from the booted image) → verifying/verify (Get SoftwareVersion
+ * = target) → succeeded | failed | timed_out.
  */
 #ifndef USPC_FLEET_FW_H
 #define USPC_FLEET_FW_H
@@ -71,6 +79,7 @@ struct fleet_dev_in {
 	int retry_base;   /* attempts before the last campaign_retry_failed */
 	const char *bank; /* "Device.DeviceInfo.FirmwareImage.2." or NULL */
 	int single_bank, no_activate;
+	int cwmp; /* a TR-069 device (agents.protocol 'cwmp') */
 	int deadline_passed, due_passed;
 	enum fleet_task_end task;
 	const cJSON *task_result; /* the response as docs/json.md, or NULL */
@@ -115,8 +124,10 @@ void fleet_fw_start(const struct fleet_dev_in *in, struct fleet_dev_out *out);
  * nothing to do yet. Returns 0, or -1 out of memory (nothing changed). */
 int fleet_fw_advance(const struct fleet_dev_in *in, struct fleet_dev_out *out);
 
-/* The image paths a Get of the banks asks for (inspection and verify). */
+/* The image paths a Get of the banks asks for (inspection and verify);
+ * of a TR-069 device, its SoftwareVersion only. */
 cJSON *fleet_fw_bank_get(void);
+cJSON *fleet_fw_version_get(void);
 
 /* What a Get of fleet_fw_bank_get() said. */
 #define FLEET_BANKS_MAX 8

@@ -415,6 +415,7 @@ static int advance_inflight(struct fleet_engine *e, struct camp *c, struct uspc_
 		int wave = (int)col_i64(r, i, 19);
 		in.retry_base = (int)col_i64(r, i, 20);
 		in.agent_online = col_bool(r, i, 21);
+		in.cwmp = col_bool(r, i, 24);
 		in.may_activate = may_activate && c->activations < room;
 		in.window_left_s = c->window_left_s;
 		if (in.state == FLEET_DS_DOWNLOADED) {
@@ -619,7 +620,8 @@ static int dispatch(struct fleet_engine *e, struct camp *c, struct uspc_err *err
 					   .id = col_i64(r, i, 0),
 					   .state = FLEET_DS_PENDING,
 					   .attempt = (int)col_i64(r, i, 2),
-					   .retry_base = (int)col_i64(r, i, 5) };
+					   .retry_base = (int)col_i64(r, i, 5),
+					   .cwmp = col_bool(r, i, 6) };
 		struct fleet_dev_out o;
 		int wv = (int)col_i64(r, i, 3);
 		fleet_fw_start(&in, &o);

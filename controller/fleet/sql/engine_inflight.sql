@@ -9,7 +9,8 @@
 -- beyond the free slots are not read at all. $5: the tag prefix that names
 -- a device's own time zone (NULL: none); a device tagged with a zone
 -- PostgreSQL knows gets its local day of week (0 = Monday) and second of
--- the day at now() + $6 seconds (the test clock), else -1.
+-- the day at now() + $6 seconds (the test clock), else -1. The last column
+-- says the device is a TR-069 one (its own procedure in fleet_fw.c).
 WITH zones AS MATERIALIZED (SELECT name FROM pg_timezone_names WHERE $5::text IS NOT NULL)
 SELECT cd.id, cd.eid, cd.state, coalesce(cd.step, ''), cd.attempt, coalesce(cd.bank, ''),
   cd.single_bank, cd.no_activate, coalesce(cd.deadline_at <= now(), false),
@@ -31,7 +32,8 @@ SELECT cd.id, cd.eid, cd.state, coalesce(cd.step, ''), cd.attempt, coalesce(cd.b
   coalesce(extract(isodow FROM (now() + $6::bigint * interval '1 second') AT TIME ZONE dz.name)::int
     - 1, -1),
   coalesce(extract(epoch FROM ((now() + $6::bigint * interval '1 second')
-    AT TIME ZONE dz.name)::time)::int, -1)
+    AT TIME ZONE dz.name)::time)::int, -1),
+  coalesce(a.protocol = 'cwmp', false)
 FROM ((SELECT * FROM campaign_devices WHERE campaign = $1
     AND state IN ('downloading', 'activating', 'rebooting', 'verifying') ORDER BY id LIMIT $3)
   UNION ALL

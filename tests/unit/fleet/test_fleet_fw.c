@@ -605,6 +605,140 @@ static void test_parse_banks_rejects_garbage(void **state)
 	assert_int_equal(fleet_fw_parse_banks(NULL, &b), -1);
 }
 
+/* A GetResp holding only Device.DeviceInfo.SoftwareVersion (a TR-069
+ * device's inspection and verification). */
+static cJSON *version_only(const char *sw)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf),
+		 "{\"req_path_results\":[{\"requested_path\":\"Device.DeviceInfo."
+		 "SoftwareVersion\",\"resolved_path_results\":[{\"resolved_path\":"
+		 "\"Device.DeviceInfo.\",\"result_params\":{\"SoftwareVersion\":\"%s\"}}]}]}",
+		 sw);
+	cJSON *j = cJSON_Parse(buf);
+	assert_non_null(j);
+	return j;
+}
+
+static void test_cwmp_path(void **state)
+{
+	(void)state;
+	/* start: only the version is read, not the banks */
+	struct fleet_dev_in in = dev(FLEET_DS_PENDING, NULL);
+	in.attempt = 0;
+	in.cwmp = 1;
+	struct fleet_dev_out o;
+	fleet_fw_start(&in, &o);
+	assert_string_equal(o.task_op, "get");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o.task_req, "param_paths")), 1);
+	done(&o);
+
+	/* already at target: skipped */
+	in = dev(FLEET_DS_DOWNLOADING, "inspect");
+	in.cwmp = 1;
+	in.bank = "";
+	in.task = FLEET_TASK_DONE;
+	cJSON *r = version_only("2.0.0");
+	in.task_result = r;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_SKIPPED);
+	assert_string_equal(o.reason, "already_at_target");
+	cJSON_Delete(r);
+
+	/* another version: no bank table needed; waits to activate */
+	r = version_only("1.0.0");
+	in.task_result = r;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_DOWNLOADED);
+	assert_string_equal(o.step, "ready");
+	assert_true(o.single_bank);
+	assert_null(o.task_op);
+	cJSON_Delete(r);
+
+	/* the window opens: one Download with the URL (uspc-acs's Download RPC) */
+	in = dev(FLEET_DS_DOWNLOADED, "ready");
+	in.cwmp = 1;
+	in.single_bank = 1;
+	in.bank = o.bank;
+	in.may_activate = 1;
+	char bank[128];
+	snprintf(bank, sizeof(bank), "%s", o.bank);
+	in.bank = bank;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_ACTIVATING);
+	assert_string_equal(o.task_op, "operate");
+	assert_string_equal(cmd(&o), "Device.DeviceInfo.FirmwareImage.1.Download()");
+	assert_string_equal(arg(&o, "URL"), "http://a.example/fw-2.0.0.bin");
+	/* within TR-069's 32 characters even for large ids */
+	assert_string_equal(o.command_key, "c7d42a1a");
+	assert_true(strlen(o.command_key) <= 32);
+	done(&o);
+
+	/* DownloadResponse: wait for the TransferComplete, over download + reboot time */
+	in = dev(FLEET_DS_ACTIVATING, "activate");
+	in.cwmp = 1;
+	in.single_bank = 1;
+	in.bank = bank;
+	in.task = FLEET_TASK_DONE;
+	r = operate_resp(0);
+	in.task_result = r;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_REBOOTING);
+	assert_int_equal(o.deadline_s, spec.reboot_timeout_s + spec.download_timeout_s);
+	cJSON_Delete(r);
+
+	/* no TransferComplete yet: nothing; a fault: failed, the image at fault */
+	in = dev(FLEET_DS_REBOOTING, "wait_boot");
+	in.cwmp = 1;
+	in.single_bank = 1;
+	in.bank = bank;
+	advance(&in, &o);
+	assert_false(o.changed);
+	cJSON *tc = cJSON_Parse("{\"CommandKey\":\"k\",\"FaultCode\":\"9010\","
+				"\"FaultString\":\"download failed\"}");
+	in.transfer = tc;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_FAILED);
+	assert_string_equal(o.reason, "transfer_failed");
+	assert_int_equal(o.fail_class, FLEET_FC_IMAGE);
+	assert_non_null(strstr(o.detail, "9010"));
+	cJSON_Delete(tc);
+
+	/* FaultCode 0: read the version the booted image reports */
+	tc = cJSON_Parse("{\"CommandKey\":\"k\",\"FaultCode\":\"0\"}");
+	in.transfer = tc;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_VERIFYING);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(o.task_req, "param_paths")), 1);
+	done(&o);
+	cJSON_Delete(tc);
+
+	/* the deadline without any report: timed out */
+	in.transfer = NULL;
+	in.deadline_passed = 1;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_TIMED_OUT);
+
+	/* verify: the target succeeds, anything else is a mismatch */
+	in = dev(FLEET_DS_VERIFYING, "verify");
+	in.cwmp = 1;
+	in.single_bank = 1;
+	in.bank = bank;
+	in.task = FLEET_TASK_DONE;
+	r = version_only("2.0.0");
+	in.task_result = r;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_SUCCEEDED);
+	cJSON_Delete(r);
+	r = version_only("1.0.0");
+	in.task_result = r;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_FAILED);
+	assert_string_equal(o.reason, "version_mismatch");
+	assert_non_null(strstr(o.detail, "1.0.0"));
+	cJSON_Delete(r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -624,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_wait_boot),
 		cmocka_unit_test(test_verify),
 		cmocka_unit_test(test_parse_banks_rejects_garbage),
+		cmocka_unit_test(test_cwmp_path),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
