@@ -4,9 +4,7 @@
 -- "!=": it does not). A predicate reads one row of snapshot_objects by its
 -- key (the path's object up to its last '.', the parameter after it), not
 -- the view snapshot, which would expand every parameter of the agent.
--- TR-069 devices are not in any profile's scope yet (docs/tr069.md).
-a.protocol = 'usp'
-AND (p.selector -> 'eids' IS NULL
+(p.selector -> 'eids' IS NULL
   OR a.eid = ANY(ARRAY(SELECT jsonb_array_elements_text(p.selector -> 'eids'))))
 AND (p.selector ->> 'tag' IS NULL OR a.tags @> ARRAY[p.selector ->> 'tag'])
 AND (p.selector ->> 'model' IS NULL OR a.model_name = p.selector ->> 'model')

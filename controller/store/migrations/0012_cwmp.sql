@@ -72,7 +72,8 @@ CREATE TABLE cwmp_credentials (
 --    or acted on again;
 --  - records DeviceInfo and the ManagementServer fields (NULL keeps);
 --  - stores one notifications row per event (kind 'event', path the event
---    code), and completes the operation_results of 'M Reboot' and
+--    code), a boot ('1 BOOT', '0 BOOTSTRAP') also as a 'Device.Boot!' row
+--    and a profile run for the device, and completes the operation_results of 'M Reboot' and
 --    'M ScheduleInform' events with their CommandKey, and of a
 --    FactoryReset on '0 BOOTSTRAP' (a Download completes with its
 --    TransferComplete, not here);
@@ -147,6 +148,32 @@ BEGIN
         IF p_events @> '[{"code": "0 BOOTSTRAP"}]' THEN
             UPDATE operation_results o SET state = 'complete', updated_at = now()
             WHERE o.eid = p_eid AND o.state = 'requested' AND o.command_name = 'FactoryReset()';
+        END IF;
+        -- A boot is also stored as USP's Boot! event is (path 'Device.Boot!',
+        -- payload event.params with Cause, CommandKey, FirmwareUpdated), so
+        -- the profile engine sees TR-069 boots as it sees USP ones: a
+        -- 0 BOOTSTRAP (first contact or factory reset) as a factory reset,
+        -- which re-applies every profile. And it kicks a profile run.
+        IF p_events @> '[{"code": "1 BOOT"}]' OR p_events @> '[{"code": "0 BOOTSTRAP"}]' THEN
+            INSERT INTO notifications (eid, msg_id, subscription_id, kind, path, payload,
+                                       received_at, day)
+            VALUES (p_eid, p_msg_id || '-boot', NULL, 'event', 'Device.Boot!',
+                jsonb_build_object('event', jsonb_build_object('obj_path', 'Device.',
+                    'event_name', 'Boot!', 'params', jsonb_build_object(
+                    'Cause', CASE WHEN p_events @> '[{"code": "0 BOOTSTRAP"}]'
+                             THEN 'RemoteFactoryReset' ELSE 'RemoteReboot' END,
+                    'CommandKey', coalesce((SELECT e->>'command_key'
+                        FROM jsonb_array_elements(p_events) e
+                        WHERE e->>'code' = 'M Reboot' LIMIT 1), ''),
+                    'FirmwareUpdated', CASE WHEN p_events @> '[{"code": "M Download"}]'
+                        THEN 'true' ELSE 'false' END)),
+                    'cwmp_events', p_events),
+                now(), uspc_utc_day(now()))
+            ON CONFLICT (eid, msg_id, day) DO NOTHING;
+            IF proto = 'cwmp' AND EXISTS (SELECT 1 FROM profile_heads WHERE deleted_at IS NULL) THEN
+                INSERT INTO profile_kicks (eid, trigger) VALUES (p_eid, 'onboarding');
+                PERFORM pg_notify('uspc_profile', 'onboarding');
+            END IF;
         END IF;
     END IF;
     RETURN QUERY SELECT true, p_node, dup,
