@@ -1,0 +1,395 @@
+#!/usr/bin/env bash
+# test_acs.sh — uspc-acs (the TR-069 ACS) end to end: the shared PostgreSQL,
+# two uspc-acs processes on one database, and simulated CPEs from the
+# independent driver in tests/cwmp-peer (acs-scenarios.mjs, a co-process
+# taking one JSON command per line). uspctl queues the tasks and reads the
+# results; psql reads what uspc-acs stored.
+#   acs-a  --auth digest, key-derived CPE and connection-request
+#          credentials, --session-idle 3, --max-body 65536
+#   acs-b  the same database, another --node-id, --auth basic,
+#          --max-sessions 1
+# Scenarios, in order (each asserts the stored state and the transcript):
+#   1 inventory    Informs in cwmp-1-0..1-4 (answers in the CPE's
+#                  namespace), ops::/os:: endpoint ids, agents row,
+#                  cwmp_devices, events in notifications, snapshot
+#   2 auth         Digest; wrong password; Basic (acs-b); credentials of
+#                  one device under another's DeviceId: 401, nothing stored
+#   3 ops          get (full, partial, *), set (xsi:type from the
+#                  Inform, from a GetParameterValues, from the stored
+#                  types), add with params, delete, get_instances (7001),
+#                  Reboot, Download (ok and 9010), FactoryReset, with
+#                  their operation_results
+#   4 faults       a CPE Fault ends the task with its code
+#   5 conn. req.   a waiting uspctl get is run by a connection request;
+#                  wrong listener credentials leave cr_error
+#   6 session      cookies, no cookies, chunked, empty-POST variants;
+#                  drops mid-session (set 'unknown', get re-queued, lease
+#                  released); the idle timeout
+#   7 two nodes    503 + Retry-After from acs-b while acs-a has the
+#                  device's session; accepted after it ended
+#   8 duplicates   an Inform re-sent with RetryCount 1: events stored once
+#   9 overload     --max-sessions 1: 503 + Retry-After
+#  10 bad input    refused without a crash or a row changed
+# Needs node (tests/cwmp-peer after npm ci), jq, curl, psql.
+# shellcheck disable=SC2154 # PID_x, URL_x, METRICS_x are set by start_acs
+# shellcheck source=tests/integration/itest-lib.sh
+. "$(dirname "$0")/itest-lib.sh"
+need psql jq node curl
+: "${USPC_DB:?}" "${USPC_SOURCE_DIR:?}"
+PEER_DIR=$USPC_SOURCE_DIR/tests/cwmp-peer
+[ -d "$PEER_DIR/node_modules/fast-xml-parser" ] ||
+	fail "tests/cwmp-peer has no node_modules: run npm ci there (deploy/test.sh does)"
+ACS=$USPC_BIN_DIR/uspc-acs
+[ -x "$ACS" ] || fail "uspc-acs is not built: no $ACS"
+T0=$SECONDS
+
+new_db it_acs
+printf 'itest-cpe-key-%s-0123456789\n' "$RANDOM" >"$W/cpe.key"
+printf 'itest-cr-key-%s-0123456789\n' "$RANDOM" >"$W/cr.key"
+
+# ---- helpers ----------------------------------------------------------------
+
+uctl() { "$USPCTL" --db "$DB_URL" --no-progress -q "$@"; }
+
+# start_acs NAME [flags...] — uspc-acs on a free port; sets URL_NAME,
+# METRICS_NAME, PID_NAME. Logs to $W/acs-NAME.log.
+start_acs() {
+	local name=$1 pid log=$W/acs-$1.log
+	shift
+	"$ACS" --db "$DB_URL" --node-id "acs-$name" --listen 127.0.0.1:0 --metrics-listen 127.0.0.1:0 \
+		--cpe-password-key-file "$W/cpe.key" --retry-after 1 --session-idle 3 \
+		--log-level debug "$@" >"$log" 2>&1 &
+	pid=$!
+	track "$pid"
+	wait_log "$log" 'CWMP on http://127\.0\.0\.1:[0-9]+/, metrics on 127\.0\.0\.1:[0-9]+' 30
+	printf -v "PID_$name" '%s' "$pid"
+	printf -v "URL_$name" '%s' "$(grep -oE 'CWMP on http://[0-9.:]+/' "$log" | head -n 1 | sed 's/^CWMP on //')"
+	printf -v "METRICS_$name" '%s' "$(grep -oE 'metrics on [0-9.:]+' "$log" | head -n 1 | sed 's/^metrics on //')"
+}
+
+# metric NAME COUNTER — a counter of uspc-acs NAME's /metrics.
+metric() {
+	local m=METRICS_$1
+	curl -fsS "http://${!m}/metrics" | awk -v k="uspc_acs_$2" '$1 == k { print $2 }'
+}
+
+# peer JSON — one command to the CPE driver; its answer in R (and appended
+# to $W/peer.jsonl). Fails when the driver answers ok:false.
+R=""
+peer() {
+	local line
+	line=$(jq -c . <<<"$1") || fail "cwmp peer: not JSON: $1"
+	printf '%s\n' "$line" >&"${PEER[1]}"
+	IFS= read -r -t 90 R <&"${PEER[0]}" || fail "cwmp peer: no answer to $1"
+	printf '%s\n' "$R" >>"$W/peer.jsonl"
+	jq -e '.ok' <<<"$R" >/dev/null || fail "cwmp peer: $1: $(jq -r .error <<<"$R")"
+}
+
+# expect DESCRIPTION JQ — the last answer of the driver satisfies JQ.
+expect() {
+	if ! jq -e "$2" <<<"$R" >/dev/null 2>&1; then
+		jq -c 'del(.. | .body?, .headers?)' <<<"$R" | cut -c1-4000 >&2
+		fail "$1: jq '$2' is not true of the driver's answer"
+	fi
+	log "ok: $1"
+}
+
+# sql_is DESCRIPTION SQL WANT
+sql_is() {
+	local got
+	got=$(q "$2")
+	[ "$got" = "$3" ] || fail "$1: '$2' gave '$got', wanted '$3'"
+	log "ok: $1"
+}
+
+# ctl_expect DESCRIPTION COMMAND-JSON JQ — uspctl's result lines (as one
+# array, jq -s) satisfy JQ.
+ctl_expect() {
+	local out=$W/ctl.out
+	printf '%s\n' "$2" | uctl >"$out" 2>"$W/ctl.err" || true
+	if ! jq -es "$3" "$out" >/dev/null 2>&1; then
+		cut -c1-3000 "$out" "$W/ctl.err" >&2
+		fail "$1: jq -s '$3' is not true of uspctl's lines for $2"
+	fi
+	log "ok: $1"
+}
+
+# queue COMMAND-JSON — uspctl --no-wait; prints the task id.
+queue() {
+	local out
+	out=$(printf '%s\n' "$1" | uctl --no-wait) || fail "uspctl --no-wait $1: $out"
+	jq -er '.task' <<<"$out" || fail "no task id from uspctl for $1: $out"
+}
+
+# task_is DESCRIPTION ID JQ — task_status of task ID (its result object),
+# once it is no longer queued or sent (its result goes through the store
+# writer), satisfies JQ.
+task_is() {
+	local t end=$((SECONDS + 10))
+	while :; do
+		t=$(printf '{"id":"ts","op":"task_status","tasks":[%s]}\n' "$2" | uctl | jq -c '.result' || true)
+		case $(jq -r '.state' <<<"$t") in queued | sent) ;; *) break ;; esac
+		[ $SECONDS -lt $end ] || break
+		sleep 0.2
+	done
+	if ! jq -e "$3" <<<"$t" >/dev/null 2>&1; then
+		cut -c1-3000 <<<"$t" >&2
+		fail "$1: task $2: jq '$3' is not true"
+	fi
+	log "ok: $1"
+}
+
+# cookie_of — the session cookie the ACS set in the last driver answer.
+cookie_of() { jq -r '[.session.exchanges[].setCookie | select(.)][0] | split(";")[0]' <<<"$R"; }
+
+# post URL BODY-FILE [curl args...] — status code of a raw POST.
+post() {
+	local url=$1 body=$2
+	shift 2
+	curl -sS -o "$W/post.body" -D "$W/post.headers" -w '%{http_code}' -H 'Content-Type: text/xml' \
+		--data-binary @"$body" "$@" "$url"
+}
+
+EID_PFX=ops::00D09E-cwmp-peer-
+
+# ---- start -------------------------------------------------------------------
+start_acs a --cr-password-key-file "$W/cr.key" --cr-min-gap 1 --max-body 65536 --session-max 60
+start_acs b --auth basic --max-sessions 1
+log "acs-a on $URL_a (metrics $METRICS_a), acs-b on $URL_b (metrics $METRICS_b)"
+coproc PEER { exec node "$PEER_DIR/acs-scenarios.mjs" --acs "$URL_a" --key-file "$W/cpe.key" \
+	--cr-key-file "$W/cr.key" 2>>"$W/peer.log"; }
+# shellcheck disable=SC2153 # PEER_PID is set by coproc
+track "$PEER_PID"
+
+# ---- 1. Inform → inventory ------------------------------------------------------
+log "--- 1. inventory"
+for i in 0 1 2 3 4; do
+	peer '{"cmd":"new","name":"inv'$i'","opts":{"namespace":"cwmp-1-'$i'","deviceId":{"serial":"INV'$i'"},
+    "events":["0 BOOTSTRAP","1 BOOT"],
+    "model":{"Device.DeviceInfo.SoftwareVersion":{"value":"2.3.'$i'"},
+             "Device.ManagementServer.PeriodicInformInterval":{"value":"123'$i'","type":"unsignedInt","writable":true}}}}'
+	crurl=$(jq -r .crUrl <<<"$R")
+	peer '{"cmd":"session","name":"inv'$i'"}'
+	expect "cwmp-1-$i: the session is done (InformResponse in the CPE's namespace, cwmp:ID echoed, 204)" \
+		'.session.outcome == "done" and .session.warnings == [] and
+     ([.session.exchanges[] | select(.response.method == "InformResponse")] | length) == 1'
+	expect "cwmp-1-$i: the ACS answered in urn:dslforum-org:cwmp-1-$i" \
+		'[.session.exchanges[].response.body | select(. != "" and . != null)] | all(contains("urn:dslforum-org:cwmp-1-'$i'"))'
+	sql_is "cwmp-1-$i: cwmp_devices has the version, interval and connection-request URL" \
+		"SELECT cwmp_version, periodic_inform_interval, conn_req_url FROM cwmp_devices WHERE eid = '${EID_PFX}INV$i'" \
+		"1.$i|123$i|$crurl"
+done
+expect "Digest: the first Inform is challenged (401, Digest), the second accepted" \
+	'.session.exchanges[0].response.status == 401 and
+   (.session.exchanges[0].response.headers["www-authenticate"] | test("^Digest .*qop=\"auth\""))
+   and .session.exchanges[1].response.status == 200'
+ctl_expect "show_agent: ops:: endpoint id, DeviceInfo, software version, online" \
+	'{"id":"s","op":"show_agent","targets":"'${EID_PFX}INV2'"}' \
+	'length == 1 and .[0].ok and (.[0].result | .oui == "00D09E" and .product_class == "cwmp-peer" and
+     .serial_number == "INV2" and .manufacturer == "uspc-test" and .software_version == "2.3.2" and
+     .hardware_version == "hw-1" and .online == true and .onboarded_at != null)'
+ctl_expect "list_agents: the five CPEs" '{"id":"l","op":"list_agents","targets":{"eid":"ops::00D09E-cwmp-peer-INV*"}}' \
+	'length == 5 and all(.ok and .result.online)'
+sql_is "agents rows of CPEs are protocol 'cwmp'" \
+	"SELECT count(*) FROM agents WHERE eid LIKE '${EID_PFX}INV%' AND protocol = 'cwmp'" 5
+ctl_expect "notifications: each Inform's events, once each" \
+	'{"id":"n","op":"notifications","targets":"'${EID_PFX}INV0'"}' \
+	'length == 2 and ([.[].result.path] | sort) == ["0 BOOTSTRAP","1 BOOT"] and all(.result.kind == "event")'
+ctl_expect "snapshot: the Inform's parameters" \
+	'{"id":"s","op":"snapshot","targets":"'${EID_PFX}INV1'","paths":"Device.DeviceInfo."}' \
+	'.[0].result["Device.DeviceInfo.SoftwareVersion"].value == "2.3.1"'
+peer '{"cmd":"new","name":"nopc","opts":{"deviceId":{"serial":"NOPC1","productClass":""}}}'
+peer '{"cmd":"session","name":"nopc"}'
+expect "a CPE without ProductClass: session done" '.session.outcome == "done"'
+ctl_expect "without ProductClass the endpoint id is os::OUI-Serial" \
+	'{"id":"s","op":"show_agent","targets":"os::00D09E-NOPC1"}' \
+	'.[0].ok and .[0].result.serial_number == "NOPC1" and .[0].result.online'
+log "scenario 1 done at $((SECONDS - T0)) s"
+
+# ---- 2. authentication -----------------------------------------------------------
+log "--- 2. auth"
+before=$(q "SELECT last_inform_at FROM cwmp_devices WHERE eid = '${EID_PFX}INV0'")
+peer '{"cmd":"new","name":"badpw","opts":{"deviceId":{"serial":"INV0"},"password":"not-the-password"}}'
+peer '{"cmd":"session","name":"badpw"}'
+expect "wrong password: 401 twice, the session fails" \
+	'.session.outcome == "auth-failed" and ([.session.exchanges[].response.status] | unique) == [401]'
+sql_is "wrong password: the device's row is untouched" \
+	"SELECT last_inform_at FROM cwmp_devices WHERE eid = '${EID_PFX}INV0'" "$before"
+peer '{"cmd":"new","name":"badnew","opts":{"deviceId":{"serial":"AUTHX"},"password":"not-the-password"}}'
+peer '{"cmd":"session","name":"badnew"}'
+expect "wrong password of an unknown device: refused" '.session.outcome == "auth-failed"'
+sql_is "wrong password: no agents row for the device" \
+	"SELECT count(*) FROM agents WHERE eid LIKE '%AUTHX%'" 0
+# No device can speak for another: INV1's own (good) credentials, sent
+# with another DeviceId.
+inv1_user=00D09E-INV1
+inv1_pass=$(printf '%s' "$inv1_user" | openssl dgst -sha256 -hmac "$(cat "$W/cpe.key")" -r | cut -c1-24)
+notif_before=$(q "SELECT count(*) FROM notifications")
+devs_before=$(q "SELECT string_agg(eid || last_inform_at, ',' ORDER BY eid) FROM cwmp_devices")
+for victim in VICTIM INV2; do
+	peer '{"cmd":"new","name":"spoof-'$victim'","opts":{"deviceId":{"serial":"'$victim'"},
+    "username":"'"$inv1_user"'","password":"'"$inv1_pass"'"}}'
+	peer '{"cmd":"session","name":"spoof-'$victim'"}'
+	expect "INV1's credentials with DeviceId $victim: refused (401)" \
+		'.session.outcome == "auth-failed" and .session.exchanges[-1].response.status == 401'
+done
+peer '{"cmd":"new","name":"spoof-b","opts":{"acsUrl":"'"$URL_b"'","deviceId":{"serial":"VICTIM"},
+  "username":"'"$inv1_user"'","password":"'"$inv1_pass"'"}}'
+peer '{"cmd":"session","name":"spoof-b"}'
+expect "the same over Basic (acs-b): refused" \
+	'.session.outcome == "auth-failed" and .session.exchanges[-1].response.status == 401'
+sql_is "spoofed Informs: no agents row for the victim" "SELECT count(*) FROM agents WHERE eid LIKE '%VICTIM%'" 0
+sql_is "spoofed Informs: no notification stored" "SELECT count(*) FROM notifications" "$notif_before"
+sql_is "spoofed Informs: no cwmp_devices row changed" \
+	"SELECT string_agg(eid || last_inform_at, ',' ORDER BY eid) FROM cwmp_devices" "$devs_before"
+[ "$(metric a auth_failures_total)" -ge 4 ] || fail "acs-a counted $(metric a auth_failures_total) auth failures, wanted >= 4"
+peer '{"cmd":"new","name":"basic","opts":{"acsUrl":"'"$URL_b"'","deviceId":{"serial":"BASIC1"}}}'
+peer '{"cmd":"session","name":"basic"}'
+expect "Basic (acs-b): challenged with Basic, then accepted" \
+	'.session.outcome == "done" and (.session.exchanges[0].response.headers["www-authenticate"] | test("^Basic ")) and
+   (.session.exchanges[1].request.headers.Authorization | test("^Basic "))'
+sql_is "Basic: the device is in the inventory" "SELECT online FROM agents WHERE eid = '${EID_PFX}BASIC1'" t
+peer '{"cmd":"new","name":"basicbad","opts":{"acsUrl":"'"$URL_b"'","deviceId":{"serial":"BASIC2"},"password":"nope"}}'
+peer '{"cmd":"session","name":"basicbad"}'
+expect "Basic with a wrong password: refused" '.session.outcome == "auth-failed"'
+sql_is "Basic with a wrong password: nothing stored" "SELECT count(*) FROM agents WHERE eid LIKE '%BASIC2'" 0
+log "scenario 2 done at $((SECONDS - T0)) s"
+
+# ---- 3. each uspctl op against a CPE ------------------------------------------------
+log "--- 3. ops"
+E=${EID_PFX}OPS1
+# No connection-request listener: this CPE runs the sessions the test asks for.
+peer '{"cmd":"new","name":"ops","opts":{"deviceId":{"serial":"OPS1"},"connReq":false,
+  "rebootDelayMs":1000,"downloadDelayMs":1000,"download":{"newVersion":"2.0.0"},
+  "model":{"Device.WiFi.SSID.2.Enable":{"value":"false","type":"boolean","writable":true},
+           "Device.WiFi.SSID.2.SSID":{"value":"guest","type":"string","writable":true}}}}'
+peer '{"cmd":"session","name":"ops"}'
+expect "ops: first session" '.session.outcome == "done" and .session.acsRpcs == []'
+
+# A set whose types are partly unknown: SSID.1.Enable and .SSID are not in
+# the Inform, PeriodicInformInterval is (unsignedInt).
+t_set1=$(queue '{"id":"set1","op":"set","targets":"'$E'","params":{"Device.WiFi.SSID.1.Enable":false,"Device.WiFi.SSID.1.SSID":"office","Device.ManagementServer.PeriodicInformInterval":600}}')
+peer '{"cmd":"session","name":"ops"}'
+expect "set: types not known are read first (GetParameterValues), then SetParameterValues" \
+	'.session.outcome == "done" and .session.acsRpcs == ["GetParameterValues","SetParameterValues"]'
+expect "set: the CPE accepted every xsi:type (it faults 9006 on a wrong one) and got the task id as ParameterKey" \
+	'[.session.exchanges[] | select(.request.kind == "SetParameterValuesResponse")] | length == 1 and
+   (.[0].request.detail.parameterKey == "'"$t_set1"'")'
+expect "set: boolean and unsignedInt values carry xsd:boolean / xsd:unsignedInt" \
+	'[.session.exchanges[].response | select(.method == "SetParameterValues") | .body][0] |
+   test("<Name>Device.WiFi.SSID.1.Enable</Name>\\s*<Value xsi:type=\"xsd:boolean\">false</Value>") and
+   test("<Name>Device.ManagementServer.PeriodicInformInterval</Name>\\s*<Value xsi:type=\"xsd:unsignedInt\">600</Value>")'
+task_is "set: task done with a set_resp" "$t_set1" \
+	'.state == "done" and .result.type == "set_resp" and
+   (.result.updated_obj_results | map(.requested_path) | sort) == ["Device.ManagementServer.","Device.WiFi.SSID.1."]'
+sql_is "set: the types learned are stored per model (instance numbers as {i})" \
+	"SELECT type FROM cwmp_param_types WHERE model_key = '00D09E-cwmp-peer' AND path = 'Device.WiFi.SSID.{i}.Enable'" \
+	boolean
+
+# Gets (full and partial names, a * pattern) and a set whose type is now known.
+t_get1=$(queue '{"id":"get1","op":"get","targets":"'$E'","paths":["Device.DeviceInfo.SoftwareVersion","Device.WiFi."]}')
+t_get2=$(queue '{"id":"get2","op":"get","targets":"'$E'","paths":"Device.WiFi.SSID.*.SSID"}')
+t_set2=$(queue '{"id":"set2","op":"set","targets":"'$E'","params":{"Device.WiFi.SSID.2.Enable":true}}')
+t_gi=$(queue '{"id":"gi","op":"get_instances","targets":"'$E'","paths":"Device.WiFi.SSID."}')
+peer '{"cmd":"session","name":"ops"}'
+expect "get, get, set (type known: no read first); get_instances sends nothing" \
+	'.session.outcome == "done" and .session.acsRpcs == ["GetParameterValues","GetParameterValues","SetParameterValues"]'
+expect "get: the names asked as given (full, partial), the pattern as its partial path" \
+	'[.session.exchanges[] | select(.request.kind == "GetParameterValuesResponse") | .request.detail.names] ==
+   [["Device.DeviceInfo.SoftwareVersion","Device.WiFi."],["Device.WiFi.SSID."]]'
+task_is "get (full + partial): the values, the set's included" "$t_get1" \
+	'.state == "done" and .result.type == "get_resp" and
+   .result.req_path_results[0].resolved_path_results[0].result_params.SoftwareVersion == "1.0.0" and
+   (.result.req_path_results[1] | .requested_path == "Device.WiFi." and
+     ([.resolved_path_results[] | select(.resolved_path == "Device.WiFi.SSID.1.") | .result_params][0] |
+      .SSID == "office" and .Enable == "false"))'
+task_is "get (Device.WiFi.SSID.*.SSID): both instances, only SSID" "$t_get2" \
+	'.state == "done" and (.result.req_path_results[0].resolved_path_results |
+     map({(.resolved_path): .result_params}) | add) ==
+   {"Device.WiFi.SSID.1.":{"SSID":"office"},"Device.WiFi.SSID.2.":{"SSID":"guest"}}'
+task_is "set with a known type: done" "$t_set2" '.state == "done"'
+task_is "get_instances: failed, no CWMP meaning (7001)" "$t_gi" \
+	'.state == "failed" and .error_code == 7001 and (.error_message | test("TR-069|CWMP"))'
+ctl_expect "snapshot: values a get read" '{"id":"s","op":"snapshot","targets":"'$E'","paths":"Device.WiFi.SSID.1."}' \
+	'.[0].result["Device.WiFi.SSID.1.SSID"].value == "office"'
+
+# add with params, then delete the instance.
+t_add=$(queue '{"id":"add","op":"add","targets":"'$E'","path":"Device.NAT.PortMapping.","params":{"ExternalPort":8080,"Enable":true,"Description":"web"}}')
+t_del=$(queue '{"id":"del","op":"delete","targets":"'$E'","paths":["Device.NAT.PortMapping.1."]}')
+peer '{"cmd":"session","name":"ops"}'
+expect "add (AddObject, types of the new instance, SetParameterValues), then delete" \
+	'.session.outcome == "done" and
+   .session.acsRpcs == ["AddObject","GetParameterValues","SetParameterValues","DeleteObject"]'
+expect "add: the instance's parameters set with their types" \
+	'[.session.exchanges[].response | select(.method == "SetParameterValues") | .body][0] |
+   test("<Name>Device.NAT.PortMapping.1.ExternalPort</Name>\\s*<Value xsi:type=\"xsd:unsignedInt\">8080</Value>") and
+   test("<Name>Device.NAT.PortMapping.1.Enable</Name>\\s*<Value xsi:type=\"xsd:boolean\">true</Value>")'
+task_is "add: done, instantiated_path Device.NAT.PortMapping.1." "$t_add" \
+	'.state == "done" and .result.created_obj_results[0].oper_status.oper_success.instantiated_path == "Device.NAT.PortMapping.1."'
+task_is "delete: done" "$t_del" \
+	'.state == "done" and .result.deleted_obj_results[0].oper_status.oper_success.affected_paths == ["Device.NAT.PortMapping.1."]'
+
+# Reboot: done on RebootResponse; complete on the "M Reboot" Inform.
+t_boot=$(queue '{"id":"boot","op":"operate","targets":"'$E'","command":"Device.Reboot()","command_key":"itest-reboot"}')
+peer '{"cmd":"session","name":"ops"}'
+expect "Reboot sent with the CommandKey" \
+	'.session.acsRpcs == ["Reboot"] and
+   ([.session.exchanges[] | select(.request.kind == "RebootResponse")][0].request.detail.commandKey == "itest-reboot")'
+sql_is "Reboot: operation_results 'requested' before the CPE rebooted" \
+	"SELECT state FROM operation_results WHERE eid = '$E' AND command_key = 'itest-reboot' AND command_name = 'Reboot()'" requested
+task_is "Reboot: task done on RebootResponse" "$t_boot" \
+	'.state == "done" and .result.operation_results[0].command_key == "itest-reboot"'
+peer '{"cmd":"idle","name":"ops"}'
+expect "Reboot: the CPE came back with 1 BOOT + M Reboot" \
+	'.sessions | length == 1 and .[0].outcome == "done" and
+   ([.[0].events[] | .code + "=" + .commandKey] | sort) == ["1 BOOT=","M Reboot=itest-reboot"]'
+ctl_expect "Reboot: operation_results complete" '{"id":"o","op":"operation_results","targets":"'$E'","command_key":"itest-reboot"}' \
+	'length == 1 and .[0].result.state == "complete" and .[0].result.obj_path == "Device." and .[0].result.command_name == "Reboot()"'
+
+# Download, good then failing (9010).
+t_dl=$(queue '{"id":"dl","op":"operate","targets":"'$E'","command":"Device.DeviceInfo.FirmwareImage.1.Download()","command_key":"itest-dl","args":{"URL":"http://127.0.0.1:9/fw.bin","FileSize":1234}}')
+peer '{"cmd":"session","name":"ops"}'
+expect "Download: sent with FileType, URL, FileSize, CommandKey" \
+	'.session.acsRpcs == ["Download"] and
+   ([.session.exchanges[] | select(.request.kind == "DownloadResponse")][0].request.detail |
+    .FileType == "1 Firmware Upgrade Image" and .URL == "http://127.0.0.1:9/fw.bin" and .FileSize == "1234" and .CommandKey == "itest-dl")'
+sql_is "Download (Status 1): operation_results 'requested'" \
+	"SELECT state FROM operation_results WHERE eid = '$E' AND command_key = 'itest-dl'" requested
+task_is "Download: task done" "$t_dl" '.state == "done"'
+peer '{"cmd":"idle","name":"ops"}'
+expect "Download: the CPE reported TransferComplete, answered" \
+	'.sessions | length == 1 and .[0].outcome == "done" and
+   ([.[0].exchanges[] | select(.request.kind == "TransferComplete")][0].response.method == "TransferCompleteResponse")'
+ctl_expect "Download: operation_results complete" '{"id":"o","op":"operation_results","targets":"'$E'","command_key":"itest-dl"}' \
+	'length == 1 and .[0].result.state == "complete" and .[0].result.command_name == "Download()" and .[0].result.err_code == null'
+ctl_expect "Download: TransferComplete stored as a notification" \
+	'{"id":"n","op":"notifications","targets":"'$E'","path":"TransferComplete"}' \
+	'length == 1 and .[0].result.payload.command_key == "itest-dl" and .[0].result.payload.fault_code == 0'
+ctl_expect "Download: the new SoftwareVersion from the next Inform" '{"id":"s","op":"show_agent","targets":"'$E'"}' \
+	'.[0].result.software_version == "2.0.0"'
+peer '{"cmd":"set","name":"ops","opts":{"download":{"faultCode":9010,"faultString":"Download failure: no such file"}}}'
+t_dl2=$(queue '{"id":"dl2","op":"operate","targets":"'$E'","command":"Device.DeviceInfo.FirmwareImage.1.Download()","command_key":"itest-dl-bad","args":{"URL":"http://127.0.0.1:9/none.bin"}}')
+peer '{"cmd":"session","name":"ops"}'
+task_is "Download (to fail): task done on DownloadResponse" "$t_dl2" '.state == "done"'
+peer '{"cmd":"idle","name":"ops"}'
+ctl_expect "Download failing with 9010: operation_results failed with the fault" \
+	'{"id":"o","op":"operation_results","targets":"'$E'","command_key":"itest-dl-bad"}' \
+	'length == 1 and .[0].result.state == "failed" and .[0].result.err_code == 9010 and (.[0].result.err_msg | test("no such file"))'
+
+# FactoryReset: complete on the 0 BOOTSTRAP Inform.
+t_fr=$(queue '{"id":"fr","op":"operate","targets":"'$E'","command":"Device.FactoryReset()"}')
+peer '{"cmd":"session","name":"ops"}'
+expect "FactoryReset sent" '.session.acsRpcs == ["FactoryReset"]'
+sql_is "FactoryReset: operation_results 'requested'" \
+	"SELECT state FROM operation_results WHERE eid = '$E' AND command_name = 'FactoryReset()'" requested
+task_is "FactoryReset: task done" "$t_fr" '.state == "done"'
+peer '{"cmd":"idle","name":"ops"}'
+expect "FactoryReset: the CPE came back with 0 BOOTSTRAP" \
+	'.sessions | length == 1 and .[0].outcome == "done" and ([.[0].events[].code] | index("0 BOOTSTRAP")) != null'
+sql_is "FactoryReset: operation_results complete" \
+	"SELECT state FROM operation_results WHERE eid = '$E' AND command_name = 'FactoryReset()'" complete
+log "scenario 3 done at $((SECONDS - T0)) s"
+peer '{"cmd":"quit"}'
+stop_pid "$PID_a" || fail "acs-a exited with status $? on SIGTERM"
+stop_pid "$PID_b" || fail "acs-b exited with status $? on SIGTERM"
+log "PASS in $((SECONDS - T0)) s"
