@@ -55,6 +55,8 @@ void sim_agent_env(const struct sim_agent *a, struct sim_dm_env *env)
 	env->boot_time = a->boot_time;
 	env->now = a->w->now;
 	env->value_rate = cfg->value_rate;
+	env->var = NULL;
+	env->var_ctx = NULL;
 }
 
 struct dm_inst *sim_agent_controller(struct sim_agent *a, const char *eid)

@@ -102,6 +102,8 @@ static void expand_var(const struct sim_dm_env *env, const struct dm_inst *inst,
 	long long lo, hi;
 	unsigned nd;
 	out[0] = '\0';
+	if (env->var && env->var(env, var, out, cap))
+		return;
 	if (!strcmp(var, "n"))
 		snprintf(out, cap, "%" PRIu32, env->index);
 	else if (!strcmp(var, "i"))

@@ -60,6 +60,11 @@ struct sim_dm_env {
 	time_t boot_time;
 	time_t now;
 	double value_rate; /* multiplier for counter rates */
+	/* Template variables beyond the ones above, looked up first (NULL:
+	 * none): 1 with the value in out, or 0 when name is not one of them.
+	 * The CWMP mode's ${serial}, ${acs_url}, ${cr_url}, ... */
+	int (*var)(const struct sim_dm_env *env, const char *name, char *out, size_t cap);
+	const void *var_ctx; /* for var */
 };
 
 enum dm_match_kind { DM_M_OBJ, DM_M_TABLE, DM_M_PARAM, DM_M_CMD, DM_M_EVENT };

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cwmp_sim_main.h"
 #include "log.h"
 #include "sim_agent.h"
 #include "sim_model.h"
@@ -22,7 +23,7 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: usp-agent-sim [options]\n"
+		"usage: usp-agent-sim [--protocol usp|cwmp] [options]\n"
 		"Simulates N TR-369 USP agents, each with its own MQTT 5 connection.\n"
 		"  --agents N             number of agents (default 1)\n"
 		"  --first-index N        index of the first agent (default 1)\n"
@@ -91,6 +92,7 @@ static void usage(FILE *f)
 		"  --help                 this text\n"
 		"  --version              print the version and exit\n",
 		USPC_SIM_DEFAULT_MODEL);
+	cwmp_sim_usage(f);
 }
 
 static int parse_broker(struct sim_config *cfg, const char *url)
@@ -225,6 +227,13 @@ static int opt_topic_pattern(struct cli *c, const char *v)
 	return opt_topic(&c->cfg.topic_pattern, v);
 }
 
+/* --protocol cwmp never gets here (main hands it over first). */
+static int opt_protocol(struct cli *c, const char *v)
+{
+	(void)c;
+	return strcmp(v, "usp") ? -1 : 0;
+}
+
 static int opt_log_level(struct cli *c, const char *v)
 {
 	int l = log_level_from_name(v);
@@ -255,6 +264,7 @@ static int opt_log_level(struct cli *c, const char *v)
 #define TOPIC_WANT "a topic with at most one %s (the EID), %% for '%', no '+' or '#'"
 
 static const struct opt_def opt_defs[] = {
+	{ .name = "protocol", .kind = K_FN, .fn = opt_protocol, .want = "usp or cwmp" },
 	UINT("agents", K_U32, CFG(n_agents), 1, 1000000, "1..1000000"),
 	UINT("first-index", K_U32, CFG(first_index), 0, 100000000, "0..100000000"),
 	STR("broker", offsetof(struct cli, broker)),
@@ -488,12 +498,28 @@ static int check_state_dir(const char *dir)
 	return 0;
 }
 
+/* Does the command line ask for --protocol cwmp? */
+static int wants_cwmp(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "--protocol=cwmp") ||
+		    (!strcmp(argv[i], "--protocol") && i + 1 < argc &&
+		     !strcmp(argv[i + 1], "cwmp")))
+			return 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli c;
 	struct uspc_err err = { 0 };
 	struct sim_model *model = NULL;
 	int rc = 2;
+	if (wants_cwmp(argc, argv))
+		return cwmp_sim_main(argc, argv, USPC_SIM_DEFAULT_MODEL);
 	defaults(&c);
 	int prc = parse_cli(&c, argc, argv);
 	if (prc)
