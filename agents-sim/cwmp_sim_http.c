@@ -264,6 +264,8 @@ static size_t read_cb(char *buf, size_t size, size_t n, void *userp)
 	size_t want = size * n, left = c->body_len - c->body_off;
 	if (want > left)
 		want = left;
+	if (!want)
+		return 0;
 	memcpy(buf, c->body + c->body_off, want);
 	c->body_off += want;
 	return want;
