@@ -121,21 +121,21 @@ queue() {
 	jq -er '.task' <<<"$out" || fail "no task id from uspctl for $1: $out"
 }
 
-# task_is DESCRIPTION ID JQ — task_status of task ID (its result object),
-# once it is no longer queued or sent (its result goes through the store
-# writer), satisfies JQ.
+# task_is DESCRIPTION ID JQ — task_status of task ID (its result object)
+# satisfies JQ; waits up to 10 s while the task is queued or sent (results
+# go through the store writer).
 task_is() {
-	local t end=$((SECONDS + 10))
+	local t st end=$((SECONDS + 10))
 	while :; do
 		t=$(printf '{"id":"ts","op":"task_status","tasks":[%s]}\n' "$2" | uctl | jq -c '.result' || true)
-		case $(jq -r '.state' <<<"$t") in queued | sent) ;; *) break ;; esac
-		[ $SECONDS -lt $end ] || break
+		jq -e "$3" <<<"$t" >/dev/null 2>&1 && break
+		st=$(jq -r '.state' <<<"$t" 2>/dev/null || true)
+		if [ $SECONDS -ge $end ] || { [ "$st" != queued ] && [ "$st" != sent ]; }; then
+			cut -c1-3000 <<<"$t" >&2
+			fail "$1: task $2: jq '$3' is not true"
+		fi
 		sleep 0.2
 	done
-	if ! jq -e "$3" <<<"$t" >/dev/null 2>&1; then
-		cut -c1-3000 <<<"$t" >&2
-		fail "$1: task $2: jq '$3' is not true"
-	fi
 	log "ok: $1"
 }
 
@@ -194,7 +194,8 @@ sql_is "agents rows of CPEs are protocol 'cwmp'" \
 	"SELECT count(*) FROM agents WHERE eid LIKE '${EID_PFX}INV%' AND protocol = 'cwmp'" 5
 ctl_expect "notifications: each Inform's events, once each" \
 	'{"id":"n","op":"notifications","targets":"'${EID_PFX}INV0'"}' \
-	'length == 2 and ([.[].result.path] | sort) == ["0 BOOTSTRAP","1 BOOT"] and all(.result.kind == "event")'
+	'[.[].result | select(.payload.cwmp_event)] | length == 2 and ([.[].path] | sort) == ["0 BOOTSTRAP","1 BOOT"] and
+   all(.kind == "event" and .payload.retry_count == 0)'
 ctl_expect "snapshot: the Inform's parameters" \
 	'{"id":"s","op":"snapshot","targets":"'${EID_PFX}INV1'","paths":"Device.DeviceInfo."}' \
 	'.[0].result["Device.DeviceInfo.SoftwareVersion"].value == "2.3.1"'
@@ -289,13 +290,18 @@ sql_is "set: the types learned are stored per model (instance numbers as {i})" \
 # Gets (full and partial names, a * pattern) and a set whose type is now known.
 t_get1=$(queue '{"id":"get1","op":"get","targets":"'$E'","paths":["Device.DeviceInfo.SoftwareVersion","Device.WiFi."]}')
 t_get2=$(queue '{"id":"get2","op":"get","targets":"'$E'","paths":"Device.WiFi.SSID.*.SSID"}')
-t_set2=$(queue '{"id":"set2","op":"set","targets":"'$E'","params":{"Device.WiFi.SSID.2.Enable":true}}')
+# (a value with XML's special characters and non-ASCII text, read back)
+t_set2=$(queue '{"id":"set2","op":"set","targets":"'$E'","params":{"Device.WiFi.SSID.2.Enable":true,"Device.WiFi.SSID.2.SSID":"g&<\"u'"'"'>st café ☕"}}')
 t_gi=$(queue '{"id":"gi","op":"get_instances","targets":"'$E'","paths":"Device.WiFi.SSID."}')
+t_get3=$(queue '{"id":"get3","op":"get","targets":"'$E'","paths":"Device.WiFi.SSID.2.SSID"}')
+# 40 paths: two GetParameterValues (32 names at most per RPC)
+t_get4=$(queue '{"id":"get4","op":"get","targets":"'$E'","paths":'"$(jq -cn '[range(40) | "Device.DeviceInfo.HardwareVersion"]')"'}')
 peer '{"cmd":"session","name":"ops"}'
 expect "get, get, set (type known: no read first); get_instances sends nothing" \
-	'.session.outcome == "done" and .session.acsRpcs == ["GetParameterValues","GetParameterValues","SetParameterValues"]'
+	'.session.outcome == "done" and .session.acsRpcs ==
+   ["GetParameterValues","GetParameterValues","SetParameterValues","GetParameterValues","GetParameterValues","GetParameterValues"]'
 expect "get: the names asked as given (full, partial), the pattern as its partial path" \
-	'[.session.exchanges[] | select(.request.kind == "GetParameterValuesResponse") | .request.detail.names] ==
+	'[.session.exchanges[] | select(.request.kind == "GetParameterValuesResponse") | .request.detail.names][0:2] ==
    [["Device.DeviceInfo.SoftwareVersion","Device.WiFi."],["Device.WiFi.SSID."]]'
 task_is "get (full + partial): the values, the set's included" "$t_get1" \
 	'.state == "done" and .result.type == "get_resp" and
@@ -308,6 +314,11 @@ task_is "get (Device.WiFi.SSID.*.SSID): both instances, only SSID" "$t_get2" \
      map({(.resolved_path): .result_params}) | add) ==
    {"Device.WiFi.SSID.1.":{"SSID":"office"},"Device.WiFi.SSID.2.":{"SSID":"guest"}}'
 task_is "set with a known type: done" "$t_set2" '.state == "done"'
+task_is "a value with <, &, quotes and UTF-8 reaches the CPE and reads back unchanged" "$t_get3" \
+	'.state == "done" and .result.req_path_results[0].resolved_path_results[0].result_params.SSID == "g&<\"u'"'"'>st café ☕"'
+task_is "get of 40 paths in two RPCs: 40 results" "$t_get4" \
+	'.state == "done" and (.result.req_path_results | length) == 40 and
+   all(.result.req_path_results[]; .resolved_path_results[0].result_params.HardwareVersion == "hw-1")'
 task_is "get_instances: failed, no CWMP meaning (7001)" "$t_gi" \
 	'.state == "failed" and .error_code == 7001 and (.error_message | test("TR-069|CWMP"))'
 ctl_expect "snapshot: values a get read" '{"id":"s","op":"snapshot","targets":"'$E'","paths":"Device.WiFi.SSID.1."}' \
@@ -316,10 +327,11 @@ ctl_expect "snapshot: values a get read" '{"id":"s","op":"snapshot","targets":"'
 # add with params, then delete the instance.
 t_add=$(queue '{"id":"add","op":"add","targets":"'$E'","path":"Device.NAT.PortMapping.","params":{"ExternalPort":8080,"Enable":true,"Description":"web"}}')
 t_del=$(queue '{"id":"del","op":"delete","targets":"'$E'","paths":["Device.NAT.PortMapping.1."]}')
+t_del2=$(queue '{"id":"del2","op":"delete","targets":"'$E'","paths":["Device.NAT.PortMapping.7."]}')
 peer '{"cmd":"session","name":"ops"}'
 expect "add (AddObject, types of the new instance, SetParameterValues), then delete" \
 	'.session.outcome == "done" and
-   .session.acsRpcs == ["AddObject","GetParameterValues","SetParameterValues","DeleteObject"]'
+   .session.acsRpcs == ["AddObject","GetParameterValues","SetParameterValues","DeleteObject","DeleteObject"]'
 expect "add: the instance's parameters set with their types" \
 	'[.session.exchanges[].response | select(.method == "SetParameterValues") | .body][0] |
    test("<Name>Device.NAT.PortMapping.1.ExternalPort</Name>\\s*<Value xsi:type=\"xsd:unsignedInt\">8080</Value>") and
@@ -328,6 +340,8 @@ task_is "add: done, instantiated_path Device.NAT.PortMapping.1." "$t_add" \
 	'.state == "done" and .result.created_obj_results[0].oper_status.oper_success.instantiated_path == "Device.NAT.PortMapping.1."'
 task_is "delete: done" "$t_del" \
 	'.state == "done" and .result.deleted_obj_results[0].oper_status.oper_success.affected_paths == ["Device.NAT.PortMapping.1."]'
+task_is "delete of an instance the CPE does not have: failed with its 9005" "$t_del2" \
+	'.state == "failed" and .error_code == 9005 and (.error_message | test("DeleteObject"))'
 
 # Reboot: done on RebootResponse; complete on the "M Reboot" Inform.
 t_boot=$(queue '{"id":"boot","op":"operate","targets":"'$E'","command":"Device.Reboot()","command_key":"itest-reboot"}')
@@ -361,7 +375,8 @@ expect "Download: the CPE reported TransferComplete, answered" \
 	'.sessions | length == 1 and .[0].outcome == "done" and
    ([.[0].exchanges[] | select(.request.kind == "TransferComplete")][0].response.method == "TransferCompleteResponse")'
 ctl_expect "Download: operation_results complete" '{"id":"o","op":"operation_results","targets":"'$E'","command_key":"itest-dl"}' \
-	'length == 1 and .[0].result.state == "complete" and .[0].result.command_name == "Download()" and .[0].result.err_code == null'
+	'[.[].result | select(.command_name == "Download()")] | length == 1 and .[0].state == "complete" and .[0].err_code == null and
+   .[0].obj_path == "Device.DeviceInfo.FirmwareImage.1."'
 ctl_expect "Download: TransferComplete stored as a notification" \
 	'{"id":"n","op":"notifications","targets":"'$E'","path":"TransferComplete"}' \
 	'length == 1 and .[0].result.payload.command_key == "itest-dl" and .[0].result.payload.fault_code == 0'
@@ -374,7 +389,8 @@ task_is "Download (to fail): task done on DownloadResponse" "$t_dl2" '.state == 
 peer '{"cmd":"idle","name":"ops"}'
 ctl_expect "Download failing with 9010: operation_results failed with the fault" \
 	'{"id":"o","op":"operation_results","targets":"'$E'","command_key":"itest-dl-bad"}' \
-	'length == 1 and .[0].result.state == "failed" and .[0].result.err_code == 9010 and (.[0].result.err_msg | test("no such file"))'
+	'[.[].result | select(.command_name == "Download()")] | length == 1 and .[0].state == "failed" and .[0].err_code == 9010 and
+   (.[0].err_msg | test("no such file"))'
 
 # FactoryReset: complete on the 0 BOOTSTRAP Inform.
 t_fr=$(queue '{"id":"fr","op":"operate","targets":"'$E'","command":"Device.FactoryReset()"}')
@@ -389,6 +405,248 @@ expect "FactoryReset: the CPE came back with 0 BOOTSTRAP" \
 sql_is "FactoryReset: operation_results complete" \
 	"SELECT state FROM operation_results WHERE eid = '$E' AND command_name = 'FactoryReset()'" complete
 log "scenario 3 done at $((SECONDS - T0)) s"
+
+# ---- 4. CPE faults ---------------------------------------------------------------------
+log "--- 4. faults"
+E=${EID_PFX}FLT1
+peer '{"cmd":"new","name":"flt","opts":{"deviceId":{"serial":"FLT1"},"connReq":false}}'
+peer '{"cmd":"session","name":"flt"}'
+t_fget=$(queue '{"id":"fg","op":"get","targets":"'$E'","paths":"Device.DeviceInfo.UpTime"}')
+t_fset=$(queue '{"id":"fs","op":"set","targets":"'$E'","params":{"Device.DeviceInfo.SoftwareVersion":"9"}}')
+peer '{"cmd":"session","name":"flt","set":{"faults":{"GetParameterValues":{"code":9005,"string":"Invalid parameter name (injected)"}}}}'
+expect "faults: both RPCs answered with a Fault, the session goes on to 204" \
+	'.session.outcome == "done" and .session.acsRpcs == ["GetParameterValues","SetParameterValues"] and
+   ([.session.exchanges[] | select(.request.kind == "Fault") | .request.detail.faultCode] == [9005, 9003])'
+task_is "GetParameterValues Fault 9005: task failed with 9005, the message names it" "$t_fget" \
+	'.state == "failed" and .error_code == 9005 and (.error_message | test("9005")) and (.error_message | test("injected"))'
+task_is "SetParameterValues Fault 9003/9008 on a read-only parameter: failed with 9008 naming it" "$t_fset" \
+	'.state == "failed" and .error_code == 9008 and (.error_message | test("Device.DeviceInfo.SoftwareVersion"))'
+peer '{"cmd":"set","name":"flt","opts":{"faults":{}}}'
+
+# ---- 5. connection requests ---------------------------------------------------------------
+log "--- 5. connection requests"
+E=${EID_PFX}CR1
+peer '{"cmd":"new","name":"cr","opts":{"deviceId":{"serial":"CR1"}}}'
+peer '{"cmd":"session","name":"cr"}'
+expect "connection requests: boot session" '.session.outcome == "done"'
+# uspctl waits: only a connection request can get the task run.
+t1=$SECONDS
+printf '%s\n' '{"id":"crget","op":"get","targets":"'$E'","paths":"Device.DeviceInfo.SoftwareVersion"}' |
+	uctl --timeout 30 >"$W/crget.out" 2>"$W/crget.err" || fail "uspctl get via a connection request: $(cat "$W/crget.out" "$W/crget.err")"
+jq -e '.ok and .result.req_path_results[0].resolved_path_results[0].result_params.SoftwareVersion == "1.0.0"' "$W/crget.out" >/dev/null ||
+	fail "connection request: uspctl printed $(cat "$W/crget.out")"
+log "ok: a waiting uspctl get answered in $((SECONDS - t1)) s through a connection request"
+[ $((SECONDS - t1)) -le 10 ] || fail "the connection request took $((SECONDS - t1)) s (wanted at most 10)"
+peer '{"cmd":"wait","name":"cr","count":2}'
+expect "connection request: the CPE's session carried 6 CONNECTION REQUEST and ran the get" \
+	'.sessions | length == 1 and .[0].outcome == "done" and ([.[0].events[].code] == ["6 CONNECTION REQUEST"]) and
+   .[0].acsRpcs == ["GetParameterValues"]'
+peer '{"cmd":"crlog","name":"cr"}'
+expect "connection request: Digest-authenticated GET" \
+	'[.cr[] | select(.status == 200)] | length == 1 and .[0].auth == "ok" and .[0].result == "session" and .[0].method == "GET"'
+sql_is "connection request: cr_sent_at set, no cr_error" \
+	"SELECT cr_sent_at IS NOT NULL, cr_error IS NULL FROM cwmp_devices WHERE eid = '$E'" "t|t"
+E=${EID_PFX}CR2
+peer '{"cmd":"new","name":"crbad","opts":{"deviceId":{"serial":"CR2"},"crCreds":"wrong"}}'
+peer '{"cmd":"session","name":"crbad"}'
+t_crbad=$(queue '{"id":"crbad","op":"get","targets":"'$E'","paths":"Device.DeviceInfo.SoftwareVersion"}')
+wait_sql "SELECT cr_error IS NOT NULL FROM cwmp_devices WHERE eid = '$E'" t 15
+sql_is "wrong connection-request credentials: cr_error says 401" \
+	"SELECT cr_error ~ '401' FROM cwmp_devices WHERE eid = '$E'" t
+peer '{"cmd":"crlog","name":"crbad"}'
+expect "wrong connection-request credentials: the listener refused them, no session" \
+	'(.cr | length) >= 1 and all(.cr[]; .status == 401) and any(.cr[]; .auth == "wrong response (password)")'
+task_is "wrong connection-request credentials: the task stays queued" "$t_crbad" '.state == "queued"'
+printf '{"id":"c","op":"cancel","tasks":[%s]}\n' "$t_crbad" | uctl >/dev/null || fail "cancel of task $t_crbad"
+
+# ---- 6. session rules -------------------------------------------------------------------------
+log "--- 6. session rules"
+E=${EID_PFX}RULES1
+peer '{"cmd":"new","name":"rules","opts":{"deviceId":{"serial":"RULES1"},"connReq":false}}'
+peer '{"cmd":"session","name":"rules"}'
+# each: quirks, then what the transcript must show
+while IFS='|' read -r what quirks check; do
+	t=$(queue '{"id":"r","op":"get","targets":"'$E'","paths":"Device.DeviceInfo.HardwareVersion"}')
+	peer '{"cmd":"session","name":"rules","set":{"quirks":'"$quirks"'}}'
+	expect "$what: the session ran the get" '.session.outcome == "done" and .session.acsRpcs == ["GetParameterValues"]'
+	expect "$what: transcript" "$check"
+	task_is "$what: task done" "$t" '.state == "done"'
+done <<'EOF'
+cookie, a new connection per request|{"newConnectionPerRequest":true}|.session.connections >= 3 and ([.session.exchanges[2:][] | .cookie] | all)
+no cookies, keep-alive|{"newConnectionPerRequest":false,"noCookies":true}|.session.connections == 1 and ([.session.exchanges[] | .cookie] | any | not)
+chunked bodies, chunked empty POST|{"noCookies":false,"chunked":true,"emptyPostVariant":"chunked-empty"}|[.session.exchanges[] | .request.headers["Transfer-Encoding"]] | all(. == "chunked")
+empty POST as CRLF|{"chunked":false,"emptyPostVariant":"whitespace"}|[.session.exchanges[] | select(.request.kind == "empty")] | length == 1
+EOF
+log "scenario 6a done at $((SECONDS - T0)) s"
+
+# Drops mid-session: DROP1 with a set in flight, DROP2 with a get in flight
+# (a set queued behind it), INV3 idle after its InformResponse. All three
+# sessions end after --session-idle (3 s).
+peer '{"cmd":"new","name":"drop1","opts":{"deviceId":{"serial":"DROP1"},"connReq":false}}'
+peer '{"cmd":"session","name":"drop1"}'
+peer '{"cmd":"new","name":"drop2","opts":{"deviceId":{"serial":"DROP2"},"connReq":false}}'
+peer '{"cmd":"session","name":"drop2"}'
+t_d1set=$(queue '{"id":"d1","op":"set","targets":"'${EID_PFX}DROP1'","params":{"Device.ManagementServer.PeriodicInformInterval":900}}')
+t_d2get=$(queue '{"id":"d2","op":"get","targets":"'${EID_PFX}DROP2'","paths":"Device.DeviceInfo.SoftwareVersion"}')
+t_d2set=$(queue '{"id":"d2s","op":"set","targets":"'${EID_PFX}DROP2'","params":{"Device.ManagementServer.PeriodicInformInterval":700}}')
+# exchanges: Inform (401), Inform (200), empty POST answered with the RPC: drop
+peer '{"cmd":"session","name":"drop1","set":{"dropMidSession":3}}'
+expect "DROP1 dropped its connection with SetParameterValues in flight" \
+	'.session.outcome == "dropped" and (.session.exchanges[-1].response.body | test(":SetParameterValues[ />]"))'
+peer '{"cmd":"session","name":"drop2","set":{"dropMidSession":3}}'
+expect "DROP2 dropped its connection with GetParameterValues in flight" \
+	'.session.outcome == "dropped" and (.session.exchanges[-1].response.body | test(":GetParameterValues[ />]"))'
+peer '{"cmd":"session","name":"inv3","set":{"dropMidSession":2}}'
+expect "INV3 went quiet after its InformResponse" \
+	'.session.outcome == "dropped" and (.session.exchanges[-1].response.body | test(":InformResponse[ />]"))'
+idle_cookie=$(cookie_of)
+t_drop=$SECONDS
+sql_is "while the dropped sessions last: the tasks are 'sent'" \
+	"SELECT string_agg(state::text, ',' ORDER BY id) FROM tasks WHERE id IN ($t_d1set, $t_d2get, $t_d2set)" "sent,sent,sent"
+sql_is "while the dropped sessions last: their leases are held by acs-a" \
+	"SELECT string_agg(session_node, ',' ORDER BY eid) FROM cwmp_devices WHERE eid IN ('${EID_PFX}DROP1', '${EID_PFX}DROP2', '${EID_PFX}INV3')" \
+	"acs-a,acs-a,acs-a"
+wait_sql "SELECT state FROM tasks WHERE id = $t_d1set" unknown 15
+log "ok: sessions ended $((SECONDS - t_drop)) s after the drops (--session-idle 3)"
+task_is "the set in flight ends 'unknown', not sent again" "$t_d1set" \
+	'.state == "unknown" and (.error_message | test("outcome unknown")) and (.error_message | test("not sent again"))'
+task_is "the get in flight goes back to the queue" "$t_d2get" '.state == "queued" and .attempts == 0'
+task_is "the set never sent goes back to the queue" "$t_d2set" '.state == "queued"'
+sql_is "the idle sessions' leases are released" \
+	"SELECT count(*) FROM cwmp_devices WHERE eid IN ('${EID_PFX}DROP1', '${EID_PFX}DROP2', '${EID_PFX}INV3') AND session_until IS NULL" 3
+[ "$(metric a sessions_timed_out_total)" -ge 3 ] || fail "acs-a counted $(metric a sessions_timed_out_total) timed-out sessions, wanted >= 3"
+printf '' >"$W/empty"
+code=$(post "$URL_a" "$W/empty" -H "Cookie: $idle_cookie")
+[ "$code" = 400 ] || fail "the cookie of a timed-out session: HTTP $code, wanted 400"
+log "ok: the cookie of a timed-out session no longer names a session (400)"
+peer '{"cmd":"session","name":"drop1","set":{"dropMidSession":0}}'
+expect "DROP1 opens a new session; the unknown set is not sent again" '.session.outcome == "done" and .session.acsRpcs == []'
+peer '{"cmd":"session","name":"drop2","set":{"dropMidSession":0}}'
+expect "DROP2 opens a new session: the re-queued get, then the set" \
+	'.session.outcome == "done" and .session.acsRpcs == ["GetParameterValues","SetParameterValues"]'
+task_is "the re-queued get: done" "$t_d2get" '.state == "done" and .attempts == 1'
+task_is "the set behind it: done" "$t_d2set" '.state == "done"'
+peer '{"cmd":"session","name":"inv3","set":{"dropMidSession":0}}'
+expect "INV3 opens a new session" '.session.outcome == "done"'
+log "scenario 6 done at $((SECONDS - T0)) s"
+
+# ---- 7. two uspc-acs processes, one device -------------------------------------------------
+log "--- 7. two nodes"
+E=${EID_PFX}TN1
+peer '{"cmd":"new","name":"tn-a","opts":{"deviceId":{"serial":"TN1"},"connReq":false,"events":["2 PERIODIC"]}}'
+peer '{"cmd":"new","name":"tn-b","opts":{"deviceId":{"serial":"TN1"},"connReq":false,"acsUrl":"'"$URL_b"'"}}'
+peer '{"cmd":"session","name":"tn-a","set":{"dropMidSession":2}}'
+expect "TN1 holds a session on acs-a" '.session.outcome == "dropped"'
+hold=$(cookie_of)
+sql_is "TN1's lease is acs-a's" "SELECT session_node FROM cwmp_devices WHERE eid = '$E'" acs-a
+notif_before=$(q "SELECT count(*) FROM notifications WHERE eid = '$E'")
+peer '{"cmd":"session","name":"tn-b"}'
+expect "acs-b: 503 with Retry-After (1 to 2 s) for a device in session on acs-a" \
+	'.session.outcome == "http-status" and .session.exchanges[-1].response.status == 503 and
+   (.session.exchanges[-1].retryAfter | tonumber) as $r | $r >= 1 and $r <= 2'
+sql_is "acs-b's refusal stored nothing" "SELECT count(*) FROM notifications WHERE eid = '$E'" "$notif_before"
+sql_is "acs-b's refusal left acs-a's lease" "SELECT session_node FROM cwmp_devices WHERE eid = '$E'" acs-a
+[ "$(metric b lease_rejections_total)" = 1 ] || fail "acs-b counted $(metric b lease_rejections_total) lease rejections, wanted 1"
+code=$(post "$URL_a" "$W/empty" -H "Cookie: $hold")
+[ "$code" = 204 ] || fail "TN1's empty POST to acs-a: HTTP $code, wanted 204"
+sql_is "after acs-a's 204 the lease is released" "SELECT session_until IS NULL FROM cwmp_devices WHERE eid = '$E'" t
+peer '{"cmd":"session","name":"tn-b"}'
+expect "acs-b now accepts TN1 (its events re-sent with RetryCount 1)" '.session.outcome == "done" and .session.retryCount == 1'
+sql_is "acs-b stored the events it accepted" \
+	"SELECT count(*) FROM notifications WHERE eid = '$E' AND path = '1 BOOT'" 1
+log "scenario 7 done at $((SECONDS - T0)) s"
+
+# ---- 8. an Inform re-sent: events stored once --------------------------------------------------
+log "--- 8. duplicates"
+E=${EID_PFX}DUP1
+cwmp_events="SELECT count(*) FROM notifications WHERE eid = '$E' AND payload ? 'cwmp_event'"
+dups=$(metric a informs_duplicate_total)
+peer '{"cmd":"new","name":"dup","opts":{"deviceId":{"serial":"DUP1"},"connReq":false,"events":["1 BOOT","4 VALUE CHANGE"]}}'
+peer '{"cmd":"session","name":"dup","set":{"dropMidSession":2}}'
+expect "DUP1's first Inform was answered, then the CPE lost the answer" \
+	'.session.outcome == "dropped" and (.session.exchanges[-1].response.body | test(":InformResponse[ />]"))'
+sql_is "the first Inform's events are stored" "$cwmp_events" 2
+peer '{"cmd":"session","name":"dup","set":{"dropMidSession":0}}'
+expect "the CPE re-sends the same events with RetryCount 1" \
+	'.session.outcome == "done" and .session.retryCount == 1 and
+   ([.session.events[].code] == ["1 BOOT","4 VALUE CHANGE"]) and
+   ([.session.exchanges[] | select(.request.kind == "Inform")][-1].request.body | test("<RetryCount>1</RetryCount>"))'
+sql_is "the re-sent events are not stored again" "$cwmp_events" 2
+[ "$(metric a informs_duplicate_total)" = $((dups + 1)) ] || fail "informs_duplicate_total is $(metric a informs_duplicate_total), wanted $((dups + 1))"
+peer '{"cmd":"session","name":"dup","events":["2 PERIODIC"]}'
+expect "a new event" '.session.outcome == "done" and .session.retryCount == 0'
+sql_is "a new Inform's event is stored" "$cwmp_events" 3
+log "scenario 8 done at $((SECONDS - T0)) s"
+
+# ---- 9. --max-sessions 1 ------------------------------------------------------------------------
+log "--- 9. overload"
+peer '{"cmd":"new","name":"ov1","opts":{"deviceId":{"serial":"OV1"},"connReq":false,"acsUrl":"'"$URL_b"'"}}'
+peer '{"cmd":"new","name":"ov2","opts":{"deviceId":{"serial":"OV2"},"connReq":false,"acsUrl":"'"$URL_b"'"}}'
+peer '{"cmd":"session","name":"ov1","set":{"dropMidSession":2}}'
+expect "OV1 holds acs-b's only session" '.session.outcome == "dropped"'
+hold=$(cookie_of)
+peer '{"cmd":"session","name":"ov2"}'
+expect "a second session: 503 with Retry-After, connection closed" \
+	'.session.outcome == "http-status" and .session.exchanges[-1].response.status == 503 and
+   (.session.exchanges[-1].retryAfter | tonumber) >= 1 and .session.exchanges[-1].response.headers.connection == "close"'
+[ "$(metric b overload_rejections_total)" = 1 ] || fail "acs-b counted $(metric b overload_rejections_total) overload rejections, wanted 1"
+sql_is "the refused device is not stored" "SELECT count(*) FROM agents WHERE eid = '${EID_PFX}OV2'" 0
+code=$(post "$URL_b" "$W/empty" -H "Cookie: $hold")
+[ "$code" = 204 ] || fail "OV1's empty POST to acs-b: HTTP $code, wanted 204"
+peer '{"cmd":"session","name":"ov2"}'
+expect "with OV1's session over, OV2 gets in" '.session.outcome == "done"'
+log "scenario 9 done at $((SECONDS - T0)) s"
+
+# ---- 10. bad input ---------------------------------------------------------------------------------
+log "--- 10. bad input"
+state_sql="SELECT (SELECT count(*) FROM agents) || '/' || (SELECT count(*) FROM notifications) || '/' ||
+  (SELECT count(*) FROM tasks) || '/' || (SELECT string_agg(eid || coalesce(session_node, '-') || last_inform_at, ',' ORDER BY eid) FROM cwmp_devices)"
+state_before=$(q "$state_sql")
+bad_before=$(metric a bad_requests_total)
+envelope() { # envelope BODY-XML [PREAMBLE]
+	printf '<?xml version="1.0" encoding="UTF-8"?>\n%s<soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" xmlns:soap-enc="http://schemas.xmlsoap.org/soap/encoding/" xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap-env:Header><cwmp:ID soap-env:mustUnderstand="1">bad-1</cwmp:ID></soap-env:Header><soap-env:Body>%s</soap-env:Body></soap-env:Envelope>' "${2:-}" "$1"
+}
+inform() { # inform SERIAL-XML
+	printf '<cwmp:Inform><DeviceId><Manufacturer>uspc-test</Manufacturer><OUI>00D09E</OUI><ProductClass>cwmp-peer</ProductClass>%s</DeviceId><Event soap-enc:arrayType="cwmp:EventStruct[1]"><EventStruct><EventCode>1 BOOT</EventCode><CommandKey></CommandKey></EventStruct></Event><MaxEnvelopes>1</MaxEnvelopes><CurrentTime>2026-01-01T00:00:00Z</CurrentTime><RetryCount>0</RetryCount><ParameterList soap-enc:arrayType="cwmp:ParameterValueStruct[0]"></ParameterList></cwmp:Inform>' "$1"
+}
+envelope '<cwmp:Inform><DeviceId><OUI>00D09E' >"$W/bad-malformed.xml"
+envelope "$(inform '<SerialNumber>&lol9;</SerialNumber>')" '<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;"><!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;"><!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;"><!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;"><!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;"><!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;"><!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">]>' >"$W/bad-laughs.xml"
+envelope "$(inform '<SerialNumber>&xxe;</SerialNumber>')" '<!DOCTYPE e [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' >"$W/bad-xxe.xml"
+envelope "$(inform "<SerialNumber>BIG1</SerialNumber><!-- $(head -c 70000 /dev/zero | tr '\0' x) -->")" >"$W/bad-big.xml"
+envelope "$(inform '<SerialNumber>GZ1</SerialNumber>')" | gzip -c >"$W/bad-gzip.xml.gz"
+envelope '<cwmp:GetRPCMethods></cwmp:GetRPCMethods>' >"$W/bad-first.xml"
+envelope "$(inform '<SerialNumber></SerialNumber>')" >"$W/bad-noserial.xml"
+envelope "$(inform '<SerialNumber>NOAUTH1</SerialNumber>')" >"$W/noauth.xml"
+while IFS='|' read -r what want file args; do
+	# shellcheck disable=SC2086 # args: curl flags, split on purpose
+	code=$(post "$URL_a" "$W/$file" $args) || fail "$what: curl failed"
+	[ "$code" = "$want" ] || fail "$what: HTTP $code, wanted $want"
+	! grep -q 'root:' "$W/post.body" || fail "$what: the answer carries /etc/passwd"
+	log "ok: $what: $code"
+done <<'EOF'
+malformed XML|400|bad-malformed.xml|
+billion laughs (DOCTYPE with nested entities)|400|bad-laughs.xml|
+XXE (SYSTEM entity)|400|bad-xxe.xml|
+a body over --max-body|413|bad-big.xml|
+Content-Encoding gzip|415|bad-gzip.xml.gz|-H Content-Encoding:gzip
+a session that does not begin with an Inform|400|bad-first.xml|
+an Inform without SerialNumber|400|bad-noserial.xml|
+an empty POST outside a session|400|empty|
+a garbage cookie on an empty POST|400|empty|-H Cookie:uspc-acs-session=../../x;uspc-acs-session=zz
+an unknown session id on an empty POST|400|empty|-H Cookie:uspc-acs-session=0123456789abcdef0123456789abcdef
+a garbage cookie does not skip authentication|401|noauth.xml|-H Cookie:uspc-acs-session=0123456789abcdef0123456789abcdef
+EOF
+code=$(curl -sS -o /dev/null -w '%{http_code}' "$URL_a")
+[ "$code" = 405 ] || fail "GET: HTTP $code, wanted 405"
+log "ok: GET: 405"
+alive "$PID_a" || fail "acs-a died on bad input"
+curl -fsS "http://$METRICS_a/healthz" >/dev/null || fail "acs-a's /healthz does not answer after the bad input"
+sql_is "bad input changed no row" "$state_sql" "$state_before"
+[ "$(metric a bad_requests_total)" -ge $((bad_before + 10)) ] ||
+	fail "bad_requests_total went from $bad_before to $(metric a bad_requests_total), wanted 10 more at least"
+peer '{"cmd":"session","name":"inv4"}'
+expect "after the bad input a good Inform is served" '.session.outcome == "done"'
+log "scenario 10 done at $((SECONDS - T0)) s"
 peer '{"cmd":"quit"}'
 stop_pid "$PID_a" || fail "acs-a exited with status $? on SIGTERM"
 stop_pid "$PID_b" || fail "acs-b exited with status $? on SIGTERM"
