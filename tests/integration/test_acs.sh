@@ -32,6 +32,7 @@
 #  10 bad input    refused without a crash or a row changed
 # Needs node (tests/cwmp-peer after npm ci), jq, curl, psql.
 # shellcheck disable=SC2154 # PID_x, URL_x, METRICS_x are set by start_acs
+# shellcheck disable=SC2016 # jq programs in single quotes
 # shellcheck source=tests/integration/itest-lib.sh
 . "$(dirname "$0")/itest-lib.sh"
 need psql jq node curl
@@ -137,6 +138,22 @@ task_is() {
 		sleep 0.2
 	done
 	log "ok: $1"
+}
+
+# known_bug DESCRIPTION CMD... — CMD checks the right behaviour, which a
+# uspc-acs bug (reported, not fixed yet) breaks today: logged as KNOWN BUG
+# and listed at the end, not failed; once it passes the log says so (then
+# make it a plain check).
+KNOWN_BUGS=()
+known_bug() {
+	local what=$1
+	shift
+	if "$@"; then
+		log "ok (a known bug is fixed: make this a plain check): $what"
+	else
+		log "KNOWN BUG: $what"
+		KNOWN_BUGS+=("$what")
+	fi
 }
 
 # cookie_of — the session cookie the ACS set in the last driver answer.
@@ -260,7 +277,7 @@ log "scenario 2 done at $((SECONDS - T0)) s"
 log "--- 3. ops"
 E=${EID_PFX}OPS1
 # No connection-request listener: this CPE runs the sessions the test asks for.
-peer '{"cmd":"new","name":"ops","opts":{"deviceId":{"serial":"OPS1"},"connReq":false,
+peer '{"cmd":"new","name":"ops","opts":{"deviceId":{"serial":"OPS1"},"connReq":false,"namespace":"cwmp-1-2",
   "rebootDelayMs":1000,"downloadDelayMs":1000,"download":{"newVersion":"2.0.0"},
   "model":{"Device.WiFi.SSID.2.Enable":{"value":"false","type":"boolean","writable":true},
            "Device.WiFi.SSID.2.SSID":{"value":"guest","type":"string","writable":true}}}}'
@@ -313,7 +330,8 @@ task_is "get (Device.WiFi.SSID.*.SSID): both instances, only SSID" "$t_get2" \
 	'.state == "done" and (.result.req_path_results[0].resolved_path_results |
      map({(.resolved_path): .result_params}) | add) ==
    {"Device.WiFi.SSID.1.":{"SSID":"office"},"Device.WiFi.SSID.2.":{"SSID":"guest"}}'
-task_is "set with a known type: done" "$t_set2" '.state == "done"'
+task_is "set with a known type: done" "$t_set2" \
+	'.state == "done" and .result.updated_obj_results[0].oper_status.oper_success.updated_inst_results[0].updated_params.Enable == "true"'
 task_is "a value with <, &, quotes and UTF-8 reaches the CPE and reads back unchanged" "$t_get3" \
 	'.state == "done" and .result.req_path_results[0].resolved_path_results[0].result_params.SSID == "g&<\"u'"'"'>st café ☕"'
 task_is "get of 40 paths in two RPCs: 40 results" "$t_get4" \
@@ -369,7 +387,8 @@ expect "Download: sent with FileType, URL, FileSize, CommandKey" \
     .FileType == "1 Firmware Upgrade Image" and .URL == "http://127.0.0.1:9/fw.bin" and .FileSize == "1234" and .CommandKey == "itest-dl")'
 sql_is "Download (Status 1): operation_results 'requested'" \
 	"SELECT state FROM operation_results WHERE eid = '$E' AND command_key = 'itest-dl'" requested
-task_is "Download: task done" "$t_dl" '.state == "done"'
+task_is "Download: task done" "$t_dl" \
+	'.state == "done" and (.result.operation_results[0] | .command_key == "itest-dl" and .executed_command == "Device.DeviceInfo.FirmwareImage.1.Download()")'
 peer '{"cmd":"idle","name":"ops"}'
 expect "Download: the CPE reported TransferComplete, answered" \
 	'.sessions | length == 1 and .[0].outcome == "done" and
@@ -398,18 +417,21 @@ peer '{"cmd":"session","name":"ops"}'
 expect "FactoryReset sent" '.session.acsRpcs == ["FactoryReset"]'
 sql_is "FactoryReset: operation_results 'requested'" \
 	"SELECT state FROM operation_results WHERE eid = '$E' AND command_name = 'FactoryReset()'" requested
-task_is "FactoryReset: task done" "$t_fr" '.state == "done"'
+task_is "FactoryReset: task done" "$t_fr" '.state == "done" and .result.type == "operate_resp"'
 peer '{"cmd":"idle","name":"ops"}'
 expect "FactoryReset: the CPE came back with 0 BOOTSTRAP" \
 	'.sessions | length == 1 and .[0].outcome == "done" and ([.[0].events[].code] | index("0 BOOTSTRAP")) != null'
 sql_is "FactoryReset: operation_results complete" \
 	"SELECT state FROM operation_results WHERE eid = '$E' AND command_name = 'FactoryReset()'" complete
+ctl_expect "task_list: OPS1's tasks, all finished" '{"id":"tl","op":"task_list","targets":"'$E'"}' \
+	'length == 14 and ([.[].result | select(.state == "failed") | .op] | sort) == ["delete","get_instances"] and
+   ([.[].result.state] | unique | sort) == ["done","failed"]'
 log "scenario 3 done at $((SECONDS - T0)) s"
 
 # ---- 4. CPE faults ---------------------------------------------------------------------
 log "--- 4. faults"
 E=${EID_PFX}FLT1
-peer '{"cmd":"new","name":"flt","opts":{"deviceId":{"serial":"FLT1"},"connReq":false}}'
+peer '{"cmd":"new","name":"flt","opts":{"deviceId":{"serial":"FLT1"},"connReq":false,"namespace":"cwmp-1-3"}}'
 peer '{"cmd":"session","name":"flt"}'
 t_fget=$(queue '{"id":"fg","op":"get","targets":"'$E'","paths":"Device.DeviceInfo.UpTime"}')
 t_fset=$(queue '{"id":"fs","op":"set","targets":"'$E'","params":{"Device.DeviceInfo.SoftwareVersion":"9"}}')
@@ -470,12 +492,12 @@ while IFS='|' read -r what quirks check; do
 	peer '{"cmd":"session","name":"rules","set":{"quirks":'"$quirks"'}}'
 	expect "$what: the session ran the get" '.session.outcome == "done" and .session.acsRpcs == ["GetParameterValues"]'
 	expect "$what: transcript" "$check"
-	task_is "$what: task done" "$t" '.state == "done"'
+	task_is "$what: task done" "$t" '.state == "done" and .result.req_path_results[0].resolved_path_results[0].result_params.HardwareVersion == "hw-1"'
 done <<'EOF'
 cookie, a new connection per request|{"newConnectionPerRequest":true}|.session.connections >= 3 and ([.session.exchanges[2:][] | .cookie] | all)
 no cookies, keep-alive|{"newConnectionPerRequest":false,"noCookies":true}|.session.connections == 1 and ([.session.exchanges[] | .cookie] | any | not)
 chunked bodies, chunked empty POST|{"noCookies":false,"chunked":true,"emptyPostVariant":"chunked-empty"}|[.session.exchanges[] | .request.headers["Transfer-Encoding"]] | all(. == "chunked")
-empty POST as CRLF|{"chunked":false,"emptyPostVariant":"whitespace"}|[.session.exchanges[] | select(.request.kind == "empty")] | length == 1
+empty POST as CRLF|{"chunked":false,"emptyPostVariant":"whitespace"}|[.session.exchanges[] | select(.request.kind == "empty") | .request.body] == ["\r\n"]
 EOF
 log "scenario 6a done at $((SECONDS - T0)) s"
 
@@ -525,7 +547,7 @@ peer '{"cmd":"session","name":"drop2","set":{"dropMidSession":0}}'
 expect "DROP2 opens a new session: the re-queued get, then the set" \
 	'.session.outcome == "done" and .session.acsRpcs == ["GetParameterValues","SetParameterValues"]'
 task_is "the re-queued get: done" "$t_d2get" '.state == "done" and .attempts == 1'
-task_is "the set behind it: done" "$t_d2set" '.state == "done"'
+task_is "the set behind it: done" "$t_d2set" '.state == "done" and .result.type == "set_resp"'
 peer '{"cmd":"session","name":"inv3","set":{"dropMidSession":0}}'
 expect "INV3 opens a new session" '.session.outcome == "done"'
 log "scenario 6 done at $((SECONDS - T0)) s"
@@ -582,19 +604,30 @@ log "scenario 8 done at $((SECONDS - T0)) s"
 log "--- 9. overload"
 peer '{"cmd":"new","name":"ov1","opts":{"deviceId":{"serial":"OV1"},"connReq":false,"acsUrl":"'"$URL_b"'"}}'
 peer '{"cmd":"new","name":"ov2","opts":{"deviceId":{"serial":"OV2"},"connReq":false,"acsUrl":"'"$URL_b"'"}}'
+peer '{"cmd":"session","name":"ov2"}'
+expect "OV2's first boot is stored" '.session.outcome == "done"'
+ov2_boots="SELECT count(*) FROM notifications WHERE eid = '${EID_PFX}OV2' AND path = '1 BOOT'"
+sql_is "OV2's first boot is stored" "$ov2_boots" 1
 peer '{"cmd":"session","name":"ov1","set":{"dropMidSession":2}}'
 expect "OV1 holds acs-b's only session" '.session.outcome == "dropped"'
 hold=$(cookie_of)
-peer '{"cmd":"session","name":"ov2"}'
+# OV2 boots again: its Inform is refused.
+peer '{"cmd":"session","name":"ov2","events":["1 BOOT"]}'
 expect "a second session: 503 with Retry-After, connection closed" \
 	'.session.outcome == "http-status" and .session.exchanges[-1].response.status == 503 and
    (.session.exchanges[-1].retryAfter | tonumber) >= 1 and .session.exchanges[-1].response.headers.connection == "close"'
 [ "$(metric b overload_rejections_total)" = 1 ] || fail "acs-b counted $(metric b overload_rejections_total) overload rejections, wanted 1"
-sql_is "the refused device is not stored" "SELECT count(*) FROM agents WHERE eid = '${EID_PFX}OV2'" 0
+sql_is "the refused Inform stored nothing" "$ov2_boots" 1
 code=$(post "$URL_b" "$W/empty" -H "Cookie: $hold")
 [ "$code" = 204 ] || fail "OV1's empty POST to acs-b: HTTP $code, wanted 204"
 peer '{"cmd":"session","name":"ov2"}'
-expect "with OV1's session over, OV2 gets in" '.session.outcome == "done"'
+expect "with OV1's session over, OV2 gets in, re-sending its boot with RetryCount 1" \
+	'.session.outcome == "done" and .session.retryCount == 1 and [.session.events[].code] == ["1 BOOT"]'
+# The second boot was never stored (refused with 503), but its events equal
+# the last stored Inform's and RetryCount is 1: uspc_cwmp_inform takes it
+# for a re-send of the first boot.
+known_bug "a boot refused with 503 and retried (RetryCount 1) is stored: its events only equal an older, completed Inform's" \
+	test "$(q "$ov2_boots")" = 2
 log "scenario 9 done at $((SECONDS - T0)) s"
 
 # ---- 10. bad input ---------------------------------------------------------------------------------
@@ -646,7 +679,26 @@ sql_is "bad input changed no row" "$state_sql" "$state_before"
 	fail "bad_requests_total went from $bad_before to $(metric a bad_requests_total), wanted 10 more at least"
 peer '{"cmd":"session","name":"inv4"}'
 expect "after the bad input a good Inform is served" '.session.outcome == "done"'
+# A CPE on libcurl with CURLAUTH_DIGEST alone (curl --digest) sends its
+# first POST as an empty probe without credentials, expecting a 401.
+envelope "$(inform '<SerialNumber>INV4</SerialNumber>')" >"$W/inv4.xml"
+inv4_pass=$(printf '%s' 00D09E-INV4 | openssl dgst -sha256 -hmac "$(cat "$W/cpe.key")" -r | cut -c1-24)
+code=$(post "$URL_a" "$W/inv4.xml" --anyauth -u "00D09E-INV4:$inv4_pass" -c "$W/inv4.jar")
+[ "$code" = 200 ] || fail "curl --anyauth Inform: HTTP $code, wanted 200"
+code=$(post "$URL_a" "$W/empty" -b "$W/inv4.jar")
+[ "$code" = 204 ] || fail "curl --anyauth session's empty POST: HTTP $code, wanted 204"
+log "ok: a libcurl-style CPE (Basic|Digest: the body sent, then challenged) gets its session"
+digest_probe() {
+	local code
+	code=$(post "$URL_a" "$W/inv4.xml" --digest -u "00D09E-INV4:$inv4_pass" -c "$W/inv4.jar") && [ "$code" = 200 ] &&
+		code=$(post "$URL_a" "$W/empty" -b "$W/inv4.jar") && [ "$code" = 204 ]
+}
+known_bug "a libcurl CPE with Digest alone (an empty, unauthenticated first POST) is challenged, not refused with 400" digest_probe
 log "scenario 10 done at $((SECONDS - T0)) s"
+if [ ${#KNOWN_BUGS[@]} -gt 0 ]; then
+	log "${#KNOWN_BUGS[@]} known uspc-acs bugs still present:"
+	for b in "${KNOWN_BUGS[@]}"; do log "  - $b"; done
+fi
 peer '{"cmd":"quit"}'
 stop_pid "$PID_a" || fail "acs-a exited with status $? on SIGTERM"
 stop_pid "$PID_b" || fail "acs-b exited with status $? on SIGTERM"
