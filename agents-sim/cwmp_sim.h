@@ -24,7 +24,11 @@ struct cwmp_sim_config {
 	const char *acs_url;
 	const char *acs_user_pattern;     /* NULL: no HTTP authentication */
 	const char *acs_password_pattern; /* "" when not given */
-	const char *cafile;               /* https:// ACS: CA bundle (NULL: system's) */
+	/* --acs-password-key-file: the password is derived from the user name
+	 * as uspc-acs derives it (acs_auth.h); NULL: the pattern */
+	unsigned char *acs_key;
+	size_t acs_key_len;
+	const char *cafile; /* https:// ACS: CA bundle (NULL: system's) */
 	int tls_insecure;
 	int ns; /* enum cwmp_ns of the CPE's own messages */
 
@@ -38,6 +42,8 @@ struct cwmp_sim_config {
 	int cr_port;         /* 0: ephemeral per worker; else worker w listens on cr_port + w */
 	const char *cr_user_pattern;
 	const char *cr_password_pattern;
+	unsigned char *cr_key; /* --cr-password-key-file, as acs_key */
+	size_t cr_key_len;
 
 	/* behaviour */
 	uint32_t inform_interval;  /* PeriodicInformInterval default, seconds */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acs_auth.h"
 #include "cwmp_msg.h"
 #include "cwmp_sim_http.h"
 #include "cwmp_sim_state.h"
@@ -97,6 +98,22 @@ void cwmp_sim_pattern(const char *pattern, uint32_t index, char *buf, size_t cap
 
 /* ---- template variables of the CWMP overlay (Device.ManagementServer.) ---- */
 
+/* A password: derived from the user name with key as uspc-acs derives it
+ * (the factory's side of acs_auth.h), or the pattern without a key. */
+static void derived_or_pattern(const unsigned char *key, size_t key_len, const char *user_pat,
+			       const char *pass_pat, uint32_t index, char *out, size_t cap)
+{
+	char user[ACS_USERNAME_MAX], pw[ACS_DERIVED_PASSWORD_LEN + 1];
+	if (!key) {
+		cwmp_sim_pattern(pass_pat, index, out, cap);
+		return;
+	}
+	cwmp_sim_pattern(user_pat, index, user, sizeof(user));
+	if (acs_auth_derive(key, key_len, user, pw) < 0)
+		pw[0] = '\0';
+	snprintf(out, cap, "%s", pw);
+}
+
 static int cpe_var(const struct sim_dm_env *env, const char *name, char *out, size_t cap)
 {
 	const struct cwmp_cpe *c = env->var_ctx;
@@ -109,14 +126,17 @@ static int cpe_var(const struct sim_dm_env *env, const char *name, char *out, si
 		cwmp_sim_pattern(cfg->acs_user_pattern ? cfg->acs_user_pattern : "", c->index, out,
 				 cap);
 	else if (!strcmp(name, "acs_password"))
-		cwmp_sim_pattern(cfg->acs_password_pattern, c->index, out, cap);
+		derived_or_pattern(cfg->acs_key, cfg->acs_key_len,
+				   cfg->acs_user_pattern ? cfg->acs_user_pattern : "",
+				   cfg->acs_password_pattern, c->index, out, cap);
 	else if (!strcmp(name, "cr_url"))
 		snprintf(out, cap, "http://%s:%d/cr/%" PRIu32, cfg->cr_host, c->w->cr_port,
 			 c->index);
 	else if (!strcmp(name, "cr_username"))
 		cwmp_sim_pattern(cfg->cr_user_pattern, c->index, out, cap);
 	else if (!strcmp(name, "cr_password"))
-		cwmp_sim_pattern(cfg->cr_password_pattern, c->index, out, cap);
+		derived_or_pattern(cfg->cr_key, cfg->cr_key_len, cfg->cr_user_pattern,
+				   cfg->cr_password_pattern, c->index, out, cap);
 	else if (!strcmp(name, "inform_interval"))
 		snprintf(out, cap, "%" PRIu32, cfg->inform_interval);
 	else if (!strcmp(name, "retry_min")) /* the parameter is whole seconds */

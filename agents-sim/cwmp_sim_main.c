@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acs_auth.h"
 #include "cwmp_msg.h"
 #include "cwmp_sim.h"
 #include "cwmp_sim_cpe.h"
@@ -72,6 +73,9 @@ void cwmp_sim_usage(FILE *f)
 		"  --acs-user-pattern P   CPE -> ACS user name, one %%d = index (Basic or Digest;\n"
 		"                         default: no authentication)\n"
 		"  --acs-password P       its password, %%d allowed (default empty)\n"
+		"  --acs-password-key-file F\n"
+		"                         derive each password from the user name with this key,\n"
+		"                         as uspc-acs does (HMAC-SHA256; docs/tr069.md)\n"
 		"  --cwmp-version V       1.0 .. 1.4: the cwmp namespace of the CPEs' messages\n"
 		"                         (default 1.0)\n"
 		"  --oui OUI              DeviceId OUI (default: the model's ManufacturerOUI)\n"
@@ -82,6 +86,9 @@ void cwmp_sim_usage(FILE *f)
 		"  --cr-port P            their port; worker w listens on P+w (default: any free port)\n"
 		"  --cr-user-pattern P    connection-request Digest user, %%d = index (default cr%%06d)\n"
 		"  --cr-password P        its password, %%d allowed (default crpass%%06d)\n"
+		"  --cr-password-key-file F\n"
+		"                         derive it from the user name with this key, as uspc-acs\n"
+		"                         does\n"
 		"  --inform-interval S    PeriodicInformInterval, seconds (default 3600)\n"
 		"  --reboot-delay S       time down on Reboot, FactoryReset, firmware (default 3)\n"
 		"  --value-change-interval S\n"
@@ -172,6 +179,37 @@ static int opt_quirk(struct cli *c, const char *v)
 	return 0;
 }
 
+/* A key file as uspc-acs reads it (trailing newlines are not part of it). */
+static int read_key(const char *path, unsigned char **key, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return -1;
+	unsigned char *buf = malloc(ACS_KEY_MAX + 1);
+	size_t n = buf ? fread(buf, 1, ACS_KEY_MAX + 1, f) : 0;
+	fclose(f);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		n--;
+	if (!buf || n == 0 || n > ACS_KEY_MAX) {
+		free(buf);
+		return -1;
+	}
+	free(*key);
+	*key = buf;
+	*len = n;
+	return 0;
+}
+
+static int opt_acs_key(struct cli *c, const char *v)
+{
+	return read_key(v, &c->cfg.acs_key, &c->cfg.acs_key_len);
+}
+
+static int opt_cr_key(struct cli *c, const char *v)
+{
+	return read_key(v, &c->cfg.cr_key, &c->cfg.cr_key_len);
+}
+
 static int opt_protocol(struct cli *c, const char *v)
 {
 	(void)c;
@@ -199,6 +237,7 @@ static const struct opt opts[] = {
 	{ "acs-url", K_STR, F(acs_url), 0, 0, NULL, NULL },
 	{ "acs-user-pattern", K_PAT, F(acs_user_pattern), 0, 0, NULL, "at most one %d" },
 	{ "acs-password", K_PAT, F(acs_password_pattern), 0, 0, NULL, "at most one %d" },
+	{ "acs-password-key-file", K_FN, 0, 0, 0, opt_acs_key, "a readable key file" },
 	{ "cafile", K_STR, F(cafile), 0, 0, NULL, NULL },
 	{ "tls-insecure", K_SET, F(tls_insecure), 0, 0, NULL, NULL },
 	{ "cwmp-version", K_FN, 0, 0, 0, opt_version, "1.0, 1.1, 1.2, 1.3 or 1.4" },
@@ -209,6 +248,7 @@ static const struct opt opts[] = {
 	{ "cr-port", K_INT, F(cr_port), 0, 65535, NULL, "0..65535" },
 	{ "cr-user-pattern", K_PAT, F(cr_user_pattern), 0, 0, NULL, "at most one %d" },
 	{ "cr-password", K_PAT, F(cr_password_pattern), 0, 0, NULL, "at most one %d" },
+	{ "cr-password-key-file", K_FN, 0, 0, 0, opt_cr_key, "a readable key file" },
 	{ "inform-interval", K_U32, F(inform_interval), 1, 31536000, NULL, "1..31536000" },
 	{ "reboot-delay", K_DBL, F(reboot_delay_s), 0, 86400, NULL, "0..86400" },
 	{ "value-change-interval", K_DBL, F(value_change_s), 0, 1e7, NULL, "0..1e7" },
@@ -584,11 +624,13 @@ int cwmp_sim_main(int argc, char **argv, const char *default_model)
 	int overlaid = 0, rc = 2;
 	defaults(&c, default_model);
 	int prc = parse_cli(&c, argc, argv);
-	if (prc)
-		return prc > 0 ? 0 : 2;
+	if (prc) {
+		rc = prc > 0 ? 0 : 2;
+		goto out;
+	}
 	cwmp_init(); /* libxml2's globals, before the workers fork */
 	if (load_model(c.cfg.model_file, &model, &overlaid) < 0)
-		return 2;
+		goto out;
 	if (c.check) {
 		printf("model ok: %zu objects (%zu tables), %zu parameters, %zu factory "
 		       "instances%s\n",
@@ -607,5 +649,7 @@ int cwmp_sim_main(int argc, char **argv, const char *default_model)
 	rc = supervise(&c.cfg, model, (double)c.run_for);
 out:
 	sim_model_free(model);
+	free(c.cfg.acs_key);
+	free(c.cfg.cr_key);
 	return rc;
 }

@@ -22,21 +22,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
 #include "acs_auth.h"
 #include "acs_db.h"
+#include "acs_digest.h"
 #include "acs_session.h"
 #include "listen.h"
 #include "log.h"
+#include "store_conn.h"
 #include "store_pool.h"
 
 #define LOG_C "acs-http"
 #define NONCE_TIMEOUT_S 300
-#define NONCE_SLOTS 65536
+#define NONCES_USED_MAX 1000000 /* nonces remembered as used (about 40 MB at most) */
 
 struct acs_http {
 	struct acs *a;
@@ -44,7 +45,8 @@ struct acs_http {
 	int fd, metrics_fd;
 	char address[80], metrics_address[80];
 	char *cert, *key;
-	unsigned char nonce_seed[32];
+	struct acs_digest_key digest_key;
+	struct acs_digest_used nonces_used;
 };
 
 struct conn {
@@ -228,19 +230,28 @@ static enum MHD_Result challenge(struct acs_http *h, struct MHD_Connection *c, i
 	if (!resp)
 		return MHD_NO;
 	enum MHD_Result ret;
-	if (h->a->set.auth == ACS_AUTH_BASIC)
+	if (h->a->set.auth == ACS_AUTH_BASIC) {
 		ret = MHD_queue_basic_auth_fail_response(c, h->a->set.realm, resp);
-	else
-		ret = MHD_queue_auth_fail_response2(c, h->a->set.realm, "uspc-acs", resp,
-						    stale ? MHD_YES : MHD_NO, MHD_DIGEST_ALG_MD5);
+	} else {
+		char nonce[ACS_DIGEST_NONCE_LEN + 1], hdr[512];
+		if (acs_digest_nonce(&h->digest_key, store_now_us(), nonce) < 0 ||
+		    acs_digest_challenge(h->a->set.realm, nonce, stale, hdr, sizeof(hdr)) < 0 ||
+		    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, hdr) !=
+			    MHD_YES) {
+			MHD_destroy_response(resp);
+			return MHD_NO;
+		}
+		ret = MHD_queue_response(c, MHD_HTTP_UNAUTHORIZED, resp);
+	}
 	MHD_destroy_response(resp);
 	return ret;
 }
 
 /* 1: the request carries the device's credentials. 0: *ret is the
  * answer already queued (a challenge, or 503). */
-static int authenticate(struct acs_http *h, struct MHD_Connection *c, const struct cwmp_msg *m,
-			const char *eid, const char *peer, enum MHD_Result *ret)
+static int authenticate(struct acs_http *h, struct MHD_Connection *c, const char *url,
+			const struct cwmp_msg *m, const char *eid, const char *peer,
+			enum MHD_Result *ret)
 {
 	struct acs *a = h->a;
 	if (a->set.auth == ACS_AUTH_NONE)
@@ -271,18 +282,27 @@ static int authenticate(struct acs_http *h, struct MHD_Connection *c, const stru
 			MHD_free(pass);
 		}
 	} else {
-		char *u = MHD_digest_auth_get_username(c);
-		if (u) {
+		const char *hv = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+							     MHD_HTTP_HEADER_AUTHORIZATION);
+		struct acs_digest_auth da;
+		if (hv && acs_digest_parse(hv, &da) == 0) {
 			presented = 1;
-			snprintf(user, sizeof(user), "%s", u);
-			if (have && !strcmp(u, want)) {
-				int r = MHD_digest_auth_check_digest2(c, a->set.realm, u, ha1, 16,
-								      NONCE_TIMEOUT_S,
-								      MHD_DIGEST_ALG_MD5);
-				ok = r == MHD_YES;
-				stale = r == MHD_INVALID_NONCE;
+			snprintf(user, sizeof(user), "%.200s", da.username);
+			if (have && !strcmp(da.username, want)) {
+				int64_t now = store_now_us();
+				enum acs_digest_verdict v = acs_digest_check(
+					&h->digest_key, &da, a->set.realm, MHD_HTTP_METHOD_POST,
+					url, ha1, now, NONCE_TIMEOUT_S);
+				/* each nonce opens one session */
+				if (v == ACS_DIGEST_OK &&
+				    !acs_digest_used_take(&h->nonces_used, da.nonce, now))
+					v = ACS_DIGEST_STALE;
+				ok = v == ACS_DIGEST_OK;
+				stale = v == ACS_DIGEST_STALE;
 			}
-			MHD_free(u);
+		} else if (hv) {
+			presented = 1;
+			snprintf(user, sizeof(user), "(unreadable Authorization)");
 		}
 	}
 	if (ok)
@@ -307,8 +327,8 @@ static enum MHD_Result bad_request(struct acs_http *h, struct MHD_Connection *c,
 }
 
 /* A whole request body of connection k. */
-static enum MHD_Result on_body(struct acs_http *h, struct MHD_Connection *c, struct conn *k,
-			       struct req *r)
+static enum MHD_Result on_body(struct acs_http *h, struct MHD_Connection *c, const char *url,
+			       struct conn *k, struct req *r)
 {
 	struct acs *a = h->a;
 	const char *peer = k ? k->peer : "?";
@@ -345,7 +365,7 @@ static enum MHD_Result on_body(struct acs_http *h, struct MHD_Connection *c, str
 				   "OUI and SerialNumber are required, 64 bytes each at most");
 	}
 	enum MHD_Result ret;
-	if (!authenticate(h, c, &m, eid, peer, &ret)) {
+	if (!authenticate(h, c, url, &m, eid, peer, &ret)) {
 		cwmp_msg_free(&m);
 		return ret;
 	}
@@ -361,7 +381,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 				  size_t *upload_size, void **req_cls)
 {
 	struct acs_http *h = cls;
-	(void)url;
 	(void)version;
 	struct req *r = *req_cls;
 	if (!r) {
@@ -410,7 +429,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			 h->a->set.max_body);
 		return send_status(c, MHD_HTTP_CONTENT_TOO_LARGE, 0, 1);
 	}
-	return on_body(h, c, conn_of(c), r);
+	return on_body(h, c, url, conn_of(c), r);
 }
 
 /* ---- /metrics and /healthz ----------------------------------------------- */
@@ -533,8 +552,9 @@ struct acs_http *acs_http_start(struct acs *a, char *msg, size_t cap)
 			goto fail;
 		flags |= MHD_USE_TLS;
 	}
-	if (getrandom(h->nonce_seed, sizeof(h->nonce_seed), 0) != (ssize_t)sizeof(h->nonce_seed)) {
-		snprintf(msg, cap, "no random bytes for the Digest nonces");
+	if (acs_digest_key_init(&h->digest_key) < 0 ||
+	    acs_digest_used_init(&h->nonces_used, NONCES_USED_MAX, NONCE_TIMEOUT_S) < 0) {
+		snprintf(msg, cap, "no random bytes or memory for the Digest nonces");
 		goto fail;
 	}
 	if (listen_open("--listen", s->listen, 4096, &h->fd, h->address, sizeof(h->address), msg,
@@ -552,9 +572,7 @@ struct acs_http *acs_http_start(struct acs *a, char *msg, size_t cap)
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)(s->max_sessions * 2 + 64),
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->session_idle_s,
 		MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_NOTIFY_COMPLETED,
-		on_completed, h, MHD_OPTION_DIGEST_AUTH_RANDOM, sizeof(h->nonce_seed),
-		h->nonce_seed, MHD_OPTION_NONCE_NC_SIZE, (unsigned)NONCE_SLOTS, MHD_OPTION_ARRAY,
-		s->tls_cert ? tls : tls + 2, MHD_OPTION_END);
+		on_completed, h, MHD_OPTION_ARRAY, s->tls_cert ? tls : tls + 2, MHD_OPTION_END);
 	if (!h->mhd) {
 		snprintf(msg, cap, "libmicrohttpd did not start on %s", h->address);
 		goto fail;
@@ -605,5 +623,6 @@ void acs_http_stop(struct acs_http *h)
 		close(h->metrics_fd);
 	free(h->cert);
 	free(h->key);
+	acs_digest_used_fini(&h->nonces_used);
 	free(h);
 }
