@@ -30,12 +30,16 @@
 #   8 duplicates   an Inform re-sent with RetryCount 1: events stored once
 #   9 overload     --max-sessions 1: 503 + Retry-After
 #  10 bad input    refused without a crash or a row changed
-# Needs node (tests/cwmp-peer after npm ci), jq, curl, psql.
+# Both processes must then stop on SIGTERM with status 0, with no ERROR
+# line (and, in sanitizer builds, no report) in their logs. Behaviour that
+# a reported, not yet fixed uspc-acs bug breaks is checked with known_bug:
+# logged as KNOWN BUG, listed at the end, not failed.
+# Needs node (tests/cwmp-peer after npm ci), jq, curl, psql, openssl, gzip.
 # shellcheck disable=SC2154 # PID_x, URL_x, METRICS_x are set by start_acs
 # shellcheck disable=SC2016 # jq programs in single quotes
 # shellcheck source=tests/integration/itest-lib.sh
 . "$(dirname "$0")/itest-lib.sh"
-need psql jq node curl
+need psql jq node curl openssl gzip
 : "${USPC_DB:?}" "${USPC_SOURCE_DIR:?}"
 PEER_DIR=$USPC_SOURCE_DIR/tests/cwmp-peer
 [ -d "$PEER_DIR/node_modules/fast-xml-parser" ] ||
@@ -702,4 +706,5 @@ fi
 peer '{"cmd":"quit"}'
 stop_pid "$PID_a" || fail "acs-a exited with status $? on SIGTERM"
 stop_pid "$PID_b" || fail "acs-b exited with status $? on SIGTERM"
+! grep -H ' ERROR ' "$W"/acs-*.log || fail "uspc-acs logged errors (above)"
 log "PASS in $((SECONDS - T0)) s"
