@@ -6,16 +6,16 @@
 #   deploy/build-deb.sh [OUTDIR]          (default OUTDIR: <repo>/build-pkg)
 #
 # The package:
-#   /usr/sbin/uspc, /usr/sbin/uspc-api, /usr/bin/uspctl, /usr/bin/usp-agent-sim,
-#   man pages, /etc/uspc/uspc.conf (a conffile; mode 640, root:uspc, set in
-#   postinst), /lib/systemd/system/uspc.service and uspc-api.service
-#   (installed, neither enabled nor started; a running one is restarted on
-#   upgrade), /usr/share/doc/uspc (README.md, docs/, examples/),
-#   /usr/share/uspc/models (the simulator's model), /usr/share/uspc/console
-#   (the web console uspc-api serves).
+#   /usr/sbin/uspc, /usr/sbin/uspc-api, /usr/sbin/uspc-acs, /usr/bin/uspctl,
+#   /usr/bin/usp-agent-sim, man pages, /etc/uspc/uspc.conf (a conffile; mode
+#   640, root:uspc, set in postinst), /lib/systemd/system/uspc.service,
+#   uspc-api.service and uspc-acs.service (installed, none enabled or
+#   started; a running one is restarted on upgrade), /usr/share/doc/uspc
+#   (README.md, docs/, examples/), /usr/share/uspc/models (the simulator's
+#   model), /usr/share/uspc/console (the web console uspc-api serves).
 #   Depends from dpkg-shlibdeps (libprotobuf-c1, libpaho-mqtt1.3,
 #   libmosquitto1, libssl3, libcjson1, libpq5, libsystemd0, libmicrohttpd12, libcurl4,
-#   libc6), adduser.
+#   libxml2, libc6), adduser.
 #   postinst creates the system user and group uspc (idempotent). remove
 #   keeps /etc/uspc; purge deletes the conffile and /etc/uspc if nothing
 #   else is in it (the admin's uspc.env, tls/ stay); the user stays.
@@ -117,10 +117,12 @@ Description: TR-369 (USP) controller for fleets of USP agents
  .
  This package holds the daemon uspc; uspc-api, which serves an HTTP API
  with bearer tokens and roles, live event streams, Prometheus metrics and
- a web console over the same database (both with systemd units, installed
- but not enabled); the batch tool uspctl (JSON lines in, JSON lines out,
- tasks queued in PostgreSQL) and usp-agent-sim, which simulates thousands
- of USP agents for tests, demos and capacity planning.
+ a web console over the same database; uspc-acs, a TR-069 (CWMP)
+ auto-configuration server that puts TR-069 devices in the same inventory
+ and task queue (all three with systemd units, installed but not
+ enabled); the batch tool uspctl (JSON lines in, JSON lines out, tasks
+ queued in PostgreSQL) and usp-agent-sim, which simulates thousands of USP
+ agents for tests, demos and capacity planning.
 EOF
 
 cat >"$D/changelog" <<EOF
@@ -182,9 +184,10 @@ override_dh_auto_install:
 # incremental rebuild.
 override_dh_auto_test override_dh_auto_clean:
 
-# Installed, not enabled and not started (both units, uspc.service and
-# uspc-api.service): the operator edits /etc/uspc/uspc.conf and
-# uspc-api.env first (enabled by the admin stays enabled). Not stopped
+# Installed, not enabled and not started (all three units, uspc.service,
+# uspc-api.service and uspc-acs.service): the operator edits
+# /etc/uspc/uspc.conf, uspc-api.env and uspc-acs.env first (enabled by the
+# admin stays enabled). Not stopped
 # before an upgrade either: postinst restarts a running one after it, prerm
 # stops it on remove.
 override_dh_installsystemd:
@@ -232,12 +235,13 @@ fi
 #DEBHELPER#
 
 # systemd learns of the units (or their new versions); an upgrade restarts
-# a running uspc (it drains on SIGTERM) and a running uspc-api (its event
-# streams reconnect), a stopped one stays stopped.
+# a running uspc (it drains on SIGTERM), a running uspc-api (its event
+# streams reconnect) and a running uspc-acs (CPEs inform again), a stopped
+# one stays stopped.
 if [ "$1" = configure ] && [ -d /run/systemd/system ]; then
 	systemctl --system daemon-reload >/dev/null || true
 	if [ -n "$2" ]; then
-		deb-systemd-invoke try-restart uspc.service uspc-api.service >/dev/null || true
+		deb-systemd-invoke try-restart uspc.service uspc-api.service uspc-acs.service >/dev/null || true
 	fi
 fi
 
@@ -246,12 +250,12 @@ EOF
 
 cat >"$D/uspc.prerm" <<'EOF'
 #!/bin/sh
-# uspc prerm: removing the package stops a running uspc (SIGTERM: it drains)
-# and uspc-api.
+# uspc prerm: removing the package stops a running uspc (SIGTERM: it drains),
+# uspc-api and uspc-acs.
 set -e
 
 if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
-	deb-systemd-invoke stop uspc-api.service uspc.service >/dev/null || true
+	deb-systemd-invoke stop uspc-acs.service uspc-api.service uspc.service >/dev/null || true
 fi
 
 #DEBHELPER#

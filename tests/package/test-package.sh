@@ -10,13 +10,13 @@
 #   1. apt-get install ./uspc_*.deb (dependencies from the package's Depends)
 #   2. checks with the repository hidden under an empty tmpfs (unshare -m),
 #      an empty environment and cwd /, so nothing of the build tree can be
-#      used: uspc/uspc-api/uspctl/usp-agent-sim --version, usp-agent-sim
+#      used: uspc/uspc-api/uspc-acs/uspctl/usp-agent-sim --version, usp-agent-sim
 #      --check-model (its default model is the installed one), uspc
 #      --check-config on the installed /etc/uspc/uspc.conf; the web console
 #      in /usr/share/uspc/console and uspc-api's default --console there;
-#      no RUNPATH, every library from the system; man -w for the five pages;
-#      systemd-analyze verify on both units (it needs no running systemd);
-#      the units neither enabled nor started; the uspc system user and
+#      no RUNPATH, every library from the system; man -w for the six pages;
+#      systemd-analyze verify on the three units (it needs no running
+#      systemd); the units neither enabled nor started; the uspc system user and
 #      group; /etc/uspc 750 and uspc.conf 640 root:uspc and a conffile; the
 #      Depends of the issue
 #   3. reinstall (postinst is idempotent)
@@ -27,7 +27,7 @@
 # uspc user removed if the test created them.
 #
 # It changes the system, so it runs only as root and only when no uspc
-# package, /etc/uspc or installed uspc/uspc-api process is there before (exit 0 with "SKIP"
+# package, /etc/uspc or installed uspc/uspc-api/uspc-acs process is there before (exit 0 with "SKIP"
 # otherwise; USPC_PACKAGE_TEST_FORCE=1 overrides the package check).
 # Exit status: 0 passed or skipped, 1 failed.
 set -uo pipefail
@@ -74,6 +74,7 @@ installed_runs() { # installed_runs NAME: /usr/sbin/NAME runs
 }
 installed_runs uspc && skip "/usr/sbin/uspc runs here"
 installed_runs uspc-api && skip "/usr/sbin/uspc-api runs here"
+installed_runs uspc-acs && skip "/usr/sbin/uspc-acs runs here"
 
 for t in man systemd-analyze unshare; do
 	command -v "$t" >/dev/null 2>&1 || { bad "$t not found (deploy/setup-deps.sh installs man-db, systemd, util-linux)"; exit 1; }
@@ -138,7 +139,7 @@ else
 	hidden() { (cd / && exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@"); }
 	say "note: unshare -m not permitted here: the programs run with the build tree in place"
 fi
-for b in /usr/sbin/uspc /usr/sbin/uspc-api /usr/bin/uspctl /usr/bin/usp-agent-sim; do
+for b in /usr/sbin/uspc /usr/sbin/uspc-api /usr/sbin/uspc-acs /usr/bin/uspctl /usr/bin/usp-agent-sim; do
 	if grep -qF "$REPO" "$b"; then bad "$b names the build tree $REPO"; else ok "$b names no build path"; fi
 done
 
@@ -146,12 +147,15 @@ out=$(hidden uspc --version 2>&1)
 [ "$out" = "uspc $VERSION" ] && ok "uspc --version: $out" || bad "uspc --version: '$out' (want 'uspc $VERSION')"
 out=$(hidden uspc-api --version 2>&1)
 [ "$out" = "uspc-api $VERSION" ] && ok "uspc-api --version: $out" || bad "uspc-api --version: '$out' (want 'uspc-api $VERSION')"
+out=$(hidden uspc-acs --version 2>&1)
+[ "$out" = "uspc-acs $VERSION" ] && ok "uspc-acs --version: $out" || bad "uspc-acs --version: '$out' (want 'uspc-acs $VERSION')"
 out=$(hidden uspctl --version 2>&1)
 [ "$out" = "uspctl $VERSION" ] && ok "uspctl --version: $out" || bad "uspctl --version: '$out'"
 out=$(hidden usp-agent-sim --version 2>&1)
 [ "$out" = "usp-agent-sim $VERSION" ] && ok "usp-agent-sim --version: $out" || bad "usp-agent-sim --version: '$out'"
 [ "$(command -v uspc)" = /usr/sbin/uspc ] && ok "uspc is /usr/sbin/uspc" || bad "uspc is $(command -v uspc)"
 [ "$(command -v uspc-api)" = /usr/sbin/uspc-api ] && ok "uspc-api is /usr/sbin/uspc-api" || bad "uspc-api is $(command -v uspc-api)"
+[ "$(command -v uspc-acs)" = /usr/sbin/uspc-acs ] && ok "uspc-acs is /usr/sbin/uspc-acs" || bad "uspc-acs is $(command -v uspc-acs)"
 CONSOLE=/usr/share/uspc/console
 check "web console installed: $CONSOLE/index.html and its scripts" sh -c \
 	"grep -qi '<html' $CONSOLE/index.html && [ -f $CONSOLE/style.css ] && ls $CONSOLE/js/*.js >/dev/null"
@@ -163,7 +167,7 @@ check "monitoring examples: $EX/prometheus/prometheus.yml, $EX/grafana/uspc.json
 check "usp-agent-sim --check-model (default model /usr/share/uspc/models)" hidden usp-agent-sim --check-model
 check "uspc --check-config on the installed /etc/uspc/uspc.conf" \
 	hidden uspc --config /etc/uspc/uspc.conf --check-config
-for b in /usr/sbin/uspc /usr/sbin/uspc-api /usr/bin/uspctl /usr/bin/usp-agent-sim; do
+for b in /usr/sbin/uspc /usr/sbin/uspc-api /usr/sbin/uspc-acs /usr/bin/uspctl /usr/bin/usp-agent-sim; do
 	if readelf -d "$b" | grep -qE 'R(UN)?PATH'; then bad "$b has an RPATH/RUNPATH"; fi
 	libs=$(hidden ldd "$b" 2>&1)
 	if grep -q "not found\|$REPO" <<<"$libs"; then bad "$b libraries:"$'\n'"$libs"; else ok "$b: every library from the system"; fi
@@ -178,12 +182,14 @@ else
 		w=$(man -w "$1" "$2" 2>&1)
 		[ "$w" = "/usr/share/man/man$1/$2.$1.gz" ] && ok "man -w $2: $w" || bad "man -w $1 $2: '$w'"
 	done
-	for p in uspc uspc-api; do
+	for p in uspc uspc-api uspc-acs; do
 		w=$(man -w $p 2>&1)
 		[ "$w" = /usr/share/man/man8/$p.8.gz ] && ok "man -w $p: $w" || bad "man -w $p: '$w'"
 	done
 	check "man uspc-api renders without warnings" sh -c \
 		'out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 8 uspc-api 2>&1 >/dev/null); [ -z "$out" ] || { echo "$out"; false; }'
+	check "man uspc-acs renders without warnings" sh -c \
+		'out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 8 uspc-acs 2>&1 >/dev/null); [ -z "$out" ] || { echo "$out"; false; }'
 	check "man uspc.conf renders without warnings" sh -c \
 		'out=$(LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -E UTF-8 5 uspc.conf 2>&1 >/dev/null); [ -z "$out" ] || { echo "$out"; false; }'
 fi
@@ -191,7 +197,8 @@ fi
 # ---- systemd units
 UNIT=/lib/systemd/system/uspc.service
 API_UNIT=/lib/systemd/system/uspc-api.service
-for u in $UNIT $API_UNIT; do
+ACS_UNIT=/lib/systemd/system/uspc-acs.service
+for u in $UNIT $API_UNIT $ACS_UNIT; do
 	[ -f $u ] && ok "unit installed: $u" || bad "no $u"
 done
 grep -q '^ExecStart=/usr/sbin/uspc ' $UNIT && ok "ExecStart=/usr/sbin/uspc" || bad "ExecStart: $(grep ^ExecStart $UNIT)"
@@ -199,11 +206,15 @@ grep -qx 'ExecStart=/usr/sbin/uspc-api' $API_UNIT && ok "ExecStart=/usr/sbin/usp
 	bad "uspc-api ExecStart: $(grep ^ExecStart $API_UNIT)"
 grep -qx 'EnvironmentFile=-/etc/uspc/uspc-api.env' $API_UNIT && ok "EnvironmentFile=-/etc/uspc/uspc-api.env" ||
 	bad "uspc-api EnvironmentFile: $(grep ^EnvironmentFile $API_UNIT)"
-for u in $UNIT $API_UNIT; do
+grep -qx 'ExecStart=/usr/sbin/uspc-acs' $ACS_UNIT && ok "ExecStart=/usr/sbin/uspc-acs" ||
+	bad "uspc-acs ExecStart: $(grep ^ExecStart $ACS_UNIT)"
+grep -qx 'EnvironmentFile=-/etc/uspc/uspc-acs.env' $ACS_UNIT && ok "EnvironmentFile=-/etc/uspc/uspc-acs.env" ||
+	bad "uspc-acs EnvironmentFile: $(grep ^EnvironmentFile $ACS_UNIT)"
+for u in $UNIT $API_UNIT $ACS_UNIT; do
 	check "systemd-analyze verify $u" sh -c \
 		"out=\$(systemd-analyze verify $u 2>&1); rc=\$?; [ -z \"\$out\" ] && [ \$rc -eq 0 ] || { echo \"\$out\"; false; }"
 done
-for p in uspc uspc-api; do
+for p in uspc uspc-api uspc-acs; do
 	if ls /etc/systemd/system/*.wants/$p.service >/dev/null 2>&1; then bad "$p.service is enabled"; else ok "$p.service not enabled"; fi
 	if [ -d /run/systemd/system ]; then
 		st=$(systemctl is-active $p.service 2>&1)
@@ -237,8 +248,9 @@ check "reinstall (dpkg -i again)" dpkg -i "$DEB"
 # ---- remove: config and user stay
 echo "# edited by test-package.sh" >>/etc/uspc/uspc.conf
 check "apt-get remove uspc" env DEBIAN_FRONTEND=noninteractive apt-get remove -y -q uspc
-for f in /usr/sbin/uspc /usr/sbin/uspc-api /usr/bin/uspctl /usr/bin/usp-agent-sim $UNIT $API_UNIT \
-	/usr/share/man/man8/uspc.8.gz /usr/share/man/man8/uspc-api.8.gz $CONSOLE; do
+for f in /usr/sbin/uspc /usr/sbin/uspc-api /usr/sbin/uspc-acs /usr/bin/uspctl /usr/bin/usp-agent-sim \
+	$UNIT $API_UNIT $ACS_UNIT /usr/share/man/man8/uspc.8.gz /usr/share/man/man8/uspc-api.8.gz \
+	/usr/share/man/man8/uspc-acs.8.gz $CONSOLE; do
 	[ -e $f ] && bad "$f left after remove"
 done
 ok "programs, units, console and man pages gone after remove"
