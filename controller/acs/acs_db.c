@@ -144,13 +144,15 @@ int acs_db_requeue(PGconn *c, const char *node, const int64_t *ids, size_t n, st
 	return rc;
 }
 
-int acs_db_release(PGconn *c, const char *eid, const char *session_id, struct uspc_err *err)
+int acs_db_release(PGconn *c, const char *eid, const char *session_id, int acked,
+		   struct uspc_err *err)
 {
-	const char *p[2] = { eid, session_id };
+	const char *p[3] = { eid, session_id, acked ? "t" : "f" };
 	return store_exec(c,
 			  "UPDATE cwmp_devices SET session_node = NULL, session_id = NULL, "
-			  "session_until = NULL WHERE eid = $1 AND session_id = $2",
-			  2, p, NULL, err);
+			  "session_until = NULL, last_inform_acked = last_inform_acked OR $3::bool "
+			  "WHERE eid = $1 AND session_id = $2",
+			  3, p, NULL, err);
 }
 
 /* A text[] literal of n strings. */

@@ -58,8 +58,11 @@ int acs_db_claim(PGconn *c, const char *eid, const char *node, int limit, struct
  * were idempotent and their answer was lost). */
 int acs_db_requeue(PGconn *c, const char *node, const int64_t *ids, size_t n, struct uspc_err *err);
 
-/* End the session lease of eid if session_id still holds it. */
-int acs_db_release(PGconn *c, const char *eid, const char *session_id, struct uspc_err *err);
+/* End the session lease of eid if session_id still holds it; acked: the
+ * CPE sent a request after InformResponse, so it had it (its Inform's
+ * events are delivered; the same events again are new ones). */
+int acs_db_release(PGconn *c, const char *eid, const char *session_id, int acked,
+		   struct uspc_err *err);
 
 /* Types of parameters (model-form paths) for a model: calls found() for
  * each one known. */

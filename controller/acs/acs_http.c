@@ -333,7 +333,8 @@ static enum MHD_Result on_body(struct acs_http *h, struct MHD_Connection *c, con
 	struct acs *a = h->a;
 	const char *peer = k ? k->peer : "?";
 	char sid[ACS_SID_LEN + 1] = "";
-	if (!cookie_sid(c, sid) && k && k->sid[0])
+	int had_cookie = cookie_sid(c, sid);
+	if (!had_cookie && k && k->sid[0])
 		memcpy(sid, k->sid, sizeof(sid));
 	struct acs_reply out;
 	if (sid[0] && acs_session_request(a, sid, r->body ? r->body : "", r->len, &out)) {
@@ -348,6 +349,15 @@ static enum MHD_Result on_body(struct acs_http *h, struct MHD_Connection *c, con
 	int rc = cwmp_parse(r->body ? r->body : "", r->len, &m, why, sizeof(why));
 	if (rc < 0)
 		return bad_request(h, c, peer, "not a CWMP message", why);
+	if (m.method == CWMP_M_EMPTY && h->a->set.auth != ACS_AUTH_NONE && !had_cookie &&
+	    !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)) {
+		/* libcurl with Digest alone (CURLAUTH_DIGEST, curl --digest) first
+		 * sends its POST empty, without credentials, to be challenged;
+		 * then the Inform with them. (An empty POST with our cookie is a
+		 * session that ended: 400 below.) */
+		cwmp_msg_free(&m);
+		return challenge(h, c, 0);
+	}
 	if (m.method != CWMP_M_INFORM) {
 		enum MHD_Result ret = bad_request(
 			h, c, peer,

@@ -404,10 +404,21 @@ static int build_delete(struct acs_run *r, const cJSON *req, uint32_t *code, cha
 	return 0;
 }
 
-static int ends_with(const char *s, const char *suffix)
+/* "<root>.DeviceInfo.FirmwareImage.<n>.Download()", n an instance number. */
+static int firmware_download(const char *cmd)
 {
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
+	static const char *const roots[] = { "Device.", "InternetGatewayDevice." };
+	for (size_t i = 0; i < 2; i++) {
+		size_t rn = strlen(roots[i]);
+		const char *p = cmd + rn;
+		if (strncmp(cmd, roots[i], rn) != 0 ||
+		    strncmp(p, "DeviceInfo.FirmwareImage.", 25) != 0)
+			continue;
+		p += 25;
+		size_t digits = strspn(p, "0123456789");
+		return digits > 0 && *p != '0' && !strcmp(p + digits, ".Download()");
+	}
+	return 0;
 }
 
 /* "<root>.Name()" with root Device or InternetGatewayDevice. */
@@ -458,7 +469,7 @@ static int build_operate(struct acs_run *r, const cJSON *req, uint32_t *code, ch
 		r->kind = K_FACTORY_RESET;
 		return 0;
 	}
-	if (strstr(cmd, ".DeviceInfo.FirmwareImage.") && ends_with(cmd, ".Download()")) {
+	if (firmware_download(cmd)) {
 		const char *url = arg_str(args, "URL");
 		if (!url || !*url || strlen(url) > 256) {
 			*code = USP_ERR_INVALID_ARGUMENTS;
@@ -468,9 +479,12 @@ static int build_operate(struct acs_run *r, const cJSON *req, uint32_t *code, ch
 		const char *size = arg_str(args, "FileSize");
 		char *end = NULL;
 		unsigned long long fs = size ? strtoull(size, &end, 10) : 0;
-		if (size && (end == size || *end)) {
+		/* CWMP's FileSize is an unsignedInt */
+		if (size && (*size < '0' || *size > '9' || *end || fs > 4294967295ull)) {
 			*code = USP_ERR_INVALID_ARGUMENTS;
-			snprintf(e, el, "Download() FileSize must be a whole number");
+			snprintf(e, el,
+				 "Download() FileSize must be a whole number from 0 to "
+				 "4294967295");
 			return -1;
 		}
 		r->kind = K_DOWNLOAD;
@@ -1061,10 +1075,16 @@ static int next_set(struct acs_run *r, struct cwmp_msg *out)
 	for (size_t i = 0; i < r->n_sets; i++) {
 		if (!r->sets[i].type) {
 			/* The CPE did not list it: it does not have it. */
-			set_fail(r, 9005,
-				 "SetParameterValues: %.200s is not a parameter of the "
-				 "device",
-				 r->sets[i].name);
+			if (r->instantiated)
+				set_fail(r, 9005,
+					 "AddObject created %.200s, then %.200s is not a parameter "
+					 "of the device",
+					 r->instantiated, r->sets[i].name);
+			else
+				set_fail(r, 9005,
+					 "SetParameterValues: %.200s is not a parameter of the "
+					 "device",
+					 r->sets[i].name);
 			return 0;
 		}
 		r->rpc_values[i].name = r->sets[i].name;

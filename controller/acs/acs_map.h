@@ -22,7 +22,8 @@
  *             task id); Device.FactoryReset() → FactoryReset;
  *             Device.DeviceInfo.FirmwareImage.{i}.Download() → Download
  *             (FileType "1 Firmware Upgrade Image", URL, FileSize,
- *             Username, Password, CommandKey from the input arguments)
+ *             Username, Password, TargetFileName from the input
+ *             arguments; CommandKey as for Reboot)
  * Any other op, search expressions ([...]) and commands without a CWMP
  * method end the task with error 7001 (no CWMP meaning) or 7004.
  * A CWMP fault ends it with the fault's own code (9000..9032) and text.

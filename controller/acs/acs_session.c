@@ -41,6 +41,7 @@ struct session {
 	int busy;     /* a request of it is being handled */
 	int acs_turn; /* the CPE sent its empty POST */
 	int claims;   /* claim rounds so far */
+	int requests; /* requests after the Inform: the CPE had InformResponse */
 	int drained;  /* a claim found nothing */
 	/* tasks claimed and not started yet */
 	struct acs_db_task *tasks;
@@ -254,7 +255,7 @@ static void session_end(struct acs *a, struct session *s, PGconn *c, int complet
 	struct uspc_err err = { 0 };
 	if (!completed)
 		abandon(a, s, c, why);
-	if (c && acs_db_release(c, s->eid, s->sid, &err) < 0)
+	if (c && acs_db_release(c, s->eid, s->sid, s->requests > 0, &err) < 0)
 		log_warn(LOG_C, "%s: session lease not released (it ends by itself): %s", s->eid,
 			 err.msg);
 	if (completed)
@@ -518,6 +519,7 @@ int acs_session_request(struct acs *a, const char *sid, const char *body, size_t
 		return 1;
 	}
 	s->busy = 1;
+	s->requests++;
 	pthread_mutex_unlock(&t->mu);
 
 	struct cwmp_msg m;

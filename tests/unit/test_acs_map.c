@@ -695,6 +695,27 @@ static void add_learns_types(void **state)
 	acs_run_free(r);
 }
 
+/* A parameter the CPE does not list after AddObject: the error says the
+ * object was created. */
+static void add_unknown_parameter_says_created(void **state)
+{
+	(void)state;
+	struct acs_run *r = run_new(8, "add", add_req);
+	struct cwmp_msg m;
+	next_is(r, &m, CWMP_M_ADD_OBJECT);
+	struct cwmp_msg in = { .method = CWMP_M_ADD_OBJECT_RESPONSE, .instance_number = 3 };
+	acs_run_answer(r, &in);
+	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
+	struct cwmp_param_value v[] = {
+		{ (char *)"Device.NAT.PortMapping.3.Enable", (char *)"false", (char *)"boolean" },
+	};
+	answer_values(r, v, 1);
+	assert_int_equal(acs_run_next(r, &m), 0);
+	failed_with(r, 9005, "AddObject created Device.NAT.PortMapping.3.",
+		    "Device.NAT.PortMapping.3.ExternalPort");
+	acs_run_free(r);
+}
+
 static void add_object_alone(void **state)
 {
 	(void)state;
@@ -1013,6 +1034,29 @@ static void operate_refusals(void **state)
 		"{\"command\": \"Device.DeviceInfo.FirmwareImage.1.Download()\","
 		" \"input_args\": {\"URL\": \"http://x/y\", \"FileSize\": \"\"}}",
 		7004, "FileSize");
+	/* FileSize is an unsignedInt */
+	refused("operate",
+		"{\"command\": \"Device.DeviceInfo.FirmwareImage.1.Download()\","
+		" \"input_args\": {\"URL\": \"http://x/y\", \"FileSize\": \"-1\"}}",
+		7004, "FileSize");
+	refused("operate",
+		"{\"command\": \"Device.DeviceInfo.FirmwareImage.1.Download()\","
+		" \"input_args\": {\"URL\": \"http://x/y\", \"FileSize\": \"4294967296\"}}",
+		7004, "FileSize");
+	refused("operate",
+		"{\"command\": \"Device.DeviceInfo.FirmwareImage.1.Download()\","
+		" \"input_args\": {\"URL\": \"http://x/y\", \"FileSize\": \" +7\"}}",
+		7004, "FileSize");
+	/* the Download's object: one FirmwareImage row by its number */
+	refused("operate", "{\"command\": \"Device.DeviceInfo.FirmwareImage.*.Download()\"}", 7001,
+		"no TR-069 method");
+	refused("operate",
+		"{\"command\": \"Device.DeviceInfo.FirmwareImage.[Alias==\\\"a\\\"].Download()\"}",
+		7001, "no TR-069 method");
+	refused("operate", "{\"command\": \"Device.X.DeviceInfo.FirmwareImage.1.Download()\"}",
+		7001, "no TR-069 method");
+	refused("operate", "{\"command\": \"Device.DeviceInfo.FirmwareImage.01.Download()\"}", 7001,
+		"no TR-069 method");
 	char big[600];
 	int n = snprintf(big, sizeof(big),
 			 "{\"command\": \"Device.DeviceInfo.FirmwareImage.1.Download()\","
@@ -1157,6 +1201,7 @@ int main(void)
 		cmocka_unit_test(set_refusals),
 		cmocka_unit_test(add_object_then_spv),
 		cmocka_unit_test(add_learns_types),
+		cmocka_unit_test(add_unknown_parameter_says_created),
 		cmocka_unit_test(add_object_alone),
 		cmocka_unit_test(add_spv_fault_after_create),
 		cmocka_unit_test(add_object_fault),

@@ -22,6 +22,7 @@ CREATE TABLE cwmp_devices (
     last_inform_at           timestamptz,
     last_events              text[],      -- event codes of the newest Inform
     last_events_hash         text,        -- fingerprint of the newest Inform's events
+    last_inform_acked        boolean NOT NULL DEFAULT false, -- its session went on past InformResponse
     session_node             text,        -- uspc-acs node holding the session lease
     session_id               text,
     session_until            timestamptz, -- the lease ends here (NULL: no session)
@@ -68,8 +69,9 @@ CREATE TABLE cwmp_credentials (
 --    has not ended (then leased = false and holder names it; nothing else
 --    is written);
 --  - duplicate = the Inform re-sends (RetryCount > 0) the events of the
---    newest stored Inform (same fingerprint): its events are not stored
---    or acted on again;
+--    newest stored Inform (same fingerprint) whose session never went on
+--    past InformResponse (last_inform_acked, set by uspc-acs when the
+--    session ends): its events are not stored or acted on again;
 --  - records DeviceInfo and the ManagementServer fields (NULL keeps);
 --  - stores one notifications row per event (kind 'event', path the event
 --    code), a boot ('1 BOOT', '0 BOOTSTRAP') also as a 'Device.Boot!' row
@@ -99,7 +101,12 @@ BEGIN
         RETURN QUERY SELECT false, d.session_node, false, 0::bigint, NULL::text;
         RETURN;
     END IF;
-    dup := p_retry > 0 AND d.last_events_hash IS NOT DISTINCT FROM p_events_hash;
+    -- A re-send: the CPE retries (RetryCount > 0) the events of the newest
+    -- stored Inform, whose InformResponse it cannot have had (its session
+    -- never sent another request). Events equal to an acknowledged Inform's
+    -- are new ones (the same '1 BOOT' of a later boot).
+    dup := p_retry > 0 AND d.last_events_hash IS NOT DISTINCT FROM p_events_hash
+           AND NOT d.last_inform_acked;
     UPDATE cwmp_devices c SET
         session_node = p_node, session_id = p_session,
         session_until = now() + make_interval(secs => p_lease_s),
@@ -111,7 +118,8 @@ BEGIN
         parameter_key = coalesce(p_info->>'parameter_key', c.parameter_key),
         provisioning_code = coalesce(p_info->>'provisioning_code', c.provisioning_code),
         last_events = ARRAY(SELECT e->>'code' FROM jsonb_array_elements(p_events) e),
-        last_events_hash = p_events_hash, cr_error = NULL, updated_at = now()
+        last_events_hash = p_events_hash, last_inform_acked = false, cr_error = NULL,
+        updated_at = now()
     WHERE c.eid = p_eid;
     UPDATE agents a SET
         online_since = CASE WHEN a.online THEN a.online_since ELSE now() END,
