@@ -129,6 +129,18 @@ static enum MHD_Result send_status(struct MHD_Connection *c, unsigned status, in
 	return ret;
 }
 
+/* 405 with the Allow header HTTP requires on it. */
+static enum MHD_Result send_not_allowed(struct MHD_Connection *c, const char *allow)
+{
+	struct MHD_Response *resp = MHD_create_response_from_buffer(0, "", MHD_RESPMEM_PERSISTENT);
+	if (!resp)
+		return MHD_NO;
+	MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+	enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_METHOD_NOT_ALLOWED, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 static enum MHD_Result send_reply(struct MHD_Connection *c, struct acs_reply *r)
 {
 	struct MHD_Response *resp =
@@ -396,7 +408,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (!r) {
 		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0) {
 			ACS_COUNT(h->a, bad_requests);
-			return send_status(c, MHD_HTTP_METHOD_NOT_ALLOWED, 0, 0);
+			return send_not_allowed(c, MHD_HTTP_METHOD_POST);
 		}
 		const char *enc =
 			MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
@@ -511,7 +523,7 @@ static enum MHD_Result on_metrics(void *cls, struct MHD_Connection *c, const cha
 	(void)upload_size;
 	(void)req_cls;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) != 0)
-		return send_status(c, MHD_HTTP_METHOD_NOT_ALLOWED, 0, 0);
+		return send_not_allowed(c, MHD_HTTP_METHOD_GET);
 	char *body = NULL;
 	size_t len = 0;
 	if (!strcmp(url, "/metrics"))

@@ -1,0 +1,10 @@
+# fuzz_acs_digest: uspc-acs's HTTP Digest Authorization parser and checker
+# (controller/acs/acs_digest.c), the one piece of the ACS's HTTP input it
+# parses itself (the SOAP bodies go through fuzz_cwmp_parse). A forged
+# answer accepted is a crash. Seeds: tests/vectors/fuzz_acs_digest/.
+#   tests/fuzz/run.sh 60 fuzz_acs_digest
+uspc_fuzz_target(fuzz_acs_digest
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_acs_digest.c
+          ${PROJECT_SOURCE_DIR}/controller/acs/acs_digest.c
+  LIBS PkgConfig::LIBCRYPTO Threads::Threads uspc_warnings)
+target_include_directories(fuzz_acs_digest PRIVATE ${PROJECT_SOURCE_DIR}/controller/acs)
