@@ -32,6 +32,12 @@
 #   profile_storm     onboarding_storm again, on a fresh database holding a
 #                     10-parameter provisioning profile: seconds until every
 #                     agent is compliant, and uspc + PostgreSQL CPU per agent
+#   cwmp_sessions, cwmp_boot_storm, cwmp_fanout_get
+#                     TR-069 (uspc-acs and simulated CPEs, tests/bench/
+#                     cwmp_bench.sh): sessions/s and CPU per periodic
+#                     session, a boot storm of 10,000 CPEs (--quick 1,000)
+#                     drained, a Get to 1,000 CPEs through connection
+#                     requests
 #   fleet_scale       only when --only names it: a database of 1,000,000
 #                     synthetic agents (USPC_BENCH_FLEET_AGENTS; --quick
 #                     10,000), measured by tests/bench/fleet_scale.sh:
@@ -406,7 +412,7 @@ build() {
 		return 0
 	}
 	local t
-	for t in bench_ceiling bench_mtp_echo uspc usp-agent-sim uspctl uspc-api; do
+	for t in bench_ceiling bench_mtp_echo uspc usp-agent-sim uspctl uspc-api uspc-acs; do
 		if ! cmake --build "$BUILD_DIR" -j2 --target "$t" >>"$LOGS/build.log" 2>&1; then
 			say "build of $t failed (see $LOGS/build.log)"
 			MISSING="$MISSING $t"
@@ -1252,6 +1258,37 @@ scenario_fleet_scale() {
 	emit fleet_scale "$(jq -c 'del(.scenario)' <<<"$out" | sed -e 's/^{//' -e 's/}$//')"
 }
 
+# The TR-069 scenarios, on a database of their own (tests/bench/cwmp_bench.sh).
+scenario_cwmp() {
+	local s
+	if ! have uspc-acs || ! have usp-agent-sim || ! have uspctl; then
+		for s in cwmp_sessions cwmp_boot_storm cwmp_fanout_get; do
+			want "$s" && skip "$s" "uspc-acs, usp-agent-sim or uspctl did not build"
+		done
+		return
+	fi
+	local db="${USPC_DB%/*}/uspc_bench_cwmp" only="" storm=10000 cpes=2000
+	[ "$MODE" = quick ] && storm=1000 cpes=500
+	for s in cwmp_sessions cwmp_boot_storm cwmp_fanout_get; do
+		want "$s" && only="$only,$s"
+	done
+	psql_q "DROP DATABASE IF EXISTS uspc_bench_cwmp WITH (FORCE)" >/dev/null
+	psql_q "CREATE DATABASE uspc_bench_cwmp" >/dev/null
+	local out line
+	out=$("$REPO/tests/bench/cwmp_bench.sh" --db "$db" --build-dir "$BUILD_DIR" \
+		--work-dir "$WORK/cwmp" --cpes "$cpes" --storm "$storm" --only "${only#,}")
+	psql_q "DROP DATABASE IF EXISTS uspc_bench_cwmp WITH (FORCE)" >/dev/null
+	for s in cwmp_sessions cwmp_boot_storm cwmp_fanout_get; do
+		want "$s" || continue
+		line=$(grep "\"scenario\":\"$s\"" <<<"$out")
+		if [ -z "$line" ] || ! jq -e . >/dev/null 2>&1 <<<"$line"; then
+			skip "$s" "tests/bench/cwmp_bench.sh failed (see $WORK/cwmp)"
+		else
+			emit "$s" "$(jq -c 'del(.scenario)' <<<"$line" | sed -e 's/^{//' -e 's/}$//')"
+		fi
+	done
+}
+
 # ---------------------------------------------------------------- main
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 say "mode $MODE: $AGENTS agents, work dir $WORK"
@@ -1287,6 +1324,9 @@ if want notify_ingest; then scenario_notify; else skip notify_ingest "not select
 if want campaign; then scenario_campaign; else skip campaign "not selected (--only)"; fi
 if want api; then scenario_api; else skip api "not selected (--only)"; fi
 if want profile_storm; then scenario_profile_storm; else skip profile_storm "not selected (--only)"; fi
+if want cwmp_sessions || want cwmp_boot_storm || want cwmp_fanout_get; then scenario_cwmp; else
+	for s in cwmp_sessions cwmp_boot_storm cwmp_fanout_get; do skip "$s" "not selected (--only)"; done
+fi
 if named fleet_scale; then scenario_fleet_scale; else skip fleet_scale "runs only when --only names it"; fi
 finish_lines
 exit 0
