@@ -759,10 +759,22 @@ static int on_ready(const struct fleet_dev_in *in, struct fleet_dev_out *o)
 	return activate(in, o);
 }
 
+static int on_wait_transfer(const struct fleet_dev_in *in, struct fleet_dev_out *o);
+
 static int on_activate(const struct fleet_dev_in *in, struct fleet_dev_out *o, int is_reboot)
 {
 	char msg[200];
 	int64_t code = 0;
+	/* A TR-069 device's failed TransferComplete (its Download's own
+	 * follow-up session) can be stored before a pass read the
+	 * DownloadResponse: it is the transfer that failed, as at wait_boot,
+	 * not the activation request (uspc-acs also marks the Download()
+	 * operation failed, which the check below would take for a refusal). */
+	if (in->cwmp && in->transfer) {
+		const char *fc = str_of(in->transfer, "FaultCode");
+		if (fc && strcmp(fc, "0") != 0)
+			return on_wait_transfer(in, o);
+	}
 	if (in->oper_state < 0 && !in->agent_back) {
 		finish(o, FLEET_DS_FAILED, "activation_failed", FLEET_FC_IMAGE, 0, in->oper_msg);
 		note(o, "activation failed: %s", in->oper_msg ? in->oper_msg : "");

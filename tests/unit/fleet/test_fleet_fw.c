@@ -687,6 +687,45 @@ static void test_cwmp_path(void **state)
 	assert_int_equal(o.deadline_s, spec.reboot_timeout_s + spec.download_timeout_s);
 	cJSON_Delete(r);
 
+	/* the device's failed TransferComplete stored before a pass read the
+	 * DownloadResponse (uspc-acs also marks the Download() failed): the
+	 * transfer failed, not the activation; a good one still waits */
+	in = dev(FLEET_DS_ACTIVATING, "activate");
+	in.cwmp = 1;
+	in.single_bank = 1;
+	in.bank = bank;
+	cJSON *early = cJSON_Parse("{\"CommandKey\":\"k\",\"FaultCode\":\"9010\","
+				   "\"FaultString\":\"no such file\"}");
+	in.transfer = early;
+	in.oper_state = -1;
+	in.oper_msg = "no such file";
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_FAILED);
+	assert_string_equal(o.reason, "transfer_failed");
+	assert_int_equal(o.fail_class, FLEET_FC_IMAGE);
+	assert_non_null(strstr(o.detail, "FaultCode=9010"));
+	cJSON_Delete(early);
+	early = cJSON_Parse("{\"CommandKey\":\"k\",\"FaultCode\":\"0\"}");
+	in.transfer = early;
+	in.oper_state = 1;
+	in.oper_msg = NULL;
+	in.task = FLEET_TASK_DONE;
+	r = operate_resp(0);
+	in.task_result = r;
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_REBOOTING);
+	cJSON_Delete(r);
+	cJSON_Delete(early);
+	/* a USP agent's failed OperationComplete at activate stays activation_failed */
+	in = dev(FLEET_DS_ACTIVATING, "activate");
+	in.single_bank = 1;
+	in.bank = bank;
+	in.oper_state = -1;
+	in.oper_msg = "bad image";
+	advance(&in, &o);
+	assert_int_equal(o.state, FLEET_DS_FAILED);
+	assert_string_equal(o.reason, "activation_failed");
+
 	/* no TransferComplete yet: nothing; a fault: failed, the image at fault */
 	in = dev(FLEET_DS_REBOOTING, "wait_boot");
 	in.cwmp = 1;
