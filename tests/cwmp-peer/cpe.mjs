@@ -287,7 +287,9 @@ export class Cpe extends EventEmitter {
           const args = Object.fromEntries(m.msg.children.map((c) => [c.name, c.text]));
           const dl = this.opts.download;
           const fault = dl.faultCode ? { code: Number(dl.faultCode), string: dl.faultString ?? 'Download failure' } : { code: 0, string: '' };
-          s.after.push({ delayMs: this.opts.downloadDelayMs, events: ['7 TRANSFER COMPLETE', { code: 'M Download', commandKey: key }],
+          // download.reboot: a good firmware image is booted, so the follow-up Inform also carries 1 BOOT
+          const boot = dl.reboot && !fault.code ? ['1 BOOT'] : [];
+          s.after.push({ delayMs: this.opts.downloadDelayMs, events: [...boot, '7 TRANSFER COMPLETE', { code: 'M Download', commandKey: key }],
             transfer: { commandKey: key, fault, startTime: now() } });
           return { kind: 'DownloadResponse', detail: args, body: el('cwmp:DownloadResponse', null,
             el('Status', null, 1), el('StartTime', null, UNKNOWN_TIME), el('CompleteTime', null, UNKNOWN_TIME)) };

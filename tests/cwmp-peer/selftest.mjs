@@ -257,6 +257,23 @@ test('Reboot, FactoryReset and Download lead to their follow-up sessions', () =>
   await cpe.stop();
 }));
 
+test('download.reboot: a good Download boots the image (1 BOOT in the follow-up), a failed one does not', () => withAcs({
+  plan: (s, n) => [[rpc.download('dl-r')], [], [rpc.download('dl-f')], []][n] ?? [],
+}, async (acs) => {
+  const cpe = new Cpe({ acsUrl: acs.url, deviceId: device('B1'), connReq: false, downloadDelayMs: 10,
+    download: { reboot: true, newVersion: '2.0.0' } });
+  await cpe.runSession();
+  await cpe.idle();
+  assert.equal(cpe.model.get('Device.DeviceInfo.SoftwareVersion'), '2.0.0');
+  cpe.opts.download = { reboot: true, faultCode: 9010 };
+  await cpe.runSession(['2 PERIODIC']);
+  await cpe.idle();
+  assert.deepEqual(acs.sessions.map((s) => s.events.join('+')),
+    ['1 BOOT', '1 BOOT+7 TRANSFER COMPLETE+M Download', '2 PERIODIC', '7 TRANSFER COMPLETE+M Download']);
+  assert.deepEqual(acs.sessions[3].transfer, { key: 'dl-f', fault: 9010 });
+  await cpe.stop();
+}));
+
 test('a failed Download reports its FaultCode; fault injection; dropMidSession and RetryCount', () => withAcs({
   plan: (s, n) => [[rpc.download('dl-2'), rpc.gpv('Device.Time.')], [], [rpc.gpv('Device.Time.'), rpc.gpv('Device.Time.')], []][n] ?? [],
 }, async (acs) => {
