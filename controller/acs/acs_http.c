@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +38,8 @@
 
 #define LOG_C "acs-http"
 #define NONCE_TIMEOUT_S 300
-#define NONCES_USED_MAX 1000000 /* nonces remembered as used (about 40 MB at most) */
+#define NONCES_USED_MAX 1000000   /* nonces remembered as used (about 40 MB at most) */
+#define CREDENTIALS_LOOK_MS 10000 /* how stale "no per-device credentials" may be */
 
 struct acs_http {
 	struct acs *a;
@@ -47,6 +49,8 @@ struct acs_http {
 	char *cert, *key;
 	struct acs_digest_key digest_key;
 	struct acs_digest_used nonces_used;
+	atomic_int cred_rows;      /* cwmp_credentials has rows */
+	atomic_llong cred_next_ms; /* look again from here */
 };
 
 struct conn {
@@ -197,20 +201,43 @@ static int cookie_sid(struct MHD_Connection *c, char sid[ACS_SID_LEN + 1])
 
 /* ---- authentication --------------------------------------------------- */
 
+/* Whether cwmp_credentials has rows, looked at most every
+ * CREDENTIALS_LOOK_MS: most fleets use derived credentials only, and then
+ * an Inform costs no lookup. */
+static int per_device_credentials(struct acs_http *h, PGconn *c)
+{
+	int64_t now = store_now_us() / 1000;
+	if (now < atomic_load(&h->cred_next_ms))
+		return atomic_load(&h->cred_rows);
+	struct uspc_err err = { 0 };
+	PGresult *r = NULL;
+	int rows = 1; /* unknown: look */
+	if (store_exec(c, "SELECT EXISTS (SELECT 1 FROM cwmp_credentials)", 0, NULL, &r, &err) ==
+	    0) {
+		rows = PQgetvalue(r, 0, 0)[0] == 't';
+		PQclear(r);
+		atomic_store(&h->cred_rows, rows);
+		atomic_store(&h->cred_next_ms, now + CREDENTIALS_LOOK_MS);
+	}
+	return rows;
+}
+
 /* The credentials device eid must present: 1 and user/ha1, 0 when it has
  * none, -1 when the database failed. */
-static int expected_credentials(struct acs *a, const struct cwmp_msg *m, const char *eid,
+static int expected_credentials(struct acs_http *h, const struct cwmp_msg *m, const char *eid,
 				char *user, size_t ulen, uint8_t ha1[16])
 {
-	int slot = -1, busy = 0;
+	struct acs *a = h->a;
+	int slot = -1, busy = 0, rc = 0;
 	struct uspc_err err = { 0 };
+	char realm[256], hex[33];
 	PGconn *c = store_pool_get(a->pool, 5000, &slot, &busy, &err);
 	if (!c) {
 		log_warn(LOG_C, "%s: credentials not read: %s", eid, err.msg);
 		return -1;
 	}
-	char realm[256], hex[33];
-	int rc = acs_db_credentials(c, eid, user, ulen, realm, sizeof(realm), hex, &err);
+	if (per_device_credentials(h, c))
+		rc = acs_db_credentials(c, eid, user, ulen, realm, sizeof(realm), hex, &err);
 	store_pool_put(a->pool, slot, rc == STORE_E_CONN);
 	if (rc < 0) {
 		log_warn(LOG_C, "%s: credentials not read: %s", eid, err.msg);
@@ -271,7 +298,7 @@ static int authenticate(struct acs_http *h, struct MHD_Connection *c, const char
 	char user[ACS_USERNAME_MAX], want[ACS_USERNAME_MAX];
 	uint8_t ha1[16];
 	int ok = 0, stale = 0, presented = 0;
-	int have = expected_credentials(a, m, eid, want, sizeof(want), ha1);
+	int have = expected_credentials(h, m, eid, want, sizeof(want), ha1);
 	if (have < 0) {
 		*ret = send_status(c, MHD_HTTP_SERVICE_UNAVAILABLE, a->set.retry_after_s, 1);
 		return 0;

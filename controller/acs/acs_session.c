@@ -54,8 +54,19 @@ struct session {
 	unsigned rpc_seq;
 };
 
+/* The (model, path, type) triples already stored in cwmp_param_types, as
+ * 64-bit hashes, so an Inform whose parameters' types are known costs no
+ * statement. Bounded; when full, every report is written (as without it). */
+#define TYPES_SEEN_MAX (1u << 20)
+struct types_seen {
+	pthread_mutex_t mu;
+	uint64_t *slot; /* 0: empty */
+	size_t n, cap;
+};
+
 struct acs_sessions {
 	struct acs *a;
+	struct types_seen types;
 	pthread_mutex_t mu;
 	struct session *b[BUCKETS];
 	pthread_t reaper;
@@ -162,6 +173,66 @@ static void task_result(struct acs *a, int64_t id, int failed, int unknown, uint
 		ACS_COUNT(a, tasks_done);
 }
 
+static uint64_t type_hash(const char *model, const char *path, const char *type)
+{
+	uint64_t h = 1469598103934665603ull;
+	const char *parts[3] = { model, path, type };
+	for (int i = 0; i < 3; i++) {
+		for (const char *p = parts[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ull;
+		h = (h ^ 0xff) * 1099511628211ull;
+	}
+	return h ? h : 1;
+}
+
+/* 1 when every (model, paths[i], types[i]) is known. */
+static int types_known(struct types_seen *t, const char *model, const char *const *paths,
+		       const char *const *types, size_t n)
+{
+	int all = 1;
+	pthread_mutex_lock(&t->mu);
+	for (size_t i = 0; i < n && all && t->slot; i++) {
+		uint64_t h = type_hash(model, paths[i], types[i]);
+		size_t j = (size_t)(h % t->cap);
+		while (t->slot[j] && t->slot[j] != h)
+			j = (j + 1) % t->cap;
+		all = t->slot[j] == h;
+	}
+	pthread_mutex_unlock(&t->mu);
+	return all && t->slot;
+}
+
+static void types_remember(struct types_seen *t, const char *model, const char *const *paths,
+			   const char *const *types, size_t n)
+{
+	pthread_mutex_lock(&t->mu);
+	for (size_t i = 0; i < n && t->slot && t->n < TYPES_SEEN_MAX; i++) {
+		uint64_t h = type_hash(model, paths[i], types[i]);
+		size_t j = (size_t)(h % t->cap);
+		while (t->slot[j] && t->slot[j] != h)
+			j = (j + 1) % t->cap;
+		if (!t->slot[j]) {
+			t->slot[j] = h;
+			t->n++;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+}
+
+/* Store the types of n values (paths in model form) unless all are known. */
+static void put_types(struct acs *a, const struct session *s, PGconn *c, const char *const *paths,
+		      const char *const *types, size_t n)
+{
+	struct uspc_err err = { 0 };
+	struct types_seen *t = &a->sessions->types;
+	if (!n || !c || types_known(t, s->model_key, paths, types, n))
+		return;
+	if (acs_db_types_put(c, s->model_key, paths, types, n, &err) < 0)
+		log_warn(LOG_C, "%s: parameter types not stored: %s", s->eid, err.msg);
+	else
+		types_remember(t, s->model_key, paths, types, n);
+}
+
 /* Record what a finished run learned and its result. */
 static void finish_run(struct acs *a, struct session *s, PGconn *c)
 {
@@ -184,9 +255,7 @@ static void finish_run(struct acs *a, struct session *s, PGconn *c)
 			}
 			if (store_writer_snapshot(a->writer, s->eid, rows, o->n_rows, 0, &err) < 0)
 				log_warn(LOG_C, "%s: snapshot not stored: %s", s->eid, err.msg);
-			if (c && acs_db_types_put(c, s->model_key, paths, types, nt, &err) < 0)
-				log_warn(LOG_C, "%s: parameter types not stored: %s", s->eid,
-					 err.msg);
+			put_types(a, s, c, paths, types, nt);
 		}
 		free(rows);
 		free(paths);
@@ -704,8 +773,7 @@ static void store_inform_params(struct acs *a, const struct session *s, PGconn *
 		}
 		if (n && store_writer_snapshot(a->writer, s->eid, rows, n, 0, &err) < 0)
 			log_warn(LOG_C, "%s: Inform parameters not stored: %s", s->eid, err.msg);
-		if (n && c && acs_db_types_put(c, s->model_key, paths, types, n, &err) < 0)
-			log_warn(LOG_C, "%s: parameter types not stored: %s", s->eid, err.msg);
+		put_types(a, s, c, paths, types, n);
 	}
 	free(rows);
 	free(paths);
@@ -785,9 +853,11 @@ void acs_session_begin(struct acs *a, const struct cwmp_msg *inform, const char 
 	}
 	if (io.duplicate)
 		ACS_COUNT(a, informs_duplicate);
-	if (!io.cwmp)
-		/* A dual-stack device's USP agent owns the row and its tasks:
-		 * this session stores what the Inform says and claims nothing. */
+	if (!io.cwmp || io.queued == 0)
+		/* No task waits (one queued from now on waits for the next
+		 * session, which a connection request opens), or a dual-stack
+		 * device's USP agent owns the row and its tasks: this session
+		 * claims nothing, which saves a statement per periodic Inform. */
 		s->drained = 1;
 	store_inform_params(a, s, c, &inform->inform);
 	give_back(a, slot, 0);
@@ -816,6 +886,9 @@ struct acs_sessions *acs_sessions_new(struct acs *a)
 	if (!t)
 		return NULL;
 	t->a = a;
+	t->types.cap = TYPES_SEEN_MAX * 2;
+	t->types.slot = calloc(t->types.cap, sizeof(*t->types.slot)); /* NULL: no cache */
+	pthread_mutex_init(&t->types.mu, NULL);
 	pthread_mutex_init(&t->mu, NULL);
 	pthread_mutex_init(&t->stop_mu, NULL);
 	pthread_condattr_t ca;
@@ -908,6 +981,8 @@ void acs_sessions_free(struct acs_sessions *t)
 		pthread_join(t->reaper, NULL);
 	}
 	end_list(t, take_expired(t, 1), "uspc-acs stopping");
+	free(t->types.slot);
+	pthread_mutex_destroy(&t->types.mu);
 	pthread_mutex_destroy(&t->mu);
 	pthread_mutex_destroy(&t->stop_mu);
 	pthread_cond_destroy(&t->stop_cv);

@@ -145,11 +145,13 @@ scenario_storm() {
 	start_acs storm --retry-after 1
 	local t0 t1 n=0 last=0 since
 	t0=$(date +%s.%N)
+	# 2,500 CPEs per worker process: a session holds about 4 descriptors
 	start_sim storm "$STORM" --inform-interval 86400 --connect-rate 1000000 \
-		--max-sessions "$STORM" --retry-base 1 --workers 2
+		--max-sessions "$STORM" --retry-base 1 --workers $(((STORM + 2499) / 2500))
 	say "cwmp_boot_storm: $STORM CPEs booting at once"
 	since=$SECONDS
 	while [ "$n" -lt "$STORM" ] && [ $((SECONDS - since)) -lt 300 ]; do
+		kill -0 "$SIM_PID" 2>/dev/null || die "the simulator exited (see $WORK/storm-sim.log)"
 		sleep 0.5
 		n=$(q "SELECT count(*) FROM cwmp_devices WHERE last_inform_at IS NOT NULL")
 		[ "$n" != "$last" ] && last=$n
