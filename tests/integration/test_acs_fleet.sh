@@ -115,20 +115,14 @@ wait_cpe() {
 # connection requests; its JSON lines in $W/cpe-SERIAL.jsonl. The CPE and
 # connection-request credentials are the derived ones.
 #
-# Each CPE posts to its own path of the ACS URL (any path is accepted).
-# With libmicrohttpd 0.9.75 (Debian 12) uspc-acs hands out the same Digest
-# nonce to every client challenged within the same second on the same URL
-# (the nonce is a hash of the monotonic second, method, URL and realm), and
-# that library's nonce-count check then refuses one of two CPEs that use it
-# at once ("Stale nonce received", a 401 without stale=true: the session
-# fails). The connection requests uspc-acs sends to several devices at once
-# bring exactly such concurrent sessions. Distinct paths give distinct
-# nonces; ACSFL_SHARED_PATH=1 posts all CPEs to "/" and shows the problem.
+# All CPEs post to the same URL and are woken together, so their sessions
+# overlap: uspc-acs must tell their Digest answers apart (its own nonces,
+# acs_digest; libmicrohttpd 0.9.75's were the same for every CPE challenged
+# within one second and refused the second one's).
 start_cpe() {
-	local s=$1 user=00D09E-$1 url=$ACS_URL
-	[ "${ACSFL_SHARED_PATH:-0}" = 1 ] || url="${ACS_URL}cwmp/$1"
+	local s=$1 user=00D09E-$1
 	printf '%s\n' "$2" >"$W/cpe-$s.json"
-	node "$PEER_DIR/cpe.mjs" --acs "$url" --product-class "$PC" --serial "$s" \
+	node "$PEER_DIR/cpe.mjs" --acs "$ACS_URL" --product-class "$PC" --serial "$s" \
 		--username "$user" --password "$(derive "$W/cpe.key" "$user")" \
 		--cr-username "$user" --cr-password "$(derive "$W/cr.key" "$user")" \
 		--script "$W/cpe-$s.json" --no-bodies --timeout 20000 --serve 600 \
@@ -226,6 +220,11 @@ sql_is "no connection request failed" "SELECT count(*) FROM cwmp_devices WHERE c
 [ "$(acs_metric auth_failures_total)" = 0 ] ||
 	fail "uspc-acs counted $(acs_metric auth_failures_total) authentication failures of CPEs with the right credentials"
 ok "no authentication failure"
+# how often two CPEs were in session at once (information: not asserted)
+overlaps=$(jq -s '[.[] | select(.type == "session") | ((.startedAt[0:19] + "Z" | fromdate) +
+  (.startedAt[20:23] | tonumber) / 1000) as $t | {serial, a: $t, b: ($t + .ms / 1000)}] as $s |
+  [$s[] as $x | $s[] | select(.serial > $x.serial and .a < $x.b and $x.a < .b)] | length' "$W"/cpe-FL?.jsonl)
+log "sessions of two CPEs overlapping in time: $overlaps pair(s)"
 STAMP="uspc:$(printf 'acsfl:1\n' | sha256sum | cut -c1-12)"
 ctl_expect "the devices hold the values and the stamp (a fresh GetParameterValues)" \
 	'{"id":"g","op":"get","targets":{"model":"'$PC'"},"paths":["Device.ManagementServer.PeriodicInformInterval","Device.Time.NTPServer1","Device.DeviceInfo.ProvisioningCode"]}' \
