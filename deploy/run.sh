@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # run.sh — try uspc on this machine in one command: install the Debian
 # packages, build (Release, in build-run), start a private mosquitto and
-# PostgreSQL (.uspc-local), then the uspc daemon and 100 simulated agents
-# against them, and uspc-api with the web console (127.0.0.1:8480, or a free
-# port if that one is taken) and an admin token. Stays in the foreground;
-# Ctrl-C stops everything it started.
+# PostgreSQL (.uspc-local), then the uspc daemon and 100 simulated USP
+# agents against them, uspc-api with the web console (127.0.0.1:8480, or a
+# free port if that one is taken) and an admin token, and the TR-069 ACS
+# uspc-acs (127.0.0.1:7547, or a free port) with 10 simulated TR-069 CPEs.
+# Stays in the foreground; Ctrl-C stops everything it started.
 #
-#   deploy/run.sh [--agents N]
+#   deploy/run.sh [--agents N] [--cwmp N]
 #
-# Logs: .uspc-local/logs/{uspc,usp-agent-sim,uspc-api,mosquitto,postgresql}.log
+# Logs: .uspc-local/logs/{uspc,usp-agent-sim,uspc-api,uspc-acs,cwmp-sim,
+#       mosquitto,postgresql}.log
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd -P)
@@ -16,6 +18,7 @@ BUILD=${USPC_RUN_BUILD_DIR:-$REPO/build-run}
 STACK_DIR=$REPO/.uspc-local
 LOGS=$STACK_DIR/logs
 AGENTS=100
+CWMP=10
 JOBS=${USPC_JOBS:-2}
 
 while [ $# -gt 0 ]; do
@@ -28,8 +31,16 @@ while [ $# -gt 0 ]; do
 		AGENTS=$2
 		shift 2
 		;;
+	--cwmp)
+		[ $# -ge 2 ] && [[ $2 =~ ^[0-9]+$ ]] || {
+			echo "run.sh: --cwmp needs a number (0: no TR-069 ACS)" >&2
+			exit 2
+		}
+		CWMP=$2
+		shift 2
+		;;
 	-h | --help)
-		sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+		sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
 		exit 0
 		;;
 	*)
@@ -99,10 +110,11 @@ mkdir -p "$LOGS"
 
 # start_prog name log args... — start a program of ours in its own session
 # (so Ctrl-C reaches only this script, which then stops it with SIGTERM).
+# name may be label=program when one program runs twice.
 start_prog() {
-	local name=$1 log=$2
+	local name=${1%%=*} log=$2
+	local bin=$BUILD/bin/${1#*=}
 	shift 2
-	local bin=$BUILD/bin/$name
 	if [ ! -x "$bin" ]; then
 		echo "$name: not built yet ($bin does not exist) — skipped"
 		return 0
@@ -180,6 +192,47 @@ if [ -x "$BUILD/bin/uspc-api" ]; then
 	echo "uspc-api: $api_url, admin token run-sh (also in $STACK_DIR/api-token)"
 fi
 
+# The TR-069 ACS and simulated CPEs (docs/tr069.md): CPE and
+# connection-request passwords derive from two keys kept in $STACK_DIR.
+acs_url=""
+if [ "$CWMP" -gt 0 ] && [ -x "$BUILD/bin/uspc-acs" ]; then
+	say "TR-069 ACS and $CWMP simulated CPEs"
+	for k in cpe cr; do
+		[ -s "$STACK_DIR/$k.key" ] || (umask 077 && head -c 32 /dev/urandom | base64 >"$STACK_DIR/$k.key")
+	done
+	acs_listen=127.0.0.1:7547
+	if [ -n "$(ss -Hltn 'sport = :7547' 2>/dev/null)" ]; then
+		echo "port 7547 is taken: uspc-acs takes a free port"
+		acs_listen=127.0.0.1:0
+	fi
+	acs_log_from=$(($(stat -c %s "$LOGS/uspc-acs.log" 2>/dev/null || echo 0) + 1))
+	start_prog uspc-acs "$LOGS/uspc-acs.log" --listen "$acs_listen" --metrics-listen 127.0.0.1:0 \
+		--cpe-password-key-file "$STACK_DIR/cpe.key" --cr-password-key-file "$STACK_DIR/cr.key"
+	t0=$SECONDS
+	while [ $((SECONDS - t0)) -lt 40 ]; do
+		acs_url=$(tail -c "+$acs_log_from" "$LOGS/uspc-acs.log" |
+			sed -nE 's|.* CWMP on (https?://[^ ]+/),.*|\1|p' | head -n 1)
+		[ -n "$acs_url" ] && break
+		kill -0 "${pids[${#pids[@]} - 1]}" 2>/dev/null || break
+		sleep 0.2
+	done
+	[ -n "$acs_url" ] || die "uspc-acs did not say where it listens; see $LOGS/uspc-acs.log"
+	echo "uspc-acs: $acs_url"
+	start_prog cwmp-sim=usp-agent-sim "$LOGS/cwmp-sim.log" --protocol cwmp --agents "$CWMP" \
+		--acs-url "$acs_url" --serial-pattern 'CWMP%06d' \
+		--acs-user-pattern '00D09E-CWMP%06d' --acs-password-key-file "$STACK_DIR/cpe.key" \
+		--cr-user-pattern '00D09E-CWMP%06d' --cr-password-key-file "$STACK_DIR/cr.key" \
+		--inform-interval 300
+	t0=$SECONDS
+	n=0
+	while [ $((SECONDS - t0)) -lt 60 ]; do
+		n=$(psql "$USPC_DB" -XAtq -c "SELECT count(*) FROM cwmp_devices WHERE last_inform_at IS NOT NULL" 2>/dev/null || echo 0)
+		[ "${n:-0}" -ge "$CWMP" ] && break
+		sleep 0.5
+	done
+	echo "${n:-0} of $CWMP TR-069 CPEs in the inventory after $((SECONDS - t0)) s"
+fi
+
 say "running"
 cat <<EOF
 broker:      $USPC_MQTT   (mosquitto, MQTT 5, loopback only)
@@ -210,6 +263,17 @@ Try, in another shell:
   echo '{"id":"inv","op":"list_agents"}' | uspctl | head -2
   echo '{"id":"fw","op":"get","targets":{"all":true},"paths":"Device.DeviceInfo.SoftwareVersion"}' | uspctl | head -3
   uspctl --help                          # more: README "Try it", docs/uspctl.md
+EOF
+if [ -n "$acs_url" ]; then
+	cat <<EOF
+
+TR-069 (docs/tr069.md): $CWMP CPEs inform $acs_url every 300 s; a task
+wakes its CPE at once with a connection request:
+  echo '{"id":"tr","op":"get","targets":{"eid":"ops::*"},"paths":"Device.DeviceInfo.SoftwareVersion"}' | uspctl | head -3
+  echo '{"id":"rb","op":"operate","targets":"ops::00D09E-SIMGW-CWMP000001","command":"Device.Reboot()"}' | uspctl
+EOF
+fi
+cat <<EOF
 
 Ctrl-C stops ${names[*]:+${names[*]} and }the local stack.
 EOF

@@ -7,7 +7,9 @@
  * uspc_task_new (uspctl, the API and the engines notify it when they
  * queue tasks) and also looks every few seconds. Each round picks CWMP
  * devices that have due queued tasks, a ConnectionRequestURL, no session
- * in progress and no connection request within cr_min_gap_s, marks them
+ * in progress and no connection request within cr_min_gap_s that is still
+ * unanswered (a device that informed since its last one may have another
+ * at once), marks them
  * (cr_sent_at, FOR UPDATE SKIP LOCKED, so several uspc-acs nodes split
  * the work) and sends each an HTTP GET with libcurl, which answers the
  * CPE's Digest (or Basic) challenge with the device's connection-request
