@@ -24,6 +24,7 @@
 #include "acs_http.h"
 #include "acs_session.h"
 #include "cwmp_msg.h"
+#include "cli_flags.h"
 #include "log.h"
 #include "store_conn.h"
 #include "store_pool.h"
@@ -153,20 +154,6 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int int_in(const char *name, const char *s, int lo, int hi, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "uspc-acs: %s wants a whole number from %d to %d, got '%s'\n", name,
-			lo, hi, s);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
 static int template_ok(const char *flag, const char *t)
 {
 	int uses = 0;
@@ -192,8 +179,9 @@ static int template_ok(const char *flag, const char *t)
 }
 
 /* One setting from a flag's value: 0, or -1 after a message. */
-static int apply(struct opts *o, int id, const char *v)
+static int apply(void *ctx, int id, const char *v)
 {
+	struct opts *o = ctx;
 	struct acs_settings *s = &o->s;
 	switch (id) {
 	case O_DB:
@@ -245,31 +233,33 @@ static int apply(struct opts *o, int id, const char *v)
 		o->cr_key_file = *v ? v : NULL;
 		return 0;
 	case O_MAX_SESSIONS:
-		return int_in("--max-sessions", v, 1, 100000, &s->max_sessions);
+		return cli_int_in("uspc-acs", "--max-sessions", v, 1, 100000, &s->max_sessions);
 	case O_RETRY_AFTER:
-		return int_in("--retry-after", v, 1, 86400, &s->retry_after_s);
+		return cli_int_in("uspc-acs", "--retry-after", v, 1, 86400, &s->retry_after_s);
 	case O_SESSION_IDLE:
-		return int_in("--session-idle", v, 1, 3600, &s->session_idle_s);
+		return cli_int_in("uspc-acs", "--session-idle", v, 1, 3600, &s->session_idle_s);
 	case O_SESSION_MAX:
-		return int_in("--session-max", v, 1, 86400, &s->session_max_s);
+		return cli_int_in("uspc-acs", "--session-max", v, 1, 86400, &s->session_max_s);
 	case O_MAX_BODY:
-		return int_in("--max-body", v, 4096, 4 * 1024 * 1024, &s->max_body);
+		return cli_int_in("uspc-acs", "--max-body", v, 4096, 4 * 1024 * 1024, &s->max_body);
 	case O_THREADS:
-		return int_in("--threads", v, 1, 256, &s->threads);
+		return cli_int_in("uspc-acs", "--threads", v, 1, 256, &s->threads);
 	case O_DB_CONNECTIONS:
-		return int_in("--db-connections", v, 1, 256, &s->db_connections);
+		return cli_int_in("uspc-acs", "--db-connections", v, 1, 256, &s->db_connections);
 	case O_TASKS_PER_SESSION:
-		return int_in("--tasks-per-session", v, 1, 1000, &s->tasks_per_session);
+		return cli_int_in("uspc-acs", "--tasks-per-session", v, 1, 1000,
+				  &s->tasks_per_session);
 	case O_ONLINE_FACTOR:
-		return int_in("--online-factor", v, 1, 100, &s->online_factor);
+		return cli_int_in("uspc-acs", "--online-factor", v, 1, 100, &s->online_factor);
 	case O_DEFAULT_INTERVAL:
-		return int_in("--default-interval", v, 1, 31536000, &s->default_interval_s);
+		return cli_int_in("uspc-acs", "--default-interval", v, 1, 31536000,
+				  &s->default_interval_s);
 	case O_CR_CONCURRENCY:
-		return int_in("--cr-concurrency", v, 1, 4096, &s->cr_concurrency);
+		return cli_int_in("uspc-acs", "--cr-concurrency", v, 1, 4096, &s->cr_concurrency);
 	case O_CR_TIMEOUT:
-		return int_in("--cr-timeout", v, 1, 300, &s->cr_timeout_s);
+		return cli_int_in("uspc-acs", "--cr-timeout", v, 1, 300, &s->cr_timeout_s);
 	case O_CR_MIN_GAP:
-		return int_in("--cr-min-gap", v, 0, 86400, &s->cr_min_gap_s);
+		return cli_int_in("uspc-acs", "--cr-min-gap", v, 0, 86400, &s->cr_min_gap_s);
 	case O_LOG_LEVEL:
 		if (log_level_from_name(v) < 0) {
 			fprintf(stderr, "uspc-acs: unknown log level '%s'\n", v);
@@ -282,31 +272,11 @@ static int apply(struct opts *o, int id, const char *v)
 	}
 }
 
-/* USPC_ACS_<FLAG> for every flag, before the flags themselves. */
-static int apply_env(struct opts *o)
-{
-	for (const struct option *lo = long_opts; lo->name; lo++) {
-		if (lo->has_arg != required_argument)
-			continue;
-		char name[64] = "USPC_ACS_";
-		size_t n = strlen(name);
-		for (const char *p = lo->name; *p && n + 1 < sizeof(name); p++)
-			name[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-		name[n] = '\0';
-		const char *v = getenv(name);
-		if (v && apply(o, lo->val, v) < 0) {
-			fprintf(stderr, "uspc-acs: (from %s)\n", name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* -1 exit 2, 1 exit 0, 0 run. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	int c;
-	if (apply_env(o) < 0)
+	if (cli_apply_env("uspc-acs", "USPC_ACS_", long_opts, apply, o) < 0)
 		return -1;
 	while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
 		if (c == 'h') {

@@ -22,6 +22,7 @@
 #include "api_http.h"
 #include "api_metrics.h"
 #include "store_pool.h"
+#include "cli_flags.h"
 #include "log.h"
 #include "store_conn.h"
 #include "store_schema.h"
@@ -101,23 +102,10 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int int_in(const char *name, const char *s, int lo, int hi, int *out)
-{
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "uspc-api: %s wants a whole number from %d to %d, got '%s'\n", name,
-			lo, hi, s);
-		return -1;
-	}
-	*out = (int)v;
-	return 0;
-}
-
 /* One setting from a flag's value: 0, or -1 after a message. */
-static int apply(struct opts *o, int id, const char *v)
+static int apply(void *ctx, int id, const char *v)
 {
+	struct opts *o = ctx;
 	switch (id) {
 	case O_DB:
 		o->db = v;
@@ -135,15 +123,16 @@ static int apply(struct opts *o, int id, const char *v)
 		o->console = v;
 		return 0;
 	case O_DB_CONNECTIONS:
-		return int_in("--db-connections", v, 1, 256, &o->db_connections);
+		return cli_int_in("uspc-api", "--db-connections", v, 1, 256, &o->db_connections);
 	case O_MAX_CONNECTIONS:
-		return int_in("--max-connections", v, 1, 4096, &o->max_connections);
+		return cli_int_in("uspc-api", "--max-connections", v, 1, 4096, &o->max_connections);
 	case O_MAX_PER_IP:
-		return int_in("--max-per-ip", v, 1, 4096, &o->max_per_ip);
+		return cli_int_in("uspc-api", "--max-per-ip", v, 1, 4096, &o->max_per_ip);
 	case O_MAX_EVENTS:
-		return int_in("--max-events-clients", v, 0, 4096, &o->max_events_clients);
+		return cli_int_in("uspc-api", "--max-events-clients", v, 0, 4096,
+				  &o->max_events_clients);
 	case O_TIMEOUT:
-		return int_in("--timeout", v, 1, 3600, &o->timeout_s);
+		return cli_int_in("uspc-api", "--timeout", v, 1, 3600, &o->timeout_s);
 	case O_LOG_LEVEL:
 		if (log_level_from_name(v) < 0) {
 			fprintf(stderr, "uspc-api: unknown log level '%s'\n", v);
@@ -156,31 +145,11 @@ static int apply(struct opts *o, int id, const char *v)
 	}
 }
 
-/* USPC_API_<FLAG> for every flag, before the flags themselves. */
-static int apply_env(struct opts *o)
-{
-	for (const struct option *lo = long_opts; lo->name; lo++) {
-		if (lo->has_arg != required_argument)
-			continue;
-		char name[64] = "USPC_API_";
-		size_t n = strlen(name);
-		for (const char *p = lo->name; *p && n + 1 < sizeof(name); p++)
-			name[n++] = *p == '-' ? '_' : (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
-		name[n] = '\0';
-		const char *v = getenv(name);
-		if (v && apply(o, lo->val, v) < 0) {
-			fprintf(stderr, "uspc-api: (from %s)\n", name);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* -1 exit 2, 1 exit 0, 0 run. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	int c;
-	if (apply_env(o) < 0)
+	if (cli_apply_env("uspc-api", "USPC_API_", long_opts, apply, o) < 0)
 		return -1;
 	while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
 		if (c == 'h') {

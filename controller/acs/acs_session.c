@@ -233,35 +233,50 @@ static void put_types(struct acs *a, const struct session *s, PGconn *c, const c
 		types_remember(t, s->model_key, paths, types, n);
 }
 
+/* Values the device reported (an Inform's parameters, a Get's answer, the
+ * values a Set made): into the snapshot through the writer, and their
+ * types per model (put_types). what names them in a log line. */
+static void store_values(struct acs *a, const struct session *s, PGconn *c,
+			 const struct cwmp_param_value *v, size_t nv, const char *what)
+{
+	if (!nv)
+		return;
+	struct store_snapshot_row *rows = calloc(nv, sizeof(*rows));
+	const char **paths = calloc(nv, sizeof(*paths));
+	const char **types = calloc(nv, sizeof(*types));
+	char *mp = calloc(nv, CWMP_MAX_STR + 8);
+	size_t n = 0;
+	struct uspc_err err = { 0 };
+	if (rows && paths && types && mp) {
+		for (size_t i = 0; i < nv; i++) {
+			if (!v[i].name || !*v[i].name)
+				continue;
+			rows[n].path = v[i].name;
+			rows[n].value = v[i].value ? v[i].value : "";
+			char *m = mp + n * (CWMP_MAX_STR + 8);
+			acs_model_path(v[i].name, m, CWMP_MAX_STR + 8);
+			paths[n] = m;
+			types[n] = v[i].type ? v[i].type : "string";
+			n++;
+		}
+		if (n && store_writer_snapshot(a->writer, s->eid, rows, n, 0, &err) < 0)
+			log_warn(LOG_C, "%s: %s not stored: %s", s->eid, what, err.msg);
+		put_types(a, s, c, paths, types, n);
+	} else {
+		log_warn(LOG_C, "%s: %s not stored: out of memory", s->eid, what);
+	}
+	free(rows);
+	free(paths);
+	free(types);
+	free(mp);
+}
+
 /* Record what a finished run learned and its result. */
 static void finish_run(struct acs *a, struct session *s, PGconn *c)
 {
 	const struct acs_run_outcome *o = acs_run_outcome(s->run);
 	struct uspc_err err = { 0 };
-	if (o->n_rows) {
-		struct store_snapshot_row *rows = calloc(o->n_rows, sizeof(*rows));
-		const char **paths = calloc(o->n_rows, sizeof(*paths));
-		const char **types = calloc(o->n_rows, sizeof(*types));
-		char *mp = calloc(o->n_rows, CWMP_MAX_STR + 8);
-		size_t nt = 0;
-		if (rows && paths && types && mp) {
-			for (size_t i = 0; i < o->n_rows; i++) {
-				rows[i].path = o->rows[i].name;
-				rows[i].value = o->rows[i].value;
-				char *m = mp + i * (CWMP_MAX_STR + 8);
-				acs_model_path(o->rows[i].name, m, CWMP_MAX_STR + 8);
-				paths[nt] = m;
-				types[nt++] = o->rows[i].type ? o->rows[i].type : "string";
-			}
-			if (store_writer_snapshot(a->writer, s->eid, rows, o->n_rows, 0, &err) < 0)
-				log_warn(LOG_C, "%s: snapshot not stored: %s", s->eid, err.msg);
-			put_types(a, s, c, paths, types, nt);
-		}
-		free(rows);
-		free(paths);
-		free(types);
-		free(mp);
-	}
+	store_values(a, s, c, o->rows, o->n_rows, "values");
 	for (size_t i = 0; i < o->n_deleted; i++)
 		if (store_writer_snapshot_delete_prefix(a->writer, s->eid, o->deleted[i], &err) < 0)
 			log_warn(LOG_C, "%s: snapshot delete not stored: %s", s->eid, err.msg);
@@ -747,40 +762,6 @@ static int retry_after(const struct acs *a)
 	return base + (int)(j % (unsigned)(base + 1));
 }
 
-/* The Inform's parameters into the snapshot (and their types). */
-static void store_inform_params(struct acs *a, const struct session *s, PGconn *c,
-				const struct cwmp_inform *in)
-{
-	if (!in->n_params)
-		return;
-	struct store_snapshot_row *rows = calloc(in->n_params, sizeof(*rows));
-	const char **paths = calloc(in->n_params, sizeof(*paths));
-	const char **types = calloc(in->n_params, sizeof(*types));
-	char *mp = calloc(in->n_params, CWMP_MAX_STR + 8);
-	size_t n = 0;
-	struct uspc_err err = { 0 };
-	if (rows && paths && types && mp) {
-		for (size_t i = 0; i < in->n_params; i++) {
-			if (!in->params[i].name || !*in->params[i].name)
-				continue;
-			rows[n].path = in->params[i].name;
-			rows[n].value = in->params[i].value ? in->params[i].value : "";
-			char *m = mp + n * (CWMP_MAX_STR + 8);
-			acs_model_path(in->params[i].name, m, CWMP_MAX_STR + 8);
-			paths[n] = m;
-			types[n] = in->params[i].type ? in->params[i].type : "string";
-			n++;
-		}
-		if (n && store_writer_snapshot(a->writer, s->eid, rows, n, 0, &err) < 0)
-			log_warn(LOG_C, "%s: Inform parameters not stored: %s", s->eid, err.msg);
-		put_types(a, s, c, paths, types, n);
-	}
-	free(rows);
-	free(paths);
-	free(types);
-	free(mp);
-}
-
 void acs_session_begin(struct acs *a, const struct cwmp_msg *inform, const char *eid,
 		       const char *peer, struct acs_reply *out)
 {
@@ -859,7 +840,7 @@ void acs_session_begin(struct acs *a, const struct cwmp_msg *inform, const char 
 		 * device's USP agent owns the row and its tasks: this session
 		 * claims nothing, which saves a statement per periodic Inform. */
 		s->drained = 1;
-	store_inform_params(a, s, c, &inform->inform);
+	store_values(a, s, c, inform->inform.params, inform->inform.n_params, "Inform parameters");
 	give_back(a, slot, 0);
 	ACS_COUNT(a, sessions_started);
 	log_debug(LOG_C, "%s (%s): session %s, %zu events%s, %" PRId64 " tasks queued", eid, peer,
