@@ -150,11 +150,23 @@ static int check_fields(const cJSON *root, const char *const *allowed, const cha
 	return 0;
 }
 
+/* TR-098's root: TR-069 devices of that data model name everything under
+ * it (uspc-acs, docs/tr069.md). Such a path is checked as the same path
+ * under "Device."; a USP agent refuses it with its own error. */
+#define TR098_ROOT "InternetGatewayDevice."
+
 static int check_path(const char *path, int want_kind, struct uspc_err *err)
 {
 	struct usp_path p;
 	struct uspc_err perr;
-	int rc = usp_path_parse(path, &p, &perr);
+	char as_device[USP_PATH_MAX_LEN + 1];
+	const char *checked = path;
+	if (!strncmp(path, TR098_ROOT, strlen(TR098_ROOT)) &&
+	    strlen(path) - strlen(TR098_ROOT) + 7 <= USP_PATH_MAX_LEN) {
+		snprintf(as_device, sizeof(as_device), "Device.%s", path + strlen(TR098_ROOT));
+		checked = as_device;
+	}
+	int rc = usp_path_parse(checked, &p, &perr);
 	if (rc < 0)
 		return uspc_err_set(err, USPCTL_E_INVALID_PATH, "invalid path '%.200s': %s", path,
 				    perr.msg);

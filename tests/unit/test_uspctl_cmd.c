@@ -58,6 +58,23 @@ static void test_get(void **state)
 	/* a single path string is accepted */
 	expect_args("{\"id\":1,\"op\":\"get\",\"targets\":\"os::X\",\"paths\":\"Device.Time.\"}",
 		    "get", "{\"param_paths\":[\"Device.Time.\"]}");
+	/* TR-098's root, for TR-069 devices of that data model; checked as Device. */
+	expect_args("{\"id\":2,\"op\":\"get\",\"targets\":\"ops::X\",\"paths\":"
+		    "\"InternetGatewayDevice.DeviceInfo.SoftwareVersion\"}",
+		    "get",
+		    "{\"param_paths\":[\"InternetGatewayDevice.DeviceInfo.SoftwareVersion\"]}");
+	expect_args("{\"id\":3,\"op\":\"set\",\"targets\":\"ops::X\",\"params\":"
+		    "{\"InternetGatewayDevice.ManagementServer.PeriodicInformInterval\":\"300\"}}",
+		    "set",
+		    "{\"update_objs\":[{\"obj_path\":\"InternetGatewayDevice.ManagementServer.\","
+		    "\"param_settings\":[{\"param\":\"PeriodicInformInterval\",\"value\":\"300\","
+		    "\"required\":true}]}]}");
+	expect_error("{\"id\":\"t\",\"op\":\"get\",\"targets\":\"x\",\"paths\":"
+		     "[\"InternetGatewayDevice..X\"]}",
+		     USPCTL_E_INVALID_PATH, "t");
+	expect_error("{\"id\":\"u\",\"op\":\"get\",\"targets\":\"x\",\"paths\":"
+		     "[\"InternetGatewayDeviceX.Y\"]}",
+		     USPCTL_E_INVALID_PATH, "u");
 }
 
 static void test_set_groups_by_object(void **state)
