@@ -100,6 +100,7 @@ Build-Depends: debhelper-compat (= 13),
                libmicrohttpd-dev,
                libxml2-dev,
                libcurl4-openssl-dev,
+               zlib1g-dev,
                scdoc
 Standards-Version: 4.6.2
 

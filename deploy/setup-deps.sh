@@ -26,6 +26,7 @@ PACKAGES=(
 	libmicrohttpd-dev    # libmicrohttpd: the daemon's HTTP listener for /metrics and /healthz
 	libxml2-dev          # libxml2: the CWMP (TR-069) codec's SOAP parser (controller/cwmp)
 	libcurl4-openssl-dev # libcurl: usp-agent-sim --protocol cwmp's HTTP client (CPE -> ACS)
+	zlib1g-dev           # zlib: uspc-acs inflates the gzip/deflate bodies some CPEs send
 	postgresql           # PostgreSQL server (initdb, pg_ctl) and psql for the local stack
 	libcmocka-dev        # unit tests
 	clang                # libFuzzer builds (tests/fuzz)

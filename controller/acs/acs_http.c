@@ -12,7 +12,9 @@
  * Responses: 200 with a SOAP envelope, 204 to end a session, 401 with a
  * challenge, 400 for a message that is not CWMP or a session that must
  * start with an Inform, 405 for another method, 413 for a body over
- * max_body, 415 for a compressed body, 503 with Retry-After when full.
+ * max_body (before or after it is inflated: gzip and deflate bodies are
+ * accepted, as some CPEs send them), 415 for another Content-Encoding, 503
+ * with Retry-After when full.
  */
 #include "acs_http.h"
 
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #include <microhttpd.h>
+#include <zlib.h>
 
 #include "acs_auth.h"
 #include "acs_db.h"
@@ -62,7 +65,68 @@ struct req {
 	char *body;
 	size_t len, cap;
 	int too_big;
+	int compressed; /* Content-Encoding gzip or deflate */
 };
+
+enum inflated { INFLATE_OK, INFLATE_TOO_BIG, INFLATE_BAD };
+
+/* Inflate a gzip or deflate body (zlib or raw) into a new buffer of at
+ * most max bytes: a small body that inflates beyond max (a "zip bomb") is
+ * refused as too big, having used at most max bytes. */
+static enum inflated inflate_body(struct req *r, size_t max)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		z_stream z = { 0 };
+		/* 15 + 32: zlib or gzip header, told apart by zlib; -15: raw */
+		if (inflateInit2(&z, attempt ? -15 : 15 + 32) != Z_OK)
+			return INFLATE_BAD;
+		size_t cap = 16384 < max ? 16384 : max;
+		char *out = malloc(cap + 1);
+		if (!out) {
+			inflateEnd(&z);
+			return INFLATE_BAD;
+		}
+		z.next_in = (unsigned char *)r->body;
+		z.avail_in = (uInt)r->len;
+		size_t len = 0;
+		int rc = Z_OK;
+		while (rc == Z_OK) {
+			if (len == cap) {
+				if (cap >= max) {
+					rc = Z_BUF_ERROR;
+					break;
+				}
+				size_t nc = cap * 2 < max ? cap * 2 : max;
+				char *no = realloc(out, nc + 1);
+				if (!no)
+					break;
+				out = no;
+				cap = nc;
+			}
+			z.next_out = (unsigned char *)out + len;
+			z.avail_out = (uInt)(cap - len);
+			rc = inflate(&z, Z_NO_FLUSH);
+			len = cap - z.avail_out;
+			if (rc == Z_BUF_ERROR && z.avail_in == 0)
+				break; /* truncated */
+		}
+		inflateEnd(&z);
+		if (rc == Z_STREAM_END) {
+			out[len] = '\0';
+			free(r->body);
+			r->body = out;
+			r->len = len;
+			r->cap = cap + 1;
+			return INFLATE_OK;
+		}
+		free(out);
+		if (rc == Z_BUF_ERROR && len == cap && cap >= max)
+			return INFLATE_TOO_BIG;
+		if (rc != Z_DATA_ERROR)
+			return INFLATE_BAD;
+	}
+	return INFLATE_BAD;
+}
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
@@ -439,13 +503,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		}
 		const char *enc =
 			MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Encoding");
-		if (enc && strcasecmp(enc, "identity") != 0) {
+		int compressed = enc && (!strcasecmp(enc, "gzip") || !strcasecmp(enc, "x-gzip") ||
+					 !strcasecmp(enc, "deflate"));
+		if (enc && !compressed && strcasecmp(enc, "identity") != 0) {
 			ACS_COUNT(h->a, bad_requests);
 			return send_status(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, 0, 1);
 		}
 		r = calloc(1, sizeof(*r));
 		if (!r)
 			return MHD_NO;
+		r->compressed = compressed;
 		*req_cls = r;
 		return MHD_YES;
 	}
@@ -471,12 +538,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r->body[r->len] = '\0';
 		return MHD_YES;
 	}
-	if (r->too_big) {
+	enum inflated inf = INFLATE_OK;
+	if (!r->too_big && r->compressed && r->len)
+		inf = inflate_body(r, (size_t)h->a->set.max_body);
+	if (r->too_big || inf == INFLATE_TOO_BIG) {
 		struct conn *k = conn_of(c);
 		ACS_COUNT(h->a, bad_requests);
-		log_warn(LOG_C, "%s: request body over %d bytes refused", k ? k->peer : "?",
-			 h->a->set.max_body);
+		log_warn(LOG_C, "%s: request body over %d bytes%s refused", k ? k->peer : "?",
+			 h->a->set.max_body, r->too_big ? "" : " once inflated");
 		return send_status(c, MHD_HTTP_CONTENT_TOO_LARGE, 0, 1);
+	}
+	if (inf == INFLATE_BAD) {
+		struct conn *k = conn_of(c);
+		return bad_request(h, c, k ? k->peer : "?",
+				   "a compressed body that does not inflate", NULL);
 	}
 	return on_body(h, c, url, conn_of(c), r);
 }

@@ -635,6 +635,8 @@ envelope "$(inform '<SerialNumber>&lol9;</SerialNumber>')" '<!DOCTYPE lolz [<!EN
 envelope "$(inform '<SerialNumber>&xxe;</SerialNumber>')" '<!DOCTYPE e [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>' >"$W/bad-xxe.xml"
 envelope "$(inform "<SerialNumber>BIG1</SerialNumber><!-- $(head -c 70000 /dev/zero | tr '\0' x) -->")" >"$W/bad-big.xml"
 envelope "$(inform '<SerialNumber>GZ1</SerialNumber>')" | gzip -c >"$W/bad-gzip.xml.gz"
+head -c 10000000 /dev/zero | gzip -c >"$W/bad-bomb.gz"
+printf 'not gzip at all' >"$W/bad-notgzip.gz"
 envelope '<cwmp:GetRPCMethods></cwmp:GetRPCMethods>' >"$W/bad-first.xml"
 envelope "$(inform '<SerialNumber></SerialNumber>')" >"$W/bad-noserial.xml"
 envelope "$(inform '<SerialNumber>NOAUTH1</SerialNumber>')" >"$W/noauth.xml"
@@ -649,7 +651,10 @@ malformed XML|400|bad-malformed.xml|
 billion laughs (DOCTYPE with nested entities)|400|bad-laughs.xml|
 XXE (SYSTEM entity)|400|bad-xxe.xml|
 a body over --max-body|413|bad-big.xml|
-Content-Encoding gzip|415|bad-gzip.xml.gz|-H Content-Encoding:gzip
+a gzip Inform without credentials: inflated, then challenged|401|bad-gzip.xml.gz|-H Content-Encoding:gzip
+a gzip bomb (9 KB inflating to 10 MB)|413|bad-bomb.gz|-H Content-Encoding:gzip
+a gzip body that does not inflate|400|bad-notgzip.gz|-H Content-Encoding:gzip
+Content-Encoding br|415|bad-gzip.xml.gz|-H Content-Encoding:br
 a session that does not begin with an Inform|400|bad-first.xml|
 an Inform without SerialNumber|400|bad-noserial.xml|
 an empty POST outside a session (challenged)|401|empty|
@@ -677,6 +682,14 @@ code=$(post "$URL_a" "$W/inv4.xml" --anyauth -u "00D09E-INV4:$inv4_pass" -c "$W/
 code=$(post "$URL_a" "$W/empty" -b "$W/inv4.jar")
 [ "$code" = 204 ] || fail "curl --anyauth session's empty POST: HTTP $code, wanted 204"
 log "ok: a libcurl-style CPE (Basic|Digest: the body sent, then challenged) gets its session"
+# A CPE that compresses its bodies (Content-Encoding gzip, as some do).
+gzip -c "$W/inv4.xml" >"$W/inv4.xml.gz"
+code=$(post "$URL_a" "$W/inv4.xml.gz" --anyauth -u "00D09E-INV4:$inv4_pass" -H 'Content-Encoding: gzip' -c "$W/inv4.jar")
+[ "$code" = 200 ] && grep -q 'InformResponse' "$W/post.body" ||
+	fail "a gzip Inform with credentials: HTTP $code, wanted 200 and InformResponse"
+code=$(post "$URL_a" "$W/empty" -b "$W/inv4.jar")
+[ "$code" = 204 ] || fail "the gzip session's empty POST: HTTP $code, wanted 204"
+log "ok: a CPE sending gzip bodies gets its session"
 digest_probe() {
 	local code
 	code=$(post "$URL_a" "$W/inv4.xml" --digest -u "00D09E-INV4:$inv4_pass" -c "$W/inv4.jar") && [ "$code" = 200 ] &&
