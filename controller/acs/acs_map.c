@@ -18,10 +18,20 @@
 #define FW_FILE_TYPE "1 Firmware Upgrade Image"
 #define MAX_PATHS 1024 /* paths / parameters in one task */
 
-enum run_kind { K_GET, K_SET, K_ADD, K_DELETE, K_REBOOT, K_FACTORY_RESET, K_DOWNLOAD };
+enum run_kind {
+	K_GET,
+	K_SET,
+	K_ADD,
+	K_DELETE,
+	K_REBOOT,
+	K_FACTORY_RESET,
+	K_DOWNLOAD,
+	K_SET_ATTRS,
+	K_GET_ATTRS
+};
 
 /* What the RPC in flight was. */
-enum step { S_NONE, S_GET, S_TYPES, S_SPV, S_ADD, S_DELETE, S_OPER };
+enum step { S_NONE, S_GET, S_TYPES, S_SPV, S_ADD, S_DELETE, S_OPER, S_SPA, S_GPA };
 
 struct get_path {
 	char *requested; /* as the operator wrote it */
@@ -65,6 +75,10 @@ struct acs_run {
 	char **dels;
 	size_t n_dels, next_del;
 	cJSON *del_results;
+
+	/* set_attributes / get_attributes */
+	struct cwmp_set_attr *attrs;
+	size_t n_attrs;
 
 	/* operate */
 	char *command;
@@ -404,6 +418,66 @@ static int build_delete(struct acs_run *r, const cJSON *req, uint32_t *code, cha
 	return 0;
 }
 
+/* set_attributes: {"attributes": [{"path", "notification", "access_list"}]},
+ * as uspctl checked it; checked again here (the row could be anyone's). */
+static int build_set_attrs(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, "attributes");
+	size_t n = cJSON_IsArray(list) ? (size_t)cJSON_GetArraySize(list) : 0;
+	if (!n || n > MAX_PATHS) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el, "set_attributes needs 1 to %d attributes", MAX_PATHS);
+		return -1;
+	}
+	r->attrs = calloc(n, sizeof(*r->attrs));
+	if (!r->attrs)
+		goto oom;
+	const cJSON *it;
+	cJSON_ArrayForEach(it, list)
+	{
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "path");
+		const cJSON *nf = cJSON_GetObjectItemCaseSensitive(it, "notification");
+		const cJSON *al = cJSON_GetObjectItemCaseSensitive(it, "access_list");
+		if (!cJSON_IsString(p) || !path_ok(p->valuestring) || strchr(p->valuestring, '*') ||
+		    !cJSON_IsNumber(nf) || nf->valuedouble < 0 || nf->valuedouble > 6 ||
+		    (al && !cJSON_IsArray(al))) {
+			*code = USP_ERR_INVALID_ARGUMENTS;
+			snprintf(e, el,
+				 "an attribute needs a path (no wildcard or search) and a "
+				 "notification from 0 to 6");
+			return -1;
+		}
+		struct cwmp_set_attr *a = &r->attrs[r->n_attrs++];
+		if (!(a->name = strdup(p->valuestring)))
+			goto oom;
+		a->notification_change = 1;
+		a->notification = (int)nf->valuedouble;
+		if (!al)
+			continue;
+		a->access_list_change = 1;
+		size_t an = (size_t)cJSON_GetArraySize(al);
+		a->access_list = calloc(an ? an : 1, sizeof(char *));
+		if (!a->access_list)
+			goto oom;
+		const cJSON *x;
+		cJSON_ArrayForEach(x, al)
+		{
+			if (!cJSON_IsString(x)) {
+				*code = USP_ERR_INVALID_ARGUMENTS;
+				snprintf(e, el, "an access_list holds a non-string");
+				return -1;
+			}
+			if (!(a->access_list[a->n_access_list++] = strdup(x->valuestring)))
+				goto oom;
+		}
+	}
+	return 0;
+oom:
+	*code = USP_ERR_INTERNAL_ERROR;
+	snprintf(e, el, "out of memory");
+	return -1;
+}
+
 /* "<root>.DeviceInfo.FirmwareImage.<n>.Download()", n an instance number. */
 static int firmware_download(const char *cmd)
 {
@@ -541,6 +615,13 @@ struct acs_run *acs_run_new(int64_t id, const char *op, const char *request_json
 		rc = build_delete(r, req, code, errbuf, errlen);
 	} else if (!strcmp(op, "operate")) {
 		rc = build_operate(r, req, code, errbuf, errlen);
+	} else if (!strcmp(op, "set_attributes")) {
+		r->kind = K_SET_ATTRS;
+		rc = build_set_attrs(r, req, code, errbuf, errlen);
+	} else if (!strcmp(op, "get_attributes")) {
+		/* the same paths as a get; answered from GetParameterAttributes */
+		rc = build_get(r, req, code, errbuf, errlen);
+		r->kind = K_GET_ATTRS;
 	} else {
 		*code = USP_ERR_MESSAGE_NOT_SUPPORTED;
 		snprintf(errbuf, errlen,
@@ -594,6 +675,13 @@ void acs_run_free(struct acs_run *r)
 		free(r->dels[i]);
 	free(r->dels);
 	cJSON_Delete(r->del_results);
+	for (size_t i = 0; i < r->n_attrs; i++) {
+		free(r->attrs[i].name);
+		for (size_t j = 0; j < r->attrs[i].n_access_list; j++)
+			free(r->attrs[i].access_list[j]);
+		free(r->attrs[i].access_list);
+	}
+	free(r->attrs);
 	free(r->command);
 	free(r->command_key);
 	free(r->dl.url);
@@ -617,7 +705,7 @@ void acs_run_free(struct acs_run *r)
 
 int acs_run_idempotent(const struct acs_run *r)
 {
-	return r->kind == K_GET;
+	return r->kind == K_GET || r->kind == K_GET_ATTRS;
 }
 
 size_t acs_run_type_names(const struct acs_run *r, const char *const **names)
@@ -914,6 +1002,54 @@ static void answer_oper(struct acs_run *r, const struct cwmp_msg *in)
 	finish(r, res);
 }
 
+static void answer_spa(struct acs_run *r)
+{
+	cJSON *res = cJSON_CreateObject();
+	cJSON *arr = res ? cJSON_AddArrayToObject(res, "attributes") : NULL;
+	if (!arr) {
+		cJSON_Delete(res);
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	cJSON_AddStringToObject(res, "type", "set_attributes_resp");
+	for (size_t i = 0; i < r->n_attrs; i++) {
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, o);
+		cJSON_AddStringToObject(o, "path", r->attrs[i].name);
+		cJSON_AddNumberToObject(o, "notification", r->attrs[i].notification);
+	}
+	finish(r, res);
+}
+
+/* A GetParameterAttributesResponse: the attributes of the names under the
+ * batch's paths (as a get filters values). */
+static void answer_gpa(struct acs_run *r, const struct cwmp_msg *in)
+{
+	for (size_t p = r->batch_from; p < r->batch_to; p++) {
+		const struct get_path *g = &r->paths[p];
+		cJSON *one = cJSON_CreateObject();
+		cJSON *arr = one ? cJSON_AddArrayToObject(one, "attributes") : NULL;
+		if (!arr || !cJSON_AddStringToObject(one, "requested_path", g->requested)) {
+			cJSON_Delete(one);
+			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+			return;
+		}
+		for (size_t i = 0; i < in->n_attrs; i++) {
+			const struct cwmp_param_attr *a = &in->attrs[i];
+			if (!a->name || !name_under(g, a->name))
+				continue;
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddItemToArray(arr, o);
+			cJSON_AddStringToObject(o, "path", a->name);
+			cJSON_AddNumberToObject(o, "notification", a->notification);
+			cJSON *acc = cJSON_AddArrayToObject(o, "access_list");
+			for (size_t j = 0; j < a->n_access_list; j++)
+				cJSON_AddItemToArray(acc, cJSON_CreateString(a->access_list[j]));
+		}
+		cJSON_AddItemToArray(r->get_results, one);
+	}
+}
+
 static enum cwmp_method expected(const struct acs_run *r)
 {
 	switch (r->step) {
@@ -926,6 +1062,10 @@ static enum cwmp_method expected(const struct acs_run *r)
 		return CWMP_M_ADD_OBJECT_RESPONSE;
 	case S_DELETE:
 		return CWMP_M_DELETE_OBJECT_RESPONSE;
+	case S_SPA:
+		return CWMP_M_SET_PARAMETER_ATTRIBUTES_RESPONSE;
+	case S_GPA:
+		return CWMP_M_GET_PARAMETER_ATTRIBUTES_RESPONSE;
 	case S_OPER:
 		return r->kind == K_REBOOT          ? CWMP_M_REBOOT_RESPONSE
 		       : r->kind == K_FACTORY_RESET ? CWMP_M_FACTORY_RESET_RESPONSE
@@ -939,10 +1079,16 @@ void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in)
 {
 	if (r->done)
 		return;
-	static const char *const what[] = {
-		"",          "GetParameterValues", "GetParameterValues", "SetParameterValues",
-		"AddObject", "DeleteObject",       "the command"
-	};
+	/* by enum step */
+	static const char *const what[] = { "",
+					    "GetParameterValues",
+					    "GetParameterValues",
+					    "SetParameterValues",
+					    "AddObject",
+					    "DeleteObject",
+					    "the command",
+					    "SetParameterAttributes",
+					    "GetParameterAttributes" };
 	if (in->method == CWMP_M_FAULT) {
 		if (r->step == S_SPV && r->kind == K_ADD)
 			fail_fault(r, &in->fault,
@@ -1000,6 +1146,12 @@ void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in)
 	case S_OPER:
 		answer_oper(r, in);
 		break;
+	case S_SPA:
+		answer_spa(r);
+		break;
+	case S_GPA:
+		answer_gpa(r, in);
+		break;
 	default:
 		set_fail(r, USP_ERR_INTERNAL_ERROR, "an answer with no request outstanding");
 	}
@@ -1016,7 +1168,8 @@ static int next_get(struct acs_run *r, struct cwmp_msg *out)
 			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
 			return 0;
 		}
-		cJSON_AddStringToObject(res, "type", "get_resp");
+		cJSON_AddStringToObject(
+			res, "type", r->kind == K_GET_ATTRS ? "get_attributes_resp" : "get_resp");
 		cJSON_AddItemToObject(res, "req_path_results", r->get_results);
 		r->get_results = NULL;
 		finish(r, res);
@@ -1042,10 +1195,11 @@ static int next_get(struct acs_run *r, struct cwmp_msg *out)
 		if (!seen)
 			r->rpc_names[n++] = r->paths[i].gpv_name;
 	}
-	out->method = CWMP_M_GET_PARAMETER_VALUES;
+	out->method = r->kind == K_GET_ATTRS ? CWMP_M_GET_PARAMETER_ATTRIBUTES
+					     : CWMP_M_GET_PARAMETER_VALUES;
 	out->names = r->rpc_names;
 	out->n_names = n;
-	r->step = S_GET;
+	r->step = r->kind == K_GET_ATTRS ? S_GPA : S_GET;
 	return 1;
 }
 
@@ -1106,7 +1260,17 @@ int acs_run_next(struct acs_run *r, struct cwmp_msg *out)
 		return 0;
 	switch (r->kind) {
 	case K_GET:
+	case K_GET_ATTRS:
 		return next_get(r, out);
+	case K_SET_ATTRS:
+		if (r->step == S_NONE && !r->out.result_json) {
+			out->method = CWMP_M_SET_PARAMETER_ATTRIBUTES;
+			out->set_attrs = r->attrs;
+			out->n_set_attrs = r->n_attrs;
+			r->step = S_SPA;
+			return 1;
+		}
+		return 0;
 	case K_SET:
 		return next_set(r, out);
 	case K_ADD:

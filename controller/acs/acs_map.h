@@ -24,6 +24,9 @@
  *             (FileType "1 Firmware Upgrade Image", URL, FileSize,
  *             Username, Password, TargetFileName from the input
  *             arguments; CommandKey as for Reboot)
+ *   set_attributes  SetParameterAttributes (notification 0..6, and the
+ *             access list when given): TR-069's notification attributes
+ *   get_attributes  GetParameterAttributes on the paths, filtered as a get
  * Any other op, search expressions ([...]) and commands without a CWMP
  * method end the task with error 7001 (no CWMP meaning) or 7004.
  * A CWMP fault ends it with the fault's own code (9000..9032) and text.

@@ -227,11 +227,18 @@ static int parse_body(const struct api_route *r, const char *body, size_t len, c
 
 /* ---- per route ------------------------------------------------------------- */
 
-static const char *const usp_ops[] = { "get",           "set",
-				       "add",           "delete",
-				       "operate",       "get_supported_dm",
-				       "get_instances", "get_supported_protocol",
-				       "subscribe",     "unsubscribe" };
+static const char *const usp_ops[] = { "get",
+				       "set",
+				       "add",
+				       "delete",
+				       "operate",
+				       "get_supported_dm",
+				       "get_instances",
+				       "get_supported_protocol",
+				       "subscribe",
+				       "unsubscribe",
+				       "set_attributes",
+				       "get_attributes" };
 
 static int map_submit(cJSON *cmd, struct api_mapped *out)
 {
@@ -241,9 +248,10 @@ static int map_submit(cJSON *cmd, struct api_mapped *out)
 		ok |= strcmp(op->valuestring, usp_ops[i]) == 0;
 	if (!ok)
 		return fail(out, 400, "unknown_op",
-			    "\"op\" must be a USP request: get, set, add, delete, operate, "
+			    "\"op\" must be a device request: get, set, add, delete, operate, "
 			    "get_supported_dm, get_instances, get_supported_protocol, subscribe, "
-			    "unsubscribe (the other ops have their own routes)");
+			    "unsubscribe, set_attributes, get_attributes (the other ops have "
+			    "their own routes)");
 	cJSON *w = cJSON_DetachItemFromObjectCaseSensitive(cmd, "wait");
 	if (cJSON_GetObjectItemCaseSensitive(cmd, "timeout")) {
 		cJSON_Delete(w);

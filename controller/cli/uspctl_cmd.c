@@ -636,6 +636,71 @@ static int gsdm_paths(const cJSON *root, cJSON *args, struct uspc_err *err)
 	return 0;
 }
 
+/* set_attributes (TR-069 devices: SetParameterAttributes): "attributes":
+ * [{"path": P, "notification": 0..6, "access_list": [..]}]; a path ending
+ * in '.' sets every parameter under it. */
+#define NOTIFICATION_MAX 6
+#define ACCESS_LIST_MAX 16
+static int op_set_attributes(const cJSON *root, cJSON *args, struct uspc_err *err)
+{
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(root, "attributes");
+	int n = cJSON_IsArray(list) ? cJSON_GetArraySize(list) : 0;
+	if (n < 1 || n > USPCTL_MAX_PATHS)
+		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+				    "'attributes' must be an array of 1 to %d {\"path\", "
+				    "\"notification\"} objects",
+				    USPCTL_MAX_PATHS);
+	cJSON *out = cJSON_AddArrayToObject(args, "attributes");
+	const cJSON *it;
+	cJSON_ArrayForEach(it, list)
+	{
+		static const char *const fields[] = { "path", "notification", "access_list", NULL };
+		const cJSON *p = cJSON_GetObjectItemCaseSensitive(it, "path");
+		const cJSON *nf = cJSON_GetObjectItemCaseSensitive(it, "notification");
+		const cJSON *al = cJSON_GetObjectItemCaseSensitive(it, "access_list");
+		int rc;
+		if (!cJSON_IsObject(it) || !cJSON_IsString(p))
+			return uspc_err_set(err, USPCTL_E_BAD_FIELD,
+					    "each of 'attributes' needs a \"path\"");
+		if ((rc = check_fields(it, fields, "set_attributes", err)) < 0 ||
+		    (rc = check_path(p->valuestring, -1, err)) < 0)
+			return rc;
+		if (!cJSON_IsNumber(nf) || nf->valuedouble < 0 ||
+		    nf->valuedouble > NOTIFICATION_MAX || nf->valuedouble != floor(nf->valuedouble))
+			return uspc_err_set(
+				err, USPCTL_E_BAD_FIELD,
+				"'notification' of %.200s must be 0 (off), 1 (passive), "
+				"2 (active) or 3 to 6",
+				p->valuestring);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddItemToArray(out, o);
+		cJSON_AddStringToObject(o, "path", p->valuestring);
+		cJSON_AddNumberToObject(o, "notification", nf->valuedouble);
+		if (!al)
+			continue;
+		int an = cJSON_IsArray(al) ? cJSON_GetArraySize(al) : -1;
+		if (an < 0 || an > ACCESS_LIST_MAX)
+			return uspc_err_set(
+				err, USPCTL_E_BAD_FIELD,
+				"'access_list' of %.200s must be an array of at most %d "
+				"names",
+				p->valuestring, ACCESS_LIST_MAX);
+		cJSON *acc = cJSON_AddArrayToObject(o, "access_list");
+		const cJSON *e;
+		cJSON_ArrayForEach(e, al)
+		{
+			if (!cJSON_IsString(e) || !*e->valuestring || strlen(e->valuestring) > 64)
+				return uspc_err_set(
+					err, USPCTL_E_BAD_FIELD,
+					"'access_list' of %.200s holds a name that is not "
+					"1 to 64 characters",
+					p->valuestring);
+			cJSON_AddItemToArray(acc, cJSON_CreateString(e->valuestring));
+		}
+	}
+	return 0;
+}
+
 static int op_subscribe(const cJSON *root, cJSON *args, struct uspc_err *err)
 {
 	static const char *const types[] = { "ValueChange",    "ObjectCreation",
@@ -914,9 +979,9 @@ static int parse_task_list(const cJSON *root, struct uspctl_cmd *c, struct uspc_
 			return keep(&c->task_op, op, err);
 	if (op)
 		return uspc_err_set(err, USPCTL_E_BAD_FIELD,
-				    "'task_op' must be a USP request type: get, set, add, delete, "
-				    "operate, get_supported_dm, get_instances or "
-				    "get_supported_protocol");
+				    "'task_op' must be a request type: get, set, add, delete, "
+				    "operate, get_supported_dm, get_instances, "
+				    "get_supported_protocol, set_attributes or get_attributes");
 	return 0;
 }
 
@@ -1246,6 +1311,8 @@ static const char *const *op_fields(enum uspctl_op op)
 	static const char *const task_list[] = { "state",  "task_op", "batch",
 						 "before", "limit",   NULL };
 	static const char *const op_results[] = { "command_key", "limit", NULL };
+	static const char *const set_attr[] = { "attributes", NULL };
+	static const char *const get_attr[] = { "paths", NULL };
 	static const char *const none[] = { NULL };
 	switch (op) {
 	case USPCTL_OP_GET:
@@ -1264,6 +1331,10 @@ static const char *const *op_fields(enum uspctl_op op)
 		return gi;
 	case USPCTL_OP_GET_SUPPORTED_PROTOCOL:
 		return gsp;
+	case USPCTL_OP_SET_ATTRIBUTES:
+		return set_attr;
+	case USPCTL_OP_GET_ATTRIBUTES:
+		return get_attr;
 	case USPCTL_OP_SUBSCRIBE:
 		return sub;
 	case USPCTL_OP_UNSUBSCRIBE:
@@ -1341,6 +1412,10 @@ static int build_usp_args(const cJSON *root, struct uspctl_cmd *c, struct uspc_e
 		return op_subscribe(root, args, err);
 	case USPCTL_OP_UNSUBSCRIBE:
 		return op_unsubscribe(root, args, err);
+	case USPCTL_OP_SET_ATTRIBUTES:
+		return op_set_attributes(root, args, err);
+	case USPCTL_OP_GET_ATTRIBUTES:
+		return paths_into(root, args, "param_paths", -1, err);
 	default:
 		return uspc_err_set(err, USPCTL_E_INTERNAL, "op '%s' has no USP request",
 				    uspctl_op_name(c->op));
@@ -1464,6 +1539,9 @@ static int parse_fields(const cJSON *root, struct uspctl_cmd *c, struct uspc_err
 		return 0;
 	if (build_usp_args(root, c, err) < 0)
 		return err->code < 0 ? err->code : USPCTL_E_BAD_FIELD;
+	/* TR-069 requests have no USP message to check them against. */
+	if (c->op == USPCTL_OP_SET_ATTRIBUTES || c->op == USPCTL_OP_GET_ATTRIBUTES)
+		return 0;
 	Usp__Msg *msg = NULL;
 	struct uspc_err jerr;
 	if (usp_json_build_request(c->usp_type, c->usp_args, "validate", &msg, &jerr) < 0)

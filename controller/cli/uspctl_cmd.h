@@ -30,6 +30,8 @@
 	X(GET_SUPPORTED_DM, "get_supported_dm", 1, "get_supported_dm")                   \
 	X(GET_INSTANCES, "get_instances", 1, "get_instances")                            \
 	X(GET_SUPPORTED_PROTOCOL, "get_supported_protocol", 1, "get_supported_protocol") \
+	X(SET_ATTRIBUTES, "set_attributes", 1, "set_attributes")                         \
+	X(GET_ATTRIBUTES, "get_attributes", 1, "get_attributes")                         \
 	X(LIST_AGENTS, "list_agents", 0, NULL)                                           \
 	X(SHOW_AGENT, "show_agent", 0, NULL)                                             \
 	X(TAG, "tag", 0, NULL)                                                           \

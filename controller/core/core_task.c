@@ -80,6 +80,13 @@ static void send_task(struct core *c, struct core_agent *a, struct store_task *t
 			return;
 		}
 	}
+	if (!strcmp(t->op, "set_attributes") || !strcmp(t->op, "get_attributes")) {
+		cJSON_Delete(args);
+		core_task_fail(c, t, NULL, USP_ERR_MESSAGE_NOT_SUPPORTED,
+			       "notification attributes are TR-069's; a USP agent reports value "
+			       "changes through a subscription (uspctl subscribe)");
+		return;
+	}
 	core_next_msg_id(c, id, sizeof(id));
 	if (usp_json_build_request(t->op, args, id, &msg, &err) != 0) {
 		cJSON_Delete(args);

@@ -55,9 +55,9 @@ struct store_tasks;
  * (set, add, delete, operate) that may have reached the agent ends
  * 'unknown' instead. One list for C and SQL. */
 #define STORE_TASK_IDEMPOTENT_OPS \
-	"get", "get_instances", "get_supported_dm", "get_supported_protocol"
+	"get", "get_instances", "get_supported_dm", "get_supported_protocol", "get_attributes"
 #define STORE_TASK_IDEMPOTENT_OPS_SQL \
-	"'get', 'get_instances', 'get_supported_dm', 'get_supported_protocol'"
+	"'get', 'get_instances', 'get_supported_dm', 'get_supported_protocol', 'get_attributes'"
 /* 1 if op (a tasks.op value) is in STORE_TASK_IDEMPOTENT_OPS. */
 int store_task_op_idempotent(const char *op);
 

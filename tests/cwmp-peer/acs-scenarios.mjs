@@ -30,6 +30,8 @@
 //            none is running; answers the new records as "sessions".
 //   set      {name, opts}: merge options without running a session.
 //   crlog    {name}: the connection requests the listener saw.
+//   change   {name, path, value}: the value changes on the CPE (notifies
+//            per its notification attribute).
 //   stop     {name}; quit.
 // A session record keeps the transcript with its XML bodies; the answer
 // adds per exchange `setCookie` (the ACS set a cookie), `cookie` (the
@@ -137,6 +139,14 @@ const commands = {
 
   async crlog({ name }) {
     return { cr: get(name).cpe.crLog };
+  },
+
+  // A value changed on the CPE itself: per the parameter's notification
+  // attribute, an active one opens a '4 VALUE CHANGE' session at once
+  // (collect it with wait), a passive one waits for the next session.
+  async change({ name, path, value }) {
+    get(name).cpe.setValue(path, String(value));
+    return {};
   },
 
   async stop({ name }) {

@@ -17,6 +17,7 @@
 #   3 ops          get (full, partial, *), set (xsi:type from the
 #                  Inform, from a GetParameterValues, from the stored
 #                  types), add with params, delete, get_instances (7001),
+#                  set_attributes/get_attributes and a 4 VALUE CHANGE,
 #                  Reboot, Download (ok and 9010), FactoryReset, with
 #                  their operation_results
 #   4 faults       a CPE Fault ends the task with its code
@@ -347,6 +348,25 @@ task_is "delete: done" "$t_del" \
 task_is "delete of an instance the CPE does not have: failed with its 9005" "$t_del2" \
 	'.state == "failed" and .error_code == 9005 and (.error_message | test("DeleteObject"))'
 
+# Notification attributes: active notification on an SSID, read back, then
+# a change on the CPE comes in at once as a 4 VALUE CHANGE Inform.
+t_spa=$(queue '{"id":"spa","op":"set_attributes","targets":"'$E'","attributes":[{"path":"Device.WiFi.SSID.1.SSID","notification":2}]}')
+t_gpa=$(queue '{"id":"gpa","op":"get_attributes","targets":"'$E'","paths":"Device.WiFi.SSID.1.SSID"}')
+peer '{"cmd":"session","name":"ops"}'
+expect "set_attributes, get_attributes: SetParameterAttributes, GetParameterAttributes" \
+	'.session.outcome == "done" and .session.acsRpcs == ["SetParameterAttributes","GetParameterAttributes"]'
+task_is "set_attributes: done" "$t_spa" \
+	'.state == "done" and .result.type == "set_attributes_resp" and .result.attributes[0].notification == 2'
+task_is "get_attributes: the CPE reports active notification" "$t_gpa" \
+	'.state == "done" and .result.req_path_results[0].attributes[0].path == "Device.WiFi.SSID.1.SSID" and
+   .result.req_path_results[0].attributes[0].notification == 2'
+peer '{"cmd":"change","name":"ops","path":"Device.WiFi.SSID.1.SSID","value":"changed-on-cpe"}'
+wait_sql "SELECT params->>'SSID' FROM snapshot_objects WHERE eid = '$E' AND obj = 'Device.WiFi.SSID.1.'" changed-on-cpe 10
+sql_is "the change came as a 4 VALUE CHANGE event" \
+	"SELECT count(*) > 0 FROM notifications WHERE eid = '$E' AND path = '4 VALUE CHANGE'" t
+log "ok: active notification: the CPE's change reached the snapshot"
+peer '{"cmd":"idle","name":"ops"}'
+
 # Reboot: done on RebootResponse; complete on the "M Reboot" Inform.
 t_boot=$(queue '{"id":"boot","op":"operate","targets":"'$E'","command":"Device.Reboot()","command_key":"itest-reboot"}')
 peer '{"cmd":"session","name":"ops"}'
@@ -410,7 +430,7 @@ expect "FactoryReset: the CPE came back with 0 BOOTSTRAP" \
 sql_is "FactoryReset: operation_results complete" \
 	"SELECT state FROM operation_results WHERE eid = '$E' AND command_name = 'FactoryReset()'" complete
 ctl_expect "task_list: OPS1's tasks, all finished" '{"id":"tl","op":"task_list","targets":"'$E'"}' \
-	'length == 14 and ([.[].result | select(.state == "failed") | .op] | sort) == ["delete","get_instances"] and
+	'length == 16 and ([.[].result | select(.state == "failed") | .op] | sort) == ["delete","get_instances"] and
    ([.[].result.state] | unique | sort) == ["done","failed"]'
 log "scenario 3 done at $((SECONDS - T0)) s"
 

@@ -287,6 +287,12 @@ ctl_expect "the USP agent went the banks path (download, check, activate, verify
 	'[.[] | select(.agent == "'$USP1'") | .result.timeline[].step] as $s |
    ($s | index("download")) != null and ($s | index("check")) != null and ($s | index("verify")) != null'
 
+# TR-069's notification attributes have no USP meaning: the daemon fails them
+ctl_expect "set_attributes on the USP agent: failed 7001, pointing at subscribe" \
+	'{"id":"spa","op":"set_attributes","targets":"'$USP1'","attributes":[{"path":"Device.DeviceInfo.SoftwareVersion","notification":2}]}' \
+	'length == 1 and .[0].ok == false and .[0].error.code == "usp_error" and
+   .[0].error.usp_err_code == 7001 and (.[0].error.message | test("subscription"))'
+
 # what the CPEs saw
 key_of() { devq "$1" "'c$C' || 'd' || id || 'a1a'"; }
 KEY3=$(key_of "${EPFX}FL3")

@@ -1066,6 +1066,80 @@ static void operate_refusals(void **state)
 	refused("operate", big, 7004, "URL");
 }
 
+/* ---- notification attributes ------------------------------------------------ */
+
+static void set_attributes_one_spa(void **state)
+{
+	(void)state;
+	struct acs_run *r = run_new(31, "set_attributes",
+				    "{\"attributes\": [{\"path\": \"Device.WiFi.SSID.1.SSID\", "
+				    "\"notification\": 2}, {\"path\": \"Device.DeviceInfo.\", "
+				    "\"notification\": 0, \"access_list\": [\"Subscriber\"]}]}");
+	assert_false(acs_run_idempotent(r));
+	struct cwmp_msg m;
+	next_is(r, &m, CWMP_M_SET_PARAMETER_ATTRIBUTES);
+	assert_int_equal(m.n_set_attrs, 2);
+	assert_string_equal(m.set_attrs[0].name, "Device.WiFi.SSID.1.SSID");
+	assert_int_equal(m.set_attrs[0].notification_change, 1);
+	assert_int_equal(m.set_attrs[0].notification, 2);
+	assert_int_equal(m.set_attrs[0].access_list_change, 0);
+	assert_int_equal(m.set_attrs[1].notification, 0);
+	assert_int_equal(m.set_attrs[1].access_list_change, 1);
+	assert_int_equal(m.set_attrs[1].n_access_list, 1);
+	assert_string_equal(m.set_attrs[1].access_list[0], "Subscriber");
+	struct cwmp_msg in = { .method = CWMP_M_SET_PARAMETER_ATTRIBUTES_RESPONSE };
+	acs_run_answer(r, &in);
+	cJSON *j = succeeded(r);
+	assert_json_equal(j, "{\"type\": \"set_attributes_resp\", \"attributes\": ["
+			     "{\"path\": \"Device.WiFi.SSID.1.SSID\", \"notification\": 2}, "
+			     "{\"path\": \"Device.DeviceInfo.\", \"notification\": 0}]}");
+	cJSON_Delete(j);
+	acs_run_free(r);
+	/* the CPE refuses active notification on a parameter: 9009 */
+	r = run_new(32, "set_attributes",
+		    "{\"attributes\": [{\"path\": \"Device.DeviceInfo.UpTime\", "
+		    "\"notification\": 2}]}");
+	next_is(r, &m, CWMP_M_SET_PARAMETER_ATTRIBUTES);
+	answer_fault(r, 9009, "Notification request rejected", NULL, 0);
+	failed_with(r, 9009, "SetParameterAttributes", "9009");
+	acs_run_free(r);
+	refused("set_attributes", "{\"attributes\": []}", 7004, "attributes");
+	refused("set_attributes",
+		"{\"attributes\": [{\"path\": \"Device.WiFi.SSID.*.SSID\", \"notification\": 1}]}",
+		7004, "path");
+	refused("set_attributes",
+		"{\"attributes\": [{\"path\": \"Device.X\", \"notification\": 9}]}", 7004,
+		"notification");
+}
+
+static void get_attributes_filtered(void **state)
+{
+	(void)state;
+	struct acs_run *r =
+		run_new(33, "get_attributes", "{\"param_paths\": [\"Device.WiFi.SSID.*.SSID\"]}");
+	assert_true(acs_run_idempotent(r));
+	struct cwmp_msg m;
+	next_is(r, &m, CWMP_M_GET_PARAMETER_ATTRIBUTES);
+	names_are(&m, "Device.WiFi.SSID.");
+	char *acl[] = { (char *)"Subscriber" };
+	struct cwmp_param_attr a[] = {
+		{ (char *)"Device.WiFi.SSID.1.SSID", 2, acl, 1 },
+		{ (char *)"Device.WiFi.SSID.1.Enable", 0, NULL, 0 },
+	};
+	struct cwmp_msg in = { .method = CWMP_M_GET_PARAMETER_ATTRIBUTES_RESPONSE,
+			       .attrs = a,
+			       .n_attrs = 2 };
+	acs_run_answer(r, &in);
+	assert_int_equal(acs_run_next(r, &m), 0);
+	cJSON *j = succeeded(r);
+	assert_json_equal(j, "{\"type\": \"get_attributes_resp\", \"req_path_results\": ["
+			     "{\"requested_path\": \"Device.WiFi.SSID.*.SSID\", \"attributes\": ["
+			     "{\"path\": \"Device.WiFi.SSID.1.SSID\", \"notification\": 2, "
+			     "\"access_list\": [\"Subscriber\"]}]}]}");
+	cJSON_Delete(j);
+	acs_run_free(r);
+}
+
 /* ---- faults and wrong answers ---------------------------------------------- */
 
 static void fault_9003_names_first_parameter(void **state)
@@ -1215,6 +1289,8 @@ int main(void)
 		cmocka_unit_test(download_fields),
 		cmocka_unit_test(download_done_at_once),
 		cmocka_unit_test(operate_refusals),
+		cmocka_unit_test(set_attributes_one_spa),
+		cmocka_unit_test(get_attributes_filtered),
 		cmocka_unit_test(fault_9003_names_first_parameter),
 		cmocka_unit_test(fault_plain),
 		cmocka_unit_test(wrong_answer_fails),

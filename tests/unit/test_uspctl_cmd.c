@@ -125,6 +125,42 @@ static void test_discovery_ops(void **state)
 		    "{\"controller_supported_protocol_versions\":\"1.0,1.1,1.2,1.3,1.4\"}");
 }
 
+/* TR-069 notification attributes (uspc-acs: Set/GetParameterAttributes). */
+static void test_attributes(void **state)
+{
+	(void)state;
+	expect_args("{\"id\":\"a\",\"op\":\"set_attributes\",\"targets\":\"ops::X\","
+		    "\"attributes\":[{\"path\":\"Device.WiFi.SSID.1.SSID\",\"notification\":2},"
+		    "{\"path\":\"Device.DeviceInfo.\",\"notification\":0,\"access_list\":"
+		    "[\"Subscriber\"]}]}",
+		    "set_attributes",
+		    "{\"attributes\":[{\"path\":\"Device.WiFi.SSID.1.SSID\",\"notification\":2},"
+		    "{\"path\":\"Device.DeviceInfo.\",\"notification\":0,\"access_list\":"
+		    "[\"Subscriber\"]}]}");
+	expect_args("{\"id\":\"b\",\"op\":\"get_attributes\",\"targets\":\"ops::X\","
+		    "\"paths\":\"Device.WiFi.SSID.1.SSID\"}",
+		    "get_attributes", "{\"param_paths\":[\"Device.WiFi.SSID.1.SSID\"]}");
+	expect_error("{\"id\":\"c\",\"op\":\"set_attributes\",\"targets\":\"x\","
+		     "\"attributes\":[{\"path\":\"Device.X\",\"notification\":7}]}",
+		     USPCTL_E_BAD_FIELD, "c");
+	expect_error("{\"id\":\"d\",\"op\":\"set_attributes\",\"targets\":\"x\","
+		     "\"attributes\":[{\"path\":\"Device.X\",\"notification\":1.5}]}",
+		     USPCTL_E_BAD_FIELD, "d");
+	expect_error("{\"id\":\"e\",\"op\":\"set_attributes\",\"targets\":\"x\","
+		     "\"attributes\":[]}",
+		     USPCTL_E_BAD_FIELD, "e");
+	expect_error("{\"id\":\"f\",\"op\":\"set_attributes\",\"targets\":\"x\","
+		     "\"attributes\":[{\"path\":\"Device..X\",\"notification\":1}]}",
+		     USPCTL_E_INVALID_PATH, "f");
+	expect_error("{\"id\":\"g\",\"op\":\"set_attributes\",\"targets\":\"x\","
+		     "\"attributes\":[{\"path\":\"Device.X\",\"notification\":1,\"colour\":1}]}",
+		     USPCTL_E_BAD_FIELD, "g");
+	expect_error("{\"id\":\"h\",\"op\":\"set_attributes\",\"targets\":\"x\","
+		     "\"attributes\":[{\"path\":\"Device.X\",\"notification\":1,"
+		     "\"access_list\":[\"\"]}]}",
+		     USPCTL_E_BAD_FIELD, "h");
+}
+
 static void test_subscribe(void **state)
 {
 	expect_args(
@@ -594,6 +630,7 @@ int main(void)
 		cmocka_unit_test(test_set_groups_by_object),
 		cmocka_unit_test(test_add_delete_operate),
 		cmocka_unit_test(test_discovery_ops),
+		cmocka_unit_test(test_attributes),
 		cmocka_unit_test(test_subscribe),
 		cmocka_unit_test(test_selectors_and_fleet_ops),
 		cmocka_unit_test(test_errors),
