@@ -10,6 +10,7 @@
  */
 #include "sim_mqtt.h"
 
+#include <errno.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 #include <stdio.h>
@@ -59,23 +60,33 @@ void sim_mqtt_lib_cleanup(void)
 	mosquitto_lib_cleanup();
 }
 
+/* The agent's socket leaves the epoll set. Only while it is still the
+ * agent's open socket: once libmosquitto has closed it the kernel has
+ * dropped it from the set already, and its number may by now be another
+ * agent's new socket, whose registration an EPOLL_CTL_DEL would remove
+ * (that agent would then hear nothing and hang). */
 static void unregister_fd(struct sim_agent *a)
 {
-	if (a->fd >= 0)
-		sim_loop_del(a->w->loop, a->fd); /* may already be closed: ignored */
+	if (a->fd >= 0 && a->mosq && mosquitto_socket(a->mosq) == a->fd)
+		sim_loop_del(a->w->loop, a->fd);
 	a->fd = -1;
 	a->epoll_out = 0;
 }
 
+/* The agent's current socket joins the epoll set. A new socket may have the
+ * number of the agent's previous one (closed, so no longer in the set):
+ * it is added all the same; a socket still registered is modified. */
 static void register_fd(struct sim_agent *a)
 {
 	int fd = mosquitto_socket(a->mosq);
-	if (fd < 0 || fd == a->fd)
+	if (fd < 0)
 		return;
-	unregister_fd(a);
+	if (fd != a->fd)
+		unregister_fd(a);
 	a->fd = fd;
 	a->epoll_out = 1; /* connect completion shows as writable */
-	if (sim_loop_add(a->w->loop, fd, EPOLLIN | EPOLLOUT, a) < 0)
+	if (sim_loop_add(a->w->loop, fd, EPOLLIN | EPOLLOUT, a) < 0 &&
+	    (errno != EEXIST || sim_loop_mod(a->w->loop, fd, EPOLLIN | EPOLLOUT, a) < 0))
 		log_warn("sim", "%s: epoll add failed for fd %d", a->eid, fd);
 }
 
