@@ -31,6 +31,7 @@
 #   8 duplicates   an Inform re-sent with RetryCount 1: events stored once
 #   9 overload     --max-sessions 1: 503 + Retry-After
 #  10 bad input    refused without a crash or a row changed
+#  11 TLS          --tls-cert/--tls-key: an Inform over HTTPS; no CA, no plain HTTP
 # Both processes must then stop on SIGTERM with status 0, with no ERROR
 # line (and, in sanitizer builds, no report) in their logs.
 # Needs node (tests/cwmp-peer after npm ci), jq, curl, psql, openssl, gzip.
@@ -718,6 +719,33 @@ digest_probe() {
 digest_probe || fail "a libcurl CPE with Digest alone (an empty, unauthenticated first POST) is not challenged"
 log "ok: a libcurl CPE with Digest alone (an empty, unauthenticated first POST) is challenged, then gets its session"
 log "scenario 10 done at $((SECONDS - T0)) s"
+
+# ---- 11. TLS ----------------------------------------------------------------------------------------
+log "--- 11. TLS"
+"$USPC_SOURCE_DIR/tests/integration/make-test-certs.sh" "$W/pki" >/dev/null
+"$ACS" --db "$DB_URL" --node-id acs-t --listen 127.0.0.1:0 --metrics-listen "" --auth basic \
+	--cpe-password-key-file "$W/cpe.key" --tls-cert "$W/pki/broker.crt" --tls-key "$W/pki/broker.key" \
+	>"$W/acs-t.log" 2>&1 &
+PID_t=$!
+track "$PID_t"
+wait_log "$W/acs-t.log" 'CWMP on https://127\.0\.0\.1:[0-9]+/' 30
+URL_t=$(grep -oE 'CWMP on https://[0-9.:]+/' "$W/acs-t.log" | head -n 1 | sed 's/^CWMP on //')
+envelope "$(inform '<SerialNumber>TLS1</SerialNumber>')" >"$W/tls1.xml"
+tls1_pass=$(printf '%s' 00D09E-TLS1 | openssl dgst -sha256 -hmac "$(cat "$W/cpe.key")" -r | cut -c1-24)
+code=$(post "$URL_t" "$W/tls1.xml" --cacert "$W/pki/ca.crt" -u "00D09E-TLS1:$tls1_pass" -c "$W/tls1.jar")
+[ "$code" = 200 ] && grep -q 'InformResponse' "$W/post.body" ||
+	fail "an Inform over HTTPS with Basic: HTTP $code, wanted 200 and InformResponse"
+code=$(post "$URL_t" "$W/empty" --cacert "$W/pki/ca.crt" -b "$W/tls1.jar")
+[ "$code" = 204 ] || fail "the HTTPS session's empty POST: HTTP $code, wanted 204"
+sql_is "the HTTPS CPE is in the inventory" "SELECT count(*) FROM cwmp_devices WHERE eid = '${EID_PFX}TLS1'" 1
+! curl -sS -o /dev/null "$URL_t" -X POST --data-binary @"$W/tls1.xml" 2>/dev/null ||
+	fail "a client without the test CA accepted uspc-acs's certificate"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary @"$W/tls1.xml" \
+	"http://${URL_t#https://}" 2>/dev/null || true)
+[ "$code" != 200 ] || fail "plain HTTP to the HTTPS listener was answered 200"
+stop_pid "$PID_t" || fail "acs-t exited with status $? on SIGTERM"
+log "ok: HTTPS: an Inform and its session with the CA trusted; refused without it; no plain HTTP"
+
 peer '{"cmd":"quit"}'
 stop_pid "$PID_a" || fail "acs-a exited with status $? on SIGTERM"
 stop_pid "$PID_b" || fail "acs-b exited with status $? on SIGTERM"
