@@ -11,8 +11,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CWMP_SIM_PATTERN_MAX 100 /* bytes of a --*-pattern option */
-
 struct cwmp_sim_config {
 	uint32_t n_cpes;
 	uint32_t first_index;

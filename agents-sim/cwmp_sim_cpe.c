@@ -61,41 +61,6 @@ static void move_state(struct cwmp_cpe *c, enum cwmp_cpe_state to, const char *w
 	c->state = (uint8_t)to;
 }
 
-void cwmp_sim_pattern(const char *pattern, uint32_t index, char *buf, size_t cap)
-{
-	size_t o = 0;
-	if (!cap)
-		return;
-	for (const char *s = pattern; *s && o + 1 < cap; s++) {
-		if (*s != '%') {
-			buf[o++] = *s;
-			continue;
-		}
-		if (s[1] == '%') {
-			buf[o++] = '%';
-			s++;
-			continue;
-		}
-		int zero = 0, width = 0;
-		const char *p = s + 1;
-		if (*p == '0')
-			zero = 1;
-		while (*p >= '0' && *p <= '9' && width < 64)
-			width = width * 10 + (*p++ - '0');
-		if (*p != 'd' && *p != 'u') { /* not a conversion: copy as is */
-			buf[o++] = *s;
-			continue;
-		}
-		int w = zero ? snprintf(buf + o, cap - o, "%0*" PRIu32, width, index)
-			     : snprintf(buf + o, cap - o, "%*" PRIu32, width, index);
-		o += w > 0 ? (size_t)w : 0;
-		if (o >= cap)
-			o = cap - 1;
-		s = p;
-	}
-	buf[o] = '\0';
-}
-
 /* ---- template variables of the CWMP overlay (Device.ManagementServer.) ---- */
 
 /* A password: derived from the user name with key as uspc-acs derives it
@@ -105,10 +70,10 @@ static void derived_or_pattern(const unsigned char *key, size_t key_len, const c
 {
 	char user[ACS_USERNAME_MAX], pw[ACS_DERIVED_PASSWORD_LEN + 1];
 	if (!key) {
-		cwmp_sim_pattern(pass_pat, index, out, cap);
+		sim_index_expand(pass_pat, index, out, cap);
 		return;
 	}
-	cwmp_sim_pattern(user_pat, index, user, sizeof(user));
+	sim_index_expand(user_pat, index, user, sizeof(user));
 	if (acs_auth_derive(key, key_len, user, pw) < 0)
 		pw[0] = '\0';
 	snprintf(out, cap, "%s", pw);
@@ -123,7 +88,7 @@ static int cpe_var(const struct sim_dm_env *env, const char *name, char *out, si
 	else if (!strcmp(name, "acs_url"))
 		snprintf(out, cap, "%s", cfg->acs_url);
 	else if (!strcmp(name, "acs_username"))
-		cwmp_sim_pattern(cfg->acs_user_pattern ? cfg->acs_user_pattern : "", c->index, out,
+		sim_index_expand(cfg->acs_user_pattern ? cfg->acs_user_pattern : "", c->index, out,
 				 cap);
 	else if (!strcmp(name, "acs_password"))
 		derived_or_pattern(cfg->acs_key, cfg->acs_key_len,
@@ -133,7 +98,7 @@ static int cpe_var(const struct sim_dm_env *env, const char *name, char *out, si
 		snprintf(out, cap, "http://%s:%d/cr/%" PRIu32, cfg->cr_host, c->w->cr_port,
 			 c->index);
 	else if (!strcmp(name, "cr_username"))
-		cwmp_sim_pattern(cfg->cr_user_pattern, c->index, out, cap);
+		sim_index_expand(cfg->cr_user_pattern, c->index, out, cap);
 	else if (!strcmp(name, "cr_password"))
 		derived_or_pattern(cfg->cr_key, cfg->cr_key_len, cfg->cr_user_pattern,
 				   cfg->cr_password_pattern, c->index, out, cap);
@@ -1085,7 +1050,7 @@ int cwmp_cpe_init(struct cwmp_cpe *c, struct cwmp_sim_worker *w, uint32_t index)
 	sim_timer_init(&c->timer, on_timer);
 	sim_timer_init(&c->periodic, on_periodic);
 	sim_timer_init(&c->vc_timer, on_value_change);
-	cwmp_sim_pattern(cfg->serial_pattern, index, c->serial, sizeof(c->serial));
+	sim_index_expand(cfg->serial_pattern, index, c->serial, sizeof(c->serial));
 	c->eid = strdup("");
 	if (!c->eid || sim_dm_init(&c->dm, w->model) < 0 || factory_model(c) < 0)
 		return -1;

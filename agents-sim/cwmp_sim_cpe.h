@@ -135,7 +135,4 @@ int cwmp_cpe_cr_credentials(struct cwmp_cpe *c, char *user, char *password, size
 /* Stop: abandon a session in flight, save state. */
 void cwmp_cpe_stop(struct cwmp_cpe *c);
 
-/* Expand a --*-pattern (at most one integer conversion) for index. */
-void cwmp_sim_pattern(const char *pattern, uint32_t index, char *buf, size_t cap);
-
 #endif

@@ -121,27 +121,6 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
-/* At most one integer conversion (%d, %06d, %u) and no other '%'. */
-static int pattern_ok(const char *p, int need)
-{
-	int convs = 0;
-	for (const char *s = p; *s; s++) {
-		if (*s != '%')
-			continue;
-		if (s[1] == '%') {
-			s++;
-			continue;
-		}
-		s++;
-		while (*s >= '0' && *s <= '9')
-			s++;
-		if (*s != 'd' && *s != 'u')
-			return 0;
-		convs++;
-	}
-	return convs <= 1 && convs >= need && strlen(p) < CWMP_SIM_PATTERN_MAX;
-}
-
 enum kind { K_STR, K_PAT, K_PAT1, K_SET, K_U32, K_U64, K_INT, K_DBL, K_FN, K_HELP, K_VERSION };
 
 struct opt {
@@ -290,7 +269,7 @@ static int apply(struct cli *c, const struct opt *o, const char *v)
 	case K_PAT:
 	case K_PAT1:
 		*(const char **)(void *)field = v;
-		return pattern_ok(v, o->kind == K_PAT1) ? 0 : -1;
+		return sim_index_pattern_ok(v, o->kind == K_PAT1) ? 0 : -1;
 	case K_SET:
 		*(int *)(void *)field = 1;
 		return 0;

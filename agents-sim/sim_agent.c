@@ -617,33 +617,6 @@ static void pace_timer(struct sim_timer *t)
 	sim_mqtt_pace(sim_container_of(t, struct sim_worker, pace));
 }
 
-/* Expand the EID pattern: "%%" and one "%[0][width]d|u" (validated by the CLI). */
-static void format_eid(const char *pat, uint32_t index, char *buf, size_t cap)
-{
-	size_t o = 0;
-	for (const char *s = pat; *s && o + 1 < cap; s++) {
-		if (*s != '%') {
-			buf[o++] = *s;
-			continue;
-		}
-		if (s[1] == '%') {
-			buf[o++] = '%';
-			s++;
-			continue;
-		}
-		int zero = s[1] == '0';
-		int width = (int)strtol(s + 1, (char **)&s, 10);
-		char num[16];
-		int l = snprintf(num, sizeof(num), "%" PRIu32, index);
-		for (int k = l; k < width && o + 1 < cap; k++)
-			buf[o++] = zero ? '0' : ' ';
-		for (int k = 0; k < l && o + 1 < cap; k++)
-			buf[o++] = num[k];
-		/* s now points at the conversion letter */
-	}
-	buf[o] = '\0';
-}
-
 static int agent_init(struct sim_worker *w, struct sim_agent *a, uint32_t index)
 {
 	const struct sim_config *cfg = w->cfg;
@@ -652,7 +625,7 @@ static int agent_init(struct sim_worker *w, struct sim_agent *a, uint32_t index)
 	a->w = w;
 	a->index = index;
 	a->fd = -1;
-	format_eid(cfg->eid_pattern, index, eid, sizeof(eid));
+	sim_index_expand(cfg->eid_pattern, index, eid, sizeof(eid));
 	sim_topic_expand(cfg->topic_pattern, eid, topic, sizeof(topic));
 	a->eid = strdup(eid);
 	a->topic = strdup(topic);

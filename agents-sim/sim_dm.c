@@ -697,6 +697,61 @@ int sim_topic_pattern_ok(const char *pat)
 	return eids <= 1;
 }
 
+int sim_index_pattern_ok(const char *pat, int min_convs)
+{
+	int convs = 0;
+	for (const char *s = pat; *s; s++) {
+		if (*s != '%')
+			continue;
+		if (s[1] == '%') {
+			s++;
+			continue;
+		}
+		s++;
+		while (*s >= '0' && *s <= '9')
+			s++;
+		if (*s != 'd' && *s != 'u')
+			return 0;
+		convs++;
+	}
+	return convs <= 1 && convs >= min_convs && strlen(pat) < SIM_INDEX_PATTERN_MAX;
+}
+
+void sim_index_expand(const char *pat, uint32_t index, char *buf, size_t cap)
+{
+	size_t o = 0;
+	if (!cap)
+		return;
+	for (const char *s = pat; *s && o + 1 < cap; s++) {
+		if (*s != '%') {
+			buf[o++] = *s;
+			continue;
+		}
+		if (s[1] == '%') {
+			buf[o++] = '%';
+			s++;
+			continue;
+		}
+		int zero = 0, width = 0;
+		const char *p = s + 1;
+		if (*p == '0')
+			zero = 1;
+		while (*p >= '0' && *p <= '9' && width < 64)
+			width = width * 10 + (*p++ - '0');
+		if (*p != 'd' && *p != 'u') { /* not a conversion: copied as is */
+			buf[o++] = *s;
+			continue;
+		}
+		int w = zero ? snprintf(buf + o, cap - o, "%0*" PRIu32, width, index)
+			     : snprintf(buf + o, cap - o, "%*" PRIu32, width, index);
+		o += w > 0 ? (size_t)w : 0;
+		if (o >= cap)
+			o = cap - 1;
+		s = p;
+	}
+	buf[o] = '\0';
+}
+
 void sim_topic_expand(const char *pat, const char *eid, char *buf, size_t cap)
 {
 	size_t o = 0;

@@ -168,4 +168,14 @@ int sim_topic_pattern_ok(const char *pat);
 /* pat expanded for eid into buf (truncated to cap-1 bytes). */
 void sim_topic_expand(const char *pat, const char *eid, char *buf, size_t cap);
 
+/* Index patterns (--eid-pattern, the CWMP mode's --serial-pattern and
+ * credential patterns): one "%[0][width]d" or "%[0][width]u" stands for
+ * the device's index, "%%" for '%'; no other '%'. */
+#define SIM_INDEX_PATTERN_MAX 100 /* bytes of a pattern */
+/* 1 if pat is such a pattern with at least min_convs (0 or 1) conversions
+ * and shorter than SIM_INDEX_PATTERN_MAX, else 0. */
+int sim_index_pattern_ok(const char *pat, int min_convs);
+/* pat expanded for index into buf (truncated to cap-1 bytes). */
+void sim_index_expand(const char *pat, uint32_t index, char *buf, size_t cap);
+
 #endif

@@ -128,27 +128,6 @@ static int parse_broker(struct sim_config *cfg, const char *url)
 	return 0;
 }
 
-/* Exactly one integer conversion (%d, %06d, %u, ...) and no other '%'. */
-static int valid_pattern(const char *p)
-{
-	int convs = 0;
-	for (const char *s = p; *s; s++) {
-		if (*s != '%')
-			continue;
-		if (s[1] == '%') {
-			s++;
-			continue;
-		}
-		s++;
-		while (*s >= '0' && *s <= '9')
-			s++;
-		if (*s != 'd' && *s != 'u')
-			return 0;
-		convs++;
-	}
-	return convs == 1 && strlen(p) < 100;
-}
-
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
 	char *end;
@@ -208,7 +187,7 @@ struct opt_def {
 static int opt_eid_pattern(struct cli *c, const char *v)
 {
 	c->cfg.eid_pattern = v;
-	return valid_pattern(v) ? 0 : -1;
+	return sim_index_pattern_ok(v, 1) ? 0 : -1;
 }
 
 static int opt_topic(const char **dst, const char *v)

@@ -275,28 +275,10 @@ static int apply(void *ctx, int id, const char *v)
 /* -1 exit 2, 1 exit 0, 0 run. */
 static int parse_args(int argc, char **argv, struct opts *o)
 {
-	int c;
-	if (cli_apply_env("uspc-acs", "USPC_ACS_", long_opts, apply, o) < 0)
-		return -1;
-	while ((c = getopt_long(argc, argv, "hV", long_opts, NULL)) != -1) {
-		if (c == 'h') {
-			usage(stdout);
-			return 1;
-		}
-		if (c == 'V') {
-			printf("uspc-acs %s\n", USPC_VERSION);
-			return 1;
-		}
-		if (c == '?' || apply(o, c, optarg) < 0) {
-			if (c == '?')
-				usage(stderr);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "uspc-acs: unexpected argument '%s'\n", argv[optind]);
-		return -1;
-	}
+	int rc = cli_parse("uspc-acs", USPC_VERSION, "USPC_ACS_", argc, argv, long_opts, apply, o,
+			   usage);
+	if (rc)
+		return rc;
 	o->s.auth = !strcmp(o->auth, "basic")  ? ACS_AUTH_BASIC
 		    : !strcmp(o->auth, "none") ? ACS_AUTH_NONE
 					       : ACS_AUTH_DIGEST;
@@ -329,23 +311,8 @@ static unsigned char *read_key(const char *flag, const char *path, size_t *len)
 static int prepare_db(const struct opts *o)
 {
 	struct uspc_err err = { 0 };
-	for (int i = 0; i < START_DB_TRIES_S; i++) {
-		PGconn *c = NULL;
-		struct store_conn_opts co = { .conninfo = o->s.db, .application_name = "uspc-acs" };
-		int rc = store_conn_open(&co, &c, &err);
-		if (rc == 0)
-			rc = store_schema_migrate(c, NULL, &err);
-		if (c)
-			PQfinish(c);
-		if (rc == 0)
-			return 0;
-		if (rc == STORE_E_SCHEMA)
-			break;
-		if (i == 0)
-			log_warn(LOG_C, "database not usable yet (%s); retrying for %d s", err.msg,
-				 START_DB_TRIES_S);
-		sleep(1);
-	}
+	if (store_schema_ready(o->s.db, "uspc-acs", START_DB_TRIES_S, &err) == 0)
+		return 0;
 	log_error(LOG_C, "cannot use the database: %s", err.msg);
 	return -1;
 }

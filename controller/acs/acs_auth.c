@@ -65,10 +65,7 @@ int acs_auth_derive(const unsigned char *key, size_t key_len, const char *userna
 		  strlen(username), mac, &mac_len) ||
 	    mac_len * 2 < ACS_DERIVED_PASSWORD_LEN)
 		return -1;
-	static const char hx[] = "0123456789abcdef";
-	for (int i = 0; i < ACS_DERIVED_PASSWORD_LEN; i++)
-		out[i] = hx[(mac[i / 2] >> (i % 2 ? 0 : 4)) & 15];
-	out[ACS_DERIVED_PASSWORD_LEN] = '\0';
+	acs_hex(mac, ACS_DERIVED_PASSWORD_LEN / 2, out);
 	OPENSSL_cleanse(mac, sizeof(mac));
 	return 0;
 }
@@ -91,14 +88,15 @@ void acs_auth_ha1(const char *username, const char *realm, const char *password,
 	EVP_MD_CTX_free(c);
 }
 
-void acs_auth_hex(const uint8_t raw[16], char hex[33])
+void acs_hex(const void *raw, size_t n, char *out)
 {
 	static const char hx[] = "0123456789abcdef";
-	for (int i = 0; i < 16; i++) {
-		hex[2 * i] = hx[raw[i] >> 4];
-		hex[2 * i + 1] = hx[raw[i] & 15];
+	const unsigned char *b = raw;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hx[b[i] >> 4];
+		out[2 * i + 1] = hx[b[i] & 15];
 	}
-	hex[32] = '\0';
+	out[2 * n] = '\0';
 }
 
 static int nib(char c)
@@ -112,16 +110,16 @@ static int nib(char c)
 	return -1;
 }
 
-int acs_auth_unhex(const char *hex, uint8_t raw[16])
+int acs_unhex(const char *hex, void *raw, size_t n)
 {
-	if (!hex || strlen(hex) != 32)
+	if (!hex || strlen(hex) != 2 * n)
 		return -1;
-	for (int i = 0; i < 16; i++) {
-		int a = nib(hex[2 * i]), b = nib(hex[2 * i + 1]);
-		if (a < 0 || b < 0)
+	for (size_t i = 0; i < 2 * n; i++)
+		if (nib(hex[i]) < 0)
 			return -1;
-		raw[i] = (uint8_t)(a << 4 | b);
-	}
+	unsigned char *b = raw;
+	for (size_t i = 0; i < n; i++)
+		b[i] = (unsigned char)(nib(hex[2 * i]) << 4 | nib(hex[2 * i + 1]));
 	return 0;
 }
 

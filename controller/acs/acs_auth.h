@@ -37,11 +37,13 @@ int acs_auth_username(const char *tmpl, const struct cwmp_device_id *id, const c
 int acs_auth_derive(const unsigned char *key, size_t key_len, const char *username,
 		    char out[ACS_DERIVED_PASSWORD_LEN + 1]);
 
-/* HA1 = MD5(username ":" realm ":" password), raw (16 bytes) and hex. */
+/* HA1 = MD5(username ":" realm ":" password), 16 bytes. */
 void acs_auth_ha1(const char *username, const char *realm, const char *password, uint8_t raw[16]);
-void acs_auth_hex(const uint8_t raw[16], char hex[33]);
-/* 0 and raw filled from 32 hex digits, or -1. */
-int acs_auth_unhex(const char *hex, uint8_t raw[16]);
+/* n bytes as 2n lower-case hex digits and a NUL, into out[2n + 1]. */
+void acs_hex(const void *raw, size_t n, char *out);
+/* Exactly 2n hex digits (either case) into n bytes: 0, or -1 with nothing
+ * written. */
+int acs_unhex(const char *hex, void *raw, size_t n);
 
 /* Constant-time equality of n bytes. */
 int acs_auth_equal(const void *a, const void *b, size_t n);

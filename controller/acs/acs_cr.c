@@ -216,6 +216,12 @@ static int round_once(struct acs_cr *c)
 	for (int i = 0; t && i < rows; i++) {
 		struct target *x = &t[n];
 		snprintf(x->eid, sizeof(x->eid), "%s", PQgetvalue(r, i, 0));
+		if ((size_t)PQgetlength(r, i, 1) >= sizeof(x->url)) {
+			/* the device's own report: never sent cut short */
+			log_warn(LOG_C, "%s: ConnectionRequestURL over %zu bytes: not used", x->eid,
+				 sizeof(x->url) - 1);
+			continue;
+		}
 		snprintf(x->url, sizeof(x->url), "%s", PQgetvalue(r, i, 1));
 		struct cwmp_device_id id = { .oui = PQgetvalue(r, i, 2),
 					     .product_class = PQgetvalue(r, i, 3),

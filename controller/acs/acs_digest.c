@@ -3,6 +3,8 @@
  */
 #include "acs_digest.h"
 
+#include "acs_auth.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,30 +126,6 @@ int acs_digest_key_init(struct acs_digest_key *key)
 											      : -1;
 }
 
-static void hexn(const unsigned char *b, size_t n, char *out)
-{
-	static const char hx[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = hx[b[i] >> 4];
-		out[2 * i + 1] = hx[b[i] & 15];
-	}
-}
-
-static int unhexn(const char *s, unsigned char *b, size_t n)
-{
-	for (size_t i = 0; i < 2 * n; i++) {
-		char c = s[i];
-		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-		if (v < 0)
-			return -1;
-		if (i % 2)
-			b[i / 2] = (unsigned char)(b[i / 2] | v);
-		else
-			b[i / 2] = (unsigned char)(v << 4);
-	}
-	return 0;
-}
-
 /* mac of the first 16 bytes (time, random) into 16 bytes. */
 static void nonce_mac(const struct acs_digest_key *key, const unsigned char head[16],
 		      unsigned char mac[16])
@@ -168,8 +146,7 @@ int acs_digest_nonce(const struct acs_digest_key *key, int64_t now_us,
 	if (getrandom(b + 8, 8, 0) != 8)
 		return -1;
 	nonce_mac(key, b, b + 16);
-	hexn(b, 32, out);
-	out[ACS_DIGEST_NONCE_LEN] = '\0';
+	acs_hex(b, 32, out);
 	return 0;
 }
 
@@ -199,8 +176,7 @@ static void md5_hex(const char *const *parts, size_t n, char out[33])
 		EVP_DigestFinal_ex(c, md, &len);
 	}
 	EVP_MD_CTX_free(c);
-	hexn(md, 16, out);
-	out[32] = '\0';
+	acs_hex(md, 16, out);
 }
 
 /* The path of a request-target ("/x?y" or "http://h/x?y" → "/x?y"). */
@@ -237,14 +213,13 @@ enum acs_digest_verdict acs_digest_check(const struct acs_digest_key *key,
 	if (strcmp(a->realm, realm) != 0 || !uri_matches(a->uri, request_uri))
 		return ACS_DIGEST_BAD;
 	unsigned char b[32], mac[16];
-	if (strlen(a->nonce) != ACS_DIGEST_NONCE_LEN || unhexn(a->nonce, b, 32) < 0)
+	if (acs_unhex(a->nonce, b, 32) < 0)
 		return ACS_DIGEST_BAD;
 	nonce_mac(key, b, mac);
 	if (CRYPTO_memcmp(mac, b + 16, 16) != 0)
 		return ACS_DIGEST_BAD;
 	char h1[33], h2[33], want[33];
-	hexn(ha1, 16, h1);
-	h1[32] = '\0';
+	acs_hex(ha1, 16, h1);
 	const char *p2[] = { method, a->uri };
 	md5_hex(p2, 2, h2);
 	if (a->qop[0]) {
@@ -333,8 +308,8 @@ static void purge(struct acs_digest_used *u, int64_t now_us)
 
 int acs_digest_used_take(struct acs_digest_used *u, const char *nonce, int64_t now_us)
 {
-	unsigned char b[16];
-	if (strlen(nonce) < 32 || unhexn(nonce, b, 16) < 0)
+	unsigned char b[32];
+	if (acs_unhex(nonce, b, sizeof(b)) < 0)
 		return 0;
 	uint64_t id = 0, issued = 0;
 	for (int i = 0; i < 8; i++) {

@@ -313,7 +313,7 @@ static int expected_credentials(struct acs_http *h, const struct cwmp_msg *m, co
 				 eid, realm, a->set.realm);
 			return 0;
 		}
-		return acs_auth_unhex(hex, ha1) == 0 ? 1 : 0;
+		return acs_unhex(hex, ha1, 16) == 0 ? 1 : 0;
 	}
 	if (!a->set.cpe_key)
 		return 0;
@@ -359,6 +359,12 @@ static int authenticate(struct acs_http *h, struct MHD_Connection *c, const char
 	struct acs *a = h->a;
 	if (a->set.auth == ACS_AUTH_NONE)
 		return 1;
+	/* Most sessions begin with a request without credentials: it is
+	 * challenged before the device's credentials are looked up. */
+	if (!MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION)) {
+		*ret = challenge(h, c, 0);
+		return 0;
+	}
 	char user[ACS_USERNAME_MAX], want[ACS_USERNAME_MAX];
 	uint8_t ha1[16];
 	int ok = 0, stale = 0, presented = 0;

@@ -63,8 +63,6 @@ struct acs_run {
 	/* set / add's parameters */
 	struct set_param *sets;
 	size_t n_sets;
-	char **type_names; /* names (model form for add) whose types are wanted */
-	size_t n_type_names;
 	int types_asked; /* the GetParameterValues for missing types was sent */
 
 	/* add */
@@ -635,18 +633,6 @@ struct acs_run *acs_run_new(int64_t id, const char *op, const char *request_json
 		acs_run_free(r);
 		return NULL;
 	}
-	/* Types wanted: every set parameter's name (model form). */
-	if (r->n_sets) {
-		r->type_names = calloc(r->n_sets, sizeof(*r->type_names));
-		if (!r->type_names) {
-			*code = USP_ERR_INTERNAL_ERROR;
-			snprintf(errbuf, errlen, "out of memory");
-			acs_run_free(r);
-			return NULL;
-		}
-		for (size_t i = 0; i < r->n_sets; i++)
-			r->type_names[r->n_type_names++] = r->sets[i].name;
-	}
 	return r;
 }
 
@@ -668,7 +654,6 @@ void acs_run_free(struct acs_run *r)
 		free(r->sets[i].type);
 	}
 	free(r->sets);
-	free(r->type_names);
 	free(r->add_obj);
 	free(r->instantiated);
 	for (size_t i = 0; i < r->n_dels; i++)
@@ -708,10 +693,11 @@ int acs_run_idempotent(const struct acs_run *r)
 	return r->kind == K_GET || r->kind == K_GET_ATTRS;
 }
 
-size_t acs_run_type_names(const struct acs_run *r, const char *const **names)
+size_t acs_run_type_names(const struct acs_run *r, const char **names, size_t cap)
 {
-	*names = (const char *const *)r->type_names;
-	return r->n_type_names;
+	for (size_t i = 0; i < r->n_sets && i < cap; i++)
+		names[i] = r->sets[i].name;
+	return r->n_sets;
 }
 
 void acs_run_set_type(struct acs_run *r, const char *name, const char *type)

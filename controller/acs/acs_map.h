@@ -72,9 +72,12 @@ void acs_run_free(struct acs_run *r);
 /* 1 when the op never changes the device (may be sent again). */
 int acs_run_idempotent(const struct acs_run *r);
 
-/* The full parameter names whose types a Set needs (before the first
- * acs_run_next); give what is known with acs_run_set_type. */
-size_t acs_run_type_names(const struct acs_run *r, const char *const **names);
+/* The full parameter names whose types a Set needs (of an add: the new
+ * instance's, in model form), asked before the first acs_run_next: how
+ * many there are, the first cap of them into names (which the run owns;
+ * valid until the first acs_run_next). Give what is known with
+ * acs_run_set_type. */
+size_t acs_run_type_names(const struct acs_run *r, const char **names, size_t cap);
 void acs_run_set_type(struct acs_run *r, const char *name, const char *type);
 
 /* The next RPC into *out (method and fields; the caller sets ns and the

@@ -18,6 +18,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/evp.h>
 
+#include "acs_auth.h"
 #include "acs_db.h"
 #include "acs_map.h"
 #include "log.h"
@@ -379,17 +380,18 @@ static int start_task(struct acs *a, struct session *s, PGconn *c)
 			task_result(a, t->id, 1, 0, code, msg, NULL, NULL);
 			continue;
 		}
-		const char *const *names;
-		size_t n = acs_run_type_names(r, &names);
+		size_t n = acs_run_type_names(r, NULL, 0);
 		if (n && c) {
+			/* the names in model form, each in its own slot of buf */
 			const char **mp = calloc(n, sizeof(*mp));
 			char *buf = calloc(n, CWMP_MAX_STR + 8);
 			struct uspc_err err = { 0 };
 			if (mp && buf) {
+				acs_run_type_names(r, mp, n);
 				for (size_t i = 0; i < n; i++) {
-					acs_model_path(names[i], buf + i * (CWMP_MAX_STR + 8),
-						       CWMP_MAX_STR + 8);
-					mp[i] = buf + i * (CWMP_MAX_STR + 8);
+					char *m = buf + i * (CWMP_MAX_STR + 8);
+					acs_model_path(mp[i], m, CWMP_MAX_STR + 8);
+					mp[i] = m;
 				}
 				if (acs_db_types_get(c, s->model_key, mp, n, type_found, r, &err) <
 				    0)
@@ -731,12 +733,7 @@ static void events_hash(const struct cwmp_inform *in, char out[65])
 		EVP_DigestFinal_ex(c, md, &n);
 	}
 	EVP_MD_CTX_free(c);
-	static const char hx[] = "0123456789abcdef";
-	for (int i = 0; i < 32; i++) {
-		out[2 * i] = hx[md[i] >> 4];
-		out[2 * i + 1] = hx[md[i] & 15];
-	}
-	out[64] = '\0';
+	acs_hex(md, sizeof(md), out);
 }
 
 static int new_sid(char sid[ACS_SID_LEN + 1])
@@ -744,12 +741,7 @@ static int new_sid(char sid[ACS_SID_LEN + 1])
 	unsigned char r[ACS_SID_LEN / 2];
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
 		return -1;
-	static const char hx[] = "0123456789abcdef";
-	for (size_t i = 0; i < sizeof(r); i++) {
-		sid[2 * i] = hx[r[i] >> 4];
-		sid[2 * i + 1] = hx[r[i] & 15];
-	}
-	sid[ACS_SID_LEN] = '\0';
+	acs_hex(r, sizeof(r), sid);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store_conn.h"
@@ -138,4 +139,28 @@ int store_schema_version(PGconn *c, int *version, struct uspc_err *err)
 	int exists = PQgetvalue(r, 0, 0)[0] == 't';
 	PQclear(r);
 	return exists ? read_version(c, version, err) : 0;
+}
+
+int store_schema_ready(const char *conninfo, const char *application_name, int wait_s,
+		       struct uspc_err *err)
+{
+	int rc = STORE_E_CONN;
+	for (int i = 0; i < (wait_s > 0 ? wait_s : 1); i++) {
+		PGconn *c = NULL;
+		struct store_conn_opts co = { .conninfo = conninfo,
+					      .application_name = application_name };
+		rc = store_conn_open(&co, &c, err);
+		if (rc == 0)
+			rc = store_schema_migrate(c, NULL, err);
+		if (c)
+			PQfinish(c);
+		if (rc == 0 || rc == STORE_E_SCHEMA)
+			return rc;
+		if (i == 0)
+			log_warn("store", "database not usable yet (%s); retrying for %d s",
+				 err->msg, wait_s);
+		if (i + 1 < wait_s)
+			sleep(1);
+	}
+	return rc;
 }

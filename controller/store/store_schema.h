@@ -26,6 +26,16 @@ int store_schema_latest(void);
  */
 int store_schema_migrate(PGconn *c, int *applied, struct uspc_err *err);
 
+/*
+ * A daemon's start: connect to conninfo (as application_name) and
+ * store_schema_migrate(), trying again every second for up to wait_s
+ * seconds while the database cannot be reached or used (a warning is
+ * logged at the first failure). 0, or the last error (STORE_E_SCHEMA at
+ * once: a newer schema is not waited for).
+ */
+int store_schema_ready(const char *conninfo, const char *application_name, int wait_s,
+		       struct uspc_err *err);
+
 /* Current recorded version (0 when schema_migrations does not exist). */
 int store_schema_version(PGconn *c, int *version, struct uspc_err *err);
 

@@ -42,3 +42,32 @@ int cli_apply_env(const char *prog, const char *prefix, const struct option *opt
 	}
 	return 0;
 }
+
+int cli_parse(const char *prog, const char *version, const char *env_prefix, int argc, char **argv,
+	      const struct option *opts, int (*apply)(void *ctx, int id, const char *v), void *ctx,
+	      void (*usage)(FILE *f))
+{
+	int c;
+	if (cli_apply_env(prog, env_prefix, opts, apply, ctx) < 0)
+		return -1;
+	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+		if (c == 'h') {
+			usage(stdout);
+			return 1;
+		}
+		if (c == 'V') {
+			printf("%s %s\n", prog, version);
+			return 1;
+		}
+		if (c == '?' || apply(ctx, c, optarg) < 0) {
+			if (c == '?')
+				usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "%s: unexpected argument '%s'\n", prog, argv[optind]);
+		return -1;
+	}
+	return 0;
+}

@@ -6,5 +6,7 @@
 uspc_fuzz_target(fuzz_acs_digest
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_acs_digest.c
           ${PROJECT_SOURCE_DIR}/controller/acs/acs_digest.c
+          ${PROJECT_SOURCE_DIR}/controller/acs/acs_auth.c
   LIBS PkgConfig::LIBCRYPTO Threads::Threads uspc_warnings)
-target_include_directories(fuzz_acs_digest PRIVATE ${PROJECT_SOURCE_DIR}/controller/acs)
+target_include_directories(fuzz_acs_digest PRIVATE ${PROJECT_SOURCE_DIR}/controller/acs
+  ${PROJECT_SOURCE_DIR}/controller/cwmp)

@@ -167,14 +167,14 @@ static void digest_ha1(void **state)
 
 	/* RFC 2617 section 3.5: HA1 of Mufasa / testrealm@host.com / Circle Of Life */
 	acs_auth_ha1("Mufasa", "testrealm@host.com", "Circle Of Life", raw);
-	acs_auth_hex(raw, hex);
+	acs_hex(raw, 16, hex);
 	assert_string_equal(hex, "939e7578ed9e3c518a452acee763bce9");
 	assert_int_equal(raw[0], 0x93);
 	assert_int_equal(raw[15], 0xe9);
 
 	/* docs/tr069.md's cwmp_credentials row: md5('abc123:uspc-acs:s3cret') */
 	acs_auth_ha1("abc123", "uspc-acs", "s3cret", raw);
-	acs_auth_hex(raw, hex);
+	acs_hex(raw, 16, hex);
 	assert_string_equal(hex, "2f385b970619490c8a5f36c9f185e532");
 
 	/* the separators are in it: "ab" + "c" differs from "a" + "bc" */
@@ -191,27 +191,27 @@ static void hex_both_ways(void **state)
 	char hex[33];
 	for (int i = 0; i < 16; i++)
 		raw[i] = (uint8_t)(i * 17 + 3);
-	acs_auth_hex(raw, hex);
+	acs_hex(raw, 16, hex);
 	assert_string_equal(hex, "031425364758697a8b9cadbecfe0f102");
-	assert_int_equal(acs_auth_unhex(hex, back), 0);
+	assert_int_equal(acs_unhex(hex, back, 16), 0);
 	assert_memory_equal(raw, back, 16);
 
 	/* upper case is read too */
-	assert_int_equal(acs_auth_unhex("939E7578ED9E3C518A452ACEE763BCE9", back), 0);
-	acs_auth_hex(back, hex);
+	assert_int_equal(acs_unhex("939E7578ED9E3C518A452ACEE763BCE9", back, 16), 0);
+	acs_hex(back, 16, hex);
 	assert_string_equal(hex, "939e7578ed9e3c518a452acee763bce9");
 
 	/* wrong length, non-hex digits, NULL */
 	memset(back, 0xAA, sizeof(back));
-	assert_int_equal(acs_auth_unhex("939e7578ed9e3c518a452acee763bce", back), -1);
-	assert_int_equal(acs_auth_unhex("939e7578ed9e3c518a452acee763bce90", back), -1);
-	assert_int_equal(acs_auth_unhex("", back), -1);
-	assert_int_equal(acs_auth_unhex(NULL, back), -1);
+	assert_int_equal(acs_unhex("939e7578ed9e3c518a452acee763bce", back, 16), -1);
+	assert_int_equal(acs_unhex("939e7578ed9e3c518a452acee763bce90", back, 16), -1);
+	assert_int_equal(acs_unhex("", back, 16), -1);
+	assert_int_equal(acs_unhex(NULL, back, 16), -1);
 	assert_int_equal(back[0], 0xAA); /* a wrong length writes nothing */
-	assert_int_equal(acs_auth_unhex("939e7578ed9e3c518a452acee763bceg", back), -1);
-	assert_int_equal(acs_auth_unhex("g39e7578ed9e3c518a452acee763bce9", back), -1);
-	assert_int_equal(acs_auth_unhex("939e7578ed9e3c51 a452acee763bce9", back), -1);
-	assert_int_equal(acs_auth_unhex("0x9e7578ed9e3c518a452acee763bce9", back), -1);
+	assert_int_equal(acs_unhex("939e7578ed9e3c518a452acee763bceg", back, 16), -1);
+	assert_int_equal(acs_unhex("g39e7578ed9e3c518a452acee763bce9", back, 16), -1);
+	assert_int_equal(acs_unhex("939e7578ed9e3c51 a452acee763bce9", back, 16), -1);
+	assert_int_equal(acs_unhex("0x9e7578ed9e3c518a452acee763bce9", back, 16), -1);
 }
 
 static void equal_compare(void **state)

@@ -125,6 +125,33 @@ static void test_factory_and_templates(void **state)
 	env_for(f, 1);
 }
 
+/* --eid-pattern and the CWMP mode's patterns: one %[0][width]d|u for the
+ * index (or none where allowed), %% for '%', nothing else. */
+static void test_index_patterns(void **state)
+{
+	(void)state;
+	char b[64];
+	assert_true(sim_index_pattern_ok("os::00D09E-SIM%06d", 1));
+	assert_true(sim_index_pattern_ok("cpe%u-100%%", 1));
+	assert_true(sim_index_pattern_ok("secret", 0));
+	assert_false(sim_index_pattern_ok("secret", 1));
+	assert_false(sim_index_pattern_ok("%d-%d", 1));
+	assert_false(sim_index_pattern_ok("%s", 0));
+	assert_false(sim_index_pattern_ok("50%", 0));
+	char big[SIM_INDEX_PATTERN_MAX + 1];
+	memset(big, 'a', SIM_INDEX_PATTERN_MAX);
+	big[SIM_INDEX_PATTERN_MAX] = '\0';
+	assert_false(sim_index_pattern_ok(big, 0));
+	sim_index_expand("os::00D09E-SIM%06d", 42, b, sizeof(b));
+	assert_string_equal(b, "os::00D09E-SIM000042");
+	sim_index_expand("cpe%u-100%%", 7, b, sizeof(b));
+	assert_string_equal(b, "cpe7-100%");
+	sim_index_expand("x%4d", 7, b, sizeof(b));
+	assert_string_equal(b, "x   7");
+	sim_index_expand("SIM%06d", 123456789, b, 8);
+	assert_string_equal(b, "SIM1234");
+}
+
 /* --controller-topic / --topic-pattern: at most one %s (the EID), %% for
  * '%', no wildcard; ${controller_topic} shows the agent's own topic. */
 static void test_topic_patterns(void **state)
@@ -382,6 +409,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_factory_and_templates),
+		cmocka_unit_test(test_index_patterns),
 		cmocka_unit_test(test_topic_patterns),
 		cmocka_unit_test(test_moving_values_and_store),
 		cmocka_unit_test(test_resolve),
