@@ -749,6 +749,32 @@ static int add_row(struct acs_run *r, const struct cwmp_param_value *v)
 	return 0;
 }
 
+/* The CPE's answer as a USP Error's result (docs/json.md): err_code and
+ * err_msg as the task's, param_errs from a 9003's per-parameter faults.
+ * NULL when out of memory (the task still fails with its code). */
+static char *fault_result(const struct acs_run *r, const struct cwmp_fault *f)
+{
+	cJSON *o = cJSON_CreateObject(), *pe = o ? cJSON_AddArrayToObject(o, "param_errs") : NULL;
+	int ok = pe && cJSON_AddStringToObject(o, "type", "error") &&
+		 cJSON_AddNumberToObject(o, "err_code", r->out.error_code) &&
+		 cJSON_AddStringToObject(o, "err_msg", r->out.error_message);
+	for (size_t i = 0; ok && i < f->n_spv; i++) {
+		const struct cwmp_spv_fault *s = &f->spv[i];
+		const char *t = cwmp_fault_text(s->code);
+		cJSON *e = cJSON_CreateObject();
+		ok = e && cJSON_AddItemToArray(pe, e) &&
+		     cJSON_AddStringToObject(e, "param_path", s->name ? s->name : "") &&
+		     cJSON_AddNumberToObject(e, "err_code", s->code) &&
+		     cJSON_AddStringToObject(e, "err_msg",
+					     s->string && *s->string ? s->string
+					     : t                     ? t
+								     : "vendor fault");
+	}
+	char *out = ok ? cJSON_PrintUnformatted(o) : NULL;
+	cJSON_Delete(o);
+	return out;
+}
+
 /* The CPE's fault as the task's error: the first per-parameter fault of
  * a 9003 when there is one (it says which parameter). */
 static void fail_fault(struct acs_run *r, const struct cwmp_fault *f, const char *what)
@@ -759,12 +785,12 @@ static void fail_fault(struct acs_run *r, const struct cwmp_fault *f, const char
 		set_fail(r, s->code, "%s: CWMP fault %u (%s) on %.200s%s%.100s", what, s->code,
 			 t ? t : "vendor fault", s->name ? s->name : "?",
 			 s->string && *s->string ? ": " : "", s->string ? s->string : "");
-		return;
+	} else {
+		const char *t = cwmp_fault_text(f->code);
+		set_fail(r, f->code, "%s: CWMP fault %u (%s)%s%.150s", what, f->code,
+			 t ? t : "vendor fault", f->string && *f->string ? ": " : "",
+			 f->string ? f->string : "");
 	}
-	const char *t = cwmp_fault_text(f->code);
-	set_fail(r, f->code, "%s: CWMP fault %u (%s)%s%.150s", what, f->code,
-		 t ? t : "vendor fault", f->string && *f->string ? ": " : "",
-		 f->string ? f->string : "");
 }
 
 /* Add name=value under its object in a resolved_path_results array. */
@@ -1087,6 +1113,10 @@ void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in)
 				 r->out.error_message);
 			snprintf(r->out.error_message, sizeof(r->out.error_message), "%.255s", m);
 		}
+		/* the result holds the fault as a USP Error does, so that a
+		 * profile run or a client reads a TR-069 device's refusal as it
+		 * reads a USP agent's */
+		r->out.result_json = fault_result(r, &in->fault);
 		return;
 	}
 	if (in->method != expected(r)) {

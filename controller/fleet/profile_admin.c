@@ -272,6 +272,7 @@ static int plan_agent_load(PGconn *c, struct plan_agent *a, struct uspc_err *err
 	a->ctx.contest_window_s = 1;
 	a->ctx.stamp_path = "";
 	a->ctx.dry_run = 1;
+	a->ctx.cwmp = col(a->row, 0, 17) && strcmp(col(a->row, 0, 17), "t") == 0;
 	return 0;
 }
 

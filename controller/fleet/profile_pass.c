@@ -159,9 +159,10 @@ static void agent_ctx_fini(struct agent_ctx *a)
 }
 
 /* Fill a from columns c0.. of row: serial, oui, model, manufacturer,
- * product_class, software_version, tags (JSON), vars (JSON or NULL). */
+ * product_class, software_version, tags (JSON), vars (JSON or NULL); and
+ * from column c_cwmp whether the agent is a TR-069 device. */
 static int agent_ctx_load(struct fleet_engine *e, struct agent_ctx *a, const char *eid, PGresult *r,
-			  int row, int c0, int64_t boot_key)
+			  int row, int c0, int c_cwmp, int64_t boot_key)
 {
 	memset(a, 0, sizeof(*a));
 	snprintf(a->eid, sizeof(a->eid), "%s", eid);
@@ -193,6 +194,7 @@ static int agent_ctx_load(struct fleet_engine *e, struct agent_ctx *a, const cha
 	a->ctx.contest_count = e->o.profile_contest_count;
 	a->ctx.contest_window_s = e->o.profile_contest_window_s;
 	a->ctx.stamp_path = e->o.profile_stamp_path ? e->o.profile_stamp_path : "";
+	a->ctx.cwmp = col_bool(r, row, c_cwmp);
 	return 0;
 }
 
@@ -440,7 +442,7 @@ static int start_one(struct fleet_engine *e, PGresult *r, int i, PGresult *pr, s
 		return exec_hot(e, fleet_stmt_prof_run_end, 4, p, NULL, err);
 	}
 	struct agent_ctx a;
-	if (agent_ctx_load(e, &a, eid, r, i, 9, boot_key) < 0)
+	if (agent_ctx_load(e, &a, eid, r, i, 9, 19, boot_key) < 0)
 		return uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 	const char *fw = a.ctx.tpl.software_version ? a.ctx.tpl.software_version : "";
 	int first, count, rc = 0;
@@ -749,7 +751,7 @@ static int advance_one(struct fleet_engine *e, PGresult *r, int i, PGresult *pr,
 	const char *tstate = col(r, i, 11), *result = col(r, i, 12);
 	int ready = col_bool(r, i, 21);
 	struct agent_ctx a;
-	if (agent_ctx_load(e, &a, eid, r, i, 13, boot_key) < 0)
+	if (agent_ctx_load(e, &a, eid, r, i, 13, 22, boot_key) < 0)
 		return uspc_err_set(err, USPC_E_NOMEM, "out of memory");
 	a.ctx.factory_reset = factory_reset;
 	a.ctx.force_write_only = col_bool(r, i, 3);

@@ -2,7 +2,8 @@
  * profile_run.c — one agent's run of its provisioning profiles
  * (profile_run.h): the machine. prun_begin and prun_next, the rounds (a
  * read, then at most one action), the choice of the round's one action
- * (Delete, Add, Set, Operate, then the stamp), the verdicts and the
+ * (Delete, Add, Set, notification attributes, Operate, then the stamp),
+ * the verdicts and the
  * step handed out with the work. Pure; keeps nothing between calls: what a
  * run needs next is in its work object, which is checked in full when it
  * comes back (the engine keeps it in the database, so it is read as
@@ -12,12 +13,15 @@
  * profile_run_work.c (the work object and per-agent state).
  *
  * The work object (ours; opaque to the engine):
- *   {"v": 1, "round": 1..PRUN_MAX_ROUNDS, "phase": "read" | "act",
+ *   {"v": 1, "round": 1..PRUN_MAX_ROUNDS, "phase": "attrs" | "read" | "act",
  *    "profiles": [{"outcome"?: name (set once the profile's verdict is
  *                  known), "retry": 0|1, "detail": "",
  *                  "state": {"wo": {}, "once": {}, "sets": {}, "contested": []},
  *                  "log": [change, ...], "dropped": N}, ... one per profile],
- *    "act"?: {"kind": "delete"|"add"|"set"|"operate"|"stamp",
+ *    "attrs"?: {path: "0".."6"} (what the round's get_attributes read,
+ *               one per profile; present from the first to the round's end),
+ *    "attrs_p"?: the profile whose get_attributes is in flight,
+ *    "act"?: {"kind": "delete"|"add"|"set"|"operate"|"stamp"|"set_notification",
  *             "items": [{"p": profile, "path", "old"?, "new"?, "hash"?,
  *                        "obj"?, "step"?, "key"?}], "stamp"?: value},
  *    "owners"?: {...}, "stamp_out"?: ""}
@@ -44,7 +48,8 @@
 /* The next request: the work goes out with it. 1, or -1 out of memory. */
 static int emit(struct run *r, const char *op, cJSON *req, cJSON *act, struct prun_step *out)
 {
-	prun_put(r, r->work, "phase", cJSON_CreateString(act ? "act" : "read"));
+	const char *phase = act ? "act" : strcmp(op, "get_attributes") == 0 ? "attrs" : "read";
+	prun_put(r, r->work, "phase", cJSON_CreateString(phase));
 	prun_put(r, r->work, "round", cJSON_CreateNumber(r->round));
 	if (act)
 		prun_put(r, r->work, "act", act);
@@ -117,12 +122,11 @@ int prun_interrupt(struct run *r, struct prun_step *out)
 	return r->oom ? -1 : 0;
 }
 
-static int issue_read(struct run *r, struct prun_step *out);
-
 /* After an answer that gives no values: read again, unless out of rounds. */
 int prun_next_round(struct run *r, struct prun_step *out)
 {
 	cJSON_DeleteItemFromObjectCaseSensitive(r->work, "act");
+	cJSON_DeleteItemFromObjectCaseSensitive(r->work, "attrs");
 	if (r->round >= PRUN_MAX_ROUNDS) {
 		char d[64];
 		snprintf(d, sizeof(d), "did not converge in %d rounds", PRUN_MAX_ROUNDS);
@@ -130,7 +134,7 @@ int prun_next_round(struct run *r, struct prun_step *out)
 		return prun_finish(r, out);
 	}
 	r->round++;
-	return issue_read(r, out);
+	return prun_issue_read(r, out);
 }
 
 /* ---- the round's action ------------------------------------------------------------- */
@@ -312,6 +316,37 @@ static int act_set(struct run *r, struct items *v, struct prun_step *out)
 	return emit(r, "set", req, act, out);
 }
 
+/* One set_attributes of the differing notification attributes of one
+ * profile (the first that has some): a CPE refuses the request as a
+ * whole, so a refusal is that profile's. */
+static int act_attrs(struct run *r, struct items *v, struct prun_step *out)
+{
+	cJSON *items, *req = cJSON_CreateObject(), *list = cJSON_CreateArray();
+	cJSON *act = act_new(r, ACT_ATTRS, &items);
+	size_t k = 0, prof = 0;
+	for (size_t x = 0; !r->oom && x < v->n && k < PRUN_ATTRS_MAX; x++) {
+		const struct item *it = &v->v[x];
+		if (it->kind != K_ATTR || !prun_todo(r, it) || (k && it->prof != prof))
+			continue;
+		prof = it->prof;
+		cJSON *a = cJSON_CreateObject();
+		prun_put(r, a, "path", cJSON_CreateString(TGT(it)));
+		prun_put(r, a, "notification", cJSON_CreateNumber(atoi(it->want)));
+		prun_push(r, list, a);
+		cJSON *o = act_item(r, items, it, TGT(it));
+		prun_put(r, o, "old", cJSON_CreateString(it->have ? it->have : ""));
+		prun_put(r, o, "new", cJSON_CreateString(it->want));
+		k++;
+	}
+	prun_put(r, req, "attributes", list);
+	if (!k || r->oom) {
+		cJSON_Delete(req);
+		cJSON_Delete(act);
+		return r->oom ? -1 : 0;
+	}
+	return emit(r, "set_attributes", req, act, out);
+}
+
 static int act_operate(struct run *r, struct items *v, struct prun_step *out)
 {
 	for (size_t x = 0; x < v->n; x++) {
@@ -362,6 +397,8 @@ static const char *kind_action(int kind, int would)
 		return would ? "would_add" : "add";
 	case K_DEL:
 		return would ? "would_delete" : "delete";
+	case K_ATTR:
+		return would ? "would_set_notification" : "set_notification";
 	default:
 		return would ? "would_operate" : "operate";
 	}
@@ -370,9 +407,14 @@ static const char *kind_action(int kind, int would)
 static void log_item(struct run *r, const struct item *it, int would, const char *result)
 {
 	int wo = it->kind == K_SET && it->v->write_only;
-	const char *path = it->kind == K_DEL ? TGT(it) : it->path;
-	prun_log_change(r, it->prof, path, it->kind == K_SET ? prun_shown(path, wo, it->have) : "",
-			it->kind == K_SET || it->kind == K_OP ? prun_shown(path, wo, it->want) : "",
+	const char *path = it->kind == K_DEL || it->kind == K_ATTR ? TGT(it) : it->path;
+	const char *old = it->kind == K_SET                ? prun_shown(path, wo, it->have)
+			  : it->kind == K_ATTR && it->have ? it->have
+							   : "";
+	prun_log_change(r, it->prof, path, old,
+			it->kind == K_SET || it->kind == K_OP ? prun_shown(path, wo, it->want)
+			: it->kind == K_ATTR                  ? it->want
+							      : "",
 			kind_action(it->kind, would), result, 0, NULL);
 }
 
@@ -516,7 +558,8 @@ int prun_decide(struct run *r, const struct rd *rd, struct items *v, struct prun
 				prun_mark(r, v->v[x].prof, PRUN_FAILED, 1, d);
 	} else if (any) {
 		if ((rc = act_delete(r, v, out)) != 0 || (rc = act_add(r, v, out)) != 0 ||
-		    (rc = act_set(r, v, out)) != 0 || (rc = act_operate(r, v, out)) != 0)
+		    (rc = act_set(r, v, out)) != 0 || (rc = act_attrs(r, v, out)) != 0 ||
+		    (rc = act_operate(r, v, out)) != 0)
 			return rc < 0 ? -1 : 0;
 		if (r->oom)
 			return -1;
@@ -526,13 +569,53 @@ int prun_decide(struct run *r, const struct rd *rd, struct items *v, struct prun
 	return conclude(r, rd, v, out);
 }
 
-/* The round's Get of every path the profiles still taking part name. */
-static int issue_read(struct run *r, struct prun_step *out)
+/* The round's get_attributes of profile i's notification paths, for the
+ * first profile from `from` on that takes part and names some: 1 sent,
+ * 0 none left, -1 out of memory. One request per profile, so that a CPE
+ * that refuses the request as a whole (a fault names no parameter) is
+ * refusing that profile's paths. */
+int prun_issue_attr_read(struct run *r, size_t from, struct prun_step *out)
+{
+	for (size_t i = from; i < r->n; i++) {
+		struct strv sv = { 0 };
+		if (!prun_active(r, i))
+			continue;
+		if (prun_prof_attrs(r, i, &sv) < 0) {
+			prun_strv_fini(&sv);
+			return -1;
+		}
+		if (!sv.n) {
+			prun_strv_fini(&sv);
+			continue;
+		}
+		cJSON *req = cJSON_CreateObject(), *paths = cJSON_CreateArray();
+		prun_put(r, req, "param_paths", paths);
+		for (size_t j = 0; paths && j < sv.n; j++)
+			prun_push(r, paths, cJSON_CreateString(sv.v[j]));
+		prun_strv_fini(&sv);
+		prun_put(r, r->work, "attrs_p", cJSON_CreateNumber((double)i));
+		if (!prun_get(r->work, "attrs"))
+			prun_put(r, r->work, "attrs", cJSON_CreateObject());
+		return emit(r, "get_attributes", req, NULL, out);
+	}
+	cJSON_DeleteItemFromObjectCaseSensitive(r->work, "attrs_p");
+	return 0;
+}
+
+/* The round's reads: get_attributes of the notification paths (once per
+ * round, when there are some), then the Get of every path the profiles
+ * still taking part name. */
+int prun_issue_read(struct run *r, struct prun_step *out)
 {
 	struct strv all = { 0 };
 	struct hmap seen = { 0 };
 	cJSON *paths = NULL, *req = NULL;
 	int rc = -1, any = 0;
+	if (r->ctx->cwmp && !prun_get(r->work, "attrs")) {
+		int a = prun_issue_attr_read(r, 0, out);
+		if (a != 0)
+			return a < 0 ? -1 : 0;
+	}
 	for (size_t i = 0; i < r->n; i++) {
 		struct strv one = { 0 };
 		if (!prun_active(r, i))
@@ -665,7 +748,7 @@ int prun_begin(const struct prun_profile *p, size_t n, const struct prun_ctx *ct
 		prun_tpl_check(&r, i);
 	if (r.oom)
 		return nomem(&r, out, err);
-	return run_end(&r, issue_read(&r, out), out, err);
+	return run_end(&r, prun_issue_read(&r, out), out, err);
 }
 
 int prun_next(const struct prun_profile *p, size_t n, const struct prun_ctx *ctx, const cJSON *work,
@@ -689,6 +772,8 @@ int prun_next(const struct prun_profile *p, size_t n, const struct prun_ctx *ctx
 		rc = prun_interrupt(&r, out);
 	else if (!strcmp(prun_str_of(r.work, "phase"), "act"))
 		rc = prun_after_act(&r, answer->result, out);
+	else if (!strcmp(prun_str_of(r.work, "phase"), "attrs"))
+		rc = prun_after_attrs(&r, answer->result, out);
 	else
 		rc = prun_after_read(&r, answer->result, out);
 	return run_end(&r, rc, out, err);

@@ -20,6 +20,14 @@
  * attributed to the profile that owns the path. After an action the next
  * round reads again; a round with nothing to do ends the run.
  *
+ * TR-069 devices (ctx.cwmp): notification steps apply, subscribe steps do
+ * not (a USP agent: the other way round). When a profile in the run has
+ * notification steps, each round starts with one GetParameterAttributes
+ * (op "get_attributes") of their paths before the Get, and the round's
+ * actions gain one set_attributes of every differing attribute, after the
+ * Set and before the Operate. An attribute merges apart from its
+ * parameter's value: by prof_attr_key of its path.
+ *
  * Merging: per concrete path the profile with the highest priority owns it
  * (ties cannot happen: profile_put refuses them); lower ones are
  * "overridden" there and do not count it. An audit profile compares and
@@ -76,6 +84,7 @@ struct prun_ctx {
 	int force_write_only;     /* re-set write-only values whatever their hash */
 	int reset_contested;
 	int dry_run; /* profile_plan: read, compare, never act */
+	int cwmp;    /* a TR-069 device (agents.protocol 'cwmp') */
 };
 
 /* How the last request ended (the task's final state). */
@@ -105,7 +114,7 @@ struct prun_verdict {
 	cJSON *state;                 /* the new per-agent state (owned by the verdict) */
 	/* the audit entry (owned): {"outcome", "detail", "rounds",
 	 *  "changes": [{"path", "old", "new", "action": "set"|"add"|"delete"|
-	 *  "operate"|"would_set"|..., "result": "ok"|"failed"|"overridden"|
+	 *  "operate"|"set_notification"|"would_set"|..., "result": "ok"|"failed"|"overridden"|
 	 *  "contested"|"not_applicable"|"drifted", "err_code", "err_msg"}]}
 	 * ("drifted": an audit profile's or a dry run's difference, with the
 	 * would_* action enforcing it takes; "changes_dropped": N when more
@@ -157,9 +166,11 @@ int prun_next(const struct prun_profile *p, size_t n, const struct prun_ctx *ctx
  * SHA-256 of "name:version\n" lines in name order. */
 void prun_stamp(const struct prun_profile *p, size_t n, char out[64]);
 
-/* USP error codes that make a profile not_applicable (the path or value
- * cannot work on this firmware): 7010 7011 7012 7013 7016 7017 7018 7019
- * 7021 7025 7026 7027. */
+/* Error codes that make a profile not_applicable (the path or value
+ * cannot work on this firmware): USP 7010 7011 7012 7013 7016 7017 7018
+ * 7019 7021 7025 7026 7027; CWMP faults 9000 (method not supported), 9003
+ * (invalid arguments), 9005 9006 9007 9008 (name, type, value, not
+ * writable) and 9009 (notification request rejected). */
 int prun_err_permanent(int64_t code);
 
 #endif

@@ -457,7 +457,9 @@ int prun_after_act(struct run *r, const cJSON *res, struct prun_step *out)
 	const cJSON *items = prun_get(act, "items"), *it;
 	int kind = prun_act_kind(prun_str_of(act, "kind"));
 	const char *type = prun_str_of(res, "type");
-	static const char *const want[] = { "delete_resp", "add_resp", "set_resp", "operate_resp" };
+	static const char *const want[ACT_KINDS] = { "delete_resp", "add_resp",
+						     "set_resp",    "operate_resp",
+						     NULL,          "set_attributes_resp" };
 	if (kind == ACT_STAMP) {
 		const cJSON *r1 = cJSON_GetArrayItem(prun_arr_of(res, "updated_obj_results"), 0);
 		if (type && !strcmp(type, "set_resp") &&
@@ -482,6 +484,9 @@ int prun_after_act(struct run *r, const cJSON *res, struct prun_step *out)
 		read_add(res, items, o);
 	else if (kind == ACT_DELETE)
 		rc = read_delete(res, items, o);
+	else if (kind == ACT_ATTRS)
+		for (k = 0; k < n; k++)
+			o[k].st = R_OK; /* SetParameterAttributesResponse: all or nothing */
 	else
 		read_operate(res, items, o);
 	k = 0;
@@ -565,4 +570,58 @@ int prun_after_read(struct run *r, const cJSON *res, struct prun_step *out)
 	rc = prun_read_done(r, &rd, out);
 	prun_rd_fini(&rd);
 	return rc;
+}
+
+/* ---- the answer to a get_attributes ------------------------------------------------------ */
+
+/* What profile i's get_attributes found, into work.attrs: each requested
+ * parameter's notification ("0".."6"). */
+static void take_attrs(struct run *r, const cJSON *res)
+{
+	cJSON *attrs = cJSON_GetObjectItemCaseSensitive(r->work, "attrs");
+	const cJSON *rr, *a;
+	cJSON_ArrayForEach(rr, prun_arr_of(res, "req_path_results"))
+	{
+		const char *rp = prun_str_of(rr, "requested_path");
+		cJSON_ArrayForEach(a, prun_arr_of(rr, "attributes"))
+		{
+			const char *path = prun_str_of(a, "path");
+			const cJSON *nf = prun_get(a, "notification");
+			char v[2];
+			if (!rp || !path || strcmp(path, rp) != 0 || !cJSON_IsNumber(nf) ||
+			    nf->valuedouble < 0 || nf->valuedouble > 6 ||
+			    nf->valuedouble != (double)(int)nf->valuedouble ||
+			    strlen(path) > PRUN_PATH_MAX ||
+			    (!prun_get(attrs, path) && cJSON_GetArraySize(attrs) >= PRUN_INDEX_MAX))
+				continue;
+			v[0] = (char)('0' + (int)nf->valuedouble);
+			v[1] = '\0';
+			prun_put(r, attrs, path, cJSON_CreateString(v));
+		}
+	}
+}
+
+int prun_after_attrs(struct run *r, const cJSON *res, struct prun_step *out)
+{
+	size_t i = (size_t)prun_get(r->work, "attrs_p")->valuedouble;
+	const char *type = prun_str_of(res, "type");
+	if (type && !strcmp(type, "error")) {
+		int64_t code = prun_code_of(res);
+		char d[PRUN_DETAIL_MAX], m[PRUN_MSG_MAX];
+		if (!prun_err_permanent(code))
+			return prun_interrupt(r, out);
+		prun_copy(m, sizeof(m), prun_str_of(res, "err_msg"));
+		prun_fmt(d, sizeof(d), "get_attributes: %lld %s", (long long)code, m);
+		prun_mark(r, i, PRUN_NOT_APPLICABLE, 0, d);
+	} else if (type && !strcmp(type, "get_attributes_resp")) {
+		take_attrs(r, res);
+	} else {
+		prun_mark(r, i, PRUN_FAILED, 1, "get_attributes: unreadable answer");
+	}
+	if (r->oom)
+		return -1;
+	int rc = prun_issue_attr_read(r, i + 1, out);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return prun_issue_read(r, out);
 }

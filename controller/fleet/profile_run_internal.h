@@ -30,6 +30,7 @@
 #define PRUN_SHOW_MAX 512     /* bytes of a value shown in history */
 #define PRUN_MSG_MAX 200      /* bytes of an agent's err_msg kept */
 #define PRUN_KEY_MAX 200      /* bytes of a once marker */
+#define PRUN_ATTRS_MAX 1024   /* paths of one set_attributes (a profile names at most 1024) */
 
 /* A hash map of borrowed strings (a string may be given in two parts). */
 struct hent {
@@ -64,7 +65,7 @@ struct run {
 };
 
 /* The kinds of the round's action (work.act.kind). */
-enum { ACT_DELETE, ACT_ADD, ACT_SET, ACT_OPERATE, ACT_STAMP };
+enum { ACT_DELETE, ACT_ADD, ACT_SET, ACT_OPERATE, ACT_STAMP, ACT_ATTRS, ACT_KINDS };
 extern const char *const prun_act_kinds[]; /* their names, by ACT_* */
 
 /* A GetResp, indexed. */
@@ -73,8 +74,9 @@ struct rd {
 	struct hmap val; /* resolved_path + key -> the value (a string) */
 };
 
-/* What each profile wants, as items. */
-enum { K_SET, K_ADD, K_ADDN, K_DEL, K_CLAIM, K_OP };
+/* What each profile wants, as items. K_ATTR: a notification attribute,
+ * path its prof_attr_key, target the parameter, want and have "0".."6". */
+enum { K_SET, K_ADD, K_ADDN, K_DEL, K_CLAIM, K_OP, K_ATTR };
 
 struct item {
 	int kind;
@@ -177,6 +179,8 @@ int prun_instances(const cJSON *rr, const char *table, int64_t **out, size_t *n)
 int prun_after_act(struct run *r, const cJSON *res, struct prun_step *out);
 /* The answer to the round's read; then the decision. 0 or -1. */
 int prun_after_read(struct run *r, const cJSON *res, struct prun_step *out);
+/* The answer to the round's get_attributes: work.attrs, then the Get. */
+int prun_after_attrs(struct run *r, const cJSON *res, struct prun_step *out);
 
 /* profile_run_want.c */
 
@@ -190,6 +194,11 @@ char *prun_cat(const char *a, const char *b);
 int prun_expand(struct run *r, size_t i, size_t k, const char *text, char *buf);
 /* The paths profile i reads, into sv: 0, 1 the profile failed, -1 no memory. */
 int prun_prof_reads(struct run *r, size_t i, struct strv *sv);
+/* The notification paths profile i sets, into sv (none when the agent
+ * is no TR-069 device): 0, or -1 no memory. */
+int prun_prof_attrs(struct run *r, size_t i, struct strv *sv);
+/* Step st applies to this agent (its protocol). */
+int prun_step_applies(const struct run *r, const struct prof_step *st);
 /* Every template of profile i has a value for this agent: 0, or 1 (FAILED). */
 int prun_tpl_check(struct run *r, size_t i);
 /* The once marker an operate step of profile i would leave now. */
@@ -209,5 +218,11 @@ int prun_interrupt(struct run *r, struct prun_step *out);
 int prun_next_round(struct run *r, struct prun_step *out);
 /* After a read: pick the round's action, or conclude. */
 int prun_decide(struct run *r, const struct rd *rd, struct items *v, struct prun_step *out);
+/* The round's reads: get_attributes first when work.attrs is not there
+ * yet and a profile sets attributes, else the Get. 0 or -1. */
+int prun_issue_read(struct run *r, struct prun_step *out);
+/* The get_attributes of the first profile from `from` on that takes part
+ * and names notification paths: 1 sent, 0 none, -1 out of memory. */
+int prun_issue_attr_read(struct run *r, size_t from, struct prun_step *out);
 
 #endif

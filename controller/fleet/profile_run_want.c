@@ -147,6 +147,16 @@ static int search_path(struct run *r, size_t i, size_t k, char **out)
 	return search_path_m(r, i, k, out, 1);
 }
 
+/* Step st applies to this agent (its protocol). */
+int prun_step_applies(const struct run *r, const struct prof_step *st)
+{
+	if (st->kind == PROF_STEP_NOTIFICATION)
+		return r->ctx->cwmp;
+	if (st->kind == PROF_STEP_SUBSCRIBE)
+		return !r->ctx->cwmp;
+	return 1;
+}
+
 /* The paths profile i reads, into sv: 0, 1 the profile failed, -1 no memory. */
 int prun_prof_reads(struct run *r, size_t i, struct strv *sv)
 {
@@ -155,6 +165,8 @@ int prun_prof_reads(struct run *r, size_t i, struct strv *sv)
 		const struct prof_step *st = &s->steps[k];
 		char *sp;
 		int rc;
+		if (!prun_step_applies(r, st))
+			continue;
 		switch (st->kind) {
 		case PROF_STEP_SET:
 			for (size_t j = 0; j < st->n_params; j++)
@@ -174,8 +186,25 @@ int prun_prof_reads(struct run *r, size_t i, struct strv *sv)
 				return -1;
 			break;
 		case PROF_STEP_OPERATE:
+		case PROF_STEP_NOTIFICATION: /* read by get_attributes */
 			break;
 		}
+	}
+	return 0;
+}
+
+/* The notification paths profile i sets, into sv (none when the agent
+ * is no TR-069 device): 0, or -1 no memory. */
+int prun_prof_attrs(struct run *r, size_t i, struct strv *sv)
+{
+	const struct prof_spec *s = r->p[i].spec;
+	for (size_t k = 0; k < s->n_steps; k++) {
+		const struct prof_step *st = &s->steps[k];
+		if (st->kind != PROF_STEP_NOTIFICATION || !prun_step_applies(r, st))
+			continue;
+		for (size_t j = 0; j < st->n_params; j++)
+			if (prun_strv_take(sv, strdup(st->params[j].name)) < 0)
+				return -1;
 	}
 	return 0;
 }
@@ -189,6 +218,8 @@ int prun_tpl_check(struct run *r, size_t i)
 		const struct prof_step *st = &s->steps[k];
 		const struct prof_param *lists[] = { st->keys, st->params, st->args };
 		size_t counts[] = { st->n_keys, st->n_params, st->n_args };
+		if (!prun_step_applies(r, st))
+			continue;
 		for (size_t l = 0; l < 3; l++)
 			for (size_t j = 0; j < counts[l]; j++)
 				if (prun_expand(r, i, k, lists[l][j].v.text, v))
@@ -403,8 +434,8 @@ static int wanted_rows(struct run *r, const struct rd *rd, const char *table, in
 			size_t nn;
 			if ((st->kind != PROF_STEP_ENSURE_INSTANCE &&
 			     st->kind != PROF_STEP_SUBSCRIBE) ||
-			    !st->table || strcmp(st->table, table) != 0 ||
-			    search_path_m(r, i, k, &sp, 0) != 0)
+			    !prun_step_applies(r, st) || !st->table ||
+			    strcmp(st->table, table) != 0 || search_path_m(r, i, k, &sp, 0) != 0)
 				continue;
 			int rc = prun_instances(prun_rd_req(rd, sp), table, &nums, &nn);
 			free(sp);
@@ -464,6 +495,27 @@ static int count_items(struct run *r, const struct rd *rd, struct items *v, size
 	return ok ? 0 : v->full ? 1 : -1;
 }
 
+/* The notification attributes of step k of profile i, compared with the
+ * round's get_attributes (work.attrs; a path it did not return differs):
+ * 0, 1 the profile failed, -1 no memory. */
+static int attr_items(struct run *r, struct items *v, size_t i, size_t k)
+{
+	const struct prof_step *st = &r->p[i].spec->steps[k];
+	const cJSON *attrs = prun_get(r->work, "attrs");
+	for (size_t q = 0; q < st->n_params; q++) {
+		const char *path = st->params[q].name;
+		struct item *it = item_new(v, K_ATTR, i, k, prof_attr_key(path));
+		if (!it)
+			return v->full ? 1 : -1;
+		it->v = &st->params[q].v;
+		it->have = prun_str_of(attrs, path);
+		if (!(it->target = strdup(path)) || !(it->want = strdup(it->v->text)))
+			return -1;
+		it->differs = !it->have || strcmp(it->have, it->want) != 0;
+	}
+	return 0;
+}
+
 /* Profile i's items from this read: 0, 1 the profile failed, -1 no memory. */
 static int prof_items(struct run *r, const struct rd *rd, struct items *v, size_t i)
 {
@@ -471,6 +523,8 @@ static int prof_items(struct run *r, const struct rd *rd, struct items *v, size_
 	int rc = 0;
 	for (size_t k = 0; rc == 0 && k < s->n_steps; k++) {
 		const struct prof_step *st = &s->steps[k];
+		if (!prun_step_applies(r, st))
+			continue;
 		switch (st->kind) {
 		case PROF_STEP_SET:
 			for (size_t q = 0; rc == 0 && q < st->n_params; q++)
@@ -499,6 +553,9 @@ static int prof_items(struct run *r, const struct rd *rd, struct items *v, size_
 				it->differs = 1;
 			break;
 		}
+		case PROF_STEP_NOTIFICATION:
+			rc = attr_items(r, v, i, k);
+			break;
 		}
 	}
 	if (rc == 1 && v->full)
@@ -514,8 +571,8 @@ static int merge(const struct run *r, struct items *v)
 	size_t npref = 0;
 	int rc = -1;
 	for (size_t x = 0; x < v->n; x++)
-		if (v->v[x].kind == K_SET)
-			for (const char *s = v->v[x].path; *s; s++)
+		if (v->v[x].kind == K_SET || v->v[x].kind == K_ATTR)
+			for (const char *s = TGT(&v->v[x]); *s; s++)
 				npref += *s == '.';
 	if (prun_hmap_init(&keys, v->n) < 0 || prun_hmap_init(&dels, v->n) < 0 ||
 	    prun_hmap_init(&prefs, npref) < 0)
@@ -529,7 +586,7 @@ static int merge(const struct run *r, struct items *v)
 			goto out;
 		if (e->i1 < (long)it->prof)
 			e->i1 = (long)it->prof, e->i2 = -1;
-		if (e->i1 == (long)it->prof && it->kind == K_SET)
+		if (e->i1 == (long)it->prof && (it->kind == K_SET || it->kind == K_ATTR))
 			e->i2 = (long)x;
 		if (it->kind == K_DEL) {
 			if (!(e = prun_hmap_put(&dels, TGT(it), strlen(TGT(it)), "", 0)))
@@ -537,11 +594,11 @@ static int merge(const struct run *r, struct items *v)
 			if (e->i1 < (long)it->prof)
 				e->i1 = (long)it->prof;
 		}
-		if (it->kind == K_SET)
-			for (const char *s = it->path; *s; s++) {
+		if (it->kind == K_SET || it->kind == K_ATTR)
+			for (const char *s = TGT(it); *s; s++) {
 				if (*s != '.')
 					continue;
-				e = prun_hmap_put(&prefs, it->path, (size_t)(s - it->path) + 1, "",
+				e = prun_hmap_put(&prefs, TGT(it), (size_t)(s - TGT(it)) + 1, "",
 						  0);
 				if (!e)
 					goto out;
@@ -556,9 +613,9 @@ static int merge(const struct run *r, struct items *v)
 		const struct hent *e = prun_hmap_get(&keys, it->path);
 		if (e && e->i1 > (long)it->prof)
 			it->overridden = 1;
-		else if (it->kind == K_SET && e && e->i2 != (long)x)
+		else if ((it->kind == K_SET || it->kind == K_ATTR) && e && e->i2 != (long)x)
 			it->dropped = 1; /* the same profile sets the path again later */
-		if (it->kind == K_SET || it->kind == K_ADD)
+		if (it->kind == K_SET || it->kind == K_ADD || it->kind == K_ATTR)
 			for (const char *s = TGT(it); *s; s++)
 				if (*s == '.' &&
 				    (e = prun_hmap_getn(&dels, TGT(it),

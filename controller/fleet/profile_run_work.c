@@ -53,6 +53,13 @@ int prun_err_permanent(int64_t code)
 	case 7019:
 	case 7021: /* a required parameter failed: an Add's answer cannot say which */
 	case 7025:
+	case 9000: /* CWMP: method not supported */
+	case 9003: /* invalid arguments (a SetParameterValues fault names the parameter) */
+	case 9005:
+	case 9006:
+	case 9007:
+	case 9008:
+	case 9009: /* notification request rejected */
 	case 7026:
 	case 7027:
 		return 1;
@@ -572,10 +579,11 @@ static int prof_ok(const cJSON *o)
 	       state_ok(prun_get(o, "state")) && log_ok(prun_get(o, "log"));
 }
 
-const char *const prun_act_kinds[] = { "delete", "add", "set", "operate", "stamp" };
+const char *const prun_act_kinds[] = { "delete",  "add",   "set",
+				       "operate", "stamp", "set_notification" };
 int prun_act_kind(const char *s)
 {
-	for (int i = 0; s && i < 5; i++)
+	for (int i = 0; s && i < ACT_KINDS; i++)
 		if (strcmp(s, prun_act_kinds[i]) == 0)
 			return i;
 	return -1;
@@ -619,6 +627,21 @@ static int act_ok(const cJSON *a, const struct prun_profile *p, size_t n)
 	return 1;
 }
 
+/* A round's attributes: at most PRUN_INDEX_MAX paths, each "0".."6". */
+static int attrs_ok(const cJSON *a)
+{
+	const cJSON *e;
+	if (!cJSON_IsObject(a) || cJSON_GetArraySize(a) > PRUN_INDEX_MAX)
+		return 0;
+	cJSON_ArrayForEach(e, a)
+	{
+		if (!cJSON_IsString(e) || e->valuestring[0] < '0' || e->valuestring[0] > '6' ||
+		    e->valuestring[1] || strlen(e->string) > PRUN_PATH_MAX)
+			return 0;
+	}
+	return 1;
+}
+
 /* 0, or USPCTL_E_BAD_FIELD: this is not a work object of these profiles. */
 int prun_work_ok(const cJSON *w, const struct prun_profile *p, size_t n, struct uspc_err *err)
 {
@@ -631,8 +654,9 @@ int prun_work_ok(const cJSON *w, const struct prun_profile *p, size_t n, struct 
 		why = "v: expected 1";
 	else if (!is_int(prun_get(w, "round"), 1, PRUN_MAX_ROUNDS))
 		why = "round: expected 1.." /* PRUN_MAX_ROUNDS */;
-	else if (!phase || (strcmp(phase, "read") && strcmp(phase, "act")))
-		why = "phase: expected \"read\" or \"act\"";
+	else if (!phase ||
+		 (strcmp(phase, "read") && strcmp(phase, "act") && strcmp(phase, "attrs")))
+		why = "phase: expected \"attrs\", \"read\" or \"act\"";
 	else if (!cJSON_IsArray(profs) || (size_t)cJSON_GetArraySize(profs) != n)
 		why = "profiles: expected one entry per profile";
 	else if (!strcmp(phase, "act") && !act_ok(prun_get(w, "act"), p, n))
@@ -641,6 +665,10 @@ int prun_work_ok(const cJSON *w, const struct prun_profile *p, size_t n, struct 
 		why = "owners: expected an object";
 	else if (!opt_str(w, "stamp_out", 63))
 		why = "stamp_out: expected a string";
+	else if (prun_get(w, "attrs") && !attrs_ok(prun_get(w, "attrs")))
+		why = "attrs: expected {path: \"0\"..\"6\"}";
+	else if (!strcmp(phase, "attrs") && !is_int(prun_get(w, "attrs_p"), 0, (double)n - 1))
+		why = "attrs_p: expected a profile index";
 	if (!why) {
 		size_t i = 0;
 		cJSON_ArrayForEach(e, profs)

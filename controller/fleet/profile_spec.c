@@ -13,9 +13,11 @@
  *   - key and match values hold no '"', '\' nor %22/%25, so that
  *     "<table>[K==\"v\"]." written verbatim is a valid search path that
  *     means v;
- *   - every path of prof_spec_paths parses with usp_path_parse, there are
- *     at most PROF_PATHS_MAX, and the parameter paths (those not ending
- *     in '.') are distinct.
+ *   - every path of prof_spec_paths parses with usp_path_parse (a
+ *     notification's once PROF_ATTR_SUFFIX is cut), there are at most
+ *     PROF_PATHS_MAX, and the parameter paths (those not ending in '.')
+ *     are distinct;
+ *   - notification values are PROF_V_NUMBER "0".."6".
  * Messages name the field as "steps[2].ensure_instance.table: ..." with
  * 1-based step numbers, and show untrusted text cut and made printable.
  */
@@ -685,6 +687,48 @@ static int parse_operate(const cJSON *j, const char *pre, struct prof_step *st,
 	return 0;
 }
 
+/* TR-069 notification attribute values (0..6); the first three by name. */
+static const char *const notification_names[] = { "off", "passive", "active", NULL };
+
+/* {"Device.X.Y": "off" | "passive" | "active" | 0..6, ...}: parameter
+ * paths as for "set", each value kept as its number. */
+static int parse_notification(const cJSON *j, const char *pre, struct prof_step *st,
+			      struct uspc_err *err)
+{
+	char field[PRE_MAX], b[PROF_SHOW_BUF];
+	int rc;
+	snprintf(field, sizeof(field), "%.*s", (int)strlen(pre) - 1, pre);
+	size_t count = (size_t)cJSON_GetArraySize(j);
+	if (count < 1 || count > PROF_PARAMS_MAX)
+		return BAD(err, "%s: must have 1 to %d entries (has %zu)", field, PROF_PARAMS_MAX,
+			   count);
+	if (!(st->params = calloc(count, sizeof(*st->params))))
+		return NOMEM(err);
+	for (const cJSON *e = j->child; e; e = e->next) {
+		for (const cJSON *g = j->child; g != e; g = g->next)
+			if (strcmp(g->string, e->string) == 0)
+				return BAD(err, "%s: '%s' given twice", field,
+					   prof_show(e->string, b));
+		if ((rc = prof_check_param_path(e->string, field, USPCTL_E_INVALID_PATH, err)) < 0)
+			return rc;
+		int n = cJSON_IsString(e) ? pick(e, notification_names) : -1;
+		if (cJSON_IsNumber(e) && e->valuedouble >= 0 && e->valuedouble <= 6 &&
+		    e->valuedouble == (double)(int)e->valuedouble)
+			n = (int)e->valuedouble;
+		if (n < 0)
+			return BAD(err,
+				   "%s.%s: must be \"off\", \"passive\", \"active\" or a "
+				   "TR-069 notification value 0 to 6",
+				   field, prof_show(e->string, b));
+		struct prof_param *p = &st->params[st->n_params++];
+		char num[2] = { (char)('0' + n), '\0' };
+		p->v.type = PROF_V_NUMBER;
+		if (!(p->name = strdup(e->string)) || !(p->v.text = strdup(num)))
+			return NOMEM(err);
+	}
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	enum prof_step_kind kind;
@@ -696,9 +740,11 @@ static const struct {
 	{ "ensure_count", PROF_STEP_ENSURE_COUNT, parse_ensure_count },
 	{ "subscribe", PROF_STEP_SUBSCRIBE, parse_subscribe },
 	{ "operate", PROF_STEP_OPERATE, parse_operate },
+	{ "notification", PROF_STEP_NOTIFICATION, parse_notification },
 };
 #define N_KINDS (sizeof(step_kinds) / sizeof(step_kinds[0]))
-#define KIND_LIST "set, ensure_instance, ensure_absent, ensure_count, subscribe or operate"
+#define KIND_LIST \
+	"set, ensure_instance, ensure_absent, ensure_count, subscribe, operate or notification"
 
 static int parse_step(const cJSON *j, size_t num, struct prof_step *st, struct uspc_err *err)
 {
@@ -776,11 +822,26 @@ static int collect_paths(const struct prof_spec *s, struct path_list *l)
 		case PROF_STEP_ENSURE_COUNT:
 			rc = path_push(l, strdup(st->table), i);
 			break;
+		case PROF_STEP_NOTIFICATION:
+			for (size_t k = 0; rc == 0 && k < st->n_params; k++)
+				rc = path_push(l, prof_attr_key(st->params[k].name), i);
+			break;
 		case PROF_STEP_OPERATE:
 			break;
 		}
 	}
 	return rc;
+}
+
+char *prof_attr_key(const char *path)
+{
+	size_t n = strlen(path);
+	char *k = malloc(n + sizeof(PROF_ATTR_SUFFIX));
+	if (k) {
+		memcpy(k, path, n);
+		memcpy(k + n, PROF_ATTR_SUFFIX, sizeof(PROF_ATTR_SUFFIX));
+	}
+	return k;
 }
 
 int prof_spec_paths(const struct prof_spec *s, char ***out, size_t *n)
@@ -1053,8 +1114,8 @@ static cJSON *step_json(const struct prof_step *st)
 		;
 	if (!o || k == N_KINDS)
 		goto out;
-	if (st->kind == PROF_STEP_SET) {
-		rc = params_json(o, "set", st->params, st->n_params);
+	if (st->kind == PROF_STEP_SET || st->kind == PROF_STEP_NOTIFICATION) {
+		rc = params_json(o, step_kinds[k].name, st->params, st->n_params);
 		goto out;
 	}
 	if (!(b = cJSON_AddObjectToObject(o, step_kinds[k].name)))
@@ -1092,6 +1153,7 @@ static cJSON *step_json(const struct prof_step *st)
 			     : -1;
 		break;
 	case PROF_STEP_SET:
+	case PROF_STEP_NOTIFICATION:
 		break;
 	}
 out:

@@ -29,6 +29,11 @@
  *                    "reference_list": "Device.WiFi.SSID.*.SSID"}}
  *     {"operate": {"command": "Device.Reboot()", "args": {"Cause": VALUE},
  *                  "once_per": "version" (default) | "boot" | "firmware"}}
+ *     {"notification": {"Device.WiFi.SSID.1.SSID": "active", ...}}
+ *                  TR-069 notification attributes: "off", "passive",
+ *                  "active" or 0..6, stored as the number; parameter paths
+ *                  as for "set". Applied to TR-069 devices only (a
+ *                  subscribe step to USP agents only): see profile_run.h
  * The selector is also read in its stored form (what prof_spec_to_json
  * writes, so that the normalised JSON reads back): "eid_like" (a LIKE
  * pattern, instead of "eid") and "where" entries as objects {"path":..,
@@ -106,6 +111,7 @@ enum prof_step_kind {
 	PROF_STEP_ENSURE_COUNT,
 	PROF_STEP_SUBSCRIBE, /* stored as an ensure_instance on Device.LocalAgent.Subscription. */
 	PROF_STEP_OPERATE,
+	PROF_STEP_NOTIFICATION, /* params: path -> PROF_V_NUMBER 0..6 */
 };
 
 enum prof_once { PROF_ONCE_VERSION, PROF_ONCE_BOOT, PROF_ONCE_FIRMWARE };
@@ -170,9 +176,16 @@ cJSON *prof_spec_to_json(const struct prof_spec *s);
 /* The paths this profile may write, as new strings in *out (free each and
  * the array): "set" paths as written; ensure_instance/subscribe params as
  * "<table>[K1==\"v1\"&&K2==\"v2\"].<param>" with the keys' template text;
- * ensure_absent / ensure_count as "<table>" (they own the table's rows).
- * Two profiles whose lists share an entry could set the same path. */
+ * ensure_absent / ensure_count as "<table>" (they own the table's rows);
+ * notification paths as prof_attr_key gives them. Two profiles whose
+ * lists share an entry could set the same path. */
 int prof_spec_paths(const struct prof_spec *s, char ***out, size_t *n);
+
+/* A parameter's notification attribute as a path list and the owners name
+ * it, apart from its value: "<path>#notification" (a new string, NULL out
+ * of memory). PROF_ATTR_SUFFIX is what follows the path. */
+#define PROF_ATTR_SUFFIX "#notification"
+char *prof_attr_key(const char *path);
 
 /* The distinct ${var:NAME} names used, as new strings (free each and the
  * array). */

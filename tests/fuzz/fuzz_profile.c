@@ -4,19 +4,22 @@
  *    gives it): prof_spec_parse, and for an accepted one
  *     - the round trip to_json -> parse -> to_json gives the same text,
  *       also when the JSON is printed and read back in between,
- *     - every path of prof_spec_paths parses with usp_path_parse, the
+ *     - every path of prof_spec_paths parses with usp_path_parse (a
+ *       notification attribute's once its PROF_ATTR_SUFFIX is cut), the
  *       parameter paths are distinct, at most PROF_PATHS_MAX of them,
  *     - at most PROF_VARS_MAX distinct variables,
  *     - every value expands (prof_tpl_expand, a fixed agent context) to
  *       at most PROF_VALUE_MAX bytes, and one without templates to itself;
  *  - byte 0 odd: an agent's answer to the run state machine
  *    (profile_run.c), for fixed profiles covering every step kind (bits
- *    1-4 of byte 0 pick dry_run, factory_reset, force_write_only,
- *    reset_contested): the answer given at every step of a run whose
+ *    1-5 of byte 0 pick dry_run, factory_reset, force_write_only,
+ *    reset_contested, cwmp): the answer given at every step of a run whose
  *    other requests a well-behaved agent answers, as the work object
  *    (which must be refused, or lead to an end), and as a profile's prior
- *    state. No call may fail, a run ends within 2 * PRUN_MAX_ROUNDS + 2
- *    steps, with one verdict per profile unless it was interrupted.
+ *    state. No call may fail, a run ends within (2 + profiles) *
+ *    PRUN_MAX_ROUNDS + 2 steps (a round: one get_attributes per profile,
+ *    the Get, one action), with one verdict per profile unless it was
+ *    interrupted.
  * Each part is one function so that more parts slot in beside them. */
 #include <stddef.h>
 #include <stdint.h>
@@ -86,6 +89,9 @@ static void check_paths(const struct prof_spec *s)
 		abort();
 	for (size_t i = 0; i < n; i++) {
 		struct usp_path p;
+		size_t len = strlen(v[i]), sl = strlen(PROF_ATTR_SUFFIX);
+		if (len > sl && strcmp(v[i] + len - sl, PROF_ATTR_SUFFIX) == 0)
+			v[i][len - sl] = '\0';
 		if (usp_path_parse(v[i], &p, NULL) != 0)
 			abort(); /* profile_run reads these paths as they are */
 		usp_path_fini(&p);
@@ -196,7 +202,8 @@ static const char *const run_defs[] = {
 	 "{\"value\":\"${var:psk}\",\"write_only\":true}}},"
 	 "{\"ensure_absent\":{\"table\":\"Device.NAT.PortMapping.\",\"match\":"
 	 "{\"Description\":\"bad\"}}},"
-	 "{\"ensure_count\":{\"table\":\"Device.X.Y.\",\"min\":1,\"max\":2}}]}"),
+	 "{\"ensure_count\":{\"table\":\"Device.X.Y.\",\"min\":1,\"max\":2}},"
+	 "{\"notification\":{\"Device.Time.NTPServer1\":\"active\",\"Device.X.Gone\":1}}]}"),
 	("{\"name\":\"wifi\",\"selector\":{\"all\":true},\"priority\":2,\"steps\":["
 	 "{\"ensure_instance\":{\"table\":\"Device.WiFi.SSID.\",\"keys\":{\"Name\":\"wl0\"},"
 	 "\"params\":{\"SSID\":\"${var:ssid}-${eid}\",\"Enable\":true}}},"
@@ -206,10 +213,11 @@ static const char *const run_defs[] = {
 	 "{\"operate\":{\"command\":\"Device.Reboot()\",\"args\":{\"Cause\":\"${eid}\"},"
 	 "\"once_per\":\"boot\"}}]}"),
 	("{\"name\":\"check\",\"selector\":{\"all\":true},\"priority\":3,\"mode\":\"audit\","
-	 "\"steps\":[{\"set\":{\"Device.Time.Enable\":false}}]}"),
+	 "\"steps\":[{\"set\":{\"Device.Time.Enable\":false}},"
+	 "{\"notification\":{\"Device.Time.NTPServer1\":\"passive\"}}]}"),
 };
 #define RUN_N (sizeof(run_defs) / sizeof(run_defs[0]))
-#define RUN_STEPS_MAX (2 * PRUN_MAX_ROUNDS + 2)
+#define RUN_STEPS_MAX ((2 + (int)RUN_N) * PRUN_MAX_ROUNDS + 2)
 
 /* A well-behaved agent: every action succeeds; a Get finds things to do. */
 static cJSON *canned(const struct prun_step *st)
@@ -231,9 +239,23 @@ static cJSON *canned(const struct prun_step *st)
 		"\"resolved_path_results\":[{\"resolved_path\":"
 		"\"Device.WiFi.AccessPoint.1.Security.\",\"result_params\":{\"KeyPassphrase\":\"\"}}]}"
 		"]}";
+	static const char attrs_text[] =
+		"{\"type\":\"get_attributes_resp\",\"req_path_results\":["
+		"{\"requested_path\":\"Device.Time.NTPServer1\",\"attributes\":[{\"path\":"
+		"\"Device.Time.NTPServer1\",\"notification\":0,\"access_list\":[]}]}]}";
 	const char *op = st->op;
 	if (!strcmp(op, "get"))
 		return cJSON_Parse(get_text);
+	if (!strcmp(op, "get_attributes"))
+		return cJSON_Parse(attrs_text);
+	if (!strcmp(op, "set_attributes")) {
+		cJSON *r = cJSON_CreateObject();
+		cJSON_AddStringToObject(r, "type", "set_attributes_resp");
+		cJSON_AddItemToObject(
+			r, "attributes",
+			cJSON_Duplicate(cJSON_GetObjectItem(st->request, "attributes"), 1));
+		return r;
+	}
 	cJSON *r = cJSON_CreateObject();
 	cJSON *list = cJSON_CreateArray();
 	const cJSON *e;
@@ -351,7 +373,8 @@ static void fuzz_run(const cJSON *j, unsigned flags)
 				.dry_run = flags & 1,
 				.factory_reset = (flags >> 1) & 1,
 				.force_write_only = (flags >> 2) & 1,
-				.reset_contested = (flags >> 3) & 1 };
+				.reset_contested = (flags >> 3) & 1,
+				.cwmp = (flags >> 4) & 1 };
 	for (size_t i = 0; i < RUN_N; i++)
 		p[i] = (struct prun_profile){ .spec = &specs[i], .version = (int64_t)i + 1 };
 	struct prun_step st;

@@ -19,11 +19,13 @@
 #       FL3  runs 1.0.0; a Download makes it run the new version
 #   - one USP agent (usp-agent-sim) at 1.0.0.
 # Profile "acsfl" (selector model = the CPEs' ProductClass, put before any
-# CPE exists) sets PeriodicInformInterval and NTPServer1: each CPE's
-# "1 BOOT" Inform starts a run; each becomes compliant (profile_status,
-# profile_history with its onboarding trigger and both changes), the
-# values are on the devices (the driver's SetParameterValues transcript,
-# a fresh uspctl get, the ProvisioningCode stamp) and in the snapshot.
+# CPE exists) sets PeriodicInformInterval and NTPServer1, and NTPServer1's
+# notification attribute to active: each CPE's "1 BOOT" Inform starts a
+# run; each becomes compliant (profile_status, profile_history with its
+# onboarding trigger and the three changes), the values are on the
+# devices (the driver's SetParameterValues transcript, a fresh uspctl get,
+# the ProvisioningCode stamp) and in the snapshot, the attribute on the
+# devices (SetParameterAttributes, a fresh get_attributes).
 # Campaign to 2.0.0 over the three CPEs and the USP agent: FL1 skipped
 # (already_at_target), FL2 failed (transfer_failed, image class, the
 # fault in detail), FL3 succeeded after its TransferComplete and a verify
@@ -31,6 +33,9 @@
 # timelines, the CWMP Download the CPE got (URL, CommandKey of at most 32
 # characters), the TransferComplete in notifications, the inventory's
 # software versions.
+# Profile "watch" over FL1 and the USP agent, one subscribe and one
+# notification step: the USP agent gets the Subscription row and no
+# attribute request, FL1 the attribute and no subscription.
 # Needs node (tests/cwmp-peer after npm ci), jq, psql, openssl.
 # shellcheck source=tests/integration/itest-lib.sh
 . "$(dirname "$0")/itest-lib.sh"
@@ -165,7 +170,8 @@ USP1=$(agent 1)
 # ---- the profile, before any CPE exists -------------------------------------------
 out=$(printf '%s\n' '{"id":"p","op":"profile_put","name":"acsfl","selector":{"model":"'$PC'"},"priority":10,
   "allow_empty":true,"steps":[{"set":{"Device.ManagementServer.PeriodicInformInterval":'$PII',
-  "Device.Time.NTPServer1":"'$NTP'"}}]}' | tr -d '\n' | uctl) || fail "profile_put: $out"
+  "Device.Time.NTPServer1":"'$NTP'"}},{"notification":{"Device.Time.NTPServer1":"active"}}]}' |
+	tr -d '\n' | uctl) || fail "profile_put: $out"
 jq -e '.ok and .result.profile == "acsfl" and .result.version == 1 and .result.targets == 0' <<<"$out" >/dev/null ||
 	fail "profile_put: $out"
 ok "profile acsfl v1 put with no target yet"
@@ -213,6 +219,12 @@ for s in FL1 FL2 FL3; do
       | select(.name | test("PeriodicInformInterval|NTPServer1"))] | sort_by(.name) ==
      [{"name":"Device.ManagementServer.PeriodicInformInterval","value":"'$PII'","type":"unsignedInt"},
       {"name":"Device.Time.NTPServer1","value":"'$NTP'","type":"string"}]'
+	ctl_expect "$s: profile_history: NTPServer1's notification set from off to active" \
+		'{"id":"h","op":"profile_history","targets":"'$EPFX$s'","name":"acsfl"}' \
+		'[.[].result.changes[] | select(.action == "set_notification") | {path, old, new, result}] ==
+       [{"path":"Device.Time.NTPServer1","old":"0","new":"2","result":"ok"}]'
+	cpe_expect "$s: the CPE got one SetParameterAttributes" $s \
+		'[.[].exchanges[] | select(.request.kind == "SetParameterAttributesResponse")] | length == 1'
 	cpe_expect "$s: every session after the first came from a connection request and ended done" $s \
 		'length >= 2 and all(.outcome == "done") and (.[1:] | all([.events[].code] | index("6 CONNECTION REQUEST") != null))'
 done
@@ -235,6 +247,11 @@ ctl_expect "the snapshot holds the values" \
 	'{"id":"s","op":"snapshot","targets":{"model":"'$PC'"},"paths":["Device.ManagementServer.PeriodicInformInterval","Device.Time.NTPServer1"]}' \
 	'length == 3 and all(.result["Device.ManagementServer.PeriodicInformInterval"].value == "'$PII'" and
      .result["Device.Time.NTPServer1"].value == "'$NTP'")'
+ctl_expect "the devices hold the attribute (a fresh GetParameterAttributes)" \
+	'{"id":"ga","op":"get_attributes","targets":{"model":"'$PC'"},"paths":"Device.Time.NTPServer1"}' \
+	'length == 3 and all(.ok and .result.req_path_results[0].attributes[0].notification == 2)'
+sql_is "profile_paths: the attribute has its owner beside the value's" \
+	"SELECT count(*) FROM profile_paths WHERE name = 'acsfl' AND path = 'Device.Time.NTPServer1#notification'" 3
 log "profile checks done at $((SECONDS - T0)) s"
 
 # ---- the campaign ------------------------------------------------------------------------
@@ -346,6 +363,41 @@ ctl_expect "FL3: its boot into $TARGET re-ran the profile: compliant, trigger on
 rep=$(fw_tasks_repeated)
 [ -z "$rep" ] || fail "firmware commands sent twice: $rep"
 ok "no firmware command sent twice"
+
+# ---- one profile for both protocols: subscribe for USP, notification for TR-069 ----------
+WATCH_SUB='Device.LocalAgent.Subscription.[ID=="acsfl-watch"].'
+out=$(printf '%s\n' '{"id":"p","op":"profile_put","name":"watch","selector":{"eids":["'$USP1'","'${EPFX}FL1'"]},
+  "priority":20,"steps":[{"subscribe":{"id":"acsfl-watch","notif_type":"ValueChange",
+  "reference_list":"Device.DeviceInfo.SoftwareVersion"}},
+  {"notification":{"Device.DeviceInfo.SoftwareVersion":"passive"}}]}' | tr -d '\n' | uctl) ||
+	fail "profile_put watch: $out"
+end=$((SECONDS + 60))
+while [ "$(q "SELECT count(*) FROM profile_agents WHERE name = 'watch' AND state = 'compliant'")" != 2 ]; do
+	[ $SECONDS -lt $end ] ||
+		fail "after 60 s profile watch is not compliant on FL1 and the USP agent: $(q "SELECT eid || '=' || state || coalesce(' (' || detail || ')', '')
+		  FROM profile_agents WHERE name = 'watch'" | tr '\n' ' ')"
+	sleep 0.5
+done
+ok "profile watch compliant on FL1 and the USP agent"
+ctl_expect "watch on the USP agent: the Subscription row added, no attribute" \
+	'{"id":"h","op":"profile_history","targets":"'$USP1'","name":"watch"}' \
+	'[.[].result.changes[] | {path, action, result}] ==
+     [{"path":"'"${WATCH_SUB//\"/\\\"}"'","action":"add","result":"ok"}]'
+ctl_expect "the USP agent holds the subscription" \
+	'{"id":"g","op":"get","targets":"'$USP1'","paths":"'"${WATCH_SUB//\"/\\\"}"'ReferenceList"}' \
+	'.[0].ok and .[0].result.req_path_results[0].resolved_path_results[0].result_params.ReferenceList == "Device.DeviceInfo.SoftwareVersion"'
+ctl_expect "watch on FL1: the attribute set to passive, no subscription" \
+	'{"id":"h","op":"profile_history","targets":"'${EPFX}FL1'","name":"watch"}' \
+	'[.[].result.changes[] | {path, action, old, new, result}] ==
+     [{"path":"Device.DeviceInfo.SoftwareVersion","action":"set_notification","old":"0","new":"1","result":"ok"}]'
+ctl_expect "FL1 holds the attribute" \
+	'{"id":"ga","op":"get_attributes","targets":"'${EPFX}FL1'","paths":"Device.DeviceInfo.SoftwareVersion"}' \
+	'.[0].ok and .[0].result.req_path_results[0].attributes[0].notification == 1'
+cpe_expect "FL1 was never asked for a subscription row" FL1 \
+	'[.[].exchanges[] | select(.request.kind == "AddObjectResponse")] == []'
+sql_is "no task of the profiles failed on the CPEs" \
+	"SELECT count(*) FROM tasks t JOIN agents a USING (eid)
+	 WHERE t.batch_id LIKE 'profile%' AND a.protocol = 'cwmp' AND t.state <> 'done'" 0
 
 stop_pid "$PID_acs" || fail "uspc-acs exited with status $? on SIGTERM"
 log "PASS in $((SECONDS - T0)) s"

@@ -100,6 +100,30 @@ static void failed_with(struct acs_run *r, uint32_t code, const char *n1, const 
 			 o->error_message, code, n1 ? n1 : "", n2 ? n2 : "");
 }
 
+/* As failed_with, after a CWMP fault: the result is the fault as a USP
+ * Error (type, err_code and err_msg as the task's); its param_errs are
+ * returned for the caller to check (the parsed result; free it). */
+static cJSON *faulted_with(struct acs_run *r, uint32_t code, const char *n1, const char *n2)
+{
+	struct cwmp_msg m;
+	assert_int_equal(acs_run_next(r, &m), 0);
+	assert_true(acs_run_done(r));
+	const struct acs_run_outcome *o = acs_run_outcome(r);
+	assert_true(o->failed);
+	if (o->error_code != code || (n1 && !strstr(o->error_message, n1)) ||
+	    (n2 && !strstr(o->error_message, n2)))
+		fail_msg("failed with %u '%s', want %u with '%s' and '%s'", o->error_code,
+			 o->error_message, code, n1 ? n1 : "", n2 ? n2 : "");
+	assert_non_null(o->result_json);
+	cJSON *j = cJSON_Parse(o->result_json);
+	assert_non_null(j);
+	assert_string_equal(cJSON_GetObjectItem(j, "type")->valuestring, "error");
+	assert_int_equal(cJSON_GetObjectItem(j, "err_code")->valuedouble, code);
+	assert_string_equal(cJSON_GetObjectItem(j, "err_msg")->valuestring, o->error_message);
+	assert_true(cJSON_IsArray(cJSON_GetObjectItem(j, "param_errs")));
+	return j;
+}
+
 static void assert_json_equal(const cJSON *got, const char *want_text)
 {
 	cJSON *want = cJSON_Parse(want_text);
@@ -751,8 +775,8 @@ static void add_spv_fault_after_create(void **state)
 		{ (char *)"Device.NAT.PortMapping.3.ExternalPort", 9007, (char *)"out of range" },
 	};
 	answer_fault(r, 9003, "Invalid arguments", spv, 1);
-	failed_with(r, 9007, "AddObject created Device.NAT.PortMapping.3.",
-		    "Device.NAT.PortMapping.3.ExternalPort");
+	cJSON_Delete(faulted_with(r, 9007, "AddObject created Device.NAT.PortMapping.3.",
+				  "Device.NAT.PortMapping.3.ExternalPort"));
 	acs_run_free(r);
 }
 
@@ -765,7 +789,7 @@ static void add_object_fault(void **state)
 	struct cwmp_msg m;
 	next_is(r, &m, CWMP_M_ADD_OBJECT);
 	answer_fault(r, 9005, "", NULL, 0);
-	failed_with(r, 9005, "AddObject: CWMP fault 9005", NULL);
+	cJSON_Delete(faulted_with(r, 9005, "AddObject: CWMP fault 9005", NULL));
 	assert_null(strstr(acs_run_outcome(r)->error_message, "created"));
 	acs_run_free(r);
 }
@@ -834,7 +858,7 @@ static void delete_fault_midway(void **state)
 	answer_status(r, CWMP_M_DELETE_OBJECT_RESPONSE, 0);
 	next_is(r, &m, CWMP_M_DELETE_OBJECT);
 	answer_fault(r, 9005, "no such instance", NULL, 0);
-	failed_with(r, 9005, "DeleteObject", "no such instance");
+	cJSON_Delete(faulted_with(r, 9005, "DeleteObject", "no such instance"));
 	/* the first one is gone all the same: its snapshot rows go too */
 	assert_int_equal(acs_run_outcome(r)->n_deleted, 1);
 	acs_run_free(r);
@@ -1101,7 +1125,7 @@ static void set_attributes_one_spa(void **state)
 		    "\"notification\": 2}]}");
 	next_is(r, &m, CWMP_M_SET_PARAMETER_ATTRIBUTES);
 	answer_fault(r, 9009, "Notification request rejected", NULL, 0);
-	failed_with(r, 9009, "SetParameterAttributes", "9009");
+	cJSON_Delete(faulted_with(r, 9009, "SetParameterAttributes", "9009"));
 	acs_run_free(r);
 	refused("set_attributes", "{\"attributes\": []}", 7004, "attributes");
 	refused("set_attributes",
@@ -1156,7 +1180,14 @@ static void fault_9003_names_first_parameter(void **state)
 		{ (char *)"Device.Time.NTPServer1", 9008, (char *)"read-only" },
 	};
 	answer_fault(r, 9003, "Invalid arguments", spv, 2);
-	failed_with(r, 9007, "Device.WiFi.SSID.1.Enable", "9007");
+	cJSON *res = faulted_with(r, 9007, "Device.WiFi.SSID.1.Enable", "9007");
+	/* every parameter's fault, for a client to attribute */
+	assert_json_equal(
+		cJSON_GetObjectItem(res, "param_errs"),
+		"[{\"param_path\": \"Device.WiFi.SSID.1.Enable\", \"err_code\": 9007, "
+		"\"err_msg\": \"not a boolean\"}, {\"param_path\": "
+		"\"Device.Time.NTPServer1\", \"err_code\": 9008, \"err_msg\": \"read-only\"}]");
+	cJSON_Delete(res);
 	const char *e = acs_run_outcome(r)->error_message;
 	assert_non_null(strstr(e, "SetParameterValues"));
 	assert_non_null(strstr(e, "not a boolean"));
@@ -1171,8 +1202,10 @@ static void fault_plain(void **state)
 	struct cwmp_msg m;
 	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
 	answer_fault(r, 9005, "Device.Nope. is not in the data model", NULL, 0);
-	failed_with(r, 9005, "GetParameterValues: CWMP fault 9005",
-		    "Device.Nope. is not in the data model");
+	cJSON *res = faulted_with(r, 9005, "GetParameterValues: CWMP fault 9005",
+				  "Device.Nope. is not in the data model");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(res, "param_errs")), 0);
+	cJSON_Delete(res);
 	/* no more answers change it */
 	answer_values(r, NULL, 0);
 	assert_int_equal(acs_run_outcome(r)->error_code, 9005);
@@ -1182,7 +1215,7 @@ static void fault_plain(void **state)
 	r = run_new(52, "operate", "{\"command\": \"Device.Reboot()\"}");
 	next_is(r, &m, CWMP_M_REBOOT);
 	answer_fault(r, 9801, NULL, NULL, 0);
-	failed_with(r, 9801, "9801", NULL);
+	cJSON_Delete(faulted_with(r, 9801, "9801", NULL));
 	assert_false(acs_run_outcome(r)->oper_requested);
 	acs_run_free(r);
 }

@@ -2,7 +2,7 @@
 -- transaction, with what starting one needs: the agent's readiness and
 -- inventory (the templates' context), its variables, and its newest Boot!
 -- (the notification's id is the boot's identity; its Cause tells a factory
--- reset).
+-- reset), and whether it is a TR-069 device.
 SELECT r.eid, array_to_string(r.triggers, ','), coalesce(array_to_string(r.names, ','), ''),
   r.force_write_only, r.reset_contested, r.again, r.attempt,
   {{prof_ready}}, a.eid IS NOT NULL,
@@ -10,7 +10,7 @@ SELECT r.eid, array_to_string(r.triggers, ','), coalesce(array_to_string(r.names
   coalesce(a.manufacturer, ''), coalesce(a.product_class, ''),
   coalesce(a.software_version, ''), coalesce(array_to_json(a.tags)::text, '[]'),
   (SELECT v.vars::text FROM profile_vars v WHERE v.eid = r.eid),
-  coalesce(b.id, 0), coalesce(b.cause, '')
+  coalesce(b.id, 0), coalesce(b.cause, ''), coalesce(a.protocol = 'cwmp', false)
 FROM (SELECT * FROM profile_runs WHERE started_at IS NULL AND due_at <= now()
   ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED) r
 LEFT JOIN agents a ON a.eid = r.eid

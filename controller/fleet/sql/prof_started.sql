@@ -7,7 +7,8 @@ SELECT r.eid, array_to_string(r.triggers, ','), coalesce(array_to_string(r.names
   coalesce(a.serial_number, ''), coalesce(a.oui, ''), coalesce(a.model_name, ''),
   coalesce(a.manufacturer, ''), coalesce(a.product_class, ''),
   coalesce(a.software_version, ''), coalesce(array_to_json(a.tags)::text, '[]'),
-  (SELECT v.vars::text FROM profile_vars v WHERE v.eid = r.eid), {{prof_ready}}
+  (SELECT v.vars::text FROM profile_vars v WHERE v.eid = r.eid), {{prof_ready}},
+  coalesce(a.protocol = 'cwmp', false)
 FROM (SELECT * FROM profile_runs WHERE started_at IS NOT NULL AND (started_at < now() -
     $2::bigint * interval '1 second' OR NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = task_id
       AND t.state IN ('queued', 'sent')))

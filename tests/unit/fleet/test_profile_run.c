@@ -3,8 +3,8 @@
  * (profile_run.h), driven with hand-written answers: the read, the
  * comparison by type, the merge by priority, every kind of step, the
  * attribution of errors, contested paths, write-only values, once-only
- * commands, templates, dry runs, the stamp, the round limit, and work
- * objects this code did not write.
+ * commands, templates, dry runs, the stamp, the round limit, work
+ * objects this code did not write, and TR-069 notification attributes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -206,6 +206,19 @@ static int reads(const char *path)
 {
 	const cJSON *e;
 	assert_string_equal(F.st.op, "get");
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(F.st.request, "param_paths"))
+	{
+		if (!strcmp(e->valuestring, path))
+			return 1;
+	}
+	return 0;
+}
+
+/* A get_attributes request in flight names path. */
+static int reads_attr(const char *path)
+{
+	const cJSON *e;
+	assert_string_equal(F.st.op, "get_attributes");
 	cJSON_ArrayForEach(e, cJSON_GetObjectItem(F.st.request, "param_paths"))
 	{
 		if (!strcmp(e->valuestring, path))
@@ -1142,6 +1155,249 @@ static void nothing_in_scope(void **state)
 	assert_null(F.st.op);
 }
 
+/* ---- notification attributes (TR-069 devices) ---- */
+
+#define NOTIFY                                                                         \
+	"{\"name\":\"notify\",\"selector\":{\"all\":true},\"priority\":10,\"steps\":[" \
+	"{\"set\":{\"Device.Time.NTPServer1\":\"pool.ntp.org\"}},{\"notification\":{"  \
+	"\"Device.Time.NTPServer1\":\"active\",\"Device.DeviceInfo.SoftwareVersion\":" \
+	"\"passive\"}}]}"
+
+/* The paths a get_attributes request in flight names. */
+static int attr_reads(void)
+{
+	assert_string_equal(F.st.op, "get_attributes");
+	return n_reads();
+}
+
+/* A get_attributes_resp: path/notification pairs, NULL-terminated. */
+static void attrs_answer(const char *path, ...)
+{
+	cJSON *res = cJSON_Parse("{\"type\":\"get_attributes_resp\",\"req_path_results\":[]}");
+	va_list ap;
+	va_start(ap, path);
+	for (const char *p = path; p; p = va_arg(ap, const char *)) {
+		int n = va_arg(ap, int);
+		cJSON *rr = cJSON_CreateObject(), *a = cJSON_CreateObject();
+		cJSON_AddStringToObject(rr, "requested_path", p);
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(rr, "attributes"), a);
+		cJSON_AddStringToObject(a, "path", p);
+		cJSON_AddNumberToObject(a, "notification", n);
+		cJSON_AddArrayToObject(a, "access_list");
+		cJSON_AddItemToArray(cJSON_GetObjectItem(res, "req_path_results"), rr);
+	}
+	va_end(ap);
+	answer(res);
+}
+
+/* The notification a set_attributes request in flight gives path, or -1. */
+static int attr_set(const char *path)
+{
+	const cJSON *a;
+	assert_string_equal(F.st.op, "set_attributes");
+	cJSON_ArrayForEach(a, cJSON_GetObjectItem(F.st.request, "attributes"))
+	{
+		if (!strcmp(cJSON_GetObjectItem(a, "path")->valuestring, path))
+			return cJSON_GetObjectItem(a, "notification")->valueint;
+	}
+	return -1;
+}
+
+static void attrs_set_ok(void)
+{
+	answer_text("{\"type\":\"set_attributes_resp\",\"attributes\":[]}");
+}
+
+static void notification_set_then_compliant(void **state)
+{
+	(void)state;
+	prof(NOTIFY, 2);
+	F.ctx.cwmp = 1;
+	begin();
+	/* the attributes are read first, then the values */
+	assert_int_equal(attr_reads(), 2);
+	assert_true(cJSON_IsString(
+		cJSON_GetArrayItem(cJSON_GetObjectItem(F.st.request, "param_paths"), 0)));
+	attrs_answer("Device.Time.NTPServer1", 0, "Device.DeviceInfo.SoftwareVersion", 1, NULL);
+	assert_int_equal(n_reads(), 1);
+	assert_true(reads("Device.Time.NTPServer1"));
+	cJSON *g = gr();
+	gr_param(g, "Device.Time.NTPServer1", "pool.ntp.org");
+	answer(g);
+	/* only the differing attribute is set */
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(F.st.request, "attributes")), 1);
+	assert_int_equal(attr_set("Device.Time.NTPServer1"), 2);
+	attrs_set_ok();
+	/* the next round reads again and finds it done */
+	assert_int_equal(attr_reads(), 2);
+	attrs_answer("Device.Time.NTPServer1", 2, "Device.DeviceInfo.SoftwareVersion", 1, NULL);
+	g = gr();
+	gr_param(g, "Device.Time.NTPServer1", "pool.ntp.org");
+	answer(g);
+	assert_int_equal(verdict(0)->outcome, PRUN_COMPLIANT);
+	assert_int_equal(n_changes(0), 1);
+	assert_string_equal(field(change(0, 0), "path"), "Device.Time.NTPServer1");
+	assert_string_equal(field(change(0, 0), "action"), "set_notification");
+	assert_string_equal(field(change(0, 0), "old"), "0");
+	assert_string_equal(field(change(0, 0), "new"), "2");
+	assert_string_equal(field(change(0, 0), "result"), "ok");
+	/* the value and the attribute have one owner each */
+	assert_non_null(cJSON_GetObjectItem(F.st.owners, "Device.Time.NTPServer1"));
+	assert_non_null(cJSON_GetObjectItem(F.st.owners, "Device.Time.NTPServer1#notification"));
+	assert_non_null(
+		cJSON_GetObjectItem(F.st.owners, "Device.DeviceInfo.SoftwareVersion#notification"));
+
+	/* an attribute the device did not report is set */
+	begin();
+	attrs_answer("Device.Time.NTPServer1", 2, NULL);
+	g = gr();
+	gr_param(g, "Device.Time.NTPServer1", "pool.ntp.org");
+	answer(g);
+	assert_int_equal(attr_set("Device.DeviceInfo.SoftwareVersion"), 1);
+	assert_int_equal(attr_set("Device.Time.NTPServer1"), -1);
+}
+
+/* A notification step applies to TR-069 devices, a subscribe step to USP
+ * agents: one profile serves both. */
+static void notification_and_subscribe_by_protocol(void **state)
+{
+	(void)state;
+	prof("{\"name\":\"watch\",\"selector\":{\"all\":true},\"priority\":1,\"steps\":["
+	     "{\"subscribe\":{\"id\":\"ops\",\"notif_type\":\"ValueChange\","
+	     "\"reference_list\":\"Device.WiFi.SSID.*.SSID\"}},"
+	     "{\"notification\":{\"Device.WiFi.SSID.1.SSID\":\"active\"}}]}",
+	     1);
+	/* a USP agent: the subscription row is read, no attribute */
+	begin();
+	assert_string_equal(F.st.op, "get");
+	assert_int_equal(n_reads(), 1);
+	assert_true(reads("Device.LocalAgent.Subscription.[ID==\"ops\"]."));
+	cJSON *g = gr();
+	gr_row(g, "Device.LocalAgent.Subscription.[ID==\"ops\"].",
+	       "Device.LocalAgent.Subscription.4.", "ID=ops", "NotifType=ValueChange",
+	       "ReferenceList=Device.WiFi.SSID.*.SSID", "Enable=true", "Persistent=true",
+	       "NotifRetry=false", NULL);
+	answer(g);
+	assert_int_equal(verdict(0)->outcome, PRUN_COMPLIANT);
+	assert_null(cJSON_GetObjectItem(F.st.owners, "Device.WiFi.SSID.1.SSID#notification"));
+
+	/* a TR-069 device: the attribute, no subscription (and no Get at all:
+	 * nothing else to read) */
+	F.ctx.cwmp = 1;
+	begin();
+	assert_int_equal(attr_reads(), 1);
+	attrs_answer("Device.WiFi.SSID.1.SSID", 2, NULL);
+	assert_int_equal(F.gets, 0);
+	assert_int_equal(verdict(0)->outcome, PRUN_COMPLIANT);
+	assert_non_null(cJSON_GetObjectItem(F.st.owners, "Device.WiFi.SSID.1.SSID#notification"));
+	assert_int_equal(cJSON_GetArraySize(F.st.owners), 1);
+}
+
+/* A CPE refuses a get_attributes or set_attributes as a whole: each
+ * profile's attributes travel in their own request, so a refusal is the
+ * profile's that named them. */
+static void notification_errors_by_profile(void **state)
+{
+	(void)state;
+	prof("{\"name\":\"a\",\"selector\":{\"all\":true},\"priority\":1,\"steps\":["
+	     "{\"notification\":{\"Device.Nope.X\":\"active\"}}]}",
+	     1);
+	prof("{\"name\":\"b\",\"selector\":{\"all\":true},\"priority\":2,\"steps\":["
+	     "{\"notification\":{\"Device.Time.NTPServer1\":\"active\"}}]}",
+	     1);
+	prof("{\"name\":\"c\",\"selector\":{\"all\":true},\"priority\":3,\"steps\":["
+	     "{\"notification\":{\"Device.Time.Enable\":\"passive\"}}]}",
+	     1);
+	F.ctx.cwmp = 1;
+	begin();
+	assert_int_equal(attr_reads(), 1);
+	assert_true(reads_attr("Device.Nope.X"));
+	answer_text("{\"type\":\"error\",\"err_code\":9005,\"err_msg\":\"GetParameterAttributes: "
+		    "CWMP fault 9005 (Invalid parameter name)\",\"param_errs\":[]}");
+	assert_int_equal(attr_reads(), 1);
+	assert_true(reads_attr("Device.Time.NTPServer1"));
+	attrs_answer("Device.Time.NTPServer1", 0, NULL);
+	assert_true(reads_attr("Device.Time.Enable"));
+	attrs_answer("Device.Time.Enable", 0, NULL);
+	/* b's attribute first, alone */
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(F.st.request, "attributes")), 1);
+	assert_int_equal(attr_set("Device.Time.NTPServer1"), 2);
+	answer_text("{\"type\":\"error\",\"err_code\":9009,\"err_msg\":\"SetParameterAttributes: "
+		    "CWMP fault 9009 (Notification request rejected)\",\"param_errs\":[]}");
+	/* the next round: c's read, then c's set; a and b no longer take part */
+	assert_int_equal(attr_reads(), 1);
+	assert_true(reads_attr("Device.Time.Enable"));
+	attrs_answer("Device.Time.Enable", 0, NULL);
+	assert_int_equal(attr_set("Device.Time.Enable"), 1);
+	attrs_set_ok();
+	attrs_answer("Device.Time.Enable", 1, NULL);
+	assert_int_equal(verdict(0)->outcome, PRUN_NOT_APPLICABLE);
+	assert_string_equal(verdict(0)->detail, "get_attributes: 9005 GetParameterAttributes: "
+						"CWMP fault 9005 (Invalid parameter name)");
+	assert_int_equal(verdict(1)->outcome, PRUN_NOT_APPLICABLE);
+	assert_non_null(strstr(verdict(1)->detail, "Device.Time.NTPServer1: 9009"));
+	assert_string_equal(field(change(1, 0), "result"), "not_applicable");
+	assert_int_equal(verdict(2)->outcome, PRUN_COMPLIANT);
+
+	/* a transient error: the run is interrupted, to be tried again */
+	begin();
+	answer_text("{\"type\":\"error\",\"err_code\":9002,\"err_msg\":\"Internal error\"}");
+	assert_true(F.st.done);
+	assert_true(F.st.interrupted);
+}
+
+static void notification_priority_and_audit(void **state)
+{
+	(void)state;
+	/* low: sets the value and wants the attribute active; high: wants it
+	 * off; an audit profile above both checks it is off */
+	prof("{\"name\":\"low\",\"selector\":{\"all\":true},\"priority\":1,\"steps\":["
+	     "{\"set\":{\"Device.Time.NTPServer1\":\"pool.ntp.org\"}},"
+	     "{\"notification\":{\"Device.Time.NTPServer1\":\"active\"}}]}",
+	     1);
+	prof("{\"name\":\"high\",\"selector\":{\"all\":true},\"priority\":2,\"steps\":["
+	     "{\"notification\":{\"Device.Time.NTPServer1\":0}}]}",
+	     1);
+	F.ctx.cwmp = 1;
+	begin();
+	attrs_answer("Device.Time.NTPServer1", 2, NULL);
+	attrs_answer("Device.Time.NTPServer1", 2, NULL);
+	cJSON *g = gr();
+	gr_param(g, "Device.Time.NTPServer1", "pool.ntp.org");
+	answer(g);
+	assert_int_equal(attr_set("Device.Time.NTPServer1"), 0);
+	attrs_set_ok();
+	attrs_answer("Device.Time.NTPServer1", 0, NULL);
+	attrs_answer("Device.Time.NTPServer1", 0, NULL);
+	g = gr();
+	gr_param(g, "Device.Time.NTPServer1", "pool.ntp.org");
+	answer(g);
+	/* the value stays low's: an attribute is no claim on the value */
+	assert_int_equal(verdict(0)->outcome, PRUN_COMPLIANT);
+	assert_int_equal(verdict(1)->outcome, PRUN_COMPLIANT);
+	assert_string_equal(field(change(0, 0), "result"), "overridden");
+	assert_string_equal(field(change(1, 0), "action"), "set_notification");
+	const cJSON *o = cJSON_GetObjectItem(F.st.owners, "Device.Time.NTPServer1#notification");
+	assert_string_equal(field(o, "profile"), "high");
+	o = cJSON_GetObjectItem(F.st.owners, "Device.Time.NTPServer1");
+	assert_string_equal(field(o, "profile"), "low");
+
+	/* audit: a difference is drift, never an action */
+	teardown(NULL);
+	setup(NULL);
+	prof("{\"name\":\"check\",\"selector\":{\"all\":true},\"priority\":1,\"mode\":\"audit\","
+	     "\"steps\":[{\"notification\":{\"Device.Time.NTPServer1\":\"active\"}}]}",
+	     1);
+	F.ctx.cwmp = 1;
+	begin();
+	attrs_answer("Device.Time.NTPServer1", 1, NULL);
+	assert_int_equal(verdict(0)->outcome, PRUN_DRIFTED);
+	assert_string_equal(verdict(0)->detail, "Device.Time.NTPServer1#notification differs");
+	assert_string_equal(field(change(0, 0), "action"), "would_set_notification");
+	assert_string_equal(field(change(0, 0), "old"), "1");
+	assert_string_equal(field(change(0, 0), "new"), "2");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1170,6 +1426,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(tampered_work, setup, teardown),
 		cmocka_unit_test_setup_teardown(malformed_answers, setup, teardown),
 		cmocka_unit_test_setup_teardown(nothing_in_scope, setup, teardown),
+		cmocka_unit_test_setup_teardown(notification_set_then_compliant, setup, teardown),
+		cmocka_unit_test_setup_teardown(notification_and_subscribe_by_protocol, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(notification_errors_by_profile, setup, teardown),
+		cmocka_unit_test_setup_teardown(notification_priority_and_audit, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

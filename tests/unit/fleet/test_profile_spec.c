@@ -115,6 +115,28 @@ static void test_defaults(void **state)
 		assert_int_equal(sub->params[i].v.type, i < 2 ? PROF_V_STRING : PROF_V_BOOL);
 	}
 	prof_spec_fini(&s);
+
+	/* notification: names and numbers, stored as numbers */
+	parse_ok(DEF("{\"notification\":{\"Device.A.Off\":\"off\",\"Device.A.P\":\"passive\","
+		     "\"Device.A.Act\":\"active\",\"Device.A.N\":6}}"),
+		 &s);
+	assert_int_equal(s.steps[0].kind, PROF_STEP_NOTIFICATION);
+	assert_int_equal(s.steps[0].n_params, 4);
+	static const char *const nv[] = { "0", "1", "2", "6" };
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(s.steps[0].params[i].v.type, PROF_V_NUMBER);
+		assert_string_equal(s.steps[0].params[i].v.text, nv[i]);
+	}
+	t = to_text(&s);
+	assert_non_null(strstr(t, "\"steps\":[{\"notification\":{\"Device.A.Off\":0,"
+				  "\"Device.A.P\":1,\"Device.A.Act\":2,\"Device.A.N\":6}}]"));
+	prof_spec_fini(&s);
+	parse_ok(t, &s); /* the stored form reads back the same */
+	char *t2 = to_text(&s);
+	assert_string_equal(t, t2);
+	free(t);
+	free(t2);
+	prof_spec_fini(&s);
 }
 
 /* ---- round trip ------------------------------------------------------------------ */
@@ -353,14 +375,40 @@ static const struct refusal refusals[] = {
 	/* steps */
 	{ DEF(SET1 ",{\"reboot\":{}}"), F,
 	  "steps[2].reboot: unknown step kind (set, ensure_instance, ensure_absent, ensure_count, "
-	  "subscribe or operate)" },
+	  "subscribe, operate or notification)" },
 	{ DEF("{\"set\":{\"Device.A.B\":1},\"operate\":{\"command\":\"Device.Reboot()\"}}"), F,
 	  "steps[1]: must be an object with one key: set, ensure_instance, ensure_absent, "
-	  "ensure_count, subscribe or operate" },
+	  "ensure_count, subscribe, operate or notification" },
 	{ DEF("{}"), F,
 	  "steps[1]: must be an object with one key: set, ensure_instance, ensure_absent, "
-	  "ensure_count, subscribe or operate" },
+	  "ensure_count, subscribe, operate or notification" },
 	{ DEF("{\"set\":{}}"), F, "steps[1].set: must have 1 to 256 entries (has 0)" },
+	/* notification */
+	{ DEF("{\"notification\":{}}"), F,
+	  "steps[1].notification: must have 1 to 256 entries (has 0)" },
+	{ DEF("{\"notification\":[\"Device.A.B\"]}"), F,
+	  "steps[1].notification: must be an object" },
+	{ DEF("{\"notification\":{\"Device.A.B\":\"loud\"}}"), F,
+	  "steps[1].notification.Device.A.B: must be \"off\", \"passive\", \"active\" or a TR-069 "
+	  "notification value 0 to 6" },
+	{ DEF("{\"notification\":{\"Device.A.B\":7}}"), F,
+	  "steps[1].notification.Device.A.B: must be \"off\", \"passive\", \"active\" or a TR-069 "
+	  "notification value 0 to 6" },
+	{ DEF("{\"notification\":{\"Device.A.B\":1.5}}"), F,
+	  "steps[1].notification.Device.A.B: must be \"off\", \"passive\", \"active\" or a TR-069 "
+	  "notification value 0 to 6" },
+	{ DEF("{\"notification\":{\"Device.A.B\":true}}"), F,
+	  "steps[1].notification.Device.A.B: must be \"off\", \"passive\", \"active\" or a TR-069 "
+	  "notification value 0 to 6" },
+	{ DEF("{\"notification\":{\"Device.A.B\":\"active\",\"Device.A.B\":0}}"), F,
+	  "steps[1].notification: 'Device.A.B' given twice" },
+	{ DEF("{\"notification\":{\"Device.WiFi.SSID.*.SSID\":2}}"), P,
+	  "steps[1].notification: 'Device.WiFi.SSID.*.SSID' has a wildcard or search expression: "
+	  "name one parameter" },
+	{ DEF("{\"notification\":{\"Device.WiFi.\":2}}"), P,
+	  "steps[1].notification: 'Device.WiFi.' ends in '.': name a parameter" },
+	{ DEF("{\"notification\":{\"Device.A.B\":2}},{\"notification\":{\"Device.A.B\":1}}"), F,
+	  "steps[2]: 'Device.A.B#notification' is already written by steps[1]" },
 	{ DEF("{\"set\":[]}"), F, "steps[1].set: must be an object {NAME: VALUE, ...}" },
 	{ DEF("{\"set\":{\"Device.Time.\":\"x\"}}"), P,
 	  "steps[1].set: 'Device.Time.' ends in '.': name a parameter" },
@@ -739,6 +787,19 @@ static void test_paths(void **state)
 	parse_ok(DEF("{\"operate\":{\"command\":\"Device.Reboot()\"}}"), &s);
 	assert_int_equal(prof_spec_paths(&s, &v, &n), 0);
 	assert_int_equal(n, 0);
+	free_strv(v, n);
+	prof_spec_fini(&s);
+
+	/* a notification attribute is named apart from its parameter's value:
+	 * one profile may set both */
+	parse_ok(DEF("{\"set\":{\"Device.A.B\":\"x\"}},{\"notification\":{\"Device.A.B\":"
+		     "\"passive\",\"Device.A.C\":6}}"),
+		 &s);
+	assert_int_equal(prof_spec_paths(&s, &v, &n), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0], "Device.A.B");
+	assert_string_equal(v[1], "Device.A.B#notification");
+	assert_string_equal(v[2], "Device.A.C#notification");
 	free_strv(v, n);
 	prof_spec_fini(&s);
 
