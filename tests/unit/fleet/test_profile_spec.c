@@ -899,7 +899,8 @@ static void test_tpl_expand(void **state)
 static void test_seeds(void **state)
 {
 	(void)state;
-	static const char *const seeds[] = { "def-full.json", "def-ntp.json", "def-stored.json" };
+	static const char *const seeds[] = { "def-full.json", "def-ntp.json", "def-stored.json",
+					     "def-notification.json" };
 	for (size_t i = 0; i < sizeof(seeds) / sizeof(seeds[0]); i++) {
 		char path[512], buf[8192];
 		snprintf(path, sizeof(path), "%s/vectors/fuzz_profile/%s", USPC_TEST_DATA_DIR,
