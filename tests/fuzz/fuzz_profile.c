@@ -90,11 +90,15 @@ static void check_paths(const struct prof_spec *s)
 	for (size_t i = 0; i < n; i++) {
 		struct usp_path p;
 		size_t len = strlen(v[i]), sl = strlen(PROF_ATTR_SUFFIX);
-		if (len > sl && strcmp(v[i] + len - sl, PROF_ATTR_SUFFIX) == 0)
-			v[i][len - sl] = '\0';
-		if (usp_path_parse(v[i], &p, NULL) != 0)
+		char *path = strdup(v[i]);
+		if (!path)
+			abort();
+		if (len > sl && strcmp(path + len - sl, PROF_ATTR_SUFFIX) == 0)
+			path[len - sl] = '\0';
+		if (usp_path_parse(path, &p, NULL) != 0)
 			abort(); /* profile_run reads these paths as they are */
 		usp_path_fini(&p);
+		free(path);
 	}
 	qsort(v, n, sizeof(*v), cmp_str);
 	for (size_t i = 1; i < n; i++)
