@@ -10,3 +10,12 @@ uspc_fuzz_target(fuzz_acs_digest
   LIBS PkgConfig::LIBCRYPTO Threads::Threads uspc_warnings)
 target_include_directories(fuzz_acs_digest PRIVATE ${PROJECT_SOURCE_DIR}/controller/acs
   ${PROJECT_SOURCE_DIR}/controller/cwmp)
+# fuzz_acs_map: what a CPE answers (any envelope cwmp_parse reads, else an
+# empty message) fed to a run of each op uspc-acs maps (acs_map.c): every
+# run ends, a failure carries its code and a USP-Error result or none, a
+# success a result. Seeds: tests/vectors/fuzz_acs_map/ (byte 0 picks the
+# run).
+#   tests/fuzz/run.sh 60 fuzz_acs_map
+uspc_fuzz_target(fuzz_acs_map
+  SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/fuzz_acs_map.c
+  LIBS uspc_acs_pure uspc_warnings)
