@@ -667,8 +667,9 @@ int prun_work_ok(const cJSON *w, const struct prun_profile *p, size_t n, struct 
 		why = "stamp_out: expected a string";
 	else if (prun_get(w, "attrs") && !attrs_ok(prun_get(w, "attrs")))
 		why = "attrs: expected {path: \"0\"..\"6\"}";
-	else if (!strcmp(phase, "attrs") && !is_int(prun_get(w, "attrs_p"), 0, (double)n - 1))
-		why = "attrs_p: expected a profile index";
+	else if (!strcmp(phase, "attrs") &&
+		 (!is_int(prun_get(w, "attrs_p"), 0, (double)n - 1) || !prun_get(w, "attrs")))
+		why = "attrs_p, attrs: expected a profile index and what was read";
 	if (!why) {
 		size_t i = 0;
 		cJSON_ArrayForEach(e, profs)

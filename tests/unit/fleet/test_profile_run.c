@@ -1216,6 +1216,21 @@ static void notification_set_then_compliant(void **state)
 	begin();
 	/* the attributes are read first, then the values */
 	assert_int_equal(attr_reads(), 2);
+	/* the attribute phase's work, damaged, is refused */
+	tamper("attrs_p", "5", 0);
+	tamper("attrs_p", "\"0\"", 0);
+	tamper("attrs", "[]", 0);
+	tamper("attrs", "{\"Device.Time.NTPServer1\":\"7\"}", 0);
+	tamper("attrs", "{\"Device.Time.NTPServer1\":2}", 0);
+	{
+		cJSON *w = cJSON_Duplicate(F.st.work, 1);
+		cJSON_DeleteItemFromObject(w, "attrs");
+		struct prun_answer a = { .answered = 1, .result = NULL };
+		struct prun_step nx;
+		struct uspc_err err;
+		assert_int_equal(prun_next(F.p, F.n, &F.ctx, w, &a, &nx, &err), USPCTL_E_BAD_FIELD);
+		cJSON_Delete(w);
+	}
 	assert_true(cJSON_IsString(
 		cJSON_GetArrayItem(cJSON_GetObjectItem(F.st.request, "param_paths"), 0)));
 	attrs_answer("Device.Time.NTPServer1", 0, "Device.DeviceInfo.SoftwareVersion", 1, NULL);
