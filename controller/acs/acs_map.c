@@ -16,7 +16,8 @@
 #include "usp_err.h"
 
 #define FW_FILE_TYPE "1 Firmware Upgrade Image"
-#define MAX_PATHS 1024 /* paths / parameters in one task */
+#define MAX_PATHS 1024   /* paths / parameters in one task */
+#define MAX_LEAVES 20000 /* parameter names GetParameterNames may give one batch */
 
 enum run_kind {
 	K_GET,
@@ -31,7 +32,7 @@ enum run_kind {
 };
 
 /* What the RPC in flight was. */
-enum step { S_NONE, S_GET, S_TYPES, S_SPV, S_ADD, S_DELETE, S_OPER, S_SPA, S_GPA };
+enum step { S_NONE, S_GET, S_TYPES, S_SPV, S_ADD, S_DELETE, S_OPER, S_SPA, S_GPA, S_GPN, S_LEAF };
 
 struct get_path {
 	char *requested; /* as the operator wrote it */
@@ -59,6 +60,17 @@ struct acs_run {
 	struct get_path *paths;
 	size_t n_paths, next_path, batch_from, batch_to;
 	cJSON *get_results; /* array of req_path_results, built as answers come */
+	/* a batch the CPE refused as a GetParameterValues of partial paths:
+	 * its partial paths listed with GetParameterNames (next_gpn of the
+	 * batch), every parameter name found (and the batch's full names)
+	 * read in GetParameterValues of ACS_GPV_BATCH (next_leaf), the
+	 * values kept in leaf_values until the batch is answered */
+	int gpn_fallback, leaves_ready;
+	size_t next_gpn;
+	char **leaves;
+	size_t n_leaves, next_leaf;
+	struct cwmp_param_value *leaf_values;
+	size_t n_leaf_values;
 
 	/* set / add's parameters */
 	struct set_param *sets;
@@ -636,6 +648,25 @@ struct acs_run *acs_run_new(int64_t id, const char *op, const char *request_json
 	return r;
 }
 
+/* Forget a GetParameterNames fallback's names and values. */
+static void leaves_clear(struct acs_run *r)
+{
+	for (size_t i = 0; i < r->n_leaves; i++)
+		free(r->leaves[i]);
+	free(r->leaves);
+	for (size_t i = 0; i < r->n_leaf_values; i++) {
+		free(r->leaf_values[i].name);
+		free(r->leaf_values[i].value);
+		free(r->leaf_values[i].type);
+	}
+	free(r->leaf_values);
+	r->leaves = NULL;
+	r->leaf_values = NULL;
+	r->n_leaves = r->next_leaf = r->n_leaf_values = 0;
+	r->gpn_fallback = r->leaves_ready = 0;
+	r->next_gpn = 0;
+}
+
 void acs_run_free(struct acs_run *r)
 {
 	if (!r)
@@ -646,6 +677,7 @@ void acs_run_free(struct acs_run *r)
 	}
 	free(r->paths);
 	cJSON_Delete(r->get_results);
+	leaves_clear(r);
 	for (size_t i = 0; i < r->n_sets; i++) {
 		free(r->sets[i].obj);
 		free(r->sets[i].param);
@@ -728,14 +760,15 @@ void acs_run_fail(struct acs_run *r, uint32_t code, const char *msg)
 
 /* ---- answers ---------------------------------------------------------- */
 
-static int add_row(struct acs_run *r, const struct cwmp_param_value *v)
+/* Append a copy of v (a name required) to *arr of *n: 0, or -1 out of
+ * memory. */
+static int keep_value(struct cwmp_param_value **arr, size_t *n, const struct cwmp_param_value *v)
 {
-	struct cwmp_param_value *n =
-		realloc(r->out.rows, (r->out.n_rows + 1) * sizeof(*r->out.rows));
-	if (!n)
+	struct cwmp_param_value *grown = realloc(*arr, (*n + 1) * sizeof(**arr));
+	if (!grown)
 		return -1;
-	r->out.rows = n;
-	struct cwmp_param_value *d = &n[r->out.n_rows];
+	*arr = grown;
+	struct cwmp_param_value *d = &grown[*n];
 	d->name = strdup(v->name);
 	d->value = dup_s(v->value);
 	d->type = v->type ? strdup(v->type) : NULL;
@@ -745,8 +778,13 @@ static int add_row(struct acs_run *r, const struct cwmp_param_value *v)
 		free(d->type);
 		return -1;
 	}
-	r->out.n_rows++;
+	(*n)++;
 	return 0;
+}
+
+static int add_row(struct acs_run *r, const struct cwmp_param_value *v)
+{
+	return keep_value(&r->out.rows, &r->out.n_rows, v);
 }
 
 /* The CPE's answer as a USP Error's result (docs/json.md): err_code and
@@ -861,6 +899,110 @@ static void answer_get(struct acs_run *r, const struct cwmp_msg *in)
 			}
 		cJSON_AddItemToArray(r->get_results, one);
 	}
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* A name for the fallback's GetParameterValues: 0, or -1 with the run
+ * failed (too many, out of memory). */
+static int add_leaf(struct acs_run *r, const char *name)
+{
+	if (r->n_leaves >= MAX_LEAVES) {
+		set_fail(r, USP_ERR_RESOURCES_EXCEEDED,
+			 "GetParameterNames gave more than %d parameters for one batch of "
+			 "paths: ask for narrower paths",
+			 MAX_LEAVES);
+		return -1;
+	}
+	char **n = realloc(r->leaves, (r->n_leaves + 1) * sizeof(*n));
+	if (n)
+		r->leaves = n;
+	if (!n || !(r->leaves[r->n_leaves] = strdup(name))) {
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+		return -1;
+	}
+	r->n_leaves++;
+	return 0;
+}
+
+static int next_get(struct acs_run *r, struct cwmp_msg *out);
+
+/* The fallback's next RPC: a GetParameterNames of the batch's next
+ * partial path (its full names are kept as they are), then
+ * GetParameterValues of every name found, ACS_GPV_BATCH at a time; at the
+ * end the batch is answered from those values as from one
+ * GetParameterValues of its paths, and the next batch goes on. */
+static int next_fallback(struct acs_run *r, struct cwmp_msg *out)
+{
+	while (r->batch_from + r->next_gpn < r->batch_to) {
+		size_t at = r->batch_from + r->next_gpn++;
+		const struct get_path *g = &r->paths[at];
+		size_t n = strlen(g->gpv_name);
+		int seen = 0;
+		for (size_t p = r->batch_from; p < at && !seen; p++)
+			seen = !strcmp(r->paths[p].gpv_name, g->gpv_name);
+		if (seen)
+			continue;
+		if (g->gpv_name[n - 1] != '.') {
+			if (add_leaf(r, g->gpv_name) < 0)
+				return 0;
+			continue;
+		}
+		out->method = CWMP_M_GET_PARAMETER_NAMES;
+		out->parameter_path = g->gpv_name;
+		out->next_level = 0;
+		r->step = S_GPN;
+		return 1;
+	}
+	if (!r->leaves_ready) {
+		/* paths that overlap list some names twice: read each once */
+		if (r->n_leaves > 1)
+			qsort(r->leaves, r->n_leaves, sizeof(*r->leaves), cmp_names);
+		size_t k = 0;
+		for (size_t i = 0; i < r->n_leaves; i++) {
+			if (k && !strcmp(r->leaves[k - 1], r->leaves[i]))
+				free(r->leaves[i]);
+			else
+				r->leaves[k++] = r->leaves[i];
+		}
+		r->n_leaves = k;
+		r->leaves_ready = 1;
+	}
+	if (r->next_leaf < r->n_leaves) {
+		size_t n = r->n_leaves - r->next_leaf;
+		if (n > ACS_GPV_BATCH)
+			n = ACS_GPV_BATCH;
+		out->method = CWMP_M_GET_PARAMETER_VALUES;
+		out->names = &r->leaves[r->next_leaf];
+		out->n_names = n;
+		r->next_leaf += n;
+		r->step = S_LEAF;
+		return 1;
+	}
+	struct cwmp_msg all = { .values = r->leaf_values, .n_values = r->n_leaf_values };
+	answer_get(r, &all);
+	leaves_clear(r);
+	return r->done ? 0 : next_get(r, out);
+}
+
+/* A CPE that refuses GetParameterValues of a partial path (some answer
+ * 9002, 9003 or 9005 to any name that is not a parameter) is asked for
+ * the names under it instead: the batch in flight has a partial path and
+ * the fault names no parameter. */
+static int gpn_helps(const struct acs_run *r, const struct cwmp_fault *f)
+{
+	if (r->kind != K_GET || r->step != S_GET || r->gpn_fallback || f->n_spv ||
+	    (f->code != 9002 && f->code != 9003 && f->code != 9005))
+		return 0;
+	for (size_t p = r->batch_from; p < r->batch_to; p++) {
+		size_t n = strlen(r->paths[p].gpv_name);
+		if (n && r->paths[p].gpv_name[n - 1] == '.')
+			return 1;
+	}
+	return 0;
 }
 
 static void learn_types(struct acs_run *r, const struct cwmp_msg *in)
@@ -1078,6 +1220,10 @@ static enum cwmp_method expected(const struct acs_run *r)
 		return CWMP_M_SET_PARAMETER_ATTRIBUTES_RESPONSE;
 	case S_GPA:
 		return CWMP_M_GET_PARAMETER_ATTRIBUTES_RESPONSE;
+	case S_GPN:
+		return CWMP_M_GET_PARAMETER_NAMES_RESPONSE;
+	case S_LEAF:
+		return CWMP_M_GET_PARAMETER_VALUES_RESPONSE;
 	case S_OPER:
 		return r->kind == K_REBOOT          ? CWMP_M_REBOOT_RESPONSE
 		       : r->kind == K_FACTORY_RESET ? CWMP_M_FACTORY_RESET_RESPONSE
@@ -1100,7 +1246,15 @@ void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in)
 					    "DeleteObject",
 					    "the command",
 					    "SetParameterAttributes",
-					    "GetParameterAttributes" };
+					    "GetParameterAttributes",
+					    "GetParameterNames",
+					    "GetParameterValues" };
+	if (in->method == CWMP_M_FAULT && gpn_helps(r, &in->fault)) {
+		r->gpn_fallback = 1;
+		r->next_gpn = 0;
+		r->step = S_NONE;
+		return;
+	}
 	if (in->method == CWMP_M_FAULT) {
 		if (r->step == S_SPV && r->kind == K_ADD)
 			fail_fault(r, &in->fault,
@@ -1168,6 +1322,22 @@ void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in)
 	case S_GPA:
 		answer_gpa(r, in);
 		break;
+	case S_GPN:
+		for (size_t i = 0; i < in->n_infos; i++) {
+			const char *name = in->infos[i].name;
+			size_t n = name ? strlen(name) : 0;
+			if (n && name[n - 1] != '.' && add_leaf(r, name) < 0)
+				break;
+		}
+		break;
+	case S_LEAF:
+		for (size_t i = 0; i < in->n_values; i++)
+			if (in->values[i].name &&
+			    keep_value(&r->leaf_values, &r->n_leaf_values, &in->values[i]) < 0) {
+				set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+				break;
+			}
+		break;
 	default:
 		set_fail(r, USP_ERR_INTERNAL_ERROR, "an answer with no request outstanding");
 	}
@@ -1178,6 +1348,8 @@ void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in)
 
 static int next_get(struct acs_run *r, struct cwmp_msg *out)
 {
+	if (r->gpn_fallback)
+		return next_fallback(r, out);
 	if (r->next_path >= r->n_paths) {
 		cJSON *res = cJSON_CreateObject();
 		if (!res) {

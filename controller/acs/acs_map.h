@@ -11,7 +11,11 @@
  *   op        CWMP
  *   get       GetParameterValues: full names and partial paths as given;
  *             a '*' instance becomes the partial path before it, and the
- *             answer is filtered; 32 names per RPC
+ *             answer is filtered; 32 names per RPC. A batch refused with
+ *             Fault 9002/9003/9005 while it names a partial path:
+ *             GetParameterNames (NextLevel false) of each partial path,
+ *             then GetParameterValues of the names listed, 32 at a time,
+ *             answered as the batch would have been
  *   set       SetParameterValues with each value's type (types the caller
  *             does not know are first read with GetParameterValues);
  *             ParameterKey = the task id

@@ -142,8 +142,12 @@ const strings = (e) => (e ? e.children.map((c) => c.text) : []);
 // The methods on the data model: each takes the request element and returns
 // {body, detail}, or throws CwmpFault. `cpe` receives side effects (key, hooks).
 export const modelMethods = {
-  GetParameterValues(m, req) {
+  GetParameterValues(m, req, cpe) {
     const names = strings(child(req, 'ParameterNames'));
+    // quirk: some CPEs answer only full parameter names
+    if (cpe?.opts?.quirks?.noPartialPaths && names.some((n) => n === '' || n.endsWith('.'))) {
+      throw new CwmpFault(9005, 'Invalid parameter name (partial paths not supported)');
+    }
     const list = [];
     for (const n of names) for (const p of m.select(n)) if (!list.includes(p)) list.push(p);
     return {

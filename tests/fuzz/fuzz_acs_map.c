@@ -3,9 +3,11 @@
  * (controller/acs/acs_map.c): what a CPE answers, fed to a run of each op.
  *
  * Byte 0 picks one of the requests below (every op acs_map maps, and the
- * types a Set needs known or not); the rest is a SOAP envelope for
- * cwmp_parse (what uspc-acs does with a CPE's POST). The parsed message, or
- * an empty message when it does not parse, answers every RPC of the run.
+ * types a Set needs known or not); the rest is up to MSGS_MAX SOAP
+ * envelopes separated by NUL bytes, for cwmp_parse (what uspc-acs does
+ * with a CPE's POST). The k-th RPC of the run is answered with the k-th
+ * message (the last one for the rest), an empty message when it does not
+ * parse.
  * The contract checked:
  *   - a run ends within RUN_STEPS_MAX RPCs, and acs_run_next says so;
  *   - a failed run has an error code and a NUL-terminated message; its
@@ -27,6 +29,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define RUN_STEPS_MAX 64
+#define MSGS_MAX 4
 
 static const struct {
 	const char *op, *request;
@@ -104,11 +107,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	const size_t which = data[0] % N_RUNS;
-	struct cwmp_msg in;
+	struct cwmp_msg in[MSGS_MAX];
+	size_t n_in = 0;
 	char errbuf[160];
-	if (cwmp_parse((const char *)data + 1, size - 1, &in, errbuf, sizeof(errbuf)) != 0) {
-		memset(&in, 0, sizeof(in));
-		in.method = CWMP_M_EMPTY;
+	for (size_t at = 1; at <= size && n_in < MSGS_MAX;) {
+		const uint8_t *end = memchr(data + at, '\0', size - at);
+		size_t len = end ? (size_t)(end - (data + at)) : size - at;
+		if (n_in == MSGS_MAX - 1)
+			len = size - at; /* the last message takes the rest */
+		if (cwmp_parse((const char *)data + at, len, &in[n_in], errbuf, sizeof(errbuf)) !=
+		    0) {
+			memset(&in[n_in], 0, sizeof(in[n_in]));
+			in[n_in].method = CWMP_M_EMPTY;
+		}
+		n_in++;
+		at += len + 1;
 	}
 	uint32_t code = 0;
 	char why[256];
@@ -127,12 +140,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (acs_run_next(r, &out)) {
 		if (acs_run_done(r) || ++steps > RUN_STEPS_MAX)
 			abort(); /* an RPC after the end, or a run that never ends */
-		acs_run_answer(r, &in);
+		acs_run_answer(r, &in[(size_t)steps - 1 < n_in ? (size_t)steps - 1 : n_in - 1]);
 	}
 	if (!acs_run_done(r))
 		abort();
 	check_outcome(acs_run_outcome(r));
 	acs_run_free(r);
-	cwmp_msg_free(&in);
+	for (size_t i = 0; i < n_in; i++)
+		cwmp_msg_free(&in[i]);
 	return 0;
 }

@@ -20,7 +20,8 @@
 #                  set_attributes/get_attributes and a 4 VALUE CHANGE,
 #                  Reboot, Download (ok and 9010), FactoryReset, with
 #                  their operation_results
-#   4 faults       a CPE Fault ends the task with its code
+#   4 faults       a CPE Fault ends the task with its code; a CPE that
+#                  refuses partial paths is read through GetParameterNames
 #   5 conn. req.   a waiting uspctl get is run by a connection request;
 #                  wrong listener credentials leave cr_error
 #   6 session      cookies, no cookies, chunked, empty-POST variants;
@@ -450,7 +451,24 @@ task_is "GetParameterValues Fault 9005: task failed with 9005, the message names
 	'.state == "failed" and .error_code == 9005 and (.error_message | test("9005")) and (.error_message | test("injected"))'
 task_is "SetParameterValues Fault 9003/9008 on a read-only parameter: failed with 9008 naming it" "$t_fset" \
 	'.state == "failed" and .error_code == 9008 and (.error_message | test("Device.DeviceInfo.SoftwareVersion"))'
-peer '{"cmd":"set","name":"flt","opts":{"faults":{}}}'
+# (set merges into the CPE's options: a null fault is none)
+peer '{"cmd":"set","name":"flt","opts":{"faults":{"GetParameterValues":null}}}'
+# a CPE that answers only full names: the partial path is listed with
+# GetParameterNames, its parameters read by name
+peer '{"cmd":"set","name":"flt","opts":{"quirks":{"noPartialPaths":true}}}'
+t_fpart=$(queue '{"id":"fp","op":"get","targets":"'$E'","paths":["Device.WiFi.SSID.","Device.DeviceInfo.SoftwareVersion"]}')
+peer '{"cmd":"session","name":"flt"}'
+expect "partial path refused (9005): GetParameterNames of it, then GetParameterValues of the names" \
+	'.session.outcome == "done" and
+   .session.acsRpcs == ["GetParameterValues","GetParameterNames","GetParameterValues"] and
+   ([.session.exchanges[] | select(.request.kind == "Fault") | .request.detail.faultCode] == [9005]) and
+   ([.session.exchanges[] | select(.request.kind == "GetParameterNamesResponse") | .request.detail.path] == ["Device.WiFi.SSID."])'
+task_is "the get answered as from a partial path: the SSID's parameters (Stats too) and the version" "$t_fpart" \
+	'.state == "done" and .result.type == "get_resp" and
+   ([.result.req_path_results[0].resolved_path_results[].resolved_path] | sort) == ["Device.WiFi.SSID.1.","Device.WiFi.SSID.1.Stats."] and
+   (.result.req_path_results[0].resolved_path_results[0].result_params | has("SSID") and has("Enable")) and
+   (.result.req_path_results[1].resolved_path_results[0].result_params | has("SoftwareVersion"))'
+peer '{"cmd":"set","name":"flt","opts":{"quirks":{"noPartialPaths":false}}}'
 
 # ---- 5. connection requests ---------------------------------------------------------------
 log "--- 5. connection requests"

@@ -1198,12 +1198,12 @@ static void fault_9003_names_first_parameter(void **state)
 static void fault_plain(void **state)
 {
 	(void)state;
-	struct acs_run *r = run_new(51, "get", "{\"param_paths\": [\"Device.Nope.\"]}");
+	struct acs_run *r = run_new(51, "get", "{\"param_paths\": [\"Device.Nope.X\"]}");
 	struct cwmp_msg m;
 	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
-	answer_fault(r, 9005, "Device.Nope. is not in the data model", NULL, 0);
+	answer_fault(r, 9005, "Device.Nope.X is not in the data model", NULL, 0);
 	cJSON *res = faulted_with(r, 9005, "GetParameterValues: CWMP fault 9005",
-				  "Device.Nope. is not in the data model");
+				  "Device.Nope.X is not in the data model");
 	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(res, "param_errs")), 0);
 	cJSON_Delete(res);
 	/* no more answers change it */
@@ -1217,6 +1217,115 @@ static void fault_plain(void **state)
 	answer_fault(r, 9801, NULL, NULL, 0);
 	cJSON_Delete(faulted_with(r, 9801, "9801", NULL));
 	assert_false(acs_run_outcome(r)->oper_requested);
+	acs_run_free(r);
+}
+
+/* A CPE that refuses GetParameterValues of a partial path is asked
+ * GetParameterNames of it, then GetParameterValues of the names found;
+ * the answer is the one a partial-path read would have given. */
+static void get_partial_refused_uses_names(void **state)
+{
+	(void)state;
+	struct acs_run *r =
+		run_new(60, "get",
+			"{\"param_paths\": [\"Device.WiFi.\", \"Device.Time.NTPServer1\","
+			" \"Device.WiFi.SSID.*.SSID\", \"Device.WiFi.\"]}");
+	struct cwmp_msg m;
+	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
+	names_are(&m, "Device.WiFi. Device.Time.NTPServer1 Device.WiFi.SSID.");
+	answer_fault(r, 9002, "Internal error", NULL, 0);
+	assert_false(acs_run_done(r));
+	next_is(r, &m, CWMP_M_GET_PARAMETER_NAMES);
+	assert_string_equal(m.parameter_path, "Device.WiFi.");
+	assert_int_equal(m.next_level, 0);
+	struct cwmp_param_info wifi[] = {
+		{ (char *)"Device.WiFi.", 0 },
+		{ (char *)"Device.WiFi.SSIDNumberOfEntries", 0 },
+		{ (char *)"Device.WiFi.SSID.", 0 },
+		{ (char *)"Device.WiFi.SSID.1.", 0 },
+		{ (char *)"Device.WiFi.SSID.1.SSID", 1 },
+		{ (char *)"Device.WiFi.SSID.1.Enable", 1 },
+		{ (char *)"Device.WiFi.SSID.2.SSID", 1 },
+	};
+	struct cwmp_msg in = { .method = CWMP_M_GET_PARAMETER_NAMES_RESPONSE,
+			       .infos = wifi,
+			       .n_infos = 7 };
+	acs_run_answer(r, &in);
+	/* the same partial path twice is asked once; the pattern's own */
+	next_is(r, &m, CWMP_M_GET_PARAMETER_NAMES);
+	assert_string_equal(m.parameter_path, "Device.WiFi.SSID.");
+	in.infos = wifi + 2;
+	in.n_infos = 5;
+	acs_run_answer(r, &in);
+	/* every parameter found, once, and the full name */
+	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
+	names_are(&m, "Device.Time.NTPServer1 Device.WiFi.SSID.1.Enable Device.WiFi.SSID.1.SSID "
+		      "Device.WiFi.SSID.2.SSID Device.WiFi.SSIDNumberOfEntries");
+	struct cwmp_param_value v[] = {
+		{ (char *)"Device.Time.NTPServer1", (char *)"pool.ntp.org", (char *)"string" },
+		{ (char *)"Device.WiFi.SSID.1.Enable", (char *)"true", (char *)"boolean" },
+		{ (char *)"Device.WiFi.SSID.1.SSID", (char *)"home", (char *)"string" },
+		{ (char *)"Device.WiFi.SSID.2.SSID", (char *)"home-5G", (char *)"string" },
+		{ (char *)"Device.WiFi.SSIDNumberOfEntries", (char *)"2", (char *)"unsignedInt" },
+	};
+	answer_values(r, v, 5);
+	cJSON *j = succeeded(r);
+	assert_json_equal(
+		j, "{\"type\":\"get_resp\",\"req_path_results\":["
+		   "{\"requested_path\":\"Device.WiFi.\",\"resolved_path_results\":["
+		   "{\"resolved_path\":\"Device.WiFi.SSID.1.\",\"result_params\":{\"Enable\":"
+		   "\"true\",\"SSID\":\"home\"}},"
+		   "{\"resolved_path\":\"Device.WiFi.SSID.2.\",\"result_params\":{\"SSID\":"
+		   "\"home-5G\"}},"
+		   "{\"resolved_path\":\"Device.WiFi.\",\"result_params\":{"
+		   "\"SSIDNumberOfEntries\":\"2\"}}]},"
+		   "{\"requested_path\":\"Device.Time.NTPServer1\",\"resolved_path_results\":["
+		   "{\"resolved_path\":\"Device.Time.\",\"result_params\":{\"NTPServer1\":"
+		   "\"pool.ntp.org\"}}]},"
+		   "{\"requested_path\":\"Device.WiFi.SSID.*.SSID\",\"resolved_path_results\":["
+		   "{\"resolved_path\":\"Device.WiFi.SSID.1.\",\"result_params\":{\"SSID\":"
+		   "\"home\"}},"
+		   "{\"resolved_path\":\"Device.WiFi.SSID.2.\",\"result_params\":{\"SSID\":"
+		   "\"home-5G\"}}]},"
+		   "{\"requested_path\":\"Device.WiFi.\",\"resolved_path_results\":["
+		   "{\"resolved_path\":\"Device.WiFi.SSID.1.\",\"result_params\":{\"Enable\":"
+		   "\"true\",\"SSID\":\"home\"}},"
+		   "{\"resolved_path\":\"Device.WiFi.SSID.2.\",\"result_params\":{\"SSID\":"
+		   "\"home-5G\"}},"
+		   "{\"resolved_path\":\"Device.WiFi.\",\"result_params\":{"
+		   "\"SSIDNumberOfEntries\":\"2\"}}]}]}");
+	cJSON_Delete(j);
+	assert_int_equal(acs_run_outcome(r)->n_rows, 5);
+	acs_run_free(r);
+
+	/* a fault of the names themselves ends the task with it */
+	r = run_new(61, "get", "{\"param_paths\": [\"Device.Nope.\"]}");
+	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
+	answer_fault(r, 9005, "", NULL, 0);
+	next_is(r, &m, CWMP_M_GET_PARAMETER_NAMES);
+	answer_fault(r, 9005, "Device.Nope. is not in the data model", NULL, 0);
+	cJSON_Delete(faulted_with(r, 9005, "GetParameterNames: CWMP fault 9005",
+				  "Device.Nope. is not in the data model"));
+	acs_run_free(r);
+
+	/* another fault fails at once */
+	r = run_new(62, "get", "{\"param_paths\": [\"Device.WiFi.\"]}");
+	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
+	answer_fault(r, 9004, "Resources exceeded", NULL, 0);
+	cJSON_Delete(faulted_with(r, 9004, "GetParameterValues: CWMP fault 9004", NULL));
+	acs_run_free(r);
+
+	/* a GetParameterNames that finds nothing: an empty answer */
+	r = run_new(63, "get", "{\"param_paths\": [\"Device.Empty.\"]}");
+	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
+	answer_fault(r, 9003, "Invalid arguments", NULL, 0);
+	next_is(r, &m, CWMP_M_GET_PARAMETER_NAMES);
+	struct cwmp_msg none = { .method = CWMP_M_GET_PARAMETER_NAMES_RESPONSE };
+	acs_run_answer(r, &none);
+	j = succeeded(r);
+	assert_json_equal(j, "{\"type\":\"get_resp\",\"req_path_results\":[{\"requested_path\":"
+			     "\"Device.Empty.\",\"resolved_path_results\":[]}]}");
+	cJSON_Delete(j);
 	acs_run_free(r);
 }
 
@@ -1326,6 +1435,7 @@ int main(void)
 		cmocka_unit_test(get_attributes_filtered),
 		cmocka_unit_test(fault_9003_names_first_parameter),
 		cmocka_unit_test(fault_plain),
+		cmocka_unit_test(get_partial_refused_uses_names),
 		cmocka_unit_test(wrong_answer_fails),
 		cmocka_unit_test(fail_from_outside),
 		cmocka_unit_test(request_refusals),
