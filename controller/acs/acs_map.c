@@ -14,6 +14,7 @@
 #include <cjson/cJSON.h>
 
 #include "usp_err.h"
+#include "usp_path.h"
 
 #define FW_FILE_TYPE "1 Firmware Upgrade Image"
 #define MAX_PATHS 1024   /* paths / parameters in one task */
@@ -38,6 +39,10 @@ struct get_path {
 	char *requested; /* as the operator wrote it */
 	char *gpv_name;  /* what GetParameterValues asks for */
 	int pattern;     /* 1: requested has '*' segments: filter the answer */
+	/* requested holds search expressions ([Alias=="x"]): gpv_name is the
+	 * table before the first one, the answer is filtered by evaluating
+	 * them on its values (a get only) */
+	struct usp_path *search;
 };
 
 struct set_param {
@@ -213,8 +218,58 @@ static int path_ok(const char *p)
 
 /* ---- building the run from the request -------------------------------- */
 
+/* A get of a path with search expressions: the table before the first
+ * one is read, the expressions are evaluated on what it holds. Only ==,
+ * !=, <, >, <=, >= on the table's own parameters (usp_path.h); not for
+ * get_attributes (attributes carry no values to evaluate). */
+static int add_search_path(struct acs_run *r, const char *s, uint32_t *code, char *e, size_t el)
+{
+	struct get_path *g = &r->paths[r->n_paths];
+	struct uspc_err perr = { 0 };
+	const char *br = strchr(s, '[');
+	if (r->kind != K_GET || strlen(s) > CWMP_MAX_STR) {
+		*code = USP_ERR_INVALID_ARGUMENTS;
+		snprintf(e, el,
+			 "path '%.200s': search expressions are only for a get of a TR-069 "
+			 "device",
+			 s);
+		return -1;
+	}
+	if (!(g->search = calloc(1, sizeof(*g->search)))) {
+		*code = USP_ERR_INTERNAL_ERROR;
+		snprintf(e, el, "out of memory");
+		return -1;
+	}
+	if (usp_path_parse(s, g->search, &perr) < 0 || g->search->kind == USP_PATH_COMMAND ||
+	    g->search->kind == USP_PATH_EVENT) {
+		*code = USP_ERR_INVALID_PATH_SYNTAX;
+		snprintf(e, el, "path '%.200s': %s", s,
+			 perr.msg[0] ? perr.msg : "not a parameter or object path");
+		usp_path_fini(g->search);
+		free(g->search);
+		g->search = NULL;
+		return -1;
+	}
+	/* the table: the text before the first '[' or "*." */
+	const char *star = strstr(s, ".*");
+	size_t cut = (size_t)(br - s);
+	if (star && (size_t)(star - s) + 1 < cut)
+		cut = (size_t)(star - s) + 1;
+	g->requested = strdup(s);
+	g->gpv_name = strndup(s, cut);
+	if (!g->requested || !g->gpv_name) {
+		*code = USP_ERR_INTERNAL_ERROR;
+		snprintf(e, el, "out of memory");
+		return -1;
+	}
+	r->n_paths++;
+	return 0;
+}
+
 static int add_get_path(struct acs_run *r, const char *s, uint32_t *code, char *e, size_t el)
 {
+	if (strchr(s, '['))
+		return add_search_path(r, s, code, e, el);
 	if (!path_ok(s)) {
 		*code = USP_ERR_INVALID_ARGUMENTS;
 		snprintf(e, el,
@@ -630,8 +685,8 @@ struct acs_run *acs_run_new(int64_t id, const char *op, const char *request_json
 		rc = build_set_attrs(r, req, code, errbuf, errlen);
 	} else if (!strcmp(op, "get_attributes")) {
 		/* the same paths as a get; answered from GetParameterAttributes */
-		rc = build_get(r, req, code, errbuf, errlen);
 		r->kind = K_GET_ATTRS;
+		rc = build_get(r, req, code, errbuf, errlen);
 	} else {
 		*code = USP_ERR_MESSAGE_NOT_SUPPORTED;
 		snprintf(errbuf, errlen,
@@ -674,6 +729,9 @@ void acs_run_free(struct acs_run *r)
 	for (size_t i = 0; i < r->n_paths; i++) {
 		free(r->paths[i].requested);
 		free(r->paths[i].gpv_name);
+		if (r->paths[i].search)
+			usp_path_fini(r->paths[i].search);
+		free(r->paths[i].search);
 	}
 	free(r->paths);
 	cJSON_Delete(r->get_results);
@@ -864,6 +922,105 @@ static int add_resolved(cJSON *resolved, const char *name, const char *value)
 	return cJSON_AddStringToObject(params, dot + 1, value ? value : "") ? 0 : -1;
 }
 
+/* The values of one answer sorted by name, to evaluate search
+ * expressions with. */
+struct vindex {
+	const struct cwmp_param_value **v;
+	size_t n;
+};
+
+static int cmp_value_names(const void *a, const void *b)
+{
+	const struct cwmp_param_value *x = *(const struct cwmp_param_value *const *)a;
+	const struct cwmp_param_value *y = *(const struct cwmp_param_value *const *)b;
+	return strcmp(x->name, y->name);
+}
+
+/* 0, or -1 out of memory. Values without a name are left out. */
+static int vindex_build(struct vindex *x, const struct cwmp_msg *in)
+{
+	x->n = 0;
+	x->v = calloc(in->n_values ? in->n_values : 1, sizeof(*x->v));
+	if (!x->v)
+		return -1;
+	for (size_t i = 0; i < in->n_values; i++)
+		if (in->values[i].name)
+			x->v[x->n++] = &in->values[i];
+	if (x->n > 1)
+		qsort(x->v, x->n, sizeof(*x->v), cmp_value_names);
+	return 0;
+}
+
+static const char *vindex_get(const struct vindex *x, const char *name)
+{
+	size_t lo = 0, hi = x->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(x->v[mid]->name, name);
+		if (!c)
+			return x->v[mid]->value ? x->v[mid]->value : "";
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* name resolves the search path p: segment by segment, a name equal, an
+ * instance number equal, '*' any instance, [conds] an instance whose
+ * parameters (read in the same answer) satisfy every condition; an object
+ * path then takes everything under it, a parameter path nothing more. */
+static int search_match(const struct usp_path *p, const char *name, const struct vindex *x)
+{
+	const char *q = name;
+	char buf[2 * CWMP_MAX_STR + 2];
+	for (size_t i = 0; i < p->n_segs; i++) {
+		const struct usp_path_seg *sg = &p->segs[i];
+		const char *dot = strchr(q, '.');
+		size_t qn = dot ? (size_t)(dot - q) : strlen(q);
+		char *end;
+		unsigned long num = 0;
+		if (sg->kind != USP_SEG_NAME) {
+			if (!qn || *q < '1' || *q > '9')
+				return 0;
+			num = strtoul(q, &end, 10);
+			if ((size_t)(end - q) != qn)
+				return 0;
+		}
+		switch (sg->kind) {
+		case USP_SEG_NAME:
+			if (strlen(sg->name) != qn || memcmp(sg->name, q, qn) != 0)
+				return 0;
+			break;
+		case USP_SEG_INSTANCE:
+			if (num != sg->instance)
+				return 0;
+			break;
+		case USP_SEG_WILDCARD:
+			break;
+		case USP_SEG_EXPR:
+			if (!dot)
+				return 0;
+			for (size_t c = 0; c < sg->n_conds; c++) {
+				size_t pre = (size_t)(dot - name) + 1;
+				if (pre + strlen(sg->conds[c].param) >= sizeof(buf))
+					return 0;
+				memcpy(buf, name, pre);
+				strcpy(buf + pre, sg->conds[c].param);
+				if (!usp_path_cond_match(&sg->conds[c], vindex_get(x, buf)))
+					return 0;
+			}
+			break;
+		}
+		if (!dot)
+			return i + 1 == p->n_segs && p->kind == USP_PATH_PARAM;
+		q = dot + 1;
+	}
+	/* the path's segments are all matched: an object takes what is below */
+	return p->kind == USP_PATH_OBJECT && *q;
+}
+
 static int name_under(const struct get_path *g, const char *name)
 {
 	if (g->pattern)
@@ -876,8 +1033,14 @@ static int name_under(const struct get_path *g, const char *name)
 
 static void answer_get(struct acs_run *r, const struct cwmp_msg *in)
 {
+	struct vindex x = { 0 };
 	for (size_t i = 0; i < in->n_values; i++)
 		if (add_row(r, &in->values[i]) < 0) {
+			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+			return;
+		}
+	for (size_t p = r->batch_from; p < r->batch_to && !x.v; p++)
+		if (r->paths[p].search && vindex_build(&x, in) < 0) {
 			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
 			return;
 		}
@@ -891,14 +1054,18 @@ static void answer_get(struct acs_run *r, const struct cwmp_msg *in)
 			return;
 		}
 		for (size_t i = 0; i < in->n_values; i++)
-			if (in->values[i].name && name_under(g, in->values[i].name) &&
+			if (in->values[i].name &&
+			    (g->search ? search_match(g->search, in->values[i].name, &x)
+				       : name_under(g, in->values[i].name)) &&
 			    add_resolved(resolved, in->values[i].name, in->values[i].value) < 0) {
 				cJSON_Delete(one);
+				free(x.v);
 				set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
 				return;
 			}
 		cJSON_AddItemToArray(r->get_results, one);
 	}
+	free(x.v);
 }
 
 static int cmp_names(const void *a, const void *b)

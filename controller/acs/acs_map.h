@@ -31,8 +31,11 @@
  *   set_attributes  SetParameterAttributes (notification 0..6, and the
  *             access list when given): TR-069's notification attributes
  *   get_attributes  GetParameterAttributes on the paths, filtered as a get
- * Any other op, search expressions ([...]) and commands without a CWMP
- * method end the task with error 7001 (no CWMP meaning) or 7004.
+ * Search expressions ([Alias=="x"], any usp_path condition) in a get: the
+ * table before the first one is read and the conditions are evaluated on
+ * its values (CWMP has none). Elsewhere (set, add, delete, attributes)
+ * they end the task with 7004, as do paths no CPE can be asked; any other
+ * op and commands without a CWMP method with 7001 (no CWMP meaning).
  * A CWMP fault ends it with the fault's own code (9000..9032) and text.
  */
 #ifndef USPC_ACS_MAP_H

@@ -36,6 +36,10 @@
 # Profile "watch" over FL1 and the USP agent, one subscribe and one
 # notification step: the USP agent gets the Subscription row and no
 # attribute request, FL1 the attribute and no subscription.
+# Profile "portmap" over FL2 and FL3, rows found by their keys
+# (search expressions, evaluated by uspc-acs on the table it reads): an
+# ensure_instance adds its row once (a second run finds it), an
+# ensure_absent deletes the row an operator added on FL2.
 # Needs node (tests/cwmp-peer after npm ci), jq, psql, openssl.
 # shellcheck source=tests/integration/itest-lib.sh
 . "$(dirname "$0")/itest-lib.sh"
@@ -395,6 +399,48 @@ ctl_expect "FL1 holds the attribute" \
 	'.[0].ok and .[0].result.req_path_results[0].attributes[0].notification == 1'
 cpe_expect "FL1 was never asked for a subscription row" FL1 \
 	'[.[].exchanges[] | select(.request.kind == "AddObjectResponse")] == []'
+# ---- rows by their keys on TR-069 devices ----------------------------------------------------
+ctl_expect "an operator adds a telnet port mapping on FL2" \
+	'{"id":"a","op":"add","targets":"'${EPFX}FL2'","path":"Device.NAT.PortMapping.","params":{"Description":"telnet","ExternalPort":23,"Enable":true}}' \
+	'.[0].ok and (.[0].result.created_obj_results[0].oper_status.oper_success.instantiated_path | test("^Device.NAT.PortMapping.[0-9]+.$"))'
+out=$(printf '%s\n' '{"id":"p","op":"profile_put","name":"portmap","selector":{"eids":["'${EPFX}FL2'","'${EPFX}FL3'"]},
+  "priority":30,"steps":[{"ensure_instance":{"table":"Device.NAT.PortMapping.","keys":{"Description":"uspc-web"},
+  "params":{"ExternalPort":8080,"Enable":true}}},
+  {"ensure_absent":{"table":"Device.NAT.PortMapping.","match":{"Description":"telnet"}}}]}' | tr -d '\n' | uctl) ||
+	fail "profile_put portmap: $out"
+end=$((SECONDS + 60))
+while [ "$(q "SELECT count(*) FROM profile_agents WHERE name = 'portmap' AND state = 'compliant'")" != 2 ]; do
+	[ $SECONDS -lt $end ] ||
+		fail "after 60 s profile portmap is not compliant on FL2 and FL3: $(q "SELECT eid || '=' || state || coalesce(' (' || detail || ')', '')
+		  FROM profile_agents WHERE name = 'portmap'" | tr '\n' ' ')"
+	sleep 0.5
+done
+ok "profile portmap compliant on FL2 and FL3"
+PM_WEB='Device.NAT.PortMapping.[Description==\"uspc-web\"].'
+PM_TELNET='Device.NAT.PortMapping.[Description==\"telnet\"].'
+ctl_expect "portmap on FL2: the row added, the telnet row deleted" \
+	'{"id":"h","op":"profile_history","targets":"'${EPFX}FL2'","name":"portmap"}' \
+	'[.[].result.changes[] | {action, result}] | sort_by(.action) == [{"action":"add","result":"ok"},{"action":"delete","result":"ok"}]'
+ctl_expect "portmap on FL3: the row added, nothing to delete" \
+	'{"id":"h","op":"profile_history","targets":"'${EPFX}FL3'","name":"portmap"}' \
+	'[.[].result.changes[] | {path, action, result}] == [{"path":"'"$PM_WEB"'","action":"add","result":"ok"}]'
+ctl_expect "the devices hold the row, found by its key (a get with a search expression)" \
+	'{"id":"g","op":"get","targets":["'${EPFX}FL2'","'${EPFX}FL3'"],"paths":["'"${PM_WEB}"'ExternalPort","'"${PM_TELNET}"'"]}' \
+	'length == 2 and all(.ok and (.result.req_path_results[0].resolved_path_results | length == 1 and
+     .[0].result_params.ExternalPort == "8080") and .result.req_path_results[1].resolved_path_results == [])'
+ctl_expect "profile_reconcile: a second run finds the row and changes nothing" \
+	'{"id":"r","op":"profile_reconcile","name":"portmap"}' '.[0].ok'
+end=$((SECONDS + 30))
+until [ "$(q "SELECT count(*) FROM profile_history WHERE name = 'portmap' AND outcome = 'compliant'")" -ge 4 ]; do
+	[ $SECONDS -lt $end ] || fail "after 30 s no second portmap verdict on both CPEs"
+	sleep 0.5
+done
+sql_is "the second runs: compliant without a change" \
+	"SELECT count(*) FROM (SELECT DISTINCT ON (eid) eid, entry FROM profile_history
+	   WHERE name = 'portmap' ORDER BY eid, id DESC) h WHERE jsonb_array_length(h.entry -> 'changes') = 0" 2
+cpe_expect "FL3 got one AddObject of the table" FL3 \
+	'[.[].exchanges[] | select(.request.kind == "AddObjectResponse")] | length == 1'
+
 sql_is "no task of the profiles failed on the CPEs" \
 	"SELECT count(*) FROM tasks t JOIN agents a USING (eid)
 	 WHERE t.batch_id LIKE 'profile%' AND a.protocol = 'cwmp' AND t.state <> 'done'" 0

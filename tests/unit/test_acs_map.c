@@ -1329,6 +1329,72 @@ static void get_partial_refused_uses_names(void **state)
 	acs_run_free(r);
 }
 
+/* Search expressions in a get: the table is read, the expressions are
+ * evaluated on its values (what lets profiles find rows by their keys). */
+static void get_search_expressions(void **state)
+{
+	(void)state;
+	struct acs_run *r = run_new(
+		70, "get",
+		"{\"param_paths\": [\"Device.WiFi.SSID.[Alias==\\\"guest\\\"].\","
+		" \"Device.WiFi.SSID.[Alias==\\\"guest\\\"&&Enable==true].SSID\","
+		" \"Device.WiFi.SSID.[Alias==\\\"none\\\"].\","
+		" \"Device.WiFi.SSID.[Stats.BytesSent>4].Alias\","
+		" \"Device.WiFi.AccessPoint.*.AssociatedDevice.[Active==true].MACAddress\"]}");
+	struct cwmp_msg m;
+	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
+	names_are(&m, "Device.WiFi.SSID. Device.WiFi.AccessPoint.");
+	struct cwmp_param_value v[] = {
+		{ (char *)"Device.WiFi.SSID.1.Alias", (char *)"main", (char *)"string" },
+		{ (char *)"Device.WiFi.SSID.1.Enable", (char *)"true", (char *)"boolean" },
+		{ (char *)"Device.WiFi.SSID.1.SSID", (char *)"home", (char *)"string" },
+		{ (char *)"Device.WiFi.SSID.1.Stats.BytesSent", (char *)"3",
+		  (char *)"unsignedInt" },
+		{ (char *)"Device.WiFi.SSID.12.Alias", (char *)"guest", (char *)"string" },
+		{ (char *)"Device.WiFi.SSID.12.Enable", (char *)"1", (char *)"boolean" },
+		{ (char *)"Device.WiFi.SSID.12.SSID", (char *)"guest-wifi", (char *)"string" },
+		{ (char *)"Device.WiFi.SSID.12.Stats.BytesSent", (char *)"17",
+		  (char *)"unsignedInt" },
+		{ (char *)"Device.WiFi.SSIDNumberOfEntries", (char *)"2", (char *)"unsignedInt" },
+		{ (char *)"Device.WiFi.AccessPoint.1.AssociatedDevice.1.Active", (char *)"false",
+		  (char *)"boolean" },
+		{ (char *)"Device.WiFi.AccessPoint.1.AssociatedDevice.1.MACAddress",
+		  (char *)"00:00:00:00:00:01", (char *)"string" },
+		{ (char *)"Device.WiFi.AccessPoint.2.AssociatedDevice.3.Active", (char *)"true",
+		  (char *)"boolean" },
+		{ (char *)"Device.WiFi.AccessPoint.2.AssociatedDevice.3.MACAddress",
+		  (char *)"00:00:00:00:00:03", (char *)"string" },
+	};
+	answer_values(r, v, sizeof(v) / sizeof(v[0]));
+	cJSON *j = succeeded(r);
+	assert_json_equal(
+		j,
+		"{\"type\":\"get_resp\",\"req_path_results\":["
+		"{\"requested_path\":\"Device.WiFi.SSID.[Alias==\\\"guest\\\"].\","
+		"\"resolved_path_results\":["
+		"{\"resolved_path\":\"Device.WiFi.SSID.12.\",\"result_params\":{\"Alias\":"
+		"\"guest\",\"Enable\":\"1\",\"SSID\":\"guest-wifi\"}},"
+		"{\"resolved_path\":\"Device.WiFi.SSID.12.Stats.\",\"result_params\":"
+		"{\"BytesSent\":\"17\"}}]},"
+		"{\"requested_path\":\"Device.WiFi.SSID.[Alias==\\\"guest\\\"&&Enable==true].SSID\","
+		"\"resolved_path_results\":["
+		"{\"resolved_path\":\"Device.WiFi.SSID.12.\",\"result_params\":{\"SSID\":"
+		"\"guest-wifi\"}}]},"
+		"{\"requested_path\":\"Device.WiFi.SSID.[Alias==\\\"none\\\"].\","
+		"\"resolved_path_results\":[]},"
+		"{\"requested_path\":\"Device.WiFi.SSID.[Stats.BytesSent>4].Alias\","
+		"\"resolved_path_results\":["
+		"{\"resolved_path\":\"Device.WiFi.SSID.12.\",\"result_params\":{\"Alias\":"
+		"\"guest\"}}]},"
+		"{\"requested_path\":"
+		"\"Device.WiFi.AccessPoint.*.AssociatedDevice.[Active==true].MACAddress\","
+		"\"resolved_path_results\":["
+		"{\"resolved_path\":\"Device.WiFi.AccessPoint.2.AssociatedDevice.3.\","
+		"\"result_params\":{\"MACAddress\":\"00:00:00:00:00:03\"}}]}]}");
+	cJSON_Delete(j);
+	acs_run_free(r);
+}
+
 static void wrong_answer_fails(void **state)
 {
 	(void)state;
@@ -1379,11 +1445,19 @@ static void request_refusals(void **state)
 	refused("get_instances", "{\"obj_paths\": [\"Device.\"]}", 7001, "get_instances");
 	refused("get_supported_dm", "{}", 7001, "no TR-069 equivalent");
 	refused("notify", "{}", 7001, "no TR-069 equivalent");
-	/* search expressions */
-	refused("get", "{\"param_paths\": [\"Device.WiFi.SSID.[Enable==true].SSID\"]}", 7004,
-		"search expressions");
-	refused("get", "{\"param_paths\": [\"Device.IP.Interface.[Name==\\\"wan\\\"].\"]}", 7004,
-		"search expressions");
+	/* search expressions: a get only, well formed */
+	refused("get_attributes", "{\"param_paths\": [\"Device.WiFi.SSID.[Enable==true].SSID\"]}",
+		7004, "only for a get");
+	refused("set",
+		"{\"update_objs\": [{\"obj_path\": \"Device.IP.Interface.[Name==\\\"wan\\\"].\", "
+		"\"param_settings\": [{\"param\": \"Enable\", \"value\": \"true\"}]}]}",
+		7004, "no wildcard or search");
+	refused("delete", "{\"obj_paths\": [\"Device.NAT.PortMapping.[Description==\\\"x\\\"].\"]}",
+		7004, "no wildcard or search");
+	refused("get", "{\"param_paths\": [\"Device.WiFi.SSID.[Enable==].SSID\"]}", 7008,
+		"Device.WiFi.SSID.[Enable==].SSID");
+	refused("get", "{\"param_paths\": [\"Device.WiFi.SSID.[Enable==true].Reset()\"]}", 7008,
+		"not a parameter or object path");
 	/* paths no CPE can be asked */
 	refused("get", "{\"param_paths\": [\"Device..X\"]}", 7004, "Device..X");
 	refused("get", "{\"param_paths\": [\".Device\"]}", 7004, ".Device");
@@ -1436,6 +1510,7 @@ int main(void)
 		cmocka_unit_test(fault_9003_names_first_parameter),
 		cmocka_unit_test(fault_plain),
 		cmocka_unit_test(get_partial_refused_uses_names),
+		cmocka_unit_test(get_search_expressions),
 		cmocka_unit_test(wrong_answer_fails),
 		cmocka_unit_test(fail_from_outside),
 		cmocka_unit_test(request_refusals),
