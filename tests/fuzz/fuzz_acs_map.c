@@ -35,8 +35,9 @@ static const struct {
 	const char *op, *request;
 	int types; /* give the types a Set asks for */
 } runs[] = {
-	{ "get", "{\"param_paths\":[\"Device.DeviceInfo.\",\"Device.WiFi.SSID.*.SSID\","
-		 "\"Device.Time.NTPServer1\"]}",
+	{ "get",
+	  "{\"param_paths\":[\"Device.DeviceInfo.\",\"Device.WiFi.SSID.*.SSID\","
+	  "\"Device.Time.NTPServer1\"]}",
 	  0 },
 	{ "set",
 	  "{\"update_objs\":[{\"obj_path\":\"Device.WiFi.SSID.1.\",\"param_settings\":["
@@ -68,6 +69,11 @@ static const struct {
 	  "[\"Subscriber\"]}]}",
 	  0 },
 	{ "get_attributes", "{\"param_paths\":[\"Device.Time.NTPServer1\",\"Device.WiFi.\"]}", 0 },
+	{ "get",
+	  "{\"param_paths\":[\"Device.WiFi.SSID.[Alias==\\\"g\\\"&&Enable==true].SSID\","
+	  "\"Device.DeviceInfo.[Manufacturer!=\\\"x\\\"].\",\"Device.WiFi.AccessPoint.*."
+	  "AssociatedDevice.[Stats.BytesSent>=10].\"]}",
+	  0 },
 };
 #define N_RUNS (sizeof(runs) / sizeof(runs[0]))
 
@@ -125,8 +131,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	uint32_t code = 0;
 	char why[256];
-	struct acs_run *r = acs_run_new(7, runs[which].op, runs[which].request, &code, why,
-					sizeof(why));
+	struct acs_run *r =
+		acs_run_new(7, runs[which].op, runs[which].request, &code, why, sizeof(why));
 	if (!r)
 		abort(); /* every request above maps */
 	if (runs[which].types) {
