@@ -29,11 +29,25 @@ enum run_kind {
 	K_FACTORY_RESET,
 	K_DOWNLOAD,
 	K_SET_ATTRS,
-	K_GET_ATTRS
+	K_GET_ATTRS,
+	K_GET_INSTANCES
 };
 
 /* What the RPC in flight was. */
-enum step { S_NONE, S_GET, S_TYPES, S_SPV, S_ADD, S_DELETE, S_OPER, S_SPA, S_GPA, S_GPN, S_LEAF };
+enum step {
+	S_NONE,
+	S_GET,
+	S_TYPES,
+	S_SPV,
+	S_ADD,
+	S_DELETE,
+	S_OPER,
+	S_SPA,
+	S_GPA,
+	S_GPN,
+	S_LEAF,
+	S_INST
+};
 
 struct get_path {
 	char *requested; /* as the operator wrote it */
@@ -61,7 +75,8 @@ struct acs_run {
 	int done;
 	struct acs_run_outcome out;
 
-	/* get */
+	/* get (get_instances: the object paths, first_level_only) */
+	int first_level;
 	struct get_path *paths;
 	size_t n_paths, next_path, batch_from, batch_to;
 	cJSON *get_results; /* array of req_path_results, built as answers come */
@@ -447,6 +462,48 @@ static int build_add(struct acs_run *r, const cJSON *req, uint32_t *code, char *
 			     e, el);
 }
 
+/* get_instances: {"obj_paths": [...], "first_level_only"}: object paths
+ * ending in '.', no wildcard or search. */
+static int build_instances(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
+{
+	const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "obj_paths");
+	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(req, "first_level_only");
+	size_t n = cJSON_IsArray(op) ? (size_t)cJSON_GetArraySize(op) : 0;
+	*code = USP_ERR_INVALID_ARGUMENTS;
+	if (!n || n > MAX_PATHS) {
+		snprintf(e, el, "get_instances needs 1 to %d obj_paths", MAX_PATHS);
+		return -1;
+	}
+	r->first_level = cJSON_IsTrue(fl);
+	r->paths = calloc(n, sizeof(*r->paths));
+	r->get_results = cJSON_CreateArray();
+	if (!r->paths || !r->get_results) {
+		*code = USP_ERR_INTERNAL_ERROR;
+		snprintf(e, el, "out of memory");
+		return -1;
+	}
+	const cJSON *it;
+	cJSON_ArrayForEach(it, op)
+	{
+		const char *p = cJSON_IsString(it) ? it->valuestring : NULL;
+		size_t len = p ? strlen(p) : 0;
+		if (!p || !path_ok(p) || p[len - 1] != '.' || strstr(p, ".*")) {
+			snprintf(e, el,
+				 "obj_path '%.200s' cannot be listed on a TR-069 device (an object "
+				 "path ending in '.', no wildcard or search)",
+				 p ? p : "(not a string)");
+			return -1;
+		}
+		struct get_path *g = &r->paths[r->n_paths++];
+		if (!(g->requested = strdup(p)) || !(g->gpv_name = strdup(p))) {
+			*code = USP_ERR_INTERNAL_ERROR;
+			snprintf(e, el, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int build_delete(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
 {
 	const cJSON *ops = cJSON_GetObjectItemCaseSensitive(req, "obj_paths");
@@ -683,6 +740,9 @@ struct acs_run *acs_run_new(int64_t id, const char *op, const char *request_json
 	} else if (!strcmp(op, "set_attributes")) {
 		r->kind = K_SET_ATTRS;
 		rc = build_set_attrs(r, req, code, errbuf, errlen);
+	} else if (!strcmp(op, "get_instances")) {
+		r->kind = K_GET_INSTANCES;
+		rc = build_instances(r, req, code, errbuf, errlen);
 	} else if (!strcmp(op, "get_attributes")) {
 		/* the same paths as a get; answered from GetParameterAttributes */
 		r->kind = K_GET_ATTRS;
@@ -690,8 +750,8 @@ struct acs_run *acs_run_new(int64_t id, const char *op, const char *request_json
 	} else {
 		*code = USP_ERR_MESSAGE_NOT_SUPPORTED;
 		snprintf(errbuf, errlen,
-			 "%s has no TR-069 equivalent (get, set, add, delete and "
-			 "operate do)",
+			 "%s has no TR-069 equivalent (get, set, add, delete, operate, "
+			 "get_instances, set_attributes and get_attributes do)",
 			 op);
 		rc = -1;
 	}
@@ -780,7 +840,7 @@ void acs_run_free(struct acs_run *r)
 
 int acs_run_idempotent(const struct acs_run *r)
 {
-	return r->kind == K_GET || r->kind == K_GET_ATTRS;
+	return r->kind == K_GET || r->kind == K_GET_ATTRS || r->kind == K_GET_INSTANCES;
 }
 
 size_t acs_run_type_names(const struct acs_run *r, const char **names, size_t cap)
@@ -1371,6 +1431,49 @@ static void answer_gpa(struct acs_run *r, const struct cwmp_msg *in)
 	}
 }
 
+/* An instance: an object name below the requested path whose last
+ * segment is an instance number ("Device.WiFi.SSID.2."). */
+static int is_instance_below(const char *name, const char *under)
+{
+	size_t n = strlen(name), u = strlen(under);
+	if (n <= u + 1 || name[n - 1] != '.' || strncmp(name, under, u) != 0)
+		return 0;
+	size_t i = n - 1;
+	while (i > u && name[i - 1] >= '0' && name[i - 1] <= '9')
+		i--;
+	return i < n - 1 && name[i - 1] == '.' && name[i] != '0';
+}
+
+static void answer_instances(struct acs_run *r, const struct cwmp_msg *in)
+{
+	const char *under = r->paths[r->next_path - 1].requested;
+	cJSON *one = cJSON_CreateObject();
+	cJSON *insts = one ? cJSON_AddArrayToObject(one, "curr_insts") : NULL;
+	if (!insts || !cJSON_AddStringToObject(one, "requested_path", under)) {
+		cJSON_Delete(one);
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < in->n_infos; i++) {
+		const char *name = in->infos[i].name;
+		if (!name || !is_instance_below(name, under))
+			continue;
+		cJSON *o = cJSON_CreateObject();
+		if (!o)
+			goto oom;
+		cJSON_AddItemToArray(insts, o);
+		/* CWMP names no unique keys: the map stays empty */
+		if (!cJSON_AddStringToObject(o, "instantiated_obj_path", name) ||
+		    !cJSON_AddObjectToObject(o, "unique_keys"))
+			goto oom;
+	}
+	cJSON_AddItemToArray(r->get_results, one);
+	return;
+oom:
+	cJSON_Delete(one);
+	set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+}
+
 static enum cwmp_method expected(const struct acs_run *r)
 {
 	switch (r->step) {
@@ -1388,6 +1491,7 @@ static enum cwmp_method expected(const struct acs_run *r)
 	case S_GPA:
 		return CWMP_M_GET_PARAMETER_ATTRIBUTES_RESPONSE;
 	case S_GPN:
+	case S_INST:
 		return CWMP_M_GET_PARAMETER_NAMES_RESPONSE;
 	case S_LEAF:
 		return CWMP_M_GET_PARAMETER_VALUES_RESPONSE;
@@ -1415,7 +1519,8 @@ void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in)
 					    "SetParameterAttributes",
 					    "GetParameterAttributes",
 					    "GetParameterNames",
-					    "GetParameterValues" };
+					    "GetParameterValues",
+					    "GetParameterNames" };
 	if (in->method == CWMP_M_FAULT && gpn_helps(r, &in->fault)) {
 		r->gpn_fallback = 1;
 		r->next_gpn = 0;
@@ -1497,6 +1602,9 @@ void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in)
 				break;
 		}
 		break;
+	case S_INST:
+		answer_instances(r, in);
+		break;
 	case S_LEAF:
 		for (size_t i = 0; i < in->n_values; i++)
 			if (in->values[i].name &&
@@ -1512,6 +1620,29 @@ void acs_run_answer(struct acs_run *r, const struct cwmp_msg *in)
 }
 
 /* ---- next RPC --------------------------------------------------------- */
+
+/* get_instances: one GetParameterNames per object path (NextLevel =
+ * first_level_only), then the result. */
+static int next_instances(struct acs_run *r, struct cwmp_msg *out)
+{
+	if (r->next_path >= r->n_paths) {
+		cJSON *res = cJSON_CreateObject();
+		if (!res || !cJSON_AddStringToObject(res, "type", "get_instances_resp")) {
+			cJSON_Delete(res);
+			set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+			return 0;
+		}
+		cJSON_AddItemToObject(res, "req_path_results", r->get_results);
+		r->get_results = NULL;
+		finish(r, res);
+		return 0;
+	}
+	out->method = CWMP_M_GET_PARAMETER_NAMES;
+	out->parameter_path = r->paths[r->next_path++].gpv_name;
+	out->next_level = r->first_level;
+	r->step = S_INST;
+	return 1;
+}
 
 static int next_get(struct acs_run *r, struct cwmp_msg *out)
 {
@@ -1617,6 +1748,8 @@ int acs_run_next(struct acs_run *r, struct cwmp_msg *out)
 	case K_GET:
 	case K_GET_ATTRS:
 		return next_get(r, out);
+	case K_GET_INSTANCES:
+		return next_instances(r, out);
 	case K_SET_ATTRS:
 		if (r->step == S_NONE && !r->out.result_json) {
 			out->method = CWMP_M_SET_PARAMETER_ATTRIBUTES;

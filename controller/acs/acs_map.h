@@ -31,6 +31,9 @@
  *   set_attributes  SetParameterAttributes (notification 0..6, and the
  *             access list when given): TR-069's notification attributes
  *   get_attributes  GetParameterAttributes on the paths, filtered as a get
+ *   get_instances  GetParameterNames of each object path (NextLevel =
+ *             first_level_only): the object names below it ending in an
+ *             instance number, unique_keys empty
  * Search expressions ([Alias=="x"], any usp_path condition) in a get: the
  * table before the first one is read and the conditions are evaluated on
  * its values (CWMP has none). Elsewhere (set, add, delete, attributes)

@@ -1395,6 +1395,67 @@ static void get_search_expressions(void **state)
 	acs_run_free(r);
 }
 
+/* get_instances: GetParameterNames of each object path (NextLevel =
+ * first_level_only); the instances are the object names below it whose
+ * last segment is a number. */
+static void get_instances_by_names(void **state)
+{
+	(void)state;
+	struct acs_run *r = run_new(80, "get_instances",
+				    "{\"obj_paths\": [\"Device.WiFi.SSID.\", \"Device.NAT.\"],"
+				    " \"first_level_only\": false}");
+	assert_true(acs_run_idempotent(r));
+	struct cwmp_msg m;
+	next_is(r, &m, CWMP_M_GET_PARAMETER_NAMES);
+	assert_string_equal(m.parameter_path, "Device.WiFi.SSID.");
+	assert_int_equal(m.next_level, 0);
+	struct cwmp_param_info ssid[] = {
+		{ (char *)"Device.WiFi.SSID.", 1 },
+		{ (char *)"Device.WiFi.SSID.1.", 1 },
+		{ (char *)"Device.WiFi.SSID.1.SSID", 1 },
+		{ (char *)"Device.WiFi.SSID.1.Stats.", 0 },
+		{ (char *)"Device.WiFi.SSID.10.", 1 },
+		{ (char *)"Device.WiFi.SSID.0.", 1 },
+		{ (char *)"Device.WiFi.SSIDX.3.", 1 },
+	};
+	struct cwmp_msg in = { .method = CWMP_M_GET_PARAMETER_NAMES_RESPONSE,
+			       .infos = ssid,
+			       .n_infos = 7 };
+	acs_run_answer(r, &in);
+	next_is(r, &m, CWMP_M_GET_PARAMETER_NAMES);
+	assert_string_equal(m.parameter_path, "Device.NAT.");
+	struct cwmp_param_info nat[] = {
+		{ (char *)"Device.NAT.PortMapping.", 1 },
+		{ (char *)"Device.NAT.PortMapping.2.", 1 },
+		{ (char *)"Device.NAT.PortMapping.2.Description", 1 },
+		{ (char *)"Device.NAT.InterfaceSetting.1.", 0 },
+	};
+	in.infos = nat;
+	in.n_infos = 4;
+	acs_run_answer(r, &in);
+	cJSON *j = succeeded(r);
+	assert_json_equal(
+		j, "{\"type\":\"get_instances_resp\",\"req_path_results\":["
+		   "{\"curr_insts\":[{\"instantiated_obj_path\":\"Device.WiFi.SSID.1.\","
+		   "\"unique_keys\":{}},{\"instantiated_obj_path\":\"Device.WiFi.SSID.10.\","
+		   "\"unique_keys\":{}}],\"requested_path\":\"Device.WiFi.SSID.\"},"
+		   "{\"curr_insts\":[{\"instantiated_obj_path\":\"Device.NAT.PortMapping.2.\","
+		   "\"unique_keys\":{}},{\"instantiated_obj_path\":"
+		   "\"Device.NAT.InterfaceSetting.1.\",\"unique_keys\":{}}],"
+		   "\"requested_path\":\"Device.NAT.\"}]}");
+	cJSON_Delete(j);
+	acs_run_free(r);
+
+	/* first_level_only: NextLevel true; a fault ends the task with it */
+	r = run_new(81, "get_instances",
+		    "{\"obj_paths\": [\"Device.Nope.\"], \"first_level_only\": true}");
+	next_is(r, &m, CWMP_M_GET_PARAMETER_NAMES);
+	assert_int_equal(m.next_level, 1);
+	answer_fault(r, 9005, "Invalid parameter name", NULL, 0);
+	cJSON_Delete(faulted_with(r, 9005, "GetParameterNames: CWMP fault 9005", NULL));
+	acs_run_free(r);
+}
+
 static void wrong_answer_fails(void **state)
 {
 	(void)state;
@@ -1442,7 +1503,12 @@ static void request_refusals(void **state)
 {
 	(void)state;
 	/* ops without a CWMP meaning */
-	refused("get_instances", "{\"obj_paths\": [\"Device.\"]}", 7001, "get_instances");
+	refused("get_supported_protocol", "{}", 7001, "no TR-069 equivalent");
+	refused("get_instances", "{\"obj_paths\": [\"Device.WiFi.SSID.*.\"]}", 7004,
+		"no wildcard or search");
+	refused("get_instances", "{\"obj_paths\": [\"Device.WiFi.SSID.1.SSID\"]}", 7004,
+		"cannot be listed");
+	refused("get_instances", "{\"obj_paths\": []}", 7004, "obj_paths");
 	refused("get_supported_dm", "{}", 7001, "no TR-069 equivalent");
 	refused("notify", "{}", 7001, "no TR-069 equivalent");
 	/* search expressions: a get only, well formed */
@@ -1511,6 +1577,7 @@ int main(void)
 		cmocka_unit_test(fault_plain),
 		cmocka_unit_test(get_partial_refused_uses_names),
 		cmocka_unit_test(get_search_expressions),
+		cmocka_unit_test(get_instances_by_names),
 		cmocka_unit_test(wrong_answer_fails),
 		cmocka_unit_test(fail_from_outside),
 		cmocka_unit_test(request_refusals),
