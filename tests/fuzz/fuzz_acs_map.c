@@ -74,6 +74,8 @@ static const struct {
 	  "\"Device.DeviceInfo.[Manufacturer!=\\\"x\\\"].\",\"Device.WiFi.AccessPoint.*."
 	  "AssociatedDevice.[Stats.BytesSent>=10].\"]}",
 	  0 },
+	{ "get_instances",
+	  "{\"obj_paths\":[\"Device.WiFi.SSID.\",\"Device.\"],\"first_level_only\":false}", 0 },
 };
 #define N_RUNS (sizeof(runs) / sizeof(runs[0]))
 
