@@ -115,6 +115,10 @@ struct acs_run {
 	char *command_key;
 	struct cwmp_download dl;
 
+	/* acs_run_set_tr098 moved Device. paths to ACS_TR098_ROOT: the result
+	 * names them under Device. again */
+	int tr098;
+
 	/* RPC argument storage, rebuilt per RPC */
 	char **rpc_names;
 	struct cwmp_param_value *rpc_values;
@@ -140,12 +144,31 @@ static void set_fail(struct acs_run *r, uint32_t code, const char *fmt, ...)
 	r->done = 1;
 }
 
+/* Every string of j under ACS_TR098_ROOT back under Device. (names,
+ * resolved paths, reference values alike). */
+static void tr098_back(cJSON *j)
+{
+	static const size_t rl = sizeof(ACS_TR098_ROOT) - 1;
+	for (cJSON *c = j; c; c = c->next) {
+		if (cJSON_IsString(c) && !strncmp(c->valuestring, ACS_TR098_ROOT, rl)) {
+			/* "Device." is shorter: moved within the string */
+			memmove(c->valuestring + 7, c->valuestring + rl,
+				strlen(c->valuestring + rl) + 1);
+			memcpy(c->valuestring, "Device.", 7);
+		}
+		if (c->child)
+			tr098_back(c->child);
+	}
+}
+
 static void finish(struct acs_run *r, cJSON *result)
 {
 	if (r->done) {
 		cJSON_Delete(result);
 		return;
 	}
+	if (r->tr098 && result)
+		tr098_back(result->child);
 	r->out.result_json = result ? cJSON_PrintUnformatted(result) : NULL;
 	cJSON_Delete(result);
 	if (result && !r->out.result_json) {
@@ -196,7 +219,13 @@ void acs_model_path(const char *path, char *buf, size_t len)
  * everything under it. */
 static int path_match(const char *pattern, const char *name)
 {
-	const char *p = pattern, *q = name;
+	/* the roots may differ (Device. asked of a TR-098 device): compared
+	 * from the second segment on */
+	const char *p = strchr(pattern, '.'), *q = strchr(name, '.');
+	if (!p || !q)
+		return 0;
+	p++;
+	q++;
 	for (;;) {
 		if (!*p)
 			return !*q;
@@ -763,6 +792,50 @@ struct acs_run *acs_run_new(int64_t id, const char *op, const char *request_json
 	return r;
 }
 
+/* *p under Device. moved under ACS_TR098_ROOT (a new string): 1 moved,
+ * 0 not under Device., -1 out of memory. */
+static int to_tr098(char **p)
+{
+	if (!*p || strncmp(*p, "Device.", 7) != 0)
+		return 0;
+	size_t n = strlen(*p + 7);
+	char *m = malloc(sizeof(ACS_TR098_ROOT) + n);
+	if (!m)
+		return -1;
+	memcpy(m, ACS_TR098_ROOT, sizeof(ACS_TR098_ROOT) - 1);
+	memcpy(m + sizeof(ACS_TR098_ROOT) - 1, *p + 7, n + 1);
+	free(*p);
+	*p = m;
+	return 1;
+}
+
+void acs_run_set_tr098(struct acs_run *r)
+{
+	int moved = 0, rc = 0;
+#define MOVE(x)                          \
+	do {                             \
+		int m_ = to_tr098(&(x)); \
+		if (m_ < 0)              \
+			rc = -1;         \
+		moved |= m_ > 0;         \
+	} while (0)
+	for (size_t i = 0; i < r->n_paths; i++)
+		MOVE(r->paths[i].gpv_name);
+	for (size_t i = 0; i < r->n_sets; i++) {
+		MOVE(r->sets[i].obj);
+		MOVE(r->sets[i].name);
+	}
+	MOVE(r->add_obj);
+	for (size_t i = 0; i < r->n_dels; i++)
+		MOVE(r->dels[i]);
+	for (size_t i = 0; i < r->n_attrs; i++)
+		MOVE(r->attrs[i].name);
+#undef MOVE
+	r->tr098 = moved;
+	if (rc < 0)
+		set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
+}
+
 /* Forget a GetParameterNames fallback's names and values. */
 static void leaves_clear(struct acs_run *r)
 {
@@ -926,6 +999,8 @@ static char *fault_result(const struct acs_run *r, const struct cwmp_fault *f)
 					     : t                     ? t
 								     : "vendor fault");
 	}
+	if (ok && r->tr098)
+		tr098_back(o->child);
 	char *out = ok ? cJSON_PrintUnformatted(o) : NULL;
 	cJSON_Delete(o);
 	return out;
@@ -1033,9 +1108,14 @@ static const char *vindex_get(const struct vindex *x, const char *name)
  * path then takes everything under it, a parameter path nothing more. */
 static int search_match(const struct usp_path *p, const char *name, const struct vindex *x)
 {
-	const char *q = name;
+	/* from the second segment on: the roots may differ (Device. asked of
+	 * a TR-098 device) */
+	const char *q = strchr(name, '.');
 	char buf[2 * CWMP_MAX_STR + 2];
-	for (size_t i = 0; i < p->n_segs; i++) {
+	if (!q)
+		return 0;
+	q++;
+	for (size_t i = 1; i < p->n_segs; i++) {
 		const struct usp_path_seg *sg = &p->segs[i];
 		const char *dot = strchr(q, '.');
 		size_t qn = dot ? (size_t)(dot - q) : strlen(q);
@@ -1446,10 +1526,11 @@ static int is_instance_below(const char *name, const char *under)
 
 static void answer_instances(struct acs_run *r, const struct cwmp_msg *in)
 {
-	const char *under = r->paths[r->next_path - 1].requested;
+	const struct get_path *g = &r->paths[r->next_path - 1];
+	const char *under = g->gpv_name; /* the name the CPE was asked */
 	cJSON *one = cJSON_CreateObject();
 	cJSON *insts = one ? cJSON_AddArrayToObject(one, "curr_insts") : NULL;
-	if (!insts || !cJSON_AddStringToObject(one, "requested_path", under)) {
+	if (!insts || !cJSON_AddStringToObject(one, "requested_path", g->requested)) {
 		cJSON_Delete(one);
 		set_fail(r, USP_ERR_INTERNAL_ERROR, "out of memory");
 		return;

@@ -79,6 +79,16 @@ struct acs_run *acs_run_new(int64_t id, const char *op, const char *request_json
 			    char *errbuf, size_t errlen);
 void acs_run_free(struct acs_run *r);
 
+/* A TR-098 device (its Inform names InternetGatewayDevice. parameters):
+ * the request's paths under Device. go to it under ACS_TR098_ROOT, and
+ * the result names them under Device. again, so campaigns, profiles and
+ * uspctl address both models' common objects (DeviceInfo,
+ * ManagementServer, Time, ...) alike. Paths given under ACS_TR098_ROOT
+ * stay as they are. Snapshot rows keep the device's own names. Call once,
+ * right after acs_run_new. */
+#define ACS_TR098_ROOT "InternetGatewayDevice."
+void acs_run_set_tr098(struct acs_run *r);
+
 /* 1 when the op never changes the device (may be sent again). */
 int acs_run_idempotent(const struct acs_run *r);
 

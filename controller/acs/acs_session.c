@@ -36,6 +36,7 @@ struct session {
 	char sid[ACS_SID_LEN + 1];
 	char eid[CWMP_EID_MAX];
 	char model_key[2 * CWMP_MAX_STR + 2];
+	int tr098; /* its Inform named InternetGatewayDevice. parameters */
 	char peer[64];
 	enum cwmp_ns ns;
 	int64_t start_ms, last_ms;
@@ -380,6 +381,8 @@ static int start_task(struct acs *a, struct session *s, PGconn *c)
 			task_result(a, t->id, 1, 0, code, msg, NULL, NULL);
 			continue;
 		}
+		if (s->tr098)
+			acs_run_set_tr098(r);
 		size_t n = acs_run_type_names(r, NULL, 0);
 		if (n && c) {
 			/* the names in model form, each in its own slot of buf */
@@ -784,6 +787,11 @@ void acs_session_begin(struct acs *a, const struct cwmp_msg *inform, const char 
 		 inform->inform.device_id.product_class ? inform->inform.device_id.product_class
 							: "");
 	s->ns = inform->ns;
+	s->tr098 = 0;
+	for (size_t i = 0; i < inform->inform.n_params && !s->tr098; i++)
+		s->tr098 = inform->inform.params[i].name &&
+			   !strncmp(inform->inform.params[i].name, ACS_TR098_ROOT,
+				    strlen(ACS_TR098_ROOT));
 	s->start_ms = s->last_ms = mono_ms();
 	char hash[65], msg_id[ACS_SID_LEN + 8];
 	events_hash(&inform->inform, hash);

@@ -24,6 +24,7 @@ const USAGE = `usage: node cpe.mjs --acs URL [options]
   --download-fault CODE     make Downloads complete with this FaultCode
   --drop-after N            destroy the connection after N HTTP exchanges
   --no-cookies --chunked --new-connection --no-partial-paths
+  --root InternetGatewayDevice.   a TR-098 CPE (default Device.)
   --empty-post empty|chunked-empty|whitespace
   --cr-username U --cr-password P --cr-status 200|204   connection requests
   --periodic SECONDS        periodic informs (2 PERIODIC)
@@ -42,7 +43,7 @@ const flags = {
   model: { type: 'string' }, script: { type: 'string' }, 'get-rpc-methods': { type: 'boolean' },
   fault: { type: 'string', multiple: true }, 'download-fault': { type: 'string' }, 'drop-after': { type: 'string' },
   'no-cookies': { type: 'boolean' }, chunked: { type: 'boolean' }, 'new-connection': { type: 'boolean' },
-  'no-partial-paths': { type: 'boolean' },
+  'no-partial-paths': { type: 'boolean' }, root: { type: 'string' },
   'empty-post': { type: 'string' }, 'cr-username': { type: 'string' }, 'cr-password': { type: 'string' },
   'cr-status': { type: 'string' }, periodic: { type: 'string' }, sessions: { type: 'string' }, serve: { type: 'string' },
   'no-follow-ups': { type: 'boolean' }, 'max-sessions': { type: 'string' }, 'no-bodies': { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean' },
@@ -82,6 +83,7 @@ export function options(v) {
   if (v.chunked) o.quirks.chunked = true;
   if (v['new-connection']) o.quirks.newConnectionPerRequest = true;
   if (v['no-partial-paths']) o.quirks.noPartialPaths = true;
+  if (v.root) o.root = v.root;
   if (v['empty-post']) o.quirks.emptyPostVariant = v['empty-post'];
   o.connReq = { ...o.connReq };
   if (v['cr-username'] !== undefined) o.connReq.username = v['cr-username'];

@@ -11,9 +11,11 @@ import { el, arrayType, child, children, textOf, envelope, faultBody, readEnvelo
 import { AuthClient, DigestServer } from './digest.mjs';
 import { CwmpFault, DataModel, defaultModel, modelMethods } from './model.mjs';
 
-const MS = 'Device.ManagementServer.';
-const INFORM_PARAMS = ['Device.RootDataModelVersion', 'Device.DeviceInfo.HardwareVersion', 'Device.DeviceInfo.SoftwareVersion',
-  'Device.DeviceInfo.ProvisioningCode', `${MS}ConnectionRequestURL`, `${MS}ParameterKey`, `${MS}PeriodicInformInterval`];
+// The Inform's parameters, under the data model's root ('Device.' for
+// TR-181, 'InternetGatewayDevice.' for a TR-098 CPE: opts.root).
+const INFORM_PARAMS = ['RootDataModelVersion', 'DeviceInfo.HardwareVersion', 'DeviceInfo.SoftwareVersion',
+  'DeviceInfo.ProvisioningCode', 'ManagementServer.ConnectionRequestURL', 'ManagementServer.ParameterKey',
+  'ManagementServer.PeriodicInformInterval'];
 const CPE_METHODS = ['GetRPCMethods', 'SetParameterValues', 'GetParameterValues', 'GetParameterNames', 'SetParameterAttributes',
   'GetParameterAttributes', 'AddObject', 'DeleteObject', 'Reboot', 'Download', 'FactoryReset'];
 const UNKNOWN_TIME = '0001-01-01T00:00:00Z';
@@ -42,12 +44,14 @@ export class Cpe extends EventEmitter {
     this.ns = cwmpNamespace(this.opts.namespace);
     const variant = this.opts.quirks.emptyPostVariant;
     if (variant && !['empty', 'chunked-empty', 'whitespace'].includes(variant)) throw new Error(`unknown emptyPostVariant ${variant}`);
-    const params = { ...defaultModel(id), ...this.opts.model };
+    this.root = this.opts.root ?? 'Device.';
+    this.ms = `${this.root}ManagementServer.`;
+    const params = { ...defaultModel(id, this.root), ...this.opts.model };
     for (const k of Object.keys(params)) if (params[k] === null) delete params[k];
     const cr = { username: 'cpe', password: 'cr-secret', ...this.opts.connReq };
-    params[`${MS}ConnectionRequestUsername`] = { ...params[`${MS}ConnectionRequestUsername`], value: cr.username };
-    params[`${MS}ConnectionRequestPassword`] = { ...params[`${MS}ConnectionRequestPassword`], value: cr.password };
-    this.model = new DataModel(params);
+    params[`${this.ms}ConnectionRequestUsername`] = { ...params[`${this.ms}ConnectionRequestUsername`], value: cr.username };
+    params[`${this.ms}ConnectionRequestPassword`] = { ...params[`${this.ms}ConnectionRequestPassword`], value: cr.password };
+    this.model = new DataModel(params, this.root);
     this.pending = [];
     this.addEvents(this.opts.events);
     this.retryCount = this.opts.retryCount;
@@ -120,9 +124,9 @@ export class Cpe extends EventEmitter {
 
   // Side effects of SetParameterValues on the CPE itself.
   onSet(names) {
-    if (this.periodicTimer && names.some((n) => n.startsWith(`${MS}PeriodicInform`))) {
-      const on = /^(1|true)$/.test(this.model.get(`${MS}PeriodicInformEnable`));
-      if (on) this._periodic(Number(this.model.get(`${MS}PeriodicInformInterval`)));
+    if (this.periodicTimer && names.some((n) => n.startsWith(`${this.ms}PeriodicInform`))) {
+      const on = /^(1|true)$/.test(this.model.get(`${this.ms}PeriodicInformEnable`));
+      if (on) this._periodic(Number(this.model.get(`${this.ms}PeriodicInformInterval`)));
       else clearInterval(this.periodicTimer);
     }
   }
@@ -168,13 +172,13 @@ export class Cpe extends EventEmitter {
     }
     if (f.action === 'factoryReset') {
       this.model.reset();
-      this.model.set(`${MS}ConnectionRequestURL`, this.crUrl ?? '');
+      this.model.set(`${this.ms}ConnectionRequestURL`, this.crUrl ?? '');
       this.pending = [];
       this.transfers = [];
     }
     if (f.transfer) {
       this.transfers.push({ ...f.transfer, completeTime: now() });
-      if (!f.transfer.fault.code && this.opts.download.newVersion) this.model.set('Device.DeviceInfo.SoftwareVersion', this.opts.download.newVersion);
+      if (!f.transfer.fault.code && this.opts.download.newVersion) this.model.set(`${this.root}DeviceInfo.SoftwareVersion`, this.opts.download.newVersion);
     }
     await this.runSession(f.events);
   }
@@ -229,7 +233,7 @@ export class Cpe extends EventEmitter {
 
   _inform(events) {
     const d = this.deviceId;
-    const names = [...new Set([...INFORM_PARAMS, ...this.model.changed])].filter((p) => this.model.params.has(p));
+    const names = [...new Set([...INFORM_PARAMS.map((n) => this.root + n), ...this.model.changed])].filter((p) => this.model.params.has(p));
     return el('cwmp:Inform', null,
       el('DeviceId', null, el('Manufacturer', null, d.manufacturer), el('OUI', null, d.oui),
         el('ProductClass', null, d.productClass), el('SerialNumber', null, d.serial)),
@@ -380,12 +384,12 @@ export class Cpe extends EventEmitter {
   async _listen() {
     this.crPath = `/cr/${randomBytes(8).toString('hex')}`;
     this.crAuth = new DigestServer('cwmp-peer', () => ({
-      username: this.model.get(`${MS}ConnectionRequestUsername`), password: this.model.get(`${MS}ConnectionRequestPassword`),
+      username: this.model.get(`${this.ms}ConnectionRequestUsername`), password: this.model.get(`${this.ms}ConnectionRequestPassword`),
     }));
     this.server = http.createServer((req, res) => this._onConnectionRequest(req, res));
     await new Promise((r, j) => this.server.once('error', j).listen(this.opts.connReq.port ?? 0, '127.0.0.1', r));
     this.crUrl = `http://127.0.0.1:${this.server.address().port}${this.crPath}`;
-    this.model.set(`${MS}ConnectionRequestURL`, this.crUrl);
+    this.model.set(`${this.ms}ConnectionRequestURL`, this.crUrl);
   }
 
   _onConnectionRequest(req, res) {

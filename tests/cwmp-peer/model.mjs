@@ -13,9 +13,11 @@ export class CwmpFault extends Error {
   }
 }
 
-export function defaultModel(id = {}) {
+// The default data model; under `root` ('Device.', or 'InternetGatewayDevice.'
+// for a TR-098 CPE: the same objects renamed).
+export function defaultModel(id = {}, root = 'Device.') {
   const p = (value, type = 'string', writable = false) => ({ value: String(value), type, writable });
-  return {
+  const m = {
     'Device.RootDataModelVersion': p('2.15'),
     'Device.DeviceInfo.Manufacturer': p(id.manufacturer ?? 'uspc-test'),
     'Device.DeviceInfo.ManufacturerOUI': p(id.oui ?? '00D09E'),
@@ -45,6 +47,7 @@ export function defaultModel(id = {}) {
     'Device.NAT.PortMapping.{i}.InternalClient': p('', 'string', true),
     'Device.NAT.PortMapping.{i}.Description': p('', 'string', true),
   };
+  return Object.fromEntries(Object.entries(m).map(([k, v]) => [root + k.slice('Device.'.length), v]));
 }
 
 const typeName = (t) => String(t).replace(/^xsd:/, '');
@@ -60,7 +63,8 @@ function checkValue(type, v) {
 }
 
 export class DataModel {
-  constructor(params) {
+  constructor(params, root = 'Device.') {
+    this.root = root;
     this.initial = structuredClone(params);
     this.reset();
   }
@@ -200,7 +204,7 @@ export const modelMethods = {
     }
     if (faults.length) throw new CwmpFault(9003, 'Invalid arguments', faults);
     for (const it of items) m.params.get(it.name).value = it.value;
-    m.params.get('Device.ManagementServer.ParameterKey').value = key;
+    m.params.get(`${m.root}ManagementServer.ParameterKey`).value = key;
     cpe?.onSet?.(items.map((i) => i.name));
     return {
       body: el('cwmp:SetParameterValuesResponse', null, el('Status', null, 0)),
@@ -258,7 +262,7 @@ export const modelMethods = {
     m.next[obj] = n + 1;
     for (const [name, spec] of Object.entries(tpl)) m.params.set(`${obj}${n}.${name}`, { ...spec });
     const key = textOf(req, 'ParameterKey');
-    m.params.get('Device.ManagementServer.ParameterKey').value = key;
+    m.params.get(`${m.root}ManagementServer.ParameterKey`).value = key;
     return {
       body: el('cwmp:AddObjectResponse', null, el('InstanceNumber', null, n), el('Status', null, 0)),
       detail: { object: obj, instance: n, parameterKey: key },
@@ -272,7 +276,7 @@ export const modelMethods = {
     }
     for (const p of [...m.params.keys()]) if (p.startsWith(obj)) { m.params.delete(p); m.attrs.delete(p); }
     const key = textOf(req, 'ParameterKey');
-    m.params.get('Device.ManagementServer.ParameterKey').value = key;
+    m.params.get(`${m.root}ManagementServer.ParameterKey`).value = key;
     return { body: el('cwmp:DeleteObjectResponse', null, el('Status', null, 0)), detail: { object: obj, parameterKey: key } };
   },
 };

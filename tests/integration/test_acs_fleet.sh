@@ -40,6 +40,12 @@
 # (search expressions, evaluated by uspc-acs on the table it reads): an
 # ensure_instance adds its row once (a second run finds it), an
 # ensure_absent deletes the row an operator added on FL2.
+# A TR-098 CPE, FL5 (InternetGatewayDevice. root, ProductClass
+# acsfl-igd): a profile written with Device. paths (a value, a
+# notification attribute, a row by its key) becomes compliant, the CPE
+# seeing InternetGatewayDevice. names; a campaign upgrades it (Download,
+# TransferComplete, the version after its boot); uspctl reads it under
+# Device.; the snapshot keeps its own names.
 # Needs node (tests/cwmp-peer after npm ci), jq, psql, openssl.
 # shellcheck source=tests/integration/itest-lib.sh
 . "$(dirname "$0")/itest-lib.sh"
@@ -120,7 +126,7 @@ wait_cpe() {
 	cpe_expect "$1 (after $4 s)" "$2" "$3"
 }
 
-# start_cpe SERIAL SCRIPT-JSON — one CPE of the driver (its CLI), serving
+# start_cpe SERIAL SCRIPT-JSON [PRODUCT-CLASS] — one CPE of the driver (its CLI), serving
 # connection requests; its JSON lines in $W/cpe-SERIAL.jsonl. The CPE and
 # connection-request credentials are the derived ones.
 #
@@ -131,7 +137,7 @@ wait_cpe() {
 start_cpe() {
 	local s=$1 user=00D09E-$1
 	printf '%s\n' "$2" >"$W/cpe-$s.json"
-	node "$PEER_DIR/cpe.mjs" --acs "$ACS_URL" --product-class "$PC" --serial "$s" \
+	node "$PEER_DIR/cpe.mjs" --acs "$ACS_URL" --product-class "${3:-$PC}" --serial "$s" \
 		--username "$user" --password "$(derive "$W/cpe.key" "$user")" \
 		--cr-username "$user" --cr-password "$(derive "$W/cr.key" "$user")" \
 		--script "$W/cpe-$s.json" --no-bodies --timeout 20000 --serve 600 \
@@ -440,6 +446,58 @@ sql_is "the second runs: compliant without a change" \
 	   WHERE name = 'portmap' ORDER BY eid, id DESC) h WHERE jsonb_array_length(h.entry -> 'changes') = 0" 2
 cpe_expect "FL3 got one AddObject of the table" FL3 \
 	'[.[].exchanges[] | select(.request.kind == "AddObjectResponse")] | length == 1'
+
+# ---- a TR-098 CPE ---------------------------------------------------------------------------
+PC5=acsfl-igd
+E5="ops::00D09E-$PC5-FL5"
+IGD=InternetGatewayDevice.
+start_cpe FL5 '{"root":"'$IGD'","model":{"'$IGD'DeviceInfo.SoftwareVersion":{"value":"1.0.0"}},
+  "download":{"newVersion":"'$TARGET'","reboot":true},"downloadDelayMs":300}' "$PC5"
+wait_cpe "FL5 (TR-098): the 1 BOOT session is done" FL5 '.[0].outcome == "done"' 20
+sql_is "FL5 in the inventory, its version from an InternetGatewayDevice. Inform" \
+	"SELECT protocol || ':' || software_version FROM agents WHERE eid = '$E5'" "cwmp:1.0.0"
+out=$(printf '%s\n' '{"id":"p","op":"profile_put","name":"igd","selector":{"eids":["'$E5'"]},"priority":40,
+  "steps":[{"set":{"Device.ManagementServer.PeriodicInformInterval":'$PII'}},
+  {"notification":{"Device.Time.NTPServer1":"active"}},
+  {"ensure_instance":{"table":"Device.NAT.PortMapping.","keys":{"Description":"uspc-web"},"params":{"ExternalPort":8080}}}]}' |
+	tr -d '\n' | uctl) || fail "profile_put igd: $out"
+end=$((SECONDS + 60))
+until [ "$(q "SELECT state FROM profile_agents WHERE name = 'igd' AND eid = '$E5'")" = compliant ]; do
+	[ $SECONDS -lt $end ] ||
+		fail "after 60 s profile igd is not compliant on FL5: $(q "SELECT state || coalesce(' (' || detail || ')', '')
+		  FROM profile_agents WHERE name = 'igd'")"
+	sleep 0.5
+done
+ok "profile igd (Device. paths) compliant on the TR-098 CPE"
+ctl_expect "FL5: profile_history names the paths under Device." \
+	'{"id":"h","op":"profile_history","targets":"'$E5'","name":"igd"}' \
+	'[.[].result.changes[] | {path, action, result}] | sort_by(.action) ==
+     [{"path":"Device.NAT.PortMapping.[Description==\"uspc-web\"].","action":"add","result":"ok"},
+      {"path":"Device.ManagementServer.PeriodicInformInterval","action":"set","result":"ok"},
+      {"path":"Device.Time.NTPServer1","action":"set_notification","result":"ok"}]'
+cpe_expect "FL5 saw only InternetGatewayDevice. names (GetParameterValues, SetParameterValues, AddObject)" FL5 \
+	'[.[].exchanges[] | .request | select(.kind == "SetParameterValuesResponse") | .detail.parameters[].name] as $spv |
+   [.[].exchanges[] | .request | select(.kind == "GetParameterValuesResponse") | .detail.names[]] as $gpv |
+   ($spv | length) >= 2 and ($gpv | length) >= 1 and all($spv[] , $gpv[]; startswith("'$IGD'")) and
+   ($spv | index("'$IGD'ManagementServer.PeriodicInformInterval")) != null'
+ctl_expect "uspctl reads FL5 under Device. (its values, its attribute)" \
+	'{"id":"g","op":"get","targets":"'$E5'","paths":["Device.ManagementServer.PeriodicInformInterval","Device.NAT.PortMapping.[Description==\"uspc-web\"].ExternalPort"]}' \
+	'.[0].ok and (.[0].result.req_path_results | .[0].resolved_path_results[0] == {"resolved_path":"Device.ManagementServer.","result_params":{"PeriodicInformInterval":"'$PII'"}} and
+     (.[1].resolved_path_results[0] | (.resolved_path | test("^Device.NAT.PortMapping.[0-9]+.$")) and .result_params.ExternalPort == "8080"))'
+ctl_expect "the snapshot keeps the device's own names" \
+	'{"id":"s","op":"snapshot","targets":"'$E5'","paths":"'$IGD'ManagementServer.PeriodicInformInterval"}' \
+	'.[0].result["'$IGD'ManagementServer.PeriodicInformInterval"].value == "'$PII'"'
+create_campaign '"name":"acsfl-igd-'$TARGET'","targets":["'$E5'"],
+  "firmware":{"url":"'$FW_URL'","version":"'$TARGET'","size":4096},"seed":6,
+  "waves":[{"percent":100,"success_percent":50}],"retry":{"max_attempts":1,"backoff_s":1},
+  "timeouts":{"download_s":20,"activate_s":20,"reboot_s":20,"verify_s":20}'
+wait_settled 60
+summary
+ctl_expect "campaign on the TR-098 CPE: succeeded (inspect and verify read Device.DeviceInfo.SoftwareVersion)" \
+	'{"id":"d","op":"campaign_devices","campaign":'$CAMPAIGN'}' \
+	'length == 1 and .[0].result.state == "succeeded" and
+   ([.[0].result.timeline[].step] | index("verify")) != null'
+sql_is "FL5 runs $TARGET" "SELECT software_version FROM agents WHERE eid = '$E5'" "$TARGET"
 
 sql_is "no task of the profiles failed on the CPEs" \
 	"SELECT count(*) FROM tasks t JOIN agents a USING (eid)

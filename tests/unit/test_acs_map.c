@@ -1456,6 +1456,133 @@ static void get_instances_by_names(void **state)
 	acs_run_free(r);
 }
 
+/* A TR-098 device: Device. paths go to it under InternetGatewayDevice.,
+ * the result names them under Device. again; the snapshot rows keep the
+ * device's names; paths given under InternetGatewayDevice. stay. */
+static void tr098_root(void **state)
+{
+	(void)state;
+	struct acs_run *r =
+		run_new(90, "get",
+			"{\"param_paths\": [\"Device.DeviceInfo.SoftwareVersion\","
+			" \"Device.WiFi.SSID.*.SSID\", \"Device.NAT.PortMapping.[Description"
+			"==\\\"web\\\"].ExternalPort\"]}");
+	acs_run_set_tr098(r);
+	struct cwmp_msg m;
+	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
+	names_are(
+		&m,
+		"InternetGatewayDevice.DeviceInfo.SoftwareVersion InternetGatewayDevice.WiFi.SSID. "
+		"InternetGatewayDevice.NAT.PortMapping.");
+	struct cwmp_param_value v[] = {
+		{ (char *)"InternetGatewayDevice.DeviceInfo.SoftwareVersion", (char *)"3.1",
+		  (char *)"string" },
+		{ (char *)"InternetGatewayDevice.WiFi.SSID.1.SSID", (char *)"home",
+		  (char *)"string" },
+		{ (char *)"InternetGatewayDevice.NAT.PortMapping.4.Description", (char *)"web",
+		  (char *)"string" },
+		{ (char *)"InternetGatewayDevice.NAT.PortMapping.4.ExternalPort", (char *)"80",
+		  (char *)"unsignedInt" },
+		{ (char *)"InternetGatewayDevice.NAT.PortMapping.5.Description",
+		  (char *)"InternetGatewayDevice.LANDevice.1.", (char *)"string" },
+	};
+	answer_values(r, v, 5);
+	cJSON *j = succeeded(r);
+	assert_json_equal(
+		j,
+		"{\"type\":\"get_resp\",\"req_path_results\":["
+		"{\"requested_path\":\"Device.DeviceInfo.SoftwareVersion\",\"resolved_path_results\":"
+		"[{\"resolved_path\":\"Device.DeviceInfo.\",\"result_params\":{\"SoftwareVersion\":"
+		"\"3.1\"}}]},"
+		"{\"requested_path\":\"Device.WiFi.SSID.*.SSID\",\"resolved_path_results\":"
+		"[{\"resolved_path\":\"Device.WiFi.SSID.1.\",\"result_params\":{\"SSID\":"
+		"\"home\"}}]},"
+		"{\"requested_path\":\"Device.NAT.PortMapping.[Description==\\\"web\\\"]."
+		"ExternalPort\",\"resolved_path_results\":[{\"resolved_path\":"
+		"\"Device.NAT.PortMapping.4.\",\"result_params\":{\"ExternalPort\":\"80\"}}]}]}");
+	cJSON_Delete(j);
+	const struct acs_run_outcome *o = acs_run_outcome(r);
+	assert_int_equal(o->n_rows, 5);
+	assert_string_equal(o->rows[0].name, "InternetGatewayDevice.DeviceInfo.SoftwareVersion");
+	acs_run_free(r);
+
+	/* a set: its names (and the types asked) under the device's root */
+	r = run_new(
+		91, "set",
+		"{\"update_objs\": [{\"obj_path\": \"Device.ManagementServer.\","
+		" \"param_settings\": [{\"param\": \"PeriodicInformInterval\", \"value\": \"900\"}]}]}");
+	acs_run_set_tr098(r);
+	const char *tn[4];
+	assert_int_equal(acs_run_type_names(r, tn, 4), 1);
+	assert_string_equal(tn[0], "InternetGatewayDevice.ManagementServer.PeriodicInformInterval");
+	acs_run_set_type(r, "InternetGatewayDevice.ManagementServer.PeriodicInformInterval",
+			 "unsignedInt");
+	next_is(r, &m, CWMP_M_SET_PARAMETER_VALUES);
+	assert_string_equal(m.values[0].name,
+			    "InternetGatewayDevice.ManagementServer.PeriodicInformInterval");
+	answer_status(r, CWMP_M_SET_PARAMETER_VALUES_RESPONSE, 0);
+	j = succeeded(r);
+	assert_string_equal(
+		cJSON_GetObjectItem(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(j, "updated_obj_results"), 0),
+			"requested_path")
+			->valuestring,
+		"Device.ManagementServer.");
+	cJSON_Delete(j);
+	acs_run_free(r);
+
+	/* add and delete: the object names too */
+	r = run_new(92, "add", "{\"create_objs\": [{\"obj_path\": \"Device.NAT.PortMapping.\"}]}");
+	acs_run_set_tr098(r);
+	next_is(r, &m, CWMP_M_ADD_OBJECT);
+	assert_string_equal(m.object_name, "InternetGatewayDevice.NAT.PortMapping.");
+	struct cwmp_msg in = { .method = CWMP_M_ADD_OBJECT_RESPONSE, .instance_number = 3 };
+	acs_run_answer(r, &in);
+	j = succeeded(r);
+	assert_json_equal(j, add_resp_want);
+	cJSON_Delete(j);
+	acs_run_free(r);
+	r = run_new(93, "delete", "{\"obj_paths\": [\"Device.NAT.PortMapping.3.\"]}");
+	acs_run_set_tr098(r);
+	next_is(r, &m, CWMP_M_DELETE_OBJECT);
+	assert_string_equal(m.object_name, "InternetGatewayDevice.NAT.PortMapping.3.");
+	answer_status(r, CWMP_M_DELETE_OBJECT_RESPONSE, 0);
+	j = succeeded(r);
+	assert_string_equal(
+		cJSON_GetObjectItem(
+			cJSON_GetArrayItem(cJSON_GetObjectItem(j, "deleted_obj_results"), 0),
+			"requested_path")
+			->valuestring,
+		"Device.NAT.PortMapping.3.");
+	cJSON_Delete(j);
+	/* the snapshot drops the device's own name */
+	assert_string_equal(acs_run_outcome(r)->deleted[0],
+			    "InternetGatewayDevice.NAT.PortMapping.3.");
+	acs_run_free(r);
+
+	/* a path given under the TR-098 root: as it is, both ways */
+	r = run_new(94, "get",
+		    "{\"param_paths\": [\"InternetGatewayDevice.DeviceInfo.SoftwareVersion\"]}");
+	acs_run_set_tr098(r);
+	next_is(r, &m, CWMP_M_GET_PARAMETER_VALUES);
+	names_are(&m, "InternetGatewayDevice.DeviceInfo.SoftwareVersion");
+	answer_values(r, v, 1);
+	j = succeeded(r);
+	assert_string_equal(
+		cJSON_GetObjectItem(
+			cJSON_GetArrayItem(
+				cJSON_GetObjectItem(
+					cJSON_GetArrayItem(
+						cJSON_GetObjectItem(j, "req_path_results"), 0),
+					"resolved_path_results"),
+				0),
+			"resolved_path")
+			->valuestring,
+		"InternetGatewayDevice.DeviceInfo.");
+	cJSON_Delete(j);
+	acs_run_free(r);
+}
+
 static void wrong_answer_fails(void **state)
 {
 	(void)state;
@@ -1578,6 +1705,7 @@ int main(void)
 		cmocka_unit_test(get_partial_refused_uses_names),
 		cmocka_unit_test(get_search_expressions),
 		cmocka_unit_test(get_instances_by_names),
+		cmocka_unit_test(tr098_root),
 		cmocka_unit_test(wrong_answer_fails),
 		cmocka_unit_test(fail_from_outside),
 		cmocka_unit_test(request_refusals),
