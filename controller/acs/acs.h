@@ -52,7 +52,7 @@ struct acs_counters {
 	atomic_ullong sessions_started, sessions_completed, sessions_timed_out, sessions_dropped,
 		informs, informs_duplicate, auth_failures, overload_503, lease_503, bad_requests,
 		rpcs_sent, cpe_faults, tasks_done, tasks_failed, tasks_unknown, transfer_completes,
-		cr_sent, cr_ok, cr_failed, db_errors;
+		cr_sent, cr_ok, cr_failed, cr_udp, db_errors;
 	atomic_int sessions_active;
 };
 

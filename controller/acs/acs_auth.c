@@ -4,6 +4,8 @@
  */
 #include "acs_auth.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -126,4 +128,56 @@ int acs_unhex(const char *hex, void *raw, size_t n)
 int acs_auth_equal(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+/* ---- UDP connection requests ---------------------------------------------------------- */
+
+static int udp_address_ok(const char *a)
+{
+	const char *colon = strrchr(a, ':');
+	if (!*a || !colon || colon == a || !colon[1] || strlen(a) > 300)
+		return 0;
+	for (const char *c = a; *c; c++)
+		if (!isalnum((unsigned char)*c) && !strchr(".:[]-", *c))
+			return 0;
+	for (const char *c = colon + 1; *c; c++)
+		if (!isdigit((unsigned char)*c))
+			return 0;
+	return 1;
+}
+
+int acs_udp_cr_build(const char *address, const char *user, const char *password, int64_t ts,
+		     uint32_t id, const char *cnonce, char *out, size_t cap)
+{
+	char signed_text[64 + ACS_USERNAME_MAX + 64], enc[3 * ACS_USERNAME_MAX + 1], sig[41];
+	unsigned char mac[20];
+	unsigned mac_len = 0;
+	size_t cl = cnonce ? strlen(cnonce) : 0, e = 0;
+	if (!address || !user || !password || !udp_address_ok(address) || !cl || cl > 64 ||
+	    strlen(user) >= ACS_USERNAME_MAX || ts < 0)
+		return -1;
+	for (const char *c = cnonce; *c; c++)
+		if (!isalnum((unsigned char)*c))
+			return -1;
+	for (const char *c = user; *c; c++) {
+		if (isalnum((unsigned char)*c) || strchr("-._~", *c)) {
+			enc[e++] = *c;
+		} else {
+			snprintf(enc + e, 4, "%%%02X", (unsigned char)*c);
+			e += 3;
+		}
+	}
+	enc[e] = '\0';
+	int n = snprintf(signed_text, sizeof(signed_text), "%lld%u%s%s", (long long)ts, id, user,
+			 cnonce);
+	if (n < 0 || (size_t)n >= sizeof(signed_text) ||
+	    !HMAC(EVP_sha1(), password, (int)strlen(password), (const unsigned char *)signed_text,
+		  (size_t)n, mac, &mac_len) ||
+	    mac_len != sizeof(mac))
+		return -1;
+	acs_hex(mac, sizeof(mac), sig);
+	n = snprintf(out, cap,
+		     "GET http://%s?ts=%lld&id=%u&un=%s&cn=%s&sig=%s HTTP/1.1\r\nHost: %s\r\n\r\n",
+		     address, (long long)ts, id, enc, cnonce, sig, address);
+	return n < 0 || (size_t)n >= cap ? -1 : n;
 }

@@ -5,12 +5,16 @@
  */
 #include "acs_cr.h"
 
+#include <errno.h>
+#include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +29,7 @@
 #define LOOK_EVERY_MS 5000
 #define PICK_MAX 1000 /* devices per round */
 #define PRESENCE_EVERY_MS 30000
+#define UDP_COPIES 3 /* datagrams per UDP connection request: UDP may lose one */
 
 struct acs_cr {
 	struct acs *a;
@@ -37,6 +42,7 @@ struct acs_cr {
 struct target {
 	char eid[CWMP_EID_MAX];
 	char url[1024];
+	char udp[320]; /* UDPConnectionRequestAddress: woken by UDP instead */
 	char user[ACS_USERNAME_MAX];
 	char pass[ACS_DERIVED_PASSWORD_LEN + 1];
 	CURL *h;
@@ -49,7 +55,7 @@ static const char PICK_SQL[] =
 	"WITH d AS (SELECT c.eid FROM cwmp_devices c "
 	"WHERE c.eid = ANY(ARRAY(SELECT DISTINCT t.eid FROM tasks t WHERE t.state = 'queued' "
 	"AND t.not_before <= now() AND (t.expires_at IS NULL OR t.expires_at > now()))) "
-	"AND c.conn_req_url IS NOT NULL AND c.conn_req_url <> '' "
+	"AND ((c.conn_req_url IS NOT NULL AND c.conn_req_url <> '') OR c.udp_cr_address IS NOT NULL) "
 	"AND (c.session_until IS NULL OR c.session_until < now()) "
 	"AND (c.cr_sent_at IS NULL OR c.last_inform_at > c.cr_sent_at "
 	"OR c.cr_sent_at < now() - make_interval(secs => $1::integer)) "
@@ -57,8 +63,9 @@ static const char PICK_SQL[] =
 	"LIMIT $2::integer FOR UPDATE OF c SKIP LOCKED) "
 	"UPDATE cwmp_devices c SET cr_sent_at = now() FROM d, agents a "
 	"WHERE c.eid = d.eid AND a.eid = d.eid "
-	"RETURNING c.eid, c.conn_req_url, coalesce(a.oui, ''), coalesce(a.product_class, ''), "
-	"coalesce(a.serial_number, '')";
+	"RETURNING c.eid, coalesce(c.conn_req_url, ''), coalesce(a.oui, ''), "
+	"coalesce(a.product_class, ''), coalesce(a.serial_number, ''), "
+	"coalesce(c.udp_cr_address, '')";
 
 static int connect_db(struct acs_cr *c)
 {
@@ -120,6 +127,57 @@ static void record_error(struct acs_cr *c, const struct target *t)
 		log_warn(LOG_C, "%s: connection-request error not recorded: %s", t->eid, err.msg);
 }
 
+/* A UDP connection request (TR-069 Annex G) to x->udp: UDP_COPIES
+ * datagrams of one signed message (the device acts on one id once).
+ * Nothing comes back: 0 when sent, -1 with x->err set. */
+static int send_udp(struct target *x)
+{
+	char msg[ACS_UDP_CR_MAX], host[320], cn[17];
+	unsigned char rnd[12];
+	uint32_t id;
+	const char *colon = strrchr(x->udp, ':');
+	size_t hl = colon ? (size_t)(colon - x->udp) : 0;
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+		snprintf(x->err, sizeof(x->err), "UDP: no random bytes");
+		return -1;
+	}
+	memcpy(&id, rnd, sizeof(id));
+	acs_hex(rnd + 4, 8, cn);
+	if (acs_udp_cr_build(x->udp, x->user, x->pass, (int64_t)time(NULL), id, cn, msg,
+			     sizeof(msg)) < 0 ||
+	    hl >= sizeof(host)) {
+		snprintf(x->err, sizeof(x->err),
+			 "UDP: unusable UDPConnectionRequestAddress '%.200s'", x->udp);
+		return -1;
+	}
+	/* "[v6]:port" or "v4:port": numeric only (what STUN reports) */
+	const char *h = x->udp;
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV },
+			*ai = NULL;
+	int g = getaddrinfo(host, colon + 1, &hints, &ai);
+	if (g != 0) {
+		snprintf(x->err, sizeof(x->err), "UDP: %.200s: %s", x->udp, gai_strerror(g));
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = fd < 0 ? -1 : 0;
+	for (int i = 0; rc == 0 && i < UDP_COPIES; i++)
+		if (sendto(fd, msg, strlen(msg), 0, ai->ai_addr, ai->ai_addrlen) < 0)
+			rc = -1;
+	if (rc < 0)
+		snprintf(x->err, sizeof(x->err), "UDP to %.200s: %s", x->udp, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(ai);
+	return rc;
+}
+
 /* Send the requests of one round, cr_concurrency at a time. */
 static void send_all(struct acs_cr *c, struct target *t, size_t n)
 {
@@ -132,6 +190,22 @@ static void send_all(struct acs_cr *c, struct target *t, size_t n)
 	for (;;) {
 		while (next < n && running < (size_t)a->set.cr_concurrency) {
 			struct target *x = &t[next++];
+			if (x->udp[0]) {
+				/* a device behind NAT: its URL is out of reach */
+				ACS_COUNT(a, cr_sent);
+				ACS_COUNT(a, cr_udp);
+				if (send_udp(x) < 0) {
+					ACS_COUNT(a, cr_failed);
+					log_info(LOG_C, "%s: connection request not sent: %s",
+						 x->eid, x->err);
+					record_error(c, x);
+				} else {
+					log_debug(LOG_C, "%s: UDP connection request sent to %s",
+						  x->eid, x->udp);
+				}
+				memset(x->pass, 0, sizeof(x->pass));
+				continue;
+			}
 			x->h = curl_easy_init();
 			if (!x->h)
 				continue;
@@ -223,6 +297,8 @@ static int round_once(struct acs_cr *c)
 			continue;
 		}
 		snprintf(x->url, sizeof(x->url), "%s", PQgetvalue(r, i, 1));
+		if ((size_t)PQgetlength(r, i, 5) < sizeof(x->udp))
+			snprintf(x->udp, sizeof(x->udp), "%s", PQgetvalue(r, i, 5));
 		struct cwmp_device_id id = { .oui = PQgetvalue(r, i, 2),
 					     .product_class = PQgetvalue(r, i, 3),
 					     .serial_number = PQgetvalue(r, i, 4) };

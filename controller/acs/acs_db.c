@@ -304,3 +304,12 @@ int acs_db_transfer_complete(PGconn *c, const char *eid, const char *command_key
 		"ON CONFLICT (eid, msg_id, day) DO NOTHING",
 		7, p, NULL, err);
 }
+
+int acs_db_udp_cr_address(PGconn *c, const char *eid, const char *address, struct uspc_err *err)
+{
+	const char *p[2] = { eid, address };
+	return store_exec(c,
+			  "UPDATE cwmp_devices SET udp_cr_address = nullif($2, '') WHERE eid = $1 "
+			  "AND udp_cr_address IS DISTINCT FROM nullif($2, '')",
+			  2, p, NULL, err);
+}

@@ -95,4 +95,9 @@ int acs_db_transfer_complete(PGconn *c, const char *eid, const char *command_key
 			     unsigned fault_code, const char *fault_string, const char *start,
 			     const char *complete, const char *msg_id, struct uspc_err *err);
 
+/* The device's UDPConnectionRequestAddress, from an Inform that reports
+ * it ("" clears it): kept for UDP connection requests. Writes only when it
+ * changed. */
+int acs_db_udp_cr_address(PGconn *c, const char *eid, const char *address, struct uspc_err *err);
+
 #endif

@@ -597,6 +597,8 @@ static char *metrics_text(struct acs *a, size_t *len)
 	C("transfer_completes_total", transfer_completes, "TransferComplete reports stored.");
 	C("connection_requests_total", cr_sent, "Connection requests sent.");
 	C("connection_requests_ok_total", cr_ok, "Connection requests the CPE accepted.");
+	C("connection_requests_udp_total", cr_udp,
+	  "UDP connection requests sent (three datagrams each; no answer comes back).");
 	C("connection_requests_failed_total", cr_failed,
 	  "Connection requests refused, unanswered or unreachable.");
 	C("db_errors_total", db_errors, "Database operations that failed.");

@@ -841,7 +841,15 @@ void acs_session_begin(struct acs *a, const struct cwmp_msg *inform, const char 
 		 * claims nothing, which saves a statement per periodic Inform. */
 		s->drained = 1;
 	store_values(a, s, c, inform->inform.params, inform->inform.n_params, "Inform parameters");
-	give_back(a, slot, 0);
+	/* only a device behind NAT with STUN reports it (when it changes) */
+	const char *udp =
+		inform_param(&inform->inform, "ManagementServer.UDPConnectionRequestAddress");
+	int urc = udp ? acs_db_udp_cr_address(c, eid, udp, &err) : 0;
+	if (urc < 0) {
+		ACS_COUNT(a, db_errors);
+		log_warn(LOG_C, "%s: UDPConnectionRequestAddress not stored: %s", eid, err.msg);
+	}
+	give_back(a, slot, urc);
 	ACS_COUNT(a, sessions_started);
 	log_debug(LOG_C, "%s (%s): session %s, %zu events%s, %" PRId64 " tasks queued", eid, peer,
 		  s->sid, inform->inform.n_events, io.duplicate ? " (re-sent)" : "", io.queued);

@@ -2,9 +2,10 @@
 // client, a connection request listener, periodic informs, and a transcript
 // of everything for tests to assert on. Run as a program it is the CLI
 // (cli.mjs).
+import dgram from 'node:dgram';
 import http from 'node:http';
 import https from 'node:https';
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { pathToFileURL } from 'node:url';
 import { el, arrayType, child, children, textOf, envelope, faultBody, readEnvelope, cwmpNamespace, ProtocolError } from './soap.mjs';
@@ -15,7 +16,7 @@ import { CwmpFault, DataModel, defaultModel, modelMethods } from './model.mjs';
 // TR-181, 'InternetGatewayDevice.' for a TR-098 CPE: opts.root).
 const INFORM_PARAMS = ['RootDataModelVersion', 'DeviceInfo.HardwareVersion', 'DeviceInfo.SoftwareVersion',
   'DeviceInfo.ProvisioningCode', 'ManagementServer.ConnectionRequestURL', 'ManagementServer.ParameterKey',
-  'ManagementServer.PeriodicInformInterval'];
+  'ManagementServer.PeriodicInformInterval', 'ManagementServer.UDPConnectionRequestAddress'];
 const CPE_METHODS = ['GetRPCMethods', 'SetParameterValues', 'GetParameterValues', 'GetParameterNames', 'SetParameterAttributes',
   'GetParameterAttributes', 'AddObject', 'DeleteObject', 'Reboot', 'Download', 'FactoryReset'];
 const UNKNOWN_TIME = '0001-01-01T00:00:00Z';
@@ -73,7 +74,8 @@ export class Cpe extends EventEmitter {
 
   // Starts the connection request listener and the periodic timer.
   async start() {
-    if (this.opts.connReq !== false) await this._listen();
+    if (this.opts.connReq !== false && this.opts.connReq.http !== false) await this._listen();
+    if (this.opts.udpConnReq) await this._listenUdp();
     if (this.opts.periodicInterval) this._periodic(this.opts.periodicInterval);
     return this;
   }
@@ -82,6 +84,7 @@ export class Cpe extends EventEmitter {
     this.stopped = true;
     clearInterval(this.periodicTimer);
     if (this.server) await new Promise((r) => this.server.close(r));
+    if (this.udp) await new Promise((r) => this.udp.close(r));
     await this.idle();
   }
 
@@ -390,6 +393,44 @@ export class Cpe extends EventEmitter {
     await new Promise((r, j) => this.server.once('error', j).listen(this.opts.connReq.port ?? 0, '127.0.0.1', r));
     this.crUrl = `http://127.0.0.1:${this.server.address().port}${this.crPath}`;
     this.model.set(`${this.ms}ConnectionRequestURL`, this.crUrl);
+  }
+
+  // UDP connection requests (TR-069 Annex G), as a CPE behind NAT gets them
+  // at the address its STUN binding reports; here the socket's own address.
+  async _listenUdp() {
+    this.udp = dgram.createSocket('udp4');
+    this.udpSeen = new Set(); // message ids acted on
+    this.udpLastTs = 0;
+    this.udp.on('message', (buf) => this._onUdpRequest(buf.toString('latin1')));
+    await new Promise((r, j) => this.udp.once('error', j).bind(0, '127.0.0.1', r));
+    this.model.set(`${this.ms}UDPConnectionRequestAddress`, `127.0.0.1:${this.udp.address().port}`);
+  }
+
+  // Checks one datagram as a CPE must: the request line, the username, the
+  // HMAC-SHA1 signature with the connection-request password, a message id
+  // not seen before and a timestamp not older than the last one accepted.
+  _onUdpRequest(text) {
+    const entry = { type: 'cr', transport: 'udp', serial: this.deviceId.serial, at: new Date().toISOString(), result: null, reason: null };
+    const m = /^GET (http:\/\/[^ ?]+)\?([^ ]*) HTTP\/1\.1\r\nHost: ([^\r]*)\r\n\r\n$/.exec(text);
+    const q = m ? new URLSearchParams(m[2]) : null;
+    const [ts, id, un, cn, sig] = q ? ['ts', 'id', 'un', 'cn', 'sig'].map((k) => q.get(k)) : [];
+    const password = this.model.get(`${this.ms}ConnectionRequestPassword`) ?? '';
+    const want = q ? createHmac('sha1', password).update(`${ts}${id}${un}${cn}`).digest('hex') : '';
+    if (!m || [ts, id, un, cn, sig].some((v) => v == null)) entry.reason = 'malformed';
+    else if (`http://${m[3]}` !== m[1]) entry.reason = 'host differs from the request line';
+    else if (un !== this.model.get(`${this.ms}ConnectionRequestUsername`)) entry.reason = 'wrong username';
+    else if (sig.length !== want.length || !timingSafeEqual(Buffer.from(sig), Buffer.from(want))) entry.reason = 'bad signature';
+    else if (this.udpSeen.has(id)) entry.reason = 'repeated id';
+    else if (Number(ts) < this.udpLastTs) entry.reason = 'old timestamp';
+    if (entry.reason) entry.result = 'ignored';
+    else {
+      this.udpSeen.add(id);
+      this.udpLastTs = Number(ts);
+      entry.result = this.active > 0 || this.stopped ? 'ignored: already in session' : 'session';
+    }
+    this.crLog.push(entry);
+    this.emit('cr', entry);
+    if (entry.result === 'session') this.runSession(['6 CONNECTION REQUEST']);
   }
 
   _onConnectionRequest(req, res) {

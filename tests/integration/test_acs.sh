@@ -24,7 +24,9 @@
 #   4 faults       a CPE Fault ends the task with its code; a CPE that
 #                  refuses partial paths is read through GetParameterNames
 #   5 conn. req.   a waiting uspctl get is run by a connection request;
-#                  wrong listener credentials leave cr_error
+#                  wrong listener credentials leave cr_error; a CPE with a
+#                  UDPConnectionRequestAddress is woken by UDP (Annex G),
+#                  a wrong password's datagrams are ignored
 #   6 session      cookies, no cookies, chunked, empty-POST variants;
 #                  drops mid-session (set 'unknown', get re-queued, lease
 #                  released); the idle timeout
@@ -509,6 +511,36 @@ expect "wrong connection-request credentials: the listener refused them, no sess
 	'(.cr | length) >= 1 and all(.cr[]; .status == 401) and any(.cr[]; .auth == "wrong response (password)")'
 task_is "wrong connection-request credentials: the task stays queued" "$t_crbad" '.state == "queued"'
 printf '{"id":"c","op":"cancel","tasks":[%s]}\n' "$t_crbad" | uctl >/dev/null || fail "cancel of task $t_crbad"
+# a CPE behind NAT: no reachable URL, a UDPConnectionRequestAddress (TR-069
+# Annex G): woken by a signed UDP datagram
+E=${EID_PFX}CRU1
+peer '{"cmd":"new","name":"cru","opts":{"deviceId":{"serial":"CRU1"},"connReq":{"http":false},"udpConnReq":true}}'
+peer '{"cmd":"session","name":"cru"}'
+sql_is "UDP: the Inform's UDPConnectionRequestAddress stored, no URL" \
+	"SELECT udp_cr_address ~ '^127\.0\.0\.1:[0-9]+$', coalesce(conn_req_url, '') = '' FROM cwmp_devices WHERE eid = '$E'" "t|t"
+t1=$SECONDS
+printf '%s\n' '{"id":"cruget","op":"get","targets":"'$E'","paths":"Device.DeviceInfo.SoftwareVersion"}' |
+	uctl --timeout 30 >"$W/cruget.out" 2>"$W/cruget.err" || fail "uspctl get via a UDP connection request: $(cat "$W/cruget.out" "$W/cruget.err")"
+jq -e '.ok' "$W/cruget.out" >/dev/null || fail "UDP connection request: uspctl printed $(cat "$W/cruget.out")"
+log "ok: a waiting uspctl get answered in $((SECONDS - t1)) s through a UDP connection request"
+peer '{"cmd":"wait","name":"cru","count":2}'
+expect "UDP: the session carried 6 CONNECTION REQUEST" \
+	'.sessions | length == 1 and ([.[0].events[].code] == ["6 CONNECTION REQUEST"])'
+peer '{"cmd":"crlog","name":"cru"}'
+expect "UDP: three datagrams of one signed message: one acted on, the copies ignored (same id)" \
+	'[.cr[] | select(.transport == "udp")] | length == 3 and .[0].result == "session" and
+   ([.[1:][] | .reason] == ["repeated id","repeated id"])'
+E=${EID_PFX}CRU2
+peer '{"cmd":"new","name":"crubad","opts":{"deviceId":{"serial":"CRU2"},"connReq":{"http":false},"udpConnReq":true,"crCreds":"wrong"}}'
+peer '{"cmd":"session","name":"crubad"}'
+t_crubad=$(queue '{"id":"crubad","op":"get","targets":"'$E'","paths":"Device.DeviceInfo.SoftwareVersion"}')
+wait_sql "SELECT cr_sent_at IS NOT NULL FROM cwmp_devices WHERE eid = '$E'" t 15
+sleep 0.5
+peer '{"cmd":"crlog","name":"crubad"}'
+expect "UDP with the wrong password: every datagram ignored (bad signature), no session" \
+	'(.cr | length) == 3 and all(.cr[]; .result == "ignored" and .reason == "bad signature")'
+task_is "UDP with the wrong password: the task stays queued" "$t_crubad" '.state == "queued"'
+printf '{"id":"c","op":"cancel","tasks":[%s]}\n' "$t_crubad" | uctl >/dev/null || fail "cancel of task $t_crubad"
 
 # ---- 6. session rules -------------------------------------------------------------------------
 log "--- 6. session rules"

@@ -224,13 +224,45 @@ static void equal_compare(void **state)
 	assert_true(acs_auth_equal("", "", 0));
 }
 
+/* The UDP connection request: the message and its signature, the
+ * HMAC-SHA1 values computed independently (Python's hmac module). */
+static void udp_connection_request(void **state)
+{
+	(void)state;
+	char out[ACS_UDP_CR_MAX];
+	int n = acs_udp_cr_build("192.0.2.7:5060", "00D09E-SIM000001", "cr-secret", 1120673700,
+				 1234, "XTGRWIPC6D3IPXS3", out, sizeof(out));
+	const char *want = "GET http://192.0.2.7:5060?ts=1120673700&id=1234&un=00D09E-SIM000001"
+			   "&cn=XTGRWIPC6D3IPXS3&sig=ee9ece68978fb29fbe00b11026c0cc5a68fc342c "
+			   "HTTP/1.1\r\nHost: 192.0.2.7:5060\r\n\r\n";
+	assert_string_equal(out, want);
+	assert_int_equal(n, (int)strlen(want));
+	/* the username percent-encoded in the query, signed as it is */
+	n = acs_udp_cr_build("[2001:db8::1]:7547", "a b/\xc3\xa9", "p", 1120673700, 1234, "c1", out,
+			     sizeof(out));
+	assert_true(n > 0);
+	assert_non_null(strstr(out, "GET http://[2001:db8::1]:7547?ts=1120673700&id=1234"
+				    "&un=a%20b%2F%C3%A9&cn=c1&sig="
+				    "c497df1625ae1f414fd4ea82b50fae7020d8e744 HTTP/1.1\r\n"));
+	/* refusals: the address, the cnonce, no room */
+	static const char *const bad_addr[] = { "",          "192.0.2.7", ":5060", "192.0.2.7:",
+						"host:80/x", "a b:80",    "h:8a",  "h:80\r\nX: y" };
+	for (size_t i = 0; i < sizeof(bad_addr) / sizeof(bad_addr[0]); i++)
+		if (acs_udp_cr_build(bad_addr[i], "u", "p", 1, 1, "c", out, sizeof(out)) != -1)
+			fail_msg("address '%s' accepted", bad_addr[i]);
+	assert_int_equal(acs_udp_cr_build("h:80", "u", "p", 1, 1, "", out, sizeof(out)), -1);
+	assert_int_equal(acs_udp_cr_build("h:80", "u", "p", 1, 1, "c&d", out, sizeof(out)), -1);
+	assert_int_equal(acs_udp_cr_build("h:80", "u", "p", -1, 1, "c", out, sizeof(out)), -1);
+	assert_int_equal(acs_udp_cr_build("h:80", "u", "p", 1, 1, "c", out, 40), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(template_escapes),  cmocka_unit_test(template_refusals),
 		cmocka_unit_test(template_overflow), cmocka_unit_test(derived_password),
 		cmocka_unit_test(digest_ha1),        cmocka_unit_test(hex_both_ways),
-		cmocka_unit_test(equal_compare),
+		cmocka_unit_test(equal_compare),     cmocka_unit_test(udp_connection_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
