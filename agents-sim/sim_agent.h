@@ -134,6 +134,7 @@ struct sim_agent {
 	uint8_t state;           /* enum sim_agent_state */
 	uint8_t epoll_out;       /* EPOLLOUT currently requested */
 	uint8_t queued;          /* on the connect queue */
+	uint8_t mq_used;         /* the client has connected before: renew it first */
 	uint8_t boot_pending;    /* send Boot! once online */
 	uint8_t dirty;           /* persistent state changed */
 	uint8_t flaps;           /* chosen for churn */

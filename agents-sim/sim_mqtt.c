@@ -281,13 +281,10 @@ static void process_events(struct sim_agent *a)
 	inbox_free(list);
 }
 
-int sim_mqtt_agent_init(struct sim_agent *a)
+/* Options and callbacks of a new (or renewed) client. */
+static int configure(struct sim_agent *a)
 {
 	const struct sim_config *cfg = a->w->cfg;
-	a->fd = -1;
-	a->mosq = mosquitto_new(a->eid, true, a);
-	if (!a->mosq)
-		return -1;
 	mosquitto_int_option(a->mosq, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
 	mosquitto_int_option(a->mosq, MOSQ_OPT_TCP_NODELAY, 1);
 	if (cfg->tls) {
@@ -303,6 +300,26 @@ int sim_mqtt_agent_init(struct sim_agent *a)
 	mosquitto_disconnect_v5_callback_set(a->mosq, on_disconnect);
 	mosquitto_message_v5_callback_set(a->mosq, on_message);
 	return 0;
+}
+
+int sim_mqtt_agent_init(struct sim_agent *a)
+{
+	a->fd = -1;
+	a->mosq = mosquitto_new(a->eid, true, a);
+	return a->mosq ? configure(a) : -1;
+}
+
+/* Every connection starts a new session (clean start): libmosquitto would
+ * send the old connection's unacknowledged PUBLISHes again on the new one
+ * (a DisconnectRecord published just before a reboot's DISCONNECT, whose
+ * PUBACK never came), and the controller would see the agent leave again
+ * after it came back. A renewed client has no messages in flight. */
+static int renew(struct sim_agent *a)
+{
+	unregister_fd(a);
+	if (mosquitto_reinitialise(a->mosq, a->eid, true, a) != MOSQ_ERR_SUCCESS)
+		return -1;
+	return configure(a);
 }
 
 void sim_mqtt_agent_fini(struct sim_agent *a)
@@ -360,6 +377,12 @@ out:
 static void start_connect(struct sim_agent *a)
 {
 	const struct sim_config *cfg = a->w->cfg;
+	if (a->mq_used && renew(a) < 0) {
+		log_warn("sim", "%s: cannot renew the MQTT client (out of memory)", a->eid);
+		backoff(a, "connect-failed");
+		return;
+	}
+	a->mq_used = 1;
 	sim_agent_move(a, SIM_A_CONNECTING, "connect");
 	if (cfg->will)
 		set_will(a);

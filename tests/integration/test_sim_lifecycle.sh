@@ -4,7 +4,8 @@
 # connection (churn, a killed worker) makes the broker publish the agent's
 # MQTT Will, a DisconnectRecord "connection lost", unless --no-will; and
 # workers never outlive the supervisor (SIGKILL of the supervisor → the
-# workers stop cleanly within seconds).
+# workers stop cleanly within seconds); a reboot sends its DisconnectRecord
+# once, not again on the new connection.
 TAG=lfc
 # shellcheck source=tests/integration/itest-lib.sh
 . "$(dirname "$0")/itest-lib.sh"
@@ -75,5 +76,19 @@ fi
 echo "ok - workers exit within 5 s of the supervisor's SIGKILL"
 wait_bg orphan
 check "length==4 and all(.reason==\"shutdown\")" "$(discs orphan)" "orphaned workers stop cleanly (DisconnectRecord from every agent)"
+
+# 6. a reboot: one DisconnectRecord, before the new connection's records.
+# Its PUBLISH is still unacknowledged when the agent disconnects; a fresh
+# connection (clean start) must not send it again, or a controller sees the
+# agent leave again just after it came back.
+listen_bg reboot 1 --listen 5 --timeout 20
+sim_start 1 --reboot-time 0.5
+r=$(probe 1 '{"type":"operate","command":"Device.Reboot()","command_key":"rb-6","send_resp":true}')
+check '.operation_results[0].req_output_args!=null' "$r" "Reboot() accepted"
+wait_bg reboot
+recs=$(jq -sc '[.[] | select(.record == "disconnect" or .record == "mqtt_connect") | .record]' "$W/reboot.out")
+check '. == ["mqtt_connect","disconnect","mqtt_connect"]' "$recs" \
+	"a reboot: one DisconnectRecord between the connections, not sent again after reconnecting"
+sim_stop
 
 echo "PASS: $CHECKS checks"
