@@ -32,7 +32,8 @@
 #define XSTR_(x) STR_(x)
 #define TOPIC_MAX_STR XSTR_(CORE_TOPIC_MAX) /* "512" */
 
-int core_agent_alive(struct core *c, struct core_agent *a)
+/* Online; new_session: the agent's connect record (see store_agent_state). */
+static int agent_alive(struct core *c, struct core_agent *a, int new_session)
 {
 	a->consecutive_timeouts = 0;
 	if (a->online)
@@ -41,10 +42,16 @@ int core_agent_alive(struct core *c, struct core_agent *a)
 	struct store_agent_state st = { .eid = a->eid,
 					.online = 1,
 					.reply_topic = a->reply_topic,
-					.mqtt_version = a->mqtt_v5 ? 5 : 4 };
+					.mqtt_version = a->mqtt_v5 ? 5 : 4,
+					.new_session = new_session };
 	CORE_SUBMIT(c, "agent_state", store_writer_agent_state(c->writer, &st, &c->serr));
 	log_debug(CORE_LOG, "%s online", a->eid);
 	return 1;
+}
+
+int core_agent_alive(struct core *c, struct core_agent *a)
+{
+	return agent_alive(c, a, 0);
 }
 
 void core_agent_offline(struct core *c, struct core_agent *a, const char *why)
@@ -145,7 +152,7 @@ static void on_mqtt_connect(struct core *c, struct core_agent *a, const UspRecor
 	core_requests_lost(c, a, "the agent started a new MQTT session before answering");
 	/* Always re-announce: the topic or version may have changed. */
 	core_registry_set_online(c->reg, a, 0);
-	core_agent_alive(c, a);
+	agent_alive(c, a, 1);
 	log_debug(CORE_LOG, "%s connected (MQTT %s, topic %s)", a->eid, a->mqtt_v5 ? "5" : "3.1.1",
 		  a->reply_topic);
 	core_onboard_start(c, a);

@@ -59,6 +59,7 @@ size_t wop_fill_row(struct store_buf *c, const struct wop *op)
 			store_arr_add(&c[3], NULL);
 		store_arr_add(&c[4], op->u.agent.usp);
 		store_arr_add_i64(&c[5], op->at_us);
+		col_bool(&c[6], op->u.agent.new_session);
 		return 1;
 	case WOP_DEVINFO:
 		store_arr_add(&c[0], op->eid);
@@ -221,7 +222,7 @@ size_t wop_fill_snapshot(struct store_buf *c, struct store_buf *doc, struct wop 
 }
 
 const struct wop_sql wop_sql[WOP_KIND_COUNT] = {
-	[WOP_AGENT] = { store_stmt_wop_agent, 6 },
+	[WOP_AGENT] = { store_stmt_wop_agent, 7 },
 	[WOP_DEVINFO] = { store_stmt_wop_devinfo, 10 },
 	[WOP_SUB] = { store_stmt_wop_sub, 7 },
 	[WOP_SNAPSHOT] = { store_stmt_wop_snapshot, 4 },

@@ -37,7 +37,7 @@ struct wop {
 	const char *eid;
 	union {
 		struct {
-			int online, mqtt;
+			int online, mqtt, new_session;
 			const char *topic, *usp;
 		} agent;
 		struct {

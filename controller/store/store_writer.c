@@ -187,6 +187,7 @@ int store_writer_agent_state(struct store_writer *w, const struct store_agent_st
 	op->eid = pk(&cur, a->eid);
 	op->at_us = at_or_now(a->at_us);
 	op->u.agent.online = a->online ? 1 : 0;
+	op->u.agent.new_session = a->online && a->new_session ? 1 : 0;
 	op->u.agent.mqtt = a->mqtt_version;
 	op->u.agent.topic = pk(&cur, a->reply_topic);
 	op->u.agent.usp = pk(&cur, a->usp_versions);

@@ -143,6 +143,11 @@ struct store_agent_state {
 	int mqtt_version;         /* 5, 4 (3.1.1), 0: keep the stored one */
 	const char *usp_versions; /* e.g. "1.3,1.4"; NULL: keep */
 	int64_t at_us;            /* event time, epoch µs; 0 → now */
+	/* online: the agent's connect record, a new MQTT session: its online
+	 * run starts at at_us even while the stored row still says online
+	 * (the offline that ended the previous session may have been seen by
+	 * another daemon, and be stored after this, as an older state) */
+	int new_session;
 };
 int store_writer_agent_state(struct store_writer *w, const struct store_agent_state *a,
 			     struct uspc_err *err);

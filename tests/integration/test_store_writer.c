@@ -107,6 +107,43 @@ static void agent_state_and_device_info(void **state)
 	assert_int_equal(tdb_int(f->t.c, "SELECT online::int FROM agents WHERE eid = 'os::1'"), 0);
 }
 
+/* Two daemons: one sees an agent's DisconnectRecord, the other its next
+ * connect record, and the connect is stored first. The connect starts a
+ * new online run although the row still says online; the older offline,
+ * stored after it, is ignored. Without new_session online_since stayed at
+ * the previous session's start, and a campaign waiting for the agent to
+ * come back after its reboot never saw it back. */
+static void connect_record_starts_a_new_session(void **state)
+{
+	struct fx *f = *state;
+	struct uspc_err err;
+	struct store_agent_state on = { .eid = "ns::1", .online = 1, .at_us = 1700000000000000 };
+	assert_int_equal(store_writer_agent_state(f->w, &on, &err), 0);
+	flush(f);
+	/* the reconnect, seen by daemon B, stored first */
+	struct store_agent_state back = {
+		.eid = "ns::1", .online = 1, .at_us = 1700000009000000, .new_session = 1
+	};
+	assert_int_equal(store_writer_agent_state(f->w, &back, &err), 0);
+	flush(f);
+	/* the disconnect before it, seen by daemon A, stored last */
+	struct store_agent_state off = { .eid = "ns::1", .online = 0, .at_us = 1700000008000000 };
+	assert_int_equal(store_writer_agent_state(f->w, &off, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c,
+				 "SELECT count(*) FROM agents WHERE eid = 'ns::1' AND online"
+				 " AND online_since = to_timestamp(1700000009)"),
+			 1);
+	/* any other online report (an answer, a Notify) keeps the run */
+	struct store_agent_state alive = { .eid = "ns::1", .online = 1, .at_us = 1700000010000000 };
+	assert_int_equal(store_writer_agent_state(f->w, &alive, &err), 0);
+	flush(f);
+	assert_int_equal(tdb_int(f->t.c,
+				 "SELECT count(*) FROM agents WHERE eid = 'ns::1' AND online"
+				 " AND online_since = to_timestamp(1700000009)"),
+			 1);
+}
+
 /* Wait (bounded) until the writer has taken every queued op into the batch
  * it is writing: ops submitted afterwards share the next batch. */
 static void wait_batch_taken(struct store_writer *w, size_t batch_ops)
@@ -1035,6 +1072,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(agent_state_and_device_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(connect_record_starts_a_new_session, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(rejections_add_up_and_stay_bounded, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(offline_online_in_one_batch_resets_online_since,
