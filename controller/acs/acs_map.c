@@ -340,22 +340,33 @@ static int add_get_path(struct acs_run *r, const char *s, uint32_t *code, char *
 	return 0;
 }
 
-static int build_get(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
+/* The request's list of 1 to MAX_PATHS paths (field key): room for them
+ * in r->paths and the results array. The list, or NULL with the error. */
+static const cJSON *paths_room(struct acs_run *r, const cJSON *req, const char *op, const char *key,
+			       uint32_t *code, char *e, size_t el)
 {
-	const cJSON *pp = cJSON_GetObjectItemCaseSensitive(req, "param_paths");
-	size_t n = cJSON_IsArray(pp) ? (size_t)cJSON_GetArraySize(pp) : 0;
+	const cJSON *list = cJSON_GetObjectItemCaseSensitive(req, key);
+	size_t n = cJSON_IsArray(list) ? (size_t)cJSON_GetArraySize(list) : 0;
 	if (!n || n > MAX_PATHS) {
 		*code = USP_ERR_INVALID_ARGUMENTS;
-		snprintf(e, el, "get needs 1 to %d param_paths", MAX_PATHS);
-		return -1;
+		snprintf(e, el, "%s needs 1 to %d %s", op, MAX_PATHS, key);
+		return NULL;
 	}
 	r->paths = calloc(n, sizeof(*r->paths));
 	r->get_results = cJSON_CreateArray();
 	if (!r->paths || !r->get_results) {
 		*code = USP_ERR_INTERNAL_ERROR;
 		snprintf(e, el, "out of memory");
-		return -1;
+		return NULL;
 	}
+	return list;
+}
+
+static int build_get(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
+{
+	const cJSON *pp = paths_room(r, req, "get", "param_paths", code, e, el);
+	if (!pp)
+		return -1;
 	const cJSON *it;
 	cJSON_ArrayForEach(it, pp)
 	{
@@ -495,22 +506,11 @@ static int build_add(struct acs_run *r, const cJSON *req, uint32_t *code, char *
  * ending in '.', no wildcard or search. */
 static int build_instances(struct acs_run *r, const cJSON *req, uint32_t *code, char *e, size_t el)
 {
-	const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "obj_paths");
-	const cJSON *fl = cJSON_GetObjectItemCaseSensitive(req, "first_level_only");
-	size_t n = cJSON_IsArray(op) ? (size_t)cJSON_GetArraySize(op) : 0;
+	const cJSON *op = paths_room(r, req, "get_instances", "obj_paths", code, e, el);
+	if (!op)
+		return -1;
+	r->first_level = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "first_level_only"));
 	*code = USP_ERR_INVALID_ARGUMENTS;
-	if (!n || n > MAX_PATHS) {
-		snprintf(e, el, "get_instances needs 1 to %d obj_paths", MAX_PATHS);
-		return -1;
-	}
-	r->first_level = cJSON_IsTrue(fl);
-	r->paths = calloc(n, sizeof(*r->paths));
-	r->get_results = cJSON_CreateArray();
-	if (!r->paths || !r->get_results) {
-		*code = USP_ERR_INTERNAL_ERROR;
-		snprintf(e, el, "out of memory");
-		return -1;
-	}
 	const cJSON *it;
 	cJSON_ArrayForEach(it, op)
 	{

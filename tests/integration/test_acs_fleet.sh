@@ -146,6 +146,18 @@ start_cpe() {
 	printf -v "PID_cpe_$s" '%s' "$!"
 }
 
+# wait_compliant PROFILE COUNT WHAT — until PROFILE is compliant on COUNT
+# devices (60 s at most).
+wait_compliant() {
+	local end=$((SECONDS + 60))
+	while [ "$(q "SELECT count(*) FROM profile_agents WHERE name = '$1' AND state = 'compliant'")" != "$2" ]; do
+		[ $SECONDS -lt $end ] ||
+			fail "after 60 s profile $1 is not compliant on $3: $(q "SELECT eid || '=' || state ||
+			  coalesce(' (' || detail || ')', '') FROM profile_agents WHERE name = '$1'" | tr '\n' ' ')"
+		sleep 0.5
+	done
+}
+
 # pstate SERIAL — profile acsfl's state on that CPE.
 pstate() { q "SELECT state FROM profile_agents WHERE name = 'acsfl' AND eid = '$EPFX$1'"; }
 
@@ -205,13 +217,7 @@ sql_is "each 1 BOOT was also stored as Device.Boot! (RemoteReboot)" \
 	   AND payload->'event'->'params'->>'Cause' = 'RemoteReboot'" 3
 
 # ---- the profile reaches them ---------------------------------------------------------
-end=$((SECONDS + 60))
-while [ "$(q "SELECT count(*) FROM profile_agents WHERE name = 'acsfl' AND state = 'compliant'")" != 3 ]; do
-	[ $SECONDS -lt $end ] ||
-		fail "after 60 s profile acsfl is not compliant on the 3 CPEs: $(q "SELECT eid || '=' || state || coalesce(' (' || detail || ')', '')
-		  FROM profile_agents WHERE name = 'acsfl'" | tr '\n' ' ')"
-	sleep 0.5
-done
+wait_compliant acsfl 3 "the 3 CPEs"
 log "profile compliant on the 3 CPEs at $((SECONDS - T0)) s"
 ctl_expect "profile_status: 3 targeted, 3 compliant, none behind" '{"id":"s","op":"profile_status","name":"acsfl"}' \
 	'.[0].ok and (.[0].result | .version == 1 and .behind == 0 and
@@ -381,13 +387,7 @@ out=$(printf '%s\n' '{"id":"p","op":"profile_put","name":"watch","selector":{"ei
   "reference_list":"Device.DeviceInfo.SoftwareVersion"}},
   {"notification":{"Device.DeviceInfo.SoftwareVersion":"passive"}}]}' | tr -d '\n' | uctl) ||
 	fail "profile_put watch: $out"
-end=$((SECONDS + 60))
-while [ "$(q "SELECT count(*) FROM profile_agents WHERE name = 'watch' AND state = 'compliant'")" != 2 ]; do
-	[ $SECONDS -lt $end ] ||
-		fail "after 60 s profile watch is not compliant on FL1 and the USP agent: $(q "SELECT eid || '=' || state || coalesce(' (' || detail || ')', '')
-		  FROM profile_agents WHERE name = 'watch'" | tr '\n' ' ')"
-	sleep 0.5
-done
+wait_compliant watch 2 "FL1 and the USP agent"
 ok "profile watch compliant on FL1 and the USP agent"
 ctl_expect "watch on the USP agent: the Subscription row added, no attribute" \
 	'{"id":"h","op":"profile_history","targets":"'$USP1'","name":"watch"}' \
@@ -414,13 +414,7 @@ out=$(printf '%s\n' '{"id":"p","op":"profile_put","name":"portmap","selector":{"
   "params":{"ExternalPort":8080,"Enable":true}}},
   {"ensure_absent":{"table":"Device.NAT.PortMapping.","match":{"Description":"telnet"}}}]}' | tr -d '\n' | uctl) ||
 	fail "profile_put portmap: $out"
-end=$((SECONDS + 60))
-while [ "$(q "SELECT count(*) FROM profile_agents WHERE name = 'portmap' AND state = 'compliant'")" != 2 ]; do
-	[ $SECONDS -lt $end ] ||
-		fail "after 60 s profile portmap is not compliant on FL2 and FL3: $(q "SELECT eid || '=' || state || coalesce(' (' || detail || ')', '')
-		  FROM profile_agents WHERE name = 'portmap'" | tr '\n' ' ')"
-	sleep 0.5
-done
+wait_compliant portmap 2 "FL2 and FL3"
 ok "profile portmap compliant on FL2 and FL3"
 PM_WEB='Device.NAT.PortMapping.[Description==\"uspc-web\"].'
 PM_TELNET='Device.NAT.PortMapping.[Description==\"telnet\"].'
@@ -461,13 +455,7 @@ out=$(printf '%s\n' '{"id":"p","op":"profile_put","name":"igd","selector":{"eids
   {"notification":{"Device.Time.NTPServer1":"active"}},
   {"ensure_instance":{"table":"Device.NAT.PortMapping.","keys":{"Description":"uspc-web"},"params":{"ExternalPort":8080}}}]}' |
 	tr -d '\n' | uctl) || fail "profile_put igd: $out"
-end=$((SECONDS + 60))
-until [ "$(q "SELECT state FROM profile_agents WHERE name = 'igd' AND eid = '$E5'")" = compliant ]; do
-	[ $SECONDS -lt $end ] ||
-		fail "after 60 s profile igd is not compliant on FL5: $(q "SELECT state || coalesce(' (' || detail || ')', '')
-		  FROM profile_agents WHERE name = 'igd'")"
-	sleep 0.5
-done
+wait_compliant igd 1 FL5
 ok "profile igd (Device. paths) compliant on the TR-098 CPE"
 ctl_expect "FL5: profile_history names the paths under Device." \
 	'{"id":"h","op":"profile_history","targets":"'$E5'","name":"igd"}' \
