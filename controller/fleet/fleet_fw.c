@@ -208,7 +208,10 @@ static int read_failure(const cJSON *f, int64_t *code, char *msg, size_t size)
 	if (!cJSON_IsObject(f))
 		return 1;
 	const cJSON *c = cJSON_GetObjectItemCaseSensitive(f, "err_code");
-	*code = cJSON_IsNumber(c) ? (int64_t)c->valuedouble : 0;
+	/* a USP error code is a 32-bit unsigned; anything else reads as 0 */
+	*code = cJSON_IsNumber(c) && c->valuedouble >= 0 && c->valuedouble <= 4294967295.0
+			? (int64_t)c->valuedouble
+			: 0;
 	copy(msg, size, str_of(f, "err_msg"));
 	return 0;
 }
